@@ -1,0 +1,45 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+)
+
+// ConversationHistory is one turn in a channel's conversation with a personality.
+type ConversationHistory struct{ ent.Schema }
+
+func (ConversationHistory) Annotations() []schema.Annotation {
+	return []schema.Annotation{table("conversation_history")}
+}
+
+func (ConversationHistory) Mixin() []ent.Mixin { return []ent.Mixin{IDMixin{}, CreatedMixin{}} }
+
+func (ConversationHistory) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("channel_id").SchemaType(varchar(20)),
+		field.String("guild_id").SchemaType(varchar(20)).Optional().Nillable(),
+		field.UUID("personality_id", uuid.UUID{}),
+		// Null for the personality's own turns.
+		field.UUID("user_id", uuid.UUID{}).Optional().Nillable(),
+		field.String("role").SchemaType(varchar(16)),
+		field.Text("content"),
+		field.String("discord_message_id").SchemaType(varchar(20)).Optional().Nillable(),
+		// Expand (BYOK): the model's reasoning, kept out of the visible reply.
+		field.Text("reasoning").Optional().Nillable(),
+	}
+}
+
+func (ConversationHistory) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("personality", Personality.Type).Ref("conversation_turns").Field("personality_id").Unique().Required(),
+		edge.From("user", User.Type).Ref("conversation_turns").Field("user_id").Unique(),
+	}
+}
+
+func (ConversationHistory) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("channel_id", "personality_id", "created_at")}
+}

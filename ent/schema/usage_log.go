@@ -1,0 +1,54 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+)
+
+// UsageLog is one provider call that returned usage; limits and /usage count
+// tokens from here, not dollars.
+type UsageLog struct{ ent.Schema }
+
+func (UsageLog) Annotations() []schema.Annotation {
+	return []schema.Annotation{table("usage_logs")}
+}
+
+func (UsageLog) Mixin() []ent.Mixin { return []ent.Mixin{IDMixin{}} }
+
+func (UsageLog) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("user_id", uuid.UUID{}),
+		field.UUID("personality_id", uuid.UUID{}).Optional().Nillable(),
+		field.String("provider").SchemaType(varchar(32)),
+		field.String("model").SchemaType(varchar(100)),
+		field.Int("tokens_in").SchemaType(integer).Default(0).NonNegative().Annotations(entsql.Default("0")),
+		field.Int("tokens_out").SchemaType(integer).Default(0).NonNegative().Annotations(entsql.Default("0")),
+		field.Int("tokens_total").SchemaType(integer).Default(0).NonNegative().Annotations(entsql.Default("0")),
+		field.Enum("request_type").Values("text", "voice", "image").SchemaType(varchar(10)),
+		// Append-only: the seeds name this column timestamp and keep no updated_at.
+		field.Time("timestamp").Default(time.Now).Immutable().SchemaType(timestamptz).
+			Annotations(entsql.DefaultExpr("now()")),
+	}
+}
+
+func (UsageLog) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("user", User.Type).Ref("usage_logs").Field("user_id").Unique().Required(),
+		edge.From("personality", Personality.Type).Ref("usage_logs").Field("personality_id").Unique(),
+	}
+}
+
+func (UsageLog) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("user_id", "timestamp"),
+		index.Fields("provider"),
+		index.Fields("request_type"),
+	}
+}

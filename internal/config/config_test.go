@@ -1,0 +1,124 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse(lookup(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ name, got, want string }{
+		{"TEMPORAL_ADDRESS", c.TemporalAddress, "127.0.0.1:7233"},
+		{"TEMPORAL_NAMESPACE", c.TemporalNamespace, "default"},
+		{"TEMPORAL_TASK_QUEUE", c.TemporalTaskQueue, "tzurot"},
+		{"OPENROUTER_BASE_URL", c.OpenRouterBaseURL, "https://openrouter.ai/api/v1"},
+		{"GUEST_MODE", string(c.GuestMode), "free"},
+		{"DISCORD_API_BASE", c.DiscordAPIBase, "https://discord.com"},
+		{"ELEVENLABS_BASE_URL", c.ElevenLabsBaseURL, "https://api.elevenlabs.io"},
+		{"LOG_FORMAT", c.LogFormat, "json"},
+		{"LOG_LEVEL", c.LogLevel.String(), "INFO"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s default = %q, want %q", ch.name, ch.got, ch.want)
+		}
+	}
+	if c.LimitImagesPerHour != 10 || c.LimitGuestTokensPerDay != 50000 || c.LimitWalletWritesPer15Min != 10 {
+		t.Errorf("limit defaults = %d/%d/%d, want 10/50000/10", c.LimitImagesPerHour, c.LimitGuestTokensPerDay, c.LimitWalletWritesPer15Min)
+	}
+	if len(c.Set) != 0 {
+		t.Errorf("Set = %v, want empty", c.Set)
+	}
+}
+
+func TestParseRejectsBadValues(t *testing.T) {
+	cases := []struct {
+		env     map[string]string
+		wantErr string
+	}{
+		{map[string]string{"GUEST_MODE": "sometimes"}, `GUEST_MODE must be off, free or all, got "sometimes"`},
+		{map[string]string{"LIMIT_IMAGES_PER_HOUR": "ten"}, `LIMIT_IMAGES_PER_HOUR must be a whole number ≥ 0, got "ten"`},
+		{map[string]string{"LIMIT_GUEST_TOKENS_PER_DAY": "-1"}, `LIMIT_GUEST_TOKENS_PER_DAY must be a whole number ≥ 0`},
+		{map[string]string{"OPENROUTER_BASE_URL": "openrouter.ai"}, `OPENROUTER_BASE_URL must be an http(s) URL`},
+		{map[string]string{"DISCORD_API_BASE": "ftp://x"}, `DISCORD_API_BASE must be an http(s) URL`},
+		{map[string]string{"LOG_FORMAT": "xml"}, `LOG_FORMAT must be json or text, got "xml"`},
+		{map[string]string{"LOG_LEVEL": "loud"}, `LOG_LEVEL must be debug, info, warn or error`},
+		{map[string]string{"BOT_OWNER_DISCORD_ID": "alice"}, `BOT_OWNER_DISCORD_ID must be a Discord id (digits only), got "alice"`},
+	}
+	for _, tc := range cases {
+		_, err := Parse(lookup(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("Parse(%v) error = %v, want it to contain %q", tc.env, err, tc.wantErr)
+		}
+	}
+}
+
+func TestParseAcceptsGoodValues(t *testing.T) {
+	c, err := Parse(lookup(map[string]string{
+		"GUEST_MODE": "ALL", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
+		"OPENROUTER_BASE_URL": "http://127.0.0.1:9000/api/v1/", "BOT_OWNER_DISCORD_ID": "123456789012345678",
+		"LIMIT_IMAGES_PER_HOUR": "3", "DATABASE_URL": "postgres://u:pw@h/db",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GuestMode != GuestAll || c.LogLevel != slog.LevelDebug || c.LogFormat != "text" ||
+		c.OpenRouterBaseURL != "http://127.0.0.1:9000/api/v1" || c.LimitImagesPerHour != 3 {
+		t.Errorf("unexpected config %+v", c)
+	}
+	if !c.Set["DATABASE_URL"] || c.Set["TEMPORAL_ADDRESS"] {
+		t.Errorf("Set = %v, want DATABASE_URL only among those", c.Set)
+	}
+}
+
+func TestLogValueMasksSecrets(t *testing.T) {
+	secrets := map[string]string{
+		"DATABASE_URL":            "postgres://tzurot:hunter2-db-password@db/tzurot",
+		"APP_MASTER_KEY":          strings.Repeat("ab", 32),
+		"OPENROUTER_API_KEY":      "sk-or-v1-" + strings.Repeat("0f", 32),
+		"DISCORD_TOKEN":           "not-a-real-token-but-secret-anyway",
+		"ELEVENLABS_API_KEY":      "sk_" + strings.Repeat("1", 48),
+		"APP_MASTER_KEY_PREVIOUS": strings.Repeat("cd", 32),
+	}
+	c, err := Parse(lookup(secrets))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", c)
+	out := buf.String()
+	for name, v := range secrets {
+		if strings.Contains(out, v) {
+			t.Errorf("%s leaked into the log line: %s", name, out)
+		}
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	cfg := line["config"].(map[string]any)
+	if cfg["openrouter_api_key"] != "[REDACTED]" || cfg["guest_mode"] != "free" {
+		t.Errorf("config log = %v", cfg)
+	}
+}
+
+func TestKeyringNeedsMasterKey(t *testing.T) {
+	c, _ := Parse(lookup(nil))
+	if _, err := c.Keyring(); err == nil || !strings.Contains(err.Error(), "APP_MASTER_KEY") {
+		t.Errorf("Keyring() without a key: err = %v, want one naming APP_MASTER_KEY", err)
+	}
+	c, _ = Parse(lookup(map[string]string{"APP_MASTER_KEY": strings.Repeat("ab", 32)}))
+	if _, err := c.Keyring(); err != nil {
+		t.Errorf("Keyring() with a valid key: %v", err)
+	}
+}

@@ -1,0 +1,173 @@
+// Package redact keeps API keys and tokens out of logs and user-facing text.
+//
+// Secrets reach logs by accident: an upstream error echoes the request
+// header, a config struct is logged whole, a URL carries ?key=. Catching them
+// at each call site does not scale, so this package offers one choke point:
+// [NewHandler] wraps any [log/slog.Handler] and rewrites every record before it
+// is written, and [String] applies the same rules to any text, such as an error
+// message about to be shown to a Discord user.
+//
+// Detection is by shape (provider key prefixes, Discord token layout, bearer
+// headers) rather than by attribute name, because the secret usually arrives
+// embedded in a longer string whose key says nothing ("err", "body").
+// Matches are replaced by [Mask]; the text around them is kept so logs stay
+// useful for debugging.
+//
+// For values the program knows are secret, wrap them in [Secret] so they
+// cannot be printed by mistake in the first place.
+package redact
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Mask replaces every secret found. It is deliberately not shaped like any
+// key so that redacting twice is harmless.
+const Mask = "[REDACTED]"
+
+// rule is one secret shape. Rules only ever replace the span of the secret,
+// not their context, so "Bearer " or "xi-api-key: " survive as a hint of what
+// was removed.
+type rule struct {
+	name string
+	re   *regexp.Regexp
+	// group is the submatch holding the secret; 0 means the whole match.
+	// A separate group is needed when the pattern must consume context
+	// (a header name, a boundary character) that has to stay visible.
+	group int
+	// minLen rejects candidates too short to be a credential, so prose like
+	// "Bearer authentication" or "authorization: denied" survives.
+	minLen int
+	// hint is a literal every match contains. Most log strings contain no
+	// secret at all, and a substring check is far cheaper than running the
+	// regexp; empty means the rule is case-insensitive and must always run.
+	hint string
+}
+
+// Credential characters used by the value of a named header or parameter:
+// anything up to the next delimiter of the surrounding syntax (JSON, query
+// strings, Go's map[...] printing of http.Header).
+const headerValue = `([^\s"'\[\](){}<>,;&]+)`
+
+// rules are applied in order. Name-based rules come first because they
+// mask the whole value whatever its shape; the shape-based rules then catch
+// keys that appear with no telling name around them.
+var rules = []rule{
+	{
+		// The header or parameter name proves the value is a credential even
+		// when it has no recognisable prefix, e.g. ElevenLabs' legacy 32-hex
+		// keys sent as xi-api-key. An optional auth scheme is kept readable.
+		name: "credential header",
+		re: regexp.MustCompile(`(?i)\b(?:proxy-authorization|authorization|x-goog-api-key|xi-api-key|x-api-key|api[-_]?key|access[-_]token)` +
+			`["']?\s*[:=]\s*[\["']?\s*(?:(?:bearer|bot|basic|token)\s+)?` + headerValue),
+		group:  1,
+		minLen: 8,
+	},
+	{
+		// Bearer tokens have no common shape (opaque strings, JWTs), so the
+		// scheme word is the only signal. RFC 6750 token68 characters.
+		name:   "bearer token",
+		re:     regexp.MustCompile(`(?i)\bbearer\s+([A-Za-z0-9._~+/-]+=*)`),
+		group:  1,
+		minLen: 16,
+	},
+	{
+		// Discord's "Authorization: Bot <token>" scheme, for tokens that do
+		// not fit the usual three-segment layout below. Requiring a dot keeps
+		// ordinary sentences starting with "Bot" intact.
+		name:  "discord bot authorization",
+		re:    regexp.MustCompile(`(?i)\bbot\s+([A-Za-z0-9_-]{20,}\.[A-Za-z0-9._-]+)`),
+		group: 1,
+	},
+	{
+		// OpenRouter: sk-or-v1- + 64 hex. Listed on its own because the
+		// dashes in the prefix defeat the naive sk-[A-Za-z0-9]{20,} pattern.
+		name: "openrouter key",
+		re:   regexp.MustCompile(`sk-or-v1-[0-9A-Za-z]{20,}`),
+		hint: "sk-or-v1-",
+	},
+	{
+		// Anthropic: sk-ant-api03-... with dashes and underscores in the body.
+		name: "anthropic key",
+		re:   regexp.MustCompile(`sk-ant-[A-Za-z0-9_-]{20,}`),
+		hint: "sk-ant-",
+	},
+	{
+		// OpenAI (sk-..., sk-proj-...), ElevenLabs (sk_ + 48 hex) and any other
+		// provider using the sk prefix. The leading boundary keeps words like
+		// "task-..." from matching mid-word; the 20-character floor keeps
+		// "sk-learn" and similar names.
+		name:  "sk key",
+		re:    regexp.MustCompile(`(?:^|[^A-Za-z0-9])(sk[-_][A-Za-z0-9_-]{20,})`),
+		group: 1,
+		hint:  "sk",
+	},
+	{
+		// Google API keys: AIza + 35 characters, often in ?key= query strings.
+		name: "google api key",
+		re:   regexp.MustCompile(`AIza[0-9A-Za-z_-]{35}`),
+		hint: "AIza",
+	},
+	{
+		// JWTs: header and payload are base64 JSON objects, so both start with
+		// eyJ ("{"). Used as bearer tokens, but also logged bare.
+		name: "jwt",
+		re:   regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+`),
+		hint: "eyJ",
+	},
+	{
+		// Discord bot tokens: base64(user id) . base64(timestamp) . HMAC.
+		// A snowflake id is 17-20 ASCII digits, so its base64 is 23-28
+		// characters starting with M, N or O (digits are 0x30-0x39). The
+		// lengths are what stop version numbers and hostnames from matching;
+		// the boundary stops a match starting inside a longer base64 run.
+		name:  "discord token",
+		re:    regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])([MNO][A-Za-z0-9_-]{22,27}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,})`),
+		group: 1,
+		hint:  ".",
+	},
+}
+
+// String returns s with every recognised secret replaced by [Mask]. It is safe
+// to call on any text and on already-redacted text.
+func String(s string) string {
+	for i := range rules {
+		s = rules[i].apply(s)
+	}
+	return s
+}
+
+func (r *rule) apply(s string) string {
+	if r.hint != "" && !strings.Contains(s, r.hint) {
+		return s
+	}
+	matches := r.re.FindAllStringSubmatchIndex(s, -1)
+	if matches == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range matches {
+		start, end := m[2*r.group], m[2*r.group+1]
+		if start < 0 || end-start < r.minLen || insideMask(s, start) {
+			continue
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(Mask)
+		last = end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// insideMask reports whether a candidate starts right after the "[" of an
+// earlier Mask. The header rule treats "[" as an opening bracket (Go prints
+// http.Header as map[Key:[value]]), so without this check a second pass would
+// turn "key: [REDACTED]" into "key: [[REDACTED]]".
+func insideMask(s string, start int) bool {
+	return start > 0 && strings.HasPrefix(s[start-1:], Mask)
+}

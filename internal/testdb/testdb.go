@@ -1,0 +1,168 @@
+// Package testdb hands each test a clean PostgreSQL database migrated with the
+// real migrations: it uses TEST_DATABASE_URL's server when set, else starts a
+// throwaway cluster for the test binary. A package that uses it calls Main from
+// its TestMain so the cluster is stopped at the end.
+package testdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/pgcluster"
+	"github.com/tzurot/tzurot/migrations"
+)
+
+// server is the one PostgreSQL server of this test binary; test helpers are the
+// one place where process-wide state is worth it (a cluster per test is slow).
+type server struct {
+	once     sync.Once
+	err      error
+	admin    string // URL of a maintenance database on the server
+	template string // name of the migrated template database
+	cluster  *pgcluster.Cluster
+	tmpDir   string
+	n        atomic.Int64
+	// create serialises CREATE DATABASE … TEMPLATE, which fails when two
+	// copies of one template overlap.
+	create sync.Mutex
+}
+
+var srv server
+
+// Main runs the tests and then stops the cluster if one was started.
+func Main(m *testing.M) {
+	code := m.Run()
+	srv.stop()
+	os.Exit(code)
+}
+
+// URL returns the URL of a new empty-but-migrated database, dropped when t ends.
+func URL(t testing.TB) string {
+	t.Helper()
+	name := Create(t, true)
+	return dbURL(srv.admin, name)
+}
+
+// DB returns a connection pool to a new migrated database.
+func DB(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("postgres", URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Client returns an ent client on a new migrated database, and its pool.
+func Client(t testing.TB) (*ent.Client, *sql.DB) {
+	t.Helper()
+	db := DB(t)
+	return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))), db
+}
+
+// EmptyURL returns the URL of a new database with no tables at all, for tests
+// of the migrations themselves.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	return dbURL(srv.admin, Create(t, false))
+}
+
+// Create makes a database (a copy of the migrated template when migrated is
+// true) and registers its removal; it returns the database name.
+func Create(t testing.TB, migrated bool) string {
+	t.Helper()
+	srv.once.Do(srv.start)
+	if srv.err != nil {
+		t.Fatalf("test database: %v", srv.err)
+	}
+	name := fmt.Sprintf("tzurot_t%d_%d", os.Getpid(), srv.n.Add(1))
+	stmt := `CREATE DATABASE "` + name + `"`
+	if migrated {
+		stmt += ` TEMPLATE "` + srv.template + `"`
+	}
+	srv.create.Lock()
+	err := exec(srv.admin, stmt)
+	srv.create.Unlock()
+	if err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = exec(srv.admin, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`)
+	})
+	return name
+}
+
+func (s *server) start() {
+	ctx := context.Background()
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		s.admin = u
+	} else {
+		s.tmpDir, s.err = os.MkdirTemp("", "tzurot-testdb-")
+		if s.err != nil {
+			return
+		}
+		s.cluster, s.err = pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(s.tmpDir, "pg")})
+		if s.err != nil {
+			return
+		}
+		s.admin = s.cluster.URL("postgres")
+	}
+	s.template = fmt.Sprintf("tzurot_tpl%d", os.Getpid())
+	if s.err = exec(s.admin, `CREATE DATABASE "`+s.template+`"`); s.err != nil {
+		return
+	}
+	db, err := sql.Open("postgres", dbURL(s.admin, s.template))
+	if err != nil {
+		s.err = err
+		return
+	}
+	defer db.Close()
+	if _, err := migrations.Up(ctx, db, nil); err != nil {
+		s.err = fmt.Errorf("migrate the template database: %w", err)
+	}
+}
+
+func (s *server) stop() {
+	if s.admin != "" && s.template != "" {
+		_ = exec(s.admin, `DROP DATABASE IF EXISTS "`+s.template+`" WITH (FORCE)`)
+	}
+	if s.cluster != nil {
+		_ = s.cluster.Stop()
+	}
+	if s.tmpDir != "" {
+		_ = os.RemoveAll(s.tmpDir)
+	}
+}
+
+func exec(admin, stmt string) error {
+	db, err := sql.Open("postgres", admin)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(stmt)
+	return err
+}
+
+// dbURL swaps the database name in a postgres URL.
+func dbURL(admin, name string) string {
+	u, err := url.Parse(admin)
+	if err != nil || !strings.HasPrefix(u.Scheme, "postgres") {
+		return admin
+	}
+	u.Path = "/" + name
+	return u.String()
+}
