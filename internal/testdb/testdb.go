@@ -16,8 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/pgcluster"
