@@ -64,6 +64,18 @@ type Config struct {
 	Set map[string]bool
 }
 
+// Variables are the environment variables Parse reads, in the order of
+// interfaces.md; deployment files are checked against this list.
+func Variables() []string {
+	return []string{
+		"DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE",
+		keycrypt.MasterKeyEnv, keycrypt.PreviousMasterKeyEnv, "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL",
+		"GUEST_MODE", "DISCORD_TOKEN", "DISCORD_API_BASE", "DISCORD_DEV_GUILD_ID", "BOT_OWNER_DISCORD_ID",
+		"ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "LIMIT_IMAGES_PER_HOUR", "LIMIT_GUEST_TOKENS_PER_DAY",
+		"LIMIT_WALLET_WRITES_PER_15MIN", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_LEVEL", "LOG_FORMAT",
+	}
+}
+
 // Load reads a .env file in the working directory when there is one (real
 // environment variables win), then the environment.
 func Load() (Config, error) {

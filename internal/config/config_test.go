@@ -122,3 +122,24 @@ func TestKeyringNeedsMasterKey(t *testing.T) {
 		t.Errorf("Keyring() with a valid key: %v", err)
 	}
 }
+
+// Every variable Parse reads is in Variables, so deployment files checked
+// against it cannot miss one.
+func TestVariablesListsEverythingParseReads(t *testing.T) {
+	read := map[string]bool{}
+	Parse(func(k string) (string, bool) { read[k] = true; return "", false })
+	listed := map[string]bool{}
+	for _, v := range Variables() {
+		listed[v] = true
+	}
+	for k := range read {
+		if !listed[k] {
+			t.Errorf("Parse reads %s but Variables() does not list it", k)
+		}
+	}
+	for k := range listed {
+		if !read[k] {
+			t.Errorf("Variables() lists %s but Parse does not read it", k)
+		}
+	}
+}

@@ -1,0 +1,45 @@
+// Package discord is an in-process stand-in for the Discord REST API, used
+// by tzurot's tests and by the offline `tzurot dev` mode. It records what
+// the bot sends (messages, webhook posts, interaction responses, command
+// registrations) and answers with Discord's status codes and JSON error
+// bodies, so the real discordgo client can be pointed at it unchanged.
+//
+// discordgo builds absolute https://discord.com/api/v9/... URLs from package
+// variables, so rather than patching those, the product swaps the session's
+// HTTP transport for a [RewriteTransport] that redirects every request to
+// this server:
+//
+//	fake := discord.New(discord.Options{})
+//	srv := httptest.NewServer(fake)
+//	target, _ := url.Parse(srv.URL)
+//	session.Client = &http.Client{Transport: &discord.RewriteTransport{Target: target}}
+//
+// Paths are served exactly as discordgo v0.29.0 produces them, under
+// /api/v9 (and /api/v10). No websocket gateway is provided: /gateway only
+// returns a URL.
+//
+// # Behaviour worth knowing
+//
+//   - Bot routes require "Authorization: Bot <token>" (Options.Token, when
+//     set, must match); webhook-token and interaction-callback routes do not,
+//     as on Discord.
+//   - Path ids must be snowflakes (decimal integers), otherwise 400 with
+//     Discord's "Invalid Form Body" (code 50035). Options ids must be too.
+//   - Message payloads are validated like Discord does: empty message
+//     (50006), content over 2000 characters or more than 10 embeds or files
+//     (50035), files over 10 MiB (413, 40005), webhook names and usernames
+//     containing "clyde" or "discord" or outside 1-80 characters (50035),
+//     more than 15 webhooks in a channel (30007).
+//   - Interaction follow-ups use the application id as webhook id and the
+//     interaction token; they are accepted once the interaction has been
+//     acknowledged through its callback. Any other webhook id/token pair
+//     must come from WebhookCreate. Each interaction can be acknowledged
+//     once (second callback: 400, code 40060).
+//   - Responses of type 4 and 5 create the interaction's original message
+//     (type 5 carries the LOADING flag until it is edited); types 6 and 7
+//     stand for the message the component was attached to, which this fake
+//     never saw, so that original is tracked but not listed in the channel.
+//   - Everything, including rejected requests, is recorded in Requests.
+//     Message state is recorded before the response is written, so a test
+//     may inspect it as soon as its client call returns.
+package discord

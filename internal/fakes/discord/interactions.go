@@ -1,0 +1,148 @@
+package discord
+
+import (
+	"net/http"
+	"unicode/utf8"
+)
+
+// Interaction callback types accepted over REST (1, PONG, only exists for
+// HTTP-delivered interactions).
+var callbackTypes = map[int]bool{4: true, 5: true, 6: true, 7: true, 8: true, 9: true, 10: true, 12: true}
+
+func (s *Server) interactionCallback(c *call) reply {
+	id, token := c.params["interaction_id"], c.params["interaction_token"]
+	it, ok := s.interactions[token]
+	if ok && it.id != id {
+		return apiError(http.StatusNotFound, codeUnknownInteraction, "Unknown interaction")
+	}
+	if !ok {
+		for _, other := range s.interactions {
+			if other.id == id {
+				return apiError(http.StatusNotFound, codeUnknownInteraction, "Unknown interaction")
+			}
+		}
+		it = &interaction{id: id, token: token}
+	}
+	if it.acked {
+		return apiError(http.StatusBadRequest, codeAlreadyAcknowledged, "Interaction has already been acknowledged.")
+	}
+
+	body := c.body.object
+	typ := num(body, "type")
+	if !callbackTypes[typ] {
+		return formError(fieldError("BASE_TYPE_CHOICES", "Value must be one of {4, 5, 6, 7, 8, 9, 10, 12}.", "type"))
+	}
+	data := obj(body, "data")
+	if data == nil {
+		data = map[string]any{}
+	}
+	switch typ {
+	case 4:
+		if rep := validateNew(data, c.body.files); rep != nil {
+			return *rep
+		}
+	case 7:
+		if rep := validateContent(data, c.body.files); rep != nil {
+			return *rep
+		}
+	case 8:
+		if len(list(data, "choices")) > 25 {
+			return formError(maxLength(25, "data", "choices"))
+		}
+	case 9:
+		if rep := validateModal(data); rep != nil {
+			return *rep
+		}
+	}
+
+	it.acked = true
+	it.responseType = typ
+	s.interactions[token] = it
+
+	var notify []Message
+	switch typ {
+	case 4, 5, 6, 7:
+		listed := typ == 4 || typ == 5
+		channel := ""
+		if listed {
+			channel = it.channelID
+		}
+		msgData := data
+		if typ == 5 || typ == 6 {
+			// Deferred responses carry only flags; content comes later.
+			msgData = map[string]any{"flags": data["flags"]}
+		}
+		m := s.newMessageLocked(c, channel, s.botUser(), msgData, c.body.files)
+		m.ChannelID = it.channelID
+		m.hidden = !listed
+		m.WebhookID = s.opts.ApplicationID
+		m.ApplicationID = s.opts.ApplicationID
+		m.Flags &= ephemeralFlag | suppressEmbedsFlag | suppressNotificationFlag
+		if typ == 5 {
+			m.Flags |= loadingFlag
+		}
+		it.originalID = m.ID
+		notify = append(notify, m.clone())
+	}
+
+	if truthy(c.r.URL.Query().Get("with_response")) {
+		resource := map[string]any{"type": typ}
+		if it.originalID != "" {
+			resource["message"] = s.messages[it.originalID].wire()
+		}
+		rep := jsonReply(http.StatusOK, map[string]any{
+			"interaction": map[string]any{
+				"id":                         id,
+				"type":                       2,
+				"response_message_id":        nilIfEmpty(it.originalID),
+				"response_message_loading":   typ == 5,
+				"response_message_ephemeral": data["flags"] != nil && num(data, "flags")&ephemeralFlag != 0,
+			},
+			"resource": resource,
+		})
+		rep.notify = notify
+		return rep
+	}
+	rep := noContent()
+	rep.notify = notify
+	return rep
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// validateModal enforces the documented modal limits: a custom_id, a
+// title of at most 45 characters, and one to five components.
+func validateModal(data map[string]any) *reply {
+	errs := map[string]any{}
+	if n := utf8.RuneCountInString(str(data, "custom_id")); n < 1 || n > 100 {
+		errs["custom_id"] = badLength(1, 100)
+	}
+	if n := utf8.RuneCountInString(str(data, "title")); n < 1 || n > 45 {
+		errs["title"] = badLength(1, 45)
+	}
+	if n := len(list(data, "components")); n < 1 || n > 5 {
+		errs["components"] = badLength(1, 5)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	rep := formError(map[string]any{"data": errs})
+	return &rep
+}
+
+func (s *Server) followUpLocked(c *call, it *interaction) reply {
+	body := c.body.object
+	m := s.newMessageLocked(c, it.channelID, s.botUser(), body, c.body.files)
+	m.WebhookID = s.opts.ApplicationID
+	m.ApplicationID = s.opts.ApplicationID
+	// Follow-ups keep ephemeral; username and avatar_url overrides are not
+	// supported for them and are ignored, as on Discord.
+	m.Flags &= ephemeralFlag | suppressEmbedsFlag | suppressNotificationFlag
+	it.followUps = append(it.followUps, m.ID)
+	return messageReply(http.StatusOK, m)
+}

@@ -1,0 +1,429 @@
+package discord
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// User is a message author as Discord reports it.
+type User struct {
+	ID       string
+	Username string
+	// Discriminator is "0" for migrated users and bots, "0000" for
+	// webhook authors.
+	Discriminator string
+	Avatar        string
+	Bot           bool
+}
+
+// Attachment is a stored file of a message.
+type Attachment struct {
+	ID          string
+	Filename    string
+	ContentType string
+	Size        int
+	// URL points back at this server, which serves the bytes like the CDN.
+	URL  string
+	Data []byte
+}
+
+// Message is the fake's record of a message, in its current state.
+type Message struct {
+	ID        string
+	ChannelID string
+	// Type is 0 for a normal message and 19 for a reply.
+	Type    int
+	Content string
+	Author  User
+	// WebhookID is set for webhook messages and, as on Discord, for
+	// interaction responses and follow-ups (where it is the application id).
+	WebhookID     string
+	ApplicationID string
+	// AvatarURL is the avatar_url override of a webhook execution.
+	AvatarURL string
+	Flags     int
+	TTS       bool
+	Embeds    []map[string]any
+	// Components are message components (action rows) as sent.
+	Components          []map[string]any
+	Attachments         []Attachment
+	ReferencedMessageID string
+	// Reactions holds the emoji the bot itself reacted with.
+	Reactions []string
+	Timestamp time.Time
+	// EditedTimestamp is zero until the message is edited.
+	EditedTimestamp time.Time
+	// Deleted messages stay in the record, so tests can see both what was
+	// sent and that it was removed.
+	Deleted bool
+	// hidden messages (originals of component interactions) are not listed
+	// in their channel because they stand for messages the fake never saw.
+	hidden bool
+}
+
+// Ephemeral reports whether only the invoking user would see the message.
+func (m Message) Ephemeral() bool { return m.Flags&ephemeralFlag != 0 }
+
+func (m *Message) clone() Message {
+	c := *m
+	c.Embeds = slices.Clone(m.Embeds)
+	c.Components = slices.Clone(m.Components)
+	c.Attachments = slices.Clone(m.Attachments)
+	c.Reactions = slices.Clone(m.Reactions)
+	return c
+}
+
+const timestampLayout = "2006-01-02T15:04:05.000000-07:00"
+
+func (u User) wire() map[string]any {
+	var avatar any
+	if u.Avatar != "" {
+		avatar = u.Avatar
+	}
+	return map[string]any{
+		"id":            u.ID,
+		"username":      u.Username,
+		"discriminator": u.Discriminator,
+		"global_name":   nil,
+		"avatar":        avatar,
+		"bot":           u.Bot,
+	}
+}
+
+func (m *Message) wire() map[string]any {
+	attachments := make([]map[string]any, 0, len(m.Attachments))
+	for _, a := range m.Attachments {
+		attachments = append(attachments, map[string]any{
+			"id":           a.ID,
+			"filename":     a.Filename,
+			"size":         a.Size,
+			"url":          a.URL,
+			"proxy_url":    a.URL,
+			"content_type": a.ContentType,
+		})
+	}
+	var edited any
+	if !m.EditedTimestamp.IsZero() {
+		edited = m.EditedTimestamp.Format(timestampLayout)
+	}
+	out := map[string]any{
+		"id":               m.ID,
+		"type":             m.Type,
+		"channel_id":       m.ChannelID,
+		"content":          m.Content,
+		"author":           m.Author.wire(),
+		"attachments":      attachments,
+		"embeds":           nonNil(m.Embeds),
+		"components":       nonNil(m.Components),
+		"mentions":         []any{},
+		"mention_roles":    []any{},
+		"mention_everyone": false,
+		"pinned":           false,
+		"tts":              m.TTS,
+		"timestamp":        m.Timestamp.Format(timestampLayout),
+		"edited_timestamp": edited,
+		"flags":            m.Flags,
+	}
+	if m.WebhookID != "" {
+		out["webhook_id"] = m.WebhookID
+	}
+	if m.ApplicationID != "" {
+		out["application_id"] = m.ApplicationID
+	}
+	if m.ReferencedMessageID != "" {
+		out["message_reference"] = map[string]any{
+			"type":       0,
+			"channel_id": m.ChannelID,
+			"message_id": m.ReferencedMessageID,
+		}
+	}
+	if len(m.Reactions) > 0 {
+		var rs []map[string]any
+		for _, e := range m.Reactions {
+			rs = append(rs, map[string]any{"count": 1, "me": true, "emoji": map[string]any{"id": nil, "name": e}})
+		}
+		out["reactions"] = rs
+	}
+	return out
+}
+
+func nonNil(xs []map[string]any) []map[string]any {
+	if xs == nil {
+		return []map[string]any{}
+	}
+	return xs
+}
+
+// validateContent checks the limits Discord enforces on any message body,
+// new or edited.
+func validateContent(body map[string]any, files []File) *reply {
+	if utf8.RuneCountInString(str(body, "content")) > maxContentRunes {
+		rep := formError(maxLength(maxContentRunes, "content"))
+		return &rep
+	}
+	if len(list(body, "embeds")) > maxEmbeds {
+		rep := formError(maxLength(maxEmbeds, "embeds"))
+		return &rep
+	}
+	if len(files) > maxFiles {
+		rep := formError(maxLength(maxFiles, "files"))
+		return &rep
+	}
+	return nil
+}
+
+// validateNew adds the check that only applies when creating: Discord
+// refuses a message with nothing to show.
+func validateNew(body map[string]any, files []File) *reply {
+	if rep := validateContent(body, files); rep != nil {
+		return rep
+	}
+	if strings.TrimSpace(str(body, "content")) == "" && len(list(body, "embeds")) == 0 &&
+		len(files) == 0 && len(list(body, "components")) == 0 &&
+		len(list(body, "sticker_ids")) == 0 && obj(body, "poll") == nil {
+		rep := apiError(http.StatusBadRequest, codeEmptyMessage, "Cannot send an empty message")
+		return &rep
+	}
+	return nil
+}
+
+// validateUsername applies Discord's webhook naming rules to a webhook name
+// or a per-message username override.
+func validateUsername(field, name string) *reply {
+	if n := utf8.RuneCountInString(name); n < 1 || n > 80 {
+		rep := formError(badLength(1, 80, field))
+		return &rep
+	}
+	lower := strings.ToLower(name)
+	for _, banned := range []string{"clyde", "discord"} {
+		if strings.Contains(lower, banned) {
+			rep := formError(fieldError("USERNAME_INVALID_CONTAINS", "Username cannot contain \""+banned+"\"", field))
+			return &rep
+		}
+	}
+	return nil
+}
+
+// newMessageLocked stores a message built from a create payload.
+func (s *Server) newMessageLocked(c *call, channelID string, author User, body map[string]any, files []File) *Message {
+	m := &Message{
+		ID:        s.ids.next(),
+		ChannelID: channelID,
+		Content:   str(body, "content"),
+		Author:    author,
+		Flags:     num(body, "flags"),
+		TTS:       body["tts"] == true,
+		Timestamp: time.Now().UTC(),
+	}
+	m.Embeds = objects(body, "embeds")
+	m.Components = objects(body, "components")
+	if ref := obj(body, "message_reference"); ref != nil {
+		m.ReferencedMessageID = str(ref, "message_id")
+		m.Type = 19
+	}
+	m.Attachments = s.storeFilesLocked(c, channelID, files)
+	s.messages[m.ID] = m
+	if channelID != "" {
+		s.channelMessages[channelID] = append(s.channelMessages[channelID], m.ID)
+	}
+	return m
+}
+
+func (s *Server) storeFilesLocked(c *call, channelID string, files []File) []Attachment {
+	var out []Attachment
+	ch := channelID
+	if ch == "" {
+		ch = "0"
+	}
+	for _, f := range files {
+		a := Attachment{
+			ID:          s.ids.next(),
+			Filename:    f.Name,
+			ContentType: f.ContentType,
+			Size:        len(f.Data),
+			Data:        f.Data,
+		}
+		a.URL = c.baseURL() + "/attachments/" + ch + "/" + a.ID + "/" + f.Name
+		s.attachments[a.ID] = a
+		out = append(out, a)
+	}
+	return out
+}
+
+// editMessageLocked applies a PATCH payload: only present fields change,
+// and an "attachments" list names the existing attachments to keep.
+func (s *Server) editMessageLocked(c *call, m *Message, body map[string]any, files []File) *reply {
+	if rep := validateContent(body, files); rep != nil {
+		return rep
+	}
+	next := m.clone()
+	if has(body, "content") {
+		next.Content = str(body, "content")
+	}
+	if has(body, "embeds") {
+		next.Embeds = objects(body, "embeds")
+	}
+	if has(body, "components") {
+		next.Components = objects(body, "components")
+	}
+	if has(body, "flags") {
+		// Only embed suppression can be toggled on an existing message.
+		next.Flags = next.Flags&^suppressEmbedsFlag | num(body, "flags")&suppressEmbedsFlag
+	}
+	if has(body, "attachments") {
+		keep := map[string]bool{}
+		for _, a := range objects(body, "attachments") {
+			keep[str(a, "id")] = true
+		}
+		var kept []Attachment
+		for _, a := range next.Attachments {
+			if keep[a.ID] {
+				kept = append(kept, a)
+			}
+		}
+		next.Attachments = kept
+	}
+	next.Attachments = append(next.Attachments, s.storeFilesLocked(c, m.ChannelID, files)...)
+	if strings.TrimSpace(next.Content) == "" && len(next.Embeds) == 0 && len(next.Attachments) == 0 && len(next.Components) == 0 {
+		rep := apiError(http.StatusBadRequest, codeEmptyMessage, "Cannot send an empty message")
+		return rep.ptr()
+	}
+	next.Flags &^= loadingFlag
+	next.EditedTimestamp = time.Now().UTC()
+	*m = next
+	return nil
+}
+
+func (r reply) ptr() *reply { return &r }
+
+func messageReply(status int, m *Message) reply {
+	rep := jsonReply(status, m.wire())
+	rep.notify = []Message{m.clone()}
+	return rep
+}
+
+func unknownMessage() reply {
+	return apiError(http.StatusNotFound, codeUnknownMessage, "Unknown Message")
+}
+
+// Handlers for /channels/{channel_id}/messages...
+
+func (s *Server) postChannelMessage(c *call) reply {
+	channelID := c.params["channel_id"]
+	if user, ok := s.dmUsers[channelID]; ok && s.blockedDMs[user] {
+		return apiError(http.StatusForbidden, codeCannotMessageUser, "Cannot send messages to this user")
+	}
+	if rep := validateNew(c.body.object, c.body.files); rep != nil {
+		return *rep
+	}
+	m := s.newMessageLocked(c, channelID, s.botUser(), c.body.object, c.body.files)
+	// Bots may only send the suppress flags on a normal message.
+	m.Flags &= suppressEmbedsFlag | suppressNotificationFlag
+	return messageReply(http.StatusOK, m)
+}
+
+func (s *Server) channelMessageLocked(c *call) (*Message, *reply) {
+	m, ok := s.messages[c.params["message_id"]]
+	if !ok || m.Deleted || m.ChannelID != c.params["channel_id"] {
+		rep := unknownMessage()
+		return nil, &rep
+	}
+	return m, nil
+}
+
+func (s *Server) getChannelMessage(c *call) reply {
+	m, rep := s.channelMessageLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	return jsonReply(http.StatusOK, m.wire())
+}
+
+func (s *Server) listChannelMessages(c *call) reply {
+	q := c.r.URL.Query()
+	limit := 50
+	if l, err := strconv.Atoi(q.Get("limit")); err == nil {
+		if l < 1 || l > 100 {
+			return formError(fieldError("NUMBER_TYPE_MAX", "int value should be between 1 and 100.", "limit"))
+		}
+		limit = l
+	}
+	before, after := q.Get("before"), q.Get("after")
+	ids := s.channelMessages[c.params["channel_id"]]
+	out := []map[string]any{}
+	// Discord returns newest first.
+	for i := len(ids) - 1; i >= 0 && len(out) < limit; i-- {
+		m := s.messages[ids[i]]
+		if m.Deleted || m.hidden || m.Ephemeral() {
+			continue
+		}
+		if before != "" && !snowflakeLess(m.ID, before) {
+			continue
+		}
+		if after != "" && !snowflakeLess(after, m.ID) {
+			continue
+		}
+		out = append(out, m.wire())
+	}
+	return jsonReply(http.StatusOK, out)
+}
+
+func (s *Server) patchChannelMessage(c *call) reply {
+	m, rep := s.channelMessageLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	if m.Author.ID != s.opts.BotUserID || m.WebhookID != "" {
+		return apiError(http.StatusForbidden, codeCannotEditOthers, "Cannot edit a message authored by another user")
+	}
+	if rep := s.editMessageLocked(c, m, c.body.object, c.body.files); rep != nil {
+		return *rep
+	}
+	return messageReply(http.StatusOK, m)
+}
+
+func (s *Server) deleteChannelMessage(c *call) reply {
+	m, rep := s.channelMessageLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	m.Deleted = true
+	return noContent()
+}
+
+func (s *Server) putReaction(c *call) reply {
+	m, rep := s.channelMessageLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	if e := c.params["emoji"]; !slices.Contains(m.Reactions, e) {
+		m.Reactions = append(slices.Clone(m.Reactions), e)
+	}
+	return noContent()
+}
+
+func (s *Server) deleteReaction(c *call) reply {
+	m, rep := s.channelMessageLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	e := c.params["emoji"]
+	m.Reactions = slices.DeleteFunc(slices.Clone(m.Reactions), func(x string) bool { return x == e })
+	return noContent()
+}
+
+func (s *Server) typing(c *call) reply {
+	return noContent()
+}
+
+func (s *Server) serveAttachment(id string) reply {
+	a, ok := s.attachments[id]
+	if !ok {
+		return notFoundRoute()
+	}
+	return reply{status: http.StatusOK, raw: a.Data, contentType: a.ContentType}
+}

@@ -1,0 +1,506 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxBody bounds request bodies; Discord's own cap is lower, but a fake
+// must not let a runaway test exhaust memory before validation runs.
+const maxBody = 64 << 20
+
+// Options configures a Server. Ids must be snowflakes.
+type Options struct {
+	// BotUserID defaults to "1100000000000000001".
+	BotUserID string
+	// BotUsername defaults to "Tzurot".
+	BotUsername string
+	// ApplicationID defaults to BotUserID, as for any bot created since 2020.
+	ApplicationID string
+	// Token, when set, is the only bot token accepted; otherwise any
+	// "Bot <token>" header is.
+	Token string
+	// OnMessage, when set, sees every message created or edited, after it
+	// is recorded and before the response is written. The dev mode uses it
+	// to show the bot's output. It is called synchronously and concurrently
+	// from request goroutines.
+	OnMessage func(Message)
+}
+
+// Request is one recorded HTTP request.
+type Request struct {
+	Method string
+	// Path is the URL path as received, e.g. /api/v9/channels/1/messages.
+	Path string
+	// Route is the method and path template, e.g.
+	// "POST /channels/{channel_id}/messages"; empty for unknown routes.
+	Route  string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+	// JSON is the body, or the payload_json part of a multipart body, when
+	// it is a JSON object. Array bodies (command bulk overwrite) are only
+	// in Body.
+	JSON  map[string]any
+	Files []File
+	// Status is the HTTP status answered.
+	Status int
+	Time   time.Time
+}
+
+// Interaction pre-registers an interaction so its responses land in a
+// channel. Unregistered interactions are accepted too, with no channel.
+type Interaction struct {
+	ID, Token, ChannelID string
+}
+
+type webhook struct {
+	id, token, channelID, name, avatar string
+	deleted                            bool
+}
+
+type interaction struct {
+	id, token, channelID string
+	acked                bool
+	responseType         int
+	originalID           string
+	followUps            []string
+}
+
+type rateLimit struct {
+	route      string
+	retryAfter time.Duration
+}
+
+// Server is the fake Discord REST API. It implements http.Handler and is
+// safe for concurrent use.
+type Server struct {
+	opts Options
+
+	mu              sync.Mutex
+	ids             snowflakes
+	requests        []Request
+	messages        map[string]*Message
+	channelMessages map[string][]string
+	dmChannels      map[string]string // user id -> DM channel id
+	dmUsers         map[string]string // DM channel id -> user id
+	blockedDMs      map[string]bool
+	webhooks        map[string]*webhook
+	webhooksCreated map[string]int
+	deniedWebhooks  map[string]bool
+	interactions    map[string]*interaction // by token
+	commands        map[string][]map[string]any
+	rateLimits      []rateLimit
+	attachments     map[string]Attachment
+}
+
+// New returns a Server with defaults filled in and nothing recorded.
+func New(opts Options) *Server {
+	if opts.BotUserID == "" {
+		opts.BotUserID = "1100000000000000001"
+	}
+	if opts.BotUsername == "" {
+		opts.BotUsername = "Tzurot"
+	}
+	if opts.ApplicationID == "" {
+		opts.ApplicationID = opts.BotUserID
+	}
+	s := &Server{opts: opts}
+	s.resetLocked()
+	return s
+}
+
+func (s *Server) resetLocked() {
+	s.requests = nil
+	s.messages = map[string]*Message{}
+	s.channelMessages = map[string][]string{}
+	s.dmChannels = map[string]string{}
+	s.dmUsers = map[string]string{}
+	s.blockedDMs = map[string]bool{}
+	s.webhooks = map[string]*webhook{}
+	s.webhooksCreated = map[string]int{}
+	s.deniedWebhooks = map[string]bool{}
+	s.interactions = map[string]*interaction{}
+	s.commands = map[string][]map[string]any{}
+	s.rateLimits = nil
+	s.attachments = map[string]Attachment{}
+}
+
+// Reset forgets everything recorded and configured since New (messages,
+// webhooks, denials, interactions, commands, pending rate limits). Ids
+// keep increasing across resets.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetLocked()
+}
+
+// Options returns the effective options, defaults included.
+func (s *Server) Options() Options { return s.opts }
+
+// BotUser is the user the bot token authenticates as.
+func (s *Server) BotUser() User { return s.botUser() }
+
+func (s *Server) botUser() User {
+	return User{ID: s.opts.BotUserID, Username: s.opts.BotUsername, Discriminator: "0", Bot: true}
+}
+
+// Requests returns every request received, in the order they were handled.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Messages returns every message posted in a channel, by the bot, a
+// webhook or as an interaction response, in posting order and in their
+// current state. Deleted and ephemeral messages are included; see
+// Message.Deleted and Message.Ephemeral.
+func (s *Server) Messages(channelID string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.messagesLocked(s.channelMessages[channelID])
+}
+
+func (s *Server) messagesLocked(ids []string) []Message {
+	out := make([]Message, 0, len(ids))
+	for _, id := range ids {
+		if m, ok := s.messages[id]; ok {
+			out = append(out, m.clone())
+		}
+	}
+	return out
+}
+
+// DMs returns the messages in the bot's DM channel with userID.
+func (s *Server) DMs(userID string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.messagesLocked(s.channelMessages[s.dmChannels[userID]])
+}
+
+// DMChannel returns the id of the DM channel opened with userID, if any.
+func (s *Server) DMChannel(userID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.dmChannels[userID]
+	return id, ok
+}
+
+// BlockDMs makes messages to userID's DM channel fail with 403 "Cannot
+// send messages to this user" (50007), as when a user closes their DMs.
+func (s *Server) BlockDMs(userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blockedDMs[userID] = true
+}
+
+// DenyWebhooks removes the bot's Manage Webhooks permission in channelID:
+// creating or listing webhooks there answers 403 "Missing Permissions".
+func (s *Server) DenyWebhooks(channelID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deniedWebhooks[channelID] = true
+}
+
+// WebhooksCreated counts successful webhook creations in channelID,
+// deleted ones included, so tests can assert the bot reuses webhooks.
+func (s *Server) WebhooksCreated(channelID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.webhooksCreated[channelID]
+}
+
+// AddInteraction registers an interaction so that its original response
+// and follow-ups are also listed under its channel.
+func (s *Server) AddInteraction(i Interaction) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if it, ok := s.interactions[i.Token]; ok {
+		it.channelID = i.ChannelID
+		return
+	}
+	s.interactions[i.Token] = &interaction{id: i.ID, token: i.Token, channelID: i.ChannelID}
+}
+
+// InteractionResponses returns the callback requests received for
+// interactionID, rejected ones included (see Request.Status).
+func (s *Server) InteractionResponses(interactionID string) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.requests {
+		if r.Route != routeInteractionCallback {
+			continue
+		}
+		segs := strings.Split(r.Path, "/")
+		// /api/v9/interactions/{id}/{token}/callback
+		if len(segs) >= 5 && segs[len(segs)-3] == interactionID {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Original returns the interaction's original response message.
+func (s *Server) Original(interactionToken string) (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.interactions[interactionToken]
+	if !ok || it.originalID == "" {
+		return Message{}, false
+	}
+	return s.messages[it.originalID].clone(), true
+}
+
+// FollowUps returns the follow-up messages sent with interactionToken.
+func (s *Server) FollowUps(interactionToken string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.interactions[interactionToken]
+	if !ok {
+		return nil
+	}
+	return s.messagesLocked(it.followUps)
+}
+
+// Commands returns the registered application commands of a guild, or the
+// global ones for guildID "".
+func (s *Server) Commands(guildID string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.commands[guildID])
+}
+
+// RateLimitNext makes the next request matching route answer 429 once.
+// route may be a template with or without method ("POST
+// /channels/{channel_id}/messages", "/channels/{channel_id}/messages") or a
+// concrete path below /api/v9, with or without method ("/channels/123/typing").
+// discordgo waits retryAfter and retries by itself.
+func (s *Server) RateLimitNext(route string, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimits = append(s.rateLimits, rateLimit{route: route, retryAfter: retryAfter})
+}
+
+// ListenAndServe serves on addr until ctx is cancelled, then shuts down
+// gracefully. It returns nil after a cancellation-triggered shutdown.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on an existing listener, for callers that bind
+// ":0" and need the port before serving.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := hs.Shutdown(shutCtx)
+		if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+			err = serveErr
+		}
+		return err
+	}
+}
+
+// call is the per-request context handed to route handlers.
+type call struct {
+	r      *http.Request
+	rec    *Request
+	params map[string]string
+	body   payload
+}
+
+func (c *call) baseURL() string {
+	scheme := "http"
+	if c.r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.r.Host
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := Request{
+		Method: r.Method,
+		Path:   r.URL.Path,
+		Query:  r.URL.Query(),
+		Header: r.Header.Clone(),
+		Time:   time.Now(),
+	}
+	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	rec.Body = body
+	var p payload
+	if readErr != nil {
+		rep := tooLarge()
+		p.fail = &rep
+	} else {
+		p = parsePayload(r, body)
+	}
+	rec.JSON = p.object
+	rec.Files = p.files
+
+	s.mu.Lock()
+	rep := s.dispatchLocked(r, &rec, p)
+	encoded, err := encode(rep)
+	if err != nil {
+		rep = apiError(http.StatusInternalServerError, 0, "500: Internal Server Error")
+		encoded, _ = encode(rep)
+	}
+	rec.Status = rep.status
+	s.requests = append(s.requests, rec)
+	hook := s.opts.OnMessage
+	s.mu.Unlock()
+
+	if hook != nil {
+		for _, m := range rep.notify {
+			hook(m)
+		}
+	}
+
+	h := w.Header()
+	for k, v := range rep.header {
+		h[k] = v
+	}
+	if rep.status == http.StatusNoContent {
+		w.WriteHeader(rep.status)
+		return
+	}
+	if rep.raw != nil {
+		h.Set("Content-Type", rep.contentType)
+	} else {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(encoded)))
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(encoded)
+}
+
+func encode(rep reply) ([]byte, error) {
+	if rep.raw != nil || rep.status == http.StatusNoContent {
+		return rep.raw, nil
+	}
+	return json.Marshal(rep.body)
+}
+
+func (s *Server) dispatchLocked(r *http.Request, rec *Request, p payload) reply {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/attachments/"); ok && r.Method == http.MethodGet {
+		// The CDN stand-in: /attachments/{channel_id}/{attachment_id}/{filename}.
+		rec.Route = "GET /attachments/{channel_id}/{attachment_id}/{filename}"
+		segs := strings.Split(rest, "/")
+		if len(segs) != 3 {
+			return notFoundRoute()
+		}
+		return s.serveAttachment(segs[1])
+	}
+	rel, ok := cutAPIPrefix(r.URL.Path)
+	if !ok {
+		return notFoundRoute()
+	}
+	rt, params, methodMismatch := match(r.Method, rel)
+	if rt == nil {
+		if methodMismatch {
+			return apiError(http.StatusMethodNotAllowed, 0, "405: Method Not Allowed")
+		}
+		return notFoundRoute()
+	}
+	rec.Route = rt.method + " " + rt.pattern
+	if rt.auth && !s.authorized(r) {
+		return unauthorized()
+	}
+	if rep, limited := s.takeRateLimitLocked(rt, rel); limited {
+		return rep
+	}
+	// Walk the pattern rather than the map so the reported field is
+	// deterministic when several ids are malformed.
+	for _, seg := range strings.Split(rt.pattern, "/") {
+		name := strings.Trim(seg, "{}")
+		v, isParam := params[name]
+		if isParam && strings.HasSuffix(name, "_id") && !(name == "message_id" && v == "@original") && !isSnowflake(v) {
+			return notSnowflake(name, v)
+		}
+	}
+	if p.fail != nil {
+		return *p.fail
+	}
+	return rt.handle(s, &call{r: r, rec: rec, params: params, body: p})
+}
+
+func cutAPIPrefix(path string) (string, bool) {
+	for _, prefix := range []string{"/api/v9/", "/api/v10/"} {
+		if rest, ok := strings.CutPrefix(path, prefix); ok {
+			return "/" + rest, true
+		}
+	}
+	return "", false
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || scheme != "Bot" || strings.TrimSpace(token) == "" {
+		return false
+	}
+	return s.opts.Token == "" || token == s.opts.Token
+}
+
+func (s *Server) takeRateLimitLocked(rt *route, rel string) (reply, bool) {
+	candidates := []string{rt.method + " " + rt.pattern, rt.pattern, rt.method + " " + rel, rel}
+	for i, rl := range s.rateLimits {
+		if !slices.Contains(candidates, rl.route) {
+			continue
+		}
+		s.rateLimits = slices.Delete(s.rateLimits, i, i+1)
+		return rateLimited(rt, rl.retryAfter), true
+	}
+	return reply{}, false
+}
+
+// rateLimited answers like Discord's per-route limiter; discordgo reads the
+// body's retry_after and the X-RateLimit-Reset-After header.
+func rateLimited(rt *route, retryAfter time.Duration) reply {
+	secs := retryAfter.Seconds()
+	rep := jsonReply(http.StatusTooManyRequests, map[string]any{
+		"message":     "You are being rate limited.",
+		"retry_after": secs,
+		"global":      false,
+	})
+	reset := float64(time.Now().Add(retryAfter).UnixMilli()) / 1000
+	rep.header = http.Header{}
+	rep.header.Set("Retry-After", strconv.Itoa(int(math.Ceil(secs))))
+	rep.header.Set("X-RateLimit-Limit", "5")
+	rep.header.Set("X-RateLimit-Remaining", "0")
+	rep.header.Set("X-RateLimit-Reset", strconv.FormatFloat(reset, 'f', 3, 64))
+	rep.header.Set("X-RateLimit-Reset-After", strconv.FormatFloat(secs, 'f', 3, 64))
+	rep.header.Set("X-RateLimit-Bucket", bucketHash(rt.method+" "+rt.pattern))
+	rep.header.Set("X-RateLimit-Scope", "user")
+	return rep
+}
+
+func bucketHash(s string) string {
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return strconv.FormatUint(h, 16)
+}

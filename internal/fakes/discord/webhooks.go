@@ -1,0 +1,252 @@
+package discord
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"slices"
+)
+
+func (h *webhook) wire(app string, owner User, withToken bool) map[string]any {
+	var avatar any
+	if h.avatar != "" {
+		avatar = h.avatar
+	}
+	out := map[string]any{
+		"id":             h.id,
+		"type":           1,
+		"channel_id":     h.channelID,
+		"guild_id":       nil,
+		"name":           h.name,
+		"avatar":         avatar,
+		"application_id": app,
+		"user":           owner.wire(),
+	}
+	if withToken {
+		out["token"] = h.token
+	}
+	return out
+}
+
+func missingPermissions() reply {
+	return apiError(http.StatusForbidden, codeMissingPermissions, "Missing Permissions")
+}
+
+func unknownWebhook() reply {
+	return apiError(http.StatusNotFound, codeUnknownWebhook, "Unknown Webhook")
+}
+
+func (s *Server) activeWebhooksLocked(channelID string) []*webhook {
+	var out []*webhook
+	for _, h := range s.webhooks {
+		if h.channelID == channelID && !h.deleted {
+			out = append(out, h)
+		}
+	}
+	slices.SortFunc(out, func(a, b *webhook) int {
+		if snowflakeLess(a.id, b.id) {
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+func (s *Server) listWebhooks(c *call) reply {
+	channelID := c.params["channel_id"]
+	if s.deniedWebhooks[channelID] {
+		return missingPermissions()
+	}
+	out := []map[string]any{}
+	for _, h := range s.activeWebhooksLocked(channelID) {
+		out = append(out, h.wire(s.opts.ApplicationID, s.botUser(), true))
+	}
+	return jsonReply(http.StatusOK, out)
+}
+
+func (s *Server) createWebhook(c *call) reply {
+	channelID := c.params["channel_id"]
+	if s.deniedWebhooks[channelID] {
+		return missingPermissions()
+	}
+	name := str(c.body.object, "name")
+	if rep := validateUsername("name", name); rep != nil {
+		return *rep
+	}
+	if len(s.activeWebhooksLocked(channelID)) >= maxWebhooksPerChannel {
+		return apiError(http.StatusBadRequest, codeMaxWebhooks, "Maximum number of webhooks reached (15)")
+	}
+	h := &webhook{id: s.ids.next(), channelID: channelID, name: name}
+	// Tokens derive from the id so runs are reproducible; secrecy is moot
+	// in a fake.
+	sum := sha256.Sum256([]byte("fake-webhook-token:" + h.id))
+	h.token = hex.EncodeToString(sum[:])
+	if avatar := str(c.body.object, "avatar"); avatar != "" {
+		// Discord stores the image and exposes a hash of it.
+		a := sha256.Sum256([]byte(avatar))
+		h.avatar = hex.EncodeToString(a[:16])
+	}
+	s.webhooks[h.id] = h
+	s.webhooksCreated[channelID]++
+	return jsonReply(http.StatusOK, h.wire(s.opts.ApplicationID, s.botUser(), true))
+}
+
+func (s *Server) getWebhook(c *call) reply {
+	h, ok := s.webhooks[c.params["webhook_id"]]
+	if !ok || h.deleted {
+		return unknownWebhook()
+	}
+	if s.deniedWebhooks[h.channelID] {
+		return missingPermissions()
+	}
+	return jsonReply(http.StatusOK, h.wire(s.opts.ApplicationID, s.botUser(), true))
+}
+
+func (s *Server) deleteWebhook(c *call) reply {
+	h, ok := s.webhooks[c.params["webhook_id"]]
+	if !ok || h.deleted {
+		return unknownWebhook()
+	}
+	if s.deniedWebhooks[h.channelID] {
+		return missingPermissions()
+	}
+	h.deleted = true
+	return noContent()
+}
+
+// webhookTarget is what a /webhooks/{id}/{token} path resolves to: a
+// channel webhook, or the application's follow-up webhook of an
+// interaction.
+type webhookTarget struct {
+	hook *webhook
+	it   *interaction
+}
+
+func (s *Server) resolveWebhookLocked(c *call) (webhookTarget, *reply) {
+	id, token := c.params["webhook_id"], c.params["webhook_token"]
+	if h, ok := s.webhooks[id]; ok && !h.deleted {
+		if h.token != token {
+			rep := apiError(http.StatusUnauthorized, codeInvalidWebhookToken, "Invalid Webhook Token")
+			return webhookTarget{}, &rep
+		}
+		return webhookTarget{hook: h}, nil
+	}
+	if id == s.opts.ApplicationID {
+		if it, ok := s.interactions[token]; ok && it.acked {
+			return webhookTarget{it: it}, nil
+		}
+	}
+	rep := unknownWebhook()
+	return webhookTarget{}, &rep
+}
+
+func (s *Server) getWebhookWithToken(c *call) reply {
+	t, rep := s.resolveWebhookLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	if t.hook == nil {
+		return unknownWebhook()
+	}
+	out := t.hook.wire(s.opts.ApplicationID, s.botUser(), true)
+	delete(out, "user")
+	return jsonReply(http.StatusOK, out)
+}
+
+func (s *Server) executeWebhook(c *call) reply {
+	t, rep := s.resolveWebhookLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	body, files := c.body.object, c.body.files
+	if rep := validateNew(body, files); rep != nil {
+		return *rep
+	}
+	if t.it != nil {
+		return s.followUpLocked(c, t.it)
+	}
+	h := t.hook
+	author := User{ID: h.id, Username: h.name, Avatar: h.avatar, Discriminator: "0000", Bot: true}
+	if has(body, "username") {
+		if rep := validateUsername("username", str(body, "username")); rep != nil {
+			return *rep
+		}
+		author.Username = str(body, "username")
+	}
+	channelID := h.channelID
+	if thread := c.r.URL.Query().Get("thread_id"); thread != "" {
+		if !isSnowflake(thread) {
+			return notSnowflake("thread_id", thread)
+		}
+		channelID = thread
+	}
+	m := s.newMessageLocked(c, channelID, author, body, files)
+	m.WebhookID = h.id
+	m.ApplicationID = s.opts.ApplicationID
+	m.AvatarURL = str(body, "avatar_url")
+	// Ephemeral is meaningless outside interactions; Discord drops it.
+	m.Flags &= suppressEmbedsFlag | suppressNotificationFlag
+	if !truthy(c.r.URL.Query().Get("wait")) {
+		rep := noContent()
+		rep.notify = []Message{m.clone()}
+		return rep
+	}
+	return messageReply(http.StatusOK, m)
+}
+
+// webhookMessageLocked finds a message the webhook (or interaction) may
+// read or change; anything else is "Unknown Message", as on Discord.
+func (s *Server) webhookMessageLocked(c *call) (*Message, *reply) {
+	t, rep := s.resolveWebhookLocked(c)
+	if rep != nil {
+		return nil, rep
+	}
+	id := c.params["message_id"]
+	var m *Message
+	switch {
+	case t.it != nil:
+		if id == "@original" {
+			id = t.it.originalID
+		}
+		if id == t.it.originalID || slices.Contains(t.it.followUps, id) {
+			m = s.messages[id]
+		}
+	case id != "@original":
+		if msg, ok := s.messages[id]; ok && msg.WebhookID == t.hook.id {
+			m = msg
+		}
+	}
+	if m == nil || m.Deleted {
+		r := unknownMessage()
+		return nil, &r
+	}
+	return m, nil
+}
+
+func (s *Server) getWebhookMessage(c *call) reply {
+	m, rep := s.webhookMessageLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	return jsonReply(http.StatusOK, m.wire())
+}
+
+func (s *Server) patchWebhookMessage(c *call) reply {
+	m, rep := s.webhookMessageLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	if rep := s.editMessageLocked(c, m, c.body.object, c.body.files); rep != nil {
+		return *rep
+	}
+	return messageReply(http.StatusOK, m)
+}
+
+func (s *Server) deleteWebhookMessage(c *call) reply {
+	m, rep := s.webhookMessageLocked(c)
+	if rep != nil {
+		return *rep
+	}
+	m.Deleted = true
+	return noContent()
+}

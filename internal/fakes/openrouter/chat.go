@@ -1,0 +1,467 @@
+package openrouter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// defaultModel stands in for the account default OpenRouter uses when a
+// request names no model.
+const defaultModel = "openrouter/free"
+
+// imageTokens is what one generated image adds to completion_tokens,
+// matching Gemini's per-image accounting on OpenRouter.
+const imageTokens = 1290
+
+type chatRequest struct {
+	Model               string        `json:"model"`
+	Models              []string      `json:"models"`
+	Messages            []chatMessage `json:"messages"`
+	Stream              bool          `json:"stream"`
+	MaxTokens           *int          `json:"max_tokens"`
+	MaxCompletionTokens *int          `json:"max_completion_tokens"`
+	Modalities          []string      `json:"modalities"`
+	Reasoning           *struct {
+		Effort    string `json:"effort"`
+		MaxTokens *int   `json:"max_tokens"`
+		Exclude   bool   `json:"exclude"`
+		Enabled   *bool  `json:"enabled"`
+	} `json:"reasoning"`
+	IncludeReasoning *bool `json:"include_reasoning"`
+}
+
+type chatMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// text flattens string or content-part array content; non-text parts
+// (images, files) contribute nothing, as they would to a text echo.
+func (m chatMessage) text() string {
+	c := bytes.TrimSpace(m.Content)
+	if len(c) == 0 || c[0] == 'n' {
+		return ""
+	}
+	if c[0] == '"' {
+		var s string
+		if json.Unmarshal(c, &s) == nil {
+			return s
+		}
+		return ""
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(c, &parts) != nil {
+		return ""
+	}
+	var texts []string
+	for _, p := range parts {
+		if p.Type == "text" {
+			texts = append(texts, p.Text)
+		}
+	}
+	return strings.Join(texts, "\n")
+}
+
+func (r chatRequest) wantsReasoning() bool {
+	if r.Reasoning != nil {
+		return !r.Reasoning.Exclude && (r.Reasoning.Enabled == nil || *r.Reasoning.Enabled)
+	}
+	return r.IncludeReasoning != nil && *r.IncludeReasoning
+}
+
+func (r chatRequest) wantsImage() bool {
+	for _, m := range r.Modalities {
+		if m == "image" {
+			return true
+		}
+	}
+	return false
+}
+
+func (r chatRequest) tokenLimit() int {
+	switch {
+	case r.MaxCompletionTokens != nil:
+		return *r.MaxCompletionTokens
+	case r.MaxTokens != nil:
+		return *r.MaxTokens
+	}
+	return 0
+}
+
+func (r chatRequest) lastUserText() string {
+	for i := len(r.Messages) - 1; i >= 0; i-- {
+		if r.Messages[i].Role == "user" {
+			return r.Messages[i].text()
+		}
+	}
+	return ""
+}
+
+// requestedModel is the model a request asked for first, used in error
+// messages even when it does not exist.
+func (r chatRequest) requestedModel() string {
+	if r.Model != "" {
+		return r.Model
+	}
+	if len(r.Models) > 0 {
+		return r.Models[0]
+	}
+	return defaultModel
+}
+
+// resolveModel honours OpenRouter's "models" fallback list: the first
+// known candidate serves the request.
+func (r chatRequest) resolveModel() (model, bool) {
+	candidates := append([]string{r.requestedModel()}, r.Models...)
+	for _, id := range candidates {
+		if m, ok := findModel(id); ok {
+			return m, true
+		}
+	}
+	return model{}, false
+}
+
+// EchoReply is the content of an unscripted reply: deterministic, short,
+// and containing the last user message so tests can assert on it.
+func EchoReply(model, lastUserMessage string) string {
+	if lastUserMessage == "" {
+		return fmt.Sprintf("Echo from %s: (no user message)", model)
+	}
+	return fmt.Sprintf("Echo from %s: %s", model, lastUserMessage)
+}
+
+// EchoReasoning is the reasoning of an unscripted reply to a request that
+// asked for reasoning from a model that supports it.
+func EchoReasoning(lastUserMessage string) string {
+	return fmt.Sprintf("The user said %q. I will echo it back.", lastUserMessage)
+}
+
+// tokens approximates a tokenizer as one token per four characters, which
+// is close enough for usage accounting and fully deterministic.
+func tokens(s string) int {
+	return (utf8.RuneCountInString(s) + 3) / 4
+}
+
+func (s *Server) nextStep(key string) Step {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.scripts[key]
+	if len(q) == 0 {
+		return OK()
+	}
+	step := q[0]
+	if len(q) == 1 {
+		delete(s.scripts, key)
+	} else {
+		s.scripts[key] = q[1:]
+	}
+	return step
+}
+
+func (s *Server) nextID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	return fmt.Sprintf("gen-%d-fake%016x", time.Now().Unix(), s.seq)
+}
+
+// wait reports false if the client gave up during d.
+func wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
+	var req chatRequest
+	parseErr := json.Unmarshal(body, &req)
+	if parseErr == nil {
+		call.Model = req.Model
+	}
+	ks, errResp := s.authenticate(call.Key)
+	if errResp != nil {
+		return errResp
+	}
+	if parseErr != nil {
+		return apiError(http.StatusBadRequest, "Invalid JSON in request body", nil)
+	}
+
+	step := s.nextStep(call.Key)
+	if !wait(ctx, s.opts.Latency+step.delay) {
+		return nil
+	}
+	prompt := req.lastUserText()
+	if step.kind == stepFail {
+		return scriptedError(step, req.requestedModel(), prompt)
+	}
+	if len(req.Messages) == 0 {
+		return apiError(http.StatusBadRequest, `Input required: specify "prompt" or "messages"`, nil)
+	}
+
+	s.mu.Lock()
+	broke := ks.Credits != nil && *ks.Credits-ks.usage <= 0
+	s.mu.Unlock()
+	if broke {
+		return apiError(http.StatusPaymentRequired, insufficientCredits, nil)
+	}
+
+	m, ok := req.resolveModel()
+	if !ok {
+		return apiError(http.StatusNotFound, "No endpoints found for "+req.requestedModel()+".", nil)
+	}
+	if req.wantsImage() && !m.outputs("image") {
+		return apiError(http.StatusNotFound, "No endpoints found that support the requested output modalities: "+strings.Join(req.Modalities, ", "), nil)
+	}
+	served := m
+	if m.routesTo != "" {
+		if routed, ok := findModel(m.routesTo); ok {
+			served = routed
+		}
+	}
+
+	g := generation{id: s.nextID(), created: time.Now().Unix(), model: served.id, provider: served.provider}
+	switch step.kind {
+	case stepFailInBody:
+		msg, meta := statusError(step.status, served.id, prompt)
+		return g.errorInBody(req.Stream, errorBody{Code: step.status, Message: msg, Metadata: meta})
+	case stepFailInChoice:
+		msg, meta := statusError(step.status, served.id, prompt)
+		return g.errorInChoice(req.Stream, errorBody{Code: step.status, Message: msg, Metadata: meta})
+	}
+
+	g.content = EchoReply(served.id, prompt)
+	if req.wantsReasoning() && served.reasoning {
+		g.reasoning = EchoReasoning(prompt)
+	}
+	if step.kind == stepReply {
+		g.content = step.content
+		if step.reasoning != "" {
+			g.reasoning = step.reasoning
+		}
+	}
+	g.finish = "stop"
+	if limit := req.tokenLimit(); limit > 0 && tokens(g.content) > limit {
+		g.content = string([]rune(g.content)[:limit*4])
+		g.finish = "length"
+	}
+	if req.wantsImage() {
+		url, err := imageDataURL(prompt)
+		if err != nil {
+			return apiError(http.StatusInternalServerError, "image generation failed", nil)
+		}
+		g.images = []string{url}
+	}
+
+	for _, msg := range req.Messages {
+		g.promptTokens += tokens(msg.text())
+	}
+	g.reasoningTokens = tokens(g.reasoning)
+	g.completionTokens = tokens(g.content) + g.reasoningTokens + imageTokens*len(g.images)
+	g.cost = served.cost(g.promptTokens, g.completionTokens, len(g.images))
+
+	s.mu.Lock()
+	ks.usage += g.cost
+	s.mu.Unlock()
+
+	if req.Stream {
+		return g.streamed()
+	}
+	return jsonResponse(http.StatusOK, g.completion())
+}
+
+// generation is one completed (or failed) model answer.
+type generation struct {
+	id, model, provider string
+	created             int64
+	content, reasoning  string
+	images              []string
+	finish              string
+
+	promptTokens, completionTokens, reasoningTokens int
+	cost                                            float64
+}
+
+func (g generation) envelope(object string) map[string]any {
+	return map[string]any{
+		"id":                 g.id,
+		"provider":           g.provider,
+		"model":              g.model,
+		"object":             object,
+		"created":            g.created,
+		"system_fingerprint": nil,
+	}
+}
+
+func (g generation) usage() map[string]any {
+	return map[string]any{
+		"prompt_tokens":     g.promptTokens,
+		"completion_tokens": g.completionTokens,
+		"total_tokens":      g.promptTokens + g.completionTokens,
+		"cost":              g.cost,
+		"prompt_tokens_details": map[string]any{
+			"cached_tokens": 0,
+		},
+		"completion_tokens_details": map[string]any{
+			"reasoning_tokens": g.reasoningTokens,
+			"image_tokens":     imageTokens * len(g.images),
+		},
+	}
+}
+
+func (g generation) imageParts() []map[string]any {
+	out := make([]map[string]any, 0, len(g.images))
+	for _, url := range g.images {
+		out = append(out, map[string]any{
+			"type":      "image_url",
+			"image_url": map[string]any{"url": url},
+		})
+	}
+	return out
+}
+
+func (g generation) completion() map[string]any {
+	msg := map[string]any{"role": "assistant", "content": g.content, "refusal": nil}
+	if g.reasoning != "" {
+		msg["reasoning"] = g.reasoning
+	}
+	if len(g.images) > 0 {
+		msg["images"] = g.imageParts()
+	}
+	out := g.envelope("chat.completion")
+	out["choices"] = []map[string]any{{
+		"index":                0,
+		"logprobs":             nil,
+		"finish_reason":        g.finish,
+		"native_finish_reason": g.finish,
+		"message":              msg,
+	}}
+	out["usage"] = g.usage()
+	return out
+}
+
+func (g generation) chunk(delta map[string]any, finish any) map[string]any {
+	delta["role"] = "assistant"
+	out := g.envelope("chat.completion.chunk")
+	out["choices"] = []map[string]any{{
+		"index":                0,
+		"delta":                delta,
+		"finish_reason":        finish,
+		"native_finish_reason": finish,
+		"logprobs":             nil,
+	}}
+	return out
+}
+
+func pieces(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.SplitAfter(s, " ")
+}
+
+func (g generation) streamed() *response {
+	var events []any
+	for _, p := range pieces(g.reasoning) {
+		events = append(events, g.chunk(map[string]any{"content": "", "reasoning": p}, nil))
+	}
+	for _, p := range pieces(g.content) {
+		events = append(events, g.chunk(map[string]any{"content": p}, nil))
+	}
+	final := map[string]any{"content": ""}
+	if len(g.images) > 0 {
+		final["images"] = g.imageParts()
+	}
+	events = append(events, g.chunk(final, g.finish))
+	tail := g.envelope("chat.completion.chunk")
+	tail["choices"] = []any{}
+	tail["usage"] = g.usage()
+	events = append(events, tail)
+	return sse(events, true)
+}
+
+// errorInBody is OpenRouter's failure after a 200 was committed: the
+// non-streaming body is just the error envelope (after keep-alive
+// whitespace); a stream gets a single error event and ends.
+func (g generation) errorInBody(stream bool, e errorBody) *response {
+	if stream {
+		return sse([]any{map[string]any{"error": e}}, false)
+	}
+	resp := jsonResponse(http.StatusOK, map[string]any{"error": e})
+	resp.body = append([]byte("\n"), resp.body...)
+	return resp
+}
+
+func (g generation) errorInChoice(stream bool, e errorBody) *response {
+	if stream {
+		c := g.chunk(map[string]any{"content": ""}, "error")
+		c["error"] = e
+		return sse([]any{c}, false)
+	}
+	out := g.envelope("chat.completion")
+	out["choices"] = []map[string]any{{
+		"index":                0,
+		"logprobs":             nil,
+		"finish_reason":        "error",
+		"native_finish_reason": "error",
+		"message":              map[string]any{"role": "assistant", "content": ""},
+		"error":                e,
+	}}
+	out["usage"] = g.usage()
+	return jsonResponse(http.StatusOK, out)
+}
+
+// sse pre-encodes every event so encoding cannot fail after the 200 went
+// out, then streams them with OpenRouter's keep-alive comment first.
+func sse(events []any, done bool) *response {
+	var lines [][]byte
+	for _, ev := range events {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return apiError(http.StatusInternalServerError, "internal error in fake", nil)
+		}
+		lines = append(lines, b)
+	}
+	return &response{
+		status: http.StatusOK,
+		header: http.Header{
+			"Content-Type":  {"text/event-stream"},
+			"Cache-Control": {"no-cache"},
+		},
+		stream: func(w http.ResponseWriter) {
+			flusher, _ := w.(http.Flusher)
+			flush := func() {
+				if flusher != nil {
+					flusher.Flush()
+				}
+			}
+			_, _ = io.WriteString(w, ": OPENROUTER PROCESSING\n\n")
+			flush()
+			for _, l := range lines {
+				_, _ = fmt.Fprintf(w, "data: %s\n\n", l)
+				flush()
+			}
+			if done {
+				_, _ = io.WriteString(w, "data: [DONE]\n\n")
+				flush()
+			}
+		},
+	}
+}

@@ -1,0 +1,421 @@
+package openrouter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxBody caps request bodies: OpenRouter rejects huge payloads too, and an
+// unbounded read would let a runaway test exhaust memory.
+const maxBody = 32 << 20
+
+// Options configures a Server. The zero value is a strict fake that only
+// knows keys registered with AddKey.
+type Options struct {
+	// Latency is added to every chat completion call, so benchmarks can
+	// subtract a known provider latency.
+	Latency time.Duration
+	// AcceptAnyKey accepts any unregistered key shaped like
+	// "sk-or-v1-[0-9a-z]{8,}", with the magic words described in the package
+	// documentation. Meant for the offline demo.
+	AcceptAnyKey bool
+}
+
+// Key describes a registered API key.
+type Key struct {
+	// Credits is the key's spending limit in USD; nil means unlimited.
+	// Chat completions are refused with 402 once it is used up.
+	Credits *float64
+	// Revoked keys are unknown to OpenRouter: 401 everywhere.
+	Revoked bool
+	// Label overrides the masked key shown by /key.
+	Label string
+	// FreeTier is reported as is_free_tier by /key.
+	FreeTier bool
+}
+
+// Call is one recorded HTTP request.
+type Call struct {
+	Method string
+	Path   string
+	// Key is the bearer token, empty when none was sent.
+	Key string
+	// Model is the "model" field of a chat completion body, if any.
+	Model   string
+	Body    []byte
+	Headers http.Header
+	// Referer and Title are OpenRouter's app attribution headers
+	// (HTTP-Referer and X-Title), copied out because tests check them often.
+	Referer string
+	Title   string
+	// Status is the HTTP status answered, or 499 if the client left first.
+	Status int
+	Time   time.Time
+}
+
+type keyState struct {
+	Key
+	usage float64
+	magic string
+}
+
+// Server is the fake. It implements http.Handler and is safe for concurrent
+// use.
+type Server struct {
+	opts Options
+
+	mu      sync.Mutex
+	keys    map[string]*keyState
+	scripts map[string][]Step
+	calls   []Call
+	seq     uint64
+}
+
+// New returns a Server with no recorded state.
+func New(opts Options) *Server {
+	s := &Server{opts: opts}
+	s.resetLocked()
+	return s
+}
+
+func (s *Server) resetLocked() {
+	s.keys = make(map[string]*keyState)
+	s.scripts = make(map[string][]Step)
+	s.calls = nil
+}
+
+// Reset forgets registered keys, their usage, pending scripts and recorded
+// calls, returning the server to its state after New.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetLocked()
+}
+
+// AddKey registers key, replacing any earlier registration and its usage.
+// Registered keys take precedence over AcceptAnyKey and its magic words.
+func (s *Server) AddKey(key string, k Key) {
+	if k.Credits != nil {
+		c := *k.Credits
+		k.Credits = &c
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[key] = &keyState{Key: k}
+}
+
+// Revoke makes key unknown to the API from now on, as deleting it on
+// openrouter.ai does.
+func (s *Server) Revoke(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ks, ok := s.keys[key]; ok {
+		ks.Revoked = true
+		return
+	}
+	s.keys[key] = &keyState{Key: Key{Revoked: true}}
+}
+
+// Script appends steps to key's queue. Each chat completion call by key
+// consumes one step; once the queue is empty calls behave normally.
+func (s *Server) Script(key string, steps ...Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scripts[key] = append(s.scripts[key], steps...)
+}
+
+// Calls returns every request received so far, in the order they were
+// answered.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// CallsFor returns the recorded requests that carried key as bearer token.
+func (s *Server) CallsFor(key string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if c.Key == key {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ListenAndServe serves on addr until ctx is cancelled, then shuts down
+// gracefully. It returns nil after a cancellation-triggered shutdown.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on an existing listener, for callers that bind
+// ":0" and need the port before serving.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := hs.Shutdown(shutCtx)
+		if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+			err = serveErr
+		}
+		return err
+	}
+}
+
+// response is computed in full before anything is written, so the call is
+// recorded before the client can observe the answer; otherwise a test
+// reading Calls right after its request returns could miss it.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	// stream, when set, writes an SSE body after a 200 status.
+	stream func(w http.ResponseWriter)
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	call := Call{
+		Method:  r.Method,
+		Path:    r.URL.Path,
+		Key:     bearer(r),
+		Body:    body,
+		Headers: r.Header.Clone(),
+		Referer: r.Header.Get("HTTP-Referer"),
+		Title:   r.Header.Get("X-Title"),
+		Time:    time.Now(),
+	}
+	var resp *response
+	if readErr != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(readErr, &tooBig) {
+			resp = apiError(http.StatusRequestEntityTooLarge, "request body too large", nil)
+		} else {
+			resp = apiError(http.StatusBadRequest, "could not read request body", nil)
+		}
+	} else {
+		resp = s.route(r, body, &call)
+	}
+
+	if resp == nil {
+		call.Status = 499
+		s.record(call)
+		return
+	}
+	call.Status = resp.status
+	s.record(call)
+
+	h := w.Header()
+	for k, v := range resp.header {
+		h[k] = v
+	}
+	if resp.stream != nil {
+		w.WriteHeader(http.StatusOK)
+		resp.stream(w)
+		return
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(resp.body)
+}
+
+func (s *Server) record(c Call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+}
+
+func (s *Server) route(r *http.Request, body []byte, call *Call) *response {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v1/")
+	if !ok {
+		return apiError(http.StatusNotFound, "Not Found", nil)
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	switch rest {
+	case "models":
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(http.MethodGet)
+		}
+		return s.models(call.Key)
+	case "key", "auth/key":
+		if r.Method != http.MethodGet {
+			return methodNotAllowed(http.MethodGet)
+		}
+		return s.keyInfo(call.Key)
+	case "chat/completions":
+		if r.Method != http.MethodPost {
+			return methodNotAllowed(http.MethodPost)
+		}
+		return s.chat(r.Context(), body, call)
+	}
+	return apiError(http.StatusNotFound, "Not Found", nil)
+}
+
+func methodNotAllowed(allow string) *response {
+	resp := apiError(http.StatusMethodNotAllowed, "Method Not Allowed", nil)
+	resp.header.Set("Allow", allow)
+	return resp
+}
+
+func bearer(r *http.Request) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+var anyKey = regexp.MustCompile(`^sk-or-v1-[0-9a-z]{8,}$`)
+
+// lookupLocked resolves a bearer token to its state, materialising
+// AcceptAnyKey keys on first use so their usage accumulates like a real
+// key's. It returns nil for keys OpenRouter would not know.
+func (s *Server) lookupLocked(token string) *keyState {
+	if token == "" {
+		return nil
+	}
+	if ks, ok := s.keys[token]; ok {
+		if ks.Revoked {
+			return nil
+		}
+		return ks
+	}
+	if !s.opts.AcceptAnyKey || !anyKey.MatchString(token) {
+		return nil
+	}
+	ks := &keyState{}
+	tail := strings.TrimPrefix(token, "sk-or-v1-")
+	switch {
+	case strings.Contains(tail, "dead"):
+		ks.magic = "dead"
+	case strings.Contains(tail, "busy"):
+		ks.magic = "busy"
+	case strings.Contains(tail, "broke"):
+		ks.magic = "broke"
+		zero := 0.0
+		ks.Credits = &zero
+		ks.FreeTier = true
+	}
+	s.keys[token] = ks
+	return ks
+}
+
+// authenticate returns the key state or the error OpenRouter gives for a
+// missing, unknown, dead or rate-limited key.
+func (s *Server) authenticate(token string) (*keyState, *response) {
+	if token == "" {
+		return nil, apiError(http.StatusUnauthorized, "No auth credentials found", nil)
+	}
+	s.mu.Lock()
+	ks := s.lookupLocked(token)
+	var magic string
+	if ks != nil {
+		magic = ks.magic
+	}
+	s.mu.Unlock()
+	switch {
+	case ks == nil || magic == "dead":
+		return nil, apiError(http.StatusUnauthorized, "User not found.", nil)
+	case magic == "busy":
+		return nil, rateLimited(1, "")
+	}
+	return ks, nil
+}
+
+func (s *Server) models(token string) *response {
+	// /models is public, so credentials are ignored, except that a "busy"
+	// key is still rate limited: OpenRouter limits per key wherever a key
+	// is presented.
+	if token != "" {
+		s.mu.Lock()
+		ks := s.lookupLocked(token)
+		busy := ks != nil && ks.magic == "busy"
+		s.mu.Unlock()
+		if busy {
+			return rateLimited(1, "")
+		}
+	}
+	data := make([]map[string]any, 0, len(catalogue))
+	for _, m := range catalogue {
+		data = append(data, m.json())
+	}
+	return jsonResponse(http.StatusOK, map[string]any{"data": data})
+}
+
+func (s *Server) keyInfo(token string) *response {
+	ks, errResp := s.authenticate(token)
+	if errResp != nil {
+		return errResp
+	}
+	s.mu.Lock()
+	label := ks.Label
+	usage := ks.usage
+	freeTier := ks.FreeTier
+	var limit, remaining any
+	if ks.Credits != nil {
+		limit = *ks.Credits
+		remaining = max(*ks.Credits-ks.usage, 0)
+	}
+	s.mu.Unlock()
+	if label == "" {
+		label = maskKey(token)
+	}
+	return jsonResponse(http.StatusOK, map[string]any{"data": map[string]any{
+		"label":                 label,
+		"limit":                 limit,
+		"limit_reset":           nil,
+		"limit_remaining":       remaining,
+		"include_byok_in_limit": false,
+		"usage":                 usage,
+		"usage_daily":           usage,
+		"usage_weekly":          usage,
+		"usage_monthly":         usage,
+		"is_free_tier":          freeTier,
+		"is_provisioning_key":   false,
+		"rate_limit":            map[string]any{"requests": 20, "interval": "10s"},
+	}})
+}
+
+// maskKey mirrors how openrouter.ai shows keys: the prefix and three
+// characters either side of an ellipsis.
+func maskKey(key string) string {
+	const prefix = len("sk-or-v1-") + 3
+	if len(key) <= prefix+3 {
+		return key
+	}
+	return key[:prefix] + "..." + key[len(key)-3:]
+}
+
+func jsonResponse(status int, v any) *response {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{"error":{"code":500,"message":"internal error in fake"}}`)
+		status = http.StatusInternalServerError
+	}
+	return &response{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: b}
+}
