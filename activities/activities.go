@@ -1,0 +1,29 @@
+// Package activities is everything tzurot's workflows do to the world: the
+// database through ent, OpenRouter, Discord. Activities is one struct of
+// injected dependencies, registered once by the worker; workflows name its
+// methods through a nil *Activities.
+package activities
+
+import (
+	"log/slog"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/openrouter"
+)
+
+// Activities holds the clients activities use. Build it once in the worker.
+type Activities struct {
+	DB         *ent.Client
+	Keys       *keycrypt.Keyring
+	OpenRouter *openrouter.Client
+	Discord    *discordgo.Session
+	Log        *slog.Logger
+
+	// GuestMode and OperatorKey decide what a user without a key may do.
+	GuestMode   config.GuestMode
+	OperatorKey string
+}

@@ -1,0 +1,138 @@
+// Command tzurot is the one binary of the system: the Temporal worker, the
+// Discord bot, the schema migrations and the local dev stack.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/tzurot/tzurot/internal/app"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/devstack"
+	"github.com/tzurot/tzurot/migrations"
+)
+
+const usage = `tzurot — Discord AI personalities on Temporal
+
+Usage:
+  tzurot dev                 the whole stack on this machine (PostgreSQL, Temporal + Web UI, migrations, worker, bot)
+  tzurot worker              the Temporal worker
+  tzurot bot                 the Discord bot
+  tzurot migrate up          apply the embedded schema migrations
+  tzurot migrate status      list the migrations and when each was applied
+
+Configuration is read from the environment and a .env file; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tzurot:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	log := cfg.NewLogger(os.Stderr)
+	slog.SetDefault(log)
+
+	switch args[0] {
+	case "migrate":
+		return runMigrate(ctx, cfg, args[1:], stdout, log)
+	case "dev":
+		return runDev(ctx, cfg, args[1:], log)
+	case "worker":
+		return runWorker(ctx, cfg, log)
+	case "bot":
+		return runBot(ctx, cfg, log)
+	default:
+		return fmt.Errorf("unknown command %q: run `tzurot help` for the list", args[0])
+	}
+}
+
+func runMigrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || (fs.Arg(0) != "up" && fs.Arg(0) != "status") {
+		return errors.New("usage: tzurot migrate up|status")
+	}
+	port, err := devstack.PostgresPort()
+	if err != nil {
+		return err
+	}
+	// With no DATABASE_URL, the migrations act on the dev stack's local cluster.
+	url, stopDB, err := devstack.Database(ctx, cfg, port, log)
+	if err != nil {
+		return err
+	}
+	defer stopDB()
+	if fs.Arg(0) == "up" {
+		return devstack.Migrate(ctx, url, log)
+	}
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	states, err := migrations.Status(ctx, db)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "VERSION\tNAME\tSTATUS")
+	pending := 0
+	for _, s := range states {
+		status := "pending"
+		switch {
+		case s.AppliedAt != nil && s.Adopted:
+			status = "adopted " + s.AppliedAt.Local().Format("2006-01-02 15:04:05")
+		case s.AppliedAt != nil:
+			status = "applied " + s.AppliedAt.Local().Format("2006-01-02 15:04:05")
+		default:
+			pending++
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Version, s.Name, status)
+	}
+	w.Flush()
+	fmt.Fprintf(stdout, "%d migrations, %d pending\n", len(states), pending)
+	return nil
+}
+
+func runDev(ctx context.Context, cfg config.Config, args []string, log *slog.Logger) error {
+	if len(args) > 0 {
+		return fmt.Errorf("tzurot dev takes no arguments, got %q: configure it with environment variables", args)
+	}
+	return app.RunDev(ctx, cfg, log)
+}
+
+func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	return app.RunWorker(ctx, cfg, log)
+}
+
+func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if _, err := cfg.Keyring(); err != nil {
+		return err
+	}
+	return app.ErrBotNotBuilt
+}

@@ -1,0 +1,117 @@
+// Package app wires tzurot's processes from the configuration: it opens the
+// database, Temporal, OpenRouter and Discord clients once and hands them to
+// the worker (and, later, the bot). cmd/tzurot only parses flags and calls it.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/discordhttp"
+	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/temporalclient"
+	"github.com/tzurot/tzurot/migrations"
+	"github.com/tzurot/tzurot/worker"
+)
+
+// Deps are the long-lived clients of a process; Close releases them.
+type Deps struct {
+	DB         *sql.DB
+	Ent        *ent.Client
+	Temporal   client.Client
+	Activities *activities.Activities
+}
+
+// Open validates the master key first (the one startup error users meet most),
+// then connects to the database and Temporal and builds the activities.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, error) {
+	keys, err := cfg.Keyring()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DatabaseURL == "" {
+		return nil, migrations.ErrNoDatabase
+	}
+	db, err := sql.Open("postgres", cfg.DatabaseURL.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to the database at DATABASE_URL: %w", err)
+	}
+	tc, _, err := temporalclient.Dial(ctx, cfg, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	discordToken := cfg.DiscordToken.Reveal()
+	if discordToken == "" {
+		// Without a token the worker can still run workflows; Discord calls fail
+		// with Discord's own 401 and are reported per request.
+		discordToken = "unset"
+	}
+	discord, err := discordhttp.Session(discordToken, cfg.DiscordAPIBase)
+	if err != nil {
+		tc.Close()
+		db.Close()
+		return nil, err
+	}
+	entc := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db)))
+	return &Deps{
+		DB:       db,
+		Ent:      entc,
+		Temporal: tc,
+		Activities: &activities.Activities{
+			DB:   entc,
+			Keys: keys,
+			OpenRouter: openrouter.New(openrouter.Options{
+				BaseURL:    cfg.OpenRouterBaseURL,
+				HTTPClient: &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport), Timeout: 120 * time.Second},
+				Referer:    "https://github.com/tzurot/tzurot",
+				Title:      "tzurot",
+			}),
+			Discord:     discord,
+			Log:         log,
+			GuestMode:   cfg.GuestMode,
+			OperatorKey: cfg.OpenRouterAPIKey.Reveal(),
+		},
+	}, nil
+}
+
+// Close releases the clients, last opened first.
+func (d *Deps) Close() {
+	d.Temporal.Close()
+	d.DB.Close()
+}
+
+// RunWorker runs the Temporal worker until ctx ends.
+func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	d, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	log.Info("worker started", "task_queue", cfg.TemporalTaskQueue, "temporal", cfg.TemporalAddress, "config", cfg)
+	err = worker.Run(ctx, d.Temporal, cfg.TemporalTaskQueue, d.Activities)
+	log.Info("worker stopped")
+	return err
+}
+
+// ErrBotNotBuilt is returned by `tzurot bot` until the bot lands.
+var ErrBotNotBuilt = errors.New("the Discord bot is not part of this build yet: run `tzurot worker`, and start workflows with the temporal CLI")

@@ -1,0 +1,613 @@
+package openrouter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/tzurot/tzurot/internal/llmparams"
+)
+
+// paramNames is every field llmparams can set, by its OpenRouter name.
+var paramNames = []string{
+	"temperature", "top_p", "top_k", "frequency_penalty", "presence_penalty",
+	"repetition_penalty", "min_p", "top_a", "seed", "reasoning", "max_tokens",
+	"stop", "logit_bias", "response_format", "transforms", "route", "verbosity",
+}
+
+func TestChatSendsParams(t *testing.T) {
+	tests := []struct {
+		name       string
+		doc        string
+		modalities []string
+	}{
+		{
+			name: "every parameter",
+			doc: `{
+				"temperature": 0.7, "top_p": 0.9, "top_k": 40,
+				"frequency_penalty": 0.3, "presence_penalty": -0.2, "repetition_penalty": 1.1,
+				"min_p": 0.05, "top_a": 0.1, "seed": 42,
+				"reasoning": {"effort": "high", "max_tokens": 2048, "exclude": false, "enabled": true},
+				"max_tokens": 4096, "stop": ["</s>", "User:"], "logit_bias": {"50256": -100, "1639": 2.5},
+				"response_format": {"type": "json_object"},
+				"transforms": ["middle-out"], "route": "fallback", "verbosity": "low"
+			}`,
+		},
+		{
+			// go-openai's float32 omitempty fields would drop these.
+			name: "explicit zeros",
+			doc:  `{"temperature": 0, "top_k": 0, "frequency_penalty": 0, "seed": 0}`,
+		},
+		{
+			// [] is how OpenRouter's default middle-out is switched off.
+			name: "empty transforms and stop",
+			doc:  `{"transforms": [], "stop": []}`,
+		},
+		{
+			name: "reasoning alone",
+			doc:  `{"reasoning": {"effort": "none"}}`,
+		},
+		{
+			name:       "modalities",
+			doc:        `{}`,
+			modalities: []string{"image", "text"},
+		},
+		{name: "nothing set", doc: `{}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			params, err := llmparams.Parse([]byte(tc.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newStub(t, answer(http.StatusOK, okBody))
+			_, err = s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{
+				Model:      "deepseek/deepseek-r1",
+				Messages:   []Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "hi", Name: "alice"}},
+				Params:     params,
+				Modalities: tc.modalities,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := s.last().Body
+
+			keys := topLevelKeys(t, raw)
+			for i, k := range keys {
+				if slices.Contains(keys[:i], k) {
+					t.Errorf("field %q appears more than once in %s", k, raw)
+				}
+			}
+
+			body := decodeObject(t, raw)
+			want := decodeObject(t, []byte(tc.doc))
+			if tc.modalities != nil {
+				want["modalities"] = []any{"image", "text"}
+			}
+			for k, v := range want {
+				if !reflect.DeepEqual(body[k], v) {
+					t.Errorf("%s = %#v, want %#v", k, body[k], v)
+				}
+			}
+			for _, k := range paramNames {
+				if _, set := want[k]; !set {
+					if v, ok := body[k]; ok {
+						t.Errorf("unset %s sent as %#v", k, v)
+					}
+				}
+			}
+			if _, ok := want["modalities"]; !ok {
+				if _, ok := body["modalities"]; ok {
+					t.Error("modalities sent though none were asked for")
+				}
+			}
+			if r, ok := want["reasoning"]; ok {
+				if _, isObject := body["reasoning"].(map[string]any); !isObject {
+					t.Errorf("reasoning = %#v, want the nested object %#v", body["reasoning"], r)
+				}
+			}
+
+			if body["model"] != "deepseek/deepseek-r1" {
+				t.Errorf("model = %v", body["model"])
+			}
+			wantMsgs := []any{
+				map[string]any{"role": "system", "content": "Be brief."},
+				map[string]any{"role": "user", "content": "hi", "name": "alice"},
+			}
+			if !reflect.DeepEqual(body["messages"], wantMsgs) {
+				t.Errorf("messages = %#v, want %#v", body["messages"], wantMsgs)
+			}
+			if strings.Contains(string(raw), `\u003c`) {
+				t.Errorf("stop sequences were HTML-escaped: %s", raw)
+			}
+		})
+	}
+}
+
+func TestChatHeaders(t *testing.T) {
+	s := newStub(t, answer(http.StatusOK, okBody))
+	c := s.client(Options{Referer: "https://example.org/bot", Title: "Example Bot"})
+	if _, err := c.Chat(context.Background(), testKey, ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "hi"}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := s.last()
+	if r.Method != http.MethodPost || r.Path != "/api/v1/chat/completions" {
+		t.Errorf("request = %s %s, want POST /api/v1/chat/completions", r.Method, r.Path)
+	}
+	for name, want := range map[string]string{
+		"Authorization": "Bearer " + testKey,
+		"HTTP-Referer":  "https://example.org/bot",
+		"X-Title":       "Example Bot",
+		"Content-Type":  "application/json",
+	} {
+		if got := r.Header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestChatOmitsEmptyAttribution(t *testing.T) {
+	s := newStub(t, answer(http.StatusOK, okBody))
+	c := New(Options{BaseURL: s.srv.URL + "/api/v1"})
+	if _, err := c.Chat(context.Background(), testKey, ChatRequest{Model: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	h := s.last().Header
+	if _, ok := h["Http-Referer"]; ok {
+		t.Errorf("HTTP-Referer sent though unset: %q", h.Get("HTTP-Referer"))
+	}
+	if _, ok := h["X-Title"]; ok {
+		t.Errorf("X-Title sent though unset: %q", h.Get("X-Title"))
+	}
+}
+
+func TestChatParsesResponse(t *testing.T) {
+	const png = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+	tests := []struct {
+		name string
+		body string
+		want ChatResponse
+	}{
+		{
+			name: "reasoning",
+			body: okBody,
+			want: ChatResponse{
+				ID: "gen-1735689600-abc123", Model: "deepseek/deepseek-r1", Provider: "DeepInfra",
+				Content: "Hello there!", Reasoning: "The user greeted me, so I greet them back.", FinishReason: "stop",
+				Usage: Usage{PromptTokens: 12, CompletionTokens: 30, TotalTokens: 42, ReasoningTokens: 11, Cost: 0.000084},
+			},
+		},
+		{
+			name: "images",
+			body: `{"id":"gen-2","provider":"Google AI Studio","model":"google/gemini-2.5-flash-image-preview","object":"chat.completion","created":1756218977,
+				"choices":[{"index":0,"finish_reason":"stop","native_finish_reason":"STOP","message":{"role":"assistant","content":"Here is a cat.",
+				"images":[{"type":"image_url","image_url":{"url":"` + png + `"}},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}}],
+				"usage":{"prompt_tokens":5,"completion_tokens":1295,"total_tokens":1300}}`,
+			want: ChatResponse{
+				ID: "gen-2", Model: "google/gemini-2.5-flash-image-preview", Provider: "Google AI Studio",
+				Content: "Here is a cat.", FinishReason: "stop",
+				Images: []string{png, "data:image/png;base64,AAAA"},
+				Usage:  Usage{PromptTokens: 5, CompletionTokens: 1295, TotalTokens: 1300},
+			},
+		},
+		{
+			name: "image only, null content",
+			body: `{"id":"gen-3","model":"google/gemini-2.5-flash-image-preview","choices":[{"index":0,"finish_reason":"stop",
+				"message":{"role":"assistant","content":null,"images":[{"type":"image_url","image_url":{"url":"` + png + `"}}]}}]}`,
+			want: ChatResponse{ID: "gen-3", Model: "google/gemini-2.5-flash-image-preview", FinishReason: "stop", Images: []string{png}},
+		},
+		{
+			name: "length cut",
+			body: `{"id":"gen-4","model":"m","choices":[{"index":0,"finish_reason":"length","message":{"role":"assistant","content":"Once upon"}}],
+				"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`,
+			want: ChatResponse{ID: "gen-4", Model: "m", Content: "Once upon", FinishReason: "length",
+				Usage: Usage{PromptTokens: 3, CompletionTokens: 2, TotalTokens: 5}},
+		},
+		{
+			// DeepSeek's own field name, which some providers pass through.
+			name: "reasoning_content",
+			body: `{"id":"gen-5","model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"42","reasoning_content":"6 times 7"}}]}`,
+			want: ChatResponse{ID: "gen-5", Model: "m", Content: "42", Reasoning: "6 times 7", FinishReason: "stop"},
+		},
+		{
+			name: "content parts",
+			body: `{"id":"gen-6","model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":[{"type":"text","text":"Hel"},{"type":"text","text":"lo"}]}}]}`,
+			want: ChatResponse{ID: "gen-6", Model: "m", Content: "Hello", FinishReason: "stop"},
+		},
+		{
+			// An odd type in a field only this package reads must not
+			// throw away the reply go-openai decoded.
+			name: "unexpected extra type",
+			body: `{"id":"gen-7","model":"m","usage":{"cost":"0.1"},"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}]}`,
+			want: ChatResponse{ID: "gen-7", Model: "m", Content: "ok", FinishReason: "stop"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStub(t, answer(http.StatusOK, tc.body))
+			got, err := s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "hi"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestChatStatusClassification(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		body       string
+		header     []string
+		kind       Kind
+		message    string
+		retryAfter time.Duration
+		metadata   map[string]any
+		apiError   bool // go-openai decoded it as *openai.APIError
+	}{
+		{
+			name: "400", status: 400, kind: KindBadRequest, apiError: true,
+			body:    `{"error":{"code":400,"message":"Bad Request: invalid or missing parameters"}}`,
+			message: "Bad Request: invalid or missing parameters",
+		},
+		{
+			name: "401", status: 401, kind: KindInvalidKey, apiError: true,
+			body:    `{"error":{"code":401,"message":"User not found."}}`,
+			message: "User not found.",
+		},
+		{
+			name: "402", status: 402, kind: KindNoCredits, apiError: true,
+			body:    `{"error":{"code":402,"message":"Insufficient credits. Add more using https://openrouter.ai/credits"}}`,
+			message: "Insufficient credits. Add more using https://openrouter.ai/credits",
+		},
+		{
+			name: "403", status: 403, kind: KindModeration, apiError: true,
+			body: `{"error":{"code":403,"message":"anthropic/claude-sonnet-4 requires moderation on OpenRouter. Your input was flagged for \"harassment\"",
+				"metadata":{"reasons":["harassment"],"flagged_input":"you are...","provider_name":"Anthropic","model_slug":"anthropic/claude-sonnet-4"}}}`,
+			message: `anthropic/claude-sonnet-4 requires moderation on OpenRouter. Your input was flagged for "harassment"`,
+			metadata: map[string]any{"reasons": []any{"harassment"}, "flagged_input": "you are...",
+				"provider_name": "Anthropic", "model_slug": "anthropic/claude-sonnet-4"},
+		},
+		{
+			name: "404", status: 404, kind: KindUnknownModel, apiError: true,
+			body:    `{"error":{"code":404,"message":"No endpoints found for acme/nonexistent."}}`,
+			message: "No endpoints found for acme/nonexistent.",
+		},
+		{
+			name: "408", status: 408, kind: KindTransient, apiError: true,
+			body:    `{"error":{"code":408,"message":"Request timed out"}}`,
+			message: "Request timed out",
+		},
+		{
+			name: "413", status: 413, kind: KindBadRequest, apiError: true,
+			body:    `{"error":{"code":413,"message":"Payload too large"}}`,
+			message: "Payload too large",
+		},
+		{
+			name: "422", status: 422, kind: KindBadRequest, apiError: true,
+			body:    `{"error":{"code":422,"message":"Unprocessable: messages must not be empty"}}`,
+			message: "Unprocessable: messages must not be empty",
+		},
+		{
+			name: "429 with Retry-After seconds", status: 429, kind: KindRateLimited, apiError: true,
+			body:    `{"error":{"code":429,"message":"Rate limit exceeded: too many requests for this key."}}`,
+			header:  []string{"Retry-After", "7"},
+			message: "Rate limit exceeded: too many requests for this key.", retryAfter: secs(7),
+		},
+		{
+			name: "429 upstream", status: 429, kind: KindRateLimited, apiError: true,
+			body: `{"error":{"code":429,"message":"Provider returned error","metadata":{"provider_name":"Together",
+				"raw":"meta-llama/llama-3.3-70b-instruct:free is temporarily rate-limited upstream. Please retry shortly."}}}`,
+			message: "Provider returned error",
+			metadata: map[string]any{"provider_name": "Together",
+				"raw": "meta-llama/llama-3.3-70b-instruct:free is temporarily rate-limited upstream. Please retry shortly."},
+		},
+		{
+			name: "500", status: 500, kind: KindTransient, apiError: true,
+			body:    `{"error":{"code":500,"message":"Internal Server Error"}}`,
+			message: "Internal Server Error",
+		},
+		{
+			name: "502", status: 502, kind: KindTransient, apiError: true,
+			body:     `{"error":{"code":502,"message":"Provider returned error","metadata":{"provider_name":"DeepInfra","raw":"upstream connection reset"}}}`,
+			message:  "Provider returned error",
+			metadata: map[string]any{"provider_name": "DeepInfra", "raw": "upstream connection reset"},
+		},
+		{
+			name: "503 with Retry-After", status: 503, kind: KindTransient, apiError: true,
+			body:    `{"error":{"code":503,"message":"No available model provider that meets your routing requirements"}}`,
+			header:  []string{"Retry-After", "30"},
+			message: "No available model provider that meets your routing requirements", retryAfter: secs(30),
+		},
+		{
+			// A proxy's error page: go-openai returns *openai.RequestError.
+			name: "502 html", status: 502, kind: KindTransient,
+			body:    "<html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>",
+			header:  []string{"Content-Type", "text/html"},
+			message: "bad gateway",
+		},
+		{
+			name: "504 plain text", status: 504, kind: KindTransient,
+			body:    "upstream request timeout",
+			header:  []string{"Content-Type", "text/plain"},
+			message: "upstream request timeout",
+		},
+		{
+			// go-openai returns a *openai.RequestError wrapping an empty
+			// *openai.APIError (status 0) for this shape.
+			name: "400 error as a string", status: 400, kind: KindBadRequest, apiError: true,
+			body:    `{"error":"model is required"}`,
+			message: "model is required",
+		},
+		{
+			name: "405 other 4xx", status: 405, kind: KindBadRequest, apiError: true,
+			body:    `{"error":{"code":405,"message":"Method Not Allowed"}}`,
+			message: "Method Not Allowed",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStub(t, answer(tc.status, tc.body, tc.header...))
+			_, err := s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "hi"}}})
+			e := mustAsError(t, err)
+			if e.Kind != tc.kind || e.Status != tc.status || e.Message != tc.message || e.RetryAfter != tc.retryAfter {
+				t.Errorf("got kind=%s status=%d message=%q retryAfter=%s\nwant kind=%s status=%d message=%q retryAfter=%s",
+					e.Kind, e.Status, e.Message, e.RetryAfter, tc.kind, tc.status, tc.message, tc.retryAfter)
+			}
+			if !reflect.DeepEqual(e.Metadata, tc.metadata) {
+				t.Errorf("metadata = %#v, want %#v", e.Metadata, tc.metadata)
+			}
+			wantRetry := tc.kind == KindTransient || tc.kind == KindRateLimited
+			if e.Retryable() != wantRetry {
+				t.Errorf("Retryable() = %v, want %v", e.Retryable(), wantRetry)
+			}
+			if want := fmt.Sprintf("openrouter: %d %s: %s", tc.status, tc.kind, tc.message); e.Error() != want {
+				t.Errorf("Error() = %q, want %q", e.Error(), want)
+			}
+			var apiErr *openai.APIError
+			if errors.As(err, &apiErr) != tc.apiError {
+				t.Errorf("errors.As(*openai.APIError) = %v, want %v", !tc.apiError, tc.apiError)
+			}
+		})
+	}
+}
+
+func TestChatErrorInOKBody(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		status  int
+		message string
+	}{
+		{
+			// OpenRouter sends keep-alive whitespace before committing to
+			// 200, so a late upstream failure arrives as a bare error object.
+			name:    "top-level error",
+			body:    "\n\n" + `{"error":{"code":502,"message":"Provider returned error","metadata":{"provider_name":"DeepInfra","raw":"upstream connection reset"}}}`,
+			status:  502,
+			message: "Provider returned error",
+		},
+		{
+			name: "error in the choice",
+			body: `{"id":"gen-9","model":"m","object":"chat.completion","choices":[{"index":0,"finish_reason":"error","native_finish_reason":"error",
+				"message":{"role":"assistant","content":""},"error":{"code":500,"message":"Upstream stream ended unexpectedly"}}]}`,
+			status:  500,
+			message: "Upstream stream ended unexpectedly",
+		},
+		{
+			name:    "no choices",
+			body:    `{"id":"gen-10","model":"m","object":"chat.completion","choices":[]}`,
+			status:  200,
+			message: "the response has no choices",
+		},
+		{
+			name:    "error with a string code",
+			body:    `{"error":{"code":"server_error","message":"The server had an error while processing your request."}}`,
+			message: "The server had an error while processing your request.",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStub(t, answer(http.StatusOK, tc.body))
+			_, err := s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "hi"}}})
+			e := mustAsError(t, err)
+			if e.Kind != KindTransient || e.Status != tc.status || e.Message != tc.message {
+				t.Errorf("got kind=%s status=%d message=%q, want transient %d %q", e.Kind, e.Status, e.Message, tc.status, tc.message)
+			}
+			if !e.Retryable() {
+				t.Error("an error in a 200 body must be retryable")
+			}
+		})
+	}
+}
+
+func TestChatMalformedOKBody(t *testing.T) {
+	s := newStub(t, answer(http.StatusOK, `{"id":"gen-1","choices":[{"message":`))
+	_, err := s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: "m"})
+	e := mustAsError(t, err)
+	if e.Kind != KindTransient || e.Status != http.StatusOK || !strings.HasPrefix(e.Message, "malformed response: ") {
+		t.Errorf("got %v, want transient malformed response", e)
+	}
+}
+
+func TestChatTimeouts(t *testing.T) {
+	hang := func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	}
+	tests := []struct {
+		name string
+		opts Options
+		ctx  func() (context.Context, context.CancelFunc)
+	}{
+		{name: "Options.Timeout", opts: Options{Timeout: 50 * time.Millisecond}},
+		{name: "http.Client.Timeout", opts: Options{HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}}},
+		{name: "caller deadline", ctx: func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 50*time.Millisecond)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStub(t, hang)
+			ctx, cancel := context.Background(), context.CancelFunc(func() {})
+			if tc.ctx != nil {
+				ctx, cancel = tc.ctx()
+			}
+			defer cancel()
+			start := time.Now()
+			_, err := s.client(tc.opts).Chat(ctx, testKey, ChatRequest{Model: "m"})
+			e := mustAsError(t, err)
+			if e.Kind != KindTransient || e.Message != "request timed out" || !e.Retryable() {
+				t.Errorf("got %v, want transient timeout", e)
+			}
+			if time.Since(start) > 3*time.Second {
+				t.Errorf("took %s: the timeout did not apply", time.Since(start))
+			}
+		})
+	}
+
+	t.Run("timeout while reading the body", func(t *testing.T) {
+		s := newStub(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte("\n"))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		})
+		_, err := s.client(Options{Timeout: 50 * time.Millisecond}).Chat(context.Background(), testKey, ChatRequest{Model: "m"})
+		e := mustAsError(t, err)
+		if e.Kind != KindTransient || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("got %v (%#v), want transient wrapping context.DeadlineExceeded", e, e.Unwrap())
+		}
+	})
+}
+
+func TestChatConnectionRefused(t *testing.T) {
+	s := newStub(t, answer(http.StatusOK, okBody))
+	url := s.srv.URL
+	s.srv.Close()
+	_, err := New(Options{BaseURL: url + "/api/v1"}).Chat(context.Background(), testKey, ChatRequest{Model: "m"})
+	e := mustAsError(t, err)
+	if e.Kind != KindTransient || e.Status != 0 || !strings.HasPrefix(e.Message, "request failed: ") {
+		t.Errorf("got %v, want transient connection failure", e)
+	}
+}
+
+func TestChatLegacyModelRefusedLocally(t *testing.T) {
+	s := newStub(t, answer(http.StatusOK, okBody))
+	_, err := s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: openai.GPT3Davinci})
+	if e := mustAsError(t, err); e.Kind != KindUnknownModel || e.Retryable() {
+		t.Errorf("got %v, want a non-retryable unknown_model", e)
+	}
+}
+
+func TestChatWithoutKey(t *testing.T) {
+	s := newStub(t, answer(http.StatusOK, okBody))
+	_, err := s.client(Options{}).Chat(context.Background(), "", ChatRequest{Model: "m"})
+	if e := mustAsError(t, err); e.Kind != KindInvalidKey {
+		t.Errorf("kind = %s, want invalid_key", e.Kind)
+	}
+	if n := len(s.requests()); n != 0 {
+		t.Errorf("sent %d requests without a key", n)
+	}
+}
+
+// TestChatConcurrent runs many calls at once through one Client, each with
+// its own key, parameters and outcome, so that any per-call state leaking
+// through the shared transport shows up as a mismatch (and, under -race, as
+// a data race).
+func TestChatConcurrent(t *testing.T) {
+	const n = 48
+	keyFor := func(i int) string { return fmt.Sprintf("sk-or-v1-%064d", i) }
+	s := newStub(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		var req struct {
+			Seed      int `json:"seed"`
+			Reasoning struct {
+				MaxTokens int `json:"max_tokens"`
+			} `json:"reasoning"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			answer(400, `{"error":{"code":400,"message":"bad json"}}`)(w, r, body)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer "+keyFor(req.Seed) || req.Reasoning.MaxTokens != 1024+req.Seed {
+			answer(400, `{"error":{"code":400,"message":"mixed-up request"}}`)(w, r, body)
+			return
+		}
+		if req.Seed%3 == 0 {
+			answer(429, `{"error":{"code":429,"message":"slow down `+fmt.Sprint(req.Seed)+`"}}`, "Retry-After", fmt.Sprint(req.Seed+1))(w, r, body)
+			return
+		}
+		answer(200, fmt.Sprintf(`{"id":"gen-%d","model":"m","choices":[{"index":0,"finish_reason":"stop",
+			"message":{"role":"assistant","content":"reply %d","reasoning":"thought %d","images":[{"type":"image_url","image_url":{"url":"data:image/png;base64,%d"}}]}}]}`,
+			req.Seed, req.Seed, req.Seed, req.Seed))(w, r, body)
+	})
+	c := s.client(Options{})
+
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			maxTokens := 1024 + i
+			resp, err := c.Chat(context.Background(), keyFor(i), ChatRequest{
+				Model:    "m",
+				Messages: []Message{{Role: "user", Content: fmt.Sprint(i)}},
+				Params:   llmparams.Params{Seed: &i, Reasoning: &llmparams.Reasoning{MaxTokens: &maxTokens}},
+			})
+			if i%3 == 0 {
+				e, ok := AsError(err)
+				if !ok || e.Kind != KindRateLimited || e.RetryAfter != secs(i+1) || e.Message != fmt.Sprintf("slow down %d", i) {
+					errs <- fmt.Errorf("call %d: got %v (%+v), want its own 429", i, err, e)
+				}
+				return
+			}
+			want := ChatResponse{ID: fmt.Sprintf("gen-%d", i), Model: "m", Content: fmt.Sprintf("reply %d", i),
+				Reasoning: fmt.Sprintf("thought %d", i), FinishReason: "stop", Images: []string{fmt.Sprintf("data:image/png;base64,%d", i)}}
+			if err != nil || !reflect.DeepEqual(resp, want) {
+				errs <- fmt.Errorf("call %d: got %+v, %v; want %+v", i, resp, err, want)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := len(s.requests()); got != n {
+		t.Errorf("server saw %d requests, want %d", got, n)
+	}
+}
+
+func TestChatParamsNotShared(t *testing.T) {
+	// The caller's Params and Modalities must come back untouched, since
+	// personality documents are cached and shared.
+	temp := 0.5
+	p := llmparams.Params{Temperature: &temp, Stop: []string{"x"}}
+	before := p.Clone()
+	mods := []string{"image", "text"}
+	s := newStub(t, answer(http.StatusOK, okBody))
+	if _, err := s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: "m", Params: p, Modalities: mods}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p, before) || !slices.Equal(mods, []string{"image", "text"}) {
+		t.Error("Chat modified its input")
+	}
+	if got := decodeObject(t, s.last().Body); got["temperature"] != json.Number("0.5") {
+		t.Errorf("temperature = %v", got["temperature"])
+	}
+}

@@ -1,0 +1,38 @@
+// Package worker builds tzurot's Temporal worker: it registers every workflow
+// and activity on the task queue, and nothing else.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+// New registers everything on taskQueue.
+func New(c client.Client, taskQueue string, acts *activities.Activities) worker.Worker {
+	w := worker.New(c, taskQueue, worker.Options{
+		// Let in-flight activities finish their step on SIGTERM before exiting.
+		WorkerStopTimeout: 10 * time.Second,
+	})
+	w.RegisterWorkflowWithOptions(workflows.ValidateAPIKey, workflow.RegisterOptions{Name: workflows.ValidateAPIKeyName})
+	w.RegisterActivity(acts)
+	return w
+}
+
+// Run runs the worker until ctx ends (SIGTERM, Ctrl-C), then stops it gracefully.
+func Run(ctx context.Context, c client.Client, taskQueue string, acts *activities.Activities) error {
+	w := New(c, taskQueue, acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker on task queue %s: %w", taskQueue, err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}

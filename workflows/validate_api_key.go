@@ -1,0 +1,122 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/keycrypt"
+)
+
+// ValidateAPIKey checks a user's key with the provider and stores it only when
+// it works. Workflow id validate-key/<discord_user_id>/<provider>: starters use
+// the id-conflict policy "fail", so a second validation for the same user and
+// provider cannot race a running one.
+const ValidateAPIKeyName = "ValidateAPIKey"
+
+// ValidateAPIKeyInput is interfaces.md's input; the key is sealed with
+// APP_MASTER_KEY so the plaintext never enters history.
+type ValidateAPIKeyInput struct {
+	DiscordUserID string          `json:"discord_user_id"`
+	Provider      string          `json:"provider"`
+	SealedKey     keycrypt.Sealed `json:"sealed_key"`
+}
+
+// Outcomes of ValidateAPIKey.
+const (
+	KeyStored        = "stored"
+	KeyInvalid       = "invalid_key"
+	KeyQuotaExceeded = "quota_exceeded"
+	KeyRateLimited   = "rate_limited"
+	KeyUnavailable   = "unavailable"
+)
+
+// ValidateAPIKeyResult says what happened, in words fit to show the user.
+type ValidateAPIKeyResult struct {
+	Outcome string `json:"outcome"`
+	Message string `json:"message"`
+}
+
+// ValidateAPIKeyID is the workflow id for a user's validation.
+func ValidateAPIKeyID(discordUserID, provider string) string {
+	return fmt.Sprintf("validate-key/%s/%s", discordUserID, provider)
+}
+
+var keyMessages = map[string]string{
+	KeyStored:        "Your OpenRouter key works and is saved. Your replies now use it.",
+	KeyInvalid:       "OpenRouter did not accept that key, so nothing was saved. Copy it again from https://openrouter.ai/keys and run /wallet set.",
+	KeyQuotaExceeded: "That key works but has no credits left, so nothing was saved. Add credits at https://openrouter.ai/credits, then run /wallet set again.",
+	KeyRateLimited:   "OpenRouter is rate-limiting that key right now, so nothing was saved. Wait a minute and run /wallet set again.",
+	KeyUnavailable:   "OpenRouter could not be reached to check your key, so nothing was saved. Try /wallet set again in a few minutes.",
+}
+
+// ValidateAPIKey is the workflow.
+func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKeyResult, error) {
+	if in.Provider == "" {
+		in.Provider = activities.ProviderOpenRouter
+	}
+	if in.DiscordUserID == "" {
+		return ValidateAPIKeyResult{}, temporal.NewNonRetryableApplicationError("discord_user_id is required", activities.ErrBadInput, nil)
+	}
+	checkCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 20 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        15 * time.Second,
+			MaximumAttempts:        4,
+			NonRetryableErrorTypes: activities.ProviderFailures,
+		},
+	})
+	var check activities.CheckKeyResult
+	err := workflow.ExecuteActivity(checkCtx, a.CheckKey, activities.CheckKeyInput{
+		Provider: in.Provider, SealedKey: in.SealedKey,
+	}).Get(ctx, &check)
+	if err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrBadInput {
+			return ValidateAPIKeyResult{}, err
+		}
+		return keyResult(outcomeOf(err)), nil
+	}
+
+	storeCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			MaximumInterval:        10 * time.Second,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: []string{activities.ErrBadInput},
+		},
+	})
+	if err := workflow.ExecuteActivity(storeCtx, a.StoreKey, activities.StoreKeyInput{
+		DiscordUserID: in.DiscordUserID, Provider: in.Provider, SealedKey: in.SealedKey,
+	}).Get(ctx, nil); err != nil {
+		return ValidateAPIKeyResult{}, err
+	}
+	return keyResult(KeyStored), nil
+}
+
+func outcomeOf(err error) string {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return KeyUnavailable
+	}
+	switch appErr.Type() {
+	case activities.ErrInvalidKey:
+		return KeyInvalid
+	case activities.ErrNoCredits:
+		return KeyQuotaExceeded
+	case activities.ErrRateLimited:
+		return KeyRateLimited
+	default:
+		return KeyUnavailable
+	}
+}
+
+func keyResult(outcome string) ValidateAPIKeyResult {
+	return ValidateAPIKeyResult{Outcome: outcome, Message: keyMessages[outcome]}
+}
