@@ -69,7 +69,6 @@ func varchar(n int) map[string]string {
 	return map[string]string{dialect.Postgres: "varchar(" + strconv.Itoa(n) + ")"}
 }
 
-
 // table names the SQL table explicitly; ent would otherwise pluralise differently
 // (conversation_histories) from the legacy database.
 func table(name string) entsql.Annotation { return entsql.Annotation{Table: name} }
