@@ -6,6 +6,7 @@ package activities
 
 import (
 	"log/slog"
+	"sync"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -26,4 +27,7 @@ type Activities struct {
 	// GuestMode and OperatorKey decide what a user without a key may do.
 	GuestMode   config.GuestMode
 	OperatorKey string
+
+	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
+	webhooks sync.Map
 }

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/personality"
@@ -82,6 +83,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			conversationhistory.Table: conversationhistory.ValidColumn,
+			delivery.Table:            delivery.ValidColumn,
 			imageconfig.Table:         imageconfig.ValidColumn,
 			llmconfig.Table:           llmconfig.ValidColumn,
 			personality.Table:         personality.ValidColumn,

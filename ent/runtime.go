@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/personality"
@@ -37,6 +38,25 @@ func init() {
 	conversationhistoryDescID := conversationhistoryMixinFields0[0].Descriptor()
 	// conversationhistory.DefaultID holds the default value on creation for the id field.
 	conversationhistory.DefaultID = conversationhistoryDescID.Default.(func() uuid.UUID)
+	deliveryMixin := schema.Delivery{}.Mixin()
+	deliveryMixinFields0 := deliveryMixin[0].Fields()
+	_ = deliveryMixinFields0
+	deliveryMixinFields1 := deliveryMixin[1].Fields()
+	_ = deliveryMixinFields1
+	deliveryFields := schema.Delivery{}.Fields()
+	_ = deliveryFields
+	// deliveryDescCreatedAt is the schema descriptor for created_at field.
+	deliveryDescCreatedAt := deliveryMixinFields1[0].Descriptor()
+	// delivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	delivery.DefaultCreatedAt = deliveryDescCreatedAt.Default.(func() time.Time)
+	// deliveryDescKey is the schema descriptor for key field.
+	deliveryDescKey := deliveryFields[0].Descriptor()
+	// delivery.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	delivery.KeyValidator = deliveryDescKey.Validators[0].(func(string) error)
+	// deliveryDescID is the schema descriptor for id field.
+	deliveryDescID := deliveryMixinFields0[0].Descriptor()
+	// delivery.DefaultID holds the default value on creation for the id field.
+	delivery.DefaultID = deliveryDescID.Default.(func() uuid.UUID)
 	imageconfigMixin := schema.ImageConfig{}.Mixin()
 	imageconfigMixinFields0 := imageconfigMixin[0].Fields()
 	_ = imageconfigMixinFields0

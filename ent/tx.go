@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// ConversationHistory is the client for interacting with the ConversationHistory builders.
 	ConversationHistory *ConversationHistoryClient
+	// Delivery is the client for interacting with the Delivery builders.
+	Delivery *DeliveryClient
 	// ImageConfig is the client for interacting with the ImageConfig builders.
 	ImageConfig *ImageConfigClient
 	// LLMConfig is the client for interacting with the LLMConfig builders.
@@ -164,6 +166,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.ConversationHistory = NewConversationHistoryClient(tx.config)
+	tx.Delivery = NewDeliveryClient(tx.config)
 	tx.ImageConfig = NewImageConfigClient(tx.config)
 	tx.LLMConfig = NewLLMConfigClient(tx.config)
 	tx.Personality = NewPersonalityClient(tx.config)

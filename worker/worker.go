@@ -22,6 +22,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) worker.
 		WorkerStopTimeout: 10 * time.Second,
 	})
 	w.RegisterWorkflowWithOptions(workflows.ValidateAPIKey, workflow.RegisterOptions{Name: workflows.ValidateAPIKeyName})
+	w.RegisterWorkflowWithOptions(workflows.GenerateReply, workflow.RegisterOptions{Name: workflows.GenerateReplyName})
 	w.RegisterActivity(acts)
 	return w
 }

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -77,8 +76,7 @@ func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKe
 		Provider: in.Provider, SealedKey: in.SealedKey,
 	}).Get(ctx, &check)
 	if err != nil {
-		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) && appErr.Type() == activities.ErrBadInput {
+		if errorType(err) == activities.ErrBadInput {
 			return ValidateAPIKeyResult{}, err
 		}
 		return keyResult(outcomeOf(err)), nil
@@ -101,11 +99,7 @@ func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKe
 }
 
 func outcomeOf(err error) string {
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) {
-		return KeyUnavailable
-	}
-	switch appErr.Type() {
+	switch errorType(err) {
 	case activities.ErrInvalidKey:
 		return KeyInvalid
 	case activities.ErrNoCredits:

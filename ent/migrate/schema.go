@@ -49,6 +49,20 @@ var (
 			},
 		},
 	}
+	// DeliveriesColumns holds the columns for the "deliveries" table.
+	DeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "key", Type: field.TypeString, Unique: true, Size: 2147483647},
+		{Name: "channel_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
+		{Name: "discord_message_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
+	}
+	// DeliveriesTable holds the schema information for the "deliveries" table.
+	DeliveriesTable = &schema.Table{
+		Name:       "deliveries",
+		Columns:    DeliveriesColumns,
+		PrimaryKey: []*schema.Column{DeliveriesColumns[0]},
+	}
 	// ImageConfigsColumns holds the columns for the "image_configs" table.
 	ImageConfigsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
@@ -322,6 +336,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		ConversationHistoryTable,
+		DeliveriesTable,
 		ImageConfigsTable,
 		LlmConfigsTable,
 		PersonalitiesTable,
@@ -338,6 +353,9 @@ func init() {
 	ConversationHistoryTable.ForeignKeys[1].RefTable = UsersTable
 	ConversationHistoryTable.Annotation = &entsql.Annotation{
 		Table: "conversation_history",
+	}
+	DeliveriesTable.Annotation = &entsql.Annotation{
+		Table: "deliveries",
 	}
 	ImageConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
 	ImageConfigsTable.Annotation = &entsql.Annotation{

@@ -9,6 +9,9 @@ import (
 // ConversationHistory is the predicate function for conversationhistory builders.
 type ConversationHistory func(*sql.Selector)
 
+// Delivery is the predicate function for delivery builders.
+type Delivery func(*sql.Selector)
+
 // ImageConfig is the predicate function for imageconfig builders.
 type ImageConfig func(*sql.Selector)
 

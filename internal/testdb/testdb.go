@@ -44,9 +44,13 @@ var srv server
 // Main runs the tests and then stops the cluster if one was started.
 func Main(m *testing.M) {
 	code := m.Run()
-	srv.stop()
+	Stop()
 	os.Exit(code)
 }
+
+// Stop drops the template and stops the cluster; for TestMains that do more
+// than Main.
+func Stop() { srv.stop() }
 
 // URL returns the URL of a new empty-but-migrated database, dropped when t ends.
 func URL(t testing.TB) string {
@@ -69,7 +73,17 @@ func DB(t testing.TB) *sql.DB {
 // Client returns an ent client on a new migrated database, and its pool.
 func Client(t testing.TB) (*ent.Client, *sql.DB) {
 	t.Helper()
-	db := DB(t)
+	return ClientFor(t, URL(t))
+}
+
+// ClientFor returns an ent client on the database at url, closed when t ends.
+func ClientFor(t testing.TB, url string) (*ent.Client, *sql.DB) {
+	t.Helper()
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))), db
 }
 

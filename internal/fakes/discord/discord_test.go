@@ -622,3 +622,32 @@ func TestRewriteTransportPrefix(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// Discord's enforce_nonce makes a retried create return the first message.
+func TestEnforceNonceReturnsTheFirstMessage(t *testing.T) {
+	srv := discord.New(discord.Options{})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	post := func(body string) map[string]any {
+		req, _ := http.NewRequest("POST", ts.URL+"/api/v9/channels/1200000000000000001/messages", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bot test-token")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	a := post(`{"content":"hi","nonce":"n1","enforce_nonce":true}`)
+	b := post(`{"content":"hi","nonce":"n1","enforce_nonce":true}`)
+	c := post(`{"content":"hi","nonce":"n1"}`)
+	if a["id"] == nil || a["id"] != b["id"] || c["id"] == a["id"] {
+		t.Fatalf("ids %v %v %v: want the first two equal and the third new", a["id"], b["id"], c["id"])
+	}
+	if n := len(srv.Messages("1200000000000000001")); n != 2 {
+		t.Fatalf("%d messages stored, want 2", n)
+	}
+}

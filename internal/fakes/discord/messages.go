@@ -320,7 +320,22 @@ func (s *Server) postChannelMessage(c *call) reply {
 	if rep := validateNew(c.body.object, c.body.files); rep != nil {
 		return *rep
 	}
+	// enforce_nonce: a second create with the same nonce by the same author in
+	// the same channel returns the first message (Discord keeps nonces for a
+	// few minutes; the fake keeps them for its lifetime).
+	nonceKey := ""
+	if n := nonceOf(c.body.object); n != "" && c.body.object["enforce_nonce"] == true {
+		nonceKey = channelID + "/" + s.botUser().ID + "/" + n
+		if id, ok := s.nonces[nonceKey]; ok {
+			if prev, ok := s.messages[id]; ok {
+				return messageReply(http.StatusOK, prev)
+			}
+		}
+	}
 	m := s.newMessageLocked(c, channelID, s.botUser(), c.body.object, c.body.files)
+	if nonceKey != "" {
+		s.nonces[nonceKey] = m.ID
+	}
 	// Bots may only send the suppress flags on a normal message.
 	m.Flags &= suppressEmbedsFlag | suppressNotificationFlag
 	return messageReply(http.StatusOK, m)
@@ -426,4 +441,15 @@ func (s *Server) serveAttachment(id string) reply {
 		return notFoundRoute()
 	}
 	return reply{status: http.StatusOK, raw: a.Data, contentType: a.ContentType}
+}
+
+// nonceOf reads a message nonce, which Discord accepts as a string or an integer.
+func nonceOf(body map[string]any) string {
+	switch n := body["nonce"].(type) {
+	case string:
+		return n
+	case float64:
+		return strconv.FormatInt(int64(n), 10)
+	}
+	return ""
 }

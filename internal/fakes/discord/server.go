@@ -103,6 +103,9 @@ type Server struct {
 	commands        map[string][]map[string]any
 	rateLimits      []rateLimit
 	attachments     map[string]Attachment
+	// nonces maps channel+author+nonce to the message created with it, for
+	// enforce_nonce: Discord returns that message instead of creating another.
+	nonces map[string]string
 }
 
 // New returns a Server with defaults filled in and nothing recorded.
@@ -135,6 +138,7 @@ func (s *Server) resetLocked() {
 	s.commands = map[string][]map[string]any{}
 	s.rateLimits = nil
 	s.attachments = map[string]Attachment{}
+	s.nonces = map[string]string{}
 }
 
 // Reset forgets everything recorded and configured since New (messages,

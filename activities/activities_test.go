@@ -1,0 +1,347 @@
+package activities_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/discordhttp"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+const (
+	userKey     = "sk-or-v1-1111111111111111111111111111111111111111111111111111111111111111"
+	operatorKey = "sk-or-v1-2222222222222222222222222222222222222222222222222222222222222222"
+	aliceID     = "111111111111111111"
+	channelID   = "900000000000000001"
+)
+
+type fixture struct {
+	acts    *activities.Activities
+	db      *ent.Client
+	or      *fakeopenrouter.Server
+	discord *fakediscord.Server
+	env     *testsuite.TestActivityEnvironment
+	keys    *keycrypt.Keyring
+	kerach  uuid.UUID
+}
+
+func newFixture(t *testing.T, guest config.GuestMode, model string) *fixture {
+	t.Helper()
+	db, _ := testdb.Client(t)
+	or := fakeopenrouter.New(fakeopenrouter.Options{})
+	or.AddKey(userKey, fakeopenrouter.Key{})
+	or.AddKey(operatorKey, fakeopenrouter.Key{})
+	orSrv := httptest.NewServer(or)
+	t.Cleanup(orSrv.Close)
+	dc := fakediscord.New(fakediscord.Options{})
+	dcSrv := httptest.NewServer(dc)
+	t.Cleanup(dcSrv.Close)
+	session, err := discordhttp.Session("test-token", dcSrv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := keycrypt.NewKeyring(strings.Repeat("ab", 32), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := &activities.Activities{
+		DB: db, Keys: keys, Discord: session, Log: slog.New(slog.DiscardHandler),
+		OpenRouter:  openrouter.New(openrouter.Options{BaseURL: orSrv.URL + "/api/v1"}),
+		GuestMode:   guest,
+		OperatorKey: operatorKey,
+	}
+	ctx := context.Background()
+	p := db.Personality.Create().SetName("cold-kerach").SetDisplayName("Kerach").
+		SetSystemPrompt("You are cold.").SetErrorMessage("*static*").SaveX(ctx)
+	db.LLMConfig.Create().SetPersonalityID(p.ID).SetModel(model).
+		SetAdvancedParameters(map[string]any{"temperature": 0.7, "reasoning": map[string]any{"effort": "low"}}).ExecX(ctx)
+	db.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias("Kerach").ExecX(ctx)
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	return &fixture{acts: acts, db: db, or: or, discord: dc, env: env, keys: keys, kerach: p.ID}
+}
+
+func (f *fixture) storeKey(t *testing.T, key string, active bool) {
+	t.Helper()
+	ctx := context.Background()
+	u := f.db.User.Create().SetDiscordID(aliceID).SaveX(ctx)
+	s, err := f.keys.Seal(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.db.UserAPIKey.Create().SetUserID(u.ID).SetIv(s.IV).SetContent(s.Content).SetTag(s.Tag).SetIsActive(active).ExecX(ctx)
+}
+
+func (f *fixture) generate(t *testing.T) (activities.GenerateOutput, error) {
+	t.Helper()
+	v, err := f.env.ExecuteActivity(f.acts.Generate, activities.GenerateInput{
+		RequestID: "r1", DiscordUserID: aliceID, Username: "alice", PersonalityID: f.kerach,
+		ChannelID: channelID, Content: "hello there", Now: time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		return activities.GenerateOutput{}, err
+	}
+	var out activities.GenerateOutput
+	return out, v.Get(&out)
+}
+
+func errType(err error) string {
+	var appErr *temporal.ApplicationError
+	for e := err; e != nil; {
+		if ae, ok := e.(*temporal.ApplicationError); ok {
+			appErr = ae
+			break
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			break
+		}
+		e = u.Unwrap()
+	}
+	if appErr == nil {
+		return ""
+	}
+	return appErr.Type()
+}
+
+func TestResolvePersonality(t *testing.T) {
+	f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
+	for _, ref := range []string{"cold-kerach", "COLD-KERACH", "kerach", "@Kerach", f.kerach.String()} {
+		v, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, ref)
+		if err != nil {
+			t.Fatalf("%q: %v", ref, err)
+		}
+		var p activities.PersonalityRef
+		v.Get(&p)
+		if p.ID != f.kerach || p.DisplayName != "Kerach" || p.ErrorMessage != "*static*" {
+			t.Errorf("%q resolved to %+v", ref, p)
+		}
+	}
+	if _, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, "nobody"); errType(err) != activities.ErrNotFound {
+		t.Errorf("unknown personality: %v", err)
+	}
+}
+
+func TestGenerateWithTheUsersKey(t *testing.T) {
+	f := newFixture(t, config.GuestAll, "deepseek/deepseek-r1")
+	f.storeKey(t, userKey, true)
+	out, err := f.generate(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.KeySource != activities.KeyFromUser || !strings.Contains(out.Text, "hello there") || out.Reasoning == "" {
+		t.Errorf("output %+v", out)
+	}
+	if n := len(f.or.CallsFor(operatorKey)); n != 0 {
+		t.Errorf("operator key used %d times", n)
+	}
+	calls := f.or.CallsFor(userKey)
+	if len(calls) != 1 || !strings.Contains(string(calls[0].Body), `"reasoning":{"effort":"low"}`) ||
+		!strings.Contains(string(calls[0].Body), "You are cold.") || !strings.Contains(string(calls[0].Body), "Saturday 14 March 2026") {
+		t.Errorf("provider calls %d, body %s", len(calls), calls[0].Body)
+	}
+	k := f.db.UserAPIKey.Query().OnlyX(context.Background())
+	if k.LastUsedAt == nil {
+		t.Error("last_used_at not set")
+	}
+	u := f.db.UsageLog.Query().OnlyX(context.Background())
+	if u.TokensTotal == 0 || string(u.RequestType) != "text" || u.PersonalityID == nil || *u.PersonalityID != f.kerach {
+		t.Errorf("usage row %+v", u)
+	}
+}
+
+// The heart of BYOK: a user whose key was switched off is never served with
+// the operator's key, whatever GUEST_MODE says.
+func TestInactiveKeyNeverFallsBackToTheOperator(t *testing.T) {
+	f := newFixture(t, config.GuestAll, "openrouter/free")
+	f.storeKey(t, userKey, false)
+	_, err := f.generate(t)
+	if errType(err) != activities.ErrKeyInactive || !strings.Contains(err.Error(), "/wallet") {
+		t.Fatalf("err = %v, want %s telling how to fix it", err, activities.ErrKeyInactive)
+	}
+	if n := len(f.or.Calls()); n != 0 {
+		t.Fatalf("%d provider calls, want none", n)
+	}
+}
+
+func TestGuestModes(t *testing.T) {
+	cases := []struct {
+		guest    config.GuestMode
+		model    string
+		wantErr  string
+		wantCall bool
+	}{
+		{config.GuestOff, "openrouter/free", activities.ErrNoKey, false},
+		{config.GuestFree, "anthropic/claude-sonnet-4", activities.ErrNoKey, false},
+		{config.GuestFree, "meta-llama/llama-3.3-70b-instruct:free", "", true},
+		{config.GuestAll, "anthropic/claude-sonnet-4", "", true},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.guest)+"/"+tc.model, func(t *testing.T) {
+			f := newFixture(t, tc.guest, tc.model)
+			out, err := f.generate(t)
+			if errType(err) != tc.wantErr {
+				t.Fatalf("err = %v, want type %q", err, tc.wantErr)
+			}
+			if got := len(f.or.CallsFor(operatorKey)) == 1; got != tc.wantCall {
+				t.Fatalf("operator key called: %v, want %v", got, tc.wantCall)
+			}
+			if tc.wantCall && out.KeySource != activities.KeyFromOperator {
+				t.Fatalf("key source %q", out.KeySource)
+			}
+		})
+	}
+}
+
+func TestA401IsConfirmedBeforeItIsFinal(t *testing.T) {
+	t.Run("transient 401: the key checks out, so it is retried", func(t *testing.T) {
+		f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
+		f.storeKey(t, userKey, true)
+		f.or.Script(userKey, fakeopenrouter.Fail(401))
+		_, err := f.generate(t)
+		if errType(err) != activities.ErrUnavailable {
+			t.Fatalf("err = %v, want retryable %s", err, activities.ErrUnavailable)
+		}
+	})
+	t.Run("revoked key: 401 on the key check too, final", func(t *testing.T) {
+		f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
+		f.storeKey(t, userKey, true)
+		f.or.Revoke(userKey)
+		_, err := f.generate(t)
+		if errType(err) != activities.ErrInvalidKey {
+			t.Fatalf("err = %v, want %s", err, activities.ErrInvalidKey)
+		}
+	})
+	t.Run("402 is final without a check", func(t *testing.T) {
+		f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
+		f.storeKey(t, userKey, true)
+		f.or.Script(userKey, fakeopenrouter.Fail(402))
+		_, err := f.generate(t)
+		if errType(err) != activities.ErrNoCredits {
+			t.Fatalf("err = %v, want %s", err, activities.ErrNoCredits)
+		}
+	})
+}
+
+func TestPostReplyUsesOneWebhookPerChannelAndPostsOnce(t *testing.T) {
+	f := newFixture(t, config.GuestFree, "openrouter/free")
+	post := func(key, content string) string {
+		v, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+			DeliveryKey: key, ChannelID: channelID, Username: "Kerach", AvatarURL: "https://example.com/k.png", Content: content,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		v.Get(&id)
+		return id
+	}
+	first := post("reply/1/reply", "one")
+	again := post("reply/1/reply", "one")
+	post("reply/2/reply", "two")
+	if first == "" || first != again {
+		t.Errorf("repeated delivery gave %q then %q", first, again)
+	}
+	msgs := f.discord.Messages(channelID)
+	if len(msgs) != 2 || f.discord.WebhooksCreated(channelID) != 1 {
+		t.Fatalf("%d messages, %d webhooks; want 2 and 1", len(msgs), f.discord.WebhooksCreated(channelID))
+	}
+	if msgs[0].WebhookID == "" || msgs[0].Author.Username != "Kerach" {
+		t.Errorf("not posted as the personality: %+v", msgs[0])
+	}
+}
+
+func TestPostReplyFallsBackToAPlainMessage(t *testing.T) {
+	f := newFixture(t, config.GuestFree, "openrouter/free")
+	f.discord.DenyWebhooks(channelID)
+	_, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+		DeliveryKey: "reply/1/reply", ChannelID: channelID, Username: "Kerach", Content: strings.Repeat("word ", 500),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.discord.Messages(channelID)
+	if len(msgs) != 2 || msgs[0].WebhookID != "" {
+		t.Fatalf("messages %d (webhook %q), want a 2500-character reply as 2 plain messages", len(msgs), msgs[0].WebhookID)
+	}
+}
+
+func TestSendDMOnce(t *testing.T) {
+	f := newFixture(t, config.GuestFree, "openrouter/free")
+	for range 2 {
+		if _, err := f.env.ExecuteActivity(f.acts.SendDM, activities.SendDMInput{
+			DeliveryKey: "reply/1/dm", DiscordUserID: aliceID, Content: "your key was rejected",
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dms := f.discord.DMs(aliceID); len(dms) != 1 {
+		t.Fatalf("%d DMs, want 1", len(dms))
+	}
+}
+
+func TestStoreAndDeactivateKey(t *testing.T) {
+	f := newFixture(t, config.GuestFree, "openrouter/free")
+	s, _ := f.keys.Seal(userKey)
+	for range 2 { // idempotent: the second run updates the same row
+		if _, err := f.env.ExecuteActivity(f.acts.StoreKey, activities.StoreKeyInput{DiscordUserID: aliceID, Provider: "openrouter", SealedKey: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	if n := f.db.UserAPIKey.Query().Where(userapikey.IsActive(true)).CountX(ctx); n != 1 {
+		t.Fatalf("%d active keys, want 1", n)
+	}
+	changed := []bool{}
+	for range 2 {
+		v, err := f.env.ExecuteActivity(f.acts.DeactivateKey, activities.DeactivateKeyInput{DiscordUserID: aliceID, Provider: "openrouter"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c bool
+		v.Get(&c)
+		changed = append(changed, c)
+	}
+	if !changed[0] || changed[1] || f.db.UserAPIKey.Query().Where(userapikey.IsActive(true)).CountX(ctx) != 0 {
+		t.Fatalf("deactivation changed %v", changed)
+	}
+}
+
+func TestSaveTurnsOnce(t *testing.T) {
+	f := newFixture(t, config.GuestFree, "openrouter/free")
+	in := activities.SaveTurnsInput{PersonalityID: f.kerach, ChannelID: channelID, DiscordUserID: aliceID, Username: "alice",
+		UserContent: "hi", UserMessageID: "800000000000000001", ReplyContent: "brr", ReplyReasoning: "cold thoughts", ReplyMessageID: "700000000000000001"}
+	for range 2 {
+		if _, err := f.env.ExecuteActivity(f.acts.SaveTurns, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	turns := f.db.ConversationHistory.Query().AllX(context.Background())
+	if len(turns) != 2 {
+		t.Fatalf("%d turns, want 2", len(turns))
+	}
+	for _, tr := range turns {
+		if tr.Role == "assistant" && (tr.Reasoning == nil || *tr.Reasoning != "cold thoughts" || tr.UserID != nil) {
+			t.Errorf("assistant turn %+v", tr)
+		}
+	}
+}

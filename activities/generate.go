@@ -1,0 +1,350 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/personality"
+	"github.com/tzurot/tzurot/ent/personalityalias"
+	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/limits"
+	"github.com/tzurot/tzurot/internal/llmparams"
+	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/reasoning"
+)
+
+// Key sources: whose key paid for a call.
+const (
+	KeyFromUser     = "user"
+	KeyFromOperator = "operator"
+)
+
+// PersonalityRef is what a workflow needs to know to speak as a personality.
+type PersonalityRef struct {
+	ID           uuid.UUID `json:"id"`
+	Name         string    `json:"name"`
+	DisplayName  string    `json:"display_name"`
+	AvatarURL    string    `json:"avatar_url,omitempty"`
+	ErrorMessage string    `json:"error_message,omitempty"`
+}
+
+// ResolvePersonality finds a personality by id, name, or alias (any case).
+func (a *Activities) ResolvePersonality(ctx context.Context, ref string) (PersonalityRef, error) {
+	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "@"))
+	if ref == "" {
+		return PersonalityRef{}, badInput("personality is required: give its name, an alias or its id")
+	}
+	var preds []func(*ent.PersonalityQuery) *ent.PersonalityQuery
+	if id, err := uuid.Parse(ref); err == nil {
+		preds = append(preds, func(q *ent.PersonalityQuery) *ent.PersonalityQuery { return q.Where(personality.ID(id)) })
+	}
+	preds = append(preds,
+		func(q *ent.PersonalityQuery) *ent.PersonalityQuery { return q.Where(personality.NameEqualFold(ref)) },
+		func(q *ent.PersonalityQuery) *ent.PersonalityQuery {
+			return q.Where(personality.HasAliasesWith(personalityalias.AliasEqualFold(ref)))
+		},
+	)
+	for _, pred := range preds {
+		p, err := pred(a.DB.Personality.Query()).First(ctx)
+		if ent.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return PersonalityRef{}, fmt.Errorf("look up personality: %w", err)
+		}
+		return PersonalityRef{
+			ID: p.ID, Name: p.Name, DisplayName: deref(p.DisplayName, p.Name),
+			AvatarURL: deref(p.AvatarURL, ""), ErrorMessage: deref(p.ErrorMessage, ""),
+		}, nil
+	}
+	return PersonalityRef{}, temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("no personality is called %q: check the name or alias", ref), ErrNotFound, nil)
+}
+
+// GenerateInput is one user message to answer.
+type GenerateInput struct {
+	RequestID     string    `json:"request_id"`
+	DiscordUserID string    `json:"discord_user_id"`
+	Username      string    `json:"username,omitempty"`
+	PersonalityID uuid.UUID `json:"personality_id"`
+	ChannelID     string    `json:"channel_id"`
+	Content       string    `json:"content"`
+	// Now is the workflow's time of the request, so a retry builds the same prompt.
+	Now time.Time `json:"now"`
+}
+
+// GenerateOutput is the reply, with the reasoning kept apart from the text.
+type GenerateOutput struct {
+	Text      string           `json:"text"`
+	Reasoning string           `json:"reasoning,omitempty"`
+	Model     string           `json:"model"`
+	KeySource string           `json:"key_source"`
+	Usage     openrouter.Usage `json:"usage"`
+}
+
+// Error types specific to key resolution.
+const (
+	ErrKeyInactive      = "KeyInactive"      // the user's key was switched off after a 401/402
+	ErrNoKey            = "NoKey"            // no user key and guest mode does not allow this
+	ErrOperatorKeyFails = "OperatorKeyFails" // the operator's own key was refused: an operator problem
+)
+
+// KeyFailures are the key-resolution outcomes that retrying cannot change.
+var KeyFailures = []string{ErrKeyInactive, ErrNoKey, ErrOperatorKeyFails}
+
+// Generate resolves the key, builds the prompt, calls the provider and writes
+// the usage row. The user's key is resolved and opened here, in the activity
+// that uses it, so it never leaves the worker's memory.
+func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOutput, error) {
+	p, err := a.DB.Personality.Query().Where(personality.ID(in.PersonalityID)).WithLlmConfig().Only(ctx)
+	if err != nil {
+		if ent.IsNotFound(err) {
+			return GenerateOutput{}, temporal.NewNonRetryableApplicationError("personality was deleted", ErrNotFound, nil)
+		}
+		return GenerateOutput{}, fmt.Errorf("load personality: %w", err)
+	}
+	cfg := p.Edges.LlmConfig
+	if cfg == nil {
+		return GenerateOutput{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("personality %s has no LLM config: give it a model with /config", p.Name), ErrBadInput, nil)
+	}
+	params, err := paramsOf(cfg)
+	if err != nil {
+		return GenerateOutput{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("personality %s has invalid advanced parameters: %v", p.Name, err), ErrBadInput, nil)
+	}
+	lim, _ := limits.Resolve(limits.Overrides{MaxConversationHistory: cfg.MaxConversationHistory})
+
+	u, err := a.DB.User.Query().Where(user.DiscordID(in.DiscordUserID)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return GenerateOutput{}, fmt.Errorf("load user: %w", err)
+	}
+	key, source, err := a.resolveKey(ctx, u, cfg.Model)
+	if err != nil {
+		return GenerateOutput{}, err
+	}
+
+	history, err := a.history(ctx, in.ChannelID, p.ID, lim.MaxConversationHistory)
+	if err != nil {
+		return GenerateOutput{}, err
+	}
+	tz := "UTC"
+	if u != nil {
+		tz = u.Timezone
+	}
+	msgs := BuildMessages(PromptInput{
+		Persona: personaOf(p), History: history, Username: in.Username, Timezone: tz,
+		Now: in.Now, Content: in.Content,
+	})
+
+	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{Model: cfg.Model, Messages: msgs, Params: params})
+	if err != nil {
+		return GenerateOutput{}, a.classifyCallError(ctx, err, key, source)
+	}
+	if err := a.logUsage(ctx, in.DiscordUserID, in.Username, &p.ID, resp.Model, resp.Usage, "text"); err != nil {
+		return GenerateOutput{}, err
+	}
+	visible, inline := reasoning.Split(resp.Content)
+	if strings.TrimSpace(visible) == "" {
+		return GenerateOutput{}, temporal.NewApplicationError("the model returned only reasoning and no reply", ErrUnavailable)
+	}
+	return GenerateOutput{
+		Text: visible, Reasoning: reasoning.Join(resp.Reasoning, inline),
+		Model: resp.Model, KeySource: source, Usage: resp.Usage,
+	}, nil
+}
+
+// resolveKey picks the key for a request: the user's active key; never the
+// operator's when the user has a key that was switched off; the operator's
+// only as GUEST_MODE allows.
+func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) (key, source string, err error) {
+	if u != nil {
+		k, err := a.DB.UserAPIKey.Query().
+			Where(userapikey.UserID(u.ID), userapikey.Provider(ProviderOpenRouter)).Only(ctx)
+		switch {
+		case ent.IsNotFound(err):
+		case err != nil:
+			return "", "", fmt.Errorf("load key: %w", err)
+		case !k.IsActive:
+			return "", "", temporal.NewNonRetryableApplicationError(
+				"your OpenRouter key was switched off after OpenRouter rejected it: run /wallet test once it works again, or /wallet set with a new key", ErrKeyInactive, nil)
+		default:
+			plain, err := a.Keys.Open(sealedOf(k))
+			if err != nil {
+				return "", "", temporal.NewNonRetryableApplicationError(
+					"your stored OpenRouter key can no longer be read: run /wallet set to store it again", ErrKeyInactive, nil)
+			}
+			if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
+				return "", "", fmt.Errorf("update last_used_at: %w", err)
+			}
+			return plain, KeyFromUser, nil
+		}
+	}
+	switch {
+	case a.GuestMode == config.GuestOff || a.OperatorKey == "":
+		return "", "", temporal.NewNonRetryableApplicationError(
+			"you need your own OpenRouter key to talk to personalities here: run /wallet set", ErrNoKey, nil)
+	case a.GuestMode == config.GuestFree && !IsFreeModel(model):
+		return "", "", temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("this personality uses %s, which is not free: run /wallet set to use your own OpenRouter key", model), ErrNoKey, nil)
+	}
+	return a.OperatorKey, KeyFromOperator, nil
+}
+
+// IsFreeModel reports whether guests may use a model under GUEST_MODE=free.
+func IsFreeModel(model string) bool {
+	return strings.HasSuffix(model, ":free") || model == "openrouter/free"
+}
+
+// chatWithHeartbeat heartbeats while the provider works, so a dead worker is
+// noticed within the heartbeat timeout instead of the whole call's.
+func (a *Activities) chatWithHeartbeat(ctx context.Context, key string, req openrouter.ChatRequest) (openrouter.ChatResponse, error) {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, "waiting for the provider")
+			}
+		}
+	}()
+	activity.RecordHeartbeat(ctx, "calling the provider")
+	return a.OpenRouter.Chat(ctx, key, req)
+}
+
+// classifyCallError confirms a 401 on the user's key with the key endpoint
+// before calling it final (OpenRouter returns transient 401s), and keeps the
+// operator's key failures apart: they must never deactivate a user's key.
+func (a *Activities) classifyCallError(ctx context.Context, err error, key, source string) error {
+	oe, ok := openrouter.AsError(err)
+	if !ok {
+		return providerError(err)
+	}
+	if source == KeyFromOperator && (oe.Kind == openrouter.KindInvalidKey || oe.Kind == openrouter.KindNoCredits) {
+		a.Log.Error("the operator's OpenRouter key was refused", "kind", oe.Kind, "status", oe.Status)
+		return temporal.NewNonRetryableApplicationError("the operator's OpenRouter key was refused", ErrOperatorKeyFails, nil)
+	}
+	if oe.Kind == openrouter.KindInvalidKey {
+		return a.confirmInvalid(ctx, key)
+	}
+	return providerError(err)
+}
+
+func (a *Activities) history(ctx context.Context, channelID string, personalityID uuid.UUID, limit int) ([]Turn, error) {
+	rows, err := a.DB.ConversationHistory.Query().
+		Where(conversationhistory.ChannelID(channelID), conversationhistory.PersonalityID(personalityID)).
+		Order(ent.Desc(conversationhistory.FieldCreatedAt)).
+		Limit(limit).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load history: %w", err)
+	}
+	turns := make([]Turn, len(rows))
+	for i, r := range rows {
+		turns[len(rows)-1-i] = Turn{Role: r.Role, Content: r.Content}
+	}
+	return turns, nil
+}
+
+func (a *Activities) logUsage(ctx context.Context, discordID, username string, personalityID *uuid.UUID, model string, u openrouter.Usage, kind string) error {
+	if u.TotalTokens == 0 && u.PromptTokens == 0 && u.CompletionTokens == 0 {
+		return nil
+	}
+	userID, err := a.ensureUser(ctx, discordID)
+	if err != nil {
+		return err
+	}
+	err = a.DB.UsageLog.Create().
+		SetUserID(userID).
+		SetNillablePersonalityID(personalityID).
+		SetProvider(ProviderOpenRouter).
+		SetModel(truncate(model, 100)).
+		SetTokensIn(u.PromptTokens).
+		SetTokensOut(u.CompletionTokens).
+		SetTokensTotal(u.TotalTokens).
+		SetRequestType(usagelogRequestType(kind)).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("write usage: %w", err)
+	}
+	return nil
+}
+
+func paramsOf(cfg *ent.LLMConfig) (llmparams.Params, error) {
+	base := llmparams.Params{Temperature: cfg.Temperature, TopP: cfg.TopP, MaxTokens: cfg.MaxTokens}
+	raw, err := json.Marshal(cfg.AdvancedParameters)
+	if err != nil {
+		return llmparams.Params{}, err
+	}
+	adv, err := llmparams.Parse(raw)
+	if err != nil {
+		return llmparams.Params{}, err
+	}
+	merged := base.Merge(adv)
+	return merged, merged.Validate()
+}
+
+func personaOf(p *ent.Personality) Persona {
+	per := Persona{
+		Name: p.Name, DisplayName: deref(p.DisplayName, ""),
+		SystemPrompt: deref(p.SystemPrompt, ""), CharacterInfo: deref(p.CharacterInfo, ""),
+	}
+	for _, f := range []struct {
+		label string
+		v     *string
+	}{
+		{"Traits", p.PersonalityTraits}, {"Tone", p.PersonalityTone}, {"Age", p.PersonalityAge},
+		{"Appearance", p.PersonalityAppearance}, {"Likes", p.PersonalityLikes}, {"Dislikes", p.PersonalityDislikes},
+		{"Conversational goals", p.ConversationalGoals}, {"Conversational examples", p.ConversationalExamples},
+	} {
+		if f.v != nil && strings.TrimSpace(*f.v) != "" {
+			per.Card = append(per.Card, [2]string{f.label, *f.v})
+		}
+	}
+	if p.BirthMonth != nil && p.BirthDay != nil {
+		per.BirthMonth, per.BirthDay = int(*p.BirthMonth), int(*p.BirthDay)
+		if p.BirthYear != nil {
+			per.BirthYear = int(*p.BirthYear)
+		}
+	}
+	return per
+}
+
+func deref(s *string, def string) string {
+	if s == nil || *s == "" {
+		return def
+	}
+	return *s
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// isType reports whether err is an application error of type t.
+func isType(err error, t string) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == t
+}

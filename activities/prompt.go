@@ -1,0 +1,118 @@
+package activities
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tzurot/tzurot/internal/openrouter"
+)
+
+// Persona is what the prompt needs of a personality.
+type Persona struct {
+	Name, DisplayName, SystemPrompt, CharacterInfo string
+	// Card is the character card fields that are set, in a stable order.
+	Card                            [][2]string
+	BirthMonth, BirthDay, BirthYear int
+}
+
+// Turn is one earlier message in the conversation.
+type Turn struct {
+	Role, Content string
+}
+
+// PromptInput is everything a prompt is made of; Now is the request's time.
+type PromptInput struct {
+	Persona  Persona
+	History  []Turn // oldest first
+	Username string
+	Timezone string
+	Now      time.Time
+	Content  string
+}
+
+// BuildMessages renders the chat messages for a request: the system prompt
+// (personality, character card, the user's local time, the birthday), then the
+// conversation so far, then the new message.
+func BuildMessages(in PromptInput) []openrouter.Message {
+	var sys strings.Builder
+	name := in.Persona.DisplayName
+	if name == "" {
+		name = in.Persona.Name
+	}
+	if in.Persona.SystemPrompt != "" {
+		sys.WriteString(strings.TrimSpace(in.Persona.SystemPrompt))
+		sys.WriteString("\n\n")
+	}
+	fmt.Fprintf(&sys, "You are %s.", name)
+	if in.Persona.CharacterInfo != "" {
+		sys.WriteString("\n\n" + strings.TrimSpace(in.Persona.CharacterInfo))
+	}
+	for _, f := range in.Persona.Card {
+		fmt.Fprintf(&sys, "\n%s: %s", f[0], strings.TrimSpace(f[1]))
+	}
+	loc, err := time.LoadLocation(in.Timezone)
+	if err != nil || in.Timezone == "" {
+		loc = time.UTC
+	}
+	local := in.Now.In(loc)
+	fmt.Fprintf(&sys, "\n\nThe current time for %s is %s (%s).", displayUser(in.Username), local.Format("Monday 2 January 2006, 15:04"), loc.String())
+	if b := birthday(in.Persona, local); b != "" {
+		sys.WriteString("\n" + b)
+	}
+	msgs := []openrouter.Message{{Role: "system", Content: sys.String()}}
+	for _, t := range in.History {
+		if t.Role != "user" && t.Role != "assistant" {
+			continue
+		}
+		msgs = append(msgs, openrouter.Message{Role: t.Role, Content: t.Content})
+	}
+	return append(msgs, openrouter.Message{Role: "user", Content: in.Content})
+}
+
+func displayUser(u string) string {
+	if u == "" {
+		return "the user"
+	}
+	return u
+}
+
+// birthday says when the personality's birthday is, and that it is today when
+// it is, in the user's local calendar.
+func birthday(p Persona, today time.Time) string {
+	if p.BirthMonth < 1 || p.BirthMonth > 12 || p.BirthDay < 1 || p.BirthDay > 31 {
+		return ""
+	}
+	s := fmt.Sprintf("Your birthday is %s %d", time.Month(p.BirthMonth), p.BirthDay)
+	if p.BirthYear > 0 {
+		s += fmt.Sprintf(", %d", p.BirthYear)
+	}
+	s += "."
+	if int(today.Month()) == p.BirthMonth && today.Day() == p.BirthDay {
+		s += " Today is your birthday."
+	}
+	return s
+}
+
+// SplitForDiscord cuts text into messages of at most limit characters, at
+// paragraph, line or word boundaries where it can.
+func SplitForDiscord(text string, limit int) []string {
+	var out []string
+	for len([]rune(text)) > limit {
+		r := []rune(text)
+		cut := limit
+		chunk := string(r[:limit])
+		for _, sep := range []string{"\n\n", "\n", " "} {
+			if i := strings.LastIndex(chunk, sep); i > limit/2 {
+				cut = len([]rune(chunk[:i]))
+				break
+			}
+		}
+		out = append(out, strings.TrimSpace(string(r[:cut])))
+		text = strings.TrimSpace(string(r[cut:]))
+	}
+	if text != "" || len(out) == 0 {
+		out = append(out, text)
+	}
+	return out
+}

@@ -1,0 +1,215 @@
+// Package itest runs tzurot's workflows end to end for tests: a real Temporal
+// dev server (the temporal CLI in ./bin, or TEMPORAL_CLI), a real PostgreSQL
+// database migrated with the real migrations, the real worker, and the fakes
+// at the network edge. A package that uses it calls Main from its TestMain.
+package itest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/discordhttp"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/temporalclient"
+	"github.com/tzurot/tzurot/internal/testdb"
+	"github.com/tzurot/tzurot/worker"
+)
+
+// MasterKey is the tests' APP_MASTER_KEY.
+var MasterKey = strings.Repeat("5a", 32)
+
+type devServer struct {
+	once sync.Once
+	srv  *testsuite.DevServer
+	err  error
+	n    atomic.Int64
+}
+
+var dev devServer
+
+// Main runs the tests, then stops the dev server and the database cluster.
+func Main(m *testing.M) {
+	code := m.Run()
+	if dev.srv != nil {
+		_ = dev.srv.Stop()
+	}
+	testdb.Stop()
+	os.Exit(code)
+}
+
+// TemporalCLI is the temporal binary the tests run.
+func TemporalCLI() (string, error) {
+	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
+		return p, nil
+	}
+	// Walk up to the module root's bin/temporal, so `go test` from a package
+	// directory finds the binary `make tools` built.
+	dir, _ := os.Getwd()
+	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
+		p := filepath.Join(d, "bin", "temporal")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			break
+		}
+	}
+	return "", fmt.Errorf("no temporal CLI: run `make tools` (builds bin/temporal) or set TEMPORAL_CLI")
+}
+
+// HostPort returns the frontend of the test binary's dev server, starting it.
+func HostPort(t testing.TB) string {
+	t.Helper()
+	dev.once.Do(func() {
+		cli, err := TemporalCLI()
+		if err != nil {
+			dev.err = err
+			return
+		}
+		dev.srv, dev.err = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
+			ExistingPath: cli,
+			LogLevel:     "error",
+			ExtraArgs:    []string{"--dynamic-config-value", "system.enableActivityEagerExecution=true"},
+			Stdout:       io.Discard,
+			Stderr:       io.Discard,
+		})
+	})
+	if dev.err != nil {
+		t.Fatalf("temporal dev server: %v", dev.err)
+	}
+	return dev.srv.FrontendHostPort()
+}
+
+// Stack is one test's world.
+type Stack struct {
+	Config     config.Config
+	Client     client.Client
+	TaskQueue  string
+	DB         *ent.Client
+	Keys       *keycrypt.Keyring
+	OpenRouter *fakeopenrouter.Server
+	Discord    *fakediscord.Server
+	Activities *activities.Activities
+	// Logs is everything the worker logged, through the redacting handler.
+	Logs *SyncBuffer
+	// ORURL and DiscordURL are the fakes' base URLs.
+	ORURL, DiscordURL string
+	// DatabaseURL is the test's own database.
+	DatabaseURL string
+}
+
+// Options tune a Stack.
+type Options struct {
+	GuestMode   config.GuestMode
+	OperatorKey string
+	// NoWorker leaves the worker to the test (to run it as a process and kill it).
+	NoWorker bool
+}
+
+// New builds a Stack with its own database, task queue, fakes and worker.
+func New(t testing.TB, opts Options) *Stack {
+	t.Helper()
+	hostPort := HostPort(t)
+	dbURL := testdb.URL(t)
+	or := fakeopenrouter.New(fakeopenrouter.Options{})
+	orSrv := httptest.NewServer(or)
+	t.Cleanup(orSrv.Close)
+	dc := fakediscord.New(fakediscord.Options{})
+	dcSrv := httptest.NewServer(dc)
+	t.Cleanup(dcSrv.Close)
+	if opts.GuestMode == "" {
+		opts.GuestMode = config.GuestFree
+	}
+	queue := fmt.Sprintf("tzurot-test-%d-%d", os.Getpid(), dev.n.Add(1))
+	env := map[string]string{
+		"DATABASE_URL": dbURL, "TEMPORAL_ADDRESS": hostPort, "TEMPORAL_TASK_QUEUE": queue,
+		"APP_MASTER_KEY": MasterKey, "OPENROUTER_BASE_URL": orSrv.URL + "/api/v1",
+		"OPENROUTER_API_KEY": opts.OperatorKey, "GUEST_MODE": string(opts.GuestMode),
+		"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": dcSrv.URL, "LOG_FORMAT": "json",
+	}
+	cfg, err := config.Parse(func(k string) (string, bool) { v, ok := env[k]; return v, ok && v != "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &SyncBuffer{}
+	log := slog.New(redact.NewHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	c, _, err := temporalclient.Dial(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	db, _ := testdb.ClientFor(t, dbURL)
+	keys, err := cfg.Keyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, err := discordhttp.Session("test-token", dcSrv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := &activities.Activities{
+		DB: db, Keys: keys, Discord: session, Log: log,
+		OpenRouter:  openrouter.New(openrouter.Options{BaseURL: cfg.OpenRouterBaseURL, Referer: "https://github.com/tzurot/tzurot", Title: "tzurot"}),
+		GuestMode:   cfg.GuestMode,
+		OperatorKey: cfg.OpenRouterAPIKey.Reveal(),
+	}
+	s := &Stack{Config: cfg, Client: c, TaskQueue: queue, DB: db, Keys: keys, OpenRouter: or, Discord: dc,
+		Activities: acts, Logs: logs, ORURL: orSrv.URL + "/api/v1", DiscordURL: dcSrv.URL, DatabaseURL: dbURL}
+	if !opts.NoWorker {
+		w := worker.New(c, queue, acts)
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
+	}
+	return s
+}
+
+// Env is the stack's configuration as environment variables, for running
+// `tzurot worker` as a process against it.
+func (s *Stack) Env() []string {
+	return append(os.Environ(),
+		"DATABASE_URL="+s.DatabaseURL, "TEMPORAL_ADDRESS="+s.Config.TemporalAddress,
+		"TEMPORAL_TASK_QUEUE="+s.TaskQueue, "APP_MASTER_KEY="+MasterKey,
+		"OPENROUTER_BASE_URL="+s.ORURL, "OPENROUTER_API_KEY="+s.Config.OpenRouterAPIKey.Reveal(),
+		"GUEST_MODE="+string(s.Config.GuestMode), "DISCORD_TOKEN=test-token", "DISCORD_API_BASE="+s.DiscordURL,
+	)
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}

@@ -1,0 +1,214 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tzurot/tzurot/activities"
+)
+
+// GenerateReply answers one user message as a personality, durably: with the
+// user's own key, or the operator's only as GUEST_MODE allows — never the
+// operator's after the user's key failed. Workflow id reply/<request_id>, the
+// request id derived from the Discord message id so a redelivered event
+// cannot produce a second reply.
+const GenerateReplyName = "GenerateReply"
+
+// GenerateReplyInput is interfaces.md's input.
+type GenerateReplyInput struct {
+	RequestID     string `json:"request_id"`
+	DiscordUserID string `json:"discord_user_id"`
+	Username      string `json:"username"`
+	Personality   string `json:"personality"`
+	ChannelID     string `json:"channel_id"`
+	GuildID       string `json:"guild_id,omitempty"`
+	MessageID     string `json:"message_id"`
+	Content       string `json:"content"`
+}
+
+// Outcomes of GenerateReply.
+const (
+	ReplyReplied     = "replied"
+	ReplyKeyRejected = "key_rejected"
+	ReplyNoKey       = "no_key"
+	ReplyRateLimited = "rate_limited"
+	ReplyFailed      = "failed"
+)
+
+// GenerateReplyResult is interfaces.md's result.
+type GenerateReplyResult struct {
+	Outcome          string `json:"outcome"`
+	DiscordMessageID string `json:"discord_message_id,omitempty"`
+}
+
+// GenerateReplyID is the workflow id for a request.
+func GenerateReplyID(requestID string) string { return "reply/" + requestID }
+
+// DefaultErrorMessage is said in the channel when a personality has none of its own.
+const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try again in a little while."
+
+// GenerateReply is the workflow.
+func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyResult, error) {
+	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || in.Content == "" {
+		return GenerateReplyResult{}, temporal.NewNonRetryableApplicationError(
+			"request_id, discord_user_id, channel_id and content are required", activities.ErrBadInput, nil)
+	}
+	log := workflow.GetLogger(ctx)
+
+	// A short, idempotent read: a local activity saves two history events and a
+	// round trip through the server.
+	lookupCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			MaximumAttempts:        5,
+			NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput},
+		},
+	})
+	var p activities.PersonalityRef
+	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality, in.Personality).Get(ctx, &p); err != nil {
+		log.Warn("personality not resolved", "personality", in.Personality)
+		return GenerateReplyResult{Outcome: ReplyFailed}, nil
+	}
+
+	genCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 3 * time.Minute,
+		// The activity heartbeats every 2 s while the provider works, so a dead
+		// worker is noticed in seconds.
+		HeartbeatTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        5,
+			NonRetryableErrorTypes: append(append([]string{}, activities.ProviderFailures...), activities.KeyFailures...),
+		},
+	})
+	var gen activities.GenerateOutput
+	genErr := workflow.ExecuteActivity(genCtx, a.Generate, activities.GenerateInput{
+		RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,
+		PersonalityID: p.ID, ChannelID: in.ChannelID, Content: in.Content, Now: workflow.Now(ctx),
+	}).Get(ctx, &gen)
+
+	if genErr == nil {
+		id, err := post(ctx, in, p, gen.Text)
+		if err != nil {
+			return GenerateReplyResult{}, err
+		}
+		saveCtx := workflow.WithActivityOptions(ctx, discordOptions)
+		if err := workflow.ExecuteActivity(saveCtx, a.SaveTurns, activities.SaveTurnsInput{
+			PersonalityID: p.ID, ChannelID: in.ChannelID, GuildID: in.GuildID,
+			DiscordUserID: in.DiscordUserID, Username: in.Username,
+			UserContent: in.Content, UserMessageID: in.MessageID,
+			ReplyContent: gen.Text, ReplyReasoning: gen.Reasoning, ReplyMessageID: id,
+		}).Get(ctx, nil); err != nil {
+			return GenerateReplyResult{}, err
+		}
+		return GenerateReplyResult{Outcome: ReplyReplied, DiscordMessageID: id}, nil
+	}
+
+	errType := errorType(genErr)
+	switch errType {
+	case activities.ErrInvalidKey, activities.ErrNoCredits:
+		// A confirmed 401, or a 402, on the user's own key: switch it off, tell
+		// them privately once, and answer in the channel without any other key.
+		if err := keyRejected(ctx, in, errType); err != nil {
+			return GenerateReplyResult{}, err
+		}
+		id, err := post(ctx, in, p, errorMessage(p))
+		if err != nil {
+			return GenerateReplyResult{}, err
+		}
+		return GenerateReplyResult{Outcome: ReplyKeyRejected, DiscordMessageID: id}, nil
+	case activities.ErrKeyInactive, activities.ErrNoKey:
+		id, err := post(ctx, in, p, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(genErr)))
+		if err != nil {
+			return GenerateReplyResult{}, err
+		}
+		outcome := ReplyKeyRejected
+		if errType == activities.ErrNoKey {
+			outcome = ReplyNoKey
+		}
+		return GenerateReplyResult{Outcome: outcome, DiscordMessageID: id}, nil
+	}
+	log.Warn("reply failed after retries", "error_type", errType)
+	id, err := post(ctx, in, p, errorMessage(p))
+	if err != nil {
+		return GenerateReplyResult{}, err
+	}
+	outcome := ReplyFailed
+	if errType == activities.ErrRateLimited {
+		outcome = ReplyRateLimited
+	}
+	return GenerateReplyResult{Outcome: outcome, DiscordMessageID: id}, nil
+}
+
+// discordOptions are for the Discord and bookkeeping activities: quick calls,
+// retried on 429s and outages, not on Discord refusing the request.
+var discordOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		MaximumInterval:        20 * time.Second,
+		MaximumAttempts:        8,
+		NonRetryableErrorTypes: []string{activities.ErrDiscordRefused, activities.ErrBadInput},
+	},
+}
+
+func post(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, content string) (string, error) {
+	var id string
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.PostReply, activities.PostReplyInput{
+		DeliveryKey: GenerateReplyID(in.RequestID) + "/reply",
+		ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: content,
+	}).Get(ctx, &id)
+	return id, err
+}
+
+func keyRejected(ctx workflow.Context, in GenerateReplyInput, errType string) error {
+	dctx := workflow.WithActivityOptions(ctx, discordOptions)
+	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
+		DiscordUserID: in.DiscordUserID, Provider: activities.ProviderOpenRouter,
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	why := "OpenRouter rejected your API key (401), so I switched it off and stopped using it."
+	if errType == activities.ErrNoCredits {
+		why = "Your OpenRouter key has run out of credits (402), so I switched it off and stopped using it."
+	}
+	msg := why + " Nothing was charged to anyone else. To fix it: add credits or create a new key at https://openrouter.ai/keys, then run /wallet set with the key, or /wallet test to re-check the one stored."
+	err := workflow.ExecuteActivity(dctx, a.SendDM, activities.SendDMInput{
+		DeliveryKey: GenerateReplyID(in.RequestID) + "/dm", DiscordUserID: in.DiscordUserID, Content: msg,
+	}).Get(ctx, nil)
+	if err != nil && errorType(err) != activities.ErrDiscordRefused {
+		return err
+	}
+	// A user who blocks DMs still gets the channel reply; nothing else to do.
+	return nil
+}
+
+func errorMessage(p activities.PersonalityRef) string {
+	if p.ErrorMessage != "" {
+		return p.ErrorMessage
+	}
+	return DefaultErrorMessage
+}
+
+func errorType(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Type()
+	}
+	return ""
+}
+
+// appMessage is an application error's own message, without the SDK's wrapping.
+func appMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}
