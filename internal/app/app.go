@@ -21,7 +21,9 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/discordhttp"
+	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/telemetry"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/migrations"
 	"github.com/tzurot/tzurot/worker"
@@ -60,37 +62,42 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		db.Close()
 		return nil, err
 	}
-	discordToken := cfg.DiscordToken.Reveal()
-	if discordToken == "" {
-		// Without a token the worker can still run workflows; Discord calls fail
-		// with Discord's own 401 and are reported per request.
-		discordToken = "unset"
-	}
-	discord, err := discordhttp.Session(discordToken, cfg.DiscordAPIBase)
+	entc := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db)))
+	acts, err := NewActivities(cfg, entc, keys, log)
 	if err != nil {
 		tc.Close()
 		db.Close()
 		return nil, err
 	}
-	entc := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db)))
-	return &Deps{
-		DB:       db,
-		Ent:      entc,
-		Temporal: tc,
-		Activities: &activities.Activities{
-			DB:   entc,
-			Keys: keys,
-			OpenRouter: openrouter.New(openrouter.Options{
-				BaseURL:    cfg.OpenRouterBaseURL,
-				HTTPClient: &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport), Timeout: 120 * time.Second},
-				Referer:    "https://github.com/tzurot/tzurot",
-				Title:      "tzurot",
-			}),
-			Discord:     discord,
-			Log:         log,
-			GuestMode:   cfg.GuestMode,
-			OperatorKey: cfg.OpenRouterAPIKey.Reveal(),
-		},
+	return &Deps{DB: db, Ent: entc, Temporal: tc, Activities: acts}, nil
+}
+
+// NewActivities builds the activities' clients from the configuration: the
+// OpenRouter and Discord HTTP clients are traced with otelhttp.
+func NewActivities(cfg config.Config, db *ent.Client, keys *keycrypt.Keyring, log *slog.Logger) (*activities.Activities, error) {
+	discordToken := cfg.DiscordToken.Reveal()
+	if discordToken == "" {
+		// Without a token the worker still runs workflows; Discord calls fail
+		// with Discord's own 401 and are reported per request.
+		discordToken = "unset"
+	}
+	discord, err := discordhttp.Session(discordToken, cfg.DiscordAPIBase)
+	if err != nil {
+		return nil, err
+	}
+	return &activities.Activities{
+		DB:   db,
+		Keys: keys,
+		OpenRouter: openrouter.New(openrouter.Options{
+			BaseURL:    cfg.OpenRouterBaseURL,
+			HTTPClient: &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)},
+			Referer:    "https://github.com/tzurot/tzurot",
+			Title:      "tzurot",
+		}),
+		Discord:     discord,
+		Log:         log,
+		GuestMode:   cfg.GuestMode,
+		OperatorKey: cfg.OpenRouterAPIKey.Reveal(),
 	}, nil
 }
 
@@ -102,6 +109,11 @@ func (d *Deps) Close() {
 
 // RunWorker runs the Temporal worker until ctx ends.
 func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	shutdown, err := telemetry.Setup(ctx, cfg.OTLPEndpoint, "tzurot-worker")
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.Background()) //nolint:errcheck // best effort at exit
 	d, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -22,12 +22,11 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
-	"github.com/tzurot/tzurot/internal/discordhttp"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/keycrypt"
-	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/internal/testdb"
@@ -162,15 +161,9 @@ func New(t testing.TB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	session, err := discordhttp.Session("test-token", dcSrv.URL)
+	acts, err := app.NewActivities(cfg, db, keys, log)
 	if err != nil {
 		t.Fatal(err)
-	}
-	acts := &activities.Activities{
-		DB: db, Keys: keys, Discord: session, Log: log,
-		OpenRouter:  openrouter.New(openrouter.Options{BaseURL: cfg.OpenRouterBaseURL, Referer: "https://github.com/tzurot/tzurot", Title: "tzurot"}),
-		GuestMode:   cfg.GuestMode,
-		OperatorKey: cfg.OpenRouterAPIKey.Reveal(),
 	}
 	s := &Stack{Config: cfg, Client: c, TaskQueue: queue, DB: db, Keys: keys, OpenRouter: or, Discord: dc,
 		Activities: acts, Logs: logs, ORURL: orSrv.URL + "/api/v1", DiscordURL: dcSrv.URL, DatabaseURL: dbURL}

@@ -1,0 +1,321 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/config"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+func TestMain(m *testing.M) { itest.Main(m) }
+
+const (
+	userKey     = "sk-or-v1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	operatorKey = "sk-or-v1-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	aliceID     = "111111111111111111"
+	channelID   = "900000000000000001"
+)
+
+func seedPersonality(t *testing.T, s *itest.Stack, model string) {
+	t.Helper()
+	ctx := context.Background()
+	p := s.DB.Personality.Create().SetName("cold-kerach").SetDisplayName("Kerach").
+		SetSystemPrompt("You are cold.").SetErrorMessage("*static crackles*").SaveX(ctx)
+	s.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel(model).ExecX(ctx)
+	s.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias("Kerach").ExecX(ctx)
+}
+
+func storeKey(t *testing.T, s *itest.Stack, key string) {
+	t.Helper()
+	ctx := context.Background()
+	u := s.DB.User.Create().SetDiscordID(aliceID).SaveX(ctx)
+	sealed, err := s.Keys.Seal(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.DB.UserAPIKey.Create().SetUserID(u.ID).SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(ctx)
+}
+
+func reply(t *testing.T, s *itest.Stack, requestID string) workflows.GenerateReplyResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.GenerateReplyID(requestID), TaskQueue: s.TaskQueue,
+	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
+		RequestID: requestID, DiscordUserID: aliceID, Username: "alice", Personality: "kerach",
+		ChannelID: channelID, MessageID: requestID, Content: "hello there",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.GenerateReplyResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestValidateAPIKeyEndToEnd(t *testing.T) {
+	s := itest.New(t, itest.Options{})
+	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	broke := 0.0
+	const brokeKey = "sk-or-v1-cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	s.OpenRouter.AddKey(brokeKey, fakeopenrouter.Key{Credits: &broke})
+	cases := []struct {
+		user, key, want string
+	}{
+		{"111111111111111111", userKey, workflows.KeyStored},
+		{"222222222222222222", "sk-or-v1-dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd", workflows.KeyInvalid},
+		{"333333333333333333", brokeKey, workflows.KeyQuotaExceeded},
+	}
+	var ids []string
+	for _, tc := range cases {
+		sealed, _ := s.Keys.Seal(tc.key)
+		id := workflows.ValidateAPIKeyID(tc.user, "openrouter")
+		ids = append(ids, id)
+		run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+			ID: id, TaskQueue: s.TaskQueue, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		}, workflows.ValidateAPIKeyName, workflows.ValidateAPIKeyInput{DiscordUserID: tc.user, Provider: "openrouter", SealedKey: sealed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res workflows.ValidateAPIKeyResult
+		if err := run.Get(context.Background(), &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Outcome != tc.want {
+			t.Errorf("user %s: outcome %s, want %s", tc.user, res.Outcome, tc.want)
+		}
+	}
+	if n := s.DB.UserAPIKey.Query().CountX(context.Background()); n != 1 {
+		t.Errorf("%d keys stored, want only the valid one", n)
+	}
+	// The key check authenticates: it hit /key, never the public model list.
+	for _, c := range s.OpenRouter.Calls() {
+		if strings.HasSuffix(c.Path, "/models") {
+			t.Errorf("key check used %s, which proves nothing about a key", c.Path)
+		}
+	}
+	s.AssertNoSecrets(t, ids, userKey, brokeKey)
+}
+
+func TestSecondValidationDoesNotRaceTheFirst(t *testing.T) {
+	s := itest.New(t, itest.Options{NoWorker: true}) // nothing runs, so the first stays open
+	sealed, _ := s.Keys.Seal(userKey)
+	opts := client.StartWorkflowOptions{
+		ID: workflows.ValidateAPIKeyID(aliceID, "openrouter"), TaskQueue: s.TaskQueue,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}
+	in := workflows.ValidateAPIKeyInput{DiscordUserID: aliceID, Provider: "openrouter", SealedKey: sealed}
+	if _, err := s.Client.ExecuteWorkflow(context.Background(), opts, workflows.ValidateAPIKeyName, in); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Client.ExecuteWorkflow(context.Background(), opts, workflows.ValidateAPIKeyName, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if !errors.As(err, &started) {
+		t.Fatalf("second start: err = %v, want WorkflowExecutionAlreadyStarted", err)
+	}
+	_ = s.Client.TerminateWorkflow(context.Background(), opts.ID, "", "test over")
+}
+
+func TestGenerateReplyEndToEnd(t *testing.T) {
+	s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey})
+	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
+	seedPersonality(t, s, "anthropic/claude-sonnet-4")
+	storeKey(t, s, userKey)
+	res := reply(t, s, "800000000000000001")
+	if res.Outcome != workflows.ReplyReplied || res.DiscordMessageID == "" {
+		t.Fatalf("result %+v", res)
+	}
+	msgs := s.Discord.Messages(channelID)
+	if len(msgs) != 1 || msgs[0].WebhookID == "" || msgs[0].Author.Username != "Kerach" || !strings.Contains(msgs[0].Content, "hello there") {
+		t.Fatalf("channel messages %+v", msgs)
+	}
+	ctx := context.Background()
+	if n := s.DB.ConversationHistory.Query().CountX(ctx); n != 2 {
+		t.Errorf("%d history rows, want 2", n)
+	}
+	if n := s.DB.UsageLog.Query().CountX(ctx); n != 1 {
+		t.Errorf("%d usage rows, want 1", n)
+	}
+	if len(s.OpenRouter.CallsFor(operatorKey)) != 0 {
+		t.Error("the operator's key was used for a user with a key")
+	}
+	s.AssertNoSecrets(t, []string{workflows.GenerateReplyID("800000000000000001")}, userKey, operatorKey)
+}
+
+func TestRejectedKeyIsSwitchedOffAndTheUserToldOnce(t *testing.T) {
+	s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey})
+	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
+	s.OpenRouter.Revoke(userKey)
+	seedPersonality(t, s, "openrouter/free")
+	storeKey(t, s, userKey)
+	res := reply(t, s, "800000000000000002")
+	if res.Outcome != workflows.ReplyKeyRejected {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	assertRejected(t, s)
+	// The next message from the same user makes no provider call at all.
+	before := len(s.OpenRouter.Calls())
+	if res := reply(t, s, "800000000000000003"); res.Outcome != workflows.ReplyKeyRejected {
+		t.Fatalf("second outcome %s", res.Outcome)
+	}
+	if after := len(s.OpenRouter.Calls()); after != before {
+		t.Errorf("%d provider calls for a switched-off key", after-before)
+	}
+	s.AssertNoSecrets(t, []string{workflows.GenerateReplyID("800000000000000002"), workflows.GenerateReplyID("800000000000000003")}, userKey, operatorKey)
+}
+
+func assertRejected(t *testing.T, s *itest.Stack) {
+	t.Helper()
+	if dms := s.Discord.DMs(aliceID); len(dms) != 1 || !strings.Contains(dms[0].Content, "/wallet set") {
+		t.Errorf("DMs %+v, want exactly one telling how to fix it", dms)
+	}
+	msgs := s.Discord.Messages(channelID)
+	if len(msgs) == 0 || msgs[0].Content != "*static crackles*" {
+		t.Errorf("channel messages %+v, want the personality's error message", msgs)
+	}
+	if s.DB.UserAPIKey.Query().Where(userapikey.IsActive(true)).CountX(context.Background()) != 0 {
+		t.Error("the key is still active")
+	}
+	if n := len(s.OpenRouter.CallsFor(operatorKey)); n != 0 {
+		t.Errorf("the operator's key was called %d times after the user's key failed", n)
+	}
+}
+
+// The worker is a real process killed with SIGKILL mid-reply: the retried
+// activity on a new worker finishes the job with one reply, one DM, one
+// deactivation.
+func TestWorkerKilledMidReply(t *testing.T) {
+	bin := buildTzurot(t)
+	cases := []struct {
+		name   string
+		revoke bool
+	}{
+		{"reply", false},
+		{"rejected key", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := itest.New(t, itest.Options{NoWorker: true, GuestMode: config.GuestAll, OperatorKey: operatorKey})
+			s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+			s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
+			seedPersonality(t, s, "openrouter/free")
+			storeKey(t, s, userKey)
+			s.OpenRouter.Script(userKey, fakeopenrouter.Delay(20*time.Second))
+			first := startWorker(t, s, bin)
+			id := workflows.GenerateReplyID("800000000000000009")
+			run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: s.TaskQueue},
+				workflows.GenerateReplyName, workflows.GenerateReplyInput{
+					RequestID: "800000000000000009", DiscordUserID: aliceID, Username: "alice", Personality: "Kerach",
+					ChannelID: channelID, MessageID: "800000000000000009", Content: "hello there",
+				})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitForActivity(t, s, id, "Generate")
+			if err := first.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = first.Process.Wait()
+			if tc.revoke {
+				// The user revokes the key while the reply is in flight.
+				s.OpenRouter.Revoke(userKey)
+			}
+			startWorker(t, s, bin)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			var res workflows.GenerateReplyResult
+			if err := run.Get(ctx, &res); err != nil {
+				t.Fatal(err)
+			}
+			if tc.revoke {
+				if res.Outcome != workflows.ReplyKeyRejected {
+					t.Fatalf("outcome %s", res.Outcome)
+				}
+				assertRejected(t, s)
+			} else {
+				if res.Outcome != workflows.ReplyReplied {
+					t.Fatalf("outcome %s", res.Outcome)
+				}
+				if msgs := s.Discord.Messages(channelID); len(msgs) != 1 {
+					t.Errorf("%d channel messages, want 1", len(msgs))
+				}
+				if n := s.DB.ConversationHistory.Query().CountX(context.Background()); n != 2 {
+					t.Errorf("%d history rows, want 2", n)
+				}
+			}
+			s.AssertNoSecrets(t, []string{id}, userKey, operatorKey)
+		})
+	}
+}
+
+func buildTzurot(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "tzurot")
+	cmd := exec.Command("go", "build", "-o", out, "github.com/tzurot/tzurot/cmd/tzurot")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build tzurot: %v\n%s", err, b)
+	}
+	return out
+}
+
+func startWorker(t *testing.T, s *itest.Stack, bin string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "worker")
+	cmd.Env = s.Env()
+	cmd.Dir = t.TempDir() // no .env from the repository
+	cmd.Stdout = s.Logs
+	cmd.Stderr = s.Logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _, _ = cmd.Process.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	return cmd
+}
+
+// waitForActivity waits until a worker has started the named activity.
+func waitForActivity(t *testing.T, s *itest.Stack, workflowID, activityType string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		d, err := s.Client.DescribeWorkflowExecution(context.Background(), workflowID, "")
+		if err == nil {
+			for _, a := range d.PendingActivities {
+				if a.ActivityType.GetName() == activityType && a.State == enumspb.PENDING_ACTIVITY_STATE_STARTED {
+					time.Sleep(500 * time.Millisecond) // let the provider call get under way
+					return
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("activity %s of %s never started", activityType, workflowID)
+}
