@@ -18,6 +18,7 @@ import (
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/devstack"
+	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/migrations"
 )
 
@@ -27,6 +28,7 @@ Usage:
   tzurot dev                 the whole stack on this machine (PostgreSQL, Temporal + Web UI, migrations, worker, bot)
   tzurot worker              the Temporal worker
   tzurot bot                 the Discord bot
+  tzurot codec-server        the payload codec for the Temporal Web UI (-addr, default 127.0.0.1:8234)
   tzurot migrate up          apply the embedded schema migrations
   tzurot migrate status      list the migrations and when each was applied
 
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runWorker(ctx, cfg, log)
 	case "bot":
 		return runBot(ctx, cfg, log)
+	case "codec-server":
+		return runCodecServer(ctx, cfg, args[1:], log)
 	default:
 		return fmt.Errorf("unknown command %q: run `tzurot help` for the list", args[0])
 	}
@@ -135,4 +139,23 @@ func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	return app.ErrBotNotBuilt
+}
+
+func runCodecServer(ctx context.Context, cfg config.Config, args []string, log *slog.Logger) error {
+	fs := flag.NewFlagSet("codec-server", flag.ContinueOnError)
+	addr := fs.String("addr", app.CodecAddress, "listen address; point the Web UI at it with --ui-codec-endpoint")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	codec, err := temporalclient.Codec(cfg)
+	if err != nil {
+		return err
+	}
+	stop, err := app.ServeCodec(ctx, *addr, codec, log)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	stop()
+	return nil
 }

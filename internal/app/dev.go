@@ -12,6 +12,7 @@ import (
 
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/devstack"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 )
@@ -44,6 +45,22 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		log.Warn("OPENROUTER_BASE_URL and OPENROUTER_API_KEY are unset: using the offline OpenRouter stand-in", "url", cfg.OpenRouterBaseURL)
 	}
 
+	// Offline: with no bot token, Discord's REST API is a local recorder and
+	// what the personalities post is shown in this terminal.
+	offlineDiscord := cfg.DiscordToken == ""
+	if offlineDiscord {
+		dc := fakediscord.New(fakediscord.Options{Token: "offline", OnMessage: func(m fakediscord.Message) {
+			log.Info("discord message", "channel", m.ChannelID, "author", m.Author.Username, "content", m.Content)
+		}})
+		url, stop, err := serve(ctx, dc, log)
+		if err != nil {
+			return err
+		}
+		stops = append(stops, stop)
+		cfg.DiscordAPIBase, cfg.DiscordToken = url, "offline"
+		log.Warn("DISCORD_TOKEN is unset: Discord is the offline stand-in; what personalities post is logged here", "url", url)
+	}
+
 	stack, err := devstack.Up(ctx, cfg, devstack.Options{
 		PostgresPort:  port,
 		CodecEndpoint: "http://" + CodecAddress,
@@ -69,8 +86,11 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		"temporal", cfg.TemporalAddress,
 		"database", "local cluster in .data/postgres (tzurot migrate status shows its migrations)",
 		"stop", "Ctrl-C")
-	if cfg.DiscordToken == "" {
-		log.Info("DISCORD_TOKEN is unset: the bot is not started; start workflows with bin/temporal (see README)")
+	if err := seedDemo(ctx, cfg, log); err != nil {
+		return err
+	}
+	if offlineDiscord {
+		log.Info("the bot is not started without DISCORD_TOKEN; start workflows with bin/temporal (see README)")
 	}
 	return RunWorker(ctx, cfg, log)
 }
