@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -66,6 +67,7 @@ func benchStack(b *testing.B) *itest.Stack {
 type request func(ctx context.Context, channel, messageID string) (posted string, err error)
 
 type sample struct {
+	id      string // the message id, and so the request id
 	start   time.Time
 	total   time.Duration
 	channel string
@@ -78,8 +80,6 @@ type run struct {
 	elapsed time.Duration
 	// conversations are the channels used, one per concurrent conversation.
 	conversations []string
-	// last is the message id of one request of the run.
-	last string
 }
 
 // runRequests runs b.N requests from conc concurrent conversations (each its
@@ -100,7 +100,7 @@ func runRequests(b *testing.B, s *itest.Stack, conc int, newRequest func() reque
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	send := func(i int) (sample, string) {
+	send := func(i int) sample {
 		id := benchSnowflake('8')
 		if provider {
 			// One fixed delay per chat call: each request makes exactly one,
@@ -109,14 +109,14 @@ func runRequests(b *testing.B, s *itest.Stack, conc int, newRequest func() reque
 		}
 		start := time.Now()
 		posted, err := reqs[i](ctx, chans[i], id)
-		return sample{start: start, total: time.Since(start), channel: chans[i], posted: posted, err: err}, id
+		return sample{id: id, start: start, total: time.Since(start), channel: chans[i], posted: posted, err: err}
 	}
 	callsBefore := len(s.OpenRouter.CallsFor(userKey))
 
 	var wg sync.WaitGroup
 	warm := make([]error, n)
 	for i := range n {
-		wg.Go(func() { smp, _ := send(i); warm[i] = smp.err })
+		wg.Go(func() { warm[i] = send(i).err })
 	}
 	wg.Wait()
 	for _, err := range warm {
@@ -127,7 +127,6 @@ func runRequests(b *testing.B, s *itest.Stack, conc int, newRequest func() reque
 
 	r := run{samples: make([]sample, b.N), conversations: chans}
 	var next atomic.Int64
-	var last atomic.Value
 	b.ResetTimer()
 	begin := time.Now()
 	for i := range n {
@@ -137,16 +136,13 @@ func runRequests(b *testing.B, s *itest.Stack, conc int, newRequest func() reque
 				if k >= int64(b.N) {
 					return
 				}
-				smp, id := send(i)
-				r.samples[k] = smp
-				last.Store(id)
+				r.samples[k] = send(i)
 			}
 		})
 	}
 	wg.Wait()
 	r.elapsed = time.Since(begin)
 	b.StopTimer()
-	r.last, _ = last.Load().(string)
 	for _, smp := range r.samples {
 		if smp.err != nil {
 			b.Fatal(smp.err)
@@ -195,18 +191,36 @@ func reportReplies(b *testing.B, s *itest.Stack, r run) {
 	b.ReportMetric(float64(b.N)/r.elapsed.Seconds(), "replies/s")
 }
 
-// reportEvents reports the length of one workflow's history.
-func reportEvents(b *testing.B, s *itest.Stack, workflowID string) {
+// reportHistory reads the history of every workflow of the run and reports
+// the events per workflow and the time its workflow tasks waited between
+// being scheduled and being picked up by the worker (the server's dispatch:
+// transfer queue and matching), summed per workflow.
+func reportHistory(b *testing.B, s *itest.Stack, r run, workflowID func(messageID string) string) {
 	b.Helper()
-	it := s.Client.GetWorkflowHistory(context.Background(), workflowID, "", false, 0)
-	n := 0
-	for it.HasNext() {
-		if _, err := it.Next(); err != nil {
-			b.Fatal(err)
+	waits := make([]time.Duration, 0, len(r.samples))
+	events := 0
+	for _, smp := range r.samples {
+		it := s.Client.GetWorkflowHistory(context.Background(), workflowID(smp.id), "", false, 0)
+		var scheduled time.Time
+		var wait time.Duration
+		events = 0
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			events++
+			switch ev.EventType {
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+				scheduled = ev.EventTime.AsTime()
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+				wait += ev.EventTime.AsTime().Sub(scheduled)
+			}
 		}
-		n++
+		waits = append(waits, wait)
 	}
-	b.ReportMetric(float64(n), "events/wf")
+	b.ReportMetric(float64(events), "events/wf")
+	b.ReportMetric(ms(waits, 50), "wft-wait-p50-ms")
 }
 
 func replyInput(channel, messageID string) workflows.GenerateReplyInput {
@@ -309,7 +323,7 @@ func BenchmarkReply(b *testing.B) {
 					r := runRequests(b, s, conc, path.req(s), true)
 					reportReplies(b, s, r)
 					if path.name == "temporal" {
-						reportEvents(b, s, workflows.GenerateReplyID(r.last))
+						reportHistory(b, s, r, workflows.GenerateReplyID)
 					}
 				})
 			}
@@ -325,6 +339,8 @@ const (
 )
 
 var benchActs *activities.Activities
+
+func resolveID(messageID string) string { return "bench-resolve/" + messageID }
 
 var benchResolveRetry = &temporal.RetryPolicy{
 	MaximumAttempts:        5,
@@ -368,7 +384,7 @@ func BenchmarkResolvePersonality(b *testing.B) {
 		return func() request {
 			return func(ctx context.Context, _, messageID string) (string, error) {
 				run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-					ID: "bench-resolve/" + messageID, TaskQueue: queue,
+					ID: resolveID(messageID), TaskQueue: queue,
 				}, name, "Kerach")
 				if err != nil {
 					return "", err
@@ -412,7 +428,7 @@ func BenchmarkResolvePersonality(b *testing.B) {
 					b.ReportMetric(ms(ds, 99), "p99-ms")
 					b.ReportMetric(float64(b.N)/r.elapsed.Seconds(), "ops/s")
 					if kind.name != "direct" {
-						reportEvents(b, s, "bench-resolve/"+r.last)
+						reportHistory(b, s, r, resolveID)
 					}
 				})
 			}

@@ -135,10 +135,7 @@ func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 }
 
 func runBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	if _, err := cfg.Keyring(); err != nil {
-		return err
-	}
-	return app.ErrBotNotBuilt
+	return app.RunBot(ctx, cfg, log)
 }
 
 func runCodecServer(ctx context.Context, cfg config.Config, args []string, log *slog.Logger) error {

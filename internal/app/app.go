@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/bot"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/discordhttp"
@@ -125,5 +126,23 @@ func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return err
 }
 
-// ErrBotNotBuilt is returned by `tzurot bot` until the bot lands.
-var ErrBotNotBuilt = errors.New("the Discord bot is not part of this build yet: run `tzurot worker`, and start workflows with the temporal CLI")
+// RunBot runs the Discord bot until ctx ends.
+func RunBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if cfg.DiscordToken == "" {
+		return errors.New("DISCORD_TOKEN is not set: create a bot at https://discord.com/developers/applications and set its token (or run `tzurot dev` for the offline chat)")
+	}
+	shutdown, err := telemetry.Setup(ctx, cfg.OTLPEndpoint, "tzurot-bot")
+	if err != nil {
+		return err
+	}
+	defer shutdown(context.Background()) //nolint:errcheck // best effort at exit
+	d, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	b := bot.New(bot.Deps{
+		Session: d.Activities.Discord, Temporal: d.Temporal, DB: d.Ent, Keys: d.Activities.Keys, Config: cfg, Log: log,
+	})
+	return b.Run(ctx)
+}

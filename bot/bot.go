@@ -1,0 +1,215 @@
+// Package bot is tzurot's Discord front door: one discordgo session, one
+// interaction entry point that routes by type and then by command name or
+// custom-id prefix, message routing to personalities — and every user action
+// becomes a workflow start. Anything private is ephemeral; a key a user types
+// is sealed at once and never logged.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/redact"
+)
+
+// Deps are the bot's clients.
+type Deps struct {
+	Session  *discordgo.Session
+	Temporal client.Client
+	DB       *ent.Client
+	Keys     *keycrypt.Keyring
+	Config   config.Config
+	Log      *slog.Logger
+	// Now is the clock, replaceable in tests.
+	Now func() time.Time
+}
+
+// Bot routes Discord events to handlers.
+type Bot struct {
+	Deps
+	commands map[string]*command
+	// modals and components are keyed by the custom-id prefix before the first ':'.
+	modals        map[string]handlerFunc
+	wallet        *windowLimiter
+	personalities *personalityCache
+	// typing tracks in-flight replies per channel for the typing indicator.
+	typingMu sync.Mutex
+}
+
+// handlerFunc handles one interaction; an error is answered and logged in one place.
+type handlerFunc func(ctx context.Context, in *Interaction) error
+
+// command is one slash command: its definition and its handlers.
+type command struct {
+	def          *discordgo.ApplicationCommand
+	run          handlerFunc
+	autocomplete func(ctx context.Context, in *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error)
+}
+
+// New builds the bot and its command table.
+func New(d Deps) *Bot {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bot{
+		Deps:          d,
+		commands:      map[string]*command{},
+		modals:        map[string]handlerFunc{},
+		wallet:        newWindowLimiter(d.Config.LimitWalletWritesPer15Min, 15*time.Minute),
+		personalities: &personalityCache{ttl: 30 * time.Second},
+	}
+	for _, c := range []*command{
+		b.walletCommand(),
+		b.timezoneCommand(),
+		b.usageCommand(),
+		b.adminCommand(),
+		b.personalityCommand(),
+		b.configCommand(),
+	} {
+		b.commands[c.def.Name] = c
+	}
+	b.modals[walletModalPrefix] = b.walletModalSubmit
+	return b
+}
+
+// Commands are the definitions registered with Discord, sorted by name.
+func (b *Bot) Commands() []*discordgo.ApplicationCommand {
+	var out []*discordgo.ApplicationCommand
+	for _, name := range sortedKeys(b.commands) {
+		out = append(out, b.commands[name].def)
+	}
+	return out
+}
+
+// RegisterCommands replaces the application's commands with ours in one bulk
+// overwrite: in DISCORD_DEV_GUILD_ID only when set (instant), else globally.
+func (b *Bot) RegisterCommands(appID string) error {
+	_, err := b.Session.ApplicationCommandBulkOverwrite(appID, b.Config.DiscordDevGuildID, b.Commands())
+	if err != nil {
+		return fmt.Errorf("register slash commands: %w", err)
+	}
+	return nil
+}
+
+// Intents are the gateway events the bot uses: guild and DM messages (with
+// their content, to find mentions) — interactions need no intent.
+const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
+
+// Run connects to the gateway, registers the commands and serves until ctx ends.
+func (b *Bot) Run(ctx context.Context) error {
+	s := b.Session
+	s.Identify.Intents = Intents
+	s.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) { b.HandleInteraction(ctx, i) })
+	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { b.HandleMessage(ctx, m) })
+	ready := make(chan *discordgo.Ready, 1)
+	s.AddHandlerOnce(func(_ *discordgo.Session, r *discordgo.Ready) { ready <- r })
+	if err := s.Open(); err != nil {
+		return fmt.Errorf("connect to the Discord gateway: %w (check DISCORD_TOKEN)", err)
+	}
+	defer s.Close()
+	select {
+	case r := <-ready:
+		if err := b.RegisterCommands(r.User.ID); err != nil {
+			return err
+		}
+		b.Log.Info("bot connected", "user", r.User.Username, "guilds", len(r.Guilds), "dev_guild", b.Config.DiscordDevGuildID)
+	case <-time.After(30 * time.Second):
+		return errors.New("the Discord gateway sent no READY in 30 s: check DISCORD_TOKEN and the network")
+	case <-ctx.Done():
+		return nil
+	}
+	<-ctx.Done()
+	b.Log.Info("bot stopping")
+	return nil
+}
+
+// HandleInteraction is the one entry point for interactions.
+func (b *Bot) HandleInteraction(ctx context.Context, ic *discordgo.InteractionCreate) {
+	in := newInteraction(b, ic)
+	var err error
+	switch ic.Type {
+	case discordgo.InteractionApplicationCommand:
+		c, ok := b.commands[ic.ApplicationCommandData().Name]
+		if !ok {
+			err = UserError("That command is not known to this bot version; Discord may still be updating its list.")
+			break
+		}
+		err = c.run(ctx, in)
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		err = b.autocomplete(ctx, in)
+	case discordgo.InteractionModalSubmit:
+		prefix, _, _ := strings.Cut(ic.ModalSubmitData().CustomID, ":")
+		h, ok := b.modals[prefix]
+		if !ok {
+			err = UserError("That form has expired; run the command again.")
+			break
+		}
+		err = h(ctx, in)
+	default:
+		return
+	}
+	if err != nil {
+		b.fail(in, err)
+	}
+}
+
+func (b *Bot) autocomplete(ctx context.Context, in *Interaction) error {
+	c, ok := b.commands[in.ApplicationCommandData().Name]
+	if !ok || c.autocomplete == nil {
+		return nil
+	}
+	choices, err := c.autocomplete(ctx, in)
+	if err != nil {
+		return err
+	}
+	if len(choices) > 25 { // Discord's limit
+		choices = choices[:25]
+	}
+	return b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+		Data: &discordgo.InteractionResponseData{Choices: choices},
+	})
+}
+
+// fail is the one place handler errors go: logged (redacted), and the user
+// told in one ephemeral line.
+func (b *Bot) fail(in *Interaction, err error) {
+	var ue *userError
+	msg := "Something went wrong on our side. Please try again in a moment."
+	if errors.As(err, &ue) {
+		msg = ue.msg
+		b.Log.Info("interaction refused", "user", in.UserID, "reason", redact.String(ue.msg))
+	} else {
+		b.Log.Error("interaction failed", "user", in.UserID, "type", in.Type.String(), "err", redact.String(err.Error()))
+	}
+	if in.Type == discordgo.InteractionApplicationCommandAutocomplete {
+		return
+	}
+	if rerr := in.Reply(msg); rerr != nil {
+		b.Log.Error("could not tell the user about a failure", "err", redact.String(rerr.Error()))
+	}
+}
+
+// userError is a refusal meant for the user, shown as it is.
+type userError struct{ msg string }
+
+func (e *userError) Error() string { return e.msg }
+
+// UserError builds an error whose message the user sees.
+func UserError(format string, args ...any) error {
+	return &userError{msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,174 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/bot"
+	"github.com/tzurot/tzurot/internal/discordhttp"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	"github.com/tzurot/tzurot/internal/itest"
+)
+
+func TestMain(m *testing.M) { itest.Main(m) }
+
+// world is a bot wired to a real Temporal dev server and worker, a real
+// database and the Discord and OpenRouter fakes; tests feed it gateway events.
+type world struct {
+	*itest.Stack
+	Bot *bot.Bot
+	now time.Time
+}
+
+const (
+	appID   = "1100000000000000001"
+	guildID = "1300000000000000001"
+	general = "900000000000000001"
+)
+
+func newWorld(t *testing.T, opts itest.Options) *world {
+	t.Helper()
+	s := itest.New(t, opts)
+	session, err := discordhttp.Session("test-token", s.DiscordURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{Stack: s, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	w.Bot = bot.New(bot.Deps{
+		Session: session, Temporal: s.Client, DB: s.DB, Keys: s.Keys, Config: s.Config, Log: s.Activities.Log,
+		Now: func() time.Time { return w.now },
+	})
+	w.logsOnFailure(t)
+	return w
+}
+
+var ids atomic.Int64
+
+func nextID() string { return fmt.Sprintf("%d", 1500000000000000000+ids.Add(1)) }
+
+// interaction builds an InteractionCreate from user in the test guild, and
+// tells the fake about it so its responses are accepted.
+func (w *world) interaction(userID string, typ discordgo.InteractionType, data discordgo.InteractionData) *discordgo.InteractionCreate {
+	id, token := nextID(), "tok-"+nextID()
+	w.Discord.AddInteraction(fakediscord.Interaction{ID: id, Token: token, ChannelID: general})
+	return &discordgo.InteractionCreate{Interaction: &discordgo.Interaction{
+		ID: id, AppID: appID, Type: typ, Token: token, ChannelID: general, GuildID: guildID,
+		Member: &discordgo.Member{User: &discordgo.User{ID: userID, Username: "user" + userID[len(userID)-3:]}},
+		Data:   data,
+	}}
+}
+
+// slash runs a slash command: slash(u, "wallet", "set", opts...).
+func (w *world) slash(userID, name, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) *discordgo.InteractionCreate {
+	data := discordgo.ApplicationCommandInteractionData{ID: nextID(), Name: name, CommandType: discordgo.ChatApplicationCommand}
+	if sub != "" {
+		data.Options = []*discordgo.ApplicationCommandInteractionDataOption{{Name: sub, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}
+	} else {
+		data.Options = opts
+	}
+	ic := w.interaction(userID, discordgo.InteractionApplicationCommand, data)
+	w.Bot.HandleInteraction(context.Background(), ic)
+	return ic
+}
+
+func str(name, value string) *discordgo.ApplicationCommandInteractionDataOption {
+	return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: discordgo.ApplicationCommandOptionString, Value: value}
+}
+
+// submit answers a modal.
+func (w *world) submit(userID, customID string, fields map[string]string) *discordgo.InteractionCreate {
+	var rows []discordgo.MessageComponent
+	for id, v := range fields {
+		rows = append(rows, &discordgo.ActionsRow{Components: []discordgo.MessageComponent{&discordgo.TextInput{CustomID: id, Value: v}}})
+	}
+	ic := w.interaction(userID, discordgo.InteractionModalSubmit, discordgo.ModalSubmitInteractionData{CustomID: customID, Components: rows})
+	w.Bot.HandleInteraction(context.Background(), ic)
+	return ic
+}
+
+// say posts a message in #general (or a DM channel when guild is "").
+func (w *world) say(userID, channelID, guild, content string) *discordgo.MessageCreate {
+	m := &discordgo.MessageCreate{Message: &discordgo.Message{
+		ID: nextID(), ChannelID: channelID, GuildID: guild, Content: content,
+		Author: &discordgo.User{ID: userID, Username: "user" + userID[len(userID)-3:]},
+	}}
+	w.Bot.HandleMessage(context.Background(), m)
+	return m
+}
+
+// responses are the interaction callback bodies Discord received for ic.
+func (w *world) responses(ic *discordgo.InteractionCreate) []map[string]any {
+	var out []map[string]any
+	for _, r := range w.Discord.InteractionResponses(ic.ID) {
+		out = append(out, r.JSON)
+	}
+	return out
+}
+
+// ephemeralText is everything the user was told privately about ic: the
+// immediate response's content and the follow-ups.
+func (w *world) ephemeralText(t *testing.T, ic *discordgo.InteractionCreate) string {
+	t.Helper()
+	text := ""
+	for _, r := range w.responses(ic) {
+		data, _ := r["data"].(map[string]any)
+		if data == nil {
+			continue
+		}
+		if c, _ := data["content"].(string); c != "" {
+			if f, _ := data["flags"].(float64); int(f)&64 == 0 {
+				t.Errorf("response %q is not ephemeral", c)
+			}
+			text += c + "\n"
+		}
+	}
+	for _, m := range w.Discord.FollowUps(ic.Token) {
+		if !m.Ephemeral() {
+			t.Errorf("follow-up %q is not ephemeral", m.Content)
+		}
+		text += m.Content + "\n"
+	}
+	return text
+}
+
+// waitFor polls until cond holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// logsOnFailure prints the world's log when t fails, for debugging.
+func (w *world) logsOnFailure(t *testing.T) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(w.Logs.String())
+			for _, m := range w.Discord.Messages(general) {
+				t.Logf("message in general: %+v", m)
+			}
+		}
+	})
+}
+
+// posts are the messages in a channel that everyone sees and that are not
+// interaction responses: what the personalities and the bot posted.
+func (w *world) posts(channelID string) []fakediscord.Message {
+	var out []fakediscord.Message
+	for _, m := range w.Discord.Messages(channelID) {
+		if !m.Ephemeral() && m.WebhookID != appID {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,160 @@
+package bot
+
+import (
+	"sort"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// Interaction wraps one interaction with its acknowledgement state, so a
+// handler can answer the same way whether or not it deferred first.
+type Interaction struct {
+	*discordgo.InteractionCreate
+	b        *Bot
+	acked    bool
+	UserID   string
+	Username string
+}
+
+func newInteraction(b *Bot, ic *discordgo.InteractionCreate) *Interaction {
+	in := &Interaction{InteractionCreate: ic, b: b}
+	switch {
+	case ic.Member != nil && ic.Member.User != nil:
+		in.UserID, in.Username = ic.Member.User.ID, ic.Member.User.Username
+	case ic.User != nil:
+		in.UserID, in.Username = ic.User.ID, ic.User.Username
+	}
+	return in
+}
+
+// Defer acknowledges at once (within Discord's 3 seconds), privately; the
+// answer follows with Reply within 15 minutes.
+func (in *Interaction) Defer() error {
+	if in.acked {
+		return nil
+	}
+	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
+	})
+	if err == nil {
+		in.acked = true
+	}
+	return err
+}
+
+// Reply answers privately: the response itself, or a follow-up after Defer.
+func (in *Interaction) Reply(content string) error {
+	return in.respond(content, discordgo.MessageFlagsEphemeral)
+}
+
+// ReplyPublic answers in the channel for everyone.
+func (in *Interaction) ReplyPublic(content string) error { return in.respond(content, 0) }
+
+func (in *Interaction) respond(content string, flags discordgo.MessageFlags) error {
+	content = truncateRunes(content, 2000)
+	if in.acked {
+		_, err := in.b.Session.FollowupMessageCreate(in.Interaction, true, &discordgo.WebhookParams{Content: content, Flags: flags})
+		return err
+	}
+	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: content, Flags: flags,
+			AllowedMentions: &discordgo.MessageAllowedMentions{}},
+	})
+	if err == nil {
+		in.acked = true
+	}
+	return err
+}
+
+// Modal answers with a form.
+func (in *Interaction) Modal(customID, title string, inputs ...discordgo.TextInput) error {
+	rows := make([]discordgo.MessageComponent, len(inputs))
+	for i := range inputs {
+		rows[i] = discordgo.ActionsRow{Components: []discordgo.MessageComponent{inputs[i]}}
+	}
+	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseModal,
+		Data: &discordgo.InteractionResponseData{CustomID: customID, Title: title, Components: rows},
+	})
+	if err == nil {
+		in.acked = true
+	}
+	return err
+}
+
+// Subcommand is the invoked subcommand's name ("" for a plain command), with
+// a group's name before it: "alias add".
+func (in *Interaction) Subcommand() string {
+	opts := in.ApplicationCommandData().Options
+	if len(opts) == 0 {
+		return ""
+	}
+	switch opts[0].Type {
+	case discordgo.ApplicationCommandOptionSubCommand:
+		return opts[0].Name
+	case discordgo.ApplicationCommandOptionSubCommandGroup:
+		if len(opts[0].Options) > 0 {
+			return opts[0].Name + " " + opts[0].Options[0].Name
+		}
+		return opts[0].Name
+	}
+	return ""
+}
+
+// Options are the leaf options of the invoked (sub)command by name.
+func (in *Interaction) Options() map[string]*discordgo.ApplicationCommandInteractionDataOption {
+	out := map[string]*discordgo.ApplicationCommandInteractionDataOption{}
+	var walk func([]*discordgo.ApplicationCommandInteractionDataOption)
+	walk = func(opts []*discordgo.ApplicationCommandInteractionDataOption) {
+		for _, o := range opts {
+			switch o.Type {
+			case discordgo.ApplicationCommandOptionSubCommand, discordgo.ApplicationCommandOptionSubCommandGroup:
+				walk(o.Options)
+			default:
+				out[o.Name] = o
+			}
+		}
+	}
+	walk(in.ApplicationCommandData().Options)
+	return out
+}
+
+// String returns a string option, "" when absent.
+func (in *Interaction) String(name string) string {
+	if o, ok := in.Options()[name]; ok {
+		if s, ok := o.Value.(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// Focused is the option being autocompleted and what the user typed so far.
+func (in *Interaction) Focused() (name, value string) {
+	for n, o := range in.Options() {
+		if o.Focused {
+			v, _ := o.Value.(string)
+			return n, v
+		}
+	}
+	return "", ""
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,291 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/internal/limits"
+	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+// HandleMessage routes a message to the personalities it is for: those it
+// mentions (@name or @alias, longest match), the one whose message it replies
+// to, or — in a DM to the bot — the one the user last talked to there.
+func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
+	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || strings.TrimSpace(m.Content) == "" {
+		return
+	}
+	targets, err := b.route(ctx, m.Message)
+	if err != nil {
+		b.Log.Error("route message", "channel", m.ChannelID, "err", redact.String(err.Error()))
+		return
+	}
+	for _, t := range targets {
+		go b.startReply(ctx, m.Message, t, len(targets) > 1)
+	}
+}
+
+// target is one personality a message is for, and the text to send it.
+type target struct {
+	ID      uuid.UUID
+	Name    string
+	Content string
+}
+
+func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error) {
+	index, err := b.personalities.get(ctx, b.DB)
+	if err != nil {
+		return nil, err
+	}
+	content := m.Content
+	if ref := m.ReferencedMessage; ref != nil && strings.TrimSpace(ref.Content) != "" {
+		author := "someone"
+		if ref.Author != nil {
+			author = ref.Author.Username
+		}
+		content = fmt.Sprintf("[Replying to %s: %s]\n%s", author, truncateRunes(ref.Content, 1000), content)
+	}
+
+	mentioned := index.mentions(m.Content, limits.DefaultMaxMentionsPerMessage)
+	var out []target
+	seen := map[uuid.UUID]bool{}
+	for _, p := range mentioned {
+		if !seen[p.id] {
+			seen[p.id] = true
+			out = append(out, target{ID: p.id, Name: p.name, Content: content})
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	// A reply to one of a personality's own messages continues with it.
+	if m.MessageReference != nil && m.MessageReference.MessageID != "" {
+		if id, ok := b.personalityOfMessage(ctx, m.MessageReference.MessageID); ok {
+			return []target{{ID: id, Name: index.nameOf(id), Content: content}}, nil
+		}
+	}
+	if m.GuildID == "" {
+		if id, ok := b.lastInChannel(ctx, m.ChannelID); ok {
+			return []target{{ID: id, Name: index.nameOf(id), Content: content}}, nil
+		}
+		_, err := b.Session.ChannelMessageSend(m.ChannelID, "Mention a personality to talk to it, e.g. `@"+index.example()+" hello`.")
+		return nil, err
+	}
+	return nil, nil
+}
+
+// startReply starts GenerateReply with an id derived from the Discord message
+// id, so a redelivered gateway event cannot produce a second reply, and shows
+// the typing indicator until the workflow ends.
+func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, several bool) {
+	requestID := m.ID
+	if several {
+		requestID = m.ID + "-" + t.ID.String()[:8]
+	}
+	username := ""
+	if m.Author != nil {
+		username = m.Author.Username
+		if m.Member != nil && m.Member.Nick != "" {
+			username = m.Member.Nick
+		}
+	}
+	run, err := b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       workflows.GenerateReplyID(requestID),
+		TaskQueue:                                b.Config.TemporalTaskQueue,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
+		RequestID: requestID, DiscordUserID: m.Author.ID, Username: username,
+		Personality: t.ID.String(), ChannelID: m.ChannelID, GuildID: m.GuildID,
+		MessageID: m.ID, Content: t.Content,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return // a redelivered event: the first start is answering
+	}
+	if err != nil {
+		b.Log.Error("start GenerateReply", "request_id", requestID, "err", redact.String(err.Error()))
+		return
+	}
+	done := make(chan struct{})
+	go b.typing(m.ChannelID, done)
+	var res workflows.GenerateReplyResult
+	err = run.Get(ctx, &res)
+	close(done)
+	if err != nil {
+		b.Log.Error("GenerateReply failed", "request_id", requestID, "err", redact.String(err.Error()))
+		return
+	}
+	b.Log.Info("replied", "request_id", requestID, "personality", t.Name, "outcome", res.Outcome)
+}
+
+// typing shows "… is typing" until done; Discord shows it for 10 s per call.
+func (b *Bot) typing(channelID string, done <-chan struct{}) {
+	t := time.NewTicker(8 * time.Second)
+	defer t.Stop()
+	for {
+		if err := b.Session.ChannelTyping(channelID); err != nil {
+			return
+		}
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (b *Bot) personalityOfMessage(ctx context.Context, messageID string) (uuid.UUID, bool) {
+	row, err := b.DB.ConversationHistory.Query().Where(
+		conversationhistory.DiscordMessageID(messageID), conversationhistory.Role("assistant"),
+	).First(ctx)
+	if err == nil {
+		return row.PersonalityID, true
+	}
+	// A reply split over several messages records only the first; the
+	// deliveries table knows the rest.
+	d, err := b.DB.Delivery.Query().Where(delivery.DiscordMessageID(messageID)).First(ctx)
+	if err != nil {
+		return uuid.Nil, false
+	}
+	req := strings.TrimPrefix(d.Key, "reply/")
+	req, _, _ = strings.Cut(req, "/")
+	row, err = b.DB.ConversationHistory.Query().Where(
+		conversationhistory.DiscordMessageID(strings.Split(req, "-")[0]), conversationhistory.Role("user"),
+	).First(ctx)
+	if err != nil {
+		return uuid.Nil, false
+	}
+	return row.PersonalityID, true
+}
+
+func (b *Bot) lastInChannel(ctx context.Context, channelID string) (uuid.UUID, bool) {
+	row, err := b.DB.ConversationHistory.Query().Where(conversationhistory.ChannelID(channelID)).
+		Order(ent.Desc(conversationhistory.FieldCreatedAt)).First(ctx)
+	if err != nil {
+		return uuid.Nil, false
+	}
+	return row.PersonalityID, true
+}
+
+// personalityCache keeps the names and aliases to match mentions against,
+// refreshed every ttl so new personalities and aliases are found soon.
+type personalityCache struct {
+	mu      sync.Mutex
+	ttl     time.Duration
+	at      time.Time
+	current *mentionIndex
+}
+
+func (c *personalityCache) get(ctx context.Context, db *ent.Client) (*mentionIndex, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current != nil && time.Since(c.at) < c.ttl {
+		return c.current, nil
+	}
+	ps, err := db.Personality.Query().WithAliases().All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load personalities: %w", err)
+	}
+	idx := &mentionIndex{names: map[uuid.UUID]string{}}
+	for _, p := range ps {
+		idx.names[p.ID] = p.Name
+		idx.add(p.Name, p.ID)
+		if p.DisplayName != nil {
+			idx.add(*p.DisplayName, p.ID)
+		}
+		for _, a := range p.Edges.Aliases {
+			idx.add(a.Alias, p.ID)
+		}
+	}
+	sort.Slice(idx.terms, func(i, j int) bool { return len(idx.terms[i].text) > len(idx.terms[j].text) })
+	c.current, c.at = idx, time.Now()
+	return idx, nil
+}
+
+// invalidate makes the next message reload names and aliases.
+func (c *personalityCache) invalidate() {
+	c.mu.Lock()
+	c.current = nil
+	c.mu.Unlock()
+}
+
+type mentionTerm struct {
+	text string // lower case
+	id   uuid.UUID
+}
+
+type mentionIndex struct {
+	terms []mentionTerm // longest first
+	names map[uuid.UUID]string
+}
+
+type mentioned struct {
+	id   uuid.UUID
+	name string
+}
+
+func (x *mentionIndex) add(term string, id uuid.UUID) {
+	if t := strings.ToLower(strings.TrimSpace(term)); t != "" {
+		x.terms = append(x.terms, mentionTerm{text: t, id: id})
+	}
+}
+
+// mentions finds @name mentions in order, the longest name or alias winning
+// at each @ (so "@Lilith Sable" beats "@Lilith"), at most max personalities.
+func (x *mentionIndex) mentions(content string, max int) []mentioned {
+	lower := strings.ToLower(content)
+	var out []mentioned
+	seen := map[uuid.UUID]bool{}
+	for i := 0; i < len(lower) && len(out) < max; i++ {
+		if lower[i] != '@' {
+			continue
+		}
+		rest := lower[i+1:]
+		for _, t := range x.terms {
+			if strings.HasPrefix(rest, t.text) && boundary(rest[len(t.text):]) {
+				if !seen[t.id] {
+					seen[t.id] = true
+					out = append(out, mentioned{id: t.id, name: x.names[t.id]})
+				}
+				i += len(t.text)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func boundary(rest string) bool {
+	if rest == "" {
+		return true
+	}
+	r := []rune(rest)[0]
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_'
+}
+
+func (x *mentionIndex) nameOf(id uuid.UUID) string { return x.names[id] }
+
+func (x *mentionIndex) example() string {
+	for _, n := range x.names {
+		return n
+	}
+	return "name"
+}

@@ -1,0 +1,207 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+const walletModalPrefix = "wallet"
+
+// walletProviders are the providers a key can be stored for.
+var walletProviders = []*discordgo.ApplicationCommandOptionChoice{
+	{Name: "OpenRouter", Value: activities.ProviderOpenRouter},
+}
+
+func (b *Bot) walletCommand() *command {
+	provider := &discordgo.ApplicationCommandOption{
+		Type: discordgo.ApplicationCommandOptionString, Name: "provider", Description: "Which service the key is for",
+		Choices: walletProviders,
+	}
+	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
+	}
+	return &command{
+		def: &discordgo.ApplicationCommand{
+			Name: "wallet", Description: "Your own API keys: replies to you are paid with them",
+			Options: []*discordgo.ApplicationCommandOption{
+				sub("set", "Store your API key (asked for in a private form, checked before it is saved)", provider),
+				sub("list", "Show which keys you have stored (never the keys themselves)"),
+				sub("remove", "Delete a stored key", provider),
+				sub("test", "Check your stored key again, and switch it back on if it works", provider),
+			},
+		},
+		run: b.wallet_,
+	}
+}
+
+func (b *Bot) wallet_(ctx context.Context, in *Interaction) error {
+	provider := in.String("provider")
+	if provider == "" {
+		provider = activities.ProviderOpenRouter
+	}
+	switch in.Subcommand() {
+	case "set":
+		// The key goes in a modal, never a command option: options are shown
+		// in the channel's command preview and kept in client history.
+		return in.Modal(walletModalPrefix+":set:"+provider, "Your OpenRouter API key", discordgo.TextInput{
+			CustomID: "key", Label: "API key (starts with sk-or-v1-)", Style: discordgo.TextInputShort,
+			Placeholder: "sk-or-v1-…", Required: true, MinLength: 20, MaxLength: 200,
+		})
+	case "list":
+		return b.walletList(ctx, in)
+	case "remove":
+		return b.walletRemove(ctx, in, provider)
+	case "test":
+		return b.walletTest(ctx, in, provider)
+	}
+	return UserError("Unknown /wallet subcommand.")
+}
+
+// walletModalSubmit receives the key: defer privately at once, seal it, and
+// run ValidateAPIKey, answering when it finishes.
+func (b *Bot) walletModalSubmit(ctx context.Context, in *Interaction) error {
+	data := in.ModalSubmitData()
+	parts := strings.Split(data.CustomID, ":")
+	if len(parts) != 3 || parts[1] != "set" {
+		return UserError("That form has expired; run /wallet set again.")
+	}
+	provider := parts[2]
+	key := strings.TrimSpace(modalValue(data, "key"))
+	if err := b.allowWalletWrite(in.UserID); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(key, "sk-or-") {
+		return UserError("That does not look like an OpenRouter key (they start with sk-or-v1-); nothing was saved. Copy it from https://openrouter.ai/keys and run /wallet set again.")
+	}
+	if err := in.Defer(); err != nil {
+		return err
+	}
+	sealed, err := b.Keys.Seal(key)
+	if err != nil {
+		return err
+	}
+	return b.validate(ctx, in, provider, sealed)
+}
+
+// validate runs ValidateAPIKey for the invoking user and reports its outcome.
+func (b *Bot) validate(ctx context.Context, in *Interaction, provider string, sealed keycrypt.Sealed) error {
+	// Within the 15-minute follow-up window of the interaction.
+	ctx, cancel := context.WithTimeout(ctx, 14*time.Minute)
+	defer cancel()
+	run, err := b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       workflows.ValidateAPIKeyID(in.UserID, provider),
+		TaskQueue:                                b.Config.TemporalTaskQueue,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, workflows.ValidateAPIKeyName, workflows.ValidateAPIKeyInput{
+		DiscordUserID: in.UserID, Provider: provider, SealedKey: sealed,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return UserError("A check of your key is already running; wait for its answer, then try again if you need to.")
+	}
+	if err != nil {
+		return fmt.Errorf("start ValidateAPIKey: %w", err)
+	}
+	var res workflows.ValidateAPIKeyResult
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("ValidateAPIKey: %w", err)
+	}
+	return in.Reply(res.Message)
+}
+
+func (b *Bot) allowWalletWrite(userID string) error {
+	ok, retry := b.wallet.Allow(userID, b.Now())
+	if !ok {
+		return UserError("You have changed your keys %d times in 15 minutes; try again <t:%d:R>.", b.Config.LimitWalletWritesPer15Min, retry.Unix())
+	}
+	return nil
+}
+
+func (b *Bot) walletList(ctx context.Context, in *Interaction) error {
+	keys, err := b.DB.UserAPIKey.Query().Where(userapikey.HasUserWith(user.DiscordID(in.UserID))).
+		Order(userapikey.ByProvider()).All(ctx)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return in.Reply("You have no keys stored. Add one with /wallet set.")
+	}
+	var sb strings.Builder
+	sb.WriteString("Your keys:\n")
+	for _, k := range keys {
+		state := "active"
+		if !k.IsActive {
+			state = "switched off (rejected by the provider; fix it, then /wallet test)"
+		}
+		used := "never used"
+		if k.LastUsedAt != nil {
+			used = fmt.Sprintf("last used <t:%d:R>", k.LastUsedAt.Unix())
+		}
+		fmt.Fprintf(&sb, "• %s: %s, %s\n", k.Provider, state, used)
+	}
+	return in.Reply(sb.String())
+}
+
+func (b *Bot) walletRemove(ctx context.Context, in *Interaction, provider string) error {
+	if err := b.allowWalletWrite(in.UserID); err != nil {
+		return err
+	}
+	n, err := b.DB.UserAPIKey.Delete().Where(
+		userapikey.Provider(provider), userapikey.HasUserWith(user.DiscordID(in.UserID)),
+	).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return in.Reply(fmt.Sprintf("You have no %s key stored; nothing to remove.", provider))
+	}
+	return in.Reply(fmt.Sprintf("Your %s key is deleted. Replies to you no longer use it.", provider))
+}
+
+// walletTest re-validates the stored key through the same workflow, which
+// stores it again — active — when it passes.
+func (b *Bot) walletTest(ctx context.Context, in *Interaction, provider string) error {
+	if err := b.allowWalletWrite(in.UserID); err != nil {
+		return err
+	}
+	k, err := b.DB.UserAPIKey.Query().Where(
+		userapikey.Provider(provider), userapikey.HasUserWith(user.DiscordID(in.UserID)),
+	).Only(ctx)
+	if err != nil {
+		return UserError("You have no %s key stored. Add one with /wallet set.", provider)
+	}
+	if err := in.Defer(); err != nil {
+		return err
+	}
+	return b.validate(ctx, in, provider, keycrypt.Sealed{IV: k.Iv, Content: k.Content, Tag: k.Tag})
+}
+
+func modalValue(data discordgo.ModalSubmitInteractionData, id string) string {
+	for _, row := range data.Components {
+		r, ok := row.(*discordgo.ActionsRow)
+		if !ok {
+			continue
+		}
+		for _, c := range r.Components {
+			if ti, ok := c.(*discordgo.TextInput); ok && ti.CustomID == id {
+				return ti.Value
+			}
+		}
+	}
+	return ""
+}
