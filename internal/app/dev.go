@@ -91,8 +91,20 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	if offlineDiscord {
 		log.Info("the bot is not started without DISCORD_TOKEN; start workflows with bin/temporal (see README)")
+		return RunWorker(ctx, cfg, log)
 	}
-	return RunWorker(ctx, cfg, log)
+	// The worker and the bot side by side; either one failing stops both.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- RunWorker(ctx, cfg, log) }()
+	go func() { errs <- RunBot(ctx, cfg, log) }()
+	err = <-errs
+	cancel()
+	if err2 := <-errs; err == nil {
+		err = err2
+	}
+	return err
 }
 
 // ServeCodec serves the payload codec over HTTP with the CORS headers the
