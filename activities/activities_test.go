@@ -345,3 +345,24 @@ func TestSaveTurnsOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestUserConfigOverridesModelAndParameters(t *testing.T) {
+	f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
+	f.storeKey(t, userKey, true)
+	ctx := context.Background()
+	u := f.db.User.Query().OnlyX(ctx)
+	f.db.UserPersonalityConfig.Create().SetUserID(u.ID).SetPersonalityID(f.kerach).
+		SetModel("deepseek/deepseek-r1").SetAdvancedParameters(map[string]any{"temperature": 1.3}).ExecX(ctx)
+	out, err := f.generate(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(f.or.CallsFor(userKey)[0].Body)
+	if !strings.Contains(body, `"model":"deepseek/deepseek-r1"`) || !strings.Contains(body, `"temperature":1.3`) ||
+		!strings.Contains(body, `"reasoning":{"effort":"low"}`) {
+		t.Fatalf("request body %s: want the user's model and temperature over the personality's reasoning", body)
+	}
+	if out.Model == "" {
+		t.Fatal("no model in output")
+	}
+}

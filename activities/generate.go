@@ -18,6 +18,7 @@ import (
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/llmparams"
@@ -131,7 +132,13 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	if err != nil && !ent.IsNotFound(err) {
 		return GenerateOutput{}, fmt.Errorf("load user: %w", err)
 	}
-	key, source, err := a.resolveKey(ctx, u, cfg.Model)
+	model := cfg.Model
+	if u != nil {
+		if model, params, err = a.applyUserConfig(ctx, u.ID, p, model, params); err != nil {
+			return GenerateOutput{}, err
+		}
+	}
+	key, source, err := a.resolveKey(ctx, u, model)
 	if err != nil {
 		return GenerateOutput{}, err
 	}
@@ -149,7 +156,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		Now: in.Now, Content: in.Content,
 	})
 
-	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{Model: cfg.Model, Messages: msgs, Params: params})
+	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{Model: model, Messages: msgs, Params: params})
 	if err != nil {
 		return GenerateOutput{}, a.classifyCallError(ctx, err, key, source)
 	}
@@ -164,6 +171,37 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		Text: visible, Reasoning: reasoning.Join(resp.Reasoning, inline),
 		Model: resp.Model, KeySource: source, Usage: resp.Usage,
 	}, nil
+}
+
+// applyUserConfig applies the user's own /config overrides for this
+// personality: their model, and their parameters over the personality's.
+func (a *Activities) applyUserConfig(ctx context.Context, userID uuid.UUID, p *ent.Personality, model string, params llmparams.Params) (string, llmparams.Params, error) {
+	ov, err := a.DB.UserPersonalityConfig.Query().Where(
+		userpersonalityconfig.UserID(userID), userpersonalityconfig.PersonalityID(p.ID),
+	).Only(ctx)
+	if ent.IsNotFound(err) {
+		return model, params, nil
+	}
+	if err != nil {
+		return "", params, fmt.Errorf("load user config: %w", err)
+	}
+	if ov.Model != nil && *ov.Model != "" {
+		model = *ov.Model
+	}
+	raw, err := json.Marshal(ov.AdvancedParameters)
+	if err != nil {
+		return "", params, err
+	}
+	own, err := llmparams.Parse(raw)
+	if err == nil {
+		params = params.Merge(own)
+		err = params.Validate()
+	}
+	if err != nil {
+		return "", params, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("your /config settings for %s are invalid (%v): change them with /config set or clear them with /config reset", p.Name, err), ErrBadInput, nil)
+	}
+	return model, params, nil
 }
 
 // resolveKey picks the key for a request: the user's active key; never the

@@ -1,8 +1,306 @@
 package bot
 
-import "github.com/bwmarrin/discordgo"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
 
-// configCommand is a placeholder until the command group is built.
+	"entgo.io/ent/dialect/sql"
+	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/personality"
+	"github.com/tzurot/tzurot/ent/personalityalias"
+	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
+	"github.com/tzurot/tzurot/internal/llmparams"
+)
+
+// configCommand is /config: a user's own overrides of a personality's model
+// and advanced parameters, and — for its owner or a superuser — the
+// personality's own settings. Parameters are an llmparams JSON document,
+// validated with its one-line errors before anything is saved.
 func (b *Bot) configCommand() *command {
-	return &command{def: &discordgo.ApplicationCommand{Name: "config", Description: "Model settings"}, run: notYet}
+	pers := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "personality",
+		Description: "Name or alias", Required: true, Autocomplete: true}
+	model := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "model",
+		Description: "OpenRouter model id, e.g. anthropic/claude-sonnet-4", MaxLength: 100}
+	params := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "params",
+		Description: `Advanced parameters as JSON, e.g. {"temperature":0.8,"reasoning":{"effort":"low"}}`, MaxLength: 2000}
+	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
+	}
+	return &command{
+		def: &discordgo.ApplicationCommand{
+			Name: "config", Description: "Model and parameters a personality uses to answer you",
+			Options: []*discordgo.ApplicationCommandOption{
+				sub("view", "Show the model and parameters used for your replies", pers),
+				sub("set", "Use your own model or parameters with this personality (replies to you only)", pers, model, params),
+				sub("reset", "Drop your own settings for this personality", pers),
+				sub("personality", "Change the personality's own settings (owner or superuser)", pers, model, params),
+			},
+		},
+		run:          b.config_,
+		autocomplete: b.personalityAutocomplete,
+	}
+}
+
+func (b *Bot) config_(ctx context.Context, in *Interaction) error {
+	p, err := b.resolvePersonalityRef(ctx, in.String("personality"))
+	if err != nil {
+		return err
+	}
+	switch in.Subcommand() {
+	case "view":
+		return b.configView(ctx, in, p)
+	case "set":
+		return b.configSet(ctx, in, p)
+	case "reset":
+		n, err := b.DB.UserPersonalityConfig.Delete().Where(
+			userpersonalityconfig.PersonalityID(p.ID), userpersonalityconfig.HasUserWith(user.DiscordID(in.UserID)),
+		).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return in.Reply(fmt.Sprintf("You have no settings of your own for %s.", personaName(p)))
+		}
+		return in.Reply(fmt.Sprintf("Your own settings for %s are gone; it answers you with its defaults again.", personaName(p)))
+	case "personality":
+		return b.configPersonality(ctx, in, p)
+	}
+	return UserError("Unknown /config subcommand.")
+}
+
+// parseParams validates a params option; "" means not given.
+func parseParams(raw string) (map[string]any, bool, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, false, nil
+	}
+	p, err := llmparams.Parse([]byte(raw))
+	if err != nil {
+		lines := strings.Split(err.Error(), "\n")
+		return nil, true, UserError("Those parameters were not saved: %s", strings.Join(lines, "; "))
+	}
+	return paramsMap(p), true, nil
+}
+
+func paramsMap(p llmparams.Params) map[string]any {
+	b, _ := json.Marshal(p)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m
+}
+
+func (b *Bot) configSet(ctx context.Context, in *Interaction, p *ent.Personality) error {
+	model := strings.TrimSpace(in.String("model"))
+	params, hasParams, err := parseParams(in.String("params"))
+	if err != nil {
+		return err
+	}
+	if model == "" && !hasParams {
+		return UserError("Give a model, params, or both, e.g. /config set personality:%s model:anthropic/claude-sonnet-4", p.Name)
+	}
+	if model != "" && !validModelID(model) {
+		return UserError("“%s” is not an OpenRouter model id; they look like provider/model, e.g. anthropic/claude-sonnet-4.", model)
+	}
+	uid, err := b.upsertInvoker(ctx, in)
+	if err != nil {
+		return err
+	}
+	create := b.DB.UserPersonalityConfig.Create().SetUserID(uid).SetPersonalityID(p.ID)
+	if model != "" {
+		create.SetModel(model)
+	}
+	if hasParams {
+		create.SetAdvancedParameters(params)
+	}
+	err = create.OnConflict(sql.ConflictColumns(userpersonalityconfig.FieldUserID, userpersonalityconfig.FieldPersonalityID)).
+		Update(func(u *ent.UserPersonalityConfigUpsert) {
+			if model != "" {
+				u.UpdateModel()
+			}
+			if hasParams {
+				u.UpdateAdvancedParameters()
+			}
+			u.SetUpdatedAt(time.Now())
+		}).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	return in.Reply(fmt.Sprintf("Saved: %s now answers you with your own settings. /config view shows them; /config reset drops them.", personaName(p)))
+}
+
+func (b *Bot) configPersonality(ctx context.Context, in *Interaction, p *ent.Personality) error {
+	if ok, err := b.mayEditPersonality(ctx, in, p); err != nil || !ok {
+		if err != nil {
+			return err
+		}
+		return UserError("Only the owner of %s or a superuser can change its settings; use /config set for your own.", personaName(p))
+	}
+	model := strings.TrimSpace(in.String("model"))
+	params, hasParams, err := parseParams(in.String("params"))
+	if err != nil {
+		return err
+	}
+	if model == "" && !hasParams {
+		return UserError("Give a model, params, or both.")
+	}
+	if model != "" && !validModelID(model) {
+		return UserError("“%s” is not an OpenRouter model id; they look like provider/model.", model)
+	}
+	n, err := b.DB.LLMConfig.Query().Where(llmconfig.PersonalityID(p.ID)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if model == "" {
+			return UserError("%s has no model yet: give one with model:", personaName(p))
+		}
+		c := b.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel(model)
+		if hasParams {
+			c.SetAdvancedParameters(params)
+		}
+		err = c.Exec(ctx)
+	} else {
+		u := b.DB.LLMConfig.Update().Where(llmconfig.PersonalityID(p.ID))
+		if model != "" {
+			u.SetModel(model)
+		}
+		if hasParams {
+			u.SetAdvancedParameters(params)
+		}
+		_, err = u.Save(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	return in.Reply(fmt.Sprintf("Saved %s's own settings; everyone's replies use them (unless they set their own).", personaName(p)))
+}
+
+func (b *Bot) configView(ctx context.Context, in *Interaction, p *ent.Personality) error {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "**%s**\n", personaName(p))
+	cfg, err := b.DB.LLMConfig.Query().Where(llmconfig.PersonalityID(p.ID)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		sb.WriteString("Its own settings: none (no model yet).\n")
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(&sb, "Its model: `%s`; its parameters: `%s`\n", cfg.Model, compactJSON(cfg.AdvancedParameters))
+	}
+	own, err := b.DB.UserPersonalityConfig.Query().Where(
+		userpersonalityconfig.PersonalityID(p.ID), userpersonalityconfig.HasUserWith(user.DiscordID(in.UserID)),
+	).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		sb.WriteString("Your own settings: none.")
+	case err != nil:
+		return err
+	default:
+		m := "its model"
+		if own.Model != nil {
+			m = "`" + *own.Model + "`"
+		}
+		fmt.Fprintf(&sb, "Your own settings: model %s; parameters `%s` (over its own).", m, compactJSON(own.AdvancedParameters))
+	}
+	return in.Reply(sb.String())
+}
+
+// resolvePersonalityRef resolves a name, alias or display name, any case.
+func (b *Bot) resolvePersonalityRef(ctx context.Context, ref string) (*ent.Personality, error) {
+	ref = strings.TrimSpace(strings.TrimPrefix(ref, "@"))
+	if ref == "" {
+		return nil, UserError("Name a personality.")
+	}
+	p, err := b.DB.Personality.Query().Where(personality.Or(
+		personality.NameEqualFold(ref),
+		personality.HasAliasesWith(personalityalias.AliasEqualFold(ref)),
+		personality.DisplayNameEqualFold(ref),
+	)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, UserError("No personality is called “%s”.", ref)
+	}
+	return p, err
+}
+
+// mayEditPersonality: the owner, a superuser, or the bot's operator.
+func (b *Bot) mayEditPersonality(ctx context.Context, in *Interaction, p *ent.Personality) (bool, error) {
+	if in.UserID == b.Config.BotOwnerDiscordID && in.UserID != "" {
+		return true, nil
+	}
+	u, err := b.DB.User.Query().Where(user.DiscordID(in.UserID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return u.IsSuperuser || (p.OwnerID != nil && *p.OwnerID == u.ID), nil
+}
+
+func (b *Bot) upsertInvoker(ctx context.Context, in *Interaction) (uuid.UUID, error) {
+	uid, err := b.DB.User.Create().SetDiscordID(in.UserID).SetUsername(in.Username).
+		OnConflict(sql.ConflictColumns(user.FieldDiscordID)).UpdateUsername().ID(ctx)
+	return uid, err
+}
+
+// personalityAutocomplete autocompletes personality names and aliases.
+func (b *Bot) personalityAutocomplete(ctx context.Context, in *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+	_, typed := in.Focused()
+	typed = strings.ToLower(strings.TrimSpace(typed))
+	ps, err := b.DB.Personality.Query().WithAliases().Order(ent.Asc(personality.FieldName)).Limit(500).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*discordgo.ApplicationCommandOptionChoice
+	for _, p := range ps {
+		names := []string{p.Name}
+		for _, a := range p.Edges.Aliases {
+			names = append(names, a.Alias)
+		}
+		for _, n := range names {
+			if typed == "" || strings.Contains(strings.ToLower(n), typed) {
+				out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: n, Value: p.Name})
+				break
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return strings.HasPrefix(strings.ToLower(out[i].Name), typed) && !strings.HasPrefix(strings.ToLower(out[j].Name), typed)
+	})
+	return out, nil
+}
+
+func personaName(p *ent.Personality) string {
+	if p.DisplayName != nil && *p.DisplayName != "" {
+		return *p.DisplayName
+	}
+	return p.Name
+}
+
+func validModelID(m string) bool {
+	if len(m) > 100 || strings.ContainsAny(m, " \t\n") {
+		return false
+	}
+	vendor, name, ok := strings.Cut(m, "/")
+	return ok && vendor != "" && name != ""
+}
+
+func compactJSON(v map[string]any) string {
+	if len(v) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }

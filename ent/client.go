@@ -25,6 +25,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/ent/voiceconfig"
 
 	stdsql "database/sql"
@@ -53,6 +54,8 @@ type Client struct {
 	User *UserClient
 	// UserAPIKey is the client for interacting with the UserAPIKey builders.
 	UserAPIKey *UserAPIKeyClient
+	// UserPersonalityConfig is the client for interacting with the UserPersonalityConfig builders.
+	UserPersonalityConfig *UserPersonalityConfigClient
 	// VoiceConfig is the client for interacting with the VoiceConfig builders.
 	VoiceConfig *VoiceConfigClient
 }
@@ -75,6 +78,7 @@ func (c *Client) init() {
 	c.UsageLog = NewUsageLogClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.UserAPIKey = NewUserAPIKeyClient(c.config)
+	c.UserPersonalityConfig = NewUserPersonalityConfigClient(c.config)
 	c.VoiceConfig = NewVoiceConfigClient(c.config)
 }
 
@@ -166,18 +170,19 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                 ctx,
-		config:              cfg,
-		ConversationHistory: NewConversationHistoryClient(cfg),
-		Delivery:            NewDeliveryClient(cfg),
-		ImageConfig:         NewImageConfigClient(cfg),
-		LLMConfig:           NewLLMConfigClient(cfg),
-		Personality:         NewPersonalityClient(cfg),
-		PersonalityAlias:    NewPersonalityAliasClient(cfg),
-		UsageLog:            NewUsageLogClient(cfg),
-		User:                NewUserClient(cfg),
-		UserAPIKey:          NewUserAPIKeyClient(cfg),
-		VoiceConfig:         NewVoiceConfigClient(cfg),
+		ctx:                   ctx,
+		config:                cfg,
+		ConversationHistory:   NewConversationHistoryClient(cfg),
+		Delivery:              NewDeliveryClient(cfg),
+		ImageConfig:           NewImageConfigClient(cfg),
+		LLMConfig:             NewLLMConfigClient(cfg),
+		Personality:           NewPersonalityClient(cfg),
+		PersonalityAlias:      NewPersonalityAliasClient(cfg),
+		UsageLog:              NewUsageLogClient(cfg),
+		User:                  NewUserClient(cfg),
+		UserAPIKey:            NewUserAPIKeyClient(cfg),
+		UserPersonalityConfig: NewUserPersonalityConfigClient(cfg),
+		VoiceConfig:           NewVoiceConfigClient(cfg),
 	}, nil
 }
 
@@ -195,18 +200,19 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                 ctx,
-		config:              cfg,
-		ConversationHistory: NewConversationHistoryClient(cfg),
-		Delivery:            NewDeliveryClient(cfg),
-		ImageConfig:         NewImageConfigClient(cfg),
-		LLMConfig:           NewLLMConfigClient(cfg),
-		Personality:         NewPersonalityClient(cfg),
-		PersonalityAlias:    NewPersonalityAliasClient(cfg),
-		UsageLog:            NewUsageLogClient(cfg),
-		User:                NewUserClient(cfg),
-		UserAPIKey:          NewUserAPIKeyClient(cfg),
-		VoiceConfig:         NewVoiceConfigClient(cfg),
+		ctx:                   ctx,
+		config:                cfg,
+		ConversationHistory:   NewConversationHistoryClient(cfg),
+		Delivery:              NewDeliveryClient(cfg),
+		ImageConfig:           NewImageConfigClient(cfg),
+		LLMConfig:             NewLLMConfigClient(cfg),
+		Personality:           NewPersonalityClient(cfg),
+		PersonalityAlias:      NewPersonalityAliasClient(cfg),
+		UsageLog:              NewUsageLogClient(cfg),
+		User:                  NewUserClient(cfg),
+		UserAPIKey:            NewUserAPIKeyClient(cfg),
+		UserPersonalityConfig: NewUserPersonalityConfigClient(cfg),
+		VoiceConfig:           NewVoiceConfigClient(cfg),
 	}, nil
 }
 
@@ -237,7 +243,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Personality,
-		c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey, c.VoiceConfig,
+		c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig,
+		c.VoiceConfig,
 	} {
 		n.Use(hooks...)
 	}
@@ -248,7 +255,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Personality,
-		c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey, c.VoiceConfig,
+		c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig,
+		c.VoiceConfig,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -275,6 +283,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	case *UserAPIKeyMutation:
 		return c.UserAPIKey.mutate(ctx, m)
+	case *UserPersonalityConfigMutation:
+		return c.UserPersonalityConfig.mutate(ctx, m)
 	case *VoiceConfigMutation:
 		return c.VoiceConfig.mutate(ctx, m)
 	default:
@@ -1098,6 +1108,22 @@ func (c *PersonalityClient) QueryUsageLogs(_m *Personality) *UsageLogQuery {
 	return query
 }
 
+// QueryUserConfigs queries the user_configs edge of a Personality.
+func (c *PersonalityClient) QueryUserConfigs(_m *Personality) *UserPersonalityConfigQuery {
+	query := (&UserPersonalityConfigClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(personality.Table, personality.FieldID, id),
+			sqlgraph.To(userpersonalityconfig.Table, userpersonalityconfig.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, personality.UserConfigsTable, personality.UserConfigsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *PersonalityClient) Hooks() []Hook {
 	return c.hooks.Personality
@@ -1609,6 +1635,22 @@ func (c *UserClient) QueryConversationTurns(_m *User) *ConversationHistoryQuery 
 	return query
 }
 
+// QueryPersonalityConfigs queries the personality_configs edge of a User.
+func (c *UserClient) QueryPersonalityConfigs(_m *User) *UserPersonalityConfigQuery {
+	query := (&UserPersonalityConfigClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(userpersonalityconfig.Table, userpersonalityconfig.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PersonalityConfigsTable, user.PersonalityConfigsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -1783,6 +1825,171 @@ func (c *UserAPIKeyClient) mutate(ctx context.Context, m *UserAPIKeyMutation) (V
 	}
 }
 
+// UserPersonalityConfigClient is a client for the UserPersonalityConfig schema.
+type UserPersonalityConfigClient struct {
+	config
+}
+
+// NewUserPersonalityConfigClient returns a client for the UserPersonalityConfig from the given config.
+func NewUserPersonalityConfigClient(c config) *UserPersonalityConfigClient {
+	return &UserPersonalityConfigClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `userpersonalityconfig.Hooks(f(g(h())))`.
+func (c *UserPersonalityConfigClient) Use(hooks ...Hook) {
+	c.hooks.UserPersonalityConfig = append(c.hooks.UserPersonalityConfig, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `userpersonalityconfig.Intercept(f(g(h())))`.
+func (c *UserPersonalityConfigClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UserPersonalityConfig = append(c.inters.UserPersonalityConfig, interceptors...)
+}
+
+// Create returns a builder for creating a UserPersonalityConfig entity.
+func (c *UserPersonalityConfigClient) Create() *UserPersonalityConfigCreate {
+	mutation := newUserPersonalityConfigMutation(c.config, OpCreate)
+	return &UserPersonalityConfigCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UserPersonalityConfig entities.
+func (c *UserPersonalityConfigClient) CreateBulk(builders ...*UserPersonalityConfigCreate) *UserPersonalityConfigCreateBulk {
+	return &UserPersonalityConfigCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UserPersonalityConfigClient) MapCreateBulk(slice any, setFunc func(*UserPersonalityConfigCreate, int)) *UserPersonalityConfigCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UserPersonalityConfigCreateBulk{err: fmt.Errorf("calling to UserPersonalityConfigClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UserPersonalityConfigCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UserPersonalityConfigCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UserPersonalityConfig.
+func (c *UserPersonalityConfigClient) Update() *UserPersonalityConfigUpdate {
+	mutation := newUserPersonalityConfigMutation(c.config, OpUpdate)
+	return &UserPersonalityConfigUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UserPersonalityConfigClient) UpdateOne(_m *UserPersonalityConfig) *UserPersonalityConfigUpdateOne {
+	mutation := newUserPersonalityConfigMutation(c.config, OpUpdateOne, withUserPersonalityConfig(_m))
+	return &UserPersonalityConfigUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UserPersonalityConfigClient) UpdateOneID(id uuid.UUID) *UserPersonalityConfigUpdateOne {
+	mutation := newUserPersonalityConfigMutation(c.config, OpUpdateOne, withUserPersonalityConfigID(id))
+	return &UserPersonalityConfigUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UserPersonalityConfig.
+func (c *UserPersonalityConfigClient) Delete() *UserPersonalityConfigDelete {
+	mutation := newUserPersonalityConfigMutation(c.config, OpDelete)
+	return &UserPersonalityConfigDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UserPersonalityConfigClient) DeleteOne(_m *UserPersonalityConfig) *UserPersonalityConfigDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UserPersonalityConfigClient) DeleteOneID(id uuid.UUID) *UserPersonalityConfigDeleteOne {
+	builder := c.Delete().Where(userpersonalityconfig.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UserPersonalityConfigDeleteOne{builder}
+}
+
+// Query returns a query builder for UserPersonalityConfig.
+func (c *UserPersonalityConfigClient) Query() *UserPersonalityConfigQuery {
+	return &UserPersonalityConfigQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUserPersonalityConfig},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UserPersonalityConfig entity by its id.
+func (c *UserPersonalityConfigClient) Get(ctx context.Context, id uuid.UUID) (*UserPersonalityConfig, error) {
+	return c.Query().Where(userpersonalityconfig.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UserPersonalityConfigClient) GetX(ctx context.Context, id uuid.UUID) *UserPersonalityConfig {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a UserPersonalityConfig.
+func (c *UserPersonalityConfigClient) QueryUser(_m *UserPersonalityConfig) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(userpersonalityconfig.Table, userpersonalityconfig.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, userpersonalityconfig.UserTable, userpersonalityconfig.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPersonality queries the personality edge of a UserPersonalityConfig.
+func (c *UserPersonalityConfigClient) QueryPersonality(_m *UserPersonalityConfig) *PersonalityQuery {
+	query := (&PersonalityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(userpersonalityconfig.Table, userpersonalityconfig.FieldID, id),
+			sqlgraph.To(personality.Table, personality.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, userpersonalityconfig.PersonalityTable, userpersonalityconfig.PersonalityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *UserPersonalityConfigClient) Hooks() []Hook {
+	return c.hooks.UserPersonalityConfig
+}
+
+// Interceptors returns the client interceptors.
+func (c *UserPersonalityConfigClient) Interceptors() []Interceptor {
+	return c.inters.UserPersonalityConfig
+}
+
+func (c *UserPersonalityConfigClient) mutate(ctx context.Context, m *UserPersonalityConfigMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UserPersonalityConfigCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UserPersonalityConfigUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UserPersonalityConfigUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UserPersonalityConfigDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UserPersonalityConfig mutation op: %q", m.Op())
+	}
+}
+
 // VoiceConfigClient is a client for the VoiceConfig schema.
 type VoiceConfigClient struct {
 	config
@@ -1936,11 +2143,13 @@ func (c *VoiceConfigClient) mutate(ctx context.Context, m *VoiceConfigMutation) 
 type (
 	hooks struct {
 		ConversationHistory, Delivery, ImageConfig, LLMConfig, Personality,
-		PersonalityAlias, UsageLog, User, UserAPIKey, VoiceConfig []ent.Hook
+		PersonalityAlias, UsageLog, User, UserAPIKey, UserPersonalityConfig,
+		VoiceConfig []ent.Hook
 	}
 	inters struct {
 		ConversationHistory, Delivery, ImageConfig, LLMConfig, Personality,
-		PersonalityAlias, UsageLog, User, UserAPIKey, VoiceConfig []ent.Interceptor
+		PersonalityAlias, UsageLog, User, UserAPIKey, UserPersonalityConfig,
+		VoiceConfig []ent.Interceptor
 	}
 )
 

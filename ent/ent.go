@@ -21,6 +21,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/ent/voiceconfig"
 )
 
@@ -82,16 +83,17 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			conversationhistory.Table: conversationhistory.ValidColumn,
-			delivery.Table:            delivery.ValidColumn,
-			imageconfig.Table:         imageconfig.ValidColumn,
-			llmconfig.Table:           llmconfig.ValidColumn,
-			personality.Table:         personality.ValidColumn,
-			personalityalias.Table:    personalityalias.ValidColumn,
-			usagelog.Table:            usagelog.ValidColumn,
-			user.Table:                user.ValidColumn,
-			userapikey.Table:          userapikey.ValidColumn,
-			voiceconfig.Table:         voiceconfig.ValidColumn,
+			conversationhistory.Table:   conversationhistory.ValidColumn,
+			delivery.Table:              delivery.ValidColumn,
+			imageconfig.Table:           imageconfig.ValidColumn,
+			llmconfig.Table:             llmconfig.ValidColumn,
+			personality.Table:           personality.ValidColumn,
+			personalityalias.Table:      personalityalias.ValidColumn,
+			usagelog.Table:              usagelog.ValidColumn,
+			user.Table:                  user.ValidColumn,
+			userapikey.Table:            userapikey.ValidColumn,
+			userpersonalityconfig.Table: userpersonalityconfig.ValidColumn,
+			voiceconfig.Table:           voiceconfig.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -23,6 +23,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/ent/voiceconfig"
 )
 
@@ -35,16 +36,17 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeConversationHistory = "ConversationHistory"
-	TypeDelivery            = "Delivery"
-	TypeImageConfig         = "ImageConfig"
-	TypeLLMConfig           = "LLMConfig"
-	TypePersonality         = "Personality"
-	TypePersonalityAlias    = "PersonalityAlias"
-	TypeUsageLog            = "UsageLog"
-	TypeUser                = "User"
-	TypeUserAPIKey          = "UserAPIKey"
-	TypeVoiceConfig         = "VoiceConfig"
+	TypeConversationHistory   = "ConversationHistory"
+	TypeDelivery              = "Delivery"
+	TypeImageConfig           = "ImageConfig"
+	TypeLLMConfig             = "LLMConfig"
+	TypePersonality           = "Personality"
+	TypePersonalityAlias      = "PersonalityAlias"
+	TypeUsageLog              = "UsageLog"
+	TypeUser                  = "User"
+	TypeUserAPIKey            = "UserAPIKey"
+	TypeUserPersonalityConfig = "UserPersonalityConfig"
+	TypeVoiceConfig           = "VoiceConfig"
 )
 
 // ConversationHistoryMutation represents an operation that mutates the ConversationHistory nodes in the graph.
@@ -5110,6 +5112,9 @@ type PersonalityMutation struct {
 	usage_logs                map[uuid.UUID]struct{}
 	removedusage_logs         map[uuid.UUID]struct{}
 	clearedusage_logs         bool
+	user_configs              map[uuid.UUID]struct{}
+	removeduser_configs       map[uuid.UUID]struct{}
+	cleareduser_configs       bool
 	done                      bool
 	oldValue                  func(context.Context) (*Personality, error)
 	predicates                []predicate.Personality
@@ -6699,6 +6704,60 @@ func (m *PersonalityMutation) ResetUsageLogs() {
 	m.removedusage_logs = nil
 }
 
+// AddUserConfigIDs adds the "user_configs" edge to the UserPersonalityConfig entity by ids.
+func (m *PersonalityMutation) AddUserConfigIDs(ids ...uuid.UUID) {
+	if m.user_configs == nil {
+		m.user_configs = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.user_configs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearUserConfigs clears the "user_configs" edge to the UserPersonalityConfig entity.
+func (m *PersonalityMutation) ClearUserConfigs() {
+	m.cleareduser_configs = true
+}
+
+// UserConfigsCleared reports if the "user_configs" edge to the UserPersonalityConfig entity was cleared.
+func (m *PersonalityMutation) UserConfigsCleared() bool {
+	return m.cleareduser_configs
+}
+
+// RemoveUserConfigIDs removes the "user_configs" edge to the UserPersonalityConfig entity by IDs.
+func (m *PersonalityMutation) RemoveUserConfigIDs(ids ...uuid.UUID) {
+	if m.removeduser_configs == nil {
+		m.removeduser_configs = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.user_configs, ids[i])
+		m.removeduser_configs[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedUserConfigs returns the removed IDs of the "user_configs" edge to the UserPersonalityConfig entity.
+func (m *PersonalityMutation) RemovedUserConfigsIDs() (ids []uuid.UUID) {
+	for id := range m.removeduser_configs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// UserConfigsIDs returns the "user_configs" edge IDs in the mutation.
+func (m *PersonalityMutation) UserConfigsIDs() (ids []uuid.UUID) {
+	for id := range m.user_configs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetUserConfigs resets all changes to the "user_configs" edge.
+func (m *PersonalityMutation) ResetUserConfigs() {
+	m.user_configs = nil
+	m.cleareduser_configs = false
+	m.removeduser_configs = nil
+}
+
 // Where appends a list predicates to the PersonalityMutation builder.
 func (m *PersonalityMutation) Where(ps ...predicate.Personality) {
 	m.predicates = append(m.predicates, ps...)
@@ -7379,7 +7438,7 @@ func (m *PersonalityMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PersonalityMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.owner != nil {
 		edges = append(edges, personality.EdgeOwner)
 	}
@@ -7400,6 +7459,9 @@ func (m *PersonalityMutation) AddedEdges() []string {
 	}
 	if m.usage_logs != nil {
 		edges = append(edges, personality.EdgeUsageLogs)
+	}
+	if m.user_configs != nil {
+		edges = append(edges, personality.EdgeUserConfigs)
 	}
 	return edges
 }
@@ -7442,13 +7504,19 @@ func (m *PersonalityMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case personality.EdgeUserConfigs:
+		ids := make([]ent.Value, 0, len(m.user_configs))
+		for id := range m.user_configs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PersonalityMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.removedaliases != nil {
 		edges = append(edges, personality.EdgeAliases)
 	}
@@ -7457,6 +7525,9 @@ func (m *PersonalityMutation) RemovedEdges() []string {
 	}
 	if m.removedusage_logs != nil {
 		edges = append(edges, personality.EdgeUsageLogs)
+	}
+	if m.removeduser_configs != nil {
+		edges = append(edges, personality.EdgeUserConfigs)
 	}
 	return edges
 }
@@ -7483,13 +7554,19 @@ func (m *PersonalityMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case personality.EdgeUserConfigs:
+		ids := make([]ent.Value, 0, len(m.removeduser_configs))
+		for id := range m.removeduser_configs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PersonalityMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.clearedowner {
 		edges = append(edges, personality.EdgeOwner)
 	}
@@ -7510,6 +7587,9 @@ func (m *PersonalityMutation) ClearedEdges() []string {
 	}
 	if m.clearedusage_logs {
 		edges = append(edges, personality.EdgeUsageLogs)
+	}
+	if m.cleareduser_configs {
+		edges = append(edges, personality.EdgeUserConfigs)
 	}
 	return edges
 }
@@ -7532,6 +7612,8 @@ func (m *PersonalityMutation) EdgeCleared(name string) bool {
 		return m.clearedconversation_turns
 	case personality.EdgeUsageLogs:
 		return m.clearedusage_logs
+	case personality.EdgeUserConfigs:
+		return m.cleareduser_configs
 	}
 	return false
 }
@@ -7580,6 +7662,9 @@ func (m *PersonalityMutation) ResetEdge(name string) error {
 		return nil
 	case personality.EdgeUsageLogs:
 		m.ResetUsageLogs()
+		return nil
+	case personality.EdgeUserConfigs:
+		m.ResetUserConfigs()
 		return nil
 	}
 	return fmt.Errorf("unknown Personality edge %s", name)
@@ -9146,6 +9231,9 @@ type UserMutation struct {
 	conversation_turns         map[uuid.UUID]struct{}
 	removedconversation_turns  map[uuid.UUID]struct{}
 	clearedconversation_turns  bool
+	personality_configs        map[uuid.UUID]struct{}
+	removedpersonality_configs map[uuid.UUID]struct{}
+	clearedpersonality_configs bool
 	done                       bool
 	oldValue                   func(context.Context) (*User, error)
 	predicates                 []predicate.User
@@ -9700,6 +9788,60 @@ func (m *UserMutation) ResetConversationTurns() {
 	m.removedconversation_turns = nil
 }
 
+// AddPersonalityConfigIDs adds the "personality_configs" edge to the UserPersonalityConfig entity by ids.
+func (m *UserMutation) AddPersonalityConfigIDs(ids ...uuid.UUID) {
+	if m.personality_configs == nil {
+		m.personality_configs = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.personality_configs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPersonalityConfigs clears the "personality_configs" edge to the UserPersonalityConfig entity.
+func (m *UserMutation) ClearPersonalityConfigs() {
+	m.clearedpersonality_configs = true
+}
+
+// PersonalityConfigsCleared reports if the "personality_configs" edge to the UserPersonalityConfig entity was cleared.
+func (m *UserMutation) PersonalityConfigsCleared() bool {
+	return m.clearedpersonality_configs
+}
+
+// RemovePersonalityConfigIDs removes the "personality_configs" edge to the UserPersonalityConfig entity by IDs.
+func (m *UserMutation) RemovePersonalityConfigIDs(ids ...uuid.UUID) {
+	if m.removedpersonality_configs == nil {
+		m.removedpersonality_configs = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.personality_configs, ids[i])
+		m.removedpersonality_configs[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPersonalityConfigs returns the removed IDs of the "personality_configs" edge to the UserPersonalityConfig entity.
+func (m *UserMutation) RemovedPersonalityConfigsIDs() (ids []uuid.UUID) {
+	for id := range m.removedpersonality_configs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PersonalityConfigsIDs returns the "personality_configs" edge IDs in the mutation.
+func (m *UserMutation) PersonalityConfigsIDs() (ids []uuid.UUID) {
+	for id := range m.personality_configs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPersonalityConfigs resets all changes to the "personality_configs" edge.
+func (m *UserMutation) ResetPersonalityConfigs() {
+	m.personality_configs = nil
+	m.clearedpersonality_configs = false
+	m.removedpersonality_configs = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -9927,7 +10069,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.api_keys != nil {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -9939,6 +10081,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.conversation_turns != nil {
 		edges = append(edges, user.EdgeConversationTurns)
+	}
+	if m.personality_configs != nil {
+		edges = append(edges, user.EdgePersonalityConfigs)
 	}
 	return edges
 }
@@ -9971,13 +10116,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgePersonalityConfigs:
+		ids := make([]ent.Value, 0, len(m.personality_configs))
+		for id := range m.personality_configs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedapi_keys != nil {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -9989,6 +10140,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedconversation_turns != nil {
 		edges = append(edges, user.EdgeConversationTurns)
+	}
+	if m.removedpersonality_configs != nil {
+		edges = append(edges, user.EdgePersonalityConfigs)
 	}
 	return edges
 }
@@ -10021,13 +10175,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgePersonalityConfigs:
+		ids := make([]ent.Value, 0, len(m.removedpersonality_configs))
+		for id := range m.removedpersonality_configs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedapi_keys {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -10039,6 +10199,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedconversation_turns {
 		edges = append(edges, user.EdgeConversationTurns)
+	}
+	if m.clearedpersonality_configs {
+		edges = append(edges, user.EdgePersonalityConfigs)
 	}
 	return edges
 }
@@ -10055,6 +10218,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedusage_logs
 	case user.EdgeConversationTurns:
 		return m.clearedconversation_turns
+	case user.EdgePersonalityConfigs:
+		return m.clearedpersonality_configs
 	}
 	return false
 }
@@ -10082,6 +10247,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeConversationTurns:
 		m.ResetConversationTurns()
+		return nil
+	case user.EdgePersonalityConfigs:
+		m.ResetPersonalityConfigs()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
@@ -10925,6 +11093,730 @@ func (m *UserAPIKeyMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown UserAPIKey edge %s", name)
+}
+
+// UserPersonalityConfigMutation represents an operation that mutates the UserPersonalityConfig nodes in the graph.
+type UserPersonalityConfigMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	model               *string
+	advanced_parameters *map[string]interface{}
+	clearedFields       map[string]struct{}
+	user                *uuid.UUID
+	cleareduser         bool
+	personality         *uuid.UUID
+	clearedpersonality  bool
+	done                bool
+	oldValue            func(context.Context) (*UserPersonalityConfig, error)
+	predicates          []predicate.UserPersonalityConfig
+}
+
+var _ ent.Mutation = (*UserPersonalityConfigMutation)(nil)
+
+// userpersonalityconfigOption allows management of the mutation configuration using functional options.
+type userpersonalityconfigOption func(*UserPersonalityConfigMutation)
+
+// newUserPersonalityConfigMutation creates new mutation for the UserPersonalityConfig entity.
+func newUserPersonalityConfigMutation(c config, op Op, opts ...userpersonalityconfigOption) *UserPersonalityConfigMutation {
+	m := &UserPersonalityConfigMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeUserPersonalityConfig,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withUserPersonalityConfigID sets the ID field of the mutation.
+func withUserPersonalityConfigID(id uuid.UUID) userpersonalityconfigOption {
+	return func(m *UserPersonalityConfigMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *UserPersonalityConfig
+		)
+		m.oldValue = func(ctx context.Context) (*UserPersonalityConfig, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().UserPersonalityConfig.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withUserPersonalityConfig sets the old UserPersonalityConfig of the mutation.
+func withUserPersonalityConfig(node *UserPersonalityConfig) userpersonalityconfigOption {
+	return func(m *UserPersonalityConfigMutation) {
+		m.oldValue = func(context.Context) (*UserPersonalityConfig, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m UserPersonalityConfigMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m UserPersonalityConfigMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of UserPersonalityConfig entities.
+func (m *UserPersonalityConfigMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *UserPersonalityConfigMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *UserPersonalityConfigMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().UserPersonalityConfig.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *UserPersonalityConfigMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *UserPersonalityConfigMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the UserPersonalityConfig entity.
+// If the UserPersonalityConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserPersonalityConfigMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *UserPersonalityConfigMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *UserPersonalityConfigMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *UserPersonalityConfigMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the UserPersonalityConfig entity.
+// If the UserPersonalityConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserPersonalityConfigMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *UserPersonalityConfigMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *UserPersonalityConfigMutation) SetUserID(u uuid.UUID) {
+	m.user = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *UserPersonalityConfigMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the UserPersonalityConfig entity.
+// If the UserPersonalityConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserPersonalityConfigMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *UserPersonalityConfigMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetPersonalityID sets the "personality_id" field.
+func (m *UserPersonalityConfigMutation) SetPersonalityID(u uuid.UUID) {
+	m.personality = &u
+}
+
+// PersonalityID returns the value of the "personality_id" field in the mutation.
+func (m *UserPersonalityConfigMutation) PersonalityID() (r uuid.UUID, exists bool) {
+	v := m.personality
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonalityID returns the old "personality_id" field's value of the UserPersonalityConfig entity.
+// If the UserPersonalityConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserPersonalityConfigMutation) OldPersonalityID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonalityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonalityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonalityID: %w", err)
+	}
+	return oldValue.PersonalityID, nil
+}
+
+// ResetPersonalityID resets all changes to the "personality_id" field.
+func (m *UserPersonalityConfigMutation) ResetPersonalityID() {
+	m.personality = nil
+}
+
+// SetModel sets the "model" field.
+func (m *UserPersonalityConfigMutation) SetModel(s string) {
+	m.model = &s
+}
+
+// Model returns the value of the "model" field in the mutation.
+func (m *UserPersonalityConfigMutation) Model() (r string, exists bool) {
+	v := m.model
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModel returns the old "model" field's value of the UserPersonalityConfig entity.
+// If the UserPersonalityConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserPersonalityConfigMutation) OldModel(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModel: %w", err)
+	}
+	return oldValue.Model, nil
+}
+
+// ClearModel clears the value of the "model" field.
+func (m *UserPersonalityConfigMutation) ClearModel() {
+	m.model = nil
+	m.clearedFields[userpersonalityconfig.FieldModel] = struct{}{}
+}
+
+// ModelCleared returns if the "model" field was cleared in this mutation.
+func (m *UserPersonalityConfigMutation) ModelCleared() bool {
+	_, ok := m.clearedFields[userpersonalityconfig.FieldModel]
+	return ok
+}
+
+// ResetModel resets all changes to the "model" field.
+func (m *UserPersonalityConfigMutation) ResetModel() {
+	m.model = nil
+	delete(m.clearedFields, userpersonalityconfig.FieldModel)
+}
+
+// SetAdvancedParameters sets the "advanced_parameters" field.
+func (m *UserPersonalityConfigMutation) SetAdvancedParameters(value map[string]interface{}) {
+	m.advanced_parameters = &value
+}
+
+// AdvancedParameters returns the value of the "advanced_parameters" field in the mutation.
+func (m *UserPersonalityConfigMutation) AdvancedParameters() (r map[string]interface{}, exists bool) {
+	v := m.advanced_parameters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdvancedParameters returns the old "advanced_parameters" field's value of the UserPersonalityConfig entity.
+// If the UserPersonalityConfig object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserPersonalityConfigMutation) OldAdvancedParameters(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdvancedParameters is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdvancedParameters requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdvancedParameters: %w", err)
+	}
+	return oldValue.AdvancedParameters, nil
+}
+
+// ResetAdvancedParameters resets all changes to the "advanced_parameters" field.
+func (m *UserPersonalityConfigMutation) ResetAdvancedParameters() {
+	m.advanced_parameters = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *UserPersonalityConfigMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[userpersonalityconfig.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *UserPersonalityConfigMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *UserPersonalityConfigMutation) UserIDs() (ids []uuid.UUID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *UserPersonalityConfigMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// ClearPersonality clears the "personality" edge to the Personality entity.
+func (m *UserPersonalityConfigMutation) ClearPersonality() {
+	m.clearedpersonality = true
+	m.clearedFields[userpersonalityconfig.FieldPersonalityID] = struct{}{}
+}
+
+// PersonalityCleared reports if the "personality" edge to the Personality entity was cleared.
+func (m *UserPersonalityConfigMutation) PersonalityCleared() bool {
+	return m.clearedpersonality
+}
+
+// PersonalityIDs returns the "personality" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonalityID instead. It exists only for internal usage by the builders.
+func (m *UserPersonalityConfigMutation) PersonalityIDs() (ids []uuid.UUID) {
+	if id := m.personality; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPersonality resets all changes to the "personality" edge.
+func (m *UserPersonalityConfigMutation) ResetPersonality() {
+	m.personality = nil
+	m.clearedpersonality = false
+}
+
+// Where appends a list predicates to the UserPersonalityConfigMutation builder.
+func (m *UserPersonalityConfigMutation) Where(ps ...predicate.UserPersonalityConfig) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the UserPersonalityConfigMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *UserPersonalityConfigMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.UserPersonalityConfig, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *UserPersonalityConfigMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *UserPersonalityConfigMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (UserPersonalityConfig).
+func (m *UserPersonalityConfigMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *UserPersonalityConfigMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, userpersonalityconfig.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, userpersonalityconfig.FieldUpdatedAt)
+	}
+	if m.user != nil {
+		fields = append(fields, userpersonalityconfig.FieldUserID)
+	}
+	if m.personality != nil {
+		fields = append(fields, userpersonalityconfig.FieldPersonalityID)
+	}
+	if m.model != nil {
+		fields = append(fields, userpersonalityconfig.FieldModel)
+	}
+	if m.advanced_parameters != nil {
+		fields = append(fields, userpersonalityconfig.FieldAdvancedParameters)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *UserPersonalityConfigMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case userpersonalityconfig.FieldCreatedAt:
+		return m.CreatedAt()
+	case userpersonalityconfig.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case userpersonalityconfig.FieldUserID:
+		return m.UserID()
+	case userpersonalityconfig.FieldPersonalityID:
+		return m.PersonalityID()
+	case userpersonalityconfig.FieldModel:
+		return m.Model()
+	case userpersonalityconfig.FieldAdvancedParameters:
+		return m.AdvancedParameters()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *UserPersonalityConfigMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case userpersonalityconfig.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case userpersonalityconfig.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case userpersonalityconfig.FieldUserID:
+		return m.OldUserID(ctx)
+	case userpersonalityconfig.FieldPersonalityID:
+		return m.OldPersonalityID(ctx)
+	case userpersonalityconfig.FieldModel:
+		return m.OldModel(ctx)
+	case userpersonalityconfig.FieldAdvancedParameters:
+		return m.OldAdvancedParameters(ctx)
+	}
+	return nil, fmt.Errorf("unknown UserPersonalityConfig field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UserPersonalityConfigMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case userpersonalityconfig.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case userpersonalityconfig.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case userpersonalityconfig.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case userpersonalityconfig.FieldPersonalityID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonalityID(v)
+		return nil
+	case userpersonalityconfig.FieldModel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModel(v)
+		return nil
+	case userpersonalityconfig.FieldAdvancedParameters:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdvancedParameters(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UserPersonalityConfig field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *UserPersonalityConfigMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *UserPersonalityConfigMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UserPersonalityConfigMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown UserPersonalityConfig numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *UserPersonalityConfigMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(userpersonalityconfig.FieldModel) {
+		fields = append(fields, userpersonalityconfig.FieldModel)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *UserPersonalityConfigMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *UserPersonalityConfigMutation) ClearField(name string) error {
+	switch name {
+	case userpersonalityconfig.FieldModel:
+		m.ClearModel()
+		return nil
+	}
+	return fmt.Errorf("unknown UserPersonalityConfig nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *UserPersonalityConfigMutation) ResetField(name string) error {
+	switch name {
+	case userpersonalityconfig.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case userpersonalityconfig.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case userpersonalityconfig.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case userpersonalityconfig.FieldPersonalityID:
+		m.ResetPersonalityID()
+		return nil
+	case userpersonalityconfig.FieldModel:
+		m.ResetModel()
+		return nil
+	case userpersonalityconfig.FieldAdvancedParameters:
+		m.ResetAdvancedParameters()
+		return nil
+	}
+	return fmt.Errorf("unknown UserPersonalityConfig field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *UserPersonalityConfigMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.user != nil {
+		edges = append(edges, userpersonalityconfig.EdgeUser)
+	}
+	if m.personality != nil {
+		edges = append(edges, userpersonalityconfig.EdgePersonality)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *UserPersonalityConfigMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case userpersonalityconfig.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	case userpersonalityconfig.EdgePersonality:
+		if id := m.personality; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *UserPersonalityConfigMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *UserPersonalityConfigMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *UserPersonalityConfigMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleareduser {
+		edges = append(edges, userpersonalityconfig.EdgeUser)
+	}
+	if m.clearedpersonality {
+		edges = append(edges, userpersonalityconfig.EdgePersonality)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *UserPersonalityConfigMutation) EdgeCleared(name string) bool {
+	switch name {
+	case userpersonalityconfig.EdgeUser:
+		return m.cleareduser
+	case userpersonalityconfig.EdgePersonality:
+		return m.clearedpersonality
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *UserPersonalityConfigMutation) ClearEdge(name string) error {
+	switch name {
+	case userpersonalityconfig.EdgeUser:
+		m.ClearUser()
+		return nil
+	case userpersonalityconfig.EdgePersonality:
+		m.ClearPersonality()
+		return nil
+	}
+	return fmt.Errorf("unknown UserPersonalityConfig unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *UserPersonalityConfigMutation) ResetEdge(name string) error {
+	switch name {
+	case userpersonalityconfig.EdgeUser:
+		m.ResetUser()
+		return nil
+	case userpersonalityconfig.EdgePersonality:
+		m.ResetPersonality()
+		return nil
+	}
+	return fmt.Errorf("unknown UserPersonalityConfig edge %s", name)
 }
 
 // VoiceConfigMutation represents an operation that mutates the VoiceConfig nodes in the graph.

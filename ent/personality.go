@@ -93,9 +93,11 @@ type PersonalityEdges struct {
 	ConversationTurns []*ConversationHistory `json:"conversation_turns,omitempty"`
 	// UsageLogs holds the value of the usage_logs edge.
 	UsageLogs []*UsageLog `json:"usage_logs,omitempty"`
+	// UserConfigs holds the value of the user_configs edge.
+	UserConfigs []*UserPersonalityConfig `json:"user_configs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 }
 
 // OwnerOrErr returns the Owner value or an error if the edge
@@ -167,6 +169,15 @@ func (e PersonalityEdges) UsageLogsOrErr() ([]*UsageLog, error) {
 		return e.UsageLogs, nil
 	}
 	return nil, &NotLoadedError{edge: "usage_logs"}
+}
+
+// UserConfigsOrErr returns the UserConfigs value or an error if the edge
+// was not loaded in eager-loading.
+func (e PersonalityEdges) UserConfigsOrErr() ([]*UserPersonalityConfig, error) {
+	if e.loadedTypes[7] {
+		return e.UserConfigs, nil
+	}
+	return nil, &NotLoadedError{edge: "user_configs"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -420,6 +431,11 @@ func (_m *Personality) QueryConversationTurns() *ConversationHistoryQuery {
 // QueryUsageLogs queries the "usage_logs" edge of the Personality entity.
 func (_m *Personality) QueryUsageLogs() *UsageLogQuery {
 	return NewPersonalityClient(_m.config).QueryUsageLogs(_m)
+}
+
+// QueryUserConfigs queries the "user_configs" edge of the Personality entity.
+func (_m *Personality) QueryUserConfigs() *UserPersonalityConfigQuery {
+	return NewPersonalityClient(_m.config).QueryUserConfigs(_m)
 }
 
 // Update returns a builder for updating this Personality.

@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/ent/voiceconfig"
 )
 
@@ -464,6 +465,21 @@ func (_c *PersonalityCreate) AddUsageLogs(v ...*UsageLog) *PersonalityCreate {
 	return _c.AddUsageLogIDs(ids...)
 }
 
+// AddUserConfigIDs adds the "user_configs" edge to the UserPersonalityConfig entity by IDs.
+func (_c *PersonalityCreate) AddUserConfigIDs(ids ...uuid.UUID) *PersonalityCreate {
+	_c.mutation.AddUserConfigIDs(ids...)
+	return _c
+}
+
+// AddUserConfigs adds the "user_configs" edges to the UserPersonalityConfig entity.
+func (_c *PersonalityCreate) AddUserConfigs(v ...*UserPersonalityConfig) *PersonalityCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddUserConfigIDs(ids...)
+}
+
 // Mutation returns the PersonalityMutation object of the builder.
 func (_c *PersonalityCreate) Mutation() *PersonalityMutation {
 	return _c.mutation
@@ -781,6 +797,22 @@ func (_c *PersonalityCreate) createSpec() (*Personality, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(usagelog.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UserConfigsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.UserConfigsTable,
+			Columns: []string{personality.UserConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -22,6 +22,7 @@ import (
 	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/ent/voiceconfig"
 )
 
@@ -39,6 +40,7 @@ type PersonalityQuery struct {
 	withAliases           *PersonalityAliasQuery
 	withConversationTurns *ConversationHistoryQuery
 	withUsageLogs         *UsageLogQuery
+	withUserConfigs       *UserPersonalityConfigQuery
 	modifiers             []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -223,6 +225,28 @@ func (_q *PersonalityQuery) QueryUsageLogs() *UsageLogQuery {
 			sqlgraph.From(personality.Table, personality.FieldID, selector),
 			sqlgraph.To(usagelog.Table, usagelog.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, personality.UsageLogsTable, personality.UsageLogsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUserConfigs chains the current query on the "user_configs" edge.
+func (_q *PersonalityQuery) QueryUserConfigs() *UserPersonalityConfigQuery {
+	query := (&UserPersonalityConfigClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(personality.Table, personality.FieldID, selector),
+			sqlgraph.To(userpersonalityconfig.Table, userpersonalityconfig.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, personality.UserConfigsTable, personality.UserConfigsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -429,6 +453,7 @@ func (_q *PersonalityQuery) Clone() *PersonalityQuery {
 		withAliases:           _q.withAliases.Clone(),
 		withConversationTurns: _q.withConversationTurns.Clone(),
 		withUsageLogs:         _q.withUsageLogs.Clone(),
+		withUserConfigs:       _q.withUserConfigs.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -513,6 +538,17 @@ func (_q *PersonalityQuery) WithUsageLogs(opts ...func(*UsageLogQuery)) *Persona
 	return _q
 }
 
+// WithUserConfigs tells the query-builder to eager-load the nodes that are connected to
+// the "user_configs" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonalityQuery) WithUserConfigs(opts ...func(*UserPersonalityConfigQuery)) *PersonalityQuery {
+	query := (&UserPersonalityConfigClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUserConfigs = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -591,7 +627,7 @@ func (_q *PersonalityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*Personality{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withOwner != nil,
 			_q.withLlmConfig != nil,
 			_q.withVoiceConfig != nil,
@@ -599,6 +635,7 @@ func (_q *PersonalityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			_q.withAliases != nil,
 			_q.withConversationTurns != nil,
 			_q.withUsageLogs != nil,
+			_q.withUserConfigs != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -666,6 +703,13 @@ func (_q *PersonalityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadUsageLogs(ctx, query, nodes,
 			func(n *Personality) { n.Edges.UsageLogs = []*UsageLog{} },
 			func(n *Personality, e *UsageLog) { n.Edges.UsageLogs = append(n.Edges.UsageLogs, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withUserConfigs; query != nil {
+		if err := _q.loadUserConfigs(ctx, query, nodes,
+			func(n *Personality) { n.Edges.UserConfigs = []*UserPersonalityConfig{} },
+			func(n *Personality, e *UserPersonalityConfig) { n.Edges.UserConfigs = append(n.Edges.UserConfigs, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -873,6 +917,36 @@ func (_q *PersonalityQuery) loadUsageLogs(ctx context.Context, query *UsageLogQu
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "personality_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *PersonalityQuery) loadUserConfigs(ctx context.Context, query *UserPersonalityConfigQuery, nodes []*Personality, init func(*Personality), assign func(*Personality, *UserPersonalityConfig)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Personality)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(userpersonalityconfig.FieldPersonalityID)
+	}
+	query.Where(predicate.UserPersonalityConfig(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(personality.UserConfigsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.PersonalityID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "personality_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/ent/voiceconfig"
 )
 
@@ -577,6 +578,21 @@ func (_u *PersonalityUpdate) AddUsageLogs(v ...*UsageLog) *PersonalityUpdate {
 	return _u.AddUsageLogIDs(ids...)
 }
 
+// AddUserConfigIDs adds the "user_configs" edge to the UserPersonalityConfig entity by IDs.
+func (_u *PersonalityUpdate) AddUserConfigIDs(ids ...uuid.UUID) *PersonalityUpdate {
+	_u.mutation.AddUserConfigIDs(ids...)
+	return _u
+}
+
+// AddUserConfigs adds the "user_configs" edges to the UserPersonalityConfig entity.
+func (_u *PersonalityUpdate) AddUserConfigs(v ...*UserPersonalityConfig) *PersonalityUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUserConfigIDs(ids...)
+}
+
 // Mutation returns the PersonalityMutation object of the builder.
 func (_u *PersonalityUpdate) Mutation() *PersonalityMutation {
 	return _u.mutation
@@ -667,6 +683,27 @@ func (_u *PersonalityUpdate) RemoveUsageLogs(v ...*UsageLog) *PersonalityUpdate 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveUsageLogIDs(ids...)
+}
+
+// ClearUserConfigs clears all "user_configs" edges to the UserPersonalityConfig entity.
+func (_u *PersonalityUpdate) ClearUserConfigs() *PersonalityUpdate {
+	_u.mutation.ClearUserConfigs()
+	return _u
+}
+
+// RemoveUserConfigIDs removes the "user_configs" edge to UserPersonalityConfig entities by IDs.
+func (_u *PersonalityUpdate) RemoveUserConfigIDs(ids ...uuid.UUID) *PersonalityUpdate {
+	_u.mutation.RemoveUserConfigIDs(ids...)
+	return _u
+}
+
+// RemoveUserConfigs removes "user_configs" edges to UserPersonalityConfig entities.
+func (_u *PersonalityUpdate) RemoveUserConfigs(v ...*UserPersonalityConfig) *PersonalityUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUserConfigIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1116,6 +1153,51 @@ func (_u *PersonalityUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(usagelog.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UserConfigsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.UserConfigsTable,
+			Columns: []string{personality.UserConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUserConfigsIDs(); len(nodes) > 0 && !_u.mutation.UserConfigsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.UserConfigsTable,
+			Columns: []string{personality.UserConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UserConfigsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.UserConfigsTable,
+			Columns: []string{personality.UserConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -1685,6 +1767,21 @@ func (_u *PersonalityUpdateOne) AddUsageLogs(v ...*UsageLog) *PersonalityUpdateO
 	return _u.AddUsageLogIDs(ids...)
 }
 
+// AddUserConfigIDs adds the "user_configs" edge to the UserPersonalityConfig entity by IDs.
+func (_u *PersonalityUpdateOne) AddUserConfigIDs(ids ...uuid.UUID) *PersonalityUpdateOne {
+	_u.mutation.AddUserConfigIDs(ids...)
+	return _u
+}
+
+// AddUserConfigs adds the "user_configs" edges to the UserPersonalityConfig entity.
+func (_u *PersonalityUpdateOne) AddUserConfigs(v ...*UserPersonalityConfig) *PersonalityUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUserConfigIDs(ids...)
+}
+
 // Mutation returns the PersonalityMutation object of the builder.
 func (_u *PersonalityUpdateOne) Mutation() *PersonalityMutation {
 	return _u.mutation
@@ -1775,6 +1872,27 @@ func (_u *PersonalityUpdateOne) RemoveUsageLogs(v ...*UsageLog) *PersonalityUpda
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveUsageLogIDs(ids...)
+}
+
+// ClearUserConfigs clears all "user_configs" edges to the UserPersonalityConfig entity.
+func (_u *PersonalityUpdateOne) ClearUserConfigs() *PersonalityUpdateOne {
+	_u.mutation.ClearUserConfigs()
+	return _u
+}
+
+// RemoveUserConfigIDs removes the "user_configs" edge to UserPersonalityConfig entities by IDs.
+func (_u *PersonalityUpdateOne) RemoveUserConfigIDs(ids ...uuid.UUID) *PersonalityUpdateOne {
+	_u.mutation.RemoveUserConfigIDs(ids...)
+	return _u
+}
+
+// RemoveUserConfigs removes "user_configs" edges to UserPersonalityConfig entities.
+func (_u *PersonalityUpdateOne) RemoveUserConfigs(v ...*UserPersonalityConfig) *PersonalityUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUserConfigIDs(ids...)
 }
 
 // Where appends a list predicates to the PersonalityUpdate builder.
@@ -2254,6 +2372,51 @@ func (_u *PersonalityUpdateOne) sqlSave(ctx context.Context) (_node *Personality
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(usagelog.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UserConfigsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.UserConfigsTable,
+			Columns: []string{personality.UserConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUserConfigsIDs(); len(nodes) > 0 && !_u.mutation.UserConfigsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.UserConfigsTable,
+			Columns: []string{personality.UserConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UserConfigsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.UserConfigsTable,
+			Columns: []string{personality.UserConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -16,6 +16,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/ent/voiceconfig"
 )
 
@@ -306,6 +307,31 @@ func init() {
 	userapikeyDescID := userapikeyMixinFields0[0].Descriptor()
 	// userapikey.DefaultID holds the default value on creation for the id field.
 	userapikey.DefaultID = userapikeyDescID.Default.(func() uuid.UUID)
+	userpersonalityconfigMixin := schema.UserPersonalityConfig{}.Mixin()
+	userpersonalityconfigMixinFields0 := userpersonalityconfigMixin[0].Fields()
+	_ = userpersonalityconfigMixinFields0
+	userpersonalityconfigMixinFields1 := userpersonalityconfigMixin[1].Fields()
+	_ = userpersonalityconfigMixinFields1
+	userpersonalityconfigFields := schema.UserPersonalityConfig{}.Fields()
+	_ = userpersonalityconfigFields
+	// userpersonalityconfigDescCreatedAt is the schema descriptor for created_at field.
+	userpersonalityconfigDescCreatedAt := userpersonalityconfigMixinFields1[0].Descriptor()
+	// userpersonalityconfig.DefaultCreatedAt holds the default value on creation for the created_at field.
+	userpersonalityconfig.DefaultCreatedAt = userpersonalityconfigDescCreatedAt.Default.(func() time.Time)
+	// userpersonalityconfigDescUpdatedAt is the schema descriptor for updated_at field.
+	userpersonalityconfigDescUpdatedAt := userpersonalityconfigMixinFields1[1].Descriptor()
+	// userpersonalityconfig.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	userpersonalityconfig.DefaultUpdatedAt = userpersonalityconfigDescUpdatedAt.Default.(func() time.Time)
+	// userpersonalityconfig.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	userpersonalityconfig.UpdateDefaultUpdatedAt = userpersonalityconfigDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// userpersonalityconfigDescAdvancedParameters is the schema descriptor for advanced_parameters field.
+	userpersonalityconfigDescAdvancedParameters := userpersonalityconfigFields[3].Descriptor()
+	// userpersonalityconfig.DefaultAdvancedParameters holds the default value on creation for the advanced_parameters field.
+	userpersonalityconfig.DefaultAdvancedParameters = userpersonalityconfigDescAdvancedParameters.Default.(map[string]interface{})
+	// userpersonalityconfigDescID is the schema descriptor for id field.
+	userpersonalityconfigDescID := userpersonalityconfigMixinFields0[0].Descriptor()
+	// userpersonalityconfig.DefaultID holds the default value on creation for the id field.
+	userpersonalityconfig.DefaultID = userpersonalityconfigDescID.Default.(func() uuid.UUID)
 	voiceconfigMixin := schema.VoiceConfig{}.Mixin()
 	voiceconfigMixinFields0 := voiceconfigMixin[0].Fields()
 	_ = voiceconfigMixinFields0

@@ -32,6 +32,8 @@ type Tx struct {
 	User *UserClient
 	// UserAPIKey is the client for interacting with the UserAPIKey builders.
 	UserAPIKey *UserAPIKeyClient
+	// UserPersonalityConfig is the client for interacting with the UserPersonalityConfig builders.
+	UserPersonalityConfig *UserPersonalityConfigClient
 	// VoiceConfig is the client for interacting with the VoiceConfig builders.
 	VoiceConfig *VoiceConfigClient
 
@@ -174,6 +176,7 @@ func (tx *Tx) init() {
 	tx.UsageLog = NewUsageLogClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.UserAPIKey = NewUserAPIKeyClient(tx.config)
+	tx.UserPersonalityConfig = NewUserPersonalityConfigClient(tx.config)
 	tx.VoiceConfig = NewVoiceConfigClient(tx.config)
 }
 

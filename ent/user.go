@@ -46,9 +46,11 @@ type UserEdges struct {
 	UsageLogs []*UsageLog `json:"usage_logs,omitempty"`
 	// ConversationTurns holds the value of the conversation_turns edge.
 	ConversationTurns []*ConversationHistory `json:"conversation_turns,omitempty"`
+	// PersonalityConfigs holds the value of the personality_configs edge.
+	PersonalityConfigs []*UserPersonalityConfig `json:"personality_configs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 }
 
 // APIKeysOrErr returns the APIKeys value or an error if the edge
@@ -85,6 +87,15 @@ func (e UserEdges) ConversationTurnsOrErr() ([]*ConversationHistory, error) {
 		return e.ConversationTurns, nil
 	}
 	return nil, &NotLoadedError{edge: "conversation_turns"}
+}
+
+// PersonalityConfigsOrErr returns the PersonalityConfigs value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) PersonalityConfigsOrErr() ([]*UserPersonalityConfig, error) {
+	if e.loadedTypes[4] {
+		return e.PersonalityConfigs, nil
+	}
+	return nil, &NotLoadedError{edge: "personality_configs"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -189,6 +200,11 @@ func (_m *User) QueryUsageLogs() *UsageLogQuery {
 // QueryConversationTurns queries the "conversation_turns" edge of the User entity.
 func (_m *User) QueryConversationTurns() *ConversationHistoryQuery {
 	return NewUserClient(_m.config).QueryConversationTurns(_m)
+}
+
+// QueryPersonalityConfigs queries the "personality_configs" edge of the User entity.
+func (_m *User) QueryPersonalityConfigs() *UserPersonalityConfigQuery {
+	return NewUserClient(_m.config).QueryPersonalityConfigs(_m)
 }
 
 // Update returns a builder for updating this User.

@@ -18,6 +18,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 )
 
 // UserCreate is the builder for creating a User entity.
@@ -176,6 +177,21 @@ func (_c *UserCreate) AddConversationTurns(v ...*ConversationHistory) *UserCreat
 		ids[i] = v[i].ID
 	}
 	return _c.AddConversationTurnIDs(ids...)
+}
+
+// AddPersonalityConfigIDs adds the "personality_configs" edge to the UserPersonalityConfig entity by IDs.
+func (_c *UserCreate) AddPersonalityConfigIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddPersonalityConfigIDs(ids...)
+	return _c
+}
+
+// AddPersonalityConfigs adds the "personality_configs" edges to the UserPersonalityConfig entity.
+func (_c *UserCreate) AddPersonalityConfigs(v ...*UserPersonalityConfig) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPersonalityConfigIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -368,6 +384,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(conversationhistory.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PersonalityConfigsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PersonalityConfigsTable,
+			Columns: []string{user.PersonalityConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

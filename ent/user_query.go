@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 )
 
 // UserQuery is the builder for querying User entities.
@@ -33,6 +34,7 @@ type UserQuery struct {
 	withOwnedPersonalities *PersonalityQuery
 	withUsageLogs          *UsageLogQuery
 	withConversationTurns  *ConversationHistoryQuery
+	withPersonalityConfigs *UserPersonalityConfigQuery
 	modifiers              []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -151,6 +153,28 @@ func (_q *UserQuery) QueryConversationTurns() *ConversationHistoryQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(conversationhistory.Table, conversationhistory.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.ConversationTurnsTable, user.ConversationTurnsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPersonalityConfigs chains the current query on the "personality_configs" edge.
+func (_q *UserQuery) QueryPersonalityConfigs() *UserPersonalityConfigQuery {
+	query := (&UserPersonalityConfigClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(userpersonalityconfig.Table, userpersonalityconfig.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.PersonalityConfigsTable, user.PersonalityConfigsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -354,6 +378,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withOwnedPersonalities: _q.withOwnedPersonalities.Clone(),
 		withUsageLogs:          _q.withUsageLogs.Clone(),
 		withConversationTurns:  _q.withConversationTurns.Clone(),
+		withPersonalityConfigs: _q.withPersonalityConfigs.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -402,6 +427,17 @@ func (_q *UserQuery) WithConversationTurns(opts ...func(*ConversationHistoryQuer
 		opt(query)
 	}
 	_q.withConversationTurns = query
+	return _q
+}
+
+// WithPersonalityConfigs tells the query-builder to eager-load the nodes that are connected to
+// the "personality_configs" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithPersonalityConfigs(opts ...func(*UserPersonalityConfigQuery)) *UserQuery {
+	query := (&UserPersonalityConfigClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPersonalityConfigs = query
 	return _q
 }
 
@@ -483,11 +519,12 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withAPIKeys != nil,
 			_q.withOwnedPersonalities != nil,
 			_q.withUsageLogs != nil,
 			_q.withConversationTurns != nil,
+			_q.withPersonalityConfigs != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -537,6 +574,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			func(n *User) { n.Edges.ConversationTurns = []*ConversationHistory{} },
 			func(n *User, e *ConversationHistory) {
 				n.Edges.ConversationTurns = append(n.Edges.ConversationTurns, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPersonalityConfigs; query != nil {
+		if err := _q.loadPersonalityConfigs(ctx, query, nodes,
+			func(n *User) { n.Edges.PersonalityConfigs = []*UserPersonalityConfig{} },
+			func(n *User, e *UserPersonalityConfig) {
+				n.Edges.PersonalityConfigs = append(n.Edges.PersonalityConfigs, e)
 			}); err != nil {
 			return nil, err
 		}
@@ -665,6 +711,36 @@ func (_q *UserQuery) loadConversationTurns(ctx context.Context, query *Conversat
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadPersonalityConfigs(ctx context.Context, query *UserPersonalityConfigQuery, nodes []*User, init func(*User), assign func(*User, *UserPersonalityConfig)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(userpersonalityconfig.FieldUserID)
+	}
+	query.Where(predicate.UserPersonalityConfig(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.PersonalityConfigsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 )
 
 // UserUpdate is the builder for updating User entities.
@@ -162,6 +163,21 @@ func (_u *UserUpdate) AddConversationTurns(v ...*ConversationHistory) *UserUpdat
 	return _u.AddConversationTurnIDs(ids...)
 }
 
+// AddPersonalityConfigIDs adds the "personality_configs" edge to the UserPersonalityConfig entity by IDs.
+func (_u *UserUpdate) AddPersonalityConfigIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddPersonalityConfigIDs(ids...)
+	return _u
+}
+
+// AddPersonalityConfigs adds the "personality_configs" edges to the UserPersonalityConfig entity.
+func (_u *UserUpdate) AddPersonalityConfigs(v ...*UserPersonalityConfig) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPersonalityConfigIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -249,6 +265,27 @@ func (_u *UserUpdate) RemoveConversationTurns(v ...*ConversationHistory) *UserUp
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveConversationTurnIDs(ids...)
+}
+
+// ClearPersonalityConfigs clears all "personality_configs" edges to the UserPersonalityConfig entity.
+func (_u *UserUpdate) ClearPersonalityConfigs() *UserUpdate {
+	_u.mutation.ClearPersonalityConfigs()
+	return _u
+}
+
+// RemovePersonalityConfigIDs removes the "personality_configs" edge to UserPersonalityConfig entities by IDs.
+func (_u *UserUpdate) RemovePersonalityConfigIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemovePersonalityConfigIDs(ids...)
+	return _u
+}
+
+// RemovePersonalityConfigs removes "personality_configs" edges to UserPersonalityConfig entities.
+func (_u *UserUpdate) RemovePersonalityConfigs(v ...*UserPersonalityConfig) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePersonalityConfigIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -513,6 +550,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.PersonalityConfigsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PersonalityConfigsTable,
+			Columns: []string{user.PersonalityConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPersonalityConfigsIDs(); len(nodes) > 0 && !_u.mutation.PersonalityConfigsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PersonalityConfigsTable,
+			Columns: []string{user.PersonalityConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PersonalityConfigsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PersonalityConfigsTable,
+			Columns: []string{user.PersonalityConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -663,6 +745,21 @@ func (_u *UserUpdateOne) AddConversationTurns(v ...*ConversationHistory) *UserUp
 	return _u.AddConversationTurnIDs(ids...)
 }
 
+// AddPersonalityConfigIDs adds the "personality_configs" edge to the UserPersonalityConfig entity by IDs.
+func (_u *UserUpdateOne) AddPersonalityConfigIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddPersonalityConfigIDs(ids...)
+	return _u
+}
+
+// AddPersonalityConfigs adds the "personality_configs" edges to the UserPersonalityConfig entity.
+func (_u *UserUpdateOne) AddPersonalityConfigs(v ...*UserPersonalityConfig) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPersonalityConfigIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -750,6 +847,27 @@ func (_u *UserUpdateOne) RemoveConversationTurns(v ...*ConversationHistory) *Use
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveConversationTurnIDs(ids...)
+}
+
+// ClearPersonalityConfigs clears all "personality_configs" edges to the UserPersonalityConfig entity.
+func (_u *UserUpdateOne) ClearPersonalityConfigs() *UserUpdateOne {
+	_u.mutation.ClearPersonalityConfigs()
+	return _u
+}
+
+// RemovePersonalityConfigIDs removes the "personality_configs" edge to UserPersonalityConfig entities by IDs.
+func (_u *UserUpdateOne) RemovePersonalityConfigIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemovePersonalityConfigIDs(ids...)
+	return _u
+}
+
+// RemovePersonalityConfigs removes "personality_configs" edges to UserPersonalityConfig entities.
+func (_u *UserUpdateOne) RemovePersonalityConfigs(v ...*UserPersonalityConfig) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePersonalityConfigIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1037,6 +1155,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(conversationhistory.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PersonalityConfigsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PersonalityConfigsTable,
+			Columns: []string{user.PersonalityConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPersonalityConfigsIDs(); len(nodes) > 0 && !_u.mutation.PersonalityConfigsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PersonalityConfigsTable,
+			Columns: []string{user.PersonalityConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PersonalityConfigsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.PersonalityConfigsTable,
+			Columns: []string{user.PersonalityConfigsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

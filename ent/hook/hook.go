@@ -117,6 +117,18 @@ func (f UserAPIKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserAPIKeyMutation", m)
 }
 
+// The UserPersonalityConfigFunc type is an adapter to allow the use of ordinary
+// function as UserPersonalityConfig mutator.
+type UserPersonalityConfigFunc func(context.Context, *ent.UserPersonalityConfigMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UserPersonalityConfigFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UserPersonalityConfigMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserPersonalityConfigMutation", m)
+}
+
 // The VoiceConfigFunc type is an adapter to allow the use of ordinary
 // function as VoiceConfig mutator.
 type VoiceConfigFunc func(context.Context, *ent.VoiceConfigMutation) (ent.Value, error)

@@ -306,6 +306,43 @@ var (
 			},
 		},
 	}
+	// UserPersonalityConfigsColumns holds the columns for the "user_personality_configs" table.
+	UserPersonalityConfigsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "updated_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "model", Type: field.TypeString, Nullable: true, SchemaType: map[string]string{"postgres": "varchar(100)"}},
+		{Name: "advanced_parameters", Type: field.TypeJSON, Default: schema.Expr("'{}'::jsonb"), SchemaType: map[string]string{"postgres": "jsonb"}},
+		{Name: "personality_id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// UserPersonalityConfigsTable holds the schema information for the "user_personality_configs" table.
+	UserPersonalityConfigsTable = &schema.Table{
+		Name:       "user_personality_configs",
+		Columns:    UserPersonalityConfigsColumns,
+		PrimaryKey: []*schema.Column{UserPersonalityConfigsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "user_personality_configs_personalities_user_configs",
+				Columns:    []*schema.Column{UserPersonalityConfigsColumns[5]},
+				RefColumns: []*schema.Column{PersonalitiesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "user_personality_configs_users_personality_configs",
+				Columns:    []*schema.Column{UserPersonalityConfigsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "userpersonalityconfig_user_id_personality_id",
+				Unique:  true,
+				Columns: []*schema.Column{UserPersonalityConfigsColumns[6], UserPersonalityConfigsColumns[5]},
+			},
+		},
+	}
 	// VoiceConfigsColumns holds the columns for the "voice_configs" table.
 	VoiceConfigsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
@@ -344,6 +381,7 @@ var (
 		UsageLogsTable,
 		UsersTable,
 		UserAPIKeysTable,
+		UserPersonalityConfigsTable,
 		VoiceConfigsTable,
 	}
 )
@@ -384,6 +422,11 @@ func init() {
 	UserAPIKeysTable.ForeignKeys[0].RefTable = UsersTable
 	UserAPIKeysTable.Annotation = &entsql.Annotation{
 		Table: "user_api_keys",
+	}
+	UserPersonalityConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
+	UserPersonalityConfigsTable.ForeignKeys[1].RefTable = UsersTable
+	UserPersonalityConfigsTable.Annotation = &entsql.Annotation{
+		Table: "user_personality_configs",
 	}
 	VoiceConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
 	VoiceConfigsTable.Annotation = &entsql.Annotation{

@@ -77,6 +77,8 @@ const (
 	EdgeConversationTurns = "conversation_turns"
 	// EdgeUsageLogs holds the string denoting the usage_logs edge name in mutations.
 	EdgeUsageLogs = "usage_logs"
+	// EdgeUserConfigs holds the string denoting the user_configs edge name in mutations.
+	EdgeUserConfigs = "user_configs"
 	// Table holds the table name of the personality in the database.
 	Table = "personalities"
 	// OwnerTable is the table that holds the owner relation/edge.
@@ -128,6 +130,13 @@ const (
 	UsageLogsInverseTable = "usage_logs"
 	// UsageLogsColumn is the table column denoting the usage_logs relation/edge.
 	UsageLogsColumn = "personality_id"
+	// UserConfigsTable is the table that holds the user_configs relation/edge.
+	UserConfigsTable = "user_personality_configs"
+	// UserConfigsInverseTable is the table name for the UserPersonalityConfig entity.
+	// It exists in this package in order to avoid circular dependency with the "userpersonalityconfig" package.
+	UserConfigsInverseTable = "user_personality_configs"
+	// UserConfigsColumn is the table column denoting the user_configs relation/edge.
+	UserConfigsColumn = "personality_id"
 )
 
 // Columns holds all SQL columns for personality fields.
@@ -377,6 +386,20 @@ func ByUsageLogs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newUsageLogsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByUserConfigsCount orders the results by user_configs count.
+func ByUserConfigsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newUserConfigsStep(), opts...)
+	}
+}
+
+// ByUserConfigs orders the results by user_configs terms.
+func ByUserConfigs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUserConfigsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOwnerStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -424,5 +447,12 @@ func newUsageLogsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(UsageLogsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, UsageLogsTable, UsageLogsColumn),
+	)
+}
+func newUserConfigsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UserConfigsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, UserConfigsTable, UserConfigsColumn),
 	)
 }

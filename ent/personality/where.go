@@ -1667,6 +1667,29 @@ func HasUsageLogsWith(preds ...predicate.UsageLog) predicate.Personality {
 	})
 }
 
+// HasUserConfigs applies the HasEdge predicate on the "user_configs" edge.
+func HasUserConfigs() predicate.Personality {
+	return predicate.Personality(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, UserConfigsTable, UserConfigsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasUserConfigsWith applies the HasEdge predicate on the "user_configs" edge with a given conditions (other predicates).
+func HasUserConfigsWith(preds ...predicate.UserPersonalityConfig) predicate.Personality {
+	return predicate.Personality(func(s *sql.Selector) {
+		step := newUserConfigsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Personality) predicate.Personality {
 	return predicate.Personality(sql.AndPredicates(predicates...))

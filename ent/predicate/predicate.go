@@ -33,5 +33,8 @@ type User func(*sql.Selector)
 // UserAPIKey is the predicate function for userapikey builders.
 type UserAPIKey func(*sql.Selector)
 
+// UserPersonalityConfig is the predicate function for userpersonalityconfig builders.
+type UserPersonalityConfig func(*sql.Selector)
+
 // VoiceConfig is the predicate function for voiceconfig builders.
 type VoiceConfig func(*sql.Selector)

@@ -58,5 +58,6 @@ func (Personality) Edges() []ent.Edge {
 		edge.To("aliases", PersonalityAlias.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("conversation_turns", ConversationHistory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("usage_logs", UsageLog.Type).Annotations(entsql.OnDelete(entsql.SetNull)),
+		edge.To("user_configs", UserPersonalityConfig.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }

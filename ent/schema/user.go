@@ -31,5 +31,6 @@ func (User) Edges() []ent.Edge {
 		edge.To("owned_personalities", Personality.Type).Annotations(entsql.OnDelete(entsql.SetNull)),
 		edge.To("usage_logs", UsageLog.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("conversation_turns", ConversationHistory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("personality_configs", UserPersonalityConfig.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }

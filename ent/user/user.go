@@ -35,6 +35,8 @@ const (
 	EdgeUsageLogs = "usage_logs"
 	// EdgeConversationTurns holds the string denoting the conversation_turns edge name in mutations.
 	EdgeConversationTurns = "conversation_turns"
+	// EdgePersonalityConfigs holds the string denoting the personality_configs edge name in mutations.
+	EdgePersonalityConfigs = "personality_configs"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// APIKeysTable is the table that holds the api_keys relation/edge.
@@ -65,6 +67,13 @@ const (
 	ConversationTurnsInverseTable = "conversation_history"
 	// ConversationTurnsColumn is the table column denoting the conversation_turns relation/edge.
 	ConversationTurnsColumn = "user_id"
+	// PersonalityConfigsTable is the table that holds the personality_configs relation/edge.
+	PersonalityConfigsTable = "user_personality_configs"
+	// PersonalityConfigsInverseTable is the table name for the UserPersonalityConfig entity.
+	// It exists in this package in order to avoid circular dependency with the "userpersonalityconfig" package.
+	PersonalityConfigsInverseTable = "user_personality_configs"
+	// PersonalityConfigsColumn is the table column denoting the personality_configs relation/edge.
+	PersonalityConfigsColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -198,6 +207,20 @@ func ByConversationTurns(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption
 		sqlgraph.OrderByNeighborTerms(s, newConversationTurnsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPersonalityConfigsCount orders the results by personality_configs count.
+func ByPersonalityConfigsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPersonalityConfigsStep(), opts...)
+	}
+}
+
+// ByPersonalityConfigs orders the results by personality_configs terms.
+func ByPersonalityConfigs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPersonalityConfigsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newAPIKeysStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -224,5 +247,12 @@ func newConversationTurnsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ConversationTurnsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ConversationTurnsTable, ConversationTurnsColumn),
+	)
+}
+func newPersonalityConfigsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PersonalityConfigsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PersonalityConfigsTable, PersonalityConfigsColumn),
 	)
 }

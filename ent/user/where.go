@@ -473,6 +473,29 @@ func HasConversationTurnsWith(preds ...predicate.ConversationHistory) predicate.
 	})
 }
 
+// HasPersonalityConfigs applies the HasEdge predicate on the "personality_configs" edge.
+func HasPersonalityConfigs() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PersonalityConfigsTable, PersonalityConfigsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPersonalityConfigsWith applies the HasEdge predicate on the "personality_configs" edge with a given conditions (other predicates).
+func HasPersonalityConfigsWith(preds ...predicate.UserPersonalityConfig) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newPersonalityConfigsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))
