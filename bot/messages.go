@@ -215,7 +215,7 @@ func (c *personalityCache) get(ctx context.Context, db *ent.Client) (*mentionInd
 			idx.add(a.Alias, p.ID)
 		}
 	}
-	sort.Slice(idx.terms, func(i, j int) bool { return len(idx.terms[i].text) > len(idx.terms[j].text) })
+	sortTerms(idx)
 	c.current, c.at = idx, time.Now()
 	return idx, nil
 }
@@ -279,6 +279,11 @@ func boundary(rest string) bool {
 	}
 	r := []rune(rest)[0]
 	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_'
+}
+
+// sortTerms puts longer names first so the longest match wins.
+func sortTerms(x *mentionIndex) {
+	sort.SliceStable(x.terms, func(i, j int) bool { return len(x.terms[i].text) > len(x.terms[j].text) })
 }
 
 func (x *mentionIndex) nameOf(id uuid.UUID) string { return x.names[id] }

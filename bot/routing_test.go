@@ -1,0 +1,88 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/internal/config"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/itest"
+)
+
+const operator = "sk-or-v1-7777777777777777777777777777777777777777777777777777777777777777"
+
+func guestWorld(t *testing.T) *world {
+	w := newWorld(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operator})
+	w.OpenRouter.AddKey(operator, fakeopenrouter.Key{})
+	seedKerach(t, w)
+	return w
+}
+
+// A reply to one of a personality's messages continues with it, quoting it.
+func TestReplyToAPersonalitysMessage(t *testing.T) {
+	w := guestWorld(t)
+	w.say(alice, general, guildID, "@kerach first")
+	waitFor(t, "the first reply", func() bool { return len(w.posts(general)) == 1 })
+	first := w.posts(general)[0]
+	waitFor(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 2 })
+	m := &discordgo.MessageCreate{Message: &discordgo.Message{
+		ID: nextID(), ChannelID: general, GuildID: guildID, Content: "and then?",
+		Author:            &discordgo.User{ID: alice, Username: "alice"},
+		MessageReference:  &discordgo.MessageReference{MessageID: first.ID, ChannelID: general},
+		ReferencedMessage: &discordgo.Message{ID: first.ID, Content: first.Content, Author: &discordgo.User{Username: "Kerach"}},
+	}}
+	w.Bot.HandleMessage(context.Background(), m)
+	waitFor(t, "the second reply", func() bool { return len(w.posts(general)) == 2 })
+	if got := w.posts(general)[1].Content; !strings.Contains(got, "and then?") || !strings.Contains(got, "Replying to Kerach") {
+		t.Errorf("second reply %q: want the message with the quoted reference", got)
+	}
+}
+
+// In a DM the bot continues with the personality last talked to there, and
+// otherwise says how to start.
+func TestDirectMessages(t *testing.T) {
+	w := guestWorld(t)
+	const dm = "950000000000000001"
+	w.say(alice, dm, "", "hello?")
+	waitFor(t, "the hint", func() bool { return len(w.Discord.Messages(dm)) == 1 })
+	if got := w.Discord.Messages(dm)[0].Content; !strings.Contains(got, "Mention a personality") {
+		t.Fatalf("hint %q", got)
+	}
+	w.say(alice, dm, "", "@kerach hi in private")
+	waitFor(t, "the DM reply", func() bool { return len(w.Discord.Messages(dm)) == 2 })
+	waitFor(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 2 })
+	w.say(alice, dm, "", "still there?")
+	waitFor(t, "the follow-up reply", func() bool { return len(w.Discord.Messages(dm)) == 3 })
+	if got := w.Discord.Messages(dm)[2].Content; !strings.Contains(got, "still there?") {
+		t.Fatalf("follow-up %q", got)
+	}
+	// Typing was shown while the replies were generated.
+	typing := 0
+	for _, r := range w.Discord.Requests() {
+		if strings.HasSuffix(r.Path, "/channels/"+dm+"/typing") {
+			typing++
+		}
+	}
+	if typing < 2 {
+		t.Errorf("typing shown %d times, want one per reply", typing)
+	}
+}
+
+func TestSeveralPersonalitiesInOneMessage(t *testing.T) {
+	w := guestWorld(t)
+	ctx := context.Background()
+	p := w.DB.Personality.Create().SetName("lilith").SetDisplayName("Lilith").SaveX(ctx)
+	w.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("openrouter/free").ExecX(ctx)
+	w.say(alice, general, guildID, "@kerach and @lilith, hello")
+	waitFor(t, "two replies", func() bool { return len(w.posts(general)) == 2 })
+	authors := map[string]bool{}
+	for _, m := range w.posts(general) {
+		authors[m.Author.Username] = true
+	}
+	if !authors["Kerach"] || !authors["Lilith"] {
+		t.Fatalf("replies from %v", authors)
+	}
+}
