@@ -21,10 +21,10 @@ func TestMentions(t *testing.T) {
 		want    []uuid.UUID
 	}{
 		{"@Lilith hi", 5, []uuid.UUID{lilith}},
-		{"@lilith sable, hi", 5, []uuid.UUID{sable}}, // the longest name wins
+		{"@lilith sable, hi", 5, []uuid.UUID{sable}},  // the longest name wins
 		{"@Lilith Sablefish", 5, []uuid.UUID{lilith}}, // a name ends at a word boundary
 		{"hi @kerach and @LILITH", 5, []uuid.UUID{kerach, lilith}},
-		{"@kerach @kerach @k", 5, []uuid.UUID{kerach}}, // one reply per personality
+		{"@kerach @kerach @k", 5, []uuid.UUID{kerach}},                    // one reply per personality
 		{"@kerach @lilith @lilith sable", 2, []uuid.UUID{kerach, lilith}}, // capped
 		{"email me at a@kerach.com", 5, []uuid.UUID{kerach}},
 		{"no mentions", 5, nil},
