@@ -5,6 +5,7 @@
 package activities
 
 import (
+	"database/sql"
 	"log/slog"
 	"sync"
 
@@ -18,7 +19,13 @@ import (
 
 // Activities holds the clients activities use. Build it once in the worker.
 type Activities struct {
-	DB         *ent.Client
+	DB *ent.Client
+	// SQL is the same database for the data migrations' set-based statements.
+	SQL *sql.DB
+	// DatabaseURL and BackupDir are for pg_dump/pg_restore around migrations.
+	DatabaseURL string
+	BackupDir   string
+
 	Keys       *keycrypt.Keyring
 	OpenRouter *openrouter.Client
 	Discord    *discordgo.Session

@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/usagelog"
@@ -44,6 +45,8 @@ type Client struct {
 	ImageConfig *ImageConfigClient
 	// LLMConfig is the client for interacting with the LLMConfig builders.
 	LLMConfig *LLMConfigClient
+	// MigrationRun is the client for interacting with the MigrationRun builders.
+	MigrationRun *MigrationRunClient
 	// Personality is the client for interacting with the Personality builders.
 	Personality *PersonalityClient
 	// PersonalityAlias is the client for interacting with the PersonalityAlias builders.
@@ -73,6 +76,7 @@ func (c *Client) init() {
 	c.Delivery = NewDeliveryClient(c.config)
 	c.ImageConfig = NewImageConfigClient(c.config)
 	c.LLMConfig = NewLLMConfigClient(c.config)
+	c.MigrationRun = NewMigrationRunClient(c.config)
 	c.Personality = NewPersonalityClient(c.config)
 	c.PersonalityAlias = NewPersonalityAliasClient(c.config)
 	c.UsageLog = NewUsageLogClient(c.config)
@@ -176,6 +180,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Delivery:              NewDeliveryClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
+		MigrationRun:          NewMigrationRunClient(cfg),
 		Personality:           NewPersonalityClient(cfg),
 		PersonalityAlias:      NewPersonalityAliasClient(cfg),
 		UsageLog:              NewUsageLogClient(cfg),
@@ -206,6 +211,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Delivery:              NewDeliveryClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
+		MigrationRun:          NewMigrationRunClient(cfg),
 		Personality:           NewPersonalityClient(cfg),
 		PersonalityAlias:      NewPersonalityAliasClient(cfg),
 		UsageLog:              NewUsageLogClient(cfg),
@@ -242,9 +248,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Personality,
-		c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig,
-		c.VoiceConfig,
+		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.MigrationRun,
+		c.Personality, c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey,
+		c.UserPersonalityConfig, c.VoiceConfig,
 	} {
 		n.Use(hooks...)
 	}
@@ -254,9 +260,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Personality,
-		c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig,
-		c.VoiceConfig,
+		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.MigrationRun,
+		c.Personality, c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey,
+		c.UserPersonalityConfig, c.VoiceConfig,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -273,6 +279,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ImageConfig.mutate(ctx, m)
 	case *LLMConfigMutation:
 		return c.LLMConfig.mutate(ctx, m)
+	case *MigrationRunMutation:
+		return c.MigrationRun.mutate(ctx, m)
 	case *PersonalityMutation:
 		return c.Personality.mutate(ctx, m)
 	case *PersonalityAliasMutation:
@@ -885,6 +893,139 @@ func (c *LLMConfigClient) mutate(ctx context.Context, m *LLMConfigMutation) (Val
 		return (&LLMConfigDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown LLMConfig mutation op: %q", m.Op())
+	}
+}
+
+// MigrationRunClient is a client for the MigrationRun schema.
+type MigrationRunClient struct {
+	config
+}
+
+// NewMigrationRunClient returns a client for the MigrationRun from the given config.
+func NewMigrationRunClient(c config) *MigrationRunClient {
+	return &MigrationRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `migrationrun.Hooks(f(g(h())))`.
+func (c *MigrationRunClient) Use(hooks ...Hook) {
+	c.hooks.MigrationRun = append(c.hooks.MigrationRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `migrationrun.Intercept(f(g(h())))`.
+func (c *MigrationRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MigrationRun = append(c.inters.MigrationRun, interceptors...)
+}
+
+// Create returns a builder for creating a MigrationRun entity.
+func (c *MigrationRunClient) Create() *MigrationRunCreate {
+	mutation := newMigrationRunMutation(c.config, OpCreate)
+	return &MigrationRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MigrationRun entities.
+func (c *MigrationRunClient) CreateBulk(builders ...*MigrationRunCreate) *MigrationRunCreateBulk {
+	return &MigrationRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MigrationRunClient) MapCreateBulk(slice any, setFunc func(*MigrationRunCreate, int)) *MigrationRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MigrationRunCreateBulk{err: fmt.Errorf("calling to MigrationRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MigrationRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MigrationRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MigrationRun.
+func (c *MigrationRunClient) Update() *MigrationRunUpdate {
+	mutation := newMigrationRunMutation(c.config, OpUpdate)
+	return &MigrationRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MigrationRunClient) UpdateOne(_m *MigrationRun) *MigrationRunUpdateOne {
+	mutation := newMigrationRunMutation(c.config, OpUpdateOne, withMigrationRun(_m))
+	return &MigrationRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MigrationRunClient) UpdateOneID(id uuid.UUID) *MigrationRunUpdateOne {
+	mutation := newMigrationRunMutation(c.config, OpUpdateOne, withMigrationRunID(id))
+	return &MigrationRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MigrationRun.
+func (c *MigrationRunClient) Delete() *MigrationRunDelete {
+	mutation := newMigrationRunMutation(c.config, OpDelete)
+	return &MigrationRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MigrationRunClient) DeleteOne(_m *MigrationRun) *MigrationRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MigrationRunClient) DeleteOneID(id uuid.UUID) *MigrationRunDeleteOne {
+	builder := c.Delete().Where(migrationrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MigrationRunDeleteOne{builder}
+}
+
+// Query returns a query builder for MigrationRun.
+func (c *MigrationRunClient) Query() *MigrationRunQuery {
+	return &MigrationRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMigrationRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MigrationRun entity by its id.
+func (c *MigrationRunClient) Get(ctx context.Context, id uuid.UUID) (*MigrationRun, error) {
+	return c.Query().Where(migrationrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MigrationRunClient) GetX(ctx context.Context, id uuid.UUID) *MigrationRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MigrationRunClient) Hooks() []Hook {
+	return c.hooks.MigrationRun
+}
+
+// Interceptors returns the client interceptors.
+func (c *MigrationRunClient) Interceptors() []Interceptor {
+	return c.inters.MigrationRun
+}
+
+func (c *MigrationRunClient) mutate(ctx context.Context, m *MigrationRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MigrationRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MigrationRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MigrationRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MigrationRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MigrationRun mutation op: %q", m.Op())
 	}
 }
 
@@ -2142,14 +2283,14 @@ func (c *VoiceConfigClient) mutate(ctx context.Context, m *VoiceConfigMutation) 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ConversationHistory, Delivery, ImageConfig, LLMConfig, Personality,
-		PersonalityAlias, UsageLog, User, UserAPIKey, UserPersonalityConfig,
-		VoiceConfig []ent.Hook
+		ConversationHistory, Delivery, ImageConfig, LLMConfig, MigrationRun,
+		Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
+		UserPersonalityConfig, VoiceConfig []ent.Hook
 	}
 	inters struct {
-		ConversationHistory, Delivery, ImageConfig, LLMConfig, Personality,
-		PersonalityAlias, UsageLog, User, UserAPIKey, UserPersonalityConfig,
-		VoiceConfig []ent.Interceptor
+		ConversationHistory, Delivery, ImageConfig, LLMConfig, MigrationRun,
+		Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
+		UserPersonalityConfig, VoiceConfig []ent.Interceptor
 	}
 )
 

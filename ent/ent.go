@@ -16,6 +16,7 @@ import (
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/usagelog"
@@ -87,6 +88,7 @@ func checkColumn(t, c string) error {
 			delivery.Table:              delivery.ValidColumn,
 			imageconfig.Table:           imageconfig.ValidColumn,
 			llmconfig.Table:             llmconfig.ValidColumn,
+			migrationrun.Table:          migrationrun.ValidColumn,
 			personality.Table:           personality.ValidColumn,
 			personalityalias.Table:      personalityalias.ValidColumn,
 			usagelog.Table:              usagelog.ValidColumn,

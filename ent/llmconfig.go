@@ -11,7 +11,6 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/personality"
 )
@@ -35,28 +34,8 @@ type LLMConfig struct {
 	Temperature *float64 `json:"temperature,omitempty"`
 	// TopP holds the value of the "top_p" field.
 	TopP *float64 `json:"top_p,omitempty"`
-	// TopK holds the value of the "top_k" field.
-	TopK *int `json:"top_k,omitempty"`
-	// FrequencyPenalty holds the value of the "frequency_penalty" field.
-	FrequencyPenalty *float64 `json:"frequency_penalty,omitempty"`
-	// PresencePenalty holds the value of the "presence_penalty" field.
-	PresencePenalty *float64 `json:"presence_penalty,omitempty"`
-	// RepetitionPenalty holds the value of the "repetition_penalty" field.
-	RepetitionPenalty *float64 `json:"repetition_penalty,omitempty"`
 	// MaxTokens holds the value of the "max_tokens" field.
 	MaxTokens *int `json:"max_tokens,omitempty"`
-	// Stop holds the value of the "stop" field.
-	Stop pq.StringArray `json:"stop,omitempty"`
-	// Seed holds the value of the "seed" field.
-	Seed *int `json:"seed,omitempty"`
-	// LogitBias holds the value of the "logit_bias" field.
-	LogitBias map[string]interface{} `json:"logit_bias,omitempty"`
-	// ResponseFormat holds the value of the "response_format" field.
-	ResponseFormat map[string]interface{} `json:"response_format,omitempty"`
-	// StreamResponse holds the value of the "stream_response" field.
-	StreamResponse *bool `json:"stream_response,omitempty"`
-	// SystemFingerprint holds the value of the "system_fingerprint" field.
-	SystemFingerprint *string `json:"system_fingerprint,omitempty"`
 	// MemoryScoreThreshold holds the value of the "memory_score_threshold" field.
 	MemoryScoreThreshold *float64 `json:"memory_score_threshold,omitempty"`
 	// MemoryLimit holds the value of the "memory_limit" field.
@@ -108,17 +87,13 @@ func (*LLMConfig) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case llmconfig.FieldLogitBias, llmconfig.FieldResponseFormat, llmconfig.FieldAdvancedParameters:
+		case llmconfig.FieldAdvancedParameters:
 			values[i] = new([]byte)
-		case llmconfig.FieldStop:
-			values[i] = new(pq.StringArray)
-		case llmconfig.FieldStreamResponse:
-			values[i] = new(sql.NullBool)
-		case llmconfig.FieldTemperature, llmconfig.FieldTopP, llmconfig.FieldFrequencyPenalty, llmconfig.FieldPresencePenalty, llmconfig.FieldRepetitionPenalty, llmconfig.FieldMemoryScoreThreshold:
+		case llmconfig.FieldTemperature, llmconfig.FieldTopP, llmconfig.FieldMemoryScoreThreshold:
 			values[i] = new(sql.NullFloat64)
-		case llmconfig.FieldTopK, llmconfig.FieldMaxTokens, llmconfig.FieldSeed, llmconfig.FieldMemoryLimit, llmconfig.FieldMaxConversationHistory, llmconfig.FieldMaxReferencedMessages, llmconfig.FieldMaxMentionsPerMessage, llmconfig.FieldMaxChannelsPerMessage, llmconfig.FieldMaxRolesPerMessage, llmconfig.FieldLtmSearchHistoryTurns:
+		case llmconfig.FieldMaxTokens, llmconfig.FieldMemoryLimit, llmconfig.FieldMaxConversationHistory, llmconfig.FieldMaxReferencedMessages, llmconfig.FieldMaxMentionsPerMessage, llmconfig.FieldMaxChannelsPerMessage, llmconfig.FieldMaxRolesPerMessage, llmconfig.FieldLtmSearchHistoryTurns:
 			values[i] = new(sql.NullInt64)
-		case llmconfig.FieldModel, llmconfig.FieldVisionModel, llmconfig.FieldSystemFingerprint, llmconfig.FieldProvider:
+		case llmconfig.FieldModel, llmconfig.FieldVisionModel, llmconfig.FieldProvider:
 			values[i] = new(sql.NullString)
 		case llmconfig.FieldCreatedAt, llmconfig.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -190,83 +165,12 @@ func (_m *LLMConfig) assignValues(columns []string, values []any) error {
 				_m.TopP = new(float64)
 				*_m.TopP = value.Float64
 			}
-		case llmconfig.FieldTopK:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field top_k", values[i])
-			} else if value.Valid {
-				_m.TopK = new(int)
-				*_m.TopK = int(value.Int64)
-			}
-		case llmconfig.FieldFrequencyPenalty:
-			if value, ok := values[i].(*sql.NullFloat64); !ok {
-				return fmt.Errorf("unexpected type %T for field frequency_penalty", values[i])
-			} else if value.Valid {
-				_m.FrequencyPenalty = new(float64)
-				*_m.FrequencyPenalty = value.Float64
-			}
-		case llmconfig.FieldPresencePenalty:
-			if value, ok := values[i].(*sql.NullFloat64); !ok {
-				return fmt.Errorf("unexpected type %T for field presence_penalty", values[i])
-			} else if value.Valid {
-				_m.PresencePenalty = new(float64)
-				*_m.PresencePenalty = value.Float64
-			}
-		case llmconfig.FieldRepetitionPenalty:
-			if value, ok := values[i].(*sql.NullFloat64); !ok {
-				return fmt.Errorf("unexpected type %T for field repetition_penalty", values[i])
-			} else if value.Valid {
-				_m.RepetitionPenalty = new(float64)
-				*_m.RepetitionPenalty = value.Float64
-			}
 		case llmconfig.FieldMaxTokens:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field max_tokens", values[i])
 			} else if value.Valid {
 				_m.MaxTokens = new(int)
 				*_m.MaxTokens = int(value.Int64)
-			}
-		case llmconfig.FieldStop:
-			if value, ok := values[i].(*pq.StringArray); !ok {
-				return fmt.Errorf("unexpected type %T for field stop", values[i])
-			} else if value != nil {
-				_m.Stop = *value
-			}
-		case llmconfig.FieldSeed:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field seed", values[i])
-			} else if value.Valid {
-				_m.Seed = new(int)
-				*_m.Seed = int(value.Int64)
-			}
-		case llmconfig.FieldLogitBias:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field logit_bias", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.LogitBias); err != nil {
-					return fmt.Errorf("unmarshal field logit_bias: %w", err)
-				}
-			}
-		case llmconfig.FieldResponseFormat:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field response_format", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.ResponseFormat); err != nil {
-					return fmt.Errorf("unmarshal field response_format: %w", err)
-				}
-			}
-		case llmconfig.FieldStreamResponse:
-			if value, ok := values[i].(*sql.NullBool); !ok {
-				return fmt.Errorf("unexpected type %T for field stream_response", values[i])
-			} else if value.Valid {
-				_m.StreamResponse = new(bool)
-				*_m.StreamResponse = value.Bool
-			}
-		case llmconfig.FieldSystemFingerprint:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field system_fingerprint", values[i])
-			} else if value.Valid {
-				_m.SystemFingerprint = new(string)
-				*_m.SystemFingerprint = value.String
 			}
 		case llmconfig.FieldMemoryScoreThreshold:
 			if value, ok := values[i].(*sql.NullFloat64); !ok {
@@ -406,53 +310,9 @@ func (_m *LLMConfig) String() string {
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
-	if v := _m.TopK; v != nil {
-		builder.WriteString("top_k=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
-	if v := _m.FrequencyPenalty; v != nil {
-		builder.WriteString("frequency_penalty=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
-	if v := _m.PresencePenalty; v != nil {
-		builder.WriteString("presence_penalty=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
-	if v := _m.RepetitionPenalty; v != nil {
-		builder.WriteString("repetition_penalty=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
 	if v := _m.MaxTokens; v != nil {
 		builder.WriteString("max_tokens=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
-	builder.WriteString("stop=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Stop))
-	builder.WriteString(", ")
-	if v := _m.Seed; v != nil {
-		builder.WriteString("seed=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
-	builder.WriteString("logit_bias=")
-	builder.WriteString(fmt.Sprintf("%v", _m.LogitBias))
-	builder.WriteString(", ")
-	builder.WriteString("response_format=")
-	builder.WriteString(fmt.Sprintf("%v", _m.ResponseFormat))
-	builder.WriteString(", ")
-	if v := _m.StreamResponse; v != nil {
-		builder.WriteString("stream_response=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
-	if v := _m.SystemFingerprint; v != nil {
-		builder.WriteString("system_fingerprint=")
-		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
 	if v := _m.MemoryScoreThreshold; v != nil {

@@ -12,11 +12,11 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/predicate"
@@ -40,6 +40,7 @@ const (
 	TypeDelivery              = "Delivery"
 	TypeImageConfig           = "ImageConfig"
 	TypeLLMConfig             = "LLMConfig"
+	TypeMigrationRun          = "MigrationRun"
 	TypePersonality           = "Personality"
 	TypePersonalityAlias      = "PersonalityAlias"
 	TypeUsageLog              = "UsageLog"
@@ -2264,23 +2265,8 @@ type LLMConfigMutation struct {
 	addtemperature              *float64
 	top_p                       *float64
 	addtop_p                    *float64
-	top_k                       *int
-	addtop_k                    *int
-	frequency_penalty           *float64
-	addfrequency_penalty        *float64
-	presence_penalty            *float64
-	addpresence_penalty         *float64
-	repetition_penalty          *float64
-	addrepetition_penalty       *float64
 	max_tokens                  *int
 	addmax_tokens               *int
-	stop                        *pq.StringArray
-	seed                        *int
-	addseed                     *int
-	logit_bias                  *map[string]interface{}
-	response_format             *map[string]interface{}
-	stream_response             *bool
-	system_fingerprint          *string
 	memory_score_threshold      *float64
 	addmemory_score_threshold   *float64
 	memory_limit                *int
@@ -2744,286 +2730,6 @@ func (m *LLMConfigMutation) ResetTopP() {
 	delete(m.clearedFields, llmconfig.FieldTopP)
 }
 
-// SetTopK sets the "top_k" field.
-func (m *LLMConfigMutation) SetTopK(i int) {
-	m.top_k = &i
-	m.addtop_k = nil
-}
-
-// TopK returns the value of the "top_k" field in the mutation.
-func (m *LLMConfigMutation) TopK() (r int, exists bool) {
-	v := m.top_k
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldTopK returns the old "top_k" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldTopK(ctx context.Context) (v *int, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldTopK is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldTopK requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldTopK: %w", err)
-	}
-	return oldValue.TopK, nil
-}
-
-// AddTopK adds i to the "top_k" field.
-func (m *LLMConfigMutation) AddTopK(i int) {
-	if m.addtop_k != nil {
-		*m.addtop_k += i
-	} else {
-		m.addtop_k = &i
-	}
-}
-
-// AddedTopK returns the value that was added to the "top_k" field in this mutation.
-func (m *LLMConfigMutation) AddedTopK() (r int, exists bool) {
-	v := m.addtop_k
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ClearTopK clears the value of the "top_k" field.
-func (m *LLMConfigMutation) ClearTopK() {
-	m.top_k = nil
-	m.addtop_k = nil
-	m.clearedFields[llmconfig.FieldTopK] = struct{}{}
-}
-
-// TopKCleared returns if the "top_k" field was cleared in this mutation.
-func (m *LLMConfigMutation) TopKCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldTopK]
-	return ok
-}
-
-// ResetTopK resets all changes to the "top_k" field.
-func (m *LLMConfigMutation) ResetTopK() {
-	m.top_k = nil
-	m.addtop_k = nil
-	delete(m.clearedFields, llmconfig.FieldTopK)
-}
-
-// SetFrequencyPenalty sets the "frequency_penalty" field.
-func (m *LLMConfigMutation) SetFrequencyPenalty(f float64) {
-	m.frequency_penalty = &f
-	m.addfrequency_penalty = nil
-}
-
-// FrequencyPenalty returns the value of the "frequency_penalty" field in the mutation.
-func (m *LLMConfigMutation) FrequencyPenalty() (r float64, exists bool) {
-	v := m.frequency_penalty
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldFrequencyPenalty returns the old "frequency_penalty" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldFrequencyPenalty(ctx context.Context) (v *float64, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldFrequencyPenalty is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldFrequencyPenalty requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldFrequencyPenalty: %w", err)
-	}
-	return oldValue.FrequencyPenalty, nil
-}
-
-// AddFrequencyPenalty adds f to the "frequency_penalty" field.
-func (m *LLMConfigMutation) AddFrequencyPenalty(f float64) {
-	if m.addfrequency_penalty != nil {
-		*m.addfrequency_penalty += f
-	} else {
-		m.addfrequency_penalty = &f
-	}
-}
-
-// AddedFrequencyPenalty returns the value that was added to the "frequency_penalty" field in this mutation.
-func (m *LLMConfigMutation) AddedFrequencyPenalty() (r float64, exists bool) {
-	v := m.addfrequency_penalty
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ClearFrequencyPenalty clears the value of the "frequency_penalty" field.
-func (m *LLMConfigMutation) ClearFrequencyPenalty() {
-	m.frequency_penalty = nil
-	m.addfrequency_penalty = nil
-	m.clearedFields[llmconfig.FieldFrequencyPenalty] = struct{}{}
-}
-
-// FrequencyPenaltyCleared returns if the "frequency_penalty" field was cleared in this mutation.
-func (m *LLMConfigMutation) FrequencyPenaltyCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldFrequencyPenalty]
-	return ok
-}
-
-// ResetFrequencyPenalty resets all changes to the "frequency_penalty" field.
-func (m *LLMConfigMutation) ResetFrequencyPenalty() {
-	m.frequency_penalty = nil
-	m.addfrequency_penalty = nil
-	delete(m.clearedFields, llmconfig.FieldFrequencyPenalty)
-}
-
-// SetPresencePenalty sets the "presence_penalty" field.
-func (m *LLMConfigMutation) SetPresencePenalty(f float64) {
-	m.presence_penalty = &f
-	m.addpresence_penalty = nil
-}
-
-// PresencePenalty returns the value of the "presence_penalty" field in the mutation.
-func (m *LLMConfigMutation) PresencePenalty() (r float64, exists bool) {
-	v := m.presence_penalty
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldPresencePenalty returns the old "presence_penalty" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldPresencePenalty(ctx context.Context) (v *float64, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldPresencePenalty is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldPresencePenalty requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldPresencePenalty: %w", err)
-	}
-	return oldValue.PresencePenalty, nil
-}
-
-// AddPresencePenalty adds f to the "presence_penalty" field.
-func (m *LLMConfigMutation) AddPresencePenalty(f float64) {
-	if m.addpresence_penalty != nil {
-		*m.addpresence_penalty += f
-	} else {
-		m.addpresence_penalty = &f
-	}
-}
-
-// AddedPresencePenalty returns the value that was added to the "presence_penalty" field in this mutation.
-func (m *LLMConfigMutation) AddedPresencePenalty() (r float64, exists bool) {
-	v := m.addpresence_penalty
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ClearPresencePenalty clears the value of the "presence_penalty" field.
-func (m *LLMConfigMutation) ClearPresencePenalty() {
-	m.presence_penalty = nil
-	m.addpresence_penalty = nil
-	m.clearedFields[llmconfig.FieldPresencePenalty] = struct{}{}
-}
-
-// PresencePenaltyCleared returns if the "presence_penalty" field was cleared in this mutation.
-func (m *LLMConfigMutation) PresencePenaltyCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldPresencePenalty]
-	return ok
-}
-
-// ResetPresencePenalty resets all changes to the "presence_penalty" field.
-func (m *LLMConfigMutation) ResetPresencePenalty() {
-	m.presence_penalty = nil
-	m.addpresence_penalty = nil
-	delete(m.clearedFields, llmconfig.FieldPresencePenalty)
-}
-
-// SetRepetitionPenalty sets the "repetition_penalty" field.
-func (m *LLMConfigMutation) SetRepetitionPenalty(f float64) {
-	m.repetition_penalty = &f
-	m.addrepetition_penalty = nil
-}
-
-// RepetitionPenalty returns the value of the "repetition_penalty" field in the mutation.
-func (m *LLMConfigMutation) RepetitionPenalty() (r float64, exists bool) {
-	v := m.repetition_penalty
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldRepetitionPenalty returns the old "repetition_penalty" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldRepetitionPenalty(ctx context.Context) (v *float64, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldRepetitionPenalty is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldRepetitionPenalty requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldRepetitionPenalty: %w", err)
-	}
-	return oldValue.RepetitionPenalty, nil
-}
-
-// AddRepetitionPenalty adds f to the "repetition_penalty" field.
-func (m *LLMConfigMutation) AddRepetitionPenalty(f float64) {
-	if m.addrepetition_penalty != nil {
-		*m.addrepetition_penalty += f
-	} else {
-		m.addrepetition_penalty = &f
-	}
-}
-
-// AddedRepetitionPenalty returns the value that was added to the "repetition_penalty" field in this mutation.
-func (m *LLMConfigMutation) AddedRepetitionPenalty() (r float64, exists bool) {
-	v := m.addrepetition_penalty
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ClearRepetitionPenalty clears the value of the "repetition_penalty" field.
-func (m *LLMConfigMutation) ClearRepetitionPenalty() {
-	m.repetition_penalty = nil
-	m.addrepetition_penalty = nil
-	m.clearedFields[llmconfig.FieldRepetitionPenalty] = struct{}{}
-}
-
-// RepetitionPenaltyCleared returns if the "repetition_penalty" field was cleared in this mutation.
-func (m *LLMConfigMutation) RepetitionPenaltyCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldRepetitionPenalty]
-	return ok
-}
-
-// ResetRepetitionPenalty resets all changes to the "repetition_penalty" field.
-func (m *LLMConfigMutation) ResetRepetitionPenalty() {
-	m.repetition_penalty = nil
-	m.addrepetition_penalty = nil
-	delete(m.clearedFields, llmconfig.FieldRepetitionPenalty)
-}
-
 // SetMaxTokens sets the "max_tokens" field.
 func (m *LLMConfigMutation) SetMaxTokens(i int) {
 	m.max_tokens = &i
@@ -3092,321 +2798,6 @@ func (m *LLMConfigMutation) ResetMaxTokens() {
 	m.max_tokens = nil
 	m.addmax_tokens = nil
 	delete(m.clearedFields, llmconfig.FieldMaxTokens)
-}
-
-// SetStop sets the "stop" field.
-func (m *LLMConfigMutation) SetStop(pa pq.StringArray) {
-	m.stop = &pa
-}
-
-// Stop returns the value of the "stop" field in the mutation.
-func (m *LLMConfigMutation) Stop() (r pq.StringArray, exists bool) {
-	v := m.stop
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldStop returns the old "stop" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldStop(ctx context.Context) (v pq.StringArray, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldStop is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldStop requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldStop: %w", err)
-	}
-	return oldValue.Stop, nil
-}
-
-// ClearStop clears the value of the "stop" field.
-func (m *LLMConfigMutation) ClearStop() {
-	m.stop = nil
-	m.clearedFields[llmconfig.FieldStop] = struct{}{}
-}
-
-// StopCleared returns if the "stop" field was cleared in this mutation.
-func (m *LLMConfigMutation) StopCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldStop]
-	return ok
-}
-
-// ResetStop resets all changes to the "stop" field.
-func (m *LLMConfigMutation) ResetStop() {
-	m.stop = nil
-	delete(m.clearedFields, llmconfig.FieldStop)
-}
-
-// SetSeed sets the "seed" field.
-func (m *LLMConfigMutation) SetSeed(i int) {
-	m.seed = &i
-	m.addseed = nil
-}
-
-// Seed returns the value of the "seed" field in the mutation.
-func (m *LLMConfigMutation) Seed() (r int, exists bool) {
-	v := m.seed
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldSeed returns the old "seed" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldSeed(ctx context.Context) (v *int, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldSeed is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldSeed requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldSeed: %w", err)
-	}
-	return oldValue.Seed, nil
-}
-
-// AddSeed adds i to the "seed" field.
-func (m *LLMConfigMutation) AddSeed(i int) {
-	if m.addseed != nil {
-		*m.addseed += i
-	} else {
-		m.addseed = &i
-	}
-}
-
-// AddedSeed returns the value that was added to the "seed" field in this mutation.
-func (m *LLMConfigMutation) AddedSeed() (r int, exists bool) {
-	v := m.addseed
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ClearSeed clears the value of the "seed" field.
-func (m *LLMConfigMutation) ClearSeed() {
-	m.seed = nil
-	m.addseed = nil
-	m.clearedFields[llmconfig.FieldSeed] = struct{}{}
-}
-
-// SeedCleared returns if the "seed" field was cleared in this mutation.
-func (m *LLMConfigMutation) SeedCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldSeed]
-	return ok
-}
-
-// ResetSeed resets all changes to the "seed" field.
-func (m *LLMConfigMutation) ResetSeed() {
-	m.seed = nil
-	m.addseed = nil
-	delete(m.clearedFields, llmconfig.FieldSeed)
-}
-
-// SetLogitBias sets the "logit_bias" field.
-func (m *LLMConfigMutation) SetLogitBias(value map[string]interface{}) {
-	m.logit_bias = &value
-}
-
-// LogitBias returns the value of the "logit_bias" field in the mutation.
-func (m *LLMConfigMutation) LogitBias() (r map[string]interface{}, exists bool) {
-	v := m.logit_bias
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldLogitBias returns the old "logit_bias" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldLogitBias(ctx context.Context) (v map[string]interface{}, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldLogitBias is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldLogitBias requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldLogitBias: %w", err)
-	}
-	return oldValue.LogitBias, nil
-}
-
-// ClearLogitBias clears the value of the "logit_bias" field.
-func (m *LLMConfigMutation) ClearLogitBias() {
-	m.logit_bias = nil
-	m.clearedFields[llmconfig.FieldLogitBias] = struct{}{}
-}
-
-// LogitBiasCleared returns if the "logit_bias" field was cleared in this mutation.
-func (m *LLMConfigMutation) LogitBiasCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldLogitBias]
-	return ok
-}
-
-// ResetLogitBias resets all changes to the "logit_bias" field.
-func (m *LLMConfigMutation) ResetLogitBias() {
-	m.logit_bias = nil
-	delete(m.clearedFields, llmconfig.FieldLogitBias)
-}
-
-// SetResponseFormat sets the "response_format" field.
-func (m *LLMConfigMutation) SetResponseFormat(value map[string]interface{}) {
-	m.response_format = &value
-}
-
-// ResponseFormat returns the value of the "response_format" field in the mutation.
-func (m *LLMConfigMutation) ResponseFormat() (r map[string]interface{}, exists bool) {
-	v := m.response_format
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldResponseFormat returns the old "response_format" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldResponseFormat(ctx context.Context) (v map[string]interface{}, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldResponseFormat is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldResponseFormat requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldResponseFormat: %w", err)
-	}
-	return oldValue.ResponseFormat, nil
-}
-
-// ClearResponseFormat clears the value of the "response_format" field.
-func (m *LLMConfigMutation) ClearResponseFormat() {
-	m.response_format = nil
-	m.clearedFields[llmconfig.FieldResponseFormat] = struct{}{}
-}
-
-// ResponseFormatCleared returns if the "response_format" field was cleared in this mutation.
-func (m *LLMConfigMutation) ResponseFormatCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldResponseFormat]
-	return ok
-}
-
-// ResetResponseFormat resets all changes to the "response_format" field.
-func (m *LLMConfigMutation) ResetResponseFormat() {
-	m.response_format = nil
-	delete(m.clearedFields, llmconfig.FieldResponseFormat)
-}
-
-// SetStreamResponse sets the "stream_response" field.
-func (m *LLMConfigMutation) SetStreamResponse(b bool) {
-	m.stream_response = &b
-}
-
-// StreamResponse returns the value of the "stream_response" field in the mutation.
-func (m *LLMConfigMutation) StreamResponse() (r bool, exists bool) {
-	v := m.stream_response
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldStreamResponse returns the old "stream_response" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldStreamResponse(ctx context.Context) (v *bool, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldStreamResponse is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldStreamResponse requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldStreamResponse: %w", err)
-	}
-	return oldValue.StreamResponse, nil
-}
-
-// ClearStreamResponse clears the value of the "stream_response" field.
-func (m *LLMConfigMutation) ClearStreamResponse() {
-	m.stream_response = nil
-	m.clearedFields[llmconfig.FieldStreamResponse] = struct{}{}
-}
-
-// StreamResponseCleared returns if the "stream_response" field was cleared in this mutation.
-func (m *LLMConfigMutation) StreamResponseCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldStreamResponse]
-	return ok
-}
-
-// ResetStreamResponse resets all changes to the "stream_response" field.
-func (m *LLMConfigMutation) ResetStreamResponse() {
-	m.stream_response = nil
-	delete(m.clearedFields, llmconfig.FieldStreamResponse)
-}
-
-// SetSystemFingerprint sets the "system_fingerprint" field.
-func (m *LLMConfigMutation) SetSystemFingerprint(s string) {
-	m.system_fingerprint = &s
-}
-
-// SystemFingerprint returns the value of the "system_fingerprint" field in the mutation.
-func (m *LLMConfigMutation) SystemFingerprint() (r string, exists bool) {
-	v := m.system_fingerprint
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldSystemFingerprint returns the old "system_fingerprint" field's value of the LLMConfig entity.
-// If the LLMConfig object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LLMConfigMutation) OldSystemFingerprint(ctx context.Context) (v *string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldSystemFingerprint is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldSystemFingerprint requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldSystemFingerprint: %w", err)
-	}
-	return oldValue.SystemFingerprint, nil
-}
-
-// ClearSystemFingerprint clears the value of the "system_fingerprint" field.
-func (m *LLMConfigMutation) ClearSystemFingerprint() {
-	m.system_fingerprint = nil
-	m.clearedFields[llmconfig.FieldSystemFingerprint] = struct{}{}
-}
-
-// SystemFingerprintCleared returns if the "system_fingerprint" field was cleared in this mutation.
-func (m *LLMConfigMutation) SystemFingerprintCleared() bool {
-	_, ok := m.clearedFields[llmconfig.FieldSystemFingerprint]
-	return ok
-}
-
-// ResetSystemFingerprint resets all changes to the "system_fingerprint" field.
-func (m *LLMConfigMutation) ResetSystemFingerprint() {
-	m.system_fingerprint = nil
-	delete(m.clearedFields, llmconfig.FieldSystemFingerprint)
 }
 
 // SetMemoryScoreThreshold sets the "memory_score_threshold" field.
@@ -4102,7 +3493,7 @@ func (m *LLMConfigMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LLMConfigMutation) Fields() []string {
-	fields := make([]string, 0, 28)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, llmconfig.FieldCreatedAt)
 	}
@@ -4124,38 +3515,8 @@ func (m *LLMConfigMutation) Fields() []string {
 	if m.top_p != nil {
 		fields = append(fields, llmconfig.FieldTopP)
 	}
-	if m.top_k != nil {
-		fields = append(fields, llmconfig.FieldTopK)
-	}
-	if m.frequency_penalty != nil {
-		fields = append(fields, llmconfig.FieldFrequencyPenalty)
-	}
-	if m.presence_penalty != nil {
-		fields = append(fields, llmconfig.FieldPresencePenalty)
-	}
-	if m.repetition_penalty != nil {
-		fields = append(fields, llmconfig.FieldRepetitionPenalty)
-	}
 	if m.max_tokens != nil {
 		fields = append(fields, llmconfig.FieldMaxTokens)
-	}
-	if m.stop != nil {
-		fields = append(fields, llmconfig.FieldStop)
-	}
-	if m.seed != nil {
-		fields = append(fields, llmconfig.FieldSeed)
-	}
-	if m.logit_bias != nil {
-		fields = append(fields, llmconfig.FieldLogitBias)
-	}
-	if m.response_format != nil {
-		fields = append(fields, llmconfig.FieldResponseFormat)
-	}
-	if m.stream_response != nil {
-		fields = append(fields, llmconfig.FieldStreamResponse)
-	}
-	if m.system_fingerprint != nil {
-		fields = append(fields, llmconfig.FieldSystemFingerprint)
 	}
 	if m.memory_score_threshold != nil {
 		fields = append(fields, llmconfig.FieldMemoryScoreThreshold)
@@ -4209,28 +3570,8 @@ func (m *LLMConfigMutation) Field(name string) (ent.Value, bool) {
 		return m.Temperature()
 	case llmconfig.FieldTopP:
 		return m.TopP()
-	case llmconfig.FieldTopK:
-		return m.TopK()
-	case llmconfig.FieldFrequencyPenalty:
-		return m.FrequencyPenalty()
-	case llmconfig.FieldPresencePenalty:
-		return m.PresencePenalty()
-	case llmconfig.FieldRepetitionPenalty:
-		return m.RepetitionPenalty()
 	case llmconfig.FieldMaxTokens:
 		return m.MaxTokens()
-	case llmconfig.FieldStop:
-		return m.Stop()
-	case llmconfig.FieldSeed:
-		return m.Seed()
-	case llmconfig.FieldLogitBias:
-		return m.LogitBias()
-	case llmconfig.FieldResponseFormat:
-		return m.ResponseFormat()
-	case llmconfig.FieldStreamResponse:
-		return m.StreamResponse()
-	case llmconfig.FieldSystemFingerprint:
-		return m.SystemFingerprint()
 	case llmconfig.FieldMemoryScoreThreshold:
 		return m.MemoryScoreThreshold()
 	case llmconfig.FieldMemoryLimit:
@@ -4274,28 +3615,8 @@ func (m *LLMConfigMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldTemperature(ctx)
 	case llmconfig.FieldTopP:
 		return m.OldTopP(ctx)
-	case llmconfig.FieldTopK:
-		return m.OldTopK(ctx)
-	case llmconfig.FieldFrequencyPenalty:
-		return m.OldFrequencyPenalty(ctx)
-	case llmconfig.FieldPresencePenalty:
-		return m.OldPresencePenalty(ctx)
-	case llmconfig.FieldRepetitionPenalty:
-		return m.OldRepetitionPenalty(ctx)
 	case llmconfig.FieldMaxTokens:
 		return m.OldMaxTokens(ctx)
-	case llmconfig.FieldStop:
-		return m.OldStop(ctx)
-	case llmconfig.FieldSeed:
-		return m.OldSeed(ctx)
-	case llmconfig.FieldLogitBias:
-		return m.OldLogitBias(ctx)
-	case llmconfig.FieldResponseFormat:
-		return m.OldResponseFormat(ctx)
-	case llmconfig.FieldStreamResponse:
-		return m.OldStreamResponse(ctx)
-	case llmconfig.FieldSystemFingerprint:
-		return m.OldSystemFingerprint(ctx)
 	case llmconfig.FieldMemoryScoreThreshold:
 		return m.OldMemoryScoreThreshold(ctx)
 	case llmconfig.FieldMemoryLimit:
@@ -4374,82 +3695,12 @@ func (m *LLMConfigMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetTopP(v)
 		return nil
-	case llmconfig.FieldTopK:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetTopK(v)
-		return nil
-	case llmconfig.FieldFrequencyPenalty:
-		v, ok := value.(float64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetFrequencyPenalty(v)
-		return nil
-	case llmconfig.FieldPresencePenalty:
-		v, ok := value.(float64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetPresencePenalty(v)
-		return nil
-	case llmconfig.FieldRepetitionPenalty:
-		v, ok := value.(float64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetRepetitionPenalty(v)
-		return nil
 	case llmconfig.FieldMaxTokens:
 		v, ok := value.(int)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMaxTokens(v)
-		return nil
-	case llmconfig.FieldStop:
-		v, ok := value.(pq.StringArray)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetStop(v)
-		return nil
-	case llmconfig.FieldSeed:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetSeed(v)
-		return nil
-	case llmconfig.FieldLogitBias:
-		v, ok := value.(map[string]interface{})
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetLogitBias(v)
-		return nil
-	case llmconfig.FieldResponseFormat:
-		v, ok := value.(map[string]interface{})
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetResponseFormat(v)
-		return nil
-	case llmconfig.FieldStreamResponse:
-		v, ok := value.(bool)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetStreamResponse(v)
-		return nil
-	case llmconfig.FieldSystemFingerprint:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetSystemFingerprint(v)
 		return nil
 	case llmconfig.FieldMemoryScoreThreshold:
 		v, ok := value.(float64)
@@ -4535,23 +3786,8 @@ func (m *LLMConfigMutation) AddedFields() []string {
 	if m.addtop_p != nil {
 		fields = append(fields, llmconfig.FieldTopP)
 	}
-	if m.addtop_k != nil {
-		fields = append(fields, llmconfig.FieldTopK)
-	}
-	if m.addfrequency_penalty != nil {
-		fields = append(fields, llmconfig.FieldFrequencyPenalty)
-	}
-	if m.addpresence_penalty != nil {
-		fields = append(fields, llmconfig.FieldPresencePenalty)
-	}
-	if m.addrepetition_penalty != nil {
-		fields = append(fields, llmconfig.FieldRepetitionPenalty)
-	}
 	if m.addmax_tokens != nil {
 		fields = append(fields, llmconfig.FieldMaxTokens)
-	}
-	if m.addseed != nil {
-		fields = append(fields, llmconfig.FieldSeed)
 	}
 	if m.addmemory_score_threshold != nil {
 		fields = append(fields, llmconfig.FieldMemoryScoreThreshold)
@@ -4589,18 +3825,8 @@ func (m *LLMConfigMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedTemperature()
 	case llmconfig.FieldTopP:
 		return m.AddedTopP()
-	case llmconfig.FieldTopK:
-		return m.AddedTopK()
-	case llmconfig.FieldFrequencyPenalty:
-		return m.AddedFrequencyPenalty()
-	case llmconfig.FieldPresencePenalty:
-		return m.AddedPresencePenalty()
-	case llmconfig.FieldRepetitionPenalty:
-		return m.AddedRepetitionPenalty()
 	case llmconfig.FieldMaxTokens:
 		return m.AddedMaxTokens()
-	case llmconfig.FieldSeed:
-		return m.AddedSeed()
 	case llmconfig.FieldMemoryScoreThreshold:
 		return m.AddedMemoryScoreThreshold()
 	case llmconfig.FieldMemoryLimit:
@@ -4640,47 +3866,12 @@ func (m *LLMConfigMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddTopP(v)
 		return nil
-	case llmconfig.FieldTopK:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddTopK(v)
-		return nil
-	case llmconfig.FieldFrequencyPenalty:
-		v, ok := value.(float64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddFrequencyPenalty(v)
-		return nil
-	case llmconfig.FieldPresencePenalty:
-		v, ok := value.(float64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddPresencePenalty(v)
-		return nil
-	case llmconfig.FieldRepetitionPenalty:
-		v, ok := value.(float64)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddRepetitionPenalty(v)
-		return nil
 	case llmconfig.FieldMaxTokens:
 		v, ok := value.(int)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddMaxTokens(v)
-		return nil
-	case llmconfig.FieldSeed:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddSeed(v)
 		return nil
 	case llmconfig.FieldMemoryScoreThreshold:
 		v, ok := value.(float64)
@@ -4755,38 +3946,8 @@ func (m *LLMConfigMutation) ClearedFields() []string {
 	if m.FieldCleared(llmconfig.FieldTopP) {
 		fields = append(fields, llmconfig.FieldTopP)
 	}
-	if m.FieldCleared(llmconfig.FieldTopK) {
-		fields = append(fields, llmconfig.FieldTopK)
-	}
-	if m.FieldCleared(llmconfig.FieldFrequencyPenalty) {
-		fields = append(fields, llmconfig.FieldFrequencyPenalty)
-	}
-	if m.FieldCleared(llmconfig.FieldPresencePenalty) {
-		fields = append(fields, llmconfig.FieldPresencePenalty)
-	}
-	if m.FieldCleared(llmconfig.FieldRepetitionPenalty) {
-		fields = append(fields, llmconfig.FieldRepetitionPenalty)
-	}
 	if m.FieldCleared(llmconfig.FieldMaxTokens) {
 		fields = append(fields, llmconfig.FieldMaxTokens)
-	}
-	if m.FieldCleared(llmconfig.FieldStop) {
-		fields = append(fields, llmconfig.FieldStop)
-	}
-	if m.FieldCleared(llmconfig.FieldSeed) {
-		fields = append(fields, llmconfig.FieldSeed)
-	}
-	if m.FieldCleared(llmconfig.FieldLogitBias) {
-		fields = append(fields, llmconfig.FieldLogitBias)
-	}
-	if m.FieldCleared(llmconfig.FieldResponseFormat) {
-		fields = append(fields, llmconfig.FieldResponseFormat)
-	}
-	if m.FieldCleared(llmconfig.FieldStreamResponse) {
-		fields = append(fields, llmconfig.FieldStreamResponse)
-	}
-	if m.FieldCleared(llmconfig.FieldSystemFingerprint) {
-		fields = append(fields, llmconfig.FieldSystemFingerprint)
 	}
 	if m.FieldCleared(llmconfig.FieldMemoryScoreThreshold) {
 		fields = append(fields, llmconfig.FieldMemoryScoreThreshold)
@@ -4835,38 +3996,8 @@ func (m *LLMConfigMutation) ClearField(name string) error {
 	case llmconfig.FieldTopP:
 		m.ClearTopP()
 		return nil
-	case llmconfig.FieldTopK:
-		m.ClearTopK()
-		return nil
-	case llmconfig.FieldFrequencyPenalty:
-		m.ClearFrequencyPenalty()
-		return nil
-	case llmconfig.FieldPresencePenalty:
-		m.ClearPresencePenalty()
-		return nil
-	case llmconfig.FieldRepetitionPenalty:
-		m.ClearRepetitionPenalty()
-		return nil
 	case llmconfig.FieldMaxTokens:
 		m.ClearMaxTokens()
-		return nil
-	case llmconfig.FieldStop:
-		m.ClearStop()
-		return nil
-	case llmconfig.FieldSeed:
-		m.ClearSeed()
-		return nil
-	case llmconfig.FieldLogitBias:
-		m.ClearLogitBias()
-		return nil
-	case llmconfig.FieldResponseFormat:
-		m.ClearResponseFormat()
-		return nil
-	case llmconfig.FieldStreamResponse:
-		m.ClearStreamResponse()
-		return nil
-	case llmconfig.FieldSystemFingerprint:
-		m.ClearSystemFingerprint()
 		return nil
 	case llmconfig.FieldMemoryScoreThreshold:
 		m.ClearMemoryScoreThreshold()
@@ -4921,38 +4052,8 @@ func (m *LLMConfigMutation) ResetField(name string) error {
 	case llmconfig.FieldTopP:
 		m.ResetTopP()
 		return nil
-	case llmconfig.FieldTopK:
-		m.ResetTopK()
-		return nil
-	case llmconfig.FieldFrequencyPenalty:
-		m.ResetFrequencyPenalty()
-		return nil
-	case llmconfig.FieldPresencePenalty:
-		m.ResetPresencePenalty()
-		return nil
-	case llmconfig.FieldRepetitionPenalty:
-		m.ResetRepetitionPenalty()
-		return nil
 	case llmconfig.FieldMaxTokens:
 		m.ResetMaxTokens()
-		return nil
-	case llmconfig.FieldStop:
-		m.ResetStop()
-		return nil
-	case llmconfig.FieldSeed:
-		m.ResetSeed()
-		return nil
-	case llmconfig.FieldLogitBias:
-		m.ResetLogitBias()
-		return nil
-	case llmconfig.FieldResponseFormat:
-		m.ResetResponseFormat()
-		return nil
-	case llmconfig.FieldStreamResponse:
-		m.ResetStreamResponse()
-		return nil
-	case llmconfig.FieldSystemFingerprint:
-		m.ResetSystemFingerprint()
 		return nil
 	case llmconfig.FieldMemoryScoreThreshold:
 		m.ResetMemoryScoreThreshold()
@@ -5062,6 +4163,955 @@ func (m *LLMConfigMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LLMConfig edge %s", name)
 }
 
+// MigrationRunMutation represents an operation that mutates the MigrationRun nodes in the graph.
+type MigrationRunMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	created_at    *time.Time
+	updated_at    *time.Time
+	name          *string
+	workflow_id   *string
+	dry_run       *bool
+	outcome       *string
+	verified      *bool
+	finished_at   *time.Time
+	backup_path   *string
+	counts        *map[string]int64
+	report        *[]string
+	appendreport  []string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*MigrationRun, error)
+	predicates    []predicate.MigrationRun
+}
+
+var _ ent.Mutation = (*MigrationRunMutation)(nil)
+
+// migrationrunOption allows management of the mutation configuration using functional options.
+type migrationrunOption func(*MigrationRunMutation)
+
+// newMigrationRunMutation creates new mutation for the MigrationRun entity.
+func newMigrationRunMutation(c config, op Op, opts ...migrationrunOption) *MigrationRunMutation {
+	m := &MigrationRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMigrationRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMigrationRunID sets the ID field of the mutation.
+func withMigrationRunID(id uuid.UUID) migrationrunOption {
+	return func(m *MigrationRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MigrationRun
+		)
+		m.oldValue = func(ctx context.Context) (*MigrationRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MigrationRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMigrationRun sets the old MigrationRun of the mutation.
+func withMigrationRun(node *MigrationRun) migrationrunOption {
+	return func(m *MigrationRunMutation) {
+		m.oldValue = func(context.Context) (*MigrationRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MigrationRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MigrationRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MigrationRun entities.
+func (m *MigrationRunMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MigrationRunMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MigrationRunMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MigrationRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MigrationRunMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MigrationRunMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MigrationRunMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *MigrationRunMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *MigrationRunMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *MigrationRunMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *MigrationRunMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *MigrationRunMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *MigrationRunMutation) ResetName() {
+	m.name = nil
+}
+
+// SetWorkflowID sets the "workflow_id" field.
+func (m *MigrationRunMutation) SetWorkflowID(s string) {
+	m.workflow_id = &s
+}
+
+// WorkflowID returns the value of the "workflow_id" field in the mutation.
+func (m *MigrationRunMutation) WorkflowID() (r string, exists bool) {
+	v := m.workflow_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkflowID returns the old "workflow_id" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldWorkflowID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkflowID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkflowID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkflowID: %w", err)
+	}
+	return oldValue.WorkflowID, nil
+}
+
+// ResetWorkflowID resets all changes to the "workflow_id" field.
+func (m *MigrationRunMutation) ResetWorkflowID() {
+	m.workflow_id = nil
+}
+
+// SetDryRun sets the "dry_run" field.
+func (m *MigrationRunMutation) SetDryRun(b bool) {
+	m.dry_run = &b
+}
+
+// DryRun returns the value of the "dry_run" field in the mutation.
+func (m *MigrationRunMutation) DryRun() (r bool, exists bool) {
+	v := m.dry_run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDryRun returns the old "dry_run" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldDryRun(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDryRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDryRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDryRun: %w", err)
+	}
+	return oldValue.DryRun, nil
+}
+
+// ResetDryRun resets all changes to the "dry_run" field.
+func (m *MigrationRunMutation) ResetDryRun() {
+	m.dry_run = nil
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *MigrationRunMutation) SetOutcome(s string) {
+	m.outcome = &s
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *MigrationRunMutation) Outcome() (r string, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldOutcome(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *MigrationRunMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// SetVerified sets the "verified" field.
+func (m *MigrationRunMutation) SetVerified(b bool) {
+	m.verified = &b
+}
+
+// Verified returns the value of the "verified" field in the mutation.
+func (m *MigrationRunMutation) Verified() (r bool, exists bool) {
+	v := m.verified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVerified returns the old "verified" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldVerified(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVerified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVerified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVerified: %w", err)
+	}
+	return oldValue.Verified, nil
+}
+
+// ResetVerified resets all changes to the "verified" field.
+func (m *MigrationRunMutation) ResetVerified() {
+	m.verified = nil
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *MigrationRunMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *MigrationRunMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *MigrationRunMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[migrationrun.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *MigrationRunMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[migrationrun.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *MigrationRunMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, migrationrun.FieldFinishedAt)
+}
+
+// SetBackupPath sets the "backup_path" field.
+func (m *MigrationRunMutation) SetBackupPath(s string) {
+	m.backup_path = &s
+}
+
+// BackupPath returns the value of the "backup_path" field in the mutation.
+func (m *MigrationRunMutation) BackupPath() (r string, exists bool) {
+	v := m.backup_path
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBackupPath returns the old "backup_path" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldBackupPath(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBackupPath is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBackupPath requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBackupPath: %w", err)
+	}
+	return oldValue.BackupPath, nil
+}
+
+// ClearBackupPath clears the value of the "backup_path" field.
+func (m *MigrationRunMutation) ClearBackupPath() {
+	m.backup_path = nil
+	m.clearedFields[migrationrun.FieldBackupPath] = struct{}{}
+}
+
+// BackupPathCleared returns if the "backup_path" field was cleared in this mutation.
+func (m *MigrationRunMutation) BackupPathCleared() bool {
+	_, ok := m.clearedFields[migrationrun.FieldBackupPath]
+	return ok
+}
+
+// ResetBackupPath resets all changes to the "backup_path" field.
+func (m *MigrationRunMutation) ResetBackupPath() {
+	m.backup_path = nil
+	delete(m.clearedFields, migrationrun.FieldBackupPath)
+}
+
+// SetCounts sets the "counts" field.
+func (m *MigrationRunMutation) SetCounts(value map[string]int64) {
+	m.counts = &value
+}
+
+// Counts returns the value of the "counts" field in the mutation.
+func (m *MigrationRunMutation) Counts() (r map[string]int64, exists bool) {
+	v := m.counts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCounts returns the old "counts" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldCounts(ctx context.Context) (v map[string]int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCounts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCounts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCounts: %w", err)
+	}
+	return oldValue.Counts, nil
+}
+
+// ResetCounts resets all changes to the "counts" field.
+func (m *MigrationRunMutation) ResetCounts() {
+	m.counts = nil
+}
+
+// SetReport sets the "report" field.
+func (m *MigrationRunMutation) SetReport(s []string) {
+	m.report = &s
+	m.appendreport = nil
+}
+
+// Report returns the value of the "report" field in the mutation.
+func (m *MigrationRunMutation) Report() (r []string, exists bool) {
+	v := m.report
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReport returns the old "report" field's value of the MigrationRun entity.
+// If the MigrationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MigrationRunMutation) OldReport(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReport is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReport requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReport: %w", err)
+	}
+	return oldValue.Report, nil
+}
+
+// AppendReport adds s to the "report" field.
+func (m *MigrationRunMutation) AppendReport(s []string) {
+	m.appendreport = append(m.appendreport, s...)
+}
+
+// AppendedReport returns the list of values that were appended to the "report" field in this mutation.
+func (m *MigrationRunMutation) AppendedReport() ([]string, bool) {
+	if len(m.appendreport) == 0 {
+		return nil, false
+	}
+	return m.appendreport, true
+}
+
+// ClearReport clears the value of the "report" field.
+func (m *MigrationRunMutation) ClearReport() {
+	m.report = nil
+	m.appendreport = nil
+	m.clearedFields[migrationrun.FieldReport] = struct{}{}
+}
+
+// ReportCleared returns if the "report" field was cleared in this mutation.
+func (m *MigrationRunMutation) ReportCleared() bool {
+	_, ok := m.clearedFields[migrationrun.FieldReport]
+	return ok
+}
+
+// ResetReport resets all changes to the "report" field.
+func (m *MigrationRunMutation) ResetReport() {
+	m.report = nil
+	m.appendreport = nil
+	delete(m.clearedFields, migrationrun.FieldReport)
+}
+
+// Where appends a list predicates to the MigrationRunMutation builder.
+func (m *MigrationRunMutation) Where(ps ...predicate.MigrationRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MigrationRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MigrationRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MigrationRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MigrationRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MigrationRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MigrationRun).
+func (m *MigrationRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MigrationRunMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, migrationrun.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, migrationrun.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, migrationrun.FieldName)
+	}
+	if m.workflow_id != nil {
+		fields = append(fields, migrationrun.FieldWorkflowID)
+	}
+	if m.dry_run != nil {
+		fields = append(fields, migrationrun.FieldDryRun)
+	}
+	if m.outcome != nil {
+		fields = append(fields, migrationrun.FieldOutcome)
+	}
+	if m.verified != nil {
+		fields = append(fields, migrationrun.FieldVerified)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, migrationrun.FieldFinishedAt)
+	}
+	if m.backup_path != nil {
+		fields = append(fields, migrationrun.FieldBackupPath)
+	}
+	if m.counts != nil {
+		fields = append(fields, migrationrun.FieldCounts)
+	}
+	if m.report != nil {
+		fields = append(fields, migrationrun.FieldReport)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MigrationRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case migrationrun.FieldCreatedAt:
+		return m.CreatedAt()
+	case migrationrun.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case migrationrun.FieldName:
+		return m.Name()
+	case migrationrun.FieldWorkflowID:
+		return m.WorkflowID()
+	case migrationrun.FieldDryRun:
+		return m.DryRun()
+	case migrationrun.FieldOutcome:
+		return m.Outcome()
+	case migrationrun.FieldVerified:
+		return m.Verified()
+	case migrationrun.FieldFinishedAt:
+		return m.FinishedAt()
+	case migrationrun.FieldBackupPath:
+		return m.BackupPath()
+	case migrationrun.FieldCounts:
+		return m.Counts()
+	case migrationrun.FieldReport:
+		return m.Report()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MigrationRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case migrationrun.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case migrationrun.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case migrationrun.FieldName:
+		return m.OldName(ctx)
+	case migrationrun.FieldWorkflowID:
+		return m.OldWorkflowID(ctx)
+	case migrationrun.FieldDryRun:
+		return m.OldDryRun(ctx)
+	case migrationrun.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case migrationrun.FieldVerified:
+		return m.OldVerified(ctx)
+	case migrationrun.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	case migrationrun.FieldBackupPath:
+		return m.OldBackupPath(ctx)
+	case migrationrun.FieldCounts:
+		return m.OldCounts(ctx)
+	case migrationrun.FieldReport:
+		return m.OldReport(ctx)
+	}
+	return nil, fmt.Errorf("unknown MigrationRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MigrationRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case migrationrun.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case migrationrun.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case migrationrun.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case migrationrun.FieldWorkflowID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkflowID(v)
+		return nil
+	case migrationrun.FieldDryRun:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDryRun(v)
+		return nil
+	case migrationrun.FieldOutcome:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case migrationrun.FieldVerified:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVerified(v)
+		return nil
+	case migrationrun.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	case migrationrun.FieldBackupPath:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBackupPath(v)
+		return nil
+	case migrationrun.FieldCounts:
+		v, ok := value.(map[string]int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCounts(v)
+		return nil
+	case migrationrun.FieldReport:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReport(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MigrationRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MigrationRunMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MigrationRunMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MigrationRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MigrationRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MigrationRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(migrationrun.FieldFinishedAt) {
+		fields = append(fields, migrationrun.FieldFinishedAt)
+	}
+	if m.FieldCleared(migrationrun.FieldBackupPath) {
+		fields = append(fields, migrationrun.FieldBackupPath)
+	}
+	if m.FieldCleared(migrationrun.FieldReport) {
+		fields = append(fields, migrationrun.FieldReport)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MigrationRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MigrationRunMutation) ClearField(name string) error {
+	switch name {
+	case migrationrun.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	case migrationrun.FieldBackupPath:
+		m.ClearBackupPath()
+		return nil
+	case migrationrun.FieldReport:
+		m.ClearReport()
+		return nil
+	}
+	return fmt.Errorf("unknown MigrationRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MigrationRunMutation) ResetField(name string) error {
+	switch name {
+	case migrationrun.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case migrationrun.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case migrationrun.FieldName:
+		m.ResetName()
+		return nil
+	case migrationrun.FieldWorkflowID:
+		m.ResetWorkflowID()
+		return nil
+	case migrationrun.FieldDryRun:
+		m.ResetDryRun()
+		return nil
+	case migrationrun.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case migrationrun.FieldVerified:
+		m.ResetVerified()
+		return nil
+	case migrationrun.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	case migrationrun.FieldBackupPath:
+		m.ResetBackupPath()
+		return nil
+	case migrationrun.FieldCounts:
+		m.ResetCounts()
+		return nil
+	case migrationrun.FieldReport:
+		m.ResetReport()
+		return nil
+	}
+	return fmt.Errorf("unknown MigrationRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MigrationRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MigrationRunMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MigrationRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MigrationRunMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MigrationRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MigrationRunMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MigrationRunMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown MigrationRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MigrationRunMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown MigrationRun edge %s", name)
+}
+
 // PersonalityMutation represents an operation that mutates the Personality nodes in the graph.
 type PersonalityMutation struct {
 	config
@@ -5084,7 +5134,6 @@ type PersonalityMutation struct {
 	conversational_goals      *string
 	conversational_examples   *string
 	voice_enabled             *bool
-	voice_settings            *map[string]interface{}
 	custom_fields             *map[string]interface{}
 	error_message             *string
 	birth_month               *int16
@@ -5956,55 +6005,6 @@ func (m *PersonalityMutation) ResetVoiceEnabled() {
 	m.voice_enabled = nil
 }
 
-// SetVoiceSettings sets the "voice_settings" field.
-func (m *PersonalityMutation) SetVoiceSettings(value map[string]interface{}) {
-	m.voice_settings = &value
-}
-
-// VoiceSettings returns the value of the "voice_settings" field in the mutation.
-func (m *PersonalityMutation) VoiceSettings() (r map[string]interface{}, exists bool) {
-	v := m.voice_settings
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldVoiceSettings returns the old "voice_settings" field's value of the Personality entity.
-// If the Personality object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *PersonalityMutation) OldVoiceSettings(ctx context.Context) (v map[string]interface{}, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldVoiceSettings is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldVoiceSettings requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldVoiceSettings: %w", err)
-	}
-	return oldValue.VoiceSettings, nil
-}
-
-// ClearVoiceSettings clears the value of the "voice_settings" field.
-func (m *PersonalityMutation) ClearVoiceSettings() {
-	m.voice_settings = nil
-	m.clearedFields[personality.FieldVoiceSettings] = struct{}{}
-}
-
-// VoiceSettingsCleared returns if the "voice_settings" field was cleared in this mutation.
-func (m *PersonalityMutation) VoiceSettingsCleared() bool {
-	_, ok := m.clearedFields[personality.FieldVoiceSettings]
-	return ok
-}
-
-// ResetVoiceSettings resets all changes to the "voice_settings" field.
-func (m *PersonalityMutation) ResetVoiceSettings() {
-	m.voice_settings = nil
-	delete(m.clearedFields, personality.FieldVoiceSettings)
-}
-
 // SetCustomFields sets the "custom_fields" field.
 func (m *PersonalityMutation) SetCustomFields(value map[string]interface{}) {
 	m.custom_fields = &value
@@ -6792,7 +6792,7 @@ func (m *PersonalityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PersonalityMutation) Fields() []string {
-	fields := make([]string, 0, 24)
+	fields := make([]string, 0, 23)
 	if m.created_at != nil {
 		fields = append(fields, personality.FieldCreatedAt)
 	}
@@ -6840,9 +6840,6 @@ func (m *PersonalityMutation) Fields() []string {
 	}
 	if m.voice_enabled != nil {
 		fields = append(fields, personality.FieldVoiceEnabled)
-	}
-	if m.voice_settings != nil {
-		fields = append(fields, personality.FieldVoiceSettings)
 	}
 	if m.custom_fields != nil {
 		fields = append(fields, personality.FieldCustomFields)
@@ -6905,8 +6902,6 @@ func (m *PersonalityMutation) Field(name string) (ent.Value, bool) {
 		return m.ConversationalExamples()
 	case personality.FieldVoiceEnabled:
 		return m.VoiceEnabled()
-	case personality.FieldVoiceSettings:
-		return m.VoiceSettings()
 	case personality.FieldCustomFields:
 		return m.CustomFields()
 	case personality.FieldErrorMessage:
@@ -6962,8 +6957,6 @@ func (m *PersonalityMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldConversationalExamples(ctx)
 	case personality.FieldVoiceEnabled:
 		return m.OldVoiceEnabled(ctx)
-	case personality.FieldVoiceSettings:
-		return m.OldVoiceSettings(ctx)
 	case personality.FieldCustomFields:
 		return m.OldCustomFields(ctx)
 	case personality.FieldErrorMessage:
@@ -7098,13 +7091,6 @@ func (m *PersonalityMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetVoiceEnabled(v)
-		return nil
-	case personality.FieldVoiceSettings:
-		v, ok := value.(map[string]interface{})
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetVoiceSettings(v)
 		return nil
 	case personality.FieldCustomFields:
 		v, ok := value.(map[string]interface{})
@@ -7260,9 +7246,6 @@ func (m *PersonalityMutation) ClearedFields() []string {
 	if m.FieldCleared(personality.FieldConversationalExamples) {
 		fields = append(fields, personality.FieldConversationalExamples)
 	}
-	if m.FieldCleared(personality.FieldVoiceSettings) {
-		fields = append(fields, personality.FieldVoiceSettings)
-	}
 	if m.FieldCleared(personality.FieldCustomFields) {
 		fields = append(fields, personality.FieldCustomFields)
 	}
@@ -7330,9 +7313,6 @@ func (m *PersonalityMutation) ClearField(name string) error {
 		return nil
 	case personality.FieldConversationalExamples:
 		m.ClearConversationalExamples()
-		return nil
-	case personality.FieldVoiceSettings:
-		m.ClearVoiceSettings()
 		return nil
 	case personality.FieldCustomFields:
 		m.ClearCustomFields()
@@ -7407,9 +7387,6 @@ func (m *PersonalityMutation) ResetField(name string) error {
 		return nil
 	case personality.FieldVoiceEnabled:
 		m.ResetVoiceEnabled()
-		return nil
-	case personality.FieldVoiceSettings:
-		m.ResetVoiceSettings()
 		return nil
 	case personality.FieldCustomFields:
 		m.ResetCustomFields()

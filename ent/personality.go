@@ -55,8 +55,6 @@ type Personality struct {
 	ConversationalExamples *string `json:"conversational_examples,omitempty"`
 	// VoiceEnabled holds the value of the "voice_enabled" field.
 	VoiceEnabled bool `json:"voice_enabled,omitempty"`
-	// VoiceSettings holds the value of the "voice_settings" field.
-	VoiceSettings map[string]interface{} `json:"voice_settings,omitempty"`
 	// CustomFields holds the value of the "custom_fields" field.
 	CustomFields map[string]interface{} `json:"custom_fields,omitempty"`
 	// ErrorMessage holds the value of the "error_message" field.
@@ -187,7 +185,7 @@ func (*Personality) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case personality.FieldOwnerID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case personality.FieldVoiceSettings, personality.FieldCustomFields:
+		case personality.FieldCustomFields:
 			values[i] = new([]byte)
 		case personality.FieldVoiceEnabled, personality.FieldIsPublic:
 			values[i] = new(sql.NullBool)
@@ -327,14 +325,6 @@ func (_m *Personality) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field voice_enabled", values[i])
 			} else if value.Valid {
 				_m.VoiceEnabled = value.Bool
-			}
-		case personality.FieldVoiceSettings:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field voice_settings", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.VoiceSettings); err != nil {
-					return fmt.Errorf("unmarshal field voice_settings: %w", err)
-				}
 			}
 		case personality.FieldCustomFields:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -532,9 +522,6 @@ func (_m *Personality) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("voice_enabled=")
 	builder.WriteString(fmt.Sprintf("%v", _m.VoiceEnabled))
-	builder.WriteString(", ")
-	builder.WriteString("voice_settings=")
-	builder.WriteString(fmt.Sprintf("%v", _m.VoiceSettings))
 	builder.WriteString(", ")
 	builder.WriteString("custom_fields=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CustomFields))

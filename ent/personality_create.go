@@ -248,12 +248,6 @@ func (_c *PersonalityCreate) SetNillableVoiceEnabled(v *bool) *PersonalityCreate
 	return _c
 }
 
-// SetVoiceSettings sets the "voice_settings" field.
-func (_c *PersonalityCreate) SetVoiceSettings(v map[string]interface{}) *PersonalityCreate {
-	_c.mutation.SetVoiceSettings(v)
-	return _c
-}
-
 // SetCustomFields sets the "custom_fields" field.
 func (_c *PersonalityCreate) SetCustomFields(v map[string]interface{}) *PersonalityCreate {
 	_c.mutation.SetCustomFields(v)
@@ -662,10 +656,6 @@ func (_c *PersonalityCreate) createSpec() (*Personality, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.VoiceEnabled(); ok {
 		_spec.SetField(personality.FieldVoiceEnabled, field.TypeBool, value)
 		_node.VoiceEnabled = value
-	}
-	if value, ok := _c.mutation.VoiceSettings(); ok {
-		_spec.SetField(personality.FieldVoiceSettings, field.TypeJSON, value)
-		_node.VoiceSettings = value
 	}
 	if value, ok := _c.mutation.CustomFields(); ok {
 		_spec.SetField(personality.FieldCustomFields, field.TypeJSON, value)
@@ -1121,24 +1111,6 @@ func (u *PersonalityUpsert) SetVoiceEnabled(v bool) *PersonalityUpsert {
 // UpdateVoiceEnabled sets the "voice_enabled" field to the value that was provided on create.
 func (u *PersonalityUpsert) UpdateVoiceEnabled() *PersonalityUpsert {
 	u.SetExcluded(personality.FieldVoiceEnabled)
-	return u
-}
-
-// SetVoiceSettings sets the "voice_settings" field.
-func (u *PersonalityUpsert) SetVoiceSettings(v map[string]interface{}) *PersonalityUpsert {
-	u.Set(personality.FieldVoiceSettings, v)
-	return u
-}
-
-// UpdateVoiceSettings sets the "voice_settings" field to the value that was provided on create.
-func (u *PersonalityUpsert) UpdateVoiceSettings() *PersonalityUpsert {
-	u.SetExcluded(personality.FieldVoiceSettings)
-	return u
-}
-
-// ClearVoiceSettings clears the value of the "voice_settings" field.
-func (u *PersonalityUpsert) ClearVoiceSettings() *PersonalityUpsert {
-	u.SetNull(personality.FieldVoiceSettings)
 	return u
 }
 
@@ -1622,27 +1594,6 @@ func (u *PersonalityUpsertOne) SetVoiceEnabled(v bool) *PersonalityUpsertOne {
 func (u *PersonalityUpsertOne) UpdateVoiceEnabled() *PersonalityUpsertOne {
 	return u.Update(func(s *PersonalityUpsert) {
 		s.UpdateVoiceEnabled()
-	})
-}
-
-// SetVoiceSettings sets the "voice_settings" field.
-func (u *PersonalityUpsertOne) SetVoiceSettings(v map[string]interface{}) *PersonalityUpsertOne {
-	return u.Update(func(s *PersonalityUpsert) {
-		s.SetVoiceSettings(v)
-	})
-}
-
-// UpdateVoiceSettings sets the "voice_settings" field to the value that was provided on create.
-func (u *PersonalityUpsertOne) UpdateVoiceSettings() *PersonalityUpsertOne {
-	return u.Update(func(s *PersonalityUpsert) {
-		s.UpdateVoiceSettings()
-	})
-}
-
-// ClearVoiceSettings clears the value of the "voice_settings" field.
-func (u *PersonalityUpsertOne) ClearVoiceSettings() *PersonalityUpsertOne {
-	return u.Update(func(s *PersonalityUpsert) {
-		s.ClearVoiceSettings()
 	})
 }
 
@@ -2316,27 +2267,6 @@ func (u *PersonalityUpsertBulk) SetVoiceEnabled(v bool) *PersonalityUpsertBulk {
 func (u *PersonalityUpsertBulk) UpdateVoiceEnabled() *PersonalityUpsertBulk {
 	return u.Update(func(s *PersonalityUpsert) {
 		s.UpdateVoiceEnabled()
-	})
-}
-
-// SetVoiceSettings sets the "voice_settings" field.
-func (u *PersonalityUpsertBulk) SetVoiceSettings(v map[string]interface{}) *PersonalityUpsertBulk {
-	return u.Update(func(s *PersonalityUpsert) {
-		s.SetVoiceSettings(v)
-	})
-}
-
-// UpdateVoiceSettings sets the "voice_settings" field to the value that was provided on create.
-func (u *PersonalityUpsertBulk) UpdateVoiceSettings() *PersonalityUpsertBulk {
-	return u.Update(func(s *PersonalityUpsert) {
-		s.UpdateVoiceSettings()
-	})
-}
-
-// ClearVoiceSettings clears the value of the "voice_settings" field.
-func (u *PersonalityUpsertBulk) ClearVoiceSettings() *PersonalityUpsertBulk {
-	return u.Update(func(s *PersonalityUpsert) {
-		s.ClearVoiceSettings()
 	})
 }
 

@@ -312,18 +312,6 @@ func (_u *PersonalityUpdate) SetNillableVoiceEnabled(v *bool) *PersonalityUpdate
 	return _u
 }
 
-// SetVoiceSettings sets the "voice_settings" field.
-func (_u *PersonalityUpdate) SetVoiceSettings(v map[string]interface{}) *PersonalityUpdate {
-	_u.mutation.SetVoiceSettings(v)
-	return _u
-}
-
-// ClearVoiceSettings clears the value of the "voice_settings" field.
-func (_u *PersonalityUpdate) ClearVoiceSettings() *PersonalityUpdate {
-	_u.mutation.ClearVoiceSettings()
-	return _u
-}
-
 // SetCustomFields sets the "custom_fields" field.
 func (_u *PersonalityUpdate) SetCustomFields(v map[string]interface{}) *PersonalityUpdate {
 	_u.mutation.SetCustomFields(v)
@@ -860,12 +848,6 @@ func (_u *PersonalityUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.VoiceEnabled(); ok {
 		_spec.SetField(personality.FieldVoiceEnabled, field.TypeBool, value)
-	}
-	if value, ok := _u.mutation.VoiceSettings(); ok {
-		_spec.SetField(personality.FieldVoiceSettings, field.TypeJSON, value)
-	}
-	if _u.mutation.VoiceSettingsCleared() {
-		_spec.ClearField(personality.FieldVoiceSettings, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.CustomFields(); ok {
 		_spec.SetField(personality.FieldCustomFields, field.TypeJSON, value)
@@ -1501,18 +1483,6 @@ func (_u *PersonalityUpdateOne) SetNillableVoiceEnabled(v *bool) *PersonalityUpd
 	return _u
 }
 
-// SetVoiceSettings sets the "voice_settings" field.
-func (_u *PersonalityUpdateOne) SetVoiceSettings(v map[string]interface{}) *PersonalityUpdateOne {
-	_u.mutation.SetVoiceSettings(v)
-	return _u
-}
-
-// ClearVoiceSettings clears the value of the "voice_settings" field.
-func (_u *PersonalityUpdateOne) ClearVoiceSettings() *PersonalityUpdateOne {
-	_u.mutation.ClearVoiceSettings()
-	return _u
-}
-
 // SetCustomFields sets the "custom_fields" field.
 func (_u *PersonalityUpdateOne) SetCustomFields(v map[string]interface{}) *PersonalityUpdateOne {
 	_u.mutation.SetCustomFields(v)
@@ -2079,12 +2049,6 @@ func (_u *PersonalityUpdateOne) sqlSave(ctx context.Context) (_node *Personality
 	}
 	if value, ok := _u.mutation.VoiceEnabled(); ok {
 		_spec.SetField(personality.FieldVoiceEnabled, field.TypeBool, value)
-	}
-	if value, ok := _u.mutation.VoiceSettings(); ok {
-		_spec.SetField(personality.FieldVoiceSettings, field.TypeJSON, value)
-	}
-	if _u.mutation.VoiceSettingsCleared() {
-		_spec.ClearField(personality.FieldVoiceSettings, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.CustomFields(); ok {
 		_spec.SetField(personality.FieldCustomFields, field.TypeJSON, value)

@@ -10,6 +10,7 @@ import (
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/schema"
@@ -121,25 +122,62 @@ func init() {
 	// llmconfig.ModelValidator is a validator for the "model" field. It is called by the builders before save.
 	llmconfig.ModelValidator = llmconfigDescModel.Validators[0].(func(string) error)
 	// llmconfigDescMemoryLimit is the schema descriptor for memory_limit field.
-	llmconfigDescMemoryLimit := llmconfigFields[17].Descriptor()
+	llmconfigDescMemoryLimit := llmconfigFields[7].Descriptor()
 	// llmconfig.DefaultMemoryLimit holds the default value on creation for the memory_limit field.
 	llmconfig.DefaultMemoryLimit = llmconfigDescMemoryLimit.Default.(int)
 	// llmconfigDescMaxConversationHistory is the schema descriptor for max_conversation_history field.
-	llmconfigDescMaxConversationHistory := llmconfigFields[18].Descriptor()
+	llmconfigDescMaxConversationHistory := llmconfigFields[8].Descriptor()
 	// llmconfig.DefaultMaxConversationHistory holds the default value on creation for the max_conversation_history field.
 	llmconfig.DefaultMaxConversationHistory = llmconfigDescMaxConversationHistory.Default.(int)
 	// llmconfigDescProvider is the schema descriptor for provider field.
-	llmconfigDescProvider := llmconfigFields[19].Descriptor()
+	llmconfigDescProvider := llmconfigFields[9].Descriptor()
 	// llmconfig.DefaultProvider holds the default value on creation for the provider field.
 	llmconfig.DefaultProvider = llmconfigDescProvider.Default.(string)
 	// llmconfigDescAdvancedParameters is the schema descriptor for advanced_parameters field.
-	llmconfigDescAdvancedParameters := llmconfigFields[20].Descriptor()
+	llmconfigDescAdvancedParameters := llmconfigFields[10].Descriptor()
 	// llmconfig.DefaultAdvancedParameters holds the default value on creation for the advanced_parameters field.
 	llmconfig.DefaultAdvancedParameters = llmconfigDescAdvancedParameters.Default.(map[string]interface{})
 	// llmconfigDescID is the schema descriptor for id field.
 	llmconfigDescID := llmconfigMixinFields0[0].Descriptor()
 	// llmconfig.DefaultID holds the default value on creation for the id field.
 	llmconfig.DefaultID = llmconfigDescID.Default.(func() uuid.UUID)
+	migrationrunMixin := schema.MigrationRun{}.Mixin()
+	migrationrunMixinFields0 := migrationrunMixin[0].Fields()
+	_ = migrationrunMixinFields0
+	migrationrunMixinFields1 := migrationrunMixin[1].Fields()
+	_ = migrationrunMixinFields1
+	migrationrunFields := schema.MigrationRun{}.Fields()
+	_ = migrationrunFields
+	// migrationrunDescCreatedAt is the schema descriptor for created_at field.
+	migrationrunDescCreatedAt := migrationrunMixinFields1[0].Descriptor()
+	// migrationrun.DefaultCreatedAt holds the default value on creation for the created_at field.
+	migrationrun.DefaultCreatedAt = migrationrunDescCreatedAt.Default.(func() time.Time)
+	// migrationrunDescUpdatedAt is the schema descriptor for updated_at field.
+	migrationrunDescUpdatedAt := migrationrunMixinFields1[1].Descriptor()
+	// migrationrun.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	migrationrun.DefaultUpdatedAt = migrationrunDescUpdatedAt.Default.(func() time.Time)
+	// migrationrun.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	migrationrun.UpdateDefaultUpdatedAt = migrationrunDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// migrationrunDescDryRun is the schema descriptor for dry_run field.
+	migrationrunDescDryRun := migrationrunFields[2].Descriptor()
+	// migrationrun.DefaultDryRun holds the default value on creation for the dry_run field.
+	migrationrun.DefaultDryRun = migrationrunDescDryRun.Default.(bool)
+	// migrationrunDescOutcome is the schema descriptor for outcome field.
+	migrationrunDescOutcome := migrationrunFields[3].Descriptor()
+	// migrationrun.DefaultOutcome holds the default value on creation for the outcome field.
+	migrationrun.DefaultOutcome = migrationrunDescOutcome.Default.(string)
+	// migrationrunDescVerified is the schema descriptor for verified field.
+	migrationrunDescVerified := migrationrunFields[4].Descriptor()
+	// migrationrun.DefaultVerified holds the default value on creation for the verified field.
+	migrationrun.DefaultVerified = migrationrunDescVerified.Default.(bool)
+	// migrationrunDescCounts is the schema descriptor for counts field.
+	migrationrunDescCounts := migrationrunFields[7].Descriptor()
+	// migrationrun.DefaultCounts holds the default value on creation for the counts field.
+	migrationrun.DefaultCounts = migrationrunDescCounts.Default.(map[string]int64)
+	// migrationrunDescID is the schema descriptor for id field.
+	migrationrunDescID := migrationrunMixinFields0[0].Descriptor()
+	// migrationrun.DefaultID holds the default value on creation for the id field.
+	migrationrun.DefaultID = migrationrunDescID.Default.(func() uuid.UUID)
 	personalityMixin := schema.Personality{}.Mixin()
 	personalityMixinFields0 := personalityMixin[0].Fields()
 	_ = personalityMixinFields0
@@ -166,15 +204,15 @@ func init() {
 	// personality.DefaultVoiceEnabled holds the default value on creation for the voice_enabled field.
 	personality.DefaultVoiceEnabled = personalityDescVoiceEnabled.Default.(bool)
 	// personalityDescBirthMonth is the schema descriptor for birth_month field.
-	personalityDescBirthMonth := personalityFields[17].Descriptor()
+	personalityDescBirthMonth := personalityFields[16].Descriptor()
 	// personality.BirthMonthValidator is a validator for the "birth_month" field. It is called by the builders before save.
 	personality.BirthMonthValidator = personalityDescBirthMonth.Validators[0].(func(int16) error)
 	// personalityDescBirthDay is the schema descriptor for birth_day field.
-	personalityDescBirthDay := personalityFields[18].Descriptor()
+	personalityDescBirthDay := personalityFields[17].Descriptor()
 	// personality.BirthDayValidator is a validator for the "birth_day" field. It is called by the builders before save.
 	personality.BirthDayValidator = personalityDescBirthDay.Validators[0].(func(int16) error)
 	// personalityDescIsPublic is the schema descriptor for is_public field.
-	personalityDescIsPublic := personalityFields[21].Descriptor()
+	personalityDescIsPublic := personalityFields[20].Descriptor()
 	// personality.DefaultIsPublic holds the default value on creation for the is_public field.
 	personality.DefaultIsPublic = personalityDescIsPublic.Default.(bool)
 	// personalityDescID is the schema descriptor for id field.

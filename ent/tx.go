@@ -22,6 +22,8 @@ type Tx struct {
 	ImageConfig *ImageConfigClient
 	// LLMConfig is the client for interacting with the LLMConfig builders.
 	LLMConfig *LLMConfigClient
+	// MigrationRun is the client for interacting with the MigrationRun builders.
+	MigrationRun *MigrationRunClient
 	// Personality is the client for interacting with the Personality builders.
 	Personality *PersonalityClient
 	// PersonalityAlias is the client for interacting with the PersonalityAlias builders.
@@ -171,6 +173,7 @@ func (tx *Tx) init() {
 	tx.Delivery = NewDeliveryClient(tx.config)
 	tx.ImageConfig = NewImageConfigClient(tx.config)
 	tx.LLMConfig = NewLLMConfigClient(tx.config)
+	tx.MigrationRun = NewMigrationRunClient(tx.config)
 	tx.Personality = NewPersonalityClient(tx.config)
 	tx.PersonalityAlias = NewPersonalityAliasClient(tx.config)
 	tx.UsageLog = NewUsageLogClient(tx.config)

@@ -43,6 +43,8 @@ type State struct {
 	// Adopted is true for a baseline found already in place (a production
 	// database from before versioned migrations) and recorded without running.
 	Adopted bool
+	// Guarded is a contract migration, applied only by its data-migration command.
+	Guarded string
 }
 
 // All lists the embedded migrations in order.
@@ -63,8 +65,7 @@ func All() ([]Migration, error) {
 		if !ok {
 			return nil, fmt.Errorf("migration file %s is not named VERSION_NAME.sql", name)
 		}
-		sum := sha256.Sum256(b)
-		out = append(out, Migration{Version: version, Name: desc, SQL: string(b), Checksum: hex.EncodeToString(sum[:])})
+		out = append(out, Migration{Version: version, Name: desc, SQL: string(b), Checksum: checksum(b)})
 	}
 	return out, nil
 }
@@ -162,11 +163,26 @@ func Status(ctx context.Context, db *sql.DB) ([]State, error) {
 		}
 		out = append(out, st)
 	}
+	for _, c := range Contracts {
+		version, desc, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(c.File, "contract/"), ".sql"), "_")
+		st := State{Migration: Migration{Version: version, Name: desc}, Guarded: c.Name}
+		if row, ok := applied[version]; ok {
+			at := row.at
+			st.AppliedAt = &at
+			delete(applied, version)
+		}
+		out = append(out, st)
+	}
 	for version, row := range applied {
 		at := row.at
 		out = append(out, State{Migration: Migration{Version: version, Name: row.name + " (unknown to this binary)"}, AppliedAt: &at})
 	}
 	return out, nil
+}
+
+func checksum(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 type appliedRow struct {
@@ -270,6 +286,24 @@ func KeepHandWritten(next entschema.Differ) entschema.Differ {
 	})
 }
 
+// ContractColumns are legacy columns the ent schema no longer has but the
+// database keeps until the contract migration drops them, once the data
+// migrations that moved their data are verified.
+var ContractColumns = map[string][]string{
+	"llm_configs": {"top_k", "frequency_penalty", "presence_penalty", "repetition_penalty", "stop", "seed",
+		"logit_bias", "response_format", "stream_response", "system_fingerprint"},
+	"personalities": {"voice_settings"},
+}
+
+func isContractColumn(table, column string) bool {
+	for _, c := range ContractColumns[table] {
+		if c == column {
+			return true
+		}
+	}
+	return false
+}
+
 // HandWrittenIndexes are indexes created by hand in the SQL files.
 var HandWrittenIndexes = []string{"personality_aliases_alias_lower_key"}
 
@@ -282,8 +316,14 @@ func filterHandWritten(changes []atlasschema.Change) []atlasschema.Change {
 				continue
 			}
 		case *atlasschema.ModifyTable:
-			c.Changes = filterHandWritten(c.Changes)
-			if len(c.Changes) == 0 {
+			var kept []atlasschema.Change
+			for _, cc := range filterHandWritten(c.Changes) {
+				if dc, ok := cc.(*atlasschema.DropColumn); ok && isContractColumn(c.T.Name, dc.C.Name) {
+					continue
+				}
+				kept = append(kept, cc)
+			}
+			if c.Changes = kept; len(kept) == 0 {
 				continue
 			}
 		case *atlasschema.DropIndex:

@@ -4,7 +4,7 @@ package worker_test
 // same activities called directly, and ResolvePersonality as a local activity
 // against a regular one. Run them with a fixed iteration count, e.g.
 //
-//	go test ./worker -run '^$' -bench . -benchtime 200x -count 1
+//	go test ./worker -run '^$' -bench . -benchtime 200x -count 3 -timeout 30m
 
 import (
 	"context"
@@ -62,11 +62,11 @@ func benchStack(b *testing.B) *itest.Stack {
 	return s
 }
 
-// request runs one request of conversation channel; it returns the id of the
+// benchRequest runs one request of conversation channel; it returns the id of the
 // Discord message posted, if any.
-type request func(ctx context.Context, channel, messageID string) (posted string, err error)
+type benchRequest func(ctx context.Context, channel, messageID string) (posted string, err error)
 
-type sample struct {
+type benchSample struct {
 	id      string // the message id, and so the request id
 	start   time.Time
 	total   time.Duration
@@ -75,32 +75,32 @@ type sample struct {
 	err     error
 }
 
-type run struct {
-	samples []sample
+type benchRun struct {
+	samples []benchSample
 	elapsed time.Duration
 	// conversations are the channels used, one per concurrent conversation.
 	conversations []string
 }
 
-// runRequests runs b.N requests from conc concurrent conversations (each its
+// runBench runs b.N requests from conc concurrent conversations (each its
 // own channel, each with its own request function from newRequest), each
 // conversation sending its next message as soon as the previous one is
 // answered. Every conversation first sends one warm-up message outside the
 // timer: it creates the channel's webhook and opens connections. With
 // provider, each request is expected to make exactly one chat call, held for
 // benchProviderLatency.
-func runRequests(b *testing.B, s *itest.Stack, conc int, newRequest func() request, provider bool) run {
+func runBench(b *testing.B, s *itest.Stack, conc int, newRequest func() benchRequest, provider bool) benchRun {
 	b.Helper()
 	n := min(conc, b.N)
 	chans := make([]string, n)
-	reqs := make([]request, n)
+	reqs := make([]benchRequest, n)
 	for i := range n {
 		chans[i] = benchSnowflake('9')
 		reqs[i] = newRequest()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	send := func(i int) sample {
+	send := func(i int) benchSample {
 		id := benchSnowflake('8')
 		if provider {
 			// One fixed delay per chat call: each request makes exactly one,
@@ -109,7 +109,7 @@ func runRequests(b *testing.B, s *itest.Stack, conc int, newRequest func() reque
 		}
 		start := time.Now()
 		posted, err := reqs[i](ctx, chans[i], id)
-		return sample{id: id, start: start, total: time.Since(start), channel: chans[i], posted: posted, err: err}
+		return benchSample{id: id, start: start, total: time.Since(start), channel: chans[i], posted: posted, err: err}
 	}
 	callsBefore := len(s.OpenRouter.CallsFor(userKey))
 
@@ -125,7 +125,7 @@ func runRequests(b *testing.B, s *itest.Stack, conc int, newRequest func() reque
 		}
 	}
 
-	r := run{samples: make([]sample, b.N), conversations: chans}
+	r := benchRun{samples: make([]benchSample, b.N), conversations: chans}
 	var next atomic.Int64
 	b.ResetTimer()
 	begin := time.Now()
@@ -154,8 +154,8 @@ func runRequests(b *testing.B, s *itest.Stack, conc int, newRequest func() reque
 	return r
 }
 
-// ms is the nearest-rank percentile p (0 < p ≤ 100) of ds, in milliseconds.
-func ms(ds []time.Duration, p float64) float64 {
+// percentileMS is the nearest-rank percentile p (0 < p ≤ 100) of ds, in milliseconds.
+func percentileMS(ds []time.Duration, p float64) float64 {
 	ds = slices.Clone(ds)
 	slices.Sort(ds)
 	k := int(float64(len(ds))*p/100+0.999999) - 1
@@ -163,10 +163,10 @@ func ms(ds []time.Duration, p float64) float64 {
 	return float64(ds[k]) / float64(time.Millisecond)
 }
 
-// reportReplies reports the latency to the reply being posted (the fake
+// reportBenchReplies reports the latency to the reply being posted (the fake
 // Discord's receipt of the webhook post) and to the end of the request
 // (after SaveTurns), both minus the provider's fixed latency, and replies/s.
-func reportReplies(b *testing.B, s *itest.Stack, r run) {
+func reportBenchReplies(b *testing.B, s *itest.Stack, r benchRun) {
 	b.Helper()
 	postedAt := map[string]time.Time{}
 	for _, ch := range r.conversations {
@@ -184,18 +184,18 @@ func reportReplies(b *testing.B, s *itest.Stack, r run) {
 		posted = append(posted, at.Sub(smp.start)-benchProviderLatency)
 		total = append(total, smp.total-benchProviderLatency)
 	}
-	b.ReportMetric(ms(posted, 50), "p50-ms")
-	b.ReportMetric(ms(posted, 99), "p99-ms")
-	b.ReportMetric(ms(total, 50), "done-p50-ms")
-	b.ReportMetric(ms(total, 99), "done-p99-ms")
+	b.ReportMetric(percentileMS(posted, 50), "p50-ms")
+	b.ReportMetric(percentileMS(posted, 99), "p99-ms")
+	b.ReportMetric(percentileMS(total, 50), "done-p50-ms")
+	b.ReportMetric(percentileMS(total, 99), "done-p99-ms")
 	b.ReportMetric(float64(b.N)/r.elapsed.Seconds(), "replies/s")
 }
 
-// reportHistory reads the history of every workflow of the run and reports
+// reportBenchHistory reads the history of every workflow of the run and reports
 // the events per workflow and the time its workflow tasks waited between
 // being scheduled and being picked up by the worker (the server's dispatch:
 // transfer queue and matching), summed per workflow.
-func reportHistory(b *testing.B, s *itest.Stack, r run, workflowID func(messageID string) string) {
+func reportBenchHistory(b *testing.B, s *itest.Stack, r benchRun, workflowID func(messageID string) string) {
 	b.Helper()
 	waits := make([]time.Duration, 0, len(r.samples))
 	events := 0
@@ -220,10 +220,10 @@ func reportHistory(b *testing.B, s *itest.Stack, r run, workflowID func(messageI
 		waits = append(waits, wait)
 	}
 	b.ReportMetric(float64(events), "events/wf")
-	b.ReportMetric(ms(waits, 50), "wft-wait-p50-ms")
+	b.ReportMetric(percentileMS(waits, 50), "wft-wait-p50-ms")
 }
 
-func replyInput(channel, messageID string) workflows.GenerateReplyInput {
+func benchReplyInput(channel, messageID string) workflows.GenerateReplyInput {
 	return workflows.GenerateReplyInput{
 		RequestID: messageID, DiscordUserID: aliceID, Username: "alice", Personality: "Kerach",
 		ChannelID: channel, MessageID: messageID, Content: "hello there " + messageID,
@@ -231,12 +231,12 @@ func replyInput(channel, messageID string) workflows.GenerateReplyInput {
 }
 
 // viaTemporal starts GenerateReply on the real worker and waits for its result.
-func viaTemporal(s *itest.Stack) func() request {
-	return func() request {
+func viaTemporal(s *itest.Stack) func() benchRequest {
+	return func() benchRequest {
 		return func(ctx context.Context, channel, messageID string) (string, error) {
 			run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 				ID: workflows.GenerateReplyID(messageID), TaskQueue: s.TaskQueue,
-			}, workflows.GenerateReplyName, replyInput(channel, messageID))
+			}, workflows.GenerateReplyName, benchReplyInput(channel, messageID))
 			if err != nil {
 				return "", err
 			}
@@ -252,10 +252,10 @@ func viaTemporal(s *itest.Stack) func() request {
 	}
 }
 
-// activityEnv is an activity context without a server: Generate heartbeats
+// benchActivityEnv is an activity context without a server: Generate heartbeats
 // and PostReply reads its attempt. One per goroutine: the environment is not
 // safe for concurrent use.
-func activityEnv(s *itest.Stack) *testsuite.TestActivityEnvironment {
+func benchActivityEnv(s *itest.Stack) *testsuite.TestActivityEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()
@@ -263,33 +263,33 @@ func activityEnv(s *itest.Stack) *testsuite.TestActivityEnvironment {
 	return env
 }
 
-// direct calls GenerateReply's activities in its order, with its inputs,
+// viaActivities calls GenerateReply's activities in its order, with its inputs,
 // without a server.
-func direct(s *itest.Stack) func() request {
-	return func() request {
-		env := activityEnv(s)
+func viaActivities(s *itest.Stack) func() benchRequest {
+	return func() benchRequest {
+		env := benchActivityEnv(s)
 		a := s.Activities
 		return func(_ context.Context, channel, messageID string) (string, error) {
-			in := replyInput(channel, messageID)
+			in := benchReplyInput(channel, messageID)
 			var p activities.PersonalityRef
-			if err := runActivity(env, &p, a.ResolvePersonality, in.Personality); err != nil {
+			if err := benchActivity(env, &p, a.ResolvePersonality, in.Personality); err != nil {
 				return "", err
 			}
 			var gen activities.GenerateOutput
-			if err := runActivity(env, &gen, a.Generate, activities.GenerateInput{
+			if err := benchActivity(env, &gen, a.Generate, activities.GenerateInput{
 				RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,
 				PersonalityID: p.ID, ChannelID: in.ChannelID, Content: in.Content, Now: time.Now(),
 			}); err != nil {
 				return "", err
 			}
 			var id string
-			if err := runActivity(env, &id, a.PostReply, activities.PostReplyInput{
+			if err := benchActivity(env, &id, a.PostReply, activities.PostReplyInput{
 				DeliveryKey: workflows.GenerateReplyID(in.RequestID) + "/reply",
 				ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: gen.Text,
 			}); err != nil {
 				return "", err
 			}
-			err := runActivity(env, nil, a.SaveTurns, activities.SaveTurnsInput{
+			err := benchActivity(env, nil, a.SaveTurns, activities.SaveTurnsInput{
 				PersonalityID: p.ID, ChannelID: in.ChannelID, GuildID: in.GuildID,
 				DiscordUserID: in.DiscordUserID, Username: in.Username,
 				UserContent: in.Content, UserMessageID: in.MessageID,
@@ -300,7 +300,7 @@ func direct(s *itest.Stack) func() request {
 	}
 }
 
-func runActivity(env *testsuite.TestActivityEnvironment, out any, fn any, args ...any) error {
+func benchActivity(env *testsuite.TestActivityEnvironment, out any, fn any, args ...any) error {
 	v, err := env.ExecuteActivity(fn, args...)
 	if err != nil || out == nil {
 		return err
@@ -314,16 +314,16 @@ func BenchmarkReply(b *testing.B) {
 	s := benchStack(b)
 	paths := []struct {
 		name string
-		req  func(*itest.Stack) func() request
-	}{{"temporal", viaTemporal}, {"direct", direct}}
+		req  func(*itest.Stack) func() benchRequest
+	}{{"temporal", viaTemporal}, {"direct", viaActivities}}
 	for _, path := range paths {
 		b.Run(path.name, func(b *testing.B) {
 			for _, conc := range []int{1, 20} {
 				b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
-					r := runRequests(b, s, conc, path.req(s), true)
-					reportReplies(b, s, r)
+					r := runBench(b, s, conc, path.req(s), true)
+					reportBenchReplies(b, s, r)
 					if path.name == "temporal" {
-						reportHistory(b, s, r, workflows.GenerateReplyID)
+						reportBenchHistory(b, s, r, workflows.GenerateReplyID)
 					}
 				})
 			}
@@ -380,8 +380,8 @@ func BenchmarkResolvePersonality(b *testing.B) {
 	}
 	b.Cleanup(w.Stop)
 
-	viaWorkflow := func(name string) func() request {
-		return func() request {
+	viaWorkflow := func(name string) func() benchRequest {
+		return func() benchRequest {
 			return func(ctx context.Context, _, messageID string) (string, error) {
 				run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 					ID: resolveID(messageID), TaskQueue: queue,
@@ -400,16 +400,16 @@ func BenchmarkResolvePersonality(b *testing.B) {
 			}
 		}
 	}
-	directly := func() request {
-		env := activityEnv(s)
+	directly := func() benchRequest {
+		env := benchActivityEnv(s)
 		return func(_ context.Context, _, _ string) (string, error) {
 			var p activities.PersonalityRef
-			return "", runActivity(env, &p, s.Activities.ResolvePersonality, "Kerach")
+			return "", benchActivity(env, &p, s.Activities.ResolvePersonality, "Kerach")
 		}
 	}
 	kinds := []struct {
 		name string
-		req  func() request
+		req  func() benchRequest
 	}{
 		{"local", viaWorkflow(benchResolveLocalName)},
 		{"regular", viaWorkflow(benchResolveRegularName)},
@@ -419,16 +419,16 @@ func BenchmarkResolvePersonality(b *testing.B) {
 		b.Run(kind.name, func(b *testing.B) {
 			for _, conc := range []int{1, 20} {
 				b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) {
-					r := runRequests(b, s, conc, kind.req, false)
+					r := runBench(b, s, conc, kind.req, false)
 					ds := make([]time.Duration, len(r.samples))
 					for i, smp := range r.samples {
 						ds[i] = smp.total
 					}
-					b.ReportMetric(ms(ds, 50), "p50-ms")
-					b.ReportMetric(ms(ds, 99), "p99-ms")
+					b.ReportMetric(percentileMS(ds, 50), "p50-ms")
+					b.ReportMetric(percentileMS(ds, 99), "p99-ms")
 					b.ReportMetric(float64(b.N)/r.elapsed.Seconds(), "ops/s")
 					if kind.name != "direct" {
-						reportHistory(b, s, r, resolveID)
+						reportBenchHistory(b, s, r, resolveID)
 					}
 				})
 			}

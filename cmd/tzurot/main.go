@@ -12,12 +12,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/devstack"
+	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/migrations"
 )
@@ -31,6 +33,10 @@ Usage:
   tzurot codec-server        the payload codec for the Temporal Web UI (-addr, default 127.0.0.1:8234)
   tzurot migrate up          apply the embedded schema migrations
   tzurot migrate status      list the migrations and when each was applied
+  tzurot migrate data start NAME [DIR] [--dry-run] [--batch-size N] [--force] [--detach]
+                             run a data migration as a workflow (shapes-import DIR, llm-config-jsonb,
+                             error-messages, custom-fields, assign-ownership, then contract-llm-configs)
+  tzurot migrate data status [NAME] | pause NAME | resume NAME | cancel NAME | rollback NAME
 
 Configuration is read from the environment and a .env file; see README.md.
 `
@@ -74,6 +80,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func runMigrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, log *slog.Logger) error {
+	if len(args) > 0 && args[0] == "data" {
+		return runDataMigrate(ctx, cfg, args[1:], stdout, log)
+	}
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -109,6 +118,9 @@ func runMigrate(ctx context.Context, cfg config.Config, args []string, stdout io
 	for _, s := range states {
 		status := "pending"
 		switch {
+		case s.AppliedAt == nil && s.Guarded != "":
+			status = "guarded: tzurot migrate data start " + s.Guarded
+			pending--
 		case s.AppliedAt != nil && s.Adopted:
 			status = "adopted " + s.AppliedAt.Local().Format("2006-01-02 15:04:05")
 		case s.AppliedAt != nil:
@@ -155,4 +167,71 @@ func runCodecServer(ctx context.Context, cfg config.Config, args []string, log *
 	<-ctx.Done()
 	stop()
 	return nil
+}
+
+func runDataMigrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer, log *slog.Logger) error {
+	const usage = "usage: tzurot migrate data start|status|pause|resume|cancel|rollback NAME (see tzurot help)"
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	verb, rest := args[0], args[1:]
+	fs := flag.NewFlagSet("migrate data "+verb, flag.ContinueOnError)
+	var opts app.DataMigrationOptions
+	fs.BoolVar(&opts.DryRun, "dry-run", false, "report what would change and change nothing")
+	fs.IntVar(&opts.BatchSize, "batch-size", 1000, "rows per page")
+	fs.BoolVar(&opts.Force, "force", false, "run a migration that already succeeded again")
+	fs.BoolVar(&opts.Detach, "detach", false, "start and return instead of following progress")
+	// Flags may come before or after the positional arguments.
+	var pos []string
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
+	name := ""
+	if len(pos) > 0 {
+		name = pos[0]
+	}
+	if opts.BatchSize < 1 || opts.BatchSize > 100000 {
+		return fmt.Errorf("--batch-size must be between 1 and 100000, got %d", opts.BatchSize)
+	}
+	if name == "" && verb != "status" {
+		return errors.New(usage)
+	}
+	// With nothing configured, act on the dev stack's database and key.
+	if cfg.DatabaseURL == "" {
+		url, stop, err := devstack.Database(ctx, cfg, 0, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		cfg.DatabaseURL = redact.Secret(url)
+	}
+	if cfg.MasterKey == "" {
+		if key, err := devstack.DevMasterKey(filepath.Join(devstack.DataDir, "dev-master-key")); err == nil {
+			cfg.MasterKey = redact.Secret(key)
+		}
+	}
+	switch verb {
+	case "start":
+		if len(pos) > 1 {
+			opts.Dir = pos[1]
+		}
+		return app.StartDataMigration(ctx, cfg, name, opts, stdout, log)
+	case "status":
+		return app.DataMigrationStatus(ctx, cfg, name, stdout, log)
+	case "pause", "resume", "cancel":
+		if err := app.SignalDataMigration(ctx, cfg, name, verb, log); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "sent %s to %s\n", verb, name)
+		return nil
+	case "rollback":
+		return app.RollbackDataMigration(ctx, cfg, name, stdout, log)
+	}
+	return errors.New(usage)
 }

@@ -57,6 +57,18 @@ func (f LLMConfigFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LLMConfigMutation", m)
 }
 
+// The MigrationRunFunc type is an adapter to allow the use of ordinary
+// function as MigrationRun mutator.
+type MigrationRunFunc func(context.Context, *ent.MigrationRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MigrationRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MigrationRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MigrationRunMutation", m)
+}
+
 // The PersonalityFunc type is an adapter to allow the use of ordinary
 // function as Personality mutator.
 type PersonalityFunc func(context.Context, *ent.PersonalityMutation) (ent.Value, error)

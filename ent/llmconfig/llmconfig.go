@@ -29,28 +29,8 @@ const (
 	FieldTemperature = "temperature"
 	// FieldTopP holds the string denoting the top_p field in the database.
 	FieldTopP = "top_p"
-	// FieldTopK holds the string denoting the top_k field in the database.
-	FieldTopK = "top_k"
-	// FieldFrequencyPenalty holds the string denoting the frequency_penalty field in the database.
-	FieldFrequencyPenalty = "frequency_penalty"
-	// FieldPresencePenalty holds the string denoting the presence_penalty field in the database.
-	FieldPresencePenalty = "presence_penalty"
-	// FieldRepetitionPenalty holds the string denoting the repetition_penalty field in the database.
-	FieldRepetitionPenalty = "repetition_penalty"
 	// FieldMaxTokens holds the string denoting the max_tokens field in the database.
 	FieldMaxTokens = "max_tokens"
-	// FieldStop holds the string denoting the stop field in the database.
-	FieldStop = "stop"
-	// FieldSeed holds the string denoting the seed field in the database.
-	FieldSeed = "seed"
-	// FieldLogitBias holds the string denoting the logit_bias field in the database.
-	FieldLogitBias = "logit_bias"
-	// FieldResponseFormat holds the string denoting the response_format field in the database.
-	FieldResponseFormat = "response_format"
-	// FieldStreamResponse holds the string denoting the stream_response field in the database.
-	FieldStreamResponse = "stream_response"
-	// FieldSystemFingerprint holds the string denoting the system_fingerprint field in the database.
-	FieldSystemFingerprint = "system_fingerprint"
 	// FieldMemoryScoreThreshold holds the string denoting the memory_score_threshold field in the database.
 	FieldMemoryScoreThreshold = "memory_score_threshold"
 	// FieldMemoryLimit holds the string denoting the memory_limit field in the database.
@@ -94,17 +74,7 @@ var Columns = []string{
 	FieldVisionModel,
 	FieldTemperature,
 	FieldTopP,
-	FieldTopK,
-	FieldFrequencyPenalty,
-	FieldPresencePenalty,
-	FieldRepetitionPenalty,
 	FieldMaxTokens,
-	FieldStop,
-	FieldSeed,
-	FieldLogitBias,
-	FieldResponseFormat,
-	FieldStreamResponse,
-	FieldSystemFingerprint,
 	FieldMemoryScoreThreshold,
 	FieldMemoryLimit,
 	FieldMaxConversationHistory,
@@ -191,49 +161,9 @@ func ByTopP(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTopP, opts...).ToFunc()
 }
 
-// ByTopK orders the results by the top_k field.
-func ByTopK(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldTopK, opts...).ToFunc()
-}
-
-// ByFrequencyPenalty orders the results by the frequency_penalty field.
-func ByFrequencyPenalty(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldFrequencyPenalty, opts...).ToFunc()
-}
-
-// ByPresencePenalty orders the results by the presence_penalty field.
-func ByPresencePenalty(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldPresencePenalty, opts...).ToFunc()
-}
-
-// ByRepetitionPenalty orders the results by the repetition_penalty field.
-func ByRepetitionPenalty(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldRepetitionPenalty, opts...).ToFunc()
-}
-
 // ByMaxTokens orders the results by the max_tokens field.
 func ByMaxTokens(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMaxTokens, opts...).ToFunc()
-}
-
-// ByStop orders the results by the stop field.
-func ByStop(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldStop, opts...).ToFunc()
-}
-
-// BySeed orders the results by the seed field.
-func BySeed(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldSeed, opts...).ToFunc()
-}
-
-// ByStreamResponse orders the results by the stream_response field.
-func ByStreamResponse(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldStreamResponse, opts...).ToFunc()
-}
-
-// BySystemFingerprint orders the results by the system_fingerprint field.
-func BySystemFingerprint(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldSystemFingerprint, opts...).ToFunc()
 }
 
 // ByMemoryScoreThreshold orders the results by the memory_score_threshold field.

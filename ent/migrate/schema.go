@@ -98,17 +98,7 @@ var (
 		{Name: "vision_model", Type: field.TypeString, Nullable: true, SchemaType: map[string]string{"postgres": "varchar(100)"}},
 		{Name: "temperature", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(3,2)"}},
 		{Name: "top_p", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(4,3)"}},
-		{Name: "top_k", Type: field.TypeInt, Nullable: true, SchemaType: map[string]string{"postgres": "integer"}},
-		{Name: "frequency_penalty", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(3,2)"}},
-		{Name: "presence_penalty", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(3,2)"}},
-		{Name: "repetition_penalty", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(3,2)"}},
 		{Name: "max_tokens", Type: field.TypeInt, Nullable: true, SchemaType: map[string]string{"postgres": "integer"}},
-		{Name: "stop", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"postgres": "text[]"}},
-		{Name: "seed", Type: field.TypeInt, Nullable: true, SchemaType: map[string]string{"postgres": "integer"}},
-		{Name: "logit_bias", Type: field.TypeJSON, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb"}},
-		{Name: "response_format", Type: field.TypeJSON, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb"}},
-		{Name: "stream_response", Type: field.TypeBool, Nullable: true},
-		{Name: "system_fingerprint", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "memory_score_threshold", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(4,3)"}},
 		{Name: "memory_limit", Type: field.TypeInt, Nullable: true, Default: "20", SchemaType: map[string]string{"postgres": "integer"}},
 		{Name: "max_conversation_history", Type: field.TypeInt, Nullable: true, Default: "50", SchemaType: map[string]string{"postgres": "integer"}},
@@ -129,9 +119,37 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "llm_configs_personalities_llm_config",
-				Columns:    []*schema.Column{LlmConfigsColumns[28]},
+				Columns:    []*schema.Column{LlmConfigsColumns[18]},
 				RefColumns: []*schema.Column{PersonalitiesColumns[0]},
 				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// MigrationRunsColumns holds the columns for the "migration_runs" table.
+	MigrationRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "updated_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "name", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(64)"}},
+		{Name: "workflow_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(200)"}},
+		{Name: "dry_run", Type: field.TypeBool, Default: false},
+		{Name: "outcome", Type: field.TypeString, Default: "running", SchemaType: map[string]string{"postgres": "varchar(16)"}},
+		{Name: "verified", Type: field.TypeBool, Default: false},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "backup_path", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "counts", Type: field.TypeJSON, SchemaType: map[string]string{"postgres": "jsonb"}},
+		{Name: "report", Type: field.TypeJSON, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb"}},
+	}
+	// MigrationRunsTable holds the schema information for the "migration_runs" table.
+	MigrationRunsTable = &schema.Table{
+		Name:       "migration_runs",
+		Columns:    MigrationRunsColumns,
+		PrimaryKey: []*schema.Column{MigrationRunsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "migrationrun_name_outcome",
+				Unique:  false,
+				Columns: []*schema.Column{MigrationRunsColumns[3], MigrationRunsColumns[6]},
 			},
 		},
 	}
@@ -154,7 +172,6 @@ var (
 		{Name: "conversational_goals", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "conversational_examples", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "voice_enabled", Type: field.TypeBool, Default: "false"},
-		{Name: "voice_settings", Type: field.TypeJSON, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb"}},
 		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb"}},
 		{Name: "error_message", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "birth_month", Type: field.TypeInt16, Nullable: true, SchemaType: map[string]string{"postgres": "smallint"}},
@@ -171,7 +188,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "personalities_users_owned_personalities",
-				Columns:    []*schema.Column{PersonalitiesColumns[24]},
+				Columns:    []*schema.Column{PersonalitiesColumns[23]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -376,6 +393,7 @@ var (
 		DeliveriesTable,
 		ImageConfigsTable,
 		LlmConfigsTable,
+		MigrationRunsTable,
 		PersonalitiesTable,
 		PersonalityAliasesTable,
 		UsageLogsTable,
@@ -402,6 +420,9 @@ func init() {
 	LlmConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
 	LlmConfigsTable.Annotation = &entsql.Annotation{
 		Table: "llm_configs",
+	}
+	MigrationRunsTable.Annotation = &entsql.Annotation{
+		Table: "migration_runs",
 	}
 	PersonalitiesTable.ForeignKeys[0].RefTable = UsersTable
 	PersonalitiesTable.Annotation = &entsql.Annotation{

@@ -47,8 +47,6 @@ const (
 	FieldConversationalExamples = "conversational_examples"
 	// FieldVoiceEnabled holds the string denoting the voice_enabled field in the database.
 	FieldVoiceEnabled = "voice_enabled"
-	// FieldVoiceSettings holds the string denoting the voice_settings field in the database.
-	FieldVoiceSettings = "voice_settings"
 	// FieldCustomFields holds the string denoting the custom_fields field in the database.
 	FieldCustomFields = "custom_fields"
 	// FieldErrorMessage holds the string denoting the error_message field in the database.
@@ -158,7 +156,6 @@ var Columns = []string{
 	FieldConversationalGoals,
 	FieldConversationalExamples,
 	FieldVoiceEnabled,
-	FieldVoiceSettings,
 	FieldCustomFields,
 	FieldErrorMessage,
 	FieldBirthMonth,

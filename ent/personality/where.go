@@ -1221,16 +1221,6 @@ func VoiceEnabledNEQ(v bool) predicate.Personality {
 	return predicate.Personality(sql.FieldNEQ(FieldVoiceEnabled, v))
 }
 
-// VoiceSettingsIsNil applies the IsNil predicate on the "voice_settings" field.
-func VoiceSettingsIsNil() predicate.Personality {
-	return predicate.Personality(sql.FieldIsNull(FieldVoiceSettings))
-}
-
-// VoiceSettingsNotNil applies the NotNil predicate on the "voice_settings" field.
-func VoiceSettingsNotNil() predicate.Personality {
-	return predicate.Personality(sql.FieldNotNull(FieldVoiceSettings))
-}
-
 // CustomFieldsIsNil applies the IsNil predicate on the "custom_fields" field.
 func CustomFieldsIsNil() predicate.Personality {
 	return predicate.Personality(sql.FieldIsNull(FieldCustomFields))

@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 )
 
 // LLMConfig is a personality's model and generation settings.
@@ -26,19 +25,12 @@ func (LLMConfig) Fields() []ent.Field {
 		field.String("vision_model").SchemaType(varchar(100)).Optional().Nillable(),
 		field.Float("temperature").SchemaType(numeric(3, 2)).Optional().Nillable(),
 		field.Float("top_p").SchemaType(numeric(4, 3)).Optional().Nillable(),
-		// Legacy columns, moved into advanced_parameters by the llm-config-jsonb
-		// data migration and dropped by the contract migration after it verifies.
-		field.Int("top_k").SchemaType(integer).Optional().Nillable(),
-		field.Float("frequency_penalty").SchemaType(numeric(3, 2)).Optional().Nillable(),
-		field.Float("presence_penalty").SchemaType(numeric(3, 2)).Optional().Nillable(),
-		field.Float("repetition_penalty").SchemaType(numeric(3, 2)).Optional().Nillable(),
+		// The legacy columns (top_k, frequency_penalty, presence_penalty,
+		// repetition_penalty, stop, seed, logit_bias, response_format,
+		// stream_response, system_fingerprint) stay in the database until the
+		// contract migration, but no code reads them through ent: only the
+		// llm-config-jsonb data migration, in SQL. See migrations.ContractColumns.
 		field.Int("max_tokens").SchemaType(integer).Optional().Nillable(),
-		field.Other("stop", pq.StringArray{}).SchemaType(textArray).Optional(),
-		field.Int("seed").SchemaType(integer).Optional().Nillable(),
-		field.JSON("logit_bias", map[string]any{}).SchemaType(jsonb).Optional(),
-		field.JSON("response_format", map[string]any{}).SchemaType(jsonb).Optional(),
-		field.Bool("stream_response").Optional().Nillable(),
-		field.Text("system_fingerprint").Optional().Nillable(),
 		field.Float("memory_score_threshold").SchemaType(numeric(4, 3)).Optional().Nillable(),
 		field.Int("memory_limit").SchemaType(integer).Optional().Nillable().Default(20).Annotations(entsql.Default("20")),
 		field.Int("max_conversation_history").SchemaType(integer).Optional().Nillable().Default(50).Annotations(entsql.Default("50")),

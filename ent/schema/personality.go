@@ -34,8 +34,8 @@ func (Personality) Fields() []ent.Field {
 	}
 	return append(fields,
 		field.Bool("voice_enabled").Default(false).Annotations(entsql.Default("false")),
-		// Legacy until the contract migration: moved to voice_configs.
-		field.JSON("voice_settings", map[string]any{}).Optional().SchemaType(jsonb),
+		// voice_settings (legacy) stays in the database until the contract
+		// migration; only the custom-fields data migration reads it, in SQL.
 		// Legacy grab-bag; errorMessage, aliases and birthday move to columns and tables.
 		field.JSON("custom_fields", map[string]any{}).Optional().SchemaType(jsonb),
 		// Expand (BYOK).

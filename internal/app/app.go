@@ -63,19 +63,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		db.Close()
 		return nil, err
 	}
-	entc := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db)))
-	acts, err := NewActivities(cfg, entc, keys, log)
+	acts, err := NewActivities(cfg, db, keys, log)
 	if err != nil {
 		tc.Close()
 		db.Close()
 		return nil, err
 	}
-	return &Deps{DB: db, Ent: entc, Temporal: tc, Activities: acts}, nil
+	return &Deps{DB: db, Ent: acts.DB, Temporal: tc, Activities: acts}, nil
 }
 
 // NewActivities builds the activities' clients from the configuration: the
 // OpenRouter and Discord HTTP clients are traced with otelhttp.
-func NewActivities(cfg config.Config, db *ent.Client, keys *keycrypt.Keyring, log *slog.Logger) (*activities.Activities, error) {
+func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *slog.Logger) (*activities.Activities, error) {
 	discordToken := cfg.DiscordToken.Reveal()
 	if discordToken == "" {
 		// Without a token the worker still runs workflows; Discord calls fail
@@ -87,8 +86,11 @@ func NewActivities(cfg config.Config, db *ent.Client, keys *keycrypt.Keyring, lo
 		return nil, err
 	}
 	return &activities.Activities{
-		DB:   db,
-		Keys: keys,
+		DB:          ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))),
+		SQL:         db,
+		DatabaseURL: cfg.DatabaseURL.Reveal(),
+		BackupDir:   cfg.BackupDir,
+		Keys:        keys,
 		OpenRouter: openrouter.New(openrouter.Options{
 			BaseURL:    cfg.OpenRouterBaseURL,
 			HTTPClient: &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)},

@@ -56,6 +56,9 @@ type Config struct {
 
 	OTLPEndpoint string
 
+	// BackupDir is where data migrations put their pg_dump backups.
+	BackupDir string
+
 	LogLevel  slog.Level
 	LogFormat string // json or text
 
@@ -73,6 +76,7 @@ func Variables() []string {
 		"GUEST_MODE", "DISCORD_TOKEN", "DISCORD_API_BASE", "DISCORD_DEV_GUILD_ID", "BOT_OWNER_DISCORD_ID",
 		"ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "LIMIT_IMAGES_PER_HOUR", "LIMIT_GUEST_TOKENS_PER_DAY",
 		"LIMIT_WALLET_WRITES_PER_15MIN", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_LEVEL", "LOG_FORMAT",
+		"MIGRATION_BACKUP_DIR",
 	}
 }
 
@@ -141,6 +145,7 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 	c.LimitGuestTokensPerDay = getInt("LIMIT_GUEST_TOKENS_PER_DAY", 50000)
 	c.LimitWalletWritesPer15Min = getInt("LIMIT_WALLET_WRITES_PER_15MIN", 10)
 	c.OTLPEndpoint = get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	c.BackupDir = get("MIGRATION_BACKUP_DIR", ".data/backups")
 
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", get("LOG_LEVEL", "")))

@@ -144,6 +144,7 @@ func New(t testing.TB, opts Options) *Stack {
 		"APP_MASTER_KEY": MasterKey, "OPENROUTER_BASE_URL": orSrv.URL + "/api/v1",
 		"OPENROUTER_API_KEY": opts.OperatorKey, "GUEST_MODE": string(opts.GuestMode),
 		"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": dcSrv.URL, "LOG_FORMAT": "json",
+		"MIGRATION_BACKUP_DIR": t.TempDir(),
 	}
 	cfg, err := config.Parse(func(k string) (string, bool) { v, ok := env[k]; return v, ok && v != "" })
 	if err != nil {
@@ -156,16 +157,16 @@ func New(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	db, _ := testdb.ClientFor(t, dbURL)
+	_, sqlDB := testdb.ClientFor(t, dbURL)
 	keys, err := cfg.Keyring()
 	if err != nil {
 		t.Fatal(err)
 	}
-	acts, err := app.NewActivities(cfg, db, keys, log)
+	acts, err := app.NewActivities(cfg, sqlDB, keys, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{Config: cfg, Client: c, TaskQueue: queue, DB: db, Keys: keys, OpenRouter: or, Discord: dc,
+	s := &Stack{Config: cfg, Client: c, TaskQueue: queue, DB: acts.DB, Keys: keys, OpenRouter: or, Discord: dc,
 		Activities: acts, Logs: logs, ORURL: orSrv.URL + "/api/v1", DiscordURL: dcSrv.URL, DatabaseURL: dbURL}
 	if !opts.NoWorker {
 		w := worker.New(c, queue, acts)

@@ -1,0 +1,313 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tzurot/tzurot/ent/migrationrun"
+)
+
+// Error types of the data-migration activities.
+const (
+	ErrAlreadyApplied   = "AlreadyApplied"   // a run of this migration already succeeded
+	ErrUnknownMigration = "UnknownMigration" // no migration has this name
+	ErrVerifyFailed     = "VerificationFailed"
+	ErrNotVerified      = "NotVerified" // the contract step's prerequisites are missing
+)
+
+// MigrationCounts are a run's running totals.
+type MigrationCounts struct {
+	Read      int64 `json:"read"`
+	Changed   int64 `json:"changed"`
+	Unchanged int64 `json:"unchanged"`
+	Reported  int64 `json:"reported"`
+}
+
+// Add sums two counts.
+func (c MigrationCounts) Add(o MigrationCounts) MigrationCounts {
+	return MigrationCounts{c.Read + o.Read, c.Changed + o.Changed, c.Unchanged + o.Unchanged, c.Reported + o.Reported}
+}
+
+// maxReport bounds how many problem lines a run keeps; counts keep the rest.
+const maxReport = 200
+
+// dataMigration is one named data migration: the tables it touches (backed up
+// before it writes), how to process one page of rows after a cursor, and how
+// to check afterwards that nothing was lost.
+type dataMigration struct {
+	tables []string
+	// page handles at most n rows after cursor; it writes nothing in a dry
+	// run. Its writes must be idempotent, keyed by the rows' natural keys, so
+	// a page retried after a crash changes nothing twice.
+	page   func(ctx context.Context, a *Activities, p pageInput) (pageResult, error)
+	verify func(ctx context.Context, a *Activities, args map[string]string) ([]string, error)
+}
+
+type pageInput struct {
+	Cursor string
+	N      int
+	DryRun bool
+	Args   map[string]string
+}
+
+type pageResult struct {
+	Cursor string // the last key handled; unchanged means no rows were left
+	Done   bool
+	Counts MigrationCounts
+	Report []string
+}
+
+// dataMigrations is every data migration by name.
+func (a *Activities) dataMigrations() map[string]dataMigration {
+	return map[string]dataMigration{
+		"llm-config-jsonb": llmConfigJSONB,
+		"error-messages":   errorMessages,
+		"custom-fields":    customFields,
+		"assign-ownership": assignOwnership,
+		"shapes-import":    shapesImport,
+	}
+}
+
+// DataMigrationNames lists the migrations operators can start, in their order.
+var DataMigrationNames = []string{"shapes-import", "llm-config-jsonb", "error-messages", "custom-fields", "assign-ownership"}
+
+func (a *Activities) migration(name string) (dataMigration, error) {
+	m, ok := a.dataMigrations()[name]
+	if !ok {
+		names := make([]string, 0)
+		for n := range a.dataMigrations() {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return m, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no data migration is called %q: the migrations are %s", name, strings.Join(names, ", ")), ErrUnknownMigration, nil)
+	}
+	return m, nil
+}
+
+// MigrationBeginInput starts a run.
+type MigrationBeginInput struct {
+	Name       string `json:"name"`
+	WorkflowID string `json:"workflow_id"`
+	DryRun     bool   `json:"dry_run"`
+	Force      bool   `json:"force,omitempty"`
+}
+
+// MigrationBegin records the run, refusing a migration that already
+// succeeded (unless forced, or a dry run). Idempotent per workflow id.
+func (a *Activities) MigrationBegin(ctx context.Context, in MigrationBeginInput) (uuid.UUID, error) {
+	if _, err := a.migration(in.Name); err != nil {
+		return uuid.Nil, err
+	}
+	if r, err := a.DB.MigrationRun.Query().Where(migrationrun.WorkflowID(in.WorkflowID), migrationrun.OutcomeEQ("running")).First(ctx); err == nil {
+		return r.ID, nil
+	}
+	if !in.DryRun && !in.Force {
+		done, err := a.DB.MigrationRun.Query().Where(
+			migrationrun.Name(in.Name), migrationrun.DryRun(false), migrationrun.OutcomeEQ("succeeded"),
+		).First(ctx)
+		if err == nil {
+			return uuid.Nil, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("%s was already applied (run %s finished %s): start it with --force to run it again", in.Name, done.ID, done.FinishedAt.Format(time.RFC3339)),
+				ErrAlreadyApplied, nil)
+		}
+	}
+	r, err := a.DB.MigrationRun.Create().SetName(in.Name).SetWorkflowID(in.WorkflowID).SetDryRun(in.DryRun).Save(ctx)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("record migration run: %w", err)
+	}
+	return r.ID, nil
+}
+
+// MigrationBackupInput names the run to back up for.
+type MigrationBackupInput struct {
+	RunID uuid.UUID `json:"run_id"`
+	Name  string    `json:"name"`
+}
+
+// MigrationBackup takes a custom-format pg_dump of the tables the migration
+// writes, before it writes, and records where it is.
+func (a *Activities) MigrationBackup(ctx context.Context, in MigrationBackupInput) (string, error) {
+	m, err := a.migration(in.Name)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(a.BackupDir, 0o755); err != nil {
+		return "", fmt.Errorf("create backup dir: %w", err)
+	}
+	dir, _ := filepath.Abs(a.BackupDir)
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.dump", in.Name, in.RunID))
+	args := []string{"--format=custom", "--data-only", "--file=" + path, "--dbname=" + a.DatabaseURL}
+	for _, t := range m.tables {
+		args = append(args, "--table="+t)
+	}
+	cmd := exec.CommandContext(ctx, "pg_dump", args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("pg_dump failed (is the PostgreSQL client installed?): %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	if err := a.DB.MigrationRun.UpdateOneID(in.RunID).SetBackupPath(path).Exec(ctx); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// MigrationBatchInput continues a run from a cursor.
+type MigrationBatchInput struct {
+	RunID     uuid.UUID         `json:"run_id"`
+	Name      string            `json:"name"`
+	Cursor    string            `json:"cursor"`
+	BatchSize int               `json:"batch_size"`
+	DryRun    bool              `json:"dry_run"`
+	Args      map[string]string `json:"args,omitempty"`
+	// Budget is how long to keep taking pages before returning, so the
+	// workflow shows progress and can pause between calls.
+	Budget time.Duration `json:"budget"`
+}
+
+// MigrationBatchResult is where a batch stopped.
+type MigrationBatchResult struct {
+	Cursor string          `json:"cursor"`
+	Done   bool            `json:"done"`
+	Counts MigrationCounts `json:"counts"`
+	Report []string        `json:"report,omitempty"`
+}
+
+// MigrationBatch processes pages until the budget is spent or no rows are
+// left, heartbeating the cursor after every page: a retry after a crash reads
+// it back and resumes mid-batch instead of starting the batch over.
+func (a *Activities) MigrationBatch(ctx context.Context, in MigrationBatchInput) (MigrationBatchResult, error) {
+	m, err := a.migration(in.Name)
+	if err != nil {
+		return MigrationBatchResult{}, err
+	}
+	res := MigrationBatchResult{Cursor: in.Cursor}
+	if activity.HasHeartbeatDetails(ctx) {
+		var saved MigrationBatchResult
+		if err := activity.GetHeartbeatDetails(ctx, &saved); err == nil {
+			res = saved
+		}
+	}
+	n := in.BatchSize
+	if n <= 0 {
+		n = 1000
+	}
+	deadline := time.Now().Add(in.Budget)
+	for {
+		page, err := m.page(ctx, a, pageInput{Cursor: res.Cursor, N: n, DryRun: in.DryRun, Args: in.Args})
+		if err != nil {
+			return res, err
+		}
+		res.Counts = res.Counts.Add(page.Counts)
+		for _, line := range page.Report {
+			if len(res.Report) < maxReport {
+				res.Report = append(res.Report, line)
+			}
+		}
+		res.Done = page.Done || page.Cursor == res.Cursor
+		res.Cursor = page.Cursor
+		activity.RecordHeartbeat(ctx, res)
+		if res.Done || time.Now().After(deadline) {
+			return res, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+	}
+}
+
+// MigrationVerifyInput names what to verify.
+type MigrationVerifyInput struct {
+	Name string            `json:"name"`
+	Args map[string]string `json:"args,omitempty"`
+}
+
+// MigrationVerify compares source and target and fails loudly on any
+// difference, listing them.
+func (a *Activities) MigrationVerify(ctx context.Context, in MigrationVerifyInput) ([]string, error) {
+	m, err := a.migration(in.Name)
+	if err != nil {
+		return nil, err
+	}
+	problems, err := m.verify(ctx, a, in.Args)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return problems, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("%s verification failed: %s", in.Name, strings.Join(problems, "; ")), ErrVerifyFailed, nil)
+	}
+	return nil, nil
+}
+
+// MigrationFinishInput closes a run.
+type MigrationFinishInput struct {
+	RunID    uuid.UUID       `json:"run_id"`
+	Outcome  string          `json:"outcome"`
+	Verified bool            `json:"verified"`
+	Counts   MigrationCounts `json:"counts"`
+	Report   []string        `json:"report,omitempty"`
+}
+
+// MigrationFinish records how a run ended.
+func (a *Activities) MigrationFinish(ctx context.Context, in MigrationFinishInput) error {
+	return a.DB.MigrationRun.UpdateOneID(in.RunID).
+		SetOutcome(in.Outcome).SetVerified(in.Verified).SetFinishedAt(time.Now()).
+		SetCounts(map[string]int64{"read": in.Counts.Read, "changed": in.Counts.Changed, "unchanged": in.Counts.Unchanged, "reported": in.Counts.Reported}).
+		SetReport(in.Report).
+		Exec(ctx)
+}
+
+// Rollback restores a run's backup: the touched tables are emptied and
+// reloaded from the dump, in one transaction.
+func (a *Activities) Rollback(ctx context.Context, name string) (string, error) {
+	r, err := a.DB.MigrationRun.Query().Where(migrationrun.Name(name), migrationrun.BackupPathNotNil()).
+		Order(migrationrun.ByCreatedAt()).All(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(r) == 0 {
+		return "", fmt.Errorf("%s has no backup to restore: it never wrote anything", name)
+	}
+	last := r[len(r)-1]
+	m, err := a.migration(name)
+	if err != nil {
+		return "", err
+	}
+	// Empty the touched tables without firing their foreign keys' cascades
+	// (replica mode skips them), so rows in other tables survive; then load
+	// the dump with triggers off.
+	tx, err := a.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+		return "", fmt.Errorf("rollback needs a superuser connection (session_replication_role): %w", err)
+	}
+	for _, t := range m.tables {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM "`+t+`"`); err != nil {
+			return "", fmt.Errorf("empty %s before restore: %w", t, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "pg_restore", "--data-only", "--disable-triggers", "--single-transaction", "--dbname="+a.DatabaseURL, *last.BackupPath)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("pg_restore %s failed: %v: %s", *last.BackupPath, err, strings.TrimSpace(string(out)))
+	}
+	if err := a.DB.MigrationRun.UpdateOne(last).SetOutcome("rolled_back").Exec(ctx); err != nil {
+		return "", err
+	}
+	return *last.BackupPath, nil
+}

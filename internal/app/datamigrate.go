@@ -1,0 +1,257 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent/migrationrun"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/migrations"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+// DataMigrationOptions are `tzurot migrate data start`'s flags.
+type DataMigrationOptions struct {
+	DryRun    bool
+	BatchSize int
+	Force     bool
+	Dir       string // shapes-import's backup tree
+	Detach    bool   // start and return instead of following progress
+}
+
+// StartDataMigration starts a data migration workflow (or applies a guarded
+// contract migration) and follows its progress until it ends; Ctrl-C stops
+// following, not the migration.
+func StartDataMigration(ctx context.Context, cfg config.Config, name string, opts DataMigrationOptions, out io.Writer, log *slog.Logger) error {
+	d, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if c, ok := migrations.FindContract(name); ok {
+		if opts.DryRun {
+			return fmt.Errorf("%s is a schema change and has no dry run: `tzurot migrate status` shows whether it is pending", name)
+		}
+		applied, err := migrations.ApplyContract(ctx, d.DB, c)
+		if err != nil {
+			return err
+		}
+		if !applied {
+			fmt.Fprintf(out, "%s was already applied\n", name)
+			return nil
+		}
+		fmt.Fprintf(out, "%s applied: the legacy columns are dropped\n", name)
+		return nil
+	}
+	known := false
+	for _, n := range activities.DataMigrationNames {
+		known = known || n == name
+	}
+	if !known {
+		return fmt.Errorf("no data migration is called %q: the migrations are %s, contract-llm-configs", name, strings.Join(activities.DataMigrationNames, ", "))
+	}
+	args := map[string]string{}
+	switch name {
+	case "shapes-import":
+		if opts.Dir == "" {
+			return errors.New("shapes-import needs the backup tree: tzurot migrate data start shapes-import DIR")
+		}
+		args["dir"] = opts.Dir
+	case "assign-ownership":
+		if cfg.BotOwnerDiscordID == "" {
+			return errors.New("assign-ownership needs BOT_OWNER_DISCORD_ID: set it to the operator's Discord id")
+		}
+		args["owner"] = cfg.BotOwnerDiscordID
+	}
+	useSA := ensureSearchAttributes(ctx, d.Temporal, cfg.TemporalNamespace, log)
+	summary := name
+	if opts.DryRun {
+		summary += " (dry run)"
+	}
+	run, err := d.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       workflows.DataMigrationID(name),
+		TaskQueue:                                cfg.TemporalTaskQueue,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		StaticSummary:                            summary,
+		StaticDetails:                            fmt.Sprintf("Data migration %s, batch size %d. Signals: pause, resume, cancel. Query: progress.", name, opts.BatchSize),
+	}, workflows.DataMigrationName, workflows.DataMigrationInput{
+		Name: name, DryRun: opts.DryRun, BatchSize: opts.BatchSize, Force: opts.Force, Args: args, SearchAttributes: useSA,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return fmt.Errorf("%s is already running: `tzurot migrate data status %s` shows its progress", name, name)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "started %s (workflow %s); watch it at http://127.0.0.1:8233/namespaces/%s/workflows/%s\n",
+		name, run.GetID(), cfg.TemporalNamespace, run.GetID())
+	if opts.Detach {
+		return nil
+	}
+	return follow(ctx, d.Temporal, run, out)
+}
+
+// follow prints progress every second until the run ends or ctx is cancelled.
+func follow(ctx context.Context, c client.Client, run client.WorkflowRun, out io.Writer) error {
+	done := make(chan error, 1)
+	var final workflows.MigrationState
+	go func() { done <- run.Get(context.Background(), &final) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("migration failed: %w", err)
+			}
+			printState(out, final)
+			return nil
+		case <-ctx.Done():
+			fmt.Fprintln(out, "\nstopped following; the migration goes on in Temporal")
+			return nil
+		case <-tick.C:
+			var st workflows.MigrationState
+			v, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.QueryProgress)
+			if err == nil && v.Get(&st) == nil {
+				fmt.Fprintf(out, "\r%-8s read %d · changed %d · unchanged %d · reported %d", phase(st), st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported)
+			}
+		}
+	}
+}
+
+func phase(st workflows.MigrationState) string {
+	if st.Paused {
+		return "paused"
+	}
+	return st.Phase
+}
+
+func printState(out io.Writer, st workflows.MigrationState) {
+	fmt.Fprintf(out, "\n%s: read %d, changed %d, unchanged %d, reported %d\n", st.Outcome, st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported)
+	if st.BackupPath != "" {
+		fmt.Fprintf(out, "backup: %s\n", st.BackupPath)
+	}
+	for _, line := range st.Report {
+		fmt.Fprintln(out, "  "+line)
+	}
+}
+
+// ensureSearchAttributes registers the migrations' search attributes when
+// the server lets us (the dev server does); without them the workflow simply
+// does not set them.
+func ensureSearchAttributes(ctx context.Context, c client.Client, namespace string, log *slog.Logger) bool {
+	want := map[string]enumspb.IndexedValueType{
+		workflows.MigrationNameAttr.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		workflows.RowsDoneAttr.GetName():      enumspb.INDEXED_VALUE_TYPE_INT,
+	}
+	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		log.Warn("cannot list search attributes; migrations will not set them", "err", err)
+		return false
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for k, v := range want {
+		if _, ok := resp.GetCustomAttributes()[k]; !ok {
+			missing[k] = v
+		}
+	}
+	if len(missing) == 0 {
+		return true
+	}
+	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	}); err != nil {
+		log.Warn("cannot register the migration search attributes; migrations will not set them", "err", err)
+		return false
+	}
+	return true
+}
+
+// SignalDataMigration sends pause, resume or cancel.
+func SignalDataMigration(ctx context.Context, cfg config.Config, name, signal string, log *slog.Logger) error {
+	d, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	err = d.Temporal.SignalWorkflow(ctx, workflows.DataMigrationID(name), "", signal, nil)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%s is not running", name)
+	}
+	return err
+}
+
+// DataMigrationStatus prints every migration's last run, and live progress
+// of running ones.
+func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, out io.Writer, log *slog.Logger) error {
+	d, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "MIGRATION\tLAST RUN\tOUTCOME\tVERIFIED\tREAD\tCHANGED\tREPORTED\tBACKUP")
+	for _, name := range append(append([]string{}, activities.DataMigrationNames...), "contract-llm-configs") {
+		if only != "" && name != only {
+			continue
+		}
+		if _, ok := migrations.FindContract(name); ok {
+			continue
+		}
+		var st workflows.MigrationState
+		if v, err := d.Temporal.QueryWorkflow(ctx, workflows.DataMigrationID(name), "", workflows.QueryProgress); err == nil && v.Get(&st) == nil && st.Outcome == "" {
+			fmt.Fprintf(w, "%s\tnow\t%s\t-\t%d\t%d\t%d\t%s\n", name, phase(st), st.Counts.Read, st.Counts.Changed, st.Counts.Reported, st.BackupPath)
+			continue
+		}
+		r, err := d.Ent.MigrationRun.Query().Where(migrationrun.Name(name)).Order(migrationrun.ByCreatedAt()).All(ctx)
+		if err != nil {
+			return err
+		}
+		if len(r) == 0 {
+			fmt.Fprintf(w, "%s\tnever\t-\t-\t-\t-\t-\t-\n", name)
+			continue
+		}
+		last := r[len(r)-1]
+		outcome := last.Outcome
+		if last.DryRun {
+			outcome += " (dry run)"
+		}
+		backup := ""
+		if last.BackupPath != nil {
+			backup = *last.BackupPath
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%s\n", name, last.CreatedAt.Local().Format("2006-01-02 15:04"), outcome, last.Verified,
+			last.Counts["read"], last.Counts["changed"], last.Counts["reported"], backup)
+	}
+	return w.Flush()
+}
+
+// RollbackDataMigration restores the last backup a migration took.
+func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, out io.Writer, log *slog.Logger) error {
+	d, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	path, err := d.Activities.Rollback(ctx, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s rolled back from %s\n", name, path)
+	return nil
+}

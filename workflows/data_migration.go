@@ -1,0 +1,219 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tzurot/tzurot/activities"
+)
+
+// DataMigration runs one named data migration: record the run, back up the
+// tables it writes, page through the rows (resumable: the cursor lives in the
+// workflow and in the batch activity's heartbeats), verify, record the outcome.
+// Workflow id data-migration/<name>. Operators pause, resume and cancel it
+// with signals, and see progress in the Web UI (summary, current details,
+// search attributes) and through the "progress" query.
+const DataMigrationName = "DataMigration"
+
+// Signals and query of DataMigration.
+const (
+	SignalPause   = "pause"
+	SignalResume  = "resume"
+	SignalCancel  = "cancel"
+	QueryProgress = "progress"
+)
+
+// Search attributes the dev server registers for migrations.
+var (
+	MigrationNameAttr = temporal.NewSearchAttributeKeyKeyword("TzurotMigration")
+	RowsDoneAttr      = temporal.NewSearchAttributeKeyInt64("TzurotRowsDone")
+)
+
+// DataMigrationID is the workflow id for a migration.
+func DataMigrationID(name string) string { return "data-migration/" + name }
+
+// DataMigrationInput starts (or, with State, continues) a run.
+type DataMigrationInput struct {
+	Name      string            `json:"name"`
+	DryRun    bool              `json:"dry_run,omitempty"`
+	BatchSize int               `json:"batch_size,omitempty"`
+	Force     bool              `json:"force,omitempty"`
+	Args      map[string]string `json:"args,omitempty"`
+	// SearchAttributes is set by starters that registered them on the server.
+	SearchAttributes bool            `json:"search_attributes,omitempty"`
+	State            *MigrationState `json:"state,omitempty"`
+}
+
+// MigrationState is the progress carried across continue-as-new.
+type MigrationState struct {
+	RunID      uuid.UUID                  `json:"run_id"`
+	Phase      string                     `json:"phase"` // begin, backup, copy, verify, done
+	Cursor     string                     `json:"cursor"`
+	Counts     activities.MigrationCounts `json:"counts"`
+	Report     []string                   `json:"report,omitempty"`
+	BackupPath string                     `json:"backup_path,omitempty"`
+	Paused     bool                       `json:"paused"`
+	Outcome    string                     `json:"outcome,omitempty"`
+}
+
+// batchesPerRun bounds one run's history; then it continues as new.
+const batchesPerRun = 200
+
+// DataMigration is the workflow.
+func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState, error) {
+	st := MigrationState{Phase: "begin"}
+	if in.State != nil {
+		st = *in.State
+	}
+	cancelled := false
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (MigrationState, error) { return st, nil }); err != nil {
+		return st, err
+	}
+	pause := workflow.GetSignalChannel(ctx, SignalPause)
+	resume := workflow.GetSignalChannel(ctx, SignalResume)
+	cancel := workflow.GetSignalChannel(ctx, SignalCancel)
+	drain := func() {
+		for {
+			sel := workflow.NewSelector(ctx)
+			got := false
+			sel.AddReceive(pause, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); st.Paused, got = true, true })
+			sel.AddReceive(resume, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); st.Paused, got = false, true })
+			sel.AddReceive(cancel, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); cancelled, got = true, true })
+			sel.AddDefault(func() {})
+			sel.Select(ctx)
+			if !got {
+				return
+			}
+		}
+	}
+	show := func() {
+		mode := ""
+		if in.DryRun {
+			mode = " (dry run: nothing is written)"
+		}
+		state := st.Phase
+		if st.Paused {
+			state = "paused"
+		}
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s**%s — %s\n\nread %d · changed %d · unchanged %d · reported %d",
+			in.Name, mode, state, st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported))
+		if in.SearchAttributes {
+			_ = workflow.UpsertTypedSearchAttributes(ctx, MigrationNameAttr.ValueSet(in.Name), RowsDoneAttr.ValueSet(st.Counts.Read))
+		}
+	}
+	show()
+
+	quick := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: []string{activities.ErrAlreadyApplied, activities.ErrUnknownMigration, activities.ErrBadInput, activities.ErrVerifyFailed},
+		},
+	})
+	finish := func(outcome string, verified bool) error {
+		st.Outcome, st.Phase = outcome, "done"
+		show()
+		// Record the outcome even when the workflow itself was cancelled.
+		dctx, _ := workflow.NewDisconnectedContext(quick)
+		return workflow.ExecuteActivity(dctx, a.MigrationFinish, activities.MigrationFinishInput{
+			RunID: st.RunID, Outcome: outcome, Verified: verified, Counts: st.Counts, Report: st.Report,
+		}).Get(dctx, nil)
+	}
+	fail := func(err error) (MigrationState, error) {
+		if temporal.IsCanceledError(err) || cancelled {
+			return st, finish("cancelled", false)
+		}
+		if st.RunID != uuid.Nil {
+			if ferr := finish("failed", false); ferr != nil {
+				workflow.GetLogger(ctx).Error("could not record the failed run", "err", ferr)
+			}
+		}
+		return st, err
+	}
+
+	if st.Phase == "begin" {
+		wid := workflow.GetInfo(ctx).WorkflowExecution.ID
+		if err := workflow.ExecuteActivity(quick, a.MigrationBegin, activities.MigrationBeginInput{
+			Name: in.Name, WorkflowID: wid, DryRun: in.DryRun, Force: in.Force,
+		}).Get(ctx, &st.RunID); err != nil {
+			return st, err
+		}
+		st.Phase = "backup"
+		if in.DryRun {
+			st.Phase = "copy"
+		}
+		show()
+	}
+	if st.Phase == "backup" {
+		if err := workflow.ExecuteActivity(quick, a.MigrationBackup, activities.MigrationBackupInput{RunID: st.RunID, Name: in.Name}).
+			Get(ctx, &st.BackupPath); err != nil {
+			return fail(err)
+		}
+		st.Phase = "copy"
+		show()
+	}
+	batchCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			MaximumInterval:        30 * time.Second,
+			NonRetryableErrorTypes: []string{activities.ErrUnknownMigration, activities.ErrBadInput},
+		},
+	})
+	for batches := 0; st.Phase == "copy"; batches++ {
+		drain()
+		if cancelled {
+			return st, finish("cancelled", false)
+		}
+		if st.Paused {
+			show()
+			if err := workflow.Await(ctx, func() bool {
+				drain()
+				return !st.Paused || cancelled
+			}); err != nil {
+				return fail(err)
+			}
+			continue
+		}
+		if batches >= batchesPerRun {
+			in.State = &st
+			return st, workflow.NewContinueAsNewError(ctx, DataMigration, in)
+		}
+		var res activities.MigrationBatchResult
+		if err := workflow.ExecuteActivity(batchCtx, a.MigrationBatch, activities.MigrationBatchInput{
+			RunID: st.RunID, Name: in.Name, Cursor: st.Cursor, BatchSize: in.BatchSize,
+			DryRun: in.DryRun, Args: in.Args, Budget: 5 * time.Second,
+		}).Get(ctx, &res); err != nil {
+			return fail(err)
+		}
+		st.Cursor, st.Counts = res.Cursor, st.Counts.Add(res.Counts)
+		for _, line := range res.Report {
+			if len(st.Report) < 200 {
+				st.Report = append(st.Report, line)
+			}
+		}
+		if res.Done {
+			st.Phase = "verify"
+		}
+		show()
+	}
+	if st.Phase == "verify" {
+		if in.DryRun {
+			return st, finish("succeeded", false)
+		}
+		var problems []string
+		if err := workflow.ExecuteActivity(quick, a.MigrationVerify, activities.MigrationVerifyInput{Name: in.Name, Args: in.Args}).
+			Get(ctx, &problems); err != nil {
+			st.Report = append(st.Report, "verification failed: "+appMessage(err))
+			return fail(err)
+		}
+		return st, finish("succeeded", true)
+	}
+	return st, nil
+}
