@@ -167,14 +167,14 @@ FROM personalities WHERE id > $1 ORDER BY id LIMIT $2`, in.Cursor, in.N)
 				report("custom_fields.aliases holds %v, which is not a name; skipped", raw)
 				continue
 			}
-			owner, err := a.aliasOwner(ctx, alias)
+			owner, ownerName, err := a.aliasOwner(ctx, alias)
 			if err != nil {
 				return res, err
 			}
 			switch {
 			case owner == r.id:
 			case owner != "":
-				report("alias %q is already %s's; not added", alias, owner)
+				report("alias %q is already %s's; not added", alias, ownerName)
 			case in.DryRun:
 				changed = true
 			default:
@@ -189,7 +189,7 @@ FROM personalities WHERE id > $1 ORDER BY id LIMIT $2`, in.Cursor, in.N)
 			s, _ := custom.Birthday.(string)
 			m, d, y, ok := ParseBirthday(s)
 			if !ok {
-				report("custom_fields.birthday %v is not MM-DD or YYYY-MM-DD; not moved", custom.Birthday)
+				report("custom_fields.birthday %q is not MM-DD or YYYY-MM-DD; not moved", fmt.Sprint(custom.Birthday))
 			} else {
 				changed = true
 				if !in.DryRun {
@@ -216,14 +216,14 @@ FROM personalities WHERE id > $1 ORDER BY id LIMIT $2`, in.Cursor, in.N)
 	return res, nil
 }
 
-// aliasOwner is the id of the personality holding alias (any case), or "".
-func (a *Activities) aliasOwner(ctx context.Context, alias string) (string, error) {
-	var id string
-	err := a.SQL.QueryRowContext(ctx, `SELECT personality_id FROM personality_aliases WHERE lower(alias) = lower($1)`, alias).Scan(&id)
+// aliasOwner is the personality holding alias (any case), or "".
+func (a *Activities) aliasOwner(ctx context.Context, alias string) (id, name string, err error) {
+	err = a.SQL.QueryRowContext(ctx, `SELECT p.id, p.name FROM personality_aliases x JOIN personalities p ON p.id = x.personality_id
+WHERE lower(x.alias) = lower($1)`, alias).Scan(&id, &name)
 	if err == sql.ErrNoRows {
-		return "", nil
+		return "", "", nil
 	}
-	return id, err
+	return id, name, err
 }
 
 func (a *Activities) insertAlias(ctx context.Context, personalityID, alias string) (int64, error) {
