@@ -62,35 +62,45 @@ FROM llm_configs WHERE id > $1 ORDER BY id LIMIT $2`, in.Cursor, in.N)
 		res.Counts.Read++
 		current := map[string]any{}
 		_ = json.Unmarshal(adv, &current)
-		legacy := map[string]any{}
+		// Each legacy value as its own llmparams document, so a bad one is
+		// reported and skipped without losing the others.
+		legacy := map[string]llmparams.Params{}
 		if topK.Valid {
-			legacy["top_k"] = topK.Int64
+			v := int(topK.Int64)
+			legacy["top_k"] = llmparams.Params{TopK: &v}
 		}
 		if freq.Valid {
-			legacy["frequency_penalty"] = freq.Float64
+			legacy["frequency_penalty"] = llmparams.Params{FrequencyPenalty: &freq.Float64}
 		}
 		if pres.Valid {
-			legacy["presence_penalty"] = pres.Float64
+			legacy["presence_penalty"] = llmparams.Params{PresencePenalty: &pres.Float64}
 		}
 		if rep.Valid {
-			legacy["repetition_penalty"] = rep.Float64
+			legacy["repetition_penalty"] = llmparams.Params{RepetitionPenalty: &rep.Float64}
 		}
 		if stop != nil {
-			legacy["stop"] = []string(stop)
+			legacy["stop"] = llmparams.Params{Stop: []string(stop)}
 		}
 		if seed.Valid {
-			legacy["seed"] = seed.Int64
+			v := int(seed.Int64)
+			legacy["seed"] = llmparams.Params{Seed: &v}
 		}
-		if len(logitBias) > 0 {
-			var v any
-			if json.Unmarshal(logitBias, &v) == nil {
-				legacy["logit_bias"] = v
+		if len(logitBias) > 0 && string(logitBias) != "null" {
+			var v map[string]float64
+			if err := json.Unmarshal(logitBias, &v); err != nil {
+				res.Counts.Reported++
+				res.Report = append(res.Report, fmt.Sprintf("llm_configs %s: logit_bias %s is not a map of token ids to numbers; left in the legacy column", id, truncate(string(logitBias), 80)))
+			} else {
+				legacy["logit_bias"] = llmparams.Params{LogitBias: v}
 			}
 		}
-		if len(respFormat) > 0 {
-			var v any
-			if json.Unmarshal(respFormat, &v) == nil {
-				legacy["response_format"] = v
+		if len(respFormat) > 0 && string(respFormat) != "null" {
+			var v llmparams.ResponseFormat
+			if err := json.Unmarshal(respFormat, &v); err != nil {
+				res.Counts.Reported++
+				res.Report = append(res.Report, fmt.Sprintf("llm_configs %s: response_format %s is not {\"type\": …}; left in the legacy column", id, truncate(string(respFormat), 80)))
+			} else {
+				legacy["response_format"] = llmparams.Params{ResponseFormat: &v}
 			}
 		}
 		if stream.Valid || fingerprint.Valid {
@@ -99,19 +109,21 @@ FROM llm_configs WHERE id > $1 ORDER BY id LIMIT $2`, in.Cursor, in.N)
 		}
 		changed := false
 		for _, key := range legacyLLMColumns {
-			v, ok := legacy[key]
+			p, ok := legacy[key]
 			if !ok {
 				continue
 			}
 			if _, exists := current[key]; exists {
 				continue
 			}
-			if err := validParam(key, v); err != nil {
+			if err := p.Validate(); err != nil {
 				res.Counts.Reported++
-				res.Report = append(res.Report, fmt.Sprintf("llm_configs %s: %v; left in the legacy column", id, err))
+				res.Report = append(res.Report, fmt.Sprintf("llm_configs %s: %s; left in the legacy column", id, strings.ReplaceAll(err.Error(), "\n", "; ")))
 				continue
 			}
-			current[key] = v
+			for k, v := range p.Map() {
+				current[k] = v
+			}
 			changed = true
 		}
 		if !changed {
@@ -143,20 +155,6 @@ FROM unnest($1::uuid[], $2::jsonb[]) AS v(id, doc) WHERE l.id = v.id`, pq.Array(
 	return res, nil
 }
 
-// validParam checks one parameter with llmparams, whose errors name the
-// field, the value and the allowed range.
-func validParam(key string, v any) error {
-	b, err := json.Marshal(map[string]any{key: v})
-	if err != nil {
-		return err
-	}
-	_, err = llmparams.Parse(b)
-	if err != nil {
-		return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "\n", "; "))
-	}
-	return nil
-}
-
 // llmConfigVerify counts rows where a legacy value that llmparams accepts is
 // missing from advanced_parameters or differs there.
 func llmConfigVerify(ctx context.Context, a *Activities, _ map[string]string) ([]string, error) {
@@ -172,15 +170,23 @@ func llmConfigVerify(ctx context.Context, a *Activities, _ map[string]string) ([
 		"response_format":    `response_format->>'type' IN ('text', 'json_object') AND response_format - 'type' = '{}'::jsonb`,
 		"logit_bias":         `logit_bias IS NOT NULL AND jsonb_typeof(logit_bias) = 'object' AND NOT EXISTS (SELECT 1 FROM jsonb_each(logit_bias) e WHERE jsonb_typeof(e.value) <> 'number' OR e.value::text::numeric NOT BETWEEN -100 AND 100 OR e.key !~ '^[0-9]+$')`,
 	}
+	// One pass over the table, however many columns are checked.
+	sums := make([]string, len(legacyLLMColumns))
+	for i, col := range legacyLLMColumns {
+		sums[i] = "count(*) FILTER (WHERE (" + checks[col] + ") AND NOT advanced_parameters ? '" + col + "')"
+	}
+	counts := make([]int64, len(legacyLLMColumns))
+	dest := make([]any, len(counts))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := a.SQL.QueryRowContext(ctx, "SELECT "+strings.Join(sums, ", ")+" FROM llm_configs").Scan(dest...); err != nil {
+		return nil, fmt.Errorf("verify llm_configs: %w", err)
+	}
 	var problems []string
-	for _, col := range legacyLLMColumns {
-		var n int64
-		q := "SELECT count(*) FROM llm_configs WHERE (" + checks[col] + ") AND NOT advanced_parameters ? '" + col + "'"
-		if err := a.SQL.QueryRowContext(ctx, q).Scan(&n); err != nil {
-			return nil, fmt.Errorf("verify %s: %w", col, err)
-		}
+	for i, n := range counts {
 		if n > 0 {
-			problems = append(problems, fmt.Sprintf("%d rows have a valid legacy %s that is not in advanced_parameters", n, col))
+			problems = append(problems, fmt.Sprintf("%d rows have a valid legacy %s that is not in advanced_parameters", n, legacyLLMColumns[i]))
 		}
 	}
 	return problems, nil

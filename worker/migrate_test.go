@@ -21,7 +21,7 @@ import (
 
 // seedLegacyConfigs writes n personalities with llm_configs whose legacy
 // columns vary, a few of them out of range, straight in SQL as the old system did.
-func seedLegacyConfigs(t *testing.T, s *itest.Stack, n int) {
+func seedLegacyConfigs(t testing.TB, s *itest.Stack, n int) {
 	t.Helper()
 	if _, err := s.Activities.SQL.Exec(`INSERT INTO personalities (id, name) SELECT gen_random_uuid(), 'p-' || i FROM generate_series(1, $1) i`, n); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func expectedMismatches(t *testing.T, s *itest.Stack) int {
 	return n
 }
 
-func startMigration(t *testing.T, s *itest.Stack, name string, opts app.DataMigrationOptions) client.WorkflowRun {
+func startMigration(t testing.TB, s *itest.Stack, name string, opts app.DataMigrationOptions) client.WorkflowRun {
 	t.Helper()
 	opts.Detach = true
 	var out bytes.Buffer
@@ -72,7 +72,7 @@ func startMigration(t *testing.T, s *itest.Stack, name string, opts app.DataMigr
 	return s.Client.GetWorkflow(context.Background(), workflows.DataMigrationID(name), "")
 }
 
-func finishMigration(t *testing.T, run client.WorkflowRun) workflows.MigrationState {
+func finishMigration(t testing.TB, run client.WorkflowRun) workflows.MigrationState {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
