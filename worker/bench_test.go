@@ -4,7 +4,7 @@ package worker_test
 // same activities called directly, and ResolvePersonality as a local activity
 // against a regular one. Run them with a fixed iteration count, e.g.
 //
-//	go test ./worker -run '^$' -bench . -benchtime 200x -count 3 -timeout 30m
+//	go test ./worker -run '^$' -bench 'BenchmarkReply|BenchmarkResolvePersonality' -benchtime 200x -count 3 -timeout 30m
 
 import (
 	"context"

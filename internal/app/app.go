@@ -52,6 +52,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// Go keeps 2 idle connections by default; under 20 concurrent replies
+	// that meant a new PostgreSQL connection per reply.
+	db.SetMaxIdleConns(25)
+	db.SetMaxOpenConns(50)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {

@@ -71,6 +71,17 @@ func TemporalCLI(ctx context.Context, log *slog.Logger) (string, error) {
 	return path, nil
 }
 
+// DevServerTuning are the dev server settings for latency (BENCHMARKS.md):
+// eager activities take ~100 ms off each activity; the transfer-queue poll
+// limit (20/s by default on the one history shard) made every workflow task
+// wait ~40 ms; one task-queue partition avoids rare 2 s stalls.
+var DevServerTuning = []string{
+	"--dynamic-config-value", "system.enableActivityEagerExecution=true",
+	"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+	"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+	"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+}
+
 // TemporalServer is a `temporal server start-dev` child process.
 type TemporalServer struct {
 	cmd  *exec.Cmd
@@ -100,9 +111,8 @@ func StartTemporal(ctx context.Context, opts TemporalOptions, log *slog.Logger) 
 		"--ip", host, "--port", port, "--ui-port", fmt.Sprint(opts.UIPort),
 		"--db-filename", opts.DBFile, "--namespace", opts.Namespace,
 		"--log-level", "warn",
-		// Eager activity execution takes ~100 ms off each activity on this stack.
-		"--dynamic-config-value", "system.enableActivityEagerExecution=true",
 	}
+	args = append(args, DevServerTuning...)
 	if opts.CodecEndpoint != "" {
 		args = append(args, "--ui-codec-endpoint", opts.CodecEndpoint)
 	}

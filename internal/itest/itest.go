@@ -24,6 +24,7 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/devstack"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/keycrypt"
@@ -87,7 +88,7 @@ func HostPort(t testing.TB) string {
 		dev.srv, dev.err = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
 			ExistingPath: cli,
 			LogLevel:     "error",
-			ExtraArgs:    []string{"--dynamic-config-value", "system.enableActivityEagerExecution=true"},
+			ExtraArgs:    devstack.DevServerTuning,
 			Stdout:       io.Discard,
 			Stderr:       io.Discard,
 		})

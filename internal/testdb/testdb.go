@@ -83,6 +83,7 @@ func ClientFor(t testing.TB, url string) (*ent.Client, *sql.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	db.SetMaxIdleConns(25)
 	t.Cleanup(func() { db.Close() })
 	return ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))), db
 }
