@@ -15,7 +15,6 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/internal/llmparams"
@@ -51,7 +50,11 @@ func (b *Bot) configCommand() *command {
 }
 
 func (b *Bot) config_(ctx context.Context, in *Interaction) error {
-	p, err := b.resolvePersonalityRef(ctx, in.String("personality"))
+	acc, err := b.personalityAccessOf(ctx, in)
+	if err != nil {
+		return err
+	}
+	p, err := b.findPersonality(ctx, acc, in.String("personality"))
 	if err != nil {
 		return err
 	}
@@ -72,6 +75,9 @@ func (b *Bot) config_(ctx context.Context, in *Interaction) error {
 		}
 		return in.Reply(fmt.Sprintf("Your own settings for %s are gone; it answers you with its defaults again.", personaName(p)))
 	case "personality":
+		if err := acc.mayManage(p, "change its settings (use /config set for your own)"); err != nil {
+			return err
+		}
 		return b.configPersonality(ctx, in, p)
 	}
 	return UserError("Unknown /config subcommand.")
@@ -141,12 +147,6 @@ func (b *Bot) configSet(ctx context.Context, in *Interaction, p *ent.Personality
 }
 
 func (b *Bot) configPersonality(ctx context.Context, in *Interaction, p *ent.Personality) error {
-	if ok, err := b.mayEditPersonality(ctx, in, p); err != nil || !ok {
-		if err != nil {
-			return err
-		}
-		return UserError("Only the owner of %s or a superuser can change its settings; use /config set for your own.", personaName(p))
-	}
 	model := strings.TrimSpace(in.String("model"))
 	params, hasParams, err := parseParams(in.String("params"))
 	if err != nil {
@@ -215,38 +215,6 @@ func (b *Bot) configView(ctx context.Context, in *Interaction, p *ent.Personalit
 		fmt.Fprintf(&sb, "Your own settings: model %s; parameters `%s` (over its own).", m, compactJSON(own.AdvancedParameters))
 	}
 	return in.Reply(sb.String())
-}
-
-// resolvePersonalityRef resolves a name, alias or display name, any case.
-func (b *Bot) resolvePersonalityRef(ctx context.Context, ref string) (*ent.Personality, error) {
-	ref = strings.TrimSpace(strings.TrimPrefix(ref, "@"))
-	if ref == "" {
-		return nil, UserError("Name a personality.")
-	}
-	p, err := b.DB.Personality.Query().Where(personality.Or(
-		personality.NameEqualFold(ref),
-		personality.HasAliasesWith(personalityalias.AliasEqualFold(ref)),
-		personality.DisplayNameEqualFold(ref),
-	)).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, UserError("No personality is called “%s”.", ref)
-	}
-	return p, err
-}
-
-// mayEditPersonality: the owner, a superuser, or the bot's operator.
-func (b *Bot) mayEditPersonality(ctx context.Context, in *Interaction, p *ent.Personality) (bool, error) {
-	if in.UserID == b.Config.BotOwnerDiscordID && in.UserID != "" {
-		return true, nil
-	}
-	u, err := b.DB.User.Query().Where(user.DiscordID(in.UserID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return u.IsSuperuser || (p.OwnerID != nil && *p.OwnerID == u.ID), nil
 }
 
 func (b *Bot) upsertInvoker(ctx context.Context, in *Interaction) (uuid.UUID, error) {

@@ -41,7 +41,7 @@ func TestConfig(t *testing.T) {
 		{"reset drops them", alice, "reset", nil, "gone", func() bool {
 			return w.DB.UserPersonalityConfig.Query().CountX(ctx) == 0
 		}},
-		{"the personality's own settings: not for others", bob, "personality", map[string]string{"model": "x/y"}, "Only the owner", func() bool {
+		{"the personality's own settings: not for others", bob, "personality", map[string]string{"model": "x/y"}, "only a superuser can change its settings", func() bool {
 			return w.DB.LLMConfig.Query().Where(llmconfig.Model("x/y")).CountX(ctx) == 0
 		}},
 		{"unknown personality", alice, "view", map[string]string{"personality": "nobody"}, "No personality is called “nobody”", nil},

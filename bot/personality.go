@@ -1,8 +1,581 @@
 package bot
 
-import "github.com/bwmarrin/discordgo"
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
 
-// personalityCommand is a placeholder until the command group is built.
+	"entgo.io/ent/dialect/sql"
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/personality"
+	"github.com/tzurot/tzurot/ent/personalityalias"
+	"github.com/tzurot/tzurot/ent/predicate"
+	"github.com/tzurot/tzurot/ent/user"
+)
+
+// defaultPersonalityModel costs nobody anything, so a new personality can
+// answer before its owner has chosen a model.
+const defaultPersonalityModel = "openrouter/free"
+
+// Limits on what users type: a display name becomes a webhook username
+// (Discord allows 80 characters), and an error message is posted as is.
+const (
+	maxDisplayName  = 80
+	maxAlias        = 64
+	maxErrorMessage = 2000
+	maxSystemPrompt = 6000 // Discord's longest string option
+)
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9-]{2,64}$`)
+
+// personalityCommand is /personality: creating personalities and managing
+// the ones a user owns (or, for superusers and the bot's operator, any).
 func (b *Bot) personalityCommand() *command {
-	return &command{def: &discordgo.ApplicationCommand{Name: "personality", Description: "Personalities"}, run: notYet}
+	str := func(name, desc string, required bool, maxLen int) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString,
+			Name: name, Description: desc, Required: required, MaxLength: maxLen}
+	}
+	ref := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "name",
+		Description: "The personality's name or alias", Required: true, Autocomplete: true}
+	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
+	}
+	displayName := func(required bool) *discordgo.ApplicationCommandOption {
+		return str("display_name", "The name shown on its messages, e.g. Kerach", required, maxDisplayName)
+	}
+	systemPrompt := str("system_prompt", "Who it is and how it talks", false, maxSystemPrompt)
+	avatar := str("avatar_url", "An https:// link to its picture", false, 1000)
+	errorMessage := str("error_message", "What it says when it cannot answer", false, maxErrorMessage)
+	return &command{
+		def: &discordgo.ApplicationCommand{
+			Name: "personality", Description: "Create and manage personalities",
+			Options: []*discordgo.ApplicationCommandOption{
+				sub("create", "Create a personality that you own",
+					str("name", "Its name: lower-case letters, digits and dashes, e.g. cold-kerach", true, 64),
+					displayName(true),
+					str("model", "OpenRouter model id (default "+defaultPersonalityModel+")", false, 100),
+					systemPrompt, avatar, errorMessage),
+				sub("edit", "Change a personality (owner or superuser)", ref, displayName(false), systemPrompt, avatar, errorMessage,
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "public",
+						Description: "Whether everyone can find it"}),
+				sub("view", "Show a personality's details", ref),
+				sub("delete", "Delete a personality with its settings and aliases (owner or superuser)", ref),
+				{
+					Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "alias", Description: "Other names a personality answers to",
+					Options: []*discordgo.ApplicationCommandOption{
+						sub("add", "Let a personality answer to another name", ref, str("alias", "The other name, e.g. Kerach", true, maxAlias)),
+						sub("remove", "Stop a personality answering to an alias", ref,
+							&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "alias",
+								Description: "The alias to remove", Required: true, Autocomplete: true}),
+					},
+				},
+			},
+		},
+		run:          b.personality_,
+		autocomplete: b.personalityCommandAutocomplete,
+	}
+}
+
+func (b *Bot) personality_(ctx context.Context, in *Interaction) error {
+	if in.Subcommand() == "create" {
+		return b.personalityCreate(ctx, in)
+	}
+	acc, err := b.personalityAccessOf(ctx, in)
+	if err != nil {
+		return err
+	}
+	p, err := b.findPersonality(ctx, acc, in.String("name"))
+	if err != nil {
+		return err
+	}
+	switch in.Subcommand() {
+	case "view":
+		return b.personalityView(ctx, in, p)
+	case "edit":
+		if err := acc.mayManage(p, "edit it"); err != nil {
+			return err
+		}
+		return b.personalityEdit(ctx, in, p)
+	case "delete":
+		if err := acc.mayManage(p, "delete it"); err != nil {
+			return err
+		}
+		if err := b.DB.Personality.DeleteOneID(p.ID).Exec(ctx); err != nil {
+			return err
+		}
+		b.personalities.invalidate()
+		return in.Reply(fmt.Sprintf("%s (`%s`) is deleted, with its settings and aliases.", personaName(p), p.Name))
+	case "alias add":
+		if err := acc.mayManage(p, "change its aliases"); err != nil {
+			return err
+		}
+		return b.personalityAliasAdd(ctx, in, p)
+	case "alias remove":
+		if err := acc.mayManage(p, "change its aliases"); err != nil {
+			return err
+		}
+		return b.personalityAliasRemove(ctx, in, p)
+	}
+	return UserError("Unknown /personality subcommand.")
+}
+
+func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
+	name := strings.TrimSpace(in.String("name"))
+	if !slugPattern.MatchString(name) {
+		return UserError("“%s” cannot be a name: use 2–64 lower-case letters, digits and dashes, e.g. cold-kerach.", name)
+	}
+	display, err := checkPersonalityDisplayName(in.String("display_name"))
+	if err != nil {
+		return err
+	}
+	model := strings.TrimSpace(in.String("model"))
+	if model == "" {
+		model = defaultPersonalityModel
+	}
+	if !validModelID(model) {
+		return UserError("“%s” is not an OpenRouter model id; they look like provider/model, e.g. anthropic/claude-sonnet-4.", model)
+	}
+	fields, err := personalityFields(in)
+	if err != nil {
+		return err
+	}
+	// Names and aliases share one namespace for mentions, so a new name may
+	// not shadow anyone's alias.
+	if taken, err := b.personalityNameHolder(ctx, name); err != nil || taken != "" {
+		if err != nil {
+			return err
+		}
+		return UserError("The name “%s” is already taken by %s; choose another.", name, taken)
+	}
+	owner, err := b.upsertInvoker(ctx, in)
+	if err != nil {
+		return err
+	}
+
+	tx, err := b.DB.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	create := tx.Personality.Create().SetName(name).SetDisplayName(display).SetOwnerID(owner).SetIsPublic(true)
+	fields.applyCreate(create)
+	p, err := create.Save(ctx)
+	if err == nil {
+		err = tx.LLMConfig.Create().SetPersonalityID(p.ID).SetModel(model).Exec(ctx)
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		if ent.IsConstraintError(err) { // someone took the name since the check
+			return UserError("The name “%s” is already taken; choose another.", name)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	b.personalities.invalidate()
+	return in.Reply(fmt.Sprintf("Created %s (`%s`), answering with `%s`. Mention it with @%s; "+
+		"give it other names with /personality alias add and change it with /personality edit.", display, name, model, name))
+}
+
+// personalityFieldSet holds the optional settings create and edit share, nil
+// when not given.
+type personalityFieldSet struct {
+	systemPrompt, avatarURL, errorMessage *string
+}
+
+func personalityFields(in *Interaction) (personalityFieldSet, error) {
+	var f personalityFieldSet
+	opts := in.Options()
+	if _, ok := opts["system_prompt"]; ok {
+		v := strings.TrimSpace(in.String("system_prompt"))
+		if v == "" || utf8.RuneCountInString(v) > maxSystemPrompt {
+			return f, UserError("The system prompt must be 1–%d characters.", maxSystemPrompt)
+		}
+		f.systemPrompt = &v
+	}
+	if _, ok := opts["avatar_url"]; ok {
+		v := strings.TrimSpace(in.String("avatar_url"))
+		if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
+			return f, UserError("“%s” is not an https:// link; give the address of the picture, e.g. https://example.com/kerach.png.", v)
+		}
+		f.avatarURL = &v
+	}
+	if _, ok := opts["error_message"]; ok {
+		v := strings.TrimSpace(in.String("error_message"))
+		if v == "" || utf8.RuneCountInString(v) > maxErrorMessage {
+			return f, UserError("The error message must be 1–%d characters.", maxErrorMessage)
+		}
+		f.errorMessage = &v
+	}
+	return f, nil
+}
+
+func (f personalityFieldSet) applyCreate(c *ent.PersonalityCreate) {
+	c.SetNillableSystemPrompt(f.systemPrompt).SetNillableAvatarURL(f.avatarURL).SetNillableErrorMessage(f.errorMessage)
+}
+
+func checkPersonalityDisplayName(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || utf8.RuneCountInString(v) > maxDisplayName {
+		return "", UserError("The display name must be 1–%d characters.", maxDisplayName)
+	}
+	return v, nil
+}
+
+func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Personality) error {
+	fields, err := personalityFields(in)
+	if err != nil {
+		return err
+	}
+	opts := in.Options()
+	u := b.DB.Personality.UpdateOneID(p.ID).
+		SetNillableSystemPrompt(fields.systemPrompt).SetNillableAvatarURL(fields.avatarURL).SetNillableErrorMessage(fields.errorMessage)
+	changed := fields != personalityFieldSet{}
+	if _, ok := opts["display_name"]; ok {
+		display, err := checkPersonalityDisplayName(in.String("display_name"))
+		if err != nil {
+			return err
+		}
+		u.SetDisplayName(display)
+		changed = true
+	}
+	if o, ok := opts["public"]; ok {
+		public, isBool := o.Value.(bool)
+		if !isBool {
+			return UserError("public must be true or false.")
+		}
+		u.SetIsPublic(public)
+		changed = true
+	}
+	if !changed {
+		return UserError("Nothing to change: give at least one of display_name, system_prompt, avatar_url, error_message or public.")
+	}
+	p, err = u.Save(ctx)
+	if err != nil {
+		return err
+	}
+	b.personalities.invalidate()
+	return in.Reply(fmt.Sprintf("Saved %s (`%s`). /personality view shows it.", personaName(p), p.Name))
+}
+
+func (b *Bot) personalityView(ctx context.Context, in *Interaction, p *ent.Personality) error {
+	p, err := b.DB.Personality.Query().Where(personality.ID(p.ID)).
+		WithOwner().WithLlmConfig().
+		WithAliases(func(q *ent.PersonalityAliasQuery) { q.Order(ent.Asc(personalityalias.FieldAlias)) }).
+		Only(ctx)
+	if err != nil {
+		return err
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "**%s** (`%s`)\n", personaName(p), p.Name)
+	aliases := make([]string, 0, len(p.Edges.Aliases))
+	for _, a := range p.Edges.Aliases {
+		aliases = append(aliases, a.Alias)
+	}
+	if len(aliases) == 0 {
+		sb.WriteString("Aliases: none\n")
+	} else {
+		fmt.Fprintf(&sb, "Aliases: %s\n", strings.Join(aliases, ", "))
+	}
+	if c := p.Edges.LlmConfig; c != nil {
+		fmt.Fprintf(&sb, "Model: `%s`\n", c.Model)
+	} else {
+		sb.WriteString("Model: none yet (set one with /config personality)\n")
+	}
+	if o := p.Edges.Owner; o != nil {
+		fmt.Fprintf(&sb, "Owner: <@%s>\n", o.DiscordID)
+	} else {
+		sb.WriteString("Owner: system\n")
+	}
+	fmt.Fprintf(&sb, "Public: %s\n", personalityYesNo(p.IsPublic))
+	if bd := personalityBirthday(p); bd != "" {
+		fmt.Fprintf(&sb, "Birthday: %s\n", bd)
+	}
+	return in.Reply(sb.String())
+}
+
+func personalityYesNo(v bool) string {
+	if v {
+		return "yes"
+	}
+	return "no"
+}
+
+// birthday is "14 March" or "14 March 1990", "" when month or day is unknown.
+func personalityBirthday(p *ent.Personality) string {
+	if p.BirthMonth == nil || p.BirthDay == nil || *p.BirthMonth < 1 || *p.BirthMonth > 12 {
+		return ""
+	}
+	s := fmt.Sprintf("%d %s", *p.BirthDay, time.Month(*p.BirthMonth))
+	if p.BirthYear != nil {
+		s += fmt.Sprintf(" %d", *p.BirthYear)
+	}
+	return s
+}
+
+func (b *Bot) personalityAliasAdd(ctx context.Context, in *Interaction, p *ent.Personality) error {
+	alias := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(in.String("alias")), "@"))
+	if alias == "" || utf8.RuneCountInString(alias) > maxAlias || strings.ContainsAny(alias, "@\n\r\t") {
+		return UserError("An alias is 1–%d characters without @ or line breaks, e.g. Kerach.", maxAlias)
+	}
+	if err := b.personalityAliasFree(ctx, p, alias); err != nil {
+		return err
+	}
+	err := b.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias(alias).Exec(ctx)
+	if ent.IsConstraintError(err) {
+		// Another alias of the same letters was added since the check; name
+		// its holder if it is still there.
+		if ferr := b.personalityAliasFree(ctx, p, alias); ferr != nil {
+			return ferr
+		}
+		return UserError("The alias “%s” is already taken.", alias)
+	}
+	if err != nil {
+		return err
+	}
+	b.personalities.invalidate()
+	return in.Reply(fmt.Sprintf("%s now also answers to @%s.", personaName(p), alias))
+}
+
+// personalityAliasFree explains, naming the holder, why alias cannot be added to p.
+func (b *Bot) personalityAliasFree(ctx context.Context, p *ent.Personality, alias string) error {
+	held, err := b.DB.PersonalityAlias.Query().
+		Where(predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, alias))).
+		WithPersonality().First(ctx)
+	switch {
+	case ent.IsNotFound(err):
+	case err != nil:
+		return err
+	case held.PersonalityID == p.ID:
+		return UserError("%s already answers to “%s”.", personaName(p), held.Alias)
+	default:
+		holder := "another personality"
+		if held.Edges.Personality != nil {
+			holder = held.Edges.Personality.Name
+		}
+		return UserError("The alias “%s” is already taken by %s.", alias, holder)
+	}
+	other, err := b.DB.Personality.Query().Where(predicate.Personality(lowerEquals(personality.FieldName, alias))).First(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	case other.ID == p.ID:
+		return UserError("“%s” is already the name of %s.", alias, personaName(p))
+	default:
+		return UserError("“%s” is the name of another personality, so it cannot be an alias.", other.Name)
+	}
+}
+
+func (b *Bot) personalityAliasRemove(ctx context.Context, in *Interaction, p *ent.Personality) error {
+	alias := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(in.String("alias")), "@"))
+	n, err := b.DB.PersonalityAlias.Delete().Where(
+		personalityalias.PersonalityID(p.ID),
+		predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, alias)),
+	).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return UserError("%s has no alias “%s”; /personality view shows the ones it has.", personaName(p), alias)
+	}
+	b.personalities.invalidate()
+	return in.Reply(fmt.Sprintf("%s no longer answers to @%s.", personaName(p), alias))
+}
+
+// personalityNameHolder is the name of the personality whose name or alias is name
+// (any case), "" when it is free.
+func (b *Bot) personalityNameHolder(ctx context.Context, name string) (string, error) {
+	p, err := b.DB.Personality.Query().Where(personality.Or(
+		predicate.Personality(lowerEquals(personality.FieldName, name)),
+		personality.HasAliasesWith(predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, name))),
+	)).First(ctx)
+	if ent.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return p.Name, nil
+}
+
+// lowerEquals compares as the unique index on lower(alias) does, so a lookup
+// finds exactly the rows an insert would collide with.
+func lowerEquals(column, value string) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString("lower(").Ident(s.C(column)).WriteString(") = lower(").Arg(value).WriteString(")")
+		}))
+	}
+}
+
+// personalityAccess is what the invoking user may do with personalities.
+type personalityAccess struct {
+	user     *ent.User // nil until the user has a users row
+	operator bool      // BOT_OWNER_DISCORD_ID, who needs no row to act
+}
+
+func (b *Bot) personalityAccessOf(ctx context.Context, in *Interaction) (personalityAccess, error) {
+	a := personalityAccess{operator: in.UserID != "" && in.UserID == b.Config.BotOwnerDiscordID}
+	u, err := b.DB.User.Query().Where(user.DiscordID(in.UserID)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return a, err
+	}
+	a.user = u
+	return a, nil
+}
+
+func (a personalityAccess) privileged() bool {
+	return a.operator || (a.user != nil && a.user.IsSuperuser)
+}
+
+func (a personalityAccess) canManage(p *ent.Personality) bool {
+	return a.privileged() || (a.user != nil && p.OwnerID != nil && *p.OwnerID == a.user.ID)
+}
+
+func (a personalityAccess) canSee(p *ent.Personality) bool { return p.IsPublic || a.canManage(p) }
+
+// mayManage refuses, in one line, anyone but the owner and the privileged.
+func (a personalityAccess) mayManage(p *ent.Personality, action string) error {
+	if a.canManage(p) {
+		return nil
+	}
+	if p.OwnerID == nil {
+		return UserError("%s is a system personality; only a superuser can %s.", personaName(p), action)
+	}
+	return UserError("Only the owner of %s or a superuser can %s.", personaName(p), action)
+}
+
+// findPersonality resolves what a user typed: a name first, then an alias,
+// then a display name (which need not be unique), all regardless of case.
+// Personalities the user cannot see are reported as missing, so private ones
+// stay private.
+func (b *Bot) findPersonality(ctx context.Context, acc personalityAccess, ref string) (*ent.Personality, error) {
+	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "@"))
+	if ref == "" {
+		return nil, UserError("Name a personality, e.g. name:cold-kerach.")
+	}
+	missing := UserError("No personality is called “%s”.", ref)
+	for _, where := range []predicate.Personality{
+		lowerEquals(personality.FieldName, ref),
+		personality.HasAliasesWith(predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, ref))),
+	} {
+		p, err := b.DB.Personality.Query().Where(where).First(ctx)
+		if ent.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !acc.canSee(p) {
+			return nil, missing
+		}
+		return p, nil
+	}
+	ps, err := b.DB.Personality.Query().Where(predicate.Personality(lowerEquals(personality.FieldDisplayName, ref))).
+		Order(ent.Asc(personality.FieldName)).Limit(50).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var visible []*ent.Personality
+	var names []string
+	for _, p := range ps {
+		if acc.canSee(p) {
+			visible = append(visible, p)
+			names = append(names, p.Name)
+		}
+	}
+	switch len(visible) {
+	case 0:
+		return nil, missing
+	case 1:
+		return visible[0], nil
+	}
+	return nil, UserError("Several personalities are called “%s”; use one of their names: %s.", ref, strings.Join(names, ", "))
+}
+
+// personalityCommandAutocomplete suggests personalities for name options and,
+// for alias remove, the chosen personality's aliases.
+func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+	focused, typed := in.Focused()
+	acc, err := b.personalityAccessOf(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	typed = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(typed, "@")))
+	if focused == "alias" {
+		p, err := b.findPersonality(ctx, acc, in.String("name"))
+		if err != nil {
+			return nil, nil // nothing to suggest until a personality is named
+		}
+		as, err := b.DB.PersonalityAlias.Query().Where(personalityalias.PersonalityID(p.ID)).
+			Order(ent.Asc(personalityalias.FieldAlias)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var out []*discordgo.ApplicationCommandOptionChoice
+		for _, a := range as {
+			if strings.Contains(strings.ToLower(a.Alias), typed) {
+				out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: a.Alias, Value: a.Alias})
+			}
+		}
+		return out, nil
+	}
+	if focused != "name" {
+		return nil, nil
+	}
+	q := b.DB.Personality.Query().WithAliases().Order(ent.Asc(personality.FieldName)).Limit(500)
+	if !acc.privileged() {
+		q.Where(personality.Or(personality.IsPublic(true), personality.HasOwnerWith(user.DiscordID(in.UserID))))
+	}
+	ps, err := q.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type match struct {
+		choice *discordgo.ApplicationCommandOptionChoice
+		prefix bool
+	}
+	var ms []match
+	for _, p := range ps {
+		label := p.Name
+		if d := personaName(p); d != p.Name {
+			label = fmt.Sprintf("%s (%s)", p.Name, d)
+		}
+		hit, prefix := personalityMatch(typed, p.Name)
+		if !hit && p.DisplayName != nil {
+			hit, prefix = personalityMatch(typed, *p.DisplayName)
+		}
+		for _, a := range p.Edges.Aliases {
+			if hit {
+				break
+			}
+			if hit, prefix = personalityMatch(typed, a.Alias); hit {
+				label = fmt.Sprintf("%s (alias of %s)", a.Alias, p.Name)
+			}
+		}
+		if hit {
+			ms = append(ms, match{&discordgo.ApplicationCommandOptionChoice{Name: truncateRunes(label, 100), Value: p.Name}, prefix})
+		}
+	}
+	// What starts with the typed text is likelier what the user means.
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].prefix && !ms[j].prefix })
+	out := make([]*discordgo.ApplicationCommandOptionChoice, len(ms))
+	for i, m := range ms {
+		out[i] = m.choice
+	}
+	return out, nil
+}
+
+func personalityMatch(typed, candidate string) (hit, prefix bool) {
+	c := strings.ToLower(candidate)
+	return strings.Contains(c, typed), strings.HasPrefix(c, typed)
 }
