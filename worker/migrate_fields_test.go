@@ -39,7 +39,7 @@ INSERT INTO personalities (name, display_name, voice_enabled, voice_settings, cu
 		return st.Report
 	}
 	report := strings.Join(run("custom-fields"), "\n")
-	for _, want := range []string{`alias "KP" is already`, `"02-30" is not MM-DD or YYYY-MM-DD`, "similarity 1.7 is outside 0..1"} {
+	for _, want := range []string{`is already`, `"02-30" is not MM-DD or YYYY-MM-DD`, "similarity 1.7 is outside 0..1"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("custom-fields report lacks %q:\n%s", want, report)
 		}

@@ -1,0 +1,87 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tzurot/tzurot/activities"
+)
+
+func migrationEnv(t *testing.T, pages int, verifyErr error) (*testsuite.TestWorkflowEnvironment, *int, *activities.MigrationFinishInput, *bool) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	run := uuid.New()
+	calls := 0
+	var finished activities.MigrationFinishInput
+	backedUp := false
+	env.OnActivity(a.MigrationBegin, mock.Anything, mock.Anything).Return(run, nil)
+	env.OnActivity(a.MigrationBackup, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.MigrationBackupInput) (string, error) { backedUp = true; return "/backups/x.dump", nil }).Maybe()
+	env.OnActivity(a.MigrationBatch, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.MigrationBatchInput) (activities.MigrationBatchResult, error) {
+			calls++
+			return activities.MigrationBatchResult{
+				Cursor: uuid.NewString(), Done: calls >= pages,
+				Counts: activities.MigrationCounts{Read: 10, Changed: 7, Unchanged: 3},
+			}, nil
+		}).Maybe()
+	env.OnActivity(a.MigrationVerify, mock.Anything, mock.Anything).Return(nil, verifyErr).Maybe()
+	env.OnActivity(a.MigrationFinish, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.MigrationFinishInput) error { finished = in; return nil }).Maybe()
+	return env, &calls, &finished, &backedUp
+}
+
+func TestDataMigrationRunsItsSteps(t *testing.T) {
+	env, calls, finished, backedUp := migrationEnv(t, 3, nil)
+	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "llm-config-jsonb", BatchSize: 10})
+	var st MigrationState
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if *calls != 3 || !*backedUp || st.Counts.Read != 30 || st.Outcome != "succeeded" || !finished.Verified || finished.Counts.Changed != 21 {
+		t.Fatalf("calls %d backup %v state %+v finished %+v", *calls, *backedUp, st, finished)
+	}
+}
+
+func TestDataMigrationDryRunSkipsBackupAndVerification(t *testing.T) {
+	env, _, finished, backedUp := migrationEnv(t, 2, errors.New("must not verify"))
+	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "llm-config-jsonb", DryRun: true})
+	var st MigrationState
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if *backedUp || finished.Verified || st.Outcome != "succeeded" {
+		t.Fatalf("dry run: backup %v verified %v outcome %s", *backedUp, finished.Verified, st.Outcome)
+	}
+}
+
+func TestDataMigrationVerificationFailureFailsLoudly(t *testing.T) {
+	env, _, finished, _ := migrationEnv(t, 1, temporal.NewNonRetryableApplicationError("3 rows lost", activities.ErrVerifyFailed, nil))
+	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "llm-config-jsonb"})
+	if err := env.GetWorkflowError(); err == nil {
+		t.Fatal("workflow succeeded although verification failed")
+	}
+	if finished.Outcome != "failed" || finished.Verified {
+		t.Fatalf("recorded %+v", finished)
+	}
+}
+
+func TestDataMigrationContinuesAsNewBeforeHistoryGrowsLarge(t *testing.T) {
+	env, calls, _, _ := migrationEnv(t, batchesPerRun+50, nil)
+	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "llm-config-jsonb"})
+	err := env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	if !errors.As(err, &can) {
+		t.Fatalf("err = %v, want continue-as-new", err)
+	}
+	if *calls != batchesPerRun {
+		t.Fatalf("%d batches before continuing as new, want %d", *calls, batchesPerRun)
+	}
+}
