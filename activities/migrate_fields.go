@@ -338,3 +338,5 @@ ON CONFLICT (discord_id) DO UPDATE SET is_superuser = true RETURNING id`, owner)
 		})
 	},
 }
+
+func pqArray(s []string) any { return pq.Array(s) }

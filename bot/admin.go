@@ -1,8 +1,105 @@
 package bot
 
-import "github.com/bwmarrin/discordgo"
+import (
+	"context"
+	"fmt"
+	"strings"
 
-// adminCommand is a placeholder until the command group is built.
+	"entgo.io/ent/dialect/sql"
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/predicate"
+	"github.com/tzurot/tzurot/ent/usagelog"
+	"github.com/tzurot/tzurot/ent/user"
+)
+
+// adminCommand is visible to everyone: Discord's permission gate
+// (DefaultMemberPermissions) knows guild roles, not the bot's owner or its
+// superusers, so the handler checks instead.
 func (b *Bot) adminCommand() *command {
-	return &command{def: &discordgo.ApplicationCommand{Name: "admin", Description: "Operator tools"}, run: notYet}
+	return &command{
+		def: &discordgo.ApplicationCommand{
+			Name: "admin", Description: "Operator tools (the bot's owner and superusers only)",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "usage", Description: "Everyone's usage: totals, top users and models",
+					Options: []*discordgo.ApplicationCommandOption{periodOption()}},
+			},
+		},
+		run: b.admin,
+	}
+}
+
+func (b *Bot) admin(ctx context.Context, in *Interaction) error {
+	u, err := b.DB.User.Query().Where(user.DiscordID(in.UserID)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return err
+	}
+	owner := in.UserID != "" && in.UserID == b.Config.BotOwnerDiscordID
+	if !owner && (u == nil || !u.IsSuperuser) {
+		return UserError("/admin is only for the bot's owner and superusers; /usage shows your own usage.")
+	}
+	switch in.Subcommand() {
+	case "usage":
+		return b.adminUsage(ctx, in, u)
+	}
+	return UserError("Unknown /admin subcommand; Discord may still be updating its list, so try again in a minute.")
+}
+
+func (b *Bot) adminUsage(ctx context.Context, in *Interaction, invoker *ent.User) error {
+	start, phrase, err := periodStart(in.String("period"), b.Now(), zoneOf(invoker))
+	if err != nil {
+		return err
+	}
+	since := usagelog.TimestampGTE(start)
+	models, err := b.usageGrouped(ctx, byModel, 0, since)
+	if err != nil {
+		return err
+	}
+	total := sumRows(models)
+	if total.Requests == 0 {
+		return in.Reply(fmt.Sprintf("No usage recorded %s.", phrase))
+	}
+	top, err := b.usageGrouped(ctx, byUser, 10, since)
+	if err != nil {
+		return err
+	}
+	users, err := b.distinctUsers(ctx, since)
+	if err != nil {
+		return err
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "All usage %s: %s, %s tokens (%s in, %s out) from %s.\n",
+		phrase, plural(total.Requests, "request"), thousands(total.Total), thousands(total.In), thousands(total.Out), plural(users, "user"))
+	sb.WriteString("Top users by tokens:\n")
+	for i, r := range top {
+		fmt.Fprintf(&sb, "%d. <@%s>: %s tokens in %s\n", i+1, r.Key, thousands(r.Total), plural(r.Requests, "request"))
+	}
+	sb.WriteString("By model:\n" + usageTable("Model", models, 10))
+	// Reply sends no allowed mentions, so listing users pings nobody.
+	return in.Reply(strings.TrimRight(sb.String(), "\n"))
+}
+
+func (b *Bot) distinctUsers(ctx context.Context, preds ...predicate.UsageLog) (int, error) {
+	var n []struct {
+		N int `sql:"n"`
+	}
+	err := b.DB.UsageLog.Query().Where(preds...).Modify(func(s *sql.Selector) {
+		s.Select(sql.As(sql.Count(sql.Distinct(s.C(usagelog.FieldUserID))), "n"))
+	}).Scan(ctx, &n)
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	if len(n) == 0 {
+		return 0, nil
+	}
+	return n[0].N, nil
+}
+
+// plural is "1 request", "2 requests".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return thousands(n) + " " + noun + "s"
 }

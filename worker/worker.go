@@ -24,6 +24,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) worker.
 	w.RegisterWorkflowWithOptions(workflows.ValidateAPIKey, workflow.RegisterOptions{Name: workflows.ValidateAPIKeyName})
 	w.RegisterWorkflowWithOptions(workflows.GenerateReply, workflow.RegisterOptions{Name: workflows.GenerateReplyName})
 	w.RegisterWorkflowWithOptions(workflows.DataMigration, workflow.RegisterOptions{Name: workflows.DataMigrationName})
+	w.RegisterWorkflowWithOptions(workflows.RotateMasterKey, workflow.RegisterOptions{Name: workflows.RotateMasterKeyName})
 	w.RegisterActivity(acts)
 	return w
 }

@@ -160,9 +160,12 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 	batchCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute,
 		HeartbeatTimeout:    10 * time.Second,
+		// Enough attempts to ride out worker crashes and a database restart;
+		// a bug that fails every time ends the run as failed, with the error.
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        20,
 			NonRetryableErrorTypes: []string{activities.ErrUnknownMigration, activities.ErrBadInput},
 		},
 	})

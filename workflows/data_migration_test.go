@@ -23,7 +23,10 @@ func migrationEnv(t *testing.T, pages int, verifyErr error) (*testsuite.TestWork
 	backedUp := false
 	env.OnActivity(a.MigrationBegin, mock.Anything, mock.Anything).Return(run, nil)
 	env.OnActivity(a.MigrationBackup, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.MigrationBackupInput) (string, error) { backedUp = true; return "/backups/x.dump", nil }).Maybe()
+		func(context.Context, activities.MigrationBackupInput) (string, error) {
+			backedUp = true
+			return "/backups/x.dump", nil
+		}).Maybe()
 	env.OnActivity(a.MigrationBatch, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.MigrationBatchInput) (activities.MigrationBatchResult, error) {
 			calls++

@@ -30,6 +30,7 @@ Usage:
   tzurot dev                 the whole stack on this machine (PostgreSQL, Temporal + Web UI, migrations, worker, bot)
   tzurot worker              the Temporal worker
   tzurot bot                 the Discord bot
+  tzurot keys rotate         re-seal stored API keys from APP_MASTER_KEY_PREVIOUS to APP_MASTER_KEY
   tzurot codec-server        the payload codec for the Temporal Web UI (-addr, default 127.0.0.1:8234)
   tzurot migrate up          apply the embedded schema migrations
   tzurot migrate status      list the migrations and when each was applied
@@ -74,6 +75,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return runBot(ctx, cfg, log)
 	case "codec-server":
 		return runCodecServer(ctx, cfg, args[1:], log)
+	case "keys":
+		if len(args) != 2 || args[1] != "rotate" {
+			return errors.New("usage: tzurot keys rotate")
+		}
+		return app.RotateMasterKey(ctx, cfg, stdout, log)
 	default:
 		return fmt.Errorf("unknown command %q: run `tzurot help` for the list", args[0])
 	}

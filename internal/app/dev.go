@@ -6,10 +6,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/converter"
 
+	"github.com/tzurot/tzurot/bot"
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/devstack"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
@@ -20,11 +28,28 @@ import (
 // CodecAddress is where `tzurot dev` serves the payload codec for the Web UI.
 const CodecAddress = "127.0.0.1:8234"
 
-// RunDev runs the whole stack on this machine until ctx ends.
+// RunDev runs the whole stack on this machine until ctx ends. With no
+// DISCORD_TOKEN and a terminal on stdin (or TZUROT_CHAT=1), it also runs the
+// offline chat there, and the stack stops when the chat ends.
 func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	port, err := devstack.PostgresPort()
 	if err != nil {
 		return err
+	}
+	offlineDiscord := cfg.DiscordToken == ""
+	chatting := offlineDiscord && wantChat(os.Stdin)
+	if chatting {
+		// The terminal is the chat's: logs would bury the conversation.
+		f, err := openDevLog()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		log = cfg.NewLogger(f)
+		prev := slog.Default()
+		slog.SetDefault(log)
+		defer slog.SetDefault(prev)
+		fmt.Printf("Starting PostgreSQL, Temporal and the worker (the first run also builds the Temporal CLI: a few minutes).\nLogs go to %s.\n", devLogPath)
 	}
 	var stops []func()
 	defer func() {
@@ -35,7 +60,8 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	// Offline: with no OpenRouter configured, a local stand-in that accepts any
 	// well-formed key, so a newcomer can try everything without credentials.
-	if !cfg.Set["OPENROUTER_BASE_URL"] && cfg.OpenRouterAPIKey == "" {
+	offlineOpenRouter := !cfg.Set["OPENROUTER_BASE_URL"] && cfg.OpenRouterAPIKey == ""
+	if offlineOpenRouter {
 		url, stop, err := serve(ctx, fakeopenrouter.New(fakeopenrouter.Options{AcceptAnyKey: true}), log)
 		if err != nil {
 			return err
@@ -46,11 +72,15 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 
 	// Offline: with no bot token, Discord's REST API is a local recorder and
-	// what the personalities post is shown in this terminal.
-	offlineDiscord := cfg.DiscordToken == ""
+	// what the personalities post is shown in the chat, or logged without one.
+	var dc *fakediscord.Server
+	var chat atomic.Pointer[Chat] // set while the chat runs
 	if offlineDiscord {
-		dc := fakediscord.New(fakediscord.Options{Token: "offline", OnMessage: func(m fakediscord.Message) {
+		dc = fakediscord.New(fakediscord.Options{Token: "offline", OnMessage: func(m fakediscord.Message) {
 			log.Info("discord message", "channel", m.ChannelID, "author", m.Author.Username, "content", m.Content)
+			if c := chat.Load(); c != nil {
+				c.Show(m)
+			}
 		}})
 		url, stop, err := serve(ctx, dc, log)
 		if err != nil {
@@ -89,22 +119,144 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := seedDemo(ctx, cfg, log); err != nil {
 		return err
 	}
-	if offlineDiscord {
-		log.Info("the bot is not started without DISCORD_TOKEN; start workflows with bin/temporal (see README)")
+	if offlineDiscord && !chatting {
+		log.Info("the bot is not started without DISCORD_TOKEN; start workflows with bin/temporal (see README), or run tzurot dev in a terminal (or with TZUROT_CHAT=1) for the offline chat")
 		return RunWorker(ctx, cfg, log)
 	}
-	// The worker and the bot side by side; either one failing stops both.
+	// The worker and the bot (or the chat, which runs the bot's handlers) side
+	// by side; either one ending stops both.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, 2)
 	go func() { errs <- RunWorker(ctx, cfg, log) }()
-	go func() { errs <- RunBot(ctx, cfg, log) }()
+	if chatting {
+		go func() { errs <- runChat(ctx, cfg, log, dc, &chat, offlineOpenRouter) }()
+	} else {
+		go func() { errs <- RunBot(ctx, cfg, log) }()
+	}
 	err = <-errs
 	cancel()
 	if err2 := <-errs; err == nil {
 		err = err2
 	}
 	return err
+}
+
+// devLogPath is where `tzurot dev` logs while the terminal is the chat's.
+var devLogPath = filepath.Join(devstack.DataDir, "dev.log")
+
+func openDevLog() (*os.File, error) {
+	if err := os.MkdirAll(devstack.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", devstack.DataDir, err)
+	}
+	f, err := os.OpenFile(devLogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the dev log: %w", err)
+	}
+	return f, nil
+}
+
+// wantChat: TZUROT_CHAT=1 or 0 decides; otherwise a person at a terminal gets
+// the chat, and CI, nohup and services (stdin a pipe or /dev/null) do not.
+func wantChat(stdin *os.File) bool {
+	switch os.Getenv("TZUROT_CHAT") {
+	case "1":
+		return true
+	case "0":
+		return false
+	}
+	return isTerminal(stdin)
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	// /dev/null is a character device too, and what services get as stdin.
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(st, null) {
+		return false
+	}
+	return true
+}
+
+// runChat runs the offline chat on this terminal with the real bot handlers,
+// until quit, end of input or ctx ends.
+func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *fakediscord.Server, slot *atomic.Pointer[Chat], anyKey bool) error {
+	d, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	// On their own offline bot, the newcomer is the operator, so the seeded
+	// personality and the operator commands can be tried too.
+	botCfg := cfg
+	if botCfg.BotOwnerDiscordID == "" {
+		botCfg.BotOwnerDiscordID = ChatUserID
+	}
+	b := bot.New(bot.Deps{
+		Session: d.Activities.Discord, Temporal: d.Temporal, DB: d.Ent, Keys: d.Activities.Keys, Config: botCfg, Log: log,
+	})
+	example := chatExample(ctx, d.Ent)
+	// Prompts and redraws need a screen; hiding a typed key needs a keyboard.
+	opts := ChatOptions{Bot: b, Discord: dc, In: os.Stdin, Out: os.Stdout, Example: example,
+		Interactive: isTerminal(os.Stdin) && isTerminal(os.Stdout)}
+	if isTerminal(os.Stdin) {
+		opts.HideInput = func() func() { return hideEcho(os.Stdin) }
+	} else {
+		opts.Linger = 5 * time.Second
+	}
+	c := NewChat(opts)
+	slot.Store(c)
+	defer slot.Store(nil)
+	keyHint := "paste any sk-or-v1-… key: the offline OpenRouter accepts any and echoes you"
+	if !anyKey {
+		keyHint = "paste your OpenRouter key (https://openrouter.ai/keys)"
+	}
+	fmt.Printf(`
+tzurot dev is up. You are %q in %s of an offline Discord; the bot, the workflows and the database are real.
+  /wallet set     store your API key first: %s
+  %-15s talk to a personality; it answers in the channel
+  /help           the slash commands, /dm, /reply
+  quit            stop everything (Ctrl-D works too)
+Watch the workflows at http://127.0.0.1:%d — logs are in %s.
+
+`, ChatUsername, chatChannel, keyHint, example, devstack.UIPort, devLogPath)
+	err = c.Run(ctx)
+	fmt.Println("Stopping tzurot dev…")
+	return err
+}
+
+// chatExample is a first message that reaches a personality: the seeded demo
+// one when it is there.
+func chatExample(ctx context.Context, db *ent.Client) string {
+	p, err := db.Personality.Query().Where(personality.Name("tzurot-demo")).WithAliases().First(ctx)
+	if err != nil {
+		p, err = db.Personality.Query().Order(ent.Asc(personality.FieldCreatedAt)).WithAliases().First(ctx)
+	}
+	if err != nil {
+		return "@name hello"
+	}
+	name := p.Name
+	if len(p.Edges.Aliases) > 0 && !strings.Contains(p.Edges.Aliases[0].Alias, " ") {
+		name = strings.ToLower(p.Edges.Aliases[0].Alias)
+	}
+	return "@" + name + " hello"
+}
+
+// hideEcho stops the terminal echoing typed characters, through stty so that
+// no terminal library is needed; without stty the typing stays visible.
+func hideEcho(f *os.File) (restore func()) {
+	off := exec.Command("stty", "-echo")
+	off.Stdin = f
+	if off.Run() != nil {
+		return func() {}
+	}
+	return func() {
+		on := exec.Command("stty", "echo")
+		on.Stdin = f
+		_ = on.Run()
+	}
 }
 
 // ServeCodec serves the payload codec over HTTP with the CORS headers the

@@ -1,7 +1,0 @@
-package bot
-
-import "context"
-
-func notYet(context.Context, *Interaction) error {
-	return UserError("This command is not available yet.")
-}

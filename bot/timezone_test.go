@@ -1,0 +1,165 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/internal/itest"
+)
+
+const (
+	tzAmy = "100000000000000021"
+	tzBen = "100000000000000022"
+)
+
+// storedZone is the user's saved zone, "" when there is no users row.
+func (w *world) storedZone(t *testing.T, discordID string) string {
+	t.Helper()
+	u, err := w.DB.User.Query().Where(user.DiscordID(discordID)).Only(context.Background())
+	if err != nil {
+		return ""
+	}
+	return u.Timezone
+}
+
+func TestTimezoneSetAndGet(t *testing.T) {
+	w := newWorld(t, itest.Options{})
+	// The steps run in order for one user: each starts from the last one's zone.
+	cases := []struct {
+		name   string
+		userID string
+		sub    string
+		zone   string
+		want   string // what the user is told, in part
+		stored string // the zone in users afterwards
+	}{
+		{"get before any set is the default", tzAmy, "get", "", "Your time zone is UTC (the default", ""},
+		{"a listed zone creates the row", tzAmy, "set", "America/New_York",
+			"Saved: your time zone is America/New_York, where it is 07:00 on Monday 23 November (UTC-05:00) now.", "America/New_York"},
+		{"get shows the zone and its time", tzAmy, "get", "", "Your time zone is America/New_York; it is 07:00 on Monday 23 November", "America/New_York"},
+		{"any case of a listed zone", tzAmy, "set", "europe/london", "your time zone is Europe/London", "Europe/London"},
+		{"an alias", tzAmy, "set", " utc ", "your time zone is UTC,", "UTC"},
+		{"an abbreviation means the city zone", tzAmy, "set", "PST", "your time zone is America/Los_Angeles", "America/Los_Angeles"},
+		{"a valid zone not in the list", tzAmy, "set", "America/Boise", "your time zone is America/Boise", "America/Boise"},
+		{"an unknown zone is refused, nothing changes", tzAmy, "set", "Mars/Olympus",
+			"“Mars/Olympus” is not a time zone name; pick one from the list, e.g. Europe/London or America/New_York.", "America/Boise"},
+		{"the server's own zone is not a choice", tzAmy, "set", "Local", "“Local” is not a time zone name", "America/Boise"},
+		{"a path is not a zone", tzAmy, "set", "../../etc/passwd", "is not a time zone name", "America/Boise"},
+		{"a refusal creates no row", tzBen, "set", "Nowhere/Special", "“Nowhere/Special” is not a time zone name", ""},
+		{"get after the refusals", tzAmy, "get", "", "Your time zone is America/Boise;", "America/Boise"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []*discordgo.ApplicationCommandInteractionDataOption
+			if tc.zone != "" {
+				opts = append(opts, str("zone", tc.zone))
+			}
+			text := w.ephemeralText(t, w.slash(tc.userID, "timezone", tc.sub, opts...))
+			if !strings.Contains(text, tc.want) {
+				t.Errorf("told %q, want it to contain %q", text, tc.want)
+			}
+			if n := strings.Count(strings.TrimSpace(text), "\n"); n != 0 {
+				t.Errorf("told %q: %d lines, want one", text, n+1)
+			}
+			if got := w.storedZone(t, tc.userID); got != tc.stored {
+				t.Errorf("stored zone %q, want %q", got, tc.stored)
+			}
+		})
+	}
+}
+
+// zoneChoices runs the autocomplete of /timezone set with typed in the zone
+// option, and returns the choices' values in order.
+func (w *world) zoneChoices(t *testing.T, typed string) []string {
+	t.Helper()
+	focused := str("zone", typed)
+	focused.Focused = true
+	ic := w.interaction(tzAmy, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
+		ID: nextID(), Name: "timezone", CommandType: discordgo.ChatApplicationCommand,
+		Options: []*discordgo.ApplicationCommandInteractionDataOption{{
+			Name: "set", Type: discordgo.ApplicationCommandOptionSubCommand,
+			Options: []*discordgo.ApplicationCommandInteractionDataOption{focused},
+		}},
+	})
+	w.Bot.HandleInteraction(context.Background(), ic)
+	resp := w.responses(ic)
+	if len(resp) != 1 || resp[0]["type"] != float64(8) {
+		t.Fatalf("autocomplete answered %v, want one autocomplete result (type 8)", resp)
+	}
+	data, _ := resp[0]["data"].(map[string]any)
+	list, _ := data["choices"].([]any)
+	var out []string
+	for _, c := range list {
+		c := c.(map[string]any)
+		name, value := c["name"].(string), c["value"].(string)
+		if !strings.HasPrefix(name, value+" (UTC") {
+			t.Errorf("choice %q for %q does not show the offset", name, value)
+		}
+		out = append(out, value)
+	}
+	return out
+}
+
+func TestTimezoneAutocomplete(t *testing.T) {
+	w := newWorld(t, itest.Options{})
+	cases := []struct {
+		name  string
+		typed string
+		check func(t *testing.T, got []string)
+	}{
+		{"substring in any case", "LOND", func(t *testing.T, got []string) {
+			if len(got) != 1 || got[0] != "Europe/London" {
+				t.Errorf("choices %v, want [Europe/London]", got)
+			}
+		}},
+		{"nothing typed lists at most 25", "", func(t *testing.T, got []string) {
+			if len(got) != 25 {
+				t.Errorf("%d choices, want 25", len(got))
+			}
+		}},
+		{"an alias offers its zone first", "est", func(t *testing.T, got []string) {
+			if len(got) == 0 || got[0] != "America/New_York" {
+				t.Errorf("choices %v, want America/New_York first", got)
+			}
+		}},
+		{"a valid zone outside the list is offered", "America/Boise", func(t *testing.T, got []string) {
+			if len(got) != 1 || got[0] != "America/Boise" {
+				t.Errorf("choices %v, want [America/Boise]", got)
+			}
+		}},
+		{"nothing matches", "Mars/Olympus", func(t *testing.T, got []string) {
+			if len(got) != 0 {
+				t.Errorf("choices %v, want none", got)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.check(t, w.zoneChoices(t, tc.typed))
+		})
+	}
+
+	// Each region fits in one answer, so this covers the whole list: every
+	// zone offered must be one /timezone set accepts.
+	seen := 0
+	for _, region := range []string{"UTC", "America/", "Pacific/", "Europe/", "Africa/", "Asia/", "Australia/"} {
+		got := w.zoneChoices(t, region)
+		if len(got) == 0 || len(got) >= 25 {
+			t.Errorf("%s: %d choices, want 1 to 24 so none are cut off", region, len(got))
+		}
+		for _, z := range got {
+			if _, err := time.LoadLocation(z); err != nil {
+				t.Errorf("%s is offered but does not load: %v", z, err)
+			}
+		}
+		seen += len(got)
+	}
+	if seen < 50 {
+		t.Errorf("only %d zones offered across the regions", seen)
+	}
+}

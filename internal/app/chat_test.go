@@ -1,0 +1,226 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tzurot/tzurot/bot"
+	"github.com/tzurot/tzurot/ent/personalityalias"
+	"github.com/tzurot/tzurot/internal/app"
+	"github.com/tzurot/tzurot/internal/discordhttp"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/worker"
+)
+
+func TestMain(m *testing.M) { itest.Main(m) }
+
+const chatKey = "sk-or-v1-c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffee"
+
+// buffer is the chat's terminal: written by the chat and the fake's request
+// goroutines, read by the test while it waits.
+type buffer struct {
+	mu sync.Mutex
+	sb strings.Builder
+}
+
+func (b *buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sb.Write(p)
+}
+
+func (b *buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sb.String()
+}
+
+// chatWorld runs a chat over script against real Temporal, PostgreSQL and
+// worker. The Discord fake is the test's own rather than the stack's, because
+// its OnMessage hook must reach the chat, as `tzurot dev` wires it.
+func chatWorld(t *testing.T, script string) (*itest.Stack, *buffer, <-chan error) {
+	t.Helper()
+	return chatWorldReading(t, strings.NewReader(script))
+}
+
+func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s := itest.New(t, itest.Options{NoWorker: true})
+	s.OpenRouter.AddKey(chatKey, fakeopenrouter.Key{})
+	p := s.DB.Personality.Create().SetName("demo").SetDisplayName("Demo").
+		SetSystemPrompt("You are a demo.").SaveX(ctx)
+	s.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("openrouter/free").ExecX(ctx)
+	s.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias("Demo").ExecX(ctx)
+
+	var chat atomic.Pointer[app.Chat]
+	dc := fakediscord.New(fakediscord.Options{OnMessage: func(m fakediscord.Message) {
+		if c := chat.Load(); c != nil {
+			c.Show(m)
+		}
+	}})
+	srv := httptest.NewServer(dc)
+	t.Cleanup(srv.Close)
+	cfg := s.Config
+	cfg.DiscordAPIBase = srv.URL
+	acts, err := app.NewActivities(cfg, s.Activities.SQL, s.Keys, s.Activities.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := worker.New(s.Client, s.TaskQueue, acts)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	session, err := discordhttp.Session("test-token", srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As in `tzurot dev`, the chat's user is the operator of the bot.
+	botCfg := cfg
+	botCfg.BotOwnerDiscordID = app.ChatUserID
+	b := bot.New(bot.Deps{Session: session, Temporal: s.Client, DB: s.DB, Keys: s.Keys, Config: botCfg, Log: s.Activities.Log})
+
+	out := &buffer{}
+	c := app.NewChat(app.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello"})
+	chat.Store(c)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("chat output:\n%s", out)
+			t.Logf("logs:\n%s", s.Logs)
+		}
+	})
+	return s, out, done
+}
+
+func waitForOutput(t *testing.T, out fmt.Stringer, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		all := true
+		for _, w := range want {
+			all = all && strings.Contains(out.String(), w)
+		}
+		if all {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the chat never showed all of %q", want)
+}
+
+// A newcomer's first session: the key through the form, then a mention
+// answered by the personality, all through the real handlers and workflows.
+func TestChatSession(t *testing.T) {
+	s, out, done := chatWorld(t, "/wallet set\n"+chatKey+"\n@demo hello\n/wallet list\n/walet set\n/wallet set provider:nope\n")
+	waitForOutput(t, out,
+		"works and is saved",    // the ephemeral answer of ValidateAPIKey
+		"Demo: Echo from",       // the personality's post in the channel
+		"hello",                 //
+		"(only you) Your keys:", // /wallet list
+		"There is no /walet",    // an unknown command gets a hint
+		"provider: must be one of: OpenRouter",
+	)
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if strings.Contains(out.String(), chatKey) || strings.Contains(out.String(), "c0ffeec0ffee") {
+		t.Error("the chat showed the key")
+	}
+	if strings.Contains(s.Logs.String(), "c0ffeec0ffee") {
+		t.Error("the key is in the logs")
+	}
+	if !strings.Contains(out.String(), "API key (starts with sk-or-v1-)") {
+		t.Error("the form's field was not asked for by its label")
+	}
+}
+
+// A form left empty sends nothing, and the session goes on.
+func TestChatFormCancelled(t *testing.T) {
+	s, out, done := chatWorld(t, "/wallet set\n\n/wallet list\n")
+	waitForOutput(t, out, "Form cancelled", "You have no keys stored")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if n := s.DB.UserAPIKey.Query().CountX(context.Background()); n != 0 {
+		t.Fatalf("%d keys stored after a cancelled form", n)
+	}
+}
+
+// Options are parsed and typed against the command definitions; subcommand
+// groups nest, and quoted values keep their spaces.
+func TestChatSubcommandGroupAndHints(t *testing.T) {
+	s, out, done := chatWorld(t, strings.Join([]string{
+		`/personality alias add name:demo alias:"Demo Two"`,
+		`/personality alias add name:demo`,
+		`/personality alias add name:demo colour:red`,
+		`/personality edit name:demo public:maybe`,
+		`/help wallet`,
+	}, "\n")+"\n")
+	waitForOutput(t, out,
+		"needs alias:",
+		`has no option "colour"`,
+		"public: must be true or false",
+		"/wallet set [provider:…]",
+	)
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !s.DB.PersonalityAlias.Query().Where(personalityalias.Alias("Demo Two")).ExistX(context.Background()) {
+		t.Errorf("the alias \"Demo Two\" was not added")
+	}
+}
+
+// Replies and DMs: /reply continues with a personality without a mention, and
+// in the DM channel the bot answers as itself.
+func TestChatReplyAndDM(t *testing.T) {
+	in, typing := io.Pipe()
+	t.Cleanup(func() { typing.Close() })
+	s, out, done := chatWorldReading(t, in)
+	say := func(line string) {
+		t.Helper()
+		if _, err := fmt.Fprintln(typing, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("/reply too early")
+	say("/wallet set")
+	say(chatKey)
+	say("@demo hello")
+	waitForOutput(t, out, "Nothing to reply to here yet", "Demo: Echo from")
+	// The reply is known as the personality's once GenerateReply has saved
+	// the turn, which a person takes longer to type than this test.
+	waitForOutput(t, s.Logs, `"msg":"replied"`)
+	say("/reply and again")
+	waitForOutput(t, out, "and again\nDemo: Echo from")
+	say("/dm")
+	say("hi there")
+	waitForOutput(t, out, "DM from Tzurot: Mention a personality")
+	say("@demo in private")
+	// The author is whoever the DM was posted as; what matters is where.
+	waitForOutput(t, out, ": Echo from")
+	deadline := time.Now().Add(60 * time.Second)
+	for !regexp.MustCompile(`(?m)^DM from \w+: Echo from .*in private$`).MatchString(out.String()) {
+		if time.Now().After(deadline) {
+			t.Fatal("the personality's answer in the DM was not shown as a DM")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	say("quit")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
