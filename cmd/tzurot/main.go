@@ -126,7 +126,6 @@ func runMigrate(ctx context.Context, cfg config.Config, args []string, stdout io
 		switch {
 		case s.AppliedAt == nil && s.Guarded != "":
 			status = "guarded: tzurot migrate data start " + s.Guarded
-			pending--
 		case s.AppliedAt != nil && s.Adopted:
 			status = "adopted " + s.AppliedAt.Local().Format("2006-01-02 15:04:05")
 		case s.AppliedAt != nil:
