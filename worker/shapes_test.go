@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -11,9 +12,18 @@ import (
 	"github.com/tzurot/tzurot/internal/itest"
 )
 
-const fixtures = "../../shared/fixtures/shapes-backup"
+// fixtures is shared/ beside the clone, as CI checks it out, or SHAPES_FIXTURES.
+var fixtures = func() string {
+	if d := os.Getenv("SHAPES_FIXTURES"); d != "" {
+		return d
+	}
+	return "../../shared/fixtures/shapes-backup"
+}()
 
 func TestShapesImport(t *testing.T) {
+	if _, err := os.Stat(fixtures); err != nil {
+		t.Fatalf("the shapes fixtures are not at %s (shared/ beside the clone): set SHAPES_FIXTURES to their path", fixtures)
+	}
 	s := itest.New(t, itest.Options{})
 	ctx := context.Background()
 	opts := app.DataMigrationOptions{BatchSize: 10, Dir: fixtures}

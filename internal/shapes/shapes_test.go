@@ -10,13 +10,19 @@ import (
 	"time"
 )
 
-// fixtureRoot is the generated backup shared by the repository's tests.
-const fixtureRoot = "../../../shared/fixtures/shapes-backup"
+// fixtureRoot is the generated backup in shared/ beside the clone (as CI
+// checks it out), or SHAPES_FIXTURES.
+var fixtureRoot = func() string {
+	if d := os.Getenv("SHAPES_FIXTURES"); d != "" {
+		return d
+	}
+	return "../../../shared/fixtures/shapes-backup"
+}()
 
 func loadFixture(t *testing.T) *Backup {
 	t.Helper()
 	if _, err := os.Stat(fixtureRoot); err != nil {
-		t.Skipf("fixture tree not available: %v", err)
+		t.Fatalf("the shapes fixtures are not at %s (shared/ beside the clone): set SHAPES_FIXTURES to their path", fixtureRoot)
 	}
 	b, err := Load(fixtureRoot)
 	if err != nil {
