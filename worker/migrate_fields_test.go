@@ -89,3 +89,32 @@ INSERT INTO personalities (name, display_name, voice_enabled, voice_settings, cu
 		t.Errorf("the moved top_k is not in the request: %s", calls[len(calls)-1].Body)
 	}
 }
+
+// A migration's backup restores its tables as they were before it wrote.
+func TestRollbackRestoresTheBackup(t *testing.T) {
+	s := itest.New(t, itest.Options{})
+	ctx := context.Background()
+	if _, err := s.Activities.SQL.Exec(`INSERT INTO personalities (name, custom_fields) VALUES
+ ('kerach', '{"errorMessage":"*static*"}'), ('lilith', '{"errorMessage":"*hiss*"}')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Activities.SQL.Exec(`INSERT INTO llm_configs (personality_id, model) SELECT id, 'openrouter/free' FROM personalities`)
+	st := finishMigration(t, startMigration(t, s, "error-messages", app.DataMigrationOptions{}))
+	if st.Outcome != "succeeded" || s.DB.Personality.Query().Where(personality.ErrorMessageNotNil()).CountX(ctx) != 2 {
+		t.Fatalf("migration: %+v", st)
+	}
+	var out strings.Builder
+	if err := app.RollbackDataMigration(ctx, s.Config, "error-messages", &out, s.Activities.Log); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.DB.Personality.Query().Where(personality.ErrorMessageNotNil()).CountX(ctx); n != 0 {
+		t.Errorf("%d personalities still have the migrated error message", n)
+	}
+	// Rows in other tables that point at the restored ones survive.
+	if n := s.DB.LLMConfig.Query().CountX(ctx); n != 2 {
+		t.Errorf("%d llm configs after the rollback, want 2", n)
+	}
+	if !strings.Contains(out.String(), "rolled back from") {
+		t.Errorf("output %q", out.String())
+	}
+}
