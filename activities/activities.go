@@ -34,6 +34,8 @@ type Activities struct {
 	// GuestMode and OperatorKey decide what a user without a key may do.
 	GuestMode   config.GuestMode
 	OperatorKey string
+	// Limits are the per-user allowances from the configuration.
+	Limits Limits
 
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map

@@ -152,7 +152,9 @@ func (a *Activities) MigrationBackup(ctx context.Context, in MigrationBackupInpu
 		args = append(args, "--table="+t)
 	}
 	cmd := exec.CommandContext(ctx, "pg_dump", args...)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	var out []byte
+	err = whileHeartbeating(ctx, func() error { out, err = cmd.CombinedOutput(); return err })
+	if err != nil {
 		return "", fmt.Errorf("pg_dump failed (is the PostgreSQL client installed?): %v: %s", err, strings.TrimSpace(string(out)))
 	}
 	if err := a.DB.MigrationRun.UpdateOneID(in.RunID).SetBackupPath(path).Exec(ctx); err != nil {
@@ -238,7 +240,8 @@ func (a *Activities) MigrationVerify(ctx context.Context, in MigrationVerifyInpu
 	if err != nil {
 		return nil, err
 	}
-	problems, err := m.verify(ctx, a, in.Args)
+	var problems []string
+	err = whileHeartbeating(ctx, func() error { problems, err = m.verify(ctx, a, in.Args); return err })
 	if err != nil {
 		return nil, err
 	}
@@ -310,4 +313,27 @@ func (a *Activities) Rollback(ctx context.Context, name string) (string, error) 
 		return "", err
 	}
 	return *last.BackupPath, nil
+}
+
+// whileHeartbeating runs fn, heartbeating every 2 s, so that a worker killed
+// during a long dump or scan is noticed within the heartbeat timeout instead
+// of the activity's whole timeout.
+func whileHeartbeating(ctx context.Context, fn func() error) error {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return fn()
 }

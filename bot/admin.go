@@ -84,7 +84,7 @@ func (b *Bot) distinctUsers(ctx context.Context, preds ...predicate.UsageLog) (i
 	var n []struct {
 		N int `sql:"n"`
 	}
-	err := b.DB.UsageLog.Query().Where(preds...).Modify(func(s *sql.Selector) {
+	err := b.DB.UsageLog.Query().Where(append(preds, realUsage)...).Modify(func(s *sql.Selector) {
 		s.Select(sql.As(sql.Count(sql.Distinct(s.C(usagelog.FieldUserID))), "n"))
 	}).Scan(ctx, &n)
 	if err != nil {

@@ -79,6 +79,7 @@ func New(d Deps) *Bot {
 		b.adminCommand(),
 		b.personalityCommand(),
 		b.configCommand(),
+		b.imagineCommand(),
 	} {
 		b.commands[c.def.Name] = c
 	}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"github.com/tzurot/tzurot/activities"
 	"strconv"
 	"strings"
 	"time"
@@ -159,7 +160,7 @@ func byUser(s *sql.Selector) string {
 // usageGrouped sums the matching usage rows per key, most tokens first; the
 // database does the summing so that a busy month is one small result.
 func (b *Bot) usageGrouped(ctx context.Context, key func(*sql.Selector) string, limit int, preds ...predicate.UsageLog) ([]usageRow, error) {
-	q := b.DB.UsageLog.Query().Where(preds...)
+	q := b.DB.UsageLog.Query().Where(append(preds, realUsage)...)
 	if limit > 0 {
 		q.Limit(limit)
 	}
@@ -254,3 +255,7 @@ func thousands(n int) string {
 	}
 	return sb.String()
 }
+
+// realUsage leaves out the reservations the limit checks write while a call
+// is in flight (provider "hold"): they are not usage.
+var realUsage = usagelog.ProviderNEQ(activities.HoldProvider)

@@ -25,6 +25,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) worker.
 	w.RegisterWorkflowWithOptions(workflows.GenerateReply, workflow.RegisterOptions{Name: workflows.GenerateReplyName})
 	w.RegisterWorkflowWithOptions(workflows.DataMigration, workflow.RegisterOptions{Name: workflows.DataMigrationName})
 	w.RegisterWorkflowWithOptions(workflows.RotateMasterKey, workflow.RegisterOptions{Name: workflows.RotateMasterKeyName})
+	w.RegisterWorkflowWithOptions(workflows.ImagineImage, workflow.RegisterOptions{Name: workflows.ImagineImageName})
 	w.RegisterActivity(acts)
 	return w
 }

@@ -107,8 +107,11 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 	}
 	show()
 
+	// Backup and verification heartbeat while they run, so a dead worker is
+	// noticed in seconds however long a dump or a scan of a big table takes.
 	quick := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Minute,
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			MaximumInterval:        30 * time.Second,
 			MaximumAttempts:        10,

@@ -87,8 +87,15 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 			NonRetryableErrorTypes: append(append([]string{}, activities.ProviderFailures...), activities.KeyFailures...),
 		},
 	})
+	// Version 1 answers through GenerateWithinLimits, which refuses guests over
+	// their daily allowance before any provider call; histories recorded
+	// before it scheduled Generate and must keep doing so on replay.
+	var generate any = a.Generate
+	if workflow.GetVersion(ctx, "guest-token-limit", workflow.DefaultVersion, 1) >= 1 {
+		generate = a.GenerateWithinLimits
+	}
 	var gen activities.GenerateOutput
-	genErr := workflow.ExecuteActivity(genCtx, a.Generate, activities.GenerateInput{
+	genErr := workflow.ExecuteActivity(genCtx, generate, activities.GenerateInput{
 		RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,
 		PersonalityID: p.ID, ChannelID: in.ChannelID, Content: in.Content, Now: workflow.Now(ctx),
 	}).Get(ctx, &gen)
@@ -133,6 +140,14 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 			outcome = ReplyNoKey
 		}
 		return GenerateReplyResult{Outcome: outcome, DiscordMessageID: id}, nil
+	case activities.ErrLimitReached:
+		// No version needed: only GenerateWithinLimits returns this type, so no
+		// history recorded before it can reach this branch.
+		id, err := post(ctx, in, p, limitMessage(in.DiscordUserID, genErr))
+		if err != nil {
+			return GenerateReplyResult{}, err
+		}
+		return GenerateReplyResult{Outcome: ReplyRateLimited, DiscordMessageID: id}, nil
 	}
 	log.Warn("reply failed after retries", "error_type", errType)
 	id, err := post(ctx, in, p, errorMessage(p))
@@ -187,6 +202,17 @@ func keyRejected(ctx workflow.Context, in GenerateReplyInput, errType string) er
 	}
 	// A user who blocks DMs still gets the channel reply; nothing else to do.
 	return nil
+}
+
+// limitMessage tells a guest over the shared allowance when it frees up, as a
+// Discord timestamp so each reader sees it in their own time zone.
+func limitMessage(userID string, err error) string {
+	var d activities.LimitDetails
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Details(&d) != nil || d.RetryAt.IsZero() {
+		return fmt.Sprintf("<@%s> you have used today's shared allowance; try again later or add your own key with /wallet set", userID)
+	}
+	return fmt.Sprintf("<@%s> you have used today's shared allowance; try again <t:%d:R> or add your own key with /wallet set", userID, d.RetryAt.Unix())
 }
 
 func errorMessage(p activities.PersonalityRef) string {

@@ -2,15 +2,21 @@ package workflows
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/payloadcodec"
 )
 
 var replyIn = GenerateReplyInput{
@@ -36,16 +42,21 @@ func runReply(t *testing.T, genErr error, resolveErr error) (GenerateReplyResult
 	env := s.NewTestWorkflowEnvironment()
 	rec := &replyRecorder{}
 	env.OnActivity(a.ResolvePersonality, mock.Anything, "Kerach").Return(kerach, resolveErr)
+	generate := func(_ context.Context, in activities.GenerateInput) (activities.GenerateOutput, error) {
+		rec.generateCalls++
+		if in.PersonalityID != kerach.ID || in.Content != "hello" || in.Now.IsZero() {
+			t.Errorf("Generate input %+v", in)
+		}
+		if genErr != nil {
+			return activities.GenerateOutput{}, genErr
+		}
+		return activities.GenerateOutput{Text: "brr", Reasoning: "thinking", Model: "m", KeySource: activities.KeyFromUser}, nil
+	}
+	env.OnActivity(a.GenerateWithinLimits, mock.Anything, mock.Anything).Return(generate).Maybe()
 	env.OnActivity(a.Generate, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.GenerateInput) (activities.GenerateOutput, error) {
-			rec.generateCalls++
-			if in.PersonalityID != kerach.ID || in.Content != "hello" || in.Now.IsZero() {
-				t.Errorf("Generate input %+v", in)
-			}
-			if genErr != nil {
-				return activities.GenerateOutput{}, genErr
-			}
-			return activities.GenerateOutput{Text: "brr", Reasoning: "thinking", Model: "m", KeySource: activities.KeyFromUser}, nil
+		func(context.Context, activities.GenerateInput) (activities.GenerateOutput, error) {
+			t.Error("new runs must go through GenerateWithinLimits")
+			return activities.GenerateOutput{}, nil
 		}).Maybe()
 	env.OnActivity(a.PostReply, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.PostReplyInput) (string, error) {
@@ -111,6 +122,10 @@ func TestGenerateReplyBranches(t *testing.T) {
 			temporal.NewApplicationError("503", activities.ErrUnavailable), ReplyFailed, 5, "*static crackles*", "", 0, 0},
 		{"rate limited after retries",
 			temporal.NewApplicationError("429", activities.ErrRateLimited), ReplyRateLimited, 5, "*static crackles*", "", 0, 0},
+		{"guest over the shared allowance: told when to come back, no retry",
+			temporal.NewNonRetryableApplicationError("used up", activities.ErrLimitReached, nil,
+				activities.LimitDetails{Kind: "text", Limit: 50000, RetryAt: time.Unix(1767225600, 0)}),
+			ReplyRateLimited, 1, "<@111111111111111111> you have used today's shared allowance; try again <t:1767225600:R> or add your own key with /wallet set", "", 0, 0},
 		{"moderation is final and not retried",
 			final(activities.ErrModeration, "403"), ReplyFailed, 1, "*static crackles*", "", 0, 0},
 		{"the operator's key failing never deactivates the user's",
@@ -153,5 +168,44 @@ func TestGenerateReplyUnknownPersonalityPostsNothing(t *testing.T) {
 	res, rec := runReply(t, nil, final(activities.ErrNotFound, "no personality is called Kerach"))
 	if res.Outcome != ReplyFailed || len(rec.posts) != 0 || rec.generateCalls != 0 {
 		t.Fatalf("outcome %s posts %v generate %d", res.Outcome, rec.posts, rec.generateCalls)
+	}
+}
+
+// TestGenerateReplyReplaysOldHistories replays histories recorded on a dev
+// server by the workflow as it was before the guest-token-limit version
+// (worker's TestRecordGenerateReplyHistory), so a change that breaks runs
+// already in flight fails here rather than in production.
+func TestGenerateReplyReplaysOldHistories(t *testing.T) {
+	// The histories' payloads are sealed with itest.MasterKey; importing itest
+	// here would be an import cycle.
+	key, err := keycrypt.ParseMasterKey(keycrypt.MasterKeyEnv, strings.Repeat("5a", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := payloadcodec.New(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := codec.DataConverter()
+	files, _ := filepath.Glob(filepath.Join("testdata", "generate_reply_v0_*.json"))
+	if len(files) == 0 {
+		t.Fatal("no recorded histories in testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+				DataConverter: dc,
+				FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+					DataConverter: dc, EncodeCommonAttributes: true,
+				}),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.RegisterWorkflowWithOptions(GenerateReply, workflow.RegisterOptions{Name: GenerateReplyName})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

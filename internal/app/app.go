@@ -105,6 +105,7 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 		Log:         log,
 		GuestMode:   cfg.GuestMode,
 		OperatorKey: cfg.OpenRouterAPIKey.Reveal(),
+		Limits:      activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, ImagesPerHour: cfg.LimitImagesPerHour},
 	}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -73,7 +74,12 @@ func StartDataMigration(ctx context.Context, cfg config.Config, name string, opt
 		if opts.Dir == "" {
 			return errors.New("shapes-import needs the backup tree: tzurot migrate data start shapes-import DIR")
 		}
-		args["dir"] = opts.Dir
+		// The worker reads the tree, from its own working directory.
+		dir, err := filepath.Abs(opts.Dir)
+		if err != nil {
+			return err
+		}
+		args["dir"] = dir
 	case "assign-ownership":
 		if cfg.BotOwnerDiscordID == "" {
 			return errors.New("assign-ownership needs BOT_OWNER_DISCORD_ID: set it to the operator's Discord id")

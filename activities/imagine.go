@@ -1,0 +1,235 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/ent/imageconfig"
+	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/internal/imageparams"
+	"github.com/tzurot/tzurot/internal/openrouter"
+)
+
+// ErrImagesDisabled is a personality without an enabled image config.
+const ErrImagesDisabled = "ImagesDisabled"
+
+// TokensPerImage is what one generated image counts as in usage_logs: image
+// calls report no comparable token usage, and limits count tokens.
+const TokensPerImage = 1000
+
+// maxImages bounds the files in one post (Discord allows 10 per message).
+const maxImages = 4
+
+// ImagineTarget is where an /imagine answer goes: the interaction's follow-up
+// when there is a token, else a plain message in the channel.
+type ImagineTarget struct {
+	// DeliveryKey makes the post idempotent across retries.
+	DeliveryKey      string `json:"delivery_key"`
+	ChannelID        string `json:"channel_id"`
+	ApplicationID    string `json:"application_id,omitempty"`
+	InteractionToken string `json:"interaction_token,omitempty"`
+}
+
+// ImagineInput is one image to generate and post.
+type ImagineInput struct {
+	ImagineTarget
+	DiscordUserID string    `json:"discord_user_id"`
+	PersonalityID uuid.UUID `json:"personality_id"`
+	Prompt        string    `json:"prompt"`
+	Size          string    `json:"size,omitempty"`
+}
+
+// ImagineOutput is deliberately only ids and small facts: the image bytes
+// must never reach workflow history.
+type ImagineOutput struct {
+	DiscordMessageID string `json:"discord_message_id"`
+	Model            string `json:"model,omitempty"`
+	Size             string `json:"size,omitempty"`
+	KeySource        string `json:"key_source,omitempty"`
+}
+
+// Imagine generates an image with the personality's image model and posts it
+// as an attachment, in one activity so the bytes stay in the worker's memory.
+// A retry after the post was recorded returns the recorded message without
+// calling the provider again.
+func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutput, error) {
+	if strings.TrimSpace(in.Prompt) == "" || in.ChannelID == "" || in.DeliveryKey == "" {
+		return ImagineOutput{}, badInput("prompt, channel_id and delivery_key are required")
+	}
+	if id, ok, err := a.delivered(ctx, in.DeliveryKey); err != nil || ok {
+		return ImagineOutput{DiscordMessageID: id}, err
+	}
+	cfg, err := a.DB.ImageConfig.Query().Where(imageconfig.PersonalityID(in.PersonalityID)).WithPersonality().Only(ctx)
+	if ent.IsNotFound(err) || (err == nil && !cfg.Enabled) {
+		return ImagineOutput{}, temporal.NewNonRetryableApplicationError(
+			"this personality does not make images: an admin can enable it in its image config", ErrImagesDisabled, nil)
+	}
+	if err != nil {
+		return ImagineOutput{}, fmt.Errorf("load image config: %w", err)
+	}
+	raw, err := json.Marshal(cfg.AdvancedParameters)
+	if err != nil {
+		return ImagineOutput{}, err
+	}
+	params, err := imageparams.Parse(raw)
+	if err != nil {
+		return ImagineOutput{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("the image config's advanced parameters are invalid (%v): an admin must fix them", err), ErrBadInput, nil)
+	}
+	size := params.Size(in.Size, cfg.DefaultSize)
+
+	u, err := a.DB.User.Query().Where(user.DiscordID(in.DiscordUserID)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return ImagineOutput{}, fmt.Errorf("load user: %w", err)
+	}
+	key, source, err := a.resolveKey(ctx, u, cfg.Model)
+	if err != nil {
+		return ImagineOutput{}, err
+	}
+	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{
+		Model:      cfg.Model,
+		Messages:   []openrouter.Message{{Role: "user", Content: params.Prompt(in.Prompt, size)}},
+		Modalities: []string{"image", "text"},
+	})
+	if err != nil {
+		return ImagineOutput{}, a.classifyCallError(ctx, err, key, source)
+	}
+	files, err := decodeImages(resp.Images)
+	if err != nil {
+		return ImagineOutput{}, err
+	}
+	n := len(files)
+	// Written before the upload: the provider charged for the image whether
+	// or not Discord takes it.
+	var pid *uuid.UUID
+	if cfg.Edges.Personality != nil {
+		pid = &cfg.Edges.Personality.ID
+	}
+	if err := a.logUsage(ctx, in.DiscordUserID, "", pid, resp.Model,
+		openrouter.Usage{CompletionTokens: n * TokensPerImage, TotalTokens: n * TokensPerImage}, "image"); err != nil {
+		return ImagineOutput{}, err
+	}
+	id, err := a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(bool) (string, error) {
+		return a.postImagine(ctx, in.ImagineTarget, "", files)
+	})
+	if err != nil {
+		return ImagineOutput{}, err
+	}
+	return ImagineOutput{DiscordMessageID: id, Model: resp.Model, Size: size, KeySource: source}, nil
+}
+
+// ImagineNoticeInput is a text answer to an /imagine: a refusal or a failure.
+type ImagineNoticeInput struct {
+	ImagineTarget
+	Content string `json:"content"`
+}
+
+// ImagineNotice posts a text answer where the image would have gone, once.
+func (a *Activities) ImagineNotice(ctx context.Context, in ImagineNoticeInput) (string, error) {
+	return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(bool) (string, error) {
+		return a.postImagine(ctx, in.ImagineTarget, in.Content, nil)
+	})
+}
+
+func (a *Activities) delivered(ctx context.Context, key string) (string, bool, error) {
+	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up delivery: %w", err)
+	}
+	return d.DiscordMessageID, true, nil
+}
+
+// postImagine answers through the interaction's follow-up webhook, which
+// needs no channel permission and replaces the "thinking…" message; without
+// a token it posts in the channel with a nonce so a retry is not a repeat.
+func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content string, files []*discordgo.File) (string, error) {
+	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}}
+	if t.InteractionToken != "" {
+		appID := t.ApplicationID
+		if appID == "" {
+			// Bots created since 2020 have the application id as user id.
+			me, err := a.Discord.User("@me", discordgo.WithContext(ctx))
+			if err != nil {
+				return "", discordError("look up the bot user", err)
+			}
+			appID = me.ID
+		}
+		m, err := a.Discord.FollowupMessageCreate(&discordgo.Interaction{AppID: appID, Token: t.InteractionToken}, true,
+			&discordgo.WebhookParams{Content: content, Files: files, AllowedMentions: allowed}, discordgo.WithContext(ctx))
+		if err != nil {
+			return "", discordError("post the follow-up", err)
+		}
+		return m.ID, nil
+	}
+	if len(files) == 0 {
+		return a.sendWithNonce(ctx, t.ChannelID, content, t.DeliveryKey)
+	}
+	sum := sha256.Sum256([]byte(t.DeliveryKey))
+	ct, body, err := discordgo.MultipartBodyWithJSON(map[string]any{
+		"content": content, "nonce": hex.EncodeToString(sum[:])[:25], "enforce_nonce": true,
+		"allowed_mentions": map[string]any{"parse": []string{"users"}},
+	}, files)
+	if err != nil {
+		return "", fmt.Errorf("build upload: %w", err)
+	}
+	endpoint := discordgo.EndpointChannelMessages(t.ChannelID)
+	raw, err := a.Discord.RequestRaw(http.MethodPost, endpoint, ct, body, endpoint, 0, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", discordError("upload the image", err)
+	}
+	var m discordgo.Message
+	if err := unmarshal(raw, &m); err != nil {
+		return "", err
+	}
+	return m.ID, nil
+}
+
+// decodeImages turns the provider's data URLs into files. A link instead of
+// data is refused rather than fetched: the issue wants Discord to hold the
+// bytes, never a pointer to the provider.
+func decodeImages(urls []string) ([]*discordgo.File, error) {
+	var files []*discordgo.File
+	for i, u := range urls {
+		if len(files) == maxImages {
+			break
+		}
+		meta, data, ok := strings.Cut(u, ",")
+		if !ok || !strings.HasPrefix(meta, "data:") || !strings.HasSuffix(meta, ";base64") {
+			continue
+		}
+		ct := strings.TrimSuffix(strings.TrimPrefix(meta, "data:"), ";base64")
+		b, err := base64.StdEncoding.DecodeString(data)
+		if err != nil {
+			continue
+		}
+		ext := "png"
+		if _, sub, ok := strings.Cut(ct, "/"); ok && sub != "" {
+			ext = strings.TrimPrefix(sub, "x-")
+		}
+		if ext == "jpeg" {
+			ext = "jpg"
+		}
+		files = append(files, &discordgo.File{Name: fmt.Sprintf("imagine-%d.%s", i+1, ext), ContentType: ct, Reader: bytes.NewReader(b)})
+	}
+	if len(files) == 0 {
+		// Models sometimes answer with text only; a retry often draws.
+		return nil, temporal.NewApplicationError("the model returned no image", ErrUnavailable)
+	}
+	return files, nil
+}

@@ -1,0 +1,95 @@
+package activities_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/config"
+)
+
+const imageModel = "google/gemini-2.5-flash-image-preview"
+
+func (f *fixture) imageConfig(t *testing.T, adv map[string]any) {
+	t.Helper()
+	f.db.ImageConfig.Create().SetPersonalityID(f.kerach).SetModel(imageModel).SetEnabled(true).
+		SetAdvancedParameters(adv).ExecX(context.Background())
+}
+
+func (f *fixture) imagine(key string) (activities.ImagineOutput, error) {
+	v, err := f.env.ExecuteActivity(f.acts.Imagine, activities.ImagineInput{
+		ImagineTarget: activities.ImagineTarget{DeliveryKey: key, ChannelID: channelID},
+		DiscordUserID: aliceID, PersonalityID: f.kerach, Prompt: "a fox", Size: "640x480",
+	})
+	if err != nil {
+		return activities.ImagineOutput{}, err
+	}
+	var out activities.ImagineOutput
+	return out, v.Get(&out)
+}
+
+func (f *fixture) chats() int {
+	n := 0
+	for _, c := range f.or.Calls() {
+		if strings.HasSuffix(c.Path, "/chat/completions") {
+			n++
+		}
+	}
+	return n
+}
+
+// Without an interaction the image goes to the channel as a file, and a
+// retry of a recorded delivery neither posts nor pays again.
+func TestImagineToTheChannelOnce(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	f.storeKey(t, userKey, true)
+	f.imageConfig(t, map[string]any{})
+	out, err := f.imagine("imagine/1/post")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Size != "640x480" || out.KeySource != activities.KeyFromUser {
+		t.Errorf("output %+v", out)
+	}
+	msgs := f.discord.Messages(channelID)
+	if len(msgs) != 1 || msgs[0].ID != out.DiscordMessageID || len(msgs[0].Attachments) != 1 ||
+		!bytes.HasPrefix(msgs[0].Attachments[0].Data, []byte("\x89PNG")) {
+		t.Fatalf("messages %+v", msgs)
+	}
+	again, err := f.imagine("imagine/1/post")
+	if err != nil || again.DiscordMessageID != out.DiscordMessageID {
+		t.Fatalf("retry = %+v, %v", again, err)
+	}
+	if n := f.chats(); n != 1 {
+		t.Errorf("%d provider calls, want 1", n)
+	}
+	if n := len(f.discord.Messages(channelID)); n != 1 {
+		t.Errorf("%d messages, want 1", n)
+	}
+}
+
+func TestImagineRefusals(t *testing.T) {
+	f := newFixture(t, config.GuestFree, "m")
+	if _, err := f.imagine("imagine/2/post"); errType(err) != activities.ErrImagesDisabled {
+		t.Fatalf("no image config: %v", err)
+	}
+	f.imageConfig(t, map[string]any{"negativePromt": "x"})
+	_, err := f.imagine("imagine/3/post")
+	if errType(err) != activities.ErrBadInput || !strings.Contains(err.Error(), "negativePromt") {
+		t.Fatalf("bad parameters: %v", err)
+	}
+	f.db.ImageConfig.Update().SetAdvancedParameters(map[string]any{}).ExecX(context.Background())
+	// Guests get free models only, and image models are not free.
+	if _, err := f.imagine("imagine/4/post"); errType(err) != activities.ErrNoKey {
+		t.Fatalf("guest: %v", err)
+	}
+	f.storeKey(t, userKey, false)
+	if _, err := f.imagine("imagine/5/post"); errType(err) != activities.ErrKeyInactive {
+		t.Fatalf("inactive key: %v", err)
+	}
+	if n := f.chats(); n != 0 {
+		t.Errorf("%d provider calls, want none", n)
+	}
+}

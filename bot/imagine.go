@@ -1,0 +1,92 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+func (b *Bot) imagineCommand() *command {
+	return &command{
+		def: &discordgo.ApplicationCommand{
+			Name: "imagine", Description: "Have a personality draw a picture for the channel",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "prompt", Description: "What to draw", Required: true, MaxLength: 1500},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "personality", Description: "Who draws it (default: the one this channel last talked to)", Autocomplete: true},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "size", Description: "WxH, each side 256 to 2048, e.g. 1024x768 (default: the personality's)", MaxLength: 9},
+			},
+		},
+		run:          b.imagine,
+		autocomplete: b.personalityAutocomplete,
+	}
+}
+
+// imagine checks what it can without a round trip, then defers publicly —
+// the picture is for the channel — and leaves the answer to ImagineImage,
+// which posts it as the interaction's follow-up. The bot does not wait, so a
+// bot restart while the model draws loses nothing.
+func (b *Bot) imagine(ctx context.Context, in *Interaction) error {
+	prompt := strings.TrimSpace(in.String("prompt"))
+	if prompt == "" {
+		return UserError("Tell me what to draw: /imagine prompt:<text>.")
+	}
+	who := strings.TrimSpace(in.String("personality"))
+	if who == "" {
+		var err error
+		if who, err = b.lastPersonality(ctx, in.ChannelID); err != nil {
+			return err
+		}
+		if who == "" {
+			return UserError("No personality has talked in this channel yet, so I don't know who should draw: add personality:<name>.")
+		}
+	}
+	err := b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+	})
+	if err != nil {
+		return err
+	}
+	in.acked = true
+	_, err = b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       workflows.ImagineImageID(in.ID),
+		TaskQueue:                                b.Config.TemporalTaskQueue,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, workflows.ImagineImageName, workflows.ImagineImageInput{
+		DiscordUserID: in.UserID, Personality: who, Prompt: prompt, Size: strings.TrimSpace(in.String("size")),
+		ChannelID: in.ChannelID, InteractionToken: in.Token, ApplicationID: in.AppID,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		// A redelivered interaction: the first run answers it.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("start ImagineImage: %w", err)
+	}
+	return nil
+}
+
+// lastPersonality is the id of the personality that spoke last in the
+// channel, "" when none has.
+func (b *Bot) lastPersonality(ctx context.Context, channelID string) (string, error) {
+	row, err := b.DB.ConversationHistory.Query().Where(conversationhistory.ChannelID(channelID)).
+		Order(ent.Desc(conversationhistory.FieldCreatedAt)).First(ctx)
+	if ent.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find the channel's last personality: %w", err)
+	}
+	return row.PersonalityID.String(), nil
+}

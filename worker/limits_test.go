@@ -1,0 +1,96 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/config"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+func TestGuestAtTheLimitIsRefusedWithoutAProviderCall(t *testing.T) {
+	s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey})
+	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
+	seedPersonality(t, s, "openrouter/free")
+	s.Activities.Limits = activities.Limits{GuestTokensPerDay: 1000}
+	ctx := context.Background()
+	u := s.DB.User.Create().SetDiscordID(aliceID).SaveX(ctx)
+	s.DB.UsageLog.Create().SetUserID(u.ID).SetProvider("openrouter").SetModel("openrouter/free").
+		SetTokensTotal(1000).SetRequestType("text").SetTimestamp(time.Now().Add(-23 * time.Hour)).ExecX(ctx)
+
+	res := reply(t, s, "800000000000000077")
+	if res.Outcome != workflows.ReplyRateLimited {
+		t.Fatalf("outcome %s, want %s", res.Outcome, workflows.ReplyRateLimited)
+	}
+	if n := len(s.OpenRouter.Calls()); n != 0 {
+		t.Errorf("%d provider calls for a guest at the limit", n)
+	}
+	msgs := s.Discord.Messages(channelID)
+	retry := time.Now().Add(time.Hour).Unix()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Content, "<@"+aliceID+"> you have used today's shared allowance; try again <t:") ||
+		!strings.Contains(msgs[0].Content, "/wallet set") {
+		t.Fatalf("channel messages %+v", msgs)
+	}
+	var at int64
+	if _, err := fmt.Sscanf(msgs[0].Content[strings.Index(msgs[0].Content, "<t:"):], "<t:%d:R>", &at); err != nil || at < retry-60 || at > retry+60 {
+		t.Errorf("retry time %d, want about %d (when the 23 h old usage rolls out)", at, retry)
+	}
+	if n := s.DB.UsageLog.Query().CountX(ctx); n != 1 {
+		t.Errorf("%d usage rows, want only the seeded one (no hold left behind)", n)
+	}
+}
+
+// TestRecordGenerateReplyHistory re-records the replay test's histories. It
+// runs only on request: the files must come from the workflow as it was before
+// a change, so recording them again after the change would prove nothing.
+func TestRecordGenerateReplyHistory(t *testing.T) {
+	if os.Getenv("TZUROT_RECORD_HISTORY") == "" {
+		t.Skip("set TZUROT_RECORD_HISTORY=1 to re-record workflows/testdata")
+	}
+	for _, tc := range []struct {
+		file, model string
+		userKey     bool
+	}{
+		{"generate_reply_v0_guest.json", "openrouter/free", false},
+		{"generate_reply_v0_own_key.json", "anthropic/claude-sonnet-4", true},
+	} {
+		s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey})
+		s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+		s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
+		seedPersonality(t, s, tc.model)
+		if tc.userKey {
+			storeKey(t, s, userKey)
+		}
+		const requestID = "800000000000000042"
+		if res := reply(t, s, requestID); res.Outcome != workflows.ReplyReplied {
+			t.Fatalf("%s: outcome %s", tc.file, res.Outcome)
+		}
+		it := s.Client.GetWorkflowHistory(context.Background(), workflows.GenerateReplyID(requestID), "", false, 0)
+		var hist historypb.History
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			hist.Events = append(hist.Events, ev)
+		}
+		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", tc.file), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

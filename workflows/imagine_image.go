@@ -1,0 +1,154 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tzurot/tzurot/activities"
+)
+
+// ImagineImageName is the registered type of the /imagine workflow: one
+// image from a personality's image model, paid for exactly as GenerateReply
+// pays for text. Workflow id imagine/<interaction id>.
+const ImagineImageName = "ImagineImage"
+
+// ImagineImageInput is interfaces.md's input. ApplicationID is an addition:
+// the follow-up webhook is addressed by it, and without it the activity asks
+// Discord for the bot's own id.
+type ImagineImageInput struct {
+	DiscordUserID    string `json:"discord_user_id"`
+	Personality      string `json:"personality"`
+	Prompt           string `json:"prompt"`
+	Size             string `json:"size,omitempty"`
+	ChannelID        string `json:"channel_id"`
+	InteractionToken string `json:"interaction_token,omitempty"`
+	ApplicationID    string `json:"application_id,omitempty"`
+}
+
+// Outcomes of ImagineImage beyond GenerateReply's.
+const (
+	ImaginePosted   = "posted"
+	ImagineDisabled = "disabled"
+)
+
+// ImagineImageResult is interfaces.md's result.
+type ImagineImageResult struct {
+	Outcome          string `json:"outcome"`
+	DiscordMessageID string `json:"discord_message_id,omitempty"`
+}
+
+// ImagineImageID is the workflow id for an interaction.
+func ImagineImageID(interactionID string) string { return "imagine/" + interactionID }
+
+// ImagineImage is the workflow.
+func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResult, error) {
+	if in.DiscordUserID == "" || in.ChannelID == "" || in.Prompt == "" {
+		return ImagineImageResult{}, temporal.NewNonRetryableApplicationError(
+			"discord_user_id, channel_id and prompt are required", activities.ErrBadInput, nil)
+	}
+	log := workflow.GetLogger(ctx)
+	wfID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	// The image and every refusal share one delivery key: whatever happens,
+	// the interaction gets exactly one answer.
+	target := activities.ImagineTarget{
+		DeliveryKey: wfID + "/post", ChannelID: in.ChannelID,
+		ApplicationID: in.ApplicationID, InteractionToken: in.InteractionToken,
+	}
+	notice := func(outcome, content string) (ImagineImageResult, error) {
+		var id string
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.ImagineNotice,
+			activities.ImagineNoticeInput{ImagineTarget: target, Content: content}).Get(ctx, &id)
+		if err != nil {
+			return ImagineImageResult{}, err
+		}
+		return ImagineImageResult{Outcome: outcome, DiscordMessageID: id}, nil
+	}
+
+	lookupCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			MaximumAttempts:        5,
+			NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput},
+		},
+	})
+	var p activities.PersonalityRef
+	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality, in.Personality).Get(ctx, &p); err != nil {
+		return notice(ReplyFailed, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
+	}
+
+	genCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		// Image models take 5–30 s; the heartbeat notices a dead worker sooner.
+		StartToCloseTimeout: 3 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    2 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+			MaximumAttempts:    4,
+			NonRetryableErrorTypes: append(append([]string{activities.ErrImagesDisabled, activities.ErrDiscordRefused},
+				activities.ProviderFailures...), activities.KeyFailures...),
+		},
+	})
+	var out activities.ImagineOutput
+	err := workflow.ExecuteActivity(genCtx, a.Imagine, activities.ImagineInput{
+		ImagineTarget: target, DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,
+		Prompt: in.Prompt, Size: in.Size,
+	}).Get(ctx, &out)
+	if err == nil {
+		return ImagineImageResult{Outcome: ImaginePosted, DiscordMessageID: out.DiscordMessageID}, nil
+	}
+
+	errType := errorType(err)
+	switch errType {
+	case activities.ErrImagesDisabled:
+		return notice(ImagineDisabled, fmt.Sprintf("%s does not make images. An admin can enable it in the personality's image config.", p.DisplayName))
+	case activities.ErrInvalidKey, activities.ErrNoCredits:
+		if err := imagineKeyRejected(ctx, in, wfID, errType); err != nil {
+			return ImagineImageResult{}, err
+		}
+		return notice(ReplyKeyRejected, fmt.Sprintf("<@%s> your OpenRouter key was refused, so no image was made and no other key was used; I sent you a DM with how to fix it.", in.DiscordUserID))
+	case activities.ErrKeyInactive, activities.ErrNoKey:
+		outcome := ReplyKeyRejected
+		if errType == activities.ErrNoKey {
+			outcome = ReplyNoKey
+		}
+		return notice(outcome, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
+	}
+	log.Warn("image failed after retries", "error_type", errType)
+	outcome, msg := ReplyFailed, "Sorry, I couldn't make that image just now. Please try again in a little while."
+	switch errType {
+	case activities.ErrRateLimited:
+		outcome, msg = ReplyRateLimited, "The image model is busy (rate limited). Please try again in a minute."
+	case activities.ErrModeration:
+		msg = "The image model refused that prompt."
+	case activities.ErrBadInput, activities.ErrUnknownModel:
+		msg = "This personality's image setup is broken: " + appMessage(err)
+	}
+	return notice(outcome, msg)
+}
+
+// imagineKeyRejected is GenerateReply's keyRejected for this workflow's ids:
+// switch the key off and tell the user privately, once.
+func imagineKeyRejected(ctx workflow.Context, in ImagineImageInput, wfID, errType string) error {
+	dctx := workflow.WithActivityOptions(ctx, discordOptions)
+	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
+		DiscordUserID: in.DiscordUserID, Provider: activities.ProviderOpenRouter,
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	why := "OpenRouter rejected your API key (401), so I switched it off and stopped using it."
+	if errType == activities.ErrNoCredits {
+		why = "Your OpenRouter key has run out of credits (402), so I switched it off and stopped using it."
+	}
+	msg := why + " Nothing was charged to anyone else. To fix it: add credits or create a new key at https://openrouter.ai/keys, then run /wallet set with the key, or /wallet test to re-check the one stored."
+	err := workflow.ExecuteActivity(dctx, a.SendDM, activities.SendDMInput{
+		DeliveryKey: wfID + "/dm", DiscordUserID: in.DiscordUserID, Content: msg,
+	}).Get(ctx, nil)
+	if err != nil && errorType(err) != activities.ErrDiscordRefused {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package workflows
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tzurot/tzurot/activities"
+)
+
+var imagineIn = ImagineImageInput{
+	DiscordUserID: "111111111111111111", Personality: "Kerach", Prompt: "a fox",
+	ChannelID: "900000000000000001", InteractionToken: "tok", ApplicationID: "1100000000000000001",
+}
+
+type imagineRecorder struct {
+	imagines, deactivated int
+	notices, dms          []string
+}
+
+func runImagine(t *testing.T, imagineErr error) (ImagineImageResult, *imagineRecorder) {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: ImagineImageID("42")})
+	rec := &imagineRecorder{}
+	env.OnActivity(a.ResolvePersonality, mock.Anything, "Kerach").Return(kerach, nil)
+	env.OnActivity(a.Imagine, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ImagineInput) (activities.ImagineOutput, error) {
+			rec.imagines++
+			if in.DeliveryKey != "imagine/42/post" || in.PersonalityID != kerach.ID || in.Prompt != "a fox" || in.InteractionToken != "tok" {
+				t.Errorf("Imagine input %+v", in)
+			}
+			if imagineErr != nil {
+				return activities.ImagineOutput{}, imagineErr
+			}
+			return activities.ImagineOutput{DiscordMessageID: "700000000000000001"}, nil
+		})
+	env.OnActivity(a.ImagineNotice, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ImagineNoticeInput) (string, error) {
+			if in.DeliveryKey != "imagine/42/post" {
+				t.Errorf("notice delivery key %q", in.DeliveryKey)
+			}
+			rec.notices = append(rec.notices, in.Content)
+			return "700000000000000002", nil
+		}).Maybe()
+	env.OnActivity(a.DeactivateKey, mock.Anything, activities.DeactivateKeyInput{DiscordUserID: imagineIn.DiscordUserID, Provider: "openrouter"}).Return(
+		func(context.Context, activities.DeactivateKeyInput) (bool, error) {
+			rec.deactivated++
+			return true, nil
+		}).Maybe()
+	env.OnActivity(a.SendDM, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SendDMInput) (string, error) {
+			if in.DeliveryKey != "imagine/42/dm" {
+				t.Errorf("DM delivery key %q", in.DeliveryKey)
+			}
+			rec.dms = append(rec.dms, in.Content)
+			return "600000000000000001", nil
+		}).Maybe()
+	env.ExecuteWorkflow(ImagineImage, imagineIn)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res ImagineImageResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res, rec
+}
+
+func TestImaginePosted(t *testing.T) {
+	res, rec := runImagine(t, nil)
+	if res.Outcome != ImaginePosted || res.DiscordMessageID != "700000000000000001" || len(rec.notices) != 0 {
+		t.Fatalf("result %+v, notices %q", res, rec.notices)
+	}
+}
+
+func TestImagineDisabled(t *testing.T) {
+	res, rec := runImagine(t, temporal.NewNonRetryableApplicationError("off", activities.ErrImagesDisabled, nil))
+	if res.Outcome != ImagineDisabled || len(rec.notices) != 1 || !strings.Contains(rec.notices[0], "does not make images") {
+		t.Fatalf("result %+v, notices %q", res, rec.notices)
+	}
+	if rec.imagines != 1 {
+		t.Errorf("Imagine ran %d times, want 1 (not retried)", rec.imagines)
+	}
+}
+
+func TestImagineKeyRejectedDeactivatesAndDMsOnce(t *testing.T) {
+	res, rec := runImagine(t, temporal.NewNonRetryableApplicationError("401", activities.ErrInvalidKey, nil))
+	if res.Outcome != ReplyKeyRejected || rec.deactivated != 1 || len(rec.dms) != 1 || len(rec.notices) != 1 {
+		t.Fatalf("result %+v, recorder %+v", res, rec)
+	}
+	if !strings.Contains(rec.dms[0], "/wallet set") || rec.imagines != 1 {
+		t.Errorf("DM %q, imagines %d", rec.dms[0], rec.imagines)
+	}
+}
+
+func TestImagineNoKey(t *testing.T) {
+	res, rec := runImagine(t, temporal.NewNonRetryableApplicationError("you need your own OpenRouter key", activities.ErrNoKey, nil))
+	if res.Outcome != ReplyNoKey || rec.deactivated != 0 || len(rec.dms) != 0 {
+		t.Fatalf("result %+v, recorder %+v", res, rec)
+	}
+	if len(rec.notices) != 1 || !strings.Contains(rec.notices[0], "<@111111111111111111> you need your own OpenRouter key") {
+		t.Errorf("notices %q", rec.notices)
+	}
+}
+
+func TestImagineFailedAfterRetries(t *testing.T) {
+	res, rec := runImagine(t, temporal.NewApplicationError("upstream down", activities.ErrUnavailable))
+	if res.Outcome != ReplyFailed || len(rec.notices) != 1 || !strings.Contains(rec.notices[0], "couldn't make that image") {
+		t.Fatalf("result %+v, notices %q", res, rec.notices)
+	}
+	if rec.imagines != 4 {
+		t.Errorf("Imagine ran %d times, want 4 attempts", rec.imagines)
+	}
+}
+
+func TestImagineRateLimited(t *testing.T) {
+	res, _ := runImagine(t, temporal.NewNonRetryableApplicationError("429", activities.ErrRateLimited, nil))
+	if res.Outcome != ReplyRateLimited {
+		t.Fatalf("result %+v", res)
+	}
+}
