@@ -45,7 +45,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, guest config.GuestMode, model string) *fixture {
 	t.Helper()
-	db, _ := testdb.Client(t)
+	db, sqlDB := testdb.Client(t)
 	or := fakeopenrouter.New(fakeopenrouter.Options{})
 	or.AddKey(userKey, fakeopenrouter.Key{})
 	or.AddKey(operatorKey, fakeopenrouter.Key{})
@@ -63,7 +63,7 @@ func newFixture(t *testing.T, guest config.GuestMode, model string) *fixture {
 		t.Fatal(err)
 	}
 	acts := &activities.Activities{
-		DB: db, Keys: keys, Discord: session, Log: slog.New(slog.DiscardHandler),
+		DB: db, SQL: sqlDB, Keys: keys, Discord: session, Log: slog.New(slog.DiscardHandler),
 		OpenRouter:  openrouter.New(openrouter.Options{BaseURL: orSrv.URL + "/api/v1"}),
 		GuestMode:   guest,
 		OperatorKey: operatorKey,

@@ -99,6 +99,13 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	if err != nil {
 		return ImagineOutput{}, err
 	}
+	// LIMIT_IMAGES_PER_HOUR, before any provider call; the hold keeps the
+	// slot until this image's usage row exists.
+	lim, err := a.CheckImageLimit(ctx, in.DiscordUserID)
+	if err != nil {
+		return ImagineOutput{}, err
+	}
+	defer a.ReleaseHold(context.WithoutCancel(ctx), lim.HoldID) //nolint:errcheck // an unreleased hold expires in minutes
 	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{
 		Model:      cfg.Model,
 		Messages:   []openrouter.Message{{Role: "user", Content: params.Prompt(in.Prompt, size)}},

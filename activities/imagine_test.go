@@ -93,3 +93,27 @@ func TestImagineRefusals(t *testing.T) {
 		t.Errorf("%d provider calls, want none", n)
 	}
 }
+
+// The (LIMIT_IMAGES_PER_HOUR+1)th image in an hour is refused before any
+// provider call.
+func TestImagineHourlyLimit(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	f.storeKey(t, userKey, true)
+	f.imageConfig(t, map[string]any{})
+	f.acts.Limits.ImagesPerHour = 2
+	for i, key := range []string{"imagine/1/post", "imagine/2/post"} {
+		if _, err := f.imagine(key); err != nil {
+			t.Fatalf("image %d: %v", i+1, err)
+		}
+	}
+	_, err := f.imagine("imagine/3/post")
+	if errType(err) != activities.ErrLimitReached {
+		t.Fatalf("third image: %v, want %s", err, activities.ErrLimitReached)
+	}
+	if n := f.chats(); n != 2 {
+		t.Errorf("%d provider calls, want 2", n)
+	}
+	if n := f.db.UsageLog.Query().CountX(context.Background()); n != 2 {
+		t.Errorf("%d usage rows (holds released?), want 2", n)
+	}
+}
