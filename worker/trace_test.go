@@ -61,7 +61,7 @@ func TestOneTraceFromWorkflowStartToProviderCall(t *testing.T) {
 		}
 		seen[name] = true
 	}
-	for _, want := range []string{"StartWorkflow:GenerateReply", "RunWorkflow:GenerateReply", "RunActivity:Generate", "provider call"} {
+	for _, want := range []string{"StartWorkflow:GenerateReply", "RunWorkflow:GenerateReply", "RunActivity:GenerateWithinLimits", "provider call"} {
 		if !seen[want] {
 			t.Errorf("trace has no %q span; it has %v", want, keys(seen))
 		}

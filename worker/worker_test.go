@@ -231,7 +231,7 @@ func TestWorkerKilledMidReply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitForActivity(t, s, id, "Generate")
+			waitForActivity(t, s, id, "GenerateWithinLimits")
 			if err := first.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
