@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/llmconfig"
-	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/internal/llmparams"
@@ -45,7 +43,7 @@ func (b *Bot) configCommand() *command {
 			},
 		},
 		run:          b.config_,
-		autocomplete: b.personalityAutocomplete,
+		autocomplete: b.personalityCommandAutocomplete,
 	}
 }
 
@@ -221,33 +219,6 @@ func (b *Bot) upsertInvoker(ctx context.Context, in *Interaction) (uuid.UUID, er
 	uid, err := b.DB.User.Create().SetDiscordID(in.UserID).SetUsername(in.Username).
 		OnConflict(sql.ConflictColumns(user.FieldDiscordID)).UpdateUsername().ID(ctx)
 	return uid, err
-}
-
-// personalityAutocomplete autocompletes personality names and aliases.
-func (b *Bot) personalityAutocomplete(ctx context.Context, in *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
-	_, typed := in.Focused()
-	typed = strings.ToLower(strings.TrimSpace(typed))
-	ps, err := b.DB.Personality.Query().WithAliases().Order(ent.Asc(personality.FieldName)).Limit(500).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []*discordgo.ApplicationCommandOptionChoice
-	for _, p := range ps {
-		names := []string{p.Name}
-		for _, a := range p.Edges.Aliases {
-			names = append(names, a.Alias)
-		}
-		for _, n := range names {
-			if typed == "" || strings.Contains(strings.ToLower(n), typed) {
-				out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: n, Value: p.Name})
-				break
-			}
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		return strings.HasPrefix(strings.ToLower(out[i].Name), typed) && !strings.HasPrefix(strings.ToLower(out[j].Name), typed)
-	})
-	return out, nil
 }
 
 func personaName(p *ent.Personality) string {

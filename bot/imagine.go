@@ -27,7 +27,7 @@ func (b *Bot) imagineCommand() *command {
 			},
 		},
 		run:          b.imagine,
-		autocomplete: b.personalityAutocomplete,
+		autocomplete: b.personalityCommandAutocomplete,
 	}
 }
 

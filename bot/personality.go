@@ -502,7 +502,8 @@ func (b *Bot) findPersonality(ctx context.Context, acc personalityAccess, ref st
 	return nil, UserError("Several personalities are called “%s”; use one of their names: %s.", ref, strings.Join(names, ", "))
 }
 
-// personalityCommandAutocomplete suggests personalities for name options and,
+// personalityCommandAutocomplete suggests the personalities a user can see
+// for name and personality options (any command) and,
 // for alias remove, the chosen personality's aliases.
 func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
 	focused, typed := in.Focused()
@@ -529,7 +530,8 @@ func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interactio
 		}
 		return out, nil
 	}
-	if focused != "name" {
+	// "name" here; "personality" in /config and /imagine.
+	if focused != "name" && focused != "personality" {
 		return nil, nil
 	}
 	q := b.DB.Personality.Query().WithAliases().Order(ent.Asc(personality.FieldName)).Limit(500)
