@@ -5,7 +5,11 @@
 package activities
 
 import (
+	"context"
+	"time"
+
 	"database/sql"
+	"go.temporal.io/sdk/activity"
 	"log/slog"
 	"sync"
 
@@ -39,4 +43,27 @@ type Activities struct {
 
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map
+}
+
+// whileHeartbeating runs fn, heartbeating every 2 s with details, so that a
+// worker killed during a long call, dump or scan is noticed within the
+// heartbeat timeout instead of the activity's whole timeout.
+func whileHeartbeating(ctx context.Context, fn func() error, details ...any) error {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, details...)
+			}
+		}
+	}()
+	return fn()
 }

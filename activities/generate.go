@@ -248,25 +248,10 @@ func IsFreeModel(model string) bool {
 
 // chatWithHeartbeat heartbeats while the provider works, so a dead worker is
 // noticed within the heartbeat timeout instead of the whole call's.
-func (a *Activities) chatWithHeartbeat(ctx context.Context, key string, req openrouter.ChatRequest) (openrouter.ChatResponse, error) {
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		t := time.NewTicker(2 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, "waiting for the provider")
-			}
-		}
-	}()
+func (a *Activities) chatWithHeartbeat(ctx context.Context, key string, req openrouter.ChatRequest) (resp openrouter.ChatResponse, err error) {
 	activity.RecordHeartbeat(ctx, "calling the provider")
-	return a.OpenRouter.Chat(ctx, key, req)
+	err = whileHeartbeating(ctx, func() error { resp, err = a.OpenRouter.Chat(ctx, key, req); return err }, "waiting for the provider")
+	return resp, err
 }
 
 // classifyCallError confirms a 401 on the user's key with the key endpoint

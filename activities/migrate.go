@@ -314,26 +314,3 @@ func (a *Activities) Rollback(ctx context.Context, name string) (string, error) 
 	}
 	return *last.BackupPath, nil
 }
-
-// whileHeartbeating runs fn, heartbeating every 2 s, so that a worker killed
-// during a long dump or scan is noticed within the heartbeat timeout instead
-// of the activity's whole timeout.
-func whileHeartbeating(ctx context.Context, fn func() error) error {
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		t := time.NewTicker(2 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx)
-			}
-		}
-	}()
-	return fn()
-}

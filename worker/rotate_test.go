@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -209,25 +208,7 @@ func assertKeysOpen(t *testing.T, s *itest.Stack, seeded map[string]seededKey, k
 // old one previous; later entries of Cmd.Env override the stack's.
 func startRotationWorker(t *testing.T, s *itest.Stack, bin string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "worker")
-	cmd.Env = append(s.Env(), "APP_MASTER_KEY="+itest.MasterKey, "APP_MASTER_KEY_PREVIOUS="+oldKey)
-	cmd.Dir = t.TempDir()
-	cmd.Stdout = s.Logs
-	cmd.Stderr = s.Logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _, _ = cmd.Process.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
-	return cmd
+	return startWorker(t, s, bin, "APP_MASTER_KEY="+itest.MasterKey, "APP_MASTER_KEY_PREVIOUS="+oldKey)
 }
 
 func terminateRotationAtEnd(t *testing.T, s *itest.Stack) {

@@ -278,10 +278,12 @@ func buildTzurot(t *testing.T) string {
 	return out
 }
 
-func startWorker(t *testing.T, s *itest.Stack, bin string) *exec.Cmd {
+// startWorker runs `tzurot worker` as a process against s; extraEnv entries
+// (KEY=value) override s's configuration.
+func startWorker(t *testing.T, s *itest.Stack, bin string, extraEnv ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "worker")
-	cmd.Env = s.Env()
+	cmd.Env = append(s.Env(), extraEnv...)
 	cmd.Dir = t.TempDir() // no .env from the repository
 	cmd.Stdout = s.Logs
 	cmd.Stderr = s.Logs

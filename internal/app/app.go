@@ -115,18 +115,31 @@ func (d *Deps) Close() {
 	d.DB.Close()
 }
 
-// RunWorker runs the Temporal worker until ctx ends.
-func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	shutdown, err := telemetry.Setup(ctx, cfg.OTLPEndpoint, "tzurot-worker")
+// openTraced sets up tracing for a long-running process named service, then
+// Open; closeAll releases both, the clients first.
+func openTraced(ctx context.Context, cfg config.Config, log *slog.Logger, service string) (*Deps, func(), error) {
+	shutdown, err := telemetry.Setup(ctx, cfg.OTLPEndpoint, service)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer shutdown(context.Background()) //nolint:errcheck // best effort at exit
 	d, err := Open(ctx, cfg, log)
 	if err != nil {
+		_ = shutdown(context.Background())
+		return nil, nil, err
+	}
+	return d, func() {
+		d.Close()
+		_ = shutdown(context.Background()) // best effort at exit
+	}, nil
+}
+
+// RunWorker runs the Temporal worker until ctx ends.
+func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	d, closeAll, err := openTraced(ctx, cfg, log, "tzurot-worker")
+	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer closeAll()
 	log.Info("worker started", "task_queue", cfg.TemporalTaskQueue, "temporal", cfg.TemporalAddress, "config", cfg)
 	err = worker.Run(ctx, d.Temporal, cfg.TemporalTaskQueue, d.Activities)
 	log.Info("worker stopped")
@@ -138,16 +151,11 @@ func RunBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.DiscordToken == "" {
 		return errors.New("DISCORD_TOKEN is not set: create a bot at https://discord.com/developers/applications and set its token (or run `tzurot dev` for the offline chat)")
 	}
-	shutdown, err := telemetry.Setup(ctx, cfg.OTLPEndpoint, "tzurot-bot")
+	d, closeAll, err := openTraced(ctx, cfg, log, "tzurot-bot")
 	if err != nil {
 		return err
 	}
-	defer shutdown(context.Background()) //nolint:errcheck // best effort at exit
-	d, err := Open(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
+	defer closeAll()
 	b := bot.New(bot.Deps{
 		Session: d.Activities.Discord, Temporal: d.Temporal, DB: d.Ent, Keys: d.Activities.Keys, Config: cfg, Log: log,
 	})

@@ -118,27 +118,40 @@ func StartDataMigration(ctx context.Context, cfg config.Config, name string, opt
 
 // follow prints progress every second until the run ends or ctx is cancelled.
 func follow(ctx context.Context, c client.Client, run client.WorkflowRun, out io.Writer) error {
-	done := make(chan error, 1)
 	var final workflows.MigrationState
-	go func() { done <- run.Get(context.Background(), &final) }()
+	done, err := followRun(ctx, c, run, out, "migration", &final, func(st workflows.MigrationState) string {
+		return fmt.Sprintf("%-8s read %d · changed %d · unchanged %d · reported %d", phase(st), st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported)
+	})
+	if err != nil || !done {
+		return err
+	}
+	printState(out, final)
+	return nil
+}
+
+// followRun waits for run's result into result, printing its "progress"
+// query (rendered by line) every second; done is false when ctx ended first,
+// which stops following, not the workflow.
+func followRun[S any](ctx context.Context, c client.Client, run client.WorkflowRun, out io.Writer, what string, result any, line func(S) string) (done bool, err error) {
+	finished := make(chan error, 1)
+	go func() { finished <- run.Get(context.Background(), result) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		select {
-		case err := <-done:
+		case err := <-finished:
 			if err != nil {
-				return fmt.Errorf("migration failed: %w", err)
+				return true, fmt.Errorf("%s failed: %w", what, err)
 			}
-			printState(out, final)
-			return nil
+			return true, nil
 		case <-ctx.Done():
-			fmt.Fprintln(out, "\nstopped following; the migration goes on in Temporal")
-			return nil
+			fmt.Fprintf(out, "\nstopped following; the %s goes on in Temporal\n", what)
+			return false, nil
 		case <-tick.C:
-			var st workflows.MigrationState
+			var st S
 			v, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.QueryProgress)
 			if err == nil && v.Get(&st) == nil {
-				fmt.Fprintf(out, "\r%-8s read %d · changed %d · unchanged %d · reported %d", phase(st), st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported)
+				fmt.Fprint(out, "\r"+line(st))
 			}
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -44,29 +43,14 @@ func RotateMasterKey(ctx context.Context, cfg config.Config, out io.Writer, log 
 	}
 	fmt.Fprintf(out, "started the master key rotation (workflow %s); watch it at %s\n", run.GetID(), workflowURL(cfg, run.GetID()))
 
-	done := make(chan error, 1)
 	var res workflows.RotateMasterKeyResult
-	go func() { done <- run.Get(context.Background(), &res) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-done:
-			if err != nil {
-				return fmt.Errorf("rotation failed: %w", err)
-			}
-			return reportRotation(out, res)
-		case <-ctx.Done():
-			fmt.Fprintln(out, "\nstopped following; the rotation goes on in Temporal")
-			return nil
-		case <-tick.C:
-			var st workflows.RotationState
-			v, err := d.Temporal.QueryWorkflow(ctx, run.GetID(), "", workflows.QueryProgress)
-			if err == nil && v.Get(&st) == nil {
-				fmt.Fprintf(out, "\r%-7s re-sealed %d · already current %d · failed %d", st.Phase, st.Resealed, st.AlreadyCurrent, st.Failed)
-			}
-		}
+	done, err := followRun(ctx, d.Temporal, run, out, "rotation", &res, func(st workflows.RotationState) string {
+		return fmt.Sprintf("%-7s re-sealed %d · already current %d · failed %d", st.Phase, st.Resealed, st.AlreadyCurrent, st.Failed)
+	})
+	if err != nil || !done {
+		return err
 	}
+	return reportRotation(out, res)
 }
 
 func workflowURL(cfg config.Config, id string) string {
