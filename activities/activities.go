@@ -17,6 +17,7 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
@@ -32,12 +33,16 @@ type Activities struct {
 
 	Keys       *keycrypt.Keyring
 	OpenRouter *openrouter.Client
+	ElevenLabs *elevenlabs.Client
 	Discord    *discordgo.Session
 	Log        *slog.Logger
 
 	// GuestMode and OperatorKey decide what a user without a key may do.
 	GuestMode   config.GuestMode
 	OperatorKey string
+	// ElevenLabsOperatorKey speaks for users without their own ElevenLabs
+	// key, only under GUEST_MODE=all.
+	ElevenLabsOperatorKey string
 	// Limits are the per-user allowances from the configuration.
 	Limits Limits
 

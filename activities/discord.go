@@ -99,18 +99,18 @@ func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, pos
 	return id, nil
 }
 
-func (a *Activities) postAsPersonality(ctx context.Context, in PostReplyInput, content, key string, retry bool) (string, error) {
+func (a *Activities) postAsPersonality(ctx context.Context, in PostReplyInput, content, key string, retry bool, files ...*discordgo.File) (string, error) {
 	hook, err := a.channelWebhook(ctx, in.ChannelID)
 	if err != nil {
 		return "", err
 	}
 	if hook == nil {
-		return a.sendWithNonce(ctx, in.ChannelID, content, key)
+		return a.sendWithNonce(ctx, in.ChannelID, content, key, files...)
 	}
 	if retry {
 		// A webhook post has no nonce: look for our own post from an earlier
 		// attempt that died before recording it.
-		if id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, content); id != "" {
+		if id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, content, files); id != "" {
 			return id, nil
 		}
 	}
@@ -118,6 +118,7 @@ func (a *Activities) postAsPersonality(ctx context.Context, in PostReplyInput, c
 		Content:         content,
 		Username:        truncate(in.Username, 80),
 		AvatarURL:       in.AvatarURL,
+		Files:           files,
 		AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}},
 	}, discordgo.WithContext(ctx))
 	if err != nil {
@@ -156,23 +157,38 @@ func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*dis
 	return h, nil
 }
 
-func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, content string) string {
+// findEarlierPost looks in the channel for the post an earlier attempt made
+// through the webhook (a personality's, or the application's follow-ups)
+// and died before recording: same content, same file names, recent.
+func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, content string, files []*discordgo.File) string {
 	since := activity.GetInfo(ctx).ScheduledTime.Add(-time.Minute)
 	msgs, err := a.Discord.ChannelMessages(channelID, 50, "", "", "", discordgo.WithContext(ctx))
 	if err != nil {
 		return ""
 	}
 	for _, m := range msgs {
-		if m.WebhookID == webhookID && m.Content == content && !m.Timestamp.Before(since) {
+		if m.WebhookID == webhookID && m.Content == content && !m.Timestamp.Before(since) && sameFiles(m.Attachments, files) {
 			return m.ID
 		}
 	}
 	return ""
 }
 
-// sendWithNonce posts a bot message with enforce_nonce, which discordgo's
-// MessageSend cannot express.
-func (a *Activities) sendWithNonce(ctx context.Context, channelID, content, key string) (string, error) {
+func sameFiles(got []*discordgo.MessageAttachment, want []*discordgo.File) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i].Filename != want[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
+// sendWithNonce posts a bot message, with files when given, with
+// enforce_nonce, which discordgo's MessageSend cannot express.
+func (a *Activities) sendWithNonce(ctx context.Context, channelID, content, key string, files ...*discordgo.File) (string, error) {
 	sum := sha256.Sum256([]byte(key))
 	body := map[string]any{
 		"content":          content,
@@ -181,7 +197,17 @@ func (a *Activities) sendWithNonce(ctx context.Context, channelID, content, key 
 		"allowed_mentions": map[string]any{"parse": []string{"users"}},
 	}
 	endpoint := discordgo.EndpointChannelMessages(channelID)
-	raw, err := a.Discord.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint, discordgo.WithContext(ctx))
+	var raw []byte
+	var err error
+	if len(files) == 0 {
+		raw, err = a.Discord.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint, discordgo.WithContext(ctx))
+	} else {
+		ct, payload, merr := discordgo.MultipartBodyWithJSON(body, files)
+		if merr != nil {
+			return "", fmt.Errorf("build upload: %w", merr)
+		}
+		raw, err = a.Discord.RequestRaw(http.MethodPost, endpoint, ct, payload, endpoint, 0, discordgo.WithContext(ctx))
+	}
 	if err != nil {
 		return "", discordError("send message", err)
 	}

@@ -39,6 +39,8 @@ type PersonalityRef struct {
 	DisplayName  string    `json:"display_name"`
 	AvatarURL    string    `json:"avatar_url,omitempty"`
 	ErrorMessage string    `json:"error_message,omitempty"`
+	// Voice is set when the personality speaks some of its replies.
+	Voice *VoiceRef `json:"voice,omitempty"`
 }
 
 // ResolvePersonality finds a personality by id, name, or alias (any case).
@@ -58,17 +60,21 @@ func (a *Activities) ResolvePersonality(ctx context.Context, ref string) (Person
 		},
 	)
 	for _, pred := range preds {
-		p, err := pred(a.DB.Personality.Query()).First(ctx)
+		p, err := pred(a.DB.Personality.Query().WithVoiceConfig()).First(ctx)
 		if ent.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
 			return PersonalityRef{}, fmt.Errorf("look up personality: %w", err)
 		}
-		return PersonalityRef{
+		ref := PersonalityRef{
 			ID: p.ID, Name: p.Name, DisplayName: deref(p.DisplayName, p.Name),
 			AvatarURL: deref(p.AvatarURL, ""), ErrorMessage: deref(p.ErrorMessage, ""),
-		}, nil
+		}
+		if vc := p.Edges.VoiceConfig; p.VoiceEnabled && vc != nil && vc.Frequency > 0 {
+			ref.Voice = &VoiceRef{Frequency: vc.Frequency}
+		}
+		return ref, nil
 	}
 	return PersonalityRef{}, temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("no personality is called %q: check the name or alias", ref), ErrNotFound, nil)

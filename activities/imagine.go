@@ -3,12 +3,9 @@ package activities
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -129,8 +126,8 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 		openrouter.Usage{CompletionTokens: n * TokensPerImage, TotalTokens: n * TokensPerImage}, "image"); err != nil {
 		return ImagineOutput{}, err
 	}
-	id, err := a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(bool) (string, error) {
-		return a.postImagine(ctx, in.ImagineTarget, "", files)
+	id, err := a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(retry bool) (string, error) {
+		return a.postImagine(ctx, in.ImagineTarget, "", files, retry)
 	})
 	if err != nil {
 		return ImagineOutput{}, err
@@ -146,8 +143,8 @@ type ImagineNoticeInput struct {
 
 // ImagineNotice posts a text answer where the image would have gone, once.
 func (a *Activities) ImagineNotice(ctx context.Context, in ImagineNoticeInput) (string, error) {
-	return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(bool) (string, error) {
-		return a.postImagine(ctx, in.ImagineTarget, in.Content, nil)
+	return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(retry bool) (string, error) {
+		return a.postImagine(ctx, in.ImagineTarget, in.Content, nil, retry)
 	})
 }
 
@@ -165,7 +162,9 @@ func (a *Activities) delivered(ctx context.Context, key string) (string, bool, e
 // postImagine answers through the interaction's follow-up webhook, which
 // needs no channel permission and replaces the "thinking…" message; without
 // a token it posts in the channel with a nonce so a retry is not a repeat.
-func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content string, files []*discordgo.File) (string, error) {
+// A follow-up has no nonce: a retry first looks in the channel for the
+// application's post from an earlier attempt that died before recording it.
+func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content string, files []*discordgo.File, retry bool) (string, error) {
 	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}}
 	if t.InteractionToken != "" {
 		appID := t.ApplicationID
@@ -177,6 +176,11 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 			}
 			appID = me.ID
 		}
+		if retry {
+			if id := a.findEarlierPost(ctx, t.ChannelID, appID, content, files); id != "" {
+				return id, nil
+			}
+		}
 		m, err := a.Discord.FollowupMessageCreate(&discordgo.Interaction{AppID: appID, Token: t.InteractionToken}, true,
 			&discordgo.WebhookParams{Content: content, Files: files, AllowedMentions: allowed}, discordgo.WithContext(ctx))
 		if err != nil {
@@ -184,27 +188,7 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 		}
 		return m.ID, nil
 	}
-	if len(files) == 0 {
-		return a.sendWithNonce(ctx, t.ChannelID, content, t.DeliveryKey)
-	}
-	sum := sha256.Sum256([]byte(t.DeliveryKey))
-	ct, body, err := discordgo.MultipartBodyWithJSON(map[string]any{
-		"content": content, "nonce": hex.EncodeToString(sum[:])[:25], "enforce_nonce": true,
-		"allowed_mentions": map[string]any{"parse": []string{"users"}},
-	}, files)
-	if err != nil {
-		return "", fmt.Errorf("build upload: %w", err)
-	}
-	endpoint := discordgo.EndpointChannelMessages(t.ChannelID)
-	raw, err := a.Discord.RequestRaw(http.MethodPost, endpoint, ct, body, endpoint, 0, discordgo.WithContext(ctx))
-	if err != nil {
-		return "", discordError("upload the image", err)
-	}
-	var m discordgo.Message
-	if err := unmarshal(raw, &m); err != nil {
-		return "", err
-	}
-	return m.ID, nil
+	return a.sendWithNonce(ctx, t.ChannelID, content, t.DeliveryKey, files...)
 }
 
 // decodeImages turns the provider's data URLs into files. A link instead of

@@ -14,6 +14,7 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
@@ -36,12 +37,15 @@ type CheckKeyResult struct {
 // CheckKey opens the sealed key and asks the provider, on an endpoint that
 // authenticates, whether it works.
 func (a *Activities) CheckKey(ctx context.Context, in CheckKeyInput) (CheckKeyResult, error) {
-	if in.Provider != ProviderOpenRouter {
-		return CheckKeyResult{}, badInput(fmt.Sprintf("provider %q is not supported: use %s", in.Provider, ProviderOpenRouter))
+	if in.Provider != ProviderOpenRouter && in.Provider != ProviderElevenLabs {
+		return CheckKeyResult{}, badInput(fmt.Sprintf("provider %q is not supported: use %s or %s", in.Provider, ProviderOpenRouter, ProviderElevenLabs))
 	}
 	key, err := a.Keys.Open(in.SealedKey)
 	if err != nil {
 		return CheckKeyResult{}, badInput("the sealed key does not open with this worker's APP_MASTER_KEY: " + err.Error())
+	}
+	if in.Provider == ProviderElevenLabs {
+		return a.checkElevenLabsKey(ctx, key)
 	}
 	info, err := a.OpenRouter.CheckKey(ctx, key)
 	if err != nil {
@@ -135,4 +139,38 @@ func (a *Activities) confirmInvalid(ctx context.Context, key string) error {
 		return providerError(err)
 	}
 	return temporal.NewApplicationError("provider returned 401 but the key checks out: retrying", ErrUnavailable)
+}
+
+// checkElevenLabsKey asks GET /v1/user, which authenticates. A scoped key
+// without user_read still proves itself real (ElevenLabs names the missing
+// permission only for a key it knows); a key whose month of characters is
+// used up works but cannot speak, like an OpenRouter key without credits.
+func (a *Activities) checkElevenLabsKey(ctx context.Context, key string) (CheckKeyResult, error) {
+	acc, err := a.ElevenLabs.CheckKey(ctx, key)
+	if err != nil {
+		e, ok := elevenlabs.AsError(err)
+		if !ok {
+			return CheckKeyResult{}, temporal.NewApplicationErrorWithCause("ElevenLabs key check failed", ErrUnavailable, err)
+		}
+		switch e.Kind {
+		case elevenlabs.KindInvalidKey:
+			return CheckKeyResult{}, temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)
+		case elevenlabs.KindQuotaExceeded:
+			return CheckKeyResult{}, temporal.NewNonRetryableApplicationError(e.Error(), ErrNoCredits, nil)
+		case elevenlabs.KindRateLimited:
+			return CheckKeyResult{}, temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter})
+		case elevenlabs.KindBadRequest:
+			return CheckKeyResult{}, temporal.NewNonRetryableApplicationError(e.Error(), ErrBadRequest, nil)
+		}
+		return CheckKeyResult{}, temporal.NewApplicationError(e.Error(), ErrUnavailable)
+	}
+	res := CheckKeyResult{Label: acc.Tier}
+	if acc.CharacterLimit > 0 {
+		left := float64(max(acc.CharacterLimit-acc.CharacterCount, 0))
+		res.LimitRemaining = &left
+		if left == 0 {
+			return CheckKeyResult{}, temporal.NewNonRetryableApplicationError("the key has no ElevenLabs characters left this month", ErrNoCredits, nil)
+		}
+	}
+	return res, nil
 }

@@ -24,6 +24,34 @@ const walletModalPrefix = "wallet"
 // walletProviders are the providers a key can be stored for.
 var walletProviders = []*discordgo.ApplicationCommandOptionChoice{
 	{Name: "OpenRouter", Value: activities.ProviderOpenRouter},
+	{Name: "ElevenLabs (voices)", Value: activities.ProviderElevenLabs},
+}
+
+// keyForms are the /wallet set form's wording per provider.
+var keyForms = map[string]struct{ title, label, placeholder string }{
+	activities.ProviderOpenRouter: {"Your OpenRouter API key", "API key (starts with sk-or-v1-)", "sk-or-v1-…"},
+	activities.ProviderElevenLabs: {"Your ElevenLabs API key", "API key (from elevenlabs.io, API keys)", "sk_…"},
+}
+
+// checkKeyShape refuses, before any workflow, what cannot be the provider's
+// key: the wrong provider's key pasted, or something that is not a key.
+func checkKeyShape(provider, key string) error {
+	switch provider {
+	case activities.ProviderOpenRouter:
+		if !strings.HasPrefix(key, "sk-or-") {
+			return UserError("That does not look like an OpenRouter key (they start with sk-or-v1-); nothing was saved. Copy it from https://openrouter.ai/keys and run /wallet set again.")
+		}
+	case activities.ProviderElevenLabs:
+		if strings.HasPrefix(key, "sk-or-") {
+			return UserError("That is an OpenRouter key, not an ElevenLabs one; nothing was saved. For OpenRouter run /wallet set provider:openrouter.")
+		}
+		if len(key) < 20 || strings.Trim(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
+			return UserError("That does not look like an ElevenLabs key (letters, digits and _ only, like sk_…); nothing was saved. Copy it from https://elevenlabs.io/app/settings/api-keys and run /wallet set provider:elevenlabs again.")
+		}
+	default:
+		return UserError("Keys can be stored for OpenRouter and ElevenLabs only.")
+	}
+	return nil
 }
 
 func (b *Bot) walletCommand() *command {
@@ -57,9 +85,13 @@ func (b *Bot) wallet_(ctx context.Context, in *Interaction) error {
 	case "set":
 		// The key goes in a modal, never a command option: options are shown
 		// in the channel's command preview and kept in client history.
-		return in.Modal(walletModalPrefix+":set:"+provider, "Your OpenRouter API key", discordgo.TextInput{
-			CustomID: "key", Label: "API key (starts with sk-or-v1-)", Style: discordgo.TextInputShort,
-			Placeholder: "sk-or-v1-…", Required: true, MinLength: 20, MaxLength: 200,
+		form, ok := keyForms[provider]
+		if !ok {
+			return UserError("Keys can be stored for OpenRouter and ElevenLabs only.")
+		}
+		return in.Modal(walletModalPrefix+":set:"+provider, form.title, discordgo.TextInput{
+			CustomID: "key", Label: form.label, Style: discordgo.TextInputShort,
+			Placeholder: form.placeholder, Required: true, MinLength: 20, MaxLength: 200,
 		})
 	case "list":
 		return b.walletList(ctx, in)
@@ -84,8 +116,8 @@ func (b *Bot) walletModalSubmit(ctx context.Context, in *Interaction) error {
 	if err := b.allowWalletWrite(in.UserID); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(key, "sk-or-") {
-		return UserError("That does not look like an OpenRouter key (they start with sk-or-v1-); nothing was saved. Copy it from https://openrouter.ai/keys and run /wallet set again.")
+	if err := checkKeyShape(provider, key); err != nil {
+		return err
 	}
 	if err := in.Defer(); err != nil {
 		return err

@@ -101,7 +101,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	}).Get(ctx, &gen)
 
 	if genErr == nil {
-		id, err := post(ctx, in, p, gen.Text)
+		id, err := reply(ctx, in, p, gen.Text)
 		if err != nil {
 			return GenerateReplyResult{}, err
 		}
@@ -182,6 +182,69 @@ func post(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityR
 	return id, err
 }
 
+// reply posts the generated text, spoken as well on the share of requests
+// the personality's voice frequency gives. The voice step came after
+// histories were recorded without it; it only runs for voiced personalities
+// (whose ResolvePersonality result names a voice), behind its own version.
+func reply(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, text string) (string, error) {
+	if p.Voice == nil || !activities.Speaks(in.RequestID, p.Voice.Frequency) ||
+		workflow.GetVersion(ctx, "voice-reply", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return post(ctx, in, p, text)
+	}
+	var out activities.SpeakReplyOutput
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, voiceOptions), a.SpeakReply, activities.SpeakReplyInput{
+		PostReplyInput: activities.PostReplyInput{
+			DeliveryKey: GenerateReplyID(in.RequestID) + "/reply",
+			ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: text,
+		},
+		DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,
+	}).Get(ctx, &out)
+	if err == nil {
+		return out.DiscordMessageID, nil
+	}
+	// A voice failure never costs the text reply.
+	errType := errorType(err)
+	workflow.GetLogger(ctx).Warn("no voice for this reply; posting the text alone", "error_type", errType)
+	if errType == activities.ErrInvalidKey || errType == activities.ErrNoCredits {
+		if err := voiceKeyRejected(ctx, in, errType, appMessage(err)); err != nil {
+			return "", err
+		}
+	}
+	return post(ctx, in, p, text)
+}
+
+// voiceOptions: speech is worth a couple of quick tries, not a long wait
+// while the text reply is held back.
+var voiceOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 2 * time.Minute,
+	HeartbeatTimeout:    10 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    5 * time.Second,
+		MaximumAttempts:    3,
+		NonRetryableErrorTypes: append([]string{activities.ErrNoVoice, activities.ErrDiscordRefused},
+			append(append([]string{}, activities.ProviderFailures...), activities.KeyFailures...)...),
+	},
+}
+
+// voiceKeyRejected switches off the user's ElevenLabs key and tells them
+// privately, once; their replies go on as text.
+func voiceKeyRejected(ctx workflow.Context, in GenerateReplyInput, errType, detail string) error {
+	dctx := workflow.WithActivityOptions(ctx, discordOptions)
+	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
+		DiscordUserID: in.DiscordUserID, Provider: activities.ProviderElevenLabs,
+	}).Get(ctx, nil); err != nil {
+		return err
+	}
+	why := "ElevenLabs rejected your API key (" + detail + "), so I switched it off and stopped using it."
+	if errType == activities.ErrNoCredits {
+		why = "Your ElevenLabs key has no characters left (" + detail + "), so I switched it off and stopped using it."
+	}
+	msg := why + " Replies still come as text, and no one else's key was used. To fix it: check the key (and its text_to_speech permission) or your quota at https://elevenlabs.io/app/settings/api-keys, then run /wallet set provider:elevenlabs, or /wallet test provider:elevenlabs to re-check the one stored."
+	return dm(ctx, GenerateReplyID(in.RequestID)+"/voice-dm", in.DiscordUserID, msg)
+}
+
 func keyRejected(ctx workflow.Context, in GenerateReplyInput, errType string) error {
 	dctx := workflow.WithActivityOptions(ctx, discordOptions)
 	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
@@ -194,13 +257,18 @@ func keyRejected(ctx workflow.Context, in GenerateReplyInput, errType string) er
 		why = "Your OpenRouter key has run out of credits (402), so I switched it off and stopped using it."
 	}
 	msg := why + " Nothing was charged to anyone else. To fix it: add credits or create a new key at https://openrouter.ai/keys, then run /wallet set with the key, or /wallet test to re-check the one stored."
-	err := workflow.ExecuteActivity(dctx, a.SendDM, activities.SendDMInput{
-		DeliveryKey: GenerateReplyID(in.RequestID) + "/dm", DiscordUserID: in.DiscordUserID, Content: msg,
+	return dm(ctx, GenerateReplyID(in.RequestID)+"/dm", in.DiscordUserID, msg)
+}
+
+// dm sends one private message; a user who blocks DMs still gets the channel
+// reply, so Discord refusing it is not a failure.
+func dm(ctx workflow.Context, key, userID, msg string) error {
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.SendDM, activities.SendDMInput{
+		DeliveryKey: key, DiscordUserID: userID, Content: msg,
 	}).Get(ctx, nil)
 	if err != nil && errorType(err) != activities.ErrDiscordRefused {
 		return err
 	}
-	// A user who blocks DMs still gets the channel reply; nothing else to do.
 	return nil
 }
 

@@ -45,6 +45,15 @@ func ValidateAPIKeyID(discordUserID, provider string) string {
 	return fmt.Sprintf("validate-key/%s/%s", discordUserID, provider)
 }
 
+// elevenLabsKeyMessages are keyMessages for ElevenLabs keys.
+var elevenLabsKeyMessages = map[string]string{
+	KeyStored:        "Your ElevenLabs key works and is saved. Voiced personalities now speak to you with it.",
+	KeyInvalid:       "ElevenLabs did not accept that key, so nothing was saved. Copy it again from https://elevenlabs.io/app/settings/api-keys and run /wallet set provider:elevenlabs.",
+	KeyQuotaExceeded: "That key works but has no characters left this month, so nothing was saved. Add credits at https://elevenlabs.io/app/subscription, then run /wallet set provider:elevenlabs again.",
+	KeyRateLimited:   "ElevenLabs is busy or rate-limiting that key right now, so nothing was saved. Wait a minute and run /wallet set provider:elevenlabs again.",
+	KeyUnavailable:   "ElevenLabs could not be reached to check your key, so nothing was saved. Try /wallet set provider:elevenlabs again in a few minutes.",
+}
+
 var keyMessages = map[string]string{
 	KeyStored:        "Your OpenRouter key works and is saved. Your replies now use it.",
 	KeyInvalid:       "OpenRouter did not accept that key, so nothing was saved. Copy it again from https://openrouter.ai/keys and run /wallet set.",
@@ -79,7 +88,7 @@ func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKe
 		if errorType(err) == activities.ErrBadInput {
 			return ValidateAPIKeyResult{}, err
 		}
-		return keyResult(outcomeOf(err)), nil
+		return keyResult(in.Provider, outcomeOf(err)), nil
 	}
 
 	storeCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -95,7 +104,7 @@ func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKe
 	}).Get(ctx, nil); err != nil {
 		return ValidateAPIKeyResult{}, err
 	}
-	return keyResult(KeyStored), nil
+	return keyResult(in.Provider, KeyStored), nil
 }
 
 func outcomeOf(err error) string {
@@ -111,6 +120,9 @@ func outcomeOf(err error) string {
 	}
 }
 
-func keyResult(outcome string) ValidateAPIKeyResult {
+func keyResult(provider, outcome string) ValidateAPIKeyResult {
+	if provider == activities.ProviderElevenLabs {
+		return ValidateAPIKeyResult{Outcome: outcome, Message: elevenLabsKeyMessages[outcome]}
+	}
 	return ValidateAPIKeyResult{Outcome: outcome, Message: keyMessages[outcome]}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/discordhttp"
+	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/telemetry"
@@ -101,11 +102,13 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 			Referer:    "https://github.com/tzurot/tzurot",
 			Title:      "tzurot",
 		}),
-		Discord:     discord,
-		Log:         log,
-		GuestMode:   cfg.GuestMode,
-		OperatorKey: cfg.OpenRouterAPIKey.Reveal(),
-		Limits:      activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, ImagesPerHour: cfg.LimitImagesPerHour},
+		ElevenLabs:            elevenlabs.New(cfg.ElevenLabsBaseURL, &http.Client{Timeout: 2 * time.Minute, Transport: otelhttp.NewTransport(http.DefaultTransport)}),
+		Discord:               discord,
+		Log:                   log,
+		GuestMode:             cfg.GuestMode,
+		OperatorKey:           cfg.OpenRouterAPIKey.Reveal(),
+		ElevenLabsOperatorKey: cfg.ElevenLabsAPIKey.Reveal(),
+		Limits:                activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, ImagesPerHour: cfg.LimitImagesPerHour},
 	}, nil
 }
 

@@ -920,6 +920,11 @@ func renderMessage(m fakediscord.Message) string {
 			text += "\n" + name + ": " + value
 		}
 	}
+	// Files (an /imagine picture, a voice's MP3) are served by the stand-in
+	// like Discord's CDN: open the link to see or hear them.
+	for _, a := range m.Attachments {
+		text += fmt.Sprintf("\n[attachment %s, %s, %.1f KB] %s", a.Filename, a.ContentType, float64(a.Size)/1024, a.URL)
+	}
 	return strings.TrimSpace(text)
 }
 

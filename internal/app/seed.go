@@ -9,11 +9,17 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/personality"
+	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/internal/config"
 )
 
-// seedDemo gives an empty dev database one personality to talk to, so the
-// first `make dev` has something to show.
+// demoVoiceID is ElevenLabs' premade "Rachel", which every account has.
+const demoVoiceID = "21m00Tcm4TlvDq8ikWAM"
+
+// seedDemo gives the dev database two personalities to talk to — Demo, and
+// Voice, who speaks every reply — each created once, when no personality of
+// its name exists, so the first `make dev` has something to show.
 func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	db, err := sql.Open("postgres", cfg.DatabaseURL.Reveal())
 	if err != nil {
@@ -21,8 +27,25 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer db.Close()
 	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db)))
-	n, err := client.Personality.Query().Count(ctx)
-	if err != nil || n > 0 {
+	demos := []struct {
+		name, display, alias, prompt string
+		voice                        bool
+	}{
+		{"tzurot-demo", "Tzurot Demo", "Demo", "You are a friendly demo personality of a Discord bot.", false},
+		{"tzurot-voice", "Tzurot Voice", "Voice", "You are a friendly demo personality of a Discord bot who answers aloud as well as in text.", true},
+	}
+	for _, d := range demos {
+		if err := seedPersonality(ctx, client, d.name, d.display, d.alias, d.prompt, d.voice); err != nil {
+			return err
+		}
+	}
+	log.Info("demo personalities are in the dev database", "aliases", "Demo, Voice (speaks every reply: /wallet set provider:elevenlabs first)")
+	return nil
+}
+
+func seedPersonality(ctx context.Context, client *ent.Client, name, display, alias, prompt string, voice bool) error {
+	exists, err := client.Personality.Query().Where(personality.NameEqualFold(name)).Exist(ctx)
+	if err != nil || exists {
 		return err
 	}
 	tx, err := client.Tx(ctx)
@@ -31,9 +54,9 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	p, err := tx.Personality.Create().
-		SetName("tzurot-demo").SetDisplayName("Tzurot Demo").
-		SetSystemPrompt("You are a friendly demo personality of a Discord bot.").
+		SetName(name).SetDisplayName(display).SetSystemPrompt(prompt).
 		SetErrorMessage("*the demo static crackles* Something went wrong, try again.").
+		SetVoiceEnabled(voice).
 		Save(ctx)
 	if err != nil {
 		return err
@@ -41,9 +64,19 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := tx.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("openrouter/free").Exec(ctx); err != nil {
 		return err
 	}
-	if err := tx.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias("Demo").Exec(ctx); err != nil {
+	taken, err := tx.PersonalityAlias.Query().Where(personalityalias.AliasEqualFold(alias)).Exist(ctx)
+	if err != nil {
 		return err
 	}
-	log.Info("seeded a demo personality for the empty dev database", "name", "tzurot-demo", "alias", "Demo")
+	if !taken {
+		if err := tx.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias(alias).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if voice {
+		if err := tx.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID(demoVoiceID).SetFrequency(1).Exec(ctx); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
 }

@@ -1,0 +1,265 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/personality"
+	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/elevenlabs"
+)
+
+// ProviderElevenLabs names ElevenLabs keys in user_api_keys and usage_logs.
+const ProviderElevenLabs = "elevenlabs"
+
+// ErrNoVoice is a reply that cannot be spoken: the personality has no voice
+// (any more), or nobody's ElevenLabs key may pay for it. The text still goes.
+const ErrNoVoice = "NoVoice"
+
+// MaxSpokenCharacters bounds what one reply may cost in ElevenLabs
+// characters; a longer reply is spoken up to the last sentence that fits.
+const MaxSpokenCharacters = 2500
+
+// VoiceRef is what a workflow needs to decide whether a reply is spoken.
+type VoiceRef struct {
+	// Frequency is the share of replies spoken: 0 never, 1 always.
+	Frequency float64 `json:"frequency"`
+}
+
+// Speaks decides whether the reply to requestID is spoken, from the request
+// id alone, so a replay or a retry always decides the same way: the id's
+// hash, as a number in [0, 1), is below frequency.
+func Speaks(requestID string, frequency float64) bool {
+	if frequency <= 0 {
+		return false
+	}
+	sum := sha256.Sum256([]byte(requestID))
+	return float64(binary.BigEndian.Uint64(sum[:8])>>11)/(1<<53) < frequency
+}
+
+// SpeakReplyInput is a reply to post with the personality's voice attached.
+type SpeakReplyInput struct {
+	PostReplyInput
+	DiscordUserID string    `json:"discord_user_id"`
+	PersonalityID uuid.UUID `json:"personality_id"`
+}
+
+// SpeakReplyOutput is ids and small facts only: the audio never reaches
+// workflow history.
+type SpeakReplyOutput struct {
+	DiscordMessageID string `json:"discord_message_id"`
+	Characters       int    `json:"characters,omitempty"`
+	KeySource        string `json:"key_source,omitempty"`
+}
+
+// SpeakReply synthesises the reply with ElevenLabs and posts it as the
+// personality with the MP3 attached to its first message, in one activity so
+// the audio stays in the worker's memory. The key is the user's own
+// ElevenLabs key, else the operator's only under GUEST_MODE=all; never the
+// operator's once the user's was switched off. Any error leaves the workflow
+// to post the text alone.
+func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (SpeakReplyOutput, error) {
+	if in.DeliveryKey == "" || in.ChannelID == "" || strings.TrimSpace(in.Content) == "" {
+		return SpeakReplyOutput{}, badInput("delivery_key, channel_id and content are required")
+	}
+	first := in.DeliveryKey + "/0"
+	if id, ok, err := a.delivered(ctx, first); err != nil || ok {
+		return SpeakReplyOutput{DiscordMessageID: id}, err
+	}
+	p, err := a.DB.Personality.Query().Where(personality.ID(in.PersonalityID)).WithVoiceConfig().Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return SpeakReplyOutput{}, fmt.Errorf("load personality: %w", err)
+	}
+	if err != nil || !p.VoiceEnabled || p.Edges.VoiceConfig == nil {
+		return SpeakReplyOutput{}, temporal.NewNonRetryableApplicationError("this personality has no voice", ErrNoVoice, nil)
+	}
+	vc := p.Edges.VoiceConfig
+	u, err := a.DB.User.Query().Where(user.DiscordID(in.DiscordUserID)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return SpeakReplyOutput{}, fmt.Errorf("load user: %w", err)
+	}
+	key, source, err := a.resolveVoiceKey(ctx, u)
+	if err != nil {
+		return SpeakReplyOutput{}, err
+	}
+	text := SpeakableText(in.Content, MaxSpokenCharacters)
+	if text == "" {
+		return SpeakReplyOutput{}, temporal.NewNonRetryableApplicationError("the reply has nothing to say aloud", ErrNoVoice, nil)
+	}
+
+	var speech elevenlabs.Speech
+	err = whileHeartbeating(ctx, func() error {
+		speech, err = a.ElevenLabs.TextToSpeech(ctx, key, elevenlabs.SpeechRequest{
+			VoiceID: vc.VoiceID, ModelID: vc.VoiceModel, Text: text,
+			Settings: elevenlabs.VoiceSettings{Stability: vc.Stability, SimilarityBoost: vc.Similarity, Style: vc.Style},
+		})
+		return err
+	}, "waiting for ElevenLabs")
+	if err != nil {
+		return SpeakReplyOutput{}, a.voiceError(ctx, err, key, source)
+	}
+	// Written before the post: ElevenLabs charged for the audio whether or
+	// not Discord takes it.
+	if err := a.logVoiceUsage(ctx, in.DiscordUserID, p.ID, vc.VoiceModel, speech.Characters); err != nil {
+		return SpeakReplyOutput{}, err
+	}
+
+	audio := &discordgo.File{Name: audioName(p.Name), ContentType: "audio/mpeg", Reader: bytes.NewReader(speech.Audio)}
+	var firstID string
+	for i, chunk := range SplitForDiscord(in.Content, discordLimit) {
+		key := fmt.Sprintf("%s/%d", in.DeliveryKey, i)
+		var files []*discordgo.File
+		if i == 0 {
+			files = []*discordgo.File{audio}
+		}
+		id, err := a.deliverOnce(ctx, key, in.ChannelID, func(retry bool) (string, error) {
+			return a.postAsPersonality(ctx, in.PostReplyInput, chunk, key, retry, files...)
+		})
+		if err != nil {
+			return SpeakReplyOutput{}, err
+		}
+		if i == 0 {
+			firstID = id
+		}
+	}
+	return SpeakReplyOutput{DiscordMessageID: firstID, Characters: speech.Characters, KeySource: source}, nil
+}
+
+// resolveVoiceKey mirrors resolveKey for ElevenLabs: the user's active key;
+// nothing when it was switched off; the operator's only under GUEST_MODE=all.
+func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, source string, err error) {
+	if u != nil {
+		k, err := a.DB.UserAPIKey.Query().
+			Where(userapikey.UserID(u.ID), userapikey.Provider(ProviderElevenLabs)).Only(ctx)
+		switch {
+		case ent.IsNotFound(err):
+		case err != nil:
+			return "", "", fmt.Errorf("load key: %w", err)
+		case !k.IsActive:
+			return "", "", temporal.NewNonRetryableApplicationError(
+				"your ElevenLabs key is switched off: run /wallet test provider:elevenlabs once it works again", ErrKeyInactive, nil)
+		default:
+			plain, err := a.Keys.Open(sealedOf(k))
+			if err != nil {
+				return "", "", temporal.NewNonRetryableApplicationError(
+					"your stored ElevenLabs key can no longer be read: run /wallet set provider:elevenlabs to store it again", ErrKeyInactive, nil)
+			}
+			if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
+				return "", "", fmt.Errorf("update last_used_at: %w", err)
+			}
+			return plain, KeyFromUser, nil
+		}
+	}
+	if a.GuestMode != config.GuestAll || a.ElevenLabsOperatorKey == "" {
+		return "", "", temporal.NewNonRetryableApplicationError(
+			"no ElevenLabs key may pay for this voice: store your own with /wallet set provider:elevenlabs", ErrNoKey, nil)
+	}
+	return a.ElevenLabsOperatorKey, KeyFromOperator, nil
+}
+
+// voiceError turns an ElevenLabs failure into the workflow's error types. A
+// 401 on the user's key is confirmed on GET /v1/user before it counts; the
+// operator's key failing is the operator's problem and never the user's.
+func (a *Activities) voiceError(ctx context.Context, err error, key, source string) error {
+	e, ok := elevenlabs.AsError(err)
+	if !ok {
+		return temporal.NewApplicationErrorWithCause("ElevenLabs call failed", ErrUnavailable, err)
+	}
+	rejected := e.Kind == elevenlabs.KindInvalidKey || e.Kind == elevenlabs.KindQuotaExceeded || e.Kind == elevenlabs.KindMissingPermission
+	if rejected && source == KeyFromOperator {
+		a.Log.Error("the operator's ElevenLabs key was refused", "code", e.Code, "status", e.Status)
+		return temporal.NewNonRetryableApplicationError("the operator's ElevenLabs key was refused", ErrOperatorKeyFails, nil)
+	}
+	switch e.Kind {
+	case elevenlabs.KindInvalidKey:
+		if _, cerr := a.ElevenLabs.CheckKey(ctx, key); cerr == nil {
+			return temporal.NewApplicationError("ElevenLabs returned 401 but the key checks out: retrying", ErrUnavailable)
+		} else if ce, ok := elevenlabs.AsError(cerr); !ok || ce.Kind != elevenlabs.KindInvalidKey {
+			return temporal.NewApplicationErrorWithCause("ElevenLabs returned 401 and the key could not be re-checked", ErrUnavailable, cerr)
+		}
+		return temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)
+	case elevenlabs.KindMissingPermission:
+		return temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)
+	case elevenlabs.KindQuotaExceeded:
+		return temporal.NewNonRetryableApplicationError(e.Error(), ErrNoCredits, nil)
+	case elevenlabs.KindBadRequest:
+		return temporal.NewNonRetryableApplicationError(e.Error(), ErrBadRequest, nil)
+	case elevenlabs.KindRateLimited:
+		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter})
+	}
+	return temporal.NewApplicationError(e.Error(), ErrUnavailable)
+}
+
+func (a *Activities) logVoiceUsage(ctx context.Context, discordID string, personalityID uuid.UUID, model string, chars int) error {
+	if chars <= 0 {
+		return nil
+	}
+	userID, err := a.ensureUser(ctx, discordID)
+	if err != nil {
+		return err
+	}
+	err = a.DB.UsageLog.Create().SetUserID(userID).SetPersonalityID(personalityID).
+		SetProvider(ProviderElevenLabs).SetModel(truncate(model, 100)).
+		SetTokensIn(chars).SetTokensTotal(chars).SetRequestType(usagelogRequestType("voice")).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("write voice usage: %w", err)
+	}
+	return nil
+}
+
+var (
+	// Discord markup a voice should not read out: mentions, channels, roles,
+	// custom emoji and timestamps; links; code blocks.
+	discordTokens = regexp.MustCompile(`<(?:@[!&]?|#|a?:\w+:|t:)[^>]*>|https?://\S+|` + "```[\\s\\S]*?```")
+	markdownMarks = regexp.MustCompile("[*_~`|]+|(?m)^#{1,3} |(?m)^> ")
+	blankRuns     = regexp.MustCompile(`[ \t]+`)
+)
+
+// SpeakableText is content as a voice should say it: Discord markup and
+// markdown removed, at most limit characters, cut at a sentence end when it
+// must be cut.
+func SpeakableText(content string, limit int) string {
+	s := discordTokens.ReplaceAllString(content, " ")
+	s = markdownMarks.ReplaceAllString(s, "")
+	s = strings.TrimSpace(blankRuns.ReplaceAllString(s, " "))
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	s = string([]rune(s)[:limit])
+	if i := strings.LastIndexAny(s, ".!?\n"); i > limit/2 {
+		s = s[:i+1]
+	}
+	return strings.TrimSpace(s)
+}
+
+// audioName is the attachment's file name: the personality's name, safe.
+func audioName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteRune('-')
+		}
+	}
+	if b.Len() == 0 {
+		return "voice.mp3"
+	}
+	return truncate(b.String(), 60) + ".mp3"
+}
