@@ -190,7 +190,7 @@ func (a *Activities) reserve(ctx context.Context, discordID, kind string, limit 
 }
 
 func usageIn(ctx context.Context, tx *sql.Tx, userID uuid.UUID, kind string, now time.Time, window time.Duration) ([]usageRow, error) {
-	rs, err := tx.QueryContext(ctx, `SELECT tokens_total, timestamp, provider = $5 FROM usage_logs
+	rs, err := tx.QueryContext(ctx, `SELECT tokens_total, timestamp FROM usage_logs
 		WHERE user_id = $1 AND request_type = $2
 		  AND ((provider <> $5 AND timestamp > $3) OR (provider = $5 AND timestamp > $4))`,
 		userID, kind, now.Add(-window), now.Add(-holdTTL), HoldProvider)
@@ -202,14 +202,13 @@ func usageIn(ctx context.Context, tx *sql.Tx, userID uuid.UUID, kind string, now
 	for rs.Next() {
 		var r usageRow
 		var ts time.Time
-		var isHold bool
-		if err := rs.Scan(&r.tokens, &ts, &isHold); err != nil {
+		if err := rs.Scan(&r.tokens, &ts); err != nil {
 			return nil, fmt.Errorf("count usage: %w", err)
 		}
+		// A hold stands for a usage row about to be written, which will count
+		// for the whole window: telling a refused user "after the hold
+		// expires" would send them back to be refused again.
 		r.freeAt = ts.Add(window)
-		if isHold {
-			r.freeAt = ts.Add(holdTTL)
-		}
 		rows = append(rows, r)
 	}
 	if err := rs.Err(); err != nil {
