@@ -22,6 +22,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/devstack"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 )
@@ -70,6 +71,18 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		stops = append(stops, stop)
 		cfg.OpenRouterBaseURL = url + "/api/v1"
 		log.Warn("OPENROUTER_BASE_URL and OPENROUTER_API_KEY are unset: using the offline OpenRouter stand-in", "url", cfg.OpenRouterBaseURL)
+	}
+
+	// Offline: with no ElevenLabs configured, a stand-in that accepts any key
+	// and voice, so the voiced demo personality can speak.
+	if !cfg.Set["ELEVENLABS_BASE_URL"] && cfg.ElevenLabsAPIKey == "" {
+		url, stop, err := serve(ctx, fakeelevenlabs.New(fakeelevenlabs.Options{AcceptAnyKey: true, AcceptAnyVoice: true}), log)
+		if err != nil {
+			return err
+		}
+		stops = append(stops, stop)
+		cfg.ElevenLabsBaseURL = url
+		log.Warn("ELEVENLABS_BASE_URL and ELEVENLABS_API_KEY are unset: using the offline ElevenLabs stand-in", "url", url)
 	}
 
 	// Offline: with no bot token, Discord's REST API is a local recorder and

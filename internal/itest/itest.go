@@ -26,6 +26,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/devstack"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/redact"
@@ -108,11 +109,12 @@ type Stack struct {
 	Keys       *keycrypt.Keyring
 	OpenRouter *fakeopenrouter.Server
 	Discord    *fakediscord.Server
+	ElevenLabs *fakeelevenlabs.Server
 	Activities *activities.Activities
 	// Logs is everything the worker logged, through the redacting handler.
 	Logs *SyncBuffer
-	// ORURL and DiscordURL are the fakes' base URLs.
-	ORURL, DiscordURL string
+	// ORURL, DiscordURL and ElevenLabsURL are the fakes' base URLs.
+	ORURL, DiscordURL, ElevenLabsURL string
 	// DatabaseURL is the test's own database.
 	DatabaseURL string
 }
@@ -121,6 +123,8 @@ type Stack struct {
 type Options struct {
 	GuestMode   config.GuestMode
 	OperatorKey string
+	// ElevenLabsOperatorKey is ELEVENLABS_API_KEY.
+	ElevenLabsOperatorKey string
 	// NoWorker leaves the worker to the test (to run it as a process and kill it).
 	NoWorker bool
 }
@@ -136,6 +140,9 @@ func New(t testing.TB, opts Options) *Stack {
 	dc := fakediscord.New(fakediscord.Options{})
 	dcSrv := httptest.NewServer(dc)
 	t.Cleanup(dcSrv.Close)
+	el := fakeelevenlabs.New(fakeelevenlabs.Options{})
+	elSrv := httptest.NewServer(el)
+	t.Cleanup(elSrv.Close)
 	if opts.GuestMode == "" {
 		opts.GuestMode = config.GuestFree
 	}
@@ -146,6 +153,7 @@ func New(t testing.TB, opts Options) *Stack {
 		"OPENROUTER_API_KEY": opts.OperatorKey, "GUEST_MODE": string(opts.GuestMode),
 		"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": dcSrv.URL, "LOG_FORMAT": "json",
 		"MIGRATION_BACKUP_DIR": t.TempDir(),
+		"ELEVENLABS_BASE_URL":  elSrv.URL, "ELEVENLABS_API_KEY": opts.ElevenLabsOperatorKey,
 	}
 	cfg, err := config.Parse(func(k string) (string, bool) { v, ok := env[k]; return v, ok && v != "" })
 	if err != nil {
@@ -168,6 +176,7 @@ func New(t testing.TB, opts Options) *Stack {
 		t.Fatal(err)
 	}
 	s := &Stack{Config: cfg, Client: c, TaskQueue: queue, DB: acts.DB, Keys: keys, OpenRouter: or, Discord: dc,
+		ElevenLabs: el, ElevenLabsURL: elSrv.URL,
 		Activities: acts, Logs: logs, ORURL: orSrv.URL + "/api/v1", DiscordURL: dcSrv.URL, DatabaseURL: dbURL}
 	if !opts.NoWorker {
 		w := worker.New(c, queue, acts)
@@ -187,6 +196,7 @@ func (s *Stack) Env() []string {
 		"TEMPORAL_TASK_QUEUE="+s.TaskQueue, "APP_MASTER_KEY="+MasterKey,
 		"OPENROUTER_BASE_URL="+s.ORURL, "OPENROUTER_API_KEY="+s.Config.OpenRouterAPIKey.Reveal(),
 		"GUEST_MODE="+string(s.Config.GuestMode), "DISCORD_TOKEN=test-token", "DISCORD_API_BASE="+s.DiscordURL,
+		"ELEVENLABS_BASE_URL="+s.ElevenLabsURL, "ELEVENLABS_API_KEY="+s.Config.ElevenLabsAPIKey.Reveal(),
 	)
 }
 

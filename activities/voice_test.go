@@ -1,0 +1,210 @@
+package activities_test
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent/usagelog"
+	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/elevenlabs"
+	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
+)
+
+const (
+	voiceKey         = "sk_1111111111111111111111111111111111111111111111ab"
+	operatorVoiceKey = "sk_2222222222222222222222222222222222222222222222ab"
+	voiceID          = "21m00Tcm4TlvDq8ikWAM"
+)
+
+// withVoice gives the fixture a voiced Kerach and the ElevenLabs stand-in.
+func (f *fixture) withVoice(t *testing.T) *fakeelevenlabs.Server {
+	t.Helper()
+	el := fakeelevenlabs.New(fakeelevenlabs.Options{})
+	el.AddKey(voiceKey, fakeelevenlabs.Key{})
+	el.AddKey(operatorVoiceKey, fakeelevenlabs.Key{})
+	srv := httptest.NewServer(el)
+	t.Cleanup(srv.Close)
+	f.acts.ElevenLabs = elevenlabs.New(srv.URL, nil)
+	f.acts.ElevenLabsOperatorKey = operatorVoiceKey
+	ctx := context.Background()
+	f.db.Personality.UpdateOneID(f.kerach).SetVoiceEnabled(true).ExecX(ctx)
+	f.db.VoiceConfig.Create().SetPersonalityID(f.kerach).SetVoiceID(voiceID).SetVoiceModel("eleven_flash_v2_5").
+		SetStability(0.3).SetSimilarity(0.9).SetStyle(0.2).SetFrequency(1).ExecX(ctx)
+	return el
+}
+
+func (f *fixture) storeVoiceKey(t *testing.T, key string, active bool) {
+	t.Helper()
+	ctx := context.Background()
+	uid, err := f.db.User.Query().OnlyID(ctx)
+	if err != nil {
+		uid = f.db.User.Create().SetDiscordID(aliceID).SaveX(ctx).ID
+	}
+	s, err := f.keys.Seal(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.db.UserAPIKey.Create().SetUserID(uid).SetProvider(activities.ProviderElevenLabs).
+		SetIv(s.IV).SetContent(s.Content).SetTag(s.Tag).SetIsActive(active).ExecX(ctx)
+}
+
+func (f *fixture) speak(content string) (activities.SpeakReplyOutput, error) {
+	v, err := f.env.ExecuteActivity(f.acts.SpeakReply, activities.SpeakReplyInput{
+		PostReplyInput: activities.PostReplyInput{DeliveryKey: "reply/r1/reply", ChannelID: channelID, Username: "Kerach", Content: content},
+		DiscordUserID:  aliceID, PersonalityID: f.kerach,
+	})
+	if err != nil {
+		return activities.SpeakReplyOutput{}, err
+	}
+	var out activities.SpeakReplyOutput
+	return out, v.Get(&out)
+}
+
+func TestSpeakReplyAttachesTheVoiceAndCountsCharacters(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	el := f.withVoice(t)
+	f.storeVoiceKey(t, voiceKey, true)
+	text := "**Brr.** It is cold <@111111111111111111>, see https://example.com/x"
+	out, err := f.speak(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := el.TTSCalls()
+	if len(calls) != 1 {
+		t.Fatalf("%d TTS calls", len(calls))
+	}
+	c := calls[0]
+	spoken := "Brr. It is cold , see"
+	if c.Key != voiceKey || c.VoiceID != voiceID || c.ModelID != "eleven_flash_v2_5" || c.Text != spoken ||
+		c.VoiceSettings == nil || *c.VoiceSettings.Stability != 0.3 || *c.VoiceSettings.SimilarityBoost != 0.9 || *c.VoiceSettings.Style != 0.2 {
+		t.Errorf("TTS call %+v (text %q)", c, c.Text)
+	}
+	msgs := f.discord.Messages(channelID)
+	if len(msgs) != 1 || msgs[0].ID != out.DiscordMessageID || msgs[0].Content != text || len(msgs[0].Attachments) != 1 {
+		t.Fatalf("messages %+v", msgs)
+	}
+	att := msgs[0].Attachments[0]
+	if att.Filename != "cold-kerach.mp3" || !bytes.Equal(att.Data, fakeelevenlabs.MP3(spoken)) {
+		t.Errorf("attachment %s %s, %d bytes", att.Filename, att.ContentType, len(att.Data))
+	}
+	u := f.db.UsageLog.Query().Where(usagelog.RequestTypeEQ(usagelog.RequestTypeVoice)).OnlyX(context.Background())
+	if u.Provider != activities.ProviderElevenLabs || u.TokensTotal != len([]rune(spoken)) || u.Model != "eleven_flash_v2_5" {
+		t.Errorf("usage %+v", u)
+	}
+	// A retry after the post was recorded neither speaks nor posts again.
+	if again, err := f.speak(text); err != nil || again.DiscordMessageID != out.DiscordMessageID || len(el.TTSCalls()) != 1 || len(f.discord.Messages(channelID)) != 1 {
+		t.Errorf("retry: %+v, %v; %d calls", again, err, len(el.TTSCalls()))
+	}
+}
+
+func TestSpeakReplyKeyRules(t *testing.T) {
+	cases := []struct {
+		name    string
+		guest   config.GuestMode
+		userKey string // "" none
+		active  bool
+		wantErr string
+		wantKey string
+	}{
+		{"own key", config.GuestOff, voiceKey, true, "", voiceKey},
+		{"no key, guests off: no voice", config.GuestOff, "", false, activities.ErrNoKey, ""},
+		{"no key, GUEST_MODE=free: still no operator voice", config.GuestFree, "", false, activities.ErrNoKey, ""},
+		{"no key, GUEST_MODE=all: the operator's key", config.GuestAll, "", false, "", operatorVoiceKey},
+		{"switched-off key never falls back to the operator's", config.GuestAll, voiceKey, false, activities.ErrKeyInactive, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, c.guest, "m")
+			el := f.withVoice(t)
+			if c.userKey != "" {
+				f.storeVoiceKey(t, c.userKey, c.active)
+			}
+			_, err := f.speak("hello")
+			if errType(err) != c.wantErr {
+				t.Fatalf("error %v, want type %q", err, c.wantErr)
+			}
+			calls := el.TTSCalls()
+			if c.wantKey == "" && len(calls) != 0 || c.wantKey != "" && (len(calls) != 1 || calls[0].Key != c.wantKey) {
+				t.Errorf("TTS calls %+v, want key %q", calls, c.wantKey)
+			}
+			if c.wantErr != "" && len(f.discord.Messages(channelID)) != 0 {
+				t.Error("posted although the voice failed; the workflow posts the text")
+			}
+		})
+	}
+}
+
+func TestSpeakReplyProviderErrors(t *testing.T) {
+	cases := []struct {
+		name     string
+		step     fakeelevenlabs.Step
+		revoke   bool
+		operator bool
+		wantErr  string
+	}{
+		{"revoked key: 401 confirmed on /v1/user", fakeelevenlabs.OK(), true, false, activities.ErrInvalidKey},
+		{"a 401 the key check contradicts is retried", fakeelevenlabs.Fail(401, "invalid_api_key"), false, false, activities.ErrUnavailable},
+		{"quota exceeded", fakeelevenlabs.Fail(401, "quota_exceeded"), false, false, activities.ErrNoCredits},
+		{"too many concurrent requests is retried", fakeelevenlabs.Fail(429, "too_many_concurrent_requests"), false, false, activities.ErrRateLimited},
+		{"system busy is retried", fakeelevenlabs.Fail(429, "system_busy"), false, false, activities.ErrRateLimited},
+		{"422 is not retried", fakeelevenlabs.Fail(422, ""), false, false, activities.ErrBadRequest},
+		{"operator's key refused is the operator's problem", fakeelevenlabs.Fail(401, "quota_exceeded"), false, true, activities.ErrOperatorKeyFails},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			guest := config.GuestOff
+			key := voiceKey
+			if c.operator {
+				guest, key = config.GuestAll, operatorVoiceKey
+			}
+			f := newFixture(t, guest, "m")
+			el := f.withVoice(t)
+			if !c.operator {
+				f.storeVoiceKey(t, voiceKey, true)
+			}
+			if c.revoke {
+				el.RevokeKey(key)
+			}
+			el.Script(key, c.step)
+			_, err := f.speak("hello")
+			if errType(err) != c.wantErr {
+				t.Fatalf("error %v, want type %s", err, c.wantErr)
+			}
+			if strings.Contains(err.Error(), key) {
+				t.Error("the key is in the error")
+			}
+			if n := f.db.UsageLog.Query().CountX(context.Background()); n != 0 {
+				t.Errorf("%d usage rows for a failed voice", n)
+			}
+			// The activity never switches keys off itself: the workflow does,
+			// once, for the user's key only.
+			if n := f.db.UserAPIKey.Query().Where(userapikey.IsActive(false)).CountX(context.Background()); n != 0 {
+				t.Errorf("%d keys switched off by the activity", n)
+			}
+		})
+	}
+}
+
+func TestSpeakableText(t *testing.T) {
+	cases := map[string]string{
+		"plain":                               "plain",
+		"**bold** _it_ ~~gone~~ `code` ||s||": "bold it gone code s",
+		"hi <@123> in <#456> <:cat:789> <t:1700000000:R>": "hi in",
+		"```go\nfmt.Println()\n``` after":                 "after",
+		"> quoted\n# Title":                               "quoted\nTitle",
+	}
+	for in, want := range cases {
+		if got := activities.SpeakableText(in, 100); got != want {
+			t.Errorf("SpeakableText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	long := strings.Repeat("One sentence here. ", 20)
+	if got := activities.SpeakableText(long, 50); got != "One sentence here. One sentence here." {
+		t.Errorf("cut = %q, want whole sentences", got)
+	}
+}

@@ -1,0 +1,163 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent/usagelog"
+	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/config"
+	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+const aliceVoiceKey = "sk_0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a"
+
+// seedVoice gives the world a personality that speaks every reply.
+func seedVoice(t *testing.T, w *world) {
+	t.Helper()
+	ctx := context.Background()
+	p := w.DB.Personality.Create().SetName("singer").SetDisplayName("Singer").SetVoiceEnabled(true).
+		SetErrorMessage("*static*").SaveX(ctx)
+	w.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("anthropic/claude-sonnet-4").ExecX(ctx)
+	w.DB.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("JBFqnCBsd6RMkjVDRZzb").
+		SetVoiceModel("eleven_flash_v2_5").SetFrequency(1).ExecX(ctx)
+}
+
+// setVoiceKey goes through /wallet set provider:elevenlabs and its modal.
+func (w *world) setVoiceKey(t *testing.T, userID, key string) string {
+	t.Helper()
+	ic := w.slash(userID, "wallet", "set", str("provider", activities.ProviderElevenLabs))
+	resp := w.responses(ic)
+	if len(resp) != 1 || resp[0]["type"] != float64(9) {
+		return w.ephemeralText(t, ic)
+	}
+	data := resp[0]["data"].(map[string]any)
+	if title, _ := data["title"].(string); !strings.Contains(title, "ElevenLabs") {
+		t.Errorf("form title %q", title)
+	}
+	return w.ephemeralText(t, w.submit(userID, data["custom_id"].(string), map[string]string{"key": key}))
+}
+
+// A voiced personality answers with text and the MP3 attached, paid with the
+// user's ElevenLabs key; when ElevenLabs later rejects that key, it is
+// switched off with one DM and the reply still comes, as text.
+func TestVoiceReplyThroughTheBot(t *testing.T) {
+	w := newWorld(t, itest.Options{GuestMode: config.GuestOff})
+	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
+	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{})
+	seedVoice(t, w)
+	if text := w.setKey(t, alice, aliceKey); !strings.Contains(text, "works and is saved") {
+		t.Fatalf("/wallet set openrouter: %q", text)
+	}
+	for key, want := range map[string]string{
+		aliceKey: "OpenRouter key, not an ElevenLabs one",
+		"sk_1234567890abcdef1234567890abcdef1234567890abcd": "ElevenLabs did not accept that key",
+		aliceVoiceKey: "works and is saved",
+	} {
+		if text := w.setVoiceKey(t, alice, key); !strings.Contains(text, want) {
+			t.Errorf("/wallet set elevenlabs %.10s…: told %q, want %q", key, text, want)
+		}
+	}
+	if n := w.DB.UserAPIKey.Query().Where(userapikey.Provider(activities.ProviderElevenLabs), userapikey.IsActive(true)).CountX(context.Background()); n != 1 {
+		t.Fatalf("%d active ElevenLabs keys", n)
+	}
+
+	first := w.say(alice, general, guildID, "@singer sing me something")
+	waitFor(t, "the voiced reply", func() bool { return len(w.posts(general)) == 1 })
+	msg := w.posts(general)[0]
+	if msg.Author.Username != "Singer" || !strings.Contains(msg.Content, "sing me something") || len(msg.Attachments) != 1 {
+		t.Fatalf("reply %+v", msg)
+	}
+	tts := w.ElevenLabs.TTSCalls()
+	if len(tts) != 1 || tts[0].Key != aliceVoiceKey || tts[0].VoiceID != "JBFqnCBsd6RMkjVDRZzb" || tts[0].ModelID != "eleven_flash_v2_5" {
+		t.Fatalf("TTS calls %+v", tts)
+	}
+	audio := msg.Attachments[0]
+	if audio.Filename != "singer.mp3" || !bytes.Equal(audio.Data, fakeelevenlabs.MP3(tts[0].Text)) {
+		t.Errorf("attachment %s (%d bytes) is not the synthesised MP3", audio.Filename, len(audio.Data))
+	}
+	var res workflows.GenerateReplyResult
+	if err := w.Client.GetWorkflow(context.Background(), workflows.GenerateReplyID(first.ID), "").Get(context.Background(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != workflows.ReplyReplied || res.DiscordMessageID != msg.ID {
+		t.Errorf("result %+v, want replied with %s", res, msg.ID)
+	}
+	voice := w.DB.UsageLog.Query().Where(usagelog.RequestTypeEQ(usagelog.RequestTypeVoice)).AllX(context.Background())
+	if len(voice) != 1 || voice[0].Provider != "elevenlabs" || voice[0].TokensTotal != len([]rune(tts[0].Text)) {
+		t.Errorf("voice usage %+v", voice)
+	}
+
+	// ElevenLabs revokes the key: text only, one DM, the key switched off,
+	// and no other key (the operator has none here) is tried.
+	w.ElevenLabs.RevokeKey(aliceVoiceKey)
+	second := w.say(alice, general, guildID, "@singer again")
+	waitFor(t, "the text reply and the DM", func() bool { return len(w.posts(general)) == 2 && len(w.Discord.DMs(alice)) == 1 })
+	if m := w.posts(general)[1]; !strings.Contains(m.Content, "again") || len(m.Attachments) != 0 {
+		t.Errorf("second reply %+v, want the text alone", m)
+	}
+	if dm := w.Discord.DMs(alice)[0].Content; !strings.Contains(dm, "ElevenLabs") || !strings.Contains(dm, "/wallet set provider:elevenlabs") {
+		t.Errorf("DM %q", dm)
+	}
+	k := w.DB.UserAPIKey.Query().Where(userapikey.Provider(activities.ProviderElevenLabs)).OnlyX(context.Background())
+	if k.IsActive {
+		t.Error("the rejected ElevenLabs key is still active")
+	}
+	if or := w.DB.UserAPIKey.Query().Where(userapikey.Provider(activities.ProviderOpenRouter)).OnlyX(context.Background()); !or.IsActive {
+		t.Error("the OpenRouter key was switched off for an ElevenLabs failure")
+	}
+	for _, c := range w.ElevenLabs.Calls() {
+		if c.Key != aliceVoiceKey && c.Key != "sk_1234567890abcdef1234567890abcdef1234567890abcd" {
+			t.Errorf("a call with another key: %s %s", c.Method, c.Path)
+		}
+	}
+
+	// A third reply neither calls ElevenLabs nor DMs again.
+	calls := len(w.ElevenLabs.Calls())
+	w.say(alice, general, guildID, "@singer once more")
+	waitFor(t, "the third reply", func() bool { return len(w.posts(general)) == 3 })
+	if len(w.ElevenLabs.Calls()) != calls || len(w.Discord.DMs(alice)) != 1 {
+		t.Errorf("after the key was switched off: %d more calls, %d DMs", len(w.ElevenLabs.Calls())-calls, len(w.Discord.DMs(alice)))
+	}
+
+	// No key and no audio in any history or log line.
+	mid := base64.StdEncoding.EncodeToString(audio.Data)
+	w.AssertNoSecrets(t, []string{
+		workflows.GenerateReplyID(first.ID), workflows.GenerateReplyID(second.ID),
+		workflows.ValidateAPIKeyID(alice, activities.ProviderElevenLabs),
+	}, aliceKey, aliceVoiceKey, mid[len(mid)/2:len(mid)/2+40])
+}
+
+// Under GUEST_MODE=all a user without an ElevenLabs key is spoken to with the
+// operator's; under any other mode the reply is text only.
+func TestVoiceOperatorKeyOnlyForGuestModeAll(t *testing.T) {
+	const opVoice = "sk_0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"
+	for _, mode := range []config.GuestMode{config.GuestAll, config.GuestFree} {
+		t.Run(string(mode), func(t *testing.T) {
+			w := newWorld(t, itest.Options{GuestMode: mode, OperatorKey: operator, ElevenLabsOperatorKey: opVoice})
+			w.OpenRouter.AddKey(operator, fakeopenrouter.Key{})
+			w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
+			w.ElevenLabs.AddKey(opVoice, fakeelevenlabs.Key{})
+			seedVoice(t, w)
+			w.setKey(t, alice, aliceKey)
+			w.say(alice, general, guildID, "@singer hello")
+			waitFor(t, "the reply", func() bool { return len(w.posts(general)) == 1 })
+			spoken := len(w.posts(general)[0].Attachments) == 1
+			if spoken != (mode == config.GuestAll) {
+				t.Errorf("GUEST_MODE=%s: spoken = %v", mode, spoken)
+			}
+			for _, c := range w.ElevenLabs.TTSCalls() {
+				if c.Key != opVoice {
+					t.Errorf("TTS with key %.6s…", c.Key)
+				}
+			}
+		})
+	}
+}

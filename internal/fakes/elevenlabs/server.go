@@ -1,0 +1,457 @@
+package elevenlabs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// maxBody caps request bodies. The longest legal text (40,000 characters
+// for the Flash models) fits many times over, and an unbounded read would
+// let a runaway test exhaust memory.
+const maxBody = 1 << 20
+
+// Options configures a Server. The zero value is a strict fake that only
+// knows keys registered with AddKey and the built-in voices.
+type Options struct {
+	// AcceptAnyKey accepts any unregistered non-empty key of at least 8
+	// characters (for the offline demo). A key containing "invalid" is
+	// still refused with 401 invalid_api_key, and one containing "quota"
+	// with 401 quota_exceeded, so the demo can show those paths.
+	AcceptAnyKey bool
+	// AcceptAnyVoice accepts any voice id of letters/digits (length 1..64);
+	// otherwise only voices added with AddVoice (and the built-in default
+	// voices) exist.
+	AcceptAnyVoice bool
+	// Latency is added to every text-to-speech call that gets past the
+	// key check, so benchmarks can subtract a known provider latency.
+	Latency time.Duration
+}
+
+// Key describes a registered API key.
+type Key struct {
+	// CharacterLimit is the key's character quota; 0 means unlimited. TTS
+	// calls that would exceed it fail with 401 quota_exceeded.
+	CharacterLimit int
+	// Revoked keys get 401 invalid_api_key everywhere.
+	Revoked bool
+	// Permissions, when non-nil, restricts the key like ElevenLabs' scoped
+	// keys: "text_to_speech" for TTS, "user_read" for /v1/user,
+	// "voices_read" for /v1/voices and "models_read" for /v1/models. A
+	// missing permission gives 401 missing_permissions.
+	Permissions []string
+}
+
+// Call is one recorded HTTP request.
+type Call struct {
+	Method, Path string
+	// Key is the xi-api-key header, empty when none was sent.
+	Key string
+	// VoiceID is the {voice_id} path segment of a TTS call.
+	VoiceID string
+	// Text and ModelID are the body fields as sent; ModelID is "" when the
+	// request relied on the default model.
+	Text, ModelID string
+	// VoiceSettings is nil if the body had no voice_settings object.
+	VoiceSettings *VoiceSettings
+	// OutputFormat is the output_format query parameter, "" if absent.
+	OutputFormat string
+	Body         []byte
+	Headers      http.Header
+	// Status is the HTTP status answered, or 499 if the client left first.
+	Status int
+	Time   time.Time
+}
+
+// VoiceSettings is the voice_settings object of a TTS request. A nil field
+// was absent or null.
+type VoiceSettings struct {
+	Stability, SimilarityBoost, Style *float64
+	UseSpeakerBoost                   *bool
+	Speed                             *float64
+}
+
+type keyState struct {
+	Key
+	used     int
+	inFlight int
+}
+
+// Server is the fake. It implements http.Handler and is safe for concurrent
+// use.
+type Server struct {
+	opts Options
+
+	mu      sync.Mutex
+	keys    map[string]*keyState
+	voices  []voice
+	scripts map[string][]Step
+	calls   []Call
+}
+
+// New returns a Server with the built-in voices and no recorded state.
+func New(opts Options) *Server {
+	s := &Server{opts: opts}
+	s.resetLocked()
+	return s
+}
+
+func (s *Server) resetLocked() {
+	s.keys = make(map[string]*keyState)
+	s.voices = defaultVoices()
+	s.scripts = make(map[string][]Step)
+	s.calls = nil
+}
+
+// Reset forgets registered keys, their usage, added voices, pending scripts
+// and recorded calls, returning the server to its state after New.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetLocked()
+}
+
+// AddKey registers key, replacing any earlier registration and its usage.
+// Registered keys take precedence over AcceptAnyKey and its magic words.
+func (s *Server) AddKey(key string, k Key) {
+	if k.Permissions != nil {
+		k.Permissions = slices.Clone(k.Permissions)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[key] = &keyState{Key: k}
+}
+
+// RevokeKey makes key invalid from now on, as deleting it in the
+// ElevenLabs dashboard does. Its recorded usage is kept.
+func (s *Server) RevokeKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ks, ok := s.keys[key]; ok {
+		ks.Revoked = true
+		return
+	}
+	s.keys[key] = &keyState{Key: Key{Revoked: true}}
+}
+
+// Script appends steps to key's queue. Each text-to-speech call made with
+// key that passes the body and key checks consumes one step; once the queue
+// is empty calls behave normally.
+func (s *Server) Script(key string, steps ...Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scripts[key] = append(s.scripts[key], steps...)
+}
+
+// Calls returns every request received so far, in the order they were
+// answered.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// TTSCalls returns the recorded text-to-speech requests (both the plain and
+// the /stream route), whatever their outcome.
+func (s *Server) TTSCalls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if _, _, ok := ttsPath(c.Path); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// CharactersUsed is how many characters successful TTS calls have charged
+// to key.
+func (s *Server) CharactersUsed(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ks, ok := s.keys[key]; ok {
+		return ks.used
+	}
+	return 0
+}
+
+// ListenAndServe serves on addr until ctx is cancelled, then shuts down
+// gracefully. It returns nil after a cancellation-triggered shutdown.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is ListenAndServe on an existing listener, for callers that bind
+// ":0" and need the port before serving.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := hs.Shutdown(shutCtx)
+		if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+			err = serveErr
+		}
+		return err
+	}
+}
+
+// response is computed in full before anything is written, so the call is
+// recorded before the client can observe the answer; otherwise a test
+// reading Calls right after its request returns could miss it.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	// chunked writes the body in flushed pieces without a Content-Length,
+	// as the /stream route does.
+	chunked bool
+	// release, when set, runs once the body has been written; it ends the
+	// request's count towards current-concurrent-requests.
+	release func()
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	call := Call{
+		Method:       r.Method,
+		Path:         r.URL.Path,
+		Key:          r.Header.Get("xi-api-key"),
+		OutputFormat: r.URL.Query().Get("output_format"),
+		Body:         body,
+		Headers:      r.Header.Clone(),
+		Time:         time.Now(),
+	}
+	var resp *response
+	if readErr != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(readErr, &tooBig) {
+			resp = jsonResponse(http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
+		} else {
+			resp = jsonResponse(http.StatusBadRequest, map[string]any{"detail": "There was an error parsing the body"})
+		}
+	} else {
+		resp = s.route(r, body, &call)
+	}
+
+	if resp == nil {
+		call.Status = 499
+		s.record(call)
+		return
+	}
+	if resp.release != nil {
+		defer resp.release()
+	}
+	call.Status = resp.status
+	s.record(call)
+
+	h := w.Header()
+	for k, v := range resp.header {
+		h[k] = v
+	}
+	// api.elevenlabs.io answers every origin, so browsers can call it with
+	// a key; mirrored so a product that relies on it behaves the same.
+	h.Set("Access-Control-Allow-Origin", "*")
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	if !resp.chunked {
+		h.Set("Content-Length", strconv.Itoa(len(resp.body)))
+		w.WriteHeader(resp.status)
+		_, _ = w.Write(resp.body)
+		return
+	}
+	w.WriteHeader(resp.status)
+	rc := http.NewResponseController(w)
+	const chunk = 4 * mp3FrameSize
+	for off := 0; off < len(resp.body); off += chunk {
+		if _, err := w.Write(resp.body[off:min(off+chunk, len(resp.body))]); err != nil {
+			return
+		}
+		_ = rc.Flush()
+	}
+}
+
+func (s *Server) record(c Call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+}
+
+// ttsPath splits /v1/text-to-speech/{voice_id}[/stream].
+func ttsPath(path string) (voiceID string, stream, ok bool) {
+	rest, found := strings.CutPrefix(path, "/v1/text-to-speech/")
+	if !found {
+		return "", false, false
+	}
+	voiceID, tail, _ := strings.Cut(rest, "/")
+	if voiceID == "" || (tail != "" && tail != "stream") {
+		return "", false, false
+	}
+	return voiceID, tail == "stream", true
+}
+
+func (s *Server) route(r *http.Request, body []byte, call *Call) *response {
+	if voiceID, stream, ok := ttsPath(r.URL.Path); ok {
+		if r.Method != http.MethodPost {
+			return methodNotAllowed(http.MethodPost)
+		}
+		call.VoiceID = voiceID
+		return s.textToSpeech(r, body, call, stream)
+	}
+	var handler func(*http.Request) *response
+	switch p := r.URL.Path; {
+	case p == "/v1/user":
+		handler = s.user
+	case p == "/v1/user/subscription":
+		handler = s.subscription
+	case p == "/v1/voices":
+		handler = s.listVoices
+	case p == "/v1/models":
+		handler = s.models
+	case strings.HasPrefix(p, "/v1/voices/") && !strings.Contains(p[len("/v1/voices/"):], "/") && len(p) > len("/v1/voices/"):
+		handler = s.getVoice
+	default:
+		return jsonResponse(http.StatusNotFound, map[string]any{"detail": "Not Found"})
+	}
+	if r.Method != http.MethodGet {
+		return methodNotAllowed(http.MethodGet)
+	}
+	return handler(r)
+}
+
+func methodNotAllowed(allow string) *response {
+	resp := jsonResponse(http.StatusMethodNotAllowed, map[string]any{"detail": "Method Not Allowed"})
+	resp.header.Set("Allow", allow)
+	return resp
+}
+
+// lookupLocked resolves a key to its state, materialising AcceptAnyKey keys
+// on first use so their usage accumulates like a real key's. It returns nil
+// for keys ElevenLabs would refuse.
+func (s *Server) lookupLocked(key string) *keyState {
+	if ks, ok := s.keys[key]; ok {
+		if ks.Revoked {
+			return nil
+		}
+		return ks
+	}
+	if !s.opts.AcceptAnyKey || utf8.RuneCountInString(key) < 8 {
+		return nil
+	}
+	lower := strings.ToLower(key)
+	if strings.Contains(lower, "invalid") {
+		return nil
+	}
+	ks := &keyState{}
+	if strings.Contains(lower, "quota") {
+		// A free-tier key that has used its whole allowance: /v1/user
+		// still answers, every TTS call is over quota.
+		ks.CharacterLimit = freeTierLimit
+		ks.used = freeTierLimit
+	}
+	s.keys[key] = ks
+	return ks
+}
+
+// authenticate returns the key state, or the 401 ElevenLabs gives for a
+// missing, unknown, revoked or under-scoped key.
+func (s *Server) authenticate(r *http.Request, permission string) (*keyState, *response) {
+	key := r.Header.Get("xi-api-key")
+	if key == "" {
+		if r.Header.Get("Authorization") != "" {
+			return nil, apiError(http.StatusUnauthorized, "invalid_authorization_header", failure{})
+		}
+		return nil, apiError(http.StatusUnauthorized, "needs_authorization", failure{})
+	}
+	s.mu.Lock()
+	ks := s.lookupLocked(key)
+	allowed := ks != nil && (ks.Permissions == nil || slices.Contains(ks.Permissions, permission))
+	s.mu.Unlock()
+	switch {
+	case ks == nil:
+		return nil, apiError(http.StatusUnauthorized, "invalid_api_key", failure{})
+	case !allowed:
+		return nil, apiError(http.StatusUnauthorized, "missing_permissions", failure{permission: permission})
+	}
+	return ks, nil
+}
+
+func (s *Server) nextStep(key string) Step {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.scripts[key]
+	if len(q) == 0 {
+		return OK()
+	}
+	if len(q) == 1 {
+		delete(s.scripts, key)
+	} else {
+		s.scripts[key] = q[1:]
+	}
+	return q[0]
+}
+
+// wait reports false if the client gave up during d.
+func wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// newRequestID mimics ElevenLabs' request ids: 32 random hex digits.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newItemID mimics ElevenLabs' 20-character alphanumeric ids (voices,
+// history items).
+func newItemID() string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:])
+}
+
+func jsonResponse(status int, v any) *response {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{"detail":{"type":"internal_error","code":"internal_error","message":"internal error in fake","status":"internal_server_error"}}`)
+		status = http.StatusInternalServerError
+	}
+	return &response{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: b}
+}
