@@ -14,6 +14,7 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/internal/config"
+	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/workflows"
@@ -54,23 +55,38 @@ func TestGuestAtTheLimitIsRefusedWithoutAProviderCall(t *testing.T) {
 // TestRecordGenerateReplyHistory re-records the replay test's histories. It
 // runs only on request: the files must come from the workflow as it was before
 // a change, so recording them again after the change would prove nothing.
+const operatorVoiceKey = "sk_0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
+
 func TestRecordGenerateReplyHistory(t *testing.T) {
 	if os.Getenv("TZUROT_RECORD_HISTORY") == "" {
-		t.Skip("set TZUROT_RECORD_HISTORY=1 to re-record workflows/testdata")
+		t.Skip("set TZUROT_RECORD_HISTORY to a file name of workflows/testdata (or all) to record it")
 	}
 	for _, tc := range []struct {
-		file, model string
-		userKey     bool
+		file, model    string
+		userKey, voice bool
 	}{
-		{"generate_reply_v0_guest.json", "openrouter/free", false},
-		{"generate_reply_v0_own_key.json", "anthropic/claude-sonnet-4", true},
+		// Add a case here, named for the version it records, when the
+		// workflow changes; never re-record the older files.
+		{"generate_reply_v0_guest.json", "openrouter/free", false, false},
+		{"generate_reply_v0_own_key.json", "anthropic/claude-sonnet-4", true, false},
+		{"generate_reply_v2_voice.json", "openrouter/free", false, true},
 	} {
-		s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey})
+		if os.Getenv("TZUROT_RECORD_HISTORY") != tc.file && os.Getenv("TZUROT_RECORD_HISTORY") != "all" {
+			continue
+		}
+		s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey, ElevenLabsOperatorKey: operatorVoiceKey})
 		s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
 		s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
+		s.ElevenLabs.AddKey(operatorVoiceKey, fakeelevenlabs.Key{})
 		seedPersonality(t, s, tc.model)
 		if tc.userKey {
 			storeKey(t, s, userKey)
+		}
+		if tc.voice {
+			ctx := context.Background()
+			p := s.DB.Personality.Query().OnlyX(ctx)
+			s.DB.Personality.UpdateOne(p).SetVoiceEnabled(true).ExecX(ctx)
+			s.DB.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("JBFqnCBsd6RMkjVDRZzb").SetFrequency(1).ExecX(ctx)
 		}
 		const requestID = "800000000000000042"
 		if res := reply(t, s, requestID); res.Outcome != workflows.ReplyReplied {

@@ -187,7 +187,7 @@ func TestGenerateReplyReplaysOldHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	dc := codec.DataConverter()
-	files, _ := filepath.Glob(filepath.Join("testdata", "generate_reply_v0_*.json"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "generate_reply_*.json"))
 	if len(files) == 0 {
 		t.Fatal("no recorded histories in testdata")
 	}
