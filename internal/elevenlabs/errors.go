@@ -40,8 +40,10 @@ const (
 type Error struct {
 	Kind   Kind
 	Status int
-	// Code is ElevenLabs' detail code (detail.code, or the legacy
-	// detail.status): invalid_api_key, quota_exceeded, voice_not_found…
+	// Code is ElevenLabs' detail.status (invalid_api_key, quota_exceeded,
+	// voice_not_found…), or detail.code when there is no status: the live API
+	// sends code "unauthorized" for every key error and tells them apart only
+	// in status.
 	Code    string
 	Message string
 	// RetryAfter is the server's Retry-After, when it sent one.
@@ -90,10 +92,11 @@ func parseError(status int, h http.Header, body []byte, key string) *Error {
 		var text string
 		switch {
 		case json.Unmarshal(env.Detail, &obj) == nil:
-			e.Code, e.Message = obj.Code, obj.Message
+			e.Code, e.Message = obj.Status, obj.Message
 			if e.Code == "" {
-				e.Code = obj.Status
+				e.Code = obj.Code
 			}
+			e.Kind = kindOf(status, obj.Status, obj.Code)
 		case json.Unmarshal(env.Detail, &list) == nil:
 			var parts []string
 			for _, p := range list {
@@ -111,7 +114,9 @@ func parseError(status int, h http.Header, body []byte, key string) *Error {
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
-	e.Kind = kindOf(status, e.Code)
+	if e.Kind == "" {
+		e.Kind = kindOf(status, e.Code)
+	}
 	if s := h.Get("Retry-After"); s != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 && n <= 300 {
 			e.RetryAfter = time.Duration(n) * time.Second
@@ -121,16 +126,20 @@ func parseError(status int, h http.Header, body []byte, key string) *Error {
 	return e
 }
 
-func kindOf(status int, code string) Kind {
-	switch code {
-	case "quota_exceeded":
-		return KindQuotaExceeded
-	case "invalid_api_key", "needs_authorization":
-		return KindInvalidKey
-	case "missing_permissions":
-		return KindMissingPermission
-	case "too_many_concurrent_requests", "system_busy", "rate_limit_exceeded":
-		return KindRateLimited
+// kindOf classifies by the first detail code it knows (status before code),
+// then by the HTTP status.
+func kindOf(status int, codes ...string) Kind {
+	for _, code := range codes {
+		switch code {
+		case "quota_exceeded":
+			return KindQuotaExceeded
+		case "invalid_api_key", "needs_authorization", "invalid_authorization_header":
+			return KindInvalidKey
+		case "missing_permissions":
+			return KindMissingPermission
+		case "too_many_concurrent_requests", "concurrent_limit_exceeded", "system_busy", "rate_limit_exceeded":
+			return KindRateLimited
+		}
 	}
 	switch {
 	case status == http.StatusUnauthorized:

@@ -227,6 +227,11 @@ func scriptedError(step Step, f failure) *response {
 		if legacy, ok := codeAliases[code]; ok {
 			code = legacy
 		}
+		if code == "quota_exceeded" {
+			// Keep the message coherent: a key that is over quota has
+			// fewer credits left than the request needs.
+			f.remaining = min(f.remaining, max(f.chars-1, 0))
+		}
 		resp = apiError(status, code, f)
 	}
 	if step.retryAfter > 0 {
