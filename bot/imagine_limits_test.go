@@ -145,6 +145,8 @@ func assertNoImageInHistories(t *testing.T, w *world, ics []*discordgo.Interacti
 		secrets = append(secrets, b64[len(b64)/2:len(b64)/2+40])
 	}
 	w.AssertNoSecrets(t, ids, secrets...)
+	// And every other workflow of the run (key validations, replies).
+	w.AssertNoSecretsAnywhere(t, len(ids), secrets...)
 }
 
 // The image that would be one too many in the rolling hour is refused before

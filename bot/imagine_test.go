@@ -94,7 +94,7 @@ func TestImagineEndToEnd(t *testing.T) {
 		t.Fatalf("result %+v, follow-up %s", res, fu.ID)
 	}
 	b64 := base64.StdEncoding.EncodeToString(img.Data)
-	w.AssertNoSecrets(t, []string{id}, "iVBORw0KGgo", b64[len(b64)/2:len(b64)/2+40], aliceKey)
+	w.AssertNoSecretsAnywhere(t, 1, "iVBORw0KGgo", b64[len(b64)/2:len(b64)/2+40], aliceKey)
 }
 
 // A personality whose images are off refuses clearly and calls no provider.

@@ -3,11 +3,14 @@ package itest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/proxy"
+	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tzurot/tzurot/internal/temporalclient"
@@ -67,4 +70,41 @@ func (s *Stack) AssertNoSecrets(t testing.TB, workflowIDs []string, secrets ...s
 			t.Errorf("a key appears in the worker's log")
 		}
 	}
+}
+
+// AssertNoSecretsAnywhere is AssertNoSecrets over every workflow that ran on
+// the stack's task queue — all of them, not only those a test knows to name —
+// and fails if fewer than min are found (visibility lags a little behind, so
+// it waits up to 10 s for them).
+func (s *Stack) AssertNoSecretsAnywhere(t testing.TB, min int, secrets ...string) {
+	t.Helper()
+	ctx := context.Background()
+	var ids []string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ids = ids[:0]
+		var token []byte
+		for {
+			resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+				Query: fmt.Sprintf("TaskQueue = '%s'", s.TaskQueue), NextPageToken: token,
+			})
+			if err != nil {
+				t.Fatalf("list workflows: %v", err)
+			}
+			for _, e := range resp.Executions {
+				ids = append(ids, e.Execution.WorkflowId)
+			}
+			if token = resp.NextPageToken; len(token) == 0 {
+				break
+			}
+		}
+		if len(ids) >= min || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(ids) < min {
+		t.Fatalf("found %d workflows on %s, want at least %d to scan", len(ids), s.TaskQueue, min)
+	}
+	s.AssertNoSecrets(t, ids, secrets...)
 }
