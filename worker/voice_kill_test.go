@@ -1,0 +1,84 @@
+package worker_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent/usagelog"
+	"github.com/tzurot/tzurot/internal/config"
+	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+const userVoiceKey = "sk_0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d"
+
+// A worker SIGKILLed while ElevenLabs speaks: the retried SpeakReply on a new
+// worker posts the reply once, with its audio, and the text is never lost.
+func TestWorkerKilledMidSpeech(t *testing.T) {
+	bin := buildTzurot(t)
+	s := itest.New(t, itest.Options{NoWorker: true, GuestMode: config.GuestOff})
+	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	s.ElevenLabs.AddKey(userVoiceKey, fakeelevenlabs.Key{})
+	seedPersonality(t, s, "openrouter/free")
+	storeKey(t, s, userKey)
+	ctx := context.Background()
+	p := s.DB.Personality.Query().OnlyX(ctx)
+	s.DB.Personality.UpdateOne(p).SetVoiceEnabled(true).ExecX(ctx)
+	s.DB.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("JBFqnCBsd6RMkjVDRZzb").SetFrequency(1).ExecX(ctx)
+	sealed, err := s.Keys.Seal(userVoiceKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := s.DB.User.Query().OnlyX(ctx)
+	s.DB.UserAPIKey.Create().SetUserID(u.ID).SetProvider(activities.ProviderElevenLabs).
+		SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(ctx)
+	s.ElevenLabs.Script(userVoiceKey, fakeelevenlabs.Delay(20*time.Second))
+
+	first := startWorker(t, s, bin)
+	const requestID = "800000000000000077"
+	id := workflows.GenerateReplyID(requestID)
+	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: s.TaskQueue},
+		workflows.GenerateReplyName, workflows.GenerateReplyInput{
+			RequestID: requestID, DiscordUserID: aliceID, Username: "alice", Personality: "Kerach",
+			ChannelID: channelID, MessageID: requestID, Content: "sing",
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForActivity(t, s, id, "SpeakReply")
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = first.Process.Wait()
+	startWorker(t, s, bin)
+	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	var res workflows.GenerateReplyResult
+	if err := run.Get(wctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	msgs := s.Discord.Messages(channelID)
+	if res.Outcome != workflows.ReplyReplied || len(msgs) != 1 || msgs[0].ID != res.DiscordMessageID {
+		t.Fatalf("result %+v, %d channel messages; want one reply", res, len(msgs))
+	}
+	if len(msgs[0].Attachments) != 1 || msgs[0].Attachments[0].ContentType != "audio/mpeg" {
+		t.Errorf("reply attachments %+v, want the MP3", msgs[0].Attachments)
+	}
+	if n := len(s.ElevenLabs.TTSCalls()); n != 2 {
+		t.Errorf("%d TTS calls, want 2: the killed one and the retry", n)
+	}
+	// The killed call never finished, so only the retry was billed.
+	if n := s.DB.UsageLog.Query().Where(usagelog.RequestTypeEQ(usagelog.RequestTypeVoice)).CountX(ctx); n != 1 {
+		t.Errorf("%d voice usage rows, want 1", n)
+	}
+	if n := s.DB.ConversationHistory.Query().CountX(ctx); n != 2 {
+		t.Errorf("%d history rows, want 2", n)
+	}
+	s.AssertNoSecretsAnywhere(t, 1, userKey, userVoiceKey)
+}
