@@ -146,6 +146,16 @@ func sumTokens(rows []usageRow) int {
 	return n
 }
 
+// The serialisation point of reserve: a per-user transaction-scoped advisory
+// lock. rowLockSQL (the user's row FOR UPDATE) is the measured alternative;
+// BENCHMARKS.md compares them.
+const (
+	advisoryLockSQL = `SELECT pg_advisory_xact_lock(hashtext('limit:' || $1))`
+	rowLockSQL      = `SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE`
+)
+
+var limitLockSQL = advisoryLockSQL
+
 // reserve is the serialisation point of every limit: under a per-user
 // advisory lock held for one short transaction it counts the window's usage
 // and in-flight holds and, when something is left, inserts a hold. Two
@@ -165,7 +175,7 @@ func (a *Activities) reserve(ctx context.Context, discordID, kind string, limit 
 		return uuid.Nil, 0, fmt.Errorf("begin limit check: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('limit:' || $1))`, userID.String()); err != nil {
+	if _, err := tx.ExecContext(ctx, limitLockSQL, userID.String()); err != nil {
 		return uuid.Nil, 0, fmt.Errorf("lock usage of user: %w", err)
 	}
 	// Read after the lock: under READ COMMITTED each statement sees every

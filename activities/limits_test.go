@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -35,7 +36,7 @@ type limitFixture struct {
 	kerach uuid.UUID
 }
 
-func newLimitFixture(t *testing.T, l activities.Limits) *limitFixture {
+func newLimitFixture(t testing.TB, l activities.Limits) *limitFixture {
 	t.Helper()
 	db, sqlDB := testdb.Client(t)
 	or := fakeopenrouter.New(fakeopenrouter.Options{})
@@ -60,7 +61,7 @@ func newLimitFixture(t *testing.T, l activities.Limits) *limitFixture {
 }
 
 // use records usage of discordID at the given age.
-func (f *limitFixture) use(t *testing.T, discordID, kind string, tokens int, age time.Duration) {
+func (f *limitFixture) use(t testing.TB, discordID, kind string, tokens int, age time.Duration) {
 	t.Helper()
 	id := f.user(t, discordID)
 	f.db.UsageLog.Create().SetUserID(id).SetProvider("openrouter").SetModel("m").
@@ -68,7 +69,7 @@ func (f *limitFixture) use(t *testing.T, discordID, kind string, tokens int, age
 		SetTimestamp(time.Now().Add(-age)).ExecX(context.Background())
 }
 
-func (f *limitFixture) user(t *testing.T, discordID string) uuid.UUID {
+func (f *limitFixture) user(t testing.TB, discordID string) uuid.UUID {
 	t.Helper()
 	ctx := context.Background()
 	if u, err := f.db.User.Query().Where(user.DiscordID(discordID)).Only(ctx); err == nil {
@@ -198,6 +199,17 @@ func TestLimitsUnderConcurrency(t *testing.T) {
 			t.Errorf("%d passed, want exactly 3", passed)
 		}
 	})
+	t.Run("images under the row-lock alternative: 3 slots left, 50 requests", func(t *testing.T) {
+		defer activities.UseRowLockForLimits()()
+		f := newLimitFixture(t, activities.Limits{ImagesPerHour: 10})
+		for range 7 {
+			f.use(t, aliceID, "image", 1000, time.Minute)
+		}
+		passed := race(n, func() error { _, err := f.acts.CheckImageLimit(context.Background(), aliceID); return err })
+		if passed != 3 {
+			t.Errorf("row lock: %d passed, want exactly 3", passed)
+		}
+	})
 	t.Run("guest tokens: 1 token left, 50 requests", func(t *testing.T) {
 		f := newLimitFixture(t, activities.Limits{GuestTokensPerDay: 10000})
 		f.use(t, aliceID, "text", 9999, time.Minute)
@@ -252,4 +264,44 @@ func race(n int, call func() error) int {
 	close(start)
 	wg.Wait()
 	return int(passed.Load())
+}
+
+// BenchmarkLimitCheck measures one admission (check, hold, release) under
+// the advisory lock and under the row-lock alternative, with every request
+// for one user (all queue on one lock) and for many users (no contention).
+// Run: go test ./activities -run '^$' -bench LimitCheck -benchtime 2000x
+func BenchmarkLimitCheck(b *testing.B) {
+	for _, lock := range []string{"advisory", "row"} {
+		for _, users := range []int{1, 64} {
+			b.Run(fmt.Sprintf("%s/users=%d", lock, users), func(b *testing.B) {
+				if lock == "row" {
+					defer activities.UseRowLockForLimits()()
+				}
+				f := newLimitFixture(b, activities.Limits{ImagesPerHour: 1 << 30})
+				ids := make([]string, users)
+				for i := range ids {
+					ids[i] = fmt.Sprintf("%d", 200000000000000000+i)
+					f.user(b, ids[i])
+				}
+				var next atomic.Int64
+				b.SetParallelism(8) // 16 concurrent requests on 2 cores
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					ctx := context.Background()
+					for pb.Next() {
+						id := ids[int(next.Add(1))%users]
+						res, err := f.acts.CheckImageLimit(ctx, id)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if err := f.acts.ReleaseHold(ctx, res.HoldID); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
 }
