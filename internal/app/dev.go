@@ -232,6 +232,7 @@ func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *faked
 tzurot dev is up. You are %q in %s of an offline Discord; the bot, the workflows and the database are real.
   /wallet set     store your API key first: %s
   %-15s talk to a personality; it answers in the channel
+  @voice hello    a personality that speaks too, after /wallet set provider:elevenlabs
   /help           the slash commands, /dm, /reply
   quit            stop everything (Ctrl-D works too)
 Watch the workflows at http://127.0.0.1:%d — logs are in %s.
