@@ -171,9 +171,8 @@ func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, sou
 	return a.ElevenLabsOperatorKey, KeyFromOperator, nil
 }
 
-// voiceError turns an ElevenLabs failure into the workflow's error types. A
-// 401 on the user's key is confirmed on GET /v1/user before it counts; the
-// operator's key failing is the operator's problem and never the user's.
+// voiceError turns an ElevenLabs failure into the workflow's error types.
+// The operator's key failing is the operator's problem and never the user's.
 func (a *Activities) voiceError(ctx context.Context, err error, key, source string) error {
 	e, ok := elevenlabs.AsError(err)
 	if !ok {
@@ -186,11 +185,8 @@ func (a *Activities) voiceError(ctx context.Context, err error, key, source stri
 	}
 	switch e.Kind {
 	case elevenlabs.KindInvalidKey:
-		if _, cerr := a.ElevenLabs.CheckKey(ctx, key); cerr == nil {
-			return temporal.NewApplicationError("ElevenLabs returned 401 but the key checks out: retrying", ErrUnavailable)
-		} else if ce, ok := elevenlabs.AsError(cerr); !ok || ce.Kind != elevenlabs.KindInvalidKey {
-			return temporal.NewApplicationErrorWithCause("ElevenLabs returned 401 and the key could not be re-checked", ErrUnavailable, cerr)
-		}
+		// Final at once: unlike OpenRouter, ElevenLabs is not known to send
+		// transient 401s, and the rule is that a 401 switches it off.
 		return temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)
 	case elevenlabs.KindMissingPermission:
 		return temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)

@@ -147,8 +147,9 @@ func TestSpeakReplyProviderErrors(t *testing.T) {
 		operator bool
 		wantErr  string
 	}{
-		{"revoked key: 401 confirmed on /v1/user", fakeelevenlabs.OK(), true, false, activities.ErrInvalidKey},
-		{"a 401 the key check contradicts is retried", fakeelevenlabs.Fail(401, "invalid_api_key"), false, false, activities.ErrUnavailable},
+		{"revoked key", fakeelevenlabs.OK(), true, false, activities.ErrInvalidKey},
+		{"a 401 invalid_api_key is final", fakeelevenlabs.Fail(401, "invalid_api_key"), false, false, activities.ErrInvalidKey},
+		{"a key without the text_to_speech permission", fakeelevenlabs.Fail(401, "missing_permissions"), false, false, activities.ErrInvalidKey},
 		{"quota exceeded", fakeelevenlabs.Fail(401, "quota_exceeded"), false, false, activities.ErrNoCredits},
 		{"too many concurrent requests is retried", fakeelevenlabs.Fail(429, "too_many_concurrent_requests"), false, false, activities.ErrRateLimited},
 		{"system busy is retried", fakeelevenlabs.Fail(429, "system_busy"), false, false, activities.ErrRateLimited},
