@@ -42,12 +42,21 @@ type PostReplyInput struct {
 // a crash finds the earlier post — recorded, or seen in the channel — instead
 // of posting again.
 func (a *Activities) PostReply(ctx context.Context, in PostReplyInput) (string, error) {
-	chunks := SplitForDiscord(in.Content, discordLimit)
+	return a.postChunks(ctx, in, nil)
+}
+
+// postChunks posts the content in Discord-sized messages, each once, with
+// file (when not nil) attached to the first.
+func (a *Activities) postChunks(ctx context.Context, in PostReplyInput, file *discordgo.File) (string, error) {
 	var first string
-	for i, chunk := range chunks {
+	for i, chunk := range SplitForDiscord(in.Content, discordLimit) {
 		key := fmt.Sprintf("%s/%d", in.DeliveryKey, i)
+		var files []*discordgo.File
+		if i == 0 && file != nil {
+			files = []*discordgo.File{file}
+		}
 		id, err := a.deliverOnce(ctx, key, in.ChannelID, func(retry bool) (string, error) {
-			return a.postAsPersonality(ctx, in, chunk, key, retry)
+			return a.postAsPersonality(ctx, in, chunk, key, retry, files...)
 		})
 		if err != nil {
 			return "", err

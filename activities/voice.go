@@ -62,8 +62,11 @@ type SpeakReplyInput struct {
 // workflow history.
 type SpeakReplyOutput struct {
 	DiscordMessageID string `json:"discord_message_id"`
-	Characters       int    `json:"characters,omitempty"`
-	KeySource        string `json:"key_source,omitempty"`
+	// Spoken is false when no key could pay for the voice and the text was
+	// posted alone.
+	Spoken     bool   `json:"spoken,omitempty"`
+	Characters int    `json:"characters,omitempty"`
+	KeySource  string `json:"key_source,omitempty"`
 }
 
 // SpeakReply synthesises the reply with ElevenLabs and posts it as the
@@ -93,12 +96,15 @@ func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		return SpeakReplyOutput{}, fmt.Errorf("load user: %w", err)
 	}
 	key, source, err := a.resolveVoiceKey(ctx, u)
+	text := SpeakableText(in.Content, MaxSpokenCharacters)
+	if isType(err, ErrNoKey) || isType(err, ErrKeyInactive) || (err == nil && text == "") {
+		// The usual case for a user without an ElevenLabs key: the text
+		// alone, here, rather than a failed activity on every voiced reply.
+		id, err := a.postChunks(ctx, in.PostReplyInput, nil)
+		return SpeakReplyOutput{DiscordMessageID: id}, err
+	}
 	if err != nil {
 		return SpeakReplyOutput{}, err
-	}
-	text := SpeakableText(in.Content, MaxSpokenCharacters)
-	if text == "" {
-		return SpeakReplyOutput{}, temporal.NewNonRetryableApplicationError("the reply has nothing to say aloud", ErrNoVoice, nil)
 	}
 
 	var speech elevenlabs.Speech
@@ -119,24 +125,11 @@ func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 	}
 
 	audio := &discordgo.File{Name: audioName(p.Name), ContentType: "audio/mpeg", Reader: bytes.NewReader(speech.Audio)}
-	var firstID string
-	for i, chunk := range SplitForDiscord(in.Content, discordLimit) {
-		key := fmt.Sprintf("%s/%d", in.DeliveryKey, i)
-		var files []*discordgo.File
-		if i == 0 {
-			files = []*discordgo.File{audio}
-		}
-		id, err := a.deliverOnce(ctx, key, in.ChannelID, func(retry bool) (string, error) {
-			return a.postAsPersonality(ctx, in.PostReplyInput, chunk, key, retry, files...)
-		})
-		if err != nil {
-			return SpeakReplyOutput{}, err
-		}
-		if i == 0 {
-			firstID = id
-		}
+	id, err := a.postChunks(ctx, in.PostReplyInput, audio)
+	if err != nil {
+		return SpeakReplyOutput{}, err
 	}
-	return SpeakReplyOutput{DiscordMessageID: firstID, Characters: speech.Characters, KeySource: source}, nil
+	return SpeakReplyOutput{DiscordMessageID: id, Spoken: true, Characters: speech.Characters, KeySource: source}, nil
 }
 
 // resolveVoiceKey mirrors resolveKey for ElevenLabs: the user's active key;
