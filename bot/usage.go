@@ -79,6 +79,12 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 		}
 		if len(rows) > 0 {
 			fmt.Fprintf(&sb, "Your usage %s:\n%s", phrase, usageTable("Model", rows, 12))
+			for _, r := range rows {
+				if strings.HasPrefix(r.Key, "eleven_") {
+					sb.WriteString("(ElevenLabs voice models count characters spoken, not tokens.)\n")
+					break
+				}
+			}
 		}
 		if text24h, err = b.usageTotal(ctx, mine, usagelog.RequestTypeEQ(usagelog.RequestTypeText), usagelog.TimestampGTE(now.Add(-24*time.Hour))); err != nil {
 			return err

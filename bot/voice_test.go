@@ -94,6 +94,9 @@ func TestVoiceReplyThroughTheBot(t *testing.T) {
 	if len(voice) != 1 || voice[0].Provider != "elevenlabs" || voice[0].TokensTotal != len([]rune(tts[0].Text)) {
 		t.Errorf("voice usage %+v", voice)
 	}
+	if text := w.ephemeralText(t, w.slash(alice, "usage", "")); !strings.Contains(text, "eleven_flash_v2_5") || !strings.Contains(text, "characters spoken") {
+		t.Errorf("/usage says %q, want the voice model counted in characters", text)
+	}
 
 	// ElevenLabs revokes the key: text only, one DM, the key switched off,
 	// and no other key (the operator has none here) is tried.
