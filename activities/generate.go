@@ -214,27 +214,8 @@ func (a *Activities) applyUserConfig(ctx context.Context, userID uuid.UUID, p *e
 // operator's when the user has a key that was switched off; the operator's
 // only as GUEST_MODE allows.
 func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) (key, source string, err error) {
-	if u != nil {
-		k, err := a.DB.UserAPIKey.Query().
-			Where(userapikey.UserID(u.ID), userapikey.Provider(ProviderOpenRouter)).Only(ctx)
-		switch {
-		case ent.IsNotFound(err):
-		case err != nil:
-			return "", "", fmt.Errorf("load key: %w", err)
-		case !k.IsActive:
-			return "", "", temporal.NewNonRetryableApplicationError(
-				"your OpenRouter key was switched off after OpenRouter rejected it: run /wallet test once it works again, or /wallet set with a new key", ErrKeyInactive, nil)
-		default:
-			plain, err := a.Keys.Open(sealedOf(k))
-			if err != nil {
-				return "", "", temporal.NewNonRetryableApplicationError(
-					"your stored OpenRouter key can no longer be read: run /wallet set to store it again", ErrKeyInactive, nil)
-			}
-			if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
-				return "", "", fmt.Errorf("update last_used_at: %w", err)
-			}
-			return plain, KeyFromUser, nil
-		}
+	if key, found, err := a.userKey(ctx, u, ProviderOpenRouter); found || err != nil {
+		return key, KeyFromUser, err
 	}
 	switch {
 	case a.GuestMode == config.GuestOff || a.OperatorKey == "":
@@ -245,6 +226,41 @@ func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) 
 			fmt.Sprintf("this personality uses %s, which is not free: run /wallet set to use your own OpenRouter key", model), ErrNoKey, nil)
 	}
 	return a.OperatorKey, KeyFromOperator, nil
+}
+
+// providerNames and walletHints word the key errors per provider.
+var (
+	providerNames = map[string]string{ProviderOpenRouter: "OpenRouter", ProviderElevenLabs: "ElevenLabs"}
+	walletHints   = map[string]string{ProviderOpenRouter: "", ProviderElevenLabs: " provider:elevenlabs"}
+)
+
+// userKey opens the user's own key for the provider: found is false when
+// they have none. A key that was switched off, or no longer opens, is an
+// error, so that no other key is ever used in its place.
+func (a *Activities) userKey(ctx context.Context, u *ent.User, provider string) (key string, found bool, err error) {
+	if u == nil {
+		return "", false, nil
+	}
+	k, err := a.DB.UserAPIKey.Query().Where(userapikey.UserID(u.ID), userapikey.Provider(provider)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("load key: %w", err)
+	case !k.IsActive:
+		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"your %s key was switched off after %[1]s rejected it: run /wallet test%s once it works again, or /wallet set%[2]s with a new key",
+			providerNames[provider], walletHints[provider]), ErrKeyInactive, nil)
+	}
+	plain, err := a.Keys.Open(sealedOf(k))
+	if err != nil {
+		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"your stored %s key can no longer be read: run /wallet set%s to store it again", providerNames[provider], walletHints[provider]), ErrKeyInactive, nil)
+	}
+	if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
+		return "", true, fmt.Errorf("update last_used_at: %w", err)
+	}
+	return plain, true, nil
 }
 
 // IsFreeModel reports whether guests may use a model under GUEST_MODE=free.

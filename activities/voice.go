@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -18,7 +17,6 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 )
@@ -135,27 +133,8 @@ func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 // resolveVoiceKey mirrors resolveKey for ElevenLabs: the user's active key;
 // nothing when it was switched off; the operator's only under GUEST_MODE=all.
 func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, source string, err error) {
-	if u != nil {
-		k, err := a.DB.UserAPIKey.Query().
-			Where(userapikey.UserID(u.ID), userapikey.Provider(ProviderElevenLabs)).Only(ctx)
-		switch {
-		case ent.IsNotFound(err):
-		case err != nil:
-			return "", "", fmt.Errorf("load key: %w", err)
-		case !k.IsActive:
-			return "", "", temporal.NewNonRetryableApplicationError(
-				"your ElevenLabs key is switched off: run /wallet test provider:elevenlabs once it works again", ErrKeyInactive, nil)
-		default:
-			plain, err := a.Keys.Open(sealedOf(k))
-			if err != nil {
-				return "", "", temporal.NewNonRetryableApplicationError(
-					"your stored ElevenLabs key can no longer be read: run /wallet set provider:elevenlabs to store it again", ErrKeyInactive, nil)
-			}
-			if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
-				return "", "", fmt.Errorf("update last_used_at: %w", err)
-			}
-			return plain, KeyFromUser, nil
-		}
+	if key, found, err := a.userKey(ctx, u, ProviderElevenLabs); found || err != nil {
+		return key, KeyFromUser, err
 	}
 	if a.GuestMode != config.GuestAll || a.ElevenLabsOperatorKey == "" {
 		return "", "", temporal.NewNonRetryableApplicationError(
