@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 )
 
 // maxBody caps request bodies: OpenRouter rejects huge payloads too, and an
@@ -157,32 +159,12 @@ func (s *Server) CallsFor(key string) []Call {
 // ListenAndServe serves on addr until ctx is cancelled, then shuts down
 // gracefully. It returns nil after a cancellation-triggered shutdown.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(ctx, ln)
+	return fakehttp.ListenAndServe(ctx, addr, s)
 }
 
 // Serve is ListenAndServe on an existing listener, for callers that bind
 // ":0" and need the port before serving.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err := hs.Shutdown(shutCtx)
-		if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
-			err = serveErr
-		}
-		return err
-	}
-}
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error { return fakehttp.Serve(ctx, ln, s) }
 
 // response is computed in full before anything is written, so the call is
 // recorded before the client can observe the answer; otherwise a test

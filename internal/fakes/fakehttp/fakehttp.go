@@ -1,0 +1,42 @@
+// Package fakehttp serves the network-edge stand-ins (internal/fakes/...)
+// outside httptest: on a listener, until a context ends, then shut down
+// gracefully.
+package fakehttp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+)
+
+// ListenAndServe serves h on addr until ctx is cancelled. It returns nil
+// after a cancellation-triggered shutdown.
+func ListenAndServe(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, ln, h)
+}
+
+// Serve is ListenAndServe on an existing listener, for callers that bind
+// ":0" and need the port before serving.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := hs.Shutdown(shutCtx)
+		if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+			err = serveErr
+		}
+		return err
+	}
+}
