@@ -15,8 +15,38 @@
 //	session.Client = &http.Client{Transport: &discord.RewriteTransport{Target: target}}
 //
 // Paths are served exactly as discordgo v0.29.0 produces them, under
-// /api/v9 (and /api/v10). No websocket gateway is provided: /gateway only
-// returns a URL.
+// /api/v9 (and /api/v10).
+//
+// # Gateway
+//
+// GET /gateway and /gateway/bot answer with this server's own websocket
+// endpoint (ws://<Host>/gateway-ws, from the request's Host), so a session
+// whose REST calls reach the fake also dials the fake's gateway, and
+// session.Open works unchanged. The gateway speaks Gateway v9/v10 with JSON
+// encoding and no transport compression:
+//
+//   - Hello (op 10) with Options.HeartbeatInterval on connect; each
+//     Heartbeat (op 1) is acknowledged with op 11; a client silent for two
+//     intervals (plus a second) is closed with 4009.
+//   - Identify (op 2): a token other than Options.Token (when set) closes
+//     with 4004 "Authentication failed."; otherwise READY (the bot user,
+//     session_id, resume_gateway_url, application id, the guilds as
+//     unavailable) and, with the GUILDS intent, one GUILD_CREATE per guild
+//     added with AddGuild.
+//   - Resume (op 6) replays what the session missed, then RESUMED; an
+//     unknown or ended session gets Invalid Session (op 9, false). A client
+//     closing with 1000 or 1001 ends its session, as on Discord.
+//   - Dispatches carry increasing sequence numbers per session and honour
+//     the intents: MESSAGE_CREATE needs GUILD_MESSAGES or DIRECT_MESSAGES,
+//     and without MESSAGE_CONTENT a guild message's content arrives empty
+//     unless it mentions the bot.
+//
+// Tests drive it with PostUserMessage (records a user's message and
+// dispatches MESSAGE_CREATE), StartInteraction (registers an interaction
+// and dispatches INTERACTION_CREATE) or Dispatch for any event, and observe
+// it with WaitIdentified, Identified and GatewayConnections. Disconnect
+// drops every connection to exercise resuming. Reset does not touch the
+// gateway.
 //
 // # Behaviour worth knowing
 //

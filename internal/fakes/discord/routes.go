@@ -93,13 +93,7 @@ func matchPattern(pattern string, segs []string) (map[string]string, bool) {
 	return params, true
 }
 
-func (s *Server) gatewayURL(c *call) string {
-	scheme := "ws"
-	if c.r.TLS != nil {
-		scheme = "wss"
-	}
-	return scheme + "://" + c.r.Host + "/gateway-ws"
-}
+func (s *Server) gatewayURL(c *call) string { return gatewayURLFor(c.r) }
 
 func (s *Server) gateway(c *call) reply {
 	return jsonReply(http.StatusOK, map[string]any{"url": s.gatewayURL(c)})

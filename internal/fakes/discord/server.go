@@ -3,7 +3,6 @@ package discord
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"math"
 	"net"
@@ -14,6 +13,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 )
 
 // maxBody bounds request bodies; Discord's own cap is lower, but a fake
@@ -36,6 +39,9 @@ type Options struct {
 	// to show the bot's output. It is called synchronously and concurrently
 	// from request goroutines.
 	OnMessage func(Message)
+	// HeartbeatInterval is the interval the gateway's Hello asks for;
+	// Discord's 41.25 s by default. Tests may shorten it to see heartbeats.
+	HeartbeatInterval time.Duration
 }
 
 // Request is one recorded HTTP request.
@@ -106,6 +112,10 @@ type Server struct {
 	// nonces maps channel+author+nonce to the message created with it, for
 	// enforce_nonce: Discord returns that message instead of creating another.
 	nonces map[string]string
+
+	// gw is the websocket gateway's state, under its own lock: connections
+	// outlive requests, and Reset does not end them.
+	gw gatewayHub
 }
 
 // New returns a Server with defaults filled in and nothing recorded.
@@ -118,6 +128,9 @@ func New(opts Options) *Server {
 	}
 	if opts.ApplicationID == "" {
 		opts.ApplicationID = opts.BotUserID
+	}
+	if opts.HeartbeatInterval <= 0 {
+		opts.HeartbeatInterval = defaultHeartbeatInterval
 	}
 	s := &Server{opts: opts}
 	s.resetLocked()
@@ -168,7 +181,8 @@ func (s *Server) Requests() []Request {
 }
 
 // Messages returns every message posted in a channel, by the bot, a
-// webhook or as an interaction response, in posting order and in their
+// webhook, as an interaction response or by a user through
+// PostUserMessage, in posting order and in their
 // current state. Deleted and ephemeral messages are included; see
 // Message.Deleted and Message.Ephemeral.
 func (s *Server) Messages(channelID string) []Message {
@@ -311,21 +325,8 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // Serve is ListenAndServe on an existing listener, for callers that bind
 // ":0" and need the port before serving.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err := hs.Shutdown(shutCtx)
-		if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
-			err = serveErr
-		}
-		return err
-	}
+	// The gateway's connections must end with the server.
+	return fakehttp.Serve(ctx, ln, s, func() { s.Disconnect(websocket.CloseGoingAway, "") })
 }
 
 // call is the per-request context handed to route handlers.
@@ -345,6 +346,10 @@ func (c *call) baseURL() string {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isGatewayPath(r.URL.Path) {
+		s.serveGateway(w, r)
+		return
+	}
 	rec := Request{
 		Method: r.Method,
 		Path:   r.URL.Path,

@@ -22,9 +22,13 @@ func ListenAndServe(ctx context.Context, addr string, h http.Handler) error {
 }
 
 // Serve is ListenAndServe on an existing listener, for callers that bind
-// ":0" and need the port before serving.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+// ":0" and need the port before serving. onShutdown run when ctx ends: the
+// server's Shutdown leaves hijacked connections (websockets) alone.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, onShutdown ...func()) error {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	for _, f := range onShutdown {
+		hs.RegisterOnShutdown(f)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

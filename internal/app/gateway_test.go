@@ -1,0 +1,166 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/internal/app"
+	"github.com/tzurot/tzurot/internal/config"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/itest"
+)
+
+// The bot as deployed: RunBot opens the gateway of the Discord fake, and a
+// user's mention and slash command arrive as gateway dispatches, not as
+// direct handler calls. The reply travels gateway → bot → GenerateReply on
+// the worker → webhook post.
+func TestGatewayRunBot(t *testing.T) {
+	const (
+		operatorKey = "sk-or-v1-9a7e9a7e9a7e9a7e9a7e9a7e9a7e9a7e9a7e9a7e9a7e9a7e9a7e9a7e9a7e"
+		guild       = "1300000000000000001"
+		general     = "900000000000000001"
+		alice       = "100000000000000001"
+	)
+	s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey})
+	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
+	bg := context.Background()
+	p := s.DB.Personality.Create().SetName("cold-kerach").SetDisplayName("Kerach").SaveX(bg)
+	s.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("anthropic/claude-sonnet-4").ExecX(bg)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.Logs.String())
+		}
+	})
+
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- app.RunBot(ctx, s.Config, s.Activities.Log) }()
+	// Whatever happens below, the bot must be gone before the fake closes.
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			cancel()
+			<-done
+		}
+	})
+
+	// The bot identifies with the intents its handlers depend on.
+	idctx, idcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer idcancel()
+	identified := make(chan fakediscord.Identify, 1)
+	go func() {
+		id, _ := s.Discord.WaitIdentified(idctx)
+		identified <- id
+	}()
+	var id fakediscord.Identify
+	select {
+	case id = <-identified:
+	case err := <-done:
+		stopped = true
+		t.Fatalf("RunBot returned before identifying: %v", err)
+	}
+	if !id.Accepted {
+		t.Fatal("the bot did not identify within 30 s")
+	}
+	want := discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
+	if discordgo.Intent(id.Intents)&want != want {
+		t.Errorf("intents %b lack some of %b (GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT)", id.Intents, want)
+	}
+
+	// After READY the slash commands are registered in one bulk overwrite,
+	// globally (no DISCORD_DEV_GUILD_ID in the test config).
+	waitUntil(t, "the slash commands", func() bool { return len(s.Discord.Commands("")) > 0 })
+	names := map[string]bool{}
+	for _, c := range s.Discord.Commands("") {
+		names[c["name"].(string)] = true
+	}
+	if !names["usage"] || !names["wallet"] {
+		t.Errorf("registered commands %v lack usage or wallet", names)
+	}
+	overwrites := 0
+	for _, r := range s.Discord.Requests() {
+		if r.Route == "PUT /applications/{application_id}/commands" && r.Status == 200 {
+			overwrites++
+		}
+	}
+	if overwrites != 1 {
+		t.Errorf("%d bulk overwrites, want 1", overwrites)
+	}
+
+	// A mention typed in #general is answered there by the personality.
+	asked, err := s.Discord.PostUserMessage(fakediscord.UserMessage{
+		ChannelID: general, GuildID: guild, Author: fakediscord.User{ID: alice, Username: "alice"},
+		Content: "@kerach how cold is it?",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply fakediscord.Message
+	waitUntil(t, "Kerach's reply", func() bool {
+		for _, m := range s.Discord.Messages(general) {
+			if m.ID != asked.ID && m.WebhookID != "" && !m.Ephemeral() {
+				reply = m
+				return true
+			}
+		}
+		return false
+	})
+	if reply.Author.Username != "Kerach" || !strings.Contains(reply.Content, "how cold is it?") {
+		t.Errorf("reply %+v", reply)
+	}
+
+	// /usage over the gateway is answered privately, about alice: the
+	// handler found her in the interaction's member.
+	waitUntil(t, "the reply's usage row", func() bool { return s.DB.UsageLog.Query().CountX(bg) > 0 })
+	in, err := s.Discord.StartInteraction(fakediscord.UserInteraction{
+		ChannelID: general, GuildID: guild, User: fakediscord.User{ID: alice, Username: "alice"},
+		Data: discordgo.ApplicationCommandInteractionData{ID: "1400000000000000001", Name: "usage", CommandType: discordgo.ChatApplicationCommand},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the /usage response", func() bool { return len(s.Discord.InteractionResponses(in.ID)) > 0 })
+	if r := s.Discord.InteractionResponses(in.ID); len(r) != 1 || r[0].Status != 204 || r[0].JSON["type"] != float64(4) {
+		t.Fatalf("/usage responses %+v, want one message response", r)
+	}
+	answer, ok := s.Discord.Original(in.Token)
+	if !ok || !answer.Ephemeral() || !strings.Contains(answer.Content, "anthropic/claude-sonnet-4") {
+		t.Errorf("/usage answered %q (ephemeral %v), want alice's usage, privately", answer.Content, answer.Ephemeral())
+	}
+
+	// Cancelling stops the bot: RunBot returns, and the gateway connection
+	// closes without a reconnect.
+	cancel()
+	select {
+	case err := <-done:
+		stopped = true
+		if err != nil {
+			t.Fatalf("RunBot: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("RunBot still running 10 s after its context ended")
+	}
+	waitUntil(t, "the gateway connection to close", func() bool { return len(s.Discord.GatewayConnections()) == 0 })
+	time.Sleep(1500 * time.Millisecond) // discordgo's first reconnect would come within a second
+	if c, n := s.Discord.GatewayConnections(), len(s.Discord.Identified()); len(c) != 0 || n != 1 {
+		t.Errorf("after RunBot returned: connections %+v, %d identifies", c, n)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
