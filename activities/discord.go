@@ -34,6 +34,10 @@ type PostReplyInput struct {
 	Username    string `json:"username"`
 	AvatarURL   string `json:"avatar_url,omitempty"`
 	Content     string `json:"content"`
+	// MayExist says an earlier activity (a voiced post that failed after
+	// Discord took it) may have posted this already: look before posting,
+	// even on the first attempt.
+	MayExist bool `json:"may_exist,omitempty"`
 }
 
 // PostReply posts as the personality through the channel's webhook (created
@@ -56,7 +60,7 @@ func (a *Activities) postChunks(ctx context.Context, in PostReplyInput, file *di
 			files = []*discordgo.File{file}
 		}
 		id, err := a.deliverOnce(ctx, key, in.ChannelID, func(retry bool) (string, error) {
-			return a.postAsPersonality(ctx, in, chunk, key, retry, files...)
+			return a.postAsPersonality(ctx, in, chunk, key, retry || in.MayExist, files...)
 		})
 		if err != nil {
 			return "", err
@@ -118,8 +122,9 @@ func (a *Activities) postAsPersonality(ctx context.Context, in PostReplyInput, c
 	}
 	if retry {
 		// A webhook post has no nonce: look for our own post from an earlier
-		// attempt that died before recording it.
-		if id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, content, files); id != "" {
+		// attempt that died before recording it — with or without the audio
+		// a voiced attempt attached: the text is what must not repeat.
+		if id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, withContent(content)); id != "" {
 			return id, nil
 		}
 	}
@@ -168,31 +173,23 @@ func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*dis
 
 // findEarlierPost looks in the channel for the post an earlier attempt made
 // through the webhook (a personality's, or the application's follow-ups)
-// and died before recording: same content, same file names, recent.
-func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, content string, files []*discordgo.File) string {
+// and died before recording: recent, and matching.
+func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID string, match func(*discordgo.Message) bool) string {
 	since := activity.GetInfo(ctx).ScheduledTime.Add(-time.Minute)
 	msgs, err := a.Discord.ChannelMessages(channelID, 50, "", "", "", discordgo.WithContext(ctx))
 	if err != nil {
 		return ""
 	}
 	for _, m := range msgs {
-		if m.WebhookID == webhookID && m.Content == content && !m.Timestamp.Before(since) && sameFiles(m.Attachments, files) {
+		if m.WebhookID == webhookID && !m.Timestamp.Before(since) && match(m) {
 			return m.ID
 		}
 	}
 	return ""
 }
 
-func sameFiles(got []*discordgo.MessageAttachment, want []*discordgo.File) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for i := range got {
-		if got[i].Filename != want[i].Name {
-			return false
-		}
-	}
-	return true
+func withContent(content string) func(*discordgo.Message) bool {
+	return func(m *discordgo.Message) bool { return m.Content == content }
 }
 
 // sendWithNonce posts a bot message, with files when given, with

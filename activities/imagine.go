@@ -3,7 +3,9 @@ package activities
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -111,7 +113,7 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	if err != nil {
 		return ImagineOutput{}, a.classifyCallError(ctx, err, key, source)
 	}
-	files, err := decodeImages(resp.Images)
+	files, err := decodeImages(resp.Images, in.DeliveryKey)
 	if err != nil {
 		return ImagineOutput{}, err
 	}
@@ -177,7 +179,11 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 			appID = me.ID
 		}
 		if retry {
-			if id := a.findEarlierPost(ctx, t.ChannelID, appID, content, files); id != "" {
+			// File names carry the delivery key's hash, so another user's
+			// image in the same channel never matches.
+			if id := a.findEarlierPost(ctx, t.ChannelID, appID, func(m *discordgo.Message) bool {
+				return m.Content == content && sameFiles(m.Attachments, files)
+			}); id != "" {
 				return id, nil
 			}
 		}
@@ -194,7 +200,9 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 // decodeImages turns the provider's data URLs into files. A link instead of
 // data is refused rather than fetched: the issue wants Discord to hold the
 // bytes, never a pointer to the provider.
-func decodeImages(urls []string) ([]*discordgo.File, error) {
+func decodeImages(urls []string, deliveryKey string) ([]*discordgo.File, error) {
+	sum := sha256.Sum256([]byte(deliveryKey))
+	tag := hex.EncodeToString(sum[:3])
 	var files []*discordgo.File
 	for i, u := range urls {
 		if len(files) == maxImages {
@@ -216,11 +224,23 @@ func decodeImages(urls []string) ([]*discordgo.File, error) {
 		if ext == "jpeg" {
 			ext = "jpg"
 		}
-		files = append(files, &discordgo.File{Name: fmt.Sprintf("imagine-%d.%s", i+1, ext), ContentType: ct, Reader: bytes.NewReader(b)})
+		files = append(files, &discordgo.File{Name: fmt.Sprintf("imagine-%s-%d.%s", tag, i+1, ext), ContentType: ct, Reader: bytes.NewReader(b)})
 	}
 	if len(files) == 0 {
 		// Models sometimes answer with text only; a retry often draws.
 		return nil, temporal.NewApplicationError("the model returned no image", ErrUnavailable)
 	}
 	return files, nil
+}
+
+func sameFiles(got []*discordgo.MessageAttachment, want []*discordgo.File) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i].Filename != want[i].Name {
+			return false
+		}
+	}
+	return true
 }

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent"
@@ -27,6 +29,9 @@ const ProviderElevenLabs = "elevenlabs"
 // ErrNoVoice is a reply that cannot be spoken: the personality has no voice
 // (any more), or nobody's ElevenLabs key may pay for it. The text still goes.
 const ErrNoVoice = "NoVoice"
+
+// maxVoiceRetryDelay caps ElevenLabs' Retry-After while the text waits.
+const maxVoiceRetryDelay = 5 * time.Second
 
 // MaxSpokenCharacters bounds what one reply may cost in ElevenLabs
 // characters; a longer reply is spoken up to the last sentence that fits.
@@ -67,18 +72,39 @@ type SpeakReplyOutput struct {
 	KeySource  string `json:"key_source,omitempty"`
 }
 
+// ErrVoicePostFailed is audio that was made and paid for but could not be
+// posted: not retried (a retry would pay again); the workflow posts the text.
+const ErrVoicePostFailed = "VoicePostFailed"
+
 // SpeakReply synthesises the reply with ElevenLabs and posts it as the
 // personality with the MP3 attached to its first message, in one activity so
 // the audio stays in the worker's memory. The key is the user's own
 // ElevenLabs key, else the operator's only under GUEST_MODE=all; never the
-// operator's once the user's was switched off. Any error leaves the workflow
-// to post the text alone.
-func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (SpeakReplyOutput, error) {
+// operator's once the user's was switched off; with neither, the text is
+// posted alone. Any error leaves the workflow to post the text. It
+// heartbeats throughout, so a dead worker is noticed and a slow upload is
+// not mistaken for one.
+func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (out SpeakReplyOutput, err error) {
+	err = whileHeartbeating(ctx, func() error { out, err = a.speakReply(ctx, in); return err }, "speaking")
+	return out, err
+}
+
+func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakReplyOutput, error) {
 	if in.DeliveryKey == "" || in.ChannelID == "" || strings.TrimSpace(in.Content) == "" {
 		return SpeakReplyOutput{}, badInput("delivery_key, channel_id and content are required")
 	}
-	first := in.DeliveryKey + "/0"
-	if id, ok, err := a.delivered(ctx, first); err != nil || ok {
+	// A retry finishes what an earlier attempt posted — recorded, or seen in
+	// the channel — with the text alone rather than speaking (and paying)
+	// again.
+	_, posted, err := a.delivered(ctx, in.DeliveryKey+"/0")
+	if err == nil && !posted && activity.GetInfo(ctx).Attempt > 1 {
+		posted, err = a.adoptEarlierPost(ctx, in.PostReplyInput)
+	}
+	if err != nil {
+		return SpeakReplyOutput{}, err
+	}
+	if posted {
+		id, err := a.postChunks(ctx, in.PostReplyInput, nil)
 		return SpeakReplyOutput{DiscordMessageID: id}, err
 	}
 	p, err := a.DB.Personality.Query().Where(personality.ID(in.PersonalityID)).WithVoiceConfig().Only(ctx)
@@ -105,29 +131,43 @@ func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		return SpeakReplyOutput{}, err
 	}
 
-	var speech elevenlabs.Speech
-	err = whileHeartbeating(ctx, func() error {
-		speech, err = a.ElevenLabs.TextToSpeech(ctx, key, elevenlabs.SpeechRequest{
-			VoiceID: vc.VoiceID, ModelID: vc.VoiceModel, Text: text,
-			Settings: elevenlabs.VoiceSettings{Stability: vc.Stability, SimilarityBoost: vc.Similarity, Style: vc.Style},
-		})
-		return err
-	}, "waiting for ElevenLabs")
+	speech, err := a.ElevenLabs.TextToSpeech(ctx, key, elevenlabs.SpeechRequest{
+		VoiceID: vc.VoiceID, ModelID: vc.VoiceModel, Text: text,
+		Settings: elevenlabs.VoiceSettings{Stability: vc.Stability, SimilarityBoost: vc.Similarity, Style: vc.Style},
+	})
 	if err != nil {
-		return SpeakReplyOutput{}, a.voiceError(ctx, err, key, source)
+		return SpeakReplyOutput{}, a.voiceError(err, source)
 	}
-	// Written before the post: ElevenLabs charged for the audio whether or
-	// not Discord takes it.
+	// ElevenLabs charged for the audio whether or not Discord takes it. A
+	// failed write is logged, not retried: a retry would pay again.
 	if err := a.logVoiceUsage(ctx, in.DiscordUserID, p.ID, vc.VoiceModel, speech.Characters); err != nil {
-		return SpeakReplyOutput{}, err
+		a.Log.Error("voice usage not recorded", "error", err, "characters", speech.Characters)
 	}
-
 	audio := &discordgo.File{Name: audioName(p.Name), ContentType: "audio/mpeg", Reader: bytes.NewReader(speech.Audio)}
 	id, err := a.postChunks(ctx, in.PostReplyInput, audio)
 	if err != nil {
-		return SpeakReplyOutput{}, err
+		return SpeakReplyOutput{}, temporal.NewApplicationErrorWithOptions(
+			"the voiced reply could not be posted; the text goes alone", ErrVoicePostFailed,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Cause: err})
 	}
 	return SpeakReplyOutput{DiscordMessageID: id, Spoken: true, Characters: speech.Characters, KeySource: source}, nil
+}
+
+// adoptEarlierPost records, as the first chunk's delivery, a post an earlier
+// attempt made through the channel's webhook and died before recording.
+func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (bool, error) {
+	hook, err := a.channelWebhook(ctx, in.ChannelID)
+	if err != nil || hook == nil {
+		// Without a webhook the post carried a nonce: Discord dedupes it.
+		return false, err
+	}
+	first := SplitForDiscord(in.Content, discordLimit)[0]
+	id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, withContent(first))
+	if id == "" {
+		return false, nil
+	}
+	_, err = a.deliverOnce(ctx, in.DeliveryKey+"/0", in.ChannelID, func(bool) (string, error) { return id, nil })
+	return err == nil, err
 }
 
 // resolveVoiceKey mirrors resolveKey for ElevenLabs: the user's active key;
@@ -145,7 +185,7 @@ func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, sou
 
 // voiceError turns an ElevenLabs failure into the workflow's error types.
 // The operator's key failing is the operator's problem and never the user's.
-func (a *Activities) voiceError(ctx context.Context, err error, key, source string) error {
+func (a *Activities) voiceError(err error, source string) error {
 	e, ok := elevenlabs.AsError(err)
 	if !ok {
 		return temporal.NewApplicationErrorWithCause("ElevenLabs call failed", ErrUnavailable, err)
@@ -167,7 +207,8 @@ func (a *Activities) voiceError(ctx context.Context, err error, key, source stri
 	case elevenlabs.KindBadRequest:
 		return temporal.NewNonRetryableApplicationError(e.Error(), ErrBadRequest, nil)
 	case elevenlabs.KindRateLimited:
-		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter})
+		// The text waits on the voice: a long Retry-After is not worth it.
+		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: min(e.RetryAfter, maxVoiceRetryDelay)})
 	}
 	return temporal.NewApplicationError(e.Error(), ErrUnavailable)
 }

@@ -212,3 +212,40 @@ func TestSpeakableText(t *testing.T) {
 		t.Errorf("cut = %q, want whole sentences", got)
 	}
 }
+
+// A reply longer than one Discord message is posted whole, the audio on its
+// first message; a retry that finds the first recorded finishes the rest
+// without speaking (or paying) again.
+func TestSpeakReplyLongReplies(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	el := f.withVoice(t)
+	f.storeVoiceKey(t, voiceKey, true)
+	long := strings.Repeat("A sentence that goes on. ", 120) // about 3,000 characters
+	if _, err := f.speak(long); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.discord.Messages(channelID)
+	if len(msgs) != 2 || len(msgs[0].Attachments) != 1 || len(msgs[1].Attachments) != 0 {
+		t.Fatalf("%d messages, want 2 with the audio on the first", len(msgs))
+	}
+	if got := len([]rune(el.TTSCalls()[0].Text)); got > activities.MaxSpokenCharacters {
+		t.Errorf("spoke %d characters, cap %d", got, activities.MaxSpokenCharacters)
+	}
+
+	// The first chunk of another reply was posted and recorded by an
+	// attempt that then died.
+	ctx := context.Background()
+	f.db.Delivery.Create().SetKey("reply/r1/reply-b/0").SetChannelID(channelID).SetDiscordMessageID("42").ExecX(ctx)
+	v, err := f.env.ExecuteActivity(f.acts.SpeakReply, activities.SpeakReplyInput{
+		PostReplyInput: activities.PostReplyInput{DeliveryKey: "reply/r1/reply-b", ChannelID: channelID, Username: "Kerach", Content: long},
+		DiscordUserID:  aliceID, PersonalityID: f.kerach,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out activities.SpeakReplyOutput
+	v.Get(&out)
+	if out.DiscordMessageID != "42" || len(el.TTSCalls()) != 1 || len(f.discord.Messages(channelID)) != 3 {
+		t.Errorf("retry: %+v, %d TTS calls, %d messages; want the rest posted, nothing spoken", out, len(el.TTSCalls()), len(f.discord.Messages(channelID)))
+	}
+}

@@ -46,7 +46,7 @@ func checkKeyShape(provider, key string) error {
 			return UserError("That is an OpenRouter key, not an ElevenLabs one; nothing was saved. For OpenRouter run /wallet set provider:openrouter.")
 		}
 		if len(key) < 20 || strings.Trim(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
-			return UserError("That does not look like an ElevenLabs key (letters, digits and _ only, like sk_…); nothing was saved. Copy it from https://elevenlabs.io/app/settings/api-keys and run /wallet set provider:elevenlabs again.")
+			return UserError("That does not look like an ElevenLabs key (letters, digits, _ and - only, like sk_…); nothing was saved. Copy it from https://elevenlabs.io/app/settings/api-keys and run /wallet set provider:elevenlabs again.")
 		}
 	default:
 		return UserError("Keys can be stored for OpenRouter and ElevenLabs only.")
@@ -215,7 +215,7 @@ func (b *Bot) walletTest(ctx context.Context, in *Interaction, provider string) 
 		userapikey.Provider(provider), userapikey.HasUserWith(user.DiscordID(in.UserID)),
 	).Only(ctx)
 	if err != nil {
-		return UserError("You have no %s key stored. Add one with /wallet set.", provider)
+		return UserError("You have no %s key stored. Add one with /wallet set provider:%s.", provider, provider)
 	}
 	if err := in.Defer(); err != nil {
 		return err

@@ -174,10 +174,15 @@ var discordOptions = workflow.ActivityOptions{
 }
 
 func post(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, content string) (string, error) {
+	return postText(ctx, in, p, content, false)
+}
+
+func postText(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, content string, mayExist bool) (string, error) {
 	var id string
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.PostReply, activities.PostReplyInput{
 		DeliveryKey: GenerateReplyID(in.RequestID) + "/reply",
 		ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: content,
+		MayExist: mayExist,
 	}).Get(ctx, &id)
 	return id, err
 }
@@ -202,28 +207,37 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 	if err == nil {
 		return out.DiscordMessageID, nil
 	}
-	// A voice failure never costs the text reply.
+	// A voice failure never costs the text reply: it is posted first, and
+	// what follows a rejected key (switching it off, the DM) can only be
+	// logged if it fails. The voiced attempt may have reached Discord before
+	// failing, so the text post looks for it first.
 	errType := errorType(err)
-	workflow.GetLogger(ctx).Warn("no voice for this reply; posting the text alone", "error_type", errType)
+	log := workflow.GetLogger(ctx)
+	log.Warn("no voice for this reply; posting the text alone", "error_type", errType)
+	id, perr := postText(ctx, in, p, text, true)
+	if perr != nil {
+		return "", perr
+	}
 	if errType == activities.ErrInvalidKey || errType == activities.ErrNoCredits {
 		if err := voiceKeyRejected(ctx, in, errType, appMessage(err)); err != nil {
-			return "", err
+			log.Error("the rejected ElevenLabs key was not switched off or the user not told", "error", err)
 		}
 	}
-	return post(ctx, in, p, text)
+	return id, nil
 }
 
 // voiceOptions: speech is worth a couple of quick tries, not a long wait
 // while the text reply is held back.
 var voiceOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 2 * time.Minute,
-	HeartbeatTimeout:    10 * time.Second,
+	StartToCloseTimeout:    45 * time.Second,
+	ScheduleToCloseTimeout: 90 * time.Second,
+	HeartbeatTimeout:       10 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
 		BackoffCoefficient: 2,
 		MaximumInterval:    5 * time.Second,
 		MaximumAttempts:    3,
-		NonRetryableErrorTypes: append([]string{activities.ErrNoVoice, activities.ErrDiscordRefused},
+		NonRetryableErrorTypes: append([]string{activities.ErrNoVoice, activities.ErrDiscordRefused, activities.ErrVoicePostFailed},
 			append(append([]string{}, activities.ProviderFailures...), activities.KeyFailures...)...),
 	},
 }

@@ -21,7 +21,7 @@ type voiceRecorder struct {
 
 // runVoiceReply runs GenerateReply for a personality with a voice of the
 // given frequency, SpeakReply answering speakErr.
-func runVoiceReply(t *testing.T, frequency float64, speakErr error) (GenerateReplyResult, *voiceRecorder) {
+func runVoiceReply(t *testing.T, frequency float64, speakErr error, deactivateErr ...error) (GenerateReplyResult, *voiceRecorder) {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
@@ -44,8 +44,8 @@ func runVoiceReply(t *testing.T, frequency float64, speakErr error) (GenerateRep
 		}).Maybe()
 	env.OnActivity(a.PostReply, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.PostReplyInput) (string, error) {
-			if in.DeliveryKey != "reply/800000000000000001/reply" {
-				t.Errorf("PostReply input %+v", in)
+			if in.DeliveryKey != "reply/800000000000000001/reply" || in.MayExist != (speakErr != nil) {
+				t.Errorf("PostReply input %+v: a text post after a failed voice must look for the voiced one first", in)
 			}
 			rec.posts = append(rec.posts, in.Content)
 			return "700000000000000001", nil
@@ -53,7 +53,13 @@ func runVoiceReply(t *testing.T, frequency float64, speakErr error) (GenerateRep
 	env.OnActivity(a.SaveTurns, mock.Anything, mock.Anything).Return(nil).Maybe()
 	env.OnActivity(a.DeactivateKey, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.DeactivateKeyInput) (bool, error) {
+			if len(rec.posts) == 0 {
+				t.Error("the key was switched off before the text was posted")
+			}
 			rec.deactivated = append(rec.deactivated, in.Provider)
+			if len(deactivateErr) > 0 {
+				return false, deactivateErr[0]
+			}
 			return true, nil
 		}).Maybe()
 	env.OnActivity(a.SendDM, mock.Anything, mock.Anything).Return(
@@ -96,6 +102,7 @@ func TestVoiceReplyBranches(t *testing.T) {
 		{"operator's key refused: text only, no user key touched", 1, final(activities.ErrOperatorKeyFails, "refused"), "700000000000000001", 1, 1, "", nil},
 		{"ElevenLabs down through every retry: text only", 1, temporal.NewApplicationError("503", activities.ErrUnavailable), "700000000000000001", 3, 1, "", nil},
 		{"voice_not_found: not retried, text only", 1, final(activities.ErrBadRequest, "voice_not_found"), "700000000000000001", 1, 1, "", nil},
+		{"audio made but the post failed: not paid again, text only", 1, final(activities.ErrVoicePostFailed, "discord 500"), "700000000000000001", 1, 1, "", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -121,6 +128,15 @@ func TestVoiceReplyBranches(t *testing.T) {
 				t.Errorf("DMs = %q, want one containing %q", rec.dms, c.dm)
 			}
 		})
+	}
+}
+
+// The database failing while the rejected key is switched off costs
+// nothing the user sees: the text is already posted.
+func TestVoiceKeyBookkeepingFailureKeepsTheReply(t *testing.T) {
+	res, rec := runVoiceReply(t, 1, final(activities.ErrInvalidKey, "401"), final(activities.ErrBadInput, "database gone"))
+	if res.Outcome != ReplyReplied || len(rec.posts) != 1 || len(rec.deactivated) != 1 {
+		t.Fatalf("result %+v, posts %d, deactivations tried %d", res, len(rec.posts), len(rec.deactivated))
 	}
 }
 

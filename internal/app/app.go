@@ -102,7 +102,7 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 			Referer:    "https://github.com/tzurot/tzurot",
 			Title:      "tzurot",
 		}),
-		ElevenLabs:            elevenlabs.New(cfg.ElevenLabsBaseURL, &http.Client{Timeout: 2 * time.Minute, Transport: otelhttp.NewTransport(http.DefaultTransport)}),
+		ElevenLabs:            elevenlabs.New(cfg.ElevenLabsBaseURL, &http.Client{Timeout: 30 * time.Second, Transport: otelhttp.NewTransport(http.DefaultTransport)}),
 		Discord:               discord,
 		Log:                   log,
 		GuestMode:             cfg.GuestMode,

@@ -77,11 +77,12 @@ func (c *Client) TextToSpeech(ctx context.Context, key string, req SpeechRequest
 	if strings.TrimSpace(req.VoiceID) == "" || strings.TrimSpace(req.Text) == "" {
 		return Speech{}, &Error{Kind: KindBadRequest, Message: "a voice id and some text are required"}
 	}
-	body, err := json.Marshal(map[string]any{
-		"text":           req.Text,
-		"model_id":       req.ModelID,
-		"voice_settings": req.Settings,
-	})
+	fields := map[string]any{"text": req.Text, "voice_settings": req.Settings}
+	if req.ModelID != "" {
+		// Empty means ElevenLabs' own default model.
+		fields["model_id"] = req.ModelID
+	}
+	body, err := json.Marshal(fields)
 	if err != nil {
 		return Speech{}, err
 	}

@@ -82,6 +82,7 @@ func TestErrorsAreClassifiedFromTheDocumentedBodies(t *testing.T) {
 		{"quota as 429", 429, nil, `{"detail":{"status":"quota_exceeded","message":"over"}}`, KindQuotaExceeded, "quota_exceeded", 0},
 		{"missing permission", 401, nil, `{"detail":{"status":"missing_permissions","message":"The API key you used is missing the permission text_to_speech"}}`, KindMissingPermission, "missing_permissions", 0},
 		{"concurrency", 429, map[string]string{"Retry-After": "3"}, `{"detail":{"status":"too_many_concurrent_requests","message":"Too many concurrent requests."}}`, KindRateLimited, "too_many_concurrent_requests", 3 * time.Second},
+		{"402 in the newer shape", 402, nil, `{"detail":{"type":"payment_required","code":"insufficient_credits","message":"not enough credits"}}`, KindQuotaExceeded, "insufficient_credits", 0},
 		{"system busy", 429, nil, `{"detail":{"status":"system_busy","message":"busy"}}`, KindRateLimited, "system_busy", 0},
 		{"new shape without status", 400, nil, `{"detail":{"type":"validation_error","code":"invalid_parameters","message":"bad model","param":"model_id"}}`, KindBadRequest, "invalid_parameters", 0},
 		{"live key error: code unauthorized, status tells", 401, nil, `{"detail":{"type":"authentication_error","code":"unauthorized","status":"quota_exceeded","message":"over","request_id":"x"}}`, KindQuotaExceeded, "quota_exceeded", 0},

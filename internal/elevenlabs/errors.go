@@ -22,7 +22,8 @@ const (
 	// and any other 401 that is not about quota or permissions).
 	KindInvalidKey Kind = "invalid_key"
 	// KindQuotaExceeded: the key's characters are used up (quota_exceeded,
-	// which ElevenLabs sends as 401, 400 or 429).
+	// which ElevenLabs sends as 401, 400 or 429; insufficient_credits or
+	// any 402 in the newer shape).
 	KindQuotaExceeded Kind = "quota_exceeded"
 	// KindMissingPermission: a scoped key without the permission the call
 	// needs (401 missing_permissions). The owner must widen the key.
@@ -131,7 +132,7 @@ func parseError(status int, h http.Header, body []byte, key string) *Error {
 func kindOf(status int, codes ...string) Kind {
 	for _, code := range codes {
 		switch code {
-		case "quota_exceeded":
+		case "quota_exceeded", "insufficient_credits", "payment_required":
 			return KindQuotaExceeded
 		case "invalid_api_key", "needs_authorization", "invalid_authorization_header":
 			return KindInvalidKey
@@ -142,6 +143,8 @@ func kindOf(status int, codes ...string) Kind {
 		}
 	}
 	switch {
+	case status == http.StatusPaymentRequired:
+		return KindQuotaExceeded
 	case status == http.StatusUnauthorized:
 		return KindInvalidKey
 	case status == http.StatusTooManyRequests:
