@@ -144,7 +144,8 @@ func (a *Activities) confirmInvalid(ctx context.Context, key string) error {
 // checkElevenLabsKey asks GET /v1/user, which authenticates. A scoped key
 // without user_read still proves itself real (ElevenLabs names the missing
 // permission only for a key it knows); a key whose month of characters is
-// used up works but cannot speak, like an OpenRouter key without credits.
+// used up works but cannot speak, like an OpenRouter key without credits —
+// unless the plan may go past its limit (usage-based billing).
 func (a *Activities) checkElevenLabsKey(ctx context.Context, key string) (CheckKeyResult, error) {
 	acc, err := a.ElevenLabs.CheckKey(ctx, key)
 	if err != nil {
@@ -168,7 +169,7 @@ func (a *Activities) checkElevenLabsKey(ctx context.Context, key string) (CheckK
 	if acc.CharacterLimit > 0 {
 		left := float64(max(acc.CharacterLimit-acc.CharacterCount, 0))
 		res.LimitRemaining = &left
-		if left == 0 {
+		if left == 0 && !acc.CanExtend {
 			return CheckKeyResult{}, temporal.NewNonRetryableApplicationError("the key has no ElevenLabs characters left this month", ErrNoCredits, nil)
 		}
 	}

@@ -249,3 +249,36 @@ func TestSpeakReplyLongReplies(t *testing.T) {
 		t.Errorf("retry: %+v, %d TTS calls, %d messages; want the rest posted, nothing spoken", out, len(el.TTSCalls()), len(f.discord.Messages(channelID)))
 	}
 }
+
+// /wallet set provider:elevenlabs checks the key on GET /v1/user.
+func TestCheckElevenLabsKey(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	el := f.withVoice(t)
+	const (
+		spent      = "sk_3333333333333333333333333333333333333333333333ab"
+		scoped     = "sk_4444444444444444444444444444444444444444444444ab"
+		unknownKey = "sk_5555555555555555555555555555555555555555555555ab"
+	)
+	el.AddKey(spent, fakeelevenlabs.Key{CharacterLimit: 5})
+	el.AddKey(scoped, fakeelevenlabs.Key{Permissions: []string{"text_to_speech"}})
+	// Use up the small key's characters.
+	if _, err := f.acts.ElevenLabs.TextToSpeech(context.Background(), spent,
+		elevenlabs.SpeechRequest{VoiceID: voiceID, Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{
+		voiceKey:   "",
+		scoped:     "", // a real key without user_read
+		spent:      activities.ErrNoCredits,
+		unknownKey: activities.ErrInvalidKey,
+	} {
+		sealed, err := f.keys.Seal(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.env.ExecuteActivity(f.acts.CheckKey, activities.CheckKeyInput{Provider: activities.ProviderElevenLabs, SealedKey: sealed})
+		if errType(err) != want {
+			t.Errorf("key %.6s…: %v, want %q", key, err, want)
+		}
+	}
+}

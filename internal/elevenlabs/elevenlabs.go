@@ -118,6 +118,9 @@ type Account struct {
 	Tier           string
 	CharacterCount int
 	CharacterLimit int
+	// CanExtend is a plan whose characters can go past the limit
+	// (usage-based billing, pay-as-you-go credits).
+	CanExtend bool
 	// Restricted is a key that authenticates but may not read the user: a
 	// scoped key without user_read. It is a real key; its remaining quota is
 	// unknown.
@@ -141,12 +144,14 @@ func (c *Client) CheckKey(ctx context.Context, key string) (Account, error) {
 			Tier           string `json:"tier"`
 			CharacterCount int    `json:"character_count"`
 			CharacterLimit int    `json:"character_limit"`
+			CanExtend      bool   `json:"can_extend_character_limit"`
 		} `json:"subscription"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&u); err != nil {
 		return Account{}, &Error{Kind: KindTransient, Status: resp.StatusCode, Message: "malformed /v1/user response: " + err.Error()}
 	}
-	return Account{Tier: u.Subscription.Tier, CharacterCount: u.Subscription.CharacterCount, CharacterLimit: u.Subscription.CharacterLimit}, nil
+	return Account{Tier: u.Subscription.Tier, CharacterCount: u.Subscription.CharacterCount,
+		CharacterLimit: u.Subscription.CharacterLimit, CanExtend: u.Subscription.CanExtend}, nil
 }
 
 func (c *Client) do(ctx context.Context, key, method, u string, body []byte, accept string) (*http.Response, error) {
