@@ -39,8 +39,27 @@ func seedDemo(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return err
 		}
 	}
-	log.Info("demo personalities are in the dev database", "aliases", "Demo, Voice (speaks every reply: /wallet set provider:elevenlabs first)")
+	if err := seedImages(ctx, client, "tzurot-demo"); err != nil {
+		return err
+	}
+	log.Info("demo personalities are in the dev database", "aliases", "Demo (also makes images: /imagine), Voice (speaks every reply: /wallet set provider:elevenlabs first)")
 	return nil
+}
+
+// demoImageModel is an OpenRouter model that outputs images.
+const demoImageModel = "google/gemini-2.5-flash-image-preview"
+
+// seedImages gives the named personality an enabled image config, once, so
+// /imagine works in the dev stack; one it already has is left alone.
+func seedImages(ctx context.Context, client *ent.Client, name string) error {
+	p, err := client.Personality.Query().Where(personality.NameEqualFold(name)).WithImageConfig().First(ctx)
+	if ent.IsNotFound(err) || (err == nil && p.Edges.ImageConfig != nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return client.ImageConfig.Create().SetPersonalityID(p.ID).SetModel(demoImageModel).SetEnabled(true).Exec(ctx)
 }
 
 func seedPersonality(ctx context.Context, client *ent.Client, name, display, alias, prompt string, voice bool) error {
