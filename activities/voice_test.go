@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/config"
@@ -280,5 +281,42 @@ func TestCheckElevenLabsKey(t *testing.T) {
 		if errType(err) != want {
 			t.Errorf("key %.6s…: %v, want %q", key, err, want)
 		}
+	}
+}
+
+// A voiced attempt that posted through the webhook and died before
+// recording it is found in the channel by the retry, which then records it
+// instead of speaking and posting again.
+func TestAdoptEarlierVoicedPost(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	f.withVoice(t)
+	f.storeVoiceKey(t, voiceKey, true)
+	// The attempt that "died": posted (with its audio) under another key, so
+	// nothing is recorded under the retry's key.
+	v, err := f.env.ExecuteActivity(f.acts.SpeakReply, activities.SpeakReplyInput{
+		PostReplyInput: activities.PostReplyInput{DeliveryKey: "reply/lost/reply", ChannelID: channelID, Username: "Kerach", Content: "the same words"},
+		DiscordUserID:  aliceID, PersonalityID: f.kerach,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first activities.SpeakReplyOutput
+	v.Get(&first)
+	in := activities.PostReplyInput{DeliveryKey: "reply/r9/reply", ChannelID: channelID, Username: "Kerach", Content: "the same words"}
+	v, err = f.env.ExecuteActivity(f.acts.AdoptEarlierPost, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var adopted bool
+	v.Get(&adopted)
+	d, err := f.db.Delivery.Query().Where(delivery.Key("reply/r9/reply/0")).Only(context.Background())
+	if !adopted || err != nil || d.DiscordMessageID != first.DiscordMessageID {
+		t.Fatalf("adopted %v, delivery %+v (%v); want the earlier message %s recorded", adopted, d, err, first.DiscordMessageID)
+	}
+	// Different words are a different reply: nothing is adopted.
+	in.DeliveryKey, in.Content = "reply/r10/reply", "other words"
+	v, _ = f.env.ExecuteActivity(f.acts.AdoptEarlierPost, in)
+	if v.Get(&adopted); adopted {
+		t.Error("adopted a post with other content")
 	}
 }
