@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tzurot/tzurot/internal/redact"
 )
@@ -164,16 +163,5 @@ func transportError(err error, key string) *Error {
 	return &Error{Kind: KindTransient, Message: clean(msg, key)}
 }
 
-// clean keeps a provider message to one safe line: the call's key removed
-// literally and by redact's shapes, and a runaway message cut short.
-func clean(s, key string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(key) >= 8 {
-		s = strings.ReplaceAll(s, key, redact.Mask)
-	}
-	s = redact.String(s)
-	if utf8.RuneCountInString(s) > 500 {
-		s = string([]rune(s)[:500]) + "…"
-	}
-	return s
-}
+// clean keeps a provider message to one safe line without the call's key.
+func clean(s, key string) string { return redact.Line(s, key, 500) }

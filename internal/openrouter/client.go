@@ -14,6 +14,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/tzurot/tzurot/internal/llmparams"
+	"github.com/tzurot/tzurot/internal/redact"
 )
 
 // DefaultBaseURL is OpenRouter's API root, the default for OPENROUTER_BASE_URL.
@@ -176,7 +177,7 @@ func (c *Client) CheckKey(ctx context.Context, apiKey string) (KeyInfo, error) {
 	}
 	d := doc.Data
 	info := KeyInfo{
-		Label:          scrub(d.Label, apiKey),
+		Label:          redact.Without(d.Label, apiKey),
 		Limit:          d.Limit,
 		LimitRemaining: d.LimitRemaining,
 		Usage:          d.Usage,

@@ -302,36 +302,17 @@ const maxMessage = 1000
 // removed literally as well as by redact's shape rules, because a test key
 // or a future key format may not look like any shape redact knows.
 func (e *Error) sanitize(apiKey string) *Error {
-	e.Message = cleanText(e.Message, apiKey)
+	e.Message = redact.Line(e.Message, apiKey, maxMessage)
 	if e.Metadata != nil {
 		e.Metadata, _ = cleanValue(e.Metadata, apiKey).(map[string]any)
 	}
 	return e
 }
 
-// minKeyLen stops a degenerate key (a test's "x") from blanking out every
-// occurrence of a common letter.
-const minKeyLen = 8
-
-func scrub(s, apiKey string) string {
-	if len(apiKey) >= minKeyLen {
-		s = strings.ReplaceAll(s, apiKey, redact.Mask)
-	}
-	return redact.String(s)
-}
-
-func cleanText(s, apiKey string) string {
-	s = scrub(strings.Join(strings.Fields(s), " "), apiKey)
-	if utf8.RuneCountInString(s) > maxMessage {
-		s = string([]rune(s)[:maxMessage]) + "…"
-	}
-	return s
-}
-
 func cleanValue(v any, apiKey string) any {
 	switch v := v.(type) {
 	case string:
-		return scrub(v, apiKey)
+		return redact.Without(v, apiKey)
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {

@@ -20,6 +20,7 @@ package redact
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Mask replaces every secret found. It is deliberately not shaped like any
@@ -127,6 +128,29 @@ var rules = []rule{
 		group: 1,
 		hint:  ".",
 	},
+}
+
+// minKeyLen stops a degenerate key (a test's "x") from blanking out every
+// occurrence of a common letter in Without.
+const minKeyLen = 8
+
+// Without is String, with key also removed literally: a test key or a future
+// key format may not look like any shape the rules know.
+func Without(s, key string) string {
+	if len(key) >= minKeyLen {
+		s = strings.ReplaceAll(s, key, Mask)
+	}
+	return String(s)
+}
+
+// Line is Without on a provider's message made safe to show: whitespace
+// folded to one line, and cut to at most max characters.
+func Line(s, key string, max int) string {
+	s = Without(strings.Join(strings.Fields(s), " "), key)
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max]) + "…"
+	}
+	return s
 }
 
 // String returns s with every recognised secret replaced by [Mask]. It is safe
