@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/delivery"
 )
 
@@ -93,12 +92,8 @@ func (a *Activities) SendDM(ctx context.Context, in SendDMInput) (string, error)
 
 // deliverOnce returns the recorded message for key, or posts and records it.
 func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, post func(retry bool) (string, error)) (string, error) {
-	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
-	if err == nil {
-		return d.DiscordMessageID, nil
-	}
-	if !ent.IsNotFound(err) {
-		return "", fmt.Errorf("look up delivery: %w", err)
+	if id, ok, err := a.delivered(ctx, key); err != nil || ok {
+		return id, err
 	}
 	id, err := post(activity.GetInfo(ctx).Attempt > 1)
 	if err != nil {

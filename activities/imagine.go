@@ -104,7 +104,7 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	if err != nil {
 		return ImagineOutput{}, err
 	}
-	defer a.ReleaseHold(context.WithoutCancel(ctx), lim.HoldID) //nolint:errcheck // an unreleased hold expires in minutes
+	defer a.releaseHold(lim.HoldID)
 	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{
 		Model:      cfg.Model,
 		Messages:   []openrouter.Message{{Role: "user", Content: params.Prompt(in.Prompt, size)}},

@@ -14,7 +14,6 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
-	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
@@ -141,6 +140,9 @@ func (a *Activities) confirmInvalid(ctx context.Context, key string) error {
 	return temporal.NewApplicationError("provider returned 401 but the key checks out: retrying", ErrUnavailable)
 }
 
+// maxRetryAfter bounds the Retry-After a key check honours.
+const maxRetryAfter = 5 * time.Minute
+
 // checkElevenLabsKey asks GET /v1/user, which authenticates. A scoped key
 // without user_read still proves itself real (ElevenLabs names the missing
 // permission only for a key it knows); a key whose month of characters is
@@ -149,21 +151,7 @@ func (a *Activities) confirmInvalid(ctx context.Context, key string) error {
 func (a *Activities) checkElevenLabsKey(ctx context.Context, key string) (CheckKeyResult, error) {
 	acc, err := a.ElevenLabs.CheckKey(ctx, key)
 	if err != nil {
-		e, ok := elevenlabs.AsError(err)
-		if !ok {
-			return CheckKeyResult{}, temporal.NewApplicationErrorWithCause("ElevenLabs key check failed", ErrUnavailable, err)
-		}
-		switch e.Kind {
-		case elevenlabs.KindInvalidKey:
-			return CheckKeyResult{}, temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)
-		case elevenlabs.KindQuotaExceeded:
-			return CheckKeyResult{}, temporal.NewNonRetryableApplicationError(e.Error(), ErrNoCredits, nil)
-		case elevenlabs.KindRateLimited:
-			return CheckKeyResult{}, temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: e.RetryAfter})
-		case elevenlabs.KindBadRequest:
-			return CheckKeyResult{}, temporal.NewNonRetryableApplicationError(e.Error(), ErrBadRequest, nil)
-		}
-		return CheckKeyResult{}, temporal.NewApplicationError(e.Error(), ErrUnavailable)
+		return CheckKeyResult{}, elevenLabsError("ElevenLabs key check failed", err, maxRetryAfter)
 	}
 	res := CheckKeyResult{Label: acc.Tier}
 	if acc.CharacterLimit > 0 {

@@ -54,8 +54,6 @@ type LimitDetails struct {
 	RetryAt time.Time `json:"retry_at"`
 }
 
-func (a *Activities) limits() Limits { return a.Limits }
-
 // GenerateWithinLimits is Generate behind the guest allowance: a user who
 // would be answered on the operator's key and has used LIMIT_GUEST_TOKENS_PER_DAY
 // in the last 24 h gets ErrLimitReached and no provider call is made.
@@ -64,17 +62,19 @@ func (a *Activities) limits() Limits { return a.Limits }
 // after it: whose key pays is decided here, in the worker, and the
 // reservation must end when this call's usage row exists.
 func (a *Activities) GenerateWithinLimits(ctx context.Context, in GenerateInput) (GenerateOutput, error) {
-	guest, err := a.onOperatorKey(ctx, in.DiscordUserID)
-	if err != nil {
-		return GenerateOutput{}, err
-	}
-	if lim := a.limits().GuestTokensPerDay; guest && lim > 0 {
-		hold, _, err := a.reserve(ctx, in.DiscordUserID, "text", lim, GuestTokenWindow, HoldTokens, sumTokens)
+	if lim := a.Limits.GuestTokensPerDay; lim > 0 {
+		guest, err := a.onOperatorKey(ctx, in.DiscordUserID)
 		if err != nil {
 			return GenerateOutput{}, err
 		}
-		// Generate has written the real usage row by the time it returns.
-		defer a.releaseHold(hold)
+		if guest {
+			hold, _, err := a.reserve(ctx, in.DiscordUserID, "text", lim, GuestTokenWindow, HoldTokens, sumTokens)
+			if err != nil {
+				return GenerateOutput{}, err
+			}
+			// Generate has written the real usage row by the time it returns.
+			defer a.releaseHold(hold)
+		}
 	}
 	return a.Generate(ctx, in)
 }
@@ -93,7 +93,7 @@ type ImageLimitResult struct {
 // ErrLimitReached once LIMIT_IMAGES_PER_HOUR images were made in the last
 // hour. It applies to every user, own key or not.
 func (a *Activities) CheckImageLimit(ctx context.Context, discordUserID string) (ImageLimitResult, error) {
-	lim := a.limits().ImagesPerHour
+	lim := a.Limits.ImagesPerHour
 	if lim <= 0 {
 		return ImageLimitResult{}, nil
 	}

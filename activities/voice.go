@@ -187,28 +187,33 @@ func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, sou
 // The operator's key failing is the operator's problem and never the user's.
 func (a *Activities) voiceError(err error, source string) error {
 	e, ok := elevenlabs.AsError(err)
-	if !ok {
-		return temporal.NewApplicationErrorWithCause("ElevenLabs call failed", ErrUnavailable, err)
-	}
-	rejected := e.Kind == elevenlabs.KindInvalidKey || e.Kind == elevenlabs.KindQuotaExceeded || e.Kind == elevenlabs.KindMissingPermission
+	rejected := ok && (e.Kind == elevenlabs.KindInvalidKey || e.Kind == elevenlabs.KindQuotaExceeded || e.Kind == elevenlabs.KindMissingPermission)
 	if rejected && source == KeyFromOperator {
 		a.Log.Error("the operator's ElevenLabs key was refused", "code", e.Code, "status", e.Status)
 		return temporal.NewNonRetryableApplicationError("the operator's ElevenLabs key was refused", ErrOperatorKeyFails, nil)
 	}
+	// The text waits on the voice: a long Retry-After is not worth it.
+	return elevenLabsError("ElevenLabs call failed", err, maxVoiceRetryDelay)
+}
+
+// elevenLabsError maps an ElevenLabs failure to the activities' error types:
+// a 401 is final at once (unlike OpenRouter, ElevenLabs is not known to send
+// transient 401s), as are a missing permission, quota and bad requests; rate
+// limits retry after at most maxDelay.
+func elevenLabsError(what string, err error, maxDelay time.Duration) error {
+	e, ok := elevenlabs.AsError(err)
+	if !ok {
+		return temporal.NewApplicationErrorWithCause(what, ErrUnavailable, err)
+	}
 	switch e.Kind {
-	case elevenlabs.KindInvalidKey:
-		// Final at once: unlike OpenRouter, ElevenLabs is not known to send
-		// transient 401s, and the rule is that a 401 switches it off.
-		return temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)
-	case elevenlabs.KindMissingPermission:
+	case elevenlabs.KindInvalidKey, elevenlabs.KindMissingPermission:
 		return temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)
 	case elevenlabs.KindQuotaExceeded:
 		return temporal.NewNonRetryableApplicationError(e.Error(), ErrNoCredits, nil)
 	case elevenlabs.KindBadRequest:
 		return temporal.NewNonRetryableApplicationError(e.Error(), ErrBadRequest, nil)
 	case elevenlabs.KindRateLimited:
-		// The text waits on the voice: a long Retry-After is not worth it.
-		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: min(e.RetryAfter, maxVoiceRetryDelay)})
+		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: min(e.RetryAfter, maxDelay)})
 	}
 	return temporal.NewApplicationError(e.Error(), ErrUnavailable)
 }

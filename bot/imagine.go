@@ -11,8 +11,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -42,11 +40,12 @@ func (b *Bot) imagine(ctx context.Context, in *Interaction) error {
 	}
 	who := strings.TrimSpace(in.String("personality"))
 	if who == "" {
-		var err error
-		if who, err = b.lastPersonality(ctx, in.ChannelID); err != nil {
+		id, ok, err := b.lastInChannel(ctx, in.ChannelID)
+		if err != nil {
 			return err
 		}
-		if who == "" {
+		who = id.String()
+		if !ok {
 			return UserError("No personality has talked in this channel yet, so I don't know who should draw: add personality:<name>.")
 		}
 	}
@@ -75,18 +74,4 @@ func (b *Bot) imagine(ctx context.Context, in *Interaction) error {
 		return fmt.Errorf("start ImagineImage: %w", err)
 	}
 	return nil
-}
-
-// lastPersonality is the id of the personality that spoke last in the
-// channel, "" when none has.
-func (b *Bot) lastPersonality(ctx context.Context, channelID string) (string, error) {
-	row, err := b.DB.ConversationHistory.Query().Where(conversationhistory.ChannelID(channelID)).
-		Order(ent.Desc(conversationhistory.FieldCreatedAt)).First(ctx)
-	if ent.IsNotFound(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("find the channel's last personality: %w", err)
-	}
-	return row.PersonalityID.String(), nil
 }

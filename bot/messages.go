@@ -81,7 +81,7 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 		}
 	}
 	if m.GuildID == "" {
-		if id, ok := b.lastInChannel(ctx, m.ChannelID); ok {
+		if id, ok, _ := b.lastInChannel(ctx, m.ChannelID); ok {
 			return []target{{ID: id, Name: index.nameOf(id), Content: content}}, nil
 		}
 		_, err := b.Session.ChannelMessageSend(m.ChannelID, "Mention a personality to talk to it, e.g. `@"+index.example()+" hello`.")
@@ -176,13 +176,18 @@ func (b *Bot) personalityOfMessage(ctx context.Context, messageID string) (uuid.
 	return row.PersonalityID, true
 }
 
-func (b *Bot) lastInChannel(ctx context.Context, channelID string) (uuid.UUID, bool) {
+// lastInChannel is the personality that spoke last in the channel; ok is
+// false when none has.
+func (b *Bot) lastInChannel(ctx context.Context, channelID string) (id uuid.UUID, ok bool, err error) {
 	row, err := b.DB.ConversationHistory.Query().Where(conversationhistory.ChannelID(channelID)).
 		Order(ent.Desc(conversationhistory.FieldCreatedAt)).First(ctx)
-	if err != nil {
-		return uuid.Nil, false
+	if ent.IsNotFound(err) {
+		return uuid.Nil, false, nil
 	}
-	return row.PersonalityID, true
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("find the channel's last personality: %w", err)
+	}
+	return row.PersonalityID, true, nil
 }
 
 // personalityCache keeps the names and aliases to match mentions against,

@@ -108,8 +108,7 @@ func StartDataMigration(ctx context.Context, cfg config.Config, name string, opt
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "started %s (workflow %s); watch it at http://127.0.0.1:8233/namespaces/%s/workflows/%s\n",
-		name, run.GetID(), cfg.TemporalNamespace, run.GetID())
+	fmt.Fprintf(out, "started %s (workflow %s); watch it at %s\n", name, run.GetID(), workflowURL(cfg, run.GetID()))
 	if opts.Detach {
 		return nil
 	}
@@ -242,11 +241,8 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 	cancel()
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "MIGRATION\tLAST RUN\tOUTCOME\tVERIFIED\tREAD\tCHANGED\tREPORTED\tBACKUP")
-	for _, name := range append(append([]string{}, activities.DataMigrationNames...), "contract-llm-configs") {
+	for _, name := range activities.DataMigrationNames {
 		if only != "" && name != only {
-			continue
-		}
-		if _, ok := migrations.FindContract(name); ok {
 			continue
 		}
 		var st workflows.MigrationState
@@ -256,15 +252,15 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 				continue
 			}
 		}
-		r, err := entc.MigrationRun.Query().Where(migrationrun.Name(name)).Order(migrationrun.ByCreatedAt()).All(ctx)
-		if err != nil {
-			return err
-		}
-		if len(r) == 0 {
+		last, err := entc.MigrationRun.Query().Where(migrationrun.Name(name)).
+			Order(migrationrun.ByCreatedAt(entsql.OrderDesc())).First(ctx)
+		if ent.IsNotFound(err) {
 			fmt.Fprintf(w, "%s\tnever\t-\t-\t-\t-\t-\t-\n", name)
 			continue
 		}
-		last := r[len(r)-1]
+		if err != nil {
+			return err
+		}
 		outcome := last.Outcome
 		if last.DryRun {
 			outcome += " (dry run)"

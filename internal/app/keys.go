@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/devstack"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -54,7 +55,7 @@ func RotateMasterKey(ctx context.Context, cfg config.Config, out io.Writer, log 
 }
 
 func workflowURL(cfg config.Config, id string) string {
-	return fmt.Sprintf("http://127.0.0.1:8233/namespaces/%s/workflows/%s", cfg.TemporalNamespace, id)
+	return fmt.Sprintf("http://127.0.0.1:%d/namespaces/%s/workflows/%s", devstack.UIPort, cfg.TemporalNamespace, id)
 }
 
 // reportRotation prints the counts and the next step, which depends on why a
