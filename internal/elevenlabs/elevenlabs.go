@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -131,8 +130,7 @@ type Account struct {
 func (c *Client) CheckKey(ctx context.Context, key string) (Account, error) {
 	resp, err := c.do(ctx, key, http.MethodGet, c.base+"/v1/user", nil, "application/json")
 	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Code == "missing_permissions" {
+		if e, ok := AsError(err); ok && e.Kind == KindMissingPermission {
 			// ElevenLabs knew the key, or it could not name its permissions.
 			return Account{Restricted: true}, nil
 		}

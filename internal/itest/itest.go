@@ -117,6 +117,8 @@ type Stack struct {
 	ORURL, DiscordURL, ElevenLabsURL string
 	// DatabaseURL is the test's own database.
 	DatabaseURL string
+	// env is what Config was parsed from.
+	env map[string]string
 }
 
 // Options tune a Stack.
@@ -177,7 +179,7 @@ func New(t testing.TB, opts Options) *Stack {
 	}
 	s := &Stack{Config: cfg, Client: c, TaskQueue: queue, DB: acts.DB, Keys: keys, OpenRouter: or, Discord: dc,
 		ElevenLabs: el, ElevenLabsURL: elSrv.URL,
-		Activities: acts, Logs: logs, ORURL: orSrv.URL + "/api/v1", DiscordURL: dcSrv.URL, DatabaseURL: dbURL}
+		Activities: acts, Logs: logs, ORURL: orSrv.URL + "/api/v1", DiscordURL: dcSrv.URL, DatabaseURL: dbURL, env: env}
 	if !opts.NoWorker {
 		w := worker.New(c, queue, acts)
 		if err := w.Start(); err != nil {
@@ -189,15 +191,14 @@ func New(t testing.TB, opts Options) *Stack {
 }
 
 // Env is the stack's configuration as environment variables, for running
-// `tzurot worker` as a process against it.
+// `tzurot worker` as a process against it: the same variables the stack's
+// own configuration was parsed from.
 func (s *Stack) Env() []string {
-	return append(os.Environ(),
-		"DATABASE_URL="+s.DatabaseURL, "TEMPORAL_ADDRESS="+s.Config.TemporalAddress,
-		"TEMPORAL_TASK_QUEUE="+s.TaskQueue, "APP_MASTER_KEY="+MasterKey,
-		"OPENROUTER_BASE_URL="+s.ORURL, "OPENROUTER_API_KEY="+s.Config.OpenRouterAPIKey.Reveal(),
-		"GUEST_MODE="+string(s.Config.GuestMode), "DISCORD_TOKEN=test-token", "DISCORD_API_BASE="+s.DiscordURL,
-		"ELEVENLABS_BASE_URL="+s.ElevenLabsURL, "ELEVENLABS_API_KEY="+s.Config.ElevenLabsAPIKey.Reveal(),
-	)
+	out := os.Environ()
+	for k, v := range s.env {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers.

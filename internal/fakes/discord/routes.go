@@ -93,15 +93,13 @@ func matchPattern(pattern string, segs []string) (map[string]string, bool) {
 	return params, true
 }
 
-func (s *Server) gatewayURL(c *call) string { return gatewayURLFor(c.r) }
-
 func (s *Server) gateway(c *call) reply {
-	return jsonReply(http.StatusOK, map[string]any{"url": s.gatewayURL(c)})
+	return jsonReply(http.StatusOK, map[string]any{"url": gatewayURLFor(c.r)})
 }
 
 func (s *Server) gatewayBot(c *call) reply {
 	return jsonReply(http.StatusOK, map[string]any{
-		"url":    s.gatewayURL(c),
+		"url":    gatewayURLFor(c.r),
 		"shards": 1,
 		"session_start_limit": map[string]any{
 			"total":           1000,
