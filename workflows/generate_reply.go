@@ -122,7 +122,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
 		// A confirmed 401, or a 402, on the user's own key: switch it off, tell
 		// them privately once, and answer in the channel without any other key.
-		if err := keyRejected(ctx, in, errType); err != nil {
+		if err := keyRejected(ctx, in.DiscordUserID, GenerateReplyID(in.RequestID)+"/dm", errType); err != nil {
 			return GenerateReplyResult{}, err
 		}
 		id, err := post(ctx, in, p, errorMessage(p))
@@ -259,10 +259,12 @@ func voiceKeyRejected(ctx workflow.Context, in GenerateReplyInput, errType, deta
 	return dm(ctx, GenerateReplyID(in.RequestID)+"/voice-dm", in.DiscordUserID, msg)
 }
 
-func keyRejected(ctx workflow.Context, in GenerateReplyInput, errType string) error {
+// keyRejected switches the user's OpenRouter key off and tells them
+// privately, once (the DM keyed by dmKey).
+func keyRejected(ctx workflow.Context, discordUserID, dmKey, errType string) error {
 	dctx := workflow.WithActivityOptions(ctx, discordOptions)
 	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
-		DiscordUserID: in.DiscordUserID, Provider: activities.ProviderOpenRouter,
+		DiscordUserID: discordUserID, Provider: activities.ProviderOpenRouter,
 	}).Get(ctx, nil); err != nil {
 		return err
 	}
@@ -271,7 +273,7 @@ func keyRejected(ctx workflow.Context, in GenerateReplyInput, errType string) er
 		why = "Your OpenRouter key has run out of credits (402), so I switched it off and stopped using it."
 	}
 	msg := why + " Nothing was charged to anyone else. To fix it: add credits or create a new key at https://openrouter.ai/keys, then run /wallet set with the key, or /wallet test to re-check the one stored."
-	return dm(ctx, GenerateReplyID(in.RequestID)+"/dm", in.DiscordUserID, msg)
+	return dm(ctx, dmKey, discordUserID, msg)
 }
 
 // dm sends one private message; a user who blocks DMs still gets the channel

@@ -106,7 +106,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 	case activities.ErrImagesDisabled:
 		return notice(ImagineDisabled, fmt.Sprintf("%s does not make images. An admin can enable it in the personality's image config.", p.DisplayName))
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
-		if err := imagineKeyRejected(ctx, in, wfID, errType); err != nil {
+		if err := keyRejected(ctx, in.DiscordUserID, wfID+"/dm", errType); err != nil {
 			return ImagineImageResult{}, err
 		}
 		return notice(ReplyKeyRejected, fmt.Sprintf("<@%s> your OpenRouter key was refused, so no image was made and no other key was used; I sent you a DM with how to fix it.", in.DiscordUserID))
@@ -130,27 +130,4 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		msg = "This personality's image setup is broken: " + appMessage(err)
 	}
 	return notice(outcome, msg)
-}
-
-// imagineKeyRejected is GenerateReply's keyRejected for this workflow's ids:
-// switch the key off and tell the user privately, once.
-func imagineKeyRejected(ctx workflow.Context, in ImagineImageInput, wfID, errType string) error {
-	dctx := workflow.WithActivityOptions(ctx, discordOptions)
-	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
-		DiscordUserID: in.DiscordUserID, Provider: activities.ProviderOpenRouter,
-	}).Get(ctx, nil); err != nil {
-		return err
-	}
-	why := "OpenRouter rejected your API key (401), so I switched it off and stopped using it."
-	if errType == activities.ErrNoCredits {
-		why = "Your OpenRouter key has run out of credits (402), so I switched it off and stopped using it."
-	}
-	msg := why + " Nothing was charged to anyone else. To fix it: add credits or create a new key at https://openrouter.ai/keys, then run /wallet set with the key, or /wallet test to re-check the one stored."
-	err := workflow.ExecuteActivity(dctx, a.SendDM, activities.SendDMInput{
-		DeliveryKey: wfID + "/dm", DiscordUserID: in.DiscordUserID, Content: msg,
-	}).Get(ctx, nil)
-	if err != nil && errorType(err) != activities.ErrDiscordRefused {
-		return err
-	}
-	return nil
 }
