@@ -283,6 +283,11 @@ func TestPostReplyFallsBackToAPlainMessage(t *testing.T) {
 	if len(msgs) != 2 || msgs[0].WebhookID != "" {
 		t.Fatalf("messages %d (webhook %q), want a 2500-character reply as 2 plain messages", len(msgs), msgs[0].WebhookID)
 	}
+	for _, m := range msgs {
+		if !strings.HasPrefix(m.Content, "**Kerach:** word") {
+			t.Errorf("bot message %.30q…, want it named **Kerach:**", m.Content)
+		}
+	}
 }
 
 func TestSendDMOnce(t *testing.T) {

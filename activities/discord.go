@@ -8,15 +8,20 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
 // WebhookName names the one webhook per channel that personalities speak through.
@@ -49,17 +54,22 @@ func (a *Activities) PostReply(ctx context.Context, in PostReplyInput) (string, 
 }
 
 // postChunks posts the content in Discord-sized messages, each once, with
-// file (when not nil) attached to the first.
+// file (when not nil) attached to the first. The parts leave room for the
+// bot's "**Name:** " prefix, so any of them can fall back to a bot message.
 func (a *Activities) postChunks(ctx context.Context, in PostReplyInput, file *discordgo.File) (string, error) {
+	name := webhookname.Sanitize(in.Username, WebhookName)
 	var first string
-	for i, chunk := range SplitForDiscord(in.Content, discordLimit) {
+	for i, chunk := range SplitForDiscord(in.Content, discordLimit-utf8.RuneCountInString(botPrefix(name))) {
 		key := fmt.Sprintf("%s/%d", in.DeliveryKey, i)
 		var files []*discordgo.File
 		if i == 0 && file != nil {
 			files = []*discordgo.File{file}
 		}
-		id, err := a.deliverOnce(ctx, key, in.ChannelID, func(retry bool) (string, error) {
-			return a.postAsPersonality(ctx, in, chunk, key, retry || in.MayExist, files...)
+		id, err := a.deliverOnce(ctx, key, in.ChannelID, func(since time.Time) (string, error) {
+			if since.IsZero() && in.MayExist {
+				since = activity.GetInfo(ctx).ScheduledTime.Add(-time.Minute)
+			}
+			return a.postAsPersonality(ctx, in.ChannelID, name, in.AvatarURL, chunk, key, since, files...)
 		})
 		if err != nil {
 			return "", err
@@ -85,79 +95,159 @@ func (a *Activities) SendDM(ctx context.Context, in SendDMInput) (string, error)
 	if err != nil {
 		return "", discordError("open DM channel", err)
 	}
-	return a.deliverOnce(ctx, in.DeliveryKey, ch.ID, func(bool) (string, error) {
+	return a.deliverOnce(ctx, in.DeliveryKey, ch.ID, func(time.Time) (string, error) {
 		return a.sendWithNonce(ctx, ch.ID, in.Content, in.DeliveryKey)
 	})
 }
 
 // deliverOnce returns the recorded message for key, or posts and records it.
-func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, post func(retry bool) (string, error)) (string, error) {
-	if id, ok, err := a.delivered(ctx, key); err != nil || ok {
-		return id, err
+// Before posting it records that key began posting (a row with no message
+// id yet), so that a retry knows an earlier attempt may have posted and
+// since when: post receives that time, zero on the first try.
+func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, post func(since time.Time) (string, error)) (string, error) {
+	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
+	switch {
+	case err == nil && d.DiscordMessageID != "":
+		return d.DiscordMessageID, nil
+	case err != nil && !ent.IsNotFound(err):
+		return "", fmt.Errorf("look up delivery: %w", err)
 	}
-	id, err := post(activity.GetInfo(ctx).Attempt > 1)
+	var since time.Time
+	if d != nil {
+		since = d.CreatedAt
+	} else {
+		err = a.DB.Delivery.Create().SetKey(key).SetChannelID(channelID).SetDiscordMessageID("").
+			OnConflict(sql.ConflictColumns(delivery.FieldKey)).DoNothing().Exec(ctx)
+		if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
+			return "", fmt.Errorf("record delivery: %w", err)
+		}
+	}
+	id, err := post(since)
 	if err != nil {
 		return "", err
 	}
-	err = a.DB.Delivery.Create().SetKey(key).SetChannelID(channelID).SetDiscordMessageID(id).
-		OnConflict(sql.ConflictColumns(delivery.FieldKey)).DoNothing().Exec(ctx)
-	if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
+	if err := a.DB.Delivery.Update().Where(delivery.Key(key)).SetDiscordMessageID(id).Exec(ctx); err != nil {
 		return "", fmt.Errorf("record delivery: %w", err)
 	}
 	return id, nil
 }
 
-func (a *Activities) postAsPersonality(ctx context.Context, in PostReplyInput, content, key string, retry bool, files ...*discordgo.File) (string, error) {
-	hook, err := a.channelWebhook(ctx, in.ChannelID)
-	if err != nil {
-		return "", err
-	}
-	if hook == nil {
-		return a.sendWithNonce(ctx, in.ChannelID, content, key, files...)
-	}
-	if retry {
-		// A webhook post has no nonce: look for our own post from an earlier
-		// attempt that died before recording it — with or without the audio
-		// a voiced attempt attached: the text is what must not repeat.
-		if id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, withContent(content)); id != "" {
-			return id, nil
+// postAsPersonality posts through the channel's webhook under the
+// personality's name, else as the bot with the name in bold. A webhook that
+// was deleted (10015) or whose token changed (50027) is forgotten and made
+// again within this attempt; a channel that cannot have ours (no Manage
+// Webhooks, 15 webhooks already) and a post Discord refuses for a reason no
+// retry can fix go through the bot, so a reply that was paid for is always
+// seen. since, when not zero, is when an earlier attempt began posting: a
+// post of its made since then is adopted instead of posting again.
+func (a *Activities) postAsPersonality(ctx context.Context, channelID, name, avatarURL, content, key string, since time.Time, files ...*discordgo.File) (string, error) {
+	for try := 0; try < 2; try++ {
+		hook, err := a.channelWebhook(ctx, channelID)
+		if err != nil {
+			return "", err
 		}
+		if hook == nil {
+			break
+		}
+		if !since.IsZero() {
+			// A webhook post has no nonce: look for our own post from an
+			// earlier attempt that died before recording it — with or
+			// without the audio a voiced attempt attached: the text is what
+			// must not repeat.
+			if id := a.findEarlierPost(ctx, channelID, hook.ID, since, func(m *discordgo.Message) bool {
+				return m.Content == content && (name == "" || m.Author == nil || m.Author.Username == name)
+			}); id != "" {
+				return id, nil
+			}
+		}
+		params := &discordgo.WebhookParams{
+			Content: content, Username: name, AvatarURL: avatarURL, Files: files,
+			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}},
+		}
+		m, err := a.Discord.WebhookExecute(hook.ID, hook.Token, true, params, discordgo.WithContext(ctx))
+		if err == nil {
+			return m.ID, nil
+		}
+		switch {
+		case webhookGone(err):
+			a.Log.Warn("channel webhook is gone; making it again", "channel_id", channelID, "discord_code", discordCode(err))
+			a.webhooks.CompareAndDelete(channelID, hook)
+			continue
+		case refused(err):
+			a.Log.Warn("Discord refused the webhook post; posting as the bot", "channel_id", channelID,
+				"discord_code", discordCode(err))
+		default:
+			return "", discordError("post as personality", err)
+		}
+		break
 	}
-	m, err := a.Discord.WebhookExecute(hook.ID, hook.Token, true, &discordgo.WebhookParams{
-		Content:         content,
-		Username:        truncate(in.Username, 80),
-		AvatarURL:       in.AvatarURL,
-		Files:           files,
-		AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}},
-	}, discordgo.WithContext(ctx))
-	if err != nil {
-		return "", discordError("post as personality", err)
-	}
-	return m.ID, nil
+	return a.sendWithNonce(ctx, channelID, botPrefix(name)+content, key, files...)
 }
 
-// channelWebhook returns our webhook in the channel, creating it the first
-// time; nil where the channel cannot have one.
+// botPrefix names the personality at the start of a message the bot posts
+// for it; markdown in the name is escaped so it shows as written.
+func botPrefix(name string) string {
+	if name == "" {
+		return ""
+	}
+	return "**" + markdownEscaper.Replace(name) + ":** "
+}
+
+var markdownEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`, ">", `\>`, "#", `\#`, "[", `\[`, "]", `\]`)
+
+// noWebhookTTL is how long a channel that cannot have our webhook (missing
+// permission, webhook limit) posts as the bot before asking Discord again.
+const noWebhookTTL = 10 * time.Minute
+
+// noWebhook is cached for a channel that cannot have our webhook.
+type noWebhook struct{ until time.Time }
+
+// channelWebhook returns our webhook in the channel: the one named
+// WebhookName, else any other the application made, else a new one; nil
+// where the channel cannot have one (a DM, no Manage Webhooks, or Discord's
+// limit of webhooks per channel reached, 30007).
 func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*discordgo.Webhook, error) {
 	if v, ok := a.webhooks.Load(channelID); ok {
-		return v.(*discordgo.Webhook), nil
+		switch v := v.(type) {
+		case *discordgo.Webhook:
+			return v, nil
+		case noWebhook:
+			if time.Now().Before(v.until) {
+				return nil, nil
+			}
+			a.webhooks.CompareAndDelete(channelID, v)
+		}
+	}
+	none := func() (*discordgo.Webhook, error) {
+		a.webhooks.Store(channelID, noWebhook{until: time.Now().Add(noWebhookTTL)})
+		return nil, nil
 	}
 	hooks, err := a.Discord.ChannelWebhooks(channelID, discordgo.WithContext(ctx))
 	if noWebhooks(err) {
-		return nil, nil
+		return none()
 	}
 	if err != nil {
 		return nil, discordError("list webhooks", err)
 	}
+	var app *discordgo.Webhook
 	for _, h := range hooks {
-		if h.Name == WebhookName && h.Token != "" {
+		switch {
+		case h.Token == "" || h.Type != discordgo.WebhookTypeIncoming:
+		case h.Name == WebhookName:
 			a.webhooks.Store(channelID, h)
 			return h, nil
+		case app == nil && h.ApplicationID != "" && a.ownApplication(ctx, h.ApplicationID):
+			app = h
 		}
 	}
+	if app != nil {
+		a.webhooks.Store(channelID, app)
+		return app, nil
+	}
 	h, err := a.Discord.WebhookCreate(channelID, WebhookName, "", discordgo.WithContext(ctx))
-	if noWebhooks(err) {
-		return nil, nil
+	if noWebhooks(err) || discordCode(err) == discordgo.ErrCodeMaximumNumberOfWebhooksReached {
+		a.Log.Warn("no webhook can be made in this channel; personalities post as the bot", "channel_id", channelID, "discord_code", discordCode(err))
+		return none()
 	}
 	if err != nil {
 		return nil, discordError("create webhook", err)
@@ -166,25 +256,52 @@ func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*dis
 	return h, nil
 }
 
-// findEarlierPost looks in the channel for the post an earlier attempt made
-// through the webhook (a personality's, or the application's follow-ups)
-// and died before recording: recent, and matching.
-func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID string, match func(*discordgo.Message) bool) string {
-	since := activity.GetInfo(ctx).ScheduledTime.Add(-time.Minute)
-	msgs, err := a.Discord.ChannelMessages(channelID, 50, "", "", "", discordgo.WithContext(ctx))
+// ownApplication reports whether appID is this bot's application; bots
+// created since 2020 have the application id as their user id.
+func (a *Activities) ownApplication(ctx context.Context, appID string) bool {
+	if a.Discord.State != nil && a.Discord.State.User != nil {
+		return a.Discord.State.User.ID == appID
+	}
+	me, err := a.Discord.User("@me", discordgo.WithContext(ctx))
+	return err == nil && me.ID == appID
+}
+
+// findEarlierPost looks in the channel for the post an earlier attempt of
+// this delivery made through the webhook (a personality's, or the
+// application's follow-ups) and died before recording: made since that
+// attempt began posting (less a few seconds for the clocks of Discord and
+// PostgreSQL), matching, and not recorded by any other delivery — so a
+// reply with the same text as another never takes the other's message.
+func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID string, since time.Time, match func(*discordgo.Message) bool) string {
+	since = since.Add(-clockSkew)
+	msgs, err := a.Discord.ChannelMessages(channelID, 100, "", snowflakeAt(since), "", discordgo.WithContext(ctx))
 	if err != nil {
 		return ""
 	}
+	slices.SortFunc(msgs, func(x, y *discordgo.Message) int { return x.Timestamp.Compare(y.Timestamp) })
 	for _, m := range msgs {
-		if m.WebhookID == webhookID && !m.Timestamp.Before(since) && match(m) {
+		if m.WebhookID != webhookID || m.Timestamp.Before(since) || !match(m) {
+			continue
+		}
+		claimed, err := a.DB.Delivery.Query().Where(delivery.DiscordMessageID(m.ID)).Exist(ctx)
+		if err == nil && !claimed {
 			return m.ID
 		}
 	}
 	return ""
 }
 
-func withContent(content string) func(*discordgo.Message) bool {
-	return func(m *discordgo.Message) bool { return m.Content == content }
+// clockSkew allows for Discord's and PostgreSQL's clocks disagreeing.
+const clockSkew = 5 * time.Second
+
+// snowflakeAt is the smallest Discord id of a message made at t
+// (https://discord.com/developers/docs/reference#snowflakes).
+func snowflakeAt(t time.Time) string {
+	ms := t.UnixMilli() - 1420070400000
+	if ms < 0 {
+		ms = 0
+	}
+	return strconv.FormatInt(ms<<22, 10)
 }
 
 // sendWithNonce posts a bot message, with files when given, with
@@ -231,6 +348,34 @@ func noWebhooks(err error) bool {
 		return true
 	}
 	return re.Response.StatusCode == http.StatusForbidden
+}
+
+// webhookGone is Discord saying the webhook no longer exists (deleted in
+// Server Settings → Integrations: 404, 10015) or its token was reset (401,
+// 50027): it must be made again.
+func webhookGone(err error) bool {
+	c := discordCode(err)
+	return c == discordgo.ErrCodeUnknownWebhook || c == discordgo.ErrCodeInvalidWebhookTokenProvided
+}
+
+// refused is a 4xx other than 429 and 401/404 of a gone webhook: Discord
+// will refuse the same request again.
+func refused(err error) bool {
+	var re *discordgo.RESTError
+	if !errors.As(err, &re) || re.Response == nil {
+		return false
+	}
+	st := re.Response.StatusCode
+	return st >= 400 && st < 500 && st != http.StatusTooManyRequests
+}
+
+// discordCode is the JSON error code of a Discord REST error, 0 if none.
+func discordCode(err error) int {
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Message != nil {
+		return re.Message.Code
+	}
+	return 0
 }
 
 // discordError keeps 4xx answers (other than 429) from being retried: they

@@ -24,6 +24,7 @@ import (
 	"github.com/tzurot/tzurot/internal/llmparams"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/reasoning"
+	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
 // Key sources: whose key paid for a call.
@@ -68,7 +69,7 @@ func (a *Activities) ResolvePersonality(ctx context.Context, ref string) (Person
 			return PersonalityRef{}, fmt.Errorf("look up personality: %w", err)
 		}
 		ref := PersonalityRef{
-			ID: p.ID, Name: p.Name, DisplayName: deref(p.DisplayName, p.Name),
+			ID: p.ID, Name: p.Name, DisplayName: webhookname.Sanitize(deref(p.DisplayName, p.Name), p.Name),
 			AvatarURL: deref(p.AvatarURL, ""), ErrorMessage: deref(p.ErrorMessage, ""),
 		}
 		if vc := p.Edges.VoiceConfig; p.VoiceEnabled && vc != nil && vc.Frequency > 0 {

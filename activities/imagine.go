@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
@@ -128,8 +129,8 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 		openrouter.Usage{CompletionTokens: n * TokensPerImage, TotalTokens: n * TokensPerImage}, "image"); err != nil {
 		return ImagineOutput{}, err
 	}
-	id, err := a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(retry bool) (string, error) {
-		return a.postImagine(ctx, in.ImagineTarget, "", files, retry)
+	id, err := a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(since time.Time) (string, error) {
+		return a.postImagine(ctx, in.ImagineTarget, "", files, since)
 	})
 	if err != nil {
 		return ImagineOutput{}, err
@@ -145,8 +146,8 @@ type ImagineNoticeInput struct {
 
 // ImagineNotice posts a text answer where the image would have gone, once.
 func (a *Activities) ImagineNotice(ctx context.Context, in ImagineNoticeInput) (string, error) {
-	return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(retry bool) (string, error) {
-		return a.postImagine(ctx, in.ImagineTarget, in.Content, nil, retry)
+	return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(since time.Time) (string, error) {
+		return a.postImagine(ctx, in.ImagineTarget, in.Content, nil, since)
 	})
 }
 
@@ -158,7 +159,8 @@ func (a *Activities) delivered(ctx context.Context, key string) (string, bool, e
 	if err != nil {
 		return "", false, fmt.Errorf("look up delivery: %w", err)
 	}
-	return d.DiscordMessageID, true, nil
+	// A row without a message id is a post begun, not made.
+	return d.DiscordMessageID, d.DiscordMessageID != "", nil
 }
 
 // postImagine answers through the interaction's follow-up webhook, which
@@ -166,7 +168,7 @@ func (a *Activities) delivered(ctx context.Context, key string) (string, bool, e
 // a token it posts in the channel with a nonce so a retry is not a repeat.
 // A follow-up has no nonce: a retry first looks in the channel for the
 // application's post from an earlier attempt that died before recording it.
-func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content string, files []*discordgo.File, retry bool) (string, error) {
+func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content string, files []*discordgo.File, since time.Time) (string, error) {
 	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}}
 	if t.InteractionToken != "" {
 		appID := t.ApplicationID
@@ -178,10 +180,10 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 			}
 			appID = me.ID
 		}
-		if retry {
+		if !since.IsZero() {
 			// File names carry the delivery key's hash, so another user's
 			// image in the same channel never matches.
-			if id := a.findEarlierPost(ctx, t.ChannelID, appID, func(m *discordgo.Message) bool {
+			if id := a.findEarlierPost(ctx, t.ChannelID, appID, since, func(m *discordgo.Message) bool {
 				return m.Content == content && sameFiles(m.Attachments, files)
 			}); id != "" {
 				return id, nil

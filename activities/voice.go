@@ -17,10 +17,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
+	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
 // ProviderElevenLabs names ElevenLabs keys in user_api_keys and usage_logs.
@@ -156,17 +158,26 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 // adoptEarlierPost records, as the first chunk's delivery, a post an earlier
 // attempt made through the channel's webhook and died before recording.
 func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (bool, error) {
+	key := in.DeliveryKey + "/0"
+	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return false, nil // no attempt began posting
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up delivery: %w", err)
+	}
 	hook, err := a.channelWebhook(ctx, in.ChannelID)
 	if err != nil || hook == nil {
 		// Without a webhook the post carried a nonce: Discord dedupes it.
 		return false, err
 	}
-	first := SplitForDiscord(in.Content, discordLimit)[0]
-	id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, withContent(first))
+	name := webhookname.Sanitize(in.Username, WebhookName)
+	first := SplitForDiscord(in.Content, discordLimit-utf8.RuneCountInString(botPrefix(name)))[0]
+	id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
 	if id == "" {
 		return false, nil
 	}
-	_, err = a.deliverOnce(ctx, in.DeliveryKey+"/0", in.ChannelID, func(bool) (string, error) { return id, nil })
+	_, err = a.deliverOnce(ctx, key, in.ChannelID, func(time.Time) (string, error) { return id, nil })
 	return err == nil, err
 }
 

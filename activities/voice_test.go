@@ -286,33 +286,50 @@ func TestCheckElevenLabsKey(t *testing.T) {
 
 // A voiced attempt that posted through the webhook and died before
 // recording it is found in the channel by the retry, which then records it
-// instead of speaking and posting again.
+// instead of speaking and posting again; a post another delivery recorded
+// is never taken, even with the same words.
 func TestAdoptEarlierVoicedPost(t *testing.T) {
 	f := newFixture(t, config.GuestOff, "m")
 	f.withVoice(t)
 	f.storeVoiceKey(t, voiceKey, true)
-	// The attempt that "died": posted (with its audio) under another key, so
-	// nothing is recorded under the retry's key.
+	ctx := context.Background()
+	in := activities.PostReplyInput{DeliveryKey: "reply/r9/reply", ChannelID: channelID, Username: "Kerach", Content: "the same words"}
 	v, err := f.env.ExecuteActivity(f.acts.SpeakReply, activities.SpeakReplyInput{
-		PostReplyInput: activities.PostReplyInput{DeliveryKey: "reply/lost/reply", ChannelID: channelID, Username: "Kerach", Content: "the same words"},
-		DiscordUserID:  aliceID, PersonalityID: f.kerach,
+		PostReplyInput: in, DiscordUserID: aliceID, PersonalityID: f.kerach,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var first activities.SpeakReplyOutput
 	v.Get(&first)
-	in := activities.PostReplyInput{DeliveryKey: "reply/r9/reply", ChannelID: channelID, Username: "Kerach", Content: "the same words"}
+	// The attempt "died" after Discord took the post: its delivery was
+	// begun but holds no message id.
+	f.db.Delivery.Update().Where(delivery.Key("reply/r9/reply/0")).SetDiscordMessageID("").ExecX(ctx)
 	v, err = f.env.ExecuteActivity(f.acts.AdoptEarlierPost, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var adopted bool
 	v.Get(&adopted)
-	d, err := f.db.Delivery.Query().Where(delivery.Key("reply/r9/reply/0")).Only(context.Background())
+	d, err := f.db.Delivery.Query().Where(delivery.Key("reply/r9/reply/0")).Only(ctx)
 	if !adopted || err != nil || d.DiscordMessageID != first.DiscordMessageID {
 		t.Fatalf("adopted %v, delivery %+v (%v); want the earlier message %s recorded", adopted, d, err, first.DiscordMessageID)
 	}
+	// Another delivery with the same words that also died after beginning:
+	// the message is r9's, so it adopts nothing.
+	f.db.Delivery.Create().SetKey("reply/r11/reply/0").SetChannelID(channelID).SetDiscordMessageID("").ExecX(ctx)
+	in.DeliveryKey = "reply/r11/reply"
+	v, _ = f.env.ExecuteActivity(f.acts.AdoptEarlierPost, in)
+	if v.Get(&adopted); adopted {
+		t.Error("adopted a post another delivery recorded")
+	}
+	// A delivery that never began posting looks for nothing.
+	in.DeliveryKey = "reply/r12/reply"
+	v, _ = f.env.ExecuteActivity(f.acts.AdoptEarlierPost, in)
+	if v.Get(&adopted); adopted {
+		t.Error("adopted a post for a delivery that never began")
+	}
+	f.db.Delivery.Create().SetKey("reply/r10/reply/0").SetChannelID(channelID).SetDiscordMessageID("").ExecX(ctx)
 	// Different words are a different reply: nothing is adopted.
 	in.DeliveryKey, in.Content = "reply/r10/reply", "other words"
 	v, _ = f.env.ExecuteActivity(f.acts.AdoptEarlierPost, in)

@@ -193,8 +193,10 @@ func validateNew(body map[string]any, files []File) *reply {
 
 // validateUsername applies Discord's webhook naming rules to a webhook name
 // or a per-message username override.
+// Discord trims leading and trailing whitespace first, so a blank name is
+// too short (https://discord.com/developers/docs/resources/user#usernames-and-nicknames).
 func validateUsername(field, name string) *reply {
-	if n := utf8.RuneCountInString(name); n < 1 || n > 80 {
+	if n := utf8.RuneCountInString(strings.TrimSpace(name)); n < 1 || n > 80 {
 		rep := formError(badLength(1, 80, field))
 		return &rep
 	}

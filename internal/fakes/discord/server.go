@@ -2,6 +2,8 @@ package discord
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"math"
@@ -73,7 +75,10 @@ type Interaction struct {
 
 type webhook struct {
 	id, token, channelID, name, avatar string
-	deleted                            bool
+	// appID is the application that made the webhook; "" for one a user
+	// made in Server Settings → Integrations.
+	appID   string
+	deleted bool
 }
 
 type interaction struct {
@@ -105,13 +110,18 @@ type Server struct {
 	webhooks        map[string]*webhook
 	webhooksCreated map[string]int
 	deniedWebhooks  map[string]bool
-	interactions    map[string]*interaction // by token
-	commands        map[string][]map[string]any
-	rateLimits      []rateLimit
-	attachments     map[string]Attachment
+	// refusedNames are substrings Discord refuses in webhook usernames
+	// beyond its documented ones (RefuseWebhookUsernames).
+	refusedNames []string
+	interactions map[string]*interaction // by token
+	commands     map[string][]map[string]any
+	rateLimits   []rateLimit
+	attachments  map[string]Attachment
 	// nonces maps channel+author+nonce to the message created with it, for
 	// enforce_nonce: Discord returns that message instead of creating another.
 	nonces map[string]string
+	// onMessage replaces Options.OnMessage when set (SetOnMessage).
+	onMessage func(Message)
 
 	// gw is the websocket gateway's state, under its own lock: connections
 	// outlive requests, and Reset does not end them.
@@ -147,6 +157,7 @@ func (s *Server) resetLocked() {
 	s.webhooks = map[string]*webhook{}
 	s.webhooksCreated = map[string]int{}
 	s.deniedWebhooks = map[string]bool{}
+	s.refusedNames = nil
 	s.interactions = map[string]*interaction{}
 	s.commands = map[string][]map[string]any{}
 	s.rateLimits = nil
@@ -230,6 +241,51 @@ func (s *Server) DenyWebhooks(channelID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.deniedWebhooks[channelID] = true
+}
+
+// DeleteWebhooks deletes every webhook of channelID, as a server admin does
+// in Server Settings → Integrations: executing one afterwards answers 404
+// "Unknown Webhook" (10015).
+func (s *Server) DeleteWebhooks(channelID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range s.webhooks {
+		if h.channelID == channelID {
+			h.deleted = true
+		}
+	}
+}
+
+// AddWebhooks makes n incoming webhooks in channelID owned by appID (""
+// for webhooks a user made in Server Settings), as other integrations
+// leave them; Discord allows 15 per channel (30007 past that).
+func (s *Server) AddWebhooks(channelID, appID string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		h := &webhook{id: s.ids.next(), channelID: channelID, name: "Integration", appID: appID}
+		sum := sha256.Sum256([]byte("fake-webhook-token:" + h.id))
+		h.token = hex.EncodeToString(sum[:])
+		s.webhooks[h.id] = h
+	}
+}
+
+// RefuseWebhookUsernames makes webhook usernames containing any of substrs
+// (any case) refused with 400 50035 USERNAME_INVALID: Discord documents
+// that it enforces rules on names beyond those it lists "for the sake of
+// spam and abuse mitigation", and a client must handle the refusal.
+func (s *Server) RefuseWebhookUsernames(substrs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusedNames = append(s.refusedNames, substrs...)
+}
+
+// SetOnMessage replaces Options.OnMessage: fn sees every message created
+// or edited, after it is recorded and before the response is written.
+func (s *Server) SetOnMessage(fn func(Message)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onMessage = fn
 }
 
 // WebhooksCreated counts successful webhook creations in channelID,
@@ -379,6 +435,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Status = rep.status
 	s.requests = append(s.requests, rec)
 	hook := s.opts.OnMessage
+	if s.onMessage != nil {
+		hook = s.onMessage
+	}
 	s.mu.Unlock()
 
 	if hook != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 func (h *webhook) wire(app string, owner User, withToken bool) map[string]any {
@@ -21,6 +22,14 @@ func (h *webhook) wire(app string, owner User, withToken bool) map[string]any {
 		"avatar":         avatar,
 		"application_id": app,
 		"user":           owner.wire(),
+	}
+	if h.appID != app {
+		// Made by another integration or by a user: not ours.
+		out["application_id"] = nil
+		if h.appID != "" {
+			out["application_id"] = h.appID
+		}
+		delete(out, "user")
 	}
 	if withToken {
 		out["token"] = h.token
@@ -76,7 +85,7 @@ func (s *Server) createWebhook(c *call) reply {
 	if len(s.activeWebhooksLocked(channelID)) >= maxWebhooksPerChannel {
 		return apiError(http.StatusBadRequest, codeMaxWebhooks, "Maximum number of webhooks reached (15)")
 	}
-	h := &webhook{id: s.ids.next(), channelID: channelID, name: name}
+	h := &webhook{id: s.ids.next(), channelID: channelID, name: name, appID: s.opts.ApplicationID}
 	// Tokens derive from the id so runs are reproducible; secrecy is moot
 	// in a fake.
 	sum := sha256.Sum256([]byte("fake-webhook-token:" + h.id))
@@ -170,6 +179,11 @@ func (s *Server) executeWebhook(c *call) reply {
 	if has(body, "username") {
 		if rep := validateUsername("username", str(body, "username")); rep != nil {
 			return *rep
+		}
+		for _, bad := range s.refusedNames {
+			if strings.Contains(strings.ToLower(str(body, "username")), strings.ToLower(bad)) {
+				return formError(fieldError("USERNAME_INVALID", "Username is invalid", "username"))
+			}
 		}
 		author.Username = str(body, "username")
 	}
