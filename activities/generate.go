@@ -100,6 +100,10 @@ type GenerateOutput struct {
 	Model     string           `json:"model"`
 	KeySource string           `json:"key_source"`
 	Usage     openrouter.Usage `json:"usage"`
+	// PendingUsage is set when the provider call returned but its usage row
+	// could not be written in time: the workflow writes it with RecordUsage,
+	// so the paid call is not repeated for bookkeeping.
+	PendingUsage *UsageRecord `json:"pending_usage,omitempty"`
 }
 
 // Error types specific to key resolution.
@@ -167,17 +171,23 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	if err != nil {
 		return GenerateOutput{}, a.classifyCallError(ctx, err, key, source)
 	}
-	if err := a.logUsage(ctx, in.DiscordUserID, in.Username, &p.ID, resp.Model, resp.Usage, "text"); err != nil {
-		return GenerateOutput{}, err
+	// From here on the call is paid for: nothing below may fail the
+	// activity in a way that repeats it.
+	out := GenerateOutput{Model: resp.Model, KeySource: source, Usage: resp.Usage}
+	rec := UsageRecord{
+		ID: callUsageID(ctx, in.RequestID, "text"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
+		Model: resp.Model, Usage: resp.Usage, Kind: "text",
+	}
+	if err := a.recordUsage(ctx, rec); err != nil {
+		a.Log.Warn("usage not written; the workflow writes it", "error", err)
+		out.PendingUsage = &rec
 	}
 	visible, inline := reasoning.Split(resp.Content)
 	if strings.TrimSpace(visible) == "" {
 		return GenerateOutput{}, temporal.NewApplicationError("the model returned only reasoning and no reply", ErrUnavailable)
 	}
-	return GenerateOutput{
-		Text: visible, Reasoning: reasoning.Join(resp.Reasoning, inline),
-		Model: resp.Model, KeySource: source, Usage: resp.Usage,
-	}, nil
+	out.Text, out.Reasoning = visible, reasoning.Join(resp.Reasoning, inline)
+	return out, nil
 }
 
 // applyUserConfig applies the user's own /config overrides for this
@@ -290,9 +300,21 @@ func (a *Activities) classifyCallError(ctx context.Context, err error, key, sour
 		return temporal.NewNonRetryableApplicationError("the operator's OpenRouter key was refused", ErrOperatorKeyFails, nil)
 	}
 	if oe.Kind == openrouter.KindInvalidKey {
-		return a.confirmInvalid(ctx, key)
+		return withFailedKey(a.confirmInvalid(ctx, key), key)
 	}
-	return providerError(err)
+	return withFailedKey(providerError(err), key)
+}
+
+// withFailedKey adds FailedKey details to a user's key being refused (401
+// or 402), so that only that key is switched off.
+func withFailedKey(err error, key string) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || (appErr.Type() != ErrInvalidKey && appErr.Type() != ErrNoCredits) {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(appErr.Message(), appErr.Type(), temporal.ApplicationErrorOptions{
+		NonRetryable: appErr.NonRetryable(), Details: []any{FailedKey{Fingerprint: KeyFingerprint(key)}},
+	})
 }
 
 func (a *Activities) history(ctx context.Context, channelID string, personalityID uuid.UUID, limit int) ([]Turn, error) {
@@ -311,29 +333,6 @@ func (a *Activities) history(ctx context.Context, channelID string, personalityI
 	return turns, nil
 }
 
-func (a *Activities) logUsage(ctx context.Context, discordID, username string, personalityID *uuid.UUID, model string, u openrouter.Usage, kind string) error {
-	if u.TotalTokens == 0 && u.PromptTokens == 0 && u.CompletionTokens == 0 {
-		return nil
-	}
-	userID, err := a.ensureUser(ctx, discordID)
-	if err != nil {
-		return err
-	}
-	err = a.DB.UsageLog.Create().
-		SetUserID(userID).
-		SetNillablePersonalityID(personalityID).
-		SetProvider(ProviderOpenRouter).
-		SetModel(truncate(model, 100)).
-		SetTokensIn(u.PromptTokens).
-		SetTokensOut(u.CompletionTokens).
-		SetTokensTotal(u.TotalTokens).
-		SetRequestType(usagelogRequestType(kind)).
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("write usage: %w", err)
-	}
-	return nil
-}
 
 func paramsOf(cfg *ent.LLMConfig) (llmparams.Params, error) {
 	base := llmparams.Params{Temperature: cfg.Temperature, TopP: cfg.TopP, MaxTokens: cfg.MaxTokens}

@@ -59,6 +59,8 @@ type ImagineOutput struct {
 	Model            string `json:"model,omitempty"`
 	Size             string `json:"size,omitempty"`
 	KeySource        string `json:"key_source,omitempty"`
+	// PendingUsage: see GenerateOutput.
+	PendingUsage *UsageRecord `json:"pending_usage,omitempty"`
 }
 
 // Imagine generates an image with the personality's image model and posts it
@@ -105,13 +107,13 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	if err != nil {
 		return ImagineOutput{}, err
 	}
-	defer a.releaseHold(lim.HoldID)
 	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{
 		Model:      cfg.Model,
 		Messages:   []openrouter.Message{{Role: "user", Content: params.Prompt(in.Prompt, size)}},
 		Modalities: []string{"image", "text"},
 	})
 	if err != nil {
+		a.releaseHold(lim.HoldID)
 		return ImagineOutput{}, a.classifyCallError(ctx, err, key, source)
 	}
 	files, err := decodeImages(resp.Images, in.DeliveryKey)
@@ -125,17 +127,28 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	if cfg.Edges.Personality != nil {
 		pid = &cfg.Edges.Personality.ID
 	}
-	if err := a.logUsage(ctx, in.DiscordUserID, "", pid, resp.Model,
-		openrouter.Usage{CompletionTokens: n * TokensPerImage, TotalTokens: n * TokensPerImage}, "image"); err != nil {
-		return ImagineOutput{}, err
+	out := ImagineOutput{Model: resp.Model, Size: size, KeySource: source}
+	rec := UsageRecord{
+		ID: callUsageID(ctx, in.DeliveryKey, "image"), DiscordUserID: in.DiscordUserID, PersonalityID: pid, Model: resp.Model,
+		Usage: openrouter.Usage{CompletionTokens: n * TokensPerImage, TotalTokens: n * TokensPerImage}, Kind: "image",
 	}
-	id, err := a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(since time.Time) (string, error) {
-		return a.postImagine(ctx, in.ImagineTarget, "", files, since)
+	if err := a.recordUsage(ctx, rec); err != nil {
+		a.Log.Warn("image usage not written; the workflow writes it", "error", err)
+		out.PendingUsage = &rec
+	} else {
+		a.releaseHold(lim.HoldID)
+	}
+	// The image is paid for: a passing Discord failure is retried here,
+	// not by repeating the activity and its provider call.
+	out.DiscordMessageID, err = retryTransient(ctx, func() (string, error) {
+		return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(since time.Time) (string, error) {
+			return a.postImagine(ctx, in.ImagineTarget, "", files, since)
+		})
 	})
 	if err != nil {
 		return ImagineOutput{}, err
 	}
-	return ImagineOutput{DiscordMessageID: id, Model: resp.Model, Size: size, KeySource: source}, nil
+	return out, nil
 }
 
 // ImagineNoticeInput is a text answer to an /imagine: a refusal or a failure.

@@ -108,17 +108,47 @@ func (a *Activities) ensureUser(ctx context.Context, discordID string) (uuid.UUI
 type DeactivateKeyInput struct {
 	DiscordUserID string `json:"discord_user_id"`
 	Provider      string `json:"provider"`
+	// KeyFingerprint, from the failure's FailedKey details, names the key
+	// that failed; empty (histories before it) means the stored key.
+	KeyFingerprint string `json:"key_fingerprint,omitempty"`
 }
 
-// DeactivateKey marks the user's key for the provider inactive. It reports
-// whether this call changed it, so a retry does not count twice.
+// DeactivateKey marks the user's key for the provider inactive. Without a
+// fingerprint it reports whether this call changed it, so a retry does not
+// count twice. With one it switches off only the key that failed and
+// reports whether that key is off now (by this call or an earlier one):
+// false when the user has stored another key since, which stays on.
 func (a *Activities) DeactivateKey(ctx context.Context, in DeactivateKeyInput) (bool, error) {
+	if in.KeyFingerprint == "" {
+		n, err := a.DB.UserAPIKey.Update().
+			Where(
+				userapikey.Provider(in.Provider),
+				userapikey.IsActive(true),
+				userapikey.HasUserWith(user.DiscordID(in.DiscordUserID)),
+			).
+			SetIsActive(false).
+			Save(ctx)
+		if err != nil {
+			return false, fmt.Errorf("deactivate key: %w", err)
+		}
+		return n > 0, nil
+	}
+	k, err := a.DB.UserAPIKey.Query().Where(
+		userapikey.Provider(in.Provider), userapikey.HasUserWith(user.DiscordID(in.DiscordUserID)),
+	).Only(ctx)
+	if ent.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load key: %w", err)
+	}
+	plain, err := a.Keys.Open(sealedOf(k))
+	if err != nil || KeyFingerprint(plain) != in.KeyFingerprint {
+		return false, nil // another key, stored since the failure
+	}
+	// Only if the row still holds the sealing just compared.
 	n, err := a.DB.UserAPIKey.Update().
-		Where(
-			userapikey.Provider(in.Provider),
-			userapikey.IsActive(true),
-			userapikey.HasUserWith(user.DiscordID(in.DiscordUserID)),
-		).
+		Where(userapikey.ID(k.ID), userapikey.Iv(k.Iv), userapikey.Content(k.Content)).
 		SetIsActive(false).
 		Save(ctx)
 	if err != nil {

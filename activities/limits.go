@@ -72,8 +72,14 @@ func (a *Activities) GenerateWithinLimits(ctx context.Context, in GenerateInput)
 			if err != nil {
 				return GenerateOutput{}, err
 			}
-			// Generate has written the real usage row by the time it returns.
-			defer a.releaseHold(hold)
+			out, err := a.Generate(ctx, in)
+			// Generate has written the real usage row by the time it
+			// returns, unless it left it to the workflow: then the hold
+			// counts until it lapses.
+			if out.PendingUsage == nil {
+				a.releaseHold(hold)
+			}
+			return out, err
 		}
 	}
 	return a.Generate(ctx, in)

@@ -98,6 +98,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		Prompt: in.Prompt, Size: in.Size,
 	}).Get(ctx, &out)
 	if err == nil {
+		recordPendingUsage(ctx, out.PendingUsage)
 		return ImagineImageResult{Outcome: ImaginePosted, DiscordMessageID: out.DiscordMessageID}, nil
 	}
 
@@ -106,7 +107,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 	case activities.ErrImagesDisabled:
 		return notice(ImagineDisabled, fmt.Sprintf("%s does not make images. An admin can enable it in the personality's image config.", p.DisplayName))
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
-		if err := keyRejected(ctx, in.DiscordUserID, wfID+"/dm", errType); err != nil {
+		if err := keyRejected(ctx, in.DiscordUserID, wfID+"/dm", errType, failedKey(err)); err != nil {
 			return ImagineImageResult{}, err
 		}
 		return notice(ReplyKeyRejected, fmt.Sprintf("<@%s> your OpenRouter key was refused, so no image was made and no other key was used; I sent you a DM with how to fix it.", in.DiscordUserID))

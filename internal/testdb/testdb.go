@@ -181,3 +181,32 @@ func dbURL(admin, name string) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// Outage makes the database of target (a URL) unreachable as a PostgreSQL restart
+// does: every open connection to it is ended and new ones are refused
+// until the returned func is called (also at the test's end).
+func Outage(t testing.TB, target string) (end func()) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	admin := dbURL(srv.admin, "postgres")
+	if err := exec(admin, `ALTER DATABASE "`+name+`" ALLOW_CONNECTIONS false`); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec(admin, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '`+name+`'`); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	end = func() {
+		once.Do(func() {
+			if err := exec(admin, `ALTER DATABASE "`+name+`" ALLOW_CONNECTIONS true`); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(end)
+	return end
+}

@@ -59,3 +59,10 @@ func Reply(content, reasoning string) Step {
 // Delay holds the call for d, on top of Options.Latency, then replies
 // normally. The wait ends early if the client gives up.
 func Delay(d time.Duration) Step { return Step{kind: stepOK, delay: d} }
+
+// After holds the step's answer for d first (on top of Options.Latency), as
+// a provider that takes its time before failing: Fail(402).After(3*time.Second).
+func (s Step) After(d time.Duration) Step {
+	s.delay = d
+	return s
+}

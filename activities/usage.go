@@ -1,0 +1,139 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	stdsql "database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+	"github.com/cenkalti/backoff/v5"
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tzurot/tzurot/ent/usagelog"
+	"github.com/tzurot/tzurot/internal/openrouter"
+)
+
+// UsageRecord is the usage_logs row of one provider call that returned. Its
+// ID derives from the call (request id, kind and activity attempt), so the
+// row is written once however often the write is repeated.
+type UsageRecord struct {
+	ID            uuid.UUID        `json:"id"`
+	DiscordUserID string           `json:"discord_user_id"`
+	PersonalityID *uuid.UUID       `json:"personality_id,omitempty"`
+	Model         string           `json:"model"`
+	Usage         openrouter.Usage `json:"usage"`
+	Kind          string           `json:"kind"` // usage_logs.request_type: text, image, voice
+}
+
+// usageNamespace scopes the name-based (v5) ids of usage rows.
+var usageNamespace = uuid.MustParse("6f0f4a6e-5b1d-4f0e-9a51-2f6c3b7d8e10")
+
+// callUsageID is the usage row id of the provider call this activity
+// attempt makes for requestID.
+func callUsageID(ctx context.Context, requestID, kind string) uuid.UUID {
+	attempt := int32(1)
+	if activity.IsActivity(ctx) {
+		attempt = activity.GetInfo(ctx).Attempt
+	}
+	return uuid.NewSHA1(usageNamespace, []byte(requestID+"/"+kind+"/"+strconv.Itoa(int(attempt))))
+}
+
+// RecordUsage writes a usage row that Generate could not write after its
+// provider call returned (PostgreSQL was away). Idempotent: a second write
+// of the same record does nothing.
+func (a *Activities) RecordUsage(ctx context.Context, rec UsageRecord) error {
+	return a.writeUsage(ctx, rec)
+}
+
+// usageWriteBudget is how long an activity keeps trying to write the usage
+// of a call that returned before handing the record to its workflow: long
+// enough for a PostgreSQL restart, short against the activity's timeout.
+const usageWriteBudget = 20 * time.Second
+
+// recordUsage writes rec, retrying with exponential backoff for up to
+// usageWriteBudget while heartbeating: a bookkeeping failure must never make
+// the activity fail, because its retry would repeat the paid provider call.
+func (a *Activities) recordUsage(ctx context.Context, rec UsageRecord) error {
+	return whileHeartbeating(ctx, func() error {
+		_, err := backoff.Retry(ctx, func() (struct{}, error) { return struct{}{}, a.writeUsage(ctx, rec) },
+			backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(usageWriteBudget))
+		return err
+	}, "writing usage")
+}
+
+func (a *Activities) writeUsage(ctx context.Context, rec UsageRecord) error {
+	u := rec.Usage
+	if u.TotalTokens == 0 && u.PromptTokens == 0 && u.CompletionTokens == 0 {
+		return nil
+	}
+	userID, err := a.ensureUser(ctx, rec.DiscordUserID)
+	if err != nil {
+		return err
+	}
+	c := a.DB.UsageLog.Create().
+		SetUserID(userID).
+		SetNillablePersonalityID(rec.PersonalityID).
+		SetProvider(ProviderOpenRouter).
+		SetModel(truncate(rec.Model, 100)).
+		SetTokensIn(u.PromptTokens).
+		SetTokensOut(u.CompletionTokens).
+		SetTokensTotal(u.TotalTokens).
+		SetRequestType(usagelog.RequestType(rec.Kind))
+	if rec.ID != uuid.Nil {
+		c.SetID(rec.ID)
+	}
+	err = c.OnConflict(sql.ConflictColumns(usagelog.FieldID)).DoNothing().Exec(ctx)
+	if err != nil && !isNoRows(err) {
+		return fmt.Errorf("write usage: %w", err)
+	}
+	return nil
+}
+
+// FailedKey names the stored key a provider refused, as error details of
+// InvalidKey and NoCredits: DeactivateKey switches off that key only, never
+// one the user stored after the failure.
+type FailedKey struct {
+	// Fingerprint is KeyFingerprint of the key's plaintext.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// KeyFingerprint identifies a key without revealing it: 128 bits of a
+// domain-separated SHA-256 of the plaintext, as hex. Keys of 256 bits of
+// entropy cannot be recovered from it.
+func KeyFingerprint(plaintext string) string {
+	sum := sha256.Sum256([]byte("tzurot key fingerprint\x00" + plaintext))
+	return hex.EncodeToString(sum[:16])
+}
+
+func isNoRows(err error) bool { return errors.Is(err, stdsql.ErrNoRows) }
+
+// paidStepBudget bounds how long a step after a paid provider call retries a
+// passing failure in the activity before giving up.
+const paidStepBudget = 30 * time.Second
+
+// retryTransient runs a step that follows a paid provider call, retrying
+// failures that can pass (not the non-retryable application errors) with
+// exponential backoff for up to paidStepBudget, heartbeating.
+func retryTransient[T any](ctx context.Context, step func() (T, error)) (T, error) {
+	var out T
+	err := whileHeartbeating(ctx, func() error {
+		var err error
+		out, err = backoff.Retry(ctx, func() (T, error) {
+			v, err := step()
+			var appErr *temporal.ApplicationError
+			if errors.As(err, &appErr) && appErr.NonRetryable() {
+				return v, backoff.Permanent(err)
+			}
+			return v, err
+		}, backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(paidStepBudget))
+		return err
+	}, "after the provider call")
+	return out, err
+}

@@ -1,0 +1,135 @@
+package worker_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/config"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testdb"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+func startReply(t *testing.T, s *itest.Stack, requestID string) client.WorkflowRun {
+	t.Helper()
+	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID: workflows.GenerateReplyID(requestID), TaskQueue: s.TaskQueue,
+	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
+		RequestID: requestID, DiscordUserID: aliceID, Username: "alice", Personality: "kerach",
+		ChannelID: channelID, MessageID: requestID, Content: "hello there",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func result(t *testing.T, run client.WorkflowRun) workflows.GenerateReplyResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var res workflows.GenerateReplyResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// PostgreSQL restarts while the provider answers: the usage write fails
+// after the paid call returned. The call is never repeated for it, and the
+// usage row is written exactly once — by the activity when PostgreSQL is
+// back within its budget, by the workflow when it is not.
+func TestDatabaseOutageNeverRepeatsAPaidCall(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		outage time.Duration
+	}{
+		{"back within the activity's budget", 5 * time.Second},
+		{"back after it", 27 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := deliveryStack(t)
+			s.OpenRouter.Script(userKey, fakeopenrouter.Delay(3*time.Second))
+			run := startReply(t, s, "800000000000006001")
+			deadline := time.Now().Add(30 * time.Second)
+			for len(s.OpenRouter.CallsFor(userKey)) == 0 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			end := testdb.Outage(t, s.DatabaseURL)
+			time.Sleep(tc.outage)
+			end()
+			res := result(t, run)
+			if res.Outcome != workflows.ReplyReplied {
+				t.Fatalf("result %+v", res)
+			}
+			ctx := context.Background()
+			if n := len(s.OpenRouter.CallsFor(userKey)); n != 1 {
+				t.Errorf("%d provider calls on the user's key, want 1", n)
+			}
+			if n := s.DB.UsageLog.Query().CountX(ctx); n != 1 {
+				t.Errorf("%d usage rows, want 1", n)
+			}
+			if n := s.DB.ConversationHistory.Query().CountX(ctx); n != 2 {
+				t.Errorf("%d history rows, want 2", n)
+			}
+			if n := len(s.Discord.Messages(channelID)); n != 1 {
+				t.Errorf("%d channel messages, want 1", n)
+			}
+		})
+	}
+}
+
+// A key stored by /wallet set after the provider refused the old one (402)
+// and before the workflow switched it off stays on, and the user is not
+// told their new key was rejected; without a new key the old one goes off.
+func TestOnlyTheKeyThatFailedIsSwitchedOff(t *testing.T) {
+	const newKey = "sk-or-v1-cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	s := deliveryStack(t)
+	s.OpenRouter.AddKey(newKey, fakeopenrouter.Key{})
+	s.OpenRouter.Script(userKey, fakeopenrouter.Fail(402).After(3*time.Second))
+	run := startReply(t, s, "800000000000007001")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(s.OpenRouter.CallsFor(userKey)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	sealed, err := s.Keys.Seal(newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Activities.StoreKey(ctx, activities.StoreKeyInput{
+		DiscordUserID: aliceID, Provider: activities.ProviderOpenRouter, SealedKey: sealed,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if res := result(t, run); res.Outcome != workflows.ReplyKeyRejected {
+		t.Fatalf("result %+v, want key_rejected", res)
+	}
+	k := s.DB.UserAPIKey.Query().Where(userapikey.Provider(activities.ProviderOpenRouter)).OnlyX(ctx)
+	if !k.IsActive {
+		t.Error("the key stored after the failure was switched off")
+	}
+	if dms := s.Discord.DMs(aliceID); len(dms) != 0 {
+		t.Errorf("DMs %+v: the user was told a key was rejected, but theirs is the new one", dms)
+	}
+
+	// The same failure with no new key: the failed key goes off, one DM.
+	s.OpenRouter.Script(newKey, fakeopenrouter.Fail(402))
+	if res := result(t, startReply(t, s, "800000000000007002")); res.Outcome != workflows.ReplyKeyRejected {
+		t.Fatalf("result %+v, want key_rejected", res)
+	}
+	if k := s.DB.UserAPIKey.Query().Where(userapikey.Provider(activities.ProviderOpenRouter)).OnlyX(ctx); k.IsActive {
+		t.Error("the key that failed is still on")
+	}
+	if dms := s.Discord.DMs(aliceID); len(dms) != 1 {
+		t.Errorf("%d DMs, want 1", len(dms))
+	}
+}
+
+var _ = config.GuestOff
