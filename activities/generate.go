@@ -333,7 +333,6 @@ func (a *Activities) history(ctx context.Context, channelID string, personalityI
 	return turns, nil
 }
 
-
 func paramsOf(cfg *ent.LLMConfig) (llmparams.Params, error) {
 	base := llmparams.Params{Temperature: cfg.Temperature, TopP: cfg.TopP, MaxTokens: cfg.MaxTokens}
 	raw, err := json.Marshal(cfg.AdvancedParameters)
