@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/internal/redact"
 )
 
 // WebhookName names the one webhook per channel that personalities speak through.
@@ -236,6 +237,7 @@ func noWebhooks(err error) bool {
 // discordError keeps 4xx answers (other than 429) from being retried: they
 // will not change.
 func discordError(what string, err error) error {
+	err = redact.Error(err) // a *url.Error quotes the URL, and with it a webhook or interaction token
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {
 		st := re.Response.StatusCode
