@@ -226,7 +226,9 @@ func TestErrorMasksJoinedErrors(t *testing.T) {
 
 type restError struct{ status int }
 
-func (e *restError) Error() string { return fmt.Sprintf("HTTP %d, {\"message\": \"Unknown Webhook\"}", e.status) }
+func (e *restError) Error() string {
+	return fmt.Sprintf("HTTP %d, {\"message\": \"Unknown Webhook\"}", e.status)
+}
 
 func TestErrorKeepsCleanErrorsAsTheyAre(t *testing.T) {
 	if Error(nil) != nil {
