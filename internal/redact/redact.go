@@ -44,6 +44,10 @@ type rule struct {
 	// secret at all, and a substring check is far cheaper than running the
 	// regexp; empty means the rule is case-insensitive and must always run.
 	hint string
+	// pre, when set, is a cheap test every string with a match passes, for
+	// rules whose hint cannot be a plain substring; like hint, it spares
+	// the regexp on the many strings that cannot match.
+	pre func(s string) bool
 	// valid, when set, vets a candidate s[start:end] with what RE2 cannot
 	// express (a look-ahead, a mix of character classes).
 	valid func(s string, start, end int) bool
@@ -75,9 +79,10 @@ var rules = []rule{
 		// this way. The value stops at ':' so an empty field printed by %+v
 		// does not swallow the next one whole.
 		name:   "token field",
-		re:     regexp.MustCompile(`(?i)\b(?:[a-z0-9]+[-_]?)?token["']?\s*[:=]\s*["']?([^\s"'\[\](){}<>,;&:]+)`),
+		re:     regexp.MustCompile(`(?i)token["']?\s*[:=]\s*["']?([^\s"'\[\](){}<>,;&:]+)`),
 		group:  1,
 		minLen: 8,
+		pre:    tokenAssigned,
 	},
 	{
 		// Bearer tokens have no common shape (opaque strings, JWTs), so the
@@ -134,6 +139,7 @@ var rules = []rule{
 		name:  "discord webhook token",
 		re:    regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])([A-Za-z0-9_-]{68})`),
 		group: 1,
+		pre:   hasRunOf68,
 		valid: func(s string, start, end int) bool {
 			return (end == len(s) || !isBase64URL(s[end])) && mixedCase(s[start:end])
 		},
@@ -199,6 +205,44 @@ func isBase64URL(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
+// hasRunOf68 reports whether s has a run of exactly 68 base64url characters.
+func hasRunOf68(s string) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if isBase64URL(s[i]) {
+			run++
+			continue
+		}
+		if run == 68 {
+			return true
+		}
+		run = 0
+	}
+	return run == 68
+}
+
+// tokenAssigned reports whether s has "token" (any case) followed, past an
+// optional quote and spaces, by ':' or '=' — what the token field rule
+// needs — so that lines merely counting tokens skip its regexp.
+func tokenAssigned(s string) bool {
+	for i := 0; i+5 <= len(s); i++ {
+		if s[i]|0x20 != 't' || !strings.EqualFold(s[i:i+5], "token") {
+			continue
+		}
+		j := i + 5
+		if j < len(s) && (s[j] == '"' || s[j] == '\'') {
+			j++
+		}
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		if j < len(s) && (s[j] == ':' || s[j] == '=') {
+			return true
+		}
+	}
+	return false
+}
+
 // mixedCase reports whether s has an upper-case letter, a lower-case letter
 // and a digit, as random base64 of this length all but surely has.
 func mixedCase(s string) bool {
@@ -245,7 +289,7 @@ func String(s string) string {
 }
 
 func (r *rule) apply(s string) string {
-	if r.hint != "" && !strings.Contains(s, r.hint) {
+	if r.hint != "" && !strings.Contains(s, r.hint) || r.pre != nil && !r.pre(s) {
 		return s
 	}
 	matches := r.re.FindAllStringSubmatchIndex(s, -1)
