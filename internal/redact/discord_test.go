@@ -3,6 +3,7 @@ package redact
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/bwmarrin/discordgo"
 )
 
 // Fake Discord credentials in the real shapes (see redact_test.go on why
@@ -260,5 +263,35 @@ func TestHandlerMasksDiscordURLsInErrors(t *testing.T) {
 	}
 	if !strings.Contains(out, "webhooks/"+webhookID+"/[REDACTED]") {
 		t.Errorf("log line lost the masked URL: %s", out)
+	}
+}
+
+// discordgo's own structs, printed or serialised whole as a careless log
+// line would: the token must not survive any form.
+func TestStringRedactsDiscordgoStructs(t *testing.T) {
+	hook := &discordgo.Webhook{ID: webhookID, Type: discordgo.WebhookTypeIncoming, ChannelID: "900000000000000001",
+		Name: "Tzurot", Token: webhookToken, ApplicationID: appID}
+	in := &discordgo.Interaction{ID: interID, AppID: appID, Type: discordgo.InteractionApplicationCommand,
+		ChannelID: "900000000000000001", Token: interactionToken}
+	hookJSON, _ := json.Marshal(hook)
+	inJSON, _ := json.Marshal(in)
+	forms := map[string]string{
+		"webhook %v":       fmt.Sprintf("%v", hook),
+		"webhook %+v":      fmt.Sprintf("%+v", hook),
+		"webhook JSON":     string(hookJSON),
+		"interaction %v":   fmt.Sprintf("%v", in),
+		"interaction %+v":  fmt.Sprintf("%+v", in),
+		"interaction JSON": string(inJSON),
+	}
+	for name, text := range forms {
+		got := String(text)
+		for _, tok := range []string{webhookToken, interactionToken} {
+			if strings.Contains(got, tok) {
+				t.Errorf("%s keeps a token: %s", name, got)
+			}
+		}
+		if !strings.Contains(got, Mask) || !strings.Contains(got, appID) {
+			t.Errorf("%s: nothing masked, or the ids lost with it: %s", name, got)
+		}
 	}
 }
