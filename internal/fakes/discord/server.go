@@ -349,8 +349,8 @@ func (s *Server) RateLimitNext(route string, retryAfter time.Duration) {
 // DropNext makes the next request matching route (as for RateLimitNext) get
 // no response: the server reads the request, does nothing with it, and
 // closes the connection, as when Discord's edge resets it. The client sees
-// a transport error (io.EOF in Go), which for POST, PATCH and DELETE
-// net/http does not retry.
+// a transport error (io.EOF in Go); net/http retries it by itself only for
+// GET, HEAD, OPTIONS and TRACE on a reused connection.
 func (s *Server) DropNext(route string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
