@@ -22,6 +22,7 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/internal/webhookname"
+	"github.com/tzurot/tzurot/internal/redact"
 )
 
 // WebhookName names the one webhook per channel that personalities speak through.
@@ -381,6 +382,7 @@ func discordCode(err error) int {
 // discordError keeps 4xx answers (other than 429) from being retried: they
 // will not change.
 func discordError(what string, err error) error {
+	err = redact.Error(err) // a *url.Error quotes the URL, and with it a webhook or interaction token
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {
 		st := re.Response.StatusCode

@@ -54,7 +54,8 @@ func nextID() string { return fmt.Sprintf("%d", 1500000000000000000+ids.Add(1)) 
 // interaction builds an InteractionCreate from user in the test guild, and
 // tells the fake about it so its responses are accepted.
 func (w *world) interaction(userID string, typ discordgo.InteractionType, data discordgo.InteractionData) *discordgo.InteractionCreate {
-	id, token := nextID(), "tok-"+nextID()
+	id := nextID()
+	token := fakediscord.InteractionToken(id) // Discord's shape, so redaction meets the real thing
 	w.Discord.AddInteraction(fakediscord.Interaction{ID: id, Token: token, ChannelID: general})
 	return &discordgo.InteractionCreate{Interaction: &discordgo.Interaction{
 		ID: id, AppID: appID, Type: typ, Token: token, ChannelID: general, GuildID: guildID,

@@ -1,7 +1,10 @@
 // Package discordhttp builds the discordgo session tzurot uses for REST: its
 // HTTP client honours DISCORD_API_BASE (discordgo's endpoints are fixed at
 // https://discord.com, so scheme and host are rewritten per request, paths
-// unchanged) and is traced with otelhttp.
+// unchanged) and is traced with otelhttp. Webhook and interaction calls carry
+// their token in the URL, which otelhttp records as url.full and Go's client
+// quotes in a *url.Error: spans leave the process through telemetry.Redact,
+// and callers pass errors through redact.Error before keeping them.
 package discordhttp
 
 import (

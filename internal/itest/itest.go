@@ -17,6 +17,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
@@ -30,6 +33,7 @@ import (
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/telemetry"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/internal/testdb"
 	"github.com/tzurot/tzurot/worker"
@@ -113,6 +117,9 @@ type Stack struct {
 	Activities *activities.Activities
 	// Logs is everything the worker logged, through the redacting handler.
 	Logs *SyncBuffer
+	// Spans, with Options.RecordSpans, holds every span exported while the
+	// stack runs, through the product's exporter redaction.
+	Spans *tracetest.InMemoryExporter
 	// ORURL, DiscordURL and ElevenLabsURL are the fakes' base URLs.
 	ORURL, DiscordURL, ElevenLabsURL string
 	// DatabaseURL is the test's own database.
@@ -129,6 +136,10 @@ type Options struct {
 	ElevenLabsOperatorKey string
 	// NoWorker leaves the worker to the test (to run it as a process and kill it).
 	NoWorker bool
+	// RecordSpans installs, for the test's duration, a global tracer
+	// provider exporting through telemetry.Redact into Stack.Spans. Tests
+	// using it must not run in parallel with others that trace.
+	RecordSpans bool
 }
 
 // New builds a Stack with its own database, task queue, fakes and worker.
@@ -177,7 +188,15 @@ func New(t testing.TB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{Config: cfg, Client: c, TaskQueue: queue, DB: acts.DB, Keys: keys, OpenRouter: or, Discord: dc,
+	var spans *tracetest.InMemoryExporter
+	if opts.RecordSpans {
+		spans = tracetest.NewInMemoryExporter()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(telemetry.Redact(spans)))
+		prev := otel.GetTracerProvider()
+		otel.SetTracerProvider(tp)
+		t.Cleanup(func() { otel.SetTracerProvider(prev); _ = tp.Shutdown(context.Background()) })
+	}
+	s := &Stack{Config: cfg, Spans: spans, Client: c, TaskQueue: queue, DB: acts.DB, Keys: keys, OpenRouter: or, Discord: dc,
 		ElevenLabs: el, ElevenLabsURL: elSrv.URL,
 		Activities: acts, Logs: logs, ORURL: orSrv.URL + "/api/v1", DiscordURL: dcSrv.URL, DatabaseURL: dbURL, env: env}
 	if !opts.NoWorker {

@@ -44,6 +44,13 @@ type rule struct {
 	// secret at all, and a substring check is far cheaper than running the
 	// regexp; empty means the rule is case-insensitive and must always run.
 	hint string
+	// pre, when set, is a cheap test every string with a match passes, for
+	// rules whose hint cannot be a plain substring; like hint, it spares
+	// the regexp on the many strings that cannot match.
+	pre func(s string) bool
+	// valid, when set, vets a candidate s[start:end] with what RE2 cannot
+	// express (a look-ahead, a mix of character classes).
+	valid func(s string, start, end int) bool
 }
 
 // Credential characters used by the value of a named header or parameter:
@@ -66,6 +73,18 @@ var rules = []rule{
 		minLen: 8,
 	},
 	{
+		// A field or parameter named token (JSON "token", Go's %+v "Token:",
+		// "interaction_token", "X-Auth-Token:") holds a credential whatever
+		// its shape: Discord's webhook and interaction objects carry theirs
+		// this way. The value stops at ':' so an empty field printed by %+v
+		// does not swallow the next one whole.
+		name:   "token field",
+		re:     regexp.MustCompile(`(?i)token["']?\s*[:=]\s*["']?([^\s"'\[\](){}<>,;&:]+)`),
+		group:  1,
+		minLen: 8,
+		pre:    tokenAssigned,
+	},
+	{
 		// Bearer tokens have no common shape (opaque strings, JWTs), so the
 		// scheme word is the only signal. RFC 6750 token68 characters.
 		name:   "bearer token",
@@ -80,6 +99,50 @@ var rules = []rule{
 		name:  "discord bot authorization",
 		re:    regexp.MustCompile(`(?i)\bbot\s+([A-Za-z0-9_-]{20,}\.[A-Za-z0-9._-]+)`),
 		group: 1,
+	},
+	{
+		// Discord webhook URLs carry the webhook's token in the path; so do
+		// interaction follow-ups, with the interaction token:
+		// /webhooks/{webhook.id|application.id}/{token}[/messages/{id}][?wait=true]
+		// (https://discord.com/developers/docs/resources/webhook#execute-webhook,
+		// https://discord.com/developers/docs/interactions/receiving-and-responding#endpoints).
+		// Any host (discord.com, discordapp.com, canary./ptb., a
+		// DISCORD_API_BASE stand-in), with or without /api/v{n}, with the
+		// slashes plain, percent-encoded or JSON-escaped. The token runs to
+		// the next URL delimiter, whatever its length.
+		name:  "discord webhook url",
+		re:    regexp.MustCompile(discordPathSep + `webhooks` + discordPathSep + `[0-9]{1,21}` + discordPathSep + discordPathToken),
+		group: 1,
+		hint:  "webhooks",
+	},
+	{
+		// The interaction callback, /interactions/{interaction.id}/{token}/callback.
+		name:  "discord interaction url",
+		re:    regexp.MustCompile(discordPathSep + `interactions` + discordPathSep + `[0-9]{1,21}` + discordPathSep + discordPathToken),
+		group: 1,
+		hint:  "interactions",
+	},
+	{
+		// An interaction token on its own (an Interaction printed whole, a
+		// workflow input): Discord's are unpadded base64url of
+		// "interaction:<id>:<random>", so they all begin with the base64 of
+		// "interaction:".
+		name: "discord interaction token",
+		re:   regexp.MustCompile(`aW50ZXJhY3Rpb246[A-Za-z0-9_-]{16,}=*`),
+		hint: "aW50ZXJhY3Rpb246",
+	},
+	{
+		// A webhook token on its own (a discordgo.Webhook printed with %v):
+		// exactly 68 base64url characters. Requiring upper case, lower case
+		// and a digit, and a whole run of exactly that length, keeps
+		// identifiers and hex digests of other lengths readable.
+		name:  "discord webhook token",
+		re:    regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])([A-Za-z0-9_-]{68})`),
+		group: 1,
+		pre:   hasRunOf68,
+		valid: func(s string, start, end int) bool {
+			return (end == len(s) || !isBase64URL(s[end])) && mixedCase(s[start:end])
+		},
 	},
 	{
 		// OpenRouter: sk-or-v1- + 64 hex. Listed on its own because the
@@ -130,6 +193,69 @@ var rules = []rule{
 	},
 }
 
+// discordPathSep is a path slash as it appears in text: plain, percent-encoded
+// (a URL inside a query string) or JSON-escaped.
+const discordPathSep = `(?:/|%2[Ff]|\\/)`
+
+// discordPathToken is the token segment of a Discord path: everything up to
+// the next URL delimiter. '[' is excluded so that a masked path stays as it is.
+const discordPathToken = `([^/?#&\s"'<>\[\](){}\\|^` + "`" + `,;%]+)`
+
+func isBase64URL(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// hasRunOf68 reports whether s has a run of exactly 68 base64url characters.
+func hasRunOf68(s string) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if isBase64URL(s[i]) {
+			run++
+			continue
+		}
+		if run == 68 {
+			return true
+		}
+		run = 0
+	}
+	return run == 68
+}
+
+// tokenAssigned reports whether s has "token" (any case) followed, past an
+// optional quote and spaces, by ':' or '=' — what the token field rule
+// needs — so that lines merely counting tokens skip its regexp.
+func tokenAssigned(s string) bool {
+	for i := 0; i+5 <= len(s); i++ {
+		if s[i]|0x20 != 't' || !strings.EqualFold(s[i:i+5], "token") {
+			continue
+		}
+		j := i + 5
+		if j < len(s) && (s[j] == '"' || s[j] == '\'') {
+			j++
+		}
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		if j < len(s) && (s[j] == ':' || s[j] == '=') {
+			return true
+		}
+	}
+	return false
+}
+
+// mixedCase reports whether s has an upper-case letter, a lower-case letter
+// and a digit, as random base64 of this length all but surely has.
+func mixedCase(s string) bool {
+	var upper, lower, digit bool
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		upper = upper || c >= 'A' && c <= 'Z'
+		lower = lower || c >= 'a' && c <= 'z'
+		digit = digit || c >= '0' && c <= '9'
+	}
+	return upper && lower && digit
+}
+
 // minKeyLen stops a degenerate key (a test's "x") from blanking out every
 // occurrence of a common letter in Without.
 const minKeyLen = 8
@@ -163,7 +289,7 @@ func String(s string) string {
 }
 
 func (r *rule) apply(s string) string {
-	if r.hint != "" && !strings.Contains(s, r.hint) {
+	if r.hint != "" && !strings.Contains(s, r.hint) || r.pre != nil && !r.pre(s) {
 		return s
 	}
 	matches := r.re.FindAllStringSubmatchIndex(s, -1)
@@ -174,7 +300,7 @@ func (r *rule) apply(s string) string {
 	last := 0
 	for _, m := range matches {
 		start, end := m[2*r.group], m[2*r.group+1]
-		if start < 0 || end-start < r.minLen || insideMask(s, start) {
+		if start < 0 || end-start < r.minLen || insideMask(s, start) || (r.valid != nil && !r.valid(s, start, end)) {
 			continue
 		}
 		b.WriteString(s[last:start])

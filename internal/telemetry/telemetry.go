@@ -2,7 +2,8 @@
 // trace-context propagation always (so a trace follows a message from the bot
 // through the workflow to each HTTP call), and an OTLP/HTTP exporter when
 // OTEL_EXPORTER_OTLP_ENDPOINT is set — the exporter reads its endpoint and
-// headers from the standard OTEL_* variables itself.
+// headers from the standard OTEL_* variables itself. Every exported span
+// passes through [Redact].
 package telemetry
 
 import (
@@ -29,7 +30,7 @@ func Setup(ctx context.Context, endpoint, service string) (shutdown func(context
 		return nil, fmt.Errorf("OTLP exporter for OTEL_EXPORTER_OTLP_ENDPOINT=%s: %w", endpoint, err)
 	}
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp),
+		sdktrace.WithBatcher(Redact(exp)),
 		sdktrace.WithResource(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(service))),
 	)
 	otel.SetTracerProvider(tp)

@@ -69,6 +69,13 @@
 //     (type 5 carries the LOADING flag until it is edited); types 6 and 7
 //     stand for the message the component was attached to, which this fake
 //     never saw, so that original is tracked but not listed in the channel.
+//   - Webhook tokens (68 base64url characters) and the interaction tokens
+//     StartInteraction issues (base64url of "interaction:<id>:<random>")
+//     have Discord's shapes; Tokens lists every one issued or seen, for
+//     tests that check no token leaks.
+//   - DropNext closes the connection of the next matching request without
+//     an answer (DropNextAfterHandling after doing the work), as when
+//     Discord's edge resets it mid-request.
 //   - Everything, including rejected requests, is recorded in Requests.
 //     Message state is recorded before the response is written, so a test
 //     may inspect it as soon as its client call returns.

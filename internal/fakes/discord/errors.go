@@ -45,6 +45,8 @@ type reply struct {
 	contentType string
 	// notify lists messages created or changed, for Options.OnMessage.
 	notify []Message
+	// drop answers nothing and closes the connection (DropNext).
+	drop bool
 }
 
 func jsonReply(status int, body any) reply {

@@ -398,7 +398,7 @@ func (s *Server) StartInteraction(ui UserInteraction) (Interaction, error) {
 	s.mu.Lock()
 	id := s.ids.next()
 	s.mu.Unlock()
-	in := Interaction{ID: id, Token: "interaction-" + id + "-" + randomHex(16), ChannelID: ui.ChannelID}
+	in := Interaction{ID: id, Token: InteractionToken(id), ChannelID: ui.ChannelID}
 	s.AddInteraction(in)
 
 	payload := map[string]any{

@@ -22,6 +22,7 @@ func (s *Server) interactionCallback(c *call) reply {
 			}
 		}
 		it = &interaction{id: id, token: token}
+		s.interactionTokens[token] = true
 	}
 	if it.acked {
 		return apiError(http.StatusBadRequest, codeAlreadyAcknowledged, "Interaction has already been acknowledged.")

@@ -2,8 +2,6 @@ package discord
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"math"
@@ -94,6 +92,15 @@ type rateLimit struct {
 	retryAfter time.Duration
 }
 
+// drop is a scripted connection drop: the next request matching route gets
+// no answer at all, only a closed connection.
+type drop struct {
+	route string
+	// handled drops after the request took effect (Discord did the work and
+	// the answer was lost); otherwise before.
+	handled bool
+}
+
 // Server is the fake Discord REST API. It implements http.Handler and is
 // safe for concurrent use.
 type Server struct {
@@ -116,12 +123,16 @@ type Server struct {
 	interactions map[string]*interaction // by token
 	commands     map[string][]map[string]any
 	rateLimits   []rateLimit
+	drops        []drop
 	attachments  map[string]Attachment
 	// nonces maps channel+author+nonce to the message created with it, for
 	// enforce_nonce: Discord returns that message instead of creating another.
 	nonces map[string]string
 	// onMessage replaces Options.OnMessage when set (SetOnMessage).
 	onMessage func(Message)
+	// tokens are every webhook and interaction token this server issued or
+	// was told about; Reset keeps them, since they stay secret.
+	webhookTokens, interactionTokens map[string]bool
 
 	// gw is the websocket gateway's state, under its own lock: connections
 	// outlive requests, and Reset does not end them.
@@ -142,7 +153,7 @@ func New(opts Options) *Server {
 	if opts.HeartbeatInterval <= 0 {
 		opts.HeartbeatInterval = defaultHeartbeatInterval
 	}
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, webhookTokens: map[string]bool{}, interactionTokens: map[string]bool{}}
 	s.resetLocked()
 	return s
 }
@@ -161,13 +172,15 @@ func (s *Server) resetLocked() {
 	s.interactions = map[string]*interaction{}
 	s.commands = map[string][]map[string]any{}
 	s.rateLimits = nil
+	s.drops = nil
 	s.attachments = map[string]Attachment{}
 	s.nonces = map[string]string{}
 }
 
 // Reset forgets everything recorded and configured since New (messages,
-// webhooks, denials, interactions, commands, pending rate limits). Ids
-// keep increasing across resets.
+// webhooks, denials, interactions, commands, pending rate limits and
+// drops). Ids keep increasing across resets, and Tokens still lists the
+// tokens issued before.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -264,8 +277,8 @@ func (s *Server) AddWebhooks(channelID, appID string, n int) {
 	defer s.mu.Unlock()
 	for range n {
 		h := &webhook{id: s.ids.next(), channelID: channelID, name: "Integration", appID: appID}
-		sum := sha256.Sum256([]byte("fake-webhook-token:" + h.id))
-		h.token = hex.EncodeToString(sum[:])
+		h.token = webhookToken(h.id)
+		s.webhookTokens[h.token] = true
 		s.webhooks[h.id] = h
 	}
 }
@@ -306,6 +319,25 @@ func (s *Server) AddInteraction(i Interaction) {
 		return
 	}
 	s.interactions[i.Token] = &interaction{id: i.ID, token: i.Token, channelID: i.ChannelID}
+	s.interactionTokens[i.Token] = true
+}
+
+// Tokens returns every webhook token this server issued and every
+// interaction token it issued or saw (AddInteraction, StartInteraction, a
+// callback for an interaction it was not told about), sorted, so tests can
+// check that none of them leaks into logs, errors, histories or spans.
+func (s *Server) Tokens() (webhook, interaction []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t := range s.webhookTokens {
+		webhook = append(webhook, t)
+	}
+	for t := range s.interactionTokens {
+		interaction = append(interaction, t)
+	}
+	slices.Sort(webhook)
+	slices.Sort(interaction)
+	return webhook, interaction
 }
 
 // InteractionResponses returns the callback requests received for
@@ -368,6 +400,26 @@ func (s *Server) RateLimitNext(route string, retryAfter time.Duration) {
 	s.rateLimits = append(s.rateLimits, rateLimit{route: route, retryAfter: retryAfter})
 }
 
+// DropNext makes the next request matching route (as for RateLimitNext) get
+// no response: the server reads the request, does nothing with it, and
+// closes the connection, as when Discord's edge resets it. The client sees
+// a transport error (io.EOF in Go); net/http retries it by itself only for
+// GET, HEAD, OPTIONS and TRACE on a reused connection.
+func (s *Server) DropNext(route string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drops = append(s.drops, drop{route: route})
+}
+
+// DropNextAfterHandling is DropNext where Discord did the work (a message
+// is posted, a callback acknowledged) and only the answer is lost, so a
+// client's retry meets the effect of its first attempt.
+func (s *Server) DropNextAfterHandling(route string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drops = append(s.drops, drop{route: route, handled: true})
+}
+
 // ListenAndServe serves on addr until ctx is cancelled, then shuts down
 // gracefully. It returns nil after a cancellation-triggered shutdown.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
@@ -427,6 +479,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	rep := s.dispatchLocked(r, &rec, p)
+	if rep.drop {
+		// Status stays 0: nothing was answered.
+		s.requests = append(s.requests, rec)
+		hook := s.opts.OnMessage
+		s.mu.Unlock()
+		if hook != nil {
+			for _, m := range rep.notify {
+				hook(m)
+			}
+		}
+		dropConnection(w)
+		return
+	}
 	encoded, err := encode(rep)
 	if err != nil {
 		rep = apiError(http.StatusInternalServerError, 0, "500: Internal Server Error")
@@ -471,7 +536,7 @@ func encode(rep reply) ([]byte, error) {
 	return json.Marshal(rep.body)
 }
 
-func (s *Server) dispatchLocked(r *http.Request, rec *Request, p payload) reply {
+func (s *Server) dispatchLocked(r *http.Request, rec *Request, p payload) (rep reply) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/attachments/"); ok && r.Method == http.MethodGet {
 		// The CDN stand-in: /attachments/{channel_id}/{attachment_id}/{filename}.
 		rec.Route = "GET /attachments/{channel_id}/{attachment_id}/{filename}"
@@ -498,6 +563,12 @@ func (s *Server) dispatchLocked(r *http.Request, rec *Request, p payload) reply 
 	}
 	if rep, limited := s.takeRateLimitLocked(rt, rel); limited {
 		return rep
+	}
+	if d, ok := s.takeDropLocked(rt, rel); ok {
+		if !d.handled {
+			return reply{drop: true}
+		}
+		defer func() { rep.drop = true }()
 	}
 	// Walk the pattern rather than the map so the reported field is
 	// deterministic when several ids are malformed.
@@ -529,6 +600,27 @@ func (s *Server) authorized(r *http.Request) bool {
 		return false
 	}
 	return s.opts.Token == "" || token == s.opts.Token
+}
+
+func (s *Server) takeDropLocked(rt *route, rel string) (drop, bool) {
+	candidates := []string{rt.method + " " + rt.pattern, rt.pattern, rt.method + " " + rel, rel}
+	for i, d := range s.drops {
+		if slices.Contains(candidates, d.route) {
+			s.drops = slices.Delete(s.drops, i, i+1)
+			return d, true
+		}
+	}
+	return drop{}, false
+}
+
+// dropConnection closes the client's connection without a response.
+func dropConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// HTTP/2 cannot hijack; aborting the handler resets the stream.
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
 }
 
 func (s *Server) takeRateLimitLocked(rt *route, rel string) (reply, bool) {

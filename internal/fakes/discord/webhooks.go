@@ -2,6 +2,8 @@ package discord
 
 import (
 	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"slices"
@@ -35,6 +37,22 @@ func (h *webhook) wire(app string, owner User, withToken bool) map[string]any {
 		out["token"] = h.token
 	}
 	return out
+}
+
+// webhookToken is a token in the shape of Discord's: 68 base64url
+// characters. It derives from the id so runs are reproducible; secrecy is
+// moot in a fake, but the shape lets tests check that redaction knows it.
+func webhookToken(id string) string {
+	sum := sha512.Sum512([]byte("fake-webhook-token:" + id))
+	return base64.RawURLEncoding.EncodeToString(sum[:51])
+}
+
+// InteractionToken is an interaction token in the shape of Discord's:
+// unpadded base64url of "interaction:<id>:<random>", 200-odd characters.
+// StartInteraction issues these; tests building interactions by hand can
+// too, so that what they send looks like what Discord sends.
+func InteractionToken(id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("interaction:" + id + ":" + randomHex(64)))
 }
 
 func missingPermissions() reply {
@@ -86,10 +104,8 @@ func (s *Server) createWebhook(c *call) reply {
 		return apiError(http.StatusBadRequest, codeMaxWebhooks, "Maximum number of webhooks reached (15)")
 	}
 	h := &webhook{id: s.ids.next(), channelID: channelID, name: name, appID: s.opts.ApplicationID}
-	// Tokens derive from the id so runs are reproducible; secrecy is moot
-	// in a fake.
-	sum := sha256.Sum256([]byte("fake-webhook-token:" + h.id))
-	h.token = hex.EncodeToString(sum[:])
+	h.token = webhookToken(h.id)
+	s.webhookTokens[h.token] = true
 	if avatar := str(c.body.object, "avatar"); avatar != "" {
 		// Discord stores the image and exposes a hash of it.
 		a := sha256.Sum256([]byte(avatar))
