@@ -21,8 +21,8 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/delivery"
-	"github.com/tzurot/tzurot/internal/webhookname"
 	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
 // WebhookName names the one webhook per channel that personalities speak through.
