@@ -144,7 +144,7 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		Settings: elevenlabs.VoiceSettings{Stability: vc.Stability, SimilarityBoost: vc.Similarity, Style: vc.Style},
 	})
 	if err != nil {
-		return SpeakReplyOutput{}, a.voiceError(err, source, vc.VoiceID, vc.VoiceModel)
+		return SpeakReplyOutput{}, a.voiceError(ctx, err, key, source, vc.VoiceID, vc.VoiceModel)
 	}
 	// ElevenLabs charged for the audio whether or not Discord takes it. A
 	// failed write is logged, not retried: a retry would pay again.
@@ -197,6 +197,10 @@ func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, sou
 //     ErrInvalidKey / ErrNoCredits, and the workflow switches it off and DMs
 //     the user (a missing permission too: every call fails the same way
 //     until the owner widens the key, and the DM says which permission);
+//     characters count as used up only if the key check of /wallet test
+//     would refuse the key too (no characters left on a plan that cannot
+//     extend): otherwise, a key's own credit limit or a usage cap, the key
+//     stays on with a note, or /wallet test would only turn it back on;
 //   - the account is blocked, its plan may not use this voice, or the
 //     voice settings are wrong: ErrVoiceRefused with a note for the
 //     channel, and the key stays on;
@@ -204,10 +208,18 @@ func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, sou
 //
 // The operator's key failing for its own or its account's sake is the
 // operator's problem and never the user's.
-func (a *Activities) voiceError(err error, source, voiceID, model string) error {
+func (a *Activities) voiceError(ctx context.Context, err error, key, source, voiceID, model string) error {
 	e, ok := elevenlabs.AsError(err)
 	if !ok {
 		return elevenLabsError("ElevenLabs call failed", err, maxVoiceRetryDelay)
+	}
+	if e.Kind == elevenlabs.KindQuotaExceeded && source == KeyFromUser {
+		if _, cerr := a.checkElevenLabsKey(ctx, key); cerr == nil {
+			a.Log.Warn("ElevenLabs refused the voice for quota, but the account has characters or can extend", "code", e.Code, "status", e.Status)
+			return temporal.NewNonRetryableApplicationError(
+				"No voice this time: ElevenLabs says your key is out of characters ("+e.Code+") though your account still has some or can extend. Your key stays saved; check the key's own credit limit at https://elevenlabs.io/app/settings/api-keys.",
+				ErrVoiceRefused, nil)
+		}
 	}
 	switch e.Kind {
 	case elevenlabs.KindInvalidKey, elevenlabs.KindQuotaExceeded, elevenlabs.KindMissingPermission,

@@ -156,7 +156,7 @@ func TestSpeakReplyProviderErrors(t *testing.T) {
 		{"revoked key", fakeelevenlabs.OK(), true, false, activities.ErrInvalidKey},
 		{"a 401 invalid_api_key is final", fakeelevenlabs.Fail(401, "invalid_api_key"), false, false, activities.ErrInvalidKey},
 		{"a key without the text_to_speech permission", fakeelevenlabs.Fail(401, "missing_permissions"), false, false, activities.ErrInvalidKey},
-		{"quota exceeded", fakeelevenlabs.Fail(401, "quota_exceeded"), false, false, activities.ErrNoCredits},
+		{"quota refused while the account has characters: the key is kept", fakeelevenlabs.Fail(401, "quota_exceeded"), false, false, activities.ErrVoiceRefused},
 		{"too many concurrent requests is retried", fakeelevenlabs.Fail(429, "too_many_concurrent_requests"), false, false, activities.ErrRateLimited},
 		{"system busy is retried", fakeelevenlabs.Fail(429, "system_busy"), false, false, activities.ErrRateLimited},
 		{"422 is not retried: a note for the owner", fakeelevenlabs.Fail(422, ""), false, false, activities.ErrVoiceRefused},
@@ -216,8 +216,10 @@ func TestSpeakReplyEveryDocumentedRefusal(t *testing.T) {
 		{"missing_permissions", activities.ErrInvalidKey, ""},
 		{"insufficient_permissions", activities.ErrInvalidKey, ""},
 		{"workspace_access_denied", activities.ErrInvalidKey, ""},
-		{"quota_exceeded", activities.ErrNoCredits, ""},
-		{"insufficient_credits", activities.ErrNoCredits, ""},
+		// The account has characters (the stand-in's key is unlimited): the
+		// key check would pass, so the key stays on.
+		{"quota_exceeded", activities.ErrVoiceRefused, "out of characters (quota_exceeded)"},
+		{"insufficient_credits", activities.ErrVoiceRefused, "out of characters (insufficient_credits)"},
 		{"detected_unusual_activity", activities.ErrVoiceRefused, "paused free-tier use"},
 		{"payment_issue", activities.ErrVoiceRefused, "failed or incomplete payment"},
 		{"forbidden", activities.ErrVoiceRefused, "refused your ElevenLabs account (forbidden)"},
@@ -269,6 +271,52 @@ func TestSpeakReplyEveryDocumentedRefusal(t *testing.T) {
 	}
 	if len(f.discord.Messages(channelID)) != 0 {
 		t.Error("a refused voice posted something itself: the workflow posts the text")
+	}
+}
+
+// Characters count as used up, and the key is switched off, only when the
+// key check of /wallet test would refuse the key too: no characters left on a
+// plan that cannot extend (f48c0d2). A key's own credit limit or a paid plan
+// that can extend keeps the key on, or /wallet test would only turn it back
+// on.
+func TestSpeakReplyQuotaFollowsTheKeyCheck(t *testing.T) {
+	cases := []struct {
+		name    string
+		key     fakeelevenlabs.Key
+		useUp   bool // speak its whole allowance first
+		script  bool // ElevenLabs says quota_exceeded regardless
+		wantErr string
+	}{
+		{"a free plan with no characters left: switched off", fakeelevenlabs.Key{CharacterLimit: 5}, true, false, activities.ErrNoCredits},
+		{"a paid plan that can extend: kept", fakeelevenlabs.Key{CharacterLimit: 50_000}, false, true, activities.ErrVoiceRefused},
+		{"the key's own credit limit on an account with characters: kept", fakeelevenlabs.Key{CharacterLimit: 10_000}, false, true, activities.ErrVoiceRefused},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, config.GuestOff, "m")
+			el := f.withVoice(t)
+			el.AddKey(voiceKey, c.key)
+			f.storeVoiceKey(t, voiceKey, true)
+			if c.useUp {
+				if _, err := f.acts.ElevenLabs.TextToSpeech(context.Background(), voiceKey,
+					elevenlabs.SpeechRequest{VoiceID: voiceID, Text: "hello"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.script {
+				el.Script(voiceKey, fakeelevenlabs.Fail(401, "quota_exceeded"))
+			}
+			_, err := f.speak("hello")
+			if errType(err) != c.wantErr {
+				t.Fatalf("error %v, want type %s", err, c.wantErr)
+			}
+			// What /wallet test says of the same key agrees.
+			sealed, _ := f.keys.Seal(voiceKey)
+			_, cerr := f.env.ExecuteActivity(f.acts.CheckKey, activities.CheckKeyInput{Provider: activities.ProviderElevenLabs, SealedKey: sealed})
+			if (errType(cerr) == activities.ErrNoCredits) != (c.wantErr == activities.ErrNoCredits) {
+				t.Errorf("the key check says %v while speaking said %s", cerr, c.wantErr)
+			}
+		})
 	}
 }
 
