@@ -193,17 +193,18 @@ func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, sou
 
 // voiceError turns an ElevenLabs failure into the workflow's error types,
 // by what it means (see elevenlabs.Kind):
-//   - the key is bad, lacks text_to_speech, or is out of characters:
-//     ErrInvalidKey / ErrNoCredits, and the workflow switches it off and DMs
-//     the user (a missing permission too: every call fails the same way
-//     until the owner widens the key, and the DM says which permission);
-//     characters count as used up only if the key check of /wallet test
-//     would refuse the key too (no characters left on a plan that cannot
-//     extend): otherwise, a key's own credit limit or a usage cap, the key
-//     stays on with a note, or /wallet test would only turn it back on;
-//   - the account is blocked, its plan may not use this voice, or the
-//     voice settings are wrong: ErrVoiceRefused with a note for the
-//     channel, and the key stays on;
+//   - the key is bad or out of characters: ErrInvalidKey / ErrNoCredits,
+//     and the workflow switches it off and DMs the user. A key is switched
+//     off only for what the key check of /wallet test refuses too, or that
+//     command would just turn it back on and the next reply off again: so
+//     characters count as used up only with none left on a plan that cannot
+//     extend (a key's own credit limit or a usage cap keeps the key on, with
+//     a note);
+//   - the key lacks the text_to_speech permission (the key check reads
+//     /v1/user, which does not need it), the account is blocked, its plan
+//     may not use this voice, or the voice settings are wrong:
+//     ErrVoiceRefused with a note for the channel naming what to do, and
+//     the key stays on;
 //   - rate limits and outages: retried briefly, then the text goes alone.
 //
 // The operator's key failing for its own or its account's sake is the
@@ -230,7 +231,7 @@ func (a *Activities) voiceError(ctx context.Context, err error, key, source, voi
 		}
 	}
 	switch e.Kind {
-	case elevenlabs.KindAccountBlocked, elevenlabs.KindPlanRestricted, elevenlabs.KindBadRequest:
+	case elevenlabs.KindMissingPermission, elevenlabs.KindAccountBlocked, elevenlabs.KindPlanRestricted, elevenlabs.KindBadRequest:
 		a.Log.Warn("ElevenLabs refused the voice", "kind", string(e.Kind), "code", e.Code, "status", e.Status, "voice_id", voiceID)
 		return temporal.NewNonRetryableApplicationError(VoiceRefusalNote(e, voiceID, model), ErrVoiceRefused, nil)
 	}
@@ -263,6 +264,8 @@ func VoiceRefusalNote(e *elevenlabs.Error, voiceID, model string) string {
 		return prefix + fmt.Sprintf("ElevenLabs has no voice %q (%s). This personality's owner needs to pick another voice.", voiceID, code)
 	}
 	switch e.Kind {
+	case elevenlabs.KindMissingPermission:
+		return prefix + "your ElevenLabs key may not make speech (" + code + "). Your key stays saved; give it the Text to Speech permission at https://elevenlabs.io/app/settings/api-keys."
 	case elevenlabs.KindPlanRestricted:
 		return prefix + "this personality's voice needs a paid ElevenLabs plan (" + code + "). Upgrade at https://elevenlabs.io/app/subscription, or its owner can pick one of ElevenLabs' default voices."
 	case elevenlabs.KindAccountBlocked:

@@ -155,7 +155,8 @@ func TestSpeakReplyProviderErrors(t *testing.T) {
 	}{
 		{"revoked key", fakeelevenlabs.OK(), true, false, activities.ErrInvalidKey},
 		{"a 401 invalid_api_key is final", fakeelevenlabs.Fail(401, "invalid_api_key"), false, false, activities.ErrInvalidKey},
-		{"a key without the text_to_speech permission", fakeelevenlabs.Fail(401, "missing_permissions"), false, false, activities.ErrInvalidKey},
+		{"a key without the text_to_speech permission is kept, with a note", fakeelevenlabs.Fail(401, "missing_permissions"), false, false, activities.ErrVoiceRefused},
+		{"the operator's key without the permission is the operator's problem", fakeelevenlabs.Fail(401, "missing_permissions"), false, true, activities.ErrOperatorKeyFails},
 		{"quota refused while the account has characters: the key is kept", fakeelevenlabs.Fail(401, "quota_exceeded"), false, false, activities.ErrVoiceRefused},
 		{"too many concurrent requests is retried", fakeelevenlabs.Fail(429, "too_many_concurrent_requests"), false, false, activities.ErrRateLimited},
 		{"system busy is retried", fakeelevenlabs.Fail(429, "system_busy"), false, false, activities.ErrRateLimited},
@@ -213,9 +214,9 @@ func TestSpeakReplyEveryDocumentedRefusal(t *testing.T) {
 		{"invalid_authorization_header", activities.ErrInvalidKey, ""},
 		{"missing_api_key", activities.ErrInvalidKey, ""},
 		{"sign_in_required", activities.ErrInvalidKey, ""},
-		{"missing_permissions", activities.ErrInvalidKey, ""},
-		{"insufficient_permissions", activities.ErrInvalidKey, ""},
-		{"workspace_access_denied", activities.ErrInvalidKey, ""},
+		{"missing_permissions", activities.ErrVoiceRefused, "Text to Speech permission"},
+		{"insufficient_permissions", activities.ErrVoiceRefused, "may not make speech (insufficient_permissions)"},
+		{"workspace_access_denied", activities.ErrVoiceRefused, "may not make speech (workspace_access_denied)"},
 		// The account has characters (the stand-in's key is unlimited): the
 		// key check would pass, so the key stays on.
 		{"quota_exceeded", activities.ErrVoiceRefused, "out of characters (quota_exceeded)"},

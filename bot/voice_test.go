@@ -166,8 +166,9 @@ func TestVoiceOperatorKeyOnlyForGuestModeAll(t *testing.T) {
 // a bad key: through the real GenerateReply on the dev server the reply goes
 // as text with a one-line note, the key stays on in PostgreSQL, nobody is
 // DMed that the key was rejected, and /wallet test neither calls the key bad
-// nor flips it. A plan limit (402 paid_plan_required) is the same; a revoked
-// key is still switched off.
+// nor flips it. A plan limit (402 paid_plan_required) and a key without the
+// text_to_speech permission are the same; a revoked key is still switched
+// off.
 func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 	w := newWorld(t, itest.Options{GuestMode: config.GuestOff})
 	ctx := context.Background()
@@ -247,11 +248,23 @@ func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 		t.Errorf("a plan limit: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
 	}
 
+	// A scoped key without text_to_speech: /wallet test could not see it,
+	// so the key stays on and the note names the permission.
+	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{Permissions: []string{"user_read"}})
+	w.say(alice, general, guildID, "@singer scoped")
+	waitFor(t, "the scoped key's reply", func() bool { return len(w.posts(general)) == 4 })
+	if m := w.posts(general)[3]; !strings.Contains(m.Content, "\n-# No voice this time: your ElevenLabs key may not make speech (missing_permissions)") {
+		t.Errorf("scoped key's reply %q", m.Content)
+	}
+	if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {
+		t.Errorf("a missing permission: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
+	}
+
 	// A revoked key is still a bad key: switched off, one DM, no note.
 	w.ElevenLabs.RevokeKey(aliceVoiceKey)
 	w.say(alice, general, guildID, "@singer revoked")
-	waitFor(t, "the fourth reply and the DM", func() bool { return len(w.posts(general)) == 4 && len(w.Discord.DMs(alice)) == 1 })
-	if m := w.posts(general)[3]; strings.Contains(m.Content, "-#") {
+	waitFor(t, "the last reply and the DM", func() bool { return len(w.posts(general)) == 5 && len(w.Discord.DMs(alice)) == 1 })
+	if m := w.posts(general)[4]; strings.Contains(m.Content, "-#") {
 		t.Errorf("a bad key's reply carries a note: %q", m.Content)
 	}
 	if dm := w.Discord.DMs(alice)[0].Content; !strings.Contains(dm, "ElevenLabs rejected your API key") {

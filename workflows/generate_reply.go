@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -221,7 +222,8 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 	// voice. Asked only on this branch, so other histories carry no marker.
 	if errType == activities.ErrVoiceRefused &&
 		workflow.GetVersion(ctx, "voice-note", workflow.DefaultVersion, 1) >= 1 {
-		content = text + "\n-# " + appMessage(err)
+		note, _, _ := strings.Cut(appMessage(err), "\n")
+		content = text + "\n-# " + note
 	}
 	id, perr := postText(ctx, in, p, content, true)
 	if perr != nil {

@@ -32,7 +32,7 @@ const (
 	KindQuotaExceeded Kind = "quota_exceeded"
 	// KindMissingPermission: a scoped key without the permission the call
 	// needs (401 missing_permissions; 403 insufficient_permissions,
-	// workspace_access_denied). The owner must widen the key.
+	// workspace_access_denied). The key is real; its owner must widen it.
 	KindMissingPermission Kind = "missing_permission"
 	// KindAccountBlocked: the key is real but ElevenLabs refuses its account
 	// for now: free-tier use suspended for unusual activity
