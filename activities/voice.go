@@ -218,7 +218,7 @@ func (a *Activities) voiceError(ctx context.Context, err error, key, source, voi
 		if _, cerr := a.checkElevenLabsKey(ctx, key); cerr == nil {
 			a.Log.Warn("ElevenLabs refused the voice for quota, but the account has characters or can extend", "code", e.Code, "status", e.Status)
 			return temporal.NewNonRetryableApplicationError(
-				"No voice this time: ElevenLabs says your key is out of characters ("+e.Code+") though your account still has some or can extend. Your key stays saved; raise the key's own credit limit at https://elevenlabs.io/app/settings/api-keys or your usage cap at https://elevenlabs.io/app/subscription.",
+				"No voice this time: ElevenLabs says your key is out of characters ("+e.Code+"), though your account has some or can extend. Your key stays saved; raise the key's credit limit (elevenlabs.io/app/settings/api-keys) or your usage cap (elevenlabs.io/app/subscription).",
 				ErrVoiceRefused, nil)
 		}
 	}
