@@ -166,9 +166,9 @@ func TestVoiceOperatorKeyOnlyForGuestModeAll(t *testing.T) {
 // a bad key: through the real GenerateReply on the dev server the reply goes
 // as text with a one-line note, the key stays on in PostgreSQL, nobody is
 // DMed that the key was rejected, and /wallet test neither calls the key bad
-// nor flips it. A plan limit (402 paid_plan_required) and a key without the
-// text_to_speech permission are the same; a revoked key is still switched
-// off.
+// nor flips it. A plan limit (402 paid_plan_required), a key without the
+// text_to_speech permission and a voice that does not exist are the same; a
+// revoked key is still switched off.
 func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 	w := newWorld(t, itest.Options{GuestMode: config.GuestOff})
 	ctx := context.Background()
@@ -260,11 +260,23 @@ func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 		t.Errorf("a missing permission: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
 	}
 
+	// A voice ElevenLabs does not have: a note for the personality's owner.
+	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{})
+	w.DB.VoiceConfig.Update().SetVoiceID("NoSuchVoice0000000000").ExecX(ctx)
+	w.say(alice, general, guildID, "@singer lost voice")
+	waitFor(t, "the lost voice's reply", func() bool { return len(w.posts(general)) == 5 })
+	if m := w.posts(general)[4]; !strings.Contains(m.Content, "\n-# No voice this time: ElevenLabs has no voice \"NoSuchVoice0000000000\" (voice_not_found). This personality's owner needs to pick another voice.") {
+		t.Errorf("lost voice's reply %q", m.Content)
+	}
+	if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {
+		t.Errorf("voice_not_found: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
+	}
+
 	// A revoked key is still a bad key: switched off, one DM, no note.
 	w.ElevenLabs.RevokeKey(aliceVoiceKey)
 	w.say(alice, general, guildID, "@singer revoked")
-	waitFor(t, "the last reply and the DM", func() bool { return len(w.posts(general)) == 5 && len(w.Discord.DMs(alice)) == 1 })
-	if m := w.posts(general)[4]; strings.Contains(m.Content, "-#") {
+	waitFor(t, "the last reply and the DM", func() bool { return len(w.posts(general)) == 6 && len(w.Discord.DMs(alice)) == 1 })
+	if m := w.posts(general)[5]; strings.Contains(m.Content, "-#") {
 		t.Errorf("a bad key's reply carries a note: %q", m.Content)
 	}
 	if dm := w.Discord.DMs(alice)[0].Content; !strings.Contains(dm, "ElevenLabs rejected your API key") {
