@@ -14,6 +14,7 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
@@ -31,6 +32,10 @@ type CheckKeyInput struct {
 type CheckKeyResult struct {
 	Label          string   `json:"label,omitempty"`
 	LimitRemaining *float64 `json:"limit_remaining,omitempty"`
+	// Note, when set, is one line for the user about a key that works but
+	// whose account the provider restricts (an ElevenLabs free tier
+	// suspended for unusual activity): the key is still stored.
+	Note string `json:"note,omitempty"`
 }
 
 // CheckKey opens the sealed key and asks the provider, on an endpoint that
@@ -173,6 +178,18 @@ func (a *Activities) confirmInvalid(ctx context.Context, key string) error {
 // maxRetryAfter bounds the Retry-After a key check honours.
 const maxRetryAfter = 5 * time.Minute
 
+// keyCheckNote tells the user why a real ElevenLabs key may not speak yet.
+func keyCheckNote(e *elevenlabs.Error) string {
+	if e.Code == "detected_unusual_activity" {
+		return "ElevenLabs has paused free-tier use of that account (unusual activity detected), so replies come as text until a paid ElevenLabs plan lifts it or the block ends."
+	}
+	code := e.Code
+	if code == "" {
+		code = string(e.Kind)
+	}
+	return "ElevenLabs restricts that account right now (" + code + "), so replies may come as text; check it at https://elevenlabs.io/app/subscription."
+}
+
 // checkElevenLabsKey asks GET /v1/user, which authenticates. A scoped key
 // without user_read still proves itself real (ElevenLabs names the missing
 // permission only for a key it knows); a key whose month of characters is
@@ -180,6 +197,12 @@ const maxRetryAfter = 5 * time.Minute
 // unless the plan may go past its limit (usage-based billing).
 func (a *Activities) checkElevenLabsKey(ctx context.Context, key string) (CheckKeyResult, error) {
 	acc, err := a.ElevenLabs.CheckKey(ctx, key)
+	if e, ok := elevenlabs.AsError(err); ok && (e.Kind == elevenlabs.KindAccountBlocked || e.Kind == elevenlabs.KindPlanRestricted) {
+		// ElevenLabs named a reason of the account, which it does only for
+		// a key it knows: the key is real and is stored, so a blocked
+		// account is never reported (or switched off) as a bad key.
+		return CheckKeyResult{Note: keyCheckNote(e)}, nil
+	}
 	if err != nil {
 		return CheckKeyResult{}, elevenLabsError("ElevenLabs key check failed", err, maxRetryAfter)
 	}

@@ -78,6 +78,14 @@ type SpeakReplyOutput struct {
 // posted: not retried (a retry would pay again); the workflow posts the text.
 const ErrVoicePostFailed = "VoicePostFailed"
 
+// ErrVoiceRefused is ElevenLabs refusing to speak for a reason that is not
+// the key's: the account is suspended or unpaid, its plan may not use this
+// voice or model, or the personality's voice settings are wrong. It is not
+// retried and the key stays on; the error's message is a one-line note for
+// the channel, saying what happened and who can do what about it, which the
+// workflow posts under the text.
+const ErrVoiceRefused = "VoiceRefused"
+
 // SpeakReply synthesises the reply with ElevenLabs and posts it as the
 // personality with the MP3 attached to its first message, in one activity so
 // the audio stays in the worker's memory. The key is the user's own
@@ -138,7 +146,7 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		Settings: elevenlabs.VoiceSettings{Stability: vc.Stability, SimilarityBoost: vc.Similarity, Style: vc.Style},
 	})
 	if err != nil {
-		return SpeakReplyOutput{}, a.voiceError(err, source)
+		return SpeakReplyOutput{}, a.voiceError(ctx, err, key, source, vc.VoiceID, vc.VoiceModel)
 	}
 	// ElevenLabs charged for the audio whether or not Discord takes it. A
 	// failed write is logged, not retried: a retry would pay again.
@@ -194,17 +202,87 @@ func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, sou
 	return a.ElevenLabsOperatorKey, KeyFromOperator, nil
 }
 
-// voiceError turns an ElevenLabs failure into the workflow's error types.
-// The operator's key failing is the operator's problem and never the user's.
-func (a *Activities) voiceError(err error, source string) error {
+// voiceError turns an ElevenLabs failure into the workflow's error types,
+// by what it means (see elevenlabs.Kind):
+//   - the key is bad or out of characters: ErrInvalidKey / ErrNoCredits,
+//     and the workflow switches it off and DMs the user. A key is switched
+//     off only for what the key check of /wallet test refuses too, or that
+//     command would just turn it back on and the next reply off again: so
+//     characters count as used up only with none left on a plan that cannot
+//     extend (a key's own credit limit or a usage cap keeps the key on, with
+//     a note);
+//   - the key lacks the text_to_speech permission (the key check reads
+//     /v1/user, which does not need it), the account is blocked, its plan
+//     may not use this voice, or the voice settings are wrong:
+//     ErrVoiceRefused with a note for the channel naming what to do, and
+//     the key stays on;
+//   - rate limits and outages: retried briefly, then the text goes alone.
+//
+// The operator's key failing for its own or its account's sake is the
+// operator's problem and never the user's.
+func (a *Activities) voiceError(ctx context.Context, err error, key, source, voiceID, model string) error {
 	e, ok := elevenlabs.AsError(err)
-	rejected := ok && (e.Kind == elevenlabs.KindInvalidKey || e.Kind == elevenlabs.KindQuotaExceeded || e.Kind == elevenlabs.KindMissingPermission)
-	if rejected && source == KeyFromOperator {
-		a.Log.Error("the operator's ElevenLabs key was refused", "code", e.Code, "status", e.Status)
-		return temporal.NewNonRetryableApplicationError("the operator's ElevenLabs key was refused", ErrOperatorKeyFails, nil)
+	if !ok {
+		return elevenLabsError("ElevenLabs call failed", err, maxVoiceRetryDelay)
+	}
+	if e.Kind == elevenlabs.KindQuotaExceeded && source == KeyFromUser {
+		if _, cerr := a.checkElevenLabsKey(ctx, key); cerr == nil {
+			a.Log.Warn("ElevenLabs refused the voice for quota, but the account has characters or can extend", "code", e.Code, "status", e.Status)
+			return temporal.NewNonRetryableApplicationError(
+				"No voice this time: ElevenLabs says your key is out of characters ("+e.Code+"), though your account has some or can extend. Your key stays saved; raise the key's credit limit (elevenlabs.io/app/settings/api-keys) or your usage cap (elevenlabs.io/app/subscription).",
+				ErrVoiceRefused, nil)
+		}
+	}
+	switch e.Kind {
+	case elevenlabs.KindInvalidKey, elevenlabs.KindQuotaExceeded, elevenlabs.KindMissingPermission,
+		elevenlabs.KindAccountBlocked, elevenlabs.KindPlanRestricted:
+		if source == KeyFromOperator {
+			a.Log.Error("the operator's ElevenLabs key was refused", "kind", string(e.Kind), "code", e.Code, "status", e.Status)
+			return temporal.NewNonRetryableApplicationError("the operator's ElevenLabs key was refused", ErrOperatorKeyFails, nil)
+		}
+	}
+	switch e.Kind {
+	case elevenlabs.KindMissingPermission, elevenlabs.KindAccountBlocked, elevenlabs.KindPlanRestricted, elevenlabs.KindBadRequest:
+		a.Log.Warn("ElevenLabs refused the voice", "kind", string(e.Kind), "code", e.Code, "status", e.Status, "voice_id", voiceID)
+		return temporal.NewNonRetryableApplicationError(VoiceRefusalNote(e, voiceID, model), ErrVoiceRefused, nil)
 	}
 	// The text waits on the voice: a long Retry-After is not worth it.
 	return elevenLabsError("ElevenLabs call failed", err, maxVoiceRetryDelay)
+}
+
+// VoiceRefusalNote is the one line posted under a reply ElevenLabs would not
+// speak for a reason of the account, its plan or the voice settings: what
+// happened, and what the user (or the personality's owner) can do. It
+// quotes ElevenLabs' identifier, never its message, so it stays short.
+func VoiceRefusalNote(e *elevenlabs.Error, voiceID, model string) string {
+	code := e.Code
+	if code == "" {
+		code = string(e.Kind)
+	}
+	const prefix = "No voice this time: "
+	switch code {
+	case "detected_unusual_activity":
+		return prefix + "ElevenLabs has paused free-tier use of your ElevenLabs account (unusual activity detected). Your key stays saved; a paid ElevenLabs plan lifts the block, or it may lift on its own later."
+	case "payment_issue":
+		return prefix + "ElevenLabs reports a failed or incomplete payment on your ElevenLabs plan. Your key stays saved; settle it at https://elevenlabs.io/app/subscription and voices come back."
+	case "voice_limit_reached":
+		return prefix + "your ElevenLabs account has no free voice slot for this personality's voice. Remove a voice at https://elevenlabs.io/app/voice-lab to make room."
+	case "voice_access_denied":
+		return prefix + fmt.Sprintf("your ElevenLabs account may not use this personality's voice (%s). Its owner can pick another voice.", voiceID)
+	case "model_access_denied", "model_not_found", "unsupported_model":
+		return prefix + fmt.Sprintf("ElevenLabs will not speak with this personality's voice model %q (%s). Its owner needs to pick another model.", model, code)
+	case "voice_not_found", "invalid_voice_id":
+		return prefix + fmt.Sprintf("ElevenLabs has no voice %q (%s). This personality's owner needs to pick another voice.", voiceID, code)
+	}
+	switch e.Kind {
+	case elevenlabs.KindMissingPermission:
+		return prefix + "your ElevenLabs key may not make speech (" + code + "). Your key stays saved; give it the Text to Speech permission at https://elevenlabs.io/app/settings/api-keys."
+	case elevenlabs.KindPlanRestricted:
+		return prefix + "this personality's voice needs a paid ElevenLabs plan (" + code + "). Upgrade at https://elevenlabs.io/app/subscription, or its owner can pick one of ElevenLabs' default voices."
+	case elevenlabs.KindAccountBlocked:
+		return prefix + "ElevenLabs refused your ElevenLabs account (" + code + "). Your key stays saved; check your account at https://elevenlabs.io/app/subscription."
+	}
+	return prefix + "ElevenLabs refused this personality's voice settings (" + code + "). Its owner should check them."
 }
 
 // elevenLabsError maps an ElevenLabs failure to the activities' error types:
@@ -223,6 +301,8 @@ func elevenLabsError(what string, err error, maxDelay time.Duration) error {
 		return temporal.NewNonRetryableApplicationError(e.Error(), ErrNoCredits, nil)
 	case elevenlabs.KindBadRequest:
 		return temporal.NewNonRetryableApplicationError(e.Error(), ErrBadRequest, nil)
+	case elevenlabs.KindAccountBlocked, elevenlabs.KindPlanRestricted:
+		return temporal.NewNonRetryableApplicationError(e.Error(), ErrVoiceRefused, nil)
 	case elevenlabs.KindRateLimited:
 		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: min(e.RetryAfter, maxDelay)})
 	}

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
+	"go.temporal.io/sdk/temporal"
 )
 
 const (
@@ -153,12 +155,15 @@ func TestSpeakReplyProviderErrors(t *testing.T) {
 	}{
 		{"revoked key", fakeelevenlabs.OK(), true, false, activities.ErrInvalidKey},
 		{"a 401 invalid_api_key is final", fakeelevenlabs.Fail(401, "invalid_api_key"), false, false, activities.ErrInvalidKey},
-		{"a key without the text_to_speech permission", fakeelevenlabs.Fail(401, "missing_permissions"), false, false, activities.ErrInvalidKey},
-		{"quota exceeded", fakeelevenlabs.Fail(401, "quota_exceeded"), false, false, activities.ErrNoCredits},
+		{"a key without the text_to_speech permission is kept, with a note", fakeelevenlabs.Fail(401, "missing_permissions"), false, false, activities.ErrVoiceRefused},
+		{"the operator's key without the permission is the operator's problem", fakeelevenlabs.Fail(401, "missing_permissions"), false, true, activities.ErrOperatorKeyFails},
+		{"quota refused while the account has characters: the key is kept", fakeelevenlabs.Fail(401, "quota_exceeded"), false, false, activities.ErrVoiceRefused},
 		{"too many concurrent requests is retried", fakeelevenlabs.Fail(429, "too_many_concurrent_requests"), false, false, activities.ErrRateLimited},
 		{"system busy is retried", fakeelevenlabs.Fail(429, "system_busy"), false, false, activities.ErrRateLimited},
-		{"422 is not retried", fakeelevenlabs.Fail(422, ""), false, false, activities.ErrBadRequest},
+		{"422 is not retried: a note for the owner", fakeelevenlabs.Fail(422, ""), false, false, activities.ErrVoiceRefused},
 		{"operator's key refused is the operator's problem", fakeelevenlabs.Fail(401, "quota_exceeded"), false, true, activities.ErrOperatorKeyFails},
+		{"operator's account blocked is the operator's problem", fakeelevenlabs.Fail(0, "detected_unusual_activity"), false, true, activities.ErrOperatorKeyFails},
+		{"a bad voice with the operator's key is still the owner's to fix", fakeelevenlabs.Fail(0, "voice_not_found"), false, true, activities.ErrVoiceRefused},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -190,6 +195,127 @@ func TestSpeakReplyProviderErrors(t *testing.T) {
 			// once, for the user's key only.
 			if n := f.db.UserAPIKey.Query().Where(userapikey.IsActive(false)).CountX(context.Background()); n != 0 {
 				t.Errorf("%d keys switched off by the activity", n)
+			}
+		})
+	}
+}
+
+// Every documented ElevenLabs refusal, as the stand-in sends it, reaches the
+// workflow as the error type of its meaning; refusals that are not the
+// key's carry a one-line note naming what happened and what to do.
+func TestSpeakReplyEveryDocumentedRefusal(t *testing.T) {
+	cases := []struct {
+		id       string
+		wantErr  string
+		wantNote string // for ErrVoiceRefused
+	}{
+		{"invalid_api_key", activities.ErrInvalidKey, ""},
+		{"needs_authorization", activities.ErrInvalidKey, ""},
+		{"invalid_authorization_header", activities.ErrInvalidKey, ""},
+		{"missing_api_key", activities.ErrInvalidKey, ""},
+		{"sign_in_required", activities.ErrInvalidKey, ""},
+		{"missing_permissions", activities.ErrVoiceRefused, "Text to Speech permission"},
+		{"insufficient_permissions", activities.ErrVoiceRefused, "may not make speech (insufficient_permissions)"},
+		{"workspace_access_denied", activities.ErrVoiceRefused, "may not make speech (workspace_access_denied)"},
+		// The account has characters (the stand-in's key is unlimited): the
+		// key check would pass, so the key stays on.
+		{"quota_exceeded", activities.ErrVoiceRefused, "out of characters (quota_exceeded)"},
+		{"insufficient_credits", activities.ErrVoiceRefused, "out of characters (insufficient_credits)"},
+		{"detected_unusual_activity", activities.ErrVoiceRefused, "paused free-tier use"},
+		{"payment_issue", activities.ErrVoiceRefused, "failed or incomplete payment"},
+		{"forbidden", activities.ErrVoiceRefused, "refused your ElevenLabs account (forbidden)"},
+		{"paid_plan_required", activities.ErrVoiceRefused, "needs a paid ElevenLabs plan (paid_plan_required)"},
+		{"free_users_not_allowed", activities.ErrVoiceRefused, "needs a paid ElevenLabs plan (free_users_not_allowed)"},
+		{"subscription_required", activities.ErrVoiceRefused, "needs a paid ElevenLabs plan"},
+		{"feature_not_available", activities.ErrVoiceRefused, "needs a paid ElevenLabs plan"},
+		{"voice_access_denied", activities.ErrVoiceRefused, "may not use this personality's voice (" + voiceID + ")"},
+		{"model_access_denied", activities.ErrVoiceRefused, `voice model "eleven_flash_v2_5"`},
+		{"voice_limit_reached", activities.ErrVoiceRefused, "no free voice slot"},
+		{"voice_not_found", activities.ErrVoiceRefused, `no voice "` + voiceID + `"`},
+		{"invalid_voice_id", activities.ErrVoiceRefused, "pick another voice"},
+		{"model_not_found", activities.ErrVoiceRefused, "pick another model"},
+		{"unsupported_model", activities.ErrVoiceRefused, "pick another model"},
+		{"invalid_voice_settings", activities.ErrVoiceRefused, "voice settings (invalid_voice_settings)"},
+		{"max_character_limit_exceeded", activities.ErrVoiceRefused, "(max_character_limit_exceeded)"},
+		{"invalid_parameters", activities.ErrVoiceRefused, "(invalid_parameters)"},
+		{"too_many_concurrent_requests", activities.ErrRateLimited, ""},
+		{"rate_limit_exceeded", activities.ErrRateLimited, ""},
+		{"system_busy", activities.ErrRateLimited, ""},
+		{"internal_server_error", activities.ErrUnavailable, ""},
+		{"maintenance", activities.ErrUnavailable, ""},
+	}
+	f := newFixture(t, config.GuestOff, "m")
+	el := f.withVoice(t)
+	f.storeVoiceKey(t, voiceKey, true)
+	for _, c := range cases {
+		t.Run(c.id, func(t *testing.T) {
+			el.Script(voiceKey, fakeelevenlabs.Fail(0, c.id))
+			_, err := f.speak("hello")
+			if errType(err) != c.wantErr {
+				t.Fatalf("error %v, want type %s", err, c.wantErr)
+			}
+			var appErr *temporal.ApplicationError
+			errors.As(err, &appErr)
+			if c.wantErr == activities.ErrVoiceRefused {
+				note := appErr.Message()
+				if !strings.HasPrefix(note, "No voice this time: ") || !strings.Contains(note, c.wantNote) || strings.Contains(note, "\n") || len(note) > 300 {
+					t.Errorf("note %q, want one line about %q", note, c.wantNote)
+				}
+			}
+			if retryable := c.wantErr == activities.ErrRateLimited || c.wantErr == activities.ErrUnavailable; appErr.NonRetryable() == retryable {
+				t.Errorf("non-retryable = %v", appErr.NonRetryable())
+			}
+		})
+	}
+	if n := f.db.UserAPIKey.Query().Where(userapikey.IsActive(false)).CountX(context.Background()); n != 0 {
+		t.Errorf("%d keys switched off by the activity", n)
+	}
+	if len(f.discord.Messages(channelID)) != 0 {
+		t.Error("a refused voice posted something itself: the workflow posts the text")
+	}
+}
+
+// Characters count as used up, and the key is switched off, only when the
+// key check of /wallet test would refuse the key too: no characters left on a
+// plan that cannot extend (f48c0d2). A key's own credit limit or a paid plan
+// that can extend keeps the key on, or /wallet test would only turn it back
+// on.
+func TestSpeakReplyQuotaFollowsTheKeyCheck(t *testing.T) {
+	cases := []struct {
+		name    string
+		key     fakeelevenlabs.Key
+		useUp   bool // speak its whole allowance first
+		script  bool // ElevenLabs says quota_exceeded regardless
+		wantErr string
+	}{
+		{"a free plan with no characters left: switched off", fakeelevenlabs.Key{CharacterLimit: 5}, true, false, activities.ErrNoCredits},
+		{"a paid plan that can extend: kept", fakeelevenlabs.Key{CharacterLimit: 50_000}, false, true, activities.ErrVoiceRefused},
+		{"the key's own credit limit on an account with characters: kept", fakeelevenlabs.Key{CharacterLimit: 10_000}, false, true, activities.ErrVoiceRefused},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, config.GuestOff, "m")
+			el := f.withVoice(t)
+			el.AddKey(voiceKey, c.key)
+			f.storeVoiceKey(t, voiceKey, true)
+			if c.useUp {
+				if _, err := f.acts.ElevenLabs.TextToSpeech(context.Background(), voiceKey,
+					elevenlabs.SpeechRequest{VoiceID: voiceID, Text: "hello"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.script {
+				el.Script(voiceKey, fakeelevenlabs.Fail(401, "quota_exceeded"))
+			}
+			_, err := f.speak("hello")
+			if errType(err) != c.wantErr {
+				t.Fatalf("error %v, want type %s", err, c.wantErr)
+			}
+			// What /wallet test says of the same key agrees.
+			sealed, _ := f.keys.Seal(voiceKey)
+			_, cerr := f.env.ExecuteActivity(f.acts.CheckKey, activities.CheckKeyInput{Provider: activities.ProviderElevenLabs, SealedKey: sealed})
+			if (errType(cerr) == activities.ErrNoCredits) != (c.wantErr == activities.ErrNoCredits) {
+				t.Errorf("the key check says %v while speaking said %s", cerr, c.wantErr)
 			}
 		})
 	}
@@ -267,19 +393,47 @@ func TestCheckElevenLabsKey(t *testing.T) {
 		elevenlabs.SpeechRequest{VoiceID: voiceID, Text: "hello"}); err != nil {
 		t.Fatal(err)
 	}
-	for key, want := range map[string]string{
-		voiceKey:   "",
-		scoped:     "", // a real key without user_read
-		spent:      activities.ErrNoCredits,
-		unknownKey: activities.ErrInvalidKey,
+	const (
+		blocked    = "sk_6666666666666666666666666666666666666666666666ab"
+		flaggedNow = "sk_7777777777777777777777777777777777777777777777ab"
+		unpaid     = "sk_8888888888888888888888888888888888888888888888ab"
+	)
+	// A free account suspended for unusual activity: its key reads the user
+	// as always (only speech is refused) …
+	el.AddKey(blocked, fakeelevenlabs.Key{Blocked: "detected_unusual_activity"})
+	// … and should /v1/user ever refuse for the account's sake, the key is
+	// still real.
+	el.AddKey(flaggedNow, fakeelevenlabs.Key{})
+	el.ScriptUser(flaggedNow, fakeelevenlabs.Fail(0, "detected_unusual_activity"))
+	el.AddKey(unpaid, fakeelevenlabs.Key{})
+	el.ScriptUser(unpaid, fakeelevenlabs.Fail(0, "payment_issue"))
+	for key, want := range map[string]struct{ errType, note string }{
+		voiceKey:   {"", ""},
+		scoped:     {"", ""}, // a real key without user_read
+		blocked:    {"", ""},
+		flaggedNow: {"", "paused free-tier use"},
+		unpaid:     {"", "(payment_issue)"},
+		spent:      {activities.ErrNoCredits, ""},
+		unknownKey: {activities.ErrInvalidKey, ""},
 	} {
 		sealed, err := f.keys.Seal(key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.env.ExecuteActivity(f.acts.CheckKey, activities.CheckKeyInput{Provider: activities.ProviderElevenLabs, SealedKey: sealed})
-		if errType(err) != want {
-			t.Errorf("key %.6s…: %v, want %q", key, err, want)
+		v, err := f.env.ExecuteActivity(f.acts.CheckKey, activities.CheckKeyInput{Provider: activities.ProviderElevenLabs, SealedKey: sealed})
+		if errType(err) != want.errType {
+			t.Errorf("key %.6s…: %v, want %q", key, err, want.errType)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		var res activities.CheckKeyResult
+		if err := v.Get(&res); err != nil {
+			t.Fatal(err)
+		}
+		if (want.note == "") != (res.Note == "") || !strings.Contains(res.Note, want.note) {
+			t.Errorf("key %.6s…: note %q, want one about %q", key, res.Note, want.note)
 		}
 	}
 }

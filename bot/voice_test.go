@@ -161,3 +161,129 @@ func TestVoiceOperatorKeyOnlyForGuestModeAll(t *testing.T) {
 		})
 	}
 }
+
+// ElevenLabs suspending a free account (401 detected_unusual_activity) is not
+// a bad key: through the real GenerateReply on the dev server the reply goes
+// as text with a one-line note, the key stays on in PostgreSQL, nobody is
+// DMed that the key was rejected, and /wallet test neither calls the key bad
+// nor flips it. A plan limit (402 paid_plan_required), a key without the
+// text_to_speech permission and a voice that does not exist are the same; a
+// revoked key is still switched off.
+func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
+	w := newWorld(t, itest.Options{GuestMode: config.GuestOff})
+	ctx := context.Background()
+	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
+	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{Blocked: "detected_unusual_activity"})
+	seedVoice(t, w)
+	w.setKey(t, alice, aliceKey)
+	if text := w.setVoiceKey(t, alice, aliceVoiceKey); !strings.Contains(text, "works and is saved") {
+		t.Fatalf("/wallet set elevenlabs on a blocked account: %q", text)
+	}
+	voiceKeyActive := func() bool {
+		return w.DB.UserAPIKey.Query().Where(userapikey.Provider(activities.ProviderElevenLabs)).OnlyX(ctx).IsActive
+	}
+	const blockedNote = "\n-# No voice this time: ElevenLabs has paused free-tier use of your ElevenLabs account (unusual activity detected)."
+
+	for i, say := range []string{"@singer sing", "@singer sing again"} {
+		first := w.say(alice, general, guildID, say)
+		var res workflows.GenerateReplyResult
+		if err := w.Client.GetWorkflow(ctx, workflows.GenerateReplyID(first.ID), "").Get(ctx, &res); err != nil {
+			t.Fatal(err)
+		}
+		posts := w.posts(general)
+		if len(posts) != i+1 {
+			t.Fatalf("%d posts after reply %d", len(posts), i+1)
+		}
+		m := posts[i]
+		if res.Outcome != workflows.ReplyReplied || res.DiscordMessageID != m.ID {
+			t.Errorf("result %+v, want replied with %s", res, m.ID)
+		}
+		if !strings.Contains(m.Content, say[len("@singer "):]) || !strings.Contains(m.Content, blockedNote) || len(m.Attachments) != 0 {
+			t.Errorf("reply %d: %q with %d attachments, want the text and the note", i+1, m.Content, len(m.Attachments))
+		}
+		if strings.Count(m.Content, "\n-# ") != 1 {
+			t.Errorf("reply %d: the note is not one line: %q", i+1, m.Content)
+		}
+		// Each reply still tried the key: it was never switched off.
+		if n := len(w.ElevenLabs.TTSCalls()); n != i+1 {
+			t.Errorf("%d TTS calls after reply %d", n, i+1)
+		}
+		if !voiceKeyActive() {
+			t.Fatalf("reply %d switched the blocked account's key off", i+1)
+		}
+	}
+	if dms := w.Discord.DMs(alice); len(dms) != 0 {
+		t.Errorf("DMs %+v: nobody should be told the key was rejected", dms)
+	}
+	// The turn saved is the reply, not the note.
+	for _, h := range w.DB.ConversationHistory.Query().AllX(ctx) {
+		if strings.Contains(h.Content, "No voice") {
+			t.Errorf("history row %q carries the note", h.Content)
+		}
+	}
+
+	// /wallet test: the key is real; it stays on.
+	if text := w.ephemeralText(t, w.slash(alice, "wallet", "test", str("provider", activities.ProviderElevenLabs))); strings.Contains(text, "did not accept") || !strings.Contains(text, "saved") {
+		t.Errorf("/wallet test on a blocked account: %q", text)
+	}
+	if !voiceKeyActive() {
+		t.Fatal("/wallet test switched the key off")
+	}
+	// Should the key check itself meet the block, it says so and still
+	// keeps the key.
+	w.ElevenLabs.ScriptUser(aliceVoiceKey, fakeelevenlabs.Fail(0, "detected_unusual_activity"))
+	text := w.ephemeralText(t, w.slash(alice, "wallet", "test", str("provider", activities.ProviderElevenLabs)))
+	if !strings.Contains(text, "real and is saved") || !strings.Contains(text, "unusual activity") || !voiceKeyActive() {
+		t.Errorf("/wallet test meeting the block: %q, active %v", text, voiceKeyActive())
+	}
+
+	// Another account-level refusal: a library voice on the free plan.
+	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{Blocked: "paid_plan_required"})
+	w.say(alice, general, guildID, "@singer a library voice")
+	waitFor(t, "the third reply", func() bool { return len(w.posts(general)) == 3 })
+	if m := w.posts(general)[2]; !strings.Contains(m.Content, "\n-# No voice this time: this personality's voice needs a paid ElevenLabs plan (paid_plan_required)") || len(m.Attachments) != 0 {
+		t.Errorf("plan-limited reply %q", m.Content)
+	}
+	if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {
+		t.Errorf("a plan limit: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
+	}
+
+	// A scoped key without text_to_speech: /wallet test could not see it,
+	// so the key stays on and the note names the permission.
+	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{Permissions: []string{"user_read"}})
+	w.say(alice, general, guildID, "@singer scoped")
+	waitFor(t, "the scoped key's reply", func() bool { return len(w.posts(general)) == 4 })
+	if m := w.posts(general)[3]; !strings.Contains(m.Content, "\n-# No voice this time: your ElevenLabs key may not make speech (missing_permissions)") {
+		t.Errorf("scoped key's reply %q", m.Content)
+	}
+	if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {
+		t.Errorf("a missing permission: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
+	}
+
+	// A voice ElevenLabs does not have: a note for the personality's owner.
+	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{})
+	w.DB.VoiceConfig.Update().SetVoiceID("NoSuchVoice0000000000").ExecX(ctx)
+	w.say(alice, general, guildID, "@singer lost voice")
+	waitFor(t, "the lost voice's reply", func() bool { return len(w.posts(general)) == 5 })
+	if m := w.posts(general)[4]; !strings.Contains(m.Content, "\n-# No voice this time: ElevenLabs has no voice \"NoSuchVoice0000000000\" (voice_not_found). This personality's owner needs to pick another voice.") {
+		t.Errorf("lost voice's reply %q", m.Content)
+	}
+	if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {
+		t.Errorf("voice_not_found: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
+	}
+
+	// A revoked key is still a bad key: switched off, one DM, no note.
+	w.ElevenLabs.RevokeKey(aliceVoiceKey)
+	w.say(alice, general, guildID, "@singer revoked")
+	waitFor(t, "the last reply and the DM", func() bool { return len(w.posts(general)) == 6 && len(w.Discord.DMs(alice)) == 1 })
+	if m := w.posts(general)[5]; strings.Contains(m.Content, "-#") {
+		t.Errorf("a bad key's reply carries a note: %q", m.Content)
+	}
+	if dm := w.Discord.DMs(alice)[0].Content; !strings.Contains(dm, "ElevenLabs rejected your API key") {
+		t.Errorf("DM %q", dm)
+	}
+	if voiceKeyActive() {
+		t.Error("the revoked key is still active")
+	}
+	w.AssertNoSecretsAnywhere(t, 5, aliceKey, aliceVoiceKey)
+}

@@ -64,12 +64,19 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 	for _, tc := range []struct {
 		file, model    string
 		userKey, voice bool
+		// voiceRefusal, when set, stores the user's own ElevenLabs key and
+		// has ElevenLabs answer it with Fail(401, voiceRefusal).
+		voiceRefusal string
 	}{
 		// Add a case here, named for the version it records, when the
 		// workflow changes; never re-record the older files.
-		{"generate_reply_v0_guest.json", "openrouter/free", false, false},
-		{"generate_reply_v0_own_key.json", "anthropic/claude-sonnet-4", true, false},
-		{"generate_reply_v2_voice.json", "openrouter/free", false, true},
+		{"generate_reply_v0_guest.json", "openrouter/free", false, false, ""},
+		{"generate_reply_v0_own_key.json", "anthropic/claude-sonnet-4", true, false, ""},
+		{"generate_reply_v2_voice.json", "openrouter/free", false, true, ""},
+		// Recorded before voice-note: the voice key switched off and the DM.
+		{"generate_reply_v2_voice_key_rejected.json", "anthropic/claude-sonnet-4", true, true, "invalid_api_key"},
+		// voice-note: a suspended account's reply, the text with the note.
+		{"generate_reply_v3_voice_note.json", "anthropic/claude-sonnet-4", true, true, "detected_unusual_activity"},
 	} {
 		if os.Getenv("TZUROT_RECORD_HISTORY") != tc.file && os.Getenv("TZUROT_RECORD_HISTORY") != "all" {
 			continue
@@ -87,6 +94,17 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 			p := s.DB.Personality.Query().OnlyX(ctx)
 			s.DB.Personality.UpdateOne(p).SetVoiceEnabled(true).ExecX(ctx)
 			s.DB.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("JBFqnCBsd6RMkjVDRZzb").SetFrequency(1).ExecX(ctx)
+		}
+		if tc.voiceRefusal != "" {
+			ctx := context.Background()
+			sealed, err := s.Keys.Seal(userVoiceKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.DB.UserAPIKey.Create().SetUserID(s.DB.User.Query().OnlyX(ctx).ID).SetProvider(activities.ProviderElevenLabs).
+				SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(ctx)
+			s.ElevenLabs.AddKey(userVoiceKey, fakeelevenlabs.Key{})
+			s.ElevenLabs.Script(userVoiceKey, fakeelevenlabs.Fail(401, tc.voiceRefusal))
 		}
 		const requestID = "800000000000000042"
 		if res := reply(t, s, requestID); res.Outcome != workflows.ReplyReplied {

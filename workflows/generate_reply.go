@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -215,7 +216,17 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 	errType := errorType(err)
 	log := workflow.GetLogger(ctx)
 	log.Warn("no voice for this reply; posting the text alone", "error_type", errType)
-	id, perr := postText(ctx, in, p, text, true)
+	content := text
+	// Version 1 posts, under the text, the one-line note SpeakReply gave for
+	// a refusal that is not the key's (a blocked account, a plan limit, bad
+	// voice settings): the key stays on and the user learns why there is no
+	// voice. Asked only on this branch, so other histories carry no marker.
+	if errType == activities.ErrVoiceRefused &&
+		workflow.GetVersion(ctx, "voice-note", workflow.DefaultVersion, 1) >= 1 {
+		note, _, _ := strings.Cut(appMessage(err), "\n")
+		content = text + "\n-# " + note
+	}
+	id, perr := postText(ctx, in, p, content, true)
 	if perr != nil {
 		return "", perr
 	}

@@ -104,7 +104,13 @@ func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKe
 	}).Get(ctx, nil); err != nil {
 		return ValidateAPIKeyResult{}, err
 	}
-	return keyResult(in.Provider, KeyStored), nil
+	res := keyResult(in.Provider, KeyStored)
+	if check.Note != "" {
+		// A real key whose account the provider restricts: stored, and the
+		// user told why it may not work yet.
+		res.Message = "Your " + providerName(in.Provider) + " key is real and is saved, but " + check.Note
+	}
+	return res, nil
 }
 
 func outcomeOf(err error) string {
@@ -125,4 +131,11 @@ func keyResult(provider, outcome string) ValidateAPIKeyResult {
 		return ValidateAPIKeyResult{Outcome: outcome, Message: elevenLabsKeyMessages[outcome]}
 	}
 	return ValidateAPIKeyResult{Outcome: outcome, Message: keyMessages[outcome]}
+}
+
+func providerName(provider string) string {
+	if provider == activities.ProviderElevenLabs {
+		return "ElevenLabs"
+	}
+	return "OpenRouter"
 }

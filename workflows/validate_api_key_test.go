@@ -70,3 +70,23 @@ func TestValidateAPIKeyRejectsMissingUser(t *testing.T) {
 		t.Fatal("want an error for a missing discord_user_id")
 	}
 }
+
+// A real ElevenLabs key whose account is blocked is stored (switched on) and
+// the user told why it may not speak yet, never that the key is bad.
+func TestValidateAPIKeyStoresARestrictedAccountsKey(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	const note = "ElevenLabs has paused free-tier use of that account (unusual activity detected)."
+	env.OnActivity(a.CheckKey, mock.Anything, mock.Anything).Return(activities.CheckKeyResult{Note: note}, nil)
+	stored := false
+	env.OnActivity(a.StoreKey, mock.Anything, activities.StoreKeyInput{DiscordUserID: "123456", Provider: activities.ProviderElevenLabs, SealedKey: sealed}).
+		Return(func(_ context.Context, _ activities.StoreKeyInput) error { stored = true; return nil })
+	env.ExecuteWorkflow(ValidateAPIKey, ValidateAPIKeyInput{DiscordUserID: "123456", Provider: activities.ProviderElevenLabs, SealedKey: sealed})
+	var res ValidateAPIKeyResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if !stored || res.Outcome != KeyStored || res.Message != "Your ElevenLabs key is real and is saved, but "+note {
+		t.Fatalf("result %+v, stored=%v", res, stored)
+	}
+}

@@ -103,6 +103,10 @@ func TestVoiceReplyBranches(t *testing.T) {
 		{"ElevenLabs down through every retry: text only", 1, temporal.NewApplicationError("503", activities.ErrUnavailable), "700000000000000001", 3, 1, "", nil},
 		{"voice_not_found: not retried, text only", 1, final(activities.ErrBadRequest, "voice_not_found"), "700000000000000001", 1, 1, "", nil},
 		{"audio made but the post failed: not paid again, text only", 1, final(activities.ErrVoicePostFailed, "discord 500"), "700000000000000001", 1, 1, "", nil},
+		{"account blocked (detected_unusual_activity): the key stays on, the text goes with the note", 1,
+			final(activities.ErrVoiceRefused, "No voice this time: ElevenLabs has paused free-tier use"), "700000000000000001", 1, 1, "", nil},
+		{"plan restricted (paid_plan_required): the key stays on, the text goes with the note", 1,
+			final(activities.ErrVoiceRefused, "No voice this time: this personality's voice needs a paid ElevenLabs plan"), "700000000000000001", 1, 1, "", nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -113,9 +117,14 @@ func TestVoiceReplyBranches(t *testing.T) {
 			if len(rec.speaks) != c.speaks || len(rec.posts) != c.posts {
 				t.Errorf("speak calls = %d, text posts = %d; want %d, %d", len(rec.speaks), len(rec.posts), c.speaks, c.posts)
 			}
+			want := "brr"
+			if errorType(c.speakErr) == activities.ErrVoiceRefused {
+				// The refusal's own message, as a subtext line under the reply.
+				want = "brr\n-# " + appMessage(c.speakErr)
+			}
 			for _, p := range rec.posts {
-				if p != "brr" {
-					t.Errorf("text post %q, want the reply", p)
+				if p != want {
+					t.Errorf("text post %q, want %q", p, want)
 				}
 			}
 			if fmt.Sprint(rec.deactivated) != fmt.Sprint(c.deact) {

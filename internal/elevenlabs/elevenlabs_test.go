@@ -92,6 +92,8 @@ func TestErrorsAreClassifiedFromTheDocumentedBodies(t *testing.T) {
 		{"FastAPI 422", 422, nil, `{"detail":[{"type":"missing","loc":["body","text"],"msg":"Field required"}]}`, KindBadRequest, "validation_error", 0},
 		{"server error without JSON", 503, nil, `<html>bad gateway</html>`, KindTransient, "", 0},
 		{"plain detail", 500, nil, `{"detail":"Internal Server Error"}`, KindTransient, "", 0},
+		{"free tier suspended: a real key, a blocked account", 401, nil, `{"detail":{"status":"detected_unusual_activity","message":"Unusual activity detected. Free Tier usage disabled. \nPlease purchase any Paid Subscription to continue."}}`, KindAccountBlocked, "detected_unusual_activity", 0},
+		{"library voice on the free plan", 402, nil, `{"detail":{"type":"payment_required","code":"paid_plan_required","message":"Free users cannot use library voices via the API.","status":"payment_required","request_id":"0a"}}`, KindPlanRestricted, "paid_plan_required", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -285,6 +285,9 @@ func (s *Server) user(r *http.Request) *response {
 		return errResp
 	}
 	key := r.Header.Get("xi-api-key")
+	if step := s.next(s.userScripts, key); step.kind == stepFail {
+		return scriptedError(step, failure{})
+	}
 	sum := sha256.Sum256([]byte(key))
 	return jsonResponse(http.StatusOK, map[string]any{
 		"user_id":                           hex.EncodeToString(sum[:])[:28],

@@ -31,9 +31,14 @@
 // [Server.AddKey] are always authoritative. With Options.AcceptAnyKey (the
 // offline demo), any other key of at least 8 characters is accepted with
 // no quota, unless it contains (in any case) "invalid", which is refused
-// with 401 invalid_api_key, or "quota", which behaves as a free-tier key
-// that has used its 10,000 characters: /v1/user answers, every TTS call
-// gets 401 quota_exceeded.
+// with 401 invalid_api_key, "quota", which behaves as a free-tier key
+// that has used its 10,000 characters (/v1/user answers, every TTS call
+// gets 401 quota_exceeded), or "unusual", a free account ElevenLabs
+// suspended: /v1/user answers, every TTS call gets 401
+// detected_unusual_activity.
+//
+// A key with Blocked set gets that account-level refusal on every TTS
+// call while it still authenticates elsewhere, as the live API does.
 //
 // A key with Permissions is scoped like ElevenLabs' restricted keys:
 // "text_to_speech" for TTS, "user_read" for the user routes,
@@ -62,9 +67,14 @@
 //     needs_authorization, missing_permissions...), a concurrency 429 is
 //     code concurrent_limit_exceeded with status
 //     too_many_concurrent_requests, an over-long text is code
-//     text_too_long with status max_character_limit_exceeded. The
-//     request_id is repeated in the x-trace-id header; error responses
-//     have no request-id header. Validation errors also carry "param".
+//     text_too_long with status max_character_limit_exceeded, and a
+//     library voice on the free plan is code paid_plan_required with
+//     status payment_required (402). The request_id is repeated in the
+//     x-trace-id header; error responses have no request-id header.
+//     Validation errors also carry "param".
+//   - The errors the live API still sends in the older shape
+//     {"detail":{"status","message"}} alone: 401 detected_unusual_activity,
+//     400 free_users_not_allowed, 400 voice_limit_reached.
 //   - Success headers: request-id, history-item-id, x-character-count and
 //     character-cost (both the character count), and
 //     current-concurrent-requests / maximum-concurrent-requests (2 on the
@@ -86,7 +96,10 @@
 // [Server.Script] queues per-key outcomes for TTS calls, consumed one per
 // call that passed the schema and key checks: [Fail], [FailWithRetryAfter],
 // [Delay] and [OK]. Scripted failures bypass the voice, model, length and
-// quota checks and charge nothing.
+// quota checks and charge nothing. [Fail] knows every detail.status and
+// code of ElevenLabs' error-code table and those the live API was seen
+// sending, each with its HTTP status, type and shape. [Server.ScriptUser]
+// does the same for GET /v1/user.
 //
 // Every request, failed or not, is recorded and available from
 // [Server.Calls] and [Server.TTSCalls]. A call whose client went away

@@ -102,7 +102,12 @@ func detail(t *testing.T, resp *http.Response, b []byte) map[string]any {
 		t.Fatalf("detail is not an object: %s", b)
 	}
 	id, _ := d["request_id"].(string)
-	if !hex32.MatchString(id) || resp.Header.Get("x-trace-id") != id {
+	legacy := len(d) == 2 && d["status"] != nil && d["message"] != nil
+	switch {
+	case legacy && !hex32.MatchString(resp.Header.Get("x-trace-id")):
+		// The older shape has no request_id; the header is still sent.
+		t.Errorf("x-trace-id %q", resp.Header.Get("x-trace-id"))
+	case !legacy && (!hex32.MatchString(id) || resp.Header.Get("x-trace-id") != id):
 		t.Errorf("request_id %q, x-trace-id %q", id, resp.Header.Get("x-trace-id"))
 	}
 	if resp.Header.Get("request-id") != "" {
@@ -1103,5 +1108,146 @@ func TestServeUntilCancelled(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// documentedErrors is every error the stand-in knows: the legacy status (or
+// current code) a test passes to Fail, the HTTP status ElevenLabs sends it
+// with, and the detail it answers: "legacy" for the older
+// {"status","message"} shape, else the type and code of the current shape.
+var documentedErrors = []struct {
+	id, status  string // what Fail takes; the detail.status sent
+	http        int
+	typ, code   string // "" for the legacy shape
+	messageHint string
+}{
+	{"invalid_api_key", "invalid_api_key", 401, "authentication_error", "unauthorized", "Invalid API key"},
+	{"needs_authorization", "needs_authorization", 401, "authentication_error", "unauthorized", "xi-api-key"},
+	{"invalid_authorization_header", "invalid_authorization_header", 401, "authentication_error", "unauthorized", "authorization header"},
+	{"missing_api_key", "missing_api_key", 401, "authentication_error", "missing_api_key", "No API key"},
+	{"sign_in_required", "sign_in_required", 401, "authentication_error", "sign_in_required", "signed in"},
+	{"missing_permissions", "missing_permissions", 401, "authentication_error", "unauthorized", "missing the permission"},
+	{"quota_exceeded", "quota_exceeded", 401, "authentication_error", "quota_exceeded", "exceeds your quota"},
+	{"detected_unusual_activity", "detected_unusual_activity", 401, "", "", "Unusual activity detected"},
+	{"payment_issue", "payment_issue", 401, "payment_required", "payment_issue", "failed or incomplete payment"},
+	{"insufficient_credits", "insufficient_credits", 402, "payment_required", "insufficient_credits", "Insufficient credits"},
+	{"paid_plan_required", "payment_required", 402, "payment_required", "paid_plan_required", "library voices"},
+	{"free_users_not_allowed", "free_users_not_allowed", 400, "", "", "creator tier"},
+	{"voice_limit_reached", "voice_limit_reached", 400, "", "", "maximum amount of custom voices"},
+	{"forbidden", "forbidden", 403, "authorization_error", "forbidden", "Forbidden"},
+	{"insufficient_permissions", "insufficient_permissions", 403, "authorization_error", "insufficient_permissions", "permissions"},
+	{"workspace_access_denied", "workspace_access_denied", 403, "authorization_error", "workspace_access_denied", "workspace"},
+	{"feature_not_available", "feature_not_available", 403, "authorization_error", "feature_not_available", "current plan"},
+	{"subscription_required", "subscription_required", 403, "authorization_error", "subscription_required", "paid subscription"},
+	{"voice_access_denied", "voice_access_denied", 403, "authorization_error", "voice_access_denied", rachel},
+	{"model_access_denied", "model_access_denied", 403, "authorization_error", "model_access_denied", "model"},
+	{"voice_not_found", "voice_not_found", 404, "not_found", "voice_not_found", rachel},
+	{"workspace_not_found", "workspace_not_found", 404, "not_found", "workspace_not_found", "Workspace"},
+	{"model_not_found", "model_not_found", 400, "invalid_request", "model_not_found", "model"},
+	{"invalid_parameters", "invalid_parameters", 400, "invalid_request", "invalid_parameters", "Invalid parameters"},
+	{"empty_text", "empty_text", 400, "validation_error", "empty_text", "empty"},
+	{"max_character_limit_exceeded", "max_character_limit_exceeded", 400, "validation_error", "text_too_long", "character limit"},
+	{"text_too_long", "max_character_limit_exceeded", 400, "validation_error", "text_too_long", "character limit"},
+	{"invalid_output_format", "invalid_output_format", 400, "validation_error", "invalid_output_format", "output format"},
+	{"invalid_voice_settings", "invalid_voice_settings", 400, "validation_error", "invalid_voice_settings", "voice settings"},
+	{"invalid_voice_id", "invalid_voice_id", 400, "validation_error", "invalid_voice_id", "Bad Request"},
+	{"unsupported_model", "unsupported_model", 400, "validation_error", "unsupported_model", "Bad Request"},
+	{"text_too_short", "text_too_short", 400, "validation_error", "text_too_short", "Bad Request"},
+	{"invalid_text", "invalid_text", 400, "validation_error", "invalid_text", "Bad Request"},
+	{"missing_required_field", "missing_required_field", 400, "validation_error", "missing_required_field", "Bad Request"},
+	{"bad_request", "bad_request", 400, "invalid_request", "bad_request", "Bad Request"},
+	{"malformed_json", "malformed_json", 400, "invalid_request", "malformed_json", "Bad Request"},
+	{"invalid_content_type", "invalid_content_type", 400, "invalid_request", "invalid_content_type", "Bad Request"},
+	{"request_too_large", "request_too_large", 400, "invalid_request", "request_too_large", "Bad Request"},
+	{"too_many_concurrent_requests", "too_many_concurrent_requests", 429, "rate_limit_error", "concurrent_limit_exceeded", "concurrent"},
+	{"concurrent_limit_exceeded", "too_many_concurrent_requests", 429, "rate_limit_error", "concurrent_limit_exceeded", "concurrent"},
+	{"rate_limit_exceeded", "rate_limit_exceeded", 429, "rate_limit_error", "rate_limit_exceeded", "slow down"},
+	{"system_busy", "system_busy", 429, "rate_limit_error", "system_busy", "high levels of traffic"},
+	{"internal_server_error", "internal_server_error", 500, "internal_error", "internal_error", "internal server error"},
+	{"maintenance", "maintenance", 503, "service_unavailable", "maintenance", "maintenance"},
+}
+
+// Fail(0, x) answers each documented error with its own HTTP status and in
+// the shape ElevenLabs sends it.
+func TestEveryDocumentedErrorInItsShape(t *testing.T) {
+	fake, srv := setup(t, elevenlabs.Options{})
+	fake.AddKey(key, elevenlabs.Key{})
+	for _, e := range documentedErrors {
+		t.Run(e.id, func(t *testing.T) {
+			fake.Script(key, elevenlabs.Fail(0, e.id))
+			resp, b := tts(t, srv, key, rachel, say("hello"))
+			if resp.StatusCode != e.http {
+				t.Fatalf("HTTP %d, want %d: %s", resp.StatusCode, e.http, b)
+			}
+			d := detail(t, resp, b)
+			msg, _ := d["message"].(string)
+			if d["status"] != e.status || !strings.Contains(msg, e.messageHint) {
+				t.Errorf("detail %v: want status %q and a message about %q", d, e.status, e.messageHint)
+			}
+			if e.typ == "" {
+				if len(d) != 2 {
+					t.Errorf("detail %v: want only status and message, the older shape", d)
+				}
+				return
+			}
+			if d["type"] != e.typ || d["code"] != e.code || d["request_id"] == "" || d["request_id"] != resp.Header.Get("x-trace-id") {
+				t.Errorf("detail %v: want type %q code %q and a request id", d, e.typ, e.code)
+			}
+		})
+	}
+	if got := fake.CharactersUsed(key); got != 0 {
+		t.Errorf("failures charged %d characters", got)
+	}
+}
+
+// A blocked account's key still authenticates: /v1/user answers, every TTS
+// call gets the refusal, and nothing is charged. The demo's "unusual" keys
+// behave the same.
+func TestBlockedKeys(t *testing.T) {
+	fake, srv := setup(t, elevenlabs.Options{AcceptAnyKey: true})
+	fake.AddKey(key, elevenlabs.Key{Blocked: "detected_unusual_activity"})
+	fake.AddKey(other, elevenlabs.Key{Blocked: "paid_plan_required"})
+	for k, want := range map[string]struct {
+		http   int
+		status string
+	}{
+		key:                 {401, "detected_unusual_activity"},
+		"demo-unusual-key1": {401, "detected_unusual_activity"},
+		other:               {402, "payment_required"},
+	} {
+		for range 2 {
+			resp, b := tts(t, srv, k, rachel, say("hello"))
+			if d := detail(t, resp, b); resp.StatusCode != want.http || d["status"] != want.status {
+				t.Errorf("%.12s: TTS %d %v, want %d %s", k, resp.StatusCode, d, want.http, want.status)
+			}
+		}
+		if resp, b := do(t, http.MethodGet, srv.URL+"/v1/user", k, nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("%.12s: /v1/user %d %s, want the user", k, resp.StatusCode, b)
+		}
+		if fake.CharactersUsed(k) != 0 {
+			t.Errorf("%.12s charged", k)
+		}
+	}
+}
+
+// ScriptUser scripts the key check: steps are consumed by GET /v1/user
+// alone, in order, and never by TTS calls.
+func TestScriptUser(t *testing.T) {
+	fake, srv := setup(t, elevenlabs.Options{})
+	fake.AddKey(key, elevenlabs.Key{})
+	fake.ScriptUser(key, elevenlabs.Fail(0, "detected_unusual_activity"), elevenlabs.FailWithRetryAfter(429, "system_busy", 2))
+	if resp, _ := tts(t, srv, key, rachel, say("hi")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("TTS consumed a user step: %d", resp.StatusCode)
+	}
+	resp, b := do(t, http.MethodGet, srv.URL+"/v1/user", key, nil)
+	if d := detail(t, resp, b); resp.StatusCode != 401 || d["status"] != "detected_unusual_activity" {
+		t.Errorf("first /v1/user: %d %v", resp.StatusCode, d)
+	}
+	resp, b = do(t, http.MethodGet, srv.URL+"/v1/user", key, nil)
+	if d := detail(t, resp, b); resp.StatusCode != 429 || d["code"] != "system_busy" || resp.Header.Get("Retry-After") != "2" {
+		t.Errorf("second /v1/user: %d %v", resp.StatusCode, d)
+	}
+	if resp, _ := do(t, http.MethodGet, srv.URL+"/v1/user", key, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("third /v1/user: %d, want the script used up", resp.StatusCode)
 	}
 }

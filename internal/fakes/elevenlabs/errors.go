@@ -22,35 +22,78 @@ type errorDetail struct {
 	RequestID string          `json:"request_id"`
 }
 
-// errorKind describes one legacy status: the HTTP status it normally comes
-// with, and the type and current code sent next to it.
+// errorKind describes one error the fake can send: the HTTP status it
+// normally comes with, and the type and current code sent next to the
+// legacy status.
 type errorKind struct {
 	httpStatus int
 	typ, code  string
 	param      string
+	// status, when set, is the legacy status sent instead of the key (the
+	// live API answers code paid_plan_required with status payment_required).
+	status string
+	// legacyOnly errors are sent in the older shape the live API still uses
+	// for them, {"detail":{"status","message"}} and nothing else.
+	legacyOnly bool
 }
 
-// errorKinds is keyed by the legacy "status" value. Types follow the
-// type-to-HTTP-status table of https://elevenlabs.io/docs/eleven-api/resources/errors.
+// errorKinds is keyed by the legacy "status" value, or by the current code
+// for errors documented only by code (their status is the same word, as in
+// the documentation's example). Types follow the type-to-HTTP-status table
+// and the error-code table of
+// https://elevenlabs.io/docs/eleven-api/resources/errors; the account and
+// plan errors (detected_unusual_activity, payment_issue,
+// paid_plan_required, free_users_not_allowed, voice_limit_reached) follow
+// bodies the live API sent, as quoted in public issue trackers.
 var errorKinds = map[string]errorKind{
-	"needs_authorization":          {http.StatusUnauthorized, "authentication_error", "unauthorized", ""},
-	"invalid_api_key":              {http.StatusUnauthorized, "authentication_error", "unauthorized", ""},
-	"invalid_authorization_header": {http.StatusUnauthorized, "authentication_error", "unauthorized", ""},
-	"missing_permissions":          {http.StatusUnauthorized, "authentication_error", "unauthorized", ""},
-	"quota_exceeded":               {http.StatusUnauthorized, "authentication_error", "quota_exceeded", ""},
-	"invalid_parameters":           {http.StatusBadRequest, "invalid_request", "invalid_parameters", ""},
-	"model_not_found":              {http.StatusBadRequest, "invalid_request", "model_not_found", ""},
-	"empty_text":                   {http.StatusBadRequest, "validation_error", "empty_text", "text"},
-	"max_character_limit_exceeded": {http.StatusBadRequest, "validation_error", "text_too_long", "text"},
-	"invalid_output_format":        {http.StatusBadRequest, "validation_error", "invalid_output_format", "output_format"},
-	"invalid_voice_settings":       {http.StatusBadRequest, "validation_error", "invalid_voice_settings", "voice_settings"},
-	"insufficient_credits":         {http.StatusPaymentRequired, "payment_required", "insufficient_credits", ""},
-	"voice_not_found":              {http.StatusNotFound, "not_found", "voice_not_found", ""},
-	"workspace_not_found":          {http.StatusNotFound, "not_found", "workspace_not_found", ""},
-	"too_many_concurrent_requests": {http.StatusTooManyRequests, "rate_limit_error", "concurrent_limit_exceeded", ""},
-	"system_busy":                  {http.StatusTooManyRequests, "rate_limit_error", "system_busy", ""},
-	"rate_limit_exceeded":          {http.StatusTooManyRequests, "rate_limit_error", "rate_limit_exceeded", ""},
-	"internal_server_error":        {http.StatusInternalServerError, "internal_error", "internal_error", ""},
+	"needs_authorization":          {http.StatusUnauthorized, "authentication_error", "unauthorized", "", "", false},
+	"invalid_api_key":              {http.StatusUnauthorized, "authentication_error", "unauthorized", "", "", false},
+	"invalid_authorization_header": {http.StatusUnauthorized, "authentication_error", "unauthorized", "", "", false},
+	"missing_permissions":          {http.StatusUnauthorized, "authentication_error", "unauthorized", "", "", false},
+	"quota_exceeded":               {http.StatusUnauthorized, "authentication_error", "quota_exceeded", "", "", false},
+	"invalid_parameters":           {http.StatusBadRequest, "invalid_request", "invalid_parameters", "", "", false},
+	"model_not_found":              {http.StatusBadRequest, "invalid_request", "model_not_found", "", "", false},
+	"empty_text":                   {http.StatusBadRequest, "validation_error", "empty_text", "text", "", false},
+	"max_character_limit_exceeded": {http.StatusBadRequest, "validation_error", "text_too_long", "text", "", false},
+	"invalid_output_format":        {http.StatusBadRequest, "validation_error", "invalid_output_format", "output_format", "", false},
+	"invalid_voice_settings":       {http.StatusBadRequest, "validation_error", "invalid_voice_settings", "voice_settings", "", false},
+	"insufficient_credits":         {http.StatusPaymentRequired, "payment_required", "insufficient_credits", "", "", false},
+	"voice_not_found":              {http.StatusNotFound, "not_found", "voice_not_found", "", "", false},
+	"workspace_not_found":          {http.StatusNotFound, "not_found", "workspace_not_found", "", "", false},
+	"too_many_concurrent_requests": {http.StatusTooManyRequests, "rate_limit_error", "concurrent_limit_exceeded", "", "", false},
+	"system_busy":                  {http.StatusTooManyRequests, "rate_limit_error", "system_busy", "", "", false},
+	"rate_limit_exceeded":          {http.StatusTooManyRequests, "rate_limit_error", "rate_limit_exceeded", "", "", false},
+	"internal_server_error":        {http.StatusInternalServerError, "internal_error", "internal_error", "", "", false},
+
+	// The key (authentication_error, 401).
+	"missing_api_key":  {http.StatusUnauthorized, "authentication_error", "missing_api_key", "", "", false},
+	"sign_in_required": {http.StatusUnauthorized, "authentication_error", "sign_in_required", "", "", false},
+	// The account: real keys, refused for the account's sake.
+	"detected_unusual_activity": {http.StatusUnauthorized, "", "", "", "", true},
+	"payment_issue":             {http.StatusUnauthorized, "payment_required", "payment_issue", "", "", false},
+	// The plan.
+	"paid_plan_required":     {http.StatusPaymentRequired, "payment_required", "paid_plan_required", "", "payment_required", false},
+	"free_users_not_allowed": {http.StatusBadRequest, "", "", "", "", true},
+	"voice_limit_reached":    {http.StatusBadRequest, "", "", "", "", true},
+	// authorization_error, 403.
+	"forbidden":                {http.StatusForbidden, "authorization_error", "forbidden", "", "", false},
+	"insufficient_permissions": {http.StatusForbidden, "authorization_error", "insufficient_permissions", "", "", false},
+	"workspace_access_denied":  {http.StatusForbidden, "authorization_error", "workspace_access_denied", "", "", false},
+	"feature_not_available":    {http.StatusForbidden, "authorization_error", "feature_not_available", "", "", false},
+	"subscription_required":    {http.StatusForbidden, "authorization_error", "subscription_required", "", "", false},
+	"voice_access_denied":      {http.StatusForbidden, "authorization_error", "voice_access_denied", "", "", false},
+	"model_access_denied":      {http.StatusForbidden, "authorization_error", "model_access_denied", "", "", false},
+	// The request.
+	"invalid_voice_id":       {http.StatusBadRequest, "validation_error", "invalid_voice_id", "", "", false},
+	"unsupported_model":      {http.StatusBadRequest, "validation_error", "unsupported_model", "model_id", "", false},
+	"text_too_short":         {http.StatusBadRequest, "validation_error", "text_too_short", "text", "", false},
+	"invalid_text":           {http.StatusBadRequest, "validation_error", "invalid_text", "text", "", false},
+	"missing_required_field": {http.StatusBadRequest, "validation_error", "missing_required_field", "", "", false},
+	"bad_request":            {http.StatusBadRequest, "invalid_request", "bad_request", "", "", false},
+	"malformed_json":         {http.StatusBadRequest, "invalid_request", "malformed_json", "", "", false},
+	"invalid_content_type":   {http.StatusBadRequest, "invalid_request", "invalid_content_type", "", "", false},
+	"request_too_large":      {http.StatusBadRequest, "invalid_request", "request_too_large", "", "", false},
+	"maintenance":            {http.StatusServiceUnavailable, "service_unavailable", "maintenance", "", "", false},
 }
 
 // codeAliases maps current codes to the legacy status they are sent with,
@@ -145,18 +188,61 @@ func errorMessage(status string, f failure) string {
 		return "Too many requests in a short period of time, please slow down and try again later."
 	case "internal_server_error":
 		return "An internal server error occurred, please try again later."
+	case "detected_unusual_activity":
+		// Shortened from the live message, which also spans two lines.
+		return "Unusual activity detected. Free Tier usage disabled. If you are using a proxy/VPN you might need to purchase a Paid Plan to not trigger our abuse detectors.\nPlease play fair and purchase any Paid Subscription to continue."
+	case "payment_issue":
+		return "Your subscription has a failed or incomplete payment."
+	case "paid_plan_required":
+		return "Free users cannot use library voices via the API. Please upgrade your subscription to use this voice."
+	case "free_users_not_allowed":
+		return fmt.Sprintf("The voice %s is only available to users on the creator tier or above.", f.voiceID)
+	case "voice_limit_reached":
+		return "You have reached your maximum amount of custom voices."
+	case "missing_api_key":
+		return "No API key was provided in the request."
+	case "sign_in_required":
+		return "You must be signed in to perform this action."
+	case "insufficient_permissions":
+		return "You do not have the required permissions for this action."
+	case "workspace_access_denied":
+		return "You do not have access to this workspace."
+	case "feature_not_available":
+		return "This feature is not available on your current plan."
+	case "subscription_required":
+		return "A paid subscription is required to access this feature."
+	case "voice_access_denied":
+		return fmt.Sprintf("You do not have access to the voice %s.", f.voiceID)
+	case "model_access_denied":
+		return fmt.Sprintf("You do not have access to the model %s.", f.modelID)
+	case "maintenance":
+		return "The service is undergoing scheduled maintenance."
 	}
 	return ""
 }
 
 // apiError builds the object-shaped error for a legacy status. Every such
 // error carries a fresh request id, echoed in the x-trace-id header as the
-// live API does (error responses have no request-id header).
+// live API does (error responses have no request-id header). The errors the
+// live API still sends in the older shape get {"detail":{"status","message"}}
+// alone, with the x-trace-id header all the same.
 func apiError(httpStatus int, status string, f failure) *response {
 	kind, known := errorKinds[status]
+	message := errorMessage(status, f)
+	if message == "" {
+		message = http.StatusText(httpStatus)
+	}
+	if known && kind.legacyOnly {
+		resp := jsonResponse(httpStatus, map[string]any{"detail": map[string]string{"status": status, "message": message}})
+		resp.header.Set("x-trace-id", newRequestID())
+		return resp
+	}
 	d := errorDetail{Type: typeForStatus(httpStatus), Code: status, Status: status, RequestID: newRequestID()}
 	if known {
 		d.Code = kind.code
+		if kind.status != "" {
+			d.Status = kind.status
+		}
 		if kind.httpStatus == httpStatus {
 			d.Type = kind.typ
 		}
@@ -165,10 +251,7 @@ func apiError(httpStatus int, status string, f failure) *response {
 		// One legacy status covers both: the current code tells them apart.
 		d.Code = d.Type
 	}
-	d.Message = errorMessage(status, f)
-	if d.Message == "" {
-		d.Message = http.StatusText(httpStatus)
-	}
+	d.Message = message
 	if d.Type == "validation_error" {
 		d.Param = json.RawMessage("null")
 		if kind.param != "" {
@@ -203,6 +286,13 @@ func defaultStatus(httpStatus int) string {
 
 func scriptedError(step Step, f failure) *response {
 	status := step.status
+	if status == 0 {
+		code := step.code
+		if legacy, ok := codeAliases[code]; ok {
+			code = legacy
+		}
+		status = errorKinds[code].httpStatus
+	}
 	if status < 400 || status > 599 {
 		// A script asking for a non-error "failure" is a test bug; answer
 		// with a 500 rather than an invalid or successful status.

@@ -29,6 +29,8 @@ func OK() Step { return Step{kind: stepOK} }
 // An empty code picks the usual error for the status: invalid_api_key for
 // 401, voice_not_found for 404, too_many_concurrent_requests for 429,
 // internal_server_error for 5xx, and FastAPI's validation list for 422.
+// A zero status picks the one ElevenLabs sends code with (401 for
+// detected_unusual_activity, 402 for paid_plan_required...).
 // No Retry-After header is sent; use FailWithRetryAfter for one.
 func Fail(status int, code string) Step {
 	return Step{kind: stepFail, status: status, code: code}

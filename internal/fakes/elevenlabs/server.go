@@ -29,8 +29,10 @@ const maxBody = 1 << 20
 type Options struct {
 	// AcceptAnyKey accepts any unregistered non-empty key of at least 8
 	// characters (for the offline demo). A key containing "invalid" is
-	// still refused with 401 invalid_api_key, and one containing "quota"
-	// with 401 quota_exceeded, so the demo can show those paths.
+	// still refused with 401 invalid_api_key, one containing "quota" with
+	// 401 quota_exceeded, and one containing "unusual" gets 401
+	// detected_unusual_activity on text-to-speech, so the demo can show
+	// those paths.
 	AcceptAnyKey bool
 	// AcceptAnyVoice accepts any voice id of letters/digits (length 1..64);
 	// otherwise only voices added with AddVoice (and the built-in default
@@ -53,6 +55,13 @@ type Key struct {
 	// "voices_read" for /v1/voices and "models_read" for /v1/models. A
 	// missing permission gives 401 missing_permissions.
 	Permissions []string
+	// Blocked, when set, is an account-level refusal every text-to-speech
+	// call with the key gets, by its detail.status or code (see [Fail]):
+	// "detected_unusual_activity" for a free account ElevenLabs suspended
+	// (401), "payment_issue" (401), "paid_plan_required" (402). As on the
+	// live API, the key still authenticates: /v1/user and the catalogue
+	// routes answer normally.
+	Blocked string
 }
 
 // Call is one recorded HTTP request.
@@ -99,7 +108,9 @@ type Server struct {
 	keys    map[string]*keyState
 	voices  []voice
 	scripts map[string][]Step
-	calls   []Call
+	// userScripts are the steps for GET /v1/user, per key.
+	userScripts map[string][]Step
+	calls       []Call
 }
 
 // New returns a Server with the built-in voices and no recorded state.
@@ -113,6 +124,7 @@ func (s *Server) resetLocked() {
 	s.keys = make(map[string]*keyState)
 	s.voices = defaultVoices()
 	s.scripts = make(map[string][]Step)
+	s.userScripts = make(map[string][]Step)
 	s.calls = nil
 }
 
@@ -154,6 +166,15 @@ func (s *Server) Script(key string, steps ...Step) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.scripts[key] = append(s.scripts[key], steps...)
+}
+
+// ScriptUser appends steps to key's queue for GET /v1/user (the key check):
+// each such call with key that passes the key check consumes one. Only
+// [Fail] and [FailWithRetryAfter] change the answer there.
+func (s *Server) ScriptUser(key string, steps ...Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userScripts[key] = append(s.userScripts[key], steps...)
 }
 
 // Calls returns every request received so far, in the order they were
@@ -347,6 +368,9 @@ func (s *Server) lookupLocked(key string) *keyState {
 		return nil
 	}
 	ks := &keyState{}
+	if strings.Contains(lower, "unusual") {
+		ks.Blocked = "detected_unusual_activity"
+	}
 	if strings.Contains(lower, "quota") {
 		// A free-tier key that has used its whole allowance: /v1/user
 		// still answers, every TTS call is over quota.
@@ -380,17 +404,19 @@ func (s *Server) authenticate(r *http.Request, permission string) (*keyState, *r
 	return ks, nil
 }
 
-func (s *Server) nextStep(key string) Step {
+func (s *Server) nextStep(key string) Step { return s.next(s.scripts, key) }
+
+func (s *Server) next(scripts map[string][]Step, key string) Step {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q := s.scripts[key]
+	q := scripts[key]
 	if len(q) == 0 {
 		return OK()
 	}
 	if len(q) == 1 {
-		delete(s.scripts, key)
+		delete(scripts, key)
 	} else {
-		s.scripts[key] = q[1:]
+		scripts[key] = q[1:]
 	}
 	return q[0]
 }

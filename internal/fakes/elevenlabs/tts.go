@@ -77,6 +77,10 @@ func (s *Server) speak(call *Call, ks *keyState, req ttsRequest, step Step, curr
 	if step.kind == stepFail {
 		return scriptedError(step, f)
 	}
+	if ks.Blocked != "" {
+		// An account-level refusal: no voice, model or quota check runs.
+		return scriptedError(Fail(0, ks.Blocked), f)
+	}
 	if _, ok := s.findVoice(call.VoiceID); !ok {
 		return apiError(http.StatusNotFound, "voice_not_found", f)
 	}
