@@ -146,7 +146,11 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		Settings: elevenlabs.VoiceSettings{Stability: vc.Stability, SimilarityBoost: vc.Similarity, Style: vc.Style},
 	})
 	if err != nil {
-		return SpeakReplyOutput{}, a.voiceError(ctx, err, key, source, vc.VoiceID, vc.VoiceModel)
+		err = a.voiceError(ctx, err, key, source, vc.VoiceID, vc.VoiceModel)
+		if source == KeyFromUser {
+			err = withFailedKey(err, key)
+		}
+		return SpeakReplyOutput{}, err
 	}
 	// ElevenLabs charged for the audio whether or not Discord takes it. A
 	// failed write is logged, not retried: a retry would pay again.

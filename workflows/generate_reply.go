@@ -231,7 +231,7 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 		return "", perr
 	}
 	if errType == activities.ErrInvalidKey || errType == activities.ErrNoCredits {
-		if err := voiceKeyRejected(ctx, in, errType, appMessage(err)); err != nil {
+		if err := voiceKeyRejected(ctx, in, errType, appMessage(err), failedKey(err)); err != nil {
 			log.Error("the rejected ElevenLabs key was not switched off or the user not told", "error", err)
 		}
 	}
@@ -256,12 +256,17 @@ var voiceOptions = workflow.ActivityOptions{
 
 // voiceKeyRejected switches off the user's ElevenLabs key and tells them
 // privately, once; their replies go on as text.
-func voiceKeyRejected(ctx workflow.Context, in GenerateReplyInput, errType, detail string) error {
+func voiceKeyRejected(ctx workflow.Context, in GenerateReplyInput, errType, detail string, failed activities.FailedKey) error {
 	dctx := workflow.WithActivityOptions(ctx, discordOptions)
+	var off bool
 	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
-		DiscordUserID: in.DiscordUserID, Provider: activities.ProviderElevenLabs,
-	}).Get(ctx, nil); err != nil {
+		DiscordUserID: in.DiscordUserID, Provider: activities.ProviderElevenLabs, KeyFingerprint: failed.Fingerprint,
+	}).Get(ctx, &off); err != nil {
 		return err
+	}
+	// As in keyRejected: a key stored since the failure stays on, unmentioned.
+	if failed.Fingerprint != "" && !off && workflow.GetVersion(ctx, "deactivate-failed-voice-key", workflow.DefaultVersion, 1) >= 1 {
+		return nil
 	}
 	why := "ElevenLabs rejected your API key (" + detail + "), so I switched it off and stopped using it."
 	if errType == activities.ErrNoCredits {
