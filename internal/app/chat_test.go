@@ -224,3 +224,18 @@ func TestChatReplyAndDM(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// A personality whose display name Discord refuses as a webhook username
+// ("discord" in any case) still answers in the offline chat, under the
+// name made acceptable.
+func TestChatDiscordHelperAnswers(t *testing.T) {
+	_, out, done := chatWorld(t, strings.Join([]string{
+		"/wallet set", chatKey,
+		`/personality create name:helper display_name:"Discord Helper"`,
+		"@helper hello",
+	}, "\n")+"\n")
+	waitForOutput(t, out, "Discоrd Helper: Echo from", "hello")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
