@@ -140,7 +140,7 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	}
 	// The image is paid for: a passing Discord failure is retried here,
 	// not by repeating the activity and its provider call.
-	out.DiscordMessageID, err = retryTransient(ctx, func() (string, error) {
+	out.DiscordMessageID, err = retryTransient(ctx, a.Log, func() (string, error) {
 		return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(since time.Time) (string, error) {
 			return a.postImagine(ctx, in.ImagineTarget, "", files, since)
 		})

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -121,7 +122,7 @@ const paidStepBudget = 30 * time.Second
 // retryTransient runs a step that follows a paid provider call, retrying
 // failures that can pass (not the non-retryable application errors) with
 // exponential backoff for up to paidStepBudget, heartbeating.
-func retryTransient[T any](ctx context.Context, step func() (T, error)) (T, error) {
+func retryTransient[T any](ctx context.Context, log *slog.Logger, step func() (T, error)) (T, error) {
 	var out T
 	err := whileHeartbeating(ctx, func() error {
 		var err error
@@ -132,7 +133,10 @@ func retryTransient[T any](ctx context.Context, step func() (T, error)) (T, erro
 				return v, backoff.Permanent(err)
 			}
 			return v, err
-		}, backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(paidStepBudget))
+		}, backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(paidStepBudget),
+			backoff.WithNotify(func(err error, wait time.Duration) {
+				log.Warn("step after a paid provider call failed; retrying it in the activity", "error", err, "retry_in", wait)
+			}))
 		return err
 	}, "after the provider call")
 	return out, err
