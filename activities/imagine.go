@@ -116,13 +116,9 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 		a.releaseHold(lim.HoldID)
 		return ImagineOutput{}, a.classifyCallError(ctx, err, key, source)
 	}
-	files, err := decodeImages(resp.Images, in.DeliveryKey)
-	if err != nil {
-		return ImagineOutput{}, err
-	}
-	n := len(files)
-	// Written before the upload: the provider charged for the image whether
-	// or not Discord takes it.
+	// Written before decoding and the upload: the provider charged for the
+	// images whether or not they decode or Discord takes them.
+	n := len(resp.Images)
 	var pid *uuid.UUID
 	if cfg.Edges.Personality != nil {
 		pid = &cfg.Edges.Personality.ID
@@ -137,6 +133,10 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 		out.PendingUsage = &rec
 	} else {
 		a.releaseHold(lim.HoldID)
+	}
+	files, err := decodeImages(resp.Images, in.DeliveryKey)
+	if err != nil {
+		return ImagineOutput{}, err
 	}
 	// The image is paid for: a passing Discord failure is retried here,
 	// not by repeating the activity and its provider call.

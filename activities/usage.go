@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	stdsql "database/sql"
@@ -31,6 +32,8 @@ type UsageRecord struct {
 	Model         string           `json:"model"`
 	Usage         openrouter.Usage `json:"usage"`
 	Kind          string           `json:"kind"` // usage_logs.request_type: text, image, voice
+	// Provider is usage_logs.provider; empty means openrouter.
+	Provider string `json:"provider,omitempty"`
 }
 
 // usageNamespace scopes the name-based (v5) ids of usage rows.
@@ -81,7 +84,7 @@ func (a *Activities) writeUsage(ctx context.Context, rec UsageRecord) error {
 	c := a.DB.UsageLog.Create().
 		SetUserID(userID).
 		SetNillablePersonalityID(rec.PersonalityID).
-		SetProvider(ProviderOpenRouter).
+		SetProvider(cmp.Or(rec.Provider, ProviderOpenRouter)).
 		SetModel(truncate(rec.Model, 100)).
 		SetTokensIn(u.PromptTokens).
 		SetTokensOut(u.CompletionTokens).
@@ -115,13 +118,20 @@ func KeyFingerprint(plaintext string) string {
 
 func isNoRows(err error) bool { return errors.Is(err, stdsql.ErrNoRows) }
 
-// paidStepBudget bounds how long a step after a paid provider call retries a
-// passing failure in the activity before giving up.
-const paidStepBudget = 30 * time.Second
+// stepBudget is how long a step after a paid provider call may retry a
+// passing failure in the activity: as long as the activity may still run,
+// less a margin to report the failure, since giving up means paying again.
+func stepBudget(ctx context.Context) time.Duration {
+	const margin = 5 * time.Second
+	if d, ok := ctx.Deadline(); ok && time.Until(d) > 2*margin {
+		return time.Until(d) - margin
+	}
+	return 30 * time.Second
+}
 
 // retryTransient runs a step that follows a paid provider call, retrying
 // failures that can pass (not the non-retryable application errors) with
-// exponential backoff for up to paidStepBudget, heartbeating.
+// exponential backoff for up to stepBudget, heartbeating.
 func retryTransient[T any](ctx context.Context, log *slog.Logger, step func() (T, error)) (T, error) {
 	var out T
 	err := whileHeartbeating(ctx, func() error {
@@ -133,7 +143,7 @@ func retryTransient[T any](ctx context.Context, log *slog.Logger, step func() (T
 				return v, backoff.Permanent(err)
 			}
 			return v, err
-		}, backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(paidStepBudget),
+		}, backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(stepBudget(ctx)),
 			backoff.WithNotify(func(err error, wait time.Duration) {
 				log.Warn("step after a paid provider call failed; retrying it in the activity", "error", err, "retry_in", wait)
 			}))

@@ -22,6 +22,7 @@ import (
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
+	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
@@ -72,6 +73,8 @@ type SpeakReplyOutput struct {
 	Spoken     bool   `json:"spoken,omitempty"`
 	Characters int    `json:"characters,omitempty"`
 	KeySource  string `json:"key_source,omitempty"`
+	// PendingUsage: see GenerateOutput.
+	PendingUsage *UsageRecord `json:"pending_usage,omitempty"`
 }
 
 // ErrVoicePostFailed is audio that was made and paid for but could not be
@@ -154,8 +157,17 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 	}
 	// ElevenLabs charged for the audio whether or not Discord takes it. A
 	// failed write is logged, not retried: a retry would pay again.
-	if err := a.logVoiceUsage(ctx, in.DiscordUserID, p.ID, vc.VoiceModel, speech.Characters); err != nil {
-		a.Log.Error("voice usage not recorded", "error", err, "characters", speech.Characters)
+	var pending *UsageRecord
+	if speech.Characters > 0 {
+		rec := UsageRecord{
+			ID: callUsageID(ctx, in.DeliveryKey, "voice"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
+			Model: vc.VoiceModel, Usage: openrouter.Usage{PromptTokens: speech.Characters, TotalTokens: speech.Characters},
+			Kind: "voice", Provider: ProviderElevenLabs,
+		}
+		if err := a.recordUsage(ctx, rec); err != nil {
+			a.Log.Warn("voice usage not written; the workflow writes it", "error", err, "characters", speech.Characters)
+			pending = &rec
+		}
 	}
 	audio := &discordgo.File{Name: audioName(p.Name), ContentType: "audio/mpeg", Reader: bytes.NewReader(speech.Audio)}
 	id, err := a.postChunks(ctx, in.PostReplyInput, audio)
@@ -164,7 +176,7 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 			"the voiced reply could not be posted; the text goes alone", ErrVoicePostFailed,
 			temporal.ApplicationErrorOptions{NonRetryable: true, Cause: err})
 	}
-	return SpeakReplyOutput{DiscordMessageID: id, Spoken: true, Characters: speech.Characters, KeySource: source}, nil
+	return SpeakReplyOutput{DiscordMessageID: id, Spoken: true, Characters: speech.Characters, KeySource: source, PendingUsage: pending}, nil
 }
 
 // adoptEarlierPost records, as the first chunk's delivery, a post an earlier
@@ -311,24 +323,6 @@ func elevenLabsError(what string, err error, maxDelay time.Duration) error {
 		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: min(e.RetryAfter, maxDelay)})
 	}
 	return temporal.NewApplicationError(e.Error(), ErrUnavailable)
-}
-
-func (a *Activities) logVoiceUsage(ctx context.Context, discordID string, personalityID uuid.UUID, model string, chars int) error {
-	if chars <= 0 {
-		return nil
-	}
-	userID, err := a.ensureUser(ctx, discordID)
-	if err != nil {
-		return err
-	}
-	err = a.DB.UsageLog.Create().SetUserID(userID).SetPersonalityID(personalityID).
-		SetProvider(ProviderElevenLabs).SetModel(truncate(model, 100)).
-		SetTokensIn(chars).SetTokensTotal(chars).SetRequestType(usagelogRequestType("voice")).
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("write voice usage: %w", err)
-	}
-	return nil
 }
 
 var (

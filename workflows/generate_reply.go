@@ -207,6 +207,7 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 		DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,
 	}).Get(ctx, &out)
 	if err == nil {
+		recordPendingUsage(ctx, out.PendingUsage)
 		return out.DiscordMessageID, nil
 	}
 	// A voice failure never costs the text reply: it is posted first, and
