@@ -171,7 +171,8 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	}
 	visible, inline := reasoning.Split(resp.Content)
 	if strings.TrimSpace(visible) == "" {
-		return GenerateOutput{}, temporal.NewApplicationError("the model returned only reasoning and no reply", ErrUnavailable)
+		// Billed and logged above: final unless the provider failed.
+		return GenerateOutput{}, emptyReply(resp, params)
 	}
 	return GenerateOutput{
 		Text: visible, Reasoning: reasoning.Join(resp.Reasoning, inline),
@@ -282,7 +283,7 @@ func (a *Activities) chatWithHeartbeat(ctx context.Context, key string, req open
 func (a *Activities) classifyCallError(ctx context.Context, err error, key, source string) error {
 	oe, ok := openrouter.AsError(err)
 	if !ok {
-		return providerError(err)
+		return providerError(err, source)
 	}
 	if source == KeyFromOperator && (oe.Kind == openrouter.KindInvalidKey || oe.Kind == openrouter.KindNoCredits) {
 		a.Log.Error("the operator's OpenRouter key was refused", "kind", oe.Kind, "status", oe.Status)
@@ -291,7 +292,7 @@ func (a *Activities) classifyCallError(ctx context.Context, err error, key, sour
 	if oe.Kind == openrouter.KindInvalidKey {
 		return a.confirmInvalid(ctx, key)
 	}
-	return providerError(err)
+	return providerError(err, source)
 }
 
 func (a *Activities) history(ctx context.Context, channelID string, personalityID uuid.UUID, limit int) ([]Turn, error) {
