@@ -64,12 +64,18 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 	for _, tc := range []struct {
 		file, model    string
 		userKey, voice bool
+		// step is scripted for the call's key, with the outcome it leads to
+		// ("" for replied).
+		step    *fakeopenrouter.Step
+		outcome string
 	}{
 		// Add a case here, named for the version it records, when the
 		// workflow changes; never re-record the older files.
-		{"generate_reply_v0_guest.json", "openrouter/free", false, false},
-		{"generate_reply_v0_own_key.json", "anthropic/claude-sonnet-4", true, false},
-		{"generate_reply_v2_voice.json", "openrouter/free", false, true},
+		{"generate_reply_v0_guest.json", "openrouter/free", false, false, nil, ""},
+		{"generate_reply_v0_own_key.json", "anthropic/claude-sonnet-4", true, false, nil, ""},
+		{"generate_reply_v2_voice.json", "openrouter/free", false, true, nil, ""},
+		{"generate_reply_v2_quota.json", "openrouter/free", false, false, ptr(fakeopenrouter.FreeModelsPerDay(50)), workflows.ReplyRateLimited},
+		{"generate_reply_v2_out_of_tokens.json", "deepseek/deepseek-r1", true, false, ptr(fakeopenrouter.Finish("length", "")), workflows.ReplyFailed},
 	} {
 		if os.Getenv("TZUROT_RECORD_HISTORY") != tc.file && os.Getenv("TZUROT_RECORD_HISTORY") != "all" {
 			continue
@@ -88,8 +94,19 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 			s.DB.Personality.UpdateOne(p).SetVoiceEnabled(true).ExecX(ctx)
 			s.DB.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("JBFqnCBsd6RMkjVDRZzb").SetFrequency(1).ExecX(ctx)
 		}
+		if tc.step != nil {
+			key := operatorKey
+			if tc.userKey {
+				key = userKey
+			}
+			s.OpenRouter.Script(key, *tc.step)
+		}
+		want := tc.outcome
+		if want == "" {
+			want = workflows.ReplyReplied
+		}
 		const requestID = "800000000000000042"
-		if res := reply(t, s, requestID); res.Outcome != workflows.ReplyReplied {
+		if res := reply(t, s, requestID); res.Outcome != want {
 			t.Fatalf("%s: outcome %s", tc.file, res.Outcome)
 		}
 		it := s.Client.GetWorkflowHistory(context.Background(), workflows.GenerateReplyID(requestID), "", false, 0)
@@ -110,3 +127,5 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
