@@ -1,10 +1,13 @@
 package activities
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/tzurot/tzurot/internal/llmparams"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
 
@@ -13,7 +16,7 @@ import (
 const (
 	ErrInvalidKey   = "InvalidKey"   // the provider rejected the key (401, confirmed)
 	ErrNoCredits    = "NoCredits"    // the key has no credits (402)
-	ErrRateLimited  = "RateLimited"  // 429; retried with the provider's Retry-After
+	ErrRateLimited  = "RateLimited"  // 429; retried with the provider's Retry-After when within MaxRetryWait
 	ErrUnavailable  = "Unavailable"  // 408, 5xx, timeouts, errors in a 200 body; retried
 	ErrModeration   = "Moderation"   // 403: the provider refused the content
 	ErrUnknownModel = "UnknownModel" // 404: no such model
@@ -22,13 +25,74 @@ const (
 	ErrNotFound     = "NotFound"     // a personality or user that does not exist
 )
 
+// Provider outcomes that are final although nothing is wrong with the
+// request: retrying would only spend the user's money or quota again. Each is
+// non-retryable and its message is the one line to tell the user.
+const (
+	// ErrQuotaExhausted is a 429 whose wait is longer than MaxRetryWait,
+	// such as OpenRouter's free-models-per-day cap. Details: WaitDetails.
+	ErrQuotaExhausted = "QuotaExhausted"
+	// ErrUnavailableUntil is a 408/5xx whose Retry-After is longer than
+	// MaxRetryWait. Details: WaitDetails.
+	ErrUnavailableUntil = "UnavailableUntil"
+	// ErrOutOfTokens is a complete answer with no text and finish_reason
+	// "length": max_tokens was spent (on reasoning) before any reply.
+	// Details: EmptyReplyDetails.
+	ErrOutOfTokens = "OutOfTokens"
+	// ErrReplyFiltered is a complete answer with no text and finish_reason
+	// "content_filter". Details: EmptyReplyDetails.
+	ErrReplyFiltered = "ReplyFiltered"
+	// ErrEmptyReply is a complete answer with no text for any other reason
+	// ("stop", "tool_calls", …). Details: EmptyReplyDetails.
+	ErrEmptyReply = "EmptyReply"
+)
+
+// MaxRetryWait bounds how long a provider may ask us to wait before a retry
+// (Retry-After, or X-RateLimit-Reset on a 429) and still be retried. One
+// minute covers OpenRouter's per-minute free-model limit (20 requests a
+// minute, https://openrouter.ai/docs/guides/routing/model-variants/free) and
+// short upstream throttling; anything longer — the per-day cap resets at the
+// next 00:00 UTC — is told to the user at once instead of holding the reply
+// (and the typing indicator) for hours. Temporal would wait as long as asked:
+// an activity's NextRetryDelay is not bounded by the retry policy's
+// MaximumInterval (temporalio/temporal#6063).
+const MaxRetryWait = time.Minute
+
 // ProviderFailures are the provider outcomes that retrying cannot change.
 var ProviderFailures = []string{ErrInvalidKey, ErrNoCredits, ErrModeration, ErrUnknownModel, ErrBadRequest, ErrBadInput, ErrNotFound}
 
+// WaitDetails are the details of ErrQuotaExhausted and ErrUnavailableUntil.
+type WaitDetails struct {
+	// RetryAt is when the provider said the request may succeed again.
+	RetryAt time.Time `json:"retry_at"`
+	// Status is the HTTP status (or the code of an error in a 200 body).
+	Status int `json:"status"`
+	// Limit is the rate limit's name as OpenRouter gave it
+	// ("free-models-per-day", …); empty when it named none.
+	Limit string `json:"limit,omitempty"`
+	// LimitValue is X-RateLimit-Limit, requests per window; 0 when not given.
+	LimitValue int `json:"limit_value,omitempty"`
+}
+
+// EmptyReplyDetails are the details of ErrOutOfTokens, ErrReplyFiltered and
+// ErrEmptyReply.
+type EmptyReplyDetails struct {
+	Model              string `json:"model"`
+	FinishReason       string `json:"finish_reason"`
+	NativeFinishReason string `json:"native_finish_reason,omitempty"`
+	// MaxTokens is the request's max_tokens; 0 when it set none.
+	MaxTokens        int `json:"max_tokens,omitempty"`
+	CompletionTokens int `json:"completion_tokens"`
+	ReasoningTokens  int `json:"reasoning_tokens"`
+}
+
 // providerError turns an OpenRouter error into the application error the
 // workflow sees: permanent kinds are non-retryable, rate limits carry the
-// provider's Retry-After as the next retry delay.
-func providerError(err error) error {
+// provider's Retry-After as the next retry delay, and a wait longer than
+// MaxRetryWait is final (ErrQuotaExhausted, ErrUnavailableUntil) with a
+// message for the user. source is whose key made the call (KeyFromUser,
+// KeyFromOperator): it decides what the message says would lift a quota.
+func providerError(err error, source string) error {
 	oe, ok := openrouter.AsError(err)
 	if !ok {
 		return temporal.NewApplicationErrorWithCause("provider call failed", ErrUnavailable, err)
@@ -44,14 +108,138 @@ func providerError(err error) error {
 	if kind == "" {
 		kind = ErrUnavailable
 	}
-	var delay time.Duration
-	if oe.RetryAfter > 0 {
-		delay = oe.RetryAfter
+	if oe.Retryable() && oe.RetryAfter > MaxRetryWait {
+		return waitTooLong(oe, source)
 	}
 	return temporal.NewApplicationErrorWithOptions(oe.Error(), kind, temporal.ApplicationErrorOptions{
 		NonRetryable:   !oe.Retryable(),
-		NextRetryDelay: delay,
+		NextRetryDelay: oe.RetryAfter,
 	})
+}
+
+// waitTooLong is the final error for a provider that asked to be left alone
+// for longer than MaxRetryWait: the user hears when it comes back, and what
+// would lift the limit, at once.
+func waitTooLong(oe *openrouter.Error, source string) error {
+	d := WaitDetails{RetryAt: oe.RetryAt.UTC().Truncate(time.Second), Status: oe.Status}
+	if d.RetryAt.IsZero() {
+		d.RetryAt = time.Now().Add(oe.RetryAfter).UTC().Truncate(time.Second)
+	}
+	if rl := oe.RateLimit; rl != nil {
+		d.Limit, d.LimitValue = rl.Name, rl.Limit
+	}
+	when := fmt.Sprintf("<t:%d:R> (<t:%d:F>)", d.RetryAt.Unix(), d.RetryAt.Unix())
+	if oe.Kind != openrouter.KindRateLimited {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"the model's provider is unavailable (%d: %s) and asks to wait until %s; try again then, or the personality's owner can pick another model with /config",
+			oe.Status, oe.Message, when), ErrUnavailableUntil, nil, d)
+	}
+	return temporal.NewNonRetryableApplicationError(quotaMessage(oe.RateLimit, source, when), ErrQuotaExhausted, nil, d)
+}
+
+// quotaMessage says which limit was hit, when it resets, and what lifts it,
+// by OpenRouter's documented free-model rules
+// (https://openrouter.ai/docs/guides/routing/model-variants/free): 50 free
+// requests a UTC day per account, 1000 once the account has bought 10
+// credits in all; paid models have no daily cap.
+func quotaMessage(rl *openrouter.RateLimit, source, when string) string {
+	limit := "OpenRouter's rate limit"
+	if rl != nil && rl.Name != "" {
+		limit = "OpenRouter's " + rl.Name + " limit"
+	}
+	switch {
+	case source == KeyFromOperator && rl.Daily():
+		return fmt.Sprintf("the shared OpenRouter key has used all its free-model requests for today (%s); they come back %s. To talk before then, add your own OpenRouter key with /wallet set", limit, when)
+	case source == KeyFromOperator:
+		return fmt.Sprintf("the shared OpenRouter key is rate limited (%s) until %s; try again then, or add your own OpenRouter key with /wallet set", limit, when)
+	case rl.Daily() && (strings.HasSuffix(rl.Name, "high-balance") || rl.Limit >= 1000):
+		return fmt.Sprintf("your OpenRouter account has used all %s free-model requests for today (%s); they come back %s. A paid model (one without :free) has no daily cap: the personality's owner can choose one with /config, or you can for yourself with /config set", count(rl), limit, when)
+	case rl.Daily():
+		return fmt.Sprintf("your OpenRouter account has used all %s free-model requests for today (%s); they come back %s. Buying at least 10 credits once at https://openrouter.ai/credits raises the cap to 1000 a day, or a paid model (one without :free) has none: /config set chooses one for you", count(rl), limit, when)
+	}
+	return fmt.Sprintf("your OpenRouter key is rate limited (%s) until %s; try again then", limit, when)
+}
+
+func count(rl *openrouter.RateLimit) string {
+	if rl.Limit > 0 {
+		return fmt.Sprint(rl.Limit)
+	}
+	return "its"
+}
+
+// emptyReply classifies a completion that arrived whole (HTTP 200, a
+// finish_reason, usage) but with no text to post: OpenRouter bills it, so
+// the same request is not sent again; the message says what happened and
+// what the personality's owner can change. Two cases are not final: a
+// finish_reason of "error" is the upstream failing mid-answer
+// (https://openrouter.ai/docs/api/reference/errors-and-debugging), and no
+// finish_reason with no completion tokens is OpenRouter's "no content
+// generated" of a model warming up, which its docs say to retry.
+func emptyReply(resp openrouter.ChatResponse, params llmparams.Params) error {
+	d := EmptyReplyDetails{
+		Model: resp.Model, FinishReason: resp.FinishReason, NativeFinishReason: resp.NativeFinishReason,
+		CompletionTokens: resp.Usage.CompletionTokens, ReasoningTokens: resp.Usage.ReasoningTokens,
+	}
+	if params.MaxTokens != nil {
+		d.MaxTokens = *params.MaxTokens
+	}
+	model := resp.Model
+	if model == "" {
+		model = "the model"
+	}
+	switch finishKind(resp.FinishReason, resp.NativeFinishReason) {
+	case "error":
+		return temporal.NewApplicationError("the provider failed while answering (finish_reason error) and sent no text", ErrUnavailable, d)
+	case "":
+		if resp.Usage.CompletionTokens == 0 {
+			return temporal.NewApplicationError("the model generated no content (it may be warming up)", ErrUnavailable, d)
+		}
+	case "length":
+		budget := "its max_tokens limit"
+		if d.MaxTokens > 0 {
+			budget = fmt.Sprintf("its whole max_tokens budget (%d)", d.MaxTokens)
+		}
+		if d.ReasoningTokens > 0 || strings.TrimSpace(resp.Reasoning) != "" {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+				"I couldn't answer: %s used %s on reasoning before writing a reply. The personality's owner can raise max_tokens or lower the reasoning effort with /config (or you, for yourself, with /config set)",
+				model, budget), ErrOutOfTokens, nil, d)
+		}
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"I couldn't answer: %s reached %s before writing a reply. The personality's owner can raise max_tokens with /config (or you, for yourself, with /config set)",
+			model, budget), ErrOutOfTokens, nil, d)
+	case "content_filter":
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"I couldn't answer: the provider's content filter withheld %s's reply. Try rephrasing, or the personality's owner can choose another model with /config",
+			model), ErrReplyFiltered, nil, d)
+	}
+	reason := resp.FinishReason
+	if reason == "" {
+		reason = "none"
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+		"I couldn't answer: %s finished (finish_reason %s) without writing any text. Try rephrasing; if it keeps happening the personality's owner can choose another model with /config",
+		model, reason), ErrEmptyReply, nil, d)
+}
+
+// finishKind is OpenRouter's normalised finish_reason, or — when a provider
+// left it empty — the normalised meaning of the common native reasons.
+func finishKind(finish, native string) string {
+	if f := strings.ToLower(strings.TrimSpace(finish)); f != "" {
+		return f
+	}
+	switch strings.ToLower(strings.TrimSpace(native)) {
+	case "":
+		return ""
+	case "max_tokens", "length", "max_output_tokens":
+		return "length"
+	case "safety", "recitation", "content_filter", "prohibited_content", "blocklist", "spii", "refusal":
+		return "content_filter"
+	case "error":
+		return "error"
+	case "tool_use", "tool_calls", "function_call":
+		return "tool_calls"
+	}
+	return "stop"
 }
 
 func badInput(msg string) error {

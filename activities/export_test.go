@@ -14,3 +14,6 @@ func UseRowLockForLimits() (restore func()) {
 func (a *Activities) AdoptEarlierPost(ctx context.Context, in PostReplyInput) (bool, error) {
 	return a.adoptEarlierPost(ctx, in)
 }
+
+// FinishKind exposes finishKind for its table test.
+var FinishKind = finishKind

@@ -184,7 +184,8 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	}
 	visible, inline := reasoning.Split(resp.Content)
 	if strings.TrimSpace(visible) == "" {
-		return GenerateOutput{}, temporal.NewApplicationError("the model returned only reasoning and no reply", ErrUnavailable)
+		// Billed and logged above: final unless the provider failed.
+		return GenerateOutput{}, emptyReply(resp, params)
 	}
 	out.Text, out.Reasoning = visible, reasoning.Join(resp.Reasoning, inline)
 	return out, nil
@@ -293,7 +294,7 @@ func (a *Activities) chatWithHeartbeat(ctx context.Context, key string, req open
 func (a *Activities) classifyCallError(ctx context.Context, err error, key, source string) error {
 	oe, ok := openrouter.AsError(err)
 	if !ok {
-		return providerError(err)
+		return providerError(err, source)
 	}
 	if source == KeyFromOperator && (oe.Kind == openrouter.KindInvalidKey || oe.Kind == openrouter.KindNoCredits) {
 		a.Log.Error("the operator's OpenRouter key was refused", "kind", oe.Kind, "status", oe.Status)
@@ -302,7 +303,7 @@ func (a *Activities) classifyCallError(ctx context.Context, err error, key, sour
 	if oe.Kind == openrouter.KindInvalidKey {
 		return withFailedKey(a.confirmInvalid(ctx, key), key)
 	}
-	return withFailedKey(providerError(err), key)
+	return withFailedKey(providerError(err, source), key)
 }
 
 // withFailedKey adds FailedKey details to a user's key being refused (401

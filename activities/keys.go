@@ -53,7 +53,7 @@ func (a *Activities) CheckKey(ctx context.Context, in CheckKeyInput) (CheckKeyRe
 	}
 	info, err := a.OpenRouter.CheckKey(ctx, key)
 	if err != nil {
-		return CheckKeyResult{}, providerError(err)
+		return CheckKeyResult{}, providerError(err, KeyFromUser)
 	}
 	return CheckKeyResult{Label: info.Label, LimitRemaining: info.LimitRemaining}, nil
 }
@@ -167,10 +167,10 @@ func (a *Activities) DeactivateKey(ctx context.Context, in DeactivateKeyInput) (
 func (a *Activities) confirmInvalid(ctx context.Context, key string) error {
 	_, err := a.OpenRouter.CheckKey(ctx, key)
 	if oe, ok := openrouter.AsError(err); ok && oe.Kind == openrouter.KindInvalidKey {
-		return providerError(err)
+		return providerError(err, KeyFromUser)
 	}
 	if err != nil {
-		return providerError(err)
+		return providerError(err, KeyFromUser)
 	}
 	return temporal.NewApplicationError("provider returned 401 but the key checks out: retrying", ErrUnavailable)
 }

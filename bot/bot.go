@@ -33,6 +33,9 @@ type Deps struct {
 	Log      *slog.Logger
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
+	// TypingInterval is how often the typing indicator is sent again while
+	// a reply is being made; 0 means DefaultTypingInterval. Tests shorten it.
+	TypingInterval time.Duration
 }
 
 // Bot routes Discord events to handlers.
@@ -43,8 +46,11 @@ type Bot struct {
 	modals        map[string]handlerFunc
 	wallet        *windowLimiter
 	personalities *personalityCache
-	// typing tracks in-flight replies per channel for the typing indicator.
+	// typing tracks in-flight replies per channel for the typing indicator:
+	// a message our webhook or bot posts in the channel wakes them to check
+	// whether it was their reply.
 	typingMu sync.Mutex
+	typing   map[string]map[chan struct{}]struct{}
 }
 
 // handlerFunc handles one interaction; an error is answered and logged in one place.
@@ -62,6 +68,9 @@ func New(d Deps) *Bot {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.TypingInterval <= 0 {
+		d.TypingInterval = DefaultTypingInterval
+	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
@@ -71,6 +80,7 @@ func New(d Deps) *Bot {
 		modals:        map[string]handlerFunc{},
 		wallet:        newWindowLimiter(d.Config.LimitWalletWritesPer15Min, 15*time.Minute),
 		personalities: &personalityCache{ttl: 30 * time.Second},
+		typing:        map[string]map[chan struct{}]struct{}{},
 	}
 	for _, c := range []*command{
 		b.walletCommand(),

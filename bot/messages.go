@@ -28,6 +28,10 @@ import (
 // mentions (@name or @alias, longest match), the one whose message it replies
 // to, or — in a DM to the bot — the one the user last talked to there.
 func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
+	if m.WebhookID != "" || (m.Author != nil && m.Author.Bot) {
+		// Perhaps a reply we are showing "typing…" for.
+		b.wakeTyping(m.ChannelID)
+	}
 	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || strings.TrimSpace(m.Content) == "" {
 		return
 	}
@@ -92,7 +96,8 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 
 // startReply starts GenerateReply with an id derived from the Discord message
 // id, so a redelivered gateway event cannot produce a second reply, and shows
-// the typing indicator until the workflow ends.
+// the typing indicator until the reply (or the message saying why there is
+// none) is posted.
 func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, several bool) {
 	requestID := m.ID
 	if several {
@@ -125,7 +130,7 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 		return
 	}
 	done := make(chan struct{})
-	go b.typing(m.ChannelID, done)
+	go b.showTyping(ctx, m.ChannelID, requestID, done)
 	var res workflows.GenerateReplyResult
 	err = run.Get(ctx, &res)
 	close(done)
@@ -136,18 +141,99 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 	b.Log.Info("replied", "request_id", requestID, "personality", t.Name, "outcome", res.Outcome)
 }
 
-// typing shows "… is typing" until done; Discord shows it for 10 s per call.
-func (b *Bot) typing(channelID string, done <-chan struct{}) {
-	t := time.NewTicker(8 * time.Second)
-	defer t.Stop()
+// DefaultTypingInterval re-sends the typing indicator before Discord's
+// lapses: one trigger shows it for about 10 s
+// (https://discord.com/developers/docs/resources/channel#trigger-typing-indicator).
+const DefaultTypingInterval = 8 * time.Second
+
+// MaxTyping bounds the typing indicator of one reply whatever else happens:
+// longer than a reply normally takes with its retries (a provider wait is
+// at most activities.MaxRetryWait), short enough that a lost signal cannot
+// leave the bot "typing" for good.
+const MaxTyping = 5 * time.Minute
+
+// typingPoll is how often a typing loop looks for its reply's delivery when
+// no gateway event woke it first.
+const typingPoll = time.Second
+
+// showTyping shows "… is typing" in the channel until the request's reply,
+// or the message saying why there is none, is posted — the workflow records
+// every post in the deliveries table under reply/<request_id>/reply/… before
+// it goes on (saving turns, or waiting on a worker), and a message from our
+// webhook or bot in the channel makes the loop look at once — or until the
+// workflow ends (done), or MaxTyping. Discord cannot take a typing
+// indicator back, so what this controls is never sending it again once the
+// reply is there.
+func (b *Bot) showTyping(ctx context.Context, channelID, requestID string, done <-chan struct{}) {
+	wake := b.watchTyping(channelID)
+	defer b.unwatchTyping(channelID, wake)
+	limit := time.NewTimer(MaxTyping)
+	defer limit.Stop()
+	poll := time.NewTicker(min(typingPoll, b.TypingInterval))
+	defer poll.Stop()
+	var last time.Time
 	for {
-		if err := b.Session.ChannelTyping(channelID); err != nil {
+		if b.replyPosted(ctx, requestID) {
 			return
+		}
+		if now := time.Now(); now.Sub(last) >= b.TypingInterval {
+			if err := b.Session.ChannelTyping(channelID); err != nil {
+				return
+			}
+			last = now
 		}
 		select {
 		case <-done:
 			return
-		case <-t.C:
+		case <-limit.C:
+			return
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-poll.C:
+		}
+	}
+}
+
+// replyPosted reports whether the workflow of requestID has posted in the
+// channel. A failed look-up counts as not yet: typing a little longer is
+// the harmless error.
+func (b *Bot) replyPosted(ctx context.Context, requestID string) bool {
+	ok, err := b.DB.Delivery.Query().Where(delivery.KeyHasPrefix(workflows.GenerateReplyID(requestID) + "/reply/")).Exist(ctx)
+	return err == nil && ok
+}
+
+func (b *Bot) watchTyping(channelID string) chan struct{} {
+	wake := make(chan struct{}, 1)
+	b.typingMu.Lock()
+	defer b.typingMu.Unlock()
+	if b.typing == nil {
+		b.typing = map[string]map[chan struct{}]struct{}{}
+	}
+	if b.typing[channelID] == nil {
+		b.typing[channelID] = map[chan struct{}]struct{}{}
+	}
+	b.typing[channelID][wake] = struct{}{}
+	return wake
+}
+
+func (b *Bot) unwatchTyping(channelID string, wake chan struct{}) {
+	b.typingMu.Lock()
+	defer b.typingMu.Unlock()
+	delete(b.typing[channelID], wake)
+	if len(b.typing[channelID]) == 0 {
+		delete(b.typing, channelID)
+	}
+}
+
+// wakeTyping makes the channel's typing loops look for their replies now.
+func (b *Bot) wakeTyping(channelID string) {
+	b.typingMu.Lock()
+	defer b.typingMu.Unlock()
+	for wake := range b.typing[channelID] {
+		select {
+		case wake <- struct{}{}:
+		default:
 		}
 	}
 }

@@ -67,16 +67,22 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 		// voiceRefusal, when set, stores the user's own ElevenLabs key and
 		// has ElevenLabs answer it with Fail(401, voiceRefusal).
 		voiceRefusal string
+		// step is scripted for the call's key, with the outcome it leads to
+		// ("" for replied).
+		step    *fakeopenrouter.Step
+		outcome string
 	}{
 		// Add a case here, named for the version it records, when the
 		// workflow changes; never re-record the older files.
-		{"generate_reply_v0_guest.json", "openrouter/free", false, false, ""},
-		{"generate_reply_v0_own_key.json", "anthropic/claude-sonnet-4", true, false, ""},
-		{"generate_reply_v2_voice.json", "openrouter/free", false, true, ""},
+		{"generate_reply_v0_guest.json", "openrouter/free", false, false, "", nil, ""},
+		{"generate_reply_v0_own_key.json", "anthropic/claude-sonnet-4", true, false, "", nil, ""},
+		{"generate_reply_v2_voice.json", "openrouter/free", false, true, "", nil, ""},
 		// Recorded before voice-note: the voice key switched off and the DM.
-		{"generate_reply_v2_voice_key_rejected.json", "anthropic/claude-sonnet-4", true, true, "invalid_api_key"},
+		{"generate_reply_v2_voice_key_rejected.json", "anthropic/claude-sonnet-4", true, true, "invalid_api_key", nil, ""},
 		// voice-note: a suspended account's reply, the text with the note.
-		{"generate_reply_v3_voice_note.json", "anthropic/claude-sonnet-4", true, true, "detected_unusual_activity"},
+		{"generate_reply_v3_voice_note.json", "anthropic/claude-sonnet-4", true, true, "detected_unusual_activity", nil, ""},
+		{"generate_reply_v2_quota.json", "openrouter/free", false, false, "", ptr(fakeopenrouter.FreeModelsPerDay(50)), workflows.ReplyRateLimited},
+		{"generate_reply_v2_out_of_tokens.json", "deepseek/deepseek-r1", true, false, "", ptr(fakeopenrouter.Finish("length", "")), workflows.ReplyFailed},
 	} {
 		if os.Getenv("TZUROT_RECORD_HISTORY") != tc.file && os.Getenv("TZUROT_RECORD_HISTORY") != "all" {
 			continue
@@ -106,8 +112,19 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 			s.ElevenLabs.AddKey(userVoiceKey, fakeelevenlabs.Key{})
 			s.ElevenLabs.Script(userVoiceKey, fakeelevenlabs.Fail(401, tc.voiceRefusal))
 		}
+		if tc.step != nil {
+			key := operatorKey
+			if tc.userKey {
+				key = userKey
+			}
+			s.OpenRouter.Script(key, *tc.step)
+		}
+		want := tc.outcome
+		if want == "" {
+			want = workflows.ReplyReplied
+		}
 		const requestID = "800000000000000042"
-		if res := reply(t, s, requestID); res.Outcome != workflows.ReplyReplied {
+		if res := reply(t, s, requestID); res.Outcome != want {
 			t.Fatalf("%s: outcome %s", tc.file, res.Outcome)
 		}
 		it := s.Client.GetWorkflowHistory(context.Background(), workflows.GenerateReplyID(requestID), "", false, 0)
@@ -128,3 +145,5 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

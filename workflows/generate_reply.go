@@ -150,6 +150,21 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 			return GenerateReplyResult{}, err
 		}
 		return GenerateReplyResult{Outcome: ReplyRateLimited, DiscordMessageID: id}, nil
+	case activities.ErrQuotaExhausted, activities.ErrUnavailableUntil,
+		activities.ErrOutOfTokens, activities.ErrReplyFiltered, activities.ErrEmptyReply:
+		// Final after one call, and the activity's message says what happened
+		// and what would change it. No version needed: only activities built
+		// with these types return them, so no history recorded before them
+		// holds such a failure, and replaying one never reaches this branch.
+		id, err := post(ctx, in, p, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(genErr)))
+		if err != nil {
+			return GenerateReplyResult{}, err
+		}
+		outcome := ReplyFailed
+		if errType == activities.ErrQuotaExhausted {
+			outcome = ReplyRateLimited
+		}
+		return GenerateReplyResult{Outcome: outcome, DiscordMessageID: id}, nil
 	}
 	log.Warn("reply failed after retries", "error_type", errType)
 	id, err := post(ctx, in, p, errorMessage(p))

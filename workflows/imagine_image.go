@@ -111,8 +111,11 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 			return ImagineImageResult{}, err
 		}
 		return notice(ReplyKeyRejected, fmt.Sprintf("<@%s> your OpenRouter key was refused, so no image was made and no other key was used; I sent you a DM with how to fix it.", in.DiscordUserID))
-	case activities.ErrLimitReached:
+	case activities.ErrLimitReached, activities.ErrQuotaExhausted:
+		// ErrQuotaExhausted needs no version, as GenerateReply's branch says.
 		return notice(ReplyRateLimited, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
+	case activities.ErrUnavailableUntil:
+		return notice(ReplyFailed, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
 	case activities.ErrKeyInactive, activities.ErrNoKey:
 		outcome := ReplyKeyRejected
 		if errType == activities.ErrNoKey {

@@ -126,3 +126,17 @@ func TestImagineRateLimited(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 }
+
+// A long provider wait is told at once, with the activity's own message.
+func TestImagineWaitTooLong(t *testing.T) {
+	for _, tc := range []struct{ typ, outcome string }{
+		{activities.ErrQuotaExhausted, ReplyRateLimited},
+		{activities.ErrUnavailableUntil, ReplyFailed},
+	} {
+		res, rec := runImagine(t, temporal.NewNonRetryableApplicationError("they come back <t:1767225600:R>", tc.typ, nil))
+		if res.Outcome != tc.outcome || rec.imagines != 1 || len(rec.notices) != 1 ||
+			rec.notices[0] != "<@111111111111111111> they come back <t:1767225600:R>" {
+			t.Errorf("%s: result %+v, imagines %d, notices %q", tc.typ, res, rec.imagines, rec.notices)
+		}
+	}
+}

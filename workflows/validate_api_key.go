@@ -119,7 +119,7 @@ func outcomeOf(err error) string {
 		return KeyInvalid
 	case activities.ErrNoCredits:
 		return KeyQuotaExceeded
-	case activities.ErrRateLimited:
+	case activities.ErrRateLimited, activities.ErrQuotaExhausted:
 		return KeyRateLimited
 	default:
 		return KeyUnavailable

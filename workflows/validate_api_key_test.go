@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/mock"
@@ -27,6 +28,7 @@ func TestValidateAPIKey(t *testing.T) {
 		{"a key without credits is not stored", appErr(activities.ErrNoCredits), false, KeyQuotaExceeded},
 		{"rate limited after retries", temporal.NewApplicationError("429", activities.ErrRateLimited), false, KeyRateLimited},
 		{"provider down after retries", temporal.NewApplicationError("503", activities.ErrUnavailable), false, KeyUnavailable},
+		{"a long rate-limit wait is told at once", appErr(activities.ErrQuotaExhausted), false, KeyRateLimited},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,7 +56,7 @@ func TestValidateAPIKey(t *testing.T) {
 				t.Fatalf("result %+v stored=%v; want outcome %s stored=%v", res, stored, tc.want, tc.wantStore)
 			}
 			// Retryable failures are retried before giving up; final ones are not.
-			retryable := tc.want == KeyRateLimited || tc.want == KeyUnavailable
+			retryable := (tc.want == KeyRateLimited || tc.want == KeyUnavailable) && !strings.Contains(tc.name, "at once")
 			if retryable && checks != 4 || !retryable && checks != 1 {
 				t.Fatalf("CheckKey ran %d times (retryable=%v)", checks, retryable)
 			}

@@ -183,7 +183,7 @@ func TestChatParsesResponse(t *testing.T) {
 			body: okBody,
 			want: ChatResponse{
 				ID: "gen-1735689600-abc123", Model: "deepseek/deepseek-r1", Provider: "DeepInfra",
-				Content: "Hello there!", Reasoning: "The user greeted me, so I greet them back.", FinishReason: "stop",
+				Content: "Hello there!", Reasoning: "The user greeted me, so I greet them back.", FinishReason: "stop", NativeFinishReason: "stop",
 				Usage: Usage{PromptTokens: 12, CompletionTokens: 30, TotalTokens: 42, ReasoningTokens: 11, Cost: 0.000084},
 			},
 		},
@@ -195,7 +195,7 @@ func TestChatParsesResponse(t *testing.T) {
 				"usage":{"prompt_tokens":5,"completion_tokens":1295,"total_tokens":1300}}`,
 			want: ChatResponse{
 				ID: "gen-2", Model: "google/gemini-2.5-flash-image-preview", Provider: "Google AI Studio",
-				Content: "Here is a cat.", FinishReason: "stop",
+				Content: "Here is a cat.", FinishReason: "stop", NativeFinishReason: "STOP",
 				Images: []string{png, "data:image/png;base64,AAAA"},
 				Usage:  Usage{PromptTokens: 5, CompletionTokens: 1295, TotalTokens: 1300},
 			},

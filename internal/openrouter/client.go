@@ -215,10 +215,16 @@ type ChatResponse struct {
 	ID    string
 	Model string
 	// Provider is the upstream OpenRouter routed the request to.
-	Provider     string
-	Content      string
-	Reasoning    string
-	FinishReason string
+	Provider  string
+	Content   string
+	Reasoning string
+	// FinishReason is OpenRouter's normalised reason the generation ended:
+	// "stop", "length", "content_filter", "tool_calls" or "error"
+	// (https://openrouter.ai/docs/api/reference/overview#finish-reason);
+	// NativeFinishReason is the upstream model's own word for it
+	// ("end_turn", "MAX_TOKENS", "SAFETY", …). Either may be empty.
+	FinishReason       string
+	NativeFinishReason string
 	// Images are data URLs (data:image/png;base64,...).
 	Images []string
 	Usage  Usage
@@ -297,6 +303,7 @@ func (c *Client) Chat(ctx context.Context, apiKey string, req ChatRequest) (Chat
 		out.Usage.ReasoningTokens = d.ReasoningTokens
 	}
 	if len(extras.Choices) > 0 {
+		out.NativeFinishReason = extras.Choices[0].NativeFinishReason
 		m := extras.Choices[0].Message
 		if m.Reasoning != nil && *m.Reasoning != "" {
 			out.Reasoning = *m.Reasoning
@@ -347,8 +354,9 @@ type rawCompletion struct {
 type rawChoice struct {
 	// Error is set, with finish_reason "error", when the upstream failed
 	// mid-generation.
-	Error   json.RawMessage `json:"error"`
-	Message struct {
+	Error              json.RawMessage `json:"error"`
+	NativeFinishReason string          `json:"native_finish_reason"`
+	Message            struct {
 		Reasoning *string `json:"reasoning"`
 		Images    []struct {
 			ImageURL struct {

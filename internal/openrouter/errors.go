@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -52,8 +53,17 @@ type Error struct {
 	// Message is the provider's message, redacted and on one line: safe to
 	// log and to show to the user.
 	Message string
-	// RetryAfter is the provider's requested wait, 0 when it gave none.
+	// RetryAfter is the provider's requested wait, 0 when it gave none;
+	// capped at 24 h.
 	RetryAfter time.Duration
+	// RetryAt is the moment RetryAfter points at, uncapped: from
+	// Retry-After (seconds or an HTTP date), or on a 429 from
+	// X-RateLimit-Reset (epoch milliseconds), read from the response
+	// headers or from the copy OpenRouter puts in error.metadata.headers.
+	// Zero when the provider said nothing.
+	RetryAt time.Time
+	// RateLimit describes the limit a 429 hit; nil for other failures.
+	RateLimit *RateLimit
 	// Metadata is OpenRouter's error.metadata (moderation reasons, the
 	// upstream provider's raw error), with string values redacted.
 	Metadata map[string]any
@@ -75,6 +85,38 @@ func (e *Error) Unwrap() error { return e.err }
 // Retryable reports whether trying the same request again can succeed.
 func (e *Error) Retryable() bool {
 	return e.Kind == KindTransient || e.Kind == KindRateLimited
+}
+
+// RateLimit is what OpenRouter said about the limit a 429 hit. Its own
+// limits (https://openrouter.ai/docs/api/reference/limits) answer 429 with
+// the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers,
+// copied into error.metadata.headers, and name the limit in the message:
+//
+//	{"error":{"code":429,"message":"Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day",
+//	  "metadata":{"headers":{"X-RateLimit-Limit":"50","X-RateLimit-Remaining":"0","X-RateLimit-Reset":"1764547200000"}}}}
+//
+// The free-model limits (https://openrouter.ai/docs/guides/routing/model-variants/free)
+// are per account, not per key: 20 requests a minute, and 50 a day until
+// the account has bought at least 10 credits in all, 1000 a day after; the
+// day is the UTC day.
+type RateLimit struct {
+	// Name is the limit the message names ("free-models-per-day",
+	// "free-models-per-day-high-balance", "free-models-per-min", …); empty
+	// when it names none, as upstream providers' 429s do.
+	Name string
+	// Limit is X-RateLimit-Limit, requests per window; 0 when not given.
+	Limit int
+	// Remaining is X-RateLimit-Remaining; -1 when not given.
+	Remaining int
+	// Reset is X-RateLimit-Reset: when the window starts over; zero when
+	// not given.
+	Reset time.Time
+}
+
+// Daily reports whether the limit is one of OpenRouter's per-day free-model
+// caps, which only the next UTC day (or buying credits) lifts.
+func (r *RateLimit) Daily() bool {
+	return r != nil && strings.HasPrefix(r.Name, "free-models-per-day")
 }
 
 // AsError finds an *Error in err's chain.
@@ -185,7 +227,7 @@ func statusError(status int, header http.Header, body []byte, fallback, apiKey s
 	if e.Message == "" {
 		e.Message = "unexpected status"
 	}
-	e.RetryAfter = retryAfter(header, e.Kind, time.Now())
+	e.setWait(header, time.Now())
 	return e.sanitize(apiKey)
 }
 
@@ -200,15 +242,38 @@ func plainBody(body []byte) string {
 }
 
 // inBodyError is a failure OpenRouter reports after it already committed to
-// a 200: the upstream broke mid-generation, so another attempt (possibly on
-// another provider) is the remedy whatever code the object carries.
+// a 200: "any error occurred while the LLM is producing the output will be
+// emitted in the response body" with its code
+// (https://openrouter.ai/docs/api/reference/errors-and-debugging). The
+// upstream broke mid-generation, so another attempt (possibly on another
+// provider) is the remedy for most codes; see inBodyKind for the rest.
 func inBodyError(obj *apiError, header http.Header, apiKey string) *Error {
-	e := &Error{Kind: KindTransient, Status: obj.Code, Message: obj.Message, Metadata: obj.Metadata}
+	e := &Error{Kind: inBodyKind(obj.Code), Status: obj.Code, Message: obj.Message, Metadata: obj.Metadata}
 	if e.Message == "" {
 		e.Message = "provider failed after the response started"
 	}
-	e.RetryAfter = retryAfter(header, e.Kind, time.Now())
+	e.setWait(header, time.Now())
 	return e.sanitize(apiKey)
+}
+
+// inBodyKind reads the code of an error inside a 200 by OpenRouter's table
+// of codes, except where that table speaks of the caller's own key or
+// account: by the time a 200 is committed the key and its credits were
+// accepted, so a 401 or 402 inside the body is the upstream provider's own
+// trouble, and another attempt may be routed elsewhere. A 429 is a rate
+// limit (waited out, or reported when the wait is long); 400, 413 and 422
+// are the request itself, and 403 a guardrail or moderation refusal of the
+// output: sending the same request again would fail the same way.
+func inBodyKind(code int) Kind {
+	switch code {
+	case http.StatusTooManyRequests:
+		return KindRateLimited
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		return KindBadRequest
+	case http.StatusForbidden:
+		return KindModeration
+	}
+	return KindTransient
 }
 
 // classify turns whatever go-openai or net/http returned into an *Error.
@@ -333,23 +398,113 @@ func cleanValue(v any, apiKey string) any {
 // worse than trying again sooner and being told to wait once more.
 const maxRetryAfter = 24 * time.Hour
 
-// retryAfter reads Retry-After, falling back for 429s on OpenRouter's
-// X-RateLimit-Reset (epoch milliseconds), which its own limiter sends.
+// setWait fills RetryAt, RetryAfter and, on a 429, RateLimit from the
+// response headers and the error's metadata.
+func (e *Error) setWait(h http.Header, now time.Time) {
+	if e.Kind == KindRateLimited {
+		e.RateLimit = rateLimitOf(h, e.Metadata, e.Message)
+	}
+	e.RetryAt = retryAt(h, e.Metadata, e.Kind, now)
+	if !e.RetryAt.IsZero() {
+		e.RetryAfter = min(max(e.RetryAt.Sub(now), 0), maxRetryAfter)
+	}
+}
+
+// retryAfter is the capped wait of retryAt, 0 when none was given.
 func retryAfter(h http.Header, kind Kind, now time.Time) time.Duration {
-	if h == nil {
+	at := retryAt(h, nil, kind, now)
+	if at.IsZero() {
 		return 0
 	}
+	return min(max(at.Sub(now), 0), maxRetryAfter)
+}
+
+// retryAt reads Retry-After (RFC 9110: delay-seconds or HTTP-date), falling
+// back for 429s on OpenRouter's X-RateLimit-Reset, which its own limiter
+// sends as a header and copies into error.metadata.headers. Zero when
+// neither says anything.
+func retryAt(h http.Header, meta map[string]any, kind Kind, now time.Time) time.Time {
 	if d, ok := parseRetryAfter(h.Get("Retry-After"), now); ok {
-		return d
+		return now.Add(d)
 	}
-	if kind == KindRateLimited {
-		if ms, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 10, 64); err == nil {
-			if d := time.UnixMilli(ms).Sub(now); d > 0 && d <= maxRetryAfter {
-				return d
+	if d, ok := parseRetryAfter(metaHeader(meta, "Retry-After"), now); ok {
+		return now.Add(d)
+	}
+	if kind != KindRateLimited {
+		return time.Time{}
+	}
+	for _, v := range []string{h.Get("X-RateLimit-Reset"), metaHeader(meta, "X-RateLimit-Reset")} {
+		if t, ok := parseReset(v); ok {
+			if t.Before(now) {
+				return now
 			}
+			return t
 		}
 	}
-	return 0
+	return time.Time{}
+}
+
+// parseReset reads X-RateLimit-Reset. OpenRouter documents epoch
+// milliseconds; a value too small to be milliseconds since 2001 is taken as
+// epoch seconds, which other limiters send.
+func parseReset(v string) (time.Time, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, false
+	}
+	if n < 1_000_000_000_000 {
+		return time.Unix(n, 0), true
+	}
+	return time.UnixMilli(n), true
+}
+
+// metaHeader is a header OpenRouter copied into error.metadata.headers,
+// matched without regard to case; "" when absent.
+func metaHeader(meta map[string]any, name string) string {
+	hs, _ := meta["headers"].(map[string]any)
+	for k, v := range hs {
+		if !strings.EqualFold(k, name) {
+			continue
+		}
+		switch v := v.(type) {
+		case string:
+			return v
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		}
+	}
+	return ""
+}
+
+// limitName finds the limit in "Rate limit exceeded: free-models-per-day. …".
+var limitName = regexp.MustCompile(`(?i)rate limit exceeded:\s*([a-z0-9][a-z0-9_-]*)`)
+
+// rateLimitOf gathers what a 429 said about its limit; nil when it said
+// nothing at all.
+func rateLimitOf(h http.Header, meta map[string]any, message string) *RateLimit {
+	get := func(name string) string {
+		if v := strings.TrimSpace(h.Get(name)); v != "" {
+			return v
+		}
+		return strings.TrimSpace(metaHeader(meta, name))
+	}
+	r := &RateLimit{Remaining: -1}
+	if m := limitName.FindStringSubmatch(message); m != nil {
+		r.Name = strings.ToLower(m[1])
+	}
+	if n, err := strconv.Atoi(get("X-RateLimit-Limit")); err == nil && n > 0 {
+		r.Limit = n
+	}
+	if n, err := strconv.Atoi(get("X-RateLimit-Remaining")); err == nil && n >= 0 {
+		r.Remaining = n
+	}
+	if t, ok := parseReset(get("X-RateLimit-Reset")); ok {
+		r.Reset = t
+	}
+	if r.Name == "" && r.Limit == 0 && r.Remaining < 0 && r.Reset.IsZero() {
+		return nil
+	}
+	return r
 }
 
 // parseRetryAfter accepts both RFC 9110 forms, delay-seconds and HTTP-date,

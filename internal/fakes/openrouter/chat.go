@@ -79,6 +79,18 @@ func (r chatRequest) wantsReasoning() bool {
 	return r.IncludeReasoning != nil && *r.IncludeReasoning
 }
 
+// reasoningOff is OpenRouter's two ways of switching reasoning off:
+// enabled false, or effort "none".
+func (r chatRequest) reasoningOff() bool {
+	return r.Reasoning != nil && ((r.Reasoning.Enabled != nil && !*r.Reasoning.Enabled) || r.Reasoning.Effort == "none")
+}
+
+// reasoningExcluded is reasoning.exclude: the model thinks, the text is not
+// returned.
+func (r chatRequest) reasoningExcluded() bool {
+	return r.Reasoning != nil && r.Reasoning.Exclude
+}
+
 func (r chatRequest) wantsImage() bool {
 	for _, m := range r.Modalities {
 		if m == "image" {
@@ -209,8 +221,11 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 		return nil
 	}
 	prompt := req.lastUserText()
-	if step.kind == stepFail {
+	switch step.kind {
+	case stepFail:
 		return scriptedError(step, req.requestedModel(), prompt)
+	case stepRateLimit:
+		return dailyLimited(step, time.Now())
 	}
 	if len(req.Messages) == 0 {
 		return apiError(http.StatusBadRequest, `Input required: specify "prompt" or "messages"`, nil)
@@ -248,19 +263,37 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 	}
 
 	g.content = EchoReply(served.id, prompt)
-	if req.wantsReasoning() && served.reasoning {
+	showReasoning := req.wantsReasoning()
+	if showReasoning && served.reasoning {
 		g.reasoning = EchoReasoning(prompt)
 	}
-	if step.kind == stepReply {
+	g.finish = "stop"
+	switch step.kind {
+	case stepReply:
 		g.content = step.content
 		if step.reasoning != "" {
 			g.reasoning = step.reasoning
+			showReasoning = true
 		}
+	case stepThink:
+		if served.reasoning && !req.reasoningOff() {
+			g.reasoning = thinking(step.thinkTokens)
+			showReasoning = !req.reasoningExcluded()
+		}
+	case stepFinish:
+		g.content, g.finish = step.content, step.finish
 	}
-	g.finish = "stop"
-	if limit := req.tokenLimit(); limit > 0 && tokens(g.content) > limit {
-		g.content = string([]rune(g.content)[:limit*4])
-		g.finish = "length"
+	if limit := req.tokenLimit(); limit > 0 && step.kind != stepFinish {
+		// The model thinks first, and its reasoning tokens are output
+		// tokens: they spend max_tokens before the answer gets any.
+		if rt := tokens(g.reasoning); rt >= limit && g.reasoning != "" {
+			g.reasoning = string([]rune(g.reasoning)[:limit*4])
+			g.content = ""
+			g.finish = "length"
+		} else if budget := limit - rt; tokens(g.content) > budget {
+			g.content = string([]rune(g.content)[:budget*4])
+			g.finish = "length"
+		}
 	}
 	if req.wantsImage() {
 		url, err := imageDataURL(prompt)
@@ -275,6 +308,10 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 	}
 	g.reasoningTokens = tokens(g.reasoning)
 	g.completionTokens = tokens(g.content) + g.reasoningTokens + imageTokens*len(g.images)
+	if !showReasoning {
+		// Billed all the same.
+		g.reasoning = ""
+	}
 	g.cost = served.cost(g.promptTokens, g.completionTokens, len(g.images))
 
 	s.mu.Lock()

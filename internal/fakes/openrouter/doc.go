@@ -48,10 +48,15 @@
 //
 // [Server.Script] queues per-key outcomes for chat completions, consumed one
 // per call: [Fail], [FailWithRetryAfter], [FailInBody], [FailInChoice],
-// [Reply], [Delay] and [OK]. Scripted failures bypass billing and model
+// [FreeModelsPerDay], [RateLimitedUntil], [Think], [Finish], [Reply],
+// [Delay] and [OK]. Scripted failures bypass billing and model
 // checks; scripted replies do not, because a script replaces the model's
 // answer, not OpenRouter's gatekeeping. Fail(401) on a key that /key still
 // reports as valid reproduces OpenRouter's known transient 401.
+//
+// Reasoning models spend max_tokens on their reasoning first, as OpenRouter
+// documents (reasoning tokens are output tokens): a small max_tokens leaves
+// the answer short or, with [Think], empty with finish_reason "length".
 //
 // Every request, failed or not, is recorded and available from
 // [Server.Calls]. A call whose client went away before the answer was

@@ -38,6 +38,30 @@ func rateLimited(retryAfter int, model string) *response {
 	return resp
 }
 
+// dailyLimited is OpenRouter's own limiter refusing a request: the
+// X-RateLimit-* headers on the response and, as OpenRouter does, copied into
+// error.metadata.headers.
+func dailyLimited(step Step, now time.Time) *response {
+	reset := step.reset
+	if reset.IsZero() {
+		reset = FreeDailyReset(now)
+	}
+	msg := "Rate limit exceeded: " + step.limitName + "."
+	if step.limitName == "free-models-per-day" {
+		msg = "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day"
+	}
+	headers := map[string]any{
+		"X-RateLimit-Limit":     strconv.Itoa(step.limit),
+		"X-RateLimit-Remaining": "0",
+		"X-RateLimit-Reset":     strconv.FormatInt(reset.UnixMilli(), 10),
+	}
+	resp := apiError(http.StatusTooManyRequests, msg, map[string]any{"headers": headers})
+	for k, v := range headers {
+		resp.header.Set(k, v.(string))
+	}
+	return resp
+}
+
 func setRetryAfter(resp *response, seconds int) {
 	if seconds > 0 {
 		resp.header.Set("Retry-After", strconv.Itoa(seconds))

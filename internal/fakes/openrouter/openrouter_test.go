@@ -698,3 +698,98 @@ func TestServeUntilCancelled(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// OpenRouter's daily free-model cap: 429, X-RateLimit-* headers with the
+// reset at the next 00:00 UTC in epoch milliseconds, no Retry-After, and the
+// same headers in error.metadata.headers under a message naming the limit.
+func TestFreeModelsPerDay(t *testing.T) {
+	fake, srv := setup(t, openrouter.Options{})
+	fake.AddKey(key, openrouter.Key{})
+	at := time.Date(2026, 12, 24, 15, 0, 0, 0, time.UTC)
+	fake.Script(key, openrouter.FreeModelsPerDay(50), openrouter.FreeModelsPerDay(1000), openrouter.RateLimitedUntil("free-models-per-min", 20, at))
+	chat := map[string]any{"model": "meta-llama/llama-3.3-70b-instruct:free", "messages": []map[string]any{{"role": "user", "content": "hi"}}}
+	reset := fmt.Sprint(openrouter.FreeDailyReset(time.Now()).UnixMilli())
+	for _, want := range []struct{ limit, message, reset string }{
+		{"50", "Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day", reset},
+		{"1000", "Rate limit exceeded: free-models-per-day-high-balance.", reset},
+		{"20", "Rate limit exceeded: free-models-per-min.", fmt.Sprint(at.UnixMilli())},
+	} {
+		resp, body := raw(t, "POST", srv.URL+"/api/v1/chat/completions", key, chat)
+		h := resp.Header
+		if resp.StatusCode != 429 || h.Get("Retry-After") != "" || h.Get("X-RateLimit-Limit") != want.limit ||
+			h.Get("X-RateLimit-Remaining") != "0" || h.Get("X-RateLimit-Reset") != want.reset {
+			t.Errorf("got %d %v, want 429 limit %s reset %s", resp.StatusCode, h, want.limit, want.reset)
+		}
+		e := body["error"].(map[string]any)
+		meta, _ := e["metadata"].(map[string]any)
+		mh, _ := meta["headers"].(map[string]any)
+		if e["code"] != 429.0 || e["message"] != want.message || mh["X-RateLimit-Limit"] != want.limit ||
+			mh["X-RateLimit-Remaining"] != "0" || mh["X-RateLimit-Reset"] != want.reset {
+			t.Errorf("body = %v", body)
+		}
+	}
+	if d := openrouter.FreeDailyReset(time.Date(2026, 11, 30, 23, 59, 59, 0, time.UTC)); !d.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("FreeDailyReset = %s", d)
+	}
+}
+
+// A reasoning model thinks first and its reasoning tokens spend max_tokens:
+// with a budget below the thinking, the answer is a 200 with empty content,
+// the reasoning cut at the budget, finish_reason "length", and every token
+// billed; with room to spare it answers in full.
+func TestThinkSpendsMaxTokens(t *testing.T) {
+	fake, srv := setup(t, openrouter.Options{})
+	fake.AddKey(key, openrouter.Key{})
+	msgs := []map[string]any{{"role": "user", "content": "why?"}}
+	cases := []struct {
+		name        string
+		req         map[string]any
+		content     string
+		finish      string
+		reasoningTk float64
+		shown       bool
+	}{
+		{"budget spent", map[string]any{"model": "deepseek/deepseek-r1", "messages": msgs, "max_tokens": 256}, "", "length", 256, true},
+		{"excluded but billed", map[string]any{"model": "deepseek/deepseek-r1", "messages": msgs, "max_tokens": 256, "reasoning": map[string]any{"exclude": true}}, "", "length", 256, false},
+		{"room to answer", map[string]any{"model": "deepseek/deepseek-r1", "messages": msgs, "max_tokens": 2000}, openrouter.EchoReply("deepseek/deepseek-r1", "why?"), "stop", 1000, true},
+		{"reasoning off", map[string]any{"model": "deepseek/deepseek-r1", "messages": msgs, "max_tokens": 256, "reasoning": map[string]any{"enabled": false}}, openrouter.EchoReply("deepseek/deepseek-r1", "why?"), "stop", 0, false},
+		{"model without reasoning", map[string]any{"model": "meta-llama/llama-3.3-70b-instruct:free", "messages": msgs, "max_tokens": 256}, openrouter.EchoReply("meta-llama/llama-3.3-70b-instruct:free", "why?"), "stop", 0, false},
+	}
+	for _, tc := range cases {
+		fake.Script(key, openrouter.Think(1000))
+		resp, body := raw(t, "POST", srv.URL+"/api/v1/chat/completions", key, tc.req)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", tc.name, resp.StatusCode, body)
+		}
+		choice := body["choices"].([]any)[0].(map[string]any)
+		msg := choice["message"].(map[string]any)
+		usage := body["usage"].(map[string]any)
+		details := usage["completion_tokens_details"].(map[string]any)
+		r, shown := msg["reasoning"].(string)
+		if msg["content"] != tc.content || choice["finish_reason"] != tc.finish || choice["native_finish_reason"] != tc.finish ||
+			details["reasoning_tokens"] != tc.reasoningTk || shown != tc.shown {
+			t.Errorf("%s: content %q finish %v reasoning tokens %v shown %v", tc.name, msg["content"], choice["finish_reason"], details["reasoning_tokens"], shown)
+		}
+		if tc.shown && len([]rune(r)) != int(tc.reasoningTk)*4 {
+			t.Errorf("%s: reasoning of %d runes", tc.name, len([]rune(r)))
+		}
+		if tc.finish == "length" && usage["completion_tokens"] != tc.reasoningTk {
+			t.Errorf("%s: completion_tokens %v, want every reasoning token billed", tc.name, usage["completion_tokens"])
+		}
+	}
+}
+
+// Finish answers a whole completion with any documented finish reason.
+func TestFinishReasons(t *testing.T) {
+	fake, srv := setup(t, openrouter.Options{})
+	fake.AddKey(key, openrouter.Key{})
+	chat := map[string]any{"model": "deepseek/deepseek-r1", "messages": []map[string]any{{"role": "user", "content": "hi"}}, "max_tokens": 1}
+	for _, reason := range []string{"stop", "length", "content_filter", "tool_calls", "error"} {
+		fake.Script(key, openrouter.Finish(reason, " \n "))
+		_, body := raw(t, "POST", srv.URL+"/api/v1/chat/completions", key, chat)
+		choice := body["choices"].([]any)[0].(map[string]any)
+		if choice["finish_reason"] != reason || choice["message"].(map[string]any)["content"] != " \n " || body["usage"] == nil {
+			t.Errorf("%s: %v", reason, body)
+		}
+	}
+}
