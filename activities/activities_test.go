@@ -2,9 +2,11 @@ package activities_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,10 +93,14 @@ func (f *fixture) storeKey(t *testing.T, key string, active bool) {
 	f.db.UserAPIKey.Create().SetUserID(u.ID).SetIv(s.IV).SetContent(s.Content).SetTag(s.Tag).SetIsActive(active).ExecX(ctx)
 }
 
+// requests numbers the fixtures' requests: each is a new provider call with
+// a usage row of its own.
+var requests atomic.Int64
+
 func (f *fixture) generate(t *testing.T) (activities.GenerateOutput, error) {
 	t.Helper()
 	v, err := f.env.ExecuteActivity(f.acts.Generate, activities.GenerateInput{
-		RequestID: "r1", DiscordUserID: aliceID, Username: "alice", PersonalityID: f.kerach,
+		RequestID: fmt.Sprintf("r%d", requests.Add(1)), DiscordUserID: aliceID, Username: "alice", PersonalityID: f.kerach,
 		ChannelID: channelID, Content: "hello there", Now: time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC),
 	})
 	if err != nil {
