@@ -200,14 +200,10 @@ func (a *Activities) reserve(ctx context.Context, discordID, kind string, limit 
 }
 
 func usageIn(ctx context.Context, tx *sql.Tx, userID uuid.UUID, kind string, now time.Time, window time.Duration) ([]usageRow, error) {
-	// The last line repeats the earlier of the two bounds outside the OR, so
-	// that the (user_id, timestamp) index reads only the window's rows
-	// whatever the planner makes of the OR, not every row the user ever made.
 	rs, err := tx.QueryContext(ctx, `SELECT tokens_total, timestamp FROM usage_logs
 		WHERE user_id = $1 AND request_type = $2
-		  AND ((provider <> $5 AND timestamp > $3) OR (provider = $5 AND timestamp > $4))
-		  AND timestamp > $6`,
-		userID, kind, now.Add(-window), now.Add(-holdTTL), HoldProvider, now.Add(-max(window, holdTTL)))
+		  AND ((provider <> $5 AND timestamp > $3) OR (provider = $5 AND timestamp > $4))`,
+		userID, kind, now.Add(-window), now.Add(-holdTTL), HoldProvider)
 	if err != nil {
 		return nil, fmt.Errorf("count usage: %w", err)
 	}
