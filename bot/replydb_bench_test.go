@@ -14,8 +14,8 @@ import (
 var replyDBRows = flag.Int("replydb.rows", 10_000_000,
 	"conversation_history rows (and as many deliveries) of BenchmarkReplyDB's large database")
 
-// BenchmarkReplyDB measures the database time of one reply (reply.go's
-// sequence: routing by the Discord message replied to and in a DM, resolve
+// BenchmarkReplyDB measures the database time of one reply (replyDB.reply:
+// routing by the Discord message replied to and in a DM, resolve
 // the personality, user, key, /config and history, the guest allowance,
 // usage, the delivery record and lookup, SaveTurns) on an empty database and
 // on one of -replydb.rows history rows and deliveries, side by side: first
@@ -37,7 +37,7 @@ func BenchmarkReplyDB(b *testing.B) {
 
 	big := newReplyDB(b, loadSpec{history: n, personalities: 10_000, users: 100_000, usage: n / 10, without0015: true})
 	big.bot.KeepPersonalityNames(time.Hour)
-	benchReplies(b, fmt.Sprintf("history=%d/without-0015", n), big, nil)
+	benchReplies(b, fmt.Sprintf("history=%d-without-0015", n), big, nil)
 
 	all, err := migrations.All()
 	if err != nil {

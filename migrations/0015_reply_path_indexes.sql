@@ -13,10 +13,11 @@
 --
 -- Plain CREATE INDEX, not CONCURRENTLY: every migration runs in one
 -- transaction (migrations.Up), where CONCURRENTLY is refused. A plain build
--- blocks writes to the table (reads go on) while it runs: about 30 s for
--- conversation_history at 10,000,000 rows (BENCHMARKS.md). To avoid that on a
--- large database, build the indexes beforehand with CREATE INDEX CONCURRENTLY
--- and these same names; IF NOT EXISTS then makes this migration a no-op.
+-- blocks writes to the table (reads go on) while it runs: 24-43 s for all
+-- five at 10,000,000 history rows and deliveries (BENCHMARKS.md). To avoid
+-- that on a large database, build the indexes beforehand with CREATE INDEX
+-- CONCURRENTLY and these same names; IF NOT EXISTS then makes this migration
+-- a no-op.
 CREATE INDEX IF NOT EXISTS "conversationhistory_channel_id_created_at" ON "conversation_history" ("channel_id", "created_at");
 CREATE INDEX IF NOT EXISTS "conversationhistory_discord_message_id" ON "conversation_history" ("discord_message_id");
 CREATE INDEX IF NOT EXISTS "delivery_discord_message_id" ON "deliveries" ("discord_message_id");
