@@ -73,7 +73,8 @@ func (r *Recorder) add(query string, args []driver.NamedValue, took time.Duratio
 
 // RecordingDB opens a pool on the database at url (lib/pq underneath, as in
 // production) whose every statement is recorded while rec is on. It is closed
-// when tb ends.
+// when tb ends. Statements prepared explicitly (db.Prepare) are not recorded:
+// ent and the activities' SQL never prepare.
 func RecordingDB(tb testing.TB, url string) (*sql.DB, *Recorder) {
 	tb.Helper()
 	c, err := pq.NewConnector(url)
