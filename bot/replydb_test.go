@@ -249,7 +249,7 @@ func loadDeployment(ctx context.Context, db *sql.DB, s loadSpec) error {
 	return exec(`RESET session_replication_role; RESET maintenance_work_mem`)
 }
 
-// Migration0015 are the indexes of migrations/0015_reply_path_indexes.sql.
+// migration0015 are the indexes of migrations/0015_reply_path_indexes.sql.
 var migration0015 = []string{
 	"conversationhistory_channel_id_created_at", "conversationhistory_discord_message_id",
 	"delivery_discord_message_id", "personalities_name_lower", "personalities_display_name_lower",
