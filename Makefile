@@ -14,9 +14,10 @@ test: tools ## every test: unit, PostgreSQL, Temporal dev server, fuzz seed corp
 test-short: ## unit tests only (no PostgreSQL, no Temporal)
 	$(GO) test -short ./...
 
-bench: tools ## the benchmarks of BENCHMARKS.md (about 10 minutes)
+bench: tools ## the benchmarks of BENCHMARKS.md (about 20 minutes)
 	TEMPORAL_CLI=$(BIN)/temporal $(GO) test ./worker -run '^$$' -bench 'BenchmarkReply|BenchmarkResolvePersonality' -benchtime 200x -count 3 -timeout 30m
 	TEMPORAL_CLI=$(BIN)/temporal $(GO) test ./worker -run '^$$' -bench BenchmarkLLMConfigJSONB -benchtime 1x -count 3 -timeout 30m
+	$(GO) test ./bot -run '^$$' -bench BenchmarkReplyDB -benchtime 20x -timeout 60m
 
 build:
 	$(GO) build -o $(BIN)/tzurot ./cmd/tzurot

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -16,6 +17,7 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
+	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
@@ -55,9 +57,11 @@ func (a *Activities) ResolvePersonality(ctx context.Context, ref string) (Person
 		preds = append(preds, func(q *ent.PersonalityQuery) *ent.PersonalityQuery { return q.Where(personality.ID(id)) })
 	}
 	preds = append(preds,
-		func(q *ent.PersonalityQuery) *ent.PersonalityQuery { return q.Where(personality.NameEqualFold(ref)) },
 		func(q *ent.PersonalityQuery) *ent.PersonalityQuery {
-			return q.Where(personality.HasAliasesWith(personalityalias.AliasEqualFold(ref)))
+			return q.Where(predicate.Personality(LowerEquals(personality.FieldName, ref)))
+		},
+		func(q *ent.PersonalityQuery) *ent.PersonalityQuery {
+			return q.Where(personality.HasAliasesWith(predicate.PersonalityAlias(LowerEquals(personalityalias.FieldAlias, ref))))
 		},
 	)
 	for _, pred := range preds {
@@ -79,6 +83,18 @@ func (a *Activities) ResolvePersonality(ctx context.Context, ref string) (Person
 	}
 	return PersonalityRef{}, temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("no personality is called %q: check the name or alias", ref), ErrNotFound, nil)
+}
+
+// LowerEquals is the predicate lower(column) = lower(value): a match in any
+// case that the expression indexes on lower(…) serve (personalities' name and
+// display_name, personality_aliases' alias). ent's EqualFold is ILIKE on
+// PostgreSQL, which no B-tree index serves, so it reads the whole table.
+func LowerEquals(column, value string) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString("lower(").Ident(s.C(column)).WriteString(") = lower(").Arg(value).WriteString(")")
+		}))
+	}
 }
 
 // GenerateInput is one user message to answer.

@@ -10,9 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
@@ -408,14 +408,9 @@ func (b *Bot) personalityNameHolder(ctx context.Context, name string) (string, e
 }
 
 // lowerEquals compares as the unique index on lower(alias) does, so a lookup
-// finds exactly the rows an insert would collide with.
-func lowerEquals(column, value string) func(*sql.Selector) {
-	return func(s *sql.Selector) {
-		s.Where(sql.P(func(b *sql.Builder) {
-			b.WriteString("lower(").Ident(s.C(column)).WriteString(") = lower(").Arg(value).WriteString(")")
-		}))
-	}
-}
+// finds exactly the rows an insert would collide with; the lower(name) and
+// lower(display_name) indexes serve it too.
+var lowerEquals = activities.LowerEquals
 
 // personalityAccess is what the invoking user may do with personalities.
 type personalityAccess struct {

@@ -304,8 +304,13 @@ func isContractColumn(table, column string) bool {
 	return false
 }
 
-// HandWrittenIndexes are indexes created by hand in the SQL files.
-var HandWrittenIndexes = []string{"personality_aliases_alias_lower_key"}
+// HandWrittenIndexes are indexes created by hand in the SQL files: the
+// expression indexes on lower(…) that case-insensitive lookups use.
+var HandWrittenIndexes = []string{
+	"personality_aliases_alias_lower_key", // 0007
+	"personalities_name_lower",            // 0015
+	"personalities_display_name_lower",    // 0015
+}
 
 func filterHandWritten(changes []atlasschema.Change) []atlasschema.Change {
 	out := changes[:0]

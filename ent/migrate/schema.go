@@ -47,6 +47,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ConversationHistoryColumns[2], ConversationHistoryColumns[8], ConversationHistoryColumns[1]},
 			},
+			{
+				Name:    "conversationhistory_discord_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationHistoryColumns[6]},
+			},
+			{
+				Name:    "conversationhistory_channel_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationHistoryColumns[2], ConversationHistoryColumns[1]},
+			},
 		},
 	}
 	// DeliveriesColumns holds the columns for the "deliveries" table.
@@ -62,6 +72,13 @@ var (
 		Name:       "deliveries",
 		Columns:    DeliveriesColumns,
 		PrimaryKey: []*schema.Column{DeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "delivery_discord_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[4]},
+			},
+		},
 	}
 	// ImageConfigsColumns holds the columns for the "image_configs" table.
 	ImageConfigsColumns = []*schema.Column{

@@ -40,6 +40,17 @@ func (ConversationHistory) Edges() []ent.Edge {
 	}
 }
 
+// Indexes serve every lookup of the reply path and of message routing
+// (bot/replydb_test.go fails when one of them plans a scan that grows with the
+// table):
+//   - channel, personality, newest first: the history a reply is built from;
+//   - Discord message id (0015): SaveTurns' "already saved" check and the
+//     bot's reply-to routing, which personality wrote the message replied to;
+//   - channel, newest first (0015): the personality that spoke last in a DM.
 func (ConversationHistory) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("channel_id", "personality_id", "created_at")}
+	return []ent.Index{
+		index.Fields("channel_id", "personality_id", "created_at"),
+		index.Fields("discord_message_id"),
+		index.Fields("channel_id", "created_at"),
+	}
 }

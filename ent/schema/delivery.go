@@ -4,6 +4,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // Delivery records a Discord message an activity posted, under a key derived
@@ -21,4 +22,11 @@ func (Delivery) Fields() []ent.Field {
 		field.String("channel_id").SchemaType(varchar(20)),
 		field.String("discord_message_id").SchemaType(varchar(20)),
 	}
+}
+
+// Indexes: besides the unique key (a retried activity's lookup), the Discord
+// message id (0015), by which the bot routes a reply to the second or later
+// message of a split reply.
+func (Delivery) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("discord_message_id")}
 }

@@ -9,7 +9,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// Personality is an AI character that answers in Discord channels.
+// Personality is an AI character that answers in Discord channels. Lookups
+// by name and display name in any case (lower(col) = lower($1)) use the
+// expression indexes personalities_name_lower and
+// personalities_display_name_lower, written by hand in migrations/0015
+// because ent cannot express them.
 type Personality struct{ ent.Schema }
 
 func (Personality) Annotations() []schema.Annotation {

@@ -1,0 +1,37 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
+
+	"github.com/tzurot/tzurot/ent"
+)
+
+// RouteTo exposes route for the reply path's database test and benchmark:
+// the ids of the personalities m is for.
+func (b *Bot) RouteTo(ctx context.Context, m *discordgo.Message) ([]uuid.UUID, error) {
+	targets, err := b.route(ctx, m)
+	ids := make([]uuid.UUID, len(targets))
+	for i, t := range targets {
+		ids[i] = t.ID
+	}
+	return ids, err
+}
+
+// KeepPersonalityNames caches the names and aliases mentions are matched
+// against for d (30 s in production), so that a benchmark measures the
+// per-message work without the periodic reload.
+func (b *Bot) KeepPersonalityNames(d time.Duration) {
+	b.personalities.mu.Lock()
+	b.personalities.ttl = d
+	b.personalities.mu.Unlock()
+}
+
+// FindPersonality exposes findPersonality, as the operator sees it: what
+// /config and /personality resolve a typed name with.
+func (b *Bot) FindPersonality(ctx context.Context, ref string) (*ent.Personality, error) {
+	return b.findPersonality(ctx, personalityAccess{operator: true}, ref)
+}
