@@ -44,6 +44,7 @@
 package discordsplit
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -95,10 +96,21 @@ func Parts(text string, limit int) []Part {
 		return []Part{{Start: b, End: b}}
 	}
 	var out []Part
+	// Discord refuses a message of only whitespace. Only inside a block too
+	// big to repair can a part be that; it is dropped.
+	keep := func(p Part) {
+		if strings.TrimSpace(p.Text) != "" {
+			out = append(out, p)
+		}
+	}
 	next := 0 // first candidate not yet passed
 	for {
 		if d.cost(b, end) <= limit {
-			return append(out, d.part(b, end))
+			keep(d.part(b, end))
+			if len(out) == 0 {
+				out = append(out, Part{Start: b, End: b})
+			}
+			return out
 		}
 		for next < len(d.cands) && d.cands[next].end <= b {
 			next++
@@ -110,7 +122,7 @@ func Parts(text string, limit int) []Part {
 			_, size := utf8.DecodeRuneInString(text[b:])
 			c = cand{end: b + size, start: b + size}
 		}
-		out = append(out, d.part(b, c.end))
+		keep(d.part(b, c.end))
 		b = c.start
 	}
 }
@@ -154,6 +166,8 @@ type doc struct {
 	fences []fence
 	// runes[i] is the number of code points in text[:i], for i at a rune start.
 	runes []int
+	// eol[i] is the offset of the first newline at or after i, or len(text).
+	eol []int
 	// grapheme, sentence and wrap mark the offsets where a grapheme
 	// cluster, a sentence (UAX #29) and a line-break opportunity (UAX #14)
 	// end; inner marks code point boundaries inside a cluster; token marks
@@ -172,11 +186,13 @@ func (d *doc) end() int {
 // fenceAt is the repairable fence whose body holds position p, where a part
 // ending at p must close it and one starting at p must reopen it.
 func (d *doc) fenceAt(p int) *fence {
-	for i := range d.fences {
-		f := &d.fences[i]
-		if f.repair && f.bodyStart <= p && p <= f.bodyEnd {
-			return f
-		}
+	// The last fence opening before p is the only one that can hold it.
+	i := sort.Search(len(d.fences), func(i int) bool { return d.fences[i].open >= p }) - 1
+	if i < 0 {
+		return nil
+	}
+	if f := &d.fences[i]; f.repair && f.bodyStart <= p && p <= f.bodyEnd {
+		return f
 	}
 	return nil
 }
@@ -248,6 +264,15 @@ func analyse(text string, limit int) *doc {
 		n++
 	}
 	d.runes[len(text)] = n
+	d.eol = make([]int, len(text)+1)
+	d.eol[len(text)] = len(text)
+	for i := len(text) - 1; i >= 0; i-- {
+		if text[i] == '\n' {
+			d.eol[i] = i
+		} else {
+			d.eol[i] = d.eol[i+1]
+		}
+	}
 
 	// Grapheme, sentence and line-break boundaries, from one pass of uniseg
 	// over the whole text so every rule sees its context.
@@ -313,7 +338,7 @@ func (d *doc) codeCandidates(f *fence) {
 			default:
 				q = qLine
 			}
-		case closes(f, lineAt(text, p)):
+		case (text[p] == '`' || text[p] == '~') && closes(f, d.restOfLine(p)):
 			// The rest of this line would read as the closing fence.
 			q = qToken
 		case isHSpace(text[p-1]) && !isHSpace(text[p]):
@@ -341,7 +366,7 @@ func (d *doc) proseCandidates(from, to int) {
 			}
 			var q quality
 			switch {
-			case d.token[p], opensFence(lineAt(text, p)):
+			case d.token[p], d.opensAt(p):
 				q = qToken
 			case d.sentence[p]:
 				q = qSentence
@@ -371,7 +396,7 @@ func (d *doc) proseCandidates(from, to int) {
 			q = qParagraph // a blank line, or the edge of a code block
 		case n == 1:
 			q = qLine
-		case d.token[e], opensFence(lineAt(text, p)):
+		case d.token[e], d.opensAt(p):
 			q = qToken
 		case d.sentence[p]:
 			q = qSentence
@@ -386,6 +411,15 @@ func (d *doc) proseCandidates(from, to int) {
 		}
 	}
 }
+
+// opensAt reports whether a part starting at p, in prose, would open a
+// code block the text does not: the rest of the line reads as a fence.
+func (d *doc) opensAt(p int) bool {
+	return (d.text[p] == '`' || d.text[p] == '~') && opensFence(d.restOfLine(p))
+}
+
+// restOfLine is text from p to the end of its line, without the newline.
+func (d *doc) restOfLine(p int) string { return d.text[p:d.eol[p]] }
 
 // clusterEnd is the end of the grapheme cluster that starts at p.
 func (d *doc) clusterEnd(p, to int) int {

@@ -2,6 +2,7 @@ package discordsplit
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode"
@@ -20,9 +21,9 @@ func checkParts(t *testing.T, text string, limit int, parts []Part) {
 	}
 	limit = max(limit, 1)
 	fences := parseFences(text, limit)
-	inCode := func(a, b int) bool { // does [a,b) touch a code block's inside?
+	inCode := func(a, b int) bool { // does [a,b) touch a repairable code block's inside?
 		for _, f := range fences {
-			if a < f.end && b > f.open {
+			if f.repair && a < f.end && b > f.open {
 				return true
 			}
 		}
@@ -372,4 +373,42 @@ func FuzzParts(f *testing.F) {
 			t.Fatal("a text with content gave a blank first part")
 		}
 	})
+}
+
+// TestPartsRandom runs the rules over texts assembled at random from the
+// pieces replies are made of, with limits from tiny to Discord's, so the
+// ordinary test run explores more than the fuzz seeds.
+func TestPartsRandom(t *testing.T) {
+	pieces := []string{
+		"word ", "Sentence ends. ", "\n", "\n\n", "    ", "\t", "```python\n", "```\n", "~~~\n", "````\n",
+		"  ```js\n", "`inline code` ", "<@123456789012345678>", "<t:1700000000:R> ", "https://example.com/path?q=1 ",
+		"[link text](https://e.com/x) ", "👨‍👩‍👧‍👦", "🇯🇵", "e\u0301", "吾輩は猫である。", "\r\n", "``` not a fence ",
+		"    indented_code(x)\n", strings.Repeat("x", 40), "~~strike~~ ",
+	}
+	rng := rand.New(rand.NewPCG(11, 4))
+	for i := range 400 {
+		var b strings.Builder
+		for range rng.IntN(300) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		text := b.String()
+		limit := []int{1, 7, 40, 120, 500, Limit}[i%6]
+		parts := Parts(text, limit)
+		checkParts(t, text, limit, parts)
+	}
+}
+
+func BenchmarkParts(b *testing.B) {
+	for _, tc := range []struct{ name, text string }{
+		{"issue reply", issueReply()},
+		{"100k of code", strings.Repeat(issueReply(), 25)},
+		{"200k without a space", strings.Repeat("a", 200000)},
+		{"200k of tildes", strings.Repeat("~", 200000)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				Parts(tc.text, Limit)
+			}
+		})
+	}
 }
