@@ -17,13 +17,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/internal/discordsplit"
 )
 
 // WebhookName names the one webhook per channel that personalities speak through.
 const WebhookName = "Tzurot"
-
-// discordLimit is Discord's maximum message length.
-const discordLimit = 2000
 
 // PostReplyInput is a message to post in a channel as a personality.
 type PostReplyInput struct {
@@ -52,7 +50,7 @@ func (a *Activities) PostReply(ctx context.Context, in PostReplyInput) (string, 
 // file (when not nil) attached to the first.
 func (a *Activities) postChunks(ctx context.Context, in PostReplyInput, file *discordgo.File) (string, error) {
 	var first string
-	for i, chunk := range SplitForDiscord(in.Content, discordLimit) {
+	for i, chunk := range discordsplit.Split(in.Content, discordsplit.Limit) {
 		key := fmt.Sprintf("%s/%d", in.DeliveryKey, i)
 		var files []*discordgo.File
 		if i == 0 && file != nil {

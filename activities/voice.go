@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 )
 
@@ -161,7 +162,7 @@ func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 		// Without a webhook the post carried a nonce: Discord dedupes it.
 		return false, err
 	}
-	first := SplitForDiscord(in.Content, discordLimit)[0]
+	first := discordsplit.Split(in.Content, discordsplit.Limit)[0]
 	id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, withContent(first))
 	if id == "" {
 		return false, nil
