@@ -21,6 +21,8 @@
 //     info string, so the language and the highlighting survive. A block the
 //     text leaves unclosed is closed at the end of the last part. Fences may
 //     be indented (as inside list items), which Discord renders too.
+//   - A code block that fits in one message but not in what is left of the
+//     current one starts the next message instead of being cut.
 //   - Inside code nothing is trimmed: indentation, blank lines and trailing
 //     spaces stay, and a cut falls at a line boundary (after a blank line when
 //     there is one) unless one line is longer than a message.
@@ -197,6 +199,15 @@ func (d *doc) fenceAt(p int) *fence {
 	return nil
 }
 
+// fenceOpeningAt is the fence whose opening line starts at p, if any.
+func (d *doc) fenceOpeningAt(p int) *fence {
+	i := sort.Search(len(d.fences), func(i int) bool { return d.fences[i].open >= p })
+	if i < len(d.fences) && d.fences[i].open == p {
+		return &d.fences[i]
+	}
+	return nil
+}
+
 func (d *doc) closeFor(e int) string {
 	f := d.fenceAt(e)
 	if f == nil {
@@ -226,14 +237,17 @@ func (d *doc) part(b, e int) Part {
 	return p
 }
 
-// choose picks the cut for a part starting at b: the latest cut of the best
-// quality that fills at least half the part; failing that, the latest cut
-// that splits nothing, then the latest that splits a token, then any.
+// choose picks the cut for a part starting at b. A code block that does not
+// fit in this part but fits in a message of its own moves whole to the next
+// part. Otherwise the cut is the latest of the best quality that fills at
+// least half the part; failing that, the latest that splits nothing, then
+// the latest that splits a token, then any.
 func (d *doc) choose(b, from, limit int) (cand, bool) {
 	var best [qualities]int
 	for q := range best {
 		best[q] = -1
 	}
+	beforeBlock := -1
 	for i := from; i < len(d.cands); i++ {
 		c := d.cands[i]
 		if d.runes[c.end]-d.runes[b] > limit {
@@ -243,6 +257,12 @@ func (d *doc) choose(b, from, limit int) (cand, bool) {
 			continue
 		}
 		best[c.q] = i
+		if f := d.fenceOpeningAt(c.start); f != nil && d.cost(b, f.end) > limit && d.runes[f.end]-d.runes[f.open] <= limit {
+			beforeBlock = i
+		}
+	}
+	if beforeBlock >= 0 {
+		return d.cands[beforeBlock], true
 	}
 	pick := -1
 	for q := qParagraph; q < qualities; q++ {

@@ -227,6 +227,13 @@ func TestSplitCases(t *testing.T) {
 		{name: "two code blocks",
 			text:  "First:\n\n```go\n" + codeLines(60, "\t\t\t") + "```\n\nSecond:\n\n```js\n" + codeLines(60, "    ") + "```\nDone.",
 			limit: Limit, parts: 3, check: fencesReopenWith("```go\n", "```js\n")},
+		{name: "a block that fits in a message of its own is not split",
+			text: para(100, "Intro") + "\n```go\n" + codeLines(45, "\t\t") + "```\n" + para(100, "Outro"), limit: Limit, parts: 3,
+			check: func(t *testing.T, parts []Part) {
+				if !strings.HasPrefix(parts[1].Text, "```go\n") || !strings.HasSuffix(parts[1].Text, "```") || parts[1].Reopen != "" {
+					t.Errorf("the block is not whole in the second part: %.20q … %.20q", parts[1].Text, parts[1].Text[len(parts[1].Text)-20:])
+				}
+			}},
 		{name: "tilde fence", text: "~~~ruby\n" + codeLines(120, "  ") + "~~~", limit: Limit,
 			check: fencesReopenWith("~~~ruby\n")},
 		{name: "fence with no language", text: "Output:\n```\n" + codeLines(120, "        ") + "```", limit: Limit,
