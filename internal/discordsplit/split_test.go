@@ -403,6 +403,26 @@ func TestPartsRandom(t *testing.T) {
 		parts := Parts(text, limit)
 		checkParts(t, text, limit, parts)
 	}
+	// The issue's reply, damaged at random: pieces inserted, bytes dropped,
+	// stretches repeated.
+	base := issueReply()
+	for range 200 {
+		b := []byte(base)
+		for range rng.IntN(20) {
+			p := rng.IntN(len(b))
+			switch rng.IntN(3) {
+			case 0:
+				b = append(b[:p], append([]byte(pieces[rng.IntN(len(pieces))]), b[p:]...)...)
+			case 1:
+				b = append(b[:p], b[min(len(b), p+5):]...)
+			case 2:
+				b = append(b, b[p:p+rng.IntN(len(b)-p)]...)
+			}
+		}
+		text := strings.ToValidUTF8(string(b), "?")
+		limit := rng.IntN(Limit + 1)
+		checkParts(t, text, limit, Parts(text, limit))
+	}
 }
 
 func BenchmarkParts(b *testing.B) {
