@@ -20,7 +20,7 @@
 //     fence and reopened at the start of the next with the same fence and
 //     info string, so the language and the highlighting survive. A block the
 //     text leaves unclosed is closed at the end of the last part. Fences may
-//     be indented (as inside list items), which Discord renders too.
+//     be indented (as inside list items).
 //   - A code block that fits in one message but not in what is left of the
 //     current one starts the next message instead of being cut.
 //   - Inside code nothing is trimmed: indentation, blank lines and trailing
@@ -42,7 +42,10 @@
 //
 // Joining the parts, less the fence lines added, gives back the text less
 // the whitespace dropped at cuts outside code: Parts reports each part's
-// byte range in the text so callers and tests can check it.
+// byte range in the text so callers and tests can check it. Only when a
+// block's fence lines would take more than a quarter of a message (an
+// absurd info string, or a tiny limit) is it cut without repair, and a part
+// that is then only whitespace, which Discord would refuse, is dropped.
 package discordsplit
 
 import (
