@@ -354,9 +354,9 @@ func (d *doc) codeCandidates(f *fence) {
 			q = qToken
 		case text[p-1] == '\n':
 			switch {
-			case isBlank(lineAt(text, p)):
+			case isBlank(d.restOfLine(p)):
 				q = qWord
-			case isBlank(lineAt(text, lineStart(text, p-1))):
+			case isBlank(d.restOfLine(lineStart(text, p-1))):
 				q = qParagraph
 			default:
 				q = qLine
