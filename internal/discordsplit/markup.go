@@ -3,14 +3,16 @@ package discordsplit
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // parseFences finds the fenced code blocks of text, in order. A fence is a
 // line of three or more backticks or tildes after any indentation, then an
 // info string (which, after backticks, may hold no backtick); the block ends
 // at a line of the same character, at least as many, and nothing else, or
-// at the end of the text (CommonMark 0.31.2 §4.5; the indentation is not
-// capped at three spaces, so fences inside list items count).
+// at the end of the text (CommonMark 0.31.2 §4.5; the indentation is any
+// whitespace, not at most three spaces, so fences inside list items count
+// and a part that starts after trimmed whitespace reads the same).
 func parseFences(text string, limit int) []fence {
 	var out []fence
 	var cur *fence
@@ -50,7 +52,7 @@ func parseFences(text string, limit int) []fence {
 // fenceOpening reports whether line opens a fenced block, with its
 // character and length.
 func fenceOpening(line string) (byte, int, bool) {
-	t := strings.TrimLeft(line, " \t")
+	t := strings.TrimLeftFunc(line, unicode.IsSpace)
 	if len(t) < 3 || (t[0] != '`' && t[0] != '~') {
 		return 0, 0, false
 	}
@@ -69,7 +71,7 @@ func opensFence(line string) bool {
 
 // closesFence reports whether line closes a block opened by n of char.
 func closesFence(line string, char byte, n int) bool {
-	t := strings.TrimLeft(line, " \t")
+	t := strings.TrimLeftFunc(line, unicode.IsSpace)
 	m := len(t) - len(strings.TrimLeft(t, string(char)))
 	return m >= n && strings.TrimSpace(t[m:]) == ""
 }
