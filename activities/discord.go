@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
@@ -21,15 +20,13 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
 // WebhookName names the one webhook per channel that personalities speak through.
 const WebhookName = "Tzurot"
-
-// discordLimit is Discord's maximum message length.
-const discordLimit = 2000
 
 // PostReplyInput is a message to post in a channel as a personality.
 type PostReplyInput struct {
@@ -60,7 +57,7 @@ func (a *Activities) PostReply(ctx context.Context, in PostReplyInput) (string, 
 func (a *Activities) postChunks(ctx context.Context, in PostReplyInput, file *discordgo.File) (string, error) {
 	name := webhookname.Sanitize(in.Username, WebhookName)
 	var first string
-	for i, chunk := range SplitForDiscord(in.Content, discordLimit-utf8.RuneCountInString(botPrefix(name))) {
+	for i, chunk := range discordsplit.Split(in.Content, partLimit(name)) {
 		key := fmt.Sprintf("%s/%d", in.DeliveryKey, i)
 		var files []*discordgo.File
 		if i == 0 && file != nil {
@@ -183,6 +180,12 @@ func (a *Activities) postAsPersonality(ctx context.Context, channelID, name, ava
 		break
 	}
 	return a.sendWithNonce(ctx, channelID, botPrefix(name)+content, key, files...)
+}
+
+// partLimit is the length of each part of a reply posted under name: room
+// is left for the bot's prefix, so any part can fall back to a bot message.
+func partLimit(name string) int {
+	return discordsplit.Limit - discordsplit.Len(botPrefix(name))
 }
 
 // botPrefix names the personality at the start of a message the bot posts

@@ -93,26 +93,3 @@ func birthday(p Persona, today time.Time) string {
 	}
 	return s
 }
-
-// SplitForDiscord cuts text into messages of at most limit characters, at
-// paragraph, line or word boundaries where it can.
-func SplitForDiscord(text string, limit int) []string {
-	var out []string
-	for len([]rune(text)) > limit {
-		r := []rune(text)
-		cut := limit
-		chunk := string(r[:limit])
-		for _, sep := range []string{"\n\n", "\n", " "} {
-			if i := strings.LastIndex(chunk, sep); i > limit/2 {
-				cut = len([]rune(chunk[:i]))
-				break
-			}
-		}
-		out = append(out, strings.TrimSpace(string(r[:cut])))
-		text = strings.TrimSpace(string(r[cut:]))
-	}
-	if text != "" || len(out) == 0 {
-		out = append(out, text)
-	}
-	return out
-}

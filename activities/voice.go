@@ -21,6 +21,7 @@ import (
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/webhookname"
@@ -196,7 +197,7 @@ func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 		return false, err
 	}
 	name := webhookname.Sanitize(in.Username, WebhookName)
-	first := SplitForDiscord(in.Content, discordLimit-utf8.RuneCountInString(botPrefix(name)))[0]
+	first := discordsplit.Split(in.Content, partLimit(name))[0]
 	id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
 	if id == "" {
 		return false, nil

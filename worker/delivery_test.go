@@ -20,7 +20,7 @@ import (
 )
 
 // replyIn runs one GenerateReply for Kerach in channel and returns its result.
-func replyIn(t *testing.T, s *itest.Stack, requestID, channel, content string) workflows.GenerateReplyResult {
+func replyAsking(t *testing.T, s *itest.Stack, requestID, channel, content string) workflows.GenerateReplyResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -81,7 +81,7 @@ func TestEveryDisplayNameReachesTheChannel(t *testing.T) {
 		t.Run(fmt.Sprintf("%d", i), func(t *testing.T) {
 			s.DB.Personality.UpdateOne(p).SetDisplayName(name).ExecX(ctx)
 			channel := fmt.Sprintf("90000000000000%04d", 1000+i)
-			res := replyIn(t, s, fmt.Sprintf("80000000000000%04d", 1000+i), channel, "hello")
+			res := replyAsking(t, s, fmt.Sprintf("80000000000000%04d", 1000+i), channel, "hello")
 			m := oneReply(t, s, channel, res)
 			want := webhookname.Sanitize(name, p.Name)
 			if m.WebhookID == "" || m.Author.Username != want {
@@ -102,7 +102,7 @@ func TestEveryDisplayNameReachesTheChannel(t *testing.T) {
 func TestRefusedWebhookPostGoesOutAsTheBot(t *testing.T) {
 	s := deliveryStack(t)
 	s.Discord.RefuseWebhookUsernames("kerach")
-	res := replyIn(t, s, "800000000000002001", channelID, "hello")
+	res := replyAsking(t, s, "800000000000002001", channelID, "hello")
 	m := oneReply(t, s, channelID, res)
 	if m.WebhookID != "" || !strings.HasPrefix(m.Content, "**Kerach:** Echo from") {
 		t.Errorf("message %+v, want a bot message starting **Kerach:**", m)
@@ -116,10 +116,10 @@ func TestRefusedWebhookPostGoesOutAsTheBot(t *testing.T) {
 // again within the same attempt.
 func TestDeletedWebhookIsMadeAgain(t *testing.T) {
 	s := deliveryStack(t)
-	first := replyIn(t, s, "800000000000003001", channelID, "one")
+	first := replyAsking(t, s, "800000000000003001", channelID, "one")
 	oneReply(t, s, channelID, first)
 	s.Discord.DeleteWebhooks(channelID)
-	second := replyIn(t, s, "800000000000003002", channelID, "two")
+	second := replyAsking(t, s, "800000000000003002", channelID, "two")
 	msgs := s.Discord.Messages(channelID)
 	if second.Outcome != workflows.ReplyReplied || len(msgs) != 2 || msgs[1].ID != second.DiscordMessageID || msgs[1].WebhookID == "" {
 		t.Fatalf("result %+v, messages %+v: want the second reply through a new webhook", second, msgs)
@@ -142,7 +142,7 @@ func TestChannelsWithoutOurWebhook(t *testing.T) {
 	full := "900000000000004001"
 	s.Discord.AddWebhooks(full, "777777777777777777", 10)
 	s.Discord.AddWebhooks(full, "", 5)
-	m := oneReply(t, s, full, replyIn(t, s, "800000000000004001", full, "full"))
+	m := oneReply(t, s, full, replyAsking(t, s, "800000000000004001", full, "full"))
 	if m.WebhookID != "" || !strings.HasPrefix(m.Content, "**Kerach:** ") {
 		t.Errorf("full channel: message %+v, want a bot message starting **Kerach:**", m)
 	}
@@ -150,14 +150,14 @@ func TestChannelsWithoutOurWebhook(t *testing.T) {
 	ours := "900000000000004002"
 	s.Discord.AddWebhooks(ours, "777777777777777777", 14)
 	s.Discord.AddWebhooks(ours, app, 1)
-	m = oneReply(t, s, ours, replyIn(t, s, "800000000000004002", ours, "ours"))
+	m = oneReply(t, s, ours, replyAsking(t, s, "800000000000004002", ours, "ours"))
 	if m.WebhookID == "" || m.Author.Username != "Kerach" || s.Discord.WebhooksCreated(ours) != 0 {
 		t.Errorf("full channel with an application webhook: %+v, %d created; want the app's webhook reused", m, s.Discord.WebhooksCreated(ours))
 	}
 
 	denied := "900000000000004003"
 	s.Discord.DenyWebhooks(denied)
-	m = oneReply(t, s, denied, replyIn(t, s, "800000000000004003", denied, "denied"))
+	m = oneReply(t, s, denied, replyAsking(t, s, "800000000000004003", denied, "denied"))
 	if m.WebhookID != "" || !strings.HasPrefix(m.Content, "**Kerach:** ") {
 		t.Errorf("no Manage Webhooks: message %+v, want a bot message starting **Kerach:**", m)
 	}
@@ -175,7 +175,7 @@ func TestRetryAdoptsOnlyItsOwnMessage(t *testing.T) {
 	w := startWorker(t, s, bin)
 	ids := []string{"800000000000005001", "800000000000005002", "800000000000005003"}
 	for _, id := range ids[:2] {
-		oneOf := replyIn(t, s, id, channelID, "same words")
+		oneOf := replyAsking(t, s, id, channelID, "same words")
 		if oneOf.Outcome != workflows.ReplyReplied {
 			t.Fatalf("result %+v", oneOf)
 		}

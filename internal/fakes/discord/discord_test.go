@@ -651,3 +651,74 @@ func TestEnforceNonceReturnsTheFirstMessage(t *testing.T) {
 		t.Fatalf("%d messages stored, want 2", n)
 	}
 }
+
+// Discord counts content in code points (its API is Python 3:
+// https://github.com/discord/discord-api-docs/issues/1315), so 2000 emoji
+// (4000 UTF-16 units, 8000 bytes) pass and 2001 accented letters do not,
+// on every route that takes content, in Discord's 50035 shape.
+func TestContentLimitCountsCodePoints(t *testing.T) {
+	fake, _, s := setup(t, discord.Options{})
+	hook, err := s.WebhookCreate(chanID, "Tzurot", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := s.ChannelMessageSend(chanID, "to edit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooked, err := s.WebhookExecute(hook.ID, hook.Token, true, &discordgo.WebhookParams{Content: "to edit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string]func(content string) error{
+		"create message": func(c string) error { _, err := s.ChannelMessageSend(chanID, c); return err },
+		"edit message":   func(c string) error { _, err := s.ChannelMessageEdit(chanID, sent.ID, c); return err },
+		"execute webhook": func(c string) error {
+			_, err := s.WebhookExecute(hook.ID, hook.Token, true, &discordgo.WebhookParams{Content: c})
+			return err
+		},
+		"edit webhook message": func(c string) error {
+			_, err := s.WebhookMessageEdit(hook.ID, hook.Token, hooked.ID, &discordgo.WebhookEdit{Content: &c})
+			return err
+		},
+	}
+	contents := []struct {
+		name    string
+		content string
+		ok      bool
+	}{
+		{"2000 ASCII", strings.Repeat("a", 2000), true},
+		{"2001 ASCII", strings.Repeat("a", 2001), false},
+		{"2000 emoji, 4000 UTF-16 units", strings.Repeat("👍", 2000), true},
+		{"1000 skin-toned emoji, 2000 code points", strings.Repeat("👍🏽", 1000), true},
+		{"1000 skin-toned emoji and a letter", strings.Repeat("👍🏽", 1000) + "a", false},
+		{"2001 accented letters, 2001 code points in 4002 bytes", strings.Repeat("é", 2001), false},
+		{"1000 letters with combining accents", strings.Repeat("e\u0301", 1000), true},
+		{"1000 letters with combining accents and one more", strings.Repeat("e\u0301", 1000) + "e", false},
+	}
+	want := `{"code":50035,"errors":{"content":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 2000 or fewer in length."}]}},"message":"Invalid Form Body"}`
+	for route, send := range routes {
+		for _, tc := range contents {
+			before := len(fake.Messages(chanID))
+			err := send(tc.content)
+			if tc.ok {
+				if err != nil {
+					t.Errorf("%s, %s: %v", route, tc.name, err)
+				}
+				continue
+			}
+			re := restError(t, err)
+			var got any
+			if err := json.Unmarshal(re.ResponseBody, &got); err != nil {
+				t.Fatal(err)
+			}
+			norm, _ := json.Marshal(got)
+			if re.Response.StatusCode != http.StatusBadRequest || string(norm) != want {
+				t.Errorf("%s, %s: %d %s\nwant 400 %s", route, tc.name, re.Response.StatusCode, norm, want)
+			}
+			if after := len(fake.Messages(chanID)); after != before {
+				t.Errorf("%s, %s: a refused message was stored", route, tc.name)
+			}
+		}
+	}
+}

@@ -56,8 +56,9 @@
 //   - Path ids must be snowflakes (decimal integers), otherwise 400 with
 //     Discord's "Invalid Form Body" (code 50035). Options ids must be too.
 //   - Message payloads are validated like Discord does: empty message
-//     (50006), content over 2000 characters or more than 10 embeds or files
-//     (50035), files over 10 MiB (413, 40005), webhook names and usernames
+//     (50006), content over 2000 characters (counted in code points, as
+//     Discord does) or more than 10 embeds or files (50035, with
+//     errors.content._errors[0].code BASE_TYPE_MAX_LENGTH), files over 10 MiB (413, 40005), webhook names and usernames
 //     containing "clyde" or "discord" or outside 1-80 characters (50035),
 //     more than 15 webhooks in a channel (30007).
 //   - Interaction follow-ups use the application id as webhook id and the

@@ -6,6 +6,8 @@ import (
 )
 
 // JSON error codes from https://discord.com/developers/docs/topics/opcodes-and-status-codes#json.
+// maxContentRunes is in code points, as Discord's Python API counts content
+// (https://github.com/discord/discord-api-docs/issues/1315).
 const (
 	codeUnknownWebhook       = 10015
 	codeUnknownMessage       = 10008
