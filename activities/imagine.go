@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/imageparams"
+	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
 
@@ -41,6 +42,9 @@ type ImagineTarget struct {
 	ChannelID        string `json:"channel_id"`
 	ApplicationID    string `json:"application_id,omitempty"`
 	InteractionToken string `json:"interaction_token,omitempty"`
+	// SealedInteractionToken, when set, is the token sealed with the
+	// master key, opened only here.
+	SealedInteractionToken *keycrypt.Sealed `json:"sealed_interaction_token,omitempty"`
 }
 
 // ImagineInput is one image to generate and post.
@@ -183,7 +187,14 @@ func (a *Activities) delivered(ctx context.Context, key string) (string, bool, e
 // application's post from an earlier attempt that died before recording it.
 func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content string, files []*discordgo.File, since time.Time) (string, error) {
 	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}}
-	if t.InteractionToken != "" {
+	token := t.InteractionToken
+	if t.SealedInteractionToken != nil {
+		var err error
+		if token, err = a.Keys.Open(*t.SealedInteractionToken); err != nil {
+			return "", badInput("the sealed interaction token does not open with this worker's APP_MASTER_KEY: " + err.Error())
+		}
+	}
+	if token != "" {
 		appID := t.ApplicationID
 		if appID == "" {
 			// Bots created since 2020 have the application id as user id.
@@ -202,7 +213,7 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 				return id, nil
 			}
 		}
-		m, err := a.Discord.FollowupMessageCreate(&discordgo.Interaction{AppID: appID, Token: t.InteractionToken}, true,
+		m, err := a.Discord.FollowupMessageCreate(&discordgo.Interaction{AppID: appID, Token: token}, true,
 			&discordgo.WebhookParams{Content: content, Files: files, AllowedMentions: allowed}, discordgo.WithContext(ctx))
 		if err != nil {
 			return "", discordError("post the follow-up", err)

@@ -56,6 +56,10 @@ func (b *Bot) imagine(ctx context.Context, in *Interaction) error {
 		return err
 	}
 	in.acked = true
+	sealed, err := b.Keys.Seal(in.Token)
+	if err != nil {
+		return fmt.Errorf("seal the interaction token: %w", err)
+	}
 	_, err = b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       workflows.ImagineImageID(in.ID),
 		TaskQueue:                                b.Config.TemporalTaskQueue,
@@ -63,7 +67,7 @@ func (b *Bot) imagine(ctx context.Context, in *Interaction) error {
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.ImagineImageName, workflows.ImagineImageInput{
 		DiscordUserID: in.UserID, Personality: who, Prompt: prompt, Size: strings.TrimSpace(in.String("size")),
-		ChannelID: in.ChannelID, InteractionToken: in.Token, ApplicationID: in.AppID,
+		ChannelID: in.ChannelID, SealedInteractionToken: &sealed, ApplicationID: in.AppID,
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/keycrypt"
 )
 
 // ImagineImageName is the registered type of the /imagine workflow: one
@@ -19,11 +20,17 @@ const ImagineImageName = "ImagineImage"
 // the follow-up webhook is addressed by it, and without it the activity asks
 // Discord for the bot's own id.
 type ImagineImageInput struct {
-	DiscordUserID    string `json:"discord_user_id"`
-	Personality      string `json:"personality"`
-	Prompt           string `json:"prompt"`
-	Size             string `json:"size,omitempty"`
-	ChannelID        string `json:"channel_id"`
+	DiscordUserID string `json:"discord_user_id"`
+	Personality   string `json:"personality"`
+	Prompt        string `json:"prompt"`
+	Size          string `json:"size,omitempty"`
+	ChannelID     string `json:"channel_id"`
+	// SealedInteractionToken is the interaction's token, sealed by the bot
+	// with APP_MASTER_KEY: the token lets anyone answer the interaction, so
+	// it never enters history in clear (decoded payloads included).
+	SealedInteractionToken *keycrypt.Sealed `json:"sealed_interaction_token,omitempty"`
+	// InteractionToken is the token in clear, as runs started before
+	// SealedInteractionToken (and by hand) carry it.
 	InteractionToken string `json:"interaction_token,omitempty"`
 	ApplicationID    string `json:"application_id,omitempty"`
 }
@@ -56,6 +63,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 	target := activities.ImagineTarget{
 		DeliveryKey: wfID + "/post", ChannelID: in.ChannelID,
 		ApplicationID: in.ApplicationID, InteractionToken: in.InteractionToken,
+		SealedInteractionToken: in.SealedInteractionToken,
 	}
 	notice := func(outcome, content string) (ImagineImageResult, error) {
 		var id string

@@ -27,21 +27,19 @@ import (
 // any secret appears in them.
 //
 // Besides the secrets given, it looks for the stack's Discord credentials:
-// the bot token and every webhook token the Discord stand-in issued, which
-// must appear nowhere; and every interaction token it issued or saw, which
-// must appear in no log, span or failure — the one place they may be is a
-// workflow's decoded input, since ImagineImage needs its interaction's
-// token to post the follow-up. Decoded failures (messages, stack traces,
-// details) must also hold nothing of any shape redact masks.
+// the bot token and every webhook and interaction token the Discord
+// stand-in issued or saw, which must appear nowhere (ImagineImage carries
+// its interaction's token sealed). Decoded failures (messages, stack
+// traces, details) must also hold nothing of any shape redact masks.
 func (s *Stack) AssertNoSecrets(t testing.TB, workflowIDs []string, secrets ...string) {
 	t.Helper()
 	codec := s.codec(t)
 	webhookTokens, interactionTokens := s.Discord.Tokens()
-	everywhere := append(append([]string{}, secrets...), webhookTokens...)
+	everywhere := append(append(append([]string{}, secrets...), webhookTokens...), interactionTokens...)
 	if bot := s.Config.DiscordToken.Reveal(); bot != "" {
 		everywhere = append(everywhere, bot)
 	}
-	notInFailures := append(append([]string{}, everywhere...), interactionTokens...)
+	notInFailures := everywhere
 	for _, id := range workflowIDs {
 		raw, decoded, failures := s.history(t, codec, id)
 		if raw == "" {
