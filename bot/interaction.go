@@ -4,6 +4,8 @@ import (
 	"sort"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/internal/discordsplit"
 )
 
 // Interaction wraps one interaction with its acknowledgement state, so a
@@ -51,10 +53,27 @@ func (in *Interaction) Reply(content string) error {
 // ReplyPublic answers in the channel for everyone.
 func (in *Interaction) ReplyPublic(content string) error { return in.respond(content, 0) }
 
+// respond answers with content, in several messages when it is longer
+// than Discord's 2000 characters: the first as the response (or a
+// follow-up after Defer), the rest as follow-ups with the same flags, cut
+// by discordsplit's rules.
 func (in *Interaction) respond(content string, flags discordgo.MessageFlags) error {
-	content = truncateRunes(content, 2000)
+	parts := discordsplit.Split(content, discordsplit.Limit)
+	if len(parts) == 0 {
+		parts = []string{content}
+	}
+	for _, part := range parts {
+		if err := in.respondOne(part, flags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *Interaction) respondOne(content string, flags discordgo.MessageFlags) error {
 	if in.acked {
-		_, err := in.b.Session.FollowupMessageCreate(in.Interaction, true, &discordgo.WebhookParams{Content: content, Flags: flags})
+		_, err := in.b.Session.FollowupMessageCreate(in.Interaction, true, &discordgo.WebhookParams{Content: content, Flags: flags,
+			AllowedMentions: &discordgo.MessageAllowedMentions{}})
 		return err
 	}
 	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{

@@ -2,8 +2,10 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -337,5 +339,40 @@ func TestPersonalityAutocomplete(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An answer longer than Discord's 2000 characters arrives whole, in
+// several private messages of at most 2000 characters each, none cut
+// inside an alias.
+func TestLongAnswersAreSplitNotCut(t *testing.T) {
+	w := newWorld(t, itest.Options{})
+	seedKerach(t, w)
+	ctx := context.Background()
+	p := w.DB.Personality.Query().Where(personality.Name("cold-kerach")).OnlyX(ctx)
+	var aliases []string
+	for i := range 40 {
+		a := fmt.Sprintf("kerach-the-cold-and-very-long-winded-alias-number-%02d", i)
+		aliases = append(aliases, a)
+		w.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias(a).ExecX(ctx)
+	}
+	ic := w.personalityCmd(bob, "view", str("name", "kerach"))
+	got := w.ephemeralText(t, ic)
+	for _, a := range aliases {
+		mustContain(t, got, a)
+	}
+	parts := len(w.Discord.FollowUps(ic.Token))
+	for _, r := range w.responses(ic) {
+		if data, _ := r["data"].(map[string]any); data != nil {
+			if c, _ := data["content"].(string); c != "" {
+				parts++
+				if n := utf8.RuneCountInString(c); n > 2000 {
+					t.Errorf("a response of %d characters", n)
+				}
+			}
+		}
+	}
+	if parts < 2 {
+		t.Errorf("%d messages, want the answer in several", parts)
 	}
 }
