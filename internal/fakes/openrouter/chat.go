@@ -217,6 +217,11 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 	}
 
 	step := s.nextStep(call.Key)
+	if ks.magic == "daily" && step.kind == stepOK && isFreeModel(req.requestedModel()) {
+		// An AcceptAnyKey "…daily…" key has used its 50 free-model
+		// requests today, as an account that never bought credits does.
+		step = FreeModelsPerDay(50)
+	}
 	if !wait(ctx, s.opts.Latency+step.delay) {
 		return nil
 	}
@@ -501,4 +506,10 @@ func sse(events []any, done bool) *response {
 			}
 		},
 	}
+}
+
+// isFreeModel is OpenRouter's free variant: a ":free" model id, or the
+// openrouter/free router.
+func isFreeModel(id string) bool {
+	return strings.HasSuffix(id, ":free") || id == "openrouter/free"
 }

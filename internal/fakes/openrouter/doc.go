@@ -38,6 +38,9 @@
 //   - "dead":  401 "User not found." on /key and chat completions.
 //   - "broke": /key answers with limit_remaining 0; chat completions get 402.
 //   - "busy":  429 with "Retry-After: 1" on every route, /models included.
+//   - "daily": chat completions of free models (":free", openrouter/free)
+//     get the 429 of the daily free-model cap (FreeModelsPerDay(50)); paid
+//     models and /key work.
 //
 // For example "sk-or-v1-deadbeef00", "sk-or-v1-broke123", "sk-or-v1-busy0000".
 // Magic words are matched as substrings, and "dead" is valid hex, so about

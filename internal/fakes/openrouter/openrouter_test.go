@@ -565,6 +565,19 @@ func TestAcceptAnyKeyMagicWords(t *testing.T) {
 		}
 	}
 
+	daily := "sk-or-v1-daily12345"
+	if resp, body := post(daily); resp.StatusCode != 429 || resp.Header.Get("X-RateLimit-Remaining") != "0" ||
+		!strings.Contains(fmt.Sprint(body), "free-models-per-day") {
+		t.Errorf("daily, free model: %d %v %v", resp.StatusCode, resp.Header, body)
+	}
+	paid := map[string]any{"model": "anthropic/claude-sonnet-4", "messages": []map[string]any{{"role": "user", "content": "hi"}}}
+	if resp, _ := raw(t, "POST", srv.URL+"/api/v1/chat/completions", daily, paid); resp.StatusCode != 200 {
+		t.Errorf("daily, paid model: %d, want the cap to spare paid models", resp.StatusCode)
+	}
+	if resp, _ := get(daily); resp.StatusCode != 200 {
+		t.Errorf("daily /key: %d", resp.StatusCode)
+	}
+
 	dead := "sk-or-v1-deadbeef00"
 	if resp, _ := get(dead); resp.StatusCode != 401 {
 		t.Errorf("dead /key: %d", resp.StatusCode)

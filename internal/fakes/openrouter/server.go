@@ -297,6 +297,8 @@ func (s *Server) lookupLocked(token string) *keyState {
 		ks.magic = "dead"
 	case strings.Contains(tail, "busy"):
 		ks.magic = "busy"
+	case strings.Contains(tail, "daily"):
+		ks.magic = "daily"
 	case strings.Contains(tail, "broke"):
 		ks.magic = "broke"
 		zero := 0.0
