@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -152,12 +153,14 @@ func (a *Activities) postAsPersonality(ctx context.Context, channelID, name, ava
 			// earlier attempt that died before recording it — with or
 			// without the audio a voiced attempt attached: the text is what
 			// must not repeat.
-			if id := a.findEarlierPost(ctx, channelID, hook.ID, since, func(m *discordgo.Message) bool {
+			id, err := a.findEarlierPost(ctx, channelID, hook.ID, since, func(m *discordgo.Message) bool {
 				return m.Content == content && (name == "" || m.Author == nil || m.Author.Username == name)
-			}); id != "" {
-				return id, nil
+			})
+			if err != nil || id != "" {
+				return id, err
 			}
 		}
+		rewind(files)
 		params := &discordgo.WebhookParams{
 			Content: content, Username: name, AvatarURL: avatarURL, Files: files,
 			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}},
@@ -179,7 +182,19 @@ func (a *Activities) postAsPersonality(ctx context.Context, channelID, name, ava
 		}
 		break
 	}
+	rewind(files)
 	return a.sendWithNonce(ctx, channelID, botPrefix(name)+content, key, files...)
+}
+
+// rewind readies files for another send: a send reads each file's Reader
+// to its end, and a retry or fallback must upload the same bytes again.
+// The activities' files are bytes.Readers, which seek.
+func rewind(files []*discordgo.File) {
+	for _, f := range files {
+		if s, ok := f.Reader.(io.Seeker); ok {
+			_, _ = s.Seek(0, io.SeekStart)
+		}
+	}
 }
 
 // partLimit is the length of each part of a reply posted under name: room
@@ -227,7 +242,10 @@ func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*dis
 		return nil, nil
 	}
 	hooks, err := a.Discord.ChannelWebhooks(channelID, discordgo.WithContext(ctx))
-	if noWebhooks(err) {
+	if noWebhooks(err) || refused(err) {
+		// A DM, a thread or other channel type without webhooks (50024),
+		// no permission: whatever Discord refuses here stays refused.
+		a.Log.Warn("this channel cannot have our webhook; personalities post as the bot", "channel_id", channelID, "discord_code", discordCode(err))
 		return none()
 	}
 	if err != nil {
@@ -249,7 +267,9 @@ func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*dis
 		return app, nil
 	}
 	h, err := a.Discord.WebhookCreate(channelID, WebhookName, "", discordgo.WithContext(ctx))
-	if noWebhooks(err) || discordCode(err) == discordgo.ErrCodeMaximumNumberOfWebhooksReached {
+	if noWebhooks(err) || refused(err) {
+		// Missing permission, the channel's 15 (30007) or the server's
+		// 1,000 webhooks (30058), a channel type without webhooks.
 		a.Log.Warn("no webhook can be made in this channel; personalities post as the bot", "channel_id", channelID, "discord_code", discordCode(err))
 		return none()
 	}
@@ -276,11 +296,12 @@ func (a *Activities) ownApplication(ctx context.Context, appID string) bool {
 // attempt began posting (less a few seconds for the clocks of Discord and
 // PostgreSQL), matching, and not recorded by any other delivery — so a
 // reply with the same text as another never takes the other's message.
-func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID string, since time.Time, match func(*discordgo.Message) bool) string {
+func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID string, since time.Time, match func(*discordgo.Message) bool) (string, error) {
 	since = since.Add(-clockSkew)
 	msgs, err := a.Discord.ChannelMessages(channelID, 100, "", snowflakeAt(since), "", discordgo.WithContext(ctx))
 	if err != nil {
-		return ""
+		// Not knowing is not "not posted": posting now could post twice.
+		return "", discordError("look for an earlier post", err)
 	}
 	slices.SortFunc(msgs, func(x, y *discordgo.Message) int { return x.Timestamp.Compare(y.Timestamp) })
 	for _, m := range msgs {
@@ -288,11 +309,14 @@ func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID s
 			continue
 		}
 		claimed, err := a.DB.Delivery.Query().Where(delivery.DiscordMessageID(m.ID)).Exist(ctx)
-		if err == nil && !claimed {
-			return m.ID
+		if err != nil {
+			return "", fmt.Errorf("look up delivery: %w", err)
+		}
+		if !claimed {
+			return m.ID, nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // clockSkew allows for Discord's and PostgreSQL's clocks disagreeing.

@@ -108,6 +108,12 @@ func providerError(err error, source string) error {
 	if kind == "" {
 		kind = ErrUnavailable
 	}
+	if oe.Kind == openrouter.KindRateLimited && oe.RateLimit.Daily() {
+		// A per-day cap lifts at the next UTC day whatever a header says
+		// about a shorter wait: retrying sooner only spends attempts.
+		oe = dailyReset(oe)
+		return waitTooLong(oe, source)
+	}
 	if oe.Retryable() && oe.RetryAfter > MaxRetryWait {
 		return waitTooLong(oe, source)
 	}
@@ -115,6 +121,20 @@ func providerError(err error, source string) error {
 		NonRetryable:   !oe.Retryable(),
 		NextRetryDelay: oe.RetryAfter,
 	})
+}
+
+// dailyReset sets a daily cap's retry time to the later of its
+// X-RateLimit-Reset and the next 00:00 UTC, OpenRouter's day
+// (https://openrouter.ai/docs/guides/routing/model-variants/free).
+func dailyReset(oe *openrouter.Error) *openrouter.Error {
+	c := *oe
+	next := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	at := next
+	if r := oe.RateLimit.Reset; r.After(at) {
+		at = r
+	}
+	c.RetryAt, c.RetryAfter = at, time.Until(at)
+	return &c
 }
 
 // waitTooLong is the final error for a provider that asked to be left alone

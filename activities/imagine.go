@@ -207,12 +207,13 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 		if !since.IsZero() {
 			// File names carry the delivery key's hash, so another user's
 			// image in the same channel never matches.
-			if id := a.findEarlierPost(ctx, t.ChannelID, appID, since, func(m *discordgo.Message) bool {
+			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, since, func(m *discordgo.Message) bool {
 				return m.Content == content && sameFiles(m.Attachments, files)
-			}); id != "" {
-				return id, nil
+			}); err != nil || id != "" {
+				return id, err
 			}
 		}
+		rewind(files)
 		m, err := a.Discord.FollowupMessageCreate(&discordgo.Interaction{AppID: appID, Token: token}, true,
 			&discordgo.WebhookParams{Content: content, Files: files, AllowedMentions: allowed}, discordgo.WithContext(ctx))
 		if err != nil {
@@ -220,6 +221,7 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 		}
 		return m.ID, nil
 	}
+	rewind(files)
 	return a.sendWithNonce(ctx, t.ChannelID, content, t.DeliveryKey, files...)
 }
 

@@ -198,9 +198,9 @@ func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 	}
 	name := webhookname.Sanitize(in.Username, WebhookName)
 	first := discordsplit.Split(in.Content, partLimit(name))[0]
-	id := a.findEarlierPost(ctx, in.ChannelID, hook.ID, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
-	if id == "" {
-		return false, nil
+	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
+	if err != nil || id == "" {
+		return false, err
 	}
 	_, err = a.deliverOnce(ctx, key, in.ChannelID, func(time.Time) (string, error) { return id, nil })
 	return err == nil, err

@@ -1,0 +1,186 @@
+package activities_test
+
+// Delivery's edges: attachments resent whole after a webhook is remade or
+// refused, channels that cannot have a webhook for any reason, a failed
+// look-up that must not post twice, OpenRouter's daily cap without a
+// long wait in its headers.
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/discordhttp"
+	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
+	"github.com/tzurot/tzurot/internal/openrouter"
+)
+
+func (f *fixture) speakKey(t *testing.T, key, content string) (activities.SpeakReplyOutput, error) {
+	v, err := f.env.ExecuteActivity(f.acts.SpeakReply, activities.SpeakReplyInput{
+		PostReplyInput: activities.PostReplyInput{DeliveryKey: key, ChannelID: channelID, Username: "Kerach", Content: content},
+		DiscordUserID:  aliceID, PersonalityID: f.kerach,
+	})
+	if err != nil {
+		return activities.SpeakReplyOutput{}, err
+	}
+	var out activities.SpeakReplyOutput
+	return out, v.Get(&out)
+}
+
+func TestVoiceAudioSurvivesAWebhookRemade(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	f.withVoice(t)
+	f.storeVoiceKey(t, voiceKey, true)
+	if _, err := f.speakKey(t, "reply/a/reply", "first one"); err != nil {
+		t.Fatal(err)
+	}
+	f.discord.DeleteWebhooks(channelID)
+	if _, err := f.speakKey(t, "reply/b/reply", "second one"); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.discord.Messages(channelID)
+	for _, a := range msgs[len(msgs)-1].Attachments {
+		if !bytes.Equal(a.Data, fakeelevenlabs.MP3("second one")) {
+			t.Errorf("audio after the webhook was remade: %d bytes, want the speech", len(a.Data))
+		}
+	}
+}
+
+func TestVoiceAudioSurvivesTheBotFallback(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	f.withVoice(t)
+	f.storeVoiceKey(t, voiceKey, true)
+	f.discord.RefuseWebhookUsernames("kerach")
+	if _, err := f.speakKey(t, "reply/a/reply", "hello there"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.discord.Messages(channelID) {
+		for _, a := range m.Attachments {
+			if len(a.Data) == 0 {
+				t.Errorf("bot fallback %q carries an empty %s", m.Content, a.Filename)
+			}
+		}
+	}
+}
+
+func TestImageSurvivesARetriedUpload(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	f.storeKey(t, userKey, true)
+	f.imageConfig(t, map[string]any{})
+	f.discord.DropNext("POST /channels/{channel_id}/messages")
+	if _, err := f.imagine("imagine/9/post"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.discord.Messages(channelID) {
+		for _, a := range m.Attachments {
+			if !bytes.HasPrefix(a.Data, []byte("\x89PNG")) {
+				t.Errorf("image re-uploaded as %d bytes", len(a.Data))
+			}
+		}
+	}
+}
+
+func wrapDiscord(t *testing.T, f *fixture, match func(*http.Request) bool, status int, body string) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if match(r) {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+			return
+		}
+		f.discord.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	s, err := discordhttp.Session("test-token", srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.acts.Discord = s
+}
+
+func TestGuildWebhookLimitPostsAsTheBot(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	wrapDiscord(t, f, func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/webhooks") && strings.Contains(r.URL.Path, "/channels/")
+	}, 400, `{"message": "Maximum number of webhooks per guild reached (1000)", "code": 30058}`)
+	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+		DeliveryKey: "reply/1/reply", ChannelID: channelID, Username: "Kerach", Content: "hi"}); err != nil {
+		t.Errorf("reply lost: %v", err)
+	}
+}
+
+func TestChannelTypeWithoutWebhooksPostsAsTheBot(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	wrapDiscord(t, f, func(r *http.Request) bool {
+		return strings.HasSuffix(r.URL.Path, "/webhooks") && strings.Contains(r.URL.Path, "/channels/")
+	}, 400, `{"message": "Cannot execute action on this channel type", "code": 50024}`)
+	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+		DeliveryKey: "reply/1/reply", ChannelID: channelID, Username: "Kerach", Content: "hi"}); err != nil {
+		t.Errorf("reply lost: %v", err)
+	}
+}
+
+func TestFailedLookupDoesNotPostTwice(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	var failGet atomic.Bool
+	wrapDiscord(t, f, func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/messages") && failGet.CompareAndSwap(true, false)
+	}, 500, `{"message": "500: Internal Server Error", "code": 0}`)
+	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+		DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"}); err != nil {
+		t.Fatal(err)
+	}
+	f.discord.DropNextAfterHandling("POST /webhooks/{webhook_id}/{webhook_token}")
+	in := activities.PostReplyInput{DeliveryKey: "reply/r/reply", ChannelID: channelID, Username: "Kerach", Content: "only once"}
+	_, _ = f.env.ExecuteActivity(f.acts.PostReply, in) // Discord took it; the answer was lost
+	failGet.Store(true)
+	// Not knowing whether it was posted is a failure to retry, not "no".
+	if _, err := f.env.ExecuteActivity(f.acts.PostReply, in); err == nil {
+		t.Fatal("a retry whose look-up failed posted anyway")
+	}
+	if _, err := f.env.ExecuteActivity(f.acts.PostReply, in); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range f.discord.Messages(channelID) {
+		if m.Content == "only once" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d copies of the reply after a retry whose lookup got a 500", n)
+	}
+}
+
+func TestDailyCapIsToldWithoutALongWait(t *testing.T) {
+	for name, hdr := range map[string]map[string]string{
+		"no reset header":                   {},
+		"Retry-After 1 with reset tomorrow": {"Retry-After": "1", "X-RateLimit-Reset": "4102444800000", "X-RateLimit-Remaining": "0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, config.GuestOff, "meta-llama/llama-3.3-70b-instruct:free")
+			f.storeKey(t, userKey, true)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				for k, v := range hdr {
+					w.Header().Set(k, v)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(429)
+				io.WriteString(w, `{"error":{"code":429,"message":"Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day","metadata":{"headers":{"X-RateLimit-Limit":"50","X-RateLimit-Remaining":"0"}}}}`)
+			}))
+			defer srv.Close()
+			f.acts.OpenRouter = openrouter.New(openrouter.Options{BaseURL: srv.URL + "/api/v1"})
+			if _, err := f.generate(t); errType(err) != activities.ErrQuotaExhausted {
+				t.Errorf("daily cap: %s (retried, then the generic error message), want QuotaExhausted", errType(err))
+			}
+		})
+	}
+}
