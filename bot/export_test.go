@@ -35,3 +35,9 @@ func (b *Bot) KeepPersonalityNames(d time.Duration) {
 func (b *Bot) FindPersonality(ctx context.Context, ref string) (*ent.Personality, error) {
 	return b.findPersonality(ctx, personalityAccess{operator: true}, ref)
 }
+
+// ReplyPosted exposes replyPosted, the typing indicator's once-a-second
+// look-up, for the reply path's plan test.
+func (b *Bot) ReplyPosted(ctx context.Context, requestID string) bool {
+	return b.replyPosted(ctx, requestID)
+}

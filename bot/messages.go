@@ -195,11 +195,15 @@ func (b *Bot) showTyping(ctx context.Context, channelID, requestID string, done 
 	}
 }
 
-// replyPosted reports whether the workflow of requestID has posted in the
-// channel. A failed look-up counts as not yet: typing a little longer is
-// the harmless error.
+// replyPosted reports whether the workflow of requestID has posted the
+// first part of its reply or refusal in the channel: its delivery row holds
+// a message id (a row without one is a post begun, not made). One lookup on
+// the deliveries key's unique index. A failed look-up counts as not yet:
+// typing a little longer is the harmless error.
 func (b *Bot) replyPosted(ctx context.Context, requestID string) bool {
-	ok, err := b.DB.Delivery.Query().Where(delivery.KeyHasPrefix(workflows.GenerateReplyID(requestID) + "/reply/")).Exist(ctx)
+	ok, err := b.DB.Delivery.Query().Where(
+		delivery.Key(workflows.GenerateReplyID(requestID)+"/reply/0"), delivery.DiscordMessageIDNEQ(""),
+	).Exist(ctx)
 	return err == nil && ok
 }
 

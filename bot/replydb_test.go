@@ -366,6 +366,8 @@ func (r *replyDB) otherPaths(tb testing.TB) {
 	if found, err := r.bot.FindPersonality(context.Background(), "LOAD 7"); err != nil || found.Name != "load-7" {
 		tb.Fatalf("find by display name: %v, %v", found, err)
 	}
+	// The typing indicator asks once a second whether the reply is posted.
+	r.bot.ReplyPosted(context.Background(), "500000000000000077")
 	msgID := r.nextID()
 	var gen activities.GenerateOutput
 	r.activity(tb, &gen, r.acts.GenerateWithinLimits, activities.GenerateInput{
