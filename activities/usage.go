@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	stdsql "database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -150,4 +151,43 @@ func retryTransient[T any](ctx context.Context, log *slog.Logger, step func() (T
 		return err
 	}, "after the provider call")
 	return out, err
+}
+
+// PendingUsage rides as the second detail of a failure that follows a paid
+// call whose usage row could not be written (the first detail is the
+// failure's own, or null): the workflow writes it with RecordUsage.
+type PendingUsage struct {
+	Usage *UsageRecord `json:"usage"`
+}
+
+// withPendingUsage returns err carrying rec as PendingUsage, keeping its
+// type, message, retryability, retry delay and first detail.
+func withPendingUsage(err error, rec *UsageRecord) error {
+	var appErr *temporal.ApplicationError
+	if rec == nil || !errors.As(err, &appErr) {
+		return err
+	}
+	var first json.RawMessage
+	if appErr.HasDetails() {
+		_ = appErr.Details(&first)
+	}
+	return temporal.NewApplicationErrorWithOptions(appErr.Message(), appErr.Type(), temporal.ApplicationErrorOptions{
+		NonRetryable: appErr.NonRetryable(), NextRetryDelay: appErr.NextRetryDelay(),
+		Details: []any{first, PendingUsage{Usage: rec}},
+	})
+}
+
+// PendingUsageOf is the usage row a failure carries for its workflow to
+// write; nil when it carries none.
+func PendingUsageOf(err error) *UsageRecord {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.HasDetails() {
+		return nil
+	}
+	var first json.RawMessage
+	var pu PendingUsage
+	if appErr.Details(&first, &pu) != nil {
+		return nil
+	}
+	return pu.Usage
 }

@@ -47,15 +47,20 @@ func result(t *testing.T, run client.WorkflowRun) workflows.GenerateReplyResult 
 // back within its budget, by the workflow when it is not.
 func TestDatabaseOutageNeverRepeatsAPaidCall(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		outage time.Duration
+		name    string
+		outage  time.Duration
+		step    fakeopenrouter.Step
+		outcome string
 	}{
-		{"back within the activity's budget", 5 * time.Second},
-		{"back after it", 27 * time.Second},
+		{"back within the activity's budget", 5 * time.Second, fakeopenrouter.Delay(3 * time.Second), workflows.ReplyReplied},
+		{"back after it", 27 * time.Second, fakeopenrouter.Delay(3 * time.Second), workflows.ReplyReplied},
+		// A completion with no text is billed and final: its row rides on
+		// the failure to the workflow.
+		{"back after it, empty completion", 27 * time.Second, fakeopenrouter.Finish("length", "").After(3 * time.Second), workflows.ReplyFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := deliveryStack(t)
-			s.OpenRouter.Script(userKey, fakeopenrouter.Delay(3*time.Second))
+			s.OpenRouter.Script(userKey, tc.step)
 			run := startReply(t, s, "800000000000006001")
 			deadline := time.Now().Add(30 * time.Second)
 			for len(s.OpenRouter.CallsFor(userKey)) == 0 && time.Now().Before(deadline) {
@@ -65,8 +70,8 @@ func TestDatabaseOutageNeverRepeatsAPaidCall(t *testing.T) {
 			time.Sleep(tc.outage)
 			end()
 			res := result(t, run)
-			if res.Outcome != workflows.ReplyReplied {
-				t.Fatalf("result %+v", res)
+			if res.Outcome != tc.outcome {
+				t.Fatalf("result %+v, want %s", res, tc.outcome)
 			}
 			ctx := context.Background()
 			if n := len(s.OpenRouter.CallsFor(userKey)); n != 1 {
@@ -75,7 +80,7 @@ func TestDatabaseOutageNeverRepeatsAPaidCall(t *testing.T) {
 			if n := s.DB.UsageLog.Query().CountX(ctx); n != 1 {
 				t.Errorf("%d usage rows, want 1", n)
 			}
-			if n := s.DB.ConversationHistory.Query().CountX(ctx); n != 2 {
+			if n := s.DB.ConversationHistory.Query().CountX(ctx); tc.outcome == workflows.ReplyReplied && n != 2 {
 				t.Errorf("%d history rows, want 2", n)
 			}
 			if n := len(s.Discord.Messages(channelID)); n != 1 {

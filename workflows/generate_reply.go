@@ -102,12 +102,14 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	}).Get(ctx, &gen)
 
 	if genErr == nil {
+		// Before the post, so that a post that fails for good cannot lose
+		// the row; PendingUsage is nil unless PostgreSQL was away.
+		recordPendingUsage(ctx, gen.PendingUsage)
 		id, err := reply(ctx, in, p, gen.Text)
 		if err != nil {
 			return GenerateReplyResult{}, err
 		}
 		saveCtx := workflow.WithActivityOptions(ctx, discordOptions)
-		recordPendingUsage(ctx, gen.PendingUsage)
 		if err := workflow.ExecuteActivity(saveCtx, a.SaveTurns, activities.SaveTurnsInput{
 			PersonalityID: p.ID, ChannelID: in.ChannelID, GuildID: in.GuildID,
 			DiscordUserID: in.DiscordUserID, Username: in.Username,
@@ -119,6 +121,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 		return GenerateReplyResult{Outcome: ReplyReplied, DiscordMessageID: id}, nil
 	}
 
+	recordPendingUsage(ctx, activities.PendingUsageOf(genErr))
 	errType := errorType(genErr)
 	switch errType {
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
