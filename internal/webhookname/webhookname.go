@@ -60,15 +60,19 @@ func Sanitize(name, fallback string) string {
 }
 
 func sanitize(name string) string {
-	name = strings.ToValidUTF8(name, "")
+	rs := []rune(strings.ToValidUTF8(name, ""))
 	var b strings.Builder
 	space := false
-	for _, r := range name {
+	for i, r := range rs {
 		switch {
 		case unicode.IsSpace(r):
 			space = true
 			continue
 		case invisible(r):
+			continue
+		case r == zwj && !(i > 0 && pictographic(rs[i-1]) && i+1 < len(rs) && pictographic(rs[i+1])):
+			// A joiner outside an emoji sequence only hides a word
+			// ("Disc\u200dord") from the check below.
 			continue
 		}
 		if space && b.Len() > 0 {
@@ -78,12 +82,34 @@ func sanitize(name string) string {
 		b.WriteRune(r)
 	}
 	s := defuse(b.String())
+	if !visible(s) {
+		return ""
+	}
 	for _, w := range reservedNames {
 		if strings.EqualFold(s, w) {
 			s += " (bot)"
 		}
 	}
 	return Truncate(s, MaxLength)
+}
+
+const zwj = '\u200d'
+
+// pictographic approximates Unicode's Extended_Pictographic, the runes a
+// zero-width joiner may join into one emoji.
+func pictographic(r rune) bool {
+	return r >= 0x1F000 || unicode.Is(unicode.So, r) || (r >= 0x2190 && r <= 0x2BFF)
+}
+
+// visible reports whether s has a character that shows: a name of only
+// joiners, variation selectors or combining marks is no name.
+func visible(s string) bool {
+	for _, r := range s {
+		if !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Me, r) && r != zwj && !(r >= '\ufe00' && r <= '\ufe0f') && !unicode.IsSpace(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // invisible reports control characters and the zero-width and non-rendering
@@ -95,7 +121,8 @@ func invisible(r rune) bool {
 		return false
 	case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
 		return true
-	case r == '\u3164', r == '\u115f', r == '\u1160', r == '\uffa0', r == '\u2800': // Hangul fillers, braille blank
+	case r == '\u3164', r == '\u115f', r == '\u1160', r == '\uffa0', r == '\u2800', // Hangul fillers, braille blank
+		r == '\u034f', r >= '\u180b' && r <= '\u180f', r == '\u17b4', r == '\u17b5': // other default-ignorables
 		return true
 	}
 	return false

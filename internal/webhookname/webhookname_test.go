@@ -22,6 +22,9 @@ func accepted(t *testing.T, s string) {
 			t.Errorf("%q contains %q", s, w)
 		}
 	}
+	if !visible(s) {
+		t.Errorf("%q shows nothing", s)
+	}
 	if s != strings.TrimSpace(s) || strings.Contains(s, "  ") {
 		t.Errorf("%q: untrimmed whitespace", s)
 	}
@@ -43,6 +46,11 @@ func TestSanitize(t *testing.T) {
 		{"", "discord-bot", "discоrd-bot"},
 		{"", "", ""},
 		{"👩‍💻 Coder", "", "👩‍💻 Coder"},
+		{"Disc\u200dord Helper", "", "Discоrd Helper"},
+		{"\u200d", "tzurot-demo", "tzurot-demo"},
+		{"\ufe0f\u034f", "tzurot-demo", "tzurot-demo"},
+		{"\u0301", "tzurot-demo", "tzurot-demo"},
+		{"a\u200db", "", "ab"},
 	} {
 		got := Sanitize(tc.in, tc.fallback)
 		if got != tc.want {
