@@ -193,9 +193,10 @@ var rules = []rule{
 	},
 }
 
-// discordPathSep is a path slash as it appears in text: plain, percent-encoded
-// (a URL inside a query string) or JSON-escaped.
-const discordPathSep = `(?:/|%2[Ff]|\\/)`
+// discordPathSep is a path slash as it appears in text: plain,
+// percent-encoded once or more (a URL inside a query string, inside another),
+// or JSON-escaped (`\/`, `\u002f`, with their backslashes escaped again).
+const discordPathSep = `(?:/|%(?:25)*2[Ff]|\\+/|\\+u002[fF])`
 
 // discordPathToken is the token segment of a Discord path: everything up to
 // the next URL delimiter. '[' is excluded so that a masked path stays as it is.
