@@ -7,16 +7,22 @@ package activities_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/discordhttp"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
@@ -182,5 +188,65 @@ func TestDailyCapIsToldWithoutALongWait(t *testing.T) {
 				t.Errorf("daily cap: %s (retried, then the generic error message), want QuotaExhausted", errType(err))
 			}
 		})
+	}
+}
+
+// A's retry looks for its lost post while B, with the same text, has
+// posted but not yet recorded: B's message is not A's to take.
+func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	ctx := context.Background()
+	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+		DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"}); err != nil {
+		t.Fatal(err)
+	}
+	// A began posting; its post never reached Discord.
+	f.db.Delivery.Create().SetKey("reply/A/reply/0").SetChannelID(channelID).SetDiscordMessageID("").ExecX(ctx)
+	var s testsuite.WorkflowTestSuite
+	envA := s.NewTestActivityEnvironment()
+	envA.RegisterActivity(f.acts)
+	var once atomic.Bool
+	var aID string
+	var aErr error
+	aDone := make(chan struct{})
+	f.discord.SetOnMessage(func(m fakediscord.Message) {
+		if m.Content != "Hello!" || !once.CompareAndSwap(false, true) {
+			return
+		}
+		// A's retry runs while B's post is made but not yet recorded: B's
+		// answer waits until A has looked at the channel and the
+		// deliveries (A's own post then waits on the webhook's rate-limit
+		// bucket, which B's request holds).
+		before := len(f.discord.Requests())
+		go func() {
+			defer close(aDone)
+			v, err := envA.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+				DeliveryKey: "reply/A/reply", ChannelID: channelID, Username: "Kerach", Content: "Hello!"})
+			if aErr = err; err == nil {
+				aErr = v.Get(&aID)
+			}
+		}()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			reqs := f.discord.Requests()
+			if len(reqs) > before && reqs[len(reqs)-1].Method == http.MethodGet {
+				break
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	})
+	v, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+		DeliveryKey: "reply/B/reply", ChannelID: channelID, Username: "Kerach", Content: "Hello!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bID string
+	v.Get(&bID)
+	<-aDone
+	if aErr != nil {
+		t.Fatal(aErr)
+	}
+	if aID == bID {
+		t.Errorf("A adopted B's message %s: %d deliveries on it, one message for two requests", bID,
+			f.db.Delivery.Query().Where(delivery.DiscordMessageID(bID)).CountX(ctx))
 	}
 }

@@ -153,7 +153,7 @@ func (a *Activities) postAsPersonality(ctx context.Context, channelID, name, ava
 			// earlier attempt that died before recording it — with or
 			// without the audio a voiced attempt attached: the text is what
 			// must not repeat.
-			id, err := a.findEarlierPost(ctx, channelID, hook.ID, since, func(m *discordgo.Message) bool {
+			id, err := a.findEarlierPost(ctx, channelID, hook.ID, key, since, func(m *discordgo.Message) bool {
 				return m.Content == content && (name == "" || m.Author == nil || m.Author.Username == name)
 			})
 			if err != nil || id != "" {
@@ -291,12 +291,14 @@ func (a *Activities) ownApplication(ctx context.Context, appID string) bool {
 }
 
 // findEarlierPost looks in the channel for the post an earlier attempt of
-// this delivery made through the webhook (a personality's, or the
+// the delivery key made through the webhook (a personality's, or the
 // application's follow-ups) and died before recording: made since that
 // attempt began posting (less a few seconds for the clocks of Discord and
-// PostgreSQL), matching, and not recorded by any other delivery — so a
-// reply with the same text as another never takes the other's message.
-func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID string, since time.Time, match func(*discordgo.Message) bool) (string, error) {
+// PostgreSQL), matching, recorded by no other delivery, and not possibly
+// another delivery's that began posting shortly before it and has not yet
+// recorded its message — a reply with the same text as another never takes
+// the other's message; when it cannot tell, it posts its own.
+func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, key string, since time.Time, match func(*discordgo.Message) bool) (string, error) {
 	since = since.Add(-clockSkew)
 	msgs, err := a.Discord.ChannelMessages(channelID, 100, "", snowflakeAt(since), "", discordgo.WithContext(ctx))
 	if err != nil {
@@ -312,12 +314,29 @@ func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID s
 		if err != nil {
 			return "", fmt.Errorf("look up delivery: %w", err)
 		}
-		if !claimed {
-			return m.ID, nil
+		if claimed {
+			continue
 		}
+		// Served by deliveries_pending_channel, which holds pending rows only.
+		rival, err := a.DB.Delivery.Query().Where(
+			delivery.ChannelID(channelID), delivery.DiscordMessageID(""), delivery.KeyNEQ(key),
+			delivery.CreatedAtGTE(m.Timestamp.Add(-adoptWindow)), delivery.CreatedAtLTE(m.Timestamp.Add(clockSkew)),
+		).Exist(ctx)
+		if err != nil {
+			return "", fmt.Errorf("look up deliveries: %w", err)
+		}
+		if rival {
+			a.Log.Warn("an earlier post may be another delivery's; posting this one's own", "channel_id", channelID)
+			continue
+		}
+		return m.ID, nil
 	}
 	return "", nil
 }
+
+// adoptWindow is how long before a message another delivery may have begun
+// the post that made it.
+const adoptWindow = time.Minute
 
 // clockSkew allows for Discord's and PostgreSQL's clocks disagreeing.
 const clockSkew = 5 * time.Second

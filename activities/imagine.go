@@ -207,7 +207,7 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 		if !since.IsZero() {
 			// File names carry the delivery key's hash, so another user's
 			// image in the same channel never matches.
-			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, since, func(m *discordgo.Message) bool {
+			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, t.DeliveryKey, since, func(m *discordgo.Message) bool {
 				return m.Content == content && sameFiles(m.Attachments, files)
 			}); err != nil || id != "" {
 				return id, err

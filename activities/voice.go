@@ -198,7 +198,7 @@ func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 	}
 	name := webhookname.Sanitize(in.Username, WebhookName)
 	first := discordsplit.Split(in.Content, partLimit(name))[0]
-	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
+	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, key, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
 	if err != nil || id == "" {
 		return false, err
 	}

@@ -78,6 +78,14 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{DeliveriesColumns[4]},
 			},
+			{
+				Name:    "deliveries_pending_channel",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[3], DeliveriesColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "((discord_message_id)::text = ''::text)",
+				},
+			},
 		},
 	}
 	// ImageConfigsColumns holds the columns for the "image_configs" table.

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -26,7 +27,13 @@ func (Delivery) Fields() []ent.Field {
 
 // Indexes: besides the unique key (a retried activity's lookup), the Discord
 // message id (0015), by which the bot routes a reply to the second or later
-// message of a split reply.
+// message of a split reply; and the channel of the posts begun and not yet
+// recorded (0016), which a retry checks before adopting a message that
+// could be one of theirs. Only pending rows are in it, so it stays small.
 func (Delivery) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("discord_message_id")}
+	return []ent.Index{
+		index.Fields("discord_message_id"),
+		index.Fields("channel_id", "created_at").StorageKey("deliveries_pending_channel").
+			Annotations(entsql.IndexWhere("((discord_message_id)::text = ''::text)")),
+	}
 }
