@@ -446,13 +446,17 @@ func retryAt(h http.Header, meta map[string]any, kind Kind, now time.Time) time.
 
 // parseReset reads X-RateLimit-Reset. OpenRouter documents epoch
 // milliseconds; a value too small to be milliseconds since 2001 is taken as
-// epoch seconds, which other limiters send.
+// epoch seconds, and one too small to be seconds since 2001 (under 10^9) as
+// seconds from now, the two forms other limiters send.
 func parseReset(v string) (time.Time, bool) {
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	if err != nil || n <= 0 {
 		return time.Time{}, false
 	}
-	if n < 1_000_000_000_000 {
+	switch {
+	case n < 1_000_000_000:
+		return time.Now().Add(time.Duration(n) * time.Second), true
+	case n < 1_000_000_000_000:
 		return time.Unix(n, 0), true
 	}
 	return time.UnixMilli(n), true

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -204,6 +205,24 @@ func TestAsErrorAndRetryable(t *testing.T) {
 	} {
 		if got := (&Error{Kind: kind}).Retryable(); got != want {
 			t.Errorf("%s.Retryable() = %v, want %v", kind, got, want)
+		}
+	}
+}
+
+// X-RateLimit-Reset in the three forms limiters send: OpenRouter's epoch
+// milliseconds, epoch seconds, and seconds from now.
+func TestParseResetForms(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration // from now
+	}{
+		{strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10), time.Hour},
+		{strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10), time.Hour},
+		{"60", time.Minute},
+	} {
+		got, ok := parseReset(tc.in)
+		if d := time.Until(got); !ok || d < tc.want-2*time.Second || d > tc.want+time.Second {
+			t.Errorf("parseReset(%q) = %s from now, want about %s", tc.in, d, tc.want)
 		}
 	}
 }
