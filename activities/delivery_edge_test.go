@@ -250,3 +250,31 @@ func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
 			f.db.Delivery.Query().Where(delivery.DiscordMessageID(bID)).CountX(ctx))
 	}
 }
+
+// An upstream that fails mid-answer inside a 200 (an error object in the
+// choice) after generating tokens: OpenRouter reports their usage, and
+// they get their row like any call's; the failure stays retryable.
+func TestMidAnswerErrorRecordsItsUsage(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "meta-llama/llama-3.3-70b-instruct:free")
+	f.storeKey(t, userKey, true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"gen-1","object":"chat.completion","created":1,"model":"meta-llama/llama-3.3-70b-instruct:free",
+			"choices":[{"index":0,"finish_reason":"error","native_finish_reason":"error","message":{"role":"assistant","content":"half an ans"},
+			"error":{"code":502,"message":"Upstream error: connection reset"}}],
+			"usage":{"prompt_tokens":40,"completion_tokens":12,"total_tokens":52}}`)
+	}))
+	defer srv.Close()
+	f.acts.OpenRouter = openrouter.New(openrouter.Options{BaseURL: srv.URL + "/api/v1"})
+	ctx := context.Background()
+	before := f.db.UsageLog.Query().CountX(ctx)
+	_, err := f.generate(t)
+	if errType(err) != activities.ErrUnavailable {
+		t.Fatalf("err = %v, want a retryable Unavailable", err)
+	}
+	rows := f.db.UsageLog.Query().AllX(ctx)
+	if len(rows)-before != 1 || rows[len(rows)-1].TokensTotal != 52 {
+		t.Errorf("%d new usage rows, want 1 of 52 tokens", len(rows)-before)
+	}
+}

@@ -185,7 +185,19 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 
 	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{Model: model, Messages: msgs, Params: params})
 	if err != nil {
-		return GenerateOutput{}, a.classifyCallError(ctx, err, key, source)
+		var pending *UsageRecord
+		if oe, ok := openrouter.AsError(err); ok && oe.Usage.TotalTokens > 0 {
+			// The upstream failed mid-answer after generating (and
+			// billing) tokens: they get their row like any call's.
+			rec := UsageRecord{
+				ID: callUsageID(ctx, in.RequestID, "text"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
+				Model: oe.Model, Usage: oe.Usage, Kind: "text",
+			}
+			if werr := a.recordUsage(ctx, rec); werr != nil {
+				pending = &rec
+			}
+		}
+		return GenerateOutput{}, withPendingUsage(a.classifyCallError(ctx, err, key, source), pending)
 	}
 	// From here on the call is paid for: nothing below may fail the
 	// activity in a way that repeats it.

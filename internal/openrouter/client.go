@@ -280,7 +280,13 @@ func (c *Client) Chat(ctx context.Context, apiKey string, req ChatRequest) (Chat
 	}
 	if len(extras.Choices) > 0 {
 		if e, ok := parseErrorObject(extras.Choices[0].Error); ok {
-			return ChatResponse{}, inBodyError(e, header, apiKey)
+			err := inBodyError(e, header, apiKey)
+			if oe, ok := AsError(err); ok {
+				oe.Model = resp.Model
+				oe.Usage = Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens,
+					TotalTokens: resp.Usage.TotalTokens, Cost: extras.Usage.Cost}
+			}
+			return ChatResponse{}, err
 		}
 	}
 

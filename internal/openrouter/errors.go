@@ -67,6 +67,11 @@ type Error struct {
 	// Metadata is OpenRouter's error.metadata (moderation reasons, the
 	// upstream provider's raw error), with string values redacted.
 	Metadata map[string]any
+	// Usage and Model are what a 200 whose choice carries an error
+	// reported: tokens generated (and billed) before the upstream failed.
+	// Zero otherwise.
+	Usage Usage
+	Model string
 
 	// err is the underlying error, so errors.Is(err, context.DeadlineExceeded)
 	// and errors.As(err, **openai.APIError) keep working.
