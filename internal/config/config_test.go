@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 )
@@ -168,6 +169,30 @@ func TestVariablesListsEverythingParseReads(t *testing.T) {
 	for k := range listed {
 		if !read[k] {
 			t.Errorf("Variables() lists %s but Parse does not read it", k)
+		}
+	}
+}
+
+// Every variable is documented where operators look for it: README's
+// Configuration table and the contract's list.
+func TestVariablesAreDocumented(t *testing.T) {
+	for _, doc := range []struct{ path, from, to string }{
+		{"../../README.md", "\n## Configuration\n", "\n## "},
+		{"../../docs/contract.md", "| variable | default | meaning | secret |", "\n\n"},
+	} {
+		b, err := os.ReadFile(doc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, section, ok := strings.Cut(string(b), doc.from)
+		if !ok {
+			t.Fatalf("%s has no %q", doc.path, strings.TrimSpace(doc.from))
+		}
+		section, _, _ = strings.Cut(section, doc.to)
+		for _, v := range Variables() {
+			if !strings.Contains(section, "| `"+v+"`") && !strings.Contains(section, ", `"+v+"`") {
+				t.Errorf("%s does not document %s in its table", doc.path, v)
+			}
 		}
 	}
 }
