@@ -23,7 +23,7 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require github.com/rivo/uniseg v0.4.7 // indirect
+require github.com/rs/cors v1.11.1
 
 require (
 	github.com/agext/levenshtein v1.2.3 // indirect

@@ -78,7 +78,12 @@ func displayUser(u string) string {
 }
 
 // birthday says when the personality's birthday is, and that it is today when
-// it is, in the user's local calendar.
+// it is, in the user's local calendar (today is the request's time in the
+// user's zone). A birthday on a day this year lacks — 29 February in a
+// common year — is celebrated on the last day of its month, 28 February,
+// so it stays in the birth month (the usual choice of people born on 29
+// February; a few laws count 1 March for legal age, which does not matter
+// here). Leap years are Gregorian, as in package time.
 func birthday(p Persona, today time.Time) string {
 	if p.BirthMonth < 1 || p.BirthMonth > 12 || p.BirthDay < 1 || p.BirthDay > 31 {
 		return ""
@@ -88,8 +93,13 @@ func birthday(p Persona, today time.Time) string {
 		s += fmt.Sprintf(", %d", p.BirthYear)
 	}
 	s += "."
-	if int(today.Month()) == p.BirthMonth && today.Day() == p.BirthDay {
+	if int(today.Month()) == p.BirthMonth && today.Day() == min(p.BirthDay, daysIn(today.Year(), today.Month())) {
 		s += " Today is your birthday."
 	}
 	return s
+}
+
+// daysIn is the number of days of month in year (Gregorian).
+func daysIn(year int, month time.Month) int {
+	return time.Date(year, month+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -40,4 +41,23 @@ func (b *Bot) FindPersonality(ctx context.Context, ref string) (*ent.Personality
 // look-up, for the reply path's plan test.
 func (b *Bot) ReplyPosted(ctx context.Context, requestID string) bool {
 	return b.replyPosted(ctx, requestID)
+}
+
+// ResolveZone exposes resolveZone for the test that walks the whole zone
+// database: the zone name /timezone set would store for typed.
+func ResolveZone(typed string) (string, error) {
+	loc, err := resolveZone(typed)
+	if err != nil {
+		return "", err
+	}
+	return loc.String(), nil
+}
+
+// IANAZones is the generated list of the embedded zone database's names.
+func IANAZones() []string { return ianaZones[:] }
+
+// ZoneAlias is the zone an abbreviation or nickname stands for.
+func ZoneAlias(typed string) (string, bool) {
+	z, ok := zoneAliases[strings.ToLower(typed)]
+	return z, ok
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	// The zone database is embedded so that the zones /timezone accepts are
 	// the same on every host, including images without /usr/share/zoneinfo;
@@ -16,6 +17,22 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/user"
 )
+
+//go:generate go run ../internal/tools/zonegen -pkg bot -o zones_gen.go
+
+// zonesByFold maps every zone name of the embedded zone database, folded to
+// lower case, to its spelling there, so "asia/kolkata" is Asia/Kolkata. IANA
+// names never differ only in case, so the map loses nothing (a test checks).
+// Legacy link names such as Asia/Calcutta (tzdata's "backward" file) are kept
+// as the user gave them, in their canonical case: they load the same rules,
+// and the zone database Go embeds does not say which name a link points to.
+var zonesByFold = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string, len(ianaZones))
+	for _, z := range ianaZones {
+		m[strings.ToLower(z)] = z
+	}
+	return m
+})
 
 // commonZones are offered by autocomplete. Each region stays under Discord's
 // 25 choices, so typing a region prefix ("Europe/") lists all of it.
@@ -135,31 +152,40 @@ func (b *Bot) timezoneAutocomplete(_ context.Context, in *Interaction) ([]*disco
 			add(loc.String())
 		}
 	}
+	common := len(out)
 	for _, z := range commonZones {
 		if strings.Contains(strings.ToLower(z), q) {
 			add(z)
 		}
 	}
+	// A city outside the common list ("boise", "calcutta") is still found,
+	// but only when the common list has nothing, so a region prefix keeps
+	// listing the common zones of that region.
+	if q != "" && len(out) == common {
+		for _, z := range ianaZones {
+			if strings.Contains(strings.ToLower(z), q) {
+				add(z)
+			}
+		}
+	}
 	return out, nil
 }
 
-// resolveZone turns what the user typed into a location: an alias, a listed
-// zone in any case, or any name the zone database knows.
+// resolveZone turns what the user typed into a location: an alias, or any
+// zone of the IANA database embedded by time/tzdata (https://www.iana.org/time-zones) in any case,
+// stored in the database's own spelling. Links keep their own name
+// (asia/calcutta is Asia/Calcutta, not Asia/Kolkata).
 func resolveZone(typed string) (*time.Location, error) {
 	name := strings.TrimSpace(typed)
 	if canonical, ok := zoneAliases[strings.ToLower(name)]; ok {
 		name = canonical
+	} else if z, ok := zonesByFold()[strings.ToLower(name)]; ok {
+		name = z
 	} else {
-		for _, z := range commonZones {
-			if strings.EqualFold(z, name) {
-				name = z
-				break
-			}
-		}
-	}
-	// "Local" is the server's own zone and "" is UTC to LoadLocation; neither
-	// is something a user means.
-	if name == "" || name == "Local" {
+		// Only the embedded database's names: a name found only in this
+		// host's /usr/share/zoneinfo (posix/…, right/…) might not load on the
+		// worker, and "Local" (this server's zone) or "" (UTC) are not what a
+		// user means.
 		return nil, badZone(typed)
 	}
 	loc, err := time.LoadLocation(name)

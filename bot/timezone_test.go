@@ -1,13 +1,18 @@
 package bot_test
 
 import (
+	"archive/zip"
 	"context"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/tzurot/tzurot/bot"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/itest"
 )
@@ -46,6 +51,14 @@ func TestTimezoneSetAndGet(t *testing.T) {
 		{"an alias", tzAmy, "set", " utc ", "your time zone is UTC,", "UTC"},
 		{"an abbreviation means the city zone", tzAmy, "set", "PST", "your time zone is America/Los_Angeles", "America/Los_Angeles"},
 		{"a valid zone not in the list", tzAmy, "set", "America/Boise", "your time zone is America/Boise", "America/Boise"},
+		{"any case of a zone not in the list", tzAmy, "set", "america/argentina/buenos_aires",
+			"your time zone is America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires"},
+		{"a legacy link in any case keeps its own name", tzAmy, "set", "asia/calcutta", "your time zone is Asia/Calcutta", "Asia/Calcutta"},
+		{"a legacy link as tzdata spells it", tzAmy, "set", "Asia/Calcutta", "your time zone is Asia/Calcutta", "Asia/Calcutta"},
+		{"an Etc zone in capitals", tzAmy, "set", "ETC/GMT+5", "your time zone is Etc/GMT+5", "Etc/GMT+5"},
+		{"a zone name alone", tzAmy, "set", "eire", "your time zone is Eire", "Eire"},
+		{"a name only a host's zoneinfo has is refused", tzAmy, "set", "posix/Europe/London", "is not a time zone name", "Eire"},
+		{"a valid zone not in the list again", tzAmy, "set", "AMERICA/BOISE", "your time zone is America/Boise", "America/Boise"},
 		{"an unknown zone is refused, nothing changes", tzAmy, "set", "Mars/Olympus",
 			"“Mars/Olympus” is not a time zone name; pick one from the list, e.g. Europe/London or America/New_York.", "America/Boise"},
 		{"the server's own zone is not a choice", tzAmy, "set", "Local", "“Local” is not a time zone name", "America/Boise"},
@@ -132,6 +145,21 @@ func TestTimezoneAutocomplete(t *testing.T) {
 				t.Errorf("choices %v, want [America/Boise]", got)
 			}
 		}},
+		{"a zone typed in another case is offered as tzdata spells it", "asia/calcutta", func(t *testing.T, got []string) {
+			if len(got) != 1 || got[0] != "Asia/Calcutta" {
+				t.Errorf("choices %v, want [Asia/Calcutta]", got)
+			}
+		}},
+		{"a city outside the common list is found by part of its name", "boise", func(t *testing.T, got []string) {
+			if len(got) != 1 || got[0] != "America/Boise" {
+				t.Errorf("choices %v, want [America/Boise]", got)
+			}
+		}},
+		{"every zone containing the text when no common one does", "indiana", func(t *testing.T, got []string) {
+			if len(got) < 5 || !slices.Contains(got, "America/Indiana/Indianapolis") || !slices.Contains(got, "America/Indiana/Knox") {
+				t.Errorf("choices %v, want the America/Indiana/… zones", got)
+			}
+		}},
 		{"nothing matches", "Mars/Olympus", func(t *testing.T, got []string) {
 			if len(got) != 0 {
 				t.Errorf("choices %v, want none", got)
@@ -162,4 +190,60 @@ func TestTimezoneAutocomplete(t *testing.T) {
 	if seen < 50 {
 		t.Errorf("only %d zones offered across the regions", seen)
 	}
+}
+
+// Every zone of the zone database, in any case, is accepted and stored as the
+// database spells it; the generated list is the whole database of the Go
+// toolchain running the test (run go generate ./bot after a Go upgrade).
+func TestEveryIANAZoneInAnyCase(t *testing.T) {
+	zr, err := zip.OpenReader(filepath.Join(runtime.GOROOT(), "lib", "time", "zoneinfo.zip"))
+	if err != nil {
+		t.Fatalf("the toolchain's zone database: %v", err)
+	}
+	defer zr.Close()
+	var want []string
+	for _, f := range zr.File {
+		if !strings.HasSuffix(f.Name, "/") {
+			want = append(want, f.Name)
+		}
+	}
+	slices.Sort(want)
+	if got := bot.IANAZones(); !slices.Equal(got, want) {
+		t.Fatalf("bot/zones_gen.go lists %d zones, the toolchain's database %d: run go generate ./bot", len(got), len(want))
+	}
+	if len(want) < 500 {
+		t.Fatalf("only %d zones in the database", len(want))
+	}
+	folded := map[string]string{}
+	for _, z := range want {
+		if other, ok := folded[strings.ToLower(z)]; ok {
+			t.Errorf("%s and %s differ only in case", z, other)
+		}
+		folded[strings.ToLower(z)] = z
+		if _, err := time.LoadLocation(z); err != nil {
+			t.Errorf("%s does not load: %v", z, err)
+		}
+	}
+	for _, z := range want {
+		for _, typed := range []string{z, strings.ToLower(z), strings.ToUpper(z), " " + swapCase(z) + " "} {
+			stored, err := bot.ResolveZone(typed)
+			wantStored := z
+			if a, ok := bot.ZoneAlias(z); ok {
+				wantStored = a // EST, CET, MST mean the city zone (see zoneAliases)
+			}
+			if err != nil || stored != wantStored {
+				t.Errorf("%q: stored %q, %v; want %q", typed, stored, err, wantStored)
+			}
+		}
+	}
+}
+
+// swapCase turns every letter's case around: "Asia/Kolkata" → "aSIA/kOLKATA".
+func swapCase(s string) string {
+	return strings.Map(func(r rune) rune {
+		if l := strings.ToLower(string(r)); l != string(r) {
+			return []rune(l)[0]
+		}
+		return []rune(strings.ToUpper(string(r)))[0]
+	}, s)
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"net"
 	"os"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -22,7 +26,7 @@ func TestComposeMatchesTheDevStack(t *testing.T) {
 			Image       string            `yaml:"image"`
 			Build       any               `yaml:"build"`
 			Command     []string          `yaml:"command"`
-			Ports       []string          `yaml:"ports"`
+			Ports       []any             `yaml:"ports"`
 			Environment map[string]string `yaml:"environment"`
 			DependsOn   map[string]any    `yaml:"depends_on"`
 		} `yaml:"services"`
@@ -50,16 +54,119 @@ func TestComposeMatchesTheDevStack(t *testing.T) {
 			}
 		}
 	}
-	if pg := doc.Services["postgres"]; pg.Image != "postgres:15" || !slices.Contains(pg.Ports, "5432:5432") {
-		t.Errorf("postgres service = %+v, want postgres:15 on 5432", pg)
+	// Nothing is published beyond this machine, and only what a user needs:
+	// the Temporal frontend (the CLI, `tzurot migrate data`) and its Web UI.
+	// The workers reach PostgreSQL inside the compose network.
+	published := map[string][]string{}
+	for name, s := range doc.Services {
+		for _, p := range s.Ports {
+			host, ok := loopbackPort(p)
+			if !ok {
+				t.Errorf("service %s publishes %v beyond loopback: write it 127.0.0.1:HOST:CONTAINER", name, p)
+				continue
+			}
+			published[name] = append(published[name], host)
+		}
+	}
+	if pg := doc.Services["postgres"]; pg.Image != "postgres:15" || len(pg.Ports) != 0 {
+		t.Errorf("postgres service = %+v, want postgres:15 and no published port", pg)
 	}
 	tmp := doc.Services["temporal"]
-	if !slices.Contains(tmp.Ports, "7233:7233") || !slices.Contains(tmp.Ports, "8233:8233") ||
+	if got := published["temporal"]; !slices.Equal(got, []string{"7233:7233", "8233:8233"}) ||
 		!slices.Contains(tmp.Command, "start-dev") {
-		t.Errorf("temporal service = %+v, want a dev server with frontend 7233 and UI 8233", tmp)
+		t.Errorf("temporal service = %+v publishing %v, want a dev server with frontend 7233 and UI 8233 on loopback", tmp, got)
+	}
+	for name := range published {
+		if name != "temporal" {
+			t.Errorf("service %s publishes %v; no user needs it", name, published[name])
+		}
+	}
+
+	// No default password: every secret is required from .env (${X:?…}) or
+	// empty unless given (${X:-}), never a value written here.
+	secretName := regexp.MustCompile(`(^|_)(PASSWORD|TOKEN|SECRET|KEY)(_|$)`)
+	for name, s := range doc.Services {
+		for k, v := range s.Environment {
+			if !secretName.MatchString(k) {
+				continue
+			}
+			if !regexp.MustCompile(`^\$\{` + regexp.QuoteMeta(k) + `:(\?[^}]+|-)\}$`).MatchString(v) {
+				t.Errorf("service %s: %s is %q, want ${%s:?…} or ${%s:-}: no secret has a default here", name, k, v, k, k)
+			}
+		}
+	}
+	if pw := doc.Services["postgres"].Environment["POSTGRES_PASSWORD"]; !strings.HasPrefix(pw, "${POSTGRES_PASSWORD:?") {
+		t.Errorf("POSTGRES_PASSWORD is %q, want it required from .env", pw)
+	}
+	for _, svc := range []string{"migrate", "worker", "bot"} {
+		// The URL holds ${…} until compose fills it in, so it is read by hand.
+		dbURL := doc.Services[svc].Environment["DATABASE_URL"]
+		_, rest, _ := strings.Cut(dbURL, "://")
+		userinfo := rest[:max(strings.LastIndex(rest, "@"), 0)]
+		if _, pw, _ := strings.Cut(userinfo, ":"); !strings.HasPrefix(pw, "${POSTGRES_PASSWORD:?") || !strings.HasSuffix(pw, "}") {
+			t.Errorf("%s DATABASE_URL %q: password %q, want ${POSTGRES_PASSWORD:?…}", svc, dbURL, pw)
+		}
 	}
 	if env := doc.Services["worker"].Environment; env["TEMPORAL_ADDRESS"] != "temporal:7233" ||
 		env["TEMPORAL_TASK_QUEUE"] != "tzurot" {
 		t.Errorf("worker reaches Temporal at %q on queue %q", env["TEMPORAL_ADDRESS"], env["TEMPORAL_TASK_QUEUE"])
+	}
+}
+
+// loopbackPort reads a published port in either compose syntax — short
+// "[HOST_IP:]HOST:CONTAINER[/PROTO]" or long {host_ip, published, target} —
+// and returns "HOST:CONTAINER" when it is bound to a loopback address only
+// (https://docs.docker.com/reference/compose-file/services/#ports). A port
+// without an address is published on every interface.
+func loopbackPort(p any) (string, bool) {
+	switch p := p.(type) {
+	case string:
+		spec, _, _ := strings.Cut(p, "/")
+		i := strings.LastIndex(spec, ":")
+		if i < 0 {
+			return "", false
+		}
+		rest, container := spec[:i], spec[i+1:]
+		j := strings.LastIndex(rest, ":")
+		if j < 0 {
+			return "", false // HOST:CONTAINER: every interface
+		}
+		ip, host := strings.Trim(rest[:j], "[]"), rest[j+1:]
+		if a := net.ParseIP(ip); a == nil || !a.IsLoopback() {
+			return "", false
+		}
+		return host + ":" + container, true
+	case map[string]any:
+		ip, _ := p["host_ip"].(string)
+		if a := net.ParseIP(ip); a == nil || !a.IsLoopback() {
+			return "", false
+		}
+		return fmt.Sprint(p["published"]) + ":" + fmt.Sprint(p["target"]), true
+	}
+	return "", false
+}
+
+func TestLoopbackPort(t *testing.T) {
+	cases := []struct {
+		spec any
+		want string
+		ok   bool
+	}{
+		{"127.0.0.1:8233:8233", "8233:8233", true},
+		{"[::1]:7233:7233", "7233:7233", true},
+		{"127.0.0.1:5432:5432/tcp", "5432:5432", true},
+		{"8233:8233", "", false},
+		{"8233", "", false},
+		{"0.0.0.0:8233:8233", "", false},
+		{"192.168.1.4:8233:8233", "", false},
+		{"[::]:8233:8233", "", false},
+		{map[string]any{"host_ip": "127.0.0.1", "published": 8233, "target": 8233}, "8233:8233", true},
+		{map[string]any{"published": 8233, "target": 8233}, "", false},
+	}
+	for _, tc := range cases {
+		got, ok := loopbackPort(tc.spec)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("loopbackPort(%v) = %q, %v; want %q, %v", tc.spec, got, ok, tc.want, tc.ok)
+		}
 	}
 }

@@ -165,7 +165,7 @@ func runCodecServer(ctx context.Context, cfg config.Config, args []string, log *
 	if err != nil {
 		return err
 	}
-	stop, err := app.ServeCodec(ctx, *addr, codec, log)
+	stop, err := app.ServeCodec(ctx, *addr, codec, app.CodecServerOptions(cfg, log), log)
 	if err != nil {
 		return err
 	}

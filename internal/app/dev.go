@@ -24,6 +24,7 @@ import (
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/payloadcodec"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 )
 
@@ -119,7 +120,7 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	stopCodec, err := ServeCodec(ctx, CodecAddress, codec, log)
+	stopCodec, err := ServeCodec(ctx, CodecAddress, codec, CodecServerOptions(cfg, log), log)
 	if err != nil {
 		return err
 	}
@@ -275,27 +276,32 @@ func hideEcho(f *os.File) (restore func()) {
 	}
 }
 
-// ServeCodec serves the payload codec over HTTP with the CORS headers the
-// Temporal Web UI needs to call it from the browser.
-func ServeCodec(ctx context.Context, addr string, codec converter.PayloadCodec, log *slog.Logger) (stop func(), err error) {
-	h := converter.NewPayloadCodecHTTPHandler(codec)
-	cors := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
-		w.Header().Set("Access-Control-Allow-Credentials", "true")
-		w.Header().Set("Access-Control-Allow-Headers", "Content-Type,X-Namespace,Authorization")
-		w.Header().Set("Access-Control-Allow-Methods", "POST,OPTIONS")
-		if r.Method == http.MethodOptions {
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
+// CodecServerOptions are the codec server's CORS origins and token from the
+// configuration (CODEC_CORS_ORIGINS, CODEC_AUTH_TOKEN).
+func CodecServerOptions(cfg config.Config, log *slog.Logger) payloadcodec.ServerOptions {
+	return payloadcodec.ServerOptions{AllowedOrigins: cfg.CodecCORSOrigins, AuthToken: cfg.CodecAuthToken, Log: log}
+}
+
+// ServeCodec serves the payload codec over HTTP for the Temporal Web UI and
+// CLI (payloadcodec.NewHTTPHandler: CORS for opts.AllowedOrigins only, the
+// token check when opts.AuthToken is set). It refuses a non-loopback addr
+// without a token, and logs a warning for one with a token.
+func ServeCodec(ctx context.Context, addr string, codec converter.PayloadCodec, opts payloadcodec.ServerOptions, log *slog.Logger) (stop func(), err error) {
+	warn, err := payloadcodec.CheckListen(addr, opts.AuthToken)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("codec server on %s: %w (is another tzurot dev running?)", addr, err)
 	}
-	srv := &http.Server{Handler: cors, ReadHeaderTimeout: 5 * time.Second}
+	if warn != "" {
+		log.Warn(warn, "addr", ln.Addr().String())
+	}
+	srv := &http.Server{Handler: payloadcodec.NewHTTPHandler(codec, opts), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	log.Info("payload codec for the Web UI", "url", "http://"+addr)
+	log.Info("payload codec for the Web UI", "url", "http://"+ln.Addr().String(),
+		"cors_origins", strings.Join(opts.AllowedOrigins, ","), "token_required", opts.AuthToken != "")
 	return func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

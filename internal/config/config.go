@@ -59,6 +59,14 @@ type Config struct {
 	// BackupDir is where data migrations put their pg_dump backups.
 	BackupDir string
 
+	// CodecCORSOrigins are the Web UI origins (scheme://host[:port]) whose
+	// pages may call `tzurot codec-server` from the browser.
+	CodecCORSOrigins []string
+	// CodecAuthToken, when set, must accompany every codec request
+	// (Authorization: Bearer <token>, or Basic with it as the password);
+	// required when the codec server listens beyond loopback.
+	CodecAuthToken redact.Secret
+
 	LogLevel  slog.Level
 	LogFormat string // json or text
 
@@ -76,7 +84,7 @@ func Variables() []string {
 		"GUEST_MODE", "DISCORD_TOKEN", "DISCORD_API_BASE", "DISCORD_DEV_GUILD_ID", "BOT_OWNER_DISCORD_ID",
 		"ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "LIMIT_IMAGES_PER_HOUR", "LIMIT_GUEST_TOKENS_PER_DAY",
 		"LIMIT_WALLET_WRITES_PER_15MIN", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_LEVEL", "LOG_FORMAT",
-		"MIGRATION_BACKUP_DIR",
+		"MIGRATION_BACKUP_DIR", "CODEC_CORS_ORIGINS", "CODEC_AUTH_TOKEN",
 	}
 }
 
@@ -146,6 +154,11 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 	c.LimitWalletWritesPer15Min = getInt("LIMIT_WALLET_WRITES_PER_15MIN", 10)
 	c.OTLPEndpoint = get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	c.BackupDir = get("MIGRATION_BACKUP_DIR", ".data/backups")
+	c.CodecCORSOrigins, errs = parseOrigins(get("CODEC_CORS_ORIGINS", DefaultCodecCORSOrigins), errs)
+	c.CodecAuthToken = redact.Secret(get("CODEC_AUTH_TOKEN", ""))
+	if t := c.CodecAuthToken.Reveal(); t != "" && !isToken68(t) {
+		errs = append(errs, errors.New("CODEC_AUTH_TOKEN must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (openssl rand -hex 32 makes one)"))
+	}
 
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", get("LOG_LEVEL", "")))
@@ -197,6 +210,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("limit_guest_tokens_per_day", c.LimitGuestTokensPerDay),
 		slog.Int("limit_wallet_writes_per_15min", c.LimitWalletWritesPer15Min),
 		slog.String("otel_exporter_otlp_endpoint", c.OTLPEndpoint),
+		slog.String("codec_cors_origins", strings.Join(c.CodecCORSOrigins, ",")),
+		slog.String("codec_auth_token", mask(c.CodecAuthToken)),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
 	)
@@ -219,6 +234,55 @@ func isSnowflake(s string) bool {
 	}
 	for _, r := range s {
 		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultCodecCORSOrigins is the Web UI of a local Temporal dev server
+// (`tzurot dev`, `temporal server start-dev`), under both of its names.
+const DefaultCodecCORSOrigins = "http://127.0.0.1:8233,http://localhost:8233"
+
+// parseOrigins reads a comma-separated list of browser origins as the
+// Origin header carries them (RFC 6454 serialisation: scheme://host[:port],
+// no path); a trailing "/" is dropped. "*" and "null" are refused: the codec
+// answers with credentials allowed, which the CORS rules forbid with "*",
+// and "null" is any sandboxed page.
+func parseOrigins(v string, errs []error) ([]string, []error) {
+	var out []string
+	bad := false
+	for _, o := range strings.Split(v, ",") {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
+			u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			errs = append(errs, fmt.Errorf("CODEC_CORS_ORIGINS must be comma-separated origins such as http://127.0.0.1:8233 (scheme://host[:port], no path, no *), got %q", o))
+			bad = true
+			continue
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	if len(out) == 0 && !bad {
+		errs = append(errs, fmt.Errorf("CODEC_CORS_ORIGINS lists no origin; leave it unset for %s", DefaultCodecCORSOrigins))
+	}
+	return out, errs
+}
+
+// isToken68 says whether s can travel as a bearer token (RFC 6750 b64token)
+// and is long enough not to be guessed.
+func isToken68(s string) bool {
+	if len(s) < 16 {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("-._~+/=", r):
+		default:
 			return false
 		}
 	}

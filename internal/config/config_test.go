@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 )
@@ -39,6 +40,9 @@ func TestParseDefaults(t *testing.T) {
 	if len(c.Set) != 0 {
 		t.Errorf("Set = %v, want empty", c.Set)
 	}
+	if got := strings.Join(c.CodecCORSOrigins, " "); got != "http://127.0.0.1:8233 http://localhost:8233" || c.CodecAuthToken != "" {
+		t.Errorf("codec defaults = origins %q, token set %v; want the dev Web UI origins and no token", got, c.CodecAuthToken != "")
+	}
 }
 
 func TestParseRejectsBadValues(t *testing.T) {
@@ -54,6 +58,14 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{map[string]string{"LOG_FORMAT": "xml"}, `LOG_FORMAT must be json or text, got "xml"`},
 		{map[string]string{"LOG_LEVEL": "loud"}, `LOG_LEVEL must be debug, info, warn or error`},
 		{map[string]string{"BOT_OWNER_DISCORD_ID": "alice"}, `BOT_OWNER_DISCORD_ID must be a Discord id (digits only), got "alice"`},
+		{map[string]string{"CODEC_CORS_ORIGINS": "*"}, `CODEC_CORS_ORIGINS must be comma-separated origins such as http://127.0.0.1:8233 (scheme://host[:port], no path, no *), got "*"`},
+		{map[string]string{"CODEC_CORS_ORIGINS": "null"}, `CODEC_CORS_ORIGINS must be comma-separated origins`},
+		{map[string]string{"CODEC_CORS_ORIGINS": "https://ui.example/temporal"}, `got "https://ui.example/temporal"`},
+		{map[string]string{"CODEC_CORS_ORIGINS": "ui.example:8233"}, `got "ui.example:8233"`},
+		{map[string]string{"CODEC_CORS_ORIGINS": "http://127.0.0.1:8233,ftp://x"}, `got "ftp://x"`},
+		{map[string]string{"CODEC_CORS_ORIGINS": " , "}, `CODEC_CORS_ORIGINS lists no origin`},
+		{map[string]string{"CODEC_AUTH_TOKEN": "short"}, `CODEC_AUTH_TOKEN must be at least 16 characters`},
+		{map[string]string{"CODEC_AUTH_TOKEN": "a token with spaces in it"}, `CODEC_AUTH_TOKEN must be at least 16 characters`},
 	}
 	for _, tc := range cases {
 		_, err := Parse(lookup(tc.env))
@@ -81,6 +93,22 @@ func TestParseAcceptsGoodValues(t *testing.T) {
 	}
 }
 
+func TestParseCodecSettings(t *testing.T) {
+	token := strings.Repeat("c0", 32)
+	c, err := Parse(lookup(map[string]string{
+		"CODEC_CORS_ORIGINS": " https://Temporal.Example.org/ , http://10.0.0.5:8233", "CODEC_AUTH_TOKEN": token,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.CodecCORSOrigins, " "); got != "https://temporal.example.org http://10.0.0.5:8233" {
+		t.Errorf("origins = %q, want the two origins, lower case, without the trailing /", got)
+	}
+	if c.CodecAuthToken.Reveal() != token {
+		t.Error("CODEC_AUTH_TOKEN not read")
+	}
+}
+
 func TestLogValueMasksSecrets(t *testing.T) {
 	secrets := map[string]string{
 		"DATABASE_URL":            "postgres://tzurot:hunter2-db-password@db/tzurot",
@@ -89,6 +117,7 @@ func TestLogValueMasksSecrets(t *testing.T) {
 		"DISCORD_TOKEN":           "not-a-real-token-but-secret-anyway",
 		"ELEVENLABS_API_KEY":      "sk_" + strings.Repeat("1", 48),
 		"APP_MASTER_KEY_PREVIOUS": strings.Repeat("cd", 32),
+		"CODEC_AUTH_TOKEN":        "codec-shared-secret-" + strings.Repeat("9", 20),
 	}
 	c, err := Parse(lookup(secrets))
 	if err != nil {
@@ -107,7 +136,7 @@ func TestLogValueMasksSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := line["config"].(map[string]any)
-	if cfg["openrouter_api_key"] != "[REDACTED]" || cfg["guest_mode"] != "free" {
+	if cfg["openrouter_api_key"] != "[REDACTED]" || cfg["codec_auth_token"] != "[REDACTED]" || cfg["guest_mode"] != "free" {
 		t.Errorf("config log = %v", cfg)
 	}
 }
@@ -140,6 +169,30 @@ func TestVariablesListsEverythingParseReads(t *testing.T) {
 	for k := range listed {
 		if !read[k] {
 			t.Errorf("Variables() lists %s but Parse does not read it", k)
+		}
+	}
+}
+
+// Every variable is documented where operators look for it: README's
+// Configuration table and the contract's list.
+func TestVariablesAreDocumented(t *testing.T) {
+	for _, doc := range []struct{ path, from, to string }{
+		{"../../README.md", "\n## Configuration\n", "\n## "},
+		{"../../docs/contract.md", "| variable | default | meaning | secret |", "\n\n"},
+	} {
+		b, err := os.ReadFile(doc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, section, ok := strings.Cut(string(b), doc.from)
+		if !ok {
+			t.Fatalf("%s has no %q", doc.path, strings.TrimSpace(doc.from))
+		}
+		section, _, _ = strings.Cut(section, doc.to)
+		for _, v := range Variables() {
+			if !strings.Contains(section, "| `"+v+"`") && !strings.Contains(section, ", `"+v+"`") {
+				t.Errorf("%s does not document %s in its table", doc.path, v)
+			}
 		}
 	}
 }
