@@ -311,14 +311,30 @@ func (a *Activities) loadDump(ctx context.Context, tx *sql.Tx, path string, tabl
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run pg_restore (is the PostgreSQL client installed and on PATH?): %w", err)
 	}
-	waited := false
-	defer func() {
-		if !waited {
-			cancel()
-			_, _ = io.Copy(io.Discard, stdout)
-			_ = cmd.Wait()
+	loaded, err := a.readRestoreSQL(ctx, tx, path, stdout, tables)
+	if err != nil {
+		// pg_restore's own complaint (a cut or corrupt archive) says more
+		// than where its output stopped.
+		_, _ = io.Copy(io.Discard, stdout)
+		if werr := cmd.Wait(); werr != nil && stderr.Len() > 0 {
+			return nil, fmt.Errorf("the backup %s cannot be read whole (pg_restore: %v: %s); %v", path, werr, oneLine(stderr.String()), err)
 		}
-	}()
+		return nil, err
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("the backup %s cannot be read whole (pg_restore: %v: %s)", path, err, oneLine(stderr.String()))
+	}
+	for t := range tables {
+		if loaded[t] == nil {
+			return nil, fmt.Errorf("the backup %s holds no data for table %s", path, t)
+		}
+	}
+	return loaded, nil
+}
+
+// readRestoreSQL reads pg_restore's script from stdout, loading its COPY
+// blocks into temporary tables.
+func (a *Activities) readRestoreSQL(ctx context.Context, tx *sql.Tx, path string, stdout io.Reader, tables map[string]bool) (map[string]*restoreTable, error) {
 	loaded := map[string]*restoreTable{}
 	r := bufio.NewReaderSize(stdout, 1<<20)
 	for {
@@ -355,15 +371,6 @@ func (a *Activities) loadDump(ctx context.Context, tx *sql.Tx, path string, tabl
 			loaded[t.name] = t
 		default:
 			return nil, fmt.Errorf("the backup %s holds a statement a data-only backup does not: %.60q", path, line)
-		}
-	}
-	waited = true
-	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("the backup %s cannot be read whole (pg_restore: %v: %s)", path, err, oneLine(stderr.String()))
-	}
-	for t := range tables {
-		if loaded[t] == nil {
-			return nil, fmt.Errorf("the backup %s holds no data for table %s", path, t)
 		}
 	}
 	return loaded, nil
