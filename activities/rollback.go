@@ -137,15 +137,30 @@ func (a *Activities) Rollback(ctx context.Context, name string, opts RollbackOpt
 	for i, t := range order {
 		lock[i] = t.live
 	}
-	// SHARE ROW EXCLUSIVE: readers go on, writers wait for the commit.
-	if _, err := tx.ExecContext(ctx, "LOCK TABLE "+strings.Join(lock, ", ")+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
-		return fail(fmt.Errorf("lock the tables: %w", err))
+	// SHARE ROW EXCLUSIVE: readers go on, writers wait for the commit. A
+	// long transaction holding the tables makes us give up rather than queue
+	// every writer behind us.
+	if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '30s'"); err != nil {
+		return fail(err)
 	}
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE "+strings.Join(lock, ", ")+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+		return fail(fmt.Errorf("lock the tables (busy for 30 s: stop the worker and bot, or try again): %w", err))
+	}
+	if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = 0"); err != nil {
+		return fail(err)
+	}
+	direct := map[string]int64{}
 	for i := len(order) - 1; i >= 0; i-- {
 		t := order[i]
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s l WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)`,
-			t.live, t.temp, t.pkMatch("b", "l"))); err != nil {
+		r, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s l WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)`,
+			t.live, t.temp, t.pkMatch("b", "l")))
+		if err != nil {
 			return fail(fmt.Errorf("delete the rows of %s the backup does not hold: %w", t.name, err))
+		}
+		// Rows a cascade already took from this table count in the
+		// statistics below, not here.
+		if n, _ := r.RowsAffected(); n > 0 {
+			direct[t.name] = n
 		}
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT relname, n_tup_del FROM pg_stat_xact_user_tables
@@ -165,6 +180,11 @@ WHERE n_tup_del > 0 AND schemaname NOT LIKE 'pg_temp%'`)
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fail(err)
+	}
+	// The statistics see cascades into other tables; the direct counts
+	// stand in should track_counts be off.
+	for t, n := range direct {
+		res.Discarded[t] = max(res.Discarded[t], n)
 	}
 	if len(res.Discarded) > 0 && !opts.DiscardNewer {
 		return res, &NewerRowsError{Name: name, Lost: res.Discarded}

@@ -208,6 +208,9 @@ func runDataMigrate(ctx context.Context, cfg config.Config, args []string, stdou
 	if opts.BatchSize < 1 || opts.BatchSize > 100000 {
 		return fmt.Errorf("--batch-size must be between 1 and 100000, got %d", opts.BatchSize)
 	}
+	if *discardNewer && verb != "rollback" {
+		return errors.New("--discard-newer applies to rollback only: tzurot migrate data rollback NAME --discard-newer")
+	}
 	if name == "" && verb != "status" {
 		return errors.New(usage)
 	}
