@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent/migrationrun"
@@ -390,5 +391,81 @@ func TestBackupsKeepCredentialsOffArgvAndPrivate(t *testing.T) {
 	}
 	if strings.Contains(restore, "hunter2") || strings.Contains(section(restore, "argv"), "--dbname") || strings.Contains(restore, "PGPASSFILE") {
 		t.Errorf("pg_restore got connection details:\n%s", restore)
+	}
+}
+
+// shapes-import's rollback: five tables, children of personalities among
+// them, and the operator's own rows from before the import untouched.
+func TestRollbackOfShapesImport(t *testing.T) {
+	if _, err := os.Stat(fixtures); err != nil {
+		t.Fatalf("the shapes fixtures are not at %s: set SHAPES_FIXTURES to their path", fixtures)
+	}
+	s := itest.New(t, itest.Options{})
+	ctx := context.Background()
+	if _, err := s.Activities.SQL.Exec(`
+WITH p AS (INSERT INTO personalities (name, system_prompt) VALUES ('resident', E'line\none\ttab \\ back') RETURNING id),
+     c AS (INSERT INTO llm_configs (personality_id, model) SELECT id, 'openrouter/free' FROM p),
+     a AS (INSERT INTO personality_aliases (personality_id, alias) SELECT id, 'res' FROM p)
+INSERT INTO conversation_history (channel_id, personality_id, role, content) SELECT '1', id, 'user', E'hi\nthere' FROM p`); err != nil {
+		t.Fatal(err)
+	}
+	tables := []string{"personalities", "llm_configs", "personality_aliases", "voice_configs", "conversation_history"}
+	before := snapshot(t, s, tables...)
+	st := finishMigration(t, startMigration(t, s, "shapes-import", app.DataMigrationOptions{BatchSize: 10, Dir: fixtures}))
+	if st.Outcome != "succeeded" {
+		t.Fatalf("import: %+v", st)
+	}
+	imported := snapshot(t, s, tables...)
+	var out strings.Builder
+	err := app.RollbackDataMigration(ctx, s.Config, "shapes-import", false, &out, s.Activities.Log)
+	var newer *activities.NewerRowsError
+	if !errors.As(err, &newer) || newer.Lost["personalities"] != 66 || newer.Lost["conversation_history"] < 420 {
+		t.Fatalf("rollback: %v", err)
+	}
+	sameSnapshot(t, "refused", snapshot(t, s, tables...), imported)
+	if err := app.RollbackDataMigration(ctx, s.Config, "shapes-import", true, &out, s.Activities.Log); err != nil {
+		t.Fatal(err)
+	}
+	sameSnapshot(t, "restored", snapshot(t, s, tables...), before)
+	if n := orphans(t, s); n != 0 {
+		t.Errorf("%d orphaned rows", n)
+	}
+}
+
+// A write in flight when the rollback starts is waited for and counted, not
+// slipped in between the count and the restore.
+func TestRollbackWaitsForWritesInFlight(t *testing.T) {
+	s := itest.New(t, itest.Options{})
+	ctx := context.Background()
+	seedErrorMessages(t, s, 3)
+	st := finishMigration(t, startMigration(t, s, "error-messages", app.DataMigrationOptions{}))
+	if st.Outcome != "succeeded" {
+		t.Fatalf("migration: %+v", st)
+	}
+	writer, err := s.Activities.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Rollback() //nolint:errcheck // a no-op after Commit
+	if _, err := writer.Exec(`INSERT INTO personalities (name) VALUES ('late')`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		var out strings.Builder
+		done <- app.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log)
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the rollback did not wait for the write in flight: %v", err)
+	case <-time.After(time.Second):
+	}
+	if err := writer.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	var newer *activities.NewerRowsError
+	if !errors.As(err, &newer) || newer.Lost["personalities"] != 1 {
+		t.Fatalf("rollback after the write: %v", err)
 	}
 }
