@@ -469,3 +469,26 @@ func TestRollbackWaitsForWritesInFlight(t *testing.T) {
 		t.Fatalf("rollback after the write: %v", err)
 	}
 }
+
+// A backup whose columns the table no longer has (a later schema change
+// dropped one) fails the rollback whole, after its rows were staged.
+func TestRollbackIntoAChangedSchemaChangesNothing(t *testing.T) {
+	s := itest.New(t, itest.Options{})
+	ctx := context.Background()
+	seedLegacyConfigs(t, s, 50)
+	st := finishMigration(t, startMigration(t, s, "llm-config-jsonb", app.DataMigrationOptions{}))
+	if st.Outcome != "succeeded" {
+		t.Fatalf("migration: %+v", st)
+	}
+	if _, err := s.Activities.SQL.Exec(`ALTER TABLE llm_configs DROP COLUMN top_k`); err != nil {
+		t.Fatal(err)
+	}
+	migrated := snapshot(t, s)
+	var out strings.Builder
+	err := app.RollbackDataMigration(ctx, s.Config, "llm-config-jsonb", true, &out, s.Activities.Log)
+	if err == nil || !strings.Contains(err.Error(), "nothing was changed") || !strings.Contains(err.Error(), "top_k") {
+		t.Fatalf("rollback: %v", err)
+	}
+	t.Log(err)
+	sameSnapshot(t, "failed", snapshot(t, s), migrated)
+}
