@@ -48,11 +48,11 @@ func (e *NewerRowsError) Error() string {
 		total += n
 	}
 	return fmt.Sprintf("rollback of %s refused, nothing was changed: %d rows written since the backup would be lost (%s); pass --discard-newer to discard them",
-		e.Name, total, tableCounts(e.Lost))
+		e.Name, total, TableCounts(e.Lost))
 }
 
-// tableCounts renders {"a": 2, "b": 1} as "a 2, b 1", sorted by table.
-func tableCounts(m map[string]int64) string {
+// TableCounts renders {"a": 2, "b": 1} as "a 2, b 1", sorted by table.
+func TableCounts(m map[string]int64) string {
 	names := make([]string, 0, len(m))
 	for t := range m {
 		names = append(names, t)
@@ -334,7 +334,8 @@ func (a *Activities) loadDump(ctx context.Context, tx *sql.Tx, path string, tabl
 	loaded, err := a.readRestoreSQL(ctx, tx, path, stdout, tables)
 	if err != nil {
 		// pg_restore's own complaint (a cut or corrupt archive) says more
-		// than where its output stopped.
+		// than where its output stopped; one still running is stopped.
+		cancel()
 		_, _ = io.Copy(io.Discard, stdout)
 		if werr := cmd.Wait(); werr != nil && stderr.Len() > 0 {
 			return nil, fmt.Errorf("the backup %s cannot be read whole (pg_restore: %v: %s); %v", path, werr, oneLine(stderr.String()), err)

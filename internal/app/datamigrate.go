@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -292,24 +291,10 @@ func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, 
 	}
 	fmt.Fprintf(out, "%s rolled back from %s\n", name, res.BackupPath)
 	if len(res.Restored) > 0 {
-		fmt.Fprintf(out, "restored rows: %s\n", tableCounts(res.Restored))
+		fmt.Fprintf(out, "restored rows: %s\n", activities.TableCounts(res.Restored))
 	}
 	if len(res.Discarded) > 0 {
-		fmt.Fprintf(out, "discarded rows written since the backup: %s\n", tableCounts(res.Discarded))
+		fmt.Fprintf(out, "discarded rows written since the backup: %s\n", activities.TableCounts(res.Discarded))
 	}
 	return nil
-}
-
-// tableCounts renders {"a": 2, "b": 1} as "a 2, b 1", sorted by table.
-func tableCounts(m map[string]int64) string {
-	names := make([]string, 0, len(m))
-	for t := range m {
-		names = append(names, t)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, t := range names {
-		parts[i] = fmt.Sprintf("%s %d", t, m[t])
-	}
-	return strings.Join(parts, ", ")
 }
