@@ -30,6 +30,9 @@ type Activities struct {
 	// DatabaseURL and BackupDir are for pg_dump/pg_restore around migrations.
 	DatabaseURL string
 	BackupDir   string
+	// PGBinDir is the folder holding pg_dump and pg_restore; empty means
+	// PATH. Tests point it at wrappers that record the tools' argv.
+	PGBinDir string
 
 	Keys       *keycrypt.Keyring
 	OpenRouter *openrouter.Client

@@ -3,8 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -142,20 +140,13 @@ func (a *Activities) MigrationBackup(ctx context.Context, in MigrationBackupInpu
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(a.BackupDir, 0o755); err != nil {
-		return "", fmt.Errorf("create backup dir: %w", err)
-	}
-	dir, _ := filepath.Abs(a.BackupDir)
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.dump", in.Name, in.RunID))
-	args := []string{"--format=custom", "--data-only", "--file=" + path, "--dbname=" + a.DatabaseURL}
-	for _, t := range m.tables {
-		args = append(args, "--table="+t)
-	}
-	cmd := exec.CommandContext(ctx, "pg_dump", args...)
-	var out []byte
-	err = whileHeartbeating(ctx, func() error { out, err = cmd.CombinedOutput(); return err })
+	dir, err := a.privateDir(a.BackupDir)
 	if err != nil {
-		return "", fmt.Errorf("pg_dump failed (is the PostgreSQL client installed?): %v: %s", err, strings.TrimSpace(string(out)))
+		return "", err
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.dump", in.Name, in.RunID))
+	if err := a.dump(ctx, path, m.tables); err != nil {
+		return "", err
 	}
 	if err := a.DB.MigrationRun.UpdateOneID(in.RunID).SetBackupPath(path).Exec(ctx); err != nil {
 		return "", err
@@ -268,49 +259,4 @@ func (a *Activities) MigrationFinish(ctx context.Context, in MigrationFinishInpu
 		SetCounts(map[string]int64{"read": in.Counts.Read, "changed": in.Counts.Changed, "unchanged": in.Counts.Unchanged, "reported": in.Counts.Reported}).
 		SetReport(in.Report).
 		Exec(ctx)
-}
-
-// Rollback restores a run's backup: the touched tables are emptied and
-// reloaded from the dump, in one transaction.
-func (a *Activities) Rollback(ctx context.Context, name string) (string, error) {
-	r, err := a.DB.MigrationRun.Query().Where(migrationrun.Name(name), migrationrun.BackupPathNotNil()).
-		Order(migrationrun.ByCreatedAt()).All(ctx)
-	if err != nil {
-		return "", err
-	}
-	if len(r) == 0 {
-		return "", fmt.Errorf("%s has no backup to restore: it never wrote anything", name)
-	}
-	last := r[len(r)-1]
-	m, err := a.migration(name)
-	if err != nil {
-		return "", err
-	}
-	// Empty the touched tables without firing their foreign keys' cascades
-	// (replica mode skips them), so rows in other tables survive; then load
-	// the dump with triggers off.
-	tx, err := a.SQL.BeginTx(ctx, nil)
-	if err != nil {
-		return "", err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
-		return "", fmt.Errorf("rollback needs a superuser connection (session_replication_role): %w", err)
-	}
-	for _, t := range m.tables {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM "`+t+`"`); err != nil {
-			return "", fmt.Errorf("empty %s before restore: %w", t, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return "", err
-	}
-	cmd := exec.CommandContext(ctx, "pg_restore", "--data-only", "--disable-triggers", "--single-transaction", "--dbname="+a.DatabaseURL, *last.BackupPath)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("pg_restore %s failed: %v: %s", *last.BackupPath, err, strings.TrimSpace(string(out)))
-	}
-	if err := a.DB.MigrationRun.UpdateOne(last).SetOutcome("rolled_back").Exec(ctx); err != nil {
-		return "", err
-	}
-	return *last.BackupPath, nil
 }

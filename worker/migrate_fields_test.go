@@ -104,7 +104,7 @@ func TestRollbackRestoresTheBackup(t *testing.T) {
 		t.Fatalf("migration: %+v", st)
 	}
 	var out strings.Builder
-	if err := app.RollbackDataMigration(ctx, s.Config, "error-messages", &out, s.Activities.Log); err != nil {
+	if err := app.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log); err != nil {
 		t.Fatal(err)
 	}
 	if n := s.DB.Personality.Query().Where(personality.ErrorMessageNotNil()).CountX(ctx); n != 0 {

@@ -37,7 +37,10 @@ Usage:
   tzurot migrate data start NAME [DIR] [--dry-run] [--batch-size N] [--force] [--detach]
                              run a data migration as a workflow (shapes-import DIR, llm-config-jsonb,
                              error-messages, custom-fields, assign-ownership, then contract-llm-configs)
-  tzurot migrate data status [NAME] | pause NAME | resume NAME | cancel NAME | rollback NAME
+  tzurot migrate data status [NAME] | pause NAME | resume NAME | cancel NAME
+  tzurot migrate data rollback NAME [--discard-newer]
+                             restore NAME's last backup, all or nothing; refused while rows written
+                             since the backup would be lost, unless --discard-newer
 
 Configuration is read from the environment and a .env file; see README.md.
 `
@@ -186,6 +189,7 @@ func runDataMigrate(ctx context.Context, cfg config.Config, args []string, stdou
 	fs.IntVar(&opts.BatchSize, "batch-size", 1000, "rows per page")
 	fs.BoolVar(&opts.Force, "force", false, "run a migration that already succeeded again")
 	fs.BoolVar(&opts.Detach, "detach", false, "start and return instead of following progress")
+	discardNewer := fs.Bool("discard-newer", false, "rollback: delete rows written since the backup (refused without it)")
 	// Flags may come before or after the positional arguments.
 	var pos []string
 	for len(rest) > 0 {
@@ -203,6 +207,9 @@ func runDataMigrate(ctx context.Context, cfg config.Config, args []string, stdou
 	}
 	if opts.BatchSize < 1 || opts.BatchSize > 100000 {
 		return fmt.Errorf("--batch-size must be between 1 and 100000, got %d", opts.BatchSize)
+	}
+	if *discardNewer && verb != "rollback" {
+		return errors.New("--discard-newer applies to rollback only: tzurot migrate data rollback NAME --discard-newer")
 	}
 	if name == "" && verb != "status" {
 		return errors.New(usage)
@@ -236,7 +243,7 @@ func runDataMigrate(ctx context.Context, cfg config.Config, args []string, stdou
 		fmt.Fprintf(stdout, "sent %s to %s\n", verb, name)
 		return nil
 	case "rollback":
-		return app.RollbackDataMigration(ctx, cfg, name, stdout, log)
+		return app.RollbackDataMigration(ctx, cfg, name, *discardNewer, stdout, log)
 	}
 	return errors.New(usage)
 }

@@ -275,17 +275,26 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 	return w.Flush()
 }
 
-// RollbackDataMigration restores the last backup a migration took.
-func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, out io.Writer, log *slog.Logger) error {
+// RollbackDataMigration restores the last backup a migration took. Nothing
+// changes unless the whole backup is restored; rows written since the backup
+// are deleted only with discardNewer (`--discard-newer`), else the rollback is
+// refused with their count per table.
+func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, discardNewer bool, out io.Writer, log *slog.Logger) error {
 	d, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	path, err := d.Activities.Rollback(ctx, name)
+	res, err := d.Activities.Rollback(ctx, name, activities.RollbackOptions{DiscardNewer: discardNewer})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s rolled back from %s\n", name, path)
+	fmt.Fprintf(out, "%s rolled back from %s\n", name, res.BackupPath)
+	if len(res.Restored) > 0 {
+		fmt.Fprintf(out, "restored rows: %s\n", activities.TableCounts(res.Restored))
+	}
+	if len(res.Discarded) > 0 {
+		fmt.Fprintf(out, "discarded rows written since the backup: %s\n", activities.TableCounts(res.Discarded))
+	}
 	return nil
 }
