@@ -132,7 +132,7 @@ func errType(err error) string {
 func TestResolvePersonality(t *testing.T) {
 	f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
 	for _, ref := range []string{"cold-kerach", "COLD-KERACH", "kerach", "@Kerach", f.kerach.String()} {
-		v, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, ref)
+		v, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: "100000000000000099"})
 		if err != nil {
 			t.Fatalf("%q: %v", ref, err)
 		}
@@ -142,7 +142,7 @@ func TestResolvePersonality(t *testing.T) {
 			t.Errorf("%q resolved to %+v", ref, p)
 		}
 	}
-	if _, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, "nobody"); errType(err) != activities.ErrNotFound {
+	if _, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, activities.ResolvePersonalityInput{Ref: "nobody", DiscordUserID: "100000000000000099"}); errType(err) != activities.ErrNotFound {
 		t.Errorf("unknown personality: %v", err)
 	}
 }
