@@ -38,8 +38,8 @@ func TestMentions(t *testing.T) {
 		{"@lilith sable, hi", 5, []*ent.Personality{sable}},  // the longest name wins
 		{"@Lilith Sablefish", 5, []*ent.Personality{lilith}}, // a name ends at a word boundary
 		{"hi @kerach and @LILITH", 5, []*ent.Personality{kerach, lilith}},
-		{"@kerach @kerach @k", 5, []*ent.Personality{kerach}},                          // one reply per personality
-		{"@kerach @lilith @lilith sable", 2, []*ent.Personality{kerach, lilith}},       // capped
+		{"@kerach @kerach @k", 5, []*ent.Personality{kerach}},                                   // one reply per personality
+		{"@kerach @lilith @lilith sable", 2, []*ent.Personality{kerach, lilith}},                // capped
 		{"(@kerach) *@lilith* ||@lilith sable||", 5, []*ent.Personality{kerach, lilith, sable}}, // brackets, markdown
 		{"@kerach, @lilith; >@k", 5, []*ent.Personality{kerach, lilith}},
 		{"hi @kerach.", 5, []*ent.Personality{kerach}}, // the end of a sentence
