@@ -54,7 +54,7 @@ func newAccessWorld(t *testing.T) *accessWorld {
 	for _, p := range []*ent.Personality{aw.pub, aw.priv} {
 		id := nextID()
 		w.DB.ConversationHistory.Create().SetPersonalityID(p.ID).SetChannelID(general).
-			SetRole("assistant").SetContent("hello from "+p.Name).SetDiscordMessageID(id).ExecX(ctx)
+			SetRole("assistant").SetContent("hello from " + p.Name).SetDiscordMessageID(id).ExecX(ctx)
 		aw.msgOf[p.ID] = id
 	}
 	return aw
