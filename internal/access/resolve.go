@@ -140,23 +140,45 @@ func Resolve(ctx context.Context, db *ent.Client, s Speaker, ref string) (Match,
 	if t == "" || IsReserved(t) {
 		return Match{}, ErrNotFound
 	}
-	where := []predicate.Personality{
-		LowerEquals(personality.FieldName, t),
-		personality.HasAliasesWith(predicate.PersonalityAlias(LowerEquals(personalityalias.FieldAlias, t))),
-		LowerEquals(personality.FieldDisplayName, t),
-	}
+	var ids []uuid.UUID
 	if id, err := uuid.Parse(t); err == nil {
-		where = append(where, personality.ID(id))
+		ids = append(ids, id)
 	}
-	ps, err := db.Personality.Query().Where(personality.Or(where...)).WithAliases().Limit(200).All(ctx)
+	ps, err := named(ctx, db, t, ids...)
 	if err != nil {
-		return Match{}, fmt.Errorf("look up personality %q: %w", t, err)
+		return Match{}, err
 	}
 	m, ok := choose(s, candidatesFor(ps, t))
 	if !ok {
 		return Match{}, ErrNotFound
 	}
 	return m, nil
+}
+
+// named loads, with their aliases, the personalities whose name, alias or
+// display name is t (lower case), or whose id is among ids, oldest first.
+// Two statements, each served by an index (lower(alias); then lower(name),
+// lower(display_name) and the primary key, which PostgreSQL ORs in a
+// bitmap), where one with an EXISTS under OR would read the whole table.
+func named(ctx context.Context, db *ent.Client, t string, ids ...uuid.UUID) ([]*ent.Personality, error) {
+	as, err := db.PersonalityAlias.Query().Where(predicate.PersonalityAlias(LowerEquals(personalityalias.FieldAlias, t))).
+		Limit(50).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up aliases %q: %w", t, err)
+	}
+	for _, a := range as {
+		ids = append(ids, a.PersonalityID)
+	}
+	where := []predicate.Personality{LowerEquals(personality.FieldName, t), LowerEquals(personality.FieldDisplayName, t)}
+	if len(ids) > 0 {
+		where = append(where, personality.IDIn(ids...))
+	}
+	ps, err := db.Personality.Query().Where(personality.Or(where...)).WithAliases().
+		Order(ent.Asc(personality.FieldCreatedAt), ent.Asc(personality.FieldID)).Limit(200).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up personalities called %q: %w", t, err)
+	}
+	return ps, nil
 }
 
 // LowerEquals is the predicate lower(column) = lower(value): a match in any
@@ -187,13 +209,9 @@ func LowerEquals(column, value string) func(*sql.Selector) {
 // it only when Speaker.CanSee allows.
 func Clash(ctx context.Context, db *ent.Client, kind Kind, term string, owner *uuid.UUID, self uuid.UUID) (*ent.Personality, error) {
 	t := Normalize(term)
-	ps, err := db.Personality.Query().Where(personality.Or(
-		LowerEquals(personality.FieldName, t),
-		personality.HasAliasesWith(predicate.PersonalityAlias(LowerEquals(personalityalias.FieldAlias, t))),
-		LowerEquals(personality.FieldDisplayName, t),
-	)).WithAliases().Order(ent.Asc(personality.FieldCreatedAt), ent.Asc(personality.FieldID)).All(ctx)
+	ps, err := named(ctx, db, t)
 	if err != nil {
-		return nil, fmt.Errorf("look up personalities called %q: %w", t, err)
+		return nil, err
 	}
 	for _, c := range candidatesFor(ps, t) {
 		if c.p.ID == self {
