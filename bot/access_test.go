@@ -376,3 +376,22 @@ func TestSameMessageSamePersonality(t *testing.T) {
 	mustContain(t, w.told(t, operatorID, "delete", str("name", "Morrow Ash")),
 		"Several personalities are called “Morrow Ash”; use one of their names: morrow-ash-45, morrow-ash-18.")
 }
+
+// /imagine follows the rule too: a stranger cannot have another user's
+// private personality draw, named or as the channel's last speaker, and
+// nothing reaches the provider.
+func TestImagineFollowsTheRule(t *testing.T) {
+	w := newAccessWorld(t)
+	// The private one talked last in #general (newAccessWorld wrote its turn last).
+	ic := w.slash(bob, "imagine", "", str("prompt", "a fox"))
+	mustContain(t, w.ephemeralText(t, ic), "No personality has talked in this channel yet")
+	named := w.slash(bob, "imagine", "", str("prompt", "a fox"), str("personality", "privy"))
+	waitFor(t, "the refusal", func() bool { return len(w.Discord.FollowUps(named.Token)) == 1 })
+	if got := w.Discord.FollowUps(named.Token)[0]; len(got.Attachments) != 0 || !strings.Contains(got.Content, "no personality you can use is called") ||
+		strings.Contains(got.Content, "carol-priv") {
+		t.Errorf("follow-up %+v", got)
+	}
+	if n := len(w.OpenRouter.Calls()); n != 0 {
+		t.Errorf("%d provider calls", n)
+	}
+}
