@@ -193,6 +193,9 @@ var (
 	bareURL = regexp.MustCompile(`(?i)(?:^|[^\w@.\-])((?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z][a-z0-9\-]*[a-z0-9](?::\d+)?[/?#]\S*)`)
 	// A markdown masked link [text](target), as Discord renders them.
 	markdownLink = regexp.MustCompile(`\[[^\[\]\n]*\]\(\s*<?[^()\s]*>?\s*\)`)
+	// Code: a fenced block or an inline span, where Discord shows text as
+	// typed and pings no one.
+	code = regexp.MustCompile("(?s)```.*?```|``[^`]+``|`[^`\n]+`")
 	// An e-mail address (RFC 5322's dot-atom local part) at a domain.
 	email = regexp.MustCompile(`(?i)[a-z0-9!#$%&'*+/=?^_{|}~\-.]+@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*`)
 )
@@ -206,13 +209,13 @@ const mentionAfter = `([{<"'“‘«*_~|>,;!?`
 // MentionStarts are the byte offsets of the @ in content that may begin a
 // mention. Not a mention: an @ inside a URL of any scheme (https://…/@kerach,
 // mailto:…), a bare domain with a path (social.example/@kerach), a markdown
-// link ([text](target), text and target), or an e-mail address
-// (jane@kerach.example); nor an @ glued to a word or to a character of an
-// address (a@b, /@x, =@x).
+// link ([text](target), text and target), code (`@kerach`, fenced blocks),
+// or an e-mail address (jane@kerach.example); nor an @ glued to a word or to
+// a character of an address (a@b, /@x, =@x).
 func MentionStarts(content string) []int {
 	type span struct{ from, to int }
 	var skip []span
-	for _, re := range []*regexp.Regexp{schemeURL, markdownLink} {
+	for _, re := range []*regexp.Regexp{schemeURL, markdownLink, code} {
 		for _, m := range re.FindAllStringIndex(content, -1) {
 			skip = append(skip, span{m[0], m[1]})
 		}

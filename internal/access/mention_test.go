@@ -67,10 +67,15 @@ func TestMentions(t *testing.T) {
 		{"[my friend](https://social.example/@kerach)", 5, nil},
 		{"[@kerach](https://social.example/@kerach)", 5, nil},
 		{"x=@kerach a/@lilith", 5, nil}, // glued to an address's characters
+		// Not mentions: code, where Discord pings no one.
+		{"try `@kerach hi` to talk", 5, nil},
+		{"```\n@kerach hi\n@lilith\n```", 5, nil},
+		{"``@kerach``", 5, nil},
 		// …while a mention beside one still counts.
 		{"see https://social.example/@kerach @lilith", 5, []*ent.Personality{lilith}},
 		{"jane@kerach.example, @kerach says hi", 5, []*ent.Personality{kerach}},
 		{"[a link](https://x.example) @kerach", 5, []*ent.Personality{kerach}},
+		{"`code` @kerach `more`", 5, []*ent.Personality{kerach}},
 	}
 	for _, tc := range cases {
 		got := idx.Mentions(anyone, tc.content, tc.max)
