@@ -185,8 +185,8 @@ func TestGenerateReplyByHandRefusesAPrivatePersonality(t *testing.T) {
 	}
 }
 
-// /personality view, /config view, /personality edit and autocomplete
-// follow the same rule, and a private personality is "missing" for those
+// /personality view, edit, delete, alias add, /config view and
+// autocomplete follow the same rule (the README's table), and a private personality is "missing" for those
 // who may not see it.
 func TestWhoMayUseAPersonalitySlashCommands(t *testing.T) {
 	w := newAccessWorld(t)
@@ -211,6 +211,26 @@ func TestWhoMayUseAPersonalitySlashCommands(t *testing.T) {
 		default:
 			mustContain(t, edit, "No personality is called “privy”.")
 			mustContain(t, pubEdit, "Only the owner of Pubby or a superuser can edit it.")
+		}
+		// Aliases and delete, on a private one of Carol's made for this speaker
+		// and on her public one.
+		ctx := context.Background()
+		doomed := w.DB.Personality.Create().SetName("doomed-" + sp.id[len(sp.id)-2:]).SetDisplayName("Doomed").
+			SetOwnerID(*w.priv.OwnerID).SetIsPublic(false).SaveX(ctx)
+		aliasAdd := w.told(t, sp.id, "alias add", str("name", doomed.Name), str("alias", "doom-"+sp.id[len(sp.id)-2:]))
+		pubAlias := w.told(t, sp.id, "alias add", str("name", "carol-pub"), str("alias", "pub-"+sp.id[len(sp.id)-2:]))
+		del := w.told(t, sp.id, "delete", str("name", doomed.Name))
+		if sp.usesPrivate {
+			mustContain(t, aliasAdd, "Doomed now also answers to @doom-")
+			mustContain(t, pubAlias, "Pubby now also answers to @pub-")
+			mustContain(t, del, "is deleted")
+		} else {
+			mustContain(t, aliasAdd, "No personality is called “"+doomed.Name+"”.")
+			mustContain(t, pubAlias, "Only the owner of Pubby or a superuser can change its aliases.")
+			mustContain(t, del, "No personality is called “"+doomed.Name+"”.")
+		}
+		if gone := !w.DB.Personality.Query().Where(personality.ID(doomed.ID)).ExistX(ctx); gone != sp.usesPrivate {
+			t.Errorf("%s: deleted %v", sp.who, gone)
 		}
 		choices := w.autocomplete(t, sp.id, "carol")
 		if _, ok := choices["carol-priv (Privy)"]; ok != sp.usesPrivate {
