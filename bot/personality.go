@@ -158,10 +158,6 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 	if err != nil {
 		return err
 	}
-	owner, err := b.upsertInvoker(ctx, in)
-	if err != nil {
-		return err
-	}
 	acc, err := b.personalityAccessOf(ctx, in)
 	if err != nil {
 		return err
@@ -169,11 +165,16 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 	// Names, aliases and display names share one namespace for mentions
 	// (access.Clash): a new name may not shadow anyone's name or alias, or
 	// another owner's display name; its display name may not be another
-	// owner's name or alias.
-	if err := b.clash(ctx, acc, access.ByName, name, &owner, uuid.Nil, "The name “%s” is already taken%s; choose another."); err != nil {
+	// owner's name or alias. A user without a row yet owns nothing, so
+	// every other personality is another owner's.
+	if err := b.clash(ctx, acc, access.ByName, name, &acc.UserID, uuid.Nil, "The name “%s” is already taken%s; choose another."); err != nil {
 		return err
 	}
-	if err := b.clash(ctx, acc, access.ByDisplayName, display, &owner, uuid.Nil, "The display name “%s” is already the name or alias of another personality%s; choose another."); err != nil {
+	if err := b.clash(ctx, acc, access.ByDisplayName, display, &acc.UserID, uuid.Nil, "The display name “%s” is already the name or alias of another personality%s; choose another."); err != nil {
+		return err
+	}
+	owner, err := b.upsertInvoker(ctx, in)
+	if err != nil {
 		return err
 	}
 
