@@ -46,6 +46,9 @@ type Activities struct {
 	// ElevenLabsOperatorKey speaks for users without their own ElevenLabs
 	// key, only under GUEST_MODE=all.
 	ElevenLabsOperatorKey string
+	// OperatorDiscordID is BOT_OWNER_DISCORD_ID, who may use every
+	// personality (internal/access); "" when unset.
+	OperatorDiscordID string
 	// Limits are the per-user allowances from the configuration.
 	Limits Limits
 

@@ -132,7 +132,7 @@ func errType(err error) string {
 func TestResolvePersonality(t *testing.T) {
 	f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
 	for _, ref := range []string{"cold-kerach", "COLD-KERACH", "kerach", "@Kerach", f.kerach.String()} {
-		v, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, ref)
+		v, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: "100000000000000099"})
 		if err != nil {
 			t.Fatalf("%q: %v", ref, err)
 		}
@@ -142,8 +142,47 @@ func TestResolvePersonality(t *testing.T) {
 			t.Errorf("%q resolved to %+v", ref, p)
 		}
 	}
-	if _, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, "nobody"); errType(err) != activities.ErrNotFound {
+	if _, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, activities.ResolvePersonalityInput{Ref: "nobody", DiscordUserID: "100000000000000099"}); errType(err) != activities.ErrNotFound {
 		t.Errorf("unknown personality: %v", err)
+	}
+}
+
+// ResolvePersonality applies internal/access for the speaker: a private
+// personality does not exist for anyone but its owner, superusers and the
+// operator, by any reference; a request without a speaker is refused.
+func TestResolvePersonalityIsForTheSpeaker(t *testing.T) {
+	f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
+	f.acts.OperatorDiscordID = "100000000000000077"
+	ctx := context.Background()
+	owner := f.db.User.Create().SetDiscordID("100000000000000071").SaveX(ctx)
+	f.db.User.Create().SetDiscordID("100000000000000072").ExecX(ctx)
+	f.db.User.Create().SetDiscordID("100000000000000073").SetIsSuperuser(true).ExecX(ctx)
+	p := f.db.Personality.Create().SetName("hidden").SetDisplayName("Hidden One").SetOwnerID(owner.ID).
+		SetIsPublic(false).SetSystemPrompt("secret").SaveX(ctx)
+	f.db.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias("shade").ExecX(ctx)
+	for _, ref := range []string{"hidden", "SHADE", "Hidden One", p.ID.String()} {
+		for user, ok := range map[string]bool{
+			"100000000000000071": true,  // the owner
+			"100000000000000072": false, // another user
+			"100000000000000074": false, // a user with no row
+			"100000000000000073": true,  // a superuser
+			"100000000000000077": true,  // the operator
+		} {
+			v, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: user})
+			if !ok {
+				if errType(err) != activities.ErrNotFound || strings.Contains(err.Error(), "secret") {
+					t.Errorf("%q for %s: %v, want not found", ref, user, err)
+				}
+				continue
+			}
+			var got activities.PersonalityRef
+			if err != nil || v.Get(&got) != nil || got.ID != p.ID {
+				t.Errorf("%q for %s: %+v %v", ref, user, got, err)
+			}
+		}
+	}
+	if _, err := f.env.ExecuteActivity(f.acts.ResolvePersonality, activities.ResolvePersonalityInput{Ref: "kerach"}); errType(err) != activities.ErrBadInput {
+		t.Errorf("no speaker: %v, want bad input", err)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -16,11 +15,10 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/ent/personalityalias"
-	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
+	"github.com/tzurot/tzurot/internal/access"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/llmparams"
@@ -46,56 +44,62 @@ type PersonalityRef struct {
 	Voice *VoiceRef `json:"voice,omitempty"`
 }
 
-// ResolvePersonality finds a personality by id, name, or alias (any case).
-func (a *Activities) ResolvePersonality(ctx context.Context, ref string) (PersonalityRef, error) {
-	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "@"))
+// ResolvePersonalityInput is who asks for which personality.
+type ResolvePersonalityInput struct {
+	// Ref is an id, a name, an alias or a display name (any case).
+	Ref string `json:"ref"`
+	// DiscordUserID is the speaker: the personality must be one they may use
+	// (internal/access). Empty only in histories recorded before it was
+	// passed, never replayed through the activity itself.
+	DiscordUserID string `json:"discord_user_id"`
+}
+
+// ResolvePersonality finds the personality in.Ref means for the speaker, by
+// the one rule of internal/access (id, then name, then alias, then display
+// name; a personality the speaker may not use does not exist for them). It
+// re-checks what the bot checked, so a workflow started by hand for another
+// user's private personality is refused here: ErrNotFound, non-retryable,
+// which names nothing private.
+func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonalityInput) (PersonalityRef, error) {
+	ref := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(in.Ref), "@"))
 	if ref == "" {
 		return PersonalityRef{}, badInput("personality is required: give its name, an alias or its id")
 	}
-	var preds []func(*ent.PersonalityQuery) *ent.PersonalityQuery
-	if id, err := uuid.Parse(ref); err == nil {
-		preds = append(preds, func(q *ent.PersonalityQuery) *ent.PersonalityQuery { return q.Where(personality.ID(id)) })
+	if in.DiscordUserID == "" {
+		return PersonalityRef{}, badInput("discord_user_id is required: a personality is resolved for the user who speaks to it")
 	}
-	preds = append(preds,
-		func(q *ent.PersonalityQuery) *ent.PersonalityQuery {
-			return q.Where(predicate.Personality(LowerEquals(personality.FieldName, ref)))
-		},
-		func(q *ent.PersonalityQuery) *ent.PersonalityQuery {
-			return q.Where(personality.HasAliasesWith(predicate.PersonalityAlias(LowerEquals(personalityalias.FieldAlias, ref))))
-		},
-	)
-	for _, pred := range preds {
-		p, err := pred(a.DB.Personality.Query().WithVoiceConfig()).First(ctx)
-		if ent.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return PersonalityRef{}, fmt.Errorf("look up personality: %w", err)
-		}
-		ref := PersonalityRef{
-			ID: p.ID, Name: p.Name, DisplayName: webhookname.Sanitize(deref(p.DisplayName, p.Name), p.Name),
-			AvatarURL: deref(p.AvatarURL, ""), ErrorMessage: deref(p.ErrorMessage, ""),
-		}
-		if vc := p.Edges.VoiceConfig; p.VoiceEnabled && vc != nil && vc.Frequency > 0 {
-			ref.Voice = &VoiceRef{Frequency: vc.Frequency}
-		}
-		return ref, nil
+	s, err := access.Load(ctx, a.DB, in.DiscordUserID, a.OperatorDiscordID)
+	if err != nil {
+		return PersonalityRef{}, err
 	}
-	return PersonalityRef{}, temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("no personality is called %q: check the name or alias", ref), ErrNotFound, nil)
+	m, err := access.Resolve(ctx, a.DB, s, ref)
+	if errors.Is(err, access.ErrNotFound) {
+		return PersonalityRef{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no personality you can use is called %q: check the name or alias", ref), ErrNotFound, nil)
+	}
+	if err != nil {
+		return PersonalityRef{}, err
+	}
+	p, err := a.DB.Personality.Query().Where(personality.ID(m.Personality.ID)).WithVoiceConfig().Only(ctx)
+	if ent.IsNotFound(err) {
+		return PersonalityRef{}, temporal.NewNonRetryableApplicationError("personality was deleted", ErrNotFound, nil)
+	}
+	if err != nil {
+		return PersonalityRef{}, fmt.Errorf("look up personality: %w", err)
+	}
+	out := PersonalityRef{
+		ID: p.ID, Name: p.Name, DisplayName: webhookname.Sanitize(deref(p.DisplayName, p.Name), p.Name),
+		AvatarURL: deref(p.AvatarURL, ""), ErrorMessage: deref(p.ErrorMessage, ""),
+	}
+	if vc := p.Edges.VoiceConfig; p.VoiceEnabled && vc != nil && vc.Frequency > 0 {
+		out.Voice = &VoiceRef{Frequency: vc.Frequency}
+	}
+	return out, nil
 }
 
-// LowerEquals is the predicate lower(column) = lower(value): a match in any
-// case that the expression indexes on lower(…) serve (personalities' name and
-// display_name, personality_aliases' alias). ent's EqualFold is ILIKE on
-// PostgreSQL, which no B-tree index serves, so it reads the whole table.
-func LowerEquals(column, value string) func(*sql.Selector) {
-	return func(s *sql.Selector) {
-		s.Where(sql.P(func(b *sql.Builder) {
-			b.WriteString("lower(").Ident(s.C(column)).WriteString(") = lower(").Arg(value).WriteString(")")
-		}))
-	}
-}
+// LowerEquals is access.LowerEquals: lower(column) = lower(value), served
+// by the lower(…) expression indexes.
+var LowerEquals = access.LowerEquals
 
 // GenerateInput is one user message to answer.
 type GenerateInput struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/access"
 )
 
 // RouteTo exposes route for the reply path's database test and benchmark:
@@ -34,7 +35,7 @@ func (b *Bot) KeepPersonalityNames(d time.Duration) {
 // FindPersonality exposes findPersonality, as the operator sees it: what
 // /config and /personality resolve a typed name with.
 func (b *Bot) FindPersonality(ctx context.Context, ref string) (*ent.Personality, error) {
-	return b.findPersonality(ctx, personalityAccess{operator: true}, ref)
+	return b.findPersonality(ctx, personalityAccess{access.Speaker{Operator: true}}, ref)
 }
 
 // ReplyPosted exposes replyPosted, the typing indicator's once-a-second

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tzurot/tzurot/internal/access"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -45,6 +46,14 @@ func (b *Bot) imagine(ctx context.Context, in *Interaction) error {
 			return err
 		}
 		who = id.String()
+		if ok {
+			// The last one to talk here may be someone else's private one.
+			s, err := access.Load(ctx, b.DB, in.UserID, b.Config.BotOwnerDiscordID)
+			if err != nil {
+				return err
+			}
+			_, ok = b.usable(ctx, s, id)
+		}
 		if !ok {
 			return UserError("No personality has talked in this channel yet, so I don't know who should draw: add personality:<name>.")
 		}

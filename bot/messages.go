@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
@@ -19,6 +17,7 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/internal/access"
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/workflows"
@@ -57,6 +56,10 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 	if err != nil {
 		return nil, err
 	}
+	speaker, err := access.Load(ctx, b.DB, m.Author.ID, b.Config.BotOwnerDiscordID)
+	if err != nil {
+		return nil, err
+	}
 	content := m.Content
 	if ref := m.ReferencedMessage; ref != nil && strings.TrimSpace(ref.Content) != "" {
 		author := "someone"
@@ -66,32 +69,42 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 		content = fmt.Sprintf("[Replying to %s: %s]\n%s", author, truncateRunes(ref.Content, 1000), content)
 	}
 
-	mentioned := index.mentions(m.Content, limits.DefaultMaxMentionsPerMessage)
 	var out []target
-	seen := map[uuid.UUID]bool{}
-	for _, p := range mentioned {
-		if !seen[p.id] {
-			seen[p.id] = true
-			out = append(out, target{ID: p.id, Name: p.name, Content: content})
-		}
+	for _, p := range index.Mentions(speaker, m.Content, limits.DefaultMaxMentionsPerMessage) {
+		out = append(out, target{ID: p.ID, Name: p.Name, Content: content})
 	}
 	if len(out) > 0 {
 		return out, nil
 	}
-	// A reply to one of a personality's own messages continues with it.
+	// A reply to one of a personality's own messages continues with it,
+	// when the speaker may use it.
 	if m.MessageReference != nil && m.MessageReference.MessageID != "" {
 		if id, ok := b.personalityOfMessage(ctx, m.MessageReference.MessageID); ok {
-			return []target{{ID: id, Name: index.nameOf(id), Content: content}}, nil
+			if p, ok := b.usable(ctx, speaker, id); ok {
+				return []target{{ID: p.ID, Name: p.Name, Content: content}}, nil
+			}
+			return nil, nil
 		}
 	}
 	if m.GuildID == "" {
 		if id, ok, _ := b.lastInChannel(ctx, m.ChannelID); ok {
-			return []target{{ID: id, Name: index.nameOf(id), Content: content}}, nil
+			if p, ok := b.usable(ctx, speaker, id); ok {
+				return []target{{ID: p.ID, Name: p.Name, Content: content}}, nil
+			}
 		}
-		_, err := b.Session.ChannelMessageSend(m.ChannelID, "Mention a personality to talk to it, e.g. `@"+index.example()+" hello`.")
+		_, err := b.Session.ChannelMessageSend(m.ChannelID, "Mention a personality to talk to it, e.g. `@"+index.Example()+" hello`.")
 		return nil, err
 	}
 	return nil, nil
+}
+
+// usable is the personality id when s may use it (access), read afresh.
+func (b *Bot) usable(ctx context.Context, s access.Speaker, id uuid.UUID) (*ent.Personality, bool) {
+	p, err := b.DB.Personality.Get(ctx, id)
+	if err != nil || !s.CanUse(p) {
+		return nil, false
+	}
+	return p, true
 }
 
 // startReply starts GenerateReply with an id derived from the Discord message
@@ -280,16 +293,18 @@ func (b *Bot) lastInChannel(ctx context.Context, channelID string) (id uuid.UUID
 	return row.PersonalityID, true, nil
 }
 
-// personalityCache keeps the names and aliases to match mentions against,
-// refreshed every ttl so new personalities and aliases are found soon.
+// personalityCache keeps every personality with its aliases to find
+// mentions in (access.Index), refreshed every ttl so new personalities and
+// aliases are found soon. Who may use which is decided per message by
+// access; the workflow re-checks it against the database.
 type personalityCache struct {
 	mu      sync.Mutex
 	ttl     time.Duration
 	at      time.Time
-	current *mentionIndex
+	current *access.Index
 }
 
-func (c *personalityCache) get(ctx context.Context, db *ent.Client) (*mentionIndex, error) {
+func (c *personalityCache) get(ctx context.Context, db *ent.Client) (*access.Index, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.current != nil && time.Since(c.at) < c.ttl {
@@ -299,20 +314,8 @@ func (c *personalityCache) get(ctx context.Context, db *ent.Client) (*mentionInd
 	if err != nil {
 		return nil, fmt.Errorf("load personalities: %w", err)
 	}
-	idx := &mentionIndex{names: map[uuid.UUID]string{}}
-	for _, p := range ps {
-		idx.names[p.ID] = p.Name
-		idx.add(p.Name, p.ID)
-		if p.DisplayName != nil {
-			idx.add(*p.DisplayName, p.ID)
-		}
-		for _, a := range p.Edges.Aliases {
-			idx.add(a.Alias, p.ID)
-		}
-	}
-	sortTerms(idx)
-	c.current, c.at = idx, time.Now()
-	return idx, nil
+	c.current, c.at = access.NewIndex(ps), time.Now()
+	return c.current, nil
 }
 
 // invalidate makes the next message reload names and aliases.
@@ -320,72 +323,4 @@ func (c *personalityCache) invalidate() {
 	c.mu.Lock()
 	c.current = nil
 	c.mu.Unlock()
-}
-
-type mentionTerm struct {
-	text string // lower case
-	id   uuid.UUID
-}
-
-type mentionIndex struct {
-	terms []mentionTerm // longest first
-	names map[uuid.UUID]string
-}
-
-type mentioned struct {
-	id   uuid.UUID
-	name string
-}
-
-func (x *mentionIndex) add(term string, id uuid.UUID) {
-	if t := strings.ToLower(strings.TrimSpace(term)); t != "" {
-		x.terms = append(x.terms, mentionTerm{text: t, id: id})
-	}
-}
-
-// mentions finds @name mentions in order, the longest name or alias winning
-// at each @ (so "@Lilith Sable" beats "@Lilith"), at most max personalities.
-func (x *mentionIndex) mentions(content string, max int) []mentioned {
-	lower := strings.ToLower(content)
-	var out []mentioned
-	seen := map[uuid.UUID]bool{}
-	for i := 0; i < len(lower) && len(out) < max; i++ {
-		if lower[i] != '@' {
-			continue
-		}
-		rest := lower[i+1:]
-		for _, t := range x.terms {
-			if strings.HasPrefix(rest, t.text) && boundary(rest[len(t.text):]) {
-				if !seen[t.id] {
-					seen[t.id] = true
-					out = append(out, mentioned{id: t.id, name: x.names[t.id]})
-				}
-				i += len(t.text)
-				break
-			}
-		}
-	}
-	return out
-}
-
-func boundary(rest string) bool {
-	if rest == "" {
-		return true
-	}
-	r := []rune(rest)[0]
-	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_'
-}
-
-// sortTerms puts longer names first so the longest match wins.
-func sortTerms(x *mentionIndex) {
-	sort.SliceStable(x.terms, func(i, j int) bool { return len(x.terms[i].text) > len(x.terms[j].text) })
-}
-
-func (x *mentionIndex) nameOf(id uuid.UUID) string { return x.names[id] }
-
-func (x *mentionIndex) example() string {
-	for _, n := range x.names {
-		return n
-	}
-	return "name"
 }

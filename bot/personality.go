@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent"
@@ -18,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/internal/access"
 )
 
 // defaultPersonalityModel costs nobody anything, so a new personality can
@@ -91,9 +94,15 @@ func (b *Bot) personality_(ctx context.Context, in *Interaction) error {
 	if err != nil {
 		return err
 	}
-	p, err := b.findPersonality(ctx, acc, in.String("name"))
+	m, err := b.findMatch(ctx, acc, in.String("name"))
 	if err != nil {
 		return err
+	}
+	p := m.Personality
+	if in.Subcommand() != "view" && len(m.Others) > 0 {
+		// Changing one of several personalities called the same must not
+		// be a guess.
+		return severalCalled(in.String("name"), m)
 	}
 	switch in.Subcommand() {
 	case "view":
@@ -131,6 +140,9 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 	if !slugPattern.MatchString(name) {
 		return UserError("“%s” cannot be a name: use 2–64 lower-case letters, digits and dashes, e.g. cold-kerach.", name)
 	}
+	if access.IsReserved(name) {
+		return UserError("“%s” cannot be a name: %s.", name, reservedHint)
+	}
 	display, err := checkPersonalityDisplayName(in.String("display_name"))
 	if err != nil {
 		return err
@@ -146,13 +158,20 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 	if err != nil {
 		return err
 	}
-	// Names and aliases share one namespace for mentions, so a new name may
-	// not shadow anyone's alias.
-	if taken, err := b.personalityNameHolder(ctx, name); err != nil || taken != "" {
-		if err != nil {
-			return err
-		}
-		return UserError("The name “%s” is already taken by %s; choose another.", name, taken)
+	acc, err := b.personalityAccessOf(ctx, in)
+	if err != nil {
+		return err
+	}
+	// Names, aliases and display names share one namespace for mentions
+	// (access.Clash): a new name may not shadow anyone's name or alias, or
+	// another owner's display name; its display name may not be another
+	// owner's name or alias. A user without a row yet owns nothing, so
+	// every other personality is another owner's.
+	if err := b.clash(ctx, acc, access.ByName, name, &acc.UserID, uuid.Nil, "The name “%s” is already taken%s; choose another."); err != nil {
+		return err
+	}
+	if err := b.clash(ctx, acc, access.ByDisplayName, display, &acc.UserID, uuid.Nil, "The display name “%s” is already the name or alias of another personality%s; choose another."); err != nil {
+		return err
 	}
 	owner, err := b.upsertInvoker(ctx, in)
 	if err != nil {
@@ -226,7 +245,29 @@ func checkPersonalityDisplayName(v string) (string, error) {
 	if v == "" || utf8.RuneCountInString(v) > maxDisplayName {
 		return "", UserError("The display name must be 1–%d characters.", maxDisplayName)
 	}
+	if access.IsReserved(v) {
+		return "", UserError("“%s” cannot be a display name: %s.", v, reservedHint)
+	}
 	return v, nil
+}
+
+// reservedHint explains access.Reserved to the user.
+const reservedHint = "@everyone and @here are Discord's own mentions, so no personality may be called everyone or here, or begin with those words"
+
+// clash refuses term as a new kind of name for the personality self (uuid.Nil
+// when being created) owned by owner, when access.Clash finds it taken. The
+// holder is named only when the asker may see it, so private names stay
+// private. format has two %s: the term, and " by <holder>" or "".
+func (b *Bot) clash(ctx context.Context, acc personalityAccess, kind access.Kind, term string, owner *uuid.UUID, self uuid.UUID, format string) error {
+	held, err := access.Clash(ctx, b.DB, kind, term, owner, self)
+	if err != nil || held == nil {
+		return err
+	}
+	by := ""
+	if acc.CanSee(held) {
+		by = " by " + held.Name
+	}
+	return UserError(format, term, by)
 }
 
 func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Personality) error {
@@ -241,6 +282,13 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 	if _, ok := opts["display_name"]; ok {
 		display, err := checkPersonalityDisplayName(in.String("display_name"))
 		if err != nil {
+			return err
+		}
+		acc, err := b.personalityAccessOf(ctx, in)
+		if err != nil {
+			return err
+		}
+		if err := b.clash(ctx, acc, access.ByDisplayName, display, p.OwnerID, p.ID, "The display name “%s” is already the name or alias of another personality%s; choose another."); err != nil {
 			return err
 		}
 		u.SetDisplayName(display)
@@ -325,14 +373,21 @@ func (b *Bot) personalityAliasAdd(ctx context.Context, in *Interaction, p *ent.P
 	if alias == "" || utf8.RuneCountInString(alias) > maxAlias || strings.ContainsAny(alias, "@\n\r\t") {
 		return UserError("An alias is 1–%d characters without @ or line breaks, e.g. Kerach.", maxAlias)
 	}
-	if err := b.personalityAliasFree(ctx, p, alias); err != nil {
+	if access.IsReserved(alias) {
+		return UserError("“%s” cannot be an alias: %s.", alias, reservedHint)
+	}
+	acc, err := b.personalityAccessOf(ctx, in)
+	if err != nil {
 		return err
 	}
-	err := b.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias(alias).Exec(ctx)
+	if err := b.personalityAliasFree(ctx, acc, p, alias); err != nil {
+		return err
+	}
+	err = b.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias(alias).Exec(ctx)
 	if ent.IsConstraintError(err) {
 		// Another alias of the same letters was added since the check; name
 		// its holder if it is still there.
-		if ferr := b.personalityAliasFree(ctx, p, alias); ferr != nil {
+		if ferr := b.personalityAliasFree(ctx, acc, p, alias); ferr != nil {
 			return ferr
 		}
 		return UserError("The alias “%s” is already taken.", alias)
@@ -344,35 +399,24 @@ func (b *Bot) personalityAliasAdd(ctx context.Context, in *Interaction, p *ent.P
 	return in.Reply(fmt.Sprintf("%s now also answers to @%s.", personaName(p), alias))
 }
 
-// personalityAliasFree explains, naming the holder, why alias cannot be added to p.
-func (b *Bot) personalityAliasFree(ctx context.Context, p *ent.Personality, alias string) error {
-	held, err := b.DB.PersonalityAlias.Query().
-		Where(predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, alias))).
-		WithPersonality().First(ctx)
-	switch {
-	case ent.IsNotFound(err):
-	case err != nil:
-		return err
-	case held.PersonalityID == p.ID:
-		return UserError("%s already answers to “%s”.", personaName(p), held.Alias)
-	default:
-		holder := "another personality"
-		if held.Edges.Personality != nil {
-			holder = held.Edges.Personality.Name
-		}
-		return UserError("The alias “%s” is already taken by %s.", alias, holder)
-	}
-	other, err := b.DB.Personality.Query().Where(predicate.Personality(lowerEquals(personality.FieldName, alias))).First(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		return nil
-	case err != nil:
-		return err
-	case other.ID == p.ID:
+// personalityAliasFree explains why alias cannot be added to p: p already
+// answers to it, or it is another personality's name or alias, or another
+// owner's display name (access.Clash). The holder is named only when acc
+// may see it.
+func (b *Bot) personalityAliasFree(ctx context.Context, acc personalityAccess, p *ent.Personality, alias string) error {
+	lower := access.Normalize(alias)
+	if strings.ToLower(p.Name) == lower {
 		return UserError("“%s” is already the name of %s.", alias, personaName(p))
-	default:
-		return UserError("“%s” is the name of another personality, so it cannot be an alias.", other.Name)
 	}
+	own, err := b.DB.PersonalityAlias.Query().Where(personalityalias.PersonalityID(p.ID),
+		predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, alias))).First(ctx)
+	switch {
+	case err == nil:
+		return UserError("%s already answers to “%s”.", personaName(p), own.Alias)
+	case !ent.IsNotFound(err):
+		return err
+	}
+	return b.clash(ctx, acc, access.ByAlias, alias, p.OwnerID, p.ID, "The alias “%s” is already taken%s.")
 }
 
 func (b *Bot) personalityAliasRemove(ctx context.Context, in *Interaction, p *ent.Personality) error {
@@ -391,56 +435,25 @@ func (b *Bot) personalityAliasRemove(ctx context.Context, in *Interaction, p *en
 	return in.Reply(fmt.Sprintf("%s no longer answers to @%s.", personaName(p), alias))
 }
 
-// personalityNameHolder is the name of the personality whose name or alias is name
-// (any case), "" when it is free.
-func (b *Bot) personalityNameHolder(ctx context.Context, name string) (string, error) {
-	p, err := b.DB.Personality.Query().Where(personality.Or(
-		predicate.Personality(lowerEquals(personality.FieldName, name)),
-		personality.HasAliasesWith(predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, name))),
-	)).First(ctx)
-	if ent.IsNotFound(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return p.Name, nil
-}
-
 // lowerEquals compares as the unique index on lower(alias) does, so a lookup
 // finds exactly the rows an insert would collide with; the lower(name) and
 // lower(display_name) indexes serve it too.
 var lowerEquals = activities.LowerEquals
 
-// personalityAccess is what the invoking user may do with personalities.
-type personalityAccess struct {
-	user     *ent.User // nil until the user has a users row
-	operator bool      // BOT_OWNER_DISCORD_ID, who needs no row to act
-}
+// personalityAccess is what the invoking user may do with personalities:
+// access.Speaker, the one rule, with the bot's refusals.
+type personalityAccess struct{ access.Speaker }
 
 func (b *Bot) personalityAccessOf(ctx context.Context, in *Interaction) (personalityAccess, error) {
-	a := personalityAccess{operator: in.UserID != "" && in.UserID == b.Config.BotOwnerDiscordID}
-	u, err := b.DB.User.Query().Where(user.DiscordID(in.UserID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
-		return a, err
-	}
-	a.user = u
-	return a, nil
+	s, err := access.Load(ctx, b.DB, in.UserID, b.Config.BotOwnerDiscordID)
+	return personalityAccess{s}, err
 }
 
-func (a personalityAccess) privileged() bool {
-	return a.operator || (a.user != nil && a.user.IsSuperuser)
-}
-
-func (a personalityAccess) canManage(p *ent.Personality) bool {
-	return a.privileged() || (a.user != nil && p.OwnerID != nil && *p.OwnerID == a.user.ID)
-}
-
-func (a personalityAccess) canSee(p *ent.Personality) bool { return p.IsPublic || a.canManage(p) }
+func (a personalityAccess) privileged() bool { return a.Privileged() }
 
 // mayManage refuses, in one line, anyone but the owner and the privileged.
 func (a personalityAccess) mayManage(p *ent.Personality, action string) error {
-	if a.canManage(p) {
+	if a.CanEdit(p) {
 		return nil
 	}
 	if p.OwnerID == nil {
@@ -449,52 +462,36 @@ func (a personalityAccess) mayManage(p *ent.Personality, action string) error {
 	return UserError("Only the owner of %s or a superuser can %s.", personaName(p), action)
 }
 
-// findPersonality resolves what a user typed: a name first, then an alias,
-// then a display name (which need not be unique), all regardless of case.
-// Personalities the user cannot see are reported as missing, so private ones
-// stay private.
+// findPersonality resolves what a user typed by the one rule
+// (access.Resolve): an id, then a name, then an alias, then a display name,
+// any case; among several display names the user's own, then the oldest
+// public one. Personalities the user may not use are reported as missing,
+// so private ones stay private.
 func (b *Bot) findPersonality(ctx context.Context, acc personalityAccess, ref string) (*ent.Personality, error) {
+	m, err := b.findMatch(ctx, acc, ref)
+	return m.Personality, err
+}
+
+func (b *Bot) findMatch(ctx context.Context, acc personalityAccess, ref string) (access.Match, error) {
 	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "@"))
 	if ref == "" {
-		return nil, UserError("Name a personality, e.g. name:cold-kerach.")
+		return access.Match{}, UserError("Name a personality, e.g. name:cold-kerach.")
 	}
-	missing := UserError("No personality is called “%s”.", ref)
-	for _, where := range []predicate.Personality{
-		lowerEquals(personality.FieldName, ref),
-		personality.HasAliasesWith(predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, ref))),
-	} {
-		p, err := b.DB.Personality.Query().Where(where).First(ctx)
-		if ent.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !acc.canSee(p) {
-			return nil, missing
-		}
-		return p, nil
+	m, err := access.Resolve(ctx, b.DB, acc.Speaker, ref)
+	if errors.Is(err, access.ErrNotFound) {
+		return m, UserError("No personality is called “%s”.", ref)
 	}
-	ps, err := b.DB.Personality.Query().Where(predicate.Personality(lowerEquals(personality.FieldDisplayName, ref))).
-		Order(ent.Asc(personality.FieldName)).Limit(50).All(ctx)
-	if err != nil {
-		return nil, err
+	return m, err
+}
+
+// severalCalled refuses to change one of several personalities sharing a
+// display name, listing their names.
+func severalCalled(ref string, m access.Match) error {
+	names := []string{m.Personality.Name}
+	for _, o := range m.Others {
+		names = append(names, o.Name)
 	}
-	var visible []*ent.Personality
-	var names []string
-	for _, p := range ps {
-		if acc.canSee(p) {
-			visible = append(visible, p)
-			names = append(names, p.Name)
-		}
-	}
-	switch len(visible) {
-	case 0:
-		return nil, missing
-	case 1:
-		return visible[0], nil
-	}
-	return nil, UserError("Several personalities are called “%s”; use one of their names: %s.", ref, strings.Join(names, ", "))
+	return UserError("Several personalities are called “%s”; use one of their names: %s.", strings.TrimSpace(ref), strings.Join(names, ", "))
 }
 
 // personalityCommandAutocomplete suggests the personalities a user can see
@@ -543,6 +540,9 @@ func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interactio
 	}
 	var ms []match
 	for _, p := range ps {
+		if !acc.CanSee(p) {
+			continue
+		}
 		label := p.Name
 		if d := personaName(p); d != p.Name {
 			label = fmt.Sprintf("%s (%s)", p.Name, d)

@@ -191,7 +191,7 @@ func TestPersonalityAliases(t *testing.T) {
 		{"a case variant for another personality names the holder", bob, "alias add", "sable", "LILI", "The alias “LILI” is already taken by lilith."},
 		{"the seeded alias names its holder", bob, "alias add", "sable", "kerach", "The alias “kerach” is already taken by cold-kerach."},
 		{"the same alias again", alice, "alias add", "lilith", "lili", "Lilith already answers to “Lili”."},
-		{"another personality's name", alice, "alias add", "lilith", "Sable", "“sable” is the name of another personality"},
+		{"another personality's name, which is public, names it", alice, "alias add", "lilith", "Sable", "The alias “Sable” is already taken by sable."},
 		{"not the owner", bob, "alias add", "lilith", "Lil", "Only the owner of Lilith or a superuser can change its aliases."},
 		{"found by its alias, removed in any case", alice, "alias remove", "LILI", "lILi", "Lilith no longer answers to @lILi."},
 		{"removing one it does not have", alice, "alias remove", "lilith", "Lili", "Lilith has no alias “Lili”"},

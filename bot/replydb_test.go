@@ -336,7 +336,7 @@ func (r *replyDB) reply(tb testing.TB) {
 	r.route(tb, &discordgo.Message{ID: r.nextID(), ChannelID: rdDM, Content: "still there?", Author: author})
 
 	var p activities.PersonalityRef
-	r.activity(tb, &p, r.acts.ResolvePersonality, r.kerach.String())
+	r.activity(tb, &p, r.acts.ResolvePersonality, activities.ResolvePersonalityInput{Ref: r.kerach.String(), DiscordUserID: "100000000000000001"})
 	var gen activities.GenerateOutput
 	r.activity(tb, &gen, r.acts.GenerateWithinLimits, activities.GenerateInput{
 		RequestID: msgID, DiscordUserID: rdGuest, Username: "guest", PersonalityID: p.ID,
@@ -359,8 +359,8 @@ func (r *replyDB) reply(tb testing.TB) {
 func (r *replyDB) otherPaths(tb testing.TB) {
 	tb.Helper()
 	var p activities.PersonalityRef
-	r.activity(tb, &p, r.acts.ResolvePersonality, "Cold-Kerach")
-	r.activity(tb, &p, r.acts.ResolvePersonality, "@KERACH")
+	r.activity(tb, &p, r.acts.ResolvePersonality, activities.ResolvePersonalityInput{Ref: "Cold-Kerach", DiscordUserID: "100000000000000001"})
+	r.activity(tb, &p, r.acts.ResolvePersonality, activities.ResolvePersonalityInput{Ref: "@KERACH", DiscordUserID: "100000000000000001"})
 	// /config and /personality: a display name, after the name and the alias
 	// found nothing.
 	if found, err := r.bot.FindPersonality(context.Background(), "LOAD 7"); err != nil || found.Name != "load-7" {

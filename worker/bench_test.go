@@ -272,7 +272,7 @@ func viaActivities(s *itest.Stack) func() benchRequest {
 		return func(_ context.Context, channel, messageID string) (string, error) {
 			in := benchReplyInput(channel, messageID)
 			var p activities.PersonalityRef
-			if err := benchActivity(env, &p, a.ResolvePersonality, in.Personality); err != nil {
+			if err := benchActivity(env, &p, a.ResolvePersonality, activities.ResolvePersonalityInput{Ref: in.Personality, DiscordUserID: in.DiscordUserID}); err != nil {
 				return "", err
 			}
 			var gen activities.GenerateOutput
@@ -352,7 +352,8 @@ func benchResolveLocal(ctx workflow.Context, ref string) (activities.Personality
 		StartToCloseTimeout: 5 * time.Second, RetryPolicy: benchResolveRetry,
 	})
 	var p activities.PersonalityRef
-	err := workflow.ExecuteLocalActivity(ctx, benchActs.ResolvePersonality, ref).Get(ctx, &p)
+	err := workflow.ExecuteLocalActivity(ctx, benchActs.ResolvePersonality,
+		activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: "100000000000000001"}).Get(ctx, &p)
 	return p, err
 }
 
@@ -361,7 +362,8 @@ func benchResolveRegular(ctx workflow.Context, ref string) (activities.Personali
 		StartToCloseTimeout: 5 * time.Second, RetryPolicy: benchResolveRetry,
 	})
 	var p activities.PersonalityRef
-	err := workflow.ExecuteActivity(ctx, benchActs.ResolvePersonality, ref).Get(ctx, &p)
+	err := workflow.ExecuteActivity(ctx, benchActs.ResolvePersonality,
+		activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: "100000000000000001"}).Get(ctx, &p)
 	return p, err
 }
 
@@ -404,7 +406,7 @@ func BenchmarkResolvePersonality(b *testing.B) {
 		env := benchActivityEnv(s)
 		return func(_ context.Context, _, _ string) (string, error) {
 			var p activities.PersonalityRef
-			return "", benchActivity(env, &p, s.Activities.ResolvePersonality, "Kerach")
+			return "", benchActivity(env, &p, s.Activities.ResolvePersonality, activities.ResolvePersonalityInput{Ref: "Kerach", DiscordUserID: "100000000000000001"})
 		}
 	}
 	kinds := []struct {

@@ -66,7 +66,7 @@ func TestShapesImport(t *testing.T) {
 	}
 
 	// The imported personalities answer; the alias registry routes.
-	p, err := s.Activities.ResolvePersonality(ctx, "Kerach")
+	p, err := s.Activities.ResolvePersonality(ctx, activities.ResolvePersonalityInput{Ref: "Kerach", DiscordUserID: "100000000000000001"})
 	if err != nil || p.Name == "" {
 		t.Fatalf("alias Kerach: %+v %v", p, err)
 	}

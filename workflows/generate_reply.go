@@ -70,7 +70,8 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 		},
 	})
 	var p activities.PersonalityRef
-	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality, in.Personality).Get(ctx, &p); err != nil {
+	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality,
+		activities.ResolvePersonalityInput{Ref: in.Personality, DiscordUserID: in.DiscordUserID}).Get(ctx, &p); err != nil {
 		log.Warn("personality not resolved", "personality", in.Personality)
 		return GenerateReplyResult{Outcome: ReplyFailed}, nil
 	}

@@ -41,7 +41,8 @@ func runReply(t *testing.T, genErr error, resolveErr error) (GenerateReplyResult
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	rec := &replyRecorder{}
-	env.OnActivity(a.ResolvePersonality, mock.Anything, "Kerach").Return(kerach, resolveErr)
+	env.OnActivity(a.ResolvePersonality, mock.Anything,
+		activities.ResolvePersonalityInput{Ref: "Kerach", DiscordUserID: "111111111111111111"}).Return(kerach, resolveErr)
 	generate := func(_ context.Context, in activities.GenerateInput) (activities.GenerateOutput, error) {
 		rec.generateCalls++
 		if in.PersonalityID != kerach.ID || in.Content != "hello" || in.Now.IsZero() {

@@ -83,7 +83,8 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		},
 	})
 	var p activities.PersonalityRef
-	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality, in.Personality).Get(ctx, &p); err != nil {
+	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality,
+		activities.ResolvePersonalityInput{Ref: in.Personality, DiscordUserID: in.DiscordUserID}).Get(ctx, &p); err != nil {
 		return notice(ReplyFailed, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
 	}
 

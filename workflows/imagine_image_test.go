@@ -29,7 +29,8 @@ func runImagine(t *testing.T, imagineErr error) (ImagineImageResult, *imagineRec
 	env := s.NewTestWorkflowEnvironment()
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: ImagineImageID("42")})
 	rec := &imagineRecorder{}
-	env.OnActivity(a.ResolvePersonality, mock.Anything, "Kerach").Return(kerach, nil)
+	env.OnActivity(a.ResolvePersonality, mock.Anything,
+		activities.ResolvePersonalityInput{Ref: "Kerach", DiscordUserID: "111111111111111111"}).Return(kerach, nil)
 	env.OnActivity(a.Imagine, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ImagineInput) (activities.ImagineOutput, error) {
 			rec.imagines++

@@ -28,7 +28,8 @@ func runVoiceReply(t *testing.T, frequency float64, speakErr error, deactivateEr
 	rec := &voiceRecorder{}
 	voiced := kerach
 	voiced.Voice = &activities.VoiceRef{Frequency: frequency}
-	env.OnActivity(a.ResolvePersonality, mock.Anything, "Kerach").Return(voiced, nil)
+	env.OnActivity(a.ResolvePersonality, mock.Anything,
+		activities.ResolvePersonalityInput{Ref: "Kerach", DiscordUserID: "111111111111111111"}).Return(voiced, nil)
 	env.OnActivity(a.GenerateWithinLimits, mock.Anything, mock.Anything).Return(
 		activities.GenerateOutput{Text: "brr", Model: "m", KeySource: activities.KeyFromUser}, nil)
 	env.OnActivity(a.SpeakReply, mock.Anything, mock.Anything).Return(

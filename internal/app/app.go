@@ -106,6 +106,7 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 		Discord:               discord,
 		Log:                   log,
 		GuestMode:             cfg.GuestMode,
+		OperatorDiscordID:     cfg.BotOwnerDiscordID,
 		OperatorKey:           cfg.OpenRouterAPIKey.Reveal(),
 		ElevenLabsOperatorKey: cfg.ElevenLabsAPIKey.Reveal(),
 		Limits:                activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, ImagesPerHour: cfg.LimitImagesPerHour},

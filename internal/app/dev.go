@@ -144,7 +144,13 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, 2)
-	go func() { errs <- RunWorker(ctx, cfg, log) }()
+	workerCfg := cfg
+	if chatting && workerCfg.BotOwnerDiscordID == "" {
+		// The chat's user is the operator (runChat) for the workflows'
+		// re-check of who may use a personality too (internal/access).
+		workerCfg.BotOwnerDiscordID = ChatUserID
+	}
+	go func() { errs <- RunWorker(ctx, workerCfg, log) }()
 	if chatting {
 		go func() { errs <- runChat(ctx, cfg, log, dc, &chat, offlineOpenRouter) }()
 	} else {

@@ -1,0 +1,158 @@
+package access_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/access"
+	"github.com/tzurot/tzurot/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+type dbWorld struct {
+	db                       *ent.Client
+	alice, bob, carol, super access.Speaker
+	byName                   map[string]*ent.Personality
+}
+
+func newDBWorld(t *testing.T) *dbWorld {
+	db, _ := testdb.Client(t)
+	ctx := context.Background()
+	w := &dbWorld{db: db, byName: map[string]*ent.Personality{}}
+	speaker := func(discordID string, super bool) access.Speaker {
+		db.User.Create().SetDiscordID(discordID).SetUsername("u" + discordID).SetIsSuperuser(super).ExecX(ctx)
+		s, err := access.Load(ctx, db, discordID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	w.alice, w.bob, w.carol, w.super = speaker("1", false), speaker("2", false), speaker("3", false), speaker("4", true)
+	mk := func(name, display string, owner access.Speaker, public bool, aliases ...string) {
+		c := db.Personality.Create().SetName(name).SetDisplayName(display).SetIsPublic(public)
+		if owner.UserID != uuid.Nil {
+			c.SetOwnerID(owner.UserID)
+		}
+		p := c.SaveX(ctx)
+		for _, a := range aliases {
+			db.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias(a).ExecX(ctx)
+		}
+		w.byName[name] = p
+	}
+	// The shared fixtures' shape, and private and shared names.
+	mk("morrow-ash-45", "Morrow Ash", access.Speaker{}, true)
+	mk("morrow-ash-18", "Morrow Ash", access.Speaker{}, true, "morrow ash")
+	mk("alice-lilith", "Lilith", w.alice, true)
+	mk("lilith", "Carol's", w.carol, false, "Nyx")
+	mk("sable", "Sable", w.bob, true)
+	mk("twin-a", "Twin", w.alice, true)
+	mk("twin-c", "Twin", w.carol, false)
+	mk("twin-b", "Twin", w.bob, true)
+	return w
+}
+
+// Resolve (what /personality, /config and the workflow use) and the
+// mention index agree on every name for every speaker: the one rule.
+func TestResolveAgreesWithTheIndex(t *testing.T) {
+	w := newDBWorld(t)
+	ctx := context.Background()
+	all := w.db.Personality.Query().WithAliases().AllX(ctx)
+	idx := access.NewIndex(all)
+	refs := []string{"morrow ash", "@Morrow Ash", "morrow-ash-45", "Lilith", "lilith", "NYX", "Carol's", "twin", "sable", "nobody", "everyone",
+		w.byName["lilith"].ID.String(), w.byName["sable"].ID.String()}
+	stranger := access.Speaker{DiscordID: "99"}
+	operator := access.Speaker{DiscordID: "98", Operator: true}
+	for _, s := range []access.Speaker{w.alice, w.bob, w.carol, w.super, stranger, operator} {
+		for _, ref := range refs {
+			m, err := access.Resolve(ctx, w.db, s, ref)
+			im, ok := idx.Lookup(s, ref)
+			switch {
+			case errors.Is(err, access.ErrNotFound) && !ok:
+			case err != nil:
+				t.Errorf("speaker %s, %q: %v (index: %v)", s.DiscordID, ref, err, ok)
+			case !ok || im.Personality.ID != m.Personality.ID || im.Kind != m.Kind || len(im.Others) != len(m.Others):
+				t.Errorf("speaker %s, %q: Resolve %s by %s, index %+v", s.DiscordID, ref, m.Personality.Name, m.Kind, im)
+			}
+		}
+	}
+	// And the values themselves.
+	want := []struct {
+		s    access.Speaker
+		ref  string
+		name string // "" for not found
+	}{
+		{stranger, "@Morrow Ash", "morrow-ash-18"},
+		{stranger, "lilith", "alice-lilith"}, // the private name does not exist for a stranger
+		{w.carol, "lilith", "lilith"},
+		{w.super, "lilith", "lilith"},
+		{operator, "Nyx", "lilith"},
+		{w.bob, "nyx", ""},
+		{w.bob, w.byName["lilith"].ID.String(), ""},
+		{w.bob, "twin", "twin-b"},
+		{w.carol, "twin", "twin-c"},
+		{stranger, "twin", "twin-a"},
+		{stranger, "everyone", ""},
+	}
+	for _, tc := range want {
+		m, err := access.Resolve(ctx, w.db, tc.s, tc.ref)
+		got := ""
+		if err == nil {
+			got = m.Personality.Name
+		}
+		if got != tc.name {
+			t.Errorf("speaker %s, %q: %q, want %q", tc.s.DiscordID, tc.ref, got, tc.name)
+		}
+	}
+}
+
+func TestClash(t *testing.T) {
+	w := newDBWorld(t)
+	ctx := context.Background()
+	bobs := w.byName["sable"]
+	cases := []struct {
+		kind  access.Kind
+		term  string
+		owner access.Speaker
+		self  uuid.UUID
+		clash string // "" for free
+	}{
+		{access.ByAlias, "LILITH", w.bob, bobs.ID, "alice-lilith"},                 // another owner's display name, any case
+		{access.ByAlias, "LILITH", w.alice, w.byName["alice-lilith"].ID, "lilith"}, // a private name (the caller does not name it)
+		{access.ByAlias, "Carol's", w.bob, bobs.ID, "lilith"},
+		{access.ByAlias, "nyx", w.bob, bobs.ID, "lilith"},
+		{access.ByAlias, "Morrow Ash", w.bob, bobs.ID, "morrow-ash-45"}, // the oldest display name first
+		{access.ByAlias, "twin", w.bob, bobs.ID, "twin-a"},              // another owner's display name
+		{access.ByAlias, "Sable", w.bob, bobs.ID, ""},                   // its own display name
+		{access.ByAlias, "Nightshade", w.bob, bobs.ID, ""},
+		{access.ByName, "alice-lilith", w.bob, uuid.Nil, "alice-lilith"},
+		{access.ByName, "twin", w.alice, uuid.Nil, "twin-c"}, // Bob's and Carol's display names; the oldest first
+		{access.ByName, "nyx", w.carol, uuid.Nil, "lilith"},  // an alias, even one's own
+		{access.ByDisplayName, "Sable", w.alice, uuid.Nil, "sable"},
+		{access.ByDisplayName, "Nyx", w.bob, uuid.Nil, "lilith"},
+		{access.ByDisplayName, "Nyx", w.carol, uuid.Nil, ""}, // one's own alias
+		{access.ByDisplayName, "Twin", w.bob, uuid.Nil, ""},  // display names may be shared
+		{access.ByDisplayName, "Morrow Ash", w.bob, uuid.Nil, "morrow-ash-18"},
+	}
+	for _, tc := range cases {
+		var owner *uuid.UUID
+		if tc.owner.UserID != uuid.Nil {
+			owner = &tc.owner.UserID
+		}
+		p, err := access.Clash(ctx, w.db, tc.kind, tc.term, owner, tc.self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if p != nil {
+			got = p.Name
+		}
+		if got != tc.clash {
+			t.Errorf("%s %q for %s: clash %q, want %q", tc.kind, tc.term, tc.owner.DiscordID, got, tc.clash)
+		}
+	}
+}
