@@ -37,7 +37,10 @@ func migrationEnv(t *testing.T, pages int, verifyErr error) (*testsuite.TestWork
 		}).Maybe()
 	env.OnActivity(a.MigrationVerify, mock.Anything, mock.Anything).Return(nil, verifyErr).Maybe()
 	env.OnActivity(a.MigrationFinish, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.MigrationFinishInput) error { finished = in; return nil }).Maybe()
+		func(_ context.Context, in activities.MigrationFinishInput) (activities.ReportSummary, error) {
+			finished = in
+			return activities.ReportSummary{}, nil
+		}).Maybe()
 	return env, &calls, &finished, &backedUp
 }
 

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -112,14 +113,24 @@ func StartDataMigration(ctx context.Context, cfg config.Config, name string, opt
 	if opts.Detach {
 		return nil
 	}
-	return follow(ctx, d.Temporal, run, out)
+	var dc converter.DataConverter
+	if codec, err := temporalclient.Codec(cfg); err == nil {
+		dc = codec.DataConverter()
+	}
+	return follow(ctx, d.Temporal, dc, run, out)
 }
 
-// follow prints progress every second until the run ends or ctx is cancelled.
-func follow(ctx context.Context, c client.Client, run client.WorkflowRun, out io.Writer) error {
+// follow prints progress every second until the run ends or ctx is cancelled:
+// the workflow's counts, and what a long batch is doing from its last
+// heartbeat (say, how many history turns of a big personality are written).
+func follow(ctx context.Context, c client.Client, dc converter.DataConverter, run client.WorkflowRun, out io.Writer) error {
 	var final workflows.MigrationState
 	done, err := followRun(ctx, c, run, out, "migration", &final, func(st workflows.MigrationState) string {
-		return fmt.Sprintf("%-8s read %d · changed %d · unchanged %d · reported %d", phase(st), st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported)
+		line := fmt.Sprintf("%-8s read %d · changed %d · unchanged %d · reported %d", phase(st), st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported)
+		if note := batchProgress(ctx, c, dc, run.GetID()); note != "" {
+			line += " · " + note
+		}
+		return line
 	})
 	if err != nil || !done {
 		return err
@@ -156,6 +167,28 @@ func followRun[S any](ctx context.Context, c client.Client, run client.WorkflowR
 	}
 }
 
+// batchProgress is the progress note of the running MigrationBatch's last
+// heartbeat, or "" when there is none (or it cannot be read).
+func batchProgress(ctx context.Context, c client.Client, dc converter.DataConverter, workflowID string) string {
+	if dc == nil {
+		return ""
+	}
+	d, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return ""
+	}
+	for _, pa := range d.GetPendingActivities() {
+		if pa.GetActivityType().GetName() != "MigrationBatch" || pa.GetHeartbeatDetails() == nil {
+			continue
+		}
+		var res activities.MigrationBatchResult
+		if dc.FromPayloads(pa.GetHeartbeatDetails(), &res) == nil {
+			return res.Progress
+		}
+	}
+	return ""
+}
+
 func phase(st workflows.MigrationState) string {
 	if st.Paused {
 		return "paused"
@@ -168,6 +201,8 @@ func printState(out io.Writer, st workflows.MigrationState) {
 	if st.BackupPath != "" {
 		fmt.Fprintf(out, "backup: %s\n", st.BackupPath)
 	}
+	// Since the whole report, Report is its most severe lines and a line
+	// saying how many more there are and where the whole report is.
 	for _, line := range st.Report {
 		fmt.Fprintln(out, "  "+line)
 	}
