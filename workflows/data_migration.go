@@ -50,10 +50,10 @@ type DataMigrationInput struct {
 
 // MigrationState is the progress carried across continue-as-new.
 type MigrationState struct {
-	RunID      uuid.UUID                  `json:"run_id"`
-	Phase      string                     `json:"phase"` // begin, backup, copy, verify, done
-	Cursor     string                     `json:"cursor"`
-	Counts     activities.MigrationCounts `json:"counts"`
+	RunID  uuid.UUID                  `json:"run_id"`
+	Phase  string                     `json:"phase"` // begin, backup, copy, verify, done
+	Cursor string                     `json:"cursor"`
+	Counts activities.MigrationCounts `json:"counts"`
 	// Report is a preview while the run goes on (at most 200 lines); when
 	// it ends, the most severe lines of the whole report, then a line saying
 	// how many more there are and where the whole report is (ReportPath).
@@ -62,9 +62,9 @@ type MigrationState struct {
 	// ReportTotal counts its lines. Set when the run ends.
 	ReportPath  string `json:"report_path,omitempty"`
 	ReportTotal int64  `json:"report_total,omitempty"`
-	BackupPath string                     `json:"backup_path,omitempty"`
-	Paused     bool                       `json:"paused"`
-	Outcome    string                     `json:"outcome,omitempty"`
+	BackupPath  string `json:"backup_path,omitempty"`
+	Paused      bool   `json:"paused"`
+	Outcome     string `json:"outcome,omitempty"`
 }
 
 // wholeReportChange versions taking MigrationFinish's report summary into
