@@ -283,7 +283,11 @@ SELECT $1, $2, u.role, u.content, u.at FROM unnest($3::text[], $4::text[], $5::t
 		}
 		done += int64(len(roles))
 		roles, contents, times = roles[:0], contents[:0], times[:0]
-		if !have {
+		switch {
+		case have:
+		case in.DryRun:
+			in.Progress.say("%s: %d history turns read (dry run)", p.Name, done)
+		default:
 			in.Progress.say("%s: %d history turns written", p.Name, done)
 		}
 		return ctx.Err()

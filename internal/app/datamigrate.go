@@ -117,7 +117,20 @@ func StartDataMigration(ctx context.Context, cfg config.Config, name string, opt
 	if codec, err := temporalclient.Codec(cfg); err == nil {
 		dc = codec.DataConverter()
 	}
-	return follow(ctx, d.Temporal, dc, run, out)
+	err = follow(ctx, d.Temporal, dc, run, out)
+	if err != nil {
+		// A failed run returns no state: show what its run record kept, the
+		// most severe lines of its report and where the whole report is.
+		if last, qerr := d.Ent.MigrationRun.Query().Where(migrationrun.WorkflowID(run.GetID())).
+			Order(migrationrun.ByCreatedAt(entsql.OrderDesc())).First(ctx); qerr == nil && last.Outcome != "running" {
+			fmt.Fprintf(out, "\n%s: read %d, changed %d, unchanged %d, reported %d\n", last.Outcome,
+				last.Counts["read"], last.Counts["changed"], last.Counts["unchanged"], last.Counts["reported"])
+			for _, line := range last.Report {
+				fmt.Fprintln(out, "  "+line)
+			}
+		}
+	}
+	return err
 }
 
 // follow prints progress every second until the run ends or ctx is cancelled:
