@@ -13,7 +13,10 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	entsql "entgo.io/ent/dialect/sql"
+
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/temporalclient"
@@ -269,4 +272,136 @@ func TestShapesImportLargeHistory(t *testing.T) {
 	if took > 60*time.Second {
 		t.Errorf("the import took %s", took)
 	}
+}
+
+// messyBackup writes a backup with more than 276 problems of every
+// severity: unreadable files (truncated and not-JSON personality and
+// history files), refused values (impossible birthdays, a temperature in
+// words, avatars that are not http(s)), and alias collisions.
+func messyBackup(t *testing.T, dir string) (birthdays []string) {
+	var shapes []genShape
+	id := func(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
+	shapes = append(shapes,
+		genShape{slug: "broken-trunc", id: id(1), rawFile: `{"username": "broken-trunc", "jailbreak": "You are`},
+		genShape{slug: "broken-html", id: id(2), rawFile: "<html><body>502 Bad Gateway</body></html>"},
+		genShape{slug: "hist-trunc", id: id(3), rawHistory: `{"shape_id": "` + id(3) + `", "messages": [{"ts": 1649472667, "message": "hi"`},
+		genShape{slug: "hist-html", id: id(4), rawHistory: "<html>not a history</html>"},
+	)
+	impossible := []string{"02-30", "13-01", "2023-02-29", "04-31", "00-10", "06-00"}
+	for i := range 30 {
+		slug := fmt.Sprintf("bday-%02d", i)
+		shapes = append(shapes, genShape{slug: slug, id: id(100 + i), fields: map[string]any{"birthday": impossible[i%len(impossible)]}})
+		birthdays = append(birthdays, "personalities/"+slug+"/"+slug+".json: birthday: birthday "+fmt.Sprintf("%q", impossible[i%len(impossible)]))
+	}
+	for i := range 110 {
+		shapes = append(shapes, genShape{slug: fmt.Sprintf("value-%03d", i), id: id(200 + i),
+			fields: map[string]any{"engine_temperature": "hot", "avatar": "ftp://example.com/a.png"}})
+	}
+	for i := range 30 {
+		alias := fmt.Sprintf("Pair%02d", i)
+		shapes = append(shapes,
+			genShape{slug: fmt.Sprintf("pair-%02d-a", i), id: id(400 + 2*i), aliases: []string{alias}},
+			genShape{slug: fmt.Sprintf("pair-%02d-b", i), id: id(401 + 2*i), aliases: []string{alias}, owned: map[string]bool{}})
+	}
+	writeBackup(t, dir, shapes)
+	return birthdays
+}
+
+var severityOrder = map[string]int{"[verification]": 0, "[unreadable files]": 1, "[refused values]": 2, "[collisions]": 3}
+
+// Every problem of a messy backup is kept in a report file (0600, beside
+// the backups); the CLI shows the most severe first, says how many more
+// there are and where the whole report is.
+func TestShapesImportKeepsTheWholeReport(t *testing.T) {
+	s := itest.New(t, itest.Options{})
+	ctx := context.Background()
+	dir := t.TempDir()
+	birthdays := messyBackup(t, dir)
+
+	var out bytes.Buffer
+	if err := app.StartDataMigration(ctx, s.Config, "shapes-import", app.DataMigrationOptions{Dir: dir, BatchSize: 25}, &out, s.Activities.Log); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	cli := out.String()
+	t.Log(cli)
+
+	// The summary: most severe first, then how many more and where.
+	var shown []string
+	var trailer string
+	for _, line := range strings.Split(cli, "\n") {
+		switch {
+		case strings.HasPrefix(line, "  ["):
+			shown = append(shown, strings.TrimPrefix(line, "  "))
+		case strings.HasPrefix(line, "  … and "):
+			trailer = line
+		}
+	}
+	var more, total int
+	var path string
+	if _, err := fmt.Sscanf(trailer, "  … and %d more not shown (%d in all:", &more, &total); err != nil {
+		t.Fatalf("no remainder line (%v):\n%s", err, cli)
+	}
+	if i := strings.LastIndex(trailer, " is "); i > 0 {
+		path = trailer[i+len(" is "):]
+	}
+	if total < 276 || more != total-len(shown) || len(shown) != 30 {
+		t.Fatalf("%d shown, %d more, %d in all:\n%s", len(shown), more, total, cli)
+	}
+	last := 0
+	for _, line := range shown {
+		sev := line[:strings.Index(line, "]")+1]
+		if severityOrder[sev] < last {
+			t.Fatalf("not most severe first: %q after severity %d:\n%s", line, last, cli)
+		}
+		last = severityOrder[sev]
+	}
+	if !strings.HasPrefix(shown[0], "[unreadable files] ") || !strings.Contains(trailer, "4 unreadable files") || !strings.Contains(trailer, "30 collisions") {
+		t.Errorf("summary:\n%s", cli)
+	}
+
+	// The whole report: every problem, owner-only.
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("the whole report %q: %v\n%s", path, err, cli)
+	}
+	if fi.Mode().Perm() != 0o600 || !strings.HasPrefix(path, s.Config.BackupDir) {
+		t.Errorf("report %s mode %v, want 0600 in %s", path, fi.Mode().Perm(), s.Config.BackupDir)
+	}
+	data, _ := os.ReadFile(path)
+	report := string(data)
+	wants := append([]string{
+		"[unreadable files] personalities/broken-trunc/broken-trunc.json: truncated",
+		"[unreadable files] personalities/broken-html/broken-html.json: not JSON",
+		"[unreadable files] personalities/hist-trunc/hist-trunc_chat_history.json: truncated",
+		"[unreadable files] personalities/hist-html/hist-html_chat_history.json: not JSON",
+		`[refused values] personalities/value-109/value-109.json: avatar: "ftp://example.com/a.png" is not an http(s) URL`,
+		`[collisions] personalities.json: personalities.` + fmt.Sprintf("00000000-0000-4000-8000-%012d", 459),
+	}, birthdays...)
+	for _, want := range wants {
+		if !strings.Contains(report, want) {
+			t.Errorf("the whole report lacks %q", want)
+		}
+	}
+	lines := 0
+	for _, line := range strings.Split(report, "\n") {
+		if strings.HasPrefix(line, "[") {
+			lines++
+		}
+	}
+	var reported int64
+	run, err := s.DB.MigrationRun.Query().Order(migrationrunByNewest()).First(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reported = run.Counts["reported"]
+	if lines != total || int64(lines) != reported {
+		t.Errorf("the report has %d lines, the summary says %d, the run counted %d", lines, total, reported)
+	}
+	if len(run.Report) != 31 || run.Report[30] != strings.TrimPrefix(trailer, "  ") {
+		t.Errorf("run record report: %d lines, last %q", len(run.Report), run.Report[len(run.Report)-1])
+	}
+}
+
+func migrationrunByNewest() migrationrun.OrderOption {
+	return migrationrun.ByCreatedAt(entsql.OrderDesc())
 }
