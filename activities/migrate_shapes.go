@@ -226,6 +226,17 @@ ON CONFLICT (personality_id) DO NOTHING`, id, model, string(params)); err != nil
 		return false, fmt.Errorf("import %s llm config: %w", p.Name, err)
 	}
 	for _, alias := range p.Aliases {
+		// Names and aliases share one namespace for mentions: an alias that
+		// is another personality's name would shadow it or be shadowed.
+		var named string
+		err := tx.QueryRowContext(ctx, `SELECT name FROM personalities WHERE lower(name) = lower($1) AND id <> $2 LIMIT 1`, alias, id).Scan(&named)
+		if err != nil && err != sql.ErrNoRows {
+			return false, fmt.Errorf("import %s alias: %w", p.Name, err)
+		}
+		if named != "" {
+			report(Finding{SevCollision, fmt.Sprintf("%s: aliases: %q is the name of the personality %s in the database; not added", p.SourcePath, alias, named)})
+			continue
+		}
 		n, err := exec(`INSERT INTO personality_aliases (personality_id, alias) VALUES ($1, $2) ON CONFLICT ((lower(alias))) DO NOTHING`, id, alias)
 		if err != nil {
 			return false, fmt.Errorf("import %s alias: %w", p.Name, err)
@@ -357,7 +368,8 @@ func shapesVerify(ctx context.Context, a *Activities, args map[string]string) ([
   EXISTS (SELECT 1 FROM llm_configs WHERE personality_id = $1),
   EXISTS (SELECT 1 FROM voice_configs WHERE personality_id = $1),
   (SELECT count(*) FROM conversation_history WHERE personality_id = $1 AND channel_id = $2),
-  (SELECT count(*) FROM personality_aliases WHERE lower(alias) = ANY (SELECT lower(x) FROM unnest($3::text[]) x))`,
+  (SELECT count(*) FROM unnest($3::text[]) x WHERE EXISTS (SELECT 1 FROM personality_aliases WHERE lower(alias) = lower(x))
+     OR EXISTS (SELECT 1 FROM personalities WHERE lower(name) = lower(x)))`,
 			id, ShapesChannel, pqArray(p.Aliases)).Scan(&cfg, &voice, &turns, &aliases)
 		if err != nil {
 			return nil, err

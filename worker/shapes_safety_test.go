@@ -82,7 +82,7 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 			fields: map[string]any{"voice_id": "v1", "engine_model": "openai/o1-pro"}},
 		{slug: "morrow-7", id: "00000000-0000-4000-8000-000000000007", aliases: []string{"Morrow"}, exchanges: 3},
 		{slug: "shade-9", id: "00000000-0000-4000-8000-000000000009", aliases: []string{"Shade"}, exchanges: 2},
-		{slug: "clean-1", id: "00000000-0000-4000-8000-000000000001", aliases: []string{"Clean"}, exchanges: 4},
+		{slug: "clean-1", id: "00000000-0000-4000-8000-000000000001", aliases: []string{"Clean", "Bobs-Own"}, exchanges: 4},
 	}
 	writeBackup(t, dir, shapes)
 
@@ -102,6 +102,10 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 		t.Errorf("clean-1 has %d history turns, want 8", clean)
 	}
 	var n int
+	db.QueryRow(`SELECT count(*) FROM personality_aliases WHERE lower(alias) = 'bobs-own'`).Scan(&n)
+	if n != 0 {
+		t.Error("an alias equal to another owner's personality's name was added")
+	}
 	db.QueryRow(`SELECT count(*) FROM personalities`).Scan(&n)
 	if n != 4 {
 		t.Errorf("%d personalities, want the 3 seeded and clean-1", n)
@@ -111,6 +115,7 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 		`personalities/lilith-3/lilith-3.json: username: "lilith-3" is the name of a personality already in the database that this import did not create`,
 		`personalities/morrow-7/morrow-7.json: username: "morrow-7" is the name of a personality already in the database`,
 		`personalities/shade-9/shade-9.json: username: "shade-9" is an alias of bobs-own, already in the database`,
+		`personalities/clean-1/clean-1.json: aliases: "Bobs-Own" is the name of the personality bobs-own in the database; not added`,
 		`verification: personalities/lilith-3/lilith-3.json: "lilith-3" was not imported`,
 		`verification: personalities/morrow-7/morrow-7.json: "morrow-7" was not imported`,
 		`verification: personalities/shade-9/shade-9.json: "shade-9" was not imported`,
