@@ -405,6 +405,15 @@ func TestShapesImportKeepsTheWholeReport(t *testing.T) {
 	if len(run.Report) != 31 || run.Report[30] != strings.TrimPrefix(trailer, "  ") {
 		t.Errorf("run record report: %d lines, last %q", len(run.Report), run.Report[len(run.Report)-1])
 	}
+
+	// `tzurot migrate data status shapes-import` shows the same, later.
+	var status bytes.Buffer
+	if err := app.DataMigrationStatus(ctx, s.Config, "shapes-import", &status, s.Activities.Log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(status.String(), "  "+shown[0]+"\n") || !strings.Contains(status.String(), trailer+"\n") {
+		t.Errorf("status:\n%s", status.String())
+	}
 }
 
 func migrationrunByNewest() migrationrun.OrderOption {

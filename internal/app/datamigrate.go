@@ -289,6 +289,7 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 	cancel()
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "MIGRATION\tLAST RUN\tOUTCOME\tVERIFIED\tREAD\tCHANGED\tREPORTED\tBACKUP")
+	var report []string // of the one migration asked about
 	for _, name := range activities.DataMigrationNames {
 		if only != "" && name != only {
 			continue
@@ -319,8 +320,18 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%s\n", name, last.CreatedAt.Local().Format("2006-01-02 15:04"), outcome, last.Verified,
 			last.Counts["read"], last.Counts["changed"], last.Counts["reported"], backup)
+		if only != "" {
+			report = last.Report
+		}
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	// The last run's report: its most severe lines, how many more and where.
+	for _, line := range report {
+		fmt.Fprintln(out, "  "+line)
+	}
+	return nil
 }
 
 // RollbackDataMigration restores the last backup a migration took.
