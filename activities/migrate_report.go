@@ -167,7 +167,7 @@ func (a *Activities) assembleReport(name string, runID uuid.UUID) (ReportSummary
 		}
 	}
 	slices.SortFunc(all, func(x, y Finding) int {
-		return cmp.Or(cmp.Compare(x.Severity, y.Severity), strings.Compare(x.Text, y.Text))
+		return cmp.Or(cmp.Compare(x.Severity, y.Severity), shapes.NaturalCompare(x.Text, y.Text))
 	})
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s run %s: %d problems, most severe first\n", name, runID, len(all))

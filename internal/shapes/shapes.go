@@ -50,6 +50,12 @@
 // Output is deterministic: personalities are sorted by name, problems by
 // path and then field (numbers inside compared as numbers, so messages[2]
 // comes before messages[10]).
+//
+// Load reads chat histories whole. For backups of any size, LoadWith with
+// SkipHistory leaves them out and StreamHistory reads one history file at a
+// time, exchange by exchange, in memory bounded by the largest exchange; it
+// reports the same problems Load would. Problem.Severity ranks problems for
+// reports: unreadable files, then refused values, then collisions.
 package shapes
 
 import (
@@ -395,6 +401,11 @@ func loadMetadata(root string, dirs int) (Metadata, []Problem) {
 	}
 	return m, r.list
 }
+
+// NaturalCompare orders report text the way problems are sorted: array
+// indices compared as numbers, so that messages[2] comes before
+// messages[10]; everything else byte by byte.
+func NaturalCompare(a, b string) int { return naturalCompare(a, b) }
 
 func sortProblems(ps []Problem) {
 	slices.SortStableFunc(ps, func(a, b Problem) int {
