@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -307,11 +308,14 @@ func (a *Activities) MigrationFinish(ctx context.Context, in MigrationFinishInpu
 	} else {
 		return ReportSummary{}, err
 	}
+	report := in.Report
 	sum, err := a.assembleReport(name, in.RunID)
 	if err != nil {
-		return ReportSummary{}, err
+		// The outcome is recorded all the same, with the preview.
+		a.Log.Error("cannot write the migration's whole report", "migration", name, "run", in.RunID, "err", err)
+		report = append(slices.Clip(report), fmt.Sprintf("the whole report could not be written (%v): only these lines were kept; fix MIGRATION_BACKUP_DIR", err))
+		sum = ReportSummary{}
 	}
-	report := in.Report
 	if sum.Total > 0 {
 		report = sum.Lines
 	}
