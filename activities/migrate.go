@@ -193,7 +193,7 @@ type MigrationBatchResult struct {
 	// in the run's report file.
 	Report []string `json:"report,omitempty"`
 	// Progress says what a long page is doing, in heartbeats only, e.g.
-	// "kerach: 12000 of its history turns written".
+	// "kerach: 12000 history turns written".
 	Progress string `json:"progress,omitempty"`
 }
 
