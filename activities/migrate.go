@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,7 +37,9 @@ func (c MigrationCounts) Add(o MigrationCounts) MigrationCounts {
 	return MigrationCounts{c.Read + o.Read, c.Changed + o.Changed, c.Unchanged + o.Unchanged, c.Reported + o.Reported}
 }
 
-// maxReport bounds how many problem lines a run keeps; counts keep the rest.
+// maxReport bounds how many report lines a batch returns to the workflow (a
+// preview while the run goes on); every line is kept in the run's report
+// file (see reportPath) and counted.
 const maxReport = 200
 
 // dataMigration is one named data migration: the tables it touches (backed up
@@ -52,17 +55,22 @@ type dataMigration struct {
 }
 
 type pageInput struct {
+	RunID  uuid.UUID
 	Cursor string
 	N      int
 	DryRun bool
 	Args   map[string]string
+	// Progress, when set, heartbeats a note during a long page.
+	Progress progressNote
 }
 
 type pageResult struct {
 	Cursor string // the last key handled; unchanged means no rows were left
 	Done   bool
 	Counts MigrationCounts
-	Report []string
+	Report []string // lines of severity SevRefused
+	// Findings are report lines with their own severity.
+	Findings []Finding
 }
 
 // dataMigrations is every data migration by name.
@@ -172,7 +180,12 @@ type MigrationBatchResult struct {
 	Cursor string          `json:"cursor"`
 	Done   bool            `json:"done"`
 	Counts MigrationCounts `json:"counts"`
-	Report []string        `json:"report,omitempty"`
+	// Report is a preview (at most maxReport lines); the whole report is
+	// in the run's report file.
+	Report []string `json:"report,omitempty"`
+	// Progress says what a long page is doing, in heartbeats only, e.g.
+	// "kerach: 12000 history turns written".
+	Progress string `json:"progress,omitempty"`
 }
 
 // MigrationBatch processes pages until the budget is spent or no rows are
@@ -188,6 +201,7 @@ func (a *Activities) MigrationBatch(ctx context.Context, in MigrationBatchInput)
 		var saved MigrationBatchResult
 		if err := activity.GetHeartbeatDetails(ctx, &saved); err == nil {
 			res = saved
+			res.Progress = ""
 		}
 	}
 	n := in.BatchSize
@@ -196,14 +210,26 @@ func (a *Activities) MigrationBatch(ctx context.Context, in MigrationBatchInput)
 	}
 	deadline := time.Now().Add(in.Budget)
 	for {
-		page, err := m.page(ctx, a, pageInput{Cursor: res.Cursor, N: n, DryRun: in.DryRun, Args: in.Args})
+		progress := func(note string) {
+			hb := res
+			hb.Progress = note
+			activity.RecordHeartbeat(ctx, hb)
+		}
+		page, err := m.page(ctx, a, pageInput{RunID: in.RunID, Cursor: res.Cursor, N: n, DryRun: in.DryRun, Args: in.Args, Progress: progress})
 		if err != nil {
 			return res, err
 		}
-		res.Counts = res.Counts.Add(page.Counts)
+		findings := page.Findings
 		for _, line := range page.Report {
+			findings = append(findings, Finding{SevRefused, line})
+		}
+		if err := a.writeReportPart(in.Name, in.RunID, "page:"+res.Cursor, findings); err != nil {
+			return res, err
+		}
+		res.Counts = res.Counts.Add(page.Counts)
+		for _, f := range findings {
 			if len(res.Report) < maxReport {
-				res.Report = append(res.Report, line)
+				res.Report = append(res.Report, f.Text)
 			}
 		}
 		res.Done = page.Done || page.Cursor == res.Cursor
@@ -222,6 +248,8 @@ func (a *Activities) MigrationBatch(ctx context.Context, in MigrationBatchInput)
 type MigrationVerifyInput struct {
 	Name string            `json:"name"`
 	Args map[string]string `json:"args,omitempty"`
+	// RunID, when set, puts the differences in the run's report too.
+	RunID uuid.UUID `json:"run_id,omitempty"`
 }
 
 // MigrationVerify compares source and target and fails loudly on any
@@ -237,6 +265,13 @@ func (a *Activities) MigrationVerify(ctx context.Context, in MigrationVerifyInpu
 		return nil, err
 	}
 	if len(problems) > 0 {
+		fs := make([]Finding, len(problems))
+		for i, p := range problems {
+			fs[i] = Finding{SevVerify, "verification: " + p}
+		}
+		if err := a.writeReportPart(in.Name, in.RunID, "verify", fs); err != nil {
+			return nil, err
+		}
 		return problems, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("%s verification failed: %s", in.Name, strings.Join(problems, "; ")), ErrVerifyFailed, nil)
 	}
@@ -252,11 +287,32 @@ type MigrationFinishInput struct {
 	Report   []string        `json:"report,omitempty"`
 }
 
-// MigrationFinish records how a run ended.
-func (a *Activities) MigrationFinish(ctx context.Context, in MigrationFinishInput) error {
-	return a.DB.MigrationRun.UpdateOneID(in.RunID).
+// MigrationFinish records how a run ended. It writes the run's whole report
+// (every line the pages and the verification reported, most severe first)
+// to reportPath, 0600, and records in the run only its summary: the most
+// severe lines, how many more there are and where the file is. The
+// workflow shows the returned summary.
+func (a *Activities) MigrationFinish(ctx context.Context, in MigrationFinishInput) (ReportSummary, error) {
+	name := ""
+	if r, err := a.DB.MigrationRun.Get(ctx, in.RunID); err == nil {
+		name = r.Name
+	} else {
+		return ReportSummary{}, err
+	}
+	report := in.Report
+	sum, err := a.assembleReport(name, in.RunID)
+	if err != nil {
+		// The outcome is recorded all the same, with the preview.
+		a.Log.Error("cannot write the migration's whole report", "migration", name, "run", in.RunID, "err", err)
+		report = append(slices.Clip(report), fmt.Sprintf("the whole report could not be written (%v): only these lines were kept; fix MIGRATION_BACKUP_DIR", err))
+		sum = ReportSummary{}
+	}
+	if sum.Total > 0 {
+		report = sum.Lines
+	}
+	return sum, a.DB.MigrationRun.UpdateOneID(in.RunID).
 		SetOutcome(in.Outcome).SetVerified(in.Verified).SetFinishedAt(time.Now()).
 		SetCounts(map[string]int64{"read": in.Counts.Read, "changed": in.Counts.Changed, "unchanged": in.Counts.Unchanged, "reported": in.Counts.Reported}).
-		SetReport(in.Report).
+		SetReport(report).
 		Exec(ctx)
 }

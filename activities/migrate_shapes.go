@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
+	"time"
 
 	"github.com/tzurot/tzurot/internal/shapes"
 )
@@ -21,13 +21,39 @@ const shapesDefaultModel = "openrouter/free"
 
 // shapesImport imports a shapes.inc backup tree (args["dir"]): personalities,
 // llm_configs with advanced_parameters, aliases, birthdays, voices, error
-// messages and chat history. The cursor is the last personality name handled;
-// every write is keyed by a natural key (name, personality, lower(alias)) and
-// history is written once per personality, so a re-run changes nothing.
+// messages and chat history. The cursor is the last personality name handled.
+//
+// Every imported personality carries its import record in
+// custom_fields.shapes_import (source: the shapes.inc id, or
+// "username:<name>" when the backup has none; the file; the run). A
+// personality is only ever written through that record: a re-run finds its
+// own earlier import by the source and fills in only what is missing, so it
+// changes nothing the second time; a backup personality whose name (in any
+// case) is already another personality's name or alias in the database is
+// a conflict, reported by file and name, and nothing of that personality
+// is touched. Verification then fails, naming it, since the backup
+// personality was not imported as itself.
+//
+// History is streamed from its file and written in statements of
+// historyChunk rows inside the personality's transaction, so a history of
+// any size imports in bounded memory, under PostgreSQL's 65,535-parameter
+// limit, with a heartbeat after every chunk.
 var shapesImport = dataMigration{
 	tables: []string{"personalities", "llm_configs", "personality_aliases", "voice_configs", "conversation_history"},
 	page:   shapesPage,
 	verify: shapesVerify,
+}
+
+// historyChunk is how many history rows one INSERT writes: a handful of
+// array parameters each, whatever the chunk's size.
+const historyChunk = 1000
+
+// shapesSource is the key an import record is found by.
+func shapesSource(p shapes.Personality) string {
+	if p.ShapeID != "" {
+		return p.ShapeID
+	}
+	return "username:" + p.Name
 }
 
 func loadBackup(args map[string]string) (*shapes.Backup, error) {
@@ -35,7 +61,8 @@ func loadBackup(args map[string]string) (*shapes.Backup, error) {
 	if dir == "" {
 		return nil, badInput("shapes-import needs the backup directory: tzurot migrate data start shapes-import DIR")
 	}
-	b, err := shapes.Load(dir)
+	// Histories are streamed one personality at a time, not loaded here.
+	b, err := shapes.LoadWith(dir, shapes.LoadOptions{SkipHistory: true})
 	if err != nil {
 		return nil, badInput(fmt.Sprintf("cannot read the backup at %s: %v", dir, err))
 	}
@@ -52,7 +79,7 @@ func shapesPage(ctx context.Context, a *Activities, in pageInput) (pageResult, e
 		// Problems with files and fields are reported once, with the first page.
 		for _, p := range b.Problems {
 			res.Counts.Reported++
-			res.Report = append(res.Report, p.String())
+			res.Findings = append(res.Findings, problemFinding(p))
 		}
 	}
 	i := sort.Search(len(b.Personalities), func(i int) bool { return b.Personalities[i].Name > in.Cursor })
@@ -60,9 +87,9 @@ func shapesPage(ctx context.Context, a *Activities, in pageInput) (pageResult, e
 	for _, p := range b.Personalities[i:end] {
 		res.Cursor = p.Name
 		res.Counts.Read++
-		changed, err := a.importShape(ctx, p, in.DryRun, func(line string) {
+		changed, err := a.importShape(ctx, in.Args["dir"], p, in, func(f Finding) {
 			res.Counts.Reported++
-			res.Report = append(res.Report, p.SourcePath+": "+line)
+			res.Findings = append(res.Findings, f)
 		})
 		if err != nil {
 			return res, err
@@ -80,9 +107,44 @@ func shapesPage(ctx context.Context, a *Activities, in pageInput) (pageResult, e
 	return res, nil
 }
 
+// shapesOwnRow finds the personality an earlier run imported p as: the row
+// whose import record has p's source. ok is false when there is none.
+func shapesOwnRow(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, p shapes.Personality) (id string, ok bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT id FROM personalities WHERE custom_fields->'shapes_import'->>'source' = $1 ORDER BY created_at LIMIT 1`,
+		shapesSource(p)).Scan(&id)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	return id, err == nil, err
+}
+
+// shapesConflict says whose name or alias p's name already is, or "" when
+// it is free. Names are compared regardless of case, as mentions are.
+func shapesConflict(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, p shapes.Personality) (string, error) {
+	var what string
+	err := q.QueryRowContext(ctx, `SELECT what FROM (
+  SELECT 1 AS o, 'the name of a personality already in the database' AS what FROM personalities WHERE lower(name) = lower($1)
+  UNION ALL
+  SELECT 2, 'an alias of ' || p.name || ', already in the database' FROM personality_aliases x JOIN personalities p ON p.id = x.personality_id WHERE lower(x.alias) = lower($1)
+) c ORDER BY o LIMIT 1`, p.Name).Scan(&what)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return what, err
+}
+
+func shapesConflictText(p shapes.Personality, what string) string {
+	return fmt.Sprintf("%s: username: %q is %s that this import did not create; the personality is not imported and that one is left as it is (rename one of them and run the import again)",
+		p.SourcePath, p.Name, what)
+}
+
 // importShape writes one personality and everything hanging off it in one
-// transaction, inserting only what is missing.
-func (a *Activities) importShape(ctx context.Context, p shapes.Personality, dryRun bool, report func(string)) (bool, error) {
+// transaction, inserting only what is missing, through its import record.
+func (a *Activities) importShape(ctx context.Context, root string, p shapes.Personality, in pageInput, report func(Finding)) (bool, error) {
 	tx, err := a.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -112,22 +174,44 @@ func (a *Activities) importShape(ctx context.Context, p shapes.Personality, dryR
 		}
 		return v
 	}
-	_, err = exec(`INSERT INTO personalities (name, display_name, avatar_url, system_prompt, character_info,
-  personality_traits, personality_tone, personality_age, personality_appearance, personality_likes,
-  personality_dislikes, conversational_goals, conversational_examples, error_message,
-  birth_month, birth_day, birth_year, voice_enabled)
-VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, NULLIF($14, ''), $15, $16, $17, $18)
-ON CONFLICT (name) DO NOTHING`,
-		p.Name, p.DisplayName, p.AvatarURL, p.SystemPrompt, p.CharacterInfo,
-		card("personality_traits"), card("personality_tone"), card("personality_age"), card("personality_appearance"),
-		card("personality_likes"), card("personality_dislikes"), card("conversational_goals"), card("conversational_examples"),
-		p.ErrorMessage, birth(p.BirthMonth), birth(p.BirthDay), birth(p.BirthYear), p.Voice != nil)
+	id, own, err := shapesOwnRow(ctx, tx, p)
 	if err != nil {
 		return false, fmt.Errorf("import %s: %w", p.Name, err)
 	}
-	var id string
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM personalities WHERE name = $1`, p.Name).Scan(&id); err != nil {
-		return false, err
+	if !own {
+		what, err := shapesConflict(ctx, tx, p)
+		if err != nil {
+			return false, fmt.Errorf("import %s: %w", p.Name, err)
+		}
+		if what != "" {
+			report(Finding{SevCollision, shapesConflictText(p, what)})
+			return false, nil
+		}
+		record, err := json.Marshal(map[string]any{"shapes_import": map[string]string{
+			"source": shapesSource(p), "shape_id": p.ShapeID, "path": p.SourcePath, "run_id": in.RunID.String(),
+		}})
+		if err != nil {
+			return false, err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO personalities (name, display_name, avatar_url, system_prompt, character_info,
+  personality_traits, personality_tone, personality_age, personality_appearance, personality_likes,
+  personality_dislikes, conversational_goals, conversational_examples, error_message,
+  birth_month, birth_day, birth_year, voice_enabled, custom_fields)
+VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), $6, $7, $8, $9, $10, $11, $12, $13, NULLIF($14, ''), $15, $16, $17, $18, $19)
+ON CONFLICT (name) DO NOTHING RETURNING id`,
+			p.Name, p.DisplayName, p.AvatarURL, p.SystemPrompt, p.CharacterInfo,
+			card("personality_traits"), card("personality_tone"), card("personality_age"), card("personality_appearance"),
+			card("personality_likes"), card("personality_dislikes"), card("conversational_goals"), card("conversational_examples"),
+			p.ErrorMessage, birth(p.BirthMonth), birth(p.BirthDay), birth(p.BirthYear), p.Voice != nil, string(record)).Scan(&id)
+		if err == sql.ErrNoRows {
+			// Taken between the look-up and the insert.
+			report(Finding{SevCollision, shapesConflictText(p, "the name of a personality already in the database")})
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("import %s: %w", p.Name, err)
+		}
+		changed = true
 	}
 	model := p.Model
 	if model == "" {
@@ -142,15 +226,26 @@ ON CONFLICT (personality_id) DO NOTHING`, id, model, string(params)); err != nil
 		return false, fmt.Errorf("import %s llm config: %w", p.Name, err)
 	}
 	for _, alias := range p.Aliases {
+		// Names and aliases share one namespace for mentions: an alias that
+		// is another personality's name would shadow it or be shadowed.
+		var named string
+		err := tx.QueryRowContext(ctx, `SELECT name FROM personalities WHERE lower(name) = lower($1) AND id <> $2 LIMIT 1`, alias, id).Scan(&named)
+		if err != nil && err != sql.ErrNoRows {
+			return false, fmt.Errorf("import %s alias: %w", p.Name, err)
+		}
+		if named != "" {
+			report(Finding{SevCollision, fmt.Sprintf("%s: aliases: %q is the name of the personality %s in the database; not added", p.SourcePath, alias, named)})
+			continue
+		}
 		n, err := exec(`INSERT INTO personality_aliases (personality_id, alias) VALUES ($1, $2) ON CONFLICT ((lower(alias))) DO NOTHING`, id, alias)
 		if err != nil {
 			return false, fmt.Errorf("import %s alias: %w", p.Name, err)
 		}
 		if n == 0 {
-			var holder string
-			_ = tx.QueryRowContext(ctx, `SELECT p.name FROM personality_aliases x JOIN personalities p ON p.id = x.personality_id WHERE lower(x.alias) = lower($1)`, alias).Scan(&holder)
-			if holder != p.Name {
-				report(fmt.Sprintf("aliases: %q is already %s's in the database; not added", alias, holder))
+			var holder, holderID string
+			_ = tx.QueryRowContext(ctx, `SELECT p.name, p.id FROM personality_aliases x JOIN personalities p ON p.id = x.personality_id WHERE lower(x.alias) = lower($1)`, alias).Scan(&holder, &holderID)
+			if holderID != id {
+				report(Finding{SevCollision, fmt.Sprintf("%s: aliases: %q is already %s's in the database; not added", p.SourcePath, alias, holder)})
 			}
 		}
 	}
@@ -161,35 +256,84 @@ VALUES ($1, $2, $3, COALESCE($4::numeric, 0.5), COALESCE($5::numeric, 0.75), COA
 			return false, fmt.Errorf("import %s voice: %w", p.Name, err)
 		}
 	}
-	if len(p.History) > 0 {
-		var have bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM conversation_history WHERE personality_id = $1 AND channel_id = $2)`, id, ShapesChannel).Scan(&have); err != nil {
-			return false, err
+	if p.HistoryPath != "" {
+		wrote, err := a.importHistory(ctx, tx, root, p, id, in, report)
+		if err != nil {
+			return false, fmt.Errorf("import %s history: %w", p.Name, err)
 		}
-		if !have {
-			var b strings.Builder
-			args := []any{id, ShapesChannel}
-			for i, t := range p.History {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				n := len(args)
-				fmt.Fprintf(&b, "($1, $2, $%d, $%d, $%d)", n+1, n+2, n+3)
-				args = append(args, t.Role, t.Content, t.At)
-			}
-			if _, err := exec(`INSERT INTO conversation_history (personality_id, channel_id, role, content, created_at) VALUES `+b.String(), args...); err != nil {
-				return false, fmt.Errorf("import %s history: %w", p.Name, err)
-			}
-		}
+		changed = changed || wrote
 	}
-	if dryRun {
+	if in.DryRun {
 		return changed, nil // the rollback undoes it: a dry run writes nothing
 	}
 	return changed, tx.Commit()
 }
 
-// shapesVerify checks that every personality of the backup is in the
-// database with its config, voice, aliases (or a recorded holder) and all of
+// importHistory streams p's history file into conversation_history, in
+// statements of historyChunk rows, unless this personality already has its
+// imported history (history is imported whole, once). The file's problems
+// are reported either way, so every run's report is complete. A dry run
+// reads and counts but writes nothing.
+func (a *Activities) importHistory(ctx context.Context, tx *sql.Tx, root string, p shapes.Personality, id string, in pageInput, report func(Finding)) (bool, error) {
+	var have bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM conversation_history WHERE personality_id = $1 AND channel_id = $2)`, id, ShapesChannel).Scan(&have); err != nil {
+		return false, err
+	}
+	var roles, contents, times []string
+	var done int64
+	flush := func() error {
+		if len(roles) == 0 {
+			return nil
+		}
+		if !have && !in.DryRun {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_history (personality_id, channel_id, role, content, created_at)
+SELECT $1, $2, u.role, u.content, u.at FROM unnest($3::text[], $4::text[], $5::timestamptz[]) AS u(role, content, at)`,
+				id, ShapesChannel, pqArray(roles), pqArray(contents), pqArray(times)); err != nil {
+				return err
+			}
+		}
+		done += int64(len(roles))
+		roles, contents, times = roles[:0], contents[:0], times[:0]
+		switch {
+		case have:
+		case in.DryRun:
+			in.Progress.say("%s: %d history turns read (dry run)", p.Name, done)
+		default:
+			in.Progress.say("%s: %d history turns written", p.Name, done)
+		}
+		return ctx.Err()
+	}
+	problems, err := shapes.StreamHistory(root, p, func(t shapes.Turn) error {
+		roles = append(roles, t.Role)
+		contents = append(contents, t.Content)
+		times = append(times, t.At.Format(time.RFC3339Nano))
+		if len(roles) >= historyChunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, pr := range problems {
+		report(problemFinding(pr))
+	}
+	return !have && done > 0, nil
+}
+
+// countHistory counts the turns StreamHistory yields for p.
+func countHistory(root string, p shapes.Personality) (int, error) {
+	n := 0
+	_, err := shapes.StreamHistory(root, p, func(shapes.Turn) error { n++; return nil })
+	return n, err
+}
+
+// shapesVerify checks that every personality of the backup was imported as
+// itself — the row carrying its import record, not merely a row of the same
+// name — with its config, voice, aliases (or a recorded holder) and all of
 // its history.
 func shapesVerify(ctx context.Context, a *Activities, args map[string]string) ([]string, error) {
 	b, err := loadBackup(args)
@@ -198,12 +342,23 @@ func shapesVerify(ctx context.Context, a *Activities, args map[string]string) ([
 	}
 	var problems []string
 	for _, p := range b.Personalities {
-		var id string
-		err := a.SQL.QueryRowContext(ctx, `SELECT id FROM personalities WHERE name = $1`, p.Name).Scan(&id)
-		if err == sql.ErrNoRows {
-			problems = append(problems, p.Name+" is missing")
+		id, own, err := shapesOwnRow(ctx, a.SQL, p)
+		if err != nil {
+			return nil, err
+		}
+		if !own {
+			what, err := shapesConflict(ctx, a.SQL, p)
+			if err != nil {
+				return nil, err
+			}
+			if what != "" {
+				problems = append(problems, fmt.Sprintf("%s: %q was not imported: its name is %s that this import did not create", p.SourcePath, p.Name, what))
+			} else {
+				problems = append(problems, fmt.Sprintf("%s: %q is missing", p.SourcePath, p.Name))
+			}
 			continue
 		}
+		want, err := countHistory(args["dir"], p)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +368,8 @@ func shapesVerify(ctx context.Context, a *Activities, args map[string]string) ([
   EXISTS (SELECT 1 FROM llm_configs WHERE personality_id = $1),
   EXISTS (SELECT 1 FROM voice_configs WHERE personality_id = $1),
   (SELECT count(*) FROM conversation_history WHERE personality_id = $1 AND channel_id = $2),
-  (SELECT count(*) FROM personality_aliases WHERE lower(alias) = ANY (SELECT lower(x) FROM unnest($3::text[]) x))`,
+  (SELECT count(*) FROM unnest($3::text[]) x WHERE EXISTS (SELECT 1 FROM personality_aliases WHERE lower(alias) = lower(x))
+     OR EXISTS (SELECT 1 FROM personalities WHERE lower(name) = lower(x)))`,
 			id, ShapesChannel, pqArray(p.Aliases)).Scan(&cfg, &voice, &turns, &aliases)
 		if err != nil {
 			return nil, err
@@ -223,8 +379,8 @@ func shapesVerify(ctx context.Context, a *Activities, args map[string]string) ([
 			problems = append(problems, p.Name+" has no llm config")
 		case p.Voice != nil && !voice:
 			problems = append(problems, p.Name+" lost its voice")
-		case turns < len(p.History):
-			problems = append(problems, fmt.Sprintf("%s has %d of its %d history turns", p.Name, turns, len(p.History)))
+		case turns < want:
+			problems = append(problems, fmt.Sprintf("%s has %d of its %d history turns", p.Name, turns, want))
 		case aliases < len(p.Aliases):
 			problems = append(problems, fmt.Sprintf("%s: %d of its %d aliases are nobody's", p.Name, len(p.Aliases)-aliases, len(p.Aliases)))
 		}

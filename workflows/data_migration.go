@@ -50,15 +50,29 @@ type DataMigrationInput struct {
 
 // MigrationState is the progress carried across continue-as-new.
 type MigrationState struct {
-	RunID      uuid.UUID                  `json:"run_id"`
-	Phase      string                     `json:"phase"` // begin, backup, copy, verify, done
-	Cursor     string                     `json:"cursor"`
-	Counts     activities.MigrationCounts `json:"counts"`
-	Report     []string                   `json:"report,omitempty"`
-	BackupPath string                     `json:"backup_path,omitempty"`
-	Paused     bool                       `json:"paused"`
-	Outcome    string                     `json:"outcome,omitempty"`
+	RunID  uuid.UUID                  `json:"run_id"`
+	Phase  string                     `json:"phase"` // begin, backup, copy, verify, done
+	Cursor string                     `json:"cursor"`
+	Counts activities.MigrationCounts `json:"counts"`
+	// Report is a preview while the run goes on (at most 200 lines); when
+	// it ends, the most severe lines of the whole report, then a line saying
+	// how many more there are and where the whole report is (ReportPath).
+	Report []string `json:"report,omitempty"`
+	// ReportPath is the run's whole report, every line, most severe first;
+	// ReportTotal counts its lines. Set when the run ends.
+	ReportPath  string `json:"report_path,omitempty"`
+	ReportTotal int64  `json:"report_total,omitempty"`
+	BackupPath  string `json:"backup_path,omitempty"`
+	Paused      bool   `json:"paused"`
+	Outcome     string `json:"outcome,omitempty"`
 }
+
+// wholeReportChange versions taking MigrationFinish's report summary into
+// the state (issue 12, item 9).
+const (
+	wholeReportChange  = "migration-whole-report"
+	wholeReportVersion = 1
+)
 
 // batchesPerRun bounds one run's history; then it continues as new.
 const batchesPerRun = 200
@@ -123,9 +137,19 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 		show()
 		// Record the outcome even when the workflow itself was cancelled.
 		dctx, _ := workflow.NewDisconnectedContext(quick)
-		return workflow.ExecuteActivity(dctx, a.MigrationFinish, activities.MigrationFinishInput{
+		// Runs since wholeReportVersion take the whole report's summary from
+		// MigrationFinish; older ones keep their preview.
+		whole := workflow.GetVersion(dctx, wholeReportChange, workflow.DefaultVersion, wholeReportVersion)
+		var sum activities.ReportSummary
+		if err := workflow.ExecuteActivity(dctx, a.MigrationFinish, activities.MigrationFinishInput{
 			RunID: st.RunID, Outcome: outcome, Verified: verified, Counts: st.Counts, Report: st.Report,
-		}).Get(dctx, nil)
+		}).Get(dctx, &sum); err != nil {
+			return err
+		}
+		if whole == wholeReportVersion && sum.Total > 0 {
+			st.Report, st.ReportPath, st.ReportTotal = sum.Lines, sum.Path, sum.Total
+		}
+		return nil
 	}
 	fail := func(err error) (MigrationState, error) {
 		if temporal.IsCanceledError(err) || cancelled {
@@ -214,7 +238,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 			return st, finish("succeeded", false)
 		}
 		var problems []string
-		if err := workflow.ExecuteActivity(quick, a.MigrationVerify, activities.MigrationVerifyInput{Name: in.Name, Args: in.Args}).
+		if err := workflow.ExecuteActivity(quick, a.MigrationVerify, activities.MigrationVerifyInput{Name: in.Name, Args: in.Args, RunID: st.RunID}).
 			Get(ctx, &problems); err != nil {
 			st.Report = append(st.Report, "verification failed: "+appMessage(err))
 			return fail(err)

@@ -3,16 +3,24 @@ package workflows
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/payloadcodec"
 )
+
+// finishSummary is what the mocked MigrationFinish returns.
+var finishSummary activities.ReportSummary
 
 func migrationEnv(t *testing.T, pages int, verifyErr error) (*testsuite.TestWorkflowEnvironment, *int, *activities.MigrationFinishInput, *bool) {
 	var s testsuite.WorkflowTestSuite
@@ -37,7 +45,10 @@ func migrationEnv(t *testing.T, pages int, verifyErr error) (*testsuite.TestWork
 		}).Maybe()
 	env.OnActivity(a.MigrationVerify, mock.Anything, mock.Anything).Return(nil, verifyErr).Maybe()
 	env.OnActivity(a.MigrationFinish, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.MigrationFinishInput) error { finished = in; return nil }).Maybe()
+		func(_ context.Context, in activities.MigrationFinishInput) (activities.ReportSummary, error) {
+			finished = in
+			return finishSummary, nil
+		}).Maybe()
 	return env, &calls, &finished, &backedUp
 }
 
@@ -86,5 +97,60 @@ func TestDataMigrationContinuesAsNewBeforeHistoryGrowsLarge(t *testing.T) {
 	}
 	if *calls != batchesPerRun {
 		t.Fatalf("%d batches before continuing as new, want %d", *calls, batchesPerRun)
+	}
+}
+
+// The state a run ends with carries MigrationFinish's summary of the whole
+// report (most severe lines, the remainder line, the file), not the
+// preview the batches returned.
+func TestDataMigrationEndsWithTheWholeReportsSummary(t *testing.T) {
+	finishSummary = activities.ReportSummary{Path: "/b/x.report.txt", Total: 250,
+		Lines: []string{"[unreadable files] a.json: truncated", "… and 249 more not shown (250 in all: ...); the whole report is /b/x.report.txt"}}
+	defer func() { finishSummary = activities.ReportSummary{} }()
+	env, _, _, _ := migrationEnv(t, 2, nil)
+	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "shapes-import"})
+	var st MigrationState
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.ReportPath != "/b/x.report.txt" || st.ReportTotal != 250 || len(st.Report) != 2 || st.Report[0] != finishSummary.Lines[0] {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+// TestDataMigrationReplaysOldHistories replays runs recorded on a dev server
+// by the workflow as it was before the whole-report version (worker's
+// TestRecordDataMigrationHistory), so a change that breaks migrations in
+// flight fails here.
+func TestDataMigrationReplaysOldHistories(t *testing.T) {
+	key, err := keycrypt.ParseMasterKey(keycrypt.MasterKeyEnv, strings.Repeat("5a", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := payloadcodec.New(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := codec.DataConverter()
+	files, _ := filepath.Glob(filepath.Join("testdata", "data_migration_*.json"))
+	if len(files) == 0 {
+		t.Fatal("no recorded histories in testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+				DataConverter: dc,
+				FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+					DataConverter: dc, EncodeCommonAttributes: true,
+				}),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.RegisterWorkflowWithOptions(DataMigration, workflow.RegisterOptions{Name: DataMigrationName})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -112,14 +113,37 @@ func StartDataMigration(ctx context.Context, cfg config.Config, name string, opt
 	if opts.Detach {
 		return nil
 	}
-	return follow(ctx, d.Temporal, run, out)
+	var dc converter.DataConverter
+	if codec, err := temporalclient.Codec(cfg); err == nil {
+		dc = codec.DataConverter()
+	}
+	err = follow(ctx, d.Temporal, dc, run, out)
+	if err != nil {
+		// A failed run returns no state: show what its run record kept, the
+		// most severe lines of its report and where the whole report is.
+		if last, qerr := d.Ent.MigrationRun.Query().Where(migrationrun.WorkflowID(run.GetID())).
+			Order(migrationrun.ByCreatedAt(entsql.OrderDesc())).First(ctx); qerr == nil && last.Outcome != "running" {
+			fmt.Fprintf(out, "\n%s: read %d, changed %d, unchanged %d, reported %d\n", last.Outcome,
+				last.Counts["read"], last.Counts["changed"], last.Counts["unchanged"], last.Counts["reported"])
+			for _, line := range last.Report {
+				fmt.Fprintln(out, "  "+line)
+			}
+		}
+	}
+	return err
 }
 
-// follow prints progress every second until the run ends or ctx is cancelled.
-func follow(ctx context.Context, c client.Client, run client.WorkflowRun, out io.Writer) error {
+// follow prints progress every second until the run ends or ctx is cancelled:
+// the workflow's counts, and what a long batch is doing from its last
+// heartbeat (say, how many history turns of a big personality are written).
+func follow(ctx context.Context, c client.Client, dc converter.DataConverter, run client.WorkflowRun, out io.Writer) error {
 	var final workflows.MigrationState
 	done, err := followRun(ctx, c, run, out, "migration", &final, func(st workflows.MigrationState) string {
-		return fmt.Sprintf("%-8s read %d · changed %d · unchanged %d · reported %d", phase(st), st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported)
+		line := fmt.Sprintf("%-8s read %d · changed %d · unchanged %d · reported %d", phase(st), st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported)
+		if note := batchProgress(ctx, c, dc, run.GetID()); note != "" {
+			line += " · " + note
+		}
+		return line
 	})
 	if err != nil || !done {
 		return err
@@ -156,6 +180,28 @@ func followRun[S any](ctx context.Context, c client.Client, run client.WorkflowR
 	}
 }
 
+// batchProgress is the progress note of the running MigrationBatch's last
+// heartbeat, or "" when there is none (or it cannot be read).
+func batchProgress(ctx context.Context, c client.Client, dc converter.DataConverter, workflowID string) string {
+	if dc == nil {
+		return ""
+	}
+	d, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return ""
+	}
+	for _, pa := range d.GetPendingActivities() {
+		if pa.GetActivityType().GetName() != "MigrationBatch" || pa.GetHeartbeatDetails() == nil {
+			continue
+		}
+		var res activities.MigrationBatchResult
+		if dc.FromPayloads(pa.GetHeartbeatDetails(), &res) == nil {
+			return res.Progress
+		}
+	}
+	return ""
+}
+
 func phase(st workflows.MigrationState) string {
 	if st.Paused {
 		return "paused"
@@ -168,6 +214,8 @@ func printState(out io.Writer, st workflows.MigrationState) {
 	if st.BackupPath != "" {
 		fmt.Fprintf(out, "backup: %s\n", st.BackupPath)
 	}
+	// Since the whole report, Report is its most severe lines and a line
+	// saying how many more there are and where the whole report is.
 	for _, line := range st.Report {
 		fmt.Fprintln(out, "  "+line)
 	}
@@ -241,6 +289,7 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 	cancel()
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "MIGRATION\tLAST RUN\tOUTCOME\tVERIFIED\tREAD\tCHANGED\tREPORTED\tBACKUP")
+	var report []string // of the one migration asked about
 	for _, name := range activities.DataMigrationNames {
 		if only != "" && name != only {
 			continue
@@ -271,8 +320,18 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%d\t%d\t%d\t%s\n", name, last.CreatedAt.Local().Format("2006-01-02 15:04"), outcome, last.Verified,
 			last.Counts["read"], last.Counts["changed"], last.Counts["reported"], backup)
+		if only != "" {
+			report = last.Report
+		}
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	// The last run's report: its most severe lines, how many more and where.
+	for _, line := range report {
+		fmt.Fprintln(out, "  "+line)
+	}
+	return nil
 }
 
 // RollbackDataMigration restores the last backup a migration took. Nothing

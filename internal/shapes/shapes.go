@@ -50,6 +50,12 @@
 // Output is deterministic: personalities are sorted by name, problems by
 // path and then field (numbers inside compared as numbers, so messages[2]
 // comes before messages[10]).
+//
+// Load reads chat histories whole. For backups of any size, LoadWith with
+// SkipHistory leaves them out and StreamHistory reads one history file at a
+// time, exchange by exchange, in memory bounded by the largest exchange; it
+// reports the same problems Load would. Problem.Severity ranks problems for
+// reports: unreadable files, then refused values, then collisions.
 package shapes
 
 import (
@@ -126,6 +132,42 @@ func (p Problem) String() string {
 	return p.Path + ": " + p.Field + ": " + p.Message
 }
 
+// Severity ranks problems for a report, most severe first.
+type Severity int
+
+// Severities, most severe first.
+const (
+	// Unreadable: a whole file could not be used (missing, unreadable, empty,
+	// truncated, not JSON, not an object), so everything in it is lost.
+	Unreadable Severity = iota + 1
+	// Refused: one value was refused or converted; the rest was imported.
+	Refused
+	// Collision: two claimants of one name, id or alias; one of them kept it.
+	Collision
+)
+
+// collisionMarks are the phrases of the problems that report a collision
+// (see assignAliases and Load); they are written in this package only.
+var collisionMarks = []string{
+	" is claimed by ", " is also the username in ", " is also the id in ",
+	" is the name of another personality", " but another spelling of it gives it to ",
+}
+
+// Severity classifies the problem: a problem with the whole file (Field "")
+// is Unreadable, a collision between claimants is Collision, anything else
+// is Refused.
+func (p Problem) Severity() Severity {
+	if p.Field == "" {
+		return Unreadable
+	}
+	for _, m := range collisionMarks {
+		if strings.Contains(p.Message, m) {
+			return Collision
+		}
+	}
+	return Refused
+}
+
 // Personality is one shape, mapped onto the target columns. Empty strings
 // are absent values (NULL in the nullable columns).
 type Personality struct {
@@ -149,9 +191,12 @@ type Personality struct {
 
 	Voice   *Voice
 	Aliases []string // as written, sorted case-insensitively
-	History []Turn   // in time order
+	History []Turn   // in time order; nil when loaded with SkipHistory
 	// SourcePath is the personality's file, relative to the backup root.
 	SourcePath string
+	// HistoryPath is the chat-history file, relative to the backup root, or
+	// "" when the personality has none. StreamHistory reads it.
+	HistoryPath string
 }
 
 // Voice is a voice_configs row. A nil slider means "not set": the column
@@ -180,10 +225,23 @@ type Metadata struct {
 	Personalities int
 }
 
-// Load reads the backup tree at root. It fails only when root is not a
-// readable directory with a personalities directory in it; every other
-// problem is reported in Backup.Problems and the rest is imported.
-func Load(root string) (*Backup, error) {
+// Load reads the backup tree at root, chat histories included. It fails
+// only when root is not a readable directory with a personalities directory
+// in it; every other problem is reported in Backup.Problems and the rest is
+// imported.
+func Load(root string) (*Backup, error) { return LoadWith(root, LoadOptions{}) }
+
+// LoadOptions tune LoadWith.
+type LoadOptions struct {
+	// SkipHistory leaves Personality.History nil and the history files'
+	// problems out of Backup.Problems, so that a backup of any size loads in
+	// little memory; StreamHistory then reads each history file (reporting
+	// its problems) when it is needed.
+	SkipHistory bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(root string, opts LoadOptions) (*Backup, error) {
 	info, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("shapes: backup root: %w", err)
@@ -242,7 +300,17 @@ func Load(root string) (*Backup, error) {
 		}
 
 		histRel := path.Join(PersonalitiesDir, slug, slug+"_chat_history.json")
+		if opts.SkipHistory {
+			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(histRel))); !errors.Is(err, fs.ErrNotExist) {
+				p.HistoryPath = histRel
+			}
+			ps = append(ps, &p)
+			continue
+		}
 		hist, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(histRel)))
+		if !errors.Is(err, fs.ErrNotExist) {
+			p.HistoryPath = histRel
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 		case err != nil:
@@ -333,6 +401,11 @@ func loadMetadata(root string, dirs int) (Metadata, []Problem) {
 	}
 	return m, r.list
 }
+
+// NaturalCompare orders report text the way problems are sorted: array
+// indices compared as numbers, so that messages[2] comes before
+// messages[10]; everything else byte by byte.
+func NaturalCompare(a, b string) int { return naturalCompare(a, b) }
 
 func sortProblems(ps []Problem) {
 	slices.SortStableFunc(ps, func(a, b Problem) int {

@@ -1,0 +1,49 @@
+package worker_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/tzurot/tzurot/internal/app"
+	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/workflows"
+)
+
+// TestRecordDataMigrationHistory records a shapes-import run of the
+// fixtures for workflows' TestDataMigrationReplaysOldHistories. It is a
+// tool, not a test: set TZUROT_RECORD_HISTORY to the file name to write
+// under workflows/testdata, named for the version it records
+// (data_migration_v0_shapes_import.json was recorded before the whole
+// report); never re-record an older file.
+func TestRecordDataMigrationHistory(t *testing.T) {
+	file := os.Getenv("TZUROT_RECORD_HISTORY")
+	if file == "" || filepath.Base(file) != file || len(file) < len("data_migration_") || file[:len("data_migration_")] != "data_migration_" {
+		t.Skip("set TZUROT_RECORD_HISTORY to a data_migration_*.json file name of workflows/testdata to record it")
+	}
+	s := itest.New(t, itest.Options{})
+	st := finishMigration(t, startMigration(t, s, "shapes-import", app.DataMigrationOptions{BatchSize: 10, Dir: fixtures}))
+	if st.Outcome != "succeeded" {
+		t.Fatalf("run: %+v", st)
+	}
+	it := s.Client.GetWorkflowHistory(context.Background(), workflows.DataMigrationID("shapes-import"), "", false, 0)
+	var hist historypb.History
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", file), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
