@@ -151,6 +151,11 @@ func (b *Bot) timezoneAutocomplete(_ context.Context, in *Interaction) ([]*disco
 		if loc, err := resolveZone(typed); err == nil {
 			add(loc.String())
 		}
+		// A shortcut that is also an IANA name ("EST") offers the city
+		// zone people usually mean right after it.
+		if z, ok := zoneAliases[q]; ok {
+			add(z)
+		}
 	}
 	common := len(out)
 	for _, z := range commonZones {
@@ -171,16 +176,19 @@ func (b *Bot) timezoneAutocomplete(_ context.Context, in *Interaction) ([]*disco
 	return out, nil
 }
 
-// resolveZone turns what the user typed into a location: an alias, or any
-// zone of the IANA database embedded by time/tzdata (https://www.iana.org/time-zones) in any case,
-// stored in the database's own spelling. Links keep their own name
+// resolveZone turns what the user typed into a location: any zone of the
+// IANA database embedded by time/tzdata (https://www.iana.org/time-zones) in any case,
+// stored in the database's own spelling, else a shortcut (zoneAliases). Links keep their own name
 // (asia/calcutta is Asia/Calcutta, not Asia/Kolkata).
 func resolveZone(typed string) (*time.Location, error) {
 	name := strings.TrimSpace(typed)
-	if canonical, ok := zoneAliases[strings.ToLower(name)]; ok {
-		name = canonical
-	} else if z, ok := zonesByFold()[strings.ToLower(name)]; ok {
+	// An IANA name wins over a shortcut: "EST" is the zone of that name
+	// (UTC-5 all year), as the IANA database defines it; the shortcuts
+	// serve only words that are no zone's name ("Eastern", "PT", "IST").
+	if z, ok := zonesByFold()[strings.ToLower(name)]; ok {
 		name = z
+	} else if canonical, ok := zoneAliases[strings.ToLower(name)]; ok {
+		name = canonical
 	} else {
 		// Only the embedded database's names: a name found only in this
 		// host's /usr/share/zoneinfo (posix/…, right/…) might not load on the

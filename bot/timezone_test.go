@@ -135,7 +135,12 @@ func TestTimezoneAutocomplete(t *testing.T) {
 				t.Errorf("%d choices, want 25", len(got))
 			}
 		}},
-		{"an alias offers its zone first", "est", func(t *testing.T, got []string) {
+		{"an IANA name comes first, the zone its shortcut means next", "est", func(t *testing.T, got []string) {
+			if len(got) < 2 || got[0] != "EST" || got[1] != "America/New_York" {
+				t.Errorf("choices %v, want EST then America/New_York", got)
+			}
+		}},
+		{"a shortcut that is no zone's name offers its zone", "eastern", func(t *testing.T, got []string) {
 			if len(got) == 0 || got[0] != "America/New_York" {
 				t.Errorf("choices %v, want America/New_York first", got)
 			}
@@ -227,12 +232,10 @@ func TestEveryIANAZoneInAnyCase(t *testing.T) {
 	for _, z := range want {
 		for _, typed := range []string{z, strings.ToLower(z), strings.ToUpper(z), " " + swapCase(z) + " "} {
 			stored, err := bot.ResolveZone(typed)
-			wantStored := z
-			if a, ok := bot.ZoneAlias(z); ok {
-				wantStored = a // EST, CET, MST mean the city zone (see zoneAliases)
-			}
-			if err != nil || stored != wantStored {
-				t.Errorf("%q: stored %q, %v; want %q", typed, stored, err, wantStored)
+			// Every IANA name is itself, shortcuts notwithstanding: EST is
+			// UTC-5 all year, not New York.
+			if err != nil || stored != z {
+				t.Errorf("%q: stored %q, %v; want %q", typed, stored, err, z)
 			}
 		}
 	}
