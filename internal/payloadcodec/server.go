@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/rs/cors"
@@ -58,8 +59,11 @@ func NewHTTPHandler(codec converter.PayloadCodec, opts ServerOptions) http.Handl
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	origins := slices.Clone(opts.AllowedOrigins)
+	origins = slices.DeleteFunc(origins, func(o string) bool { return o == "" || o == "*" })
 	c := cors.New(cors.Options{
-		AllowedOrigins:   opts.AllowedOrigins,
+		// rs/cors reads an empty list as "every origin"; ours means none.
+		AllowOriginFunc:  func(o string) bool { return slices.Contains(origins, strings.ToLower(o)) },
 		AllowedMethods:   []string{http.MethodPost},
 		AllowedHeaders:   []string{"Content-Type", "X-Namespace", "Authorization"},
 		AllowCredentials: true,
