@@ -140,8 +140,8 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 	if !slugPattern.MatchString(name) {
 		return UserError("“%s” cannot be a name: use 2–64 lower-case letters, digits and dashes, e.g. cold-kerach.", name)
 	}
-	if access.IsReserved(name) {
-		return UserError("“%s” cannot be a name: %s.", name, reservedHint)
+	if why := access.Unfit(access.ByName, name); why != "" {
+		return UserError("“%s” cannot be a name: %s.", name, why)
 	}
 	display, err := checkPersonalityDisplayName(in.String("display_name"))
 	if err != nil {
@@ -163,14 +163,14 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 		return err
 	}
 	// Names, aliases and display names share one namespace for mentions
-	// (access.Clash): a new name may not shadow anyone's name or alias, or
-	// another owner's display name; its display name may not be another
-	// owner's name or alias. A user without a row yet owns nothing, so
-	// every other personality is another owner's.
+	// (access.Clash): a new name may not equal anyone's name or alias; no
+	// text may equal another owner's name, alias or display name, or extend
+	// one at a word boundary, or be what one begins with. A user without a
+	// row yet owns nothing, so every other personality is another owner's.
 	if err := b.clash(ctx, acc, access.ByName, name, &acc.UserID, uuid.Nil, "The name “%s” is already taken%s; choose another."); err != nil {
 		return err
 	}
-	if err := b.clash(ctx, acc, access.ByDisplayName, display, &acc.UserID, uuid.Nil, "The display name “%s” is already the name or alias of another personality%s; choose another."); err != nil {
+	if err := b.clash(ctx, acc, access.ByDisplayName, display, &acc.UserID, uuid.Nil, "The display name “%s” is already taken%s; choose another."); err != nil {
 		return err
 	}
 	owner, err := b.upsertInvoker(ctx, in)
@@ -245,14 +245,11 @@ func checkPersonalityDisplayName(v string) (string, error) {
 	if v == "" || utf8.RuneCountInString(v) > maxDisplayName {
 		return "", UserError("The display name must be 1–%d characters.", maxDisplayName)
 	}
-	if access.IsReserved(v) {
-		return "", UserError("“%s” cannot be a display name: %s.", v, reservedHint)
+	if why := access.Unfit(access.ByDisplayName, v); why != "" {
+		return "", UserError("“%s” cannot be a display name: %s.", v, why)
 	}
 	return v, nil
 }
-
-// reservedHint explains access.Reserved to the user.
-const reservedHint = "@everyone and @here are Discord's own mentions, so no personality may be called everyone or here, or begin with those words"
 
 // clash refuses term as a new kind of name for the personality self (uuid.Nil
 // when being created) owned by owner, when access.Clash finds it taken. The
@@ -288,7 +285,7 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 		if err != nil {
 			return err
 		}
-		if err := b.clash(ctx, acc, access.ByDisplayName, display, p.OwnerID, p.ID, "The display name “%s” is already the name or alias of another personality%s; choose another."); err != nil {
+		if err := b.clash(ctx, acc, access.ByDisplayName, display, p.OwnerID, p.ID, "The display name “%s” is already taken%s; choose another."); err != nil {
 			return err
 		}
 		u.SetDisplayName(display)
@@ -373,8 +370,8 @@ func (b *Bot) personalityAliasAdd(ctx context.Context, in *Interaction, p *ent.P
 	if alias == "" || utf8.RuneCountInString(alias) > maxAlias || strings.ContainsAny(alias, "@\n\r\t") {
 		return UserError("An alias is 1–%d characters without @ or line breaks, e.g. Kerach.", maxAlias)
 	}
-	if access.IsReserved(alias) {
-		return UserError("“%s” cannot be an alias: %s.", alias, reservedHint)
+	if why := access.Unfit(access.ByAlias, alias); why != "" {
+		return UserError("“%s” cannot be an alias: %s.", alias, why)
 	}
 	acc, err := b.personalityAccessOf(ctx, in)
 	if err != nil {
@@ -400,9 +397,9 @@ func (b *Bot) personalityAliasAdd(ctx context.Context, in *Interaction, p *ent.P
 }
 
 // personalityAliasFree explains why alias cannot be added to p: p already
-// answers to it, or it is another personality's name or alias, or another
-// owner's display name (access.Clash). The holder is named only when acc
-// may see it.
+// answers to it, or it is another personality's name or alias, or equals,
+// extends or begins another owner's text at a word boundary (access.Clash).
+// The holder is named only when acc may see it.
 func (b *Bot) personalityAliasFree(ctx context.Context, acc personalityAccess, p *ent.Personality, alias string) error {
 	lower := access.Normalize(alias)
 	if strings.ToLower(p.Name) == lower {

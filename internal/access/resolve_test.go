@@ -134,9 +134,20 @@ func TestClash(t *testing.T) {
 		{access.ByName, "nyx", w.carol, uuid.Nil, "lilith"},  // an alias, even one's own
 		{access.ByDisplayName, "Sable", w.alice, uuid.Nil, "sable"},
 		{access.ByDisplayName, "Nyx", w.bob, uuid.Nil, "lilith"},
-		{access.ByDisplayName, "Nyx", w.carol, uuid.Nil, ""}, // one's own alias
-		{access.ByDisplayName, "Twin", w.bob, uuid.Nil, ""},  // display names may be shared
-		{access.ByDisplayName, "Morrow Ash", w.bob, uuid.Nil, "morrow-ash-18"},
+		{access.ByDisplayName, "Nyx", w.carol, uuid.Nil, ""},        // one's own alias
+		{access.ByDisplayName, "Twin", w.bob, uuid.Nil, "twin-a"},   // not with another owner's
+		{access.ByDisplayName, "Twin", w.alice, uuid.Nil, "twin-c"}, // her own twin-a may be shared; Carol's not
+		{access.ByDisplayName, "Morrow Ash", w.bob, uuid.Nil, "morrow-ash-45"},
+		{access.ByDisplayName, "Morrow Ash", access.Speaker{}, uuid.Nil, ""}, // system ones share it, and the alias
+		// Word-boundary prefixes, both ways, of another owner's texts.
+		{access.ByAlias, "Lilith,", w.bob, bobs.ID, "alice-lilith"},
+		{access.ByAlias, "lilith please", w.bob, bobs.ID, "alice-lilith"}, // and Carol's name lilith: the oldest is named
+		{access.ByAlias, "Morrow", w.bob, bobs.ID, "morrow-ash-45"},
+		{access.ByAlias, "Carol", w.bob, bobs.ID, "lilith"}, // Carol's display name Carol's
+		{access.ByName, "twin-peaks", w.bob, uuid.Nil, ""},  // - goes on within the word
+		{access.ByAlias, "Twin Peaks", w.bob, bobs.ID, "twin-a"},
+		{access.ByAlias, "Sable Nights", w.bob, bobs.ID, ""}, // its own name
+		{access.ByAlias, "Morrow", access.Speaker{}, uuid.Nil, ""},
 	}
 	for _, tc := range cases {
 		var owner *uuid.UUID
