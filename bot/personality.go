@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
 
@@ -493,7 +494,10 @@ func severalCalled(ref string, m access.Match) error {
 
 // personalityCommandAutocomplete suggests the personalities a user can see
 // for name and personality options (any command) and,
-// for alias remove, the chosen personality's aliases.
+// for alias remove, the chosen personality's aliases. Personalities are
+// those whose name, display name or an alias contains the typed text (any
+// case), filtered in SQL before the limit of Discord's 25 choices: what
+// starts with it first, then the user's own, then by name.
 func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
 	focused, typed := in.Focused()
 	acc, err := b.personalityAccessOf(ctx, in)
@@ -523,10 +527,37 @@ func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interactio
 	if focused != "name" && focused != "personality" {
 		return nil, nil
 	}
-	q := b.DB.Personality.Query().WithAliases().Order(ent.Asc(personality.FieldName)).Limit(500)
+	// Filter on the typed text in SQL, before the limit, so that whatever
+	// is typed finds its personality however many others there are; order
+	// what starts with it first, then the user's own, then by name; load no
+	// more than Discord shows.
+	q := b.DB.Personality.Query().WithAliases().Limit(maxChoices)
 	if !acc.privileged() {
 		q.Where(personality.Or(personality.IsPublic(true), personality.HasOwnerWith(user.DiscordID(in.UserID))))
 	}
+	if typed != "" {
+		within := "%" + access.EscapeLike(typed) + "%"
+		q.Where(personality.Or(
+			predicate.Personality(access.LowerLike(personality.FieldName, within)),
+			predicate.Personality(access.LowerLike(personality.FieldDisplayName, within)),
+			personality.HasAliasesWith(predicate.PersonalityAlias(access.LowerLike(personalityalias.FieldAlias, within))),
+		))
+	}
+	prefix := access.EscapeLike(typed) + "%"
+	q.Order(func(s *entsql.Selector) {
+		// A predicate, not OrderExprFunc, which drops arguments.
+		s.OrderExpr(entsql.P(func(b *entsql.Builder) {
+			b.WriteString("(lower(").Ident(s.C(personality.FieldName)).WriteString(") LIKE ").Arg(prefix).
+				WriteString(` ESCAPE '\' OR coalesce(lower(`).Ident(s.C(personality.FieldDisplayName)).WriteString(") LIKE ").Arg(prefix).
+				WriteString(` ESCAPE '\', false)) DESC`)
+		}))
+		if acc.UserID != uuid.Nil {
+			s.OrderExpr(entsql.P(func(b *entsql.Builder) {
+				b.WriteString("coalesce(").Ident(s.C(personality.FieldOwnerID)).WriteString(" = ").Arg(acc.UserID).WriteString(", false) DESC")
+			}))
+		}
+		s.OrderBy(s.C(personality.FieldName))
+	})
 	ps, err := q.All(ctx)
 	if err != nil {
 		return nil, err

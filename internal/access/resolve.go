@@ -389,8 +389,19 @@ func lowerLike(column, pattern string) *sql.Predicate {
 	})
 }
 
-// likePrefix is the LIKE pattern for texts that begin with t and go on.
-func likePrefix(t string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(t) + "_%"
+// LowerLike is the predicate lower(column) LIKE pattern ESCAPE '\': pattern
+// is lower case, with EscapeLike around the typed text. No B-tree index on
+// lower(…) serves a LIKE under PostgreSQL's default collation: it reads the
+// whole table (fine for personalities and aliases, thousands of rows; not
+// for history).
+func LowerLike(column, pattern string) func(*sql.Selector) {
+	return func(s *sql.Selector) { s.Where(lowerLike(s.C(column), pattern)) }
 }
+
+// EscapeLike escapes LIKE's wildcards % and _, and its escape \, in text.
+func EscapeLike(text string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(text)
+}
+
+// likePrefix is the LIKE pattern for texts that begin with t and go on.
+func likePrefix(t string) string { return EscapeLike(t) + "_%" }
