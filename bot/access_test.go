@@ -291,11 +291,27 @@ func TestNamesCannotBeHijacked(t *testing.T) {
 		{"a name equal to a private alias, unnamed", bob, "create", []*discordgo.ApplicationCommandInteractionDataOption{
 			str("name", "privalias"), str("display_name", "Mine")}, "The name “privalias” is already taken; choose another."},
 		{"a display name equal to another's name", bob, "create", []*discordgo.ApplicationCommandInteractionDataOption{
-			str("name", "bobs"), str("display_name", "Alice-Lilith")}, "already the name or alias of another personality by alice-lilith"},
+			str("name", "bobs"), str("display_name", "Alice-Lilith")}, "The display name “Alice-Lilith” is already taken by alice-lilith; choose another."},
 		{"a display name edited to another's alias, unnamed", bob, "edit", []*discordgo.ApplicationCommandInteractionDataOption{
-			str("name", "sable"), str("display_name", "PrivAlias")}, "The display name “PrivAlias” is already the name or alias of another personality; choose another."},
-		{"a shared display name is allowed", bob, "create", []*discordgo.ApplicationCommandInteractionDataOption{
-			str("name", "bobs-lilith"), str("display_name", "Lilith")}, "Created"},
+			str("name", "sable"), str("display_name", "PrivAlias")}, "The display name “PrivAlias” is already taken; choose another."},
+		{"a display name equal to another owner's display name", bob, "create", []*discordgo.ApplicationCommandInteractionDataOption{
+			str("name", "bobs-lilith"), str("display_name", "Lilith")}, "The display name “Lilith” is already taken by alice-lilith; choose another."},
+		{"an edit to another owner's display name", bob, "edit", []*discordgo.ApplicationCommandInteractionDataOption{
+			str("name", "sable"), str("display_name", "lilith")}, "The display name “lilith” is already taken by alice-lilith; choose another."},
+		{"a display name extending another owner's", bob, "edit", []*discordgo.ApplicationCommandInteractionDataOption{
+			str("name", "sable"), str("display_name", "Lilith please")}, "The display name “Lilith please” is already taken by alice-lilith; choose another."},
+		{"an alias extending another owner's display name", bob, "alias add", []*discordgo.ApplicationCommandInteractionDataOption{
+			str("name", "sable"), str("alias", "Lilith please")}, "The alias “Lilith please” is already taken by alice-lilith."},
+		{"an alias extending a private one's display name, unnamed", bob, "alias add", []*discordgo.ApplicationCommandInteractionDataOption{
+			str("name", "sable"), str("alias", "Privy please")}, "The alias “Privy please” is already taken."},
+		{"an alias ending in punctuation", bob, "alias add", []*discordgo.ApplicationCommandInteractionDataOption{
+			str("name", "sable"), str("alias", "Sable,")}, "“Sable,” cannot be an alias: it ends in"},
+		{"an alias like a Discord id", bob, "alias add", []*discordgo.ApplicationCommandInteractionDataOption{
+			str("name", "sable"), str("alias", "80351110224678912")}, "cannot be an alias: all digits"},
+		{"a name like a Discord id", bob, "create", []*discordgo.ApplicationCommandInteractionDataOption{
+			str("name", "80351110224678912"), str("display_name", "Nelly")}, "cannot be a name: all digits"},
+		{"one owner's personalities may share a display name", bob, "create", []*discordgo.ApplicationCommandInteractionDataOption{
+			str("name", "sable-two"), str("display_name", "Sable")}, "Created"},
 		{"reserved: name", bob, "create", []*discordgo.ApplicationCommandInteractionDataOption{
 			str("name", "everyone"), str("display_name", "E")}, "“everyone” cannot be a name"},
 		{"reserved: name here", bob, "create", []*discordgo.ApplicationCommandInteractionDataOption{
@@ -322,8 +338,7 @@ func TestNamesCannotBeHijacked(t *testing.T) {
 	if n := w.DB.PersonalityAlias.Query().CountX(ctx); n != 3 { // kerach's, carol's two
 		t.Errorf("%d aliases, want 3", n)
 	}
-	// @Lilith reaches Alice's (the oldest public), for Bob too; Bob's own
-	// Lilith for Bob only after his own.
+	// @Lilith reaches Alice's, for Bob too: no text of his took it.
 	route := func(user, content string) []uuid.UUID {
 		ids, err := w.Bot.RouteTo(ctx, &discordgo.Message{ID: nextID(), ChannelID: general, GuildID: guildID, Content: content,
 			Author: &discordgo.User{ID: user}})
@@ -333,13 +348,13 @@ func TestNamesCannotBeHijacked(t *testing.T) {
 		return ids
 	}
 	aliceLilith := w.DB.Personality.Query().Where(personality.Name("alice-lilith")).OnlyX(ctx)
-	bobsLilith := w.DB.Personality.Query().Where(personality.Name("bobs-lilith")).OnlyX(ctx)
 	w.Bot.KeepPersonalityNames(0)
-	if ids := route(carol, "@Lilith hi"); len(ids) != 1 || ids[0] != aliceLilith.ID {
-		t.Errorf("carol's @Lilith reached %v, want alice's", ids)
-	}
-	if ids := route(bob, "@Lilith hi"); len(ids) != 1 || ids[0] != bobsLilith.ID {
-		t.Errorf("bob's @Lilith reached %v, want his own", ids)
+	for _, who := range []string{carol, bob} {
+		for _, msg := range []string{"@Lilith hi", "@Lilith please help", "@Lilith, hi"} {
+			if ids := route(who, msg); len(ids) != 1 || ids[0] != aliceLilith.ID {
+				t.Errorf("%s's %q reached %v, want alice's", who, msg, ids)
+			}
+		}
 	}
 	// A personality called everyone (written before the rule) answers no @everyone.
 	evil := w.DB.Personality.Create().SetName("everyone").SetDisplayName("here").SaveX(ctx)

@@ -178,6 +178,10 @@ func (b *Bot) HandleInteraction(ctx context.Context, ic *discordgo.InteractionCr
 	}
 }
 
+// maxChoices is the most choices an autocomplete answer may hold
+// (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-autocomplete).
+const maxChoices = 25
+
 func (b *Bot) autocomplete(ctx context.Context, in *Interaction) error {
 	c, ok := b.commands[in.ApplicationCommandData().Name]
 	if !ok || c.autocomplete == nil {
@@ -187,8 +191,8 @@ func (b *Bot) autocomplete(ctx context.Context, in *Interaction) error {
 	if err != nil {
 		return err
 	}
-	if len(choices) > 25 { // Discord's limit
-		choices = choices[:25]
+	if len(choices) > maxChoices {
+		choices = choices[:maxChoices]
 	}
 	return b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionApplicationCommandAutocompleteResult,

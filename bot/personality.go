@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
 
@@ -140,8 +141,8 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 	if !slugPattern.MatchString(name) {
 		return UserError("“%s” cannot be a name: use 2–64 lower-case letters, digits and dashes, e.g. cold-kerach.", name)
 	}
-	if access.IsReserved(name) {
-		return UserError("“%s” cannot be a name: %s.", name, reservedHint)
+	if why := access.Unfit(access.ByName, name); why != "" {
+		return UserError("“%s” cannot be a name: %s.", name, why)
 	}
 	display, err := checkPersonalityDisplayName(in.String("display_name"))
 	if err != nil {
@@ -163,14 +164,14 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 		return err
 	}
 	// Names, aliases and display names share one namespace for mentions
-	// (access.Clash): a new name may not shadow anyone's name or alias, or
-	// another owner's display name; its display name may not be another
-	// owner's name or alias. A user without a row yet owns nothing, so
-	// every other personality is another owner's.
+	// (access.Clash): a new name may not equal anyone's name or alias; no
+	// text may equal another owner's name, alias or display name, or extend
+	// one at a word boundary, or be what one begins with. A user without a
+	// row yet owns nothing, so every other personality is another owner's.
 	if err := b.clash(ctx, acc, access.ByName, name, &acc.UserID, uuid.Nil, "The name “%s” is already taken%s; choose another."); err != nil {
 		return err
 	}
-	if err := b.clash(ctx, acc, access.ByDisplayName, display, &acc.UserID, uuid.Nil, "The display name “%s” is already the name or alias of another personality%s; choose another."); err != nil {
+	if err := b.clash(ctx, acc, access.ByDisplayName, display, &acc.UserID, uuid.Nil, "The display name “%s” is already taken%s; choose another."); err != nil {
 		return err
 	}
 	owner, err := b.upsertInvoker(ctx, in)
@@ -245,14 +246,11 @@ func checkPersonalityDisplayName(v string) (string, error) {
 	if v == "" || utf8.RuneCountInString(v) > maxDisplayName {
 		return "", UserError("The display name must be 1–%d characters.", maxDisplayName)
 	}
-	if access.IsReserved(v) {
-		return "", UserError("“%s” cannot be a display name: %s.", v, reservedHint)
+	if why := access.Unfit(access.ByDisplayName, v); why != "" {
+		return "", UserError("“%s” cannot be a display name: %s.", v, why)
 	}
 	return v, nil
 }
-
-// reservedHint explains access.Reserved to the user.
-const reservedHint = "@everyone and @here are Discord's own mentions, so no personality may be called everyone or here, or begin with those words"
 
 // clash refuses term as a new kind of name for the personality self (uuid.Nil
 // when being created) owned by owner, when access.Clash finds it taken. The
@@ -288,7 +286,7 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 		if err != nil {
 			return err
 		}
-		if err := b.clash(ctx, acc, access.ByDisplayName, display, p.OwnerID, p.ID, "The display name “%s” is already the name or alias of another personality%s; choose another."); err != nil {
+		if err := b.clash(ctx, acc, access.ByDisplayName, display, p.OwnerID, p.ID, "The display name “%s” is already taken%s; choose another."); err != nil {
 			return err
 		}
 		u.SetDisplayName(display)
@@ -373,8 +371,8 @@ func (b *Bot) personalityAliasAdd(ctx context.Context, in *Interaction, p *ent.P
 	if alias == "" || utf8.RuneCountInString(alias) > maxAlias || strings.ContainsAny(alias, "@\n\r\t") {
 		return UserError("An alias is 1–%d characters without @ or line breaks, e.g. Kerach.", maxAlias)
 	}
-	if access.IsReserved(alias) {
-		return UserError("“%s” cannot be an alias: %s.", alias, reservedHint)
+	if why := access.Unfit(access.ByAlias, alias); why != "" {
+		return UserError("“%s” cannot be an alias: %s.", alias, why)
 	}
 	acc, err := b.personalityAccessOf(ctx, in)
 	if err != nil {
@@ -400,9 +398,9 @@ func (b *Bot) personalityAliasAdd(ctx context.Context, in *Interaction, p *ent.P
 }
 
 // personalityAliasFree explains why alias cannot be added to p: p already
-// answers to it, or it is another personality's name or alias, or another
-// owner's display name (access.Clash). The holder is named only when acc
-// may see it.
+// answers to it, or it is another personality's name or alias, or equals,
+// extends or begins another owner's text at a word boundary (access.Clash).
+// The holder is named only when acc may see it.
 func (b *Bot) personalityAliasFree(ctx context.Context, acc personalityAccess, p *ent.Personality, alias string) error {
 	lower := access.Normalize(alias)
 	if strings.ToLower(p.Name) == lower {
@@ -496,7 +494,10 @@ func severalCalled(ref string, m access.Match) error {
 
 // personalityCommandAutocomplete suggests the personalities a user can see
 // for name and personality options (any command) and,
-// for alias remove, the chosen personality's aliases.
+// for alias remove, the chosen personality's aliases. Personalities are
+// those whose name, display name or an alias contains the typed text (any
+// case), filtered in SQL before the limit of Discord's 25 choices: what
+// starts with it first, then the user's own, then by name.
 func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
 	focused, typed := in.Focused()
 	acc, err := b.personalityAccessOf(ctx, in)
@@ -526,10 +527,37 @@ func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interactio
 	if focused != "name" && focused != "personality" {
 		return nil, nil
 	}
-	q := b.DB.Personality.Query().WithAliases().Order(ent.Asc(personality.FieldName)).Limit(500)
+	// Filter on the typed text in SQL, before the limit, so that whatever
+	// is typed finds its personality however many others there are; order
+	// what starts with it first, then the user's own, then by name; load no
+	// more than Discord shows.
+	q := b.DB.Personality.Query().WithAliases().Limit(maxChoices)
 	if !acc.privileged() {
 		q.Where(personality.Or(personality.IsPublic(true), personality.HasOwnerWith(user.DiscordID(in.UserID))))
 	}
+	if typed != "" {
+		within := "%" + access.EscapeLike(typed) + "%"
+		q.Where(personality.Or(
+			predicate.Personality(access.LowerLike(personality.FieldName, within)),
+			predicate.Personality(access.LowerLike(personality.FieldDisplayName, within)),
+			personality.HasAliasesWith(predicate.PersonalityAlias(access.LowerLike(personalityalias.FieldAlias, within))),
+		))
+	}
+	prefix := access.EscapeLike(typed) + "%"
+	q.Order(func(s *entsql.Selector) {
+		// A predicate, not OrderExprFunc, which drops arguments.
+		s.OrderExpr(entsql.P(func(b *entsql.Builder) {
+			b.WriteString("(lower(").Ident(s.C(personality.FieldName)).WriteString(") LIKE ").Arg(prefix).
+				WriteString(` ESCAPE '\' OR coalesce(lower(`).Ident(s.C(personality.FieldDisplayName)).WriteString(") LIKE ").Arg(prefix).
+				WriteString(` ESCAPE '\', false)) DESC`)
+		}))
+		if acc.UserID != uuid.Nil {
+			s.OrderExpr(entsql.P(func(b *entsql.Builder) {
+				b.WriteString("coalesce(").Ident(s.C(personality.FieldOwnerID)).WriteString(" = ").Arg(acc.UserID).WriteString(", false) DESC")
+			}))
+		}
+		s.OrderBy(s.C(personality.FieldName))
+	})
 	ps, err := q.All(ctx)
 	if err != nil {
 		return nil, err

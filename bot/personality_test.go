@@ -340,6 +340,41 @@ func TestPersonalityAutocomplete(t *testing.T) {
 			}
 		})
 	}
+
+	// Past many visible personalities whose names sort first, what is typed
+	// still finds its personality (the filter is in SQL, before the limit),
+	// and with nothing typed one's own come first.
+	ctx := context.Background()
+	var many []*ent.PersonalityCreate
+	for i := range 600 {
+		many = append(many, w.DB.Personality.Create().SetName(fmt.Sprintf("aaa-%03d", i)).SetDisplayName(fmt.Sprintf("Aaa %d", i)).SetIsPublic(true))
+	}
+	w.DB.Personality.CreateBulk(many...).ExecX(ctx)
+	for _, tc := range []struct {
+		user, typed string
+		want        []string // among the choices
+		n           int      // how many choices
+	}{
+		{alice, "lil", []string{"lilith (Lilith)", "secret-lily (Lily)"}, 2},
+		{alice, "LILY", []string{"secret-lily (Lily)"}, 1},
+		{bob, "lil", []string{"lilith (Lilith)"}, 1},
+		{bob, "queen", []string{"Night Queen (alias of lilith)"}, 1},
+		{alice, "", []string{"lilith (Lilith)", "secret-lily (Lily)"}, 25},
+		{bob, "aaa-59", []string{"aaa-590 (Aaa 590)", "aaa-599 (Aaa 599)"}, 10},
+		{bob, "aaa 7", []string{"aaa-007 (Aaa 7)", "aaa-079 (Aaa 79)"}, 11}, // by display name
+		{bob, "%", nil, 0}, // LIKE's wildcards are text
+		{bob, "_", nil, 0},
+	} {
+		got := choices(tc.user, "view", focused("name", tc.typed))
+		if len(got) != tc.n {
+			t.Errorf("%s typing %q: %d choices %v, want %d", tc.user, tc.typed, len(got), got, tc.n)
+		}
+		for _, c := range tc.want {
+			if _, ok := got[c]; !ok {
+				t.Errorf("%s typing %q: no choice %q among %v", tc.user, tc.typed, c, got)
+			}
+		}
+	}
 }
 
 // An answer longer than Discord's 2000 characters arrives whole, in

@@ -184,20 +184,39 @@ func mentionEnds(rest string) bool {
 	return true
 }
 
+// urlChars is what a URL may hold: anything but white space and the
+// characters RFC 3986 leaves out of URIs, which must be percent-encoded
+// inside one (https://www.rfc-editor.org/rfc/rfc3986#section-2): < > " { } |
+// \ ^ and `. A URL therefore ends at Discord's markdown built of them — the
+// <…> that hides an embed, a ||spoiler||, `code` — and an @ right after
+// ("<https://a.example>@kerach", "||https://a.example||@kerach") may begin a
+// mention.
+const urlChars = "[^\\s<>\"{}|\\\\^`]"
+
 var (
 	// A URL with a scheme (https://…, ftp://…, any scheme://) or one of the
 	// schemes without // that carry an address (mailto:, xmpp:, …).
-	schemeURL = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.\-]*://\S*|\b(?:mailto|xmpp|sip|sips|tel|sms|im|news|magnet|geo|matrix):\S+`)
+	schemeURL = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.\-]*://` + urlChars + `*|\b(?:mailto|xmpp|sip|sips|tel|sms|im|news|magnet|geo|matrix):` + urlChars + `+`)
 	// A bare domain followed by a path, port, query or fragment:
 	// social.example/@kerach, www.example.com:8080/x.
-	bareURL = regexp.MustCompile(`(?i)(?:^|[^\w@.\-])((?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z][a-z0-9\-]*[a-z0-9](?::\d+)?[/?#]\S*)`)
+	bareURL = regexp.MustCompile(`(?i)(?:^|[^\w@.\-])((?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+[a-z][a-z0-9\-]*[a-z0-9](?::\d+)?[/?#]` + urlChars + `*)`)
+	// Discord's own message formatting
+	// (https://discord.com/developers/docs/reference#message-formatting):
+	// user <@id> and <@!id>, role <@&id>, channel <#id>, slash command
+	// </name:id>, custom emoji <:name:id> and <a:name:id>, timestamps
+	// <t:ts> and <t:ts:style>, guild navigation <id:type>. The gateway
+	// delivers a ping of a Discord user or role in these forms; none of them
+	// mentions a personality, whatever it is called.
+	discordToken = regexp.MustCompile(`<(?:@[!&]?\d+|#\d+|/[^\s<>:]+:\d+|a?:\w+:\d+|t:-?\d+(?::[a-zA-Z])?|id:\w+)>`)
 	// A markdown masked link [text](target), as Discord renders them.
 	markdownLink = regexp.MustCompile(`\[[^\[\]\n]*\]\(\s*<?[^()\s]*>?\s*\)`)
 	// Code: a fenced block or an inline span, where Discord shows text as
 	// typed and pings no one.
 	code = regexp.MustCompile("(?s)```.*?```|``[^`]+``|`[^`\n]+`")
-	// An e-mail address (RFC 5322's dot-atom local part) at a domain.
-	email = regexp.MustCompile(`(?i)[a-z0-9!#$%&'*+/=?^_{|}~\-.]+@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*`)
+	// An e-mail address (RFC 5322's dot-atom local part, less |, Discord's
+	// spoiler mark: "||secret||@kerach" is a spoiler, then a mention) at a
+	// domain.
+	email = regexp.MustCompile(`(?i)[a-z0-9!#$%&'*+/=?^_{}~\-.]+@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*`)
 )
 
 // mentionAfter are the characters an @ may follow and still begin a
@@ -208,14 +227,17 @@ const mentionAfter = `([{<"'“‘«*_~|>,;!?`
 
 // MentionStarts are the byte offsets of the @ in content that may begin a
 // mention. Not a mention: an @ inside a URL of any scheme (https://…/@kerach,
-// mailto:…), a bare domain with a path (social.example/@kerach), a markdown
+// mailto:…; a URL ends at white space or a character RFC 3986 excludes, see
+// urlChars), a bare domain with a path (social.example/@kerach), a markdown
 // link ([text](target), text and target), code (`@kerach`, fenced blocks),
-// or an e-mail address (jane@kerach.example); nor an @ glued to a word or to
-// a character of an address (a@b, /@x, =@x).
+// Discord's own mentions of users and roles (<@80351110224678912>,
+// <@!id>, <@&id>) and other message formatting, or an e-mail address
+// (jane@kerach.example); nor an @ glued to a word or to a character of an
+// address (a@b, /@x, =@x).
 func MentionStarts(content string) []int {
 	type span struct{ from, to int }
 	var skip []span
-	for _, re := range []*regexp.Regexp{schemeURL, markdownLink, code} {
+	for _, re := range []*regexp.Regexp{schemeURL, markdownLink, code, discordToken} {
 		for _, m := range re.FindAllStringIndex(content, -1) {
 			skip = append(skip, span{m[0], m[1]})
 		}

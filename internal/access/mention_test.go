@@ -1,6 +1,8 @@
 package access
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,5 +204,112 @@ func TestChoose(t *testing.T) {
 	m, _ := NewIndex(reversed).Lookup(asSuper, "twin")
 	if len(m.Others) != 2 || m.Others[0].ID != twinBob.ID || m.Others[1].ID != twinPriv.ID {
 		t.Errorf("others %v", m.Others)
+	}
+}
+
+// Which @ may begin a mention, offset by offset: a URL ends where RFC 3986
+// says one cannot go on (white space, < > " { } | \ ^ `), so an @ right after
+// a link wrapped in Discord's <…> or ||…|| begins a mention; Discord's own
+// user, member and role mentions never do.
+func TestMentionStartsEndURLsAtExcludedCharacters(t *testing.T) {
+	cases := []struct {
+		content string
+		want    []int
+	}{
+		{"<https://a.example>@kerach", []int{19}},
+		{"||https://a.example||@kerach", []int{21}},
+		{"https://a.example/||@kerach||", []int{20}},
+		{"https://a.example/\"@kerach\"", []int{19}},
+		{"||secret||@kerach", []int{10}},
+		{"`https://a.example`@kerach", nil}, // glued to the code span's `
+		{"`https://a.example` @kerach", []int{20}},
+		{"{https://a.example}@kerach", nil}, // } is not a place a mention begins
+		{"see social.example/x>@kerach", []int{21}},
+		{"<mailto:jane@kerach.example>@kerach", []int{28}},
+		// Still inside the URL: characters a URL may hold.
+		{"<https://social.example/@kerach>", nil},
+		{"https://a.example,@kerach", nil},
+		{"(https://a.example)@kerach", nil},
+		{"https://x.example/(@kerach)", nil},
+		{"see: https://a.example/x?y=@kerach", nil},
+		{"[x](<https://a.example/@kerach>)", nil},
+		{"HTTPS://X/@kerach", nil},
+		{"x.com/@kerach", nil},
+		{"192.168.0.1/@kerach", nil},
+		// Beside a URL.
+		{"https://x.example/a\n@kerach", []int{20}},
+		{"\"https://a.example\" @kerach", []int{20}},
+		{"[link](https://x.example/@kerach) @kerach", []int{34}},
+		// Discord's message formatting is not a mention of a personality.
+		{"<@80351110224678912>", nil},
+		{"<@!80351110224678912> hi", nil},
+		{"<@&165511591545143296> role ping", nil},
+		{"<#103735883630395392>@kerach", []int{21}},
+		{"<t:1618953630:d> @kerach", []int{17}},
+		{"</airhorn:816437322781949972> @kerach", []int{30}},
+		{"<:mmLol:216154654256398347>@kerach", []int{27}},
+		{"<@kerach>", []int{1}}, // not Discord's syntax: a name in brackets
+		{"<@80351110224678912x>", []int{1}},
+		{"hi <@80351110224678912> and @kerach", []int{28}},
+	}
+	for _, tc := range cases {
+		got := MentionStarts(tc.content)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
+			t.Errorf("MentionStarts(%q) = %v, want %v", tc.content, got, tc.want)
+		}
+	}
+	kerach := persona("kerach", "Kerach", nil, true, 0)
+	idx := NewIndex([]*ent.Personality{kerach})
+	for _, msg := range []string{"<https://a.example>@kerach hi", "||https://a.example||@kerach", "||spoiler https://a.example/x||@kerach"} {
+		if got := idx.Mentions(Speaker{}, msg, 5); len(got) != 1 {
+			t.Errorf("%q: %d mentions, want kerach", msg, len(got))
+		}
+	}
+}
+
+// A personality named or aliased like a Discord user or role id never
+// answers Discord's own mention of that user or role (<@id>, <@!id>,
+// <@&id>), which is how the gateway delivers a ping.
+func TestDiscordUserMentionsNeverReachAPersonality(t *testing.T) {
+	bob := uuid.New()
+	evil := persona("80351110224678912", "Nelly", &bob, true, 0)
+	evil2 := persona("evil", "Evil", &bob, true, 1, "175928847299117063", "!80351110224678912", "&165511591545143296")
+	idx := NewIndex([]*ent.Personality{evil, evil2})
+	alice := Speaker{DiscordID: "42"}
+	for _, c := range []string{
+		"<@80351110224678912> hi", "hey <@175928847299117063>, look", "<@&80351110224678912> role ping",
+		"<@!80351110224678912> hi", "<@&165511591545143296>", "(<@!175928847299117063>)",
+	} {
+		if got := idx.Mentions(alice, c, 5); len(got) != 0 {
+			t.Errorf("%q (a Discord user/role mention) reached personality %s", c, got[0].Name)
+		}
+	}
+	// Typed as text, @ and the name, it is still a mention.
+	if got := idx.Mentions(alice, "@evil and <@80351110224678912>", 5); len(got) != 1 || got[0].ID != evil2.ID {
+		t.Errorf("@evil beside a user mention: %v", got)
+	}
+}
+
+// Routing a message costs little whatever is in it: a 2,000-character
+// message (Discord's limit for most users) of @s against 30,000 terms, and
+// 100 URLs with 100 @. The bound is generous (a shared machine); it fails on
+// a blow-up, not on a slow run.
+func TestMentionsCostIsBounded(t *testing.T) {
+	var ps []*ent.Personality
+	for i := 0; i < 10000; i++ {
+		ps = append(ps, persona(fmt.Sprintf("name-%05d", i), fmt.Sprintf("Display %d", i), nil, true, i, fmt.Sprintf("alias %d", i)))
+	}
+	idx := NewIndex(ps)
+	start := time.Now()
+	idx.Mentions(Speaker{DiscordID: "1"}, strings.Repeat("@a ", 666), 5)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("2,000 chars of '@a ' over 30,000 terms: %v", d)
+	}
+	start = time.Now()
+	if got := MentionStarts(strings.Repeat("https://a.example/ @", 100)); len(got) != 100 {
+		t.Errorf("100 URLs + 100 @: %d starts, want 100", len(got))
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("100 URLs + 100 @: %v", d)
 	}
 }
