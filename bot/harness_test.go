@@ -13,6 +13,7 @@ import (
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/workflows"
 )
 
 func TestMain(m *testing.M) { itest.Main(m) }
@@ -172,4 +173,22 @@ func (w *world) posts(channelID string) []fakediscord.Message {
 		}
 	}
 	return out
+}
+
+// replyResult waits for the GenerateReply the bot started for messageID
+// (the bot starts it in its own goroutine, so it may not exist yet) and
+// returns its result.
+func (w *world) replyResult(t *testing.T, messageID string) workflows.GenerateReplyResult {
+	t.Helper()
+	ctx := context.Background()
+	id := workflows.GenerateReplyID(messageID)
+	waitFor(t, "the reply workflow to start", func() bool {
+		_, err := w.Client.DescribeWorkflowExecution(ctx, id, "")
+		return err == nil
+	})
+	var res workflows.GenerateReplyResult
+	if err := w.Client.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

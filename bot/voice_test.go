@@ -84,9 +84,7 @@ func TestVoiceReplyThroughTheBot(t *testing.T) {
 		t.Errorf("attachment %s (%d bytes) is not the synthesised MP3", audio.Filename, len(audio.Data))
 	}
 	var res workflows.GenerateReplyResult
-	if err := w.Client.GetWorkflow(context.Background(), workflows.GenerateReplyID(first.ID), "").Get(context.Background(), &res); err != nil {
-		t.Fatal(err)
-	}
+	res = w.replyResult(t, first.ID)
 	if res.Outcome != workflows.ReplyReplied || res.DiscordMessageID != msg.ID {
 		t.Errorf("result %+v, want replied with %s", res, msg.ID)
 	}
@@ -187,9 +185,7 @@ func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 	for i, say := range []string{"@singer sing", "@singer sing again"} {
 		first := w.say(alice, general, guildID, say)
 		var res workflows.GenerateReplyResult
-		if err := w.Client.GetWorkflow(ctx, workflows.GenerateReplyID(first.ID), "").Get(ctx, &res); err != nil {
-			t.Fatal(err)
-		}
+		res = w.replyResult(t, first.ID)
 		posts := w.posts(general)
 		if len(posts) != i+1 {
 			t.Fatalf("%d posts after reply %d", len(posts), i+1)
