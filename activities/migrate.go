@@ -47,6 +47,13 @@ const maxReport = 200
 // to check afterwards that nothing was lost.
 type dataMigration struct {
 	tables []string
+	// writes are, per table, the columns of rows already there (in the
+	// backup) that the migration may change, besides updated_at, which it
+	// sets to now() whenever it changes a row. A migration adds rows and
+	// changes these columns only; it never deletes a row. Rollback tells the
+	// migration's own changes (which it undoes) from later ones (which it
+	// refuses to lose) by them.
+	writes map[string][]string
 	// page handles at most n rows after cursor; it writes nothing in a dry
 	// run. Its writes must be idempotent, keyed by the rows' natural keys, so
 	// a page retried after a crash changes nothing twice.

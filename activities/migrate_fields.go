@@ -16,6 +16,7 @@ import (
 // where that is still empty.
 var errorMessages = dataMigration{
 	tables: []string{"personalities"},
+	writes: map[string][]string{"personalities": {"error_message"}},
 	page: func(ctx context.Context, a *Activities, in pageInput) (pageResult, error) {
 		res, ids, err := pagePersonalities(ctx, a, in, `custom_fields->>'errorMessage' <> '' AND error_message IS NULL`)
 		if err != nil || in.DryRun || len(ids) == 0 {
@@ -84,6 +85,7 @@ func countProblems(ctx context.Context, a *Activities, queries map[string]string
 // personality_id), so a re-run inserts nothing new.
 var customFields = dataMigration{
 	tables: []string{"personalities", "personality_aliases", "voice_configs"},
+	writes: map[string][]string{"personalities": {"birth_month", "birth_day", "birth_year"}},
 	page:   customFieldsPage,
 	verify: func(ctx context.Context, a *Activities, _ map[string]string) ([]string, error) {
 		problems, err := birthdaysNotMoved(ctx, a)
@@ -313,6 +315,7 @@ func ParseBirthday(s string) (month, day, year int, ok bool) {
 // of every personality that has none.
 var assignOwnership = dataMigration{
 	tables: []string{"users", "personalities"},
+	writes: map[string][]string{"users": {"is_superuser"}, "personalities": {"owner_id"}},
 	page: func(ctx context.Context, a *Activities, in pageInput) (pageResult, error) {
 		owner := in.Args["owner"]
 		if owner == "" {

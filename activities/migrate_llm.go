@@ -20,6 +20,7 @@ const zeroUUID = "00000000-0000-0000-0000-000000000000"
 // advanced_parameters win, so a re-run changes nothing.
 var llmConfigJSONB = dataMigration{
 	tables: []string{"llm_configs"},
+	writes: map[string][]string{"llm_configs": {"advanced_parameters"}},
 	page:   llmConfigPage,
 	verify: llmConfigVerify,
 }

@@ -6,8 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/access"
 	"github.com/tzurot/tzurot/internal/shapes"
 )
 
@@ -28,11 +35,16 @@ const shapesDefaultModel = "openrouter/free"
 // "username:<name>" when the backup has none; the file; the run). A
 // personality is only ever written through that record: a re-run finds its
 // own earlier import by the source and fills in only what is missing, so it
-// changes nothing the second time; a backup personality whose name (in any
-// case) is already another personality's name or alias in the database is
-// a conflict, reported by file and name, and nothing of that personality
-// is touched. Verification then fails, naming it, since the backup
-// personality was not imported as itself.
+// changes nothing the second time. Names follow the one rule of
+// internal/access, as /personality does (imported personalities belong to
+// nobody, so every owned one is another owner's): a backup personality whose
+// name or display name is reserved (access.IsReserved), or taken by another
+// personality by access.Clash (a name or alias equal to another's name or
+// alias, or to another owner's display name; a display name equal to another
+// owner's name or alias), is reported by file and name and not imported,
+// and nothing of the other personality is touched; verification then fails,
+// naming it, since the backup personality was not imported as itself. An
+// alias refused by the same rule is reported and left out.
 //
 // History is streamed from its file and written in statements of
 // historyChunk rows inside the personality's transaction, so a history of
@@ -120,26 +132,80 @@ func shapesOwnRow(ctx context.Context, q interface {
 	return id, err == nil, err
 }
 
-// shapesConflict says whose name or alias p's name already is, or "" when
-// it is free. Names are compared regardless of case, as mentions are.
-func shapesConflict(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, p shapes.Personality) (string, error) {
-	var what string
-	err := q.QueryRowContext(ctx, `SELECT what FROM (
-  SELECT 1 AS o, 'the name of a personality already in the database' AS what FROM personalities WHERE lower(name) = lower($1)
-  UNION ALL
-  SELECT 2, 'an alias of ' || p.name || ', already in the database' FROM personality_aliases x JOIN personalities p ON p.id = x.personality_id WHERE lower(x.alias) = lower($1)
-) c ORDER BY o LIMIT 1`, p.Name).Scan(&what)
-	if err == sql.ErrNoRows {
-		return "", nil
-	}
-	return what, err
+// shapesEnt is an ent client over tx, so access.Clash reads what the
+// personality's own transaction has written so far.
+func shapesEnt(tx *sql.Tx) *ent.Client {
+	return ent.NewClient(ent.Driver(entsql.NewDriver(dialect.Postgres, entsql.Conn{ExecQuerier: tx})))
 }
 
-func shapesConflictText(p shapes.Personality, what string) string {
-	return fmt.Sprintf("%s: username: %q is %s that this import did not create; the personality is not imported and that one is left as it is (rename one of them and run the import again)",
-		p.SourcePath, p.Name, what)
+// shapesTaken says why term may not be a name of the kind given (access.ByName,
+// ByAlias or ByDisplayName) of the imported personality self (uuid.Nil while
+// it is not in the database yet), by the one rule of internal/access, as the
+// bot's /personality applies it: a reserved word (access.IsReserved) is
+// refused (SevRefused); a term access.Clash finds held by another
+// personality is a collision (SevCollision), holder names the holder and how
+// it holds term. Imported personalities belong to nobody (system ones), so
+// every owned personality is another owner's: a backup name or alias never
+// takes over another owner's display name. what is "" when term is free.
+func shapesTaken(ctx context.Context, db *ent.Client, kind access.Kind, term string, self uuid.UUID) (sev Severity, what string, err error) {
+	if access.IsReserved(term) {
+		return SevRefused, "a reserved word (@everyone and @here are Discord's own mentions; no name may be or begin with them)", nil
+	}
+	held, err := access.Clash(ctx, db, kind, term, nil, self)
+	if err != nil || held == nil {
+		return SevCollision, "", err
+	}
+	return SevCollision, shapesHolder(held, term, kind), nil
+}
+
+// shapesHolder says how held holds term, for a report line.
+func shapesHolder(held *ent.Personality, term string, kind access.Kind) string {
+	t := access.Normalize(term)
+	switch {
+	case strings.ToLower(held.Name) == t && kind != access.ByName:
+		return "the name of the personality " + held.Name + " in the database"
+	case strings.ToLower(held.Name) == t:
+		return "the name of a personality already in the database"
+	}
+	for _, a := range held.Edges.Aliases {
+		if access.Normalize(a.Alias) == t {
+			return "an alias of " + held.Name + ", already in the database"
+		}
+	}
+	if held.DisplayName != nil && access.Normalize(*held.DisplayName) == t {
+		return "the display name of " + held.Name + ", already in the database"
+	}
+	return "too close to a name of " + held.Name + " (already in the database) for mentions to tell them apart"
+}
+
+// shapesConflict is why a backup personality is not imported as a new
+// personality: its name ("username") or display name ("name") is reserved
+// or taken (shapesTaken).
+type shapesConflict struct {
+	sev   Severity
+	field string // the backup's field: username or name
+	term  string
+	what  string // "" when both are free
+}
+
+// shapesConflictOf checks p's name, then its display name.
+func shapesConflictOf(ctx context.Context, db *ent.Client, p shapes.Personality) (shapesConflict, error) {
+	sev, what, err := shapesTaken(ctx, db, access.ByName, p.Name, uuid.Nil)
+	if err != nil || what != "" || strings.TrimSpace(p.DisplayName) == "" {
+		return shapesConflict{sev, "username", p.Name, what}, err
+	}
+	sev, what, err = shapesTaken(ctx, db, access.ByDisplayName, p.DisplayName, uuid.Nil)
+	return shapesConflict{sev, "name", p.DisplayName, what}, err
+}
+
+// text is the report line, naming the file and the value.
+func (c shapesConflict) text(p shapes.Personality) string {
+	if c.sev == SevRefused {
+		return fmt.Sprintf("%s: %s: %q is %s; the personality is not imported (rename it in the backup and run the import again)",
+			p.SourcePath, c.field, c.term, c.what)
+	}
+	return fmt.Sprintf("%s: %s: %q is %s that this import did not create; the personality is not imported and that one is left as it is (rename one of them and run the import again)",
+		p.SourcePath, c.field, c.term, c.what)
 }
 
 // importShape writes one personality and everything hanging off it in one
@@ -179,12 +245,12 @@ func (a *Activities) importShape(ctx context.Context, root string, p shapes.Pers
 		return false, fmt.Errorf("import %s: %w", p.Name, err)
 	}
 	if !own {
-		what, err := shapesConflict(ctx, tx, p)
+		c, err := shapesConflictOf(ctx, shapesEnt(tx), p)
 		if err != nil {
 			return false, fmt.Errorf("import %s: %w", p.Name, err)
 		}
-		if what != "" {
-			report(Finding{SevCollision, shapesConflictText(p, what)})
+		if c.what != "" {
+			report(Finding{c.sev, c.text(p)})
 			return false, nil
 		}
 		record, err := json.Marshal(map[string]any{"shapes_import": map[string]string{
@@ -205,7 +271,8 @@ ON CONFLICT (name) DO NOTHING RETURNING id`,
 			p.ErrorMessage, birth(p.BirthMonth), birth(p.BirthDay), birth(p.BirthYear), p.Voice != nil, string(record)).Scan(&id)
 		if err == sql.ErrNoRows {
 			// Taken between the look-up and the insert.
-			report(Finding{SevCollision, shapesConflictText(p, "the name of a personality already in the database")})
+			c := shapesConflict{SevCollision, "username", p.Name, "the name of a personality already in the database"}
+			report(Finding{c.sev, c.text(p)})
 			return false, nil
 		}
 		if err != nil {
@@ -225,16 +292,17 @@ ON CONFLICT (name) DO NOTHING RETURNING id`,
 ON CONFLICT (personality_id) DO NOTHING`, id, model, string(params)); err != nil {
 		return false, fmt.Errorf("import %s llm config: %w", p.Name, err)
 	}
+	edb := shapesEnt(tx)
 	for _, alias := range p.Aliases {
-		// Names and aliases share one namespace for mentions: an alias that
-		// is another personality's name would shadow it or be shadowed.
-		var named string
-		err := tx.QueryRowContext(ctx, `SELECT name FROM personalities WHERE lower(name) = lower($1) AND id <> $2 LIMIT 1`, alias, id).Scan(&named)
-		if err != nil && err != sql.ErrNoRows {
+		// Names, aliases and display names share one namespace for
+		// mentions: an alias reserved or taken by the rule of
+		// access.Clash is reported and left out.
+		sev, what, err := shapesTaken(ctx, edb, access.ByAlias, alias, uuid.MustParse(id))
+		if err != nil {
 			return false, fmt.Errorf("import %s alias: %w", p.Name, err)
 		}
-		if named != "" {
-			report(Finding{SevCollision, fmt.Sprintf("%s: aliases: %q is the name of the personality %s in the database; not added", p.SourcePath, alias, named)})
+		if what != "" {
+			report(Finding{sev, fmt.Sprintf("%s: aliases: %q is %s; not added", p.SourcePath, alias, what)})
 			continue
 		}
 		n, err := exec(`INSERT INTO personality_aliases (personality_id, alias) VALUES ($1, $2) ON CONFLICT ((lower(alias))) DO NOTHING`, id, alias)
@@ -347,12 +415,16 @@ func shapesVerify(ctx context.Context, a *Activities, args map[string]string) ([
 			return nil, err
 		}
 		if !own {
-			what, err := shapesConflict(ctx, a.SQL, p)
+			c, err := shapesConflictOf(ctx, a.DB, p)
 			if err != nil {
 				return nil, err
 			}
-			if what != "" {
-				problems = append(problems, fmt.Sprintf("%s: %q was not imported: its name is %s that this import did not create", p.SourcePath, p.Name, what))
+			if c.what != "" {
+				label := "username"
+				if c.field == "name" {
+					label = "display name (name)"
+				}
+				problems = append(problems, fmt.Sprintf("%s: %q was not imported: its %s %q is %s", p.SourcePath, p.Name, label, c.term, c.what))
 			} else {
 				problems = append(problems, fmt.Sprintf("%s: %q is missing", p.SourcePath, p.Name))
 			}
@@ -363,16 +435,34 @@ func shapesVerify(ctx context.Context, a *Activities, args map[string]string) ([
 			return nil, err
 		}
 		var cfg, voice bool
-		var turns, aliases int
+		var turns int
 		err = a.SQL.QueryRowContext(ctx, `SELECT
   EXISTS (SELECT 1 FROM llm_configs WHERE personality_id = $1),
   EXISTS (SELECT 1 FROM voice_configs WHERE personality_id = $1),
-  (SELECT count(*) FROM conversation_history WHERE personality_id = $1 AND channel_id = $2),
-  (SELECT count(*) FROM unnest($3::text[]) x WHERE EXISTS (SELECT 1 FROM personality_aliases WHERE lower(alias) = lower(x))
-     OR EXISTS (SELECT 1 FROM personalities WHERE lower(name) = lower(x)))`,
-			id, ShapesChannel, pqArray(p.Aliases)).Scan(&cfg, &voice, &turns, &aliases)
+  (SELECT count(*) FROM conversation_history WHERE personality_id = $1 AND channel_id = $2)`,
+			id, ShapesChannel).Scan(&cfg, &voice, &turns)
 		if err != nil {
 			return nil, err
+		}
+		// An alias is accounted for when it is this personality's, or when
+		// the rule refuses it (reserved, or held by another: reported).
+		aliases := 0
+		for _, alias := range p.Aliases {
+			var mine bool
+			if err := a.SQL.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM personality_aliases WHERE personality_id = $1 AND lower(alias) = lower($2))`,
+				id, alias).Scan(&mine); err != nil {
+				return nil, err
+			}
+			if !mine {
+				_, what, err := shapesTaken(ctx, a.DB, access.ByAlias, alias, uuid.MustParse(id))
+				if err != nil {
+					return nil, err
+				}
+				mine = what != ""
+			}
+			if mine {
+				aliases++
+			}
 		}
 		switch {
 		case !cfg:
@@ -382,7 +472,7 @@ func shapesVerify(ctx context.Context, a *Activities, args map[string]string) ([
 		case turns < want:
 			problems = append(problems, fmt.Sprintf("%s has %d of its %d history turns", p.Name, turns, want))
 		case aliases < len(p.Aliases):
-			problems = append(problems, fmt.Sprintf("%s: %d of its %d aliases are nobody's", p.Name, len(p.Aliases)-aliases, len(p.Aliases)))
+			problems = append(problems, fmt.Sprintf("%s: %d of its %d aliases are neither its own nor refused by the naming rule", p.Name, len(p.Aliases)-aliases, len(p.Aliases)))
 		}
 	}
 	return problems, nil

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -22,9 +23,10 @@ import (
 
 // RollbackOptions are `tzurot migrate data rollback`'s choices.
 type RollbackOptions struct {
-	// DiscardNewer lets the rollback delete rows that are in the live tables
-	// but not in the backup (written since it was taken, by users or by the
-	// migration itself), and the rows of other tables that cascade from them.
+	// DiscardNewer lets the rollback lose what was written since the backup
+	// (see Rollback): delete rows added since (by users or by the migration
+	// itself) with the rows of other tables that cascade from them, revert
+	// rows edited since, and bring back rows deleted since.
 	DiscardNewer bool
 }
 
@@ -32,14 +34,28 @@ type RollbackOptions struct {
 type RollbackResult struct {
 	BackupPath string
 	Restored   map[string]int64 // backup rows written back (updated or re-inserted)
-	Discarded  map[string]int64 // live rows deleted, cascades into other tables included
+	// Discarded are the rows written since the backup that the rollback
+	// lost, per table: Added, Edited, Deleted and Cleared together.
+	Discarded map[string]int64
+	// Added are live rows the backup does not hold, deleted with the rows
+	// that cascade from them in other tables.
+	Added map[string]int64
+	// Edited are backup rows changed since, other than by the migration,
+	// reverted to the backup.
+	Edited map[string]int64
+	// Deleted are backup rows deleted since, brought back.
+	Deleted map[string]int64
+	// Cleared are rows of tables outside the backup whose foreign key was
+	// set to NULL (ON DELETE SET NULL) by the deletion of added rows.
+	Cleared map[string]int64
 }
 
-// NewerRowsError refuses a rollback that would delete rows the backup does
-// not hold; Lost counts them per table, cascades included.
+// NewerRowsError refuses a rollback that would lose rows written since the
+// backup; Lost counts them per table (Added, Edited, Deleted and Cleared
+// together, cascades included), the others by kind as in RollbackResult.
 type NewerRowsError struct {
-	Name string
-	Lost map[string]int64
+	Name                                  string
+	Lost, Added, Edited, Deleted, Cleared map[string]int64
 }
 
 func (e *NewerRowsError) Error() string {
@@ -47,8 +63,25 @@ func (e *NewerRowsError) Error() string {
 	for _, n := range e.Lost {
 		total += n
 	}
-	return fmt.Sprintf("rollback of %s refused, nothing was changed: %d rows written since the backup would be lost (%s); pass --discard-newer to discard them",
-		e.Name, total, TableCounts(e.Lost))
+	return fmt.Sprintf("rollback of %s refused, nothing was changed: %d rows written since the backup would be lost (%s%s); pass --discard-newer to discard them",
+		e.Name, total, TableCounts(e.Lost), LostDetail(e.Added, e.Edited, e.Deleted, e.Cleared))
+}
+
+// LostDetail says, after the totals, which of the lost rows were added,
+// edited or deleted since the backup, or would have a foreign key cleared:
+// "; added: a 1; edited since: b 2; deleted since (would come back): b 1".
+// Empty kinds are left out.
+func LostDetail(added, edited, deleted, cleared map[string]int64) string {
+	var b strings.Builder
+	for _, k := range []struct {
+		what string
+		m    map[string]int64
+	}{{"added", added}, {"edited since", edited}, {"deleted since (would come back)", deleted}, {"foreign key set to NULL", cleared}} {
+		if len(k.m) > 0 {
+			fmt.Fprintf(&b, "; %s: %s", k.what, TableCounts(k.m))
+		}
+	}
+	return b.String()
 }
 
 // TableCounts renders {"a": 2, "b": 1} as "a 2, b 1", sorted by table.
@@ -74,11 +107,23 @@ func TableCounts(m map[string]int64) string {
 //     tables.
 //  2. pg_restore turns it into SQL (--file=-, no database connection), whose
 //     COPY blocks are loaded into temporary tables inside our transaction.
-//  3. The live tables are locked against writers; rows not in the backup (by
-//     primary key) are deleted, their foreign keys' ON DELETE actions firing
-//     as usual, and every row so deleted, in any table, is counted
-//     (pg_stat_xact_user_tables). Unless opts.DiscardNewer, the rollback stops
-//     here with a *NewerRowsError and the transaction is rolled back.
+//  3. The live tables are locked against writers, and what was written since
+//     the backup is counted:
+//     - edited: backup rows whose live version differs from the backup in a
+//     column the migration does not write (dataMigration.writes; updated_at
+//     aside), or in one it writes with updated_at after the run finished
+//     (its finished_at; now for a run that never finished). The
+//     migration's own changes — to the columns it writes, by the time it
+//     finished — are what the rollback undoes and are not counted;
+//     - deleted: backup rows no longer live, which the rollback would bring
+//     back (migrations never delete rows, so someone else did);
+//     - added: rows not in the backup (by primary key), deleted, their
+//     foreign keys' ON DELETE actions firing as usual, every row so
+//     deleted in any table counted (pg_stat_xact_user_tables);
+//     - cleared: rows of tables outside the backup whose foreign key those
+//     deletions set to NULL (ON DELETE SET NULL; pg_stat_xact_user_tables).
+//     Unless opts.DiscardNewer, the rollback stops here with a
+//     *NewerRowsError and the transaction is rolled back.
 //  4. The backup's rows are written back (UPDATE by primary key, INSERT of
 //     those missing), parents before children, foreign keys checked, and
 //     the run is marked rolled_back; then the transaction commits.
@@ -87,7 +132,8 @@ func TableCounts(m map[string]int64) string {
 // re-inserted rows); a backup column the table no longer has fails the
 // rollback. No superuser is needed.
 func (a *Activities) Rollback(ctx context.Context, name string, opts RollbackOptions) (RollbackResult, error) {
-	res := RollbackResult{Restored: map[string]int64{}, Discarded: map[string]int64{}}
+	res := RollbackResult{Restored: map[string]int64{}, Discarded: map[string]int64{},
+		Added: map[string]int64{}, Edited: map[string]int64{}, Deleted: map[string]int64{}, Cleared: map[string]int64{}}
 	m, err := a.migration(name)
 	if err != nil {
 		return res, err
@@ -149,6 +195,29 @@ func (a *Activities) Rollback(ctx context.Context, name string, opts RollbackOpt
 	if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = 0"); err != nil {
 		return fail(err)
 	}
+	end := time.Now()
+	if last.FinishedAt != nil {
+		end = *last.FinishedAt
+	}
+	for _, t := range order {
+		edited, deleted, err := changedSince(ctx, tx, t, m.writes[t.name], end)
+		if err != nil {
+			return fail(err)
+		}
+		if edited > 0 {
+			res.Edited[t.name] = edited
+		}
+		if deleted > 0 {
+			res.Deleted[t.name] = deleted
+		}
+	}
+	// The statistics of this backend may still hold counts of its earlier
+	// transactions not yet flushed (PostgreSQL 15 and later): only what
+	// moves during the deletions counts.
+	base, err := xactStats(ctx, tx)
+	if err != nil {
+		return fail(err)
+	}
 	direct := map[string]int64{}
 	for i := len(order) - 1; i >= 0; i-- {
 		t := order[i]
@@ -163,31 +232,33 @@ func (a *Activities) Rollback(ctx context.Context, name string, opts RollbackOpt
 			direct[t.name] = n
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT relname, n_tup_del FROM pg_stat_xact_user_tables
-WHERE n_tup_del > 0 AND schemaname NOT LIKE 'pg_temp%'`)
+	// What the deletions moved: their deletions and their cascades, and
+	// the updates of ON DELETE SET NULL. Updates to the backup's own tables
+	// are left out: step 4 writes those rows back anyway.
+	after, err := xactStats(ctx, tx)
 	if err != nil {
 		return fail(err)
 	}
-	for rows.Next() {
-		var t string
-		var n int64
-		if err := rows.Scan(&t, &n); err != nil {
-			rows.Close()
-			return fail(err)
+	for t, n := range after {
+		if del := n[0] - base[t][0]; del > 0 {
+			res.Added[t] = del
 		}
-		res.Discarded[t] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fail(err)
+		if upd := n[1] - base[t][1]; upd > 0 && loaded[t] == nil {
+			res.Cleared[t] = upd
+		}
 	}
 	// The statistics see cascades into other tables; the direct counts
 	// stand in should track_counts be off.
 	for t, n := range direct {
-		res.Discarded[t] = max(res.Discarded[t], n)
+		res.Added[t] = max(res.Added[t], n)
+	}
+	for _, m := range []map[string]int64{res.Added, res.Edited, res.Deleted, res.Cleared} {
+		for t, n := range m {
+			res.Discarded[t] += n
+		}
 	}
 	if len(res.Discarded) > 0 && !opts.DiscardNewer {
-		return res, &NewerRowsError{Name: name, Lost: res.Discarded}
+		return res, &NewerRowsError{Name: name, Lost: res.Discarded, Added: res.Added, Edited: res.Edited, Deleted: res.Deleted, Cleared: res.Cleared}
 	}
 
 	// 4. The backup's rows back, parents first.
@@ -217,6 +288,74 @@ WHERE n_tup_del > 0 AND schemaname NOT LIKE 'pg_temp%'`)
 		return fail(err)
 	}
 	return res, nil
+}
+
+// xactStats are the rows deleted and updated per live table as this
+// transaction's statistics count them (pg_stat_xact_user_tables).
+func xactStats(ctx context.Context, tx *sql.Tx) (map[string][2]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT relname, n_tup_del, n_tup_upd FROM pg_stat_xact_user_tables
+WHERE (n_tup_del > 0 OR n_tup_upd > 0) AND schemaname NOT LIKE 'pg_temp%'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][2]int64{}
+	for rows.Next() {
+		var t string
+		var n [2]int64
+		if err := rows.Scan(&t, &n[0], &n[1]); err != nil {
+			return nil, err
+		}
+		out[t] = n
+	}
+	return out, rows.Err()
+}
+
+// changedSince counts t's backup rows edited since the backup other than by
+// the migration, and those deleted since (see Rollback, step 3). writes are
+// the columns of t the migration may change; end is when it finished.
+// Columns are compared as text (both tables have the same types), so types
+// without an equality operator (json) compare too.
+func changedSince(ctx context.Context, tx *sql.Tx, t *restoreTable, writes []string, end time.Time) (edited, deleted int64, err error) {
+	var hasUpdated bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'updated_at' AND attnum > 0 AND NOT attisdropped)`,
+		t.live).Scan(&hasUpdated); err != nil {
+		return 0, 0, fmt.Errorf("read the columns of %s: %w", t.name, err)
+	}
+	differ := func(cols []string) string {
+		if len(cols) == 0 {
+			return "false"
+		}
+		l, b := make([]string, len(cols)), make([]string, len(cols))
+		for i, c := range cols {
+			c = pq.QuoteIdentifier(c)
+			l[i], b[i] = "l."+c+"::text", "b."+c+"::text"
+		}
+		return "ROW(" + strings.Join(l, ", ") + ") IS DISTINCT FROM ROW(" + strings.Join(b, ", ") + ")"
+	}
+	var own, other []string
+	for _, c := range t.cols {
+		switch {
+		case c == "updated_at" || slices.Contains(t.pk, c):
+		case slices.Contains(writes, c):
+			own = append(own, c)
+		default:
+			other = append(other, c)
+		}
+	}
+	cond := differ(other)
+	var args []any
+	if hasUpdated && len(own) > 0 {
+		cond = "(" + cond + ") OR ((" + differ(own) + ") AND l.updated_at > $1)"
+		args = append(args, end)
+	}
+	if err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT
+  (SELECT count(*) FROM %s l JOIN %s b ON %s WHERE %s),
+  (SELECT count(*) FROM %s b WHERE NOT EXISTS (SELECT 1 FROM %s l WHERE %s))`,
+		t.live, t.temp, t.pkMatch("b", "l"), cond, t.temp, t.live, t.pkMatch("b", "l")), args...).Scan(&edited, &deleted); err != nil {
+		return 0, 0, fmt.Errorf("count the rows of %s changed since the backup: %w", t.name, err)
+	}
+	return edited, deleted, nil
 }
 
 // checkDump refuses a backup that is missing, unreadable, not a pg_dump

@@ -164,9 +164,10 @@ func TestRollbackIsAllOrNothing(t *testing.T) {
 	}
 }
 
-// Rows written since the backup — a new personality and what hangs off it —
-// are counted per table and the rollback refused, changing nothing; with
-// --discard-newer they go and the backup's rows come back, deleted ones too.
+// Rows written since the backup — a new personality and what hangs off it,
+// and a personality of the backup deleted since — are counted per table and
+// the rollback refused, changing nothing; with --discard-newer they go and
+// the backup's rows come back, deleted ones too.
 func TestRollbackRefusesToLoseNewerRows(t *testing.T) {
 	s := itest.New(t, itest.Options{})
 	ctx := context.Background()
@@ -196,12 +197,12 @@ SELECT '1', id, r, 'hi' FROM p, unnest(ARRAY['user', 'assistant']) r`); err != n
 	if !errors.As(err, &newer) {
 		t.Fatalf("rollback over newer rows: %v", err)
 	}
-	want := map[string]int64{"personalities": 1, "llm_configs": 1, "conversation_history": 2}
+	want := map[string]int64{"personalities": 2, "llm_configs": 1, "conversation_history": 2}
 	if fmt.Sprint(newer.Lost) != fmt.Sprint(want) {
 		t.Errorf("lost %v, want %v", newer.Lost, want)
 	}
 	msg := err.Error()
-	for _, w := range []string{"4 rows", "conversation_history 2, llm_configs 1, personalities 1", "--discard-newer", "nothing was changed"} {
+	for _, w := range []string{"5 rows", "conversation_history 2, llm_configs 1, personalities 2", "deleted since (would come back): personalities 1", "--discard-newer", "nothing was changed"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("refusal %q lacks %q", msg, w)
 		}
@@ -227,7 +228,7 @@ SELECT '1', id, r, 'hi' FROM p, unnest(ARRAY['user', 'assistant']) r`); err != n
 	if configs != 2 || history != 0 {
 		t.Errorf("%d llm configs (want the 2 of surviving personalities), %d history rows (want 0)", configs, history)
 	}
-	if !strings.Contains(out.String(), "discarded rows written since the backup: conversation_history 2, llm_configs 1, personalities 1") {
+	if !strings.Contains(out.String(), "discarded rows written since the backup: conversation_history 2, llm_configs 1, personalities 2; added: conversation_history 2, llm_configs 1, personalities 1; deleted since (would come back): personalities 1") {
 		t.Errorf("output %q", out.String())
 	}
 }

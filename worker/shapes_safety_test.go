@@ -128,10 +128,12 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 		t.Errorf("verification failures are not listed before the collisions:\n%s", report)
 	}
 
-	// The operator renames their own personalities out of the way; the
-	// import runs again and imports the rest as themselves.
-	db.Exec(`UPDATE personalities SET name = 'alices-lilith' WHERE id = $1`, alice)
-	db.Exec(`UPDATE personalities SET name = 'carols-morrow' WHERE id = $1`, carol)
+	// The operator renames their own personalities out of the way (name and
+	// display name: a backup name equal to another owner's display name
+	// would take its mentions, access.Clash); the import runs again and
+	// imports the rest as themselves.
+	db.Exec(`UPDATE personalities SET name = 'alices-lilith', display_name = 'Alices Lilith' WHERE id = $1`, alice)
+	db.Exec(`UPDATE personalities SET name = 'carols-morrow', display_name = 'Carols Morrow' WHERE id = $1`, carol)
 	db.Exec(`DELETE FROM personality_aliases WHERE alias = 'shade-9'`)
 	st := finishMigration(t, startMigration(t, s, "shapes-import", app.DataMigrationOptions{Dir: dir, BatchSize: 2}))
 	if st.Outcome != "succeeded" || st.Counts.Changed != 3 || st.Counts.Unchanged != 1 {

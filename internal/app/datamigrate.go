@@ -336,8 +336,9 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 
 // RollbackDataMigration restores the last backup a migration took. Nothing
 // changes unless the whole backup is restored; rows written since the backup
-// are deleted only with discardNewer (`--discard-newer`), else the rollback is
-// refused with their count per table.
+// (added, edited or deleted since, other than by the migration itself; see
+// activities.Rollback) are lost only with discardNewer (`--discard-newer`),
+// else the rollback is refused with their count per table.
 func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, discardNewer bool, out io.Writer, log *slog.Logger) error {
 	d, err := Open(ctx, cfg, log)
 	if err != nil {
@@ -353,7 +354,8 @@ func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, 
 		fmt.Fprintf(out, "restored rows: %s\n", activities.TableCounts(res.Restored))
 	}
 	if len(res.Discarded) > 0 {
-		fmt.Fprintf(out, "discarded rows written since the backup: %s\n", activities.TableCounts(res.Discarded))
+		fmt.Fprintf(out, "discarded rows written since the backup: %s%s\n", activities.TableCounts(res.Discarded),
+			activities.LostDetail(res.Added, res.Edited, res.Deleted, res.Cleared))
 	}
 	return nil
 }
