@@ -52,22 +52,7 @@ func storeKey(t *testing.T, s *itest.Stack, key string) {
 
 func reply(t *testing.T, s *itest.Stack, requestID string) workflows.GenerateReplyResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.GenerateReplyID(requestID), TaskQueue: s.TaskQueue,
-	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
-		RequestID: requestID, DiscordUserID: aliceID, Username: "alice", Personality: "kerach",
-		ChannelID: channelID, MessageID: requestID, Content: "hello there",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res workflows.GenerateReplyResult
-	if err := run.Get(ctx, &res); err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return replyAsking(t, s, requestID, channelID, "hello there")
 }
 
 func TestValidateAPIKeyEndToEnd(t *testing.T) {
