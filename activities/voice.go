@@ -173,9 +173,11 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 	audio := &discordgo.File{Name: audioName(p.Name), ContentType: "audio/mpeg", Reader: bytes.NewReader(speech.Audio)}
 	id, err := a.postChunks(ctx, in.PostReplyInput, audio)
 	if err != nil {
-		return SpeakReplyOutput{}, temporal.NewApplicationErrorWithOptions(
+		// The audio was paid for: an unwritten usage row rides on the
+		// failure for the workflow to write.
+		return SpeakReplyOutput{}, withPendingUsage(temporal.NewApplicationErrorWithOptions(
 			"the voiced reply could not be posted; the text goes alone", ErrVoicePostFailed,
-			temporal.ApplicationErrorOptions{NonRetryable: true, Cause: err})
+			temporal.ApplicationErrorOptions{NonRetryable: true, Cause: err}), pending)
 	}
 	return SpeakReplyOutput{DiscordMessageID: id, Spoken: true, Characters: speech.Characters, KeySource: source, PendingUsage: pending}, nil
 }

@@ -233,6 +233,7 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 	// what follows a rejected key (switching it off, the DM) can only be
 	// logged if it fails. The voiced attempt may have reached Discord before
 	// failing, so the text post looks for it first.
+	recordPendingUsage(ctx, activities.PendingUsageOf(err))
 	errType := errorType(err)
 	log := workflow.GetLogger(ctx)
 	log.Warn("no voice for this reply; posting the text alone", "error_type", errType)
