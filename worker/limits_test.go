@@ -127,22 +127,29 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 		if res := reply(t, s, requestID); res.Outcome != want {
 			t.Fatalf("%s: outcome %s", tc.file, res.Outcome)
 		}
-		it := s.Client.GetWorkflowHistory(context.Background(), workflows.GenerateReplyID(requestID), "", false, 0)
-		var hist historypb.History
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			hist.Events = append(hist.Events, ev)
-		}
-		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
+		recordHistory(t, s, workflows.GenerateReplyID(requestID), tc.file)
+	}
+}
+
+// recordHistory writes the whole history of workflowID, as protojson, to
+// workflows/testdata/file, for the replay tests there.
+func recordHistory(t *testing.T, s *itest.Stack, workflowID, file string) {
+	t.Helper()
+	it := s.Client.GetWorkflowHistory(context.Background(), workflowID, "", false, 0)
+	var hist historypb.History
+	for it.HasNext() {
+		ev, err := it.Next()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", tc.file), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		hist.Events = append(hist.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", file), b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -1,13 +1,9 @@
 package worker_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
-
-	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
@@ -30,20 +26,5 @@ func TestRecordDataMigrationHistory(t *testing.T) {
 	if st.Outcome != "succeeded" {
 		t.Fatalf("run: %+v", st)
 	}
-	it := s.Client.GetWorkflowHistory(context.Background(), workflows.DataMigrationID("shapes-import"), "", false, 0)
-	var hist historypb.History
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		hist.Events = append(hist.Events, ev)
-	}
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&hist)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join("..", "workflows", "testdata", file), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	recordHistory(t, s, workflows.DataMigrationID("shapes-import"), file)
 }

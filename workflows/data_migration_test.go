@@ -3,20 +3,15 @@ package workflows
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
-	"github.com/tzurot/tzurot/internal/keycrypt"
-	"github.com/tzurot/tzurot/internal/payloadcodec"
 )
 
 // finishSummary is what the mocked MigrationFinish returns.
@@ -123,34 +118,5 @@ func TestDataMigrationEndsWithTheWholeReportsSummary(t *testing.T) {
 // TestRecordDataMigrationHistory), so a change that breaks migrations in
 // flight fails here.
 func TestDataMigrationReplaysOldHistories(t *testing.T) {
-	key, err := keycrypt.ParseMasterKey(keycrypt.MasterKeyEnv, strings.Repeat("5a", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := payloadcodec.New(key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc := codec.DataConverter()
-	files, _ := filepath.Glob(filepath.Join("testdata", "data_migration_*.json"))
-	if len(files) == 0 {
-		t.Fatal("no recorded histories in testdata")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
-				DataConverter: dc,
-				FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-					DataConverter: dc, EncodeCommonAttributes: true,
-				}),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.RegisterWorkflowWithOptions(DataMigration, workflow.RegisterOptions{Name: DataMigrationName})
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+	replayRecorded(t, "data_migration_*.json", DataMigration, DataMigrationName)
 }

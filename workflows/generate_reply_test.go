@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,12 +10,8 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
-	"github.com/tzurot/tzurot/internal/keycrypt"
-	"github.com/tzurot/tzurot/internal/payloadcodec"
 )
 
 var replyIn = GenerateReplyInput{
@@ -189,36 +184,5 @@ func TestGenerateReplyUnknownPersonalityPostsNothing(t *testing.T) {
 // (worker's TestRecordGenerateReplyHistory), so a change that breaks runs
 // already in flight fails here rather than in production.
 func TestGenerateReplyReplaysOldHistories(t *testing.T) {
-	// The histories' payloads are sealed with itest.MasterKey; importing itest
-	// here would be an import cycle.
-	key, err := keycrypt.ParseMasterKey(keycrypt.MasterKeyEnv, strings.Repeat("5a", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := payloadcodec.New(key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc := codec.DataConverter()
-	files, _ := filepath.Glob(filepath.Join("testdata", "generate_reply_*.json"))
-	if len(files) == 0 {
-		t.Fatal("no recorded histories in testdata")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
-				DataConverter: dc,
-				FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-					DataConverter: dc, EncodeCommonAttributes: true,
-				}),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.RegisterWorkflowWithOptions(GenerateReply, workflow.RegisterOptions{Name: GenerateReplyName})
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+	replayRecorded(t, "generate_reply_*.json", GenerateReply, GenerateReplyName)
 }
