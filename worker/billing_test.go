@@ -18,16 +18,7 @@ import (
 
 func startReply(t *testing.T, s *itest.Stack, requestID string) client.WorkflowRun {
 	t.Helper()
-	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID: workflows.GenerateReplyID(requestID), TaskQueue: s.TaskQueue,
-	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
-		RequestID: requestID, DiscordUserID: aliceID, Username: "alice", Personality: "kerach",
-		ChannelID: channelID, MessageID: requestID, Content: "hello there",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return run
+	return startReplyAsking(t, s, requestID, channelID, "hello there")
 }
 
 func result(t *testing.T, run client.WorkflowRun) workflows.GenerateReplyResult {

@@ -22,9 +22,13 @@ import (
 // replyIn runs one GenerateReply for Kerach in channel and returns its result.
 func replyAsking(t *testing.T, s *itest.Stack, requestID, channel, content string) workflows.GenerateReplyResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	return result(t, startReplyAsking(t, s, requestID, channel, content))
+}
+
+// startReplyAsking starts GenerateReply for alice's message to Kerach.
+func startReplyAsking(t *testing.T, s *itest.Stack, requestID, channel, content string) client.WorkflowRun {
+	t.Helper()
+	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
 		ID: workflows.GenerateReplyID(requestID), TaskQueue: s.TaskQueue,
 	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
 		RequestID: requestID, DiscordUserID: aliceID, Username: "alice", Personality: "kerach",
@@ -33,11 +37,7 @@ func replyAsking(t *testing.T, s *itest.Stack, requestID, channel, content strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res workflows.GenerateReplyResult
-	if err := run.Get(ctx, &res); err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return run
 }
 
 func deliveryStack(t *testing.T) *itest.Stack {
@@ -187,14 +187,7 @@ func TestRetryAdoptsOnlyItsOwnMessage(t *testing.T) {
 		}
 	})
 	ctx := context.Background()
-	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GenerateReplyID(ids[2]), TaskQueue: s.TaskQueue},
-		workflows.GenerateReplyName, workflows.GenerateReplyInput{
-			RequestID: ids[2], DiscordUserID: aliceID, Username: "alice", Personality: "kerach",
-			ChannelID: channelID, MessageID: ids[2], Content: "same words",
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := startReplyAsking(t, s, ids[2], channelID, "same words")
 	deadline := time.Now().Add(60 * time.Second)
 	for len(s.Discord.Messages(channelID)) < 3 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
