@@ -194,8 +194,9 @@ func count(rl *openrouter.RateLimit) string {
 // finish_reason of "error" is the upstream failing mid-answer
 // (https://openrouter.ai/docs/api/reference/errors-and-debugging), and no
 // finish_reason with no completion tokens is OpenRouter's "no content
-// generated" of a model warming up, which its docs say to retry.
-func emptyReply(resp openrouter.ChatResponse, params llmparams.Params) error {
+// generated" of a model warming up, which its docs say to retry. pending,
+// when not nil, rides along as the second detail.
+func emptyReply(resp openrouter.ChatResponse, params llmparams.Params, pending *UsageRecord) error {
 	d := EmptyReplyDetails{
 		Model: resp.Model, FinishReason: resp.FinishReason, NativeFinishReason: resp.NativeFinishReason,
 		CompletionTokens: resp.Usage.CompletionTokens, ReasoningTokens: resp.Usage.ReasoningTokens,
@@ -203,16 +204,22 @@ func emptyReply(resp openrouter.ChatResponse, params llmparams.Params) error {
 	if params.MaxTokens != nil {
 		d.MaxTokens = *params.MaxTokens
 	}
+	// The details are d, then the call's unwritten usage row when there is
+	// one (PendingUsage, read by PendingUsageOf).
+	det := []any{d}
+	if pending != nil {
+		det = append(det, PendingUsage{Usage: pending})
+	}
 	model := resp.Model
 	if model == "" {
 		model = "the model"
 	}
 	switch finishKind(resp.FinishReason, resp.NativeFinishReason) {
 	case "error":
-		return temporal.NewApplicationError("the provider failed while answering (finish_reason error) and sent no text", ErrUnavailable, d)
+		return temporal.NewApplicationError("the provider failed while answering (finish_reason error) and sent no text", ErrUnavailable, det...)
 	case "":
 		if resp.Usage.CompletionTokens == 0 {
-			return temporal.NewApplicationError("the model generated no content (it may be warming up)", ErrUnavailable, d)
+			return temporal.NewApplicationError("the model generated no content (it may be warming up)", ErrUnavailable, det...)
 		}
 	case "length":
 		budget := "its max_tokens limit"
@@ -222,15 +229,15 @@ func emptyReply(resp openrouter.ChatResponse, params llmparams.Params) error {
 		if d.ReasoningTokens > 0 || strings.TrimSpace(resp.Reasoning) != "" {
 			return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 				"I couldn't answer: %s used %s on reasoning before writing a reply. The personality's owner can raise max_tokens or lower the reasoning effort with /config (or you, for yourself, with /config set)",
-				model, budget), ErrOutOfTokens, nil, d)
+				model, budget), ErrOutOfTokens, nil, det...)
 		}
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"I couldn't answer: %s reached %s before writing a reply. The personality's owner can raise max_tokens with /config (or you, for yourself, with /config set)",
-			model, budget), ErrOutOfTokens, nil, d)
+			model, budget), ErrOutOfTokens, nil, det...)
 	case "content_filter":
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"I couldn't answer: the provider's content filter withheld %s's reply. Try rephrasing, or the personality's owner can choose another model with /config",
-			model), ErrReplyFiltered, nil, d)
+			model), ErrReplyFiltered, nil, det...)
 	}
 	reason := resp.FinishReason
 	if reason == "" {
@@ -238,7 +245,7 @@ func emptyReply(resp openrouter.ChatResponse, params llmparams.Params) error {
 	}
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 		"I couldn't answer: %s finished (finish_reason %s) without writing any text. Try rephrasing; if it keeps happening the personality's owner can choose another model with /config",
-		model, reason), ErrEmptyReply, nil, d)
+		model, reason), ErrEmptyReply, nil, det...)
 }
 
 // finishKind is OpenRouter's normalised finish_reason, or — when a provider

@@ -217,7 +217,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	visible, inline := reasoning.Split(resp.Content)
 	if strings.TrimSpace(visible) == "" {
 		// Billed and logged above: final unless the provider failed.
-		return GenerateOutput{}, withPendingUsage(emptyReply(resp, params), out.PendingUsage)
+		return GenerateOutput{}, emptyReply(resp, params, out.PendingUsage)
 	}
 	out.Text, out.Reasoning = visible, reasoning.Join(resp.Reasoning, inline)
 	return out, nil

@@ -160,20 +160,19 @@ type PendingUsage struct {
 	Usage *UsageRecord `json:"usage"`
 }
 
-// withPendingUsage returns err carrying rec as PendingUsage, keeping its
-// type, message, retryability, retry delay and first detail.
+// withPendingUsage returns err carrying rec as PendingUsage (after a null
+// first detail), keeping its type, message, retryability and retry delay.
+// Only for errors without details of their own: an activity cannot read
+// back the details of an error it made (they are not encoded yet), so an
+// error with details adds PendingUsage where it is made (emptyReply).
 func withPendingUsage(err error, rec *UsageRecord) error {
 	var appErr *temporal.ApplicationError
-	if rec == nil || !errors.As(err, &appErr) {
+	if rec == nil || !errors.As(err, &appErr) || appErr.HasDetails() {
 		return err
 	}
-	var first json.RawMessage
-	if appErr.HasDetails() {
-		_ = appErr.Details(&first)
-	}
 	return temporal.NewApplicationErrorWithOptions(appErr.Message(), appErr.Type(), temporal.ApplicationErrorOptions{
-		NonRetryable: appErr.NonRetryable(), NextRetryDelay: appErr.NextRetryDelay(),
-		Details: []any{first, PendingUsage{Usage: rec}},
+		NonRetryable: appErr.NonRetryable(), NextRetryDelay: appErr.NextRetryDelay(), Cause: errors.Unwrap(appErr),
+		Details: []any{nil, PendingUsage{Usage: rec}},
 	})
 }
 

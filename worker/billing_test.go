@@ -54,7 +54,7 @@ func TestDatabaseOutageNeverRepeatsAPaidCall(t *testing.T) {
 			s.OpenRouter.Script(userKey, tc.step)
 			run := startReply(t, s, "800000000000006001")
 			deadline := time.Now().Add(30 * time.Second)
-			for len(s.OpenRouter.CallsFor(userKey)) == 0 && time.Now().Before(deadline) {
+			for s.OpenRouter.Arrived(userKey) == 0 && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			end := testdb.Outage(t, s.DatabaseURL)
@@ -91,7 +91,7 @@ func TestOnlyTheKeyThatFailedIsSwitchedOff(t *testing.T) {
 	s.OpenRouter.Script(userKey, fakeopenrouter.Fail(402).After(3*time.Second))
 	run := startReply(t, s, "800000000000007001")
 	deadline := time.Now().Add(30 * time.Second)
-	for len(s.OpenRouter.CallsFor(userKey)) == 0 && time.Now().Before(deadline) {
+	for s.OpenRouter.Arrived(userKey) == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	sealed, err := s.Keys.Seal(newKey)

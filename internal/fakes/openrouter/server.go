@@ -79,6 +79,9 @@ type Server struct {
 	keys    map[string]*keyState
 	scripts map[string][]Step
 	calls   []Call
+	// arrived counts requests per bearer key as they arrive, before any
+	// scripted delay (calls are recorded once answered).
+	arrived map[string]int
 	seq     uint64
 }
 
@@ -143,6 +146,15 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
+// Arrived counts the requests that carried key as bearer token as soon as
+// they arrive, answered or not: a test can act while a scripted delay holds
+// the answer.
+func (s *Server) Arrived(key string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.arrived[key]
+}
+
 // CallsFor returns the recorded requests that carried key as bearer token.
 func (s *Server) CallsFor(key string) []Call {
 	s.mu.Lock()
@@ -189,6 +201,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Title:   r.Header.Get("X-Title"),
 		Time:    time.Now(),
 	}
+	s.mu.Lock()
+	if s.arrived == nil {
+		s.arrived = map[string]int{}
+	}
+	s.arrived[call.Key]++
+	s.mu.Unlock()
 	var resp *response
 	if readErr != nil {
 		var tooBig *http.MaxBytesError
