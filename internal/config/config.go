@@ -170,7 +170,7 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 	}
 	for _, id := range []struct{ name, v string }{{"DISCORD_DEV_GUILD_ID", c.DiscordDevGuildID}, {"BOT_OWNER_DISCORD_ID", c.BotOwnerDiscordID}} {
 		if id.v != "" && !isSnowflake(id.v) {
-			errs = append(errs, fmt.Errorf("%s must be a Discord id (digits only), got %q", id.name, id.v))
+			errs = append(errs, fmt.Errorf("%s must be a Discord id (5 to 20 digits), got %q", id.name, id.v))
 		}
 	}
 	return c, errors.Join(errs...)

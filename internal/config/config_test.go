@@ -57,7 +57,7 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{map[string]string{"DISCORD_API_BASE": "ftp://x"}, `DISCORD_API_BASE must be an http(s) URL`},
 		{map[string]string{"LOG_FORMAT": "xml"}, `LOG_FORMAT must be json or text, got "xml"`},
 		{map[string]string{"LOG_LEVEL": "loud"}, `LOG_LEVEL must be debug, info, warn or error`},
-		{map[string]string{"BOT_OWNER_DISCORD_ID": "alice"}, `BOT_OWNER_DISCORD_ID must be a Discord id (digits only), got "alice"`},
+		{map[string]string{"BOT_OWNER_DISCORD_ID": "alice"}, `BOT_OWNER_DISCORD_ID must be a Discord id (5 to 20 digits), got "alice"`},
 		{map[string]string{"CODEC_CORS_ORIGINS": "*"}, `CODEC_CORS_ORIGINS must be comma-separated origins such as http://127.0.0.1:8233 (scheme://host[:port], no path, no *), got "*"`},
 		{map[string]string{"CODEC_CORS_ORIGINS": "null"}, `CODEC_CORS_ORIGINS must be comma-separated origins`},
 		{map[string]string{"CODEC_CORS_ORIGINS": "https://ui.example/temporal"}, `got "https://ui.example/temporal"`},
