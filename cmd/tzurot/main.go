@@ -18,7 +18,9 @@ import (
 
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/devrun"
 	"github.com/tzurot/tzurot/internal/devstack"
+	"github.com/tzurot/tzurot/internal/opcli"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/migrations"
@@ -82,7 +84,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(args) != 2 || args[1] != "rotate" {
 			return errors.New("usage: tzurot keys rotate")
 		}
-		return app.RotateMasterKey(ctx, cfg, stdout, log)
+		return opcli.RotateMasterKey(ctx, cfg, stdout, log)
 	default:
 		return fmt.Errorf("unknown command %q: run `tzurot help` for the list", args[0])
 	}
@@ -147,7 +149,7 @@ func runDev(ctx context.Context, cfg config.Config, args []string, log *slog.Log
 	if len(args) > 0 {
 		return fmt.Errorf("tzurot dev takes no arguments, got %q: configure it with environment variables", args)
 	}
-	return app.RunDev(ctx, cfg, log)
+	return devrun.Run(ctx, cfg, log)
 }
 
 func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
@@ -184,7 +186,7 @@ func runDataMigrate(ctx context.Context, cfg config.Config, args []string, stdou
 	}
 	verb, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("migrate data "+verb, flag.ContinueOnError)
-	var opts app.DataMigrationOptions
+	var opts opcli.DataMigrationOptions
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "report what would change and change nothing")
 	fs.IntVar(&opts.BatchSize, "batch-size", 1000, "rows per page")
 	fs.BoolVar(&opts.Force, "force", false, "run a migration that already succeeded again")
@@ -233,17 +235,17 @@ func runDataMigrate(ctx context.Context, cfg config.Config, args []string, stdou
 		if len(pos) > 1 {
 			opts.Dir = pos[1]
 		}
-		return app.StartDataMigration(ctx, cfg, name, opts, stdout, log)
+		return opcli.StartDataMigration(ctx, cfg, name, opts, stdout, log)
 	case "status":
-		return app.DataMigrationStatus(ctx, cfg, name, stdout, log)
+		return opcli.DataMigrationStatus(ctx, cfg, name, stdout, log)
 	case "pause", "resume", "cancel":
-		if err := app.SignalDataMigration(ctx, cfg, name, verb, log); err != nil {
+		if err := opcli.SignalDataMigration(ctx, cfg, name, verb, log); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "sent %s to %s\n", verb, name)
 		return nil
 	case "rollback":
-		return app.RollbackDataMigration(ctx, cfg, name, *discardNewer, stdout, log)
+		return opcli.RollbackDataMigration(ctx, cfg, name, *discardNewer, stdout, log)
 	}
 	return errors.New(usage)
 }

@@ -1,4 +1,7 @@
-package app
+// Package opcli holds the operator's commands that drive the worker through
+// Temporal: data migrations (`tzurot migrate data …`), the schema migration
+// status, and the master key rotation (`tzurot keys rotate`).
+package opcli
 
 import (
 	"context"
@@ -23,6 +26,7 @@ import (
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/migrationrun"
+	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/migrations"
@@ -42,7 +46,7 @@ type DataMigrationOptions struct {
 // contract migration) and follows its progress until it ends; Ctrl-C stops
 // following, not the migration.
 func StartDataMigration(ctx context.Context, cfg config.Config, name string, opts DataMigrationOptions, out io.Writer, log *slog.Logger) error {
-	d, err := Open(ctx, cfg, log)
+	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -254,7 +258,7 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 
 // SignalDataMigration sends pause, resume or cancel.
 func SignalDataMigration(ctx context.Context, cfg config.Config, name, signal string, log *slog.Logger) error {
-	d, err := Open(ctx, cfg, log)
+	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -340,7 +344,7 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 // activities.Rollback) are lost only with discardNewer (`--discard-newer`),
 // else the rollback is refused with their count per table.
 func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, discardNewer bool, out io.Writer, log *slog.Logger) error {
-	d, err := Open(ctx, cfg, log)
+	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,7 @@
-package app
+// Package devchat is the offline chat of `tzurot dev`: one Discord user on a
+// terminal, whose lines become gateway events for the real bot handlers and
+// who sees what Discord would show them.
+package devchat
 
 import (
 	"bufio"
@@ -27,7 +30,7 @@ const (
 	ChatUsername  = "you"
 	ChatGuildID   = "1300000000000000001"
 	ChatChannelID = "900000000000000001"
-	chatChannel   = "#general"
+	ChatChannel   = "#general"
 )
 
 // ChatOptions configure a Chat.
@@ -200,7 +203,7 @@ func (c *Chat) channelPrompt() string {
 func (c *Chat) channelNameLocked(id string) string {
 	switch id {
 	case ChatChannelID:
-		return chatChannel
+		return ChatChannel
 	case c.dm:
 		return "DM with Tzurot"
 	}
@@ -300,7 +303,7 @@ func (c *Chat) command(ctx context.Context, line string, lines <-chan string) {
 		c.mu.Lock()
 		c.channel = ChatChannelID
 		c.mu.Unlock()
-		c.println("You are in " + chatChannel + ".")
+		c.println("You are in " + ChatChannel + ".")
 		return
 	}
 	def, ok := c.defs[name]
@@ -484,7 +487,7 @@ func (c *Chat) openDM(ctx context.Context) {
 	c.mu.Lock()
 	c.dm, c.channel = ch.ID, ch.ID
 	c.mu.Unlock()
-	c.println("You are in your DMs with Tzurot: a personality you talked to here answers without a mention. /channel goes back to " + chatChannel + ".")
+	c.println("You are in your DMs with Tzurot: a personality you talked to here answers without a mention. /channel goes back to " + ChatChannel + ".")
 }
 
 func (c *Chat) user() *discordgo.User {
@@ -546,7 +549,7 @@ func (c *Chat) help(args []string) string {
 	fmt.Fprintf(&sb, "You are %q in an offline Discord; the bot and the workflows are real.\n", ChatUsername)
 	fmt.Fprintf(&sb, "  Type a message to post it in the channel; mention a personality to talk to it: %s\n", c.opts.Example)
 	sb.WriteString("  /reply TEXT answers the last personality message here (no mention needed)\n")
-	sb.WriteString("  /dm talks to the bot in a DM, /channel goes back to " + chatChannel + "; quit stops\n")
+	sb.WriteString("  /dm talks to the bot in a DM, /channel goes back to " + ChatChannel + "; quit stops\n")
 	sb.WriteString("Slash commands (options as name:value; quote values with spaces: name:\"two words\"):\n")
 	for _, name := range sortedNames(c.defs) {
 		for _, p := range commandPaths(c.defs[name]) {
@@ -775,12 +778,12 @@ func optionValue(o *discordgo.ApplicationCommandOption, s string) (any, error) {
 		}
 		return nil, fmt.Errorf("must be a user: @%s or a user id", ChatUsername)
 	case discordgo.ApplicationCommandOptionChannel:
-		if id := strings.Trim(s, "<#>"); strings.EqualFold(id, chatChannel) || strings.EqualFold(id, "general") {
+		if id := strings.Trim(s, "<#>"); strings.EqualFold(id, ChatChannel) || strings.EqualFold(id, "general") {
 			return ChatChannelID, nil
 		} else if isDigits(id) {
 			return id, nil
 		}
-		return nil, fmt.Errorf("must be a channel: %s or a channel id", chatChannel)
+		return nil, fmt.Errorf("must be a channel: %s or a channel id", ChatChannel)
 	case discordgo.ApplicationCommandOptionRole:
 		if id := strings.Trim(s, "<@&>"); isDigits(id) {
 			return id, nil
@@ -904,7 +907,7 @@ func renderMessage(m fakediscord.Message) string {
 	})
 	text = channelMarkup.ReplaceAllStringFunc(text, func(s string) string {
 		if channelMarkup.FindStringSubmatch(s)[1] == ChatChannelID {
-			return chatChannel
+			return ChatChannel
 		}
 		return "#a-channel"
 	})

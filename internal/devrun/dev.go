@@ -1,4 +1,7 @@
-package app
+// Package devrun runs `tzurot dev`: the whole stack on one machine with
+// offline stand-ins for OpenRouter, ElevenLabs and Discord, the demo
+// personalities seeded, and the offline chat on the terminal.
+package devrun
 
 import (
 	"context"
@@ -14,27 +17,24 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.temporal.io/sdk/converter"
-
 	"github.com/tzurot/tzurot/bot"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/personality"
+	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/devchat"
 	"github.com/tzurot/tzurot/internal/devstack"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
-	"github.com/tzurot/tzurot/internal/payloadcodec"
+	"github.com/tzurot/tzurot/internal/opcli"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 )
 
-// CodecAddress is where `tzurot dev` serves the payload codec for the Web UI.
-const CodecAddress = "127.0.0.1:8234"
-
-// RunDev runs the whole stack on this machine until ctx ends. With no
+// Run runs the whole stack on this machine until ctx ends. With no
 // DISCORD_TOKEN and a terminal on stdin (or TZUROT_CHAT=1), it also runs the
 // offline chat there, and the stack stops when the chat ends.
-func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	port, err := devstack.PostgresPort()
 	if err != nil {
 		return err
@@ -89,7 +89,7 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// Offline: with no bot token, Discord's REST API is a local recorder and
 	// what the personalities post is shown in the chat, or logged without one.
 	var dc *fakediscord.Server
-	var chat atomic.Pointer[Chat] // set while the chat runs
+	var chat atomic.Pointer[devchat.Chat] // set while the chat runs
 	if offlineDiscord {
 		dc = fakediscord.New(fakediscord.Options{Token: "offline", OnMessage: func(m fakediscord.Message) {
 			log.Info("discord message", "channel", m.ChannelID, "author", m.Author.Username, "content", m.Content)
@@ -108,7 +108,7 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	stack, err := devstack.Up(ctx, cfg, devstack.Options{
 		PostgresPort:  port,
-		CodecEndpoint: "http://" + CodecAddress,
+		CodecEndpoint: "http://" + app.CodecAddress,
 	}, log)
 	if err != nil {
 		return err
@@ -120,7 +120,7 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	stopCodec, err := ServeCodec(ctx, CodecAddress, codec, CodecServerOptions(cfg, log), log)
+	stopCodec, err := app.ServeCodec(ctx, app.CodecAddress, codec, app.CodecServerOptions(cfg, log), log)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	importFixtures(ctx, cfg, log)
 	if offlineDiscord && !chatting {
 		log.Info("the bot is not started without DISCORD_TOKEN; start workflows with bin/temporal (see README), or run tzurot dev in a terminal (or with TZUROT_CHAT=1) for the offline chat")
-		return RunWorker(ctx, cfg, log)
+		return app.RunWorker(ctx, cfg, log)
 	}
 	// The worker and the bot (or the chat, which runs the bot's handlers) side
 	// by side; either one ending stops both.
@@ -148,13 +148,13 @@ func RunDev(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if chatting && workerCfg.BotOwnerDiscordID == "" {
 		// The chat's user is the operator (runChat) for the workflows'
 		// re-check of who may use a personality too (internal/access).
-		workerCfg.BotOwnerDiscordID = ChatUserID
+		workerCfg.BotOwnerDiscordID = devchat.ChatUserID
 	}
-	go func() { errs <- RunWorker(ctx, workerCfg, log) }()
+	go func() { errs <- app.RunWorker(ctx, workerCfg, log) }()
 	if chatting {
 		go func() { errs <- runChat(ctx, cfg, log, dc, &chat, offlineOpenRouter) }()
 	} else {
-		go func() { errs <- RunBot(ctx, cfg, log) }()
+		go func() { errs <- app.RunBot(ctx, cfg, log) }()
 	}
 	err = <-errs
 	cancel()
@@ -204,8 +204,8 @@ func isTerminal(f *os.File) bool {
 
 // runChat runs the offline chat on this terminal with the real bot handlers,
 // until quit, end of input or ctx ends.
-func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *fakediscord.Server, slot *atomic.Pointer[Chat], anyKey bool) error {
-	d, err := Open(ctx, cfg, log)
+func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *fakediscord.Server, slot *atomic.Pointer[devchat.Chat], anyKey bool) error {
+	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -214,21 +214,21 @@ func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *faked
 	// personality and the operator commands can be tried too.
 	botCfg := cfg
 	if botCfg.BotOwnerDiscordID == "" {
-		botCfg.BotOwnerDiscordID = ChatUserID
+		botCfg.BotOwnerDiscordID = devchat.ChatUserID
 	}
 	b := bot.New(bot.Deps{
 		Session: d.Activities.Discord, Temporal: d.Temporal, DB: d.Ent, Keys: d.Activities.Keys, Config: botCfg, Log: log,
 	})
 	example := chatExample(ctx, d.Ent)
 	// Prompts and redraws need a screen; hiding a typed key needs a keyboard.
-	opts := ChatOptions{Bot: b, Discord: dc, In: os.Stdin, Out: os.Stdout, Example: example,
+	opts := devchat.ChatOptions{Bot: b, Discord: dc, In: os.Stdin, Out: os.Stdout, Example: example,
 		Interactive: isTerminal(os.Stdin) && isTerminal(os.Stdout)}
 	if isTerminal(os.Stdin) {
 		opts.HideInput = func() func() { return hideEcho(os.Stdin) }
 	} else {
 		opts.Linger = 5 * time.Second
 	}
-	c := NewChat(opts)
+	c := devchat.NewChat(opts)
 	slot.Store(c)
 	defer slot.Store(nil)
 	keyHint := "paste any sk-or-v1-… key: the offline OpenRouter accepts any and echoes you"
@@ -244,7 +244,7 @@ tzurot dev is up. You are %q in %s of an offline Discord; the bot, the workflows
   quit            stop everything (Ctrl-D works too)
 Watch the workflows at http://127.0.0.1:%d — logs are in %s.
 
-`, ChatUsername, chatChannel, keyHint, example, devstack.UIPort, devLogPath)
+`, devchat.ChatUsername, devchat.ChatChannel, keyHint, example, devstack.UIPort, devLogPath)
 	err = c.Run(ctx)
 	fmt.Println("Stopping tzurot dev…")
 	return err
@@ -280,39 +280,6 @@ func hideEcho(f *os.File) (restore func()) {
 		on.Stdin = f
 		_ = on.Run()
 	}
-}
-
-// CodecServerOptions are the codec server's CORS origins and token from the
-// configuration (CODEC_CORS_ORIGINS, CODEC_AUTH_TOKEN).
-func CodecServerOptions(cfg config.Config, log *slog.Logger) payloadcodec.ServerOptions {
-	return payloadcodec.ServerOptions{AllowedOrigins: cfg.CodecCORSOrigins, AuthToken: cfg.CodecAuthToken, Log: log}
-}
-
-// ServeCodec serves the payload codec over HTTP for the Temporal Web UI and
-// CLI (payloadcodec.NewHTTPHandler: CORS for opts.AllowedOrigins only, the
-// token check when opts.AuthToken is set). It refuses a non-loopback addr
-// without a token, and logs a warning for one with a token.
-func ServeCodec(ctx context.Context, addr string, codec converter.PayloadCodec, opts payloadcodec.ServerOptions, log *slog.Logger) (stop func(), err error) {
-	warn, err := payloadcodec.CheckListen(addr, opts.AuthToken)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("codec server on %s: %w (is another tzurot dev running?)", addr, err)
-	}
-	if warn != "" {
-		log.Warn(warn, "addr", ln.Addr().String())
-	}
-	srv := &http.Server{Handler: payloadcodec.NewHTTPHandler(codec, opts), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	log.Info("payload codec for the Web UI", "url", "http://"+ln.Addr().String(),
-		"cors_origins", strings.Join(opts.AllowedOrigins, ","), "token_required", opts.AuthToken != "")
-	return func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}, nil
 }
 
 // serve runs h on a free loopback port until stop.
@@ -358,7 +325,7 @@ func importFixtures(ctx context.Context, cfg config.Config, log *slog.Logger) {
 		return
 	}
 	var out strings.Builder
-	err = StartDataMigration(ctx, cfg, "shapes-import", DataMigrationOptions{Dir: dir, BatchSize: 20, Detach: true}, &out, log)
+	err = opcli.StartDataMigration(ctx, cfg, "shapes-import", opcli.DataMigrationOptions{Dir: dir, BatchSize: 20, Detach: true}, &out, log)
 	if err != nil {
 		log.Warn("could not import the fixtures", "dir", dir, "err", err)
 		return

@@ -1,4 +1,4 @@
-package app_test
+package devchat_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/bot"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/internal/app"
+	"github.com/tzurot/tzurot/internal/devchat"
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
@@ -64,7 +65,7 @@ func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan
 	s.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("openrouter/free").ExecX(ctx)
 	s.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias("Demo").ExecX(ctx)
 
-	var chat atomic.Pointer[app.Chat]
+	var chat atomic.Pointer[devchat.Chat]
 	dc := fakediscord.New(fakediscord.Options{OnMessage: func(m fakediscord.Message) {
 		if c := chat.Load(); c != nil {
 			c.Show(m)
@@ -89,11 +90,11 @@ func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan
 	}
 	// As in `tzurot dev`, the chat's user is the operator of the bot.
 	botCfg := cfg
-	botCfg.BotOwnerDiscordID = app.ChatUserID
+	botCfg.BotOwnerDiscordID = devchat.ChatUserID
 	b := bot.New(bot.Deps{Session: session, Temporal: s.Client, DB: s.DB, Keys: s.Keys, Config: botCfg, Log: s.Activities.Log})
 
 	out := &buffer{}
-	c := app.NewChat(app.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello"})
+	c := devchat.NewChat(devchat.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello"})
 	chat.Store(c)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
