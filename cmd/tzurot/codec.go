@@ -1,0 +1,35 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tzurot/tzurot/internal/app"
+	"github.com/tzurot/tzurot/internal/temporalclient"
+)
+
+func codecServerCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "codec-server",
+		Short: "the payload codec for the Temporal Web UI and CLI (CORS for CODEC_CORS_ORIGINS; CODEC_AUTH_TOKEN beyond loopback)",
+		Args:  positional(0, 0),
+	}
+	addr := c.Flags().String("addr", app.CodecAddress, "listen address; point the Web UI at it with --ui-codec-endpoint")
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		cfg, log, err := setup(c)
+		if err != nil {
+			return err
+		}
+		codec, err := temporalclient.Codec(cfg)
+		if err != nil {
+			return err
+		}
+		stop, err := app.ServeCodec(c.Context(), *addr, codec, app.CodecServerOptions(cfg, log), log)
+		if err != nil {
+			return err
+		}
+		<-c.Context().Done()
+		stop()
+		return nil
+	}
+	return c
+}
