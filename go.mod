@@ -24,6 +24,7 @@ require (
 )
 
 require (
+	github.com/chzyer/readline v1.5.1
 	github.com/rs/cors v1.11.1
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9

@@ -4,7 +4,6 @@
 package devchat
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -38,17 +37,19 @@ type ChatOptions struct {
 	Discord *fakediscord.Server
 	In      io.Reader
 	Out     io.Writer
-	// Interactive is set for a terminal: prompts are shown and redrawn under
-	// answers that arrive while the user types. Otherwise what was typed is
-	// echoed instead, so a transcript reads like a conversation.
-	Interactive bool
-	// HideInput, when set, stops the terminal echoing what is typed into a
-	// secret form field (an API key); it returns the function that undoes it.
-	HideInput func() (restore func())
+	// Terminal is set when In and Out are a person's terminal: lines are
+	// read with readline (editing, history, key fields masked) and answers
+	// that arrive while they type are printed above the prompt. Otherwise
+	// what was read is echoed, so a transcript reads like a conversation.
+	Terminal bool
 	// Linger is how long the input must have ended with nothing new shown
 	// before Run returns: a script's last line usually asks for an answer
 	// that arrives asynchronously.
 	Linger time.Duration
+	// Revoke, when set, makes the provider's stand-in refuse the user's
+	// stored key from now on, as deleting it on the provider's site would
+	// (`!revoke openrouter`); it returns what to tell the user.
+	Revoke func(ctx context.Context, provider string) (string, error)
 	// Example is a message that reaches a personality, used in hints
 	// ("@demo hello").
 	Example string
@@ -65,7 +66,8 @@ type Chat struct {
 	mu       sync.Mutex
 	channel  string // the channel typed messages go to
 	dm       string // the DM channel with the bot, once opened
-	prompt   string // the prompt on screen, to redraw under async output
+	in       lineSource
+	pending  []string // lines to read before the input's: see unread
 	shown    map[string]string
 	lastPost map[string]*discordgo.Message // per channel, for /reply
 	lastSeen time.Time                     // last input or output, for Linger
@@ -98,24 +100,20 @@ var chatCommands = []string{"help", "dm", "channel", "reply"}
 
 // Run reads lines until quit, end of input or ctx ends.
 func (c *Chat) Run(ctx context.Context) error {
-	lines := make(chan string)
-	var readErr error
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(c.opts.In)
-		// A system prompt may be a few thousand characters on one line.
-		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
+	var in lineSource = newScriptInput(ctx, c.opts.In)
+	if c.opts.Terminal {
+		t, err := newTerminalInput(ctx, c.opts.In, c.opts.Out)
+		if err != nil {
+			return err
 		}
-		readErr = sc.Err()
-	}()
+		in = t
+	}
+	defer in.close()
+	c.mu.Lock()
+	c.in = in
+	c.mu.Unlock()
 	for {
-		line, ok := c.readLine(ctx, lines, c.channelPrompt())
+		line, ok := c.readLine(ctx, c.channelPrompt(), false)
 		if !ok {
 			break
 		}
@@ -128,22 +126,21 @@ func (c *Chat) Run(ctx context.Context) error {
 			return nil
 		}
 		c.echo(line)
-		if strings.HasPrefix(line, "/") {
-			c.command(ctx, line, lines)
-		} else {
+		switch {
+		case strings.HasPrefix(line, "/"):
+			c.command(ctx, line)
+		case strings.HasPrefix(strings.ToLower(line), "!revoke"):
+			c.demoCommand(ctx, line)
+		default:
 			c.say(ctx, line, nil)
 		}
-	}
-	if c.opts.Interactive {
-		fmt.Fprintln(c.opts.Out) // Ctrl-D or Ctrl-C left the cursor after the prompt
 	}
 	if ctx.Err() != nil {
 		return nil
 	}
 	c.linger(ctx)
-	// lines is closed, so the reader has stored its error.
-	if readErr != nil {
-		return fmt.Errorf("read the chat input: %w", readErr)
+	if err := in.err(); err != nil {
+		return fmt.Errorf("read the chat input: %w", err)
 	}
 	return nil
 }
@@ -191,7 +188,7 @@ func (c *Chat) Show(m fakediscord.Message) {
 	c.printLocked(label + " " + strings.ReplaceAll(text, "\n", "\n    "))
 }
 
-func (c *Chat) command(ctx context.Context, line string, lines <-chan string) {
+func (c *Chat) command(ctx context.Context, line string) {
 	// /reply takes free text, which must not be parsed as options.
 	if first, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " "); strings.EqualFold(first, "reply") {
 		c.reply(ctx, strings.TrimSpace(rest))
@@ -234,11 +231,15 @@ func (c *Chat) command(ctx context.Context, line string, lines <-chan string) {
 	ic := c.interaction(discordgo.InteractionApplicationCommand, discordgo.ApplicationCommandInteractionData{
 		ID: c.snowflake(), Name: def.Name, CommandType: discordgo.ChatApplicationCommand, Options: opts,
 	})
-	c.handleInteraction(ctx, ic, lines)
+	c.handleInteraction(ctx, ic)
 }
 
 // say posts a message in the current channel; ref makes it a reply.
 func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
+	if looksLikeKey(text) {
+		c.println("Not posted: that looks like an API key, and everyone in the channel would see it. Store a key with /wallet set, which asks for it in a private form.")
+		return
+	}
 	c.mu.Lock()
 	ch, dm := c.channel, c.channel == c.dm && c.dm != ""
 	c.mu.Unlock()

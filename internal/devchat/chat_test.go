@@ -94,7 +94,12 @@ func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan
 	b := bot.New(bot.Deps{Session: session, Temporal: s.Client, DB: s.DB, Keys: s.Keys, Config: botCfg, Log: s.Activities.Log})
 
 	out := &buffer{}
-	c := devchat.NewChat(devchat.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello"})
+	// As `tzurot dev` wires !revoke to the OpenRouter stand-in.
+	revoke := func(context.Context, string) (string, error) {
+		s.OpenRouter.Revoke(chatKey)
+		return "revoked", nil
+	}
+	c := devchat.NewChat(devchat.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello", Revoke: revoke})
 	chat.Store(c)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
@@ -236,6 +241,55 @@ func TestChatDiscordHelperAnswers(t *testing.T) {
 		"@helper hello",
 	}, "\n")+"\n")
 	waitForOutput(t, out, "Discоrd Helper: Echo from", "hello")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// A command typed while a form asks cancels the form and runs; the key typed
+// next is stored, not posted. A key typed as a message is never posted.
+func TestChatCommandCancelsFormAndKeysAreNotPosted(t *testing.T) {
+	s, out, done := chatWorld(t, "/wallet set\n/wallet list\n"+chatKey+"\n/wallet set\n"+chatKey+"\n")
+	waitForOutput(t, out,
+		"Form cancelled, nothing was sent: /wallet is a command, not an answer",
+		"You have no keys stored",
+		"Not posted: that looks like an API key",
+		"works and is saved",
+	)
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if n := s.DB.UserAPIKey.Query().CountX(context.Background()); n != 1 {
+		t.Errorf("%d keys stored, want the one typed into the second form", n)
+	}
+	if strings.Contains(out.String(), "c0ffeec0ffee") {
+		t.Error("the chat showed the key")
+	}
+}
+
+// The headline behaviour, offline: a stored key the provider stops accepting
+// (!revoke openrouter) is switched off at the next reply and its owner DMed.
+func TestChatRevokedKeyIsSwitchedOffAndOwnerDMed(t *testing.T) {
+	in, typing := io.Pipe()
+	t.Cleanup(func() { typing.Close() })
+	s, out, done := chatWorldReading(t, in)
+	say := func(line string) {
+		t.Helper()
+		if _, err := fmt.Fprintln(typing, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("/wallet set")
+	say(chatKey)
+	waitForOutput(t, out, "works and is saved")
+	say("!revoke openrouter")
+	waitForOutput(t, out, "revoked")
+	say("@demo hello")
+	waitForOutput(t, out, "DM from Tzurot: OpenRouter rejected your API key (401), so I switched it off")
+	if s.DB.UserAPIKey.Query().OnlyX(context.Background()).IsActive {
+		t.Error("the revoked key is still active")
+	}
+	say("quit")
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // handleInteraction runs the bot's handler, then does what the Discord
 // client would with its answer: open a form, or say the bot did not answer.
-func (c *Chat) handleInteraction(ctx context.Context, ic *discordgo.InteractionCreate, lines <-chan string) {
+func (c *Chat) handleInteraction(ctx context.Context, ic *discordgo.InteractionCreate) {
 	c.opts.Bot.HandleInteraction(ctx, ic)
 	resps := c.opts.Discord.InteractionResponses(ic.ID)
 	if len(resps) == 0 && ctx.Err() == nil {
@@ -25,7 +25,7 @@ func (c *Chat) handleInteraction(ctx context.Context, ic *discordgo.InteractionC
 		}
 		if t, _ := r.JSON["type"].(float64); int(t) == int(discordgo.InteractionResponseModal) {
 			data, _ := r.JSON["data"].(map[string]any)
-			c.fillForm(ctx, data, lines)
+			c.fillForm(ctx, data)
 		}
 	}
 }
@@ -38,7 +38,7 @@ type formField struct {
 }
 
 // fillForm asks for each field of a modal on the terminal and submits it.
-func (c *Chat) fillForm(ctx context.Context, data map[string]any, lines <-chan string) {
+func (c *Chat) fillForm(ctx context.Context, data map[string]any) {
 	customID, _ := data["custom_id"].(string)
 	title, _ := data["title"].(string)
 	var fields []formField
@@ -61,9 +61,17 @@ func (c *Chat) fillForm(ctx context.Context, data map[string]any, lines <-chan s
 	c.println(fmt.Sprintf("Tzurot opened a form, %q. Answer each field; an empty answer cancels it.", title))
 	var rows []discordgo.MessageComponent
 	for _, f := range fields {
-		v, ok := c.askField(ctx, f, lines)
+		v, ok := c.askField(ctx, f)
 		if !ok {
 			c.println("Form cancelled; nothing was sent.")
+			return
+		}
+		if isCommand(v) {
+			// A command typed while the form asks is the user moving on
+			// (say, to /wallet set provider:elevenlabs), never the answer:
+			// taken as one, the key typed next would be posted in the channel.
+			c.println("Form cancelled, nothing was sent: " + strings.Fields(v)[0] + " is a command, not an answer. Running it now.")
+			c.unread(v)
 			return
 		}
 		rows = append(rows, &discordgo.ActionsRow{Components: []discordgo.MessageComponent{
@@ -71,12 +79,15 @@ func (c *Chat) fillForm(ctx context.Context, data map[string]any, lines <-chan s
 		}})
 	}
 	ic := c.interaction(discordgo.InteractionModalSubmit, discordgo.ModalSubmitInteractionData{CustomID: customID, Components: rows})
-	c.handleInteraction(ctx, ic, lines)
+	c.handleInteraction(ctx, ic)
 }
 
 var secretField = regexp.MustCompile(`(?i)key|token|password|secret`)
 
-func (c *Chat) askField(ctx context.Context, f formField, lines <-chan string) (string, bool) {
+// askField asks for f until the answer fits it; ok is false when the user
+// cancels. A command line (isCommand) is returned as typed, for fillForm to
+// cancel the form with.
+func (c *Chat) askField(ctx context.Context, f formField) (string, bool) {
 	prompt := "  " + f.label
 	if f.placeholder != "" {
 		prompt += " [" + f.placeholder + "]"
@@ -84,22 +95,15 @@ func (c *Chat) askField(ctx context.Context, f formField, lines <-chan string) (
 	prompt += ": "
 	secret := secretField.MatchString(f.id + " " + f.label)
 	for {
-		restore := func() {}
-		if secret && c.opts.HideInput != nil {
-			restore = c.opts.HideInput()
-		}
-		v, ok := c.readLine(ctx, lines, prompt)
-		restore()
-		if secret && c.opts.HideInput != nil && c.opts.Interactive {
-			c.mu.Lock()
-			fmt.Fprintln(c.opts.Out) // the hidden Enter did not move the cursor
-			c.mu.Unlock()
-		}
+		v, ok := c.readLine(ctx, prompt, secret)
 		if !ok {
 			return "", false
 		}
 		v = strings.TrimSpace(v)
-		if !c.opts.Interactive {
+		if isCommand(v) {
+			return v, true
+		}
+		if !c.opts.Terminal {
 			shown := v
 			if secret {
 				shown = "(typed, not shown)"
@@ -118,4 +122,10 @@ func (c *Chat) askField(ctx context.Context, f formField, lines <-chan string) (
 		}
 		return v, true
 	}
+}
+
+// isCommand tells a command typed into a form from an answer: a slash and a
+// word. No form field (an API key, a name) starts with one.
+func isCommand(line string) bool {
+	return len(line) > 1 && line[0] == '/' && line[1] != ' ' && line[1] != '/'
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -201,42 +202,71 @@ func isDigits(s string) bool {
 	return true
 }
 
-// splitArgs splits a command line into words; quotes group words and are
-// removed, so name:"two words" is one word, name:two words. ok is false
-// when a quote is left open.
+// splitArgs splits a command line into words. A quote that opens a value —
+// at the start of a word or right after its name: — groups the words up to
+// its closing quote (one followed by a space or the end) and is removed, so
+// name:"two words" is one word, name:two words. Any other quote is kept as
+// typed, so JSON arrives intact: params:{"temperature":0.8}. ok is false when
+// a value's quote is never closed.
 func splitArgs(s string) (args []string, ok bool) {
+	rs := []rune(s)
 	var out []string
-	var cur strings.Builder
+	var cur []rune
 	inWord := false
-	var quote rune
-	for _, r := range s {
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
 		switch {
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			cur.WriteRune(r)
-		case r == '"' || r == '“':
-			// Apostrophes are not quotes: "that's" is a word.
-			quote, inWord = '"', true
-			if r == '“' {
-				quote = '”'
-			}
 		case r == ' ' || r == '\t':
 			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
+				out = append(out, string(cur))
+				cur, inWord = cur[:0], false
 			}
+		case (r == '"' || r == '“') && opensValue(cur, inWord):
+			// Apostrophes are not quotes: "that's" is a word.
+			end := closingQuote(rs, i)
+			if end < 0 {
+				if slices.Contains(rs[i+1:], closerOf(r)) {
+					cur, inWord = append(cur, r), true // a quote inside JSON
+					continue
+				}
+				return nil, false
+			}
+			cur, inWord = append(cur, rs[i+1:end]...), true
+			i = end
 		default:
-			cur.WriteRune(r)
-			inWord = true
+			cur, inWord = append(cur, r), true
 		}
 	}
-	if quote != 0 {
-		return nil, false
-	}
 	if inWord {
-		out = append(out, cur.String())
+		out = append(out, string(cur))
 	}
 	return out, true
+}
+
+// opensValue: a quote here starts a word or the value after "name:".
+func opensValue(cur []rune, inWord bool) bool {
+	if !inWord {
+		return true
+	}
+	colon := slices.Index(cur, ':')
+	return colon >= 0 && colon == len(cur)-1
+}
+
+func closerOf(open rune) rune {
+	if open == '“' {
+		return '”'
+	}
+	return '"'
+}
+
+// closingQuote is the index of the quote closing the one at open: the next
+// matching quote followed by a space or the end of the line, or -1.
+func closingQuote(rs []rune, open int) int {
+	closer := closerOf(rs[open])
+	for j := open + 1; j < len(rs); j++ {
+		if rs[j] == closer && (j+1 == len(rs) || rs[j+1] == ' ' || rs[j+1] == '\t') {
+			return j
+		}
+	}
+	return -1
 }

@@ -45,7 +45,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		prev := slog.Default()
 		slog.SetDefault(log)
 		defer slog.SetDefault(prev)
-		fmt.Printf("Starting PostgreSQL, Temporal and the worker (the first run also builds the Temporal CLI: a few minutes).\nLogs go to %s.\n", devLogPath)
+		buildsCLI := !cfg.Set["TEMPORAL_ADDRESS"] && !devstack.Listening(cfg.TemporalAddress) && !devstack.TemporalCLIBuilt()
+		fmt.Print(startLine(buildsCLI))
 	}
 	var stops []func()
 	defer func() {
@@ -57,8 +58,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// Offline: with no OpenRouter configured, a local stand-in that accepts any
 	// well-formed key, so a newcomer can try everything without credentials.
 	offlineOpenRouter := !cfg.Set["OPENROUTER_BASE_URL"] && cfg.OpenRouterAPIKey == ""
+	var openRouter *fakeopenrouter.Server
 	if offlineOpenRouter {
-		url, stop, err := serve(ctx, fakeopenrouter.New(fakeopenrouter.Options{AcceptAnyKey: true}), log)
+		openRouter = fakeopenrouter.New(fakeopenrouter.Options{AcceptAnyKey: true})
+		url, stop, err := serve(ctx, openRouter, log)
 		if err != nil {
 			return err
 		}
@@ -145,7 +148,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	go func() { errs <- app.RunWorker(ctx, workerCfg, log) }()
 	if chatting {
-		go func() { errs <- runChat(ctx, cfg, log, dc, &chat, offlineOpenRouter) }()
+		go func() { errs <- runChat(ctx, cfg, log, dc, &chat, openRouter) }()
 	} else {
 		go func() { errs <- app.RunBot(ctx, cfg, log) }()
 	}
