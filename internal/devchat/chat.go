@@ -1,6 +1,4 @@
-// Package devchat is the offline chat of `tzurot dev`: one Discord user on a
-// terminal, whose lines become gateway events for the real bot handlers and
-// who sees what Discord would show them.
+// Package devchat is `tzurot dev`'s offline chat: one Discord user on a terminal, real bot handlers.
 package devchat
 
 import (

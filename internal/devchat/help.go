@@ -29,6 +29,9 @@ func (c *Chat) help(args []string) string {
 	fmt.Fprintf(&sb, "  Type a message to post it in the channel; mention a personality to talk to it: %s\n", c.opts.Example)
 	sb.WriteString("  /reply TEXT answers the last personality message here (no mention needed)\n")
 	sb.WriteString("  /dm talks to the bot in a DM, /channel goes back to " + ChatChannel + "; quit stops\n")
+	if c.opts.Revoke != nil {
+		sb.WriteString("  !revoke openrouter makes the OpenRouter stand-in refuse your stored key, to see what a refused key does\n")
+	}
 	sb.WriteString("Slash commands (options as name:value; quote values with spaces: name:\"two words\"):\n")
 	for _, name := range sortedNames(c.defs) {
 		for _, p := range commandPaths(c.defs[name]) {

@@ -1,6 +1,4 @@
-// Package devrun runs `tzurot dev`: the whole stack on one machine with
-// offline stand-ins for OpenRouter, ElevenLabs and Discord, the demo
-// personalities seeded, and the offline chat on the terminal.
+// Package devrun runs `tzurot dev`: the local stack with offline stand-ins, demo data and the chat.
 package devrun
 
 import (

@@ -1,6 +1,4 @@
-// Package opcli holds the operator's commands that drive the worker through
-// Temporal: data migrations (`tzurot migrate data …`), the schema migration
-// status, and the master key rotation (`tzurot keys rotate`).
+// Package opcli runs the operator's commands: schema and data migrations, master key rotation.
 package opcli
 
 import (
