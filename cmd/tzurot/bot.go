@@ -7,16 +7,5 @@ import (
 )
 
 func botCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "bot",
-		Short: "the Discord bot: gateway connection, slash commands, message routing; starts workflows",
-		Args:  positional(0, 0),
-		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, log, err := setup(c)
-			if err != nil {
-				return err
-			}
-			return app.RunBot(c.Context(), cfg, log)
-		},
-	}
+	return processCmd("bot", "the Discord bot: gateway connection, slash commands, message routing; starts workflows", app.RunBot)
 }

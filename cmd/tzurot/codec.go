@@ -1,9 +1,12 @@
 package main
 
 import (
+	"log/slog"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tzurot/tzurot/internal/app"
+	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 )
 
@@ -14,11 +17,7 @@ func codecServerCmd() *cobra.Command {
 		Args:  positional(0, 0),
 	}
 	addr := c.Flags().String("addr", app.CodecAddress, "listen address; point the Web UI at it with --ui-codec-endpoint")
-	c.RunE = func(c *cobra.Command, _ []string) error {
-		cfg, log, err := setup(c)
-		if err != nil {
-			return err
-		}
+	c.RunE = runWith(func(c *cobra.Command, _ []string, cfg config.Config, log *slog.Logger) error {
 		codec, err := temporalclient.Codec(cfg)
 		if err != nil {
 			return err
@@ -30,6 +29,6 @@ func codecServerCmd() *cobra.Command {
 		<-c.Context().Done()
 		stop()
 		return nil
-	}
+	})
 	return c
 }

@@ -4,9 +4,11 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/devrun"
 )
 
@@ -22,12 +24,8 @@ func devCmd() *cobra.Command {
 			}
 			return nil
 		},
-		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, log, err := setup(c)
-			if err != nil {
-				return err
-			}
+		RunE: runWith(func(c *cobra.Command, _ []string, cfg config.Config, log *slog.Logger) error {
 			return devrun.Run(c.Context(), cfg, log)
-		},
+		}),
 	}
 }

@@ -29,18 +29,14 @@ func migrateDataCmd() *cobra.Command {
 // dataRunE runs do with the configuration, completed from the dev stack
 // (its database and key) where nothing is configured.
 func dataRunE(do func(ctx context.Context, cfg config.Config, args []string, out io.Writer, log *slog.Logger) error) func(*cobra.Command, []string) error {
-	return func(c *cobra.Command, args []string) error {
-		cfg, log, err := setup(c)
-		if err != nil {
-			return err
-		}
+	return runWith(func(c *cobra.Command, args []string, cfg config.Config, log *slog.Logger) error {
 		cfg, stop, err := opcli.LocalDefaults(c.Context(), cfg, log)
 		if err != nil {
 			return err
 		}
 		defer stop()
 		return do(c.Context(), cfg, args, c.OutOrStdout(), log)
-	}
+	})
 }
 
 func dataStartCmd() *cobra.Command {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -66,6 +67,33 @@ func positional(min, max int) cobra.PositionalArgs {
 			return fmt.Errorf("usage: %s%s (see %s --help)", c.CommandPath(), strings.TrimPrefix(c.Use, c.Name()), c.CommandPath())
 		}
 		return nil
+	}
+}
+
+// leafCmd is a command without flags or arguments that runs do with the
+// configuration and the command's output.
+func leafCmd(use, short string, do func(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: positional(0, 0),
+		RunE: runWith(func(c *cobra.Command, _ []string, cfg config.Config, log *slog.Logger) error {
+			return do(c.Context(), cfg, c.OutOrStdout(), log)
+		})}
+}
+
+// processCmd is a leafCmd for a process that writes only logs.
+func processCmd(use, short string, run func(ctx context.Context, cfg config.Config, log *slog.Logger) error) *cobra.Command {
+	return leafCmd(use, short, func(ctx context.Context, cfg config.Config, _ io.Writer, log *slog.Logger) error {
+		return run(ctx, cfg, log)
+	})
+}
+
+// runWith is a RunE that loads the configuration (setup) and then runs do.
+func runWith(do func(c *cobra.Command, args []string, cfg config.Config, log *slog.Logger) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		cfg, log, err := setup(c)
+		if err != nil {
+			return err
+		}
+		return do(c, args, cfg, log)
 	}
 }
 

@@ -112,6 +112,21 @@ func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan
 	return s, out, done
 }
 
+// chatWorldTyping is chatWorld with a person typing: say sends one line.
+func chatWorldTyping(t *testing.T) (*itest.Stack, *buffer, <-chan error, func(string)) {
+	t.Helper()
+	in, typing := io.Pipe()
+	t.Cleanup(func() { typing.Close() })
+	s, out, done := chatWorldReading(t, in)
+	say := func(line string) {
+		t.Helper()
+		if _, err := fmt.Fprintln(typing, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, out, done, say
+}
+
 func waitForOutput(t *testing.T, out fmt.Stringer, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -193,15 +208,7 @@ func TestChatSubcommandGroupAndHints(t *testing.T) {
 // Replies and DMs: /reply continues with a personality without a mention, and
 // in the DM channel the bot answers as itself.
 func TestChatReplyAndDM(t *testing.T) {
-	in, typing := io.Pipe()
-	t.Cleanup(func() { typing.Close() })
-	s, out, done := chatWorldReading(t, in)
-	say := func(line string) {
-		t.Helper()
-		if _, err := fmt.Fprintln(typing, line); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s, out, done, say := chatWorldTyping(t)
 	say("/reply too early")
 	say("/wallet set")
 	say(chatKey)
@@ -270,15 +277,7 @@ func TestChatCommandCancelsFormAndKeysAreNotPosted(t *testing.T) {
 // The headline behaviour, offline: a stored key the provider stops accepting
 // (!revoke openrouter) is switched off at the next reply and its owner DMed.
 func TestChatRevokedKeyIsSwitchedOffAndOwnerDMed(t *testing.T) {
-	in, typing := io.Pipe()
-	t.Cleanup(func() { typing.Close() })
-	s, out, done := chatWorldReading(t, in)
-	say := func(line string) {
-		t.Helper()
-		if _, err := fmt.Fprintln(typing, line); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s, out, done, say := chatWorldTyping(t)
 	say("/wallet set")
 	say(chatKey)
 	waitForOutput(t, out, "works and is saved")
