@@ -98,13 +98,16 @@ var chatCommands = []string{"help", "dm", "channel", "reply"}
 
 // Run reads lines until quit, end of input or ctx ends.
 func (c *Chat) Run(ctx context.Context) error {
-	var in lineSource = newScriptInput(ctx, c.opts.In)
+	// One reader only: a second one would take some of the typing.
+	var in lineSource
 	if c.opts.Terminal {
 		t, err := newTerminalInput(ctx, c.opts.In, c.opts.Out)
 		if err != nil {
 			return err
 		}
 		in = t
+	} else {
+		in = newScriptInput(ctx, c.opts.In)
 	}
 	defer in.close()
 	c.mu.Lock()

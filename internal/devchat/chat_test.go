@@ -56,6 +56,12 @@ func chatWorld(t *testing.T, script string) (*itest.Stack, *buffer, <-chan error
 
 func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan error) {
 	t.Helper()
+	return chatWorldWith(t, in, func(*devchat.ChatOptions) {})
+}
+
+// chatWorldWith is chatWorldReading with the chat's options changed by set.
+func chatWorldWith(t *testing.T, in io.Reader, set func(*devchat.ChatOptions)) (*itest.Stack, *buffer, <-chan error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	s := itest.New(t, itest.Options{NoWorker: true})
@@ -99,7 +105,9 @@ func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan
 		s.OpenRouter.Revoke(chatKey)
 		return "revoked", nil
 	}
-	c := devchat.NewChat(devchat.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello", Revoke: revoke})
+	opts := devchat.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello", Revoke: revoke}
+	set(&opts)
+	c := devchat.NewChat(opts)
 	chat.Store(c)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
@@ -291,5 +299,22 @@ func TestChatRevokedKeyIsSwitchedOffAndOwnerDMed(t *testing.T) {
 	say("quit")
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+}
+
+// On a terminal the typing is read by readline alone (a second reader would
+// take lines from it) and a key typed into the form is masked, not echoed.
+func TestChatOnATerminal(t *testing.T) {
+	script := "/wallet set\n" + chatKey + "\n@demo hello\n/wallet list\n"
+	s, out, done := chatWorldWith(t, strings.NewReader(script), func(o *devchat.ChatOptions) { o.Terminal = true })
+	waitForOutput(t, out, "works and is saved", "Demo: Echo from", "(only you) Your keys:")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if strings.Contains(out.String(), "c0ffeec0ffee") {
+		t.Error("the terminal showed the key")
+	}
+	if n := s.DB.UserAPIKey.Query().CountX(context.Background()); n != 1 {
+		t.Errorf("%d keys stored, want 1", n)
 	}
 }

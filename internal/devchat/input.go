@@ -95,8 +95,10 @@ func (t *terminalInput) next(_ context.Context, prompt string, secret bool) (str
 	var line string
 	var err error
 	if secret {
+		cfg := t.rl.GenPasswordConfig()
+		cfg.Prompt, cfg.MaskRune = prompt, '*'
 		var b []byte
-		b, err = t.rl.ReadPassword(prompt)
+		b, err = t.rl.ReadPasswordWithConfig(cfg)
 		line = string(b)
 	} else {
 		t.rl.SetPrompt(prompt)

@@ -121,9 +121,10 @@ func startLine(buildsCLI bool) string {
 	return line + ".\nLogs go to " + devLogPath + ".\n"
 }
 
-// hasKey reports whether the chat's user has an OpenRouter key stored.
+// hasKey reports whether the chat's user has an OpenRouter key stored and
+// switched on (one a provider refused needs /wallet set again).
 func hasKey(ctx context.Context, db *ent.Client) bool {
-	ok, err := storedKey(db, activities.ProviderOpenRouter).Exist(ctx)
+	ok, err := storedKey(db, activities.ProviderOpenRouter).Where(userapikey.IsActive(true)).Exist(ctx)
 	return err == nil && ok
 }
 
