@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/tzurot/tzurot/internal/config"
 )
 
 // docker-compose.yml cannot run on the CI machines (no Docker engine), so this
@@ -48,7 +46,7 @@ func TestComposeMatchesTheDevStack(t *testing.T) {
 		if s.Build == nil || !slices.Equal(s.Command, cmd) {
 			t.Errorf("service %s: build %v command %v, want the tzurot image running %v", name, s.Build, s.Command, cmd)
 		}
-		for _, v := range config.Variables() {
+		for _, v := range Variables() {
 			if _, ok := s.Environment[v]; !ok {
 				t.Errorf("service %s does not pass %s", name, v)
 			}
