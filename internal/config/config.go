@@ -82,7 +82,7 @@ type Config struct {
 	// CodecAuthToken, when set, must accompany every codec request
 	// (Authorization: Bearer <token>, or Basic with it as the password);
 	// required when the codec server listens beyond loopback.
-	CodecAuthToken redact.Secret `env:"CODEC_AUTH_TOKEN" check:"token" desc:"16 or more characters of 'A-Z a-z 0-9 - . _ ~ + / =' ('openssl rand -hex 32'). When set, every codec request but a CORS preflight needs 'Authorization: Bearer <token>' (CLI: '--codec-auth \"Bearer …\"') or HTTP Basic with the token as password, else 401. 'codec-server -addr' beyond loopback (127.0.0.0/8, '::1', 'localhost') refuses to start without it"`
+	CodecAuthToken redact.Secret `env:"CODEC_AUTH_TOKEN" check:"token" desc:"16 or more characters of 'A-Z a-z 0-9 - . _ ~ + / =' ('openssl rand -hex 32'). When set, every codec request but a CORS preflight needs 'Authorization: Bearer <token>' (CLI: '--codec-auth \"Bearer …\"') or HTTP Basic with the token as password (a browser signs in on the codec's page, then the Web UI sends it with \"Include cross-origin credentials\"), else 401 with 'Basic' and 'Bearer' challenges. 'codec-server -addr' beyond loopback (127.0.0.0/8, '::1', 'localhost') refuses to start without it, and warns in the log with it"`
 
 	LogLevel  slog.Level `env:"LOG_LEVEL" envDefault:"info" desc:"'debug', 'info', 'warn' or 'error'"`
 	LogFormat string     `env:"LOG_FORMAT" envDefault:"json" check:"oneof:json text" desc:"'json', or 'text' for humans"`
