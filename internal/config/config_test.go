@@ -282,3 +282,17 @@ func TestDeclarationMatchesOtherNames(t *testing.T) {
 			fields["MasterKey"], fields["MasterKeyPrevious"], keycrypt.MasterKeyEnv, keycrypt.PreviousMasterKeyEnv)
 	}
 }
+
+// Parse reads through lookup only: the env library is given the values, so
+// the process environment cannot leak into a test's configuration.
+func TestParseReadsOnlyThroughLookup(t *testing.T) {
+	t.Setenv("GUEST_MODE", "all")
+	t.Setenv("LIMIT_IMAGES_PER_HOUR", "99")
+	c, err := Parse(lookup(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GuestMode != GuestFree || c.LimitImagesPerHour != 10 {
+		t.Errorf("GUEST_MODE %q, LIMIT_IMAGES_PER_HOUR %d: read from the process environment, want the defaults", c.GuestMode, c.LimitImagesPerHour)
+	}
+}
