@@ -508,14 +508,6 @@ func TestChatConnectionRefused(t *testing.T) {
 	}
 }
 
-func TestChatLegacyModelRefusedLocally(t *testing.T) {
-	s := newStub(t, answer(http.StatusOK, okBody))
-	_, err := s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: openai.GPT3Davinci})
-	if e := mustAsError(t, err); e.Kind != KindUnknownModel || e.Retryable() {
-		t.Errorf("got %v, want a non-retryable unknown_model", e)
-	}
-}
-
 func TestChatWithoutKey(t *testing.T) {
 	s := newStub(t, answer(http.StatusOK, okBody))
 	_, err := s.client(Options{}).Chat(context.Background(), "", ChatRequest{Model: "m"})

@@ -1,12 +1,10 @@
 package openrouter
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -18,69 +16,8 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func TestTransportLeavesCallerRequestAlone(t *testing.T) {
-	var sent []byte
-	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		sent, _ = io.ReadAll(r.Body)
-		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{}`))}, nil
-	})
-	tr := &transport{base: base, referer: "https://example.org", title: "T"}
-	st := &callState{extra: map[string]any{"top_k": 5, "model": "override"}}
-	req, _ := http.NewRequestWithContext(withState(context.Background(), st), http.MethodPost, "http://x/chat/completions",
-		bytes.NewReader([]byte(`{"model":"m","stream":false}`)))
-	resp, err := tr.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if req.Header.Get("X-Title") != "" || req.Header.Get("HTTP-Referer") != "" {
-		t.Error("RoundTrip modified the caller's request headers")
-	}
-	var got map[string]any
-	if err := json.Unmarshal(sent, &got); err != nil {
-		t.Fatal(err)
-	}
-	if got["top_k"] != float64(5) || got["model"] != "override" || got["stream"] != false {
-		t.Errorf("merged body = %s", sent)
-	}
-	if status, _, body := st.result(); status != 200 || string(body) != `{}` {
-		t.Errorf("recorded %d %q", status, body)
-	}
-}
-
-func TestTransportPassesThroughWithoutState(t *testing.T) {
-	var sent []byte
-	var title string
-	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		sent, _ = io.ReadAll(r.Body)
-		title = r.Header.Get("X-Title")
-		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`streamed`))}, nil
-	})
-	tr := &transport{base: base, title: "T"}
-	req, _ := http.NewRequest(http.MethodPost, "http://x/anything", strings.NewReader(`not json`))
-	resp, err := tr.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(sent) != "not json" || string(b) != "streamed" || title != "T" {
-		t.Errorf("sent %q, got %q, title %q", sent, b, title)
-	}
-}
-
-func TestTransportRejectsNonObjectBody(t *testing.T) {
-	called := false
-	tr := &transport{base: roundTripFunc(func(*http.Request) (*http.Response, error) { called = true; return nil, nil })}
-	st := &callState{extra: map[string]any{"top_k": 5}}
-	req, _ := http.NewRequestWithContext(withState(context.Background(), st), http.MethodPost, "http://x", strings.NewReader(`[1]`))
-	if _, err := tr.RoundTrip(req); err == nil || called {
-		t.Errorf("err = %v, base called = %v; want an error before sending", err, called)
-	}
-}
-
-// TestChatFollowsRedirectWithMergedBody makes sure the merged body, not
-// go-openai's original, is what a 307 replays.
+// TestChatFollowsRedirectWithMergedBody makes sure the whole body, with
+// OpenRouter's fields, is what a 307 replays.
 func TestChatFollowsRedirectWithMergedBody(t *testing.T) {
 	var hits atomic.Int32
 	s := newStub(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -114,15 +51,8 @@ func TestNewDoesNotModifyCallerClient(t *testing.T) {
 	base := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, io.EOF })
 	hc := &http.Client{Transport: base}
 	c := New(Options{HTTPClient: hc})
-	if _, ok := hc.Transport.(roundTripFunc); !ok {
-		t.Fatal("New replaced the caller's Transport")
-	}
-	tr, ok := c.http.Transport.(*transport)
-	if !ok {
-		t.Fatalf("client transport is %T", c.http.Transport)
-	}
-	if _, ok := tr.base.(roundTripFunc); !ok {
-		t.Errorf("base = %T, want the caller's transport", tr.base)
+	if _, ok := c.http.Transport.(roundTripFunc); !ok || c.http == hc {
+		t.Fatalf("client transport is %T (shared client: %v), want a copy using the caller's transport", c.http.Transport, c.http == hc)
 	}
 
 	override := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, io.ErrUnexpectedEOF })
@@ -130,8 +60,14 @@ func TestNewDoesNotModifyCallerClient(t *testing.T) {
 	if _, err := c.http.Transport.RoundTrip(&http.Request{Header: http.Header{}}); err != io.ErrUnexpectedEOF {
 		t.Errorf("Options.Transport did not win over HTTPClient.Transport: %v", err)
 	}
+	if _, ok := hc.Transport.(roundTripFunc); !ok {
+		t.Fatal("New replaced the caller's Transport")
+	}
+	if _, err := hc.Transport.RoundTrip(&http.Request{Header: http.Header{}}); err != io.EOF {
+		t.Error("New replaced the caller's Transport")
+	}
 
-	if c := New(Options{}); c.baseURL != DefaultBaseURL || c.timeout != DefaultTimeout {
-		t.Errorf("defaults: base %q timeout %s", c.baseURL, c.timeout)
+	if c := New(Options{}); c.baseURL != DefaultBaseURL || c.timeout != DefaultTimeout || c.http.Transport == nil {
+		t.Errorf("defaults: base %q timeout %s transport %T", c.baseURL, c.timeout, c.http.Transport)
 	}
 }
