@@ -227,6 +227,14 @@ func TestChatParsesResponse(t *testing.T) {
 			body: `{"id":"gen-7","model":"m","usage":{"cost":"0.1"},"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}]}`,
 			want: ChatResponse{ID: "gen-7", Model: "m", Content: "ok", FinishReason: "stop"},
 		},
+		{
+			// The same for every field OpenRouter adds, and a null error
+			// (on the choice or at the top) is no error.
+			name: "unexpected extra types and null errors",
+			body: `{"id":"gen-8","model":"m","provider":5,"error":null,"usage":{"total_tokens":3,"cost":[1]},"choices":[{"index":0,"finish_reason":"stop",
+				"native_finish_reason":{},"error":null,"message":{"role":"assistant","content":"ok","reasoning":7,"images":"none"}}]}`,
+			want: ChatResponse{ID: "gen-8", Model: "m", Content: "ok", FinishReason: "stop", Usage: Usage{TotalTokens: 3}},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

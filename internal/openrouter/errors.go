@@ -139,6 +139,9 @@ type errorObject struct {
 
 func (e *errorObject) UnmarshalJSON(raw []byte) error {
 	*e = errorObject{}
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		*e = errorObject{set: true, Message: s}
@@ -149,7 +152,7 @@ func (e *errorObject) UnmarshalJSON(raw []byte) error {
 		Message  any            `json:"message"`
 		Metadata map[string]any `json:"metadata"`
 	}
-	if json.Unmarshal(raw, &obj) != nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+	if json.Unmarshal(raw, &obj) != nil {
 		return nil
 	}
 	*e = errorObject{set: true, Metadata: obj.Metadata}
