@@ -1,0 +1,126 @@
+// Package provider is the one table of the services users bring their own
+// keys for (OpenRouter, ElevenLabs): the id stored with a key, the names
+// users see, the shape a key must have before anything is sent anywhere, and
+// the endpoint that proves a key works. Classifying a provider's errors
+// stays with its client (internal/openrouter, internal/elevenlabs); which
+// error kind means "the key is refused" is named here so the table says it.
+package provider
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Provider ids, as stored in user_api_keys.provider and usage_logs.provider
+// and given as /wallet's provider option.
+const (
+	OpenRouter = "openrouter"
+	ElevenLabs = "elevenlabs"
+)
+
+// Provider is everything the bot, the workflows and the activities say about
+// one service whose keys users store.
+type Provider struct {
+	// ID is the stored provider id (OpenRouter, ElevenLabs).
+	ID string
+	// Name is how users see it: "OpenRouter".
+	Name string
+	// Choice is /wallet's label for it: "ElevenLabs (voices)".
+	Choice string
+	// WalletOption is what /wallet commands need added to name it: "" for
+	// the default provider, " provider:elevenlabs" otherwise.
+	WalletOption string
+	// KeysURL is where a user creates a key.
+	KeysURL string
+	// FormTitle, FormLabel and FormPlaceholder word /wallet set's key form.
+	FormTitle, FormLabel, FormPlaceholder string
+	// MinKeyLen is the fewest characters a key can have (the form refuses
+	// shorter ones, CheckShape too where KeyChars is set); MaxKeyLen the
+	// most the form takes.
+	MinKeyLen, MaxKeyLen int
+	// KeyPrefix, when set, begins every key (OpenRouter's "sk-or-").
+	KeyPrefix string
+	// KeyChars, when set, are the only characters a key may hold.
+	KeyChars string
+	// CheckEndpoint is the request that authenticates a key without
+	// spending anything; the provider's client sends it (CheckKey).
+	CheckEndpoint string
+	// RefusedKind is the error kind of the provider's client that means the
+	// key itself is refused (internal/openrouter.KindInvalidKey,
+	// internal/elevenlabs.KindInvalidKey): the key is switched off on it.
+	RefusedKind string
+}
+
+// tokenChars are the characters of ElevenLabs keys: sk_ and hex, or the
+// legacy 32 hex characters; letters, digits, _ and - cover both.
+const tokenChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+
+// All are the providers, in the order /wallet lists them; the first is the
+// default when a command names none.
+var All = []Provider{
+	{
+		ID: OpenRouter, Name: "OpenRouter", Choice: "OpenRouter",
+		KeysURL:   "https://openrouter.ai/keys",
+		FormTitle: "Your OpenRouter API key", FormLabel: "API key (starts with sk-or-v1-)", FormPlaceholder: "sk-or-v1-…",
+		MinKeyLen: 20, MaxKeyLen: 200, KeyPrefix: "sk-or-",
+		CheckEndpoint: "GET /api/v1/key", RefusedKind: "invalid_key",
+	},
+	{
+		ID: ElevenLabs, Name: "ElevenLabs", Choice: "ElevenLabs (voices)", WalletOption: " provider:elevenlabs",
+		KeysURL:   "https://elevenlabs.io/app/settings/api-keys",
+		FormTitle: "Your ElevenLabs API key", FormLabel: "API key (from elevenlabs.io, API keys)", FormPlaceholder: "sk_…",
+		MinKeyLen: 20, MaxKeyLen: 200, KeyChars: tokenChars,
+		CheckEndpoint: "GET /v1/user", RefusedKind: "invalid_key",
+	},
+}
+
+// Default is the provider a command means when it names none: OpenRouter.
+func Default() Provider { return All[0] }
+
+// Get is the provider with this id; ok is false for any other id.
+func Get(id string) (p Provider, ok bool) {
+	for _, p := range All {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Provider{}, false
+}
+
+// NameOf is the user-facing name of the provider id, the id itself when it is
+// not in the table.
+func NameOf(id string) string {
+	if p, ok := Get(id); ok {
+		return p.Name
+	}
+	return id
+}
+
+// Supported says, in one line, which providers keys can be stored for.
+func Supported() string {
+	names := make([]string, len(All))
+	for i, p := range All {
+		names[i] = p.Name
+	}
+	return "Keys can be stored for " + strings.Join(names, " and ") + " only."
+}
+
+// CheckShape says, in one line fit for the user, why key cannot be one of
+// p's keys, "" when it can: another provider's key pasted (by its prefix),
+// too short, the wrong characters. Nothing is sent anywhere to decide it.
+func (p Provider) CheckShape(key string) string {
+	for _, o := range All {
+		if o.ID != p.ID && o.KeyPrefix != "" && strings.HasPrefix(key, o.KeyPrefix) {
+			return fmt.Sprintf("That is an %[1]s key, not an %[2]s one; nothing was saved. For %[1]s run /wallet set provider:%[3]s.", o.Name, p.Name, o.ID)
+		}
+	}
+	if p.KeyPrefix != "" && !strings.HasPrefix(key, p.KeyPrefix) {
+		return fmt.Sprintf("That does not look like an %s key (they start with %s); nothing was saved. Copy it from %s and run /wallet set%s again.",
+			p.Name, strings.TrimSuffix(p.FormPlaceholder, "…"), p.KeysURL, p.WalletOption)
+	}
+	if p.KeyChars != "" && (len(key) < p.MinKeyLen || strings.Trim(key, p.KeyChars) != "") {
+		return fmt.Sprintf("That does not look like an %s key (letters, digits, _ and - only, like %s); nothing was saved. Copy it from %s and run /wallet set%s again.",
+			p.Name, p.FormPlaceholder, p.KeysURL, p.WalletOption)
+	}
+	return ""
+}
