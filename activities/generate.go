@@ -23,6 +23,7 @@ import (
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/llmparams"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/reasoning"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
@@ -272,11 +273,9 @@ func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) 
 	return a.OperatorKey, KeyFromOperator, nil
 }
 
-// providerNames and walletHints word the key errors per provider.
-var (
-	providerNames = map[string]string{ProviderOpenRouter: "OpenRouter", ProviderElevenLabs: "ElevenLabs"}
-	walletHints   = map[string]string{ProviderOpenRouter: "", ProviderElevenLabs: " provider:elevenlabs"}
-)
+// providerName and walletHint word the key errors per provider (internal/provider).
+func providerName(id string) string { return provider.NameOf(id) }
+func walletHint(id string) string   { p, _ := provider.Get(id); return p.WalletOption }
 
 // userKey opens the user's own key for the provider: found is false when
 // they have none. A key that was switched off, or no longer opens, is an
@@ -294,12 +293,12 @@ func (a *Activities) userKey(ctx context.Context, u *ent.User, provider string) 
 	case !k.IsActive:
 		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"your %s key was switched off after %[1]s rejected it: run /wallet test%s once it works again, or /wallet set%[2]s with a new key",
-			providerNames[provider], walletHints[provider]), ErrKeyInactive, nil)
+			providerName(provider), walletHint(provider)), ErrKeyInactive, nil)
 	}
 	plain, err := a.Keys.Open(sealedOf(k))
 	if err != nil {
 		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"your stored %s key can no longer be read: run /wallet set%s to store it again", providerNames[provider], walletHints[provider]), ErrKeyInactive, nil)
+			"your stored %s key can no longer be read: run /wallet set%s to store it again", providerName(provider), walletHint(provider)), ErrKeyInactive, nil)
 	}
 	if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
 		return "", true, fmt.Errorf("update last_used_at: %w", err)

@@ -24,11 +24,12 @@ import (
 	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
 // ProviderElevenLabs names ElevenLabs keys in user_api_keys and usage_logs.
-const ProviderElevenLabs = "elevenlabs"
+const ProviderElevenLabs = provider.ElevenLabs
 
 // ErrNoVoice is a reply that cannot be spoken: the personality has no voice
 // (any more), or nobody's ElevenLabs key may pay for it. The text still goes.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/provider"
 )
 
 // ValidateAPIKey checks a user's key with the provider and stores it only when
@@ -133,9 +134,6 @@ func keyResult(provider, outcome string) ValidateAPIKeyResult {
 	return ValidateAPIKeyResult{Outcome: outcome, Message: keyMessages[outcome]}
 }
 
-func providerName(provider string) string {
-	if provider == activities.ProviderElevenLabs {
-		return "ElevenLabs"
-	}
-	return "OpenRouter"
+func providerName(id string) string {
+	return provider.NameOf(id)
 }
