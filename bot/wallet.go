@@ -13,8 +13,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/workflows"
@@ -153,8 +151,7 @@ func (b *Bot) allowWalletWrite(userID string) error {
 }
 
 func (b *Bot) walletList(ctx context.Context, in *Interaction) error {
-	keys, err := b.DB.UserAPIKey.Query().Where(userapikey.HasUserWith(user.DiscordID(in.UserID))).
-		Order(userapikey.ByProvider()).All(ctx)
+	keys, err := b.store.Keys(ctx, in.UserID)
 	if err != nil {
 		return err
 	}
@@ -181,9 +178,7 @@ func (b *Bot) walletRemove(ctx context.Context, in *Interaction, provider string
 	if err := b.allowWalletWrite(in.UserID); err != nil {
 		return err
 	}
-	n, err := b.DB.UserAPIKey.Delete().Where(
-		userapikey.Provider(provider), userapikey.HasUserWith(user.DiscordID(in.UserID)),
-	).Exec(ctx)
+	n, err := b.store.DeleteKey(ctx, in.UserID, provider)
 	if err != nil {
 		return err
 	}
@@ -199,9 +194,7 @@ func (b *Bot) walletTest(ctx context.Context, in *Interaction, provider string) 
 	if err := b.allowWalletWrite(in.UserID); err != nil {
 		return err
 	}
-	k, err := b.DB.UserAPIKey.Query().Where(
-		userapikey.Provider(provider), userapikey.HasUserWith(user.DiscordID(in.UserID)),
-	).Only(ctx)
+	k, err := b.store.Key(ctx, in.UserID, provider)
 	if err != nil {
 		return UserError("You have no %s key stored. Add one with /wallet set provider:%s.", provider, provider)
 	}
