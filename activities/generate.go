@@ -98,10 +98,6 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	return out, nil
 }
 
-// LowerEquals is access.LowerEquals: lower(column) = lower(value), served
-// by the lower(…) expression indexes.
-var LowerEquals = access.LowerEquals
-
 // GenerateInput is one user message to answer.
 type GenerateInput struct {
 	RequestID     string    `json:"request_id"`

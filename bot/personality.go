@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -13,9 +14,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/internal/access"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // defaultPersonalityModel costs nobody anything, so a new personality can
@@ -111,7 +111,7 @@ func (b *Bot) personality_(ctx context.Context, in *Interaction) error {
 		if err := acc.mayManage(p, "delete it"); err != nil {
 			return err
 		}
-		if err := b.DB.Personality.DeleteOneID(p.ID).Exec(ctx); err != nil {
+		if err := b.store.DeletePersonality(ctx, p.ID); err != nil {
 			return err
 		}
 		b.personalities.invalidate()
@@ -172,25 +172,11 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 	if err != nil {
 		return err
 	}
-
-	tx, err := b.DB.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	create := tx.Personality.Create().SetName(name).SetDisplayName(display).SetOwnerID(owner).SetIsPublic(true)
-	fields.applyCreate(create)
-	p, err := create.Save(ctx)
-	if err == nil {
-		err = tx.LLMConfig.Create().SetPersonalityID(p.ID).SetModel(model).Exec(ctx)
+	_, err = b.store.CreatePersonality(ctx, store.NewPersonality{Name: name, DisplayName: display, Model: model, Owner: owner, Fields: fields})
+	if errors.Is(err, store.ErrNameTaken) { // someone took the name since the check
+		return UserError("The name “%s” is already taken; choose another.", name)
 	}
 	if err != nil {
-		_ = tx.Rollback()
-		if ent.IsConstraintError(err) { // someone took the name since the check
-			return UserError("The name “%s” is already taken; choose another.", name)
-		}
-		return err
-	}
-	if err := tx.Commit(); err != nil {
 		return err
 	}
 	b.personalities.invalidate()
@@ -198,41 +184,33 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 		"give it other names with /personality alias add and change it with /personality edit.", display, name, model, name))
 }
 
-// personalityFieldSet holds the optional settings create and edit share, nil
+// personalityFields are the optional settings create and edit share, nil
 // when not given.
-type personalityFieldSet struct {
-	systemPrompt, avatarURL, errorMessage *string
-}
-
-func personalityFields(in *Interaction) (personalityFieldSet, error) {
-	var f personalityFieldSet
+func personalityFields(in *Interaction) (store.PersonalityFields, error) {
+	var f store.PersonalityFields
 	opts := in.Options()
 	if _, ok := opts["system_prompt"]; ok {
 		v := strings.TrimSpace(in.String("system_prompt"))
 		if v == "" || utf8.RuneCountInString(v) > maxSystemPrompt {
 			return f, UserError("The system prompt must be 1–%d characters.", maxSystemPrompt)
 		}
-		f.systemPrompt = &v
+		f.SystemPrompt = &v
 	}
 	if _, ok := opts["avatar_url"]; ok {
 		v := strings.TrimSpace(in.String("avatar_url"))
 		if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
 			return f, UserError("“%s” is not an https:// link; give the address of the picture, e.g. https://example.com/kerach.png.", v)
 		}
-		f.avatarURL = &v
+		f.AvatarURL = &v
 	}
 	if _, ok := opts["error_message"]; ok {
 		v := strings.TrimSpace(in.String("error_message"))
 		if v == "" || utf8.RuneCountInString(v) > maxErrorMessage {
 			return f, UserError("The error message must be 1–%d characters.", maxErrorMessage)
 		}
-		f.errorMessage = &v
+		f.ErrorMessage = &v
 	}
 	return f, nil
-}
-
-func (f personalityFieldSet) applyCreate(c *ent.PersonalityCreate) {
-	c.SetNillableSystemPrompt(f.systemPrompt).SetNillableAvatarURL(f.avatarURL).SetNillableErrorMessage(f.errorMessage)
 }
 
 func checkPersonalityDisplayName(v string) (string, error) {
@@ -251,7 +229,7 @@ func checkPersonalityDisplayName(v string) (string, error) {
 // holder is named only when the asker may see it, so private names stay
 // private. format has two %s: the term, and " by <holder>" or "".
 func (b *Bot) clash(ctx context.Context, acc personalityAccess, kind access.Kind, term string, owner *uuid.UUID, self uuid.UUID, format string) error {
-	held, err := access.Clash(ctx, b.DB, kind, term, owner, self)
+	held, err := b.store.Clash(ctx, kind, term, owner, self)
 	if err != nil || held == nil {
 		return err
 	}
@@ -268,9 +246,8 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 		return err
 	}
 	opts := in.Options()
-	u := b.DB.Personality.UpdateOneID(p.ID).
-		SetNillableSystemPrompt(fields.systemPrompt).SetNillableAvatarURL(fields.avatarURL).SetNillableErrorMessage(fields.errorMessage)
-	changed := fields != personalityFieldSet{}
+	change := store.PersonalityChange{PersonalityFields: fields}
+	changed := fields != store.PersonalityFields{}
 	if _, ok := opts["display_name"]; ok {
 		display, err := checkPersonalityDisplayName(in.String("display_name"))
 		if err != nil {
@@ -283,7 +260,7 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 		if err := b.clash(ctx, acc, access.ByDisplayName, display, p.OwnerID, p.ID, "The display name “%s” is already taken%s; choose another."); err != nil {
 			return err
 		}
-		u.SetDisplayName(display)
+		change.DisplayName = &display
 		changed = true
 	}
 	if o, ok := opts["public"]; ok {
@@ -291,13 +268,13 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 		if !isBool {
 			return UserError("public must be true or false.")
 		}
-		u.SetIsPublic(public)
+		change.Public = &public
 		changed = true
 	}
 	if !changed {
 		return UserError("Nothing to change: give at least one of display_name, system_prompt, avatar_url, error_message or public.")
 	}
-	p, err = u.Save(ctx)
+	p, err = b.store.UpdatePersonality(ctx, p.ID, change)
 	if err != nil {
 		return err
 	}
@@ -306,10 +283,7 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 }
 
 func (b *Bot) personalityView(ctx context.Context, in *Interaction, p *ent.Personality) error {
-	p, err := b.DB.Personality.Query().Where(personality.ID(p.ID)).
-		WithOwner().WithLlmConfig().
-		WithAliases(func(q *ent.PersonalityAliasQuery) { q.Order(ent.Asc(personalityalias.FieldAlias)) }).
-		Only(ctx)
+	p, err := b.store.PersonalityDetails(ctx, p.ID)
 	if err != nil {
 		return err
 	}

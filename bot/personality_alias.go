@@ -6,10 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/personalityalias"
-	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/internal/access"
 )
 
@@ -28,7 +25,7 @@ func (b *Bot) personalityAliasAdd(ctx context.Context, in *Interaction, p *ent.P
 	if err := b.personalityAliasFree(ctx, acc, p, alias); err != nil {
 		return err
 	}
-	err = b.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias(alias).Exec(ctx)
+	err = b.store.AddAlias(ctx, p.ID, alias)
 	if ent.IsConstraintError(err) {
 		// Another alias of the same letters was added since the check; name
 		// its holder if it is still there.
@@ -53,23 +50,19 @@ func (b *Bot) personalityAliasFree(ctx context.Context, acc personalityAccess, p
 	if strings.ToLower(p.Name) == lower {
 		return UserError("“%s” is already the name of %s.", alias, personaName(p))
 	}
-	own, err := b.DB.PersonalityAlias.Query().Where(personalityalias.PersonalityID(p.ID),
-		predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, alias))).First(ctx)
+	own, err := b.store.Alias(ctx, p.ID, alias)
 	switch {
-	case err == nil:
-		return UserError("%s already answers to “%s”.", personaName(p), own.Alias)
-	case !ent.IsNotFound(err):
+	case err != nil:
 		return err
+	case own != nil:
+		return UserError("%s already answers to “%s”.", personaName(p), own.Alias)
 	}
 	return b.clash(ctx, acc, access.ByAlias, alias, p.OwnerID, p.ID, "The alias “%s” is already taken%s.")
 }
 
 func (b *Bot) personalityAliasRemove(ctx context.Context, in *Interaction, p *ent.Personality) error {
 	alias := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(in.String("alias")), "@"))
-	n, err := b.DB.PersonalityAlias.Delete().Where(
-		personalityalias.PersonalityID(p.ID),
-		predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, alias)),
-	).Exec(ctx)
+	n, err := b.store.RemoveAlias(ctx, p.ID, alias)
 	if err != nil {
 		return err
 	}
@@ -79,8 +72,3 @@ func (b *Bot) personalityAliasRemove(ctx context.Context, in *Interaction, p *en
 	b.personalities.invalidate()
 	return in.Reply(fmt.Sprintf("%s no longer answers to @%s.", personaName(p), alias))
 }
-
-// lowerEquals compares as the unique index on lower(alias) does, so a lookup
-// finds exactly the rows an insert would collide with; the lower(name) and
-// lower(display_name) indexes serve it too.
-var lowerEquals = activities.LowerEquals

@@ -7,15 +7,9 @@ import (
 	"sort"
 	"strings"
 
-	entsql "entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
-	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/ent/personalityalias"
-	"github.com/tzurot/tzurot/ent/predicate"
-	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/access"
 )
 
@@ -24,11 +18,9 @@ import (
 type personalityAccess struct{ access.Speaker }
 
 func (b *Bot) personalityAccessOf(ctx context.Context, in *Interaction) (personalityAccess, error) {
-	s, err := access.Load(ctx, b.DB, in.UserID, b.Config.BotOwnerDiscordID)
+	s, err := b.store.Speaker(ctx, in.UserID, b.Config.BotOwnerDiscordID)
 	return personalityAccess{s}, err
 }
-
-func (a personalityAccess) privileged() bool { return a.Privileged() }
 
 // mayManage refuses, in one line, anyone but the owner and the privileged.
 func (a personalityAccess) mayManage(p *ent.Personality, action string) error {
@@ -56,7 +48,7 @@ func (b *Bot) findMatch(ctx context.Context, acc personalityAccess, ref string) 
 	if ref == "" {
 		return access.Match{}, UserError("Name a personality, e.g. name:cold-kerach.")
 	}
-	m, err := access.Resolve(ctx, b.DB, acc.Speaker, ref)
+	m, err := b.store.Resolve(ctx, acc.Speaker, ref)
 	if errors.Is(err, access.ErrNotFound) {
 		return m, UserError("No personality is called “%s”.", ref)
 	}
@@ -91,8 +83,7 @@ func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interactio
 		if err != nil {
 			return nil, nil // nothing to suggest until a personality is named
 		}
-		as, err := b.DB.PersonalityAlias.Query().Where(personalityalias.PersonalityID(p.ID)).
-			Order(ent.Asc(personalityalias.FieldAlias)).All(ctx)
+		as, err := b.store.Aliases(ctx, p.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -112,34 +103,7 @@ func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interactio
 	// is typed finds its personality however many others there are; order
 	// what starts with it first, then the user's own, then by name; load no
 	// more than Discord shows.
-	q := b.DB.Personality.Query().WithAliases().Limit(maxChoices)
-	if !acc.privileged() {
-		q.Where(personality.Or(personality.IsPublic(true), personality.HasOwnerWith(user.DiscordID(in.UserID))))
-	}
-	if typed != "" {
-		within := "%" + access.EscapeLike(typed) + "%"
-		q.Where(personality.Or(
-			predicate.Personality(access.LowerLike(personality.FieldName, within)),
-			predicate.Personality(access.LowerLike(personality.FieldDisplayName, within)),
-			personality.HasAliasesWith(predicate.PersonalityAlias(access.LowerLike(personalityalias.FieldAlias, within))),
-		))
-	}
-	prefix := access.EscapeLike(typed) + "%"
-	q.Order(func(s *entsql.Selector) {
-		// A predicate, not OrderExprFunc, which drops arguments.
-		s.OrderExpr(entsql.P(func(b *entsql.Builder) {
-			b.WriteString("(lower(").Ident(s.C(personality.FieldName)).WriteString(") LIKE ").Arg(prefix).
-				WriteString(` ESCAPE '\' OR coalesce(lower(`).Ident(s.C(personality.FieldDisplayName)).WriteString(") LIKE ").Arg(prefix).
-				WriteString(` ESCAPE '\', false)) DESC`)
-		}))
-		if acc.UserID != uuid.Nil {
-			s.OrderExpr(entsql.P(func(b *entsql.Builder) {
-				b.WriteString("coalesce(").Ident(s.C(personality.FieldOwnerID)).WriteString(" = ").Arg(acc.UserID).WriteString(", false) DESC")
-			}))
-		}
-		s.OrderBy(s.C(personality.FieldName))
-	})
-	ps, err := q.All(ctx)
+	ps, err := b.store.Suggest(ctx, acc.Speaker, typed, maxChoices)
 	if err != nil {
 		return nil, err
 	}
