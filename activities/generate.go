@@ -304,7 +304,7 @@ func (a *Activities) userKey(ctx context.Context, u *ent.User, provider string) 
 
 // IsFreeModel reports whether guests may use a model under GUEST_MODE=free.
 func IsFreeModel(model string) bool {
-	return strings.HasSuffix(model, ":free") || model == "openrouter/free"
+	return strings.HasSuffix(model, ":free") || model == provider.FreeModel
 }
 
 // chatWithHeartbeat heartbeats while the provider works, so a dead worker is

@@ -15,12 +15,13 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/access"
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/store"
 )
 
 // defaultPersonalityModel costs nobody anything, so a new personality can
 // answer before its owner has chosen a model.
-const defaultPersonalityModel = "openrouter/free"
+const defaultPersonalityModel = provider.FreeModel
 
 // Limits on what users type: a display name becomes a webhook username
 // (Discord allows 80 characters), and an error message is posted as is.

@@ -14,6 +14,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/tzurot/tzurot/internal/llmparams"
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/redact"
 )
 
@@ -136,7 +137,7 @@ func (c *Client) CheckKey(ctx context.Context, apiKey string) (KeyInfo, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.baseURL+"/key", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.baseURL+provider.OpenRouterCheckPath, nil)
 	if err != nil {
 		// Only a malformed base URL gets here; it contains no key.
 		return KeyInfo{}, fmt.Errorf("openrouter: building key request: %w", err)

@@ -18,6 +18,16 @@ const (
 	ElevenLabs = "elevenlabs"
 )
 
+// The requests that check a key (Provider.CheckPath), for the clients.
+const (
+	// OpenRouterCheckPath is GET https://openrouter.ai/api/v1/key
+	// (https://openrouter.ai/docs/api-reference/api-keys/get-current-key).
+	OpenRouterCheckPath = "/key"
+	// ElevenLabsCheckPath is GET https://api.elevenlabs.io/v1/user
+	// (https://elevenlabs.io/docs/api-reference/user/get).
+	ElevenLabsCheckPath = "/v1/user"
+)
+
 // Provider is everything the bot, the workflows and the activities say about
 // one service whose keys users store.
 type Provider struct {
@@ -42,9 +52,11 @@ type Provider struct {
 	KeyPrefix string
 	// KeyChars, when set, are the only characters a key may hold.
 	KeyChars string
-	// CheckEndpoint is the request that authenticates a key without
-	// spending anything; the provider's client sends it (CheckKey).
-	CheckEndpoint string
+	// CheckPath is the GET, relative to the provider client's base URL,
+	// that authenticates a key without spending anything; the client sends
+	// it (CheckKey). A public endpoint (OpenRouter's model list) proves
+	// nothing about a key.
+	CheckPath string
 	// RefusedKind is the error kind of the provider's client that means the
 	// key itself is refused (internal/openrouter.KindInvalidKey,
 	// internal/elevenlabs.KindInvalidKey): the key is switched off on it.
@@ -63,16 +75,21 @@ var All = []Provider{
 		KeysURL:   "https://openrouter.ai/keys",
 		FormTitle: "Your OpenRouter API key", FormLabel: "API key (starts with sk-or-v1-)", FormPlaceholder: "sk-or-v1-…",
 		MinKeyLen: 20, MaxKeyLen: 200, KeyPrefix: "sk-or-",
-		CheckEndpoint: "GET /api/v1/key", RefusedKind: "invalid_key",
+		CheckPath: OpenRouterCheckPath, RefusedKind: "invalid_key",
 	},
 	{
 		ID: ElevenLabs, Name: "ElevenLabs", Choice: "ElevenLabs (voices)", WalletOption: " provider:elevenlabs",
 		KeysURL:   "https://elevenlabs.io/app/settings/api-keys",
 		FormTitle: "Your ElevenLabs API key", FormLabel: "API key (from elevenlabs.io, API keys)", FormPlaceholder: "sk_…",
 		MinKeyLen: 20, MaxKeyLen: 200, KeyChars: tokenChars,
-		CheckEndpoint: "GET /v1/user", RefusedKind: "invalid_key",
+		CheckPath: ElevenLabsCheckPath, RefusedKind: "invalid_key",
 	},
 }
+
+// FreeModel is OpenRouter's router to its free models: it costs nobody
+// anything, so a new personality answers with it until its owner chooses,
+// and guests may use it under GUEST_MODE=free.
+const FreeModel = "openrouter/free"
 
 // Default is the provider a command means when it names none: OpenRouter.
 func Default() Provider { return All[0] }
