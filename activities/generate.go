@@ -25,6 +25,7 @@ import (
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/reasoning"
+	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
@@ -69,11 +70,12 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	if in.DiscordUserID == "" {
 		return PersonalityRef{}, badInput("discord_user_id is required: a personality is resolved for the user who speaks to it")
 	}
-	s, err := access.Load(ctx, a.DB, in.DiscordUserID, a.OperatorDiscordID)
+	st := store.New(a.DB)
+	s, err := st.Speaker(ctx, in.DiscordUserID, a.OperatorDiscordID)
 	if err != nil {
 		return PersonalityRef{}, err
 	}
-	m, err := access.Resolve(ctx, a.DB, s, ref)
+	m, err := st.Resolve(ctx, s, ref)
 	if errors.Is(err, access.ErrNotFound) {
 		return PersonalityRef{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("no personality you can use is called %q: check the name or alias", ref), ErrNotFound, nil)
