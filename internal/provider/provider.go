@@ -61,6 +61,14 @@ type Provider struct {
 	// key itself is refused (internal/openrouter.KindInvalidKey,
 	// internal/elevenlabs.KindInvalidKey): the key is switched off on it.
 	RefusedKind string
+	// Checked is what ValidateAPIKey tells the user, per outcome of the check.
+	Checked CheckedWords
+}
+
+// CheckedWords are the one-line answers to /wallet set and /wallet test,
+// one per outcome of the key check.
+type CheckedWords struct {
+	Stored, Invalid, NoCredits, RateLimited, Unavailable string
 }
 
 // tokenChars are the characters of ElevenLabs keys: sk_ and hex, or the
@@ -76,6 +84,13 @@ var All = []Provider{
 		FormTitle: "Your OpenRouter API key", FormLabel: "API key (starts with sk-or-v1-)", FormPlaceholder: "sk-or-v1-…",
 		MinKeyLen: 20, MaxKeyLen: 200, KeyPrefix: "sk-or-",
 		CheckPath: OpenRouterCheckPath, RefusedKind: "invalid_key",
+		Checked: CheckedWords{
+			Stored:      "Your OpenRouter key works and is saved. Your replies now use it.",
+			Invalid:     "OpenRouter did not accept that key, so nothing was saved. Copy it again from https://openrouter.ai/keys and run /wallet set.",
+			NoCredits:   "That key works but has no credits left, so nothing was saved. Add credits at https://openrouter.ai/credits, then run /wallet set again.",
+			RateLimited: "OpenRouter is rate-limiting that key right now, so nothing was saved. Wait a minute and run /wallet set again.",
+			Unavailable: "OpenRouter could not be reached to check your key, so nothing was saved. Try /wallet set again in a few minutes.",
+		},
 	},
 	{
 		ID: ElevenLabs, Name: "ElevenLabs", Choice: "ElevenLabs (voices)", WalletOption: " provider:elevenlabs",
@@ -83,6 +98,13 @@ var All = []Provider{
 		FormTitle: "Your ElevenLabs API key", FormLabel: "API key (from elevenlabs.io, API keys)", FormPlaceholder: "sk_…",
 		MinKeyLen: 20, MaxKeyLen: 200, KeyChars: tokenChars,
 		CheckPath: ElevenLabsCheckPath, RefusedKind: "invalid_key",
+		Checked: CheckedWords{
+			Stored:      "Your ElevenLabs key works and is saved. Voiced personalities now speak to you with it.",
+			Invalid:     "ElevenLabs did not accept that key, so nothing was saved. Copy it again from https://elevenlabs.io/app/settings/api-keys and run /wallet set provider:elevenlabs.",
+			NoCredits:   "That key works but has no characters left this month, so nothing was saved. Add credits at https://elevenlabs.io/app/subscription, then run /wallet set provider:elevenlabs again.",
+			RateLimited: "ElevenLabs is busy or rate-limiting that key right now, so nothing was saved. Wait a minute and run /wallet set provider:elevenlabs again.",
+			Unavailable: "ElevenLabs could not be reached to check your key, so nothing was saved. Try /wallet set provider:elevenlabs again in a few minutes.",
+		},
 	},
 }
 
