@@ -57,3 +57,27 @@ func TestGetAndDefault(t *testing.T) {
 		t.Errorf("Supported() = %q", got)
 	}
 }
+
+// Every provider says every outcome of a key check, names a form and a
+// check path: a blank here would be a blank answer to the user.
+func TestEveryProviderIsComplete(t *testing.T) {
+	for _, p := range provider.All {
+		w := p.Checked
+		for name, v := range map[string]string{
+			"Name": p.Name, "Choice": p.Choice, "KeysURL": p.KeysURL, "FormTitle": p.FormTitle, "FormLabel": p.FormLabel,
+			"FormPlaceholder": p.FormPlaceholder, "CheckPath": p.CheckPath, "RefusedKind": p.RefusedKind,
+			"Checked.Stored": w.Stored, "Checked.Invalid": w.Invalid, "Checked.NoCredits": w.NoCredits,
+			"Checked.RateLimited": w.RateLimited, "Checked.Unavailable": w.Unavailable,
+		} {
+			if v == "" {
+				t.Errorf("%s has no %s", p.ID, name)
+			}
+		}
+		if p.MinKeyLen <= 0 || p.MaxKeyLen < p.MinKeyLen {
+			t.Errorf("%s key lengths %d..%d", p.ID, p.MinKeyLen, p.MaxKeyLen)
+		}
+		if p.ID != provider.Default().ID && !strings.Contains(w.Invalid, "/wallet set"+p.WalletOption) {
+			t.Errorf("%s's refusal does not say /wallet set%s: %q", p.ID, p.WalletOption, w.Invalid)
+		}
+	}
+}
