@@ -22,8 +22,8 @@ const walletModalPrefix = "wallet"
 
 // walletProviders are the providers a key can be stored for (internal/provider).
 func walletProviders() []*discordgo.ApplicationCommandOptionChoice {
-	out := make([]*discordgo.ApplicationCommandOptionChoice, len(provider.All))
-	for i, p := range provider.All {
+	out := make([]*discordgo.ApplicationCommandOptionChoice, len(provider.All()))
+	for i, p := range provider.All() {
 		out[i] = &discordgo.ApplicationCommandOptionChoice{Name: p.Choice, Value: p.ID}
 	}
 	return out

@@ -8,6 +8,7 @@ package provider
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -75,9 +76,9 @@ type CheckedWords struct {
 // legacy 32 hex characters; letters, digits, _ and - cover both.
 const tokenChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
-// All are the providers, in the order /wallet lists them; the first is the
-// default when a command names none.
-var All = []Provider{
+// table is every provider, in the order /wallet lists them; the first is the
+// default when a command names none. Nothing changes it: All hands out copies.
+var table = [...]Provider{
 	{
 		ID: OpenRouter, Name: "OpenRouter", Choice: "OpenRouter",
 		KeysURL:   "https://openrouter.ai/keys",
@@ -113,12 +114,15 @@ var All = []Provider{
 // and guests may use it under GUEST_MODE=free.
 const FreeModel = "openrouter/free"
 
+// All is every provider, in the order /wallet lists them.
+func All() []Provider { return slices.Clone(table[:]) }
+
 // Default is the provider a command means when it names none: OpenRouter.
-func Default() Provider { return All[0] }
+func Default() Provider { return table[0] }
 
 // Get is the provider with this id; ok is false for any other id.
 func Get(id string) (p Provider, ok bool) {
-	for _, p := range All {
+	for _, p := range table {
 		if p.ID == id {
 			return p, true
 		}
@@ -137,8 +141,8 @@ func NameOf(id string) string {
 
 // Supported says, in one line, which providers keys can be stored for.
 func Supported() string {
-	names := make([]string, len(All))
-	for i, p := range All {
+	names := make([]string, len(table))
+	for i, p := range table {
 		names[i] = p.Name
 	}
 	return "Keys can be stored for " + strings.Join(names, " and ") + " only."
@@ -148,7 +152,7 @@ func Supported() string {
 // p's keys, "" when it can: another provider's key pasted (by its prefix),
 // too short, the wrong characters. Nothing is sent anywhere to decide it.
 func (p Provider) CheckShape(key string) string {
-	for _, o := range All {
+	for _, o := range table {
 		if o.ID != p.ID && o.KeyPrefix != "" && strings.HasPrefix(key, o.KeyPrefix) {
 			return fmt.Sprintf("That is an %[1]s key, not an %[2]s one; nothing was saved. For %[1]s run /wallet set provider:%[3]s.", o.Name, p.Name, o.ID)
 		}

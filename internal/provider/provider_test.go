@@ -61,7 +61,7 @@ func TestGetAndDefault(t *testing.T) {
 // Every provider says every outcome of a key check, names a form and a
 // check path: a blank here would be a blank answer to the user.
 func TestEveryProviderIsComplete(t *testing.T) {
-	for _, p := range provider.All {
+	for _, p := range provider.All() {
 		w := p.Checked
 		for name, v := range map[string]string{
 			"Name": p.Name, "Choice": p.Choice, "KeysURL": p.KeysURL, "FormTitle": p.FormTitle, "FormLabel": p.FormLabel,
