@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -17,7 +18,7 @@ import (
 
 // ErrNameTaken is returned by CreatePersonality when the name was taken
 // between the check (access.Clash) and the insert.
-var ErrNameTaken = fmt.Errorf("the personality name is already taken")
+var ErrNameTaken = errors.New("the personality name is already taken: choose another")
 
 // Resolve is the personality ref (an id, a name, an alias or a display
 // name) means for sp, by internal/access's one rule (access.Resolve);
