@@ -21,6 +21,7 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/webhookname"
@@ -59,7 +60,7 @@ func (a *Activities) postChunks(ctx context.Context, in PostReplyInput, file *di
 	name := webhookname.Sanitize(in.Username, WebhookName)
 	var first string
 	for i, chunk := range discordsplit.Split(in.Content, partLimit(name)) {
-		key := fmt.Sprintf("%s/%d", in.DeliveryKey, i)
+		key := deliverykey.Part(in.DeliveryKey, i)
 		var files []*discordgo.File
 		if i == 0 && file != nil {
 			files = []*discordgo.File{file}

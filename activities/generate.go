@@ -23,7 +23,9 @@ import (
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/llmparams"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/reasoning"
+	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
@@ -68,11 +70,12 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	if in.DiscordUserID == "" {
 		return PersonalityRef{}, badInput("discord_user_id is required: a personality is resolved for the user who speaks to it")
 	}
-	s, err := access.Load(ctx, a.DB, in.DiscordUserID, a.OperatorDiscordID)
+	st := store.New(a.DB)
+	s, err := st.Speaker(ctx, in.DiscordUserID, a.OperatorDiscordID)
 	if err != nil {
 		return PersonalityRef{}, err
 	}
-	m, err := access.Resolve(ctx, a.DB, s, ref)
+	m, err := st.Resolve(ctx, s, ref)
 	if errors.Is(err, access.ErrNotFound) {
 		return PersonalityRef{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("no personality you can use is called %q: check the name or alias", ref), ErrNotFound, nil)
@@ -96,10 +99,6 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	}
 	return out, nil
 }
-
-// LowerEquals is access.LowerEquals: lower(column) = lower(value), served
-// by the lower(…) expression indexes.
-var LowerEquals = access.LowerEquals
 
 // GenerateInput is one user message to answer.
 type GenerateInput struct {
@@ -272,11 +271,9 @@ func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) 
 	return a.OperatorKey, KeyFromOperator, nil
 }
 
-// providerNames and walletHints word the key errors per provider.
-var (
-	providerNames = map[string]string{ProviderOpenRouter: "OpenRouter", ProviderElevenLabs: "ElevenLabs"}
-	walletHints   = map[string]string{ProviderOpenRouter: "", ProviderElevenLabs: " provider:elevenlabs"}
-)
+// providerName and walletHint word the key errors per provider (internal/provider).
+func providerName(id string) string { return provider.NameOf(id) }
+func walletHint(id string) string   { p, _ := provider.Get(id); return p.WalletOption }
 
 // userKey opens the user's own key for the provider: found is false when
 // they have none. A key that was switched off, or no longer opens, is an
@@ -294,12 +291,12 @@ func (a *Activities) userKey(ctx context.Context, u *ent.User, provider string) 
 	case !k.IsActive:
 		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"your %s key was switched off after %[1]s rejected it: run /wallet test%s once it works again, or /wallet set%[2]s with a new key",
-			providerNames[provider], walletHints[provider]), ErrKeyInactive, nil)
+			providerName(provider), walletHint(provider)), ErrKeyInactive, nil)
 	}
 	plain, err := a.Keys.Open(sealedOf(k))
 	if err != nil {
 		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"your stored %s key can no longer be read: run /wallet set%s to store it again", providerNames[provider], walletHints[provider]), ErrKeyInactive, nil)
+			"your stored %s key can no longer be read: run /wallet set%s to store it again", providerName(provider), walletHint(provider)), ErrKeyInactive, nil)
 	}
 	if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
 		return "", true, fmt.Errorf("update last_used_at: %w", err)
@@ -309,7 +306,7 @@ func (a *Activities) userKey(ctx context.Context, u *ent.User, provider string) 
 
 // IsFreeModel reports whether guests may use a model under GUEST_MODE=free.
 func IsFreeModel(model string) bool {
-	return strings.HasSuffix(model, ":free") || model == "openrouter/free"
+	return strings.HasSuffix(model, ":free") || model == provider.FreeModel
 }
 
 // chatWithHeartbeat heartbeats while the provider works, so a dead worker is

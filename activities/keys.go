@@ -17,10 +17,11 @@ import (
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/provider"
 )
 
-// Providers whose keys users can store.
-const ProviderOpenRouter = "openrouter"
+// ProviderOpenRouter names OpenRouter keys (internal/provider's table).
+const ProviderOpenRouter = provider.OpenRouter
 
 // CheckKeyInput carries the key sealed, so the plaintext never enters history.
 type CheckKeyInput struct {
@@ -41,7 +42,7 @@ type CheckKeyResult struct {
 // CheckKey opens the sealed key and asks the provider, on an endpoint that
 // authenticates, whether it works.
 func (a *Activities) CheckKey(ctx context.Context, in CheckKeyInput) (CheckKeyResult, error) {
-	if in.Provider != ProviderOpenRouter && in.Provider != ProviderElevenLabs {
+	if _, ok := provider.Get(in.Provider); !ok {
 		return CheckKeyResult{}, badInput(fmt.Sprintf("provider %q is not supported: use %s or %s", in.Provider, ProviderOpenRouter, ProviderElevenLabs))
 	}
 	key, err := a.Keys.Open(in.SealedKey)

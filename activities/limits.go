@@ -14,6 +14,7 @@ import (
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // ErrLimitReached is a user's own allowance used up: never retried, the
@@ -39,7 +40,7 @@ const holdTTL = 5 * time.Minute
 
 // HoldProvider marks usage_logs rows that are reservations, not provider
 // calls; the schema has no other place for them and no migration may add one.
-const HoldProvider = "hold"
+const HoldProvider = store.HoldProvider
 
 // Limits are the per-user allowances; 0 switches a limit off.
 type Limits struct {

@@ -21,14 +21,16 @@ import (
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
 // ProviderElevenLabs names ElevenLabs keys in user_api_keys and usage_logs.
-const ProviderElevenLabs = "elevenlabs"
+const ProviderElevenLabs = provider.ElevenLabs
 
 // ErrNoVoice is a reply that cannot be spoken: the personality has no voice
 // (any more), or nobody's ElevenLabs key may pay for it. The text still goes.
@@ -185,7 +187,7 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 // adoptEarlierPost records, as the first chunk's delivery, a post an earlier
 // attempt made through the channel's webhook and died before recording.
 func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (bool, error) {
-	key := in.DeliveryKey + "/0"
+	key := deliverykey.Part(in.DeliveryKey, 0)
 	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return false, nil // no attempt began posting

@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tzurot/tzurot/internal/access"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -41,18 +40,18 @@ func (b *Bot) imagine(ctx context.Context, in *Interaction) error {
 	}
 	who := strings.TrimSpace(in.String("personality"))
 	if who == "" {
-		id, ok, err := b.lastInChannel(ctx, in.ChannelID)
+		id, ok, err := b.store.LastInChannel(ctx, in.ChannelID)
 		if err != nil {
 			return err
 		}
 		who = id.String()
 		if ok {
 			// The last one to talk here may be someone else's private one.
-			s, err := access.Load(ctx, b.DB, in.UserID, b.Config.BotOwnerDiscordID)
+			s, err := b.store.Speaker(ctx, in.UserID, b.Config.BotOwnerDiscordID)
 			if err != nil {
 				return err
 			}
-			_, ok = b.usable(ctx, s, id)
+			_, ok = b.store.Usable(ctx, s, id)
 		}
 		if !ok {
 			return UserError("No personality has talked in this channel yet, so I don't know who should draw: add personality:<name>.")

@@ -11,11 +11,7 @@ import (
 	// otherwise a zone saved here could silently become UTC in the prompt.
 	_ "time/tzdata"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
-
-	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/user"
 )
 
 //go:generate go run ../internal/tools/zonegen -pkg bot -o zones_gen.go
@@ -104,9 +100,7 @@ func (b *Bot) timezoneSet(ctx context.Context, in *Interaction) error {
 	}
 	// The row may not exist yet: the user may set a zone before ever
 	// talking to a personality.
-	err = b.DB.User.Create().SetDiscordID(in.UserID).SetUsername(in.Username).SetTimezone(loc.String()).
-		OnConflict(sql.ConflictColumns(user.FieldDiscordID)).UpdateUsername().UpdateTimezone().Exec(ctx)
-	if err != nil {
+	if err := b.store.SetTimezone(ctx, in.UserID, in.Username, loc.String()); err != nil {
 		return fmt.Errorf("save time zone: %w", err)
 	}
 	return in.Reply(fmt.Sprintf("Saved: your time zone is %s, where it is %s now. Personalities will use it for your local time.",
@@ -114,8 +108,8 @@ func (b *Bot) timezoneSet(ctx context.Context, in *Interaction) error {
 }
 
 func (b *Bot) timezoneGet(ctx context.Context, in *Interaction) error {
-	u, err := b.DB.User.Query().Where(user.DiscordID(in.UserID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	u, err := b.store.User(ctx, in.UserID)
+	if err != nil {
 		return err
 	}
 	name, note := "UTC", " (the default; change it with /timezone set)"

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/deliverykey"
 )
 
 // GenerateReply answers one user message as a personality, durably: with the
@@ -128,7 +129,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
 		// A confirmed 401, or a 402, on the user's own key: switch it off, tell
 		// them privately once, and answer in the channel without any other key.
-		if err := keyRejected(ctx, in.DiscordUserID, GenerateReplyID(in.RequestID)+"/dm", errType, failedKey(genErr)); err != nil {
+		if err := keyRejected(ctx, in.DiscordUserID, deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.DM), errType, failedKey(genErr)); err != nil {
 			return GenerateReplyResult{}, err
 		}
 		id, err := post(ctx, in, p, errorMessage(p))
@@ -201,7 +202,7 @@ func post(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityR
 func postText(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, content string, mayExist bool) (string, error) {
 	var id string
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.PostReply, activities.PostReplyInput{
-		DeliveryKey: GenerateReplyID(in.RequestID) + "/reply",
+		DeliveryKey: deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.Reply),
 		ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: content,
 		MayExist: mayExist,
 	}).Get(ctx, &id)
@@ -220,7 +221,7 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 	var out activities.SpeakReplyOutput
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, voiceOptions), a.SpeakReply, activities.SpeakReplyInput{
 		PostReplyInput: activities.PostReplyInput{
-			DeliveryKey: GenerateReplyID(in.RequestID) + "/reply",
+			DeliveryKey: deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.Reply),
 			ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: text,
 		},
 		DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,
@@ -294,7 +295,7 @@ func voiceKeyRejected(ctx workflow.Context, in GenerateReplyInput, errType, deta
 		why = "Your ElevenLabs key has no characters left (" + detail + "), so I switched it off and stopped using it."
 	}
 	msg := why + " Replies still come as text, and no one else's key was used. To fix it: check the key (and its text_to_speech permission) or your quota at https://elevenlabs.io/app/settings/api-keys, then run /wallet set provider:elevenlabs, or /wallet test provider:elevenlabs to re-check the one stored."
-	return dm(ctx, GenerateReplyID(in.RequestID)+"/voice-dm", in.DiscordUserID, msg)
+	return dm(ctx, deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.VoiceDM), in.DiscordUserID, msg)
 }
 
 // keyRejected switches the user's OpenRouter key off and tells them

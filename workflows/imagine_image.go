@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 )
 
@@ -61,7 +62,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 	// The image and every refusal share one delivery key: whatever happens,
 	// the interaction gets exactly one answer.
 	target := activities.ImagineTarget{
-		DeliveryKey: wfID + "/post", ChannelID: in.ChannelID,
+		DeliveryKey: deliverykey.New(wfID, deliverykey.Post), ChannelID: in.ChannelID,
 		ApplicationID: in.ApplicationID, InteractionToken: in.InteractionToken,
 		SealedInteractionToken: in.SealedInteractionToken,
 	}
@@ -116,7 +117,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 	case activities.ErrImagesDisabled:
 		return notice(ImagineDisabled, fmt.Sprintf("%s does not make images. An admin can enable it in the personality's image config.", p.DisplayName))
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
-		if err := keyRejected(ctx, in.DiscordUserID, wfID+"/dm", errType, failedKey(err)); err != nil {
+		if err := keyRejected(ctx, in.DiscordUserID, deliverykey.New(wfID, deliverykey.DM), errType, failedKey(err)); err != nil {
 			return ImagineImageResult{}, err
 		}
 		return notice(ReplyKeyRejected, fmt.Sprintf("<@%s> your OpenRouter key was refused, so no image was made and no other key was used; I sent you a DM with how to fix it.", in.DiscordUserID))

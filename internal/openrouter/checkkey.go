@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/redact"
 )
 
@@ -34,7 +35,7 @@ func (c *Client) CheckKey(ctx context.Context, apiKey string) (KeyInfo, error) {
 }
 
 func (c *Client) checkKey(ctx context.Context, apiKey string) (KeyInfo, error) {
-	ex, err := c.send(ctx, http.MethodGet, "/key", apiKey, nil)
+	ex, err := c.send(ctx, http.MethodGet, provider.OpenRouterCheckPath, apiKey, nil)
 	if err != nil {
 		return KeyInfo{}, err
 	}
