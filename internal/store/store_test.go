@@ -99,7 +99,9 @@ func TestUsageSums(t *testing.T) {
 func TestPersonalitiesFollowAccess(t *testing.T) {
 	db, s, ctx := fixture(t)
 	a, _ := s.UpsertUser(ctx, alice, "alice")
-	s.UpsertUser(ctx, bob, "bob")
+	if _, err := s.UpsertUser(ctx, bob, "bob"); err != nil {
+		t.Fatal(err)
+	}
 	secret := db.Personality.Create().SetName("alice-secret").SetDisplayName("Secret").SetOwnerID(a).SetIsPublic(false).SaveX(ctx)
 	open := db.Personality.Create().SetName("alice-open").SetDisplayName("Open").SetOwnerID(a).SetIsPublic(true).SaveX(ctx)
 
