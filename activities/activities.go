@@ -5,11 +5,7 @@
 package activities
 
 import (
-	"context"
-	"time"
-
 	"database/sql"
-	"go.temporal.io/sdk/activity"
 	"log/slog"
 	"sync"
 
@@ -25,14 +21,9 @@ import (
 // Activities holds the clients activities use. Build it once in the worker.
 type Activities struct {
 	DB *ent.Client
-	// SQL is the same database for the data migrations' set-based statements.
+	// SQL is the same database, for the usage limits' short locking
+	// transactions.
 	SQL *sql.DB
-	// DatabaseURL and BackupDir are for pg_dump/pg_restore around migrations.
-	DatabaseURL string
-	BackupDir   string
-	// PGBinDir is the folder holding pg_dump and pg_restore; empty means
-	// PATH. Tests point it at wrappers that record the tools' argv.
-	PGBinDir string
 
 	Keys       *keycrypt.Keyring
 	OpenRouter *openrouter.Client
@@ -54,27 +45,4 @@ type Activities struct {
 
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map
-}
-
-// whileHeartbeating runs fn, heartbeating every 2 s with details, so that a
-// worker killed during a long call, dump or scan is noticed within the
-// heartbeat timeout instead of the activity's whole timeout.
-func whileHeartbeating(ctx context.Context, fn func() error, details ...any) error {
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		t := time.NewTicker(2 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, details...)
-			}
-		}
-	}()
-	return fn()
 }

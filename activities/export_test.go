@@ -17,12 +17,3 @@ func (a *Activities) AdoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 
 // FinishKind exposes finishKind for its table test.
 var FinishKind = finishKind
-
-// PGEnv exposes pgEnv for its table test.
-var PGEnv = pgEnv
-
-// CopyUnescape and SplitIdents expose the rollback's COPY parsing.
-var (
-	CopyUnescape = copyUnescape
-	SplitIdents  = splitIdents
-)

@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/internal/access"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/llmparams"
 	"github.com/tzurot/tzurot/internal/openrouter"
@@ -316,7 +317,7 @@ func IsFreeModel(model string) bool {
 // noticed within the heartbeat timeout instead of the whole call's.
 func (a *Activities) chatWithHeartbeat(ctx context.Context, key string, req openrouter.ChatRequest) (resp openrouter.ChatResponse, err error) {
 	activity.RecordHeartbeat(ctx, "calling the provider")
-	err = whileHeartbeating(ctx, func() error { resp, err = a.OpenRouter.Chat(ctx, key, req); return err }, "waiting for the provider")
+	err = heartbeat.While(ctx, func() error { resp, err = a.OpenRouter.Chat(ctx, key, req); return err }, "waiting for the provider")
 	return resp, err
 }
 

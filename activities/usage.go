@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent/usagelog"
+	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
 
@@ -66,7 +67,7 @@ const usageWriteBudget = 20 * time.Second
 // usageWriteBudget while heartbeating: a bookkeeping failure must never make
 // the activity fail, because its retry would repeat the paid provider call.
 func (a *Activities) recordUsage(ctx context.Context, rec UsageRecord) error {
-	return whileHeartbeating(ctx, func() error {
+	return heartbeat.While(ctx, func() error {
 		_, err := backoff.Retry(ctx, func() (struct{}, error) { return struct{}{}, a.writeUsage(ctx, rec) },
 			backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(usageWriteBudget))
 		return err
@@ -135,7 +136,7 @@ func stepBudget(ctx context.Context) time.Duration {
 // exponential backoff for up to stepBudget, heartbeating.
 func retryTransient[T any](ctx context.Context, log *slog.Logger, step func() (T, error)) (T, error) {
 	var out T
-	err := whileHeartbeating(ctx, func() error {
+	err := heartbeat.While(ctx, func() error {
 		var err error
 		out, err = backoff.Retry(ctx, func() (T, error) {
 			v, err := step()

@@ -23,6 +23,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
+	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
@@ -99,7 +100,7 @@ const ErrVoiceRefused = "VoiceRefused"
 // heartbeats throughout, so a dead worker is noticed and a slow upload is
 // not mistaken for one.
 func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (out SpeakReplyOutput, err error) {
-	err = whileHeartbeating(ctx, func() error { out, err = a.speakReply(ctx, in); return err }, "speaking")
+	err = heartbeat.While(ctx, func() error { out, err = a.speakReply(ctx, in); return err }, "speaking")
 	return out, err
 }
 

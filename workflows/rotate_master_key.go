@@ -7,7 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 )
 
 // RotateMasterKey re-seals every user_api_keys row that only
@@ -41,8 +41,8 @@ type RotationState struct {
 	FailedIDs      []string `json:"failed_ids,omitempty"`
 	// PreviousKey is false when the worker had no APP_MASTER_KEY_PREVIOUS,
 	// so nothing could be re-sealed.
-	PreviousKey bool                        `json:"previous_key"`
-	Verify      activities.VerifyKeysResult `json:"verify"`
+	PreviousKey bool                      `json:"previous_key"`
+	Verify      operator.VerifyKeysResult `json:"verify"`
 }
 
 // RotateMasterKeyResult is the outcome. Verified means the current key
@@ -85,7 +85,7 @@ func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMaste
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			MaximumInterval:        30 * time.Second,
-			NonRetryableErrorTypes: []string{activities.ErrBadInput},
+			NonRetryableErrorTypes: []string{operator.ErrBadInput},
 		},
 	})
 	for batches := 0; st.Phase == "reseal"; batches++ {
@@ -93,8 +93,8 @@ func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMaste
 			in.State = &st
 			return RotateMasterKeyResult{}, workflow.NewContinueAsNewError(ctx, RotateMasterKey, in)
 		}
-		var res activities.RotateKeysResult
-		if err := workflow.ExecuteActivity(pageCtx, a.RotateKeysPage, activities.RotateKeysInput{
+		var res operator.RotateKeysResult
+		if err := workflow.ExecuteActivity(pageCtx, op.RotateKeysPage, operator.RotateKeysInput{
 			Cursor: st.Cursor, BatchSize: in.BatchSize, Budget: 5 * time.Second,
 		}).Get(ctx, &res); err != nil {
 			return RotateMasterKeyResult{}, err
@@ -111,7 +111,7 @@ func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMaste
 		show()
 	}
 	if st.Phase == "verify" {
-		if err := workflow.ExecuteActivity(pageCtx, a.VerifyKeys, activities.VerifyKeysInput{}).Get(ctx, &st.Verify); err != nil {
+		if err := workflow.ExecuteActivity(pageCtx, op.VerifyKeys, operator.VerifyKeysInput{}).Get(ctx, &st.Verify); err != nil {
 			return RotateMasterKeyResult{}, err
 		}
 		st.Phase = "done"

@@ -1,4 +1,4 @@
-package activities
+package operator
 
 import (
 	"bufio"
@@ -131,7 +131,11 @@ func TableCounts(m map[string]int64) string {
 // Columns added to a table since the backup keep their values (defaults for
 // re-inserted rows); a backup column the table no longer has fails the
 // rollback. No superuser is needed.
-func (a *Activities) Rollback(ctx context.Context, name string, opts RollbackOptions) (RollbackResult, error) {
+//
+// Rollback is a function rather than a method of Activities because it is no
+// activity: the operator runs it from the command line (tzurot migrate data
+// rollback), and the worker registers every method of Activities.
+func Rollback(ctx context.Context, a *Activities, name string, opts RollbackOptions) (RollbackResult, error) {
 	res := RollbackResult{Restored: map[string]int64{}, Discarded: map[string]int64{},
 		Added: map[string]int64{}, Edited: map[string]int64{}, Deleted: map[string]int64{}, Cleared: map[string]int64{}}
 	m, err := a.migration(name)
