@@ -46,3 +46,12 @@ type Activities struct {
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map
 }
+
+// Limits are the per-user allowances; 0 switches a limit off.
+type Limits struct {
+	GuestTokensPerDay int
+	ImagesPerHour     int
+	// Lock is how one user's concurrent requests queue for their
+	// allowance; the zero value is AdvisoryLock.
+	Lock LimitLock
+}

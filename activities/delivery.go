@@ -3,31 +3,23 @@ package activities
 import (
 	"context"
 	"crypto/sha256"
-	stdsql "database/sql"
 	"encoding/hex"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/internal/discordsplit"
-	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
-
-// WebhookName names the one webhook per channel that personalities speak through.
-const WebhookName = "Tzurot"
 
 // PostReplyInput is a message to post in a channel as a personality.
 type PostReplyInput struct {
@@ -97,38 +89,6 @@ func (a *Activities) SendDM(ctx context.Context, in SendDMInput) (string, error)
 	return a.deliverOnce(ctx, in.DeliveryKey, ch.ID, func(time.Time) (string, error) {
 		return a.sendWithNonce(ctx, ch.ID, in.Content, in.DeliveryKey)
 	})
-}
-
-// deliverOnce returns the recorded message for key, or posts and records it.
-// Before posting it records that key began posting (a row with no message
-// id yet), so that a retry knows an earlier attempt may have posted and
-// since when: post receives that time, zero on the first try.
-func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, post func(since time.Time) (string, error)) (string, error) {
-	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
-	switch {
-	case err == nil && d.DiscordMessageID != "":
-		return d.DiscordMessageID, nil
-	case err != nil && !ent.IsNotFound(err):
-		return "", fmt.Errorf("look up delivery: %w", err)
-	}
-	var since time.Time
-	if d != nil {
-		since = d.CreatedAt
-	} else {
-		err = a.DB.Delivery.Create().SetKey(key).SetChannelID(channelID).SetDiscordMessageID("").
-			OnConflict(sql.ConflictColumns(delivery.FieldKey)).DoNothing().Exec(ctx)
-		if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
-			return "", fmt.Errorf("record delivery: %w", err)
-		}
-	}
-	id, err := post(since)
-	if err != nil {
-		return "", err
-	}
-	if err := a.DB.Delivery.Update().Where(delivery.Key(key)).SetDiscordMessageID(id).Exec(ctx); err != nil {
-		return "", fmt.Errorf("record delivery: %w", err)
-	}
-	return id, nil
 }
 
 // postAsPersonality posts through the channel's webhook under the
@@ -214,143 +174,6 @@ func botPrefix(name string) string {
 
 var markdownEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`, ">", `\>`, "#", `\#`, "[", `\[`, "]", `\]`)
 
-// noWebhookTTL is how long a channel that cannot have our webhook (missing
-// permission, webhook limit) posts as the bot before asking Discord again.
-const noWebhookTTL = 10 * time.Minute
-
-// noWebhook is cached for a channel that cannot have our webhook.
-type noWebhook struct{ until time.Time }
-
-// channelWebhook returns our webhook in the channel: the one named
-// WebhookName, else any other the application made, else a new one; nil
-// where the channel cannot have one (a DM, no Manage Webhooks, or Discord's
-// limit of webhooks per channel reached, 30007).
-func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*discordgo.Webhook, error) {
-	if v, ok := a.webhooks.Load(channelID); ok {
-		switch v := v.(type) {
-		case *discordgo.Webhook:
-			return v, nil
-		case noWebhook:
-			if time.Now().Before(v.until) {
-				return nil, nil
-			}
-			a.webhooks.CompareAndDelete(channelID, v)
-		}
-	}
-	none := func() (*discordgo.Webhook, error) {
-		a.webhooks.Store(channelID, noWebhook{until: time.Now().Add(noWebhookTTL)})
-		return nil, nil
-	}
-	hooks, err := a.Discord.ChannelWebhooks(channelID, discordgo.WithContext(ctx))
-	if noWebhooks(err) || refused(err) {
-		// A DM, a thread or other channel type without webhooks (50024),
-		// no permission: whatever Discord refuses here stays refused.
-		a.Log.Warn("this channel cannot have our webhook; personalities post as the bot", "channel_id", channelID, "discord_code", discordCode(err))
-		return none()
-	}
-	if err != nil {
-		return nil, discordError("list webhooks", err)
-	}
-	var app *discordgo.Webhook
-	for _, h := range hooks {
-		switch {
-		case h.Token == "" || h.Type != discordgo.WebhookTypeIncoming:
-		case h.Name == WebhookName:
-			a.webhooks.Store(channelID, h)
-			return h, nil
-		case app == nil && h.ApplicationID != "" && a.ownApplication(ctx, h.ApplicationID):
-			app = h
-		}
-	}
-	if app != nil {
-		a.webhooks.Store(channelID, app)
-		return app, nil
-	}
-	h, err := a.Discord.WebhookCreate(channelID, WebhookName, "", discordgo.WithContext(ctx))
-	if noWebhooks(err) || refused(err) {
-		// Missing permission, the channel's 15 (30007) or the server's
-		// 1,000 webhooks (30058), a channel type without webhooks.
-		a.Log.Warn("no webhook can be made in this channel; personalities post as the bot", "channel_id", channelID, "discord_code", discordCode(err))
-		return none()
-	}
-	if err != nil {
-		return nil, discordError("create webhook", err)
-	}
-	a.webhooks.Store(channelID, h)
-	return h, nil
-}
-
-// ownApplication reports whether appID is this bot's application; bots
-// created since 2020 have the application id as their user id.
-func (a *Activities) ownApplication(ctx context.Context, appID string) bool {
-	if a.Discord.State != nil && a.Discord.State.User != nil {
-		return a.Discord.State.User.ID == appID
-	}
-	me, err := a.Discord.User("@me", discordgo.WithContext(ctx))
-	return err == nil && me.ID == appID
-}
-
-// findEarlierPost looks in the channel for the post an earlier attempt of
-// the delivery key made through the webhook (a personality's, or the
-// application's follow-ups) and died before recording: made since that
-// attempt began posting (less a few seconds for the clocks of Discord and
-// PostgreSQL), matching, recorded by no other delivery, and not possibly
-// another delivery's that began posting shortly before it and has not yet
-// recorded its message — a reply with the same text as another never takes
-// the other's message; when it cannot tell, it posts its own.
-func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, key string, since time.Time, match func(*discordgo.Message) bool) (string, error) {
-	since = since.Add(-clockSkew)
-	msgs, err := a.Discord.ChannelMessages(channelID, 100, "", snowflakeAt(since), "", discordgo.WithContext(ctx))
-	if err != nil {
-		// Not knowing is not "not posted": posting now could post twice.
-		return "", discordError("look for an earlier post", err)
-	}
-	slices.SortFunc(msgs, func(x, y *discordgo.Message) int { return x.Timestamp.Compare(y.Timestamp) })
-	for _, m := range msgs {
-		if m.WebhookID != webhookID || m.Timestamp.Before(since) || !match(m) {
-			continue
-		}
-		claimed, err := a.DB.Delivery.Query().Where(delivery.DiscordMessageID(m.ID)).Exist(ctx)
-		if err != nil {
-			return "", fmt.Errorf("look up delivery: %w", err)
-		}
-		if claimed {
-			continue
-		}
-		// Served by deliveries_pending_channel, which holds pending rows only.
-		rival, err := a.DB.Delivery.Query().Where(
-			delivery.ChannelID(channelID), delivery.DiscordMessageID(""), delivery.KeyNEQ(key),
-			delivery.CreatedAtGTE(m.Timestamp.Add(-adoptWindow)), delivery.CreatedAtLTE(m.Timestamp.Add(clockSkew)),
-		).Exist(ctx)
-		if err != nil {
-			return "", fmt.Errorf("look up deliveries: %w", err)
-		}
-		if rival {
-			a.Log.Warn("an earlier post may be another delivery's; posting this one's own", "channel_id", channelID)
-			continue
-		}
-		return m.ID, nil
-	}
-	return "", nil
-}
-
-// adoptWindow is how long before a message another delivery may have begun
-// the post that made it.
-const adoptWindow = time.Minute
-
-// clockSkew allows for Discord's and PostgreSQL's clocks disagreeing.
-const clockSkew = 5 * time.Second
-
-// snowflakeAt is the smallest Discord id of a message made at t
-// (https://discord.com/developers/docs/reference#snowflakes).
-func snowflakeAt(t time.Time) string {
-	ms := t.UnixMilli() - 1420070400000
-	if ms < 0 {
-		ms = 0
-	}
-	return strconv.FormatInt(ms<<22, 10)
-}
-
 // sendWithNonce posts a bot message, with files when given, with
 // enforce_nonce, which discordgo's MessageSend cannot express.
 func (a *Activities) sendWithNonce(ctx context.Context, channelID, content, key string, files ...*discordgo.File) (string, error) {
@@ -383,61 +206,93 @@ func (a *Activities) sendWithNonce(ctx context.Context, channelID, content, key 
 	return m.ID, nil
 }
 
-// noWebhooks is Discord saying this channel cannot have our webhook: a DM, or
-// no Manage Webhooks permission.
-func noWebhooks(err error) bool {
-	var re *discordgo.RESTError
-	if !errors.As(err, &re) || re.Response == nil {
-		return false
-	}
-	if re.Message != nil && (re.Message.Code == discordgo.ErrCodeMissingPermissions || re.Message.Code == discordgo.ErrCodeMissingAccess ||
-		re.Message.Code == discordgo.ErrCodeCannotExecuteActionOnDMChannel) {
-		return true
-	}
-	return re.Response.StatusCode == http.StatusForbidden
+// ImagineTarget is where an /imagine answer goes: the interaction's follow-up
+// when there is a token, else a plain message in the channel.
+type ImagineTarget struct {
+	// DeliveryKey makes the post idempotent across retries.
+	DeliveryKey      string `json:"delivery_key"`
+	ChannelID        string `json:"channel_id"`
+	ApplicationID    string `json:"application_id,omitempty"`
+	InteractionToken string `json:"interaction_token,omitempty"`
+	// SealedInteractionToken, when set, is the token sealed with the
+	// master key, opened only here.
+	SealedInteractionToken *keycrypt.Sealed `json:"sealed_interaction_token,omitempty"`
 }
 
-// webhookGone is Discord saying the webhook no longer exists (deleted in
-// Server Settings → Integrations: 404, 10015) or its token was reset (401,
-// 50027): it must be made again.
-func webhookGone(err error) bool {
-	c := discordCode(err)
-	return c == discordgo.ErrCodeUnknownWebhook || c == discordgo.ErrCodeInvalidWebhookTokenProvided
-}
-
-// refused is a 4xx other than 429 and 401/404 of a gone webhook: Discord
-// will refuse the same request again.
-func refused(err error) bool {
-	var re *discordgo.RESTError
-	if !errors.As(err, &re) || re.Response == nil {
-		return false
-	}
-	st := re.Response.StatusCode
-	return st >= 400 && st < 500 && st != http.StatusTooManyRequests
-}
-
-// discordCode is the JSON error code of a Discord REST error, 0 if none.
-func discordCode(err error) int {
-	var re *discordgo.RESTError
-	if errors.As(err, &re) && re.Message != nil {
-		return re.Message.Code
-	}
-	return 0
-}
-
-// discordError keeps 4xx answers (other than 429) from being retried: they
-// will not change.
-func discordError(what string, err error) error {
-	err = redact.Error(err) // a *url.Error quotes the URL, and with it a webhook or interaction token
-	var re *discordgo.RESTError
-	if errors.As(err, &re) && re.Response != nil {
-		st := re.Response.StatusCode
-		if st >= 400 && st < 500 && st != http.StatusTooManyRequests {
-			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("discord %s: %s", what, strings.TrimSpace(re.Error())), ErrDiscordRefused, nil)
+// postImagine answers through the interaction's follow-up webhook, which
+// needs no channel permission and replaces the "thinking…" message; without
+// a token it posts in the channel with a nonce so a retry is not a repeat.
+// A follow-up has no nonce: a retry first looks in the channel for the
+// application's post from an earlier attempt that died before recording it.
+func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content string, files []*discordgo.File, since time.Time) (string, error) {
+	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}}
+	token := t.InteractionToken
+	if t.SealedInteractionToken != nil {
+		var err error
+		if token, err = a.Keys.Open(*t.SealedInteractionToken); err != nil {
+			return "", badInput("the sealed interaction token does not open with this worker's APP_MASTER_KEY: " + err.Error())
 		}
 	}
-	return fmt.Errorf("discord %s: %w", what, err)
+	if token != "" {
+		appID := t.ApplicationID
+		if appID == "" {
+			// Bots created since 2020 have the application id as user id.
+			me, err := a.Discord.User("@me", discordgo.WithContext(ctx))
+			if err != nil {
+				return "", discordError("look up the bot user", err)
+			}
+			appID = me.ID
+		}
+		if !since.IsZero() {
+			// File names carry the delivery key's hash, so another user's
+			// image in the same channel never matches.
+			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, t.DeliveryKey, since, func(m *discordgo.Message) bool {
+				return m.Content == content && sameFiles(m.Attachments, files)
+			}); err != nil || id != "" {
+				return id, err
+			}
+		}
+		rewind(files)
+		m, err := a.Discord.FollowupMessageCreate(&discordgo.Interaction{AppID: appID, Token: token}, true,
+			&discordgo.WebhookParams{Content: content, Files: files, AllowedMentions: allowed}, discordgo.WithContext(ctx))
+		if err != nil {
+			return "", discordError("post the follow-up", err)
+		}
+		return m.ID, nil
+	}
+	rewind(files)
+	return a.sendWithNonce(ctx, t.ChannelID, content, t.DeliveryKey, files...)
 }
 
-// ErrDiscordRefused is a Discord 4xx: the request itself is wrong or not allowed.
-const ErrDiscordRefused = "DiscordRefused"
+func unmarshal(raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode discord response: %w", err)
+	}
+	return nil
+}
+
+// adoptEarlierPost records, as the first chunk's delivery, a post an earlier
+// attempt made through the channel's webhook and died before recording.
+func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (bool, error) {
+	key := in.DeliveryKey + "/0"
+	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return false, nil // no attempt began posting
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up delivery: %w", err)
+	}
+	hook, err := a.channelWebhook(ctx, in.ChannelID)
+	if err != nil || hook == nil {
+		// Without a webhook the post carried a nonce: Discord dedupes it.
+		return false, err
+	}
+	name := webhookname.Sanitize(in.Username, WebhookName)
+	first := discordsplit.Split(in.Content, partLimit(name))[0]
+	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, key, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
+	if err != nil || id == "" {
+		return false, err
+	}
+	_, err = a.deliverOnce(ctx, key, in.ChannelID, func(time.Time) (string, error) { return id, nil })
+	return err == nil, err
+}

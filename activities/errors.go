@@ -1,14 +1,23 @@
 package activities
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/llmparams"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/redact"
 )
 
 // Error types of the application errors activities return. Workflows branch on
@@ -272,3 +281,162 @@ func finishKind(finish, native string) string {
 func badInput(msg string) error {
 	return temporal.NewNonRetryableApplicationError(msg, ErrBadInput, nil)
 }
+
+// discordError keeps 4xx answers (other than 429) from being retried: they
+// will not change.
+func discordError(what string, err error) error {
+	err = redact.Error(err) // a *url.Error quotes the URL, and with it a webhook or interaction token
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		st := re.Response.StatusCode
+		if st >= 400 && st < 500 && st != http.StatusTooManyRequests {
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("discord %s: %s", what, strings.TrimSpace(re.Error())), ErrDiscordRefused, nil)
+		}
+	}
+	return fmt.Errorf("discord %s: %w", what, err)
+}
+
+// ErrDiscordRefused is a Discord 4xx: the request itself is wrong or not allowed.
+const ErrDiscordRefused = "DiscordRefused"
+
+// ErrImagesDisabled is a personality without an enabled image config.
+const ErrImagesDisabled = "ImagesDisabled"
+
+// ErrLimitReached is a user's own allowance used up: never retried, the
+// details (LimitDetails) say when the user can try again.
+const ErrLimitReached = "LimitReached"
+
+// LimitDetails are the details of an ErrLimitReached error.
+type LimitDetails struct {
+	Kind    string    `json:"kind"` // "text" or "image"
+	Limit   int       `json:"limit"`
+	RetryAt time.Time `json:"retry_at"`
+}
+
+// ErrNoVoice is a reply that cannot be spoken: the personality has no voice
+// (any more), or nobody's ElevenLabs key may pay for it. The text still goes.
+const ErrNoVoice = "NoVoice"
+
+// ErrVoicePostFailed is audio that was made and paid for but could not be
+// posted: not retried (a retry would pay again); the workflow posts the text.
+const ErrVoicePostFailed = "VoicePostFailed"
+
+// ErrVoiceRefused is ElevenLabs refusing to speak for a reason that is not
+// the key's: the account is suspended or unpaid, its plan may not use this
+// voice or model, or the personality's voice settings are wrong. It is not
+// retried and the key stays on; the error's message is a one-line note for
+// the channel, saying what happened and who can do what about it, which the
+// workflow posts under the text.
+const ErrVoiceRefused = "VoiceRefused"
+
+// elevenLabsError maps an ElevenLabs failure to the activities' error types:
+// a 401 is final at once (unlike OpenRouter, ElevenLabs is not known to send
+// transient 401s), as are a missing permission, quota and bad requests; rate
+// limits retry after at most maxDelay.
+func elevenLabsError(what string, err error, maxDelay time.Duration) error {
+	e, ok := elevenlabs.AsError(err)
+	if !ok {
+		return temporal.NewApplicationErrorWithCause(what, ErrUnavailable, err)
+	}
+	switch e.Kind {
+	case elevenlabs.KindInvalidKey, elevenlabs.KindMissingPermission:
+		return temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)
+	case elevenlabs.KindQuotaExceeded:
+		return temporal.NewNonRetryableApplicationError(e.Error(), ErrNoCredits, nil)
+	case elevenlabs.KindBadRequest:
+		return temporal.NewNonRetryableApplicationError(e.Error(), ErrBadRequest, nil)
+	case elevenlabs.KindAccountBlocked, elevenlabs.KindPlanRestricted:
+		return temporal.NewNonRetryableApplicationError(e.Error(), ErrVoiceRefused, nil)
+	case elevenlabs.KindRateLimited:
+		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: min(e.RetryAfter, maxDelay)})
+	}
+	return temporal.NewApplicationError(e.Error(), ErrUnavailable)
+}
+
+// KeyFailures are the key-resolution outcomes that retrying cannot change.
+var KeyFailures = []string{ErrKeyInactive, ErrNoKey, ErrOperatorKeyFails}
+
+// withFailedKey adds FailedKey details to a user's key being refused (401
+// or 402), so that only that key is switched off.
+func withFailedKey(err error, key string) error {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || (appErr.Type() != ErrInvalidKey && appErr.Type() != ErrNoCredits) {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(appErr.Message(), appErr.Type(), temporal.ApplicationErrorOptions{
+		NonRetryable: appErr.NonRetryable(), Details: []any{FailedKey{Fingerprint: KeyFingerprint(key)}},
+	})
+}
+
+// isType reports whether err is an application error of type t.
+func isType(err error, t string) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == t
+}
+
+// FailedKey names the stored key a provider refused, as error details of
+// InvalidKey and NoCredits: DeactivateKey switches off that key only, never
+// one the user stored after the failure.
+type FailedKey struct {
+	// Fingerprint is KeyFingerprint of the key's plaintext.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// KeyFingerprint identifies a key without revealing it: 128 bits of a
+// domain-separated SHA-256 of the plaintext, as hex. Keys of 256 bits of
+// entropy cannot be recovered from it.
+func KeyFingerprint(plaintext string) string {
+	sum := sha256.Sum256([]byte("tzurot key fingerprint\x00" + plaintext))
+	return hex.EncodeToString(sum[:16])
+}
+
+// PendingUsage rides as the second detail of a failure that follows a paid
+// call whose usage row could not be written (the first detail is the
+// failure's own, or null): the workflow writes it with RecordUsage.
+type PendingUsage struct {
+	Usage *UsageRecord `json:"usage"`
+}
+
+// withPendingUsage returns err carrying rec as PendingUsage (after a null
+// first detail), keeping its type, message, retryability and retry delay.
+// Only for errors without details of their own: an activity cannot read
+// back the details of an error it made (they are not encoded yet), so an
+// error with details adds PendingUsage where it is made (emptyReply).
+func withPendingUsage(err error, rec *UsageRecord) error {
+	var appErr *temporal.ApplicationError
+	if rec == nil || !errors.As(err, &appErr) || appErr.HasDetails() {
+		return err
+	}
+	return temporal.NewApplicationErrorWithOptions(appErr.Message(), appErr.Type(), temporal.ApplicationErrorOptions{
+		NonRetryable: appErr.NonRetryable(), NextRetryDelay: appErr.NextRetryDelay(), Cause: errors.Unwrap(appErr),
+		Details: []any{nil, PendingUsage{Usage: rec}},
+	})
+}
+
+// PendingUsageOf is the usage row a failure carries for its workflow to
+// write; nil when it carries none.
+func PendingUsageOf(err error) *UsageRecord {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.HasDetails() {
+		return nil
+	}
+	var first json.RawMessage
+	var pu PendingUsage
+	if appErr.Details(&first, &pu) != nil {
+		return nil
+	}
+	return pu.Usage
+}
+
+// Key sources: whose key paid for a call.
+const (
+	KeyFromUser     = "user"
+	KeyFromOperator = "operator"
+)
+
+// Error types specific to key resolution.
+const (
+	ErrKeyInactive      = "KeyInactive"      // the user's key was switched off after a 401/402
+	ErrNoKey            = "NoKey"            // no user key and guest mode does not allow this
+	ErrOperatorKeyFails = "OperatorKeyFails" // the operator's own key was refused: an operator problem
+)
