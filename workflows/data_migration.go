@@ -11,12 +11,7 @@ import (
 	"github.com/tzurot/tzurot/activities/operator"
 )
 
-// DataMigration runs one named data migration: record the run, back up the
-// tables it writes, page through the rows (resumable: the cursor lives in the
-// workflow and in the batch activity's heartbeats), verify, record the outcome.
-// Workflow id data-migration/<name>. Operators pause, resume and cancel it
-// with signals, and see progress in the Web UI (summary, current details,
-// search attributes) and through the "progress" query.
+// DataMigrationName is the registered type of DataMigration.
 const DataMigrationName = "DataMigration"
 
 // Signals and query of DataMigration.
@@ -77,7 +72,27 @@ const (
 // batchesPerRun bounds one run's history; then it continues as new.
 const batchesPerRun = 200
 
-// DataMigration is the workflow.
+// DataMigration runs one named data migration (operator.DataMigrationNames).
+// Workflow id data-migration/<name>. Operators pause, resume and cancel it
+// with signals, and see progress in the Web UI (summary, current details,
+// search attributes) and through the "progress" query.
+//
+// The story, step by step (MigrationState.Phase names each):
+//  1. begin: MigrationBegin records the run, refusing a migration that
+//     already succeeded unless forced or a dry run.
+//  2. backup: MigrationBackup takes a pg_dump of the tables the migration
+//     writes (skipped in a dry run); `tzurot migrate data rollback` restores
+//     it (operator.Rollback).
+//  3. copy: MigrationBatch pages through the rows, a few seconds at a time;
+//     the cursor lives here and in the activity's heartbeats, so a killed
+//     worker resumes mid-batch. Between batches the workflow takes pause,
+//     resume and cancel signals, and continues as new every batchesPerRun
+//     batches.
+//  4. verify: MigrationVerify compares source and target and fails the run
+//     on any difference (not in a dry run).
+//  5. done: MigrationFinish records the outcome (succeeded, failed,
+//     cancelled — even when the workflow itself was cancelled) and writes
+//     the whole report, whose summary the state keeps.
 func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState, error) {
 	st := MigrationState{Phase: "begin"}
 	if in.State != nil {

@@ -12,14 +12,10 @@ import (
 	"github.com/tzurot/tzurot/activities"
 )
 
-// GenerateReply answers one user message as a personality, durably: with the
-// user's own key, or the operator's only as GUEST_MODE allows — never the
-// operator's after the user's key failed. Workflow id reply/<request_id>, the
-// request id derived from the Discord message id so a redelivered event
-// cannot produce a second reply.
+// GenerateReplyName is the registered type of GenerateReply.
 const GenerateReplyName = "GenerateReply"
 
-// GenerateReplyInput is interfaces.md's input.
+// GenerateReplyInput is the input docs/contract.md gives GenerateReply.
 type GenerateReplyInput struct {
 	RequestID     string `json:"request_id"`
 	DiscordUserID string `json:"discord_user_id"`
@@ -40,7 +36,7 @@ const (
 	ReplyFailed      = "failed"
 )
 
-// GenerateReplyResult is interfaces.md's result.
+// GenerateReplyResult is the result docs/contract.md gives GenerateReply.
 type GenerateReplyResult struct {
 	Outcome          string `json:"outcome"`
 	DiscordMessageID string `json:"discord_message_id,omitempty"`
@@ -52,7 +48,34 @@ func GenerateReplyID(requestID string) string { return "reply/" + requestID }
 // DefaultErrorMessage is said in the channel when a personality has none of its own.
 const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try again in a little while."
 
-// GenerateReply is the workflow.
+// GenerateReply answers one user message as a personality, durably: with the
+// user's own key, or the operator's only as GUEST_MODE allows — never the
+// operator's after the user's key failed. Workflow id reply/<request_id>, the
+// request id derived from the Discord message id so a redelivered event
+// cannot produce a second reply.
+//
+// The story, step by step:
+//  1. ResolvePersonality (a local activity) finds the personality the user
+//     named, among those they may use; if none, the workflow ends "failed"
+//     without a post.
+//  2. GenerateWithinLimits (Generate in histories before "guest-token-limit")
+//     resolves the key, refuses a guest over the daily allowance, calls the
+//     model and writes the usage row; retried on outages and rate limits,
+//     never on ProviderFailures or KeyFailures.
+//  3. On success the reply is posted (PostReply), or spoken and posted
+//     (SpeakReply) on the share of requests the personality's voice gives;
+//     a voice failure posts the text alone. SaveTurns then writes both turns
+//     to the conversation history. Outcome "replied".
+//  4. On failure: a user's key refused (401 confirmed, 402) is switched off
+//     (DeactivateKey) and its owner told once by DM (SendDM), then the
+//     personality's error message is posted ("key_rejected"); no key, or an
+//     inactive one, gets the reason posted ("no_key", "key_rejected"); an
+//     allowance or quota used up gets when it comes back ("rate_limited");
+//     an empty or filtered answer gets what happened ("failed"); anything
+//     else, after its retries, the personality's error message ("failed").
+//
+// A usage row an activity could not write after a paid call is written by
+// RecordUsage before anything else, so no outcome loses it.
 func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyResult, error) {
 	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || in.Content == "" {
 		return GenerateReplyResult{}, temporal.NewNonRetryableApplicationError(
@@ -60,18 +83,8 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	}
 	log := workflow.GetLogger(ctx)
 
-	// A short, idempotent read: a local activity saves two history events and a
-	// round trip through the server.
-	lookupCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 5 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			MaximumAttempts:        5,
-			NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput},
-		},
-	})
-	var p activities.PersonalityRef
-	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality,
-		activities.ResolvePersonalityInput{Ref: in.Personality, DiscordUserID: in.DiscordUserID}).Get(ctx, &p); err != nil {
+	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID)
+	if err != nil {
 		log.Warn("personality not resolved", "personality", in.Personality)
 		return GenerateReplyResult{Outcome: ReplyFailed}, nil
 	}

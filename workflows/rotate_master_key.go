@@ -10,14 +10,7 @@ import (
 	"github.com/tzurot/tzurot/activities/operator"
 )
 
-// RotateMasterKey re-seals every user_api_keys row that only
-// APP_MASTER_KEY_PREVIOUS opens under APP_MASTER_KEY, in pages (the cursor
-// lives in the workflow and in the activity's heartbeats, so a killed worker
-// costs at most a page), then checks that the current key alone opens every
-// row. The keys come from the worker's environment, never from history.
-// Rows that neither key opens are reported by id and left alone: deleting a
-// user's key is the user's decision, and the operator may still find the key
-// that opens it. Progress: the "progress" query and the Web UI's current details.
+// RotateMasterKeyName is the registered type of RotateMasterKey.
 const RotateMasterKeyName = "RotateMasterKey"
 
 // RotateMasterKeyID is the workflow id; being fixed, it lets only one
@@ -65,7 +58,23 @@ type RotateMasterKeyResult struct {
 // rotateBatchesPerRun bounds one run's history; then it continues as new.
 const rotateBatchesPerRun = 100
 
-// RotateMasterKey is the workflow.
+// RotateMasterKey re-seals every user_api_keys row that only
+// APP_MASTER_KEY_PREVIOUS opens under APP_MASTER_KEY, then checks that the
+// current key alone opens every row. The keys come from the worker's
+// environment, never from history. Rows that neither key opens are reported
+// by id and left alone: deleting a user's key is the user's decision, and the
+// operator may still find the key that opens it. Progress: the "progress"
+// query and the Web UI's current details.
+//
+// The story, step by step (RotationState.Phase names each):
+//  1. reseal: RotateKeysPage re-seals a few seconds' worth of pages at a
+//     time; the cursor lives here and in the activity's heartbeats, so a
+//     killed worker costs at most a page. It continues as new every
+//     rotateBatchesPerRun calls.
+//  2. verify: VerifyKeys reads every row and counts those the current key
+//     alone does not open.
+//  3. done: the result says whether APP_MASTER_KEY_PREVIOUS can be removed
+//     (Verified).
 func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMasterKeyResult, error) {
 	st := RotationState{Phase: "reseal"}
 	if in.State != nil {

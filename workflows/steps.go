@@ -1,5 +1,9 @@
 package workflows
 
+// The steps GenerateReply and ImagineImage (and ValidateAPIKey's error
+// reading) share: the personality lookup, the Discord activity options, a
+// refused key's switch-off and DM, the pending usage row.
+
 import (
 	"errors"
 	"time"
@@ -9,6 +13,23 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 )
+
+// resolvePersonality finds the personality ref names for the user, by
+// ResolvePersonality as a local activity: a short, idempotent read, which
+// saves two history events and a round trip through the server.
+func resolvePersonality(ctx workflow.Context, ref, discordUserID string) (activities.PersonalityRef, error) {
+	lookupCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			MaximumAttempts:        5,
+			NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput},
+		},
+	})
+	var p activities.PersonalityRef
+	err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality,
+		activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: discordUserID}).Get(ctx, &p)
+	return p, err
+}
 
 // discordOptions are for the Discord and bookkeeping activities: quick calls,
 // retried on 429s and outages, not on Discord refusing the request.
