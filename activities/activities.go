@@ -1,7 +1,13 @@
-// Package activities is everything tzurot's workflows do to the world: the
-// database through ent, OpenRouter, Discord. Activities is one struct of
-// injected dependencies, registered once by the worker; workflows name its
-// methods through a nil *Activities.
+// Package activities is what the reply path's workflows do to the world: the
+// database through ent, OpenRouter, ElevenLabs, Discord. Activities is one
+// struct of injected dependencies, registered once by the worker; workflows
+// name its methods through a nil *Activities. The operator's work (data
+// migrations, key rotation) is package activities/operator.
+//
+// Files: errors.go holds every error type and classify.go what becomes one;
+// keys.go the providers' keys (whose key pays); delivery*.go every post to
+// Discord; one file per area for the rest (generate, voice, imagine, limits,
+// usage, history).
 package activities
 
 import (
@@ -55,3 +61,15 @@ type Limits struct {
 	// allowance; the zero value is AdvisoryLock.
 	Lock LimitLock
 }
+
+// LimitLock is the serialisation point of reserve (Limits.Lock).
+type LimitLock int
+
+// The locks reserve can take; BENCHMARKS.md compares them.
+const (
+	// AdvisoryLock is a per-user transaction-scoped advisory lock: the
+	// default and the product's choice.
+	AdvisoryLock LimitLock = iota
+	// RowLock locks the user's row FOR UPDATE: the measured alternative.
+	RowLock
+)

@@ -1,5 +1,8 @@
 package activities
 
+// Each delivery key posts once: the deliveries rows that record a post, and
+// the adoption of a post an earlier attempt made but died before recording.
+
 import (
 	"context"
 	stdsql "database/sql"

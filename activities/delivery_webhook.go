@@ -1,5 +1,8 @@
 package activities
 
+// The channel's webhook personalities speak through, and how Discord's
+// refusals are told apart (gone, refused, missing permission).
+
 import (
 	"context"
 	"errors"

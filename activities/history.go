@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent/conversationhistory"
-	"github.com/tzurot/tzurot/ent/usagelog"
 )
 
 // SaveTurnsInput is both sides of one exchange.
@@ -65,5 +64,3 @@ func (a *Activities) SaveTurns(ctx context.Context, in SaveTurnsInput) error {
 	}
 	return tx.Commit()
 }
-
-func usagelogRequestType(kind string) usagelog.RequestType { return usagelog.RequestType(kind) }

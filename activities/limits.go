@@ -135,18 +135,6 @@ func sumTokens(rows []usageRow) int {
 	return n
 }
 
-// LimitLock is the serialisation point of reserve (Limits.Lock).
-type LimitLock int
-
-// The locks reserve can take; BENCHMARKS.md compares them.
-const (
-	// AdvisoryLock is a per-user transaction-scoped advisory lock: the
-	// default and the product's choice.
-	AdvisoryLock LimitLock = iota
-	// RowLock locks the user's row FOR UPDATE: the measured alternative.
-	RowLock
-)
-
 // sql is the statement taking the lock for the user id given as $1.
 func (l LimitLock) sql() string {
 	if l == RowLock {

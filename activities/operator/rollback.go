@@ -408,8 +408,3 @@ WHERE k.contype = 'f' AND k.conrelid = $1::regclass AND k.confrelid <> k.conreli
 	}
 	return order, nil
 }
-
-// oneLine joins a tool's stderr into one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}

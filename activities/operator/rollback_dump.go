@@ -380,3 +380,8 @@ func splitIdents(s string, sep byte) ([]string, error) {
 		i++
 	}
 }
+
+// oneLine joins a tool's stderr into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
