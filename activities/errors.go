@@ -29,31 +29,32 @@ const (
 	ErrOperatorKeyFails = "OperatorKeyFails" // the operator's own key was refused: an operator problem
 )
 
-// ErrDiscordRefused is a Discord 4xx: the request itself is wrong or not allowed.
-const ErrDiscordRefused = "DiscordRefused"
-
-// ErrImagesDisabled is a personality without an enabled image config.
-const ErrImagesDisabled = "ImagesDisabled"
-
-// ErrLimitReached is a user's own allowance used up: never retried, the
-// details (LimitDetails) say when the user can try again.
-const ErrLimitReached = "LimitReached"
-
-// ErrNoVoice is a reply that cannot be spoken: the personality has no voice
-// (any more), or nobody's ElevenLabs key may pay for it. The text still goes.
-const ErrNoVoice = "NoVoice"
-
-// ErrVoicePostFailed is audio that was made and paid for but could not be
-// posted: not retried (a retry would pay again); the workflow posts the text.
-const ErrVoicePostFailed = "VoicePostFailed"
-
-// ErrVoiceRefused is ElevenLabs refusing to speak for a reason that is not
-// the key's: the account is suspended or unpaid, its plan may not use this
-// voice or model, or the personality's voice settings are wrong. It is not
-// retried and the key stays on; the error's message is a one-line note for
-// the channel, saying what happened and who can do what about it, which the
-// workflow posts under the text.
-const ErrVoiceRefused = "VoiceRefused"
+// Error types of the reply path's own steps.
+const (
+	// ErrDiscordRefused is a Discord 4xx: the request itself is wrong or not
+	// allowed.
+	ErrDiscordRefused = "DiscordRefused"
+	// ErrImagesDisabled is a personality without an enabled image config.
+	ErrImagesDisabled = "ImagesDisabled"
+	// ErrLimitReached is a user's own allowance used up: never retried, the
+	// details (LimitDetails) say when the user can try again.
+	ErrLimitReached = "LimitReached"
+	// ErrNoVoice is a reply that cannot be spoken: the personality has no
+	// voice (any more), or nobody's ElevenLabs key may pay for it. The text
+	// still goes.
+	ErrNoVoice = "NoVoice"
+	// ErrVoicePostFailed is audio that was made and paid for but could not
+	// be posted: not retried (a retry would pay again); the workflow posts
+	// the text.
+	ErrVoicePostFailed = "VoicePostFailed"
+	// ErrVoiceRefused is ElevenLabs refusing to speak for a reason that is
+	// not the key's: the account is suspended or unpaid, its plan may not use
+	// this voice or model, or the personality's voice settings are wrong. It
+	// is not retried and the key stays on; the error's message is a one-line
+	// note for the channel, saying what happened and who can do what about
+	// it, which the workflow posts under the text.
+	ErrVoiceRefused = "VoiceRefused"
+)
 
 // Provider outcomes that are final although nothing is wrong with the
 // request: retrying would only spend the user's money or quota again. Each is

@@ -20,8 +20,12 @@ import (
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
 
-// Providers whose keys users can store.
-const ProviderOpenRouter = "openrouter"
+// Providers whose keys users can store, as user_api_keys.provider and
+// usage_logs.provider name them.
+const (
+	ProviderOpenRouter = "openrouter"
+	ProviderElevenLabs = "elevenlabs"
+)
 
 // CheckKeyInput carries the key sealed, so the plaintext never enters history.
 type CheckKeyInput struct {
@@ -217,9 +221,6 @@ func (a *Activities) checkElevenLabsKey(ctx context.Context, key string) (CheckK
 	}
 	return res, nil
 }
-
-// ProviderElevenLabs names ElevenLabs keys in user_api_keys and usage_logs.
-const ProviderElevenLabs = "elevenlabs"
 
 // resolveVoiceKey mirrors resolveKey for ElevenLabs: the user's active key;
 // nothing when it was switched off; the operator's only under GUEST_MODE=all.
