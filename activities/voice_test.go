@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/usagelog"
@@ -15,7 +17,6 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
-	"go.temporal.io/sdk/temporal"
 )
 
 const (

@@ -12,12 +12,11 @@ import (
 	"github.com/tzurot/tzurot/internal/keycrypt"
 )
 
-// ImagineImageName is the registered type of the /imagine workflow: one
-// image from a personality's image model, paid for exactly as GenerateReply
-// pays for text. Workflow id imagine/<interaction id>.
+// ImagineImageName is the registered type of ImagineImage.
 const ImagineImageName = "ImagineImage"
 
-// ImagineImageInput is interfaces.md's input. ApplicationID is an addition:
+// ImagineImageInput is the input docs/contract.md gives ImagineImage.
+// ApplicationID is an addition to the shared spec:
 // the follow-up webhook is addressed by it, and without it the activity asks
 // Discord for the bot's own id.
 type ImagineImageInput struct {
@@ -42,7 +41,7 @@ const (
 	ImagineDisabled = "disabled"
 )
 
-// ImagineImageResult is interfaces.md's result.
+// ImagineImageResult is the result docs/contract.md gives ImagineImage.
 type ImagineImageResult struct {
 	Outcome          string `json:"outcome"`
 	DiscordMessageID string `json:"discord_message_id,omitempty"`
@@ -51,7 +50,24 @@ type ImagineImageResult struct {
 // ImagineImageID is the workflow id for an interaction.
 func ImagineImageID(interactionID string) string { return "imagine/" + interactionID }
 
-// ImagineImage is the workflow.
+// ImagineImage answers /imagine: one image from a personality's image
+// model, paid for exactly as GenerateReply pays for text. Workflow id
+// imagine/<interaction id>.
+//
+// The story, step by step:
+//  1. ResolvePersonality (a local activity, as in GenerateReply) finds the
+//     personality; if none, the reason is the answer ("failed").
+//  2. Imagine resolves the key, checks LIMIT_IMAGES_PER_HOUR, calls the
+//     model, writes the usage row and posts the image as an attachment, all
+//     in one activity so the bytes never reach history. It answers through
+//     the interaction's follow-up (the token sealed with the master key),
+//     else in the channel. Outcome "posted".
+//  3. On failure ImagineNotice posts one text answer where the image would
+//     have gone, under the same delivery key, so the interaction gets
+//     exactly one answer: images not enabled ("disabled"); a refused key
+//     switched off and its owner told by DM, as in GenerateReply
+//     ("key_rejected"); no key ("no_key"); a limit or quota reached
+//     ("rate_limited"); anything else after its retries ("failed").
 func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResult, error) {
 	if in.DiscordUserID == "" || in.ChannelID == "" || in.Prompt == "" {
 		return ImagineImageResult{}, temporal.NewNonRetryableApplicationError(
@@ -76,16 +92,8 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		return ImagineImageResult{Outcome: outcome, DiscordMessageID: id}, nil
 	}
 
-	lookupCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 5 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			MaximumAttempts:        5,
-			NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput},
-		},
-	})
-	var p activities.PersonalityRef
-	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality,
-		activities.ResolvePersonalityInput{Ref: in.Personality, DiscordUserID: in.DiscordUserID}).Get(ctx, &p); err != nil {
+	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID)
+	if err != nil {
 		return notice(ReplyFailed, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
 	}
 
@@ -103,7 +111,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		},
 	})
 	var out activities.ImagineOutput
-	err := workflow.ExecuteActivity(genCtx, a.Imagine, activities.ImagineInput{
+	err = workflow.ExecuteActivity(genCtx, a.Imagine, activities.ImagineInput{
 		ImagineTarget: target, DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,
 		Prompt: in.Prompt, Size: in.Size,
 	}).Get(ctx, &out)

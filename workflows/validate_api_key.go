@@ -12,13 +12,11 @@ import (
 	"github.com/tzurot/tzurot/internal/provider"
 )
 
-// ValidateAPIKey checks a user's key with the provider and stores it only when
-// it works. Workflow id validate-key/<discord_user_id>/<provider>: starters use
-// the id-conflict policy "fail", so a second validation for the same user and
-// provider cannot race a running one.
+// ValidateAPIKeyName is the registered type of ValidateAPIKey.
 const ValidateAPIKeyName = "ValidateAPIKey"
 
-// ValidateAPIKeyInput is interfaces.md's input; the key is sealed with
+// ValidateAPIKeyInput is the input docs/contract.md gives ValidateAPIKey;
+// the key is sealed with
 // APP_MASTER_KEY so the plaintext never enters history.
 type ValidateAPIKeyInput struct {
 	DiscordUserID string          `json:"discord_user_id"`
@@ -46,7 +44,21 @@ func ValidateAPIKeyID(discordUserID, provider string) string {
 	return fmt.Sprintf("validate-key/%s/%s", discordUserID, provider)
 }
 
-// ValidateAPIKey is the workflow.
+// ValidateAPIKey checks a user's key with the provider and stores it only when
+// it works. Workflow id validate-key/<discord_user_id>/<provider>: starters use
+// the id-conflict policy "fail", so a second validation for the same user and
+// provider cannot race a running one.
+//
+// The story, step by step:
+//  1. CheckKey opens the sealed key in the worker and asks the provider
+//     (OpenRouter, or ElevenLabs with provider "elevenlabs") on an endpoint
+//     that authenticates; outages are retried, a refusal is not.
+//  2. A key that works is stored, active, by StoreKey (an upsert per user
+//     and provider). Outcome "stored", with a note when the provider
+//     restricts the account.
+//  3. A key that does not work is not stored; the outcome ("invalid_key",
+//     "quota_exceeded", "rate_limited", "unavailable") comes with a message
+//     fit to show the user.
 func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKeyResult, error) {
 	if in.Provider == "" {
 		in.Provider = activities.ProviderOpenRouter

@@ -78,7 +78,7 @@ func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := worker.New(s.Client, s.TaskQueue, acts)
+	w := worker.New(s.Client, s.TaskQueue, acts, s.Operator)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
