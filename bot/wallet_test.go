@@ -155,3 +155,15 @@ func TestElevenLabsKeyShape(t *testing.T) {
 		t.Errorf("the form takes %v to %v characters, want 20 to 200", input["min_length"], input["max_length"])
 	}
 }
+
+// A provider outside the command's choices is refused by every subcommand
+// that takes one, naming the accepted ones, before anything is touched.
+func TestWalletUnknownProvider(t *testing.T) {
+	w := newWorld(t, itest.Options{})
+	for _, sub := range []string{"set", "remove", "test"} {
+		text := w.ephemeralText(t, w.slash(alice, "wallet", sub, str("provider", "openai")))
+		if want := "Keys can be stored for OpenRouter and ElevenLabs only."; strings.TrimSpace(text) != want {
+			t.Errorf("/wallet %s provider:openai: told %q, want %q", sub, text, want)
+		}
+	}
+}
