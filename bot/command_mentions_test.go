@@ -33,7 +33,7 @@ func TestMessagesNameRealCommands(t *testing.T) {
 		cmds[c.Name] = c
 	}
 	var checked int
-	for _, dir := range []string{".", "../workflows", "../activities", "../internal/access"} {
+	for _, dir := range []string{".", "../workflows", "../activities", "../internal/access", "../internal/provider", "../internal/store"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
