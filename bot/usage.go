@@ -16,8 +16,6 @@ import (
 	"github.com/tzurot/tzurot/internal/store"
 )
 
-const defaultUsagePeriod = "7d"
-
 // periodOption is the period choice shared by /usage and /admin usage.
 func periodOption() *discordgo.ApplicationCommandOption {
 	return &discordgo.ApplicationCommandOption{
