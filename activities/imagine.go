@@ -63,7 +63,7 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	cfg, err := a.DB.ImageConfig.Query().Where(imageconfig.PersonalityID(in.PersonalityID)).WithPersonality().Only(ctx)
 	if ent.IsNotFound(err) || (err == nil && !cfg.Enabled) {
 		return ImagineOutput{}, temporal.NewNonRetryableApplicationError(
-			"this personality does not make images: an admin can enable it in its image config", ErrImagesDisabled, nil)
+			"this personality does not make images: only the bot's operator can switch them on (an enabled image_configs row)", ErrImagesDisabled, nil)
 	}
 	if err != nil {
 		return ImagineOutput{}, fmt.Errorf("load image config: %w", err)
@@ -75,9 +75,12 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	params, err := imageparams.Parse(raw)
 	if err != nil {
 		return ImagineOutput{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("the image config's advanced parameters are invalid (%v): an admin must fix them", err), ErrBadInput, nil)
+			fmt.Sprintf("this personality's image settings are invalid (%v); only the bot's operator can fix them", err), ErrBadInput, nil)
 	}
-	size := params.Size(in.Size, cfg.DefaultSize)
+	size, err := params.Size(in.Size, cfg.DefaultSize)
+	if err != nil {
+		return ImagineOutput{}, badInput(err.Error())
+	}
 
 	u, err := a.DB.User.Query().Where(user.DiscordID(in.DiscordUserID)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {

@@ -226,21 +226,21 @@ func VoiceRefusalNote(e *elevenlabs.Error, voiceID, model string) string {
 	case "voice_limit_reached":
 		return prefix + "your ElevenLabs account has no free voice slot for this personality's voice. Remove a voice at https://elevenlabs.io/app/voice-lab to make room."
 	case "voice_access_denied":
-		return prefix + fmt.Sprintf("your ElevenLabs account may not use this personality's voice (%s). Its owner can pick another voice.", voiceID)
+		return prefix + fmt.Sprintf("your ElevenLabs account may not use this personality's voice (%s). Only the bot's operator can give it another voice.", voiceID)
 	case "model_access_denied", "model_not_found", "unsupported_model":
-		return prefix + fmt.Sprintf("ElevenLabs will not speak with this personality's voice model %q (%s). Its owner needs to pick another model.", model, code)
+		return prefix + fmt.Sprintf("ElevenLabs will not speak with this personality's voice model %q (%s). Only the bot's operator can give it another model.", model, code)
 	case "voice_not_found", "invalid_voice_id":
-		return prefix + fmt.Sprintf("ElevenLabs has no voice %q (%s). This personality's owner needs to pick another voice.", voiceID, code)
+		return prefix + fmt.Sprintf("ElevenLabs has no voice %q (%s). Only the bot's operator can give this personality another voice.", voiceID, code)
 	}
 	switch e.Kind {
 	case elevenlabs.KindMissingPermission:
 		return prefix + "your ElevenLabs key may not make speech (" + code + "). Your key stays saved; give it the Text to Speech permission at https://elevenlabs.io/app/settings/api-keys."
 	case elevenlabs.KindPlanRestricted:
-		return prefix + "this personality's voice needs a paid ElevenLabs plan (" + code + "). Upgrade at https://elevenlabs.io/app/subscription, or its owner can pick one of ElevenLabs' default voices."
+		return prefix + "this personality's voice needs a paid ElevenLabs plan (" + code + "). Upgrade at https://elevenlabs.io/app/subscription, or ask the bot's operator to give it one of ElevenLabs' default voices."
 	case elevenlabs.KindAccountBlocked:
 		return prefix + "ElevenLabs refused your ElevenLabs account (" + code + "). Your key stays saved; check your account at https://elevenlabs.io/app/subscription."
 	}
-	return prefix + "ElevenLabs refused this personality's voice settings (" + code + "). Its owner should check them."
+	return prefix + "ElevenLabs refused this personality's voice settings (" + code + "). Only the bot's operator can change them."
 }
 
 var (

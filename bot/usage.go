@@ -12,10 +12,9 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/store"
 )
-
-const defaultUsagePeriod = "7d"
 
 // periodOption is the period choice shared by /usage and /admin usage.
 func periodOption() *discordgo.ApplicationCommandOption {
@@ -93,7 +92,11 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 		fmt.Fprintf(&sb, "You have no recorded usage %s.\n", phrase)
 	}
 	sb.WriteString("What is left of your limits:\n")
-	sb.WriteString(b.guestTokensLine(text24h.Total) + "\n")
+	text, err := b.guestTokensLine(ctx, u, text24h.Total)
+	if err != nil {
+		return err
+	}
+	sb.WriteString(text + "\n")
 	sb.WriteString(limitLine("Images", images1h.Requests, b.Config.LimitImagesPerHour, "", "in the last hour") + "\n")
 	if n := b.Config.LimitWalletWritesPer15Min; n > 0 {
 		fmt.Fprintf(&sb, "• Key changes (/wallet set, test, remove): up to %d in any 15 minutes.", n)
@@ -103,17 +106,35 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 	return in.Reply(sb.String())
 }
 
-// guestTokensLine describes the shared key's daily token allowance. Usage
+// guestTokensLine describes the text allowance that applies to the user.
+// The shared key's daily allowance (LIMIT_GUEST_TOKENS_PER_DAY) is shown only
+// when that key would pay for them, by the rule of activities.onOperatorKey:
+// the bot has a shared key (OPENROUTER_API_KEY), GUEST_MODE lets users
+// without a key use it, and the user has no OpenRouter key of their own
+// (a switched-off key counts: it is never replaced by the shared one). Usage
 // rows do not record which key paid, so all text usage counts against it.
-func (b *Bot) guestTokensLine(usedTokens int) string {
-	if b.Config.GuestMode == config.GuestOff {
-		return "• Text: this bot has no shared key, so replies use your own key (add one with /wallet set)."
+func (b *Bot) guestTokensLine(ctx context.Context, u *ent.User, usedTokens int) (string, error) {
+	if u != nil {
+		_, err := b.store.Key(ctx, u.DiscordID, provider.OpenRouter)
+		if err != nil && !ent.IsNotFound(err) {
+			return "", fmt.Errorf("look up key: %w", err)
+		}
+		if err == nil {
+			return "• Text: replies to you are paid with your own OpenRouter key, so no shared-key limit applies (/wallet list shows its state).", nil
+		}
 	}
-	line := limitLine("Text when using the shared key", usedTokens, b.Config.LimitGuestTokensPerDay, "tokens", "in the last 24 hours")
+	if b.Config.GuestMode == config.GuestOff || b.Config.OpenRouterAPIKey.Reveal() == "" {
+		return "• Text: this bot has no shared key, so replies need your own OpenRouter key (add one with /wallet set).", nil
+	}
+	label := "Text when using the shared key"
+	if b.Config.GuestMode == config.GuestFree {
+		label += " (free models only)"
+	}
+	line := limitLine(label, usedTokens, b.Config.LimitGuestTokensPerDay, "tokens", "in the last 24 hours")
 	if b.Config.LimitGuestTokensPerDay > 0 {
 		line = strings.TrimSuffix(line, ".") + " (this counts all your text replies; your own key, added with /wallet set, has no such limit)."
 	}
-	return line
+	return line, nil
 }
 
 // limitLine is one "what is left" line for a rolling-window limit; 0 means

@@ -67,14 +67,16 @@ func (b *Bot) walletCommand() *command {
 
 func (b *Bot) wallet_(ctx context.Context, in *Interaction) error {
 	id := cmp.Or(in.String("provider"), provider.Default().ID)
+	// Discord offers only the choices, but an outdated client or a hand-made
+	// request can send anything: every subcommand that takes one refuses it.
+	p, ok := provider.Get(id)
+	if !ok && in.Subcommand() != "list" {
+		return UserError("%s", provider.Supported())
+	}
 	switch in.Subcommand() {
 	case "set":
 		// The key goes in a modal, never a command option: options are shown
 		// in the channel's command preview and kept in client history.
-		p, ok := provider.Get(id)
-		if !ok {
-			return UserError("%s", provider.Supported())
-		}
 		return in.Modal(walletModalPrefix+":set:"+p.ID, p.FormTitle, discordgo.TextInput{
 			CustomID: "key", Label: p.FormLabel, Style: discordgo.TextInputShort,
 			Placeholder: p.FormPlaceholder, Required: true, MinLength: p.MinKeyLen, MaxLength: p.MaxKeyLen,

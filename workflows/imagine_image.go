@@ -47,6 +47,14 @@ type ImagineImageResult struct {
 	DiscordMessageID string `json:"discord_message_id,omitempty"`
 }
 
+// ImagesOff is what a user is told when a personality does not make images.
+// Images are switched on per personality by an enabled image_configs row,
+// which only the operator writes (no slash command does), so that is who it
+// names.
+func ImagesOff(displayName string) string {
+	return fmt.Sprintf("%s does not make images: only the bot's operator can switch images on for a personality (no command does), so ask them or pick another personality.", displayName)
+}
+
 // ImagineImageID is the workflow id for an interaction.
 func ImagineImageID(interactionID string) string { return "imagine/" + interactionID }
 
@@ -123,7 +131,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 	errType := errorType(err)
 	switch errType {
 	case activities.ErrImagesDisabled:
-		return notice(ImagineDisabled, fmt.Sprintf("%s does not make images. An admin can enable it in the personality's image config.", p.DisplayName))
+		return notice(ImagineDisabled, ImagesOff(p.DisplayName))
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
 		if err := keyRejected(ctx, in.DiscordUserID, deliverykey.New(wfID, deliverykey.DM), errType, failedKey(err)); err != nil {
 			return ImagineImageResult{}, err
@@ -148,7 +156,11 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		outcome, msg = ReplyRateLimited, "The image model is busy (rate limited). Please try again in a minute."
 	case activities.ErrModeration:
 		msg = "The image model refused that prompt."
-	case activities.ErrBadInput, activities.ErrUnknownModel:
+	case activities.ErrBadInput:
+		// A size the personality does not draw, or its image settings
+		// invalid: the activity's message says which and who can act.
+		msg = "No image: " + appMessage(err)
+	case activities.ErrUnknownModel:
 		msg = "This personality's image setup is broken: " + appMessage(err)
 	}
 	return notice(outcome, msg)

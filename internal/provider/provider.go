@@ -45,9 +45,9 @@ type Provider struct {
 	KeysURL string
 	// FormTitle, FormLabel and FormPlaceholder word /wallet set's key form.
 	FormTitle, FormLabel, FormPlaceholder string
-	// MinKeyLen is the fewest characters a key can have (the form refuses
-	// shorter ones, CheckShape too where KeyChars is set); MaxKeyLen the
-	// most the form takes.
+	// MinKeyLen is the fewest characters a key can have and MaxKeyLen the
+	// most: the form refuses others, CheckShape too where KeyChars is set,
+	// and its refusal states them, so the rule is said one way everywhere.
 	MinKeyLen, MaxKeyLen int
 	// KeyPrefix, when set, begins every key (OpenRouter's "sk-or-").
 	KeyPrefix string
@@ -161,9 +161,9 @@ func (p Provider) CheckShape(key string) string {
 		return fmt.Sprintf("That does not look like an %s key (they start with %s); nothing was saved. Copy it from %s and run /wallet set%s again.",
 			p.Name, strings.TrimSuffix(p.FormPlaceholder, "…"), p.KeysURL, p.WalletOption)
 	}
-	if p.KeyChars != "" && (len(key) < p.MinKeyLen || strings.Trim(key, p.KeyChars) != "") {
-		return fmt.Sprintf("That does not look like an %s key (letters, digits, _ and - only, like %s); nothing was saved. Copy it from %s and run /wallet set%s again.",
-			p.Name, p.FormPlaceholder, p.KeysURL, p.WalletOption)
+	if p.KeyChars != "" && (len(key) < p.MinKeyLen || len(key) > p.MaxKeyLen || strings.Trim(key, p.KeyChars) != "") {
+		return fmt.Sprintf("That does not look like an %s key (%d to %d letters, digits, _ and -, like %s); nothing was saved. Copy it from %s and run /wallet set%s again.",
+			p.Name, p.MinKeyLen, p.MaxKeyLen, p.FormPlaceholder, p.KeysURL, p.WalletOption)
 	}
 	return ""
 }

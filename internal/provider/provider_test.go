@@ -22,8 +22,12 @@ func TestCheckShape(t *testing.T) {
 		{el, "sk_" + strings.Repeat("a", 48), ""},
 		{el, strings.Repeat("0123abcd", 4), ""},
 		{el, "sk-or-v1-" + strings.Repeat("a", 64), "That is an OpenRouter key, not an ElevenLabs one; nothing was saved. For OpenRouter run /wallet set provider:openrouter."},
-		{el, "sk_short", "does not look like an ElevenLabs key"},
-		{el, "sk_" + strings.Repeat("a", 40) + " x", "letters, digits, _ and - only"},
+		{el, "sk_short", "That does not look like an ElevenLabs key (20 to 200 letters, digits, _ and -, like sk_…)"},
+		{el, "sk_" + strings.Repeat("a", 16), "(20 to 200 letters"}, // 19
+		{el, "sk_" + strings.Repeat("a", 17), ""},                    // 20
+		{el, "sk_" + strings.Repeat("a", 197), ""},                   // 200
+		{el, "sk_" + strings.Repeat("a", 198), "(20 to 200 letters"}, // 201: one rule, the form's
+		{el, "sk_" + strings.Repeat("a", 40) + " x", "(20 to 200 letters, digits, _ and -"},
 	}
 	for _, c := range cases {
 		got := c.p.CheckShape(c.key)

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
@@ -24,6 +25,16 @@ type Settings struct {
 // none yet.
 func (s *Store) PersonalityConfig(ctx context.Context, personalityID uuid.UUID) (*ent.LLMConfig, error) {
 	c, err := s.db.LLMConfig.Query().Where(llmconfig.PersonalityID(personalityID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// ImageConfig is the personality's image settings (image_configs), nil when
+// it has none.
+func (s *Store) ImageConfig(ctx context.Context, personalityID uuid.UUID) (*ent.ImageConfig, error) {
+	c, err := s.db.ImageConfig.Query().Where(imageconfig.PersonalityID(personalityID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}

@@ -222,3 +222,17 @@ func TestHistoryAndDeliveries(t *testing.T) {
 		t.Errorf("Posted(part made) = %v, %v", ok, err)
 	}
 }
+
+// A personality without image settings has none (nil, no error): /imagine
+// tells the user who can switch images on.
+func TestImageConfig(t *testing.T) {
+	db, s, ctx := fixture(t)
+	p := db.Personality.Create().SetName("painter").SaveX(ctx)
+	if c, err := s.ImageConfig(ctx, p.ID); err != nil || c != nil {
+		t.Errorf("no image settings: %+v, %v; want nil, nil", c, err)
+	}
+	db.ImageConfig.Create().SetPersonalityID(p.ID).SetModel("x/image").SetEnabled(true).ExecX(ctx)
+	if c, err := s.ImageConfig(ctx, p.ID); err != nil || c == nil || c.Model != "x/image" || !c.Enabled {
+		t.Errorf("image settings: %+v, %v", c, err)
+	}
+}
