@@ -64,28 +64,6 @@ type Request struct {
 	Time   time.Time
 }
 
-// Interaction pre-registers an interaction so its responses land in a
-// channel. Unregistered interactions are accepted too, with no channel.
-type Interaction struct {
-	ID, Token, ChannelID string
-}
-
-type webhook struct {
-	id, token, channelID, name, avatar string
-	// appID is the application that made the webhook; "" for one a user
-	// made in Server Settings → Integrations.
-	appID   string
-	deleted bool
-}
-
-type interaction struct {
-	id, token, channelID string
-	acked                bool
-	responseType         int
-	originalID           string
-	followUps            []string
-}
-
 // Server is the fake Discord REST API. It implements http.Handler and is
 // safe for concurrent use.
 type Server struct {
@@ -233,78 +211,12 @@ func (s *Server) BlockDMs(userID string) {
 	s.blockedDMs[userID] = true
 }
 
-// DenyWebhooks removes the bot's Manage Webhooks permission in channelID:
-// creating or listing webhooks there answers 403 "Missing Permissions".
-func (s *Server) DenyWebhooks(channelID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deniedWebhooks[channelID] = true
-}
-
-// DeleteWebhooks deletes every webhook of channelID, as a server admin does
-// in Server Settings → Integrations: executing one afterwards answers 404
-// "Unknown Webhook" (10015).
-func (s *Server) DeleteWebhooks(channelID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, h := range s.webhooks {
-		if h.channelID == channelID {
-			h.deleted = true
-		}
-	}
-}
-
-// AddWebhooks makes n incoming webhooks in channelID owned by appID (""
-// for webhooks a user made in Server Settings), as other integrations
-// leave them; Discord allows 15 per channel (30007 past that).
-func (s *Server) AddWebhooks(channelID, appID string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		h := &webhook{id: s.ids.next(), channelID: channelID, name: "Integration", appID: appID}
-		h.token = webhookToken(h.id)
-		s.webhookTokens[h.token] = true
-		s.webhooks[h.id] = h
-	}
-}
-
-// RefuseWebhookUsernames makes webhook usernames containing any of substrs
-// (any case) refused with 400 50035 USERNAME_INVALID: Discord documents
-// that it enforces rules on names beyond those it lists "for the sake of
-// spam and abuse mitigation", and a client must handle the refusal.
-func (s *Server) RefuseWebhookUsernames(substrs ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refusedNames = append(s.refusedNames, substrs...)
-}
-
 // SetOnMessage replaces Options.OnMessage: fn sees every message created
 // or edited, after it is recorded and before the response is written.
 func (s *Server) SetOnMessage(fn func(Message)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onMessage = fn
-}
-
-// WebhooksCreated counts successful webhook creations in channelID,
-// deleted ones included, so tests can assert the bot reuses webhooks.
-func (s *Server) WebhooksCreated(channelID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.webhooksCreated[channelID]
-}
-
-// AddInteraction registers an interaction so that its original response
-// and follow-ups are also listed under its channel.
-func (s *Server) AddInteraction(i Interaction) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if it, ok := s.interactions[i.Token]; ok {
-		it.channelID = i.ChannelID
-		return
-	}
-	s.interactions[i.Token] = &interaction{id: i.ID, token: i.Token, channelID: i.ChannelID}
-	s.interactionTokens[i.Token] = true
 }
 
 // Tokens returns every webhook token this server issued and every
@@ -323,55 +235,6 @@ func (s *Server) Tokens() (webhook, interaction []string) {
 	slices.Sort(webhook)
 	slices.Sort(interaction)
 	return webhook, interaction
-}
-
-// InteractionResponses returns the callback requests received for
-// interactionID, rejected ones included (see Request.Status).
-func (s *Server) InteractionResponses(interactionID string) []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Request
-	for _, r := range s.requests {
-		if r.Route != routeInteractionCallback {
-			continue
-		}
-		segs := strings.Split(r.Path, "/")
-		// /api/v9/interactions/{id}/{token}/callback
-		if len(segs) >= 5 && segs[len(segs)-3] == interactionID {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// Original returns the interaction's original response message.
-func (s *Server) Original(interactionToken string) (Message, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	it, ok := s.interactions[interactionToken]
-	if !ok || it.originalID == "" {
-		return Message{}, false
-	}
-	return s.messages[it.originalID].clone(), true
-}
-
-// FollowUps returns the follow-up messages sent with interactionToken.
-func (s *Server) FollowUps(interactionToken string) []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	it, ok := s.interactions[interactionToken]
-	if !ok {
-		return nil
-	}
-	return s.messagesLocked(it.followUps)
-}
-
-// Commands returns the registered application commands of a guild, or the
-// global ones for guildID "".
-func (s *Server) Commands(guildID string) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.commands[guildID])
 }
 
 // ListenAndServe serves on addr until ctx is cancelled, then shuts down
