@@ -1,3 +1,5 @@
+// Scripted REST faults: 429 rate limits and dropped connections (RateLimitNext, DropNext).
+
 package discord
 
 import (

@@ -1,3 +1,5 @@
+// The gateway websocket: upgrade, Hello, heartbeats, opcodes, close codes, open connections.
+
 package discord
 
 import (

@@ -1,3 +1,5 @@
+// Gateway dispatches: Dispatch, the intents that filter events, and the MESSAGE_CONTENT rule.
+
 package discord
 
 import (

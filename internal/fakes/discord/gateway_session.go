@@ -1,3 +1,5 @@
+// Gateway sessions: Identify and READY, Resume with replay, and the guilds READY announces.
+
 package discord
 
 import (

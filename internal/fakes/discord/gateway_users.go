@@ -1,3 +1,5 @@
+// Users acting in Discord, as the gateway delivers it: PostUserMessage and StartInteraction.
+
 package discord
 
 import (

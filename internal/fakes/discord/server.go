@@ -1,3 +1,5 @@
+// The REST Server: options, recorded state, and the path from HTTP request to route handler.
+
 package discord
 
 import (
