@@ -104,15 +104,12 @@ func (s *Server) tokenOK(token string) bool {
 	return token != "" && (s.opts.Token == "" || token == s.opts.Token)
 }
 
-// identify starts a session: READY, then a GUILD_CREATE per guild. It
-// reports whether the connection stays open.
-func (s *Server) identify(c *gatewayConn, d json.RawMessage, resumeURL string) bool {
-	var in struct {
-		Token   string  `json:"token"`
-		Intents *int    `json:"intents"`
-		Shard   *[2]int `json:"shard"`
-	}
-	if err := json.Unmarshal(d, &in); err != nil {
+// authenticate decodes an Identify or Resume payload d into in and runs
+// start under the hub lock, unless d does not decode (close 4002) or the
+// connection already has a session (close 4005). It reports whether the
+// connection stays open.
+func (s *Server) authenticate(c *gatewayConn, d json.RawMessage, in any, start func(h *gatewayHub) bool) bool {
+	if err := json.Unmarshal(d, in); err != nil {
 		c.close(closeDecodeError, "Decode error.")
 		return false
 	}
@@ -123,49 +120,62 @@ func (s *Server) identify(c *gatewayConn, d json.RawMessage, resumeURL string) b
 		c.close(closeAlreadyAuthenticated, "Already authenticated.")
 		return false
 	}
-	rec := Identify{Time: time.Now()}
-	if in.Intents != nil {
-		rec.Intents = *in.Intents
-	}
-	defer h.notifyLocked()
-	if !s.tokenOK(in.Token) {
-		h.identifies = append(h.identifies, rec)
-		c.close(closeAuthenticationFailed, "Authentication failed.")
-		return false
-	}
-	if in.Intents == nil || *in.Intents < 0 || *in.Intents&^allIntents != 0 {
-		h.identifies = append(h.identifies, rec)
-		c.close(closeInvalidIntents, "Invalid intent(s).")
-		return false
-	}
-	sess := &gatewaySession{id: randomHex(16), intents: rec.Intents, conn: c}
-	h.sessions[sess.id] = sess
-	c.session = sess
-	rec.Accepted, rec.SessionID = true, sess.id
-	h.identifies = append(h.identifies, rec)
+	return start(h)
+}
 
-	user := s.botUser().wire()
-	user["verified"], user["mfa_enabled"], user["flags"] = true, false, 0
-	unavailable := make([]map[string]any, 0, len(h.guilds))
-	for _, g := range h.guilds {
-		unavailable = append(unavailable, map[string]any{"id": g.ID, "unavailable": true})
+// identify starts a session: READY, then a GUILD_CREATE per guild. It
+// reports whether the connection stays open.
+func (s *Server) identify(c *gatewayConn, d json.RawMessage, resumeURL string) bool {
+	var in struct {
+		Token   string  `json:"token"`
+		Intents *int    `json:"intents"`
+		Shard   *[2]int `json:"shard"`
 	}
-	ready := map[string]any{
-		"v": 10, "user": user, "guilds": unavailable, "session_id": sess.id,
-		"resume_gateway_url": resumeURL, "private_channels": []any{},
-		"application": map[string]any{"id": s.opts.ApplicationID, "flags": 0},
-	}
-	if in.Shard != nil {
-		ready["shard"] = in.Shard
-	}
-	// READY and GUILD_CREATE are maps of strings and numbers: they encode.
-	_ = h.dispatchLocked(sess, "READY", ready)
-	if sess.intents&intentGuilds != 0 {
-		for _, g := range h.guilds {
-			_ = h.dispatchLocked(sess, "GUILD_CREATE", s.guildWire(g))
+	return s.authenticate(c, d, &in, func(h *gatewayHub) bool {
+		rec := Identify{Time: time.Now()}
+		if in.Intents != nil {
+			rec.Intents = *in.Intents
 		}
-	}
-	return true
+		defer h.notifyLocked()
+		if !s.tokenOK(in.Token) {
+			h.identifies = append(h.identifies, rec)
+			c.close(closeAuthenticationFailed, "Authentication failed.")
+			return false
+		}
+		if in.Intents == nil || *in.Intents < 0 || *in.Intents&^allIntents != 0 {
+			h.identifies = append(h.identifies, rec)
+			c.close(closeInvalidIntents, "Invalid intent(s).")
+			return false
+		}
+		sess := &gatewaySession{id: randomHex(16), intents: rec.Intents, conn: c}
+		h.sessions[sess.id] = sess
+		c.session = sess
+		rec.Accepted, rec.SessionID = true, sess.id
+		h.identifies = append(h.identifies, rec)
+
+		user := s.botUser().wire()
+		user["verified"], user["mfa_enabled"], user["flags"] = true, false, 0
+		unavailable := make([]map[string]any, 0, len(h.guilds))
+		for _, g := range h.guilds {
+			unavailable = append(unavailable, map[string]any{"id": g.ID, "unavailable": true})
+		}
+		ready := map[string]any{
+			"v": 10, "user": user, "guilds": unavailable, "session_id": sess.id,
+			"resume_gateway_url": resumeURL, "private_channels": []any{},
+			"application": map[string]any{"id": s.opts.ApplicationID, "flags": 0},
+		}
+		if in.Shard != nil {
+			ready["shard"] = in.Shard
+		}
+		// READY and GUILD_CREATE are maps of strings and numbers: they encode.
+		_ = h.dispatchLocked(sess, "READY", ready)
+		if sess.intents&intentGuilds != 0 {
+			for _, g := range h.guilds {
+				_ = h.dispatchLocked(sess, "GUILD_CREATE", s.guildWire(g))
+			}
+		}
+		return true
+	})
 }
 
 // resume reattaches a session: the dispatches after the client's sequence
@@ -178,47 +188,38 @@ func (s *Server) resume(c *gatewayConn, d json.RawMessage) bool {
 		SessionID string `json:"session_id"`
 		Seq       *int64 `json:"seq"`
 	}
-	if err := json.Unmarshal(d, &in); err != nil {
-		c.close(closeDecodeError, "Decode error.")
-		return false
-	}
-	h := &s.gw
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if c.session != nil {
-		c.close(closeAlreadyAuthenticated, "Already authenticated.")
-		return false
-	}
-	if !s.tokenOK(in.Token) {
-		c.close(closeAuthenticationFailed, "Authentication failed.")
-		return false
-	}
-	var seq int64
-	if in.Seq != nil {
-		seq = *in.Seq
-	}
-	sess, ok := h.sessions[in.SessionID]
-	if !ok || (len(sess.sent) > 0 && seq < sess.sent[0].seq-1) {
-		return c.send(opInvalidSession, false) == nil
-	}
-	if seq > sess.seq {
-		delete(h.sessions, sess.id)
-		c.close(closeInvalidSeq, "Invalid seq.")
-		return false
-	}
-	if old := sess.conn; old != nil && old != c {
-		old.serverClosed = true
-		old.close(closeUnknownError, "Session resumed elsewhere.")
-	}
-	sess.conn, c.session, c.resumed = c, sess, true
-	for _, f := range sess.sent {
-		if f.seq > seq {
-			_ = c.write(f.frame)
+	return s.authenticate(c, d, &in, func(h *gatewayHub) bool {
+		if !s.tokenOK(in.Token) {
+			c.close(closeAuthenticationFailed, "Authentication failed.")
+			return false
 		}
-	}
-	_ = h.dispatchLocked(sess, "RESUMED", map[string]any{})
-	h.notifyLocked()
-	return true
+		var seq int64
+		if in.Seq != nil {
+			seq = *in.Seq
+		}
+		sess, ok := h.sessions[in.SessionID]
+		if !ok || (len(sess.sent) > 0 && seq < sess.sent[0].seq-1) {
+			return c.send(opInvalidSession, false) == nil
+		}
+		if seq > sess.seq {
+			delete(h.sessions, sess.id)
+			c.close(closeInvalidSeq, "Invalid seq.")
+			return false
+		}
+		if old := sess.conn; old != nil && old != c {
+			old.serverClosed = true
+			old.close(closeUnknownError, "Session resumed elsewhere.")
+		}
+		sess.conn, c.session, c.resumed = c, sess, true
+		for _, f := range sess.sent {
+			if f.seq > seq {
+				_ = c.write(f.frame)
+			}
+		}
+		_ = h.dispatchLocked(sess, "RESUMED", map[string]any{})
+		h.notifyLocked()
+		return true
+	})
 }
 
 func (s *Server) guildWire(g Guild) map[string]any {

@@ -49,14 +49,7 @@ func (s *Server) PostUserMessage(um UserMessage) (Message, error) {
 	if !isSnowflake(um.ChannelID) || !isSnowflake(um.Author.ID) || (um.GuildID != "" && !isSnowflake(um.GuildID)) {
 		return Message{}, fmt.Errorf("user message: channel %q, author %q and guild %q must be snowflakes", um.ChannelID, um.Author.ID, um.GuildID)
 	}
-	author := um.Author
-	author.Bot = false
-	if author.Discriminator == "" {
-		author.Discriminator = "0"
-	}
-	if author.Username == "" {
-		author.Username = "user" + author.ID
-	}
+	author := asPerson(um.Author)
 	now := time.Now().UTC()
 	s.mu.Lock()
 	m := &Message{ID: s.ids.next(), ChannelID: um.ChannelID, Content: um.Content, Author: author, Timestamp: now}
@@ -106,14 +99,7 @@ func (s *Server) StartInteraction(ui UserInteraction) (Interaction, error) {
 	if typ == 0 {
 		typ = 2
 	}
-	user := ui.User
-	user.Bot = false
-	if user.Discriminator == "" {
-		user.Discriminator = "0"
-	}
-	if user.Username == "" {
-		user.Username = "user" + user.ID
-	}
+	user := asPerson(ui.User)
 	s.mu.Lock()
 	id := s.ids.next()
 	s.mu.Unlock()
@@ -144,6 +130,19 @@ func (s *Server) StartInteraction(ui UserInteraction) (Interaction, error) {
 		payload["authorizing_integration_owners"] = map[string]any{"0": "0"}
 	}
 	return in, s.Dispatch("INTERACTION_CREATE", payload)
+}
+
+// asPerson is u as Discord reports a person: not a bot, discriminator "0"
+// (a migrated username) and username "user<id>" when u has none.
+func asPerson(u User) User {
+	u.Bot = false
+	if u.Discriminator == "" {
+		u.Discriminator = "0"
+	}
+	if u.Username == "" {
+		u.Username = "user" + u.ID
+	}
+	return u
 }
 
 var userMention = regexp.MustCompile(`<@!?(\d{1,20})>`)
