@@ -28,8 +28,8 @@ $(BIN)/temporal:
 	@echo "building the Temporal CLI $(TEMPORAL_CLI_VERSION) into ./bin (first time only, a few minutes)"
 	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 
-generate: ## regenerate ent code from ent/schema, and the zone list of /timezone from Go's tz database
-	$(GO) generate ./ent ./bot
+generate: ## regenerate ent code from ent/schema, the zone list of /timezone from Go's tz database, and the configuration tables of README.md and docs/contract.md from internal/config
+	$(GO) generate ./ent ./bot ./internal/config
 
 migration: ## write the next migration from ent/schema: make migration NAME=add_x [TABLES=t1,t2]
 	@test -n "$(NAME)" || (echo "usage: make migration NAME=snake_case_name [TABLES=t1,t2]" && exit 1)

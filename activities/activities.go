@@ -1,15 +1,17 @@
-// Package activities is everything tzurot's workflows do to the world: the
-// database through ent, OpenRouter, Discord. Activities is one struct of
-// injected dependencies, registered once by the worker; workflows name its
-// methods through a nil *Activities.
+// Package activities is what the reply path's workflows do to the world: the
+// database through ent, OpenRouter, ElevenLabs, Discord. Activities is one
+// struct of injected dependencies, registered once by the worker; workflows
+// name its methods through a nil *Activities. The operator's work (data
+// migrations, key rotation) is package activities/operator.
+//
+// Files: errors.go holds every error type and classify.go what becomes one;
+// keys.go the providers' keys (whose key pays); delivery*.go every post to
+// Discord; one file per area for the rest (generate, voice, imagine, limits,
+// usage, history).
 package activities
 
 import (
-	"context"
-	"time"
-
 	"database/sql"
-	"go.temporal.io/sdk/activity"
 	"log/slog"
 	"sync"
 
@@ -25,14 +27,9 @@ import (
 // Activities holds the clients activities use. Build it once in the worker.
 type Activities struct {
 	DB *ent.Client
-	// SQL is the same database for the data migrations' set-based statements.
+	// SQL is the same database, for the usage limits' short locking
+	// transactions.
 	SQL *sql.DB
-	// DatabaseURL and BackupDir are for pg_dump/pg_restore around migrations.
-	DatabaseURL string
-	BackupDir   string
-	// PGBinDir is the folder holding pg_dump and pg_restore; empty means
-	// PATH. Tests point it at wrappers that record the tools' argv.
-	PGBinDir string
 
 	Keys       *keycrypt.Keyring
 	OpenRouter *openrouter.Client
@@ -56,25 +53,23 @@ type Activities struct {
 	webhooks sync.Map
 }
 
-// whileHeartbeating runs fn, heartbeating every 2 s with details, so that a
-// worker killed during a long call, dump or scan is noticed within the
-// heartbeat timeout instead of the activity's whole timeout.
-func whileHeartbeating(ctx context.Context, fn func() error, details ...any) error {
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		t := time.NewTicker(2 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, details...)
-			}
-		}
-	}()
-	return fn()
+// Limits are the per-user allowances; 0 switches a limit off.
+type Limits struct {
+	GuestTokensPerDay int
+	ImagesPerHour     int
+	// Lock is how one user's concurrent requests queue for their
+	// allowance; the zero value is AdvisoryLock.
+	Lock LimitLock
 }
+
+// LimitLock is the serialisation point of reserve (Limits.Lock).
+type LimitLock int
+
+// The locks reserve can take; BENCHMARKS.md compares them.
+const (
+	// AdvisoryLock is a per-user transaction-scoped advisory lock: the
+	// default and the product's choice.
+	AdvisoryLock LimitLock = iota
+	// RowLock locks the user's row FOR UPDATE: the measured alternative.
+	RowLock
+)

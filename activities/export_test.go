@@ -1,13 +1,21 @@
 package activities
 
-import "context"
+import (
+	"context"
 
-// UseRowLockForLimits makes reserve lock the user's row instead of taking
-// the advisory lock, for the test and benchmark that compare the two; the
-// returned func restores the advisory lock.
-func UseRowLockForLimits() (restore func()) {
-	limitLockSQL = rowLockSQL
-	return func() { limitLockSQL = advisoryLockSQL }
+	"github.com/google/uuid"
+)
+
+// CheckImageLimit exposes the image allowance Imagine checks, for the tests
+// that race it.
+func CheckImageLimit(ctx context.Context, a *Activities, discordUserID string) (ImageLimitResult, error) {
+	return a.checkImageLimit(ctx, discordUserID)
+}
+
+// ReleaseHold exposes deleteHold, which Imagine runs once its usage row is
+// written.
+func ReleaseHold(ctx context.Context, a *Activities, holdID uuid.UUID) error {
+	return a.deleteHold(ctx, holdID)
 }
 
 // AdoptEarlierPost exposes adoptEarlierPost as an activity for its test.
@@ -17,12 +25,3 @@ func (a *Activities) AdoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 
 // FinishKind exposes finishKind for its table test.
 var FinishKind = finishKind
-
-// PGEnv exposes pgEnv for its table test.
-var PGEnv = pgEnv
-
-// CopyUnescape and SplitIdents expose the rollback's COPY parsing.
-var (
-	CopyUnescape = copyUnescape
-	SplitIdents  = splitIdents
-)

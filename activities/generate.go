@@ -16,21 +16,15 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/internal/access"
-	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/llmparams"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/reasoning"
+	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/internal/webhookname"
-)
-
-// Key sources: whose key paid for a call.
-const (
-	KeyFromUser     = "user"
-	KeyFromOperator = "operator"
 )
 
 // PersonalityRef is what a workflow needs to know to speak as a personality.
@@ -68,11 +62,12 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	if in.DiscordUserID == "" {
 		return PersonalityRef{}, badInput("discord_user_id is required: a personality is resolved for the user who speaks to it")
 	}
-	s, err := access.Load(ctx, a.DB, in.DiscordUserID, a.OperatorDiscordID)
+	st := store.New(a.DB)
+	s, err := st.Speaker(ctx, in.DiscordUserID, a.OperatorDiscordID)
 	if err != nil {
 		return PersonalityRef{}, err
 	}
-	m, err := access.Resolve(ctx, a.DB, s, ref)
+	m, err := st.Resolve(ctx, s, ref)
 	if errors.Is(err, access.ErrNotFound) {
 		return PersonalityRef{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("no personality you can use is called %q: check the name or alias", ref), ErrNotFound, nil)
@@ -96,10 +91,6 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	}
 	return out, nil
 }
-
-// LowerEquals is access.LowerEquals: lower(column) = lower(value), served
-// by the lower(…) expression indexes.
-var LowerEquals = access.LowerEquals
 
 // GenerateInput is one user message to answer.
 type GenerateInput struct {
@@ -125,16 +116,6 @@ type GenerateOutput struct {
 	// so the paid call is not repeated for bookkeeping.
 	PendingUsage *UsageRecord `json:"pending_usage,omitempty"`
 }
-
-// Error types specific to key resolution.
-const (
-	ErrKeyInactive      = "KeyInactive"      // the user's key was switched off after a 401/402
-	ErrNoKey            = "NoKey"            // no user key and guest mode does not allow this
-	ErrOperatorKeyFails = "OperatorKeyFails" // the operator's own key was refused: an operator problem
-)
-
-// KeyFailures are the key-resolution outcomes that retrying cannot change.
-var KeyFailures = []string{ErrKeyInactive, ErrNoKey, ErrOperatorKeyFails}
 
 // Generate resolves the key, builds the prompt, calls the provider and writes
 // the usage row. The user's key is resolved and opened here, in the activity
@@ -254,100 +235,12 @@ func (a *Activities) applyUserConfig(ctx context.Context, userID uuid.UUID, p *e
 	return model, params, nil
 }
 
-// resolveKey picks the key for a request: the user's active key; never the
-// operator's when the user has a key that was switched off; the operator's
-// only as GUEST_MODE allows.
-func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) (key, source string, err error) {
-	if key, found, err := a.userKey(ctx, u, ProviderOpenRouter); found || err != nil {
-		return key, KeyFromUser, err
-	}
-	switch {
-	case a.GuestMode == config.GuestOff || a.OperatorKey == "":
-		return "", "", temporal.NewNonRetryableApplicationError(
-			"you need your own OpenRouter key to talk to personalities here: run /wallet set", ErrNoKey, nil)
-	case a.GuestMode == config.GuestFree && !IsFreeModel(model):
-		return "", "", temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("this personality uses %s, which is not free: run /wallet set to use your own OpenRouter key", model), ErrNoKey, nil)
-	}
-	return a.OperatorKey, KeyFromOperator, nil
-}
-
-// providerNames and walletHints word the key errors per provider.
-var (
-	providerNames = map[string]string{ProviderOpenRouter: "OpenRouter", ProviderElevenLabs: "ElevenLabs"}
-	walletHints   = map[string]string{ProviderOpenRouter: "", ProviderElevenLabs: " provider:elevenlabs"}
-)
-
-// userKey opens the user's own key for the provider: found is false when
-// they have none. A key that was switched off, or no longer opens, is an
-// error, so that no other key is ever used in its place.
-func (a *Activities) userKey(ctx context.Context, u *ent.User, provider string) (key string, found bool, err error) {
-	if u == nil {
-		return "", false, nil
-	}
-	k, err := a.DB.UserAPIKey.Query().Where(userapikey.UserID(u.ID), userapikey.Provider(provider)).Only(ctx)
-	switch {
-	case ent.IsNotFound(err):
-		return "", false, nil
-	case err != nil:
-		return "", false, fmt.Errorf("load key: %w", err)
-	case !k.IsActive:
-		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"your %s key was switched off after %[1]s rejected it: run /wallet test%s once it works again, or /wallet set%[2]s with a new key",
-			providerNames[provider], walletHints[provider]), ErrKeyInactive, nil)
-	}
-	plain, err := a.Keys.Open(sealedOf(k))
-	if err != nil {
-		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"your stored %s key can no longer be read: run /wallet set%s to store it again", providerNames[provider], walletHints[provider]), ErrKeyInactive, nil)
-	}
-	if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
-		return "", true, fmt.Errorf("update last_used_at: %w", err)
-	}
-	return plain, true, nil
-}
-
-// IsFreeModel reports whether guests may use a model under GUEST_MODE=free.
-func IsFreeModel(model string) bool {
-	return strings.HasSuffix(model, ":free") || model == "openrouter/free"
-}
-
 // chatWithHeartbeat heartbeats while the provider works, so a dead worker is
 // noticed within the heartbeat timeout instead of the whole call's.
 func (a *Activities) chatWithHeartbeat(ctx context.Context, key string, req openrouter.ChatRequest) (resp openrouter.ChatResponse, err error) {
 	activity.RecordHeartbeat(ctx, "calling the provider")
-	err = whileHeartbeating(ctx, func() error { resp, err = a.OpenRouter.Chat(ctx, key, req); return err }, "waiting for the provider")
+	err = heartbeat.While(ctx, func() error { resp, err = a.OpenRouter.Chat(ctx, key, req); return err }, "waiting for the provider")
 	return resp, err
-}
-
-// classifyCallError confirms a 401 on the user's key with the key endpoint
-// before calling it final (OpenRouter returns transient 401s), and keeps the
-// operator's key failures apart: they must never deactivate a user's key.
-func (a *Activities) classifyCallError(ctx context.Context, err error, key, source string) error {
-	oe, ok := openrouter.AsError(err)
-	if !ok {
-		return providerError(err, source)
-	}
-	if source == KeyFromOperator && (oe.Kind == openrouter.KindInvalidKey || oe.Kind == openrouter.KindNoCredits) {
-		a.Log.Error("the operator's OpenRouter key was refused", "kind", oe.Kind, "status", oe.Status)
-		return temporal.NewNonRetryableApplicationError("the operator's OpenRouter key was refused", ErrOperatorKeyFails, nil)
-	}
-	if oe.Kind == openrouter.KindInvalidKey {
-		return withFailedKey(a.confirmInvalid(ctx, key), key)
-	}
-	return withFailedKey(providerError(err, source), key)
-}
-
-// withFailedKey adds FailedKey details to a user's key being refused (401
-// or 402), so that only that key is switched off.
-func withFailedKey(err error, key string) error {
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || (appErr.Type() != ErrInvalidKey && appErr.Type() != ErrNoCredits) {
-		return err
-	}
-	return temporal.NewApplicationErrorWithOptions(appErr.Message(), appErr.Type(), temporal.ApplicationErrorOptions{
-		NonRetryable: appErr.NonRetryable(), Details: []any{FailedKey{Fingerprint: KeyFingerprint(key)}},
-	})
 }
 
 func (a *Activities) history(ctx context.Context, channelID string, personalityID uuid.UUID, limit int) ([]Turn, error) {
@@ -404,24 +297,4 @@ func personaOf(p *ent.Personality) Persona {
 		}
 	}
 	return per
-}
-
-func deref(s *string, def string) string {
-	if s == nil || *s == "" {
-		return def
-	}
-	return *s
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
-
-// isType reports whether err is an application error of type t.
-func isType(err error, t string) bool {
-	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.Type() == t
 }

@@ -2,15 +2,11 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/google/uuid"
 
-	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
-	"github.com/tzurot/tzurot/ent/usagelog"
-	"github.com/tzurot/tzurot/internal/keycrypt"
 )
 
 // SaveTurnsInput is both sides of one exchange.
@@ -67,24 +63,4 @@ func (a *Activities) SaveTurns(ctx context.Context, in SaveTurnsInput) error {
 		return fmt.Errorf("write history: %w", err)
 	}
 	return tx.Commit()
-}
-
-func nilIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func sealedOf(k *ent.UserAPIKey) keycrypt.Sealed {
-	return keycrypt.Sealed{IV: k.Iv, Content: k.Content, Tag: k.Tag}
-}
-
-func usagelogRequestType(kind string) usagelog.RequestType { return usagelog.RequestType(kind) }
-
-func unmarshal(raw []byte, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("decode discord response: %w", err)
-	}
-	return nil
 }

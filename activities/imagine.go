@@ -16,16 +16,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/imageparams"
-	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
-
-// ErrImagesDisabled is a personality without an enabled image config.
-const ErrImagesDisabled = "ImagesDisabled"
 
 // TokensPerImage is what one generated image counts as in usage_logs: image
 // calls report no comparable token usage, and limits count tokens.
@@ -33,19 +28,6 @@ const TokensPerImage = 1000
 
 // maxImages bounds the files in one post (Discord allows 10 per message).
 const maxImages = 4
-
-// ImagineTarget is where an /imagine answer goes: the interaction's follow-up
-// when there is a token, else a plain message in the channel.
-type ImagineTarget struct {
-	// DeliveryKey makes the post idempotent across retries.
-	DeliveryKey      string `json:"delivery_key"`
-	ChannelID        string `json:"channel_id"`
-	ApplicationID    string `json:"application_id,omitempty"`
-	InteractionToken string `json:"interaction_token,omitempty"`
-	// SealedInteractionToken, when set, is the token sealed with the
-	// master key, opened only here.
-	SealedInteractionToken *keycrypt.Sealed `json:"sealed_interaction_token,omitempty"`
-}
 
 // ImagineInput is one image to generate and post.
 type ImagineInput struct {
@@ -81,7 +63,7 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	cfg, err := a.DB.ImageConfig.Query().Where(imageconfig.PersonalityID(in.PersonalityID)).WithPersonality().Only(ctx)
 	if ent.IsNotFound(err) || (err == nil && !cfg.Enabled) {
 		return ImagineOutput{}, temporal.NewNonRetryableApplicationError(
-			"this personality does not make images: an admin can enable it in its image config", ErrImagesDisabled, nil)
+			"this personality does not make images: only the bot's operator can switch them on (an enabled image_configs row)", ErrImagesDisabled, nil)
 	}
 	if err != nil {
 		return ImagineOutput{}, fmt.Errorf("load image config: %w", err)
@@ -93,9 +75,12 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	params, err := imageparams.Parse(raw)
 	if err != nil {
 		return ImagineOutput{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("the image config's advanced parameters are invalid (%v): an admin must fix them", err), ErrBadInput, nil)
+			fmt.Sprintf("this personality's image settings are invalid (%v); only the bot's operator can fix them", err), ErrBadInput, nil)
 	}
-	size := params.Size(in.Size, cfg.DefaultSize)
+	size, err := params.Size(in.Size, cfg.DefaultSize)
+	if err != nil {
+		return ImagineOutput{}, badInput(err.Error())
+	}
 
 	u, err := a.DB.User.Query().Where(user.DiscordID(in.DiscordUserID)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
@@ -107,7 +92,7 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	}
 	// LIMIT_IMAGES_PER_HOUR, before any provider call; the hold keeps the
 	// slot until this image's usage row exists.
-	lim, err := a.CheckImageLimit(ctx, in.DiscordUserID)
+	lim, err := a.checkImageLimit(ctx, in.DiscordUserID)
 	if err != nil {
 		return ImagineOutput{}, err
 	}
@@ -168,63 +153,6 @@ func (a *Activities) ImagineNotice(ctx context.Context, in ImagineNoticeInput) (
 	})
 }
 
-func (a *Activities) delivered(ctx context.Context, key string) (string, bool, error) {
-	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("look up delivery: %w", err)
-	}
-	// A row without a message id is a post begun, not made.
-	return d.DiscordMessageID, d.DiscordMessageID != "", nil
-}
-
-// postImagine answers through the interaction's follow-up webhook, which
-// needs no channel permission and replaces the "thinking…" message; without
-// a token it posts in the channel with a nonce so a retry is not a repeat.
-// A follow-up has no nonce: a retry first looks in the channel for the
-// application's post from an earlier attempt that died before recording it.
-func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content string, files []*discordgo.File, since time.Time) (string, error) {
-	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}}
-	token := t.InteractionToken
-	if t.SealedInteractionToken != nil {
-		var err error
-		if token, err = a.Keys.Open(*t.SealedInteractionToken); err != nil {
-			return "", badInput("the sealed interaction token does not open with this worker's APP_MASTER_KEY: " + err.Error())
-		}
-	}
-	if token != "" {
-		appID := t.ApplicationID
-		if appID == "" {
-			// Bots created since 2020 have the application id as user id.
-			me, err := a.Discord.User("@me", discordgo.WithContext(ctx))
-			if err != nil {
-				return "", discordError("look up the bot user", err)
-			}
-			appID = me.ID
-		}
-		if !since.IsZero() {
-			// File names carry the delivery key's hash, so another user's
-			// image in the same channel never matches.
-			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, t.DeliveryKey, since, func(m *discordgo.Message) bool {
-				return m.Content == content && sameFiles(m.Attachments, files)
-			}); err != nil || id != "" {
-				return id, err
-			}
-		}
-		rewind(files)
-		m, err := a.Discord.FollowupMessageCreate(&discordgo.Interaction{AppID: appID, Token: token}, true,
-			&discordgo.WebhookParams{Content: content, Files: files, AllowedMentions: allowed}, discordgo.WithContext(ctx))
-		if err != nil {
-			return "", discordError("post the follow-up", err)
-		}
-		return m.ID, nil
-	}
-	rewind(files)
-	return a.sendWithNonce(ctx, t.ChannelID, content, t.DeliveryKey, files...)
-}
-
 // decodeImages turns the provider's data URLs into files. A link instead of
 // data is refused rather than fetched: the issue wants Discord to hold the
 // bytes, never a pointer to the provider.
@@ -259,16 +187,4 @@ func decodeImages(urls []string, deliveryKey string) ([]*discordgo.File, error) 
 		return nil, temporal.NewApplicationError("the model returned no image", ErrUnavailable)
 	}
 	return files, nil
-}
-
-func sameFiles(got []*discordgo.MessageAttachment, want []*discordgo.File) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for i := range got {
-		if got[i].Filename != want[i].Name {
-			return false
-		}
-	}
-	return true
 }

@@ -80,6 +80,12 @@ func TestImagineRefusals(t *testing.T) {
 	if errType(err) != activities.ErrBadInput || !strings.Contains(err.Error(), "negativePromt") {
 		t.Fatalf("bad parameters: %v", err)
 	}
+	// A size the personality does not draw is refused, never drawn at the default.
+	f.db.ImageConfig.Update().SetAdvancedParameters(map[string]any{"sizes": []any{"512x512"}}).ExecX(context.Background())
+	_, err = f.imagine("imagine/3b/post")
+	if errType(err) != activities.ErrBadInput || !strings.Contains(err.Error(), `size "640x480" is not accepted: this personality draws 512x512`) {
+		t.Fatalf("size not offered: %v", err)
+	}
 	f.db.ImageConfig.Update().SetAdvancedParameters(map[string]any{}).ExecX(context.Background())
 	// Guests get free models only, and image models are not free.
 	if _, err := f.imagine("imagine/4/post"); errType(err) != activities.ErrNoKey {

@@ -14,13 +14,19 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/provider"
 )
 
-// Providers whose keys users can store.
-const ProviderOpenRouter = "openrouter"
+// Providers whose keys users can store, as user_api_keys.provider and
+// usage_logs.provider name them.
+const (
+	ProviderOpenRouter = provider.OpenRouter
+	ProviderElevenLabs = provider.ElevenLabs
+)
 
 // CheckKeyInput carries the key sealed, so the plaintext never enters history.
 type CheckKeyInput struct {
@@ -41,7 +47,7 @@ type CheckKeyResult struct {
 // CheckKey opens the sealed key and asks the provider, on an endpoint that
 // authenticates, whether it works.
 func (a *Activities) CheckKey(ctx context.Context, in CheckKeyInput) (CheckKeyResult, error) {
-	if in.Provider != ProviderOpenRouter && in.Provider != ProviderElevenLabs {
+	if _, ok := provider.Get(in.Provider); !ok {
 		return CheckKeyResult{}, badInput(fmt.Sprintf("provider %q is not supported: use %s or %s", in.Provider, ProviderOpenRouter, ProviderElevenLabs))
 	}
 	key, err := a.Keys.Open(in.SealedKey)
@@ -215,4 +221,95 @@ func (a *Activities) checkElevenLabsKey(ctx context.Context, key string) (CheckK
 		}
 	}
 	return res, nil
+}
+
+// resolveVoiceKey mirrors resolveKey for ElevenLabs: the user's active key;
+// nothing when it was switched off; the operator's only under GUEST_MODE=all.
+func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, source string, err error) {
+	if key, found, err := a.userKey(ctx, u, ProviderElevenLabs); found || err != nil {
+		return key, KeyFromUser, err
+	}
+	if a.GuestMode != config.GuestAll || a.ElevenLabsOperatorKey == "" {
+		return "", "", temporal.NewNonRetryableApplicationError(
+			"no ElevenLabs key may pay for this voice: store your own with /wallet set provider:elevenlabs", ErrNoKey, nil)
+	}
+	return a.ElevenLabsOperatorKey, KeyFromOperator, nil
+}
+
+// resolveKey picks the key for a request: the user's active key; never the
+// operator's when the user has a key that was switched off; the operator's
+// only as GUEST_MODE allows.
+func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) (key, source string, err error) {
+	if key, found, err := a.userKey(ctx, u, ProviderOpenRouter); found || err != nil {
+		return key, KeyFromUser, err
+	}
+	switch {
+	case a.GuestMode == config.GuestOff || a.OperatorKey == "":
+		return "", "", temporal.NewNonRetryableApplicationError(
+			"you need your own OpenRouter key to talk to personalities here: run /wallet set", ErrNoKey, nil)
+	case a.GuestMode == config.GuestFree && !IsFreeModel(model):
+		return "", "", temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("this personality uses %s, which is not free: run /wallet set to use your own OpenRouter key", model), ErrNoKey, nil)
+	}
+	return a.OperatorKey, KeyFromOperator, nil
+}
+
+// providerName and walletHint word the key errors per provider (internal/provider).
+func providerName(id string) string { return provider.NameOf(id) }
+func walletHint(id string) string   { p, _ := provider.Get(id); return p.WalletOption }
+
+// userKey opens the user's own key for the provider: found is false when
+// they have none. A key that was switched off, or no longer opens, is an
+// error, so that no other key is ever used in its place.
+func (a *Activities) userKey(ctx context.Context, u *ent.User, providerID string) (key string, found bool, err error) {
+	if u == nil {
+		return "", false, nil
+	}
+	k, err := a.DB.UserAPIKey.Query().Where(userapikey.UserID(u.ID), userapikey.Provider(providerID)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("load key: %w", err)
+	case !k.IsActive:
+		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"your %s key was switched off after %[1]s rejected it: run /wallet test%s once it works again, or /wallet set%[2]s with a new key",
+			providerName(providerID), walletHint(providerID)), ErrKeyInactive, nil)
+	}
+	plain, err := a.Keys.Open(sealedOf(k))
+	if err != nil {
+		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"your stored %s key can no longer be read: run /wallet set%s to store it again", providerName(providerID), walletHint(providerID)), ErrKeyInactive, nil)
+	}
+	if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
+		return "", true, fmt.Errorf("update last_used_at: %w", err)
+	}
+	return plain, true, nil
+}
+
+// IsFreeModel reports whether guests may use a model under GUEST_MODE=free.
+func IsFreeModel(model string) bool {
+	return strings.HasSuffix(model, ":free") || model == provider.FreeModel
+}
+
+// classifyCallError confirms a 401 on the user's key with the key endpoint
+// before calling it final (OpenRouter returns transient 401s), and keeps the
+// operator's key failures apart: they must never deactivate a user's key.
+func (a *Activities) classifyCallError(ctx context.Context, err error, key, source string) error {
+	oe, ok := openrouter.AsError(err)
+	if !ok {
+		return providerError(err, source)
+	}
+	if source == KeyFromOperator && (oe.Kind == openrouter.KindInvalidKey || oe.Kind == openrouter.KindNoCredits) {
+		a.Log.Error("the operator's OpenRouter key was refused", "kind", oe.Kind, "status", oe.Status)
+		return temporal.NewNonRetryableApplicationError("the operator's OpenRouter key was refused", ErrOperatorKeyFails, nil)
+	}
+	if oe.Kind == openrouter.KindInvalidKey {
+		return withFailedKey(a.confirmInvalid(ctx, key), key)
+	}
+	return withFailedKey(providerError(err, source), key)
+}
+
+func sealedOf(k *ent.UserAPIKey) keycrypt.Sealed {
+	return keycrypt.Sealed{IV: k.Iv, Content: k.Content, Tag: k.Tag}
 }

@@ -14,11 +14,8 @@ import (
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/store"
 )
-
-// ErrLimitReached is a user's own allowance used up: never retried, the
-// details (LimitDetails) say when the user can try again.
-const ErrLimitReached = "LimitReached"
 
 // Rolling windows of the limits.
 const (
@@ -39,20 +36,7 @@ const holdTTL = 5 * time.Minute
 
 // HoldProvider marks usage_logs rows that are reservations, not provider
 // calls; the schema has no other place for them and no migration may add one.
-const HoldProvider = "hold"
-
-// Limits are the per-user allowances; 0 switches a limit off.
-type Limits struct {
-	GuestTokensPerDay int
-	ImagesPerHour     int
-}
-
-// LimitDetails are the details of an ErrLimitReached error.
-type LimitDetails struct {
-	Kind    string    `json:"kind"` // "text" or "image"
-	Limit   int       `json:"limit"`
-	RetryAt time.Time `json:"retry_at"`
-}
+const HoldProvider = store.HoldProvider
 
 // GenerateWithinLimits is Generate behind the guest allowance: a user who
 // would be answered on the operator's key and has used LIMIT_GUEST_TOKENS_PER_DAY
@@ -89,16 +73,16 @@ func (a *Activities) GenerateWithinLimits(ctx context.Context, in GenerateInput)
 type ImageLimitResult struct {
 	Limit     int `json:"limit"`
 	Remaining int `json:"remaining"` // after this request
-	// HoldID reserves this request's slot; pass it to ReleaseHold once the
+	// HoldID reserves this request's slot; pass it to deleteHold once the
 	// image's usage row is written (or the request failed). A hold that is
 	// never released stops counting after five minutes.
 	HoldID uuid.UUID `json:"hold_id"`
 }
 
-// CheckImageLimit admits one image request for the user, or refuses it with
+// checkImageLimit admits one image request for the user, or refuses it with
 // ErrLimitReached once LIMIT_IMAGES_PER_HOUR images were made in the last
 // hour. It applies to every user, own key or not.
-func (a *Activities) CheckImageLimit(ctx context.Context, discordUserID string) (ImageLimitResult, error) {
+func (a *Activities) checkImageLimit(ctx context.Context, discordUserID string) (ImageLimitResult, error) {
 	lim := a.Limits.ImagesPerHour
 	if lim <= 0 {
 		return ImageLimitResult{}, nil
@@ -110,8 +94,8 @@ func (a *Activities) CheckImageLimit(ctx context.Context, discordUserID string) 
 	return ImageLimitResult{Limit: lim, Remaining: max(lim-used-1, 0), HoldID: hold}, nil
 }
 
-// ReleaseHold ends a reservation made by CheckImageLimit.
-func (a *Activities) ReleaseHold(ctx context.Context, holdID uuid.UUID) error {
+// deleteHold ends a reservation made by reserve.
+func (a *Activities) deleteHold(ctx context.Context, holdID uuid.UUID) error {
 	if holdID == uuid.Nil {
 		return nil
 	}
@@ -152,15 +136,13 @@ func sumTokens(rows []usageRow) int {
 	return n
 }
 
-// The serialisation point of reserve: a per-user transaction-scoped advisory
-// lock. rowLockSQL (the user's row FOR UPDATE) is the measured alternative;
-// BENCHMARKS.md compares them.
-const (
-	advisoryLockSQL = `SELECT pg_advisory_xact_lock(hashtext('limit:' || $1))`
-	rowLockSQL      = `SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE`
-)
-
-var limitLockSQL = advisoryLockSQL
+// sql is the statement taking the lock for the user id given as $1.
+func (l LimitLock) sql() string {
+	if l == RowLock {
+		return `SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE`
+	}
+	return `SELECT pg_advisory_xact_lock(hashtext('limit:' || $1))`
+}
 
 // reserve is the serialisation point of every limit: under a per-user
 // advisory lock held for one short transaction it counts the window's usage
@@ -181,7 +163,7 @@ func (a *Activities) reserve(ctx context.Context, discordID, kind string, limit 
 		return uuid.Nil, 0, fmt.Errorf("begin limit check: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, limitLockSQL, userID.String()); err != nil {
+	if _, err := tx.ExecContext(ctx, a.Limits.Lock.sql(), userID.String()); err != nil {
 		return uuid.Nil, 0, fmt.Errorf("lock usage of user: %w", err)
 	}
 	// Read after the lock: under READ COMMITTED each statement sees every
@@ -259,7 +241,7 @@ func limitReached(kind string, limit int, at time.Time) error {
 func (a *Activities) releaseHold(hold uuid.UUID) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := a.ReleaseHold(ctx, hold); err != nil {
+	if err := a.deleteHold(ctx, hold); err != nil {
 		a.Log.Warn("usage hold not released; it lapses by itself", "error", err)
 	}
 }

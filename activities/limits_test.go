@@ -163,22 +163,22 @@ func TestImageLimit(t *testing.T) {
 	f.use(t, aliceID, "image", 1000, 61*time.Minute) // rolled out of the window
 	f.use(t, aliceID, "image", 1000, 50*time.Minute)
 	f.use(t, aliceID, "text", 1000, time.Minute) // text never counts against images
-	res, err := f.acts.CheckImageLimit(ctx, aliceID)
+	res, err := activities.CheckImageLimit(ctx, f.acts, aliceID)
 	if err != nil || res.Remaining != 0 || res.HoldID == uuid.Nil {
 		t.Fatalf("first: %+v %v", res, err)
 	}
 	// The image activity writes its row, then releases the hold.
 	f.use(t, aliceID, "image", 1000, 0)
-	if err := f.acts.ReleaseHold(ctx, res.HoldID); err != nil {
+	if err := activities.ReleaseHold(ctx, f.acts, res.HoldID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.acts.CheckImageLimit(ctx, aliceID)
+	_, err = activities.CheckImageLimit(ctx, f.acts, aliceID)
 	d := limitDetails(t, err)
 	if want := time.Now().Add(10 * time.Minute); d.RetryAt.Sub(want).Abs() > 5*time.Second {
 		t.Errorf("retry at %s, want about %s", d.RetryAt, want)
 	}
 	// Another user has an allowance of their own.
-	if _, err := f.acts.CheckImageLimit(ctx, "222222222222222222"); err != nil {
+	if _, err := activities.CheckImageLimit(ctx, f.acts, "222222222222222222"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -193,19 +193,18 @@ func TestLimitsUnderConcurrency(t *testing.T) {
 		for range 7 {
 			f.use(t, aliceID, "image", 1000, time.Minute)
 		}
-		passed := race(n, func() error { _, err := f.acts.CheckImageLimit(context.Background(), aliceID); return err })
+		passed := race(n, func() error { _, err := activities.CheckImageLimit(context.Background(), f.acts, aliceID); return err })
 		t.Logf("advisory lock: %d of %d concurrent image requests passed with 3 slots left", passed, n)
 		if passed != 3 {
 			t.Errorf("%d passed, want exactly 3", passed)
 		}
 	})
 	t.Run("images under the row-lock alternative: 3 slots left, 50 requests", func(t *testing.T) {
-		defer activities.UseRowLockForLimits()()
-		f := newLimitFixture(t, activities.Limits{ImagesPerHour: 10})
+		f := newLimitFixture(t, activities.Limits{ImagesPerHour: 10, Lock: activities.RowLock})
 		for range 7 {
 			f.use(t, aliceID, "image", 1000, time.Minute)
 		}
-		passed := race(n, func() error { _, err := f.acts.CheckImageLimit(context.Background(), aliceID); return err })
+		passed := race(n, func() error { _, err := activities.CheckImageLimit(context.Background(), f.acts, aliceID); return err })
 		if passed != 3 {
 			t.Errorf("row lock: %d passed, want exactly 3", passed)
 		}
@@ -274,10 +273,11 @@ func BenchmarkLimitCheck(b *testing.B) {
 	for _, lock := range []string{"advisory", "row"} {
 		for _, users := range []int{1, 64} {
 			b.Run(fmt.Sprintf("%s/users=%d", lock, users), func(b *testing.B) {
+				lim := activities.Limits{ImagesPerHour: 1 << 30}
 				if lock == "row" {
-					defer activities.UseRowLockForLimits()()
+					lim.Lock = activities.RowLock
 				}
-				f := newLimitFixture(b, activities.Limits{ImagesPerHour: 1 << 30})
+				f := newLimitFixture(b, lim)
 				ids := make([]string, users)
 				for i := range ids {
 					ids[i] = fmt.Sprintf("%d", 200000000000000000+i)
@@ -290,12 +290,12 @@ func BenchmarkLimitCheck(b *testing.B) {
 					ctx := context.Background()
 					for pb.Next() {
 						id := ids[int(next.Add(1))%users]
-						res, err := f.acts.CheckImageLimit(ctx, id)
+						res, err := activities.CheckImageLimit(ctx, f.acts, id)
 						if err != nil {
 							b.Error(err)
 							return
 						}
-						if err := f.acts.ReleaseHold(ctx, res.HoldID); err != nil {
+						if err := activities.ReleaseHold(ctx, f.acts, res.HoldID); err != nil {
 							b.Error(err)
 							return
 						}

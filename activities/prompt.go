@@ -56,7 +56,10 @@ func BuildMessages(in PromptInput) []openrouter.Message {
 		loc = time.UTC
 	}
 	local := in.Now.In(loc)
-	fmt.Fprintf(&sys, "\n\nThe current time for %s is %s (%s).", displayUser(in.Username), local.Format("Monday 2 January 2006, 15:04"), loc.String())
+	// The offset goes with the zone's name: Etc/GMT+8 is UTC-8 (POSIX's
+	// inverted sign), which a model would misread from the name alone.
+	fmt.Fprintf(&sys, "\n\nThe current time for %s is %s (%s, UTC%s).", displayUser(in.Username),
+		local.Format("Monday 2 January 2006, 15:04"), loc.String(), local.Format("-07:00"))
 	if b := birthday(in.Persona, local); b != "" {
 		sys.WriteString("\n" + b)
 	}

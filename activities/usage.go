@@ -3,10 +3,7 @@ package activities
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	stdsql "database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent/usagelog"
+	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
 
@@ -66,7 +64,7 @@ const usageWriteBudget = 20 * time.Second
 // usageWriteBudget while heartbeating: a bookkeeping failure must never make
 // the activity fail, because its retry would repeat the paid provider call.
 func (a *Activities) recordUsage(ctx context.Context, rec UsageRecord) error {
-	return whileHeartbeating(ctx, func() error {
+	return heartbeat.While(ctx, func() error {
 		_, err := backoff.Retry(ctx, func() (struct{}, error) { return struct{}{}, a.writeUsage(ctx, rec) },
 			backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(usageWriteBudget))
 		return err
@@ -101,22 +99,6 @@ func (a *Activities) writeUsage(ctx context.Context, rec UsageRecord) error {
 	return nil
 }
 
-// FailedKey names the stored key a provider refused, as error details of
-// InvalidKey and NoCredits: DeactivateKey switches off that key only, never
-// one the user stored after the failure.
-type FailedKey struct {
-	// Fingerprint is KeyFingerprint of the key's plaintext.
-	Fingerprint string `json:"fingerprint"`
-}
-
-// KeyFingerprint identifies a key without revealing it: 128 bits of a
-// domain-separated SHA-256 of the plaintext, as hex. Keys of 256 bits of
-// entropy cannot be recovered from it.
-func KeyFingerprint(plaintext string) string {
-	sum := sha256.Sum256([]byte("tzurot key fingerprint\x00" + plaintext))
-	return hex.EncodeToString(sum[:16])
-}
-
 func isNoRows(err error) bool { return errors.Is(err, stdsql.ErrNoRows) }
 
 // stepBudget is how long a step after a paid provider call may retry a
@@ -135,7 +117,7 @@ func stepBudget(ctx context.Context) time.Duration {
 // exponential backoff for up to stepBudget, heartbeating.
 func retryTransient[T any](ctx context.Context, log *slog.Logger, step func() (T, error)) (T, error) {
 	var out T
-	err := whileHeartbeating(ctx, func() error {
+	err := heartbeat.While(ctx, func() error {
 		var err error
 		out, err = backoff.Retry(ctx, func() (T, error) {
 			v, err := step()
@@ -151,42 +133,4 @@ func retryTransient[T any](ctx context.Context, log *slog.Logger, step func() (T
 		return err
 	}, "after the provider call")
 	return out, err
-}
-
-// PendingUsage rides as the second detail of a failure that follows a paid
-// call whose usage row could not be written (the first detail is the
-// failure's own, or null): the workflow writes it with RecordUsage.
-type PendingUsage struct {
-	Usage *UsageRecord `json:"usage"`
-}
-
-// withPendingUsage returns err carrying rec as PendingUsage (after a null
-// first detail), keeping its type, message, retryability and retry delay.
-// Only for errors without details of their own: an activity cannot read
-// back the details of an error it made (they are not encoded yet), so an
-// error with details adds PendingUsage where it is made (emptyReply).
-func withPendingUsage(err error, rec *UsageRecord) error {
-	var appErr *temporal.ApplicationError
-	if rec == nil || !errors.As(err, &appErr) || appErr.HasDetails() {
-		return err
-	}
-	return temporal.NewApplicationErrorWithOptions(appErr.Message(), appErr.Type(), temporal.ApplicationErrorOptions{
-		NonRetryable: appErr.NonRetryable(), NextRetryDelay: appErr.NextRetryDelay(), Cause: errors.Unwrap(appErr),
-		Details: []any{nil, PendingUsage{Usage: rec}},
-	})
-}
-
-// PendingUsageOf is the usage row a failure carries for its workflow to
-// write; nil when it carries none.
-func PendingUsageOf(err error) *UsageRecord {
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || !appErr.HasDetails() {
-		return nil
-	}
-	var first json.RawMessage
-	var pu PendingUsage
-	if appErr.Details(&first, &pu) != nil {
-		return nil
-	}
-	return pu.Usage
 }

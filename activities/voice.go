@@ -17,22 +17,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/internal/config"
-	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
+	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
-	"github.com/tzurot/tzurot/internal/webhookname"
 )
-
-// ProviderElevenLabs names ElevenLabs keys in user_api_keys and usage_logs.
-const ProviderElevenLabs = "elevenlabs"
-
-// ErrNoVoice is a reply that cannot be spoken: the personality has no voice
-// (any more), or nobody's ElevenLabs key may pay for it. The text still goes.
-const ErrNoVoice = "NoVoice"
 
 // maxVoiceRetryDelay caps ElevenLabs' Retry-After while the text waits.
 const maxVoiceRetryDelay = 5 * time.Second
@@ -78,18 +68,6 @@ type SpeakReplyOutput struct {
 	PendingUsage *UsageRecord `json:"pending_usage,omitempty"`
 }
 
-// ErrVoicePostFailed is audio that was made and paid for but could not be
-// posted: not retried (a retry would pay again); the workflow posts the text.
-const ErrVoicePostFailed = "VoicePostFailed"
-
-// ErrVoiceRefused is ElevenLabs refusing to speak for a reason that is not
-// the key's: the account is suspended or unpaid, its plan may not use this
-// voice or model, or the personality's voice settings are wrong. It is not
-// retried and the key stays on; the error's message is a one-line note for
-// the channel, saying what happened and who can do what about it, which the
-// workflow posts under the text.
-const ErrVoiceRefused = "VoiceRefused"
-
 // SpeakReply synthesises the reply with ElevenLabs and posts it as the
 // personality with the MP3 attached to its first message, in one activity so
 // the audio stays in the worker's memory. The key is the user's own
@@ -99,7 +77,7 @@ const ErrVoiceRefused = "VoiceRefused"
 // heartbeats throughout, so a dead worker is noticed and a slow upload is
 // not mistaken for one.
 func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (out SpeakReplyOutput, err error) {
-	err = whileHeartbeating(ctx, func() error { out, err = a.speakReply(ctx, in); return err }, "speaking")
+	err = heartbeat.While(ctx, func() error { out, err = a.speakReply(ctx, in); return err }, "speaking")
 	return out, err
 }
 
@@ -182,45 +160,6 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 	return SpeakReplyOutput{DiscordMessageID: id, Spoken: true, Characters: speech.Characters, KeySource: source, PendingUsage: pending}, nil
 }
 
-// adoptEarlierPost records, as the first chunk's delivery, a post an earlier
-// attempt made through the channel's webhook and died before recording.
-func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (bool, error) {
-	key := in.DeliveryKey + "/0"
-	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return false, nil // no attempt began posting
-	}
-	if err != nil {
-		return false, fmt.Errorf("look up delivery: %w", err)
-	}
-	hook, err := a.channelWebhook(ctx, in.ChannelID)
-	if err != nil || hook == nil {
-		// Without a webhook the post carried a nonce: Discord dedupes it.
-		return false, err
-	}
-	name := webhookname.Sanitize(in.Username, WebhookName)
-	first := discordsplit.Split(in.Content, partLimit(name))[0]
-	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, key, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
-	if err != nil || id == "" {
-		return false, err
-	}
-	_, err = a.deliverOnce(ctx, key, in.ChannelID, func(time.Time) (string, error) { return id, nil })
-	return err == nil, err
-}
-
-// resolveVoiceKey mirrors resolveKey for ElevenLabs: the user's active key;
-// nothing when it was switched off; the operator's only under GUEST_MODE=all.
-func (a *Activities) resolveVoiceKey(ctx context.Context, u *ent.User) (key, source string, err error) {
-	if key, found, err := a.userKey(ctx, u, ProviderElevenLabs); found || err != nil {
-		return key, KeyFromUser, err
-	}
-	if a.GuestMode != config.GuestAll || a.ElevenLabsOperatorKey == "" {
-		return "", "", temporal.NewNonRetryableApplicationError(
-			"no ElevenLabs key may pay for this voice: store your own with /wallet set provider:elevenlabs", ErrNoKey, nil)
-	}
-	return a.ElevenLabsOperatorKey, KeyFromOperator, nil
-}
-
 // voiceError turns an ElevenLabs failure into the workflow's error types,
 // by what it means (see elevenlabs.Kind):
 //   - the key is bad or out of characters: ErrInvalidKey / ErrNoCredits,
@@ -287,45 +226,21 @@ func VoiceRefusalNote(e *elevenlabs.Error, voiceID, model string) string {
 	case "voice_limit_reached":
 		return prefix + "your ElevenLabs account has no free voice slot for this personality's voice. Remove a voice at https://elevenlabs.io/app/voice-lab to make room."
 	case "voice_access_denied":
-		return prefix + fmt.Sprintf("your ElevenLabs account may not use this personality's voice (%s). Its owner can pick another voice.", voiceID)
+		return prefix + fmt.Sprintf("your ElevenLabs account may not use this personality's voice (%s). Only the bot's operator can give it another voice.", voiceID)
 	case "model_access_denied", "model_not_found", "unsupported_model":
-		return prefix + fmt.Sprintf("ElevenLabs will not speak with this personality's voice model %q (%s). Its owner needs to pick another model.", model, code)
+		return prefix + fmt.Sprintf("ElevenLabs will not speak with this personality's voice model %q (%s). Only the bot's operator can give it another model.", model, code)
 	case "voice_not_found", "invalid_voice_id":
-		return prefix + fmt.Sprintf("ElevenLabs has no voice %q (%s). This personality's owner needs to pick another voice.", voiceID, code)
+		return prefix + fmt.Sprintf("ElevenLabs has no voice %q (%s). Only the bot's operator can give this personality another voice.", voiceID, code)
 	}
 	switch e.Kind {
 	case elevenlabs.KindMissingPermission:
 		return prefix + "your ElevenLabs key may not make speech (" + code + "). Your key stays saved; give it the Text to Speech permission at https://elevenlabs.io/app/settings/api-keys."
 	case elevenlabs.KindPlanRestricted:
-		return prefix + "this personality's voice needs a paid ElevenLabs plan (" + code + "). Upgrade at https://elevenlabs.io/app/subscription, or its owner can pick one of ElevenLabs' default voices."
+		return prefix + "this personality's voice needs a paid ElevenLabs plan (" + code + "). Upgrade at https://elevenlabs.io/app/subscription, or ask the bot's operator to give it one of ElevenLabs' default voices."
 	case elevenlabs.KindAccountBlocked:
 		return prefix + "ElevenLabs refused your ElevenLabs account (" + code + "). Your key stays saved; check your account at https://elevenlabs.io/app/subscription."
 	}
-	return prefix + "ElevenLabs refused this personality's voice settings (" + code + "). Its owner should check them."
-}
-
-// elevenLabsError maps an ElevenLabs failure to the activities' error types:
-// a 401 is final at once (unlike OpenRouter, ElevenLabs is not known to send
-// transient 401s), as are a missing permission, quota and bad requests; rate
-// limits retry after at most maxDelay.
-func elevenLabsError(what string, err error, maxDelay time.Duration) error {
-	e, ok := elevenlabs.AsError(err)
-	if !ok {
-		return temporal.NewApplicationErrorWithCause(what, ErrUnavailable, err)
-	}
-	switch e.Kind {
-	case elevenlabs.KindInvalidKey, elevenlabs.KindMissingPermission:
-		return temporal.NewNonRetryableApplicationError(e.Error(), ErrInvalidKey, nil)
-	case elevenlabs.KindQuotaExceeded:
-		return temporal.NewNonRetryableApplicationError(e.Error(), ErrNoCredits, nil)
-	case elevenlabs.KindBadRequest:
-		return temporal.NewNonRetryableApplicationError(e.Error(), ErrBadRequest, nil)
-	case elevenlabs.KindAccountBlocked, elevenlabs.KindPlanRestricted:
-		return temporal.NewNonRetryableApplicationError(e.Error(), ErrVoiceRefused, nil)
-	case elevenlabs.KindRateLimited:
-		return temporal.NewApplicationErrorWithOptions(e.Error(), ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: min(e.RetryAfter, maxDelay)})
-	}
-	return temporal.NewApplicationError(e.Error(), ErrUnavailable)
+	return prefix + "ElevenLabs refused this personality's voice settings (" + code + "). Only the bot's operator can change them."
 }
 
 var (

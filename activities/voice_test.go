@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/usagelog"
@@ -15,7 +17,6 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
-	"go.temporal.io/sdk/temporal"
 )
 
 const (
@@ -224,18 +225,18 @@ func TestSpeakReplyEveryDocumentedRefusal(t *testing.T) {
 		{"detected_unusual_activity", activities.ErrVoiceRefused, "paused free-tier use"},
 		{"payment_issue", activities.ErrVoiceRefused, "failed or incomplete payment"},
 		{"forbidden", activities.ErrVoiceRefused, "refused your ElevenLabs account (forbidden)"},
-		{"paid_plan_required", activities.ErrVoiceRefused, "needs a paid ElevenLabs plan (paid_plan_required)"},
+		{"paid_plan_required", activities.ErrVoiceRefused, "needs a paid ElevenLabs plan (paid_plan_required). Upgrade at https://elevenlabs.io/app/subscription, or ask the bot's operator"},
 		{"free_users_not_allowed", activities.ErrVoiceRefused, "needs a paid ElevenLabs plan (free_users_not_allowed)"},
 		{"subscription_required", activities.ErrVoiceRefused, "needs a paid ElevenLabs plan"},
 		{"feature_not_available", activities.ErrVoiceRefused, "needs a paid ElevenLabs plan"},
-		{"voice_access_denied", activities.ErrVoiceRefused, "may not use this personality's voice (" + voiceID + ")"},
+		{"voice_access_denied", activities.ErrVoiceRefused, "may not use this personality's voice (" + voiceID + "). Only the bot's operator can give it another voice."},
 		{"model_access_denied", activities.ErrVoiceRefused, `voice model "eleven_flash_v2_5"`},
 		{"voice_limit_reached", activities.ErrVoiceRefused, "no free voice slot"},
 		{"voice_not_found", activities.ErrVoiceRefused, `no voice "` + voiceID + `"`},
-		{"invalid_voice_id", activities.ErrVoiceRefused, "pick another voice"},
-		{"model_not_found", activities.ErrVoiceRefused, "pick another model"},
-		{"unsupported_model", activities.ErrVoiceRefused, "pick another model"},
-		{"invalid_voice_settings", activities.ErrVoiceRefused, "voice settings (invalid_voice_settings)"},
+		{"invalid_voice_id", activities.ErrVoiceRefused, "Only the bot's operator can give this personality another voice"},
+		{"model_not_found", activities.ErrVoiceRefused, "Only the bot's operator can give it another model"},
+		{"unsupported_model", activities.ErrVoiceRefused, "Only the bot's operator can give it another model"},
+		{"invalid_voice_settings", activities.ErrVoiceRefused, "voice settings (invalid_voice_settings). Only the bot's operator can change them."},
 		{"max_character_limit_exceeded", activities.ErrVoiceRefused, "(max_character_limit_exceeded)"},
 		{"invalid_parameters", activities.ErrVoiceRefused, "(invalid_parameters)"},
 		{"too_many_concurrent_requests", activities.ErrRateLimited, ""},

@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"strings"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/predicate"
-	"github.com/tzurot/tzurot/ent/usagelog"
-	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // adminCommand is visible to everyone: Discord's permission gate
@@ -31,8 +28,8 @@ func (b *Bot) adminCommand() *command {
 }
 
 func (b *Bot) admin(ctx context.Context, in *Interaction) error {
-	u, err := b.DB.User.Query().Where(user.DiscordID(in.UserID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	u, err := b.store.User(ctx, in.UserID)
+	if err != nil {
 		return err
 	}
 	owner := in.UserID != "" && in.UserID == b.Config.BotOwnerDiscordID
@@ -51,20 +48,20 @@ func (b *Bot) adminUsage(ctx context.Context, in *Interaction, invoker *ent.User
 	if err != nil {
 		return err
 	}
-	since := usagelog.TimestampGTE(start)
-	models, err := b.usageGrouped(ctx, byModel, 0, since)
+	since := store.UsageFilter{Since: start}
+	models, err := b.store.UsageByModel(ctx, since)
 	if err != nil {
 		return err
 	}
-	total := sumRows(models)
+	total := store.Sum(models)
 	if total.Requests == 0 {
 		return in.Reply(fmt.Sprintf("No usage recorded %s.", phrase))
 	}
-	top, err := b.usageGrouped(ctx, byUser, 10, since)
+	top, err := b.store.TopUsers(ctx, since, 10)
 	if err != nil {
 		return err
 	}
-	users, err := b.distinctUsers(ctx, since)
+	users, err := b.store.DistinctUsers(ctx, since)
 	if err != nil {
 		return err
 	}
@@ -78,22 +75,6 @@ func (b *Bot) adminUsage(ctx context.Context, in *Interaction, invoker *ent.User
 	sb.WriteString("By model:\n" + usageTable("Model", models, 10))
 	// Reply sends no allowed mentions, so listing users pings nobody.
 	return in.Reply(strings.TrimRight(sb.String(), "\n"))
-}
-
-func (b *Bot) distinctUsers(ctx context.Context, preds ...predicate.UsageLog) (int, error) {
-	var n []struct {
-		N int `sql:"n"`
-	}
-	err := b.DB.UsageLog.Query().Where(append(preds, realUsage)...).Modify(func(s *sql.Selector) {
-		s.Select(sql.As(sql.Count(sql.Distinct(s.C(usagelog.FieldUserID))), "n"))
-	}).Scan(ctx, &n)
-	if err != nil {
-		return 0, fmt.Errorf("count users: %w", err)
-	}
-	if len(n) == 0 {
-		return 0, nil
-	}
-	return n[0].N, nil
 }
 
 // plural is "1 request", "2 requests".

@@ -21,6 +21,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // Deps are the bot's clients.
@@ -45,6 +46,7 @@ type Bot struct {
 	// modals and components are keyed by the custom-id prefix before the first ':'.
 	modals        map[string]handlerFunc
 	wallet        *windowLimiter
+	store         *store.Store
 	personalities *personalityCache
 	// typing tracks in-flight replies per channel for the typing indicator:
 	// a message our webhook or bot posts in the channel wakes them to check
@@ -79,6 +81,7 @@ func New(d Deps) *Bot {
 		commands:      map[string]*command{},
 		modals:        map[string]handlerFunc{},
 		wallet:        newWindowLimiter(d.Config.LimitWalletWritesPer15Min, 15*time.Minute),
+		store:         store.New(d.DB),
 		personalities: &personalityCache{ttl: 30 * time.Second},
 		typing:        map[string]map[chan struct{}]struct{}{},
 	}

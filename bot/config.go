@@ -5,17 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/llmconfig"
-	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/internal/llmparams"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // configCommand is /config: a user's own overrides of a personality's model
@@ -62,9 +58,7 @@ func (b *Bot) config_(ctx context.Context, in *Interaction) error {
 	case "set":
 		return b.configSet(ctx, in, p)
 	case "reset":
-		n, err := b.DB.UserPersonalityConfig.Delete().Where(
-			userpersonalityconfig.PersonalityID(p.ID), userpersonalityconfig.HasUserWith(user.DiscordID(in.UserID)),
-		).Exec(ctx)
+		n, err := b.store.ResetUserConfig(ctx, in.UserID, p.ID)
 		if err != nil {
 			return err
 		}
@@ -121,24 +115,7 @@ func (b *Bot) configSet(ctx context.Context, in *Interaction, p *ent.Personality
 	if err != nil {
 		return err
 	}
-	create := b.DB.UserPersonalityConfig.Create().SetUserID(uid).SetPersonalityID(p.ID)
-	if model != "" {
-		create.SetModel(model)
-	}
-	if hasParams {
-		create.SetAdvancedParameters(params)
-	}
-	err = create.OnConflict(sql.ConflictColumns(userpersonalityconfig.FieldUserID, userpersonalityconfig.FieldPersonalityID)).
-		Update(func(u *ent.UserPersonalityConfigUpsert) {
-			if model != "" {
-				u.UpdateModel()
-			}
-			if hasParams {
-				u.UpdateAdvancedParameters()
-			}
-			u.SetUpdatedAt(time.Now())
-		}).Exec(ctx)
-	if err != nil {
+	if err := b.store.SetUserConfig(ctx, uid, p.ID, store.Settings{Model: model, Params: params}); err != nil {
 		return err
 	}
 	return in.Reply(fmt.Sprintf("Saved: %s now answers you with your own settings. /config view shows them; /config reset drops them.", personaName(p)))
@@ -156,30 +133,14 @@ func (b *Bot) configPersonality(ctx context.Context, in *Interaction, p *ent.Per
 	if model != "" && !validModelID(model) {
 		return UserError("“%s” is not an OpenRouter model id; they look like provider/model.", model)
 	}
-	n, err := b.DB.LLMConfig.Query().Where(llmconfig.PersonalityID(p.ID)).Count(ctx)
+	exists, err := b.store.HasPersonalityConfig(ctx, p.ID)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		if model == "" {
-			return UserError("%s has no model yet: give one with model:", personaName(p))
-		}
-		c := b.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel(model)
-		if hasParams {
-			c.SetAdvancedParameters(params)
-		}
-		err = c.Exec(ctx)
-	} else {
-		u := b.DB.LLMConfig.Update().Where(llmconfig.PersonalityID(p.ID))
-		if model != "" {
-			u.SetModel(model)
-		}
-		if hasParams {
-			u.SetAdvancedParameters(params)
-		}
-		_, err = u.Save(ctx)
+	if !exists && model == "" {
+		return UserError("%s has no model yet: give one with model:", personaName(p))
 	}
-	if err != nil {
+	if err := b.store.SetPersonalityConfig(ctx, p.ID, exists, store.Settings{Model: model, Params: params}); err != nil {
 		return err
 	}
 	return in.Reply(fmt.Sprintf("Saved %s's own settings; everyone's replies use them (unless they set their own).", personaName(p)))
@@ -188,23 +149,21 @@ func (b *Bot) configPersonality(ctx context.Context, in *Interaction, p *ent.Per
 func (b *Bot) configView(ctx context.Context, in *Interaction, p *ent.Personality) error {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "**%s**\n", personaName(p))
-	cfg, err := b.DB.LLMConfig.Query().Where(llmconfig.PersonalityID(p.ID)).Only(ctx)
+	cfg, err := b.store.PersonalityConfig(ctx, p.ID)
 	switch {
-	case ent.IsNotFound(err):
-		sb.WriteString("Its own settings: none (no model yet).\n")
 	case err != nil:
 		return err
+	case cfg == nil:
+		sb.WriteString("Its own settings: none (no model yet).\n")
 	default:
 		fmt.Fprintf(&sb, "Its model: `%s`; its parameters: `%s`\n", cfg.Model, compactJSON(cfg.AdvancedParameters))
 	}
-	own, err := b.DB.UserPersonalityConfig.Query().Where(
-		userpersonalityconfig.PersonalityID(p.ID), userpersonalityconfig.HasUserWith(user.DiscordID(in.UserID)),
-	).Only(ctx)
+	own, err := b.store.UserConfig(ctx, in.UserID, p.ID)
 	switch {
-	case ent.IsNotFound(err):
-		sb.WriteString("Your own settings: none.")
 	case err != nil:
 		return err
+	case own == nil:
+		sb.WriteString("Your own settings: none.")
 	default:
 		m := "its model"
 		if own.Model != nil {
@@ -216,9 +175,7 @@ func (b *Bot) configView(ctx context.Context, in *Interaction, p *ent.Personalit
 }
 
 func (b *Bot) upsertInvoker(ctx context.Context, in *Interaction) (uuid.UUID, error) {
-	uid, err := b.DB.User.Create().SetDiscordID(in.UserID).SetUsername(in.Username).
-		OnConflict(sql.ConflictColumns(user.FieldDiscordID)).UpdateUsername().ID(ctx)
-	return uid, err
+	return b.store.UpsertUser(ctx, in.UserID, in.Username)
 }
 
 func personaName(p *ent.Personality) string {

@@ -62,3 +62,6 @@ func ZoneAlias(typed string) (string, bool) {
 	z, ok := zoneAliases[strings.ToLower(typed)]
 	return z, ok
 }
+
+// ZoneAbbreviations are the abbreviations resolveZone knows, lower-case.
+func ZoneAbbreviations() []string { return sortedKeys(zoneAbbreviations) }

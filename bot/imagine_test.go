@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/tzurot/tzurot/ent/usagelog"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
@@ -97,18 +99,77 @@ func TestImagineEndToEnd(t *testing.T) {
 	w.AssertNoSecretsAnywhere(t, 1, "iVBORw0KGgo", b64[len(b64)/2:len(b64)/2+40], aliceKey)
 }
 
-// A personality whose images are off refuses clearly and calls no provider.
-func TestImagineDisabled(t *testing.T) {
+// What /imagine cannot do is refused at once, privately and in one line that
+// names what is accepted, before anything is deferred or started: no
+// picture of another size than asked, no public notice of a typo, and a
+// personality without images names who can switch them on (no command can).
+func TestImagineRefusesWhatItCannotDraw(t *testing.T) {
 	w := newWorld(t, itest.Options{})
-	seedPainter(t, w, false)
-	ic := w.slash(alice, "imagine", "", str("prompt", "a fox"), str("personality", "painter"))
-	waitFor(t, "the refusal", func() bool { return len(w.Discord.FollowUps(ic.Token)) == 1 })
-	if got := w.Discord.FollowUps(ic.Token)[0].Content; !strings.Contains(got, "does not make images") {
-		t.Fatalf("follow-up %q", got)
+	seedPainter(t, w, true)
+	ctx := context.Background()
+	sizer := w.DB.Personality.Create().SetName("sizer").SetDisplayName("Sizer").SaveX(ctx)
+	w.DB.ImageConfig.Create().SetPersonalityID(sizer.ID).SetModel(imageModel).SetEnabled(true).
+		SetAdvancedParameters(map[string]any{"sizes": []any{"512x512", "768x1024"}}).ExecX(ctx)
+	off := w.DB.Personality.Create().SetName("sketchless").SetDisplayName("Sketchless").SaveX(ctx)
+	w.DB.ImageConfig.Create().SetPersonalityID(off.ID).SetModel(imageModel).SetEnabled(false).ExecX(ctx)
+	w.DB.Personality.Create().SetName("no-images").SetDisplayName("Wordsmith").ExecX(ctx)
+
+	const anySize = "give WxH with each side 256 to 2048 pixels, e.g. 1024x768."
+	cases := []struct{ personality, size, want string }{
+		{"painter", "100x100", `No image: size "100x100" is not accepted: ` + anySize},
+		{"painter", "4096x4096", `No image: size "4096x4096" is not accepted: ` + anySize},
+		{"painter", "wide", `No image: size "wide" is not accepted: ` + anySize},
+		{"sizer", "1024x1024", `No image: size "1024x1024" is not accepted: this personality draws 512x512, 768x1024.`},
+		{"nobody", "", "No personality is called “nobody”."},
+		{"sketchless", "", "Sketchless does not make images: only the bot's operator can switch images on for a personality (no command does), so ask them or pick another personality."},
+		{"no-images", "512x512", "Wordsmith does not make images: only the bot's operator can switch images on for a personality (no command does), so ask them or pick another personality."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.personality+" "+tc.size, func(t *testing.T) {
+			opts := []*discordgo.ApplicationCommandInteractionDataOption{str("prompt", "a fox"), str("personality", tc.personality)}
+			if tc.size != "" {
+				opts = append(opts, str("size", tc.size))
+			}
+			ic := w.slash(alice, "imagine", "", opts...)
+			if got := strings.TrimSpace(w.ephemeralText(t, ic)); got != tc.want {
+				t.Errorf("told %q, want %q", got, tc.want)
+			}
+			if resp := w.responses(ic); len(resp) != 1 || resp[0]["type"] != float64(4) {
+				t.Errorf("responded %v, want one private message (type 4) and no deferral", resp)
+			}
+			if _, err := w.Client.DescribeWorkflowExecution(ctx, workflows.ImagineImageID(ic.ID), ""); err == nil {
+				t.Error("an ImagineImage workflow was started")
+			}
+		})
 	}
 	for _, c := range w.OpenRouter.Calls() {
 		if strings.HasSuffix(c.Path, "/chat/completions") {
-			t.Fatal("a disabled personality called the provider")
+			t.Fatal("a refused /imagine called the provider")
+		}
+	}
+
+	// The size option offers what the chosen personality draws.
+	for _, tc := range []struct {
+		personality string
+		want        []string
+	}{{"sizer", []string{"512x512", "768x1024"}}, {"painter", []string{"1024x1024", "1024x768", "768x1024", "1536x1024", "1024x1536", "512x512"}}} {
+		size := str("size", "")
+		size.Focused = true
+		ic := w.interaction(alice, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
+			ID: nextID(), Name: "imagine", CommandType: discordgo.ChatApplicationCommand,
+			Options: []*discordgo.ApplicationCommandInteractionDataOption{str("prompt", "a fox"), str("personality", tc.personality), size},
+		})
+		w.Bot.HandleInteraction(ctx, ic)
+		var got []string
+		for _, r := range w.responses(ic) {
+			data, _ := r["data"].(map[string]any)
+			list, _ := data["choices"].([]any)
+			for _, c := range list {
+				got = append(got, c.(map[string]any)["value"].(string))
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("size choices for %s: %v, want %v", tc.personality, got, tc.want)
 		}
 	}
 }

@@ -14,12 +14,11 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/conversationhistory"
-	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/internal/access"
+	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -52,11 +51,11 @@ type target struct {
 }
 
 func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error) {
-	index, err := b.personalities.get(ctx, b.DB)
+	index, err := b.personalities.get(ctx, b.store)
 	if err != nil {
 		return nil, err
 	}
-	speaker, err := access.Load(ctx, b.DB, m.Author.ID, b.Config.BotOwnerDiscordID)
+	speaker, err := b.store.Speaker(ctx, m.Author.ID, b.Config.BotOwnerDiscordID)
 	if err != nil {
 		return nil, err
 	}
@@ -80,15 +79,15 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 	// when the speaker may use it.
 	if m.MessageReference != nil && m.MessageReference.MessageID != "" {
 		if id, ok := b.personalityOfMessage(ctx, m.MessageReference.MessageID); ok {
-			if p, ok := b.usable(ctx, speaker, id); ok {
+			if p, ok := b.store.Usable(ctx, speaker, id); ok {
 				return []target{{ID: p.ID, Name: p.Name, Content: content}}, nil
 			}
 			return nil, nil
 		}
 	}
 	if m.GuildID == "" {
-		if id, ok, _ := b.lastInChannel(ctx, m.ChannelID); ok {
-			if p, ok := b.usable(ctx, speaker, id); ok {
+		if id, ok, _ := b.store.LastInChannel(ctx, m.ChannelID); ok {
+			if p, ok := b.store.Usable(ctx, speaker, id); ok {
 				return []target{{ID: p.ID, Name: p.Name, Content: content}}, nil
 			}
 		}
@@ -96,15 +95,6 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 		return nil, err
 	}
 	return nil, nil
-}
-
-// usable is the personality id when s may use it (access), read afresh.
-func (b *Bot) usable(ctx context.Context, s access.Speaker, id uuid.UUID) (*ent.Personality, bool) {
-	p, err := b.DB.Personality.Get(ctx, id)
-	if err != nil || !s.CanUse(p) {
-		return nil, false
-	}
-	return p, true
 }
 
 // startReply starts GenerateReply with an id derived from the Discord message
@@ -214,9 +204,7 @@ func (b *Bot) showTyping(ctx context.Context, channelID, requestID string, done 
 // the deliveries key's unique index. A failed look-up counts as not yet:
 // typing a little longer is the harmless error.
 func (b *Bot) replyPosted(ctx context.Context, requestID string) bool {
-	ok, err := b.DB.Delivery.Query().Where(
-		delivery.Key(workflows.GenerateReplyID(requestID)+"/reply/0"), delivery.DiscordMessageIDNEQ(""),
-	).Exist(ctx)
+	ok, err := b.store.Posted(ctx, deliverykey.Part(deliverykey.New(workflows.GenerateReplyID(requestID), deliverykey.Reply), 0))
 	return err == nil && ok
 }
 
@@ -255,42 +243,29 @@ func (b *Bot) wakeTyping(channelID string) {
 	}
 }
 
+// personalityOfMessage is the personality whose reply the Discord message
+// messageID is part of.
 func (b *Bot) personalityOfMessage(ctx context.Context, messageID string) (uuid.UUID, bool) {
-	row, err := b.DB.ConversationHistory.Query().Where(
-		conversationhistory.DiscordMessageID(messageID), conversationhistory.Role("assistant"),
-	).First(ctx)
-	if err == nil {
-		return row.PersonalityID, true
+	if id, ok := b.store.Answered(ctx, messageID); ok {
+		return id, true
 	}
 	// A reply split over several messages records only the first; the
-	// deliveries table knows the rest.
-	d, err := b.DB.Delivery.Query().Where(delivery.DiscordMessageID(messageID)).First(ctx)
+	// deliveries table knows the rest, under its reply's request id: the
+	// Discord message asked, with a -suffix when it asked several.
+	key, ok := b.store.DeliveryOf(ctx, messageID)
+	if !ok {
+		return uuid.Nil, false
+	}
+	k, err := deliverykey.Parse(key)
 	if err != nil {
 		return uuid.Nil, false
 	}
-	req := strings.TrimPrefix(d.Key, "reply/")
-	req, _, _ = strings.Cut(req, "/")
-	row, err = b.DB.ConversationHistory.Query().Where(
-		conversationhistory.DiscordMessageID(strings.Split(req, "-")[0]), conversationhistory.Role("user"),
-	).First(ctx)
-	if err != nil {
+	req, ok := strings.CutPrefix(k.Workflow, workflows.GenerateReplyID(""))
+	if !ok {
 		return uuid.Nil, false
 	}
-	return row.PersonalityID, true
-}
-
-// lastInChannel is the personality that spoke last in the channel; ok is
-// false when none has.
-func (b *Bot) lastInChannel(ctx context.Context, channelID string) (id uuid.UUID, ok bool, err error) {
-	row, err := b.DB.ConversationHistory.Query().Where(conversationhistory.ChannelID(channelID)).
-		Order(ent.Desc(conversationhistory.FieldCreatedAt)).First(ctx)
-	if ent.IsNotFound(err) {
-		return uuid.Nil, false, nil
-	}
-	if err != nil {
-		return uuid.Nil, false, fmt.Errorf("find the channel's last personality: %w", err)
-	}
-	return row.PersonalityID, true, nil
+	asked, _, _ := strings.Cut(req, "-")
+	return b.store.AskedOf(ctx, asked)
 }
 
 // personalityCache keeps every personality with its aliases to find
@@ -304,17 +279,17 @@ type personalityCache struct {
 	current *access.Index
 }
 
-func (c *personalityCache) get(ctx context.Context, db *ent.Client) (*access.Index, error) {
+func (c *personalityCache) get(ctx context.Context, s *store.Store) (*access.Index, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.current != nil && time.Since(c.at) < c.ttl {
 		return c.current, nil
 	}
-	ps, err := db.Personality.Query().WithAliases().All(ctx)
+	index, err := s.MentionIndex(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load personalities: %w", err)
+		return nil, err
 	}
-	c.current, c.at = access.NewIndex(ps), time.Now()
+	c.current, c.at = index, time.Now()
 	return c.current, nil
 }
 

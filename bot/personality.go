@@ -6,27 +6,22 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	entsql "entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
 
-	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/ent/personalityalias"
-	"github.com/tzurot/tzurot/ent/predicate"
-	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/access"
+	"github.com/tzurot/tzurot/internal/provider"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // defaultPersonalityModel costs nobody anything, so a new personality can
 // answer before its owner has chosen a model.
-const defaultPersonalityModel = "openrouter/free"
+const defaultPersonalityModel = provider.FreeModel
 
 // Limits on what users type: a display name becomes a webhook username
 // (Discord allows 80 characters), and an error message is posted as is.
@@ -117,7 +112,7 @@ func (b *Bot) personality_(ctx context.Context, in *Interaction) error {
 		if err := acc.mayManage(p, "delete it"); err != nil {
 			return err
 		}
-		if err := b.DB.Personality.DeleteOneID(p.ID).Exec(ctx); err != nil {
+		if err := b.store.DeletePersonality(ctx, p.ID); err != nil {
 			return err
 		}
 		b.personalities.invalidate()
@@ -178,25 +173,11 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 	if err != nil {
 		return err
 	}
-
-	tx, err := b.DB.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	create := tx.Personality.Create().SetName(name).SetDisplayName(display).SetOwnerID(owner).SetIsPublic(true)
-	fields.applyCreate(create)
-	p, err := create.Save(ctx)
-	if err == nil {
-		err = tx.LLMConfig.Create().SetPersonalityID(p.ID).SetModel(model).Exec(ctx)
+	_, err = b.store.CreatePersonality(ctx, store.NewPersonality{Name: name, DisplayName: display, Model: model, Owner: owner, Fields: fields})
+	if errors.Is(err, store.ErrNameTaken) { // someone took the name since the check
+		return UserError("The name “%s” is already taken; choose another.", name)
 	}
 	if err != nil {
-		_ = tx.Rollback()
-		if ent.IsConstraintError(err) { // someone took the name since the check
-			return UserError("The name “%s” is already taken; choose another.", name)
-		}
-		return err
-	}
-	if err := tx.Commit(); err != nil {
 		return err
 	}
 	b.personalities.invalidate()
@@ -204,41 +185,33 @@ func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {
 		"give it other names with /personality alias add and change it with /personality edit.", display, name, model, name))
 }
 
-// personalityFieldSet holds the optional settings create and edit share, nil
+// personalityFields are the optional settings create and edit share, nil
 // when not given.
-type personalityFieldSet struct {
-	systemPrompt, avatarURL, errorMessage *string
-}
-
-func personalityFields(in *Interaction) (personalityFieldSet, error) {
-	var f personalityFieldSet
+func personalityFields(in *Interaction) (store.PersonalityFields, error) {
+	var f store.PersonalityFields
 	opts := in.Options()
 	if _, ok := opts["system_prompt"]; ok {
 		v := strings.TrimSpace(in.String("system_prompt"))
 		if v == "" || utf8.RuneCountInString(v) > maxSystemPrompt {
 			return f, UserError("The system prompt must be 1–%d characters.", maxSystemPrompt)
 		}
-		f.systemPrompt = &v
+		f.SystemPrompt = &v
 	}
 	if _, ok := opts["avatar_url"]; ok {
 		v := strings.TrimSpace(in.String("avatar_url"))
 		if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
 			return f, UserError("“%s” is not an https:// link; give the address of the picture, e.g. https://example.com/kerach.png.", v)
 		}
-		f.avatarURL = &v
+		f.AvatarURL = &v
 	}
 	if _, ok := opts["error_message"]; ok {
 		v := strings.TrimSpace(in.String("error_message"))
 		if v == "" || utf8.RuneCountInString(v) > maxErrorMessage {
 			return f, UserError("The error message must be 1–%d characters.", maxErrorMessage)
 		}
-		f.errorMessage = &v
+		f.ErrorMessage = &v
 	}
 	return f, nil
-}
-
-func (f personalityFieldSet) applyCreate(c *ent.PersonalityCreate) {
-	c.SetNillableSystemPrompt(f.systemPrompt).SetNillableAvatarURL(f.avatarURL).SetNillableErrorMessage(f.errorMessage)
 }
 
 func checkPersonalityDisplayName(v string) (string, error) {
@@ -257,7 +230,7 @@ func checkPersonalityDisplayName(v string) (string, error) {
 // holder is named only when the asker may see it, so private names stay
 // private. format has two %s: the term, and " by <holder>" or "".
 func (b *Bot) clash(ctx context.Context, acc personalityAccess, kind access.Kind, term string, owner *uuid.UUID, self uuid.UUID, format string) error {
-	held, err := access.Clash(ctx, b.DB, kind, term, owner, self)
+	held, err := b.store.Clash(ctx, kind, term, owner, self)
 	if err != nil || held == nil {
 		return err
 	}
@@ -274,9 +247,8 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 		return err
 	}
 	opts := in.Options()
-	u := b.DB.Personality.UpdateOneID(p.ID).
-		SetNillableSystemPrompt(fields.systemPrompt).SetNillableAvatarURL(fields.avatarURL).SetNillableErrorMessage(fields.errorMessage)
-	changed := fields != personalityFieldSet{}
+	change := store.PersonalityChange{PersonalityFields: fields}
+	changed := fields != store.PersonalityFields{}
 	if _, ok := opts["display_name"]; ok {
 		display, err := checkPersonalityDisplayName(in.String("display_name"))
 		if err != nil {
@@ -289,7 +261,7 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 		if err := b.clash(ctx, acc, access.ByDisplayName, display, p.OwnerID, p.ID, "The display name “%s” is already taken%s; choose another."); err != nil {
 			return err
 		}
-		u.SetDisplayName(display)
+		change.DisplayName = &display
 		changed = true
 	}
 	if o, ok := opts["public"]; ok {
@@ -297,13 +269,13 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 		if !isBool {
 			return UserError("public must be true or false.")
 		}
-		u.SetIsPublic(public)
+		change.Public = &public
 		changed = true
 	}
 	if !changed {
 		return UserError("Nothing to change: give at least one of display_name, system_prompt, avatar_url, error_message or public.")
 	}
-	p, err = u.Save(ctx)
+	p, err = b.store.UpdatePersonality(ctx, p.ID, change)
 	if err != nil {
 		return err
 	}
@@ -312,10 +284,7 @@ func (b *Bot) personalityEdit(ctx context.Context, in *Interaction, p *ent.Perso
 }
 
 func (b *Bot) personalityView(ctx context.Context, in *Interaction, p *ent.Personality) error {
-	p, err := b.DB.Personality.Query().Where(personality.ID(p.ID)).
-		WithOwner().WithLlmConfig().
-		WithAliases(func(q *ent.PersonalityAliasQuery) { q.Order(ent.Asc(personalityalias.FieldAlias)) }).
-		Only(ctx)
+	p, err := b.store.PersonalityDetails(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -364,243 +333,4 @@ func personalityBirthday(p *ent.Personality) string {
 		s += fmt.Sprintf(" %d", *p.BirthYear)
 	}
 	return s
-}
-
-func (b *Bot) personalityAliasAdd(ctx context.Context, in *Interaction, p *ent.Personality) error {
-	alias := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(in.String("alias")), "@"))
-	if alias == "" || utf8.RuneCountInString(alias) > maxAlias || strings.ContainsAny(alias, "@\n\r\t") {
-		return UserError("An alias is 1–%d characters without @ or line breaks, e.g. Kerach.", maxAlias)
-	}
-	if why := access.Unfit(access.ByAlias, alias); why != "" {
-		return UserError("“%s” cannot be an alias: %s.", alias, why)
-	}
-	acc, err := b.personalityAccessOf(ctx, in)
-	if err != nil {
-		return err
-	}
-	if err := b.personalityAliasFree(ctx, acc, p, alias); err != nil {
-		return err
-	}
-	err = b.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias(alias).Exec(ctx)
-	if ent.IsConstraintError(err) {
-		// Another alias of the same letters was added since the check; name
-		// its holder if it is still there.
-		if ferr := b.personalityAliasFree(ctx, acc, p, alias); ferr != nil {
-			return ferr
-		}
-		return UserError("The alias “%s” is already taken.", alias)
-	}
-	if err != nil {
-		return err
-	}
-	b.personalities.invalidate()
-	return in.Reply(fmt.Sprintf("%s now also answers to @%s.", personaName(p), alias))
-}
-
-// personalityAliasFree explains why alias cannot be added to p: p already
-// answers to it, or it is another personality's name or alias, or equals,
-// extends or begins another owner's text at a word boundary (access.Clash).
-// The holder is named only when acc may see it.
-func (b *Bot) personalityAliasFree(ctx context.Context, acc personalityAccess, p *ent.Personality, alias string) error {
-	lower := access.Normalize(alias)
-	if strings.ToLower(p.Name) == lower {
-		return UserError("“%s” is already the name of %s.", alias, personaName(p))
-	}
-	own, err := b.DB.PersonalityAlias.Query().Where(personalityalias.PersonalityID(p.ID),
-		predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, alias))).First(ctx)
-	switch {
-	case err == nil:
-		return UserError("%s already answers to “%s”.", personaName(p), own.Alias)
-	case !ent.IsNotFound(err):
-		return err
-	}
-	return b.clash(ctx, acc, access.ByAlias, alias, p.OwnerID, p.ID, "The alias “%s” is already taken%s.")
-}
-
-func (b *Bot) personalityAliasRemove(ctx context.Context, in *Interaction, p *ent.Personality) error {
-	alias := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(in.String("alias")), "@"))
-	n, err := b.DB.PersonalityAlias.Delete().Where(
-		personalityalias.PersonalityID(p.ID),
-		predicate.PersonalityAlias(lowerEquals(personalityalias.FieldAlias, alias)),
-	).Exec(ctx)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return UserError("%s has no alias “%s”; /personality view shows the ones it has.", personaName(p), alias)
-	}
-	b.personalities.invalidate()
-	return in.Reply(fmt.Sprintf("%s no longer answers to @%s.", personaName(p), alias))
-}
-
-// lowerEquals compares as the unique index on lower(alias) does, so a lookup
-// finds exactly the rows an insert would collide with; the lower(name) and
-// lower(display_name) indexes serve it too.
-var lowerEquals = activities.LowerEquals
-
-// personalityAccess is what the invoking user may do with personalities:
-// access.Speaker, the one rule, with the bot's refusals.
-type personalityAccess struct{ access.Speaker }
-
-func (b *Bot) personalityAccessOf(ctx context.Context, in *Interaction) (personalityAccess, error) {
-	s, err := access.Load(ctx, b.DB, in.UserID, b.Config.BotOwnerDiscordID)
-	return personalityAccess{s}, err
-}
-
-func (a personalityAccess) privileged() bool { return a.Privileged() }
-
-// mayManage refuses, in one line, anyone but the owner and the privileged.
-func (a personalityAccess) mayManage(p *ent.Personality, action string) error {
-	if a.CanEdit(p) {
-		return nil
-	}
-	if p.OwnerID == nil {
-		return UserError("%s is a system personality; only a superuser can %s.", personaName(p), action)
-	}
-	return UserError("Only the owner of %s or a superuser can %s.", personaName(p), action)
-}
-
-// findPersonality resolves what a user typed by the one rule
-// (access.Resolve): an id, then a name, then an alias, then a display name,
-// any case; among several display names the user's own, then the oldest
-// public one. Personalities the user may not use are reported as missing,
-// so private ones stay private.
-func (b *Bot) findPersonality(ctx context.Context, acc personalityAccess, ref string) (*ent.Personality, error) {
-	m, err := b.findMatch(ctx, acc, ref)
-	return m.Personality, err
-}
-
-func (b *Bot) findMatch(ctx context.Context, acc personalityAccess, ref string) (access.Match, error) {
-	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "@"))
-	if ref == "" {
-		return access.Match{}, UserError("Name a personality, e.g. name:cold-kerach.")
-	}
-	m, err := access.Resolve(ctx, b.DB, acc.Speaker, ref)
-	if errors.Is(err, access.ErrNotFound) {
-		return m, UserError("No personality is called “%s”.", ref)
-	}
-	return m, err
-}
-
-// severalCalled refuses to change one of several personalities sharing a
-// display name, listing their names.
-func severalCalled(ref string, m access.Match) error {
-	names := []string{m.Personality.Name}
-	for _, o := range m.Others {
-		names = append(names, o.Name)
-	}
-	return UserError("Several personalities are called “%s”; use one of their names: %s.", strings.TrimSpace(ref), strings.Join(names, ", "))
-}
-
-// personalityCommandAutocomplete suggests the personalities a user can see
-// for name and personality options (any command) and,
-// for alias remove, the chosen personality's aliases. Personalities are
-// those whose name, display name or an alias contains the typed text (any
-// case), filtered in SQL before the limit of Discord's 25 choices: what
-// starts with it first, then the user's own, then by name.
-func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
-	focused, typed := in.Focused()
-	acc, err := b.personalityAccessOf(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	typed = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(typed, "@")))
-	if focused == "alias" {
-		p, err := b.findPersonality(ctx, acc, in.String("name"))
-		if err != nil {
-			return nil, nil // nothing to suggest until a personality is named
-		}
-		as, err := b.DB.PersonalityAlias.Query().Where(personalityalias.PersonalityID(p.ID)).
-			Order(ent.Asc(personalityalias.FieldAlias)).All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		var out []*discordgo.ApplicationCommandOptionChoice
-		for _, a := range as {
-			if strings.Contains(strings.ToLower(a.Alias), typed) {
-				out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: a.Alias, Value: a.Alias})
-			}
-		}
-		return out, nil
-	}
-	// "name" here; "personality" in /config and /imagine.
-	if focused != "name" && focused != "personality" {
-		return nil, nil
-	}
-	// Filter on the typed text in SQL, before the limit, so that whatever
-	// is typed finds its personality however many others there are; order
-	// what starts with it first, then the user's own, then by name; load no
-	// more than Discord shows.
-	q := b.DB.Personality.Query().WithAliases().Limit(maxChoices)
-	if !acc.privileged() {
-		q.Where(personality.Or(personality.IsPublic(true), personality.HasOwnerWith(user.DiscordID(in.UserID))))
-	}
-	if typed != "" {
-		within := "%" + access.EscapeLike(typed) + "%"
-		q.Where(personality.Or(
-			predicate.Personality(access.LowerLike(personality.FieldName, within)),
-			predicate.Personality(access.LowerLike(personality.FieldDisplayName, within)),
-			personality.HasAliasesWith(predicate.PersonalityAlias(access.LowerLike(personalityalias.FieldAlias, within))),
-		))
-	}
-	prefix := access.EscapeLike(typed) + "%"
-	q.Order(func(s *entsql.Selector) {
-		// A predicate, not OrderExprFunc, which drops arguments.
-		s.OrderExpr(entsql.P(func(b *entsql.Builder) {
-			b.WriteString("(lower(").Ident(s.C(personality.FieldName)).WriteString(") LIKE ").Arg(prefix).
-				WriteString(` ESCAPE '\' OR coalesce(lower(`).Ident(s.C(personality.FieldDisplayName)).WriteString(") LIKE ").Arg(prefix).
-				WriteString(` ESCAPE '\', false)) DESC`)
-		}))
-		if acc.UserID != uuid.Nil {
-			s.OrderExpr(entsql.P(func(b *entsql.Builder) {
-				b.WriteString("coalesce(").Ident(s.C(personality.FieldOwnerID)).WriteString(" = ").Arg(acc.UserID).WriteString(", false) DESC")
-			}))
-		}
-		s.OrderBy(s.C(personality.FieldName))
-	})
-	ps, err := q.All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	type match struct {
-		choice *discordgo.ApplicationCommandOptionChoice
-		prefix bool
-	}
-	var ms []match
-	for _, p := range ps {
-		if !acc.CanSee(p) {
-			continue
-		}
-		label := p.Name
-		if d := personaName(p); d != p.Name {
-			label = fmt.Sprintf("%s (%s)", p.Name, d)
-		}
-		hit, prefix := personalityMatch(typed, p.Name)
-		if !hit && p.DisplayName != nil {
-			hit, prefix = personalityMatch(typed, *p.DisplayName)
-		}
-		for _, a := range p.Edges.Aliases {
-			if hit {
-				break
-			}
-			if hit, prefix = personalityMatch(typed, a.Alias); hit {
-				label = fmt.Sprintf("%s (alias of %s)", a.Alias, p.Name)
-			}
-		}
-		if hit {
-			ms = append(ms, match{&discordgo.ApplicationCommandOptionChoice{Name: truncateRunes(label, 100), Value: p.Name}, prefix})
-		}
-	}
-	// What starts with the typed text is likelier what the user means.
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].prefix && !ms[j].prefix })
-	out := make([]*discordgo.ApplicationCommandOptionChoice, len(ms))
-	for i, m := range ms {
-		out[i] = m.choice
-	}
-	return out, nil
-}
-
-func personalityMatch(typed, candidate string) (hit, prefix bool) {
-	c := strings.ToLower(candidate)
-	return strings.Contains(c, typed), strings.HasPrefix(c, typed)
 }

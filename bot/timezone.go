@@ -11,11 +11,7 @@ import (
 	// otherwise a zone saved here could silently become UTC in the prompt.
 	_ "time/tzdata"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
-
-	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/user"
 )
 
 //go:generate go run ../internal/tools/zonegen -pkg bot -o zones_gen.go
@@ -54,18 +50,52 @@ var commonZones = []string{
 	"Australia/Perth", "Australia/Adelaide", "Australia/Brisbane", "Australia/Sydney", "Australia/Melbourne",
 }
 
-// zoneAliases are what people type instead of an IANA name. Abbreviations
-// map to a city zone rather than tzdata's fixed-offset "EST" and friends,
-// which never observe daylight saving time and so are wrong half the year.
+// zoneAbbreviations are the time-zone abbreviations people type. Each names
+// one UTC offset, not a region, so it never means a city zone that moves an
+// hour in summer:
+//   - a standard-time name (EST) is a zone with that offset all year: IANA's
+//     fixed zone of that name when there is one (EST, MST, HST, GMT, UTC),
+//     else Etc/GMT±N, whose sign is POSIX's and so inverted (Etc/GMT+8 is
+//     UTC-8), or a city that has kept that offset for decades (Asia/Kolkata);
+//     IANA's CET, EET, WET and MET are links to cities with summer time, so
+//     the abbreviation wins over those names;
+//   - a daylight-time name (EDT) is refused, naming the city zone that follows
+//     the clock changes and the fixed zone of that offset: a user who types
+//     it in summer rarely wants summer time all winter.
+//
+// city is the zone that follows the clock changes there; autocomplete offers
+// it after the fixed zone. Sources: IANA tzdata's "northamerica", "europe" and
+// "backward" files (https://www.iana.org/time-zones).
+var zoneAbbreviations = map[string]struct {
+	zone, city string
+	daylight   bool
+}{
+	"utc": {"UTC", "", false}, "gmt": {"GMT", "Europe/London", false},
+	"est": {"EST", "America/New_York", false}, "edt": {"Etc/GMT+4", "America/New_York", true},
+	"cst": {"Etc/GMT+6", "America/Chicago", false}, "cdt": {"Etc/GMT+5", "America/Chicago", true},
+	"mst": {"MST", "America/Denver", false}, "mdt": {"Etc/GMT+6", "America/Denver", true},
+	"pst": {"Etc/GMT+8", "America/Los_Angeles", false}, "pdt": {"Etc/GMT+7", "America/Los_Angeles", true},
+	"akst": {"Etc/GMT+9", "America/Anchorage", false}, "akdt": {"Etc/GMT+8", "America/Anchorage", true},
+	"hst": {"HST", "Pacific/Honolulu", false},
+	"bst": {"Etc/GMT-1", "Europe/London", true},
+	"wet": {"Etc/GMT", "Europe/Lisbon", false}, "west": {"Etc/GMT-1", "Europe/Lisbon", true},
+	"cet": {"Etc/GMT-1", "Europe/Paris", false}, "met": {"Etc/GMT-1", "Europe/Paris", false},
+	"cest": {"Etc/GMT-2", "Europe/Paris", true},
+	"eet":  {"Etc/GMT-2", "Europe/Athens", false}, "eest": {"Etc/GMT-3", "Europe/Athens", true},
+	"ist": {"Asia/Kolkata", "", false}, "jst": {"Asia/Tokyo", "", false},
+	"aest": {"Etc/GMT-10", "Australia/Sydney", false}, "aedt": {"Etc/GMT-11", "Australia/Sydney", true},
+}
+
+// zoneAliases are the region words people type instead of an IANA name
+// ("Eastern", "PT"): they name a region's clock, summer time included, so
+// they mean its city zone.
 var zoneAliases = map[string]string{
-	"utc": "UTC", "gmt": "UTC", "z": "UTC", "zulu": "UTC", "etc/utc": "UTC", "universal": "UTC",
-	"et": "America/New_York", "est": "America/New_York", "edt": "America/New_York", "eastern": "America/New_York",
-	"ct": "America/Chicago", "cst": "America/Chicago", "cdt": "America/Chicago", "central": "America/Chicago",
-	"mt": "America/Denver", "mst": "America/Denver", "mdt": "America/Denver", "mountain": "America/Denver",
-	"pt": "America/Los_Angeles", "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pacific": "America/Los_Angeles",
-	"bst": "Europe/London", "uk": "Europe/London",
-	"cet": "Europe/Paris", "cest": "Europe/Paris",
-	"ist": "Asia/Kolkata", "jst": "Asia/Tokyo", "aest": "Australia/Sydney", "aedt": "Australia/Sydney",
+	"z": "UTC", "zulu": "UTC", "etc/utc": "UTC", "universal": "UTC",
+	"et": "America/New_York", "eastern": "America/New_York",
+	"ct": "America/Chicago", "central": "America/Chicago",
+	"mt": "America/Denver", "mountain": "America/Denver",
+	"pt": "America/Los_Angeles", "pacific": "America/Los_Angeles",
+	"uk": "Europe/London",
 }
 
 func (b *Bot) timezoneCommand() *command {
@@ -104,9 +134,7 @@ func (b *Bot) timezoneSet(ctx context.Context, in *Interaction) error {
 	}
 	// The row may not exist yet: the user may set a zone before ever
 	// talking to a personality.
-	err = b.DB.User.Create().SetDiscordID(in.UserID).SetUsername(in.Username).SetTimezone(loc.String()).
-		OnConflict(sql.ConflictColumns(user.FieldDiscordID)).UpdateUsername().UpdateTimezone().Exec(ctx)
-	if err != nil {
+	if err := b.store.SetTimezone(ctx, in.UserID, in.Username, loc.String()); err != nil {
 		return fmt.Errorf("save time zone: %w", err)
 	}
 	return in.Reply(fmt.Sprintf("Saved: your time zone is %s, where it is %s now. Personalities will use it for your local time.",
@@ -114,8 +142,8 @@ func (b *Bot) timezoneSet(ctx context.Context, in *Interaction) error {
 }
 
 func (b *Bot) timezoneGet(ctx context.Context, in *Interaction) error {
-	u, err := b.DB.User.Query().Where(user.DiscordID(in.UserID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	u, err := b.store.User(ctx, in.UserID)
+	if err != nil {
 		return err
 	}
 	name, note := "UTC", " (the default; change it with /timezone set)"
@@ -151,8 +179,11 @@ func (b *Bot) timezoneAutocomplete(_ context.Context, in *Interaction) ([]*disco
 		if loc, err := resolveZone(typed); err == nil {
 			add(loc.String())
 		}
-		// A shortcut that is also an IANA name ("EST") offers the city
-		// zone people usually mean right after it.
+		// An abbreviation ("EST", "EDT") offers, after its fixed zone, the
+		// city zone that follows the clock changes; a region word its zone.
+		if a, ok := zoneAbbreviations[q]; ok && a.city != "" {
+			add(a.city)
+		}
 		if z, ok := zoneAliases[q]; ok {
 			add(z)
 		}
@@ -176,18 +207,23 @@ func (b *Bot) timezoneAutocomplete(_ context.Context, in *Interaction) ([]*disco
 	return out, nil
 }
 
-// resolveZone turns what the user typed into a location: any zone of the
-// IANA database embedded by time/tzdata (https://www.iana.org/time-zones) in any case,
-// stored in the database's own spelling, else a shortcut (zoneAliases). Links keep their own name
+// resolveZone turns what the user typed into a location: an abbreviation
+// (zoneAbbreviations: a fixed offset, or refused for daylight time), else
+// any zone of the IANA database embedded by time/tzdata
+// (https://www.iana.org/time-zones) in any case, stored in the database's own
+// spelling, else a region word (zoneAliases). Links keep their own name
 // (asia/calcutta is Asia/Calcutta, not Asia/Kolkata).
 func resolveZone(typed string) (*time.Location, error) {
 	name := strings.TrimSpace(typed)
-	// An IANA name wins over a shortcut: "EST" is the zone of that name
-	// (UTC-5 all year), as the IANA database defines it; the shortcuts
-	// serve only words that are no zone's name ("Eastern", "PT", "IST").
-	if z, ok := zonesByFold()[strings.ToLower(name)]; ok {
+	folded := strings.ToLower(name)
+	if a, ok := zoneAbbreviations[folded]; ok && a.daylight {
+		return nil, UserError("“%s” is summer time only: pick %s to follow the clock changes, or %s for UTC%s all year.",
+			strings.ToUpper(folded), a.city, a.zone, fixedOffset(a.zone))
+	} else if ok {
+		name = a.zone
+	} else if z, ok := zonesByFold()[folded]; ok {
 		name = z
-	} else if canonical, ok := zoneAliases[strings.ToLower(name)]; ok {
+	} else if canonical, ok := zoneAliases[folded]; ok {
 		name = canonical
 	} else {
 		// Only the embedded database's names: a name found only in this
@@ -201,6 +237,15 @@ func resolveZone(typed string) (*time.Location, error) {
 		return nil, badZone(typed)
 	}
 	return loc, nil
+}
+
+// fixedOffset is a fixed zone's offset as ±hh:mm.
+func fixedOffset(zone string) string {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return ""
+	}
+	return time.Unix(0, 0).In(loc).Format("-07:00")
 }
 
 func badZone(typed string) error {

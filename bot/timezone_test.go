@@ -3,8 +3,8 @@ package bot_test
 import (
 	"archive/zip"
 	"context"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -49,7 +49,11 @@ func TestTimezoneSetAndGet(t *testing.T) {
 		{"get shows the zone and its time", tzAmy, "get", "", "Your time zone is America/New_York; it is 07:00 on Monday 23 November", "America/New_York"},
 		{"any case of a listed zone", tzAmy, "set", "europe/london", "your time zone is Europe/London", "Europe/London"},
 		{"an alias", tzAmy, "set", " utc ", "your time zone is UTC,", "UTC"},
-		{"an abbreviation means the city zone", tzAmy, "set", "PST", "your time zone is America/Los_Angeles", "America/Los_Angeles"},
+		{"a standard-time abbreviation is its offset all year", tzAmy, "set", "PST",
+			"Saved: your time zone is Etc/GMT+8, where it is 04:00 on Monday 23 November (UTC-08:00) now.", "Etc/GMT+8"},
+		{"a daylight-time abbreviation is refused with the zones to use", tzAmy, "set", "edt",
+			"“EDT” is summer time only: pick America/New_York to follow the clock changes, or Etc/GMT+4 for UTC-04:00 all year.", "Etc/GMT+8"},
+		{"a region word is its city zone", tzAmy, "set", "Pacific", "your time zone is America/Los_Angeles", "America/Los_Angeles"},
 		{"a valid zone not in the list", tzAmy, "set", "America/Boise", "your time zone is America/Boise", "America/Boise"},
 		{"any case of a zone not in the list", tzAmy, "set", "america/argentina/buenos_aires",
 			"your time zone is America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires"},
@@ -201,7 +205,11 @@ func TestTimezoneAutocomplete(t *testing.T) {
 // database spells it; the generated list is the whole database of the Go
 // toolchain running the test (run go generate ./bot after a Go upgrade).
 func TestEveryIANAZoneInAnyCase(t *testing.T) {
-	zr, err := zip.OpenReader(filepath.Join(runtime.GOROOT(), "lib", "time", "zoneinfo.zip"))
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	zr, err := zip.OpenReader(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "time", "zoneinfo.zip"))
 	if err != nil {
 		t.Fatalf("the toolchain's zone database: %v", err)
 	}
@@ -229,7 +237,11 @@ func TestEveryIANAZoneInAnyCase(t *testing.T) {
 			t.Errorf("%s does not load: %v", z, err)
 		}
 	}
+	abbreviations := bot.ZoneAbbreviations()
 	for _, z := range want {
+		if slices.Contains(abbreviations, strings.ToLower(z)) {
+			continue // CET, EST…: TestZoneAbbreviationsAreFixedOffsets
+		}
 		for _, typed := range []string{z, strings.ToLower(z), strings.ToUpper(z), " " + swapCase(z) + " "} {
 			stored, err := bot.ResolveZone(typed)
 			// Every IANA name is itself, shortcuts notwithstanding: EST is
@@ -249,4 +261,74 @@ func swapCase(s string) string {
 		}
 		return []rune(strings.ToUpper(string(r)))[0]
 	}, s)
+}
+
+// A time-zone abbreviation names one UTC offset, so it is stored as a zone
+// with that offset in January and in July alike; a daylight-time name is
+// refused, naming the city zone that follows the clock changes and the fixed
+// zone of that offset (Etc/GMT's sign is inverted: Etc/GMT+4 is UTC-4).
+// IANA's own CET, EET, WET and MET have summer time, so they lose to the
+// abbreviation; EST, MST, HST and GMT are IANA's fixed zones themselves.
+func TestZoneAbbreviationsAreFixedOffsets(t *testing.T) {
+	const h = 60 * time.Minute
+	cases := []struct {
+		typed   string
+		stored  string        // "" when refused
+		offset  time.Duration // all year
+		refusal string
+	}{
+		{"UTC", "UTC", 0, ""},
+		{"gmt", "GMT", 0, ""},
+		{"EST", "EST", -5 * h, ""},
+		{"CST", "Etc/GMT+6", -6 * h, ""},
+		{"MST", "MST", -7 * h, ""},
+		{"pst", "Etc/GMT+8", -8 * h, ""},
+		{"AKST", "Etc/GMT+9", -9 * h, ""},
+		{"HST", "HST", -10 * h, ""},
+		{"WET", "Etc/GMT", 0, ""},
+		{"CET", "Etc/GMT-1", 1 * h, ""},
+		{"met", "Etc/GMT-1", 1 * h, ""},
+		{"EET", "Etc/GMT-2", 2 * h, ""},
+		{"IST", "Asia/Kolkata", 5*h + 30*time.Minute, ""},
+		{"JST", "Asia/Tokyo", 9 * h, ""},
+		{"AEST", "Etc/GMT-10", 10 * h, ""},
+		{"EDT", "", 0, "pick America/New_York to follow the clock changes, or Etc/GMT+4 for UTC-04:00 all year."},
+		{"CDT", "", 0, "pick America/Chicago to follow the clock changes, or Etc/GMT+5 for UTC-05:00 all year."},
+		{"MDT", "", 0, "pick America/Denver to follow the clock changes, or Etc/GMT+6 for UTC-06:00 all year."},
+		{"pdt", "", 0, "pick America/Los_Angeles to follow the clock changes, or Etc/GMT+7 for UTC-07:00 all year."},
+		{"AKDT", "", 0, "pick America/Anchorage to follow the clock changes, or Etc/GMT+8 for UTC-08:00 all year."},
+		{"BST", "", 0, "pick Europe/London to follow the clock changes, or Etc/GMT-1 for UTC+01:00 all year."},
+		{"WEST", "", 0, "pick Europe/Lisbon to follow the clock changes, or Etc/GMT-1 for UTC+01:00 all year."},
+		{"CEST", "", 0, "pick Europe/Paris to follow the clock changes, or Etc/GMT-2 for UTC+02:00 all year."},
+		{"EEST", "", 0, "pick Europe/Athens to follow the clock changes, or Etc/GMT-3 for UTC+03:00 all year."},
+		{"AEDT", "", 0, "pick Australia/Sydney to follow the clock changes, or Etc/GMT-11 for UTC+11:00 all year."},
+	}
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		covered[strings.ToLower(tc.typed)] = true
+		stored, err := bot.ResolveZone(tc.typed)
+		if tc.stored == "" {
+			want := "“" + strings.ToUpper(tc.typed) + "” is summer time only: " + tc.refusal
+			if err == nil || err.Error() != want {
+				t.Errorf("%s: stored %q, %v; want the refusal %q", tc.typed, stored, err, want)
+			}
+			continue
+		}
+		if err != nil || stored != tc.stored {
+			t.Errorf("%s: stored %q, %v; want %s", tc.typed, stored, err, tc.stored)
+			continue
+		}
+		loc, _ := time.LoadLocation(stored)
+		for _, month := range []time.Month{time.January, time.July} {
+			_, off := time.Date(2026, month, 15, 12, 0, 0, 0, time.UTC).In(loc).Zone()
+			if got := time.Duration(off) * time.Second; got != tc.offset {
+				t.Errorf("%s is stored as %s, UTC%+v in %s; want UTC%+v all year", tc.typed, stored, got, month, tc.offset)
+			}
+		}
+	}
+	for _, a := range bot.ZoneAbbreviations() {
+		if !covered[a] {
+			t.Errorf("the abbreviation %q has no case here", a)
+		}
+	}
 }

@@ -38,7 +38,7 @@ func TestTypingStopsWhenTheReplyIsPosted(t *testing.T) {
 	w.Bot.TypingInterval = 100 * time.Millisecond
 
 	release := make(chan struct{})
-	wk := worker.New(w.Client, w.TaskQueue, w.Activities)
+	wk := worker.New(w.Client, w.TaskQueue, w.Activities, w.Operator)
 	wk.RegisterActivityWithOptions(func(ctx context.Context, _ activities.SaveTurnsInput) error {
 		select {
 		case <-release:

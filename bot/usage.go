@@ -3,23 +3,18 @@ package bot
 import (
 	"context"
 	"fmt"
-	"github.com/tzurot/tzurot/activities"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/predicate"
-	"github.com/tzurot/tzurot/ent/usagelog"
-	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/provider"
+	"github.com/tzurot/tzurot/internal/store"
 )
-
-const defaultUsagePeriod = "7d"
 
 // periodOption is the period choice shared by /usage and /admin usage.
 func periodOption() *discordgo.ApplicationCommandOption {
@@ -59,8 +54,8 @@ func (b *Bot) usageCommand() *command {
 }
 
 func (b *Bot) usage(ctx context.Context, in *Interaction) error {
-	u, err := b.DB.User.Query().Where(user.DiscordID(in.UserID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	u, err := b.store.User(ctx, in.UserID)
+	if err != nil {
 		return err
 	}
 	now := b.Now()
@@ -70,10 +65,9 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 	}
 	var sb strings.Builder
 	// Without a row there is no usage to query; the limits still apply.
-	var used, text24h, images1h usageRow
+	var used, text24h, images1h store.UsageRow
 	if u != nil {
-		mine := usagelog.UserID(u.ID)
-		rows, err := b.usageGrouped(ctx, byModel, 0, mine, usagelog.TimestampGTE(start))
+		rows, err := b.store.UsageByModel(ctx, store.UsageFilter{UserID: u.ID, Since: start})
 		if err != nil {
 			return err
 		}
@@ -86,19 +80,23 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 				}
 			}
 		}
-		if text24h, err = b.usageTotal(ctx, mine, usagelog.RequestTypeEQ(usagelog.RequestTypeText), usagelog.TimestampGTE(now.Add(-24*time.Hour))); err != nil {
+		if text24h, err = b.store.UsageTotal(ctx, store.UsageFilter{UserID: u.ID, Kind: store.UsageText, Since: now.Add(-24 * time.Hour)}); err != nil {
 			return err
 		}
-		if images1h, err = b.usageTotal(ctx, mine, usagelog.RequestTypeEQ(usagelog.RequestTypeImage), usagelog.TimestampGTE(now.Add(-time.Hour))); err != nil {
+		if images1h, err = b.store.UsageTotal(ctx, store.UsageFilter{UserID: u.ID, Kind: store.UsageImage, Since: now.Add(-time.Hour)}); err != nil {
 			return err
 		}
-		used = sumRows(rows)
+		used = store.Sum(rows)
 	}
 	if used.Requests == 0 {
 		fmt.Fprintf(&sb, "You have no recorded usage %s.\n", phrase)
 	}
 	sb.WriteString("What is left of your limits:\n")
-	sb.WriteString(b.guestTokensLine(text24h.Total) + "\n")
+	text, err := b.guestTokensLine(ctx, u, text24h.Total)
+	if err != nil {
+		return err
+	}
+	sb.WriteString(text + "\n")
 	sb.WriteString(limitLine("Images", images1h.Requests, b.Config.LimitImagesPerHour, "", "in the last hour") + "\n")
 	if n := b.Config.LimitWalletWritesPer15Min; n > 0 {
 		fmt.Fprintf(&sb, "• Key changes (/wallet set, test, remove): up to %d in any 15 minutes.", n)
@@ -108,17 +106,35 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 	return in.Reply(sb.String())
 }
 
-// guestTokensLine describes the shared key's daily token allowance. Usage
+// guestTokensLine describes the text allowance that applies to the user.
+// The shared key's daily allowance (LIMIT_GUEST_TOKENS_PER_DAY) is shown only
+// when that key would pay for them, by the rule of activities.onOperatorKey:
+// the bot has a shared key (OPENROUTER_API_KEY), GUEST_MODE lets users
+// without a key use it, and the user has no OpenRouter key of their own
+// (a switched-off key counts: it is never replaced by the shared one). Usage
 // rows do not record which key paid, so all text usage counts against it.
-func (b *Bot) guestTokensLine(usedTokens int) string {
-	if b.Config.GuestMode == config.GuestOff {
-		return "• Text: this bot has no shared key, so replies use your own key (add one with /wallet set)."
+func (b *Bot) guestTokensLine(ctx context.Context, u *ent.User, usedTokens int) (string, error) {
+	if u != nil {
+		_, err := b.store.Key(ctx, u.DiscordID, provider.OpenRouter)
+		if err != nil && !ent.IsNotFound(err) {
+			return "", fmt.Errorf("look up key: %w", err)
+		}
+		if err == nil {
+			return "• Text: replies to you are paid with your own OpenRouter key, so no shared-key limit applies (/wallet list shows its state).", nil
+		}
 	}
-	line := limitLine("Text when using the shared key", usedTokens, b.Config.LimitGuestTokensPerDay, "tokens", "in the last 24 hours")
+	if b.Config.GuestMode == config.GuestOff || b.Config.OpenRouterAPIKey.Reveal() == "" {
+		return "• Text: this bot has no shared key, so replies need your own OpenRouter key (add one with /wallet set).", nil
+	}
+	label := "Text when using the shared key"
+	if b.Config.GuestMode == config.GuestFree {
+		label += " (free models only)"
+	}
+	line := limitLine(label, usedTokens, b.Config.LimitGuestTokensPerDay, "tokens", "in the last 24 hours")
 	if b.Config.LimitGuestTokensPerDay > 0 {
 		line = strings.TrimSuffix(line, ".") + " (this counts all your text replies; your own key, added with /wallet set, has no such limit)."
 	}
-	return line
+	return line, nil
 }
 
 // limitLine is one "what is left" line for a rolling-window limit; 0 means
@@ -145,77 +161,18 @@ func zoneOf(u *ent.User) *time.Location {
 	return loc
 }
 
-// usageRow is usage summed over one group (a model, a user).
-type usageRow struct {
-	Key      string `sql:"key"`
-	Requests int    `sql:"requests"`
-	In       int    `sql:"sum_in"`
-	Out      int    `sql:"sum_out"`
-	Total    int    `sql:"sum_total"`
-}
-
-// byModel and byUser are the grouping keys of usageGrouped.
-func byModel(s *sql.Selector) string { return s.C(usagelog.FieldModel) }
-
-func byUser(s *sql.Selector) string {
-	u := sql.Table(user.Table)
-	s.Join(u).On(s.C(usagelog.FieldUserID), u.C(user.FieldID))
-	return u.C(user.FieldDiscordID)
-}
-
-// usageGrouped sums the matching usage rows per key, most tokens first; the
-// database does the summing so that a busy month is one small result.
-func (b *Bot) usageGrouped(ctx context.Context, key func(*sql.Selector) string, limit int, preds ...predicate.UsageLog) ([]usageRow, error) {
-	q := b.DB.UsageLog.Query().Where(append(preds, realUsage)...)
-	if limit > 0 {
-		q.Limit(limit)
-	}
-	var rows []usageRow
-	err := q.Modify(func(s *sql.Selector) {
-		k := key(s)
-		s.Select(
-			sql.As(k, "key"),
-			sql.As(sql.Count("*"), "requests"),
-			sql.As(sql.Sum(s.C(usagelog.FieldTokensIn)), "sum_in"),
-			sql.As(sql.Sum(s.C(usagelog.FieldTokensOut)), "sum_out"),
-			sql.As(sql.Sum(s.C(usagelog.FieldTokensTotal)), "sum_total"),
-		).GroupBy(k).OrderBy(sql.Desc("sum_total"), sql.Asc("key"))
-	}).Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("sum usage: %w", err)
-	}
-	return rows, nil
-}
-
-// usageTotal sums all matching rows.
-func (b *Bot) usageTotal(ctx context.Context, preds ...predicate.UsageLog) (usageRow, error) {
-	rows, err := b.usageGrouped(ctx, byModel, 0, preds...)
-	return sumRows(rows), err
-}
-
-func sumRows(rows []usageRow) usageRow {
-	t := usageRow{Key: "Total"}
-	for _, r := range rows {
-		t.Requests += r.Requests
-		t.In += r.In
-		t.Out += r.Out
-		t.Total += r.Total
-	}
-	return t
-}
-
 // usageTable renders rows as a monospace table with a total line; past
 // maxRows the rest are folded into one line so the reply stays under
 // Discord's 2000 characters.
-func usageTable(keyHeader string, rows []usageRow, maxRows int) string {
+func usageTable(keyHeader string, rows []store.UsageRow, maxRows int) string {
 	shown := rows
 	if len(rows) > maxRows {
-		rest := sumRows(rows[maxRows-1:])
+		rest := store.Sum(rows[maxRows-1:])
 		rest.Key = fmt.Sprintf("(%d others)", len(rows)-maxRows+1)
-		shown = append(append([]usageRow{}, rows[:maxRows-1]...), rest)
+		shown = append(append([]store.UsageRow{}, rows[:maxRows-1]...), rest)
 	}
 	cells := [][]string{{keyHeader, "Requests", "In", "Out", "Total"}}
-	for _, r := range append(shown, sumRows(rows)) {
+	for _, r := range append(shown, store.Sum(rows)) {
 		// A backtick would end the code block early.
 		key := truncateRunes(strings.ReplaceAll(r.Key, "`", "'"), 32)
 		cells = append(cells, []string{key, thousands(r.Requests), thousands(r.In), thousands(r.Out), thousands(r.Total)})
@@ -261,7 +218,3 @@ func thousands(n int) string {
 	}
 	return sb.String()
 }
-
-// realUsage leaves out the reservations the limit checks write while a call
-// is in flight (provider "hold"): they are not usage.
-var realUsage = usagelog.ProviderNEQ(activities.HoldProvider)

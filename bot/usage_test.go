@@ -10,7 +10,9 @@ import (
 
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/redact"
 )
 
 const (
@@ -74,7 +76,7 @@ func period(p string) []*discordgo.ApplicationCommandInteractionDataOption {
 }
 
 func TestUsageShowsOnlyYourOwn(t *testing.T) {
-	w := newWorld(t, itest.Options{})
+	w := newWorld(t, itest.Options{OperatorKey: "sk-or-v1-operator-usage"})
 	seedUsage(t, w)
 	cases := []struct {
 		name    string
@@ -122,7 +124,7 @@ func TestUsageShowsOnlyYourOwn(t *testing.T) {
 			// Limits are rolling windows from now, whatever the period: 460
 			// text tokens in the last 24 hours, one image in the last hour.
 			for _, want := range []string{
-				"Text when using the shared key: 49,540 of 50,000 tokens left in the last 24 hours",
+				"Text when using the shared key (free models only): 49,540 of 50,000 tokens left in the last 24 hours",
 				"Images: 9 of 10 left in the last hour.",
 				"Key changes (/wallet set, test, remove): up to 10 in any 15 minutes.",
 			} {
@@ -144,6 +146,60 @@ func TestUsageShowsOnlyYourOwn(t *testing.T) {
 			t.Errorf("told %q", text)
 		}
 	})
+}
+
+// The shared key's daily token allowance is shown only to a user it would
+// pay for: none when the bot has no shared key or GUEST_MODE=off, and none to
+// a user with an OpenRouter key of their own (even a switched-off one, which
+// the shared key never replaces). Images are limited for everyone.
+func TestUsageShowsTheSharedKeyOnlyWhenItPays(t *testing.T) {
+	w := newWorld(t, itest.Options{})
+	seedUsage(t, w) // Amy: 460 text tokens in the last 24 hours
+	ctx := context.Background()
+	amy := w.DB.User.Query().Where(user.DiscordID(usageAmy)).OnlyX(ctx)
+	s, err := w.Keys.Seal("sk-or-v1-amys-own-key-0000000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		shared  = "Text when using the shared key"
+		ownKey  = "• Text: replies to you are paid with your own OpenRouter key, so no shared-key limit applies"
+		noGuest = "• Text: this bot has no shared key, so replies need your own OpenRouter key (add one with /wallet set)."
+	)
+	cases := []struct {
+		name        string
+		mode        config.GuestMode
+		operatorKey string
+		amysKey     string // "", "active" or "off"
+		want        string
+	}{
+		{"free mode, no key of her own", config.GuestFree, "sk-or-v1-op", "", shared + " (free models only): 49,540 of 50,000 tokens left"},
+		{"all mode, no key of her own", config.GuestAll, "sk-or-v1-op", "", shared + ": 49,540 of 50,000 tokens left"},
+		{"her own key pays", config.GuestFree, "sk-or-v1-op", "active", ownKey},
+		{"her own key is switched off", config.GuestAll, "sk-or-v1-op", "off", ownKey},
+		{"guest mode off", config.GuestOff, "sk-or-v1-op", "", noGuest},
+		{"no shared key configured", config.GuestAll, "", "", noGuest},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w.Bot.Config.GuestMode, w.Bot.Config.OpenRouterAPIKey = tc.mode, redact.Secret(tc.operatorKey)
+			w.DB.UserAPIKey.Delete().ExecX(ctx)
+			if tc.amysKey != "" {
+				w.DB.UserAPIKey.Create().SetUserID(amy.ID).SetIv(s.IV).SetContent(s.Content).SetTag(s.Tag).
+					SetIsActive(tc.amysKey == "active").ExecX(ctx)
+			}
+			text := w.ephemeralText(t, w.slash(usageAmy, "usage", ""))
+			if !strings.Contains(text, tc.want) {
+				t.Errorf("told %q, want %q", text, tc.want)
+			}
+			if !strings.HasPrefix(tc.want, shared) && strings.Contains(text, shared) || strings.Count(text, "• Text") != 1 {
+				t.Errorf("told %q: one text line, and the shared allowance only when it applies", text)
+			}
+			if !strings.Contains(text, "Images: 9 of 10 left in the last hour.") {
+				t.Errorf("told %q, want the image limit, which applies to everyone", text)
+			}
+		})
+	}
 }
 
 func TestAdminUsage(t *testing.T) {

@@ -261,7 +261,7 @@ func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 	w.DB.VoiceConfig.Update().SetVoiceID("NoSuchVoice0000000000").ExecX(ctx)
 	w.say(alice, general, guildID, "@singer lost voice")
 	waitFor(t, "the lost voice's reply", func() bool { return len(w.posts(general)) == 5 })
-	if m := w.posts(general)[4]; !strings.Contains(m.Content, "\n-# No voice this time: ElevenLabs has no voice \"NoSuchVoice0000000000\" (voice_not_found). This personality's owner needs to pick another voice.") {
+	if m := w.posts(general)[4]; !strings.Contains(m.Content, "\n-# No voice this time: ElevenLabs has no voice \"NoSuchVoice0000000000\" (voice_not_found). Only the bot's operator can give this personality another voice.") {
 		t.Errorf("lost voice's reply %q", m.Content)
 	}
 	if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {

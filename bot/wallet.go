@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,44 +13,32 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tzurot/tzurot/activities"
-	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/workflows"
 )
 
 const walletModalPrefix = "wallet"
 
-// walletProviders are the providers a key can be stored for.
-var walletProviders = []*discordgo.ApplicationCommandOptionChoice{
-	{Name: "OpenRouter", Value: activities.ProviderOpenRouter},
-	{Name: "ElevenLabs (voices)", Value: activities.ProviderElevenLabs},
-}
-
-// keyForms are the /wallet set form's wording per provider.
-var keyForms = map[string]struct{ title, label, placeholder string }{
-	activities.ProviderOpenRouter: {"Your OpenRouter API key", "API key (starts with sk-or-v1-)", "sk-or-v1-…"},
-	activities.ProviderElevenLabs: {"Your ElevenLabs API key", "API key (from elevenlabs.io, API keys)", "sk_…"},
+// walletProviders are the providers a key can be stored for (internal/provider).
+func walletProviders() []*discordgo.ApplicationCommandOptionChoice {
+	out := make([]*discordgo.ApplicationCommandOptionChoice, len(provider.All()))
+	for i, p := range provider.All() {
+		out[i] = &discordgo.ApplicationCommandOptionChoice{Name: p.Choice, Value: p.ID}
+	}
+	return out
 }
 
 // checkKeyShape refuses, before any workflow, what cannot be the provider's
-// key: the wrong provider's key pasted, or something that is not a key.
-func checkKeyShape(provider, key string) error {
-	switch provider {
-	case activities.ProviderOpenRouter:
-		if !strings.HasPrefix(key, "sk-or-") {
-			return UserError("That does not look like an OpenRouter key (they start with sk-or-v1-); nothing was saved. Copy it from https://openrouter.ai/keys and run /wallet set again.")
-		}
-	case activities.ProviderElevenLabs:
-		if strings.HasPrefix(key, "sk-or-") {
-			return UserError("That is an OpenRouter key, not an ElevenLabs one; nothing was saved. For OpenRouter run /wallet set provider:openrouter.")
-		}
-		if len(key) < 20 || strings.Trim(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != "" {
-			return UserError("That does not look like an ElevenLabs key (letters, digits, _ and - only, like sk_…); nothing was saved. Copy it from https://elevenlabs.io/app/settings/api-keys and run /wallet set provider:elevenlabs again.")
-		}
-	default:
-		return UserError("Keys can be stored for OpenRouter and ElevenLabs only.")
+// key: the wrong provider's key pasted, or something that is not a key
+// (provider.CheckShape).
+func checkKeyShape(id, key string) error {
+	p, ok := provider.Get(id)
+	if !ok {
+		return UserError("%s", provider.Supported())
+	}
+	if why := p.CheckShape(key); why != "" {
+		return UserError("%s", why)
 	}
 	return nil
 }
@@ -57,7 +46,7 @@ func checkKeyShape(provider, key string) error {
 func (b *Bot) walletCommand() *command {
 	provider := &discordgo.ApplicationCommandOption{
 		Type: discordgo.ApplicationCommandOptionString, Name: "provider", Description: "Which service the key is for",
-		Choices: walletProviders,
+		Choices: walletProviders(),
 	}
 	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
 		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
@@ -77,28 +66,27 @@ func (b *Bot) walletCommand() *command {
 }
 
 func (b *Bot) wallet_(ctx context.Context, in *Interaction) error {
-	provider := in.String("provider")
-	if provider == "" {
-		provider = activities.ProviderOpenRouter
+	id := cmp.Or(in.String("provider"), provider.Default().ID)
+	// Discord offers only the choices, but an outdated client or a hand-made
+	// request can send anything: every subcommand that takes one refuses it.
+	p, ok := provider.Get(id)
+	if !ok && in.Subcommand() != "list" {
+		return UserError("%s", provider.Supported())
 	}
 	switch in.Subcommand() {
 	case "set":
 		// The key goes in a modal, never a command option: options are shown
 		// in the channel's command preview and kept in client history.
-		form, ok := keyForms[provider]
-		if !ok {
-			return UserError("Keys can be stored for OpenRouter and ElevenLabs only.")
-		}
-		return in.Modal(walletModalPrefix+":set:"+provider, form.title, discordgo.TextInput{
-			CustomID: "key", Label: form.label, Style: discordgo.TextInputShort,
-			Placeholder: form.placeholder, Required: true, MinLength: 20, MaxLength: 200,
+		return in.Modal(walletModalPrefix+":set:"+p.ID, p.FormTitle, discordgo.TextInput{
+			CustomID: "key", Label: p.FormLabel, Style: discordgo.TextInputShort,
+			Placeholder: p.FormPlaceholder, Required: true, MinLength: p.MinKeyLen, MaxLength: p.MaxKeyLen,
 		})
 	case "list":
 		return b.walletList(ctx, in)
 	case "remove":
-		return b.walletRemove(ctx, in, provider)
+		return b.walletRemove(ctx, in, id)
 	case "test":
-		return b.walletTest(ctx, in, provider)
+		return b.walletTest(ctx, in, id)
 	}
 	return UserError("Unknown /wallet subcommand.")
 }
@@ -165,8 +153,7 @@ func (b *Bot) allowWalletWrite(userID string) error {
 }
 
 func (b *Bot) walletList(ctx context.Context, in *Interaction) error {
-	keys, err := b.DB.UserAPIKey.Query().Where(userapikey.HasUserWith(user.DiscordID(in.UserID))).
-		Order(userapikey.ByProvider()).All(ctx)
+	keys, err := b.store.Keys(ctx, in.UserID)
 	if err != nil {
 		return err
 	}
@@ -193,9 +180,7 @@ func (b *Bot) walletRemove(ctx context.Context, in *Interaction, provider string
 	if err := b.allowWalletWrite(in.UserID); err != nil {
 		return err
 	}
-	n, err := b.DB.UserAPIKey.Delete().Where(
-		userapikey.Provider(provider), userapikey.HasUserWith(user.DiscordID(in.UserID)),
-	).Exec(ctx)
+	n, err := b.store.DeleteKey(ctx, in.UserID, provider)
 	if err != nil {
 		return err
 	}
@@ -211,9 +196,7 @@ func (b *Bot) walletTest(ctx context.Context, in *Interaction, provider string) 
 	if err := b.allowWalletWrite(in.UserID); err != nil {
 		return err
 	}
-	k, err := b.DB.UserAPIKey.Query().Where(
-		userapikey.Provider(provider), userapikey.HasUserWith(user.DiscordID(in.UserID)),
-	).Only(ctx)
+	k, err := b.store.Key(ctx, in.UserID, provider)
 	if err != nil {
 		return UserError("You have no %s key stored. Add one with /wallet set provider:%s.", provider, provider)
 	}

@@ -125,3 +125,45 @@ func TestCommandsRegisteredInTheDevGuild(t *testing.T) {
 		t.Error("commands registered globally too")
 	}
 }
+
+// An ElevenLabs key has one rule, the one the form and the refusal state:
+// 20 to 200 letters, digits, _ and -. The form declares the same bounds.
+func TestElevenLabsKeyShape(t *testing.T) {
+	w := newWorld(t, itest.Options{})
+	const refusal = "That does not look like an ElevenLabs key (20 to 200 letters, digits, _ and -, like sk_…); nothing was saved."
+	cases := []struct {
+		key     string
+		refused bool
+	}{
+		{"sk_" + strings.Repeat("a", 16), true}, // 19
+		{"sk_" + strings.Repeat("a", 17), false},
+		{"sk_" + strings.Repeat("a", 197), false}, // 200
+		{"sk_" + strings.Repeat("a", 198), true},
+		{"sk_abc def 0123456789abcdef", true},
+		{"sk_abc.def-0123456789abcdef", true},
+	}
+	for _, tc := range cases {
+		text := w.ephemeralText(t, w.submit(alice, "wallet:set:elevenlabs", map[string]string{"key": tc.key}))
+		if got := strings.HasPrefix(text, refusal); got != tc.refused {
+			t.Errorf("key of %d characters %.8q…: told %q, refused %v, want %v", len(tc.key), tc.key, text, got, tc.refused)
+		}
+	}
+	ic := w.slash(alice, "wallet", "set", str("provider", "elevenlabs"))
+	data := w.responses(ic)[0]["data"].(map[string]any)
+	input := data["components"].([]any)[0].(map[string]any)["components"].([]any)[0].(map[string]any)
+	if input["min_length"] != float64(20) || input["max_length"] != float64(200) {
+		t.Errorf("the form takes %v to %v characters, want 20 to 200", input["min_length"], input["max_length"])
+	}
+}
+
+// A provider outside the command's choices is refused by every subcommand
+// that takes one, naming the accepted ones, before anything is touched.
+func TestWalletUnknownProvider(t *testing.T) {
+	w := newWorld(t, itest.Options{})
+	for _, sub := range []string{"set", "remove", "test"} {
+		text := w.ephemeralText(t, w.slash(alice, "wallet", sub, str("provider", "openai")))
+		if want := "Keys can be stored for OpenRouter and ElevenLabs only."; strings.TrimSpace(text) != want {
+			t.Errorf("/wallet %s provider:openai: told %q, want %q", sub, text, want)
+		}
+	}
+}

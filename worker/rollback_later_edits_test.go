@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/opcli"
 )
@@ -58,7 +58,7 @@ func TestRollbackCountsRowsEditedOrDeletedSinceTheBackup(t *testing.T) {
 
 	var out strings.Builder
 	err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log)
-	var newer *activities.NewerRowsError
+	var newer *operator.NewerRowsError
 	if !errors.As(err, &newer) {
 		t.Fatalf("rollback without --discard-newer over later edits and a deletion: %v (output %q)", err, out.String())
 	}

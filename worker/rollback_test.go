@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/opcli"
@@ -193,7 +193,7 @@ SELECT '1', id, r, 'hi' FROM p, unnest(ARRAY['user', 'assistant']) r`); err != n
 
 	var out strings.Builder
 	err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log)
-	var newer *activities.NewerRowsError
+	var newer *operator.NewerRowsError
 	if !errors.As(err, &newer) {
 		t.Fatalf("rollback over newer rows: %v", err)
 	}
@@ -253,7 +253,7 @@ func TestRollbackOfAMigrationThatAddsRows(t *testing.T) {
 	after := snapshot(t, s, tables...)
 	var out strings.Builder
 	err := opcli.RollbackDataMigration(ctx, s.Config, "custom-fields", false, &out, s.Activities.Log)
-	var newer *activities.NewerRowsError
+	var newer *operator.NewerRowsError
 	if !errors.As(err, &newer) || newer.Lost["personality_aliases"] != 3 || newer.Lost["voice_configs"] != 1 || newer.Lost["personalities"] != 0 {
 		t.Fatalf("rollback: %v", err)
 	}
@@ -318,9 +318,9 @@ func TestBackupsKeepCredentialsOffArgvAndPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.User = url.UserPassword(u.User.Username(), secret)
-	s.Activities.DatabaseURL = u.String() // the test cluster trusts; the password still travels
+	s.Operator.DatabaseURL = u.String() // the test cluster trusts; the password still travels
 	bin, log := pgWrappers(t)
-	s.Activities.PGBinDir = bin
+	s.Operator.PGBinDir = bin
 	backups := filepath.Join(t.TempDir(), "backups")
 	if err := os.Mkdir(backups, 0o755); err != nil {
 		t.Fatal(err)
@@ -329,7 +329,7 @@ func TestBackupsKeepCredentialsOffArgvAndPrivate(t *testing.T) {
 	old := filepath.Join(backups, "older.dump")
 	os.WriteFile(old, []byte("x"), 0o644)
 	os.Chmod(old, 0o644)
-	s.Activities.BackupDir = backups
+	s.Operator.BackupDir = backups
 
 	seedErrorMessages(t, s, 5)
 	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
@@ -383,7 +383,7 @@ func TestBackupsKeepCredentialsOffArgvAndPrivate(t *testing.T) {
 	}
 
 	// The rollback's pg_restore reads the file and connects to nothing.
-	if _, err := s.Activities.Rollback(ctx, "error-messages", activities.RollbackOptions{}); err != nil {
+	if _, err := operator.Rollback(ctx, s.Operator, "error-messages", operator.RollbackOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	restore := log("pg_restore")
@@ -419,7 +419,7 @@ INSERT INTO conversation_history (channel_id, personality_id, role, content) SEL
 	imported := snapshot(t, s, tables...)
 	var out strings.Builder
 	err := opcli.RollbackDataMigration(ctx, s.Config, "shapes-import", false, &out, s.Activities.Log)
-	var newer *activities.NewerRowsError
+	var newer *operator.NewerRowsError
 	if !errors.As(err, &newer) || newer.Lost["personalities"] != 66 || newer.Lost["conversation_history"] < 420 {
 		t.Fatalf("rollback: %v", err)
 	}
@@ -465,7 +465,7 @@ func TestRollbackWaitsForWritesInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = <-done
-	var newer *activities.NewerRowsError
+	var newer *operator.NewerRowsError
 	if !errors.As(err, &newer) || newer.Lost["personalities"] != 1 {
 		t.Fatalf("rollback after the write: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/opcli"
@@ -356,7 +357,8 @@ func rotationWorker(t *testing.T, s *itest.Stack, previous string) func() {
 		t.Fatal(err)
 	}
 	acts := &activities.Activities{DB: s.Activities.DB, SQL: s.Activities.SQL, Keys: keys, Log: s.Activities.Log}
-	w := worker.New(s.Client, s.TaskQueue, acts)
+	ops := &operator.Activities{DB: s.Activities.DB, SQL: s.Activities.SQL, Keys: keys, Log: s.Activities.Log}
+	w := worker.New(s.Client, s.TaskQueue, acts, ops)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -475,15 +477,15 @@ func TestRotateMasterKeyKeepsAKeyChangedMidPage(t *testing.T) {
 	}
 	var env testsuite.WorkflowTestSuite
 	aenv := env.NewTestActivityEnvironment()
-	acts := &activities.Activities{DB: s.Activities.DB, SQL: db, Keys: keys, Log: s.Activities.Log}
+	acts := &operator.Activities{DB: s.Activities.DB, SQL: db, Keys: keys, Log: s.Activities.Log}
 	aenv.RegisterActivity(acts)
 	type outcome struct {
-		res activities.RotateKeysResult
+		res operator.RotateKeysResult
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		v, err := aenv.ExecuteActivity(acts.RotateKeysPage, activities.RotateKeysInput{BatchSize: 100, Budget: time.Minute})
+		v, err := aenv.ExecuteActivity(acts.RotateKeysPage, operator.RotateKeysInput{BatchSize: 100, Budget: time.Minute})
 		var o outcome
 		o.err = err
 		if err == nil {

@@ -15,7 +15,7 @@ import (
 
 	entsql "entgo.io/ent/dialect/sql"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/opcli"
@@ -175,8 +175,8 @@ func TestShapesVerifyFailsWhenANameIsNotTheImportsOwn(t *testing.T) {
 	// old import would have verified by name.
 	pid := seedOwned(t, s.Activities.SQL, "100000000000000009", "solo-1")
 	s.Activities.SQL.Exec(`INSERT INTO llm_configs (personality_id, model) VALUES ($1, 'x/y')`, pid)
-	s.Activities.SQL.Exec(`INSERT INTO conversation_history (personality_id, channel_id, role, content) VALUES ($1, $2, 'user', 'a'), ($1, $2, 'assistant', 'b')`, pid, activities.ShapesChannel)
-	problems, err := s.Activities.MigrationVerify(ctx, activities.MigrationVerifyInput{Name: "shapes-import", Args: map[string]string{"dir": dir}})
+	s.Activities.SQL.Exec(`INSERT INTO conversation_history (personality_id, channel_id, role, content) VALUES ($1, $2, 'user', 'a'), ($1, $2, 'assistant', 'b')`, pid, operator.ShapesChannel)
+	problems, err := s.Operator.MigrationVerify(ctx, operator.MigrationVerifyInput{Name: "shapes-import", Args: map[string]string{"dir": dir}})
 	if err == nil || len(problems) != 1 || !strings.Contains(problems[0], `"solo-1" was not imported`) {
 		t.Fatalf("verify: %v %v", problems, err)
 	}
@@ -238,7 +238,7 @@ func TestShapesImportLargeHistory(t *testing.T) {
 				return
 			}
 			for _, pa := range d.GetPendingActivities() {
-				var res activities.MigrationBatchResult
+				var res operator.MigrationBatchResult
 				if pa.GetHeartbeatDetails() != nil && codec.DataConverter().FromPayloads(pa.GetHeartbeatDetails(), &res) == nil && res.Progress != "" {
 					if len(notes) == 0 || notes[len(notes)-1] != res.Progress {
 						notes = append(notes, res.Progress)

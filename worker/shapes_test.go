@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/opcli"
@@ -45,7 +46,7 @@ func TestShapesImport(t *testing.T) {
 	if n := s.DB.LLMConfig.Query().CountX(ctx); n != 66 {
 		t.Errorf("%d llm configs, want 66", n)
 	}
-	if n := s.DB.ConversationHistory.Query().Where(conversationhistory.ChannelID(activities.ShapesChannel)).CountX(ctx); n != 420 {
+	if n := s.DB.ConversationHistory.Query().Where(conversationhistory.ChannelID(operator.ShapesChannel)).CountX(ctx); n != 420 {
 		t.Errorf("%d history turns, want 420", n)
 	}
 	report := strings.Join(st.Report, "\n")

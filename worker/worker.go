@@ -12,11 +12,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/workflows"
 )
 
-// New registers everything on taskQueue.
-func New(c client.Client, taskQueue string, acts *activities.Activities) worker.Worker {
+// New registers everything on taskQueue: the workflows, the reply path's
+// activities (acts) and the operator's (ops). Each activity is registered
+// under its method's name, which recorded histories name.
+func New(c client.Client, taskQueue string, acts *activities.Activities, ops *operator.Activities) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{
 		// Let in-flight activities finish their step on SIGTERM before exiting.
 		WorkerStopTimeout: 10 * time.Second,
@@ -27,12 +30,13 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) worker.
 	w.RegisterWorkflowWithOptions(workflows.RotateMasterKey, workflow.RegisterOptions{Name: workflows.RotateMasterKeyName})
 	w.RegisterWorkflowWithOptions(workflows.ImagineImage, workflow.RegisterOptions{Name: workflows.ImagineImageName})
 	w.RegisterActivity(acts)
+	w.RegisterActivity(ops)
 	return w
 }
 
 // Run runs the worker until ctx ends (SIGTERM, Ctrl-C), then stops it gracefully.
-func Run(ctx context.Context, c client.Client, taskQueue string, acts *activities.Activities) error {
-	w := New(c, taskQueue, acts)
+func Run(ctx context.Context, c client.Client, taskQueue string, acts *activities.Activities, ops *operator.Activities) error {
+	w := New(c, taskQueue, acts, ops)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker on task queue %s: %w", taskQueue, err)
 	}

@@ -8,15 +8,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 )
 
-// DataMigration runs one named data migration: record the run, back up the
-// tables it writes, page through the rows (resumable: the cursor lives in the
-// workflow and in the batch activity's heartbeats), verify, record the outcome.
-// Workflow id data-migration/<name>. Operators pause, resume and cancel it
-// with signals, and see progress in the Web UI (summary, current details,
-// search attributes) and through the "progress" query.
+// DataMigrationName is the registered type of DataMigration.
 const DataMigrationName = "DataMigration"
 
 // Signals and query of DataMigration.
@@ -50,10 +45,10 @@ type DataMigrationInput struct {
 
 // MigrationState is the progress carried across continue-as-new.
 type MigrationState struct {
-	RunID  uuid.UUID                  `json:"run_id"`
-	Phase  string                     `json:"phase"` // begin, backup, copy, verify, done
-	Cursor string                     `json:"cursor"`
-	Counts activities.MigrationCounts `json:"counts"`
+	RunID  uuid.UUID                `json:"run_id"`
+	Phase  string                   `json:"phase"` // begin, backup, copy, verify, done
+	Cursor string                   `json:"cursor"`
+	Counts operator.MigrationCounts `json:"counts"`
 	// Report is a preview while the run goes on (at most 200 lines); when
 	// it ends, the most severe lines of the whole report, then a line saying
 	// how many more there are and where the whole report is (ReportPath).
@@ -77,7 +72,27 @@ const (
 // batchesPerRun bounds one run's history; then it continues as new.
 const batchesPerRun = 200
 
-// DataMigration is the workflow.
+// DataMigration runs one named data migration (operator.DataMigrationNames).
+// Workflow id data-migration/<name>. Operators pause, resume and cancel it
+// with signals, and see progress in the Web UI (summary, current details,
+// search attributes) and through the "progress" query.
+//
+// The story, step by step (MigrationState.Phase names each):
+//  1. begin: MigrationBegin records the run, refusing a migration that
+//     already succeeded unless forced or a dry run.
+//  2. backup: MigrationBackup takes a pg_dump of the tables the migration
+//     writes (skipped in a dry run); `tzurot migrate data rollback` restores
+//     it (operator.Rollback).
+//  3. copy: MigrationBatch pages through the rows, a few seconds at a time;
+//     the cursor lives here and in the activity's heartbeats, so a killed
+//     worker resumes mid-batch. Between batches the workflow takes pause,
+//     resume and cancel signals, and continues as new every batchesPerRun
+//     batches.
+//  4. verify: MigrationVerify compares source and target and fails the run
+//     on any difference (not in a dry run).
+//  5. done: MigrationFinish records the outcome (succeeded, failed,
+//     cancelled — even when the workflow itself was cancelled) and writes
+//     the whole report, whose summary the state keeps.
 func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState, error) {
 	st := MigrationState{Phase: "begin"}
 	if in.State != nil {
@@ -129,7 +144,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 		RetryPolicy: &temporal.RetryPolicy{
 			MaximumInterval:        30 * time.Second,
 			MaximumAttempts:        10,
-			NonRetryableErrorTypes: []string{activities.ErrAlreadyApplied, activities.ErrUnknownMigration, activities.ErrBadInput, activities.ErrVerifyFailed},
+			NonRetryableErrorTypes: []string{operator.ErrAlreadyApplied, operator.ErrUnknownMigration, operator.ErrBadInput, operator.ErrVerifyFailed},
 		},
 	})
 	finish := func(outcome string, verified bool) error {
@@ -140,8 +155,8 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 		// Runs since wholeReportVersion take the whole report's summary from
 		// MigrationFinish; older ones keep their preview.
 		whole := workflow.GetVersion(dctx, wholeReportChange, workflow.DefaultVersion, wholeReportVersion)
-		var sum activities.ReportSummary
-		if err := workflow.ExecuteActivity(dctx, a.MigrationFinish, activities.MigrationFinishInput{
+		var sum operator.ReportSummary
+		if err := workflow.ExecuteActivity(dctx, op.MigrationFinish, operator.MigrationFinishInput{
 			RunID: st.RunID, Outcome: outcome, Verified: verified, Counts: st.Counts, Report: st.Report,
 		}).Get(dctx, &sum); err != nil {
 			return err
@@ -165,7 +180,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 
 	if st.Phase == "begin" {
 		wid := workflow.GetInfo(ctx).WorkflowExecution.ID
-		if err := workflow.ExecuteActivity(quick, a.MigrationBegin, activities.MigrationBeginInput{
+		if err := workflow.ExecuteActivity(quick, op.MigrationBegin, operator.MigrationBeginInput{
 			Name: in.Name, WorkflowID: wid, DryRun: in.DryRun, Force: in.Force,
 		}).Get(ctx, &st.RunID); err != nil {
 			return st, err
@@ -177,7 +192,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 		show()
 	}
 	if st.Phase == "backup" {
-		if err := workflow.ExecuteActivity(quick, a.MigrationBackup, activities.MigrationBackupInput{RunID: st.RunID, Name: in.Name}).
+		if err := workflow.ExecuteActivity(quick, op.MigrationBackup, operator.MigrationBackupInput{RunID: st.RunID, Name: in.Name}).
 			Get(ctx, &st.BackupPath); err != nil {
 			return fail(err)
 		}
@@ -193,7 +208,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 			InitialInterval:        time.Second,
 			MaximumInterval:        30 * time.Second,
 			MaximumAttempts:        20,
-			NonRetryableErrorTypes: []string{activities.ErrUnknownMigration, activities.ErrBadInput},
+			NonRetryableErrorTypes: []string{operator.ErrUnknownMigration, operator.ErrBadInput},
 		},
 	})
 	for batches := 0; st.Phase == "copy"; batches++ {
@@ -215,8 +230,8 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 			in.State = &st
 			return st, workflow.NewContinueAsNewError(ctx, DataMigration, in)
 		}
-		var res activities.MigrationBatchResult
-		if err := workflow.ExecuteActivity(batchCtx, a.MigrationBatch, activities.MigrationBatchInput{
+		var res operator.MigrationBatchResult
+		if err := workflow.ExecuteActivity(batchCtx, op.MigrationBatch, operator.MigrationBatchInput{
 			RunID: st.RunID, Name: in.Name, Cursor: st.Cursor, BatchSize: in.BatchSize,
 			DryRun: in.DryRun, Args: in.Args, Budget: 5 * time.Second,
 		}).Get(ctx, &res); err != nil {
@@ -238,7 +253,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 			return st, finish("succeeded", false)
 		}
 		var problems []string
-		if err := workflow.ExecuteActivity(quick, a.MigrationVerify, activities.MigrationVerifyInput{Name: in.Name, Args: in.Args, RunID: st.RunID}).
+		if err := workflow.ExecuteActivity(quick, op.MigrationVerify, operator.MigrationVerifyInput{Name: in.Name, Args: in.Args, RunID: st.RunID}).
 			Get(ctx, &problems); err != nil {
 			st.Report = append(st.Report, "verification failed: "+appMessage(err))
 			return fail(err)

@@ -11,36 +11,36 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 )
 
 // finishSummary is what the mocked MigrationFinish returns.
-var finishSummary activities.ReportSummary
+var finishSummary operator.ReportSummary
 
-func migrationEnv(t *testing.T, pages int, verifyErr error) (*testsuite.TestWorkflowEnvironment, *int, *activities.MigrationFinishInput, *bool) {
+func migrationEnv(t *testing.T, pages int, verifyErr error) (*testsuite.TestWorkflowEnvironment, *int, *operator.MigrationFinishInput, *bool) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	run := uuid.New()
 	calls := 0
-	var finished activities.MigrationFinishInput
+	var finished operator.MigrationFinishInput
 	backedUp := false
-	env.OnActivity(a.MigrationBegin, mock.Anything, mock.Anything).Return(run, nil)
-	env.OnActivity(a.MigrationBackup, mock.Anything, mock.Anything).Return(
-		func(context.Context, activities.MigrationBackupInput) (string, error) {
+	env.OnActivity(op.MigrationBegin, mock.Anything, mock.Anything).Return(run, nil)
+	env.OnActivity(op.MigrationBackup, mock.Anything, mock.Anything).Return(
+		func(context.Context, operator.MigrationBackupInput) (string, error) {
 			backedUp = true
 			return "/backups/x.dump", nil
 		}).Maybe()
-	env.OnActivity(a.MigrationBatch, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.MigrationBatchInput) (activities.MigrationBatchResult, error) {
+	env.OnActivity(op.MigrationBatch, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in operator.MigrationBatchInput) (operator.MigrationBatchResult, error) {
 			calls++
-			return activities.MigrationBatchResult{
+			return operator.MigrationBatchResult{
 				Cursor: uuid.NewString(), Done: calls >= pages,
-				Counts: activities.MigrationCounts{Read: 10, Changed: 7, Unchanged: 3},
+				Counts: operator.MigrationCounts{Read: 10, Changed: 7, Unchanged: 3},
 			}, nil
 		}).Maybe()
-	env.OnActivity(a.MigrationVerify, mock.Anything, mock.Anything).Return(nil, verifyErr).Maybe()
-	env.OnActivity(a.MigrationFinish, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.MigrationFinishInput) (activities.ReportSummary, error) {
+	env.OnActivity(op.MigrationVerify, mock.Anything, mock.Anything).Return(nil, verifyErr).Maybe()
+	env.OnActivity(op.MigrationFinish, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in operator.MigrationFinishInput) (operator.ReportSummary, error) {
 			finished = in
 			return finishSummary, nil
 		}).Maybe()
@@ -72,7 +72,7 @@ func TestDataMigrationDryRunSkipsBackupAndVerification(t *testing.T) {
 }
 
 func TestDataMigrationVerificationFailureFailsLoudly(t *testing.T) {
-	env, _, finished, _ := migrationEnv(t, 1, temporal.NewNonRetryableApplicationError("3 rows lost", activities.ErrVerifyFailed, nil))
+	env, _, finished, _ := migrationEnv(t, 1, temporal.NewNonRetryableApplicationError("3 rows lost", operator.ErrVerifyFailed, nil))
 	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "llm-config-jsonb"})
 	if err := env.GetWorkflowError(); err == nil {
 		t.Fatal("workflow succeeded although verification failed")
@@ -99,9 +99,9 @@ func TestDataMigrationContinuesAsNewBeforeHistoryGrowsLarge(t *testing.T) {
 // report (most severe lines, the remainder line, the file), not the
 // preview the batches returned.
 func TestDataMigrationEndsWithTheWholeReportsSummary(t *testing.T) {
-	finishSummary = activities.ReportSummary{Path: "/b/x.report.txt", Total: 250,
+	finishSummary = operator.ReportSummary{Path: "/b/x.report.txt", Total: 250,
 		Lines: []string{"[unreadable files] a.json: truncated", "… and 249 more not shown (250 in all: ...); the whole report is /b/x.report.txt"}}
-	defer func() { finishSummary = activities.ReportSummary{} }()
+	defer func() { finishSummary = operator.ReportSummary{} }()
 	env, _, _, _ := migrationEnv(t, 2, nil)
 	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "shapes-import"})
 	var st MigrationState

@@ -10,16 +10,13 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/deliverykey"
 )
 
-// GenerateReply answers one user message as a personality, durably: with the
-// user's own key, or the operator's only as GUEST_MODE allows — never the
-// operator's after the user's key failed. Workflow id reply/<request_id>, the
-// request id derived from the Discord message id so a redelivered event
-// cannot produce a second reply.
+// GenerateReplyName is the registered type of GenerateReply.
 const GenerateReplyName = "GenerateReply"
 
-// GenerateReplyInput is interfaces.md's input.
+// GenerateReplyInput is the input docs/contract.md gives GenerateReply.
 type GenerateReplyInput struct {
 	RequestID     string `json:"request_id"`
 	DiscordUserID string `json:"discord_user_id"`
@@ -40,7 +37,7 @@ const (
 	ReplyFailed      = "failed"
 )
 
-// GenerateReplyResult is interfaces.md's result.
+// GenerateReplyResult is the result docs/contract.md gives GenerateReply.
 type GenerateReplyResult struct {
 	Outcome          string `json:"outcome"`
 	DiscordMessageID string `json:"discord_message_id,omitempty"`
@@ -52,7 +49,34 @@ func GenerateReplyID(requestID string) string { return "reply/" + requestID }
 // DefaultErrorMessage is said in the channel when a personality has none of its own.
 const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try again in a little while."
 
-// GenerateReply is the workflow.
+// GenerateReply answers one user message as a personality, durably: with the
+// user's own key, or the operator's only as GUEST_MODE allows — never the
+// operator's after the user's key failed. Workflow id reply/<request_id>, the
+// request id derived from the Discord message id so a redelivered event
+// cannot produce a second reply.
+//
+// The story, step by step:
+//  1. ResolvePersonality (a local activity) finds the personality the user
+//     named, among those they may use; if none, the workflow ends "failed"
+//     without a post.
+//  2. GenerateWithinLimits (Generate in histories before "guest-token-limit")
+//     resolves the key, refuses a guest over the daily allowance, calls the
+//     model and writes the usage row; retried on outages and rate limits,
+//     never on ProviderFailures or KeyFailures.
+//  3. On success the reply is posted (PostReply), or spoken and posted
+//     (SpeakReply) on the share of requests the personality's voice gives;
+//     a voice failure posts the text alone. SaveTurns then writes both turns
+//     to the conversation history. Outcome "replied".
+//  4. On failure: a user's key refused (401 confirmed, 402) is switched off
+//     (DeactivateKey) and its owner told once by DM (SendDM), then the
+//     personality's error message is posted ("key_rejected"); no key, or an
+//     inactive one, gets the reason posted ("no_key", "key_rejected"); an
+//     allowance or quota used up gets when it comes back ("rate_limited");
+//     an empty or filtered answer gets what happened ("failed"); anything
+//     else, after its retries, the personality's error message ("failed").
+//
+// A usage row an activity could not write after a paid call is written by
+// RecordUsage before anything else, so no outcome loses it.
 func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyResult, error) {
 	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || in.Content == "" {
 		return GenerateReplyResult{}, temporal.NewNonRetryableApplicationError(
@@ -60,18 +84,8 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	}
 	log := workflow.GetLogger(ctx)
 
-	// A short, idempotent read: a local activity saves two history events and a
-	// round trip through the server.
-	lookupCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 5 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			MaximumAttempts:        5,
-			NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput},
-		},
-	})
-	var p activities.PersonalityRef
-	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality,
-		activities.ResolvePersonalityInput{Ref: in.Personality, DiscordUserID: in.DiscordUserID}).Get(ctx, &p); err != nil {
+	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID)
+	if err != nil {
 		log.Warn("personality not resolved", "personality", in.Personality)
 		return GenerateReplyResult{Outcome: ReplyFailed}, nil
 	}
@@ -128,7 +142,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
 		// A confirmed 401, or a 402, on the user's own key: switch it off, tell
 		// them privately once, and answer in the channel without any other key.
-		if err := keyRejected(ctx, in.DiscordUserID, GenerateReplyID(in.RequestID)+"/dm", errType, failedKey(genErr)); err != nil {
+		if err := keyRejected(ctx, in.DiscordUserID, deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.DM), errType, failedKey(genErr)); err != nil {
 			return GenerateReplyResult{}, err
 		}
 		id, err := post(ctx, in, p, errorMessage(p))
@@ -182,18 +196,6 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	return GenerateReplyResult{Outcome: outcome, DiscordMessageID: id}, nil
 }
 
-// discordOptions are for the Discord and bookkeeping activities: quick calls,
-// retried on 429s and outages, not on Discord refusing the request.
-var discordOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 30 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:        time.Second,
-		MaximumInterval:        20 * time.Second,
-		MaximumAttempts:        8,
-		NonRetryableErrorTypes: []string{activities.ErrDiscordRefused, activities.ErrBadInput},
-	},
-}
-
 func post(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, content string) (string, error) {
 	return postText(ctx, in, p, content, false)
 }
@@ -201,7 +203,7 @@ func post(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityR
 func postText(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, content string, mayExist bool) (string, error) {
 	var id string
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.PostReply, activities.PostReplyInput{
-		DeliveryKey: GenerateReplyID(in.RequestID) + "/reply",
+		DeliveryKey: deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.Reply),
 		ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: content,
 		MayExist: mayExist,
 	}).Get(ctx, &id)
@@ -220,7 +222,7 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 	var out activities.SpeakReplyOutput
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, voiceOptions), a.SpeakReply, activities.SpeakReplyInput{
 		PostReplyInput: activities.PostReplyInput{
-			DeliveryKey: GenerateReplyID(in.RequestID) + "/reply",
+			DeliveryKey: deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.Reply),
 			ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: text,
 		},
 		DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,
@@ -294,75 +296,7 @@ func voiceKeyRejected(ctx workflow.Context, in GenerateReplyInput, errType, deta
 		why = "Your ElevenLabs key has no characters left (" + detail + "), so I switched it off and stopped using it."
 	}
 	msg := why + " Replies still come as text, and no one else's key was used. To fix it: check the key (and its text_to_speech permission) or your quota at https://elevenlabs.io/app/settings/api-keys, then run /wallet set provider:elevenlabs, or /wallet test provider:elevenlabs to re-check the one stored."
-	return dm(ctx, GenerateReplyID(in.RequestID)+"/voice-dm", in.DiscordUserID, msg)
-}
-
-// keyRejected switches the user's OpenRouter key off and tells them
-// privately, once (the DM keyed by dmKey). With the failed key's
-// fingerprint only that key is switched off; when the user stored another
-// key since, that one stays on and no DM says otherwise.
-func keyRejected(ctx workflow.Context, discordUserID, dmKey, errType string, failed activities.FailedKey) error {
-	dctx := workflow.WithActivityOptions(ctx, discordOptions)
-	var off bool
-	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
-		DiscordUserID: discordUserID, Provider: activities.ProviderOpenRouter, KeyFingerprint: failed.Fingerprint,
-	}).Get(ctx, &off); err != nil {
-		return err
-	}
-	// Histories before FailedKey carry no fingerprint and never reach the
-	// version marker.
-	if failed.Fingerprint != "" && !off && workflow.GetVersion(ctx, "deactivate-failed-key", workflow.DefaultVersion, 1) >= 1 {
-		workflow.GetLogger(ctx).Info("the rejected key was replaced before it was switched off; the new one stays on")
-		return nil
-	}
-	why := "OpenRouter rejected your API key (401), so I switched it off and stopped using it."
-	if errType == activities.ErrNoCredits {
-		why = "Your OpenRouter key has run out of credits (402), so I switched it off and stopped using it."
-	}
-	msg := why + " Nothing was charged to anyone else. To fix it: add credits or create a new key at https://openrouter.ai/keys, then run /wallet set with the key, or /wallet test to re-check the one stored."
-	return dm(ctx, dmKey, discordUserID, msg)
-}
-
-// failedKey is the FailedKey details of a key refusal, empty when it has none.
-func failedKey(err error) activities.FailedKey {
-	var fk activities.FailedKey
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.HasDetails() {
-		_ = appErr.Details(&fk)
-	}
-	return fk
-}
-
-// recordPendingUsage writes the usage row an activity could not write after
-// its provider call returned. Only activities since "usage-after-call" set
-// PendingUsage, so older histories never reach the marker. A failure here is
-// logged, never the reply's failure: the call was made and answered.
-func recordPendingUsage(ctx workflow.Context, rec *activities.UsageRecord) {
-	if rec == nil || workflow.GetVersion(ctx, "usage-after-call", workflow.DefaultVersion, 1) < 1 {
-		return
-	}
-	uctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			MaximumAttempts: 20, NonRetryableErrorTypes: []string{activities.ErrBadInput},
-		},
-	})
-	if err := workflow.ExecuteActivity(uctx, a.RecordUsage, *rec).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Error("usage row not written", "error", err)
-	}
-}
-
-// dm sends one private message; a user who blocks DMs still gets the channel
-// reply, so Discord refusing it is not a failure.
-func dm(ctx workflow.Context, key, userID, msg string) error {
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.SendDM, activities.SendDMInput{
-		DeliveryKey: key, DiscordUserID: userID, Content: msg,
-	}).Get(ctx, nil)
-	if err != nil && errorType(err) != activities.ErrDiscordRefused {
-		return err
-	}
-	return nil
+	return dm(ctx, deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.VoiceDM), in.DiscordUserID, msg)
 }
 
 // limitMessage tells a guest over the shared allowance when it frees up, as a
@@ -381,21 +315,4 @@ func errorMessage(p activities.PersonalityRef) string {
 		return p.ErrorMessage
 	}
 	return DefaultErrorMessage
-}
-
-func errorType(err error) string {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return appErr.Type()
-	}
-	return ""
-}
-
-// appMessage is an application error's own message, without the SDK's wrapping.
-func appMessage(err error) string {
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return appErr.Message()
-	}
-	return err.Error()
 }

@@ -8,15 +8,15 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 )
 
-// ImagineImageName is the registered type of the /imagine workflow: one
-// image from a personality's image model, paid for exactly as GenerateReply
-// pays for text. Workflow id imagine/<interaction id>.
+// ImagineImageName is the registered type of ImagineImage.
 const ImagineImageName = "ImagineImage"
 
-// ImagineImageInput is interfaces.md's input. ApplicationID is an addition:
+// ImagineImageInput is the input docs/contract.md gives ImagineImage.
+// ApplicationID is an addition to the shared spec:
 // the follow-up webhook is addressed by it, and without it the activity asks
 // Discord for the bot's own id.
 type ImagineImageInput struct {
@@ -41,16 +41,41 @@ const (
 	ImagineDisabled = "disabled"
 )
 
-// ImagineImageResult is interfaces.md's result.
+// ImagineImageResult is the result docs/contract.md gives ImagineImage.
 type ImagineImageResult struct {
 	Outcome          string `json:"outcome"`
 	DiscordMessageID string `json:"discord_message_id,omitempty"`
 }
 
+// ImagesOff is what a user is told when a personality does not make images.
+// Images are switched on per personality by an enabled image_configs row,
+// which only the operator writes (no slash command does), so that is who it
+// names.
+func ImagesOff(displayName string) string {
+	return fmt.Sprintf("%s does not make images: only the bot's operator can switch images on for a personality (no command does), so ask them or pick another personality.", displayName)
+}
+
 // ImagineImageID is the workflow id for an interaction.
 func ImagineImageID(interactionID string) string { return "imagine/" + interactionID }
 
-// ImagineImage is the workflow.
+// ImagineImage answers /imagine: one image from a personality's image
+// model, paid for exactly as GenerateReply pays for text. Workflow id
+// imagine/<interaction id>.
+//
+// The story, step by step:
+//  1. ResolvePersonality (a local activity, as in GenerateReply) finds the
+//     personality; if none, the reason is the answer ("failed").
+//  2. Imagine resolves the key, checks LIMIT_IMAGES_PER_HOUR, calls the
+//     model, writes the usage row and posts the image as an attachment, all
+//     in one activity so the bytes never reach history. It answers through
+//     the interaction's follow-up (the token sealed with the master key),
+//     else in the channel. Outcome "posted".
+//  3. On failure ImagineNotice posts one text answer where the image would
+//     have gone, under the same delivery key, so the interaction gets
+//     exactly one answer: images not enabled ("disabled"); a refused key
+//     switched off and its owner told by DM, as in GenerateReply
+//     ("key_rejected"); no key ("no_key"); a limit or quota reached
+//     ("rate_limited"); anything else after its retries ("failed").
 func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResult, error) {
 	if in.DiscordUserID == "" || in.ChannelID == "" || in.Prompt == "" {
 		return ImagineImageResult{}, temporal.NewNonRetryableApplicationError(
@@ -61,7 +86,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 	// The image and every refusal share one delivery key: whatever happens,
 	// the interaction gets exactly one answer.
 	target := activities.ImagineTarget{
-		DeliveryKey: wfID + "/post", ChannelID: in.ChannelID,
+		DeliveryKey: deliverykey.New(wfID, deliverykey.Post), ChannelID: in.ChannelID,
 		ApplicationID: in.ApplicationID, InteractionToken: in.InteractionToken,
 		SealedInteractionToken: in.SealedInteractionToken,
 	}
@@ -75,16 +100,8 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		return ImagineImageResult{Outcome: outcome, DiscordMessageID: id}, nil
 	}
 
-	lookupCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 5 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			MaximumAttempts:        5,
-			NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput},
-		},
-	})
-	var p activities.PersonalityRef
-	if err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality,
-		activities.ResolvePersonalityInput{Ref: in.Personality, DiscordUserID: in.DiscordUserID}).Get(ctx, &p); err != nil {
+	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID)
+	if err != nil {
 		return notice(ReplyFailed, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
 	}
 
@@ -102,7 +119,7 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		},
 	})
 	var out activities.ImagineOutput
-	err := workflow.ExecuteActivity(genCtx, a.Imagine, activities.ImagineInput{
+	err = workflow.ExecuteActivity(genCtx, a.Imagine, activities.ImagineInput{
 		ImagineTarget: target, DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,
 		Prompt: in.Prompt, Size: in.Size,
 	}).Get(ctx, &out)
@@ -114,9 +131,9 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 	errType := errorType(err)
 	switch errType {
 	case activities.ErrImagesDisabled:
-		return notice(ImagineDisabled, fmt.Sprintf("%s does not make images. An admin can enable it in the personality's image config.", p.DisplayName))
+		return notice(ImagineDisabled, ImagesOff(p.DisplayName))
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
-		if err := keyRejected(ctx, in.DiscordUserID, wfID+"/dm", errType, failedKey(err)); err != nil {
+		if err := keyRejected(ctx, in.DiscordUserID, deliverykey.New(wfID, deliverykey.DM), errType, failedKey(err)); err != nil {
 			return ImagineImageResult{}, err
 		}
 		return notice(ReplyKeyRejected, fmt.Sprintf("<@%s> your OpenRouter key was refused, so no image was made and no other key was used; I sent you a DM with how to fix it.", in.DiscordUserID))
@@ -139,7 +156,11 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		outcome, msg = ReplyRateLimited, "The image model is busy (rate limited). Please try again in a minute."
 	case activities.ErrModeration:
 		msg = "The image model refused that prompt."
-	case activities.ErrBadInput, activities.ErrUnknownModel:
+	case activities.ErrBadInput:
+		// A size the personality does not draw, or its image settings
+		// invalid: the activity's message says which and who can act.
+		msg = "No image: " + appMessage(err)
+	case activities.ErrUnknownModel:
 		msg = "This personality's image setup is broken: " + appMessage(err)
 	}
 	return notice(outcome, msg)

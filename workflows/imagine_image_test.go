@@ -83,11 +83,21 @@ func TestImaginePosted(t *testing.T) {
 
 func TestImagineDisabled(t *testing.T) {
 	res, rec := runImagine(t, temporal.NewNonRetryableApplicationError("off", activities.ErrImagesDisabled, nil))
-	if res.Outcome != ImagineDisabled || len(rec.notices) != 1 || !strings.Contains(rec.notices[0], "does not make images") {
+	if res.Outcome != ImagineDisabled || len(rec.notices) != 1 || !strings.Contains(rec.notices[0], "does not make images: only the bot's operator can switch images on") {
 		t.Fatalf("result %+v, notices %q", res, rec.notices)
 	}
 	if rec.imagines != 1 {
 		t.Errorf("Imagine ran %d times, want 1 (not retried)", rec.imagines)
+	}
+}
+
+// A size the personality does not draw is told as the activity says it, not
+// as a broken image setup.
+func TestImagineSizeRefusedIsNamed(t *testing.T) {
+	const refusal = `size "100x100" is not accepted: give WxH with each side 256 to 2048 pixels, e.g. 1024x768`
+	res, rec := runImagine(t, temporal.NewNonRetryableApplicationError(refusal, activities.ErrBadInput, nil))
+	if res.Outcome != ReplyFailed || len(rec.notices) != 1 || rec.notices[0] != "No image: "+refusal {
+		t.Fatalf("result %+v, notices %q", res, rec.notices)
 	}
 }
 

@@ -7,17 +7,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 )
 
-// RotateMasterKey re-seals every user_api_keys row that only
-// APP_MASTER_KEY_PREVIOUS opens under APP_MASTER_KEY, in pages (the cursor
-// lives in the workflow and in the activity's heartbeats, so a killed worker
-// costs at most a page), then checks that the current key alone opens every
-// row. The keys come from the worker's environment, never from history.
-// Rows that neither key opens are reported by id and left alone: deleting a
-// user's key is the user's decision, and the operator may still find the key
-// that opens it. Progress: the "progress" query and the Web UI's current details.
+// RotateMasterKeyName is the registered type of RotateMasterKey.
 const RotateMasterKeyName = "RotateMasterKey"
 
 // RotateMasterKeyID is the workflow id; being fixed, it lets only one
@@ -41,8 +34,8 @@ type RotationState struct {
 	FailedIDs      []string `json:"failed_ids,omitempty"`
 	// PreviousKey is false when the worker had no APP_MASTER_KEY_PREVIOUS,
 	// so nothing could be re-sealed.
-	PreviousKey bool                        `json:"previous_key"`
-	Verify      activities.VerifyKeysResult `json:"verify"`
+	PreviousKey bool                      `json:"previous_key"`
+	Verify      operator.VerifyKeysResult `json:"verify"`
 }
 
 // RotateMasterKeyResult is the outcome. Verified means the current key
@@ -65,7 +58,23 @@ type RotateMasterKeyResult struct {
 // rotateBatchesPerRun bounds one run's history; then it continues as new.
 const rotateBatchesPerRun = 100
 
-// RotateMasterKey is the workflow.
+// RotateMasterKey re-seals every user_api_keys row that only
+// APP_MASTER_KEY_PREVIOUS opens under APP_MASTER_KEY, then checks that the
+// current key alone opens every row. The keys come from the worker's
+// environment, never from history. Rows that neither key opens are reported
+// by id and left alone: deleting a user's key is the user's decision, and the
+// operator may still find the key that opens it. Progress: the "progress"
+// query and the Web UI's current details.
+//
+// The story, step by step (RotationState.Phase names each):
+//  1. reseal: RotateKeysPage re-seals a few seconds' worth of pages at a
+//     time; the cursor lives here and in the activity's heartbeats, so a
+//     killed worker costs at most a page. It continues as new every
+//     rotateBatchesPerRun calls.
+//  2. verify: VerifyKeys reads every row and counts those the current key
+//     alone does not open.
+//  3. done: the result says whether APP_MASTER_KEY_PREVIOUS can be removed
+//     (Verified).
 func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMasterKeyResult, error) {
 	st := RotationState{Phase: "reseal"}
 	if in.State != nil {
@@ -85,7 +94,7 @@ func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMaste
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			MaximumInterval:        30 * time.Second,
-			NonRetryableErrorTypes: []string{activities.ErrBadInput},
+			NonRetryableErrorTypes: []string{operator.ErrBadInput},
 		},
 	})
 	for batches := 0; st.Phase == "reseal"; batches++ {
@@ -93,8 +102,8 @@ func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMaste
 			in.State = &st
 			return RotateMasterKeyResult{}, workflow.NewContinueAsNewError(ctx, RotateMasterKey, in)
 		}
-		var res activities.RotateKeysResult
-		if err := workflow.ExecuteActivity(pageCtx, a.RotateKeysPage, activities.RotateKeysInput{
+		var res operator.RotateKeysResult
+		if err := workflow.ExecuteActivity(pageCtx, op.RotateKeysPage, operator.RotateKeysInput{
 			Cursor: st.Cursor, BatchSize: in.BatchSize, Budget: 5 * time.Second,
 		}).Get(ctx, &res); err != nil {
 			return RotateMasterKeyResult{}, err
@@ -111,7 +120,7 @@ func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMaste
 		show()
 	}
 	if st.Phase == "verify" {
-		if err := workflow.ExecuteActivity(pageCtx, a.VerifyKeys, activities.VerifyKeysInput{}).Get(ctx, &st.Verify); err != nil {
+		if err := workflow.ExecuteActivity(pageCtx, op.VerifyKeys, operator.VerifyKeysInput{}).Get(ctx, &st.Verify); err != nil {
 			return RotateMasterKeyResult{}, err
 		}
 		st.Phase = "done"

@@ -12,26 +12,26 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 )
 
 // rotationEnv mocks a table the rotation sees as pages calls of 10 rows: 7
 // re-sealed, 2 already current and 1 failed each, and a final check that
 // finds notCurrent rows.
-func rotationEnv(pages int, notCurrent []string) (*testsuite.TestWorkflowEnvironment, *[]activities.RotateKeysInput) {
+func rotationEnv(pages int, notCurrent []string) (*testsuite.TestWorkflowEnvironment, *[]operator.RotateKeysInput) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	var inputs []activities.RotateKeysInput
-	env.OnActivity(a.RotateKeysPage, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.RotateKeysInput) (activities.RotateKeysResult, error) {
+	var inputs []operator.RotateKeysInput
+	env.OnActivity(op.RotateKeysPage, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in operator.RotateKeysInput) (operator.RotateKeysResult, error) {
 			inputs = append(inputs, in)
 			n := len(inputs)
-			return activities.RotateKeysResult{
+			return operator.RotateKeysResult{
 				Cursor: fmt.Sprintf("cursor-%d", n), Done: n >= pages, PreviousKey: true,
 				Resealed: 7, AlreadyCurrent: 2, Failed: 1, FailedIDs: []string{fmt.Sprintf("failed-%d", n)},
 			}, nil
 		}).Maybe()
-	env.OnActivity(a.VerifyKeys, mock.Anything, mock.Anything).Return(activities.VerifyKeysResult{
+	env.OnActivity(op.VerifyKeys, mock.Anything, mock.Anything).Return(operator.VerifyKeysResult{
 		Total: 10 * pages, OpenWithCurrent: 10*pages - len(notCurrent), NotCurrent: len(notCurrent), NotCurrentIDs: notCurrent,
 	}, nil).Maybe()
 	return env, &inputs
@@ -74,8 +74,8 @@ func TestRotateMasterKeyFailedRowsAreNotVerified(t *testing.T) {
 func TestRotateMasterKeyEmptyResultListsNoFailures(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	env.OnActivity(a.RotateKeysPage, mock.Anything, mock.Anything).Return(activities.RotateKeysResult{Done: true, PreviousKey: true}, nil)
-	env.OnActivity(a.VerifyKeys, mock.Anything, mock.Anything).Return(activities.VerifyKeysResult{}, nil)
+	env.OnActivity(op.RotateKeysPage, mock.Anything, mock.Anything).Return(operator.RotateKeysResult{Done: true, PreviousKey: true}, nil)
+	env.OnActivity(op.VerifyKeys, mock.Anything, mock.Anything).Return(operator.VerifyKeysResult{}, nil)
 	env.ExecuteWorkflow(RotateMasterKey, RotateMasterKeyInput{})
 	var raw map[string]any
 	if err := env.GetWorkflowResult(&raw); err != nil {
@@ -141,8 +141,8 @@ func TestRotateMasterKeyReportsProgress(t *testing.T) {
 func TestRotateMasterKeyActivityFailureFailsTheRun(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	env.OnActivity(a.RotateKeysPage, mock.Anything, mock.Anything).Return(activities.RotateKeysResult{},
-		temporal.NewNonRetryableApplicationError("bad", activities.ErrBadInput, nil))
+	env.OnActivity(op.RotateKeysPage, mock.Anything, mock.Anything).Return(operator.RotateKeysResult{},
+		temporal.NewNonRetryableApplicationError("bad", operator.ErrBadInput, nil))
 	env.ExecuteWorkflow(RotateMasterKey, RotateMasterKeyInput{})
 	if err := env.GetWorkflowError(); err == nil {
 		t.Fatal("workflow succeeded although the activity failed")

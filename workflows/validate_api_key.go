@@ -9,15 +9,14 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/provider"
 )
 
-// ValidateAPIKey checks a user's key with the provider and stores it only when
-// it works. Workflow id validate-key/<discord_user_id>/<provider>: starters use
-// the id-conflict policy "fail", so a second validation for the same user and
-// provider cannot race a running one.
+// ValidateAPIKeyName is the registered type of ValidateAPIKey.
 const ValidateAPIKeyName = "ValidateAPIKey"
 
-// ValidateAPIKeyInput is interfaces.md's input; the key is sealed with
+// ValidateAPIKeyInput is the input docs/contract.md gives ValidateAPIKey;
+// the key is sealed with
 // APP_MASTER_KEY so the plaintext never enters history.
 type ValidateAPIKeyInput struct {
 	DiscordUserID string          `json:"discord_user_id"`
@@ -45,24 +44,21 @@ func ValidateAPIKeyID(discordUserID, provider string) string {
 	return fmt.Sprintf("validate-key/%s/%s", discordUserID, provider)
 }
 
-// elevenLabsKeyMessages are keyMessages for ElevenLabs keys.
-var elevenLabsKeyMessages = map[string]string{
-	KeyStored:        "Your ElevenLabs key works and is saved. Voiced personalities now speak to you with it.",
-	KeyInvalid:       "ElevenLabs did not accept that key, so nothing was saved. Copy it again from https://elevenlabs.io/app/settings/api-keys and run /wallet set provider:elevenlabs.",
-	KeyQuotaExceeded: "That key works but has no characters left this month, so nothing was saved. Add credits at https://elevenlabs.io/app/subscription, then run /wallet set provider:elevenlabs again.",
-	KeyRateLimited:   "ElevenLabs is busy or rate-limiting that key right now, so nothing was saved. Wait a minute and run /wallet set provider:elevenlabs again.",
-	KeyUnavailable:   "ElevenLabs could not be reached to check your key, so nothing was saved. Try /wallet set provider:elevenlabs again in a few minutes.",
-}
-
-var keyMessages = map[string]string{
-	KeyStored:        "Your OpenRouter key works and is saved. Your replies now use it.",
-	KeyInvalid:       "OpenRouter did not accept that key, so nothing was saved. Copy it again from https://openrouter.ai/keys and run /wallet set.",
-	KeyQuotaExceeded: "That key works but has no credits left, so nothing was saved. Add credits at https://openrouter.ai/credits, then run /wallet set again.",
-	KeyRateLimited:   "OpenRouter is rate-limiting that key right now, so nothing was saved. Wait a minute and run /wallet set again.",
-	KeyUnavailable:   "OpenRouter could not be reached to check your key, so nothing was saved. Try /wallet set again in a few minutes.",
-}
-
-// ValidateAPIKey is the workflow.
+// ValidateAPIKey checks a user's key with the provider and stores it only when
+// it works. Workflow id validate-key/<discord_user_id>/<provider>: starters use
+// the id-conflict policy "fail", so a second validation for the same user and
+// provider cannot race a running one.
+//
+// The story, step by step:
+//  1. CheckKey opens the sealed key in the worker and asks the provider
+//     (OpenRouter, or ElevenLabs with provider "elevenlabs") on an endpoint
+//     that authenticates; outages are retried, a refusal is not.
+//  2. A key that works is stored, active, by StoreKey (an upsert per user
+//     and provider). Outcome "stored", with a note when the provider
+//     restricts the account.
+//  3. A key that does not work is not stored; the outcome ("invalid_key",
+//     "quota_exceeded", "rate_limited", "unavailable") comes with a message
+//     fit to show the user.
 func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKeyResult, error) {
 	if in.Provider == "" {
 		in.Provider = activities.ProviderOpenRouter
@@ -126,16 +122,20 @@ func outcomeOf(err error) string {
 	}
 }
 
-func keyResult(provider, outcome string) ValidateAPIKeyResult {
-	if provider == activities.ProviderElevenLabs {
-		return ValidateAPIKeyResult{Outcome: outcome, Message: elevenLabsKeyMessages[outcome]}
+// keyResult words the outcome for the provider (internal/provider's
+// Checked); an id not in the table gets the default provider's words.
+func keyResult(id, outcome string) ValidateAPIKeyResult {
+	p, ok := provider.Get(id)
+	if !ok {
+		p = provider.Default()
 	}
-	return ValidateAPIKeyResult{Outcome: outcome, Message: keyMessages[outcome]}
+	w := map[string]string{
+		KeyStored: p.Checked.Stored, KeyInvalid: p.Checked.Invalid, KeyQuotaExceeded: p.Checked.NoCredits,
+		KeyRateLimited: p.Checked.RateLimited, KeyUnavailable: p.Checked.Unavailable,
+	}
+	return ValidateAPIKeyResult{Outcome: outcome, Message: w[outcome]}
 }
 
-func providerName(provider string) string {
-	if provider == activities.ProviderElevenLabs {
-		return "ElevenLabs"
-	}
-	return "OpenRouter"
+func providerName(id string) string {
+	return provider.NameOf(id)
 }

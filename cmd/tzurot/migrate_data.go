@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/opcli"
 )
@@ -44,7 +44,7 @@ func dataStartCmd() *cobra.Command {
 		Use:   "start NAME [DIR]",
 		Short: "run a data migration as a workflow and follow its progress (Ctrl-C stops following, not the migration)",
 		Long: "run a data migration as a workflow and follow its progress (Ctrl-C stops following, not the migration)\n\n" +
-			"NAME is one of " + strings.Join(activities.DataMigrationNames, ", ") +
+			"NAME is one of " + strings.Join(operator.DataMigrationNames, ", ") +
 			" (shapes-import takes the backup tree DIR), or contract-llm-configs, the guarded schema change.",
 		Args: positional(1, 2),
 	}

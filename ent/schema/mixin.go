@@ -57,7 +57,6 @@ var (
 	timestamptz = map[string]string{dialect.Postgres: "timestamptz"}
 	integer     = map[string]string{dialect.Postgres: "integer"}
 	smallint    = map[string]string{dialect.Postgres: "smallint"}
-	textArray   = map[string]string{dialect.Postgres: "text[]"}
 	jsonb       = map[string]string{dialect.Postgres: "jsonb"}
 )
 

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/bot"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/config"
@@ -35,6 +36,7 @@ type Deps struct {
 	Ent        *ent.Client
 	Temporal   client.Client
 	Activities *activities.Activities
+	Operator   *operator.Activities
 }
 
 // Open validates the master key first (the one startup error users meet most),
@@ -72,7 +74,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		db.Close()
 		return nil, err
 	}
-	return &Deps{DB: db, Ent: acts.DB, Temporal: tc, Activities: acts}, nil
+	return &Deps{DB: db, Ent: acts.DB, Temporal: tc, Activities: acts, Operator: NewOperator(cfg, db, acts.DB, keys, log)}, nil
 }
 
 // NewActivities builds the activities' clients from the configuration: the
@@ -89,11 +91,9 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 		return nil, err
 	}
 	return &activities.Activities{
-		DB:          ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))),
-		SQL:         db,
-		DatabaseURL: cfg.DatabaseURL.Reveal(),
-		BackupDir:   cfg.BackupDir,
-		Keys:        keys,
+		DB:   ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db))),
+		SQL:  db,
+		Keys: keys,
 		OpenRouter: openrouter.New(openrouter.Options{
 			BaseURL:    cfg.OpenRouterBaseURL,
 			HTTPClient: &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)},
@@ -109,6 +109,16 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 		ElevenLabsOperatorKey: cfg.ElevenLabsAPIKey.Reveal(),
 		Limits:                activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, ImagesPerHour: cfg.LimitImagesPerHour},
 	}, nil
+}
+
+// NewOperator builds the operator's activities (data migrations, their
+// backups and rollback, key rotation) on the same database handles as the
+// reply path's.
+func NewOperator(cfg config.Config, db *sql.DB, client *ent.Client, keys *keycrypt.Keyring, log *slog.Logger) *operator.Activities {
+	return &operator.Activities{
+		DB: client, SQL: db, Keys: keys, Log: log,
+		DatabaseURL: cfg.DatabaseURL.Reveal(), BackupDir: cfg.BackupDir,
+	}
 }
 
 // Close releases the clients, last opened first.
@@ -143,7 +153,7 @@ func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer closeAll()
 	log.Info("worker started", "task_queue", cfg.TemporalTaskQueue, "temporal", cfg.TemporalAddress, "config", cfg)
-	err = worker.Run(ctx, d.Temporal, cfg.TemporalTaskQueue, d.Activities)
+	err = worker.Run(ctx, d.Temporal, cfg.TemporalTaskQueue, d.Activities, d.Operator)
 	log.Info("worker stopped")
 	return err
 }

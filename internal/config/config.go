@@ -1,17 +1,22 @@
 // Package config reads tzurot's configuration — the environment variables of
-// interfaces.md, plus a .env file in the working directory — into one struct,
-// validated once at startup, with secrets masked whenever it is logged.
+// docs/contract.md, plus a .env file in the working directory — into one
+// struct, validated once at startup, with secrets masked whenever it is
+// logged. Each variable is declared once, by the tags of its Config field;
+// the masked log, README.md's table and the docker-compose.yml check all
+// read that declaration.
 package config
+
+//go:generate go run ../tools/configdoc ../../README.md ../../docs/contract.md
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
-	"strconv"
+	"reflect"
 	"strings"
 
+	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
 
 	"github.com/tzurot/tzurot/internal/keycrypt"
@@ -27,65 +32,64 @@ const (
 	GuestAll  GuestMode = "all"  // anything, on the operator's key
 )
 
-// Config is every setting of every subcommand.
+// Config is every setting of every subcommand. Each field read from the
+// environment declares its variable with tags, parsed by
+// github.com/caarlos0/env:
+//
+//   - env: the variable's name;
+//   - envDefault: its value when unset or blank (no tag: the zero value);
+//   - desc: what it means, for README.md's table, in Markdown with 'x' for
+//     code (a struct tag cannot hold a backtick; see [DocTable]);
+//   - check (optional): a rule for the value beyond its type — url, snowflake,
+//     token, or oneof:A B C (case-insensitive, stored lower-case).
+//
+// A field of type [redact.Secret] is secret: masked in [Config.LogValue] and
+// marked so in the table.
 type Config struct {
-	DatabaseURL redact.Secret // may carry a password
+	DatabaseURL redact.Secret `env:"DATABASE_URL" desc:"PostgreSQL URL (lib/pq); may hold a password. Unset: 'tzurot dev' and 'tzurot migrate' use the local dev cluster, 'worker' and 'bot' refuse to start"`
 
-	TemporalAddress   string
-	TemporalNamespace string
-	TemporalTaskQueue string
+	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233" desc:"Temporal frontend host:port; when set, 'tzurot dev' starts no server of its own"`
+	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default" desc:"Temporal namespace of every workflow"`
+	TemporalTaskQueue string `env:"TEMPORAL_TASK_QUEUE" envDefault:"tzurot" desc:"the task queue of every workflow and activity"`
 
-	MasterKey         redact.Secret
-	MasterKeyPrevious redact.Secret
+	MasterKey         redact.Secret `env:"APP_MASTER_KEY" desc:"64 hex characters (32 bytes, 'openssl rand -hex 32'). Seals stored API keys (AES-256-GCM) and, through HKDF-SHA256, workflow payloads. Required by 'worker', 'bot', 'codec-server' and 'keys rotate'; 'tzurot dev' makes one in '.data/dev-master-key'"`
+	MasterKeyPrevious redact.Secret `env:"APP_MASTER_KEY_PREVIOUS" desc:"the key being rotated away from: stored keys and payloads sealed with it still open"`
 
-	OpenRouterAPIKey  redact.Secret
-	OpenRouterBaseURL string
-	GuestMode         GuestMode
+	OpenRouterAPIKey  redact.Secret `env:"OPENROUTER_API_KEY" desc:"the operator's OpenRouter key, for users without one, as 'GUEST_MODE' allows"`
+	OpenRouterBaseURL string        `env:"OPENROUTER_BASE_URL" envDefault:"https://openrouter.ai/api/v1" check:"url" desc:"http(s) URL of the OpenRouter API; a trailing '/' is dropped"`
+	GuestMode         GuestMode     `env:"GUEST_MODE" envDefault:"free" check:"oneof:off free all" desc:"what users without a key may do: 'off' nothing; 'free' only models ending ':free' and 'openrouter/free'; 'all' any model. Case-insensitive"`
 
-	DiscordToken      redact.Secret
-	DiscordAPIBase    string
-	DiscordDevGuildID string
-	BotOwnerDiscordID string
+	DiscordToken      redact.Secret `env:"DISCORD_TOKEN" desc:"the Discord bot token"`
+	DiscordAPIBase    string        `env:"DISCORD_API_BASE" envDefault:"https://discord.com" check:"url" desc:"scheme and host that replace 'https://discord.com' in every Discord REST call"`
+	DiscordDevGuildID string        `env:"DISCORD_DEV_GUILD_ID" check:"snowflake" desc:"register slash commands in this guild only (they appear at once). A Discord id: 5 to 20 digits"`
+	BotOwnerDiscordID string        `env:"BOT_OWNER_DISCORD_ID" check:"snowflake" desc:"the operator: a superuser in the bot ('/admin', any personality) without a 'users' row; 'assign-ownership' makes them superuser and owner of ownerless personalities. A Discord id: 5 to 20 digits"`
 
-	ElevenLabsAPIKey  redact.Secret
-	ElevenLabsBaseURL string
+	ElevenLabsAPIKey  redact.Secret `env:"ELEVENLABS_API_KEY" desc:"the operator's ElevenLabs key; it speaks for users without a key only under 'GUEST_MODE=all'"`
+	ElevenLabsBaseURL string        `env:"ELEVENLABS_BASE_URL" envDefault:"https://api.elevenlabs.io" check:"url" desc:"http(s) URL of the ElevenLabs API"`
 
-	LimitImagesPerHour        int
-	LimitGuestTokensPerDay    int
-	LimitWalletWritesPer15Min int
+	LimitImagesPerHour        int `env:"LIMIT_IMAGES_PER_HOUR" envDefault:"10" desc:"images per user in a rolling hour, every user; '0' switches the limit off"`
+	LimitGuestTokensPerDay    int `env:"LIMIT_GUEST_TOKENS_PER_DAY" envDefault:"50000" desc:"text tokens per user on the operator's key in a rolling 24 hours; '0' off"`
+	LimitWalletWritesPer15Min int `env:"LIMIT_WALLET_WRITES_PER_15MIN" envDefault:"10" desc:"'/wallet set', 'remove' and 'test' per user in a rolling 15 minutes, counted in the bot process's memory; '0' off"`
 
-	OTLPEndpoint string
+	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT" desc:"OTLP/HTTP trace export; the exporter reads the other 'OTEL_*' variables itself"`
 
 	// BackupDir is where data migrations put their pg_dump backups.
-	BackupDir string
+	BackupDir string `env:"MIGRATION_BACKUP_DIR" envDefault:".data/backups" desc:"where data migrations keep their 'pg_dump' backups (folder mode 0700, files 0600)"`
 
 	// CodecCORSOrigins are the Web UI origins (scheme://host[:port]) whose
 	// pages may call `tzurot codec-server` from the browser.
-	CodecCORSOrigins []string
+	CodecCORSOrigins []string `env:"CODEC_CORS_ORIGINS" envDefault:"http://127.0.0.1:8233,http://localhost:8233" desc:"comma-separated browser origins ('scheme://host[:port]': no path, no '*' or 'null'; lower-cased, trailing '/' dropped) whose pages may call the codec server: only they get 'Access-Control-Allow-Origin' and '-Credentials: true', and a request with any other 'Origin' is answered 403. Read by 'codec-server' and 'tzurot dev'"`
 	// CodecAuthToken, when set, must accompany every codec request
 	// (Authorization: Bearer <token>, or Basic with it as the password);
 	// required when the codec server listens beyond loopback.
-	CodecAuthToken redact.Secret
+	CodecAuthToken redact.Secret `env:"CODEC_AUTH_TOKEN" check:"token" desc:"16 or more characters of 'A-Z a-z 0-9 - . _ ~ + / =' ('openssl rand -hex 32'). When set, every codec request but a CORS preflight needs 'Authorization: Bearer <token>' (CLI: '--codec-auth \"Bearer …\"') or HTTP Basic with the token as password (a browser signs in on the codec's page, then the Web UI sends it with \"Include cross-origin credentials\"), else 401 with 'Basic' and 'Bearer' challenges. 'codec-server -addr' beyond loopback (127.0.0.0/8, '::1', 'localhost') refuses to start without it, and warns in the log with it"`
 
-	LogLevel  slog.Level
-	LogFormat string // json or text
+	LogLevel  slog.Level `env:"LOG_LEVEL" envDefault:"info" desc:"'debug', 'info', 'warn' or 'error'"`
+	LogFormat string     `env:"LOG_FORMAT" envDefault:"json" check:"oneof:json text" desc:"'json', or 'text' for humans"`
 
 	// Set tells which variables were given explicitly, so `tzurot dev` knows
 	// what it must provide itself (a database, a Temporal server).
-	Set map[string]bool
-}
-
-// Variables are the environment variables Parse reads, in the order of
-// interfaces.md; deployment files are checked against this list.
-func Variables() []string {
-	return []string{
-		"DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE",
-		keycrypt.MasterKeyEnv, keycrypt.PreviousMasterKeyEnv, "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL",
-		"GUEST_MODE", "DISCORD_TOKEN", "DISCORD_API_BASE", "DISCORD_DEV_GUILD_ID", "BOT_OWNER_DISCORD_ID",
-		"ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "LIMIT_IMAGES_PER_HOUR", "LIMIT_GUEST_TOKENS_PER_DAY",
-		"LIMIT_WALLET_WRITES_PER_15MIN", "OTEL_EXPORTER_OTLP_ENDPOINT", "LOG_LEVEL", "LOG_FORMAT",
-		"MIGRATION_BACKUP_DIR", "CODEC_CORS_ORIGINS", "CODEC_AUTH_TOKEN",
-	}
+	Set map[string]bool `env:"-"`
 }
 
 // Load reads a .env file in the working directory when there is one (real
@@ -97,80 +101,25 @@ func Load() (Config, error) {
 	return Parse(os.LookupEnv)
 }
 
-// Parse builds a Config from lookup (os.LookupEnv in production), reporting every
-// bad value at once, one line each.
+// Parse builds a Config from lookup (os.LookupEnv in production), which it
+// asks for each declared variable and nothing else. Values are trimmed; a
+// blank one counts as unset. Every bad value is reported at once, one line
+// each, naming the variable and what it accepts.
 func Parse(lookup func(string) (string, bool)) (Config, error) {
 	c := Config{Set: map[string]bool{}}
-	var errs []error
-	get := func(name, def string) string {
-		if v, ok := lookup(name); ok && strings.TrimSpace(v) != "" {
-			c.Set[name] = true
-			return strings.TrimSpace(v)
+	given := map[string]string{}
+	for _, v := range Declared() {
+		if s, ok := lookup(v.Name); ok && strings.TrimSpace(s) != "" {
+			given[v.Name] = strings.TrimSpace(s)
+			c.Set[v.Name] = true
 		}
-		return def
 	}
-	getInt := func(name string, def int) int {
-		v := get(name, "")
-		if v == "" {
-			return def
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("%s must be a whole number ≥ 0, got %q", name, v))
-			return def
-		}
-		return n
-	}
-	getURL := func(name, def string) string {
-		v := strings.TrimRight(get(name, def), "/")
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("%s must be an http(s) URL such as %s, got %q", name, def, v))
-		}
-		return v
-	}
-
-	c.DatabaseURL = redact.Secret(get("DATABASE_URL", ""))
-	c.TemporalAddress = get("TEMPORAL_ADDRESS", "127.0.0.1:7233")
-	c.TemporalNamespace = get("TEMPORAL_NAMESPACE", "default")
-	c.TemporalTaskQueue = get("TEMPORAL_TASK_QUEUE", "tzurot")
-	c.MasterKey = redact.Secret(get(keycrypt.MasterKeyEnv, ""))
-	c.MasterKeyPrevious = redact.Secret(get(keycrypt.PreviousMasterKeyEnv, ""))
-	c.OpenRouterAPIKey = redact.Secret(get("OPENROUTER_API_KEY", ""))
-	c.OpenRouterBaseURL = getURL("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1")
-	switch m := GuestMode(strings.ToLower(get("GUEST_MODE", string(GuestFree)))); m {
-	case GuestOff, GuestFree, GuestAll:
-		c.GuestMode = m
-	default:
-		errs = append(errs, fmt.Errorf("GUEST_MODE must be off, free or all, got %q", m))
-	}
-	c.DiscordToken = redact.Secret(get("DISCORD_TOKEN", ""))
-	c.DiscordAPIBase = getURL("DISCORD_API_BASE", "https://discord.com")
-	c.DiscordDevGuildID = get("DISCORD_DEV_GUILD_ID", "")
-	c.BotOwnerDiscordID = get("BOT_OWNER_DISCORD_ID", "")
-	c.ElevenLabsAPIKey = redact.Secret(get("ELEVENLABS_API_KEY", ""))
-	c.ElevenLabsBaseURL = getURL("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io")
-	c.LimitImagesPerHour = getInt("LIMIT_IMAGES_PER_HOUR", 10)
-	c.LimitGuestTokensPerDay = getInt("LIMIT_GUEST_TOKENS_PER_DAY", 50000)
-	c.LimitWalletWritesPer15Min = getInt("LIMIT_WALLET_WRITES_PER_15MIN", 10)
-	c.OTLPEndpoint = get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
-	c.BackupDir = get("MIGRATION_BACKUP_DIR", ".data/backups")
-	c.CodecCORSOrigins, errs = parseOrigins(get("CODEC_CORS_ORIGINS", DefaultCodecCORSOrigins), errs)
-	c.CodecAuthToken = redact.Secret(get("CODEC_AUTH_TOKEN", ""))
-	if t := c.CodecAuthToken.Reveal(); t != "" && !isToken68(t) {
-		errs = append(errs, errors.New("CODEC_AUTH_TOKEN must be at least 16 characters of A-Z a-z 0-9 - . _ ~ + / (openssl rand -hex 32 makes one)"))
-	}
-
-	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", get("LOG_LEVEL", "")))
-	}
-	switch c.LogFormat = strings.ToLower(get("LOG_FORMAT", "json")); c.LogFormat {
-	case "json", "text":
-	default:
-		errs = append(errs, fmt.Errorf("LOG_FORMAT must be json or text, got %q", c.LogFormat))
-	}
-	for _, id := range []struct{ name, v string }{{"DISCORD_DEV_GUILD_ID", c.DiscordDevGuildID}, {"BOT_OWNER_DISCORD_ID", c.BotOwnerDiscordID}} {
-		if id.v != "" && !isSnowflake(id.v) {
-			errs = append(errs, fmt.Errorf("%s must be a Discord id (5 to 20 digits), got %q", id.name, id.v))
+	err := env.ParseWithOptions(&c, env.Options{Environment: given, FuncMap: parsers})
+	errs := explain(err, given)
+	rv := reflect.ValueOf(&c).Elem()
+	for _, v := range Declared() {
+		if v.check != "" {
+			errs = append(errs, check(v, rv.FieldByIndex(v.index))...)
 		}
 	}
 	return c, errors.Join(errs...)
@@ -182,39 +131,32 @@ func (c Config) Keyring() (*keycrypt.Keyring, error) {
 	return keycrypt.NewKeyring(c.MasterKey.Reveal(), c.MasterKeyPrevious.Reveal())
 }
 
-// LogValue shows the configuration with every secret masked.
+// LogValue shows every declared variable, keyed by its name in lower case,
+// with each secret shown as [redact.Mask] ("(unset)" when empty).
 func (c Config) LogValue() slog.Value {
-	mask := func(s redact.Secret) string {
-		if s == "" {
-			return "(unset)"
+	rv := reflect.ValueOf(c)
+	attrs := make([]slog.Attr, 0, len(Declared()))
+	for _, v := range Declared() {
+		key, f := strings.ToLower(v.Name), rv.FieldByIndex(v.index)
+		switch val := f.Interface().(type) {
+		case redact.Secret:
+			attrs = append(attrs, slog.String(key, mask(val)))
+		case int:
+			attrs = append(attrs, slog.Int(key, val))
+		case []string:
+			attrs = append(attrs, slog.String(key, strings.Join(val, ",")))
+		default:
+			attrs = append(attrs, slog.String(key, fmt.Sprint(val)))
 		}
-		return redact.Mask
 	}
-	return slog.GroupValue(
-		slog.String("database_url", mask(c.DatabaseURL)),
-		slog.String("temporal_address", c.TemporalAddress),
-		slog.String("temporal_namespace", c.TemporalNamespace),
-		slog.String("temporal_task_queue", c.TemporalTaskQueue),
-		slog.String("app_master_key", mask(c.MasterKey)),
-		slog.String("app_master_key_previous", mask(c.MasterKeyPrevious)),
-		slog.String("openrouter_api_key", mask(c.OpenRouterAPIKey)),
-		slog.String("openrouter_base_url", c.OpenRouterBaseURL),
-		slog.String("guest_mode", string(c.GuestMode)),
-		slog.String("discord_token", mask(c.DiscordToken)),
-		slog.String("discord_api_base", c.DiscordAPIBase),
-		slog.String("discord_dev_guild_id", c.DiscordDevGuildID),
-		slog.String("bot_owner_discord_id", c.BotOwnerDiscordID),
-		slog.String("elevenlabs_api_key", mask(c.ElevenLabsAPIKey)),
-		slog.String("elevenlabs_base_url", c.ElevenLabsBaseURL),
-		slog.Int("limit_images_per_hour", c.LimitImagesPerHour),
-		slog.Int("limit_guest_tokens_per_day", c.LimitGuestTokensPerDay),
-		slog.Int("limit_wallet_writes_per_15min", c.LimitWalletWritesPer15Min),
-		slog.String("otel_exporter_otlp_endpoint", c.OTLPEndpoint),
-		slog.String("codec_cors_origins", strings.Join(c.CodecCORSOrigins, ",")),
-		slog.String("codec_auth_token", mask(c.CodecAuthToken)),
-		slog.String("log_level", c.LogLevel.String()),
-		slog.String("log_format", c.LogFormat),
-	)
+	return slog.GroupValue(attrs...)
+}
+
+func mask(s redact.Secret) string {
+	if s == "" {
+		return "(unset)"
+	}
+	return redact.Mask
 }
 
 // NewLogger builds the process logger: JSON or text, at the configured level,
@@ -226,65 +168,4 @@ func (c Config) NewLogger(w *os.File) *slog.Logger {
 		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(redact.NewHandler(h))
-}
-
-func isSnowflake(s string) bool {
-	if len(s) < 5 || len(s) > 20 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// DefaultCodecCORSOrigins is the Web UI of a local Temporal dev server
-// (`tzurot dev`, `temporal server start-dev`), under both of its names.
-const DefaultCodecCORSOrigins = "http://127.0.0.1:8233,http://localhost:8233"
-
-// parseOrigins reads a comma-separated list of browser origins as the
-// Origin header carries them (RFC 6454 serialisation: scheme://host[:port],
-// no path); a trailing "/" is dropped. "*" and "null" are refused: the codec
-// answers with credentials allowed, which the CORS rules forbid with "*",
-// and "null" is any sandboxed page.
-func parseOrigins(v string, errs []error) ([]string, []error) {
-	var out []string
-	bad := false
-	for _, o := range strings.Split(v, ",") {
-		o = strings.TrimRight(strings.TrimSpace(o), "/")
-		if o == "" {
-			continue
-		}
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
-			u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			errs = append(errs, fmt.Errorf("CODEC_CORS_ORIGINS must be comma-separated origins such as http://127.0.0.1:8233 (scheme://host[:port], no path, no *), got %q", o))
-			bad = true
-			continue
-		}
-		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
-	}
-	if len(out) == 0 && !bad {
-		errs = append(errs, fmt.Errorf("CODEC_CORS_ORIGINS lists no origin; leave it unset for %s", DefaultCodecCORSOrigins))
-	}
-	return out, errs
-}
-
-// isToken68 says whether s can travel as a bearer token (RFC 6750 b64token)
-// and is long enough not to be guessed.
-func isToken68(s string) bool {
-	if len(s) < 16 {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		case strings.ContainsRune("-._~+/=", r):
-		default:
-			return false
-		}
-	}
-	return true
 }

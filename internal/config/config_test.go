@@ -7,6 +7,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/redact"
 )
 
 func lookup(env map[string]string) func(string) (string, bool) {
@@ -156,7 +159,7 @@ func TestKeyringNeedsMasterKey(t *testing.T) {
 // against it cannot miss one.
 func TestVariablesListsEverythingParseReads(t *testing.T) {
 	read := map[string]bool{}
-	Parse(func(k string) (string, bool) { read[k] = true; return "", false })
+	_, _ = Parse(func(k string) (string, bool) { read[k] = true; return "", false }) // only which names it reads matters
 	listed := map[string]bool{}
 	for _, v := range Variables() {
 		listed[v] = true
@@ -194,5 +197,102 @@ func TestVariablesAreDocumented(t *testing.T) {
 				t.Errorf("%s does not document %s in its table", doc.path, v)
 			}
 		}
+	}
+}
+
+// The masked log is built from the declaration, so it cannot drift from it
+// (MIGRATION_BACKUP_DIR was once missing).
+func TestLogValueListsEveryVariable(t *testing.T) {
+	c, err := Parse(lookup(map[string]string{"MIGRATION_BACKUP_DIR": "/srv/backups"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", c)
+	var line struct{ Config map[string]any }
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Declared() {
+		if _, ok := line.Config[strings.ToLower(v.Name)]; !ok {
+			t.Errorf("the config log has no %s: %s", strings.ToLower(v.Name), buf.String())
+		}
+	}
+	if len(line.Config) != len(Declared()) {
+		t.Errorf("the config log has %d entries, the declaration %d", len(line.Config), len(Declared()))
+	}
+	want := map[string]any{
+		"migration_backup_dir": "/srv/backups", "limit_guest_tokens_per_day": float64(50000),
+		"codec_cors_origins": DefaultCodecCORSOrigins, "log_level": "INFO", "database_url": "(unset)",
+	}
+	for k, w := range want {
+		if got := line.Config[k]; got != w {
+			t.Errorf("config log %s = %v, want %v", k, got, w)
+		}
+	}
+}
+
+// Every declared secret, whatever its value, shows as the mask: the test
+// covers a secret added later without being edited.
+func TestLogValueNeverShowsASecret(t *testing.T) {
+	given := map[string]string{}
+	for _, v := range Declared() {
+		if v.Secret {
+			given[v.Name] = "s3cret-value-of-" + v.Name
+		}
+	}
+	if len(given) < 7 {
+		t.Fatalf("only %d secrets declared: %v", len(given), given)
+	}
+	c, err := Parse(lookup(given))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []func(*bytes.Buffer) slog.Handler{
+		func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
+		func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
+	} {
+		var buf bytes.Buffer
+		slog.New(h(&buf)).Info("config", "config", c)
+		for name, v := range given {
+			if strings.Contains(buf.String(), v) {
+				t.Errorf("%s leaked into the log line: %s", name, buf.String())
+			}
+			if !strings.Contains(buf.String(), strings.ToLower(name)) {
+				t.Errorf("%s is not in the log line at all: %s", name, buf.String())
+			}
+		}
+		if n := strings.Count(buf.String(), redact.Mask); n != len(given) {
+			t.Errorf("%d masks in the log line, want one per secret (%d): %s", n, len(given), buf.String())
+		}
+	}
+}
+
+// The declaration agrees with the names other packages spell.
+func TestDeclarationMatchesOtherNames(t *testing.T) {
+	fields := map[string]string{}
+	for _, v := range Declared() {
+		fields[v.Field] = v.Name
+		if v.Field == "CodecCORSOrigins" && v.Default != DefaultCodecCORSOrigins {
+			t.Errorf("CODEC_CORS_ORIGINS envDefault %q, DefaultCodecCORSOrigins %q: keep them equal", v.Default, DefaultCodecCORSOrigins)
+		}
+	}
+	if fields["MasterKey"] != keycrypt.MasterKeyEnv || fields["MasterKeyPrevious"] != keycrypt.PreviousMasterKeyEnv {
+		t.Errorf("master keys declared as %q and %q, keycrypt names them %q and %q",
+			fields["MasterKey"], fields["MasterKeyPrevious"], keycrypt.MasterKeyEnv, keycrypt.PreviousMasterKeyEnv)
+	}
+}
+
+// Parse reads through lookup only: the env library is given the values, so
+// the process environment cannot leak into a test's configuration.
+func TestParseReadsOnlyThroughLookup(t *testing.T) {
+	t.Setenv("GUEST_MODE", "all")
+	t.Setenv("LIMIT_IMAGES_PER_HOUR", "99")
+	c, err := Parse(lookup(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GuestMode != GuestFree || c.LimitImagesPerHour != 10 {
+		t.Errorf("GUEST_MODE %q, LIMIT_IMAGES_PER_HOUR %d: read from the process environment, want the defaults", c.GuestMode, c.LimitImagesPerHour)
 	}
 }

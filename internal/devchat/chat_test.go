@@ -85,7 +85,7 @@ func chatWorldWith(t *testing.T, in io.Reader, set func(*devchat.ChatOptions)) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := worker.New(s.Client, s.TaskQueue, acts)
+	w := worker.New(s.Client, s.TaskQueue, acts, s.Operator)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ func TestSessionSendsRESTToAPIBase(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotPath, gotAuth = r.URL.Path, r.Header.Get("Authorization")
 		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"id":"42","channel_id":"7","content":"hi"}`))
+		_, _ = w.Write([]byte(`{"id":"42","channel_id":"7","content":"hi"}`))
 	}))
 	defer srv.Close()
 	s, err := Session("tok", srv.URL)

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tzurot/tzurot/internal/provider"
 )
 
 // DefaultBaseURL is the public API.
@@ -128,7 +130,7 @@ type Account struct {
 
 // CheckKey asks an endpoint that authenticates whether the key works.
 func (c *Client) CheckKey(ctx context.Context, key string) (Account, error) {
-	resp, err := c.do(ctx, key, http.MethodGet, c.base+"/v1/user", nil, "application/json")
+	resp, err := c.do(ctx, key, http.MethodGet, c.base+provider.ElevenLabsCheckPath, nil, "application/json")
 	if err != nil {
 		if e, ok := AsError(err); ok && e.Kind == KindMissingPermission {
 			// ElevenLabs knew the key, or it could not name its permissions.

@@ -23,7 +23,7 @@ func documented(t *testing.T, status int, header map[string]string, body string)
 			w.Header().Set(k, v)
 		}
 		w.WriteHeader(status)
-		io.WriteString(w, body)
+		_, _ = io.WriteString(w, body)
 	}))
 	t.Cleanup(srv.Close)
 	return New(srv.URL+"/", nil), &got, &gotBody

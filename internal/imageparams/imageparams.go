@@ -113,24 +113,41 @@ func ParseSize(s string) (w, h int, err error) {
 	return w, h, nil
 }
 
-// Size is the size to generate: the requested one when valid and allowed,
-// else the config's default. A bad request is not an error because the user
-// still gets an image, at the size the personality is set up for.
-func (p Params) Size(requested, def string) string {
-	w, h, err := ParseSize(requested)
-	if err != nil {
-		return def
+// Size is the size to generate, as WxH: def when nothing was requested,
+// else the requested size when it is WxH with each side MinSide..MaxSide and,
+// when the config lists Sizes, one of them. Anything else is a one-line error
+// naming what is accepted (see Accepted), never a quiet fall back to def: a
+// picture of another size than the one asked for is a surprise, and usage is
+// charged for it.
+func (p Params) Size(requested, def string) (string, error) {
+	requested = strings.TrimSpace(requested)
+	if requested == "" {
+		return def, nil
 	}
-	norm := fmt.Sprintf("%dx%d", w, h)
-	if len(p.Sizes) == 0 {
-		return norm
-	}
-	for _, s := range p.Sizes {
-		if aw, ah, err := ParseSize(s); err == nil && aw == w && ah == h {
-			return norm
+	if w, h, err := ParseSize(requested); err == nil {
+		norm := fmt.Sprintf("%dx%d", w, h)
+		if len(p.Sizes) == 0 {
+			return norm, nil
+		}
+		for _, s := range p.Sizes {
+			if aw, ah, err := ParseSize(s); err == nil && aw == w && ah == h {
+				return norm, nil
+			}
 		}
 	}
-	return def
+	if r := []rune(requested); len(r) > 20 {
+		requested = string(r[:19]) + "…"
+	}
+	return "", fmt.Errorf("size %q is not accepted: %s", requested, p.Accepted())
+}
+
+// Accepted says, for a user, which sizes may be asked for: the config's
+// Sizes when it lists them, else any WxH within MinSide..MaxSide.
+func (p Params) Accepted() string {
+	if len(p.Sizes) > 0 {
+		return "this personality draws " + strings.Join(p.Sizes, ", ")
+	}
+	return fmt.Sprintf("give WxH with each side %d to %d pixels, e.g. 1024x768", MinSide, MaxSide)
 }
 
 // Prompt is the text sent to the model: the prefix, the user's prompt, the

@@ -42,22 +42,39 @@ func TestParseErrorsNameTheField(t *testing.T) {
 	}
 }
 
+// A requested size is used as given (normalised) or refused with what is
+// accepted; only no request at all means the default.
 func TestSize(t *testing.T) {
 	free := Params{}
-	if got := free.Size("512x768", "1024x1024"); got != "512x768" {
-		t.Errorf("valid size: %s", got)
+	limited := Params{Sizes: []string{"512x512", "768x1024"}}
+	cases := []struct {
+		p         Params
+		requested string
+		want      string // the size, or the error's text
+	}{
+		{free, "", "1024x1024"},
+		{free, "  ", "1024x1024"},
+		{free, "512x768", "512x768"},
+		{free, " 512X768 ", "512x768"},
+		{free, "100x100", `size "100x100" is not accepted: give WxH with each side 256 to 2048 pixels, e.g. 1024x768`},
+		{free, "4096x1024", `size "4096x1024" is not accepted: give WxH with each side 256 to 2048 pixels, e.g. 1024x768`},
+		{free, "wide", `size "wide" is not accepted: give WxH with each side 256 to 2048 pixels, e.g. 1024x768`},
+		{free, "512", `size "512" is not accepted: give WxH with each side 256 to 2048 pixels, e.g. 1024x768`},
+		{free, strings.Repeat("9", 40), `size "9999999999999999999…" is not accepted: give WxH with each side 256 to 2048 pixels, e.g. 1024x768`},
+		{limited, "", "1024x1024"},
+		{limited, "512X512", "512x512"},
+		{limited, "768x1024", "768x1024"},
+		{limited, "768x768", `size "768x768" is not accepted: this personality draws 512x512, 768x1024`},
+		{limited, "100x100", `size "100x100" is not accepted: this personality draws 512x512, 768x1024`},
 	}
-	for _, bad := range []string{"", "100x100", "4096x1024", "wide", "512"} {
-		if got := free.Size(bad, "1024x1024"); got != "1024x1024" {
-			t.Errorf("Size(%q) = %s, want the default", bad, got)
+	for _, tc := range cases {
+		got, err := tc.p.Size(tc.requested, "1024x1024")
+		if err != nil {
+			got = err.Error()
 		}
-	}
-	limited := Params{Sizes: []string{"512x512"}}
-	if got := limited.Size("512X512", "1024x1024"); got != "512x512" {
-		t.Errorf("allowed size: %s", got)
-	}
-	if got := limited.Size("768x768", "1024x1024"); got != "1024x1024" {
-		t.Errorf("disallowed size: %s", got)
+		if got != tc.want {
+			t.Errorf("Size(%q) with sizes %v = %q, want %q", tc.requested, tc.p.Sizes, got, tc.want)
+		}
 	}
 }
 

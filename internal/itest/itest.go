@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
@@ -115,6 +116,9 @@ type Stack struct {
 	Discord    *fakediscord.Server
 	ElevenLabs *fakeelevenlabs.Server
 	Activities *activities.Activities
+	// Operator is the operator's activities (migrations, rollback,
+	// rotation) on the same database.
+	Operator *operator.Activities
 	// Logs is everything the worker logged, through the redacting handler.
 	Logs *SyncBuffer
 	// Spans, with Options.RecordSpans, holds every span exported while the
@@ -198,9 +202,9 @@ func New(t testing.TB, opts Options) *Stack {
 	}
 	s := &Stack{Config: cfg, Spans: spans, Client: c, TaskQueue: queue, DB: acts.DB, Keys: keys, OpenRouter: or, Discord: dc,
 		ElevenLabs: el, ElevenLabsURL: elSrv.URL,
-		Activities: acts, Logs: logs, ORURL: orSrv.URL + "/api/v1", DiscordURL: dcSrv.URL, DatabaseURL: dbURL, env: env}
+		Activities: acts, Operator: app.NewOperator(cfg, sqlDB, acts.DB, keys, log), Logs: logs, ORURL: orSrv.URL + "/api/v1", DiscordURL: dcSrv.URL, DatabaseURL: dbURL, env: env}
 	if !opts.NoWorker {
-		w := worker.New(c, queue, acts)
+		w := worker.New(c, queue, acts, s.Operator)
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
 		}

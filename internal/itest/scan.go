@@ -149,7 +149,7 @@ func spanText(spans tracetest.SpanStubs) string {
 	var b strings.Builder
 	attrs := func(kvs []attribute.KeyValue) {
 		for _, kv := range kvs {
-			b.WriteString(string(kv.Key) + "=" + kv.Value.Emit() + "\n")
+			b.WriteString(string(kv.Key) + "=" + kv.Value.String() + "\n")
 		}
 	}
 	for _, sp := range spans {

@@ -21,7 +21,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/internal/app"
@@ -65,11 +65,11 @@ func StartDataMigration(ctx context.Context, cfg config.Config, name string, opt
 		return nil
 	}
 	known := false
-	for _, n := range activities.DataMigrationNames {
+	for _, n := range operator.DataMigrationNames {
 		known = known || n == name
 	}
 	if !known {
-		return fmt.Errorf("no data migration is called %q: the migrations are %s, contract-llm-configs", name, strings.Join(activities.DataMigrationNames, ", "))
+		return fmt.Errorf("no data migration is called %q: the migrations are %s, contract-llm-configs", name, strings.Join(operator.DataMigrationNames, ", "))
 	}
 	args := map[string]string{}
 	switch name {
@@ -196,7 +196,7 @@ func batchProgress(ctx context.Context, c client.Client, dc converter.DataConver
 		if pa.GetActivityType().GetName() != "MigrationBatch" || pa.GetHeartbeatDetails() == nil {
 			continue
 		}
-		var res activities.MigrationBatchResult
+		var res operator.MigrationBatchResult
 		if dc.FromPayloads(pa.GetHeartbeatDetails(), &res) == nil {
 			return res.Progress
 		}
@@ -292,7 +292,7 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "MIGRATION\tLAST RUN\tOUTCOME\tVERIFIED\tREAD\tCHANGED\tREPORTED\tBACKUP")
 	var report []string // of the one migration asked about
-	for _, name := range activities.DataMigrationNames {
+	for _, name := range operator.DataMigrationNames {
 		if only != "" && name != only {
 			continue
 		}
@@ -339,7 +339,7 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 // RollbackDataMigration restores the last backup a migration took. Nothing
 // changes unless the whole backup is restored; rows written since the backup
 // (added, edited or deleted since, other than by the migration itself; see
-// activities.Rollback) are lost only with discardNewer (`--discard-newer`),
+// operator.Rollback) are lost only with discardNewer (`--discard-newer`),
 // else the rollback is refused with their count per table.
 func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, discardNewer bool, out io.Writer, log *slog.Logger) error {
 	d, err := app.Open(ctx, cfg, log)
@@ -347,17 +347,17 @@ func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, 
 		return err
 	}
 	defer d.Close()
-	res, err := d.Activities.Rollback(ctx, name, activities.RollbackOptions{DiscardNewer: discardNewer})
+	res, err := operator.Rollback(ctx, d.Operator, name, operator.RollbackOptions{DiscardNewer: discardNewer})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "%s rolled back from %s\n", name, res.BackupPath)
 	if len(res.Restored) > 0 {
-		fmt.Fprintf(out, "restored rows: %s\n", activities.TableCounts(res.Restored))
+		fmt.Fprintf(out, "restored rows: %s\n", operator.TableCounts(res.Restored))
 	}
 	if len(res.Discarded) > 0 {
-		fmt.Fprintf(out, "discarded rows written since the backup: %s%s\n", activities.TableCounts(res.Discarded),
-			activities.LostDetail(res.Added, res.Edited, res.Deleted, res.Cleared))
+		fmt.Fprintf(out, "discarded rows written since the backup: %s%s\n", operator.TableCounts(res.Discarded),
+			operator.LostDetail(res.Added, res.Edited, res.Deleted, res.Cleared))
 	}
 	return nil
 }

@@ -1,26 +1,29 @@
 // Package openrouter is tzurot's client for the OpenRouter chat API, called
 // with each user's own key (BYOK).
 //
-// OpenRouter speaks the OpenAI wire format plus extensions, so the client is
-// built on github.com/sashabaranov/go-openai for what that library does well
-// (building the standard request, the Authorization header, decoding error
-// envelopes into *openai.APIError and *openai.RequestError) and adds a thin
-// [http.RoundTripper] for what it cannot express:
+// OpenRouter speaks the OpenAI wire format plus extensions. The client
+// speaks it in github.com/sashabaranov/go-openai's types (the messages it
+// sends, the usage and finish reason it reads, the content parts some
+// providers answer with, *openai.APIError for an error answer) and adds
+// OpenRouter's extensions in one place each way:
 //
-//   - Request fields go-openai has no struct field for (reasoning, top_k,
-//     min_p, top_a, repetition_penalty, transforms, route, modalities, ...)
-//     travel per call in the request context and are merged into the JSON
-//     body on the way out. The standard sampling fields go the same way:
-//     go-openai declares them float32 with omitempty, which would turn 0.7
-//     into 0.699999988079071 and silently drop an explicit temperature 0.
-//   - OpenRouter's app attribution headers (HTTP-Referer, X-Title).
-//   - The raw response body and headers of each call are kept, again per
-//     call through the context, because go-openai's response type drops
-//     choices[0].message.reasoning and .images, treats an error object in a
-//     200 body as an empty success, and never exposes Retry-After.
+//   - The request body is built once, in chatBody: model and messages, and
+//     beside them every field the advanced parameters set (reasoning, top_k,
+//     min_p, transforms, route, …) and modalities. go-openai's request type
+//     could carry none of OpenRouter's fields, and its float32 omitempty
+//     sampling fields would turn 0.7 into 0.699999988079071 and drop an
+//     explicit temperature 0.
+//   - The response is decoded once, into completion: OpenAI's fields and
+//     the ones go-openai's response type drops (provider, usage.cost, the
+//     message's reasoning and images, native_finish_reason, and the error
+//     object OpenRouter puts in a 200 when the upstream fails late).
 //
-// Per-call state lives in the context rather than on the client so one
-// [Client] can serve any number of users' requests concurrently.
+// The client makes the HTTP exchange itself, with the caller's
+// [http.Client] and transport (where the product puts otelhttp), because
+// go-openai's CreateChatCompletion (v1.43) neither sends extra body fields
+// nor exposes the body it decoded. It also sends OpenRouter's app
+// attribution headers (HTTP-Referer, X-Title). Per-call state is local to
+// the call, so one [Client] serves any number of users' requests at once.
 //
 // # Errors
 //
@@ -28,7 +31,10 @@
 // OpenRouter or the network is an [*Error]; [AsError] extracts it. Its Kind
 // says what the caller can do about it (tell the user their key is bad, wait
 // and retry, give up), and [Error.Retryable] is the one bit a retry policy
-// needs. Messages are the provider's own words, passed through
-// [github.com/tzurot/tzurot/internal/redact] and scrubbed of the key used for
-// the call, so they are safe to show to the user and to log.
+// needs. Messages are the provider's own words. Every error either method
+// returns passes once through the client's edge, which removes the key of
+// the call (literally, and every secret
+// [github.com/tzurot/tzurot/internal/redact] recognises) from the message,
+// the metadata and every error in the chain beneath, so errors are safe to
+// show to the user and to log.
 package openrouter

@@ -1,14 +1,12 @@
 package openrouter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -73,8 +71,9 @@ type Error struct {
 	Usage Usage
 	Model string
 
-	// err is the underlying error, so errors.Is(err, context.DeadlineExceeded)
-	// and errors.As(err, **openai.APIError) keep working.
+	// err is the underlying error, scrubbed of the key like the rest, so
+	// errors.Is(err, context.DeadlineExceeded) keeps working, and so does
+	// errors.As(err, **openai.APIError) for an answer with an error object.
 	err error
 }
 
@@ -90,38 +89,6 @@ func (e *Error) Unwrap() error { return e.err }
 // Retryable reports whether trying the same request again can succeed.
 func (e *Error) Retryable() bool {
 	return e.Kind == KindTransient || e.Kind == KindRateLimited
-}
-
-// RateLimit is what OpenRouter said about the limit a 429 hit. Its own
-// limits (https://openrouter.ai/docs/api/reference/limits) answer 429 with
-// the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers,
-// copied into error.metadata.headers, and name the limit in the message:
-//
-//	{"error":{"code":429,"message":"Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day",
-//	  "metadata":{"headers":{"X-RateLimit-Limit":"50","X-RateLimit-Remaining":"0","X-RateLimit-Reset":"1764547200000"}}}}
-//
-// The free-model limits (https://openrouter.ai/docs/guides/routing/model-variants/free)
-// are per account, not per key: 20 requests a minute, and 50 a day until
-// the account has bought at least 10 credits in all, 1000 a day after; the
-// day is the UTC day.
-type RateLimit struct {
-	// Name is the limit the message names ("free-models-per-day",
-	// "free-models-per-day-high-balance", "free-models-per-min", …); empty
-	// when it names none, as upstream providers' 429s do.
-	Name string
-	// Limit is X-RateLimit-Limit, requests per window; 0 when not given.
-	Limit int
-	// Remaining is X-RateLimit-Remaining; -1 when not given.
-	Remaining int
-	// Reset is X-RateLimit-Reset: when the window starts over; zero when
-	// not given.
-	Reset time.Time
-}
-
-// Daily reports whether the limit is one of OpenRouter's per-day free-model
-// caps, which only the next UTC day (or buying credits) lifts.
-func (r *RateLimit) Daily() bool {
-	return r != nil && strings.HasPrefix(r.Name, "free-models-per-day")
 }
 
 // AsError finds an *Error in err's chain.
@@ -156,24 +123,29 @@ func kindForStatus(status int) Kind {
 	}
 }
 
-// apiError is OpenRouter's error object: {"error":{"code","message","metadata"}}.
-type apiError struct {
+// errorObject is OpenRouter's error object {"code","message","metadata"}
+// (https://openrouter.ai/docs/api/reference/errors-and-debugging), wherever
+// it appears: as the body of a non-2xx answer ({"error":{…}}), at the top of
+// a 200 body, or on a choice. Upstream providers leak through with a string
+// code or a bare string as the error, and those still yield their message;
+// any other shape leaves it unset rather than failing the decode around it.
+type errorObject struct {
+	// set is whether the JSON held an error at all.
+	set      bool
 	Code     int
 	Message  string
 	Metadata map[string]any
 }
 
-// parseErrorObject reads an "error" value. OpenRouter sends an object with
-// a numeric code, but upstream providers leak through with string codes or a
-// bare string, and those must still yield their message.
-func parseErrorObject(raw json.RawMessage) (*apiError, bool) {
-	raw = json.RawMessage(strings.TrimSpace(string(raw)))
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, false
+func (e *errorObject) UnmarshalJSON(raw []byte) error {
+	*e = errorObject{}
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return &apiError{Message: s}, true
+		*e = errorObject{set: true, Message: s}
+		return nil
 	}
 	var obj struct {
 		Code     any            `json:"code"`
@@ -181,9 +153,9 @@ func parseErrorObject(raw json.RawMessage) (*apiError, bool) {
 		Metadata map[string]any `json:"metadata"`
 	}
 	if json.Unmarshal(raw, &obj) != nil {
-		return nil, false
+		return nil
 	}
-	e := &apiError{Metadata: obj.Metadata}
+	*e = errorObject{set: true, Metadata: obj.Metadata}
 	switch c := obj.Code.(type) {
 	case float64:
 		e.Code = int(c)
@@ -198,42 +170,34 @@ func parseErrorObject(raw json.RawMessage) (*apiError, bool) {
 		b, _ := json.Marshal(m)
 		e.Message = string(b)
 	}
-	return e, true
+	return nil
 }
 
-// parseEnvelope finds the top-level error object of a response body.
-func parseEnvelope(body []byte) (*apiError, bool) {
-	var env struct {
-		Error json.RawMessage `json:"error"`
+// statusError classifies a non-2xx answer by its status, with the message
+// of its error object, or else of a short plain-text body, or else the
+// status text. An error object is also kept as the cause, as the
+// *openai.APIError go-openai would have made of it.
+func statusError(ex exchange) *Error {
+	e := &Error{Kind: kindForStatus(ex.status), Status: ex.status}
+	var doc struct {
+		Error errorObject `json:"error"`
 	}
-	if json.Unmarshal(body, &env) != nil {
-		return nil, false
-	}
-	return parseErrorObject(env.Error)
-}
-
-// statusError classifies a non-2xx answer. fallback is used when the body
-// has no readable error object (a proxy's HTML page, say).
-func statusError(status int, header http.Header, body []byte, fallback, apiKey string, cause error) *Error {
-	e := &Error{Kind: kindForStatus(status), Status: status, err: cause}
-	if env, ok := parseEnvelope(body); ok {
-		e.Message = env.Message
-		e.Metadata = env.Metadata
+	if json.Unmarshal(ex.body, &doc) == nil && doc.Error.set {
+		e.Message, e.Metadata = doc.Error.Message, doc.Error.Metadata
+		e.err = &openai.APIError{Code: doc.Error.Code, Message: doc.Error.Message,
+			HTTPStatus: fmt.Sprintf("%d %s", ex.status, http.StatusText(ex.status)), HTTPStatusCode: ex.status}
 	}
 	if e.Message == "" {
-		e.Message = fallback
+		e.Message = plainBody(ex.body)
 	}
 	if e.Message == "" {
-		e.Message = plainBody(body)
-	}
-	if e.Message == "" {
-		e.Message = strings.ToLower(http.StatusText(status))
+		e.Message = strings.ToLower(http.StatusText(ex.status))
 	}
 	if e.Message == "" {
 		e.Message = "unexpected status"
 	}
-	e.setWait(header, time.Now())
-	return e.sanitize(apiKey)
+	e.setWait(ex.header, time.Now())
+	return e
 }
 
 // plainBody uses a short text body as the message; anything long or
@@ -252,13 +216,13 @@ func plainBody(body []byte) string {
 // (https://openrouter.ai/docs/api/reference/errors-and-debugging). The
 // upstream broke mid-generation, so another attempt (possibly on another
 // provider) is the remedy for most codes; see inBodyKind for the rest.
-func inBodyError(obj *apiError, header http.Header, apiKey string) *Error {
+func inBodyError(obj errorObject, header http.Header) *Error {
 	e := &Error{Kind: inBodyKind(obj.Code), Status: obj.Code, Message: obj.Message, Metadata: obj.Metadata}
 	if e.Message == "" {
 		e.Message = "provider failed after the response started"
 	}
 	e.setWait(header, time.Now())
-	return e.sanitize(apiKey)
+	return e
 }
 
 // inBodyKind reads the code of an error inside a 200 by OpenRouter's table
@@ -281,69 +245,12 @@ func inBodyKind(code int) Kind {
 	return KindTransient
 }
 
-// classify turns whatever go-openai or net/http returned into an *Error.
-// st may be nil (CheckKey reads its own responses).
-func classify(err error, st *callState, apiKey string) *Error {
-	if e, ok := AsError(err); ok {
-		return e
-	}
-	var status int
-	var header http.Header
-	var body []byte
-	if st != nil {
-		status, header, body = st.result()
-	}
-
-	// go-openai decodes a 200 carrying only an error object as an empty
-	// success, or fails on it; either way the raw body tells the truth.
-	if status >= 200 && status < 300 {
-		if env, ok := parseEnvelope(body); ok {
-			e := inBodyError(env, header, apiKey)
-			e.err = err
-			return e
-		}
-	}
-
-	// With the body already buffered by the transport, a failure that did
-	// not come out of the HTTP round trip is go-openai failing to decode
-	// a 2xx body.
-	var urlErr *url.Error
-	if status >= 200 && status < 300 && !errors.As(err, &urlErr) {
-		e := &Error{Kind: KindTransient, Status: status, Message: "malformed response: " + err.Error(), err: err}
-		return e.sanitize(apiKey)
-	}
-
-	// go-openai refuses some legacy OpenAI model names before sending
-	// anything; retrying would refuse them again.
-	if errors.Is(err, openai.ErrChatCompletionInvalidModel) {
-		return (&Error{Kind: KindUnknownModel, Message: "the model does not support chat completions", err: err}).sanitize(apiKey)
-	}
-
-	var apiErr *openai.APIError
-	if errors.As(err, &apiErr) && apiErr.HTTPStatusCode != 0 {
-		if status != apiErr.HTTPStatusCode {
-			// The capture is not this response; do not mix them up.
-			header, body = nil, nil
-		}
-		return statusError(apiErr.HTTPStatusCode, header, body, apiErr.Message, apiKey, err)
-	}
-	var reqErr *openai.RequestError
-	if errors.As(err, &reqErr) && reqErr.HTTPStatusCode != 0 {
-		if status != reqErr.HTTPStatusCode {
-			header = nil
-		}
-		return statusError(reqErr.HTTPStatusCode, header, reqErr.Body, "", apiKey, err)
-	}
-	return transportError(err, apiKey)
-}
-
 // transportError covers everything that is not an HTTP answer: timeouts,
-// refused connections, resets, truncated or garbled bodies. All of them are
-// properties of this attempt, not of the request, hence transient.
-func transportError(err error, apiKey string) *Error {
+// refused connections, resets, truncated bodies, a body over the size
+// limit. All of them are properties of this attempt, not of the request,
+// hence transient.
+func transportError(err error) *Error {
 	e := &Error{Kind: KindTransient, err: err}
-	var syntaxErr *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		e.Message = "request timed out"
@@ -351,12 +258,10 @@ func transportError(err error, apiKey string) *Error {
 		e.Message = "request cancelled"
 	case errors.Is(err, errResponseTooLarge):
 		e.Message = errResponseTooLarge.Error()
-	case errors.As(err, &syntaxErr) || errors.As(err, &typeErr):
-		e.Message = "malformed response: " + err.Error()
 	default:
 		e.Message = "request failed: " + err.Error()
 	}
-	return e.sanitize(apiKey)
+	return e
 }
 
 func isTimeout(err error) bool {
@@ -368,14 +273,28 @@ func isTimeout(err error) bool {
 // or a log line.
 const maxMessage = 1000
 
-// sanitize makes Message and Metadata safe to show. The key of the call is
+// scrub makes an error the client is about to return safe to show and to
+// log; [call] applies it to every error, once. The key of the call is
 // removed literally as well as by redact's shape rules, because a test key
-// or a future key format may not look like any shape redact knows.
-func (e *Error) sanitize(apiKey string) *Error {
+// or a future key format may not look like any shape redact knows: from an
+// *Error's Message (also folded to one bounded line), Metadata and rate
+// limit name, and from every error in the chain beneath it (a *url.Error
+// quoting a base URL, a proxy echoing the request). Causes that never held
+// the key keep their type, so errors.Is(err, context.DeadlineExceeded)
+// still answers; one that held it is replaced by its masked text.
+func scrub(err error, apiKey string) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return redact.ErrorWithout(err, apiKey)
+	}
 	e.Message = redact.Line(e.Message, apiKey, maxMessage)
 	if e.Metadata != nil {
 		e.Metadata, _ = cleanValue(e.Metadata, apiKey).(map[string]any)
 	}
+	if e.RateLimit != nil {
+		e.RateLimit.Name = redact.Without(e.RateLimit.Name, apiKey)
+	}
+	e.err = redact.ErrorWithout(e.err, apiKey)
 	return e
 }
 
@@ -397,153 +316,4 @@ func cleanValue(v any, apiKey string) any {
 		return out
 	}
 	return v
-}
-
-// maxRetryAfter caps absurd waits; a Temporal retry scheduled days out is
-// worse than trying again sooner and being told to wait once more.
-const maxRetryAfter = 24 * time.Hour
-
-// setWait fills RetryAt, RetryAfter and, on a 429, RateLimit from the
-// response headers and the error's metadata.
-func (e *Error) setWait(h http.Header, now time.Time) {
-	if e.Kind == KindRateLimited {
-		e.RateLimit = rateLimitOf(h, e.Metadata, e.Message)
-	}
-	e.RetryAt = retryAt(h, e.Metadata, e.Kind, now)
-	if !e.RetryAt.IsZero() {
-		e.RetryAfter = min(max(e.RetryAt.Sub(now), 0), maxRetryAfter)
-	}
-}
-
-// retryAfter is the capped wait of retryAt, 0 when none was given.
-func retryAfter(h http.Header, kind Kind, now time.Time) time.Duration {
-	at := retryAt(h, nil, kind, now)
-	if at.IsZero() {
-		return 0
-	}
-	return min(max(at.Sub(now), 0), maxRetryAfter)
-}
-
-// retryAt reads Retry-After (RFC 9110: delay-seconds or HTTP-date), falling
-// back for 429s on OpenRouter's X-RateLimit-Reset, which its own limiter
-// sends as a header and copies into error.metadata.headers. Zero when
-// neither says anything.
-func retryAt(h http.Header, meta map[string]any, kind Kind, now time.Time) time.Time {
-	if d, ok := parseRetryAfter(h.Get("Retry-After"), now); ok {
-		return now.Add(d)
-	}
-	if d, ok := parseRetryAfter(metaHeader(meta, "Retry-After"), now); ok {
-		return now.Add(d)
-	}
-	if kind != KindRateLimited {
-		return time.Time{}
-	}
-	for _, v := range []string{h.Get("X-RateLimit-Reset"), metaHeader(meta, "X-RateLimit-Reset")} {
-		if t, ok := parseReset(v); ok {
-			if t.Before(now) {
-				return now
-			}
-			return t
-		}
-	}
-	return time.Time{}
-}
-
-// parseReset reads X-RateLimit-Reset. OpenRouter documents epoch
-// milliseconds; a value too small to be milliseconds since 2001 is taken as
-// epoch seconds, and one too small to be seconds since 2001 (under 10^9) as
-// seconds from now, the two forms other limiters send.
-func parseReset(v string) (time.Time, bool) {
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}, false
-	}
-	switch {
-	case n < 1_000_000_000:
-		return time.Now().Add(time.Duration(n) * time.Second), true
-	case n < 1_000_000_000_000:
-		return time.Unix(n, 0), true
-	}
-	return time.UnixMilli(n), true
-}
-
-// metaHeader is a header OpenRouter copied into error.metadata.headers,
-// matched without regard to case; "" when absent.
-func metaHeader(meta map[string]any, name string) string {
-	hs, _ := meta["headers"].(map[string]any)
-	for k, v := range hs {
-		if !strings.EqualFold(k, name) {
-			continue
-		}
-		switch v := v.(type) {
-		case string:
-			return v
-		case float64:
-			return strconv.FormatFloat(v, 'f', -1, 64)
-		}
-	}
-	return ""
-}
-
-// limitName finds the limit in "Rate limit exceeded: free-models-per-day. …".
-var limitName = regexp.MustCompile(`(?i)rate limit exceeded:\s*([a-z0-9][a-z0-9_-]*)`)
-
-// rateLimitOf gathers what a 429 said about its limit; nil when it said
-// nothing at all.
-func rateLimitOf(h http.Header, meta map[string]any, message string) *RateLimit {
-	get := func(name string) string {
-		if v := strings.TrimSpace(h.Get(name)); v != "" {
-			return v
-		}
-		return strings.TrimSpace(metaHeader(meta, name))
-	}
-	r := &RateLimit{Remaining: -1}
-	if m := limitName.FindStringSubmatch(message); m != nil {
-		r.Name = strings.ToLower(m[1])
-	}
-	if n, err := strconv.Atoi(get("X-RateLimit-Limit")); err == nil && n > 0 {
-		r.Limit = n
-	}
-	if n, err := strconv.Atoi(get("X-RateLimit-Remaining")); err == nil && n >= 0 {
-		r.Remaining = n
-	}
-	if t, ok := parseReset(get("X-RateLimit-Reset")); ok {
-		r.Reset = t
-	}
-	if r.Name == "" && r.Limit == 0 && r.Remaining < 0 && r.Reset.IsZero() {
-		return nil
-	}
-	return r
-}
-
-// parseRetryAfter accepts both RFC 9110 forms, delay-seconds and HTTP-date,
-// plus fractional seconds, which some proxies send.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if v[0] >= '0' && v[0] <= '9' {
-		secs, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) {
-			return 0, false
-		}
-		if secs > maxRetryAfter.Seconds() {
-			return maxRetryAfter, true
-		}
-		return time.Duration(secs * float64(time.Second)), true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	d := t.Sub(now)
-	switch {
-	case d < 0:
-		// A date in the past means "now"; clock skew makes this common.
-		return 0, true
-	case d > maxRetryAfter:
-		return maxRetryAfter, true
-	}
-	return d, true
 }

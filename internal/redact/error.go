@@ -16,30 +16,35 @@ import "net/url"
 // and errors.As still find the causes that held none (io.EOF, a
 // context.DeadlineExceeded, a *net.OpError) but no longer the replaced one.
 // Call it on a library's error before wrapping it in types of your own.
-func Error(err error) error {
+func Error(err error) error { return ErrorWithout(err, "") }
+
+// ErrorWithout is [Error] with key also removed literally, as [Without]
+// does: for a client that knows the key of its call, which may not look
+// like any shape the rules know.
+func ErrorWithout(err error, key string) error {
 	if err == nil {
 		return nil
 	}
 	if u, ok := err.(*url.Error); ok {
-		masked, inner := String(u.URL), Error(u.Err)
+		masked, inner := Without(u.URL, key), ErrorWithout(u.Err, key)
 		if masked == u.URL && inner == u.Err {
 			return err
 		}
 		return &url.Error{Op: u.Op, URL: masked, Err: inner}
 	}
 	msg := err.Error()
-	masked := String(msg)
+	masked := Without(msg, key)
 	changed := masked != msg
 	var causes []error
 	switch x := err.(type) {
 	case interface{ Unwrap() error }:
 		c := x.Unwrap()
-		rc := Error(c)
+		rc := ErrorWithout(c, key)
 		changed = changed || rc != c
 		causes = []error{rc}
 	case interface{ Unwrap() []error }:
 		for _, c := range x.Unwrap() {
-			rc := Error(c)
+			rc := ErrorWithout(c, key)
 			changed = changed || rc != c
 			causes = append(causes, rc)
 		}

@@ -115,23 +115,27 @@ func TestStreamHistoryLargeFileBoundedMemory(t *testing.T) {
 	root := t.TempDir()
 	rel := "personalities/big/big_chat_history.json"
 	path := filepath.Join(root, filepath.FromSlash(rel))
-	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
 	pad := strings.Repeat("x", 400)
-	w.WriteString(`{"shape_id": "s", "messages": [`)
+	_, _ = w.WriteString(`{"shape_id": "s", "messages": [`) // a bufio error surfaces at Flush
 	const n = 12000
 	for i := range n {
 		if i > 0 {
-			w.WriteString(",")
+			_, _ = w.WriteString(",")
 		}
 		fmt.Fprintf(w, `{"ts": %d, "message": "m%d %s", "reply": "r%d %s"}`, 1649472667+i, i, pad, i, pad)
 	}
-	w.WriteString("]}")
-	w.Flush()
+	_, _ = w.WriteString("]}")
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	f.Close()
 	fi, _ := os.Stat(path)
 

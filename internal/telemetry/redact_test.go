@@ -27,7 +27,7 @@ func spanText(s tracetest.SpanStub) string {
 	b.WriteString(s.Name + "\n" + s.Status.Description + "\n")
 	attrs := func(kvs []attribute.KeyValue) {
 		for _, kv := range kvs {
-			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.Emit())
+			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.String())
 		}
 	}
 	attrs(s.Attributes)

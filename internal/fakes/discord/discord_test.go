@@ -638,7 +638,9 @@ func TestEnforceNonceReturnsTheFirstMessage(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var m map[string]any
-		json.NewDecoder(resp.Body).Decode(&m)
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+			t.Fatalf("decode answer: %v", err)
+		}
 		return m
 	}
 	a := post(`{"content":"hi","nonce":"n1","enforce_nonce":true}`)

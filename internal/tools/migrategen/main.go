@@ -64,7 +64,7 @@ func run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		defer c.Stop()
+		defer func() { _ = c.Stop() }()
 		if err := c.EnsureDatabase(ctx, "dev"); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"go/format"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -20,10 +21,18 @@ import (
 )
 
 func main() {
-	src := flag.String("zip", filepath.Join(runtime.GOROOT(), "lib", "time", "zoneinfo.zip"), "the zone database")
+	src := flag.String("zip", "", "the zone database (default: $(go env GOROOT)/lib/time/zoneinfo.zip)")
 	pkg := flag.String("pkg", "bot", "package of the generated file")
 	out := flag.String("o", "zones_gen.go", "file to write")
 	flag.Parse()
+	if *src == "" {
+		root, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "zonegen: go env GOROOT:", err, "(pass -zip)")
+			os.Exit(1)
+		}
+		*src = filepath.Join(strings.TrimSpace(string(root)), "lib", "time", "zoneinfo.zip")
+	}
 	if err := run(*src, *pkg, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "zonegen:", err)
 		os.Exit(1)

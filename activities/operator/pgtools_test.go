@@ -1,11 +1,11 @@
-package activities_test
+package operator_test
 
 import (
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/activities/operator"
 )
 
 // The connection reaches pg_dump through the environment, the password
@@ -29,7 +29,7 @@ func TestPGEnvCarriesNoPasswordInTheClear(t *testing.T) {
 		{"no password", "postgres://tz@h/tz?sslmode=disable", "", map[string]string{"PGUSER": "tz"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env, cleanup, err := activities.PGEnv(tc.dsn)
+			env, cleanup, err := operator.PGEnv(tc.dsn)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestPGEnvCarriesNoPasswordInTheClear(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := activities.PGEnv("postgres://tz:hunter2@[::1"); err == nil || strings.Contains(err.Error(), "hunter2") {
+	if _, _, err := operator.PGEnv("postgres://tz:hunter2@[::1"); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("bad URL: %v", err)
 	}
 }
@@ -96,18 +96,18 @@ func TestCopyUnescape(t *testing.T) {
 		`ünïcödé \u00e9`:   `ünïcödé u00e9`,
 		`trailing\`:        `trailing\`,
 	} {
-		if got := activities.CopyUnescape(in); got != want {
+		if got := operator.CopyUnescape(in); got != want {
 			t.Errorf("CopyUnescape(%q) = %q, want %q", in, got, want)
 		}
 	}
-	got, err := activities.SplitIdents(`id, "timestamp", "we""ird, one", name`, ',')
+	got, err := operator.SplitIdents(`id, "timestamp", "we""ird, one", name`, ',')
 	if err != nil || strings.Join(got, "|") != `id|timestamp|we"ird, one|name` {
 		t.Errorf("SplitIdents = %q, %v", got, err)
 	}
-	if got, err := activities.SplitIdents(`public."My.Table"`, '.'); err != nil || len(got) != 2 || got[1] != "My.Table" {
+	if got, err := operator.SplitIdents(`public."My.Table"`, '.'); err != nil || len(got) != 2 || got[1] != "My.Table" {
 		t.Errorf("SplitIdents = %q, %v", got, err)
 	}
-	if _, err := activities.SplitIdents(`"open`, ','); err == nil {
+	if _, err := operator.SplitIdents(`"open`, ','); err == nil {
 		t.Error("unterminated identifier accepted")
 	}
 }

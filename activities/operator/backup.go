@@ -1,4 +1,4 @@
-package activities
+package operator
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/tzurot/tzurot/internal/heartbeat"
 )
 
 // Backups hold every row of the tables a migration writes (users' prompts,
@@ -91,7 +93,7 @@ func (a *Activities) dump(ctx context.Context, path string, tables []string) err
 	}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = f, &stderr
-	if err := whileHeartbeating(ctx, cmd.Run); err != nil {
+	if err := heartbeat.While(ctx, cmd.Run); err != nil {
 		return fmt.Errorf("pg_dump failed (is the PostgreSQL client installed and on PATH?): %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	if err := f.Sync(); err != nil {

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -10,36 +10,88 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/tzurot/tzurot/internal/config"
 )
 
-// docker-compose.yml cannot run on the CI machines (no Docker engine), so this
-// keeps it consistent with `tzurot dev` and the configuration instead.
-func TestComposeMatchesTheDevStack(t *testing.T) {
+// composeFile is what the tests read of docker-compose.yml.
+type composeFile struct {
+	Services map[string]struct {
+		Image       string            `yaml:"image"`
+		Build       any               `yaml:"build"`
+		Command     []string          `yaml:"command"`
+		Ports       []any             `yaml:"ports"`
+		Environment map[string]string `yaml:"environment"`
+		DependsOn   map[string]any    `yaml:"depends_on"`
+	} `yaml:"services"`
+}
+
+// tzurotServices are the services running the tzurot image, by name, with
+// the command each runs.
+var tzurotServices = map[string][]string{
+	"migrate": {"migrate", "up"},
+	"worker":  {"worker"},
+	"bot":     {"bot"},
+}
+
+func readCompose(t *testing.T) composeFile {
+	t.Helper()
 	b, err := os.ReadFile("../../docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Services map[string]struct {
-			Image       string            `yaml:"image"`
-			Build       any               `yaml:"build"`
-			Command     []string          `yaml:"command"`
-			Ports       []any             `yaml:"ports"`
-			Environment map[string]string `yaml:"environment"`
-			DependsOn   map[string]any    `yaml:"depends_on"`
-		} `yaml:"services"`
-	}
+	var doc composeFile
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("docker-compose.yml does not parse: %v", err)
 	}
-	want := map[string][]string{ // service → command of the tzurot binary
-		"migrate": {"migrate", "up"},
-		"worker":  {"worker"},
-		"bot":     {"bot"},
+	return doc
+}
+
+// composeDefaultDiffers lists the variables whose ${X:-default} in
+// docker-compose.yml is meant to differ from the declared default, and why.
+var composeDefaultDiffers = map[string]string{
+	"MIGRATION_BACKUP_DIR": "a path inside the container",
+}
+
+// docker-compose.yml passes every declared variable to each tzurot service
+// (so a .env line reaches it), sets no variable tzurot does not read, gives
+// the declared defaults, and has no default for a secret.
+func TestComposePassesTheDeclaredVariables(t *testing.T) {
+	doc := readCompose(t)
+	declared := map[string]Variable{}
+	for _, v := range Declared() {
+		declared[v.Name] = v
 	}
-	for name, cmd := range want {
+	fallback := regexp.MustCompile(`^\$\{([A-Z0-9_]+):-([^}]*)\}$`)
+	for name := range tzurotServices {
+		env := doc.Services[name].Environment
+		for _, v := range Declared() {
+			if _, ok := env[v.Name]; !ok {
+				t.Errorf("service %s does not pass %s", name, v.Name)
+			}
+		}
+		for k, val := range env {
+			v, ok := declared[k]
+			if !ok {
+				t.Errorf("service %s sets %s, which internal/config does not declare: a typo, or a variable nothing reads", name, k)
+				continue
+			}
+			m := fallback.FindStringSubmatch(val)
+			switch {
+			case v.Secret && v.Name != "DATABASE_URL" && !regexp.MustCompile(`^\$\{`+k+`:(\?[^}]+|-)\}$`).MatchString(val):
+				t.Errorf("service %s: secret %s is %q, want ${%s:?…} or ${%s:-}", name, k, val, k, k)
+			case m != nil && m[1] != k:
+				t.Errorf("service %s: %s reads ${%s}, want ${%s:-…}", name, k, m[1], k)
+			case m != nil && m[2] != v.Default && composeDefaultDiffers[k] == "":
+				t.Errorf("service %s: %s defaults to %q, internal/config to %q: make them equal", name, k, m[2], v.Default)
+			}
+		}
+	}
+}
+
+// docker-compose.yml cannot run on the CI machines (no Docker engine), so this
+// keeps it consistent with `tzurot dev` and the configuration instead.
+func TestComposeMatchesTheDevStack(t *testing.T) {
+	doc := readCompose(t)
+	for name, cmd := range tzurotServices {
 		s, ok := doc.Services[name]
 		if !ok {
 			t.Errorf("service %s missing", name)
@@ -47,11 +99,6 @@ func TestComposeMatchesTheDevStack(t *testing.T) {
 		}
 		if s.Build == nil || !slices.Equal(s.Command, cmd) {
 			t.Errorf("service %s: build %v command %v, want the tzurot image running %v", name, s.Build, s.Command, cmd)
-		}
-		for _, v := range config.Variables() {
-			if _, ok := s.Environment[v]; !ok {
-				t.Errorf("service %s does not pass %s", name, v)
-			}
 		}
 	}
 	// Nothing is published beyond this machine, and only what a user needs:

@@ -1,4 +1,4 @@
-package activities
+package operator
 
 import (
 	"context"
@@ -14,14 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent/migrationrun"
-)
-
-// Error types of the data-migration activities.
-const (
-	ErrAlreadyApplied   = "AlreadyApplied"   // a run of this migration already succeeded
-	ErrUnknownMigration = "UnknownMigration" // no migration has this name
-	ErrVerifyFailed     = "VerificationFailed"
-	ErrNotVerified      = "NotVerified" // the contract step's prerequisites are missing
+	"github.com/tzurot/tzurot/internal/heartbeat"
 )
 
 // MigrationCounts are a run's running totals.
@@ -267,7 +260,7 @@ func (a *Activities) MigrationVerify(ctx context.Context, in MigrationVerifyInpu
 		return nil, err
 	}
 	var problems []string
-	err = whileHeartbeating(ctx, func() error { problems, err = m.verify(ctx, a, in.Args); return err })
+	err = heartbeat.While(ctx, func() error { problems, err = m.verify(ctx, a, in.Args); return err })
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package activities
+package operator
 
 import (
 	"context"
@@ -90,7 +90,7 @@ FROM llm_configs WHERE id > $1 ORDER BY id LIMIT $2`, in.Cursor, in.N)
 			var v map[string]float64
 			if err := json.Unmarshal(logitBias, &v); err != nil {
 				res.Counts.Reported++
-				res.Report = append(res.Report, fmt.Sprintf("llm_configs %s: logit_bias %s is not a map of token ids to numbers; left in the legacy column", id, truncate(string(logitBias), 80)))
+				res.Report = append(res.Report, fmt.Sprintf("llm_configs %s: logit_bias %.80s is not a map of token ids to numbers; left in the legacy column", id, string(logitBias)))
 			} else {
 				legacy["logit_bias"] = llmparams.Params{LogitBias: v}
 			}
@@ -99,7 +99,7 @@ FROM llm_configs WHERE id > $1 ORDER BY id LIMIT $2`, in.Cursor, in.N)
 			var v llmparams.ResponseFormat
 			if err := json.Unmarshal(respFormat, &v); err != nil {
 				res.Counts.Reported++
-				res.Report = append(res.Report, fmt.Sprintf("llm_configs %s: response_format %s is not {\"type\": …}; left in the legacy column", id, truncate(string(respFormat), 80)))
+				res.Report = append(res.Report, fmt.Sprintf("llm_configs %s: response_format %.80s is not {\"type\": …}; left in the legacy column", id, string(respFormat)))
 			} else {
 				legacy["response_format"] = llmparams.Params{ResponseFormat: &v}
 			}

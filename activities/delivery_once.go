@@ -1,0 +1,137 @@
+package activities
+
+// Each delivery key posts once: the deliveries rows that record a post, and
+// the adoption of a post an earlier attempt made but died before recording.
+
+import (
+	"context"
+	stdsql "database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/delivery"
+)
+
+// deliverOnce returns the recorded message for key, or posts and records it.
+// Before posting it records that key began posting (a row with no message
+// id yet), so that a retry knows an earlier attempt may have posted and
+// since when: post receives that time, zero on the first try.
+func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, post func(since time.Time) (string, error)) (string, error) {
+	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
+	switch {
+	case err == nil && d.DiscordMessageID != "":
+		return d.DiscordMessageID, nil
+	case err != nil && !ent.IsNotFound(err):
+		return "", fmt.Errorf("look up delivery: %w", err)
+	}
+	var since time.Time
+	if d != nil {
+		since = d.CreatedAt
+	} else {
+		err = a.DB.Delivery.Create().SetKey(key).SetChannelID(channelID).SetDiscordMessageID("").
+			OnConflict(sql.ConflictColumns(delivery.FieldKey)).DoNothing().Exec(ctx)
+		if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
+			return "", fmt.Errorf("record delivery: %w", err)
+		}
+	}
+	id, err := post(since)
+	if err != nil {
+		return "", err
+	}
+	if err := a.DB.Delivery.Update().Where(delivery.Key(key)).SetDiscordMessageID(id).Exec(ctx); err != nil {
+		return "", fmt.Errorf("record delivery: %w", err)
+	}
+	return id, nil
+}
+
+// findEarlierPost looks in the channel for the post an earlier attempt of
+// the delivery key made through the webhook (a personality's, or the
+// application's follow-ups) and died before recording: made since that
+// attempt began posting (less a few seconds for the clocks of Discord and
+// PostgreSQL), matching, recorded by no other delivery, and not possibly
+// another delivery's that began posting shortly before it and has not yet
+// recorded its message — a reply with the same text as another never takes
+// the other's message; when it cannot tell, it posts its own.
+func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, key string, since time.Time, match func(*discordgo.Message) bool) (string, error) {
+	since = since.Add(-clockSkew)
+	msgs, err := a.Discord.ChannelMessages(channelID, 100, "", snowflakeAt(since), "", discordgo.WithContext(ctx))
+	if err != nil {
+		// Not knowing is not "not posted": posting now could post twice.
+		return "", discordError("look for an earlier post", err)
+	}
+	slices.SortFunc(msgs, func(x, y *discordgo.Message) int { return x.Timestamp.Compare(y.Timestamp) })
+	for _, m := range msgs {
+		if m.WebhookID != webhookID || m.Timestamp.Before(since) || !match(m) {
+			continue
+		}
+		claimed, err := a.DB.Delivery.Query().Where(delivery.DiscordMessageID(m.ID)).Exist(ctx)
+		if err != nil {
+			return "", fmt.Errorf("look up delivery: %w", err)
+		}
+		if claimed {
+			continue
+		}
+		// Served by deliveries_pending_channel, which holds pending rows only.
+		rival, err := a.DB.Delivery.Query().Where(
+			delivery.ChannelID(channelID), delivery.DiscordMessageID(""), delivery.KeyNEQ(key),
+			delivery.CreatedAtGTE(m.Timestamp.Add(-adoptWindow)), delivery.CreatedAtLTE(m.Timestamp.Add(clockSkew)),
+		).Exist(ctx)
+		if err != nil {
+			return "", fmt.Errorf("look up deliveries: %w", err)
+		}
+		if rival {
+			a.Log.Warn("an earlier post may be another delivery's; posting this one's own", "channel_id", channelID)
+			continue
+		}
+		return m.ID, nil
+	}
+	return "", nil
+}
+
+// adoptWindow is how long before a message another delivery may have begun
+// the post that made it.
+const adoptWindow = time.Minute
+
+// clockSkew allows for Discord's and PostgreSQL's clocks disagreeing.
+const clockSkew = 5 * time.Second
+
+// snowflakeAt is the smallest Discord id of a message made at t
+// (https://discord.com/developers/docs/reference#snowflakes).
+func snowflakeAt(t time.Time) string {
+	ms := t.UnixMilli() - 1420070400000
+	if ms < 0 {
+		ms = 0
+	}
+	return strconv.FormatInt(ms<<22, 10)
+}
+
+func (a *Activities) delivered(ctx context.Context, key string) (string, bool, error) {
+	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up delivery: %w", err)
+	}
+	// A row without a message id is a post begun, not made.
+	return d.DiscordMessageID, d.DiscordMessageID != "", nil
+}
+
+func sameFiles(got []*discordgo.MessageAttachment, want []*discordgo.File) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if got[i].Filename != want[i].Name {
+			return false
+		}
+	}
+	return true
+}

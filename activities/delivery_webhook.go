@@ -1,0 +1,134 @@
+package activities
+
+// The channel's webhook personalities speak through, and how Discord's
+// refusals are told apart (gone, refused, missing permission).
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// noWebhookTTL is how long a channel that cannot have our webhook (missing
+// permission, webhook limit) posts as the bot before asking Discord again.
+const noWebhookTTL = 10 * time.Minute
+
+// noWebhook is cached for a channel that cannot have our webhook.
+type noWebhook struct{ until time.Time }
+
+// channelWebhook returns our webhook in the channel: the one named
+// WebhookName, else any other the application made, else a new one; nil
+// where the channel cannot have one (a DM, no Manage Webhooks, or Discord's
+// limit of webhooks per channel reached, 30007).
+func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*discordgo.Webhook, error) {
+	if v, ok := a.webhooks.Load(channelID); ok {
+		switch v := v.(type) {
+		case *discordgo.Webhook:
+			return v, nil
+		case noWebhook:
+			if time.Now().Before(v.until) {
+				return nil, nil
+			}
+			a.webhooks.CompareAndDelete(channelID, v)
+		}
+	}
+	none := func() (*discordgo.Webhook, error) {
+		a.webhooks.Store(channelID, noWebhook{until: time.Now().Add(noWebhookTTL)})
+		return nil, nil
+	}
+	hooks, err := a.Discord.ChannelWebhooks(channelID, discordgo.WithContext(ctx))
+	if noWebhooks(err) || refused(err) {
+		// A DM, a thread or other channel type without webhooks (50024),
+		// no permission: whatever Discord refuses here stays refused.
+		a.Log.Warn("this channel cannot have our webhook; personalities post as the bot", "channel_id", channelID, "discord_code", discordCode(err))
+		return none()
+	}
+	if err != nil {
+		return nil, discordError("list webhooks", err)
+	}
+	var app *discordgo.Webhook
+	for _, h := range hooks {
+		switch {
+		case h.Token == "" || h.Type != discordgo.WebhookTypeIncoming:
+		case h.Name == WebhookName:
+			a.webhooks.Store(channelID, h)
+			return h, nil
+		case app == nil && h.ApplicationID != "" && a.ownApplication(ctx, h.ApplicationID):
+			app = h
+		}
+	}
+	if app != nil {
+		a.webhooks.Store(channelID, app)
+		return app, nil
+	}
+	h, err := a.Discord.WebhookCreate(channelID, WebhookName, "", discordgo.WithContext(ctx))
+	if noWebhooks(err) || refused(err) {
+		// Missing permission, the channel's 15 (30007) or the server's
+		// 1,000 webhooks (30058), a channel type without webhooks.
+		a.Log.Warn("no webhook can be made in this channel; personalities post as the bot", "channel_id", channelID, "discord_code", discordCode(err))
+		return none()
+	}
+	if err != nil {
+		return nil, discordError("create webhook", err)
+	}
+	a.webhooks.Store(channelID, h)
+	return h, nil
+}
+
+// ownApplication reports whether appID is this bot's application; bots
+// created since 2020 have the application id as their user id.
+func (a *Activities) ownApplication(ctx context.Context, appID string) bool {
+	if a.Discord.State != nil && a.Discord.State.User != nil {
+		return a.Discord.State.User.ID == appID
+	}
+	me, err := a.Discord.User("@me", discordgo.WithContext(ctx))
+	return err == nil && me.ID == appID
+}
+
+// noWebhooks is Discord saying this channel cannot have our webhook: a DM, or
+// no Manage Webhooks permission.
+func noWebhooks(err error) bool {
+	var re *discordgo.RESTError
+	if !errors.As(err, &re) || re.Response == nil {
+		return false
+	}
+	if re.Message != nil && (re.Message.Code == discordgo.ErrCodeMissingPermissions || re.Message.Code == discordgo.ErrCodeMissingAccess ||
+		re.Message.Code == discordgo.ErrCodeCannotExecuteActionOnDMChannel) {
+		return true
+	}
+	return re.Response.StatusCode == http.StatusForbidden
+}
+
+// webhookGone is Discord saying the webhook no longer exists (deleted in
+// Server Settings → Integrations: 404, 10015) or its token was reset (401,
+// 50027): it must be made again.
+func webhookGone(err error) bool {
+	c := discordCode(err)
+	return c == discordgo.ErrCodeUnknownWebhook || c == discordgo.ErrCodeInvalidWebhookTokenProvided
+}
+
+// refused is a 4xx other than 429 and 401/404 of a gone webhook: Discord
+// will refuse the same request again.
+func refused(err error) bool {
+	var re *discordgo.RESTError
+	if !errors.As(err, &re) || re.Response == nil {
+		return false
+	}
+	st := re.Response.StatusCode
+	return st >= 400 && st < 500 && st != http.StatusTooManyRequests
+}
+
+// discordCode is the JSON error code of a Discord REST error, 0 if none.
+func discordCode(err error) int {
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Message != nil {
+		return re.Message.Code
+	}
+	return 0
+}
+
+// WebhookName names the one webhook per channel that personalities speak through.
+const WebhookName = "Tzurot"

@@ -1,0 +1,258 @@
+package openrouter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/tzurot/tzurot/internal/llmparams"
+)
+
+// Message is one chat message. Content is plain text.
+type Message struct {
+	Role    string
+	Content string
+	// Name distinguishes speakers sharing a role, e.g. Discord users in a
+	// channel; providers that ignore it are harmless.
+	Name string
+}
+
+// ChatRequest is one non-streaming chat completion.
+type ChatRequest struct {
+	Model    string
+	Messages []Message
+	// Params is the merged, validated advanced-parameters document; every
+	// field it sets is sent as is.
+	Params llmparams.Params
+	// Modalities asks for output types, e.g. {"image", "text"} for image
+	// generation models. Nil sends nothing.
+	Modalities []string
+}
+
+// ChatResponse is the first choice of a completion.
+type ChatResponse struct {
+	ID    string
+	Model string
+	// Provider is the upstream OpenRouter routed the request to.
+	Provider  string
+	Content   string
+	Reasoning string
+	// FinishReason is OpenRouter's normalised reason the generation ended:
+	// "stop", "length", "content_filter", "tool_calls" or "error"
+	// (https://openrouter.ai/docs/api/reference/overview#finish-reason);
+	// NativeFinishReason is the upstream model's own word for it
+	// ("end_turn", "MAX_TOKENS", "SAFETY", …). Either may be empty.
+	FinishReason       string
+	NativeFinishReason string
+	// Images are data URLs (data:image/png;base64,...).
+	Images []string
+	Usage  Usage
+}
+
+// Usage is OpenRouter's token accounting for one completion.
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
+	// ReasoningTokens are included in CompletionTokens.
+	ReasoningTokens int
+	// Cost is what the call charged the key, in USD; 0 when not reported.
+	Cost float64
+}
+
+// Chat runs one chat completion (POST /chat/completions) with apiKey.
+//
+// Errors are *Error (see the package documentation): a non-2xx answer, an
+// error object in a 200 body or on its choice (the upstream failed after
+// OpenRouter committed to 200; Usage and Model then say what was billed),
+// a 200 without choices or that does not decode, and any transport failure.
+func (c *Client) Chat(ctx context.Context, apiKey string, req ChatRequest) (ChatResponse, error) {
+	return call(ctx, c, apiKey, func(ctx context.Context) (ChatResponse, error) {
+		return c.chat(ctx, apiKey, req)
+	})
+}
+
+func (c *Client) chat(ctx context.Context, apiKey string, req ChatRequest) (ChatResponse, error) {
+	body, err := chatBody(req)
+	if err != nil {
+		return ChatResponse{}, &Error{Kind: KindBadRequest, Message: "encoding the request: " + err.Error(), err: err}
+	}
+	ex, err := c.send(ctx, http.MethodPost, "/chat/completions", apiKey, body)
+	if err != nil {
+		return ChatResponse{}, err
+	}
+
+	// Decoded the way go-openai decodes: the first JSON value, keep-alive
+	// whitespace before it and anything after it ignored.
+	var doc completion
+	if err := json.NewDecoder(bytes.NewReader(ex.body)).Decode(&doc); err != nil {
+		if doc.Error.set {
+			e := inBodyError(doc.Error, ex.header)
+			e.err = err
+			return ChatResponse{}, e
+		}
+		return ChatResponse{}, &Error{Kind: KindTransient, Status: ex.status, Message: "malformed response: " + err.Error(), err: err}
+	}
+	if doc.Error.set {
+		return ChatResponse{}, inBodyError(doc.Error, ex.header)
+	}
+	if len(doc.Choices) == 0 {
+		return ChatResponse{}, &Error{Kind: KindTransient, Status: ex.status, Message: "the response has no choices"}
+	}
+	ch := doc.Choices[0]
+	u := doc.Usage
+	if ch.Error.set {
+		e := inBodyError(ch.Error, ex.header)
+		e.Model = doc.Model
+		e.Usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens, Cost: u.Cost.v}
+		return ChatResponse{}, e
+	}
+
+	out := ChatResponse{
+		ID:                 doc.ID,
+		Model:              doc.Model,
+		Provider:           doc.Provider.v,
+		Content:            ch.Message.Content.text,
+		Reasoning:          ch.Message.ReasoningContent,
+		FinishReason:       string(ch.FinishReason),
+		NativeFinishReason: ch.NativeFinishReason.v,
+		Usage: Usage{
+			PromptTokens:     u.PromptTokens,
+			CompletionTokens: u.CompletionTokens,
+			TotalTokens:      u.TotalTokens,
+			Cost:             u.Cost.v,
+		},
+	}
+	if d := u.CompletionTokensDetails; d != nil {
+		out.Usage.ReasoningTokens = d.ReasoningTokens
+	}
+	if r := ch.Message.Reasoning.v; r != "" {
+		out.Reasoning = r
+	}
+	for _, img := range ch.Message.Images.v {
+		if img.ImageURL.URL != "" {
+			out.Images = append(out.Images, img.ImageURL.URL)
+		}
+	}
+	return out, nil
+}
+
+// chatBody is the JSON body of POST /chat/completions
+// (https://openrouter.ai/docs/api/reference/overview#requests), and the one
+// place OpenRouter's request fields are added to OpenAI's: model and
+// messages in go-openai's message type, then beside them every field the
+// advanced parameters set (reasoning, top_k, min_p, transforms, route, …,
+// by their OpenRouter names, from llmparams.Params.Map) and modalities. Each
+// field appears once. The standard sampling fields go this way too rather
+// than through go-openai's request struct, whose float32 omitempty fields
+// would turn 0.7 into 0.699999988079071 and drop an explicit temperature 0.
+func chatBody(req ChatRequest) ([]byte, error) {
+	body := req.Params.Map()
+	if req.Modalities != nil {
+		body["modalities"] = slices.Clone(req.Modalities)
+	}
+	msgs := make([]openai.ChatCompletionMessage, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = openai.ChatCompletionMessage{Role: m.Role, Content: m.Content, Name: m.Name}
+	}
+	body["model"] = req.Model
+	body["messages"] = msgs
+	body["stream"] = false
+	return marshal(body)
+}
+
+// marshal is json.Marshal without HTML escaping: stop sequences like "</s>"
+// should reach the provider as written, not as \u003c/s\u003e, even though
+// both decode the same.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// completion is OpenRouter's chat completion, decoded once: OpenAI's fields
+// (in go-openai's types where they fit) and OpenRouter's additions beside
+// them, which go-openai's response type drops — provider, usage.cost, the
+// message's reasoning and images, native_finish_reason, and the error
+// object OpenRouter puts at the top or on a choice when the upstream fails
+// after it committed to a 200
+// (https://openrouter.ai/docs/api/reference/errors-and-debugging).
+//
+// The additions are lenient: a surprise in their type leaves them empty
+// rather than throwing away a reply OpenAI's fields describe fine.
+type completion struct {
+	ID       string           `json:"id"`
+	Model    string           `json:"model"`
+	Provider lenient[string]  `json:"provider"`
+	Error    errorObject      `json:"error"`
+	Choices  []completionItem `json:"choices"`
+	Usage    struct {
+		openai.Usage
+		Cost lenient[float64] `json:"cost"`
+	} `json:"usage"`
+}
+
+// completionItem is one choice of a completion.
+type completionItem struct {
+	FinishReason       openai.FinishReason `json:"finish_reason"`
+	NativeFinishReason lenient[string]     `json:"native_finish_reason"`
+	Error              errorObject         `json:"error"`
+	Message            struct {
+		Content content `json:"content"`
+		// ReasoningContent is DeepSeek's name, which some providers
+		// pass through; Reasoning, OpenRouter's, wins when both are set.
+		ReasoningContent string          `json:"reasoning_content"`
+		Reasoning        lenient[string] `json:"reasoning"`
+		Images           lenient[[]struct {
+			ImageURL struct {
+				URL string `json:"url"`
+			} `json:"image_url"`
+		}] `json:"images"`
+	} `json:"message"`
+}
+
+// content is a message's content: a string, null, or (from some providers
+// through OpenRouter) an array of go-openai's content parts, whose text
+// parts are joined. Any other shape fails the decode, as in go-openai.
+type content struct{ text string }
+
+func (c *content) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		return nil
+	}
+	if json.Unmarshal(b, &c.text) == nil {
+		return nil
+	}
+	var parts []openai.ChatMessagePart
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return err
+	}
+	var text strings.Builder
+	for _, p := range parts {
+		if p.Type == openai.ChatMessagePartTypeText {
+			text.WriteString(p.Text)
+		}
+	}
+	c.text = text.String()
+	return nil
+}
+
+// lenient is a T, or T's zero value when the JSON holds something else.
+type lenient[T any] struct{ v T }
+
+func (l *lenient[T]) UnmarshalJSON(b []byte) error {
+	var v T
+	if json.Unmarshal(b, &v) == nil {
+		l.v = v
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/personality"
+	"github.com/tzurot/tzurot/ent/personalityalias"
+	"github.com/tzurot/tzurot/ent/predicate"
+	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/internal/access"
+)
+
+// ErrNameTaken is returned by CreatePersonality when the name was taken
+// between the check (access.Clash) and the insert.
+var ErrNameTaken = errors.New("the personality name is already taken: choose another")
+
+// Resolve is the personality ref (an id, a name, an alias or a display
+// name) means for sp, by internal/access's one rule (access.Resolve);
+// access.ErrNotFound when sp may use none called that.
+func (s *Store) Resolve(ctx context.Context, sp access.Speaker, ref string) (access.Match, error) {
+	return access.Resolve(ctx, s.db, sp, ref)
+}
+
+// Usable is the personality id, read afresh, when sp may use it
+// (access.Speaker.CanUse); ok is false when it is gone or sp may not.
+func (s *Store) Usable(ctx context.Context, sp access.Speaker, id uuid.UUID) (*ent.Personality, bool) {
+	p, err := s.db.Personality.Get(ctx, id)
+	if err != nil || !sp.CanUse(p) {
+		return nil, false
+	}
+	return p, true
+}
+
+// Clash is the personality term would collide with as a new kind of name of
+// self (uuid.Nil: one being created) owned by owner, nil when it is free
+// (access.Clash, the rule).
+func (s *Store) Clash(ctx context.Context, kind access.Kind, term string, owner *uuid.UUID, self uuid.UUID) (*ent.Personality, error) {
+	return access.Clash(ctx, s.db, kind, term, owner, self)
+}
+
+// MentionIndex is every personality with its aliases, indexed to find
+// mentions in (access.NewIndex). It reads both tables whole: callers cache it.
+func (s *Store) MentionIndex(ctx context.Context) (*access.Index, error) {
+	ps, err := s.db.Personality.Query().WithAliases().All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load personalities: %w", err)
+	}
+	return access.NewIndex(ps), nil
+}
+
+// PersonalityDetails is the personality with its owner, its model settings
+// and its aliases (alphabetical), for showing it whole.
+func (s *Store) PersonalityDetails(ctx context.Context, id uuid.UUID) (*ent.Personality, error) {
+	return s.db.Personality.Query().Where(personality.ID(id)).
+		WithOwner().WithLlmConfig().
+		WithAliases(func(q *ent.PersonalityAliasQuery) { q.Order(ent.Asc(personalityalias.FieldAlias)) }).
+		Only(ctx)
+}
+
+// NewPersonality is what CreatePersonality stores: a public personality of
+// Owner answering with Model.
+type NewPersonality struct {
+	Name, DisplayName, Model string
+	Owner                    uuid.UUID
+	Fields                   PersonalityFields
+}
+
+// PersonalityFields are the optional settings create and edit share; nil
+// leaves a setting as it is.
+type PersonalityFields struct {
+	SystemPrompt, AvatarURL, ErrorMessage *string
+}
+
+// CreatePersonality stores the personality and its model settings in one
+// transaction. ErrNameTaken when the name was taken since it was checked.
+func (s *Store) CreatePersonality(ctx context.Context, n NewPersonality) (*ent.Personality, error) {
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := tx.Personality.Create().SetName(n.Name).SetDisplayName(n.DisplayName).SetOwnerID(n.Owner).SetIsPublic(true).
+		SetNillableSystemPrompt(n.Fields.SystemPrompt).SetNillableAvatarURL(n.Fields.AvatarURL).SetNillableErrorMessage(n.Fields.ErrorMessage).
+		Save(ctx)
+	if err == nil {
+		err = tx.LLMConfig.Create().SetPersonalityID(p.ID).SetModel(n.Model).Exec(ctx)
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		if ent.IsConstraintError(err) {
+			return nil, ErrNameTaken
+		}
+		return nil, err
+	}
+	return p, tx.Commit()
+}
+
+// PersonalityChange is an edit: nil fields are left as they are.
+type PersonalityChange struct {
+	PersonalityFields
+	DisplayName *string
+	Public      *bool
+}
+
+// UpdatePersonality applies the change and returns the personality as saved.
+func (s *Store) UpdatePersonality(ctx context.Context, id uuid.UUID, c PersonalityChange) (*ent.Personality, error) {
+	return s.db.Personality.UpdateOneID(id).
+		SetNillableSystemPrompt(c.SystemPrompt).SetNillableAvatarURL(c.AvatarURL).SetNillableErrorMessage(c.ErrorMessage).
+		SetNillableDisplayName(c.DisplayName).SetNillableIsPublic(c.Public).
+		Save(ctx)
+}
+
+// DeletePersonality deletes it; its settings and aliases go with it (the
+// foreign keys cascade).
+func (s *Store) DeletePersonality(ctx context.Context, id uuid.UUID) error {
+	return s.db.Personality.DeleteOneID(id).Exec(ctx)
+}
+
+// Aliases are the personality's aliases, alphabetical.
+func (s *Store) Aliases(ctx context.Context, id uuid.UUID) ([]*ent.PersonalityAlias, error) {
+	return s.db.PersonalityAlias.Query().Where(personalityalias.PersonalityID(id)).
+		Order(ent.Asc(personalityalias.FieldAlias)).All(ctx)
+}
+
+// Alias is the personality's alias equal to alias in any case, as the unique
+// index on lower(alias) compares; nil when it has none.
+func (s *Store) Alias(ctx context.Context, id uuid.UUID, alias string) (*ent.PersonalityAlias, error) {
+	a, err := s.db.PersonalityAlias.Query().Where(personalityalias.PersonalityID(id),
+		predicate.PersonalityAlias(access.LowerEquals(personalityalias.FieldAlias, alias))).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return a, err
+}
+
+// AddAlias stores the alias; ent's constraint error when another of the
+// same letters was added since it was checked.
+func (s *Store) AddAlias(ctx context.Context, id uuid.UUID, alias string) error {
+	return s.db.PersonalityAlias.Create().SetPersonalityID(id).SetAlias(alias).Exec(ctx)
+}
+
+// RemoveAlias deletes the personality's alias equal to alias in any case,
+// reporting how many rows went (0 or 1).
+func (s *Store) RemoveAlias(ctx context.Context, id uuid.UUID, alias string) (int, error) {
+	return s.db.PersonalityAlias.Delete().Where(
+		personalityalias.PersonalityID(id),
+		predicate.PersonalityAlias(access.LowerEquals(personalityalias.FieldAlias, alias)),
+	).Exec(ctx)
+}
+
+// Suggest is at most limit personalities, with their aliases, that sp may
+// see (public, their own, or all for the privileged) and whose name, display
+// name or an alias contains typed (lower case; "" matches all), filtered in
+// SQL before the limit: what starts with typed first, then sp's own, then
+// by name. The LIKEs read both tables whole (thousands of rows).
+func (s *Store) Suggest(ctx context.Context, sp access.Speaker, typed string, limit int) ([]*ent.Personality, error) {
+	q := s.db.Personality.Query().WithAliases().Limit(limit)
+	if !sp.Privileged() {
+		q.Where(personality.Or(personality.IsPublic(true), personality.HasOwnerWith(user.DiscordID(sp.DiscordID))))
+	}
+	if typed != "" {
+		within := "%" + access.EscapeLike(typed) + "%"
+		q.Where(personality.Or(
+			predicate.Personality(access.LowerLike(personality.FieldName, within)),
+			predicate.Personality(access.LowerLike(personality.FieldDisplayName, within)),
+			personality.HasAliasesWith(predicate.PersonalityAlias(access.LowerLike(personalityalias.FieldAlias, within))),
+		))
+	}
+	prefix := access.EscapeLike(typed) + "%"
+	q.Order(func(s *entsql.Selector) {
+		// A predicate, not OrderExprFunc, which drops arguments.
+		s.OrderExpr(entsql.P(func(b *entsql.Builder) {
+			b.WriteString("(lower(").Ident(s.C(personality.FieldName)).WriteString(") LIKE ").Arg(prefix).
+				WriteString(` ESCAPE '\' OR coalesce(lower(`).Ident(s.C(personality.FieldDisplayName)).WriteString(") LIKE ").Arg(prefix).
+				WriteString(` ESCAPE '\', false)) DESC`)
+		}))
+		if sp.UserID != uuid.Nil {
+			s.OrderExpr(entsql.P(func(b *entsql.Builder) {
+				b.WriteString("coalesce(").Ident(s.C(personality.FieldOwnerID)).WriteString(" = ").Arg(sp.UserID).WriteString(", false) DESC")
+			}))
+		}
+		s.OrderBy(s.C(personality.FieldName))
+	})
+	return q.All(ctx)
+}
