@@ -8,7 +8,6 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
-	"github.com/tzurot/tzurot/ent/delivery"
 )
 
 // Roles of conversation turns.
@@ -50,21 +49,4 @@ func (s *Store) LastInChannel(ctx context.Context, channelID string) (id uuid.UU
 		return uuid.Nil, false, fmt.Errorf("find the channel's last personality: %w", err)
 	}
 	return row.PersonalityID, true, nil
-}
-
-// DeliveryOf is the delivery key (internal/deliverykey) the Discord message
-// messageID was posted under; ok is false for a message not posted by us.
-func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, ok bool) {
-	d, err := s.db.Delivery.Query().Where(delivery.DiscordMessageID(messageID)).First(ctx)
-	if err != nil {
-		return "", false
-	}
-	return d.Key, true
-}
-
-// Posted reports whether the delivery key's message is posted: its row
-// holds a message id (a row without one is a post begun, not made). One
-// lookup on the key's unique index.
-func (s *Store) Posted(ctx context.Context, key string) (bool, error) {
-	return s.db.Delivery.Query().Where(delivery.Key(key), delivery.DiscordMessageIDNEQ("")).Exist(ctx)
 }
