@@ -22,6 +22,7 @@ import (
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // Activities holds the clients activities use. Build it once in the worker.
@@ -52,6 +53,10 @@ type Activities struct {
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map
 }
+
+// store is the data access over DB (internal/store): every query of the
+// reply path goes through it.
+func (a *Activities) store() *store.Store { return store.New(a.DB) }
 
 // Limits are the per-user allowances; 0 switches a limit off.
 type Limits struct {

@@ -17,8 +17,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
@@ -99,7 +97,8 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		id, err := a.postChunks(ctx, in.PostReplyInput, nil)
 		return SpeakReplyOutput{DiscordMessageID: id}, err
 	}
-	p, err := a.DB.Personality.Query().Where(personality.ID(in.PersonalityID)).WithVoiceConfig().Only(ctx)
+	st := a.store()
+	p, err := st.PersonalityWithVoice(ctx, in.PersonalityID)
 	if err != nil && !ent.IsNotFound(err) {
 		return SpeakReplyOutput{}, fmt.Errorf("load personality: %w", err)
 	}
@@ -107,8 +106,8 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		return SpeakReplyOutput{}, temporal.NewNonRetryableApplicationError("this personality has no voice", ErrNoVoice, nil)
 	}
 	vc := p.Edges.VoiceConfig
-	u, err := a.DB.User.Query().Where(user.DiscordID(in.DiscordUserID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	u, err := st.User(ctx, in.DiscordUserID)
+	if err != nil {
 		return SpeakReplyOutput{}, fmt.Errorf("load user: %w", err)
 	}
 	key, source, err := a.resolveVoiceKey(ctx, u)
