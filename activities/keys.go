@@ -165,7 +165,7 @@ func keyCheckNote(e *elevenlabs.Error) string {
 	if code == "" {
 		code = string(e.Kind)
 	}
-	return "ElevenLabs restricts that account right now (" + code + "), so replies may come as text; check it at https://elevenlabs.io/app/subscription."
+	return "ElevenLabs restricts that account right now (" + code + "), so replies may come as text; check it at " + providerOf(ProviderElevenLabs).BillingURL + "."
 }
 
 // checkElevenLabsKey asks GET /v1/user, which authenticates. A scoped key
@@ -228,7 +228,11 @@ func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) 
 
 // providerName and walletHint word the key errors per provider (internal/provider).
 func providerName(id string) string { return provider.NameOf(id) }
-func walletHint(id string) string   { p, _ := provider.Get(id); return p.WalletOption }
+func walletHint(id string) string   { return providerOf(id).WalletOption }
+
+// providerOf is the provider id's entry of internal/provider's table, its
+// zero value for an id outside it.
+func providerOf(id string) provider.Provider { p, _ := provider.Get(id); return p }
 
 // userKey opens the user's own key for the provider: found is false when
 // they have none. A key that was switched off, or no longer opens, is an
