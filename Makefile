@@ -15,9 +15,9 @@ test-short: ## unit tests only (no PostgreSQL, no Temporal)
 	$(GO) test -short ./...
 
 bench: tools ## the benchmarks of BENCHMARKS.md (about 20 minutes)
-	TEMPORAL_CLI=$(BIN)/temporal $(GO) test ./worker -run '^$$' -bench 'BenchmarkReply|BenchmarkResolvePersonality' -benchtime 200x -count 3 -timeout 30m
-	TEMPORAL_CLI=$(BIN)/temporal $(GO) test ./worker -run '^$$' -bench BenchmarkLLMConfigJSONB -benchtime 1x -count 3 -timeout 30m
-	$(GO) test ./bot -run '^$$' -bench BenchmarkReplyDB -benchtime 20x -timeout 60m
+	TEMPORAL_CLI=$(BIN)/temporal $(GO) test -tags e2e ./e2e -run '^$$' -bench 'BenchmarkReply|BenchmarkResolvePersonality' -benchtime 200x -count 3 -timeout 30m
+	TEMPORAL_CLI=$(BIN)/temporal $(GO) test -tags e2e ./e2e -run '^$$' -bench BenchmarkLLMConfigJSONB -benchtime 1x -count 3 -timeout 30m
+	$(GO) test -tags integration ./bot -run '^$$' -bench BenchmarkReplyDB -benchtime 20x -timeout 60m
 
 build:
 	$(GO) build -o $(BIN)/tzurot ./cmd/tzurot
