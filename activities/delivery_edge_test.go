@@ -1,3 +1,5 @@
+//go:build integration
+
 package activities_test
 
 // Delivery's edges: attachments resent whole after a webhook is remade or
