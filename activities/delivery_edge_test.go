@@ -244,7 +244,9 @@ func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
 		t.Fatal(err)
 	}
 	var bID string
-	v.Get(&bID)
+	if err := v.Get(&bID); err != nil {
+		t.Fatal(err)
+	}
 	<-aDone
 	if aErr != nil {
 		t.Fatal(aErr)
