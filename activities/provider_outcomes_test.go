@@ -40,7 +40,7 @@ func TestGenerateProviderOutcomes(t *testing.T) {
 		{"tool calls, no text", fakeopenrouter.Finish("tool_calls", ""), activities.ErrEmptyReply, false, 0, 1},
 		{"finish_reason error", fakeopenrouter.Finish("error", ""), activities.ErrUnavailable, true, 0, 1},
 		// The fixture asks for reasoning, so output tokens were billed: a
-		// whole answer. worker's TestEmptyCompletions has the warming-up
+		// whole answer. e2e's TestEmptyCompletions has the warming-up
 		// case with no output tokens, which is retried.
 		{"reasoning only, no finish reason", fakeopenrouter.Finish("", ""), activities.ErrEmptyReply, false, 0, 1},
 		{"error in the choice", fakeopenrouter.FailInChoice(502), activities.ErrUnavailable, true, 0, 0},
