@@ -4,10 +4,19 @@ import (
 	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
+
+// Commands returns the registered application commands of a guild, or the
+// global ones for guildID "".
+func (s *Server) Commands(guildID string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.commands[guildID])
+}
 
 // chatInputName is Discord's documented name rule for slash commands and
 // their options; names must also be lower case where a case exists.

@@ -2,8 +2,77 @@ package discord
 
 import (
 	"net/http"
+	"strings"
 	"unicode/utf8"
 )
+
+// Interaction pre-registers an interaction so its responses land in a
+// channel. Unregistered interactions are accepted too, with no channel.
+type Interaction struct {
+	ID, Token, ChannelID string
+}
+
+type interaction struct {
+	id, token, channelID string
+	acked                bool
+	responseType         int
+	originalID           string
+	followUps            []string
+}
+
+// AddInteraction registers an interaction so that its original response
+// and follow-ups are also listed under its channel.
+func (s *Server) AddInteraction(i Interaction) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if it, ok := s.interactions[i.Token]; ok {
+		it.channelID = i.ChannelID
+		return
+	}
+	s.interactions[i.Token] = &interaction{id: i.ID, token: i.Token, channelID: i.ChannelID}
+	s.interactionTokens[i.Token] = true
+}
+
+// InteractionResponses returns the callback requests received for
+// interactionID, rejected ones included (see Request.Status).
+func (s *Server) InteractionResponses(interactionID string) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.requests {
+		if r.Route != routeInteractionCallback {
+			continue
+		}
+		segs := strings.Split(r.Path, "/")
+		// /api/v9/interactions/{id}/{token}/callback
+		if len(segs) >= 5 && segs[len(segs)-3] == interactionID {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Original returns the interaction's original response message.
+func (s *Server) Original(interactionToken string) (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.interactions[interactionToken]
+	if !ok || it.originalID == "" {
+		return Message{}, false
+	}
+	return s.messages[it.originalID].clone(), true
+}
+
+// FollowUps returns the follow-up messages sent with interactionToken.
+func (s *Server) FollowUps(interactionToken string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.interactions[interactionToken]
+	if !ok {
+		return nil
+	}
+	return s.messagesLocked(it.followUps)
+}
 
 // Interaction callback types accepted over REST (1, PONG, only exists for
 // HTTP-delivered interactions).

@@ -1,10 +1,11 @@
+// The REST Server: options, recorded state, and the path from HTTP request to route handler.
+
 package discord
 
 import (
 	"context"
 	"encoding/json"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -63,42 +64,6 @@ type Request struct {
 	// Status is the HTTP status answered.
 	Status int
 	Time   time.Time
-}
-
-// Interaction pre-registers an interaction so its responses land in a
-// channel. Unregistered interactions are accepted too, with no channel.
-type Interaction struct {
-	ID, Token, ChannelID string
-}
-
-type webhook struct {
-	id, token, channelID, name, avatar string
-	// appID is the application that made the webhook; "" for one a user
-	// made in Server Settings → Integrations.
-	appID   string
-	deleted bool
-}
-
-type interaction struct {
-	id, token, channelID string
-	acked                bool
-	responseType         int
-	originalID           string
-	followUps            []string
-}
-
-type rateLimit struct {
-	route      string
-	retryAfter time.Duration
-}
-
-// drop is a scripted connection drop: the next request matching route gets
-// no answer at all, only a closed connection.
-type drop struct {
-	route string
-	// handled drops after the request took effect (Discord did the work and
-	// the answer was lost); otherwise before.
-	handled bool
 }
 
 // Server is the fake Discord REST API. It implements http.Handler and is
@@ -248,78 +213,12 @@ func (s *Server) BlockDMs(userID string) {
 	s.blockedDMs[userID] = true
 }
 
-// DenyWebhooks removes the bot's Manage Webhooks permission in channelID:
-// creating or listing webhooks there answers 403 "Missing Permissions".
-func (s *Server) DenyWebhooks(channelID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deniedWebhooks[channelID] = true
-}
-
-// DeleteWebhooks deletes every webhook of channelID, as a server admin does
-// in Server Settings → Integrations: executing one afterwards answers 404
-// "Unknown Webhook" (10015).
-func (s *Server) DeleteWebhooks(channelID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, h := range s.webhooks {
-		if h.channelID == channelID {
-			h.deleted = true
-		}
-	}
-}
-
-// AddWebhooks makes n incoming webhooks in channelID owned by appID (""
-// for webhooks a user made in Server Settings), as other integrations
-// leave them; Discord allows 15 per channel (30007 past that).
-func (s *Server) AddWebhooks(channelID, appID string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		h := &webhook{id: s.ids.next(), channelID: channelID, name: "Integration", appID: appID}
-		h.token = webhookToken(h.id)
-		s.webhookTokens[h.token] = true
-		s.webhooks[h.id] = h
-	}
-}
-
-// RefuseWebhookUsernames makes webhook usernames containing any of substrs
-// (any case) refused with 400 50035 USERNAME_INVALID: Discord documents
-// that it enforces rules on names beyond those it lists "for the sake of
-// spam and abuse mitigation", and a client must handle the refusal.
-func (s *Server) RefuseWebhookUsernames(substrs ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refusedNames = append(s.refusedNames, substrs...)
-}
-
 // SetOnMessage replaces Options.OnMessage: fn sees every message created
 // or edited, after it is recorded and before the response is written.
 func (s *Server) SetOnMessage(fn func(Message)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onMessage = fn
-}
-
-// WebhooksCreated counts successful webhook creations in channelID,
-// deleted ones included, so tests can assert the bot reuses webhooks.
-func (s *Server) WebhooksCreated(channelID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.webhooksCreated[channelID]
-}
-
-// AddInteraction registers an interaction so that its original response
-// and follow-ups are also listed under its channel.
-func (s *Server) AddInteraction(i Interaction) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if it, ok := s.interactions[i.Token]; ok {
-		it.channelID = i.ChannelID
-		return
-	}
-	s.interactions[i.Token] = &interaction{id: i.ID, token: i.Token, channelID: i.ChannelID}
-	s.interactionTokens[i.Token] = true
 }
 
 // Tokens returns every webhook token this server issued and every
@@ -338,86 +237,6 @@ func (s *Server) Tokens() (webhook, interaction []string) {
 	slices.Sort(webhook)
 	slices.Sort(interaction)
 	return webhook, interaction
-}
-
-// InteractionResponses returns the callback requests received for
-// interactionID, rejected ones included (see Request.Status).
-func (s *Server) InteractionResponses(interactionID string) []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Request
-	for _, r := range s.requests {
-		if r.Route != routeInteractionCallback {
-			continue
-		}
-		segs := strings.Split(r.Path, "/")
-		// /api/v9/interactions/{id}/{token}/callback
-		if len(segs) >= 5 && segs[len(segs)-3] == interactionID {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// Original returns the interaction's original response message.
-func (s *Server) Original(interactionToken string) (Message, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	it, ok := s.interactions[interactionToken]
-	if !ok || it.originalID == "" {
-		return Message{}, false
-	}
-	return s.messages[it.originalID].clone(), true
-}
-
-// FollowUps returns the follow-up messages sent with interactionToken.
-func (s *Server) FollowUps(interactionToken string) []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	it, ok := s.interactions[interactionToken]
-	if !ok {
-		return nil
-	}
-	return s.messagesLocked(it.followUps)
-}
-
-// Commands returns the registered application commands of a guild, or the
-// global ones for guildID "".
-func (s *Server) Commands(guildID string) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.commands[guildID])
-}
-
-// RateLimitNext makes the next request matching route answer 429 once.
-// route may be a template with or without method ("POST
-// /channels/{channel_id}/messages", "/channels/{channel_id}/messages") or a
-// concrete path below /api/v9, with or without method ("/channels/123/typing").
-// discordgo waits retryAfter and retries by itself.
-func (s *Server) RateLimitNext(route string, retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rateLimits = append(s.rateLimits, rateLimit{route: route, retryAfter: retryAfter})
-}
-
-// DropNext makes the next request matching route (as for RateLimitNext) get
-// no response: the server reads the request, does nothing with it, and
-// closes the connection, as when Discord's edge resets it. The client sees
-// a transport error (io.EOF in Go); net/http retries it by itself only for
-// GET, HEAD, OPTIONS and TRACE on a reused connection.
-func (s *Server) DropNext(route string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.drops = append(s.drops, drop{route: route})
-}
-
-// DropNextAfterHandling is DropNext where Discord did the work (a message
-// is posted, a callback acknowledged) and only the answer is lost, so a
-// client's retry meets the effect of its first attempt.
-func (s *Server) DropNextAfterHandling(route string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.drops = append(s.drops, drop{route: route, handled: true})
 }
 
 // ListenAndServe serves on addr until ctx is cancelled, then shuts down
@@ -600,67 +419,4 @@ func (s *Server) authorized(r *http.Request) bool {
 		return false
 	}
 	return s.opts.Token == "" || token == s.opts.Token
-}
-
-func (s *Server) takeDropLocked(rt *route, rel string) (drop, bool) {
-	candidates := []string{rt.method + " " + rt.pattern, rt.pattern, rt.method + " " + rel, rel}
-	for i, d := range s.drops {
-		if slices.Contains(candidates, d.route) {
-			s.drops = slices.Delete(s.drops, i, i+1)
-			return d, true
-		}
-	}
-	return drop{}, false
-}
-
-// dropConnection closes the client's connection without a response.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		// HTTP/2 cannot hijack; aborting the handler resets the stream.
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
-}
-
-func (s *Server) takeRateLimitLocked(rt *route, rel string) (reply, bool) {
-	candidates := []string{rt.method + " " + rt.pattern, rt.pattern, rt.method + " " + rel, rel}
-	for i, rl := range s.rateLimits {
-		if !slices.Contains(candidates, rl.route) {
-			continue
-		}
-		s.rateLimits = slices.Delete(s.rateLimits, i, i+1)
-		return rateLimited(rt, rl.retryAfter), true
-	}
-	return reply{}, false
-}
-
-// rateLimited answers like Discord's per-route limiter; discordgo reads the
-// body's retry_after and the X-RateLimit-Reset-After header.
-func rateLimited(rt *route, retryAfter time.Duration) reply {
-	secs := retryAfter.Seconds()
-	rep := jsonReply(http.StatusTooManyRequests, map[string]any{
-		"message":     "You are being rate limited.",
-		"retry_after": secs,
-		"global":      false,
-	})
-	reset := float64(time.Now().Add(retryAfter).UnixMilli()) / 1000
-	rep.header = http.Header{}
-	rep.header.Set("Retry-After", strconv.Itoa(int(math.Ceil(secs))))
-	rep.header.Set("X-RateLimit-Limit", "5")
-	rep.header.Set("X-RateLimit-Remaining", "0")
-	rep.header.Set("X-RateLimit-Reset", strconv.FormatFloat(reset, 'f', 3, 64))
-	rep.header.Set("X-RateLimit-Reset-After", strconv.FormatFloat(secs, 'f', 3, 64))
-	rep.header.Set("X-RateLimit-Bucket", bucketHash(rt.method+" "+rt.pattern))
-	rep.header.Set("X-RateLimit-Scope", "user")
-	return rep
-}
-
-func bucketHash(s string) string {
-	var h uint64 = 14695981039346656037
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return strconv.FormatUint(h, 16)
 }

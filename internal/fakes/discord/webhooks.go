@@ -10,6 +10,67 @@ import (
 	"strings"
 )
 
+type webhook struct {
+	id, token, channelID, name, avatar string
+	// appID is the application that made the webhook; "" for one a user
+	// made in Server Settings → Integrations.
+	appID   string
+	deleted bool
+}
+
+// DenyWebhooks removes the bot's Manage Webhooks permission in channelID:
+// creating or listing webhooks there answers 403 "Missing Permissions".
+func (s *Server) DenyWebhooks(channelID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deniedWebhooks[channelID] = true
+}
+
+// DeleteWebhooks deletes every webhook of channelID, as a server admin does
+// in Server Settings → Integrations: executing one afterwards answers 404
+// "Unknown Webhook" (10015).
+func (s *Server) DeleteWebhooks(channelID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range s.webhooks {
+		if h.channelID == channelID {
+			h.deleted = true
+		}
+	}
+}
+
+// AddWebhooks makes n incoming webhooks in channelID owned by appID (""
+// for webhooks a user made in Server Settings), as other integrations
+// leave them; Discord allows 15 per channel (30007 past that).
+func (s *Server) AddWebhooks(channelID, appID string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		h := &webhook{id: s.ids.next(), channelID: channelID, name: "Integration", appID: appID}
+		h.token = webhookToken(h.id)
+		s.webhookTokens[h.token] = true
+		s.webhooks[h.id] = h
+	}
+}
+
+// RefuseWebhookUsernames makes webhook usernames containing any of substrs
+// (any case) refused with 400 50035 USERNAME_INVALID: Discord documents
+// that it enforces rules on names beyond those it lists "for the sake of
+// spam and abuse mitigation", and a client must handle the refusal.
+func (s *Server) RefuseWebhookUsernames(substrs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusedNames = append(s.refusedNames, substrs...)
+}
+
+// WebhooksCreated counts successful webhook creations in channelID,
+// deleted ones included, so tests can assert the bot reuses webhooks.
+func (s *Server) WebhooksCreated(channelID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.webhooksCreated[channelID]
+}
+
 func (h *webhook) wire(app string, owner User, withToken bool) map[string]any {
 	var avatar any
 	if h.avatar != "" {
