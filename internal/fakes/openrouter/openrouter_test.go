@@ -506,7 +506,7 @@ func TestMaxTokensTruncates(t *testing.T) {
 	fake, srv := setup(t, openrouter.Options{})
 	fake.AddKey(key, openrouter.Key{})
 	req := chatReq("deepseek/deepseek-r1", strings.Repeat("long ", 50))
-	req.MaxTokens = 2
+	req.MaxTokens = 2 //nolint:staticcheck // OpenRouter takes max_tokens (openrouter.ai/docs/api-reference/parameters), so the fake honours it
 	resp, err := client(srv, key).CreateChatCompletion(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
