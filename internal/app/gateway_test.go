@@ -48,7 +48,9 @@ func TestGatewayRunBot(t *testing.T) {
 	t.Cleanup(func() {
 		if !stopped {
 			cancel()
-			<-done
+			if err := <-done; err != nil {
+				t.Logf("bot stopped: %v", err)
+			}
 		}
 	})
 

@@ -36,7 +36,11 @@ func importFixtures(ctx context.Context, cfg config.Config, log *slog.Logger) {
 	}
 	defer db.Close()
 	var done bool
-	if db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM migration_runs WHERE name = 'shapes-import')`).Scan(&done); done {
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM migration_runs WHERE name = 'shapes-import')`).Scan(&done); err != nil {
+		log.Warn("fixtures not imported: cannot read migration_runs", "err", err)
+		return
+	}
+	if done {
 		return
 	}
 	var out strings.Builder

@@ -155,13 +155,14 @@ func (s *TemporalServer) Stop() {
 		return
 	}
 	_ = s.cmd.Process.Signal(os.Interrupt)
+	var err error
 	select {
-	case <-s.done:
+	case err = <-s.done:
 	case <-time.After(10 * time.Second):
 		_ = s.cmd.Process.Kill()
-		<-s.done
+		err = <-s.done
 	}
-	s.log.Info("Temporal dev server stopped")
+	s.log.Info("Temporal dev server stopped", "exit", err)
 }
 
 // WaitForTemporal polls the frontend until it answers a health check and the
