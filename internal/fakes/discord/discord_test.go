@@ -41,6 +41,16 @@ func setup(t *testing.T, opts discord.Options) (*discord.Server, *httptest.Serve
 	return fake, srv, s
 }
 
+// newWebhook creates a webhook named name in chanID.
+func newWebhook(t *testing.T, s *discordgo.Session, name string) *discordgo.Webhook {
+	t.Helper()
+	hook, err := s.WebhookCreate(chanID, name, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hook
+}
+
 func restError(t *testing.T, err error) *discordgo.RESTError {
 	t.Helper()
 	var re *discordgo.RESTError
@@ -169,10 +179,7 @@ func TestMessageValidation(t *testing.T) {
 
 func TestWebhookFlow(t *testing.T) {
 	fake, _, s := setup(t, discord.Options{})
-	hook, err := s.WebhookCreate(chanID, "Tzurot Personas", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Tzurot Personas")
 	if hook.ID == "" || hook.Token == "" || hook.ChannelID != chanID || hook.Type != discordgo.WebhookTypeIncoming {
 		t.Errorf("webhook = %+v", hook)
 	}
@@ -230,10 +237,7 @@ func TestWebhookFlow(t *testing.T) {
 
 func TestWebhookWithFileNoAuthNeeded(t *testing.T) {
 	fake, _, s := setup(t, discord.Options{})
-	hook, err := s.WebhookCreate(chanID, "Personas", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Personas")
 	// Webhook execution authenticates by the token in the path only.
 	anon, err := discordgo.New("")
 	if err != nil {
@@ -570,10 +574,7 @@ func TestConcurrentUse(t *testing.T) {
 		seen++
 		mu.Unlock()
 	}})
-	hook, err := s.WebhookCreate(chanID, "Personas", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Personas")
 	const n = 30
 	var wg sync.WaitGroup
 	for i := range n {
@@ -660,10 +661,7 @@ func TestEnforceNonceReturnsTheFirstMessage(t *testing.T) {
 // on every route that takes content, in Discord's 50035 shape.
 func TestContentLimitCountsCodePoints(t *testing.T) {
 	fake, _, s := setup(t, discord.Options{})
-	hook, err := s.WebhookCreate(chanID, "Tzurot", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Tzurot")
 	sent, err := s.ChannelMessageSend(chanID, "to edit")
 	if err != nil {
 		t.Fatal(err)

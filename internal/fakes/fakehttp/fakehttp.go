@@ -44,3 +44,19 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, onShutdown ...f
 		return err
 	}
 }
+
+// Wait sleeps for d, as a scripted provider delay does, and reports false if
+// ctx ended first (the client gave up). A d of zero or less only checks ctx.
+func Wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
