@@ -55,23 +55,8 @@ func runImagine(t *testing.T, imagineErr error) (ImagineImageResult, *imagineRec
 			rec.deactivated++
 			return true, nil
 		}).Maybe()
-	env.OnActivity(a.SendDM, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SendDMInput) (string, error) {
-			if in.DeliveryKey != "imagine/42/dm" {
-				t.Errorf("DM delivery key %q", in.DeliveryKey)
-			}
-			rec.dms = append(rec.dms, in.Content)
-			return "600000000000000001", nil
-		}).Maybe()
-	env.ExecuteWorkflow(ImagineImage, imagineIn)
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
-	var res ImagineImageResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res, rec
+	onSendDM(t, env, "imagine/42/dm", "", &rec.dms)
+	return execute[ImagineImageResult](t, env, ImagineImage, imagineIn), rec
 }
 
 func TestImaginePosted(t *testing.T) {
