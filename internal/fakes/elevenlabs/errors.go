@@ -106,27 +106,27 @@ var codeAliases = map[string]string{
 	"service_unavailable":       "internal_server_error",
 }
 
+// byHTTPStatus is, per HTTP status, the documented error type and the
+// legacy status a scripted failure without a code gets (the most common
+// ElevenLabs error for that status, "" to fall back on defaultStatus's rule).
+var byHTTPStatus = map[int]struct{ typ, status string }{
+	http.StatusBadRequest:          {"invalid_request", "invalid_parameters"},
+	http.StatusUnauthorized:        {"authentication_error", "invalid_api_key"},
+	http.StatusPaymentRequired:     {"payment_required", "insufficient_credits"},
+	http.StatusForbidden:           {"authorization_error", ""},
+	http.StatusNotFound:            {"not_found", "voice_not_found"},
+	http.StatusConflict:            {"conflict", ""},
+	http.StatusUnprocessableEntity: {"validation_error", ""},
+	http.StatusTooManyRequests:     {"rate_limit_error", "too_many_concurrent_requests"},
+	http.StatusServiceUnavailable:  {"service_unavailable", ""},
+}
+
 // typeForStatus is the documented error type of each HTTP status, used for
 // codes the fake does not know and for known codes sent with an unusual
 // status.
 func typeForStatus(status int) string {
-	switch status {
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusPaymentRequired:
-		return "payment_required"
-	case http.StatusForbidden:
-		return "authorization_error"
-	case http.StatusNotFound:
-		return "not_found"
-	case http.StatusConflict:
-		return "conflict"
-	case http.StatusUnprocessableEntity:
-		return "validation_error"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusServiceUnavailable:
-		return "service_unavailable"
+	if e, ok := byHTTPStatus[status]; ok {
+		return e.typ
 	}
 	if status >= 500 {
 		return "internal_error"
@@ -252,17 +252,8 @@ func apiError(httpStatus int, status string, f failure) *response {
 // defaultStatus is the legacy status a scripted failure without a code
 // gets: the most common ElevenLabs error for that HTTP status.
 func defaultStatus(httpStatus int) string {
-	switch httpStatus {
-	case http.StatusBadRequest:
-		return "invalid_parameters"
-	case http.StatusUnauthorized:
-		return "invalid_api_key"
-	case http.StatusPaymentRequired:
-		return "insufficient_credits"
-	case http.StatusNotFound:
-		return "voice_not_found"
-	case http.StatusTooManyRequests:
-		return "too_many_concurrent_requests"
+	if e := byHTTPStatus[httpStatus]; e.status != "" {
+		return e.status
 	}
 	if httpStatus >= 500 {
 		return "internal_server_error"

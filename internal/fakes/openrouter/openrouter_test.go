@@ -47,6 +47,14 @@ func setup(t *testing.T, opts openrouter.Options) (*openrouter.Server, *httptest
 	return fake, srv
 }
 
+// setupWithKey is a strict fake that knows key, with no credit limit.
+func setupWithKey(t *testing.T) (*openrouter.Server, *httptest.Server) {
+	t.Helper()
+	fake, srv := setup(t, openrouter.Options{})
+	fake.AddKey(key, openrouter.Key{})
+	return fake, srv
+}
+
 func client(srv *httptest.Server, apiKey string) *openai.Client {
 	cfg := openai.DefaultConfig(apiKey)
 	cfg.BaseURL = srv.URL + "/api/v1"
@@ -109,8 +117,7 @@ func raw(t *testing.T, method, url, apiKey string, body any) (*http.Response, ma
 }
 
 func TestChatCompletionWithGoOpenAI(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 
 	resp, err := client(srv, key).CreateChatCompletion(context.Background(), chatReq("anthropic/claude-sonnet-4", "hello there"))
 	if err != nil {
@@ -160,8 +167,7 @@ func TestRouterAnswersWithServingModel(t *testing.T) {
 }
 
 func TestErrorStatusesWithGoOpenAI(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	broke := "sk-or-v1-" + strings.Repeat("b", 64)
 	fake.AddKey(broke, openrouter.Key{Credits: ptr(0)})
 	ctx := context.Background()
@@ -195,8 +201,7 @@ func TestErrorStatusesWithGoOpenAI(t *testing.T) {
 }
 
 func TestScriptQueueThenNormal(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.Script(key, openrouter.Fail(503), openrouter.Fail(503), openrouter.OK(), openrouter.Reply("scripted", "because"))
 	c := client(srv, key)
 	ctx := context.Background()
@@ -226,8 +231,7 @@ func TestScriptQueueThenNormal(t *testing.T) {
 }
 
 func TestTransient401WhileKeyStillValid(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.Script(key, openrouter.Fail(401))
 	_, err := client(srv, key).CreateChatCompletion(context.Background(), chatReq("deepseek/deepseek-r1", "hi"))
 	if e := apiStatus(t, err); e.HTTPStatusCode != 401 {
@@ -302,8 +306,7 @@ func TestKeyEndpoint(t *testing.T) {
 }
 
 func TestRetryAfterHeader(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.Script(key, openrouter.FailWithRetryAfter(429, 7), openrouter.Fail(429), openrouter.FailWithRetryAfter(503, 3))
 	chat := map[string]any{"model": "deepseek/deepseek-r1", "messages": []map[string]any{{"role": "user", "content": "hi"}}}
 	for _, want := range []struct {
@@ -321,8 +324,7 @@ func TestRetryAfterHeader(t *testing.T) {
 }
 
 func TestDocumentedErrorBodies(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	chat := map[string]any{"model": "anthropic/claude-sonnet-4", "messages": []map[string]any{{"role": "user", "content": "you are terrible"}}}
 	for _, status := range []int{400, 402, 403, 404, 408, 502, 503} {
 		fake.Script(key, openrouter.Fail(status))
@@ -353,8 +355,7 @@ func TestDocumentedErrorBodies(t *testing.T) {
 }
 
 func TestErrorInsideOKBody(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.Script(key, openrouter.FailInBody(502), openrouter.FailInChoice(502))
 	chat := map[string]any{"model": "deepseek/deepseek-r1", "messages": []map[string]any{{"role": "user", "content": "hi"}}}
 
@@ -376,8 +377,7 @@ func TestErrorInsideOKBody(t *testing.T) {
 }
 
 func TestReasoningOnlyWhenAsked(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	_, srv := setupWithKey(t)
 	msgs := []map[string]any{{"role": "user", "content": "why?"}}
 	cases := []struct {
 		name string
@@ -408,8 +408,7 @@ func TestReasoningOnlyWhenAsked(t *testing.T) {
 }
 
 func TestImageGeneration(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	_, srv := setupWithKey(t)
 	req := map[string]any{
 		"model":      "google/gemini-2.5-flash-image-preview",
 		"modalities": []string{"image", "text"},
@@ -454,8 +453,7 @@ func TestImageGeneration(t *testing.T) {
 }
 
 func TestStreaming(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	req := chatReq("anthropic/claude-sonnet-4", "stream me please")
 	req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	stream, err := client(srv, key).CreateChatCompletionStream(context.Background(), req)
@@ -503,8 +501,7 @@ func TestStreaming(t *testing.T) {
 }
 
 func TestMaxTokensTruncates(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	_, srv := setupWithKey(t)
 	req := chatReq("deepseek/deepseek-r1", strings.Repeat("long ", 50))
 	req.MaxTokens = 2
 	resp, err := client(srv, key).CreateChatCompletion(context.Background(), req)
@@ -642,8 +639,7 @@ func TestLatencyAndCancellation(t *testing.T) {
 }
 
 func TestConcurrentCallsAndReset(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.AddKey(other, openrouter.Key{})
 	const n = 40
 	fake.Script(key, openrouter.Fail(503), openrouter.Fail(503))
@@ -716,8 +712,7 @@ func TestServeUntilCancelled(t *testing.T) {
 // reset at the next 00:00 UTC in epoch milliseconds, no Retry-After, and the
 // same headers in error.metadata.headers under a message naming the limit.
 func TestFreeModelsPerDay(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	at := time.Date(2026, 12, 24, 15, 0, 0, 0, time.UTC)
 	fake.Script(key, openrouter.FreeModelsPerDay(50), openrouter.FreeModelsPerDay(1000), openrouter.RateLimitedUntil("free-models-per-min", 20, at))
 	chat := map[string]any{"model": "meta-llama/llama-3.3-70b-instruct:free", "messages": []map[string]any{{"role": "user", "content": "hi"}}}
@@ -751,8 +746,7 @@ func TestFreeModelsPerDay(t *testing.T) {
 // the reasoning cut at the budget, finish_reason "length", and every token
 // billed; with room to spare it answers in full.
 func TestThinkSpendsMaxTokens(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	msgs := []map[string]any{{"role": "user", "content": "why?"}}
 	cases := []struct {
 		name        string
@@ -794,8 +788,7 @@ func TestThinkSpendsMaxTokens(t *testing.T) {
 
 // Finish answers a whole completion with any documented finish reason.
 func TestFinishReasons(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	chat := map[string]any{"model": "deepseek/deepseek-r1", "messages": []map[string]any{{"role": "user", "content": "hi"}}, "max_tokens": 1}
 	for _, reason := range []string{"stop", "length", "content_filter", "tool_calls", "error"} {
 		fake.Script(key, openrouter.Finish(reason, " \n "))
