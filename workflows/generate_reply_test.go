@@ -67,11 +67,7 @@ func runReply(t *testing.T, genErr error, resolveErr error) (GenerateReplyResult
 			rec.saved = append(rec.saved, in)
 			return nil
 		}).Maybe()
-	env.OnActivity(a.DeactivateKey, mock.Anything, activities.DeactivateKeyInput{DiscordUserID: replyIn.DiscordUserID, Provider: "openrouter"}).Return(
-		func(context.Context, activities.DeactivateKeyInput) (bool, error) {
-			rec.deactivated++
-			return true, nil
-		}).Maybe()
+	onDeactivateKey(env, replyIn.DiscordUserID, &rec.deactivated)
 	onSendDM(t, env, "reply/800000000000000001/dm", replyIn.DiscordUserID, &rec.dms)
 	return execute[GenerateReplyResult](t, env, GenerateReply, replyIn), rec
 }

@@ -37,3 +37,14 @@ func onSendDM(t *testing.T, env *testsuite.TestWorkflowEnvironment, deliveryKey,
 			return "600000000000000001", nil
 		}).Maybe()
 }
+
+// onDeactivateKey mocks DeactivateKey for userID's OpenRouter key (any
+// other input fails the mock): it counts the calls in n and reports the key
+// switched off.
+func onDeactivateKey(env *testsuite.TestWorkflowEnvironment, userID string, n *int) {
+	env.OnActivity(a.DeactivateKey, mock.Anything, activities.DeactivateKeyInput{DiscordUserID: userID, Provider: "openrouter"}).Return(
+		func(context.Context, activities.DeactivateKeyInput) (bool, error) {
+			*n++
+			return true, nil
+		}).Maybe()
+}

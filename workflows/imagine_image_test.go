@@ -50,11 +50,7 @@ func runImagine(t *testing.T, imagineErr error) (ImagineImageResult, *imagineRec
 			rec.notices = append(rec.notices, in.Content)
 			return "700000000000000002", nil
 		}).Maybe()
-	env.OnActivity(a.DeactivateKey, mock.Anything, activities.DeactivateKeyInput{DiscordUserID: imagineIn.DiscordUserID, Provider: "openrouter"}).Return(
-		func(context.Context, activities.DeactivateKeyInput) (bool, error) {
-			rec.deactivated++
-			return true, nil
-		}).Maybe()
+	onDeactivateKey(env, imagineIn.DiscordUserID, &rec.deactivated)
 	onSendDM(t, env, "imagine/42/dm", "", &rec.dms)
 	return execute[ImagineImageResult](t, env, ImagineImage, imagineIn), rec
 }
