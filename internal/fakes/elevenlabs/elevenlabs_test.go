@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tzurot/tzurot/internal/fakes/elevenlabs"
+	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 )
 
 const (
@@ -43,34 +44,14 @@ func setup(t *testing.T, opts elevenlabs.Options) (*elevenlabs.Server, *httptest
 // otherwise.
 func do(t *testing.T, method, url, apiKey string, body any) (*http.Response, []byte) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{}
 	if apiKey != "" {
-		req.Header.Set("xi-api-key", apiKey)
+		h.Set("xi-api-key", apiKey)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	resp, b, err := fakehttp.Request(method, url, h, body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 	"github.com/tzurot/tzurot/internal/fakes/openrouter"
 )
 
@@ -74,8 +75,8 @@ func chatReq(model, text string) openai.ChatCompletionRequest {
 
 func apiStatus(t *testing.T, err error) *openai.APIError {
 	t.Helper()
-	var apiErr *openai.APIError
-	if !errors.As(err, &apiErr) {
+	apiErr, ok := errors.AsType[*openai.APIError](err)
+	if !ok {
 		t.Fatalf("want *openai.APIError, got %T: %v", err, err)
 	}
 	return apiErr
@@ -84,28 +85,11 @@ func apiStatus(t *testing.T, err error) *openai.APIError {
 // raw sends a request with the key and decodes the JSON answer.
 func raw(t *testing.T, method, url, apiKey string, body any) (*http.Response, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{"Content-Type": {"application/json"}}
 	if apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+apiKey)
+		h.Set("Authorization", "Bearer "+apiKey)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	resp, b, err := fakehttp.Request(method, url, h, body)
 	if err != nil {
 		t.Fatal(err)
 	}
