@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -1059,36 +1058,6 @@ func TestInFlightCountDrops(t *testing.T) {
 		if got := resp.Header.Get("current-concurrent-requests"); got != "1" {
 			t.Errorf("sequential call sees %q in flight", got)
 		}
-	}
-}
-
-func TestServeUntilCancelled(t *testing.T) {
-	fake := elevenlabs.New(elevenlabs.Options{AcceptAnyKey: true})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- fake.Serve(ctx, ln) }()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/v1/voices", nil)
-	req.Header.Set("xi-api-key", "demo-key-1234")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not stop")
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"image/png"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -661,34 +660,6 @@ func TestConcurrentCallsAndReset(t *testing.T) {
 	}
 	if _, err := client(srv, key).CreateChatCompletion(context.Background(), chatReq("openrouter/free", "hi")); err == nil {
 		t.Error("reset kept keys")
-	}
-}
-
-func TestServeUntilCancelled(t *testing.T) {
-	fake := openrouter.New(openrouter.Options{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- fake.Serve(ctx, ln) }()
-	resp, err := http.Get("http://" + ln.Addr().String() + "/api/v1/models")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not stop")
 	}
 }
 
