@@ -325,30 +325,10 @@ func (s *Server) webhookMessageLocked(c *call) (*Message, *reply) {
 	return m, nil
 }
 
-func (s *Server) getWebhookMessage(c *call) reply {
-	m, rep := s.webhookMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
-	return jsonReply(http.StatusOK, m.wire())
-}
-
-func (s *Server) patchWebhookMessage(c *call) reply {
-	m, rep := s.webhookMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
+func (s *Server) patchWebhookMessage(c *call, m *Message) reply {
 	if rep := s.editMessageLocked(c, m, c.body.object, c.body.files); rep != nil {
 		return *rep
 	}
 	return messageReply(http.StatusOK, m)
 }
 
-func (s *Server) deleteWebhookMessage(c *call) reply {
-	m, rep := s.webhookMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
-	m.Deleted = true
-	return noContent()
-}
