@@ -331,4 +331,3 @@ func (s *Server) patchWebhookMessage(c *call, m *Message) reply {
 	}
 	return messageReply(http.StatusOK, m)
 }
-
