@@ -1,17 +1,14 @@
-// Package fakehttp serves the network-edge stand-ins (internal/fakes/...)
-// outside httptest: on a listener, until a context ends, then shut down
-// gracefully.
+// Package fakehttp is what the network-edge stand-ins (internal/fakes/...)
+// share: serving outside httptest (on a listener, until a context ends, then
+// shut down gracefully), scripted delays, per-key script queues and call
+// logs, and raw requests for their protocol tests.
 package fakehttp
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -63,37 +60,4 @@ func Wait(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// Request sends one raw HTTP request, for tests that speak to a fake below
-// a client library: body is sent as is when it is a string, as JSON
-// otherwise (nil sends none), with header added. It returns the response
-// with its body read whole (resp.Body is then closed).
-func Request(method, url string, header http.Header, body any) (*http.Response, []byte, error) {
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			return nil, nil, err
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		return nil, nil, err
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, b, err
 }
