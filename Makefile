@@ -5,8 +5,8 @@ BIN     := $(CURDIR)/bin
 
 .PHONY: dev test test-short bench build generate migration tools fmt vet check clean
 
-dev: ## the whole stack on this machine: PostgreSQL, Temporal + Web UI on :8233, migrations, worker, bot
-	$(GO) run ./cmd/tzurot dev
+dev: ## the whole stack on this machine: PostgreSQL, Temporal + Web UI on :8233, migrations, worker, bot (built with -tags dev: the stand-ins stay out of `make build`)
+	$(GO) run -tags dev ./cmd/tzurot dev
 
 test: tools ## every test: unit, PostgreSQL, Temporal dev server, fuzz seed corpora
 	TEMPORAL_CLI=$(BIN)/temporal $(GO) test -count=1 -timeout 30m ./...

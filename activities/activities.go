@@ -1,5 +1,6 @@
 // Package activities is what the reply path's workflows do to the world: the
-// database through ent, OpenRouter, ElevenLabs, Discord. Activities is one
+// database through internal/store (the data access the bot shares),
+// OpenRouter, ElevenLabs, Discord. Activities is one
 // struct of injected dependencies, registered once by the worker; workflows
 // name its methods through a nil *Activities. The operator's work (data
 // migrations, key rotation) is package activities/operator.
@@ -22,13 +23,15 @@ import (
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // Activities holds the clients activities use. Build it once in the worker.
 type Activities struct {
+	// DB is the database, read and written through internal/store.
 	DB *ent.Client
 	// SQL is the same database, for the usage limits' short locking
-	// transactions.
+	// transactions (limits.go), which keep their own SQL.
 	SQL *sql.DB
 
 	Keys       *keycrypt.Keyring
@@ -52,6 +55,10 @@ type Activities struct {
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map
 }
+
+// store is the data access over DB (internal/store): every query of the
+// reply path goes through it.
+func (a *Activities) store() *store.Store { return store.New(a.DB) }
 
 // Limits are the per-user allowances; 0 switches a limit off.
 type Limits struct {

@@ -110,7 +110,7 @@ func quotaMessage(rl *openrouter.RateLimit, source, when string) string {
 	case rl.Daily() && (strings.HasSuffix(rl.Name, "high-balance") || rl.Limit >= 1000):
 		return fmt.Sprintf("your OpenRouter account has used all %s free-model requests for today (%s); they come back %s. A paid model (one without :free) has no daily cap: the personality's owner can choose one with /config, or you can for yourself with /config set", count(rl), limit, when)
 	case rl.Daily():
-		return fmt.Sprintf("your OpenRouter account has used all %s free-model requests for today (%s); they come back %s. Buying at least 10 credits once at https://openrouter.ai/credits raises the cap to 1000 a day, or a paid model (one without :free) has none: /config set chooses one for you", count(rl), limit, when)
+		return fmt.Sprintf("your OpenRouter account has used all %s free-model requests for today (%s); they come back %s. Buying at least 10 credits once at %s raises the cap to 1000 a day, or a paid model (one without :free) has none: /config set chooses one for you", count(rl), limit, when, providerOf(ProviderOpenRouter).BillingURL)
 	}
 	return fmt.Sprintf("your OpenRouter key is rate limited (%s) until %s; try again then", limit, when)
 }

@@ -14,8 +14,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"go.temporal.io/sdk/activity"
 
-	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/keycrypt"
@@ -276,12 +274,12 @@ func unmarshal(raw []byte, v any) error {
 // attempt made through the channel's webhook and died before recording.
 func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (bool, error) {
 	key := deliverykey.Part(in.DeliveryKey, 0)
-	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return false, nil // no attempt began posting
-	}
+	d, err := a.store().Delivery(ctx, key)
 	if err != nil {
 		return false, fmt.Errorf("look up delivery: %w", err)
+	}
+	if d == nil {
+		return false, nil // no attempt began posting
 	}
 	hook, err := a.channelWebhook(ctx, in.ChannelID)
 	if err != nil || hook == nil {

@@ -5,18 +5,12 @@ package activities
 
 import (
 	"context"
-	stdsql "database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/bwmarrin/discordgo"
-
-	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/delivery"
 )
 
 // deliverOnce returns the recorded message for key, or posts and records it.
@@ -24,28 +18,25 @@ import (
 // id yet), so that a retry knows an earlier attempt may have posted and
 // since when: post receives that time, zero on the first try.
 func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, post func(since time.Time) (string, error)) (string, error) {
-	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
+	st := a.store()
+	d, err := st.Delivery(ctx, key)
 	switch {
-	case err == nil && d.DiscordMessageID != "":
-		return d.DiscordMessageID, nil
-	case err != nil && !ent.IsNotFound(err):
+	case err != nil:
 		return "", fmt.Errorf("look up delivery: %w", err)
+	case d != nil && d.DiscordMessageID != "":
+		return d.DiscordMessageID, nil
 	}
 	var since time.Time
 	if d != nil {
 		since = d.CreatedAt
-	} else {
-		err = a.DB.Delivery.Create().SetKey(key).SetChannelID(channelID).SetDiscordMessageID("").
-			OnConflict(sql.ConflictColumns(delivery.FieldKey)).DoNothing().Exec(ctx)
-		if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
-			return "", fmt.Errorf("record delivery: %w", err)
-		}
+	} else if err := st.BeginDelivery(ctx, key, channelID); err != nil {
+		return "", fmt.Errorf("record delivery: %w", err)
 	}
 	id, err := post(since)
 	if err != nil {
 		return "", err
 	}
-	if err := a.DB.Delivery.Update().Where(delivery.Key(key)).SetDiscordMessageID(id).Exec(ctx); err != nil {
+	if err := st.RecordDelivery(ctx, key, id); err != nil {
 		return "", fmt.Errorf("record delivery: %w", err)
 	}
 	return id, nil
@@ -67,22 +58,19 @@ func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, 
 		return "", discordError("look for an earlier post", err)
 	}
 	slices.SortFunc(msgs, func(x, y *discordgo.Message) int { return x.Timestamp.Compare(y.Timestamp) })
+	st := a.store()
 	for _, m := range msgs {
 		if m.WebhookID != webhookID || m.Timestamp.Before(since) || !match(m) {
 			continue
 		}
-		claimed, err := a.DB.Delivery.Query().Where(delivery.DiscordMessageID(m.ID)).Exist(ctx)
+		_, claimed, err := st.DeliveryOf(ctx, m.ID)
 		if err != nil {
 			return "", fmt.Errorf("look up delivery: %w", err)
 		}
 		if claimed {
 			continue
 		}
-		// Served by deliveries_pending_channel, which holds pending rows only.
-		rival, err := a.DB.Delivery.Query().Where(
-			delivery.ChannelID(channelID), delivery.DiscordMessageID(""), delivery.KeyNEQ(key),
-			delivery.CreatedAtGTE(m.Timestamp.Add(-adoptWindow)), delivery.CreatedAtLTE(m.Timestamp.Add(clockSkew)),
-		).Exist(ctx)
+		rival, err := st.PendingDelivery(ctx, channelID, key, m.Timestamp.Add(-adoptWindow), m.Timestamp.Add(clockSkew))
 		if err != nil {
 			return "", fmt.Errorf("look up deliveries: %w", err)
 		}
@@ -113,12 +101,12 @@ func snowflakeAt(t time.Time) string {
 }
 
 func (a *Activities) delivered(ctx context.Context, key string) (string, bool, error) {
-	d, err := a.DB.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return "", false, nil
-	}
+	d, err := a.store().Delivery(ctx, key)
 	if err != nil {
 		return "", false, fmt.Errorf("look up delivery: %w", err)
+	}
+	if d == nil {
+		return "", false, nil
 	}
 	// A row without a message id is a post begun, not made.
 	return d.DiscordMessageID, d.DiscordMessageID != "", nil

@@ -13,17 +13,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/conversationhistory"
-	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/internal/access"
 	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/llmparams"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/reasoning"
-	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
@@ -62,7 +57,7 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	if in.DiscordUserID == "" {
 		return PersonalityRef{}, badInput("discord_user_id is required: a personality is resolved for the user who speaks to it")
 	}
-	st := store.New(a.DB)
+	st := a.store()
 	s, err := st.Speaker(ctx, in.DiscordUserID, a.OperatorDiscordID)
 	if err != nil {
 		return PersonalityRef{}, err
@@ -75,7 +70,7 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	if err != nil {
 		return PersonalityRef{}, err
 	}
-	p, err := a.DB.Personality.Query().Where(personality.ID(m.Personality.ID)).WithVoiceConfig().Only(ctx)
+	p, err := st.PersonalityWithVoice(ctx, m.Personality.ID)
 	if ent.IsNotFound(err) {
 		return PersonalityRef{}, temporal.NewNonRetryableApplicationError("personality was deleted", ErrNotFound, nil)
 	}
@@ -121,7 +116,8 @@ type GenerateOutput struct {
 // the usage row. The user's key is resolved and opened here, in the activity
 // that uses it, so it never leaves the worker's memory.
 func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOutput, error) {
-	p, err := a.DB.Personality.Query().Where(personality.ID(in.PersonalityID)).WithLlmConfig().Only(ctx)
+	st := a.store()
+	p, err := st.PersonalityWithModel(ctx, in.PersonalityID)
 	if err != nil {
 		if ent.IsNotFound(err) {
 			return GenerateOutput{}, temporal.NewNonRetryableApplicationError("personality was deleted", ErrNotFound, nil)
@@ -140,13 +136,13 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	}
 	lim, _ := limits.Resolve(limits.Overrides{MaxConversationHistory: cfg.MaxConversationHistory})
 
-	u, err := a.DB.User.Query().Where(user.DiscordID(in.DiscordUserID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	u, err := st.User(ctx, in.DiscordUserID)
+	if err != nil {
 		return GenerateOutput{}, fmt.Errorf("load user: %w", err)
 	}
 	model := cfg.Model
 	if u != nil {
-		if model, params, err = a.applyUserConfig(ctx, u.ID, p, model, params); err != nil {
+		if model, params, err = a.applyUserConfig(ctx, u.DiscordID, p, model, params); err != nil {
 			return GenerateOutput{}, err
 		}
 	}
@@ -206,15 +202,13 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 
 // applyUserConfig applies the user's own /config overrides for this
 // personality: their model, and their parameters over the personality's.
-func (a *Activities) applyUserConfig(ctx context.Context, userID uuid.UUID, p *ent.Personality, model string, params llmparams.Params) (string, llmparams.Params, error) {
-	ov, err := a.DB.UserPersonalityConfig.Query().Where(
-		userpersonalityconfig.UserID(userID), userpersonalityconfig.PersonalityID(p.ID),
-	).Only(ctx)
-	if ent.IsNotFound(err) {
-		return model, params, nil
-	}
+func (a *Activities) applyUserConfig(ctx context.Context, discordID string, p *ent.Personality, model string, params llmparams.Params) (string, llmparams.Params, error) {
+	ov, err := a.store().UserConfig(ctx, discordID, p.ID)
 	if err != nil {
 		return "", params, fmt.Errorf("load user config: %w", err)
+	}
+	if ov == nil {
+		return model, params, nil
 	}
 	if ov.Model != nil && *ov.Model != "" {
 		model = *ov.Model
@@ -244,17 +238,13 @@ func (a *Activities) chatWithHeartbeat(ctx context.Context, key string, req open
 }
 
 func (a *Activities) history(ctx context.Context, channelID string, personalityID uuid.UUID, limit int) ([]Turn, error) {
-	rows, err := a.DB.ConversationHistory.Query().
-		Where(conversationhistory.ChannelID(channelID), conversationhistory.PersonalityID(personalityID)).
-		Order(ent.Desc(conversationhistory.FieldCreatedAt)).
-		Limit(limit).
-		All(ctx)
+	rows, err := a.store().History(ctx, channelID, personalityID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("load history: %w", err)
 	}
 	turns := make([]Turn, len(rows))
 	for i, r := range rows {
-		turns[len(rows)-1-i] = Turn{Role: r.Role, Content: r.Content}
+		turns[i] = Turn{Role: r.Role, Content: r.Content}
 	}
 	return turns, nil
 }

@@ -15,9 +15,6 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/imageconfig"
-	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/imageparams"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
@@ -60,13 +57,14 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	if id, ok, err := a.delivered(ctx, in.DeliveryKey); err != nil || ok {
 		return ImagineOutput{DiscordMessageID: id}, err
 	}
-	cfg, err := a.DB.ImageConfig.Query().Where(imageconfig.PersonalityID(in.PersonalityID)).WithPersonality().Only(ctx)
-	if ent.IsNotFound(err) || (err == nil && !cfg.Enabled) {
-		return ImagineOutput{}, temporal.NewNonRetryableApplicationError(
-			"this personality does not make images: only the bot's operator can switch them on (an enabled image_configs row)", ErrImagesDisabled, nil)
-	}
+	st := a.store()
+	cfg, err := st.ImageConfig(ctx, in.PersonalityID)
 	if err != nil {
 		return ImagineOutput{}, fmt.Errorf("load image config: %w", err)
+	}
+	if cfg == nil || !cfg.Enabled {
+		return ImagineOutput{}, temporal.NewNonRetryableApplicationError(
+			"this personality does not make images: only the bot's operator can switch them on (an enabled image_configs row)", ErrImagesDisabled, nil)
 	}
 	raw, err := json.Marshal(cfg.AdvancedParameters)
 	if err != nil {
@@ -82,8 +80,8 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 		return ImagineOutput{}, badInput(err.Error())
 	}
 
-	u, err := a.DB.User.Query().Where(user.DiscordID(in.DiscordUserID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	u, err := st.User(ctx, in.DiscordUserID)
+	if err != nil {
 		return ImagineOutput{}, fmt.Errorf("load user: %w", err)
 	}
 	key, source, err := a.resolveKey(ctx, u, cfg.Model)
@@ -108,10 +106,7 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	// Written before decoding and the upload: the provider charged for the
 	// images whether or not they decode or Discord takes them.
 	n := len(resp.Images)
-	var pid *uuid.UUID
-	if cfg.Edges.Personality != nil {
-		pid = &cfg.Edges.Personality.ID
-	}
+	pid := &cfg.PersonalityID
 	out := ImagineOutput{Model: resp.Model, Size: size, KeySource: source}
 	rec := UsageRecord{
 		ID: callUsageID(ctx, in.DeliveryKey, "image"), DiscordUserID: in.DiscordUserID, PersonalityID: pid, Model: resp.Model,

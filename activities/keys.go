@@ -6,19 +6,17 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/provider"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // Providers whose keys users can store, as user_api_keys.provider and
@@ -77,38 +75,24 @@ func (a *Activities) StoreKey(ctx context.Context, in StoreKeyInput) error {
 	if err := in.SealedKey.Validate(); err != nil {
 		return badInput(err.Error())
 	}
-	userID, err := a.ensureUser(ctx, in.DiscordUserID)
+	userID, err := a.ensureUser(ctx, in.DiscordUserID, "")
 	if err != nil {
 		return err
 	}
-	err = a.DB.UserAPIKey.Create().
-		SetUserID(userID).
-		SetProvider(in.Provider).
-		SetIv(in.SealedKey.IV).
-		SetContent(in.SealedKey.Content).
-		SetTag(in.SealedKey.Tag).
-		SetIsActive(true).
-		OnConflict(sql.ConflictColumns(userapikey.FieldUserID, userapikey.FieldProvider)).
-		Update(func(u *ent.UserAPIKeyUpsert) {
-			u.UpdateIv().UpdateContent().UpdateTag().UpdateIsActive().SetUpdatedAt(time.Now())
-		}).
-		Exec(ctx)
-	if err != nil {
+	if err := a.store().PutKey(ctx, userID, in.Provider, in.SealedKey); err != nil {
 		return fmt.Errorf("store key: %w", err)
 	}
 	return nil
 }
 
-// ensureUser returns the id of the user with this Discord id, creating it.
-func (a *Activities) ensureUser(ctx context.Context, discordID string) (uuid.UUID, error) {
+// ensureUser returns the id of the user with this Discord id, creating it;
+// username, when not "", is saved as their Discord username
+// (store.UpsertUser). A discordID that is not a Discord id is ErrBadInput.
+func (a *Activities) ensureUser(ctx context.Context, discordID, username string) (uuid.UUID, error) {
 	if discordID == "" || strings.Trim(discordID, "0123456789") != "" {
 		return uuid.UUID{}, badInput(fmt.Sprintf("discord_user_id %q is not a Discord id", discordID))
 	}
-	id, err := a.DB.User.Create().
-		SetDiscordID(discordID).
-		OnConflict(sql.ConflictColumns(user.FieldDiscordID)).
-		UpdateDiscordID(). // a no-op update so RETURNING gives the existing id
-		ID(ctx)
+	id, err := a.store().UpsertUser(ctx, discordID, username)
 	if err != nil {
 		return uuid.UUID{}, fmt.Errorf("ensure user: %w", err)
 	}
@@ -130,42 +114,30 @@ type DeactivateKeyInput struct {
 // reports whether that key is off now (by this call or an earlier one):
 // false when the user has stored another key since, which stays on.
 func (a *Activities) DeactivateKey(ctx context.Context, in DeactivateKeyInput) (bool, error) {
+	st := a.store()
 	if in.KeyFingerprint == "" {
-		n, err := a.DB.UserAPIKey.Update().
-			Where(
-				userapikey.Provider(in.Provider),
-				userapikey.IsActive(true),
-				userapikey.HasUserWith(user.DiscordID(in.DiscordUserID)),
-			).
-			SetIsActive(false).
-			Save(ctx)
+		changed, err := st.DeactivateKey(ctx, in.DiscordUserID, in.Provider)
 		if err != nil {
 			return false, fmt.Errorf("deactivate key: %w", err)
 		}
-		return n > 0, nil
+		return changed, nil
 	}
-	k, err := a.DB.UserAPIKey.Query().Where(
-		userapikey.Provider(in.Provider), userapikey.HasUserWith(user.DiscordID(in.DiscordUserID)),
-	).Only(ctx)
+	k, err := st.Key(ctx, in.DiscordUserID, in.Provider)
 	if ent.IsNotFound(err) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("load key: %w", err)
 	}
-	plain, err := a.Keys.Open(sealedOf(k))
+	plain, err := a.Keys.Open(store.Sealed(k))
 	if err != nil || KeyFingerprint(plain) != in.KeyFingerprint {
 		return false, nil // another key, stored since the failure
 	}
-	// Only if the row still holds the sealing just compared.
-	n, err := a.DB.UserAPIKey.Update().
-		Where(userapikey.ID(k.ID), userapikey.Iv(k.Iv), userapikey.Content(k.Content)).
-		SetIsActive(false).
-		Save(ctx)
+	off, err := st.DeactivateKeyIfUnchanged(ctx, k)
 	if err != nil {
 		return false, fmt.Errorf("deactivate key: %w", err)
 	}
-	return n > 0, nil
+	return off, nil
 }
 
 // confirmInvalid re-checks a key after a 401 on a call, because OpenRouter is
@@ -193,7 +165,7 @@ func keyCheckNote(e *elevenlabs.Error) string {
 	if code == "" {
 		code = string(e.Kind)
 	}
-	return "ElevenLabs restricts that account right now (" + code + "), so replies may come as text; check it at https://elevenlabs.io/app/subscription."
+	return "ElevenLabs restricts that account right now (" + code + "), so replies may come as text; check it at " + providerOf(ProviderElevenLabs).BillingURL + "."
 }
 
 // checkElevenLabsKey asks GET /v1/user, which authenticates. A scoped key
@@ -256,7 +228,11 @@ func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) 
 
 // providerName and walletHint word the key errors per provider (internal/provider).
 func providerName(id string) string { return provider.NameOf(id) }
-func walletHint(id string) string   { p, _ := provider.Get(id); return p.WalletOption }
+func walletHint(id string) string   { return providerOf(id).WalletOption }
+
+// providerOf is the provider id's entry of internal/provider's table, its
+// zero value for an id outside it.
+func providerOf(id string) provider.Provider { p, _ := provider.Get(id); return p }
 
 // userKey opens the user's own key for the provider: found is false when
 // they have none. A key that was switched off, or no longer opens, is an
@@ -265,7 +241,8 @@ func (a *Activities) userKey(ctx context.Context, u *ent.User, providerID string
 	if u == nil {
 		return "", false, nil
 	}
-	k, err := a.DB.UserAPIKey.Query().Where(userapikey.UserID(u.ID), userapikey.Provider(providerID)).Only(ctx)
+	st := a.store()
+	k, err := st.Key(ctx, u.DiscordID, providerID)
 	switch {
 	case ent.IsNotFound(err):
 		return "", false, nil
@@ -276,12 +253,12 @@ func (a *Activities) userKey(ctx context.Context, u *ent.User, providerID string
 			"your %s key was switched off after %[1]s rejected it: run /wallet test%s once it works again, or /wallet set%[2]s with a new key",
 			providerName(providerID), walletHint(providerID)), ErrKeyInactive, nil)
 	}
-	plain, err := a.Keys.Open(sealedOf(k))
+	plain, err := a.Keys.Open(store.Sealed(k))
 	if err != nil {
 		return "", true, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"your stored %s key can no longer be read: run /wallet set%s to store it again", providerName(providerID), walletHint(providerID)), ErrKeyInactive, nil)
 	}
-	if err := a.DB.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx); err != nil {
+	if err := st.KeyUsed(ctx, k); err != nil {
 		return "", true, fmt.Errorf("update last_used_at: %w", err)
 	}
 	return plain, true, nil
@@ -308,8 +285,4 @@ func (a *Activities) classifyCallError(ctx context.Context, err error, key, sour
 		return withFailedKey(a.confirmInvalid(ctx, key), key)
 	}
 	return withFailedKey(providerError(err, source), key)
-}
-
-func sealedOf(k *ent.UserAPIKey) keycrypt.Sealed {
-	return keycrypt.Sealed{IV: k.Iv, Content: k.Content, Tag: k.Tag}
 }

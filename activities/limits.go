@@ -11,8 +11,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/ent/userapikey"
+	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/store"
 )
@@ -112,13 +111,14 @@ func (a *Activities) onOperatorKey(ctx context.Context, discordUserID string) (b
 	if a.GuestMode == config.GuestOff || a.OperatorKey == "" {
 		return false, nil
 	}
-	has, err := a.DB.UserAPIKey.Query().Where(
-		userapikey.Provider(ProviderOpenRouter), userapikey.HasUserWith(user.DiscordID(discordUserID)),
-	).Exist(ctx)
+	_, err := a.store().Key(ctx, discordUserID, ProviderOpenRouter)
+	if ent.IsNotFound(err) {
+		return true, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("look up key: %w", err)
 	}
-	return !has, nil
+	return false, nil
 }
 
 type usageRow struct {
@@ -154,7 +154,7 @@ func (a *Activities) reserve(ctx context.Context, discordID, kind string, limit 
 	if a.SQL == nil {
 		return uuid.Nil, 0, errors.New("usage limits need the database handle (Activities.SQL)")
 	}
-	userID, err := a.ensureUser(ctx, discordID)
+	userID, err := a.ensureUser(ctx, discordID, "")
 	if err != nil {
 		return uuid.Nil, 0, err
 	}

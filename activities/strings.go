@@ -18,11 +18,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
-
-// nilIfEmpty is nil for "", so an optional column stays NULL.
-func nilIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}

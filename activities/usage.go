@@ -3,14 +3,12 @@ package activities
 import (
 	"cmp"
 	"context"
-	stdsql "database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
@@ -19,6 +17,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // UsageRecord is the usage_logs row of one provider call that returned. Its
@@ -76,30 +75,20 @@ func (a *Activities) writeUsage(ctx context.Context, rec UsageRecord) error {
 	if u.TotalTokens == 0 && u.PromptTokens == 0 && u.CompletionTokens == 0 {
 		return nil
 	}
-	userID, err := a.ensureUser(ctx, rec.DiscordUserID)
+	userID, err := a.ensureUser(ctx, rec.DiscordUserID, "")
 	if err != nil {
 		return err
 	}
-	c := a.DB.UsageLog.Create().
-		SetUserID(userID).
-		SetNillablePersonalityID(rec.PersonalityID).
-		SetProvider(cmp.Or(rec.Provider, ProviderOpenRouter)).
-		SetModel(truncate(rec.Model, 100)).
-		SetTokensIn(u.PromptTokens).
-		SetTokensOut(u.CompletionTokens).
-		SetTokensTotal(u.TotalTokens).
-		SetRequestType(usagelog.RequestType(rec.Kind))
-	if rec.ID != uuid.Nil {
-		c.SetID(rec.ID)
-	}
-	err = c.OnConflict(sql.ConflictColumns(usagelog.FieldID)).DoNothing().Exec(ctx)
-	if err != nil && !isNoRows(err) {
+	err = a.store().AddUsage(ctx, store.Usage{
+		ID: rec.ID, UserID: userID, PersonalityID: rec.PersonalityID,
+		Provider: cmp.Or(rec.Provider, ProviderOpenRouter), Model: truncate(rec.Model, 100),
+		In: u.PromptTokens, Out: u.CompletionTokens, Total: u.TotalTokens, Kind: usagelog.RequestType(rec.Kind),
+	})
+	if err != nil {
 		return fmt.Errorf("write usage: %w", err)
 	}
 	return nil
 }
-
-func isNoRows(err error) bool { return errors.Is(err, stdsql.ErrNoRows) }
 
 // stepBudget is how long a step after a paid provider call may retry a
 // passing failure in the activity: as long as the activity may still run,

@@ -17,8 +17,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
@@ -99,7 +97,8 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		id, err := a.postChunks(ctx, in.PostReplyInput, nil)
 		return SpeakReplyOutput{DiscordMessageID: id}, err
 	}
-	p, err := a.DB.Personality.Query().Where(personality.ID(in.PersonalityID)).WithVoiceConfig().Only(ctx)
+	st := a.store()
+	p, err := st.PersonalityWithVoice(ctx, in.PersonalityID)
 	if err != nil && !ent.IsNotFound(err) {
 		return SpeakReplyOutput{}, fmt.Errorf("load personality: %w", err)
 	}
@@ -107,8 +106,8 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		return SpeakReplyOutput{}, temporal.NewNonRetryableApplicationError("this personality has no voice", ErrNoVoice, nil)
 	}
 	vc := p.Edges.VoiceConfig
-	u, err := a.DB.User.Query().Where(user.DiscordID(in.DiscordUserID)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	u, err := st.User(ctx, in.DiscordUserID)
+	if err != nil {
 		return SpeakReplyOutput{}, fmt.Errorf("load user: %w", err)
 	}
 	key, source, err := a.resolveVoiceKey(ctx, u)
@@ -184,10 +183,12 @@ func (a *Activities) voiceError(ctx context.Context, err error, key, source, voi
 		return elevenLabsError("ElevenLabs call failed", err, maxVoiceRetryDelay)
 	}
 	if e.Kind == elevenlabs.KindQuotaExceeded && source == KeyFromUser {
+		el := providerOf(ProviderElevenLabs)
 		if _, cerr := a.checkElevenLabsKey(ctx, key); cerr == nil {
 			a.Log.Warn("ElevenLabs refused the voice for quota, but the account has characters or can extend", "code", e.Code, "status", e.Status)
 			return temporal.NewNonRetryableApplicationError(
-				"No voice this time: ElevenLabs says your key is out of characters ("+e.Code+"), though your account has some or can extend. Your key stays saved; raise the key's credit limit (elevenlabs.io/app/settings/api-keys) or your usage cap (elevenlabs.io/app/subscription).",
+				"No voice this time: ElevenLabs says your key is out of characters ("+e.Code+"), though your account has some or can extend. Your key stays saved; raise the key's credit limit ("+
+					bareURL(el.KeysURL)+") or your usage cap ("+bareURL(el.BillingURL)+").",
 				ErrVoiceRefused, nil)
 		}
 	}
@@ -218,11 +219,12 @@ func VoiceRefusalNote(e *elevenlabs.Error, voiceID, model string) string {
 		code = string(e.Kind)
 	}
 	const prefix = "No voice this time: "
+	el := providerOf(ProviderElevenLabs)
 	switch code {
 	case "detected_unusual_activity":
 		return prefix + "ElevenLabs has paused free-tier use of your ElevenLabs account (unusual activity detected). Your key stays saved; a paid ElevenLabs plan lifts the block, or it may lift on its own later."
 	case "payment_issue":
-		return prefix + "ElevenLabs reports a failed or incomplete payment on your ElevenLabs plan. Your key stays saved; settle it at https://elevenlabs.io/app/subscription and voices come back."
+		return prefix + "ElevenLabs reports a failed or incomplete payment on your ElevenLabs plan. Your key stays saved; settle it at " + el.BillingURL + " and voices come back."
 	case "voice_limit_reached":
 		return prefix + "your ElevenLabs account has no free voice slot for this personality's voice. Remove a voice at https://elevenlabs.io/app/voice-lab to make room."
 	case "voice_access_denied":
@@ -234,11 +236,11 @@ func VoiceRefusalNote(e *elevenlabs.Error, voiceID, model string) string {
 	}
 	switch e.Kind {
 	case elevenlabs.KindMissingPermission:
-		return prefix + "your ElevenLabs key may not make speech (" + code + "). Your key stays saved; give it the Text to Speech permission at https://elevenlabs.io/app/settings/api-keys."
+		return prefix + "your ElevenLabs key may not make speech (" + code + "). Your key stays saved; give it the Text to Speech permission at " + el.KeysURL + "."
 	case elevenlabs.KindPlanRestricted:
-		return prefix + "this personality's voice needs a paid ElevenLabs plan (" + code + "). Upgrade at https://elevenlabs.io/app/subscription, or ask the bot's operator to give it one of ElevenLabs' default voices."
+		return prefix + "this personality's voice needs a paid ElevenLabs plan (" + code + "). Upgrade at " + el.BillingURL + ", or ask the bot's operator to give it one of ElevenLabs' default voices."
 	case elevenlabs.KindAccountBlocked:
-		return prefix + "ElevenLabs refused your ElevenLabs account (" + code + "). Your key stays saved; check your account at https://elevenlabs.io/app/subscription."
+		return prefix + "ElevenLabs refused your ElevenLabs account (" + code + "). Your key stays saved; check your account at " + el.BillingURL + "."
 	}
 	return prefix + "ElevenLabs refused this personality's voice settings (" + code + "). Only the bot's operator can change them."
 }
@@ -267,6 +269,9 @@ func SpeakableText(content string, limit int) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// bareURL is url without its https:// scheme, for a link in parentheses.
+func bareURL(url string) string { return strings.TrimPrefix(url, "https://") }
 
 // audioName is the attachment's file name: the personality's name, safe.
 func audioName(name string) string {

@@ -252,8 +252,8 @@ func (b *Bot) personalityOfMessage(ctx context.Context, messageID string) (uuid.
 	// A reply split over several messages records only the first; the
 	// deliveries table knows the rest, under its reply's request id: the
 	// Discord message asked, with a -suffix when it asked several.
-	key, ok := b.store.DeliveryOf(ctx, messageID)
-	if !ok {
+	key, ok, err := b.store.DeliveryOf(ctx, messageID)
+	if err != nil || !ok {
 		return uuid.Nil, false
 	}
 	k, err := deliverykey.Parse(key)

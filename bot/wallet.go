@@ -15,6 +15,7 @@ import (
 
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/provider"
+	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -200,7 +201,7 @@ func (b *Bot) walletTest(ctx context.Context, in *Interaction, provider string) 
 	if err := in.Defer(); err != nil {
 		return err
 	}
-	return b.validate(ctx, in, provider, keycrypt.Sealed{IV: k.Iv, Content: k.Content, Tag: k.Tag})
+	return b.validate(ctx, in, provider, store.Sealed(k))
 }
 
 func modalValue(data discordgo.ModalSubmitInteractionData, id string) string {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 )
 
 // BenchmarkLLMConfigJSONB compares the llm-config-jsonb workflow (paged,
@@ -58,7 +58,7 @@ func BenchmarkLLMConfigJSONB(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			reset()
 			start := time.Now()
-			st := finishMigration(b, startMigration(b, s, "llm-config-jsonb", app.DataMigrationOptions{BatchSize: batch, Force: true}))
+			st := finishMigration(b, startMigration(b, s, "llm-config-jsonb", opcli.DataMigrationOptions{BatchSize: batch, Force: true}))
 			total += time.Since(start)
 			if st.Outcome != "succeeded" || st.Counts.Read != int64(rows) {
 				b.Fatalf("run %+v", st)

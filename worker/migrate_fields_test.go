@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 	"github.com/tzurot/tzurot/migrations"
 )
 
@@ -32,7 +32,7 @@ INSERT INTO personalities (name, display_name, voice_enabled, voice_settings, cu
 	s.Activities.SQL.Exec(`INSERT INTO llm_configs (personality_id, model, top_k) SELECT id, 'openrouter/free', 40 FROM personalities`)
 
 	run := func(name string) []string {
-		st := finishMigration(t, startMigration(t, s, name, app.DataMigrationOptions{BatchSize: 2}))
+		st := finishMigration(t, startMigration(t, s, name, opcli.DataMigrationOptions{BatchSize: 2}))
 		if st.Outcome != "succeeded" {
 			t.Fatalf("%s: %+v", name, st)
 		}
@@ -99,12 +99,12 @@ func TestRollbackRestoresTheBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Activities.SQL.Exec(`INSERT INTO llm_configs (personality_id, model) SELECT id, 'openrouter/free' FROM personalities`)
-	st := finishMigration(t, startMigration(t, s, "error-messages", app.DataMigrationOptions{}))
+	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" || s.DB.Personality.Query().Where(personality.ErrorMessageNotNil()).CountX(ctx) != 2 {
 		t.Fatalf("migration: %+v", st)
 	}
 	var out strings.Builder
-	if err := app.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log); err != nil {
+	if err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log); err != nil {
 		t.Fatal(err)
 	}
 	if n := s.DB.Personality.Query().Where(personality.ErrorMessageNotNil()).CountX(ctx); n != 0 {

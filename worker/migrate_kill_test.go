@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 )
 
 // Every data migration, not just llm-config-jsonb, ends in the state of an
@@ -15,14 +15,14 @@ func TestEachMigrationSurvivesKilledWorkers(t *testing.T) {
 	bin := buildTzurot(t)
 	cases := []struct {
 		name     string
-		opts     app.DataMigrationOptions
+		opts     opcli.DataMigrationOptions
 		seed     func(t *testing.T, s *itest.Stack)
 		progress string // a count that grows as the migration writes
 		want     map[string]int64
 	}{
 		{
 			name: "custom-fields",
-			opts: app.DataMigrationOptions{BatchSize: 20},
+			opts: opcli.DataMigrationOptions{BatchSize: 20},
 			seed: func(t *testing.T, s *itest.Stack) {
 				_, err := s.Activities.SQL.Exec(`INSERT INTO personalities (name, custom_fields, voice_settings)
 SELECT 'p-' || i, jsonb_build_object('aliases', jsonb_build_array('alias-' || i), 'birthday', '03-14'),
@@ -42,7 +42,7 @@ FROM generate_series(1, 6000) i`)
 		},
 		{
 			name:     "shapes-import",
-			opts:     app.DataMigrationOptions{BatchSize: 1, Dir: fixtures},
+			opts:     opcli.DataMigrationOptions{BatchSize: 1, Dir: fixtures},
 			seed:     func(*testing.T, *itest.Stack) {},
 			progress: `SELECT count(*) FROM personalities`,
 			want: map[string]int64{

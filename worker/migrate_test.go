@@ -13,8 +13,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/ent/migrationrun"
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 	"github.com/tzurot/tzurot/migrations"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -62,11 +62,11 @@ func expectedMismatches(t *testing.T, s *itest.Stack) int {
 	return n
 }
 
-func startMigration(t testing.TB, s *itest.Stack, name string, opts app.DataMigrationOptions) client.WorkflowRun {
+func startMigration(t testing.TB, s *itest.Stack, name string, opts opcli.DataMigrationOptions) client.WorkflowRun {
 	t.Helper()
 	opts.Detach = true
 	var out bytes.Buffer
-	if err := app.StartDataMigration(context.Background(), s.Config, name, opts, &out, s.Activities.Log); err != nil {
+	if err := opcli.StartDataMigration(context.Background(), s.Config, name, opts, &out, s.Activities.Log); err != nil {
 		t.Fatal(err)
 	}
 	return s.Client.GetWorkflow(context.Background(), workflows.DataMigrationID(name), "")
@@ -89,14 +89,14 @@ func TestLLMConfigJSONB(t *testing.T) {
 	ctx := context.Background()
 
 	// A dry run reports and changes nothing.
-	dry := finishMigration(t, startMigration(t, s, "llm-config-jsonb", app.DataMigrationOptions{DryRun: true, BatchSize: 500}))
+	dry := finishMigration(t, startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{DryRun: true, BatchSize: 500}))
 	var touched int
 	s.Activities.SQL.QueryRow(`SELECT count(*) FROM llm_configs WHERE advanced_parameters <> '{}'`).Scan(&touched)
 	if dry.Counts.Changed == 0 || touched != 0 || dry.BackupPath != "" {
 		t.Fatalf("dry run: changed %d, rows touched %d, backup %q", dry.Counts.Changed, touched, dry.BackupPath)
 	}
 
-	st := finishMigration(t, startMigration(t, s, "llm-config-jsonb", app.DataMigrationOptions{BatchSize: 500}))
+	st := finishMigration(t, startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{BatchSize: 500}))
 	if st.Outcome != "succeeded" || st.Counts.Read != 3000 || st.Counts.Changed != dry.Counts.Changed {
 		t.Fatalf("state %+v", st)
 	}
@@ -119,7 +119,7 @@ func TestLLMConfigJSONB(t *testing.T) {
 
 	// The same migration cannot be applied twice by accident; forced, it changes nothing.
 	var out bytes.Buffer
-	err := app.StartDataMigration(ctx, s.Config, "llm-config-jsonb", app.DataMigrationOptions{BatchSize: 500, Detach: true}, &out, s.Activities.Log)
+	err := opcli.StartDataMigration(ctx, s.Config, "llm-config-jsonb", opcli.DataMigrationOptions{BatchSize: 500, Detach: true}, &out, s.Activities.Log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestLLMConfigJSONB(t *testing.T) {
 	if err := again.Get(ctx, nil); err == nil || !strings.Contains(err.Error(), "already applied") {
 		t.Errorf("second run: %v, want a refusal", err)
 	}
-	forced := finishMigration(t, startMigration(t, s, "llm-config-jsonb", app.DataMigrationOptions{BatchSize: 500, Force: true}))
+	forced := finishMigration(t, startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{BatchSize: 500, Force: true}))
 	if forced.Counts.Changed != 0 {
 		t.Errorf("a forced re-run changed %d rows", forced.Counts.Changed)
 	}
@@ -142,7 +142,7 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 	s := itest.New(t, itest.Options{})
 	seedLegacyConfigs(t, s, 30000)
 	ctx := context.Background()
-	run := startMigration(t, s, "llm-config-jsonb", app.DataMigrationOptions{BatchSize: 1})
+	run := startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{BatchSize: 1})
 	id := workflows.DataMigrationID("llm-config-jsonb")
 	progress := func() workflows.MigrationState {
 		v, err := s.Client.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
@@ -171,7 +171,7 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 	}
 
 	// A run cancelled while paused ends as cancelled, recorded so.
-	run = startMigration(t, s, "llm-config-jsonb", app.DataMigrationOptions{BatchSize: 1, DryRun: true})
+	run = startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{BatchSize: 1, DryRun: true})
 	if err := s.Client.SignalWorkflow(ctx, id, "", workflows.SignalPause, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestMigrationSurvivesKilledWorkers(t *testing.T) {
 	seedLegacyConfigs(t, s, 100000)
 	var total int64
 	s.Activities.SQL.QueryRow(`SELECT count(*) FROM llm_configs WHERE top_k >= 0 OR frequency_penalty BETWEEN -2 AND 2 OR presence_penalty IS NOT NULL OR repetition_penalty IS NOT NULL OR cardinality(stop) <= 4 OR seed IS NOT NULL OR logit_bias IS NOT NULL OR response_format IS NOT NULL`).Scan(&total)
-	run := startMigration(t, s, "llm-config-jsonb", app.DataMigrationOptions{BatchSize: 1000})
+	run := startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{BatchSize: 1000})
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	// Progress as the database sees it, which needs no live worker to answer.
 	read := func() int64 {

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -22,7 +22,7 @@ func TestRecordDataMigrationHistory(t *testing.T) {
 		t.Skip("set TZUROT_RECORD_HISTORY to a data_migration_*.json file name of workflows/testdata to record it")
 	}
 	s := itest.New(t, itest.Options{})
-	st := finishMigration(t, startMigration(t, s, "shapes-import", app.DataMigrationOptions{BatchSize: 10, Dir: fixtures}))
+	st := finishMigration(t, startMigration(t, s, "shapes-import", opcli.DataMigrationOptions{BatchSize: 10, Dir: fixtures}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("run: %+v", st)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/tzurot/tzurot/activities/operator"
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 )
 
 // Rows changed after the backup count as written since it, like rows added:
@@ -31,7 +31,7 @@ func TestRollbackCountsRowsEditedOrDeletedSinceTheBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := snapshot(t, s, "personalities")
-	st := finishMigration(t, startMigration(t, s, "error-messages", app.DataMigrationOptions{}))
+	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("migration: %+v", st)
 	}
@@ -57,7 +57,7 @@ func TestRollbackCountsRowsEditedOrDeletedSinceTheBackup(t *testing.T) {
 	written := snapshot(t, s, append(rollbackTables, "usage_logs")...)
 
 	var out strings.Builder
-	err := app.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log)
+	err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log)
 	var newer *operator.NewerRowsError
 	if !errors.As(err, &newer) {
 		t.Fatalf("rollback without --discard-newer over later edits and a deletion: %v (output %q)", err, out.String())
@@ -89,7 +89,7 @@ func TestRollbackCountsRowsEditedOrDeletedSinceTheBackup(t *testing.T) {
 	sameSnapshot(t, "refused", snapshot(t, s, append(rollbackTables, "usage_logs")...), written)
 
 	out.Reset()
-	if err := app.RollbackDataMigration(ctx, s.Config, "error-messages", true, &out, s.Activities.Log); err != nil {
+	if err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", true, &out, s.Activities.Log); err != nil {
 		t.Fatal(err)
 	}
 	sameSnapshot(t, "restored", snapshot(t, s, "personalities"), before)
@@ -114,12 +114,12 @@ func TestRollbackUndoesTheMigrationsOwnChanges(t *testing.T) {
 	ctx := context.Background()
 	seedErrorMessages(t, s, 3)
 	before := snapshot(t, s, "personalities")
-	st := finishMigration(t, startMigration(t, s, "error-messages", app.DataMigrationOptions{}))
+	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("migration: %+v", st)
 	}
 	var out strings.Builder
-	if err := app.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log); err != nil {
+	if err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log); err != nil {
 		t.Fatalf("rollback of the migration's own changes: %v", err)
 	}
 	sameSnapshot(t, "restored", snapshot(t, s, "personalities"), before)
@@ -131,11 +131,11 @@ func TestRollbackUndoesTheMigrationsOwnChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = snapshot(t, s, "personalities", "users")
-	st = finishMigration(t, startMigration(t, s, "assign-ownership", app.DataMigrationOptions{}))
+	st = finishMigration(t, startMigration(t, s, "assign-ownership", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("assign-ownership: %+v", st)
 	}
-	if err := app.RollbackDataMigration(ctx, s.Config, "assign-ownership", false, &out, s.Activities.Log); err != nil {
+	if err := opcli.RollbackDataMigration(ctx, s.Config, "assign-ownership", false, &out, s.Activities.Log); err != nil {
 		t.Fatalf("rollback of assign-ownership's own changes: %v", err)
 	}
 	sameSnapshot(t, "restored", snapshot(t, s, "personalities", "users"), before)

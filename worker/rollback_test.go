@@ -14,8 +14,8 @@ import (
 
 	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent/migrationrun"
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 )
 
 // rollbackTables are every table a data migration's rollback may touch, and
@@ -97,12 +97,12 @@ func TestRollbackIsAllOrNothing(t *testing.T) {
 	ctx := context.Background()
 	seedErrorMessages(t, s, 400)
 	before := snapshot(t, s)
-	llm := finishMigration(t, startMigration(t, s, "llm-config-jsonb", app.DataMigrationOptions{}))
+	llm := finishMigration(t, startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{}))
 	other, err := os.ReadFile(llm.BackupPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := finishMigration(t, startMigration(t, s, "error-messages", app.DataMigrationOptions{BatchSize: 100}))
+	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{BatchSize: 100}))
 	if st.Outcome != "succeeded" || st.BackupPath == "" {
 		t.Fatalf("migration: %+v", st)
 	}
@@ -132,7 +132,7 @@ func TestRollbackIsAllOrNothing(t *testing.T) {
 			os.RemoveAll(st.BackupPath)
 			tc.file()
 			var out strings.Builder
-			err := app.RollbackDataMigration(ctx, s.Config, "error-messages", true, &out, s.Activities.Log)
+			err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", true, &out, s.Activities.Log)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing was changed") || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("rollback with a %s backup: %v (output %q)", tc.name, err, out.String())
 			}
@@ -152,7 +152,7 @@ func TestRollbackIsAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	if err := app.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log); err != nil {
+	if err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log); err != nil {
 		t.Fatal(err)
 	}
 	sameSnapshot(t, "restored", snapshot(t, s, "personalities"), before)
@@ -173,7 +173,7 @@ func TestRollbackRefusesToLoseNewerRows(t *testing.T) {
 	ctx := context.Background()
 	seedErrorMessages(t, s, 3)
 	before := snapshot(t, s, "personalities")
-	st := finishMigration(t, startMigration(t, s, "error-messages", app.DataMigrationOptions{}))
+	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("migration: %+v", st)
 	}
@@ -192,7 +192,7 @@ SELECT '1', id, r, 'hi' FROM p, unnest(ARRAY['user', 'assistant']) r`); err != n
 	written := snapshot(t, s)
 
 	var out strings.Builder
-	err := app.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log)
+	err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log)
 	var newer *operator.NewerRowsError
 	if !errors.As(err, &newer) {
 		t.Fatalf("rollback over newer rows: %v", err)
@@ -216,7 +216,7 @@ SELECT '1', id, r, 'hi' FROM p, unnest(ARRAY['user', 'assistant']) r`); err != n
 	}
 
 	out.Reset()
-	if err := app.RollbackDataMigration(ctx, s.Config, "error-messages", true, &out, s.Activities.Log); err != nil {
+	if err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", true, &out, s.Activities.Log); err != nil {
 		t.Fatal(err)
 	}
 	sameSnapshot(t, "restored", snapshot(t, s, "personalities"), before)
@@ -246,19 +246,19 @@ func TestRollbackOfAMigrationThatAddsRows(t *testing.T) {
 	}
 	tables := []string{"personalities", "personality_aliases", "voice_configs"}
 	before := snapshot(t, s, tables...)
-	st := finishMigration(t, startMigration(t, s, "custom-fields", app.DataMigrationOptions{}))
+	st := finishMigration(t, startMigration(t, s, "custom-fields", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("migration: %+v", st)
 	}
 	after := snapshot(t, s, tables...)
 	var out strings.Builder
-	err := app.RollbackDataMigration(ctx, s.Config, "custom-fields", false, &out, s.Activities.Log)
+	err := opcli.RollbackDataMigration(ctx, s.Config, "custom-fields", false, &out, s.Activities.Log)
 	var newer *operator.NewerRowsError
 	if !errors.As(err, &newer) || newer.Lost["personality_aliases"] != 3 || newer.Lost["voice_configs"] != 1 || newer.Lost["personalities"] != 0 {
 		t.Fatalf("rollback: %v", err)
 	}
 	sameSnapshot(t, "refused", snapshot(t, s, tables...), after)
-	if err := app.RollbackDataMigration(ctx, s.Config, "custom-fields", true, &out, s.Activities.Log); err != nil {
+	if err := opcli.RollbackDataMigration(ctx, s.Config, "custom-fields", true, &out, s.Activities.Log); err != nil {
 		t.Fatal(err)
 	}
 	sameSnapshot(t, "restored", snapshot(t, s, tables...), before)
@@ -332,7 +332,7 @@ func TestBackupsKeepCredentialsOffArgvAndPrivate(t *testing.T) {
 	s.Operator.BackupDir = backups
 
 	seedErrorMessages(t, s, 5)
-	st := finishMigration(t, startMigration(t, s, "error-messages", app.DataMigrationOptions{}))
+	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("migration: %+v", st)
 	}
@@ -412,19 +412,19 @@ INSERT INTO conversation_history (channel_id, personality_id, role, content) SEL
 	}
 	tables := []string{"personalities", "llm_configs", "personality_aliases", "voice_configs", "conversation_history"}
 	before := snapshot(t, s, tables...)
-	st := finishMigration(t, startMigration(t, s, "shapes-import", app.DataMigrationOptions{BatchSize: 10, Dir: fixtures}))
+	st := finishMigration(t, startMigration(t, s, "shapes-import", opcli.DataMigrationOptions{BatchSize: 10, Dir: fixtures}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("import: %+v", st)
 	}
 	imported := snapshot(t, s, tables...)
 	var out strings.Builder
-	err := app.RollbackDataMigration(ctx, s.Config, "shapes-import", false, &out, s.Activities.Log)
+	err := opcli.RollbackDataMigration(ctx, s.Config, "shapes-import", false, &out, s.Activities.Log)
 	var newer *operator.NewerRowsError
 	if !errors.As(err, &newer) || newer.Lost["personalities"] != 66 || newer.Lost["conversation_history"] < 420 {
 		t.Fatalf("rollback: %v", err)
 	}
 	sameSnapshot(t, "refused", snapshot(t, s, tables...), imported)
-	if err := app.RollbackDataMigration(ctx, s.Config, "shapes-import", true, &out, s.Activities.Log); err != nil {
+	if err := opcli.RollbackDataMigration(ctx, s.Config, "shapes-import", true, &out, s.Activities.Log); err != nil {
 		t.Fatal(err)
 	}
 	sameSnapshot(t, "restored", snapshot(t, s, tables...), before)
@@ -439,7 +439,7 @@ func TestRollbackWaitsForWritesInFlight(t *testing.T) {
 	s := itest.New(t, itest.Options{})
 	ctx := context.Background()
 	seedErrorMessages(t, s, 3)
-	st := finishMigration(t, startMigration(t, s, "error-messages", app.DataMigrationOptions{}))
+	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("migration: %+v", st)
 	}
@@ -454,7 +454,7 @@ func TestRollbackWaitsForWritesInFlight(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		var out strings.Builder
-		done <- app.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log)
+		done <- opcli.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log)
 	}()
 	select {
 	case err := <-done:
@@ -477,7 +477,7 @@ func TestRollbackIntoAChangedSchemaChangesNothing(t *testing.T) {
 	s := itest.New(t, itest.Options{})
 	ctx := context.Background()
 	seedLegacyConfigs(t, s, 50)
-	st := finishMigration(t, startMigration(t, s, "llm-config-jsonb", app.DataMigrationOptions{}))
+	st := finishMigration(t, startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" {
 		t.Fatalf("migration: %+v", st)
 	}
@@ -486,7 +486,7 @@ func TestRollbackIntoAChangedSchemaChangesNothing(t *testing.T) {
 	}
 	migrated := snapshot(t, s)
 	var out strings.Builder
-	err := app.RollbackDataMigration(ctx, s.Config, "llm-config-jsonb", true, &out, s.Activities.Log)
+	err := opcli.RollbackDataMigration(ctx, s.Config, "llm-config-jsonb", true, &out, s.Activities.Log)
 	if err == nil || !strings.Contains(err.Error(), "nothing was changed") || !strings.Contains(err.Error(), "top_k") {
 		t.Fatalf("rollback: %v", err)
 	}

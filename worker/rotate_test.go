@@ -18,9 +18,9 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/activities/operator"
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/opcli"
 	"github.com/tzurot/tzurot/worker"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -381,7 +381,7 @@ func TestRotateMasterKeyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := app.RotateMasterKey(ctx, s.Config, &out, log); err == nil || err.Error() != "a rotation is already running: watch it at http://127.0.0.1:8233/namespaces/default/workflows/rotate-master-key" {
+	if err := opcli.RotateMasterKey(ctx, s.Config, &out, log); err == nil || err.Error() != "a rotation is already running: watch it at http://127.0.0.1:8233/namespaces/default/workflows/rotate-master-key" {
 		t.Fatalf("second rotation: %v", err)
 	}
 	if err := s.Client.TerminateWorkflow(ctx, workflows.RotateMasterKeyID, "", "test"); err != nil {
@@ -390,7 +390,7 @@ func TestRotateMasterKeyCommand(t *testing.T) {
 
 	stop := rotationWorker(t, s, "")
 	out.Reset()
-	err := app.RotateMasterKey(ctx, s.Config, &out, log)
+	err := opcli.RotateMasterKey(ctx, s.Config, &out, log)
 	stop()
 	if err == nil || !strings.Contains(err.Error(), "not verified") || !strings.Contains(out.String(), "the worker has no APP_MASTER_KEY_PREVIOUS") {
 		t.Fatalf("without a previous key: %v\n%s", err, out.String())
@@ -404,7 +404,7 @@ func TestRotateMasterKeyCommand(t *testing.T) {
 	stop = rotationWorker(t, s, oldKey)
 	defer stop()
 	out.Reset()
-	if err := app.RotateMasterKey(ctx, s.Config, &out, log); err != nil {
+	if err := opcli.RotateMasterKey(ctx, s.Config, &out, log); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "remove APP_MASTER_KEY_PREVIOUS") {
@@ -420,7 +420,7 @@ func TestRotateMasterKeyCommand(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := app.RotateMasterKey(ctx, s.Config, &out, log); err != nil {
+	if err := opcli.RotateMasterKey(ctx, s.Config, &out, log); err != nil {
 		t.Fatalf("rerun: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "re-sealed 0, already current 600, failed 0") {
@@ -436,7 +436,7 @@ SELECT user_id, 'elevenlabs', $1, $2, $3 FROM user_api_keys LIMIT 1 RETURNING id
 		t.Fatal(err)
 	}
 	out.Reset()
-	err = app.RotateMasterKey(ctx, s.Config, &out, log)
+	err = opcli.RotateMasterKey(ctx, s.Config, &out, log)
 	if err == nil || err.Error() != "rotation not verified: 1 of 601 keys do not open with APP_MASTER_KEY" ||
 		!strings.Contains(out.String(), "  "+lostID+"\n") || !strings.Contains(out.String(), "it can be removed") {
 		t.Errorf("with an unopenable key: %v\n%s", err, out.String())

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/tzurot/tzurot/internal/access"
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 )
 
 // shapes-import names personalities by the one rule of internal/access, as
@@ -73,7 +73,7 @@ func TestShapesImportFollowsTheNamingRule(t *testing.T) {
 		{slug: "lilith-two", id: "00000000-0000-4000-8000-0000000000b7", fields: map[string]any{"name": "Lilith"}, exchanges: 1},
 	})
 	var out bytes.Buffer
-	err := app.StartDataMigration(ctx, s.Config, "shapes-import", app.DataMigrationOptions{Dir: dir, BatchSize: 3}, &out, s.Activities.Log)
+	err := opcli.StartDataMigration(ctx, s.Config, "shapes-import", opcli.DataMigrationOptions{Dir: dir, BatchSize: 3}, &out, s.Activities.Log)
 	report := out.String()
 	t.Logf("import: %v\n%s", err, report)
 	if err == nil || !strings.Contains(err.Error(), "verification failed") {

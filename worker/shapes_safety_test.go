@@ -17,8 +17,8 @@ import (
 
 	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent/migrationrun"
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 )
 
@@ -87,7 +87,7 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 	writeBackup(t, dir, shapes)
 
 	var out bytes.Buffer
-	err := app.StartDataMigration(ctx, s.Config, "shapes-import", app.DataMigrationOptions{Dir: dir, BatchSize: 2}, &out, s.Activities.Log)
+	err := opcli.StartDataMigration(ctx, s.Config, "shapes-import", opcli.DataMigrationOptions{Dir: dir, BatchSize: 2}, &out, s.Activities.Log)
 	if err == nil || !strings.Contains(err.Error(), "verification failed") {
 		t.Fatalf("an import that left three backup personalities out passed: %v\n%s", err, out.String())
 	}
@@ -135,7 +135,7 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 	db.Exec(`UPDATE personalities SET name = 'alices-lilith', display_name = 'Alices Lilith' WHERE id = $1`, alice)
 	db.Exec(`UPDATE personalities SET name = 'carols-morrow', display_name = 'Carols Morrow' WHERE id = $1`, carol)
 	db.Exec(`DELETE FROM personality_aliases WHERE alias = 'shade-9'`)
-	st := finishMigration(t, startMigration(t, s, "shapes-import", app.DataMigrationOptions{Dir: dir, BatchSize: 2}))
+	st := finishMigration(t, startMigration(t, s, "shapes-import", opcli.DataMigrationOptions{Dir: dir, BatchSize: 2}))
 	if st.Outcome != "succeeded" || st.Counts.Changed != 3 || st.Counts.Unchanged != 1 {
 		t.Fatalf("second run: %+v", st)
 	}
@@ -150,7 +150,7 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 
 	// Its own result: recognised by the import record, even renamed.
 	db.Exec(`UPDATE personalities SET name = 'clean-renamed' WHERE name = 'clean-1'`)
-	again := finishMigration(t, startMigration(t, s, "shapes-import", app.DataMigrationOptions{Dir: dir, BatchSize: 2, Force: true}))
+	again := finishMigration(t, startMigration(t, s, "shapes-import", opcli.DataMigrationOptions{Dir: dir, BatchSize: 2, Force: true}))
 	db.QueryRow(`SELECT count(*) FROM personalities`).Scan(&n)
 	var turns int
 	db.QueryRow(`SELECT count(*) FROM conversation_history`).Scan(&turns)
@@ -220,7 +220,7 @@ func TestShapesImportLargeHistory(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	run := startMigration(t, s, "shapes-import", app.DataMigrationOptions{Dir: dir})
+	run := startMigration(t, s, "shapes-import", opcli.DataMigrationOptions{Dir: dir})
 	// The batch heartbeats its progress while it writes the long history;
 	// the server has it as the pending activity's details (what the Web UI
 	// and the CLI show).
@@ -326,7 +326,7 @@ func TestShapesImportKeepsTheWholeReport(t *testing.T) {
 	birthdays := messyBackup(t, dir)
 
 	var out bytes.Buffer
-	if err := app.StartDataMigration(ctx, s.Config, "shapes-import", app.DataMigrationOptions{Dir: dir, BatchSize: 25}, &out, s.Activities.Log); err != nil {
+	if err := opcli.StartDataMigration(ctx, s.Config, "shapes-import", opcli.DataMigrationOptions{Dir: dir, BatchSize: 25}, &out, s.Activities.Log); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	cli := out.String()
@@ -410,7 +410,7 @@ func TestShapesImportKeepsTheWholeReport(t *testing.T) {
 
 	// `tzurot migrate data status shapes-import` shows the same, later.
 	var status bytes.Buffer
-	if err := app.DataMigrationStatus(ctx, s.Config, "shapes-import", &status, s.Activities.Log); err != nil {
+	if err := opcli.DataMigrationStatus(ctx, s.Config, "shapes-import", &status, s.Activities.Log); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(status.String(), "  "+shown[0]+"\n") || !strings.Contains(status.String(), trailer+"\n") {

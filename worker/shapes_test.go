@@ -9,8 +9,8 @@ import (
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
-	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/opcli"
 )
 
 // fixtures is shared/ beside the clone, as CI checks it out, or SHAPES_FIXTURES.
@@ -27,7 +27,7 @@ func TestShapesImport(t *testing.T) {
 	}
 	s := itest.New(t, itest.Options{})
 	ctx := context.Background()
-	opts := app.DataMigrationOptions{BatchSize: 10, Dir: fixtures}
+	opts := opcli.DataMigrationOptions{BatchSize: 10, Dir: fixtures}
 
 	dryOpts := opts
 	dryOpts.DryRun = true

@@ -15,16 +15,13 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/access"
+	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/shapes"
 )
 
 // ShapesChannel is the channel_id the imported shapes.inc chat history is
 // filed under: the backup has no channel, and the column is varchar(20).
 const ShapesChannel = "shapes-import"
-
-// shapesDefaultModel is the model of an imported personality whose backup
-// names none (or a malformed one).
-const shapesDefaultModel = "openrouter/free"
 
 // shapesImport imports a shapes.inc backup tree (args["dir"]): personalities,
 // llm_configs with advanced_parameters, aliases, birthdays, voices, error
@@ -282,7 +279,9 @@ ON CONFLICT (name) DO NOTHING RETURNING id`,
 	}
 	model := p.Model
 	if model == "" {
-		model = shapesDefaultModel
+		// The backup names no model, or a malformed one: the free router,
+		// as for a new personality.
+		model = provider.FreeModel
 	}
 	params, err := json.Marshal(p.Params)
 	if err != nil {

@@ -1,6 +1,4 @@
-// Package app wires tzurot's processes from the configuration: it opens the
-// database, Temporal, OpenRouter and Discord clients once and hands them to
-// the worker (and, later, the bot). cmd/tzurot only parses flags and calls it.
+// Package app wires tzurot's processes (worker, bot, codec server) from the configuration.
 package app
 
 import (

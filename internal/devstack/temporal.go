@@ -33,7 +33,7 @@ func TemporalCLI(ctx context.Context, log *slog.Logger) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(bin, "temporal")
-	if _, err := os.Stat(path); err == nil {
+	if TemporalCLIBuilt() {
 		return path, nil
 	}
 	if _, err := exec.LookPath("go"); err != nil {
@@ -69,6 +69,16 @@ func TemporalCLI(ctx context.Context, log *slog.Logger) (string, error) {
 	}
 	log.Info("built the Temporal CLI", "path", path)
 	return path, nil
+}
+
+// TemporalCLIBuilt reports whether TemporalCLI has a binary to return
+// without building one: TEMPORAL_CLI is set or ./bin/temporal exists.
+func TemporalCLIBuilt() bool {
+	if os.Getenv("TEMPORAL_CLI") != "" {
+		return true
+	}
+	_, err := os.Stat(filepath.Join("bin", "temporal"))
+	return err == nil
 }
 
 // DevServerTuning are the dev server settings for latency (BENCHMARKS.md):

@@ -41,8 +41,11 @@ type Provider struct {
 	// WalletOption is what /wallet commands need added to name it: "" for
 	// the default provider, " provider:elevenlabs" otherwise.
 	WalletOption string
-	// KeysURL is where a user creates a key.
+	// KeysURL is where a user creates a key and sets its permissions and
+	// limits.
 	KeysURL string
+	// BillingURL is where a user adds credits or changes their plan.
+	BillingURL string
 	// FormTitle, FormLabel and FormPlaceholder word /wallet set's key form.
 	FormTitle, FormLabel, FormPlaceholder string
 	// MinKeyLen is the fewest characters a key can have and MaxKeyLen the
@@ -81,7 +84,7 @@ const tokenChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 var table = [...]Provider{
 	{
 		ID: OpenRouter, Name: "OpenRouter", Choice: "OpenRouter",
-		KeysURL:   "https://openrouter.ai/keys",
+		KeysURL: "https://openrouter.ai/keys", BillingURL: "https://openrouter.ai/credits",
 		FormTitle: "Your OpenRouter API key", FormLabel: "API key (starts with sk-or-v1-)", FormPlaceholder: "sk-or-v1-…",
 		MinKeyLen: 20, MaxKeyLen: 200, KeyPrefix: "sk-or-",
 		CheckPath: OpenRouterCheckPath, RefusedKind: "invalid_key",
@@ -95,7 +98,7 @@ var table = [...]Provider{
 	},
 	{
 		ID: ElevenLabs, Name: "ElevenLabs", Choice: "ElevenLabs (voices)", WalletOption: " provider:elevenlabs",
-		KeysURL:   "https://elevenlabs.io/app/settings/api-keys",
+		KeysURL: "https://elevenlabs.io/app/settings/api-keys", BillingURL: "https://elevenlabs.io/app/subscription",
 		FormTitle: "Your ElevenLabs API key", FormLabel: "API key (from elevenlabs.io, API keys)", FormPlaceholder: "sk_…",
 		MinKeyLen: 20, MaxKeyLen: 200, KeyChars: tokenChars,
 		CheckPath: ElevenLabsCheckPath, RefusedKind: "invalid_key",

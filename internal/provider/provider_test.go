@@ -68,7 +68,7 @@ func TestEveryProviderIsComplete(t *testing.T) {
 	for _, p := range provider.All() {
 		w := p.Checked
 		for name, v := range map[string]string{
-			"Name": p.Name, "Choice": p.Choice, "KeysURL": p.KeysURL, "FormTitle": p.FormTitle, "FormLabel": p.FormLabel,
+			"Name": p.Name, "Choice": p.Choice, "KeysURL": p.KeysURL, "BillingURL": p.BillingURL, "FormTitle": p.FormTitle, "FormLabel": p.FormLabel,
 			"FormPlaceholder": p.FormPlaceholder, "CheckPath": p.CheckPath, "RefusedKind": p.RefusedKind,
 			"Checked.Stored": w.Stored, "Checked.Invalid": w.Invalid, "Checked.NoCredits": w.NoCredits,
 			"Checked.RateLimited": w.RateLimited, "Checked.Unavailable": w.Unavailable,
@@ -79,6 +79,9 @@ func TestEveryProviderIsComplete(t *testing.T) {
 		}
 		if p.MinKeyLen <= 0 || p.MaxKeyLen < p.MinKeyLen {
 			t.Errorf("%s key lengths %d..%d", p.ID, p.MinKeyLen, p.MaxKeyLen)
+		}
+		if !strings.Contains(w.NoCredits, p.BillingURL) || !strings.Contains(w.Invalid, p.KeysURL) {
+			t.Errorf("%s's answers name other pages than its table's: %q, %q", p.ID, w.NoCredits, w.Invalid)
 		}
 		if p.ID != provider.Default().ID && !strings.Contains(w.Invalid, "/wallet set"+p.WalletOption) {
 			t.Errorf("%s's refusal does not say /wallet set%s: %q", p.ID, p.WalletOption, w.Invalid)

@@ -3,12 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
-	"github.com/tzurot/tzurot/ent/delivery"
 )
 
 // Roles of conversation turns.
@@ -52,19 +52,76 @@ func (s *Store) LastInChannel(ctx context.Context, channelID string) (id uuid.UU
 	return row.PersonalityID, true, nil
 }
 
-// DeliveryOf is the delivery key (internal/deliverykey) the Discord message
-// messageID was posted under; ok is false for a message not posted by us.
-func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, ok bool) {
-	d, err := s.db.Delivery.Query().Where(delivery.DiscordMessageID(messageID)).First(ctx)
+// History is the last limit turns of the personality in the channel,
+// oldest first, newest last (by created_at).
+func (s *Store) History(ctx context.Context, channelID string, personalityID uuid.UUID, limit int) ([]*ent.ConversationHistory, error) {
+	rows, err := s.db.ConversationHistory.Query().
+		Where(conversationhistory.ChannelID(channelID), conversationhistory.PersonalityID(personalityID)).
+		Order(ent.Desc(conversationhistory.FieldCreatedAt)).
+		Limit(limit).
+		All(ctx)
 	if err != nil {
-		return "", false
+		return nil, err
 	}
-	return d.Key, true
+	slices.Reverse(rows)
+	return rows, nil
 }
 
-// Posted reports whether the delivery key's message is posted: its row
-// holds a message id (a row without one is a post begun, not made). One
-// lookup on the key's unique index.
-func (s *Store) Posted(ctx context.Context, key string) (bool, error) {
-	return s.db.Delivery.Query().Where(delivery.Key(key), delivery.DiscordMessageIDNEQ("")).Exist(ctx)
+// Exchange is one user message to a personality in a channel and the reply
+// to it, as SaveExchange stores them; empty optional fields are stored NULL.
+type Exchange struct {
+	PersonalityID uuid.UUID
+	// ChannelID and GuildID ("" in a DM) are where it was said.
+	ChannelID, GuildID string
+	// UserID is the user's row id (UpsertUser).
+	UserID uuid.UUID
+	// UserContent and UserMessageID are the user's message and its Discord id.
+	UserContent, UserMessageID string
+	// ReplyContent, ReplyReasoning and ReplyMessageID are the reply, its
+	// reasoning and its first Discord message's id.
+	ReplyContent, ReplyReasoning, ReplyMessageID string
+}
+
+// SaveExchange writes the user's turn and the reply's to
+// conversation_history in one transaction. When the user's turn with that
+// message id is stored already (a retry), it writes nothing and returns nil.
+func (s *Store) SaveExchange(ctx context.Context, e Exchange) error {
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	exists, err := tx.ConversationHistory.Query().Where(
+		conversationhistory.PersonalityID(e.PersonalityID),
+		conversationhistory.DiscordMessageID(e.UserMessageID),
+		conversationhistory.Role(roleUser),
+	).Exist(ctx)
+	if err != nil {
+		return fmt.Errorf("check history: %w", err)
+	}
+	if exists && e.UserMessageID != "" {
+		return nil
+	}
+	guild := nilIfEmpty(e.GuildID)
+	err = tx.ConversationHistory.CreateBulk(
+		tx.ConversationHistory.Create().SetChannelID(e.ChannelID).SetNillableGuildID(guild).
+			SetPersonalityID(e.PersonalityID).SetUserID(e.UserID).SetRole(roleUser).
+			SetContent(e.UserContent).SetNillableDiscordMessageID(nilIfEmpty(e.UserMessageID)),
+		tx.ConversationHistory.Create().SetChannelID(e.ChannelID).SetNillableGuildID(guild).
+			SetPersonalityID(e.PersonalityID).SetRole(roleAssistant).
+			SetContent(e.ReplyContent).SetNillableReasoning(nilIfEmpty(e.ReplyReasoning)).
+			SetNillableDiscordMessageID(nilIfEmpty(e.ReplyMessageID)),
+	).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	return tx.Commit()
+}
+
+// nilIfEmpty is nil for "", so an optional column stays NULL.
+func nilIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

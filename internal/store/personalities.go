@@ -54,6 +54,21 @@ func (s *Store) MentionIndex(ctx context.Context) (*access.Index, error) {
 	return access.NewIndex(ps), nil
 }
 
+// PersonalityWithModel is the personality id with its model settings
+// (Edges.LlmConfig, nil when it has none), read afresh for a reply; ent's
+// not-found error when it is gone. Who may use it is the caller's check
+// (Resolve, Usable): this reads by id alone.
+func (s *Store) PersonalityWithModel(ctx context.Context, id uuid.UUID) (*ent.Personality, error) {
+	return s.db.Personality.Query().Where(personality.ID(id)).WithLlmConfig().Only(ctx)
+}
+
+// PersonalityWithVoice is the personality id with its voice settings
+// (Edges.VoiceConfig, nil when it has none); ent's not-found error when it
+// is gone. Who may use it is the caller's check, as for PersonalityWithModel.
+func (s *Store) PersonalityWithVoice(ctx context.Context, id uuid.UUID) (*ent.Personality, error) {
+	return s.db.Personality.Query().Where(personality.ID(id)).WithVoiceConfig().Only(ctx)
+}
+
 // PersonalityDetails is the personality with its owner, its model settings
 // and its aliases (alphabetical), for showing it whole.
 func (s *Store) PersonalityDetails(ctx context.Context, id uuid.UUID) (*ent.Personality, error) {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	stdsql "database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,7 +23,46 @@ const HoldProvider = "hold"
 const (
 	UsageText  = usagelog.RequestTypeText
 	UsageImage = usagelog.RequestTypeImage
+	UsageVoice = usagelog.RequestTypeVoice
 )
+
+// Usage is one provider call's usage_logs row.
+type Usage struct {
+	// ID, when not uuid.Nil, is the row's id: AddUsage writes a row once
+	// per id. uuid.Nil gets a new id.
+	ID     uuid.UUID
+	UserID uuid.UUID
+	// PersonalityID is nil for a call no personality made.
+	PersonalityID *uuid.UUID
+	// Provider is the provider id (internal/provider); Model its model, at
+	// most 100 characters (the column's size).
+	Provider, Model string
+	// In, Out and Total are tokens (ElevenLabs: characters, as In and Total).
+	In, Out, Total int
+	Kind           usagelog.RequestType
+}
+
+// AddUsage writes the usage row; a row with u.ID written before is left as
+// it is and is no error, so a repeated write counts once.
+func (s *Store) AddUsage(ctx context.Context, u Usage) error {
+	c := s.db.UsageLog.Create().
+		SetUserID(u.UserID).
+		SetNillablePersonalityID(u.PersonalityID).
+		SetProvider(u.Provider).
+		SetModel(u.Model).
+		SetTokensIn(u.In).
+		SetTokensOut(u.Out).
+		SetTokensTotal(u.Total).
+		SetRequestType(u.Kind)
+	if u.ID != uuid.Nil {
+		c.SetID(u.ID)
+	}
+	err := c.OnConflict(sql.ConflictColumns(usagelog.FieldID)).DoNothing().Exec(ctx)
+	if errors.Is(err, stdsql.ErrNoRows) {
+		return nil // DO NOTHING returned no row: written before
+	}
+	return err
+}
 
 // UsageFilter picks usage rows: zero fields pick all.
 type UsageFilter struct {

@@ -28,10 +28,16 @@ func (s *Store) Speaker(ctx context.Context, discordID, operatorID string) (acce
 }
 
 // UpsertUser is the id of the user with this Discord id, created when they
-// have no row, with their Discord username brought up to date.
+// have no row, with their Discord username brought up to date; username ""
+// leaves the stored one as it is (a new row then has none). One statement
+// on the discord_id unique index.
 func (s *Store) UpsertUser(ctx context.Context, discordID, username string) (uuid.UUID, error) {
-	return s.db.User.Create().SetDiscordID(discordID).SetUsername(username).
-		OnConflict(sql.ConflictColumns(user.FieldDiscordID)).UpdateUsername().ID(ctx)
+	c := s.db.User.Create().SetDiscordID(discordID)
+	if username == "" {
+		// A no-op update, so that RETURNING gives the existing row's id.
+		return c.OnConflict(sql.ConflictColumns(user.FieldDiscordID)).UpdateDiscordID().ID(ctx)
+	}
+	return c.SetUsername(username).OnConflict(sql.ConflictColumns(user.FieldDiscordID)).UpdateUsername().ID(ctx)
 }
 
 // SetTimezone saves the user's IANA time zone name, creating their row.

@@ -754,3 +754,25 @@ func TestFinishReasons(t *testing.T) {
 		}
 	}
 }
+
+// A key the offline demo accepted on sight and has been using is refused
+// everywhere once revoked, as `!revoke openrouter` in tzurot dev needs.
+func TestRevokeAKeyAcceptedOnSight(t *testing.T) {
+	fake, srv := setup(t, openrouter.Options{AcceptAnyKey: true})
+	const k = "sk-or-v1-0123456789abcdef"
+	ctx := context.Background()
+	if _, err := client(srv, k).CreateChatCompletion(ctx, chatReq("deepseek/deepseek-r1", "hi")); err != nil {
+		t.Fatalf("before Revoke: %v", err)
+	}
+	fake.Revoke(k)
+	_, err := client(srv, k).CreateChatCompletion(ctx, chatReq("deepseek/deepseek-r1", "hi"))
+	if e := apiStatus(t, err); e.HTTPStatusCode != 401 || e.Message != "User not found." {
+		t.Errorf("chat completion after Revoke: %+v", e)
+	}
+	if resp, _ := raw(t, "GET", srv.URL+"/api/v1/key", k, nil); resp.StatusCode != 401 {
+		t.Errorf("/key after Revoke: %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := raw(t, "GET", srv.URL+"/api/v1/key", "sk-or-v1-fedcba9876543210", nil); resp.StatusCode != 200 {
+		t.Errorf("another key after Revoke: %d, want 200", resp.StatusCode)
+	}
+}

@@ -1,4 +1,4 @@
-package app
+package opcli
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/devstack"
 	"github.com/tzurot/tzurot/workflows"
@@ -22,7 +23,7 @@ import (
 // talk to Temporal. Ctrl-C stops following, not the rotation. A run that does
 // not verify returns an error, so scripts see a non-zero exit.
 func RotateMasterKey(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger) error {
-	d, err := Open(ctx, cfg, log)
+	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

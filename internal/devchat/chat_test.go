@@ -1,4 +1,4 @@
-package app_test
+package devchat_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/bot"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/internal/app"
+	"github.com/tzurot/tzurot/internal/devchat"
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
@@ -55,6 +56,12 @@ func chatWorld(t *testing.T, script string) (*itest.Stack, *buffer, <-chan error
 
 func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan error) {
 	t.Helper()
+	return chatWorldWith(t, in, func(*devchat.ChatOptions) {})
+}
+
+// chatWorldWith is chatWorldReading with the chat's options changed by set.
+func chatWorldWith(t *testing.T, in io.Reader, set func(*devchat.ChatOptions)) (*itest.Stack, *buffer, <-chan error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	s := itest.New(t, itest.Options{NoWorker: true})
@@ -64,7 +71,7 @@ func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan
 	s.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("openrouter/free").ExecX(ctx)
 	s.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias("Demo").ExecX(ctx)
 
-	var chat atomic.Pointer[app.Chat]
+	var chat atomic.Pointer[devchat.Chat]
 	dc := fakediscord.New(fakediscord.Options{OnMessage: func(m fakediscord.Message) {
 		if c := chat.Load(); c != nil {
 			c.Show(m)
@@ -89,11 +96,18 @@ func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan
 	}
 	// As in `tzurot dev`, the chat's user is the operator of the bot.
 	botCfg := cfg
-	botCfg.BotOwnerDiscordID = app.ChatUserID
+	botCfg.BotOwnerDiscordID = devchat.ChatUserID
 	b := bot.New(bot.Deps{Session: session, Temporal: s.Client, DB: s.DB, Keys: s.Keys, Config: botCfg, Log: s.Activities.Log})
 
 	out := &buffer{}
-	c := app.NewChat(app.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello"})
+	// As `tzurot dev` wires !revoke to the OpenRouter stand-in.
+	revoke := func(context.Context, string) (string, error) {
+		s.OpenRouter.Revoke(chatKey)
+		return "revoked", nil
+	}
+	opts := devchat.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello", Revoke: revoke}
+	set(&opts)
+	c := devchat.NewChat(opts)
 	chat.Store(c)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
@@ -104,6 +118,21 @@ func chatWorldReading(t *testing.T, in io.Reader) (*itest.Stack, *buffer, <-chan
 		}
 	})
 	return s, out, done
+}
+
+// chatWorldTyping is chatWorld with a person typing: say sends one line.
+func chatWorldTyping(t *testing.T) (*itest.Stack, *buffer, <-chan error, func(string)) {
+	t.Helper()
+	in, typing := io.Pipe()
+	t.Cleanup(func() { typing.Close() })
+	s, out, done := chatWorldReading(t, in)
+	say := func(line string) {
+		t.Helper()
+		if _, err := fmt.Fprintln(typing, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, out, done, say
 }
 
 func waitForOutput(t *testing.T, out fmt.Stringer, want ...string) {
@@ -187,15 +216,7 @@ func TestChatSubcommandGroupAndHints(t *testing.T) {
 // Replies and DMs: /reply continues with a personality without a mention, and
 // in the DM channel the bot answers as itself.
 func TestChatReplyAndDM(t *testing.T) {
-	in, typing := io.Pipe()
-	t.Cleanup(func() { typing.Close() })
-	s, out, done := chatWorldReading(t, in)
-	say := func(line string) {
-		t.Helper()
-		if _, err := fmt.Fprintln(typing, line); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s, out, done, say := chatWorldTyping(t)
 	say("/reply too early")
 	say("/wallet set")
 	say(chatKey)
@@ -237,5 +258,63 @@ func TestChatDiscordHelperAnswers(t *testing.T) {
 	waitForOutput(t, out, "Discоrd Helper: Echo from", "hello")
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+}
+
+// A command typed while a form asks cancels the form and runs; the key typed
+// next is stored, not posted. A key typed as a message is never posted.
+func TestChatCommandCancelsFormAndKeysAreNotPosted(t *testing.T) {
+	s, out, done := chatWorld(t, "/wallet set\n/wallet list\n"+chatKey+"\n/wallet set\n"+chatKey+"\n")
+	waitForOutput(t, out,
+		"Form cancelled, nothing was sent: /wallet is a command, not an answer",
+		"You have no keys stored",
+		"Not posted: that looks like an API key",
+		"works and is saved",
+	)
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if n := s.DB.UserAPIKey.Query().CountX(context.Background()); n != 1 {
+		t.Errorf("%d keys stored, want the one typed into the second form", n)
+	}
+	if strings.Contains(out.String(), "c0ffeec0ffee") {
+		t.Error("the chat showed the key")
+	}
+}
+
+// The headline behaviour, offline: a stored key the provider stops accepting
+// (!revoke openrouter) is switched off at the next reply and its owner DMed.
+func TestChatRevokedKeyIsSwitchedOffAndOwnerDMed(t *testing.T) {
+	s, out, done, say := chatWorldTyping(t)
+	say("/wallet set")
+	say(chatKey)
+	waitForOutput(t, out, "works and is saved")
+	say("!revoke openrouter")
+	waitForOutput(t, out, "revoked")
+	say("@demo hello")
+	waitForOutput(t, out, "DM from Tzurot: OpenRouter rejected your API key (401), so I switched it off")
+	if s.DB.UserAPIKey.Query().OnlyX(context.Background()).IsActive {
+		t.Error("the revoked key is still active")
+	}
+	say("quit")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// On a terminal the typing is read by readline alone (a second reader would
+// take lines from it) and a key typed into the form is masked, not echoed.
+func TestChatOnATerminal(t *testing.T) {
+	script := "/wallet set\n" + chatKey + "\n@demo hello\n/wallet list\n"
+	s, out, done := chatWorldWith(t, strings.NewReader(script), func(o *devchat.ChatOptions) { o.Terminal = true })
+	waitForOutput(t, out, "works and is saved", "Demo: Echo from", "(only you) Your keys:")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if strings.Contains(out.String(), "c0ffeec0ffee") {
+		t.Error("the terminal showed the key")
+	}
+	if n := s.DB.UserAPIKey.Query().CountX(context.Background()); n != 1 {
+		t.Errorf("%d keys stored, want 1", n)
 	}
 }

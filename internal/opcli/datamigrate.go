@@ -1,4 +1,5 @@
-package app
+// Package opcli runs the operator's commands: schema and data migrations, master key rotation.
+package opcli
 
 import (
 	"context"
@@ -23,6 +24,7 @@ import (
 	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/migrationrun"
+	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/migrations"
@@ -42,7 +44,7 @@ type DataMigrationOptions struct {
 // contract migration) and follows its progress until it ends; Ctrl-C stops
 // following, not the migration.
 func StartDataMigration(ctx context.Context, cfg config.Config, name string, opts DataMigrationOptions, out io.Writer, log *slog.Logger) error {
-	d, err := Open(ctx, cfg, log)
+	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -254,7 +256,7 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, namespace stri
 
 // SignalDataMigration sends pause, resume or cancel.
 func SignalDataMigration(ctx context.Context, cfg config.Config, name, signal string, log *slog.Logger) error {
-	d, err := Open(ctx, cfg, log)
+	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -340,7 +342,7 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 // operator.Rollback) are lost only with discardNewer (`--discard-newer`),
 // else the rollback is refused with their count per table.
 func RollbackDataMigration(ctx context.Context, cfg config.Config, name string, discardNewer bool, out io.Writer, log *slog.Logger) error {
-	d, err := Open(ctx, cfg, log)
+	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Every command of the tree answers --help with its usage line, its one-line
+// description and each of its flags, and exits 0 without loading the
+// configuration (an operator reads the help before setting anything).
+func TestEveryCommandHasHelp(t *testing.T) {
+	t.Setenv("APP_MASTER_KEY", "not a key: --help must not read the configuration")
+	var walk func(c *cobra.Command, path []string)
+	count := 0
+	walk = func(c *cobra.Command, path []string) {
+		count++
+		var out, errOut bytes.Buffer
+		args := append(append([]string{}, path...), "--help")
+		if err := run(context.Background(), args, &out, &errOut); err != nil {
+			t.Errorf("tzurot %s: %v", strings.Join(args, " "), err)
+			return
+		}
+		help := out.String()
+		for _, want := range []string{c.Use, c.Short} {
+			if !strings.Contains(help, want) {
+				t.Errorf("tzurot %s does not show %q:\n%s", strings.Join(args, " "), want, help)
+			}
+		}
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if !strings.Contains(help, "--"+f.Name) || !strings.Contains(help, f.Usage) {
+				t.Errorf("tzurot %s does not show --%s (%s):\n%s", strings.Join(args, " "), f.Name, f.Usage, help)
+			}
+		})
+		for _, s := range c.Commands() {
+			if s.IsAvailableCommand() {
+				walk(s, append(append([]string{}, path...), s.Name()))
+			}
+		}
+	}
+	walk(newRoot(&bytes.Buffer{}, &bytes.Buffer{}), nil)
+	// root, dev, worker, bot, keys, rotate, codec-server, migrate, up,
+	// status, data, start, status, rollback, pause, resume, cancel.
+	if count != 17 {
+		t.Errorf("walked %d commands, want 17", count)
+	}
+}
+
+// Mistakes are one-line errors that say what to do; flags go before or after
+// the positional arguments, in Go's one-dash style too.
+func TestCommandLineErrorsAndFlagPlacement(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nope"}, `unknown command "nope" for tzurot: it has bot, codec-server, dev, keys, migrate, worker`},
+		{[]string{"migrate"}, "tzurot migrate needs a command: data, status, up"},
+		{[]string{"keys", "turn"}, `unknown command "turn" for tzurot keys: it has rotate`},
+		{[]string{"migrate", "data", "pause"}, "usage: tzurot migrate data pause NAME"},
+		{[]string{"migrate", "data", "start", "a", "b", "c"}, "usage: tzurot migrate data start NAME [DIR]"},
+		{[]string{"migrate", "data", "start", "--discard-newer", "x"}, "unknown flag: --discard-newer"},
+		{[]string{"migrate", "data", "start", "x", "--batch-size", "0"}, "--batch-size must be between 1 and 100000, got 0"},
+		{[]string{"migrate", "data", "start", "-batch-size=0", "x"}, "--batch-size must be between 1 and 100000, got 0"},
+		{[]string{"worker", "extra"}, "usage: tzurot worker"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), tc.args, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("tzurot %s: %v, want one line containing %q", strings.Join(tc.args, " "), err, tc.want)
+		}
+	}
+}
+
+func TestGoStyleFlags(t *testing.T) {
+	got := strings.Join(goStyleFlags([]string{"-addr", "x", "-h", "--force", "-batch-size=5", "--", "-keep"}), " ")
+	if want := "--addr x -h --force --batch-size=5 -- -keep"; got != want {
+		t.Errorf("goStyleFlags: %q, want %q", got, want)
+	}
+}

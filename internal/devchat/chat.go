@@ -1,0 +1,325 @@
+// Package devchat is `tzurot dev`'s offline chat: one Discord user on a terminal, real bot handlers.
+package devchat
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/bot"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+)
+
+// The offline chat's one user, guild and channel. Fixed so that a restarted
+// `tzurot dev` finds the same conversation history and stored keys.
+const (
+	ChatUserID    = "100000000000000001"
+	ChatUsername  = "you"
+	ChatGuildID   = "1300000000000000001"
+	ChatChannelID = "900000000000000001"
+	ChatChannel   = "#general"
+)
+
+// ChatOptions configure a Chat.
+type ChatOptions struct {
+	// Bot is the real bot; its REST session must point at Discord.
+	Bot *bot.Bot
+	// Discord is the fake the bot and the worker talk to. Its OnMessage hook
+	// must call Show, or the chat shows no answers.
+	Discord *fakediscord.Server
+	In      io.Reader
+	Out     io.Writer
+	// Terminal is set when In and Out are a person's terminal: lines are
+	// read with readline (editing, history, key fields masked) and answers
+	// that arrive while they type are printed above the prompt. Otherwise
+	// what was read is echoed, so a transcript reads like a conversation.
+	Terminal bool
+	// Linger is how long the input must have ended with nothing new shown
+	// before Run returns: a script's last line usually asks for an answer
+	// that arrives asynchronously.
+	Linger time.Duration
+	// Revoke, when set, makes the provider's stand-in refuse the user's
+	// stored key from now on, as deleting it on the provider's site would
+	// (`!revoke openrouter`); it returns what to tell the user.
+	Revoke func(ctx context.Context, provider string) (string, error)
+	// Example is a message that reaches a personality, used in hints
+	// ("@demo hello").
+	Example string
+}
+
+// Chat plays one Discord user on a terminal: what is typed becomes gateway
+// events for the real bot handlers, and what Discord would show that user
+// (personality posts, DMs, private answers) is printed as it arrives.
+type Chat struct {
+	opts  ChatOptions
+	appID string
+	defs  map[string]*discordgo.ApplicationCommand
+
+	mu       sync.Mutex
+	channel  string // the channel typed messages go to
+	dm       string // the DM channel with the bot, once opened
+	in       lineSource
+	pending  []string // lines to read before the input's: see unread
+	shown    map[string]string
+	lastPost map[string]*discordgo.Message // per channel, for /reply
+	lastSeen time.Time                     // last input or output, for Linger
+
+	idMu   sync.Mutex
+	lastID uint64
+}
+
+// NewChat builds a chat in #general.
+func NewChat(opts ChatOptions) *Chat {
+	if opts.Example == "" {
+		opts.Example = "@name hello"
+	}
+	c := &Chat{
+		opts:     opts,
+		appID:    opts.Discord.Options().ApplicationID,
+		defs:     map[string]*discordgo.ApplicationCommand{},
+		channel:  ChatChannelID,
+		shown:    map[string]string{},
+		lastPost: map[string]*discordgo.Message{},
+	}
+	for _, d := range opts.Bot.Commands() {
+		c.defs[d.Name] = d
+	}
+	return c
+}
+
+// chatCommands are handled by the chat itself, not sent to the bot.
+var chatCommands = []string{"help", "dm", "channel", "reply"}
+
+// Run reads lines until quit, end of input or ctx ends.
+func (c *Chat) Run(ctx context.Context) error {
+	// One reader only: a second one would take some of the typing.
+	var in lineSource
+	if c.opts.Terminal {
+		t, err := newTerminalInput(ctx, c.opts.In, c.opts.Out)
+		if err != nil {
+			return err
+		}
+		in = t
+	} else {
+		in = newScriptInput(ctx, c.opts.In)
+	}
+	defer in.close()
+	c.mu.Lock()
+	c.in = in
+	c.mu.Unlock()
+	for {
+		line, ok := c.readLine(ctx, c.channelPrompt(), false)
+		if !ok {
+			break
+		}
+		line = strings.TrimSpace(line)
+		switch strings.ToLower(line) {
+		case "":
+			continue
+		case "quit", "exit", "/quit", "/exit":
+			c.linger(ctx)
+			return nil
+		}
+		c.echo(line)
+		switch {
+		case strings.HasPrefix(line, "/"):
+			c.command(ctx, line)
+		case strings.HasPrefix(strings.ToLower(line), "!revoke"):
+			c.demoCommand(ctx, line)
+		default:
+			c.say(ctx, line, nil)
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	c.linger(ctx)
+	if err := in.err(); err != nil {
+		return fmt.Errorf("read the chat input: %w", err)
+	}
+	return nil
+}
+
+// Show prints a message Discord recorded, as this user would see it. It is
+// the fake's OnMessage hook, so it runs on the fake's request goroutines.
+func (c *Chat) Show(m fakediscord.Message) {
+	text := renderMessage(m)
+	dm, _ := c.opts.Discord.DMChannel(ChatUserID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastSeen = time.Now()
+	prev, seen := c.shown[m.ID]
+	c.shown[m.ID] = text
+	// Deferred answers ("thinking…") are empty until they are edited.
+	if m.Deleted || strings.TrimSpace(text) == "" || (seen && prev == text) {
+		return
+	}
+	if dm != "" {
+		c.dm = dm
+	}
+	interactionAnswer := m.WebhookID != "" && m.WebhookID == c.appID
+	author := m.Author.Username
+	var label string
+	switch {
+	case m.Ephemeral():
+		label = "(only you)"
+	case m.ChannelID == c.dm && c.dm != "":
+		label = "DM from " + author + ":"
+	default:
+		label = author + ":"
+		if m.ChannelID != c.channel {
+			label = "[" + c.channelNameLocked(m.ChannelID) + "] " + label
+		}
+	}
+	if seen && prev != "" {
+		label += " (edited)"
+	}
+	if !m.Ephemeral() && !interactionAnswer {
+		c.lastPost[m.ChannelID] = &discordgo.Message{
+			ID: m.ID, ChannelID: m.ChannelID, Content: m.Content, WebhookID: m.WebhookID,
+			Author: &discordgo.User{ID: m.Author.ID, Username: author, Bot: m.Author.Bot},
+		}
+	}
+	c.printLocked(label + " " + strings.ReplaceAll(text, "\n", "\n    "))
+}
+
+func (c *Chat) command(ctx context.Context, line string) {
+	// /reply takes free text, which must not be parsed as options.
+	if first, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " "); strings.EqualFold(first, "reply") {
+		c.reply(ctx, strings.TrimSpace(rest))
+		return
+	}
+	args, ok := splitArgs(strings.TrimPrefix(line, "/"))
+	if !ok {
+		c.println("A quote is not closed; write values with spaces as name:\"two words\".")
+		return
+	}
+	if len(args) == 0 {
+		c.println("Type a command after the slash, e.g. /wallet set; /help lists them.")
+		return
+	}
+	name := strings.ToLower(args[0])
+	switch name {
+	case "help":
+		c.println(c.help(args[1:]))
+		return
+	case "dm":
+		c.openDM(ctx)
+		return
+	case "channel":
+		c.mu.Lock()
+		c.channel = ChatChannelID
+		c.mu.Unlock()
+		c.println("You are in " + ChatChannel + ".")
+		return
+	}
+	def, ok := c.defs[name]
+	if !ok {
+		c.println(fmt.Sprintf("There is no /%s. Commands: %s; /help explains them.", args[0], c.commandList()))
+		return
+	}
+	opts, err := parseCommand(def, args[1:])
+	if err != nil {
+		c.println(err.Error())
+		return
+	}
+	ic := c.interaction(discordgo.InteractionApplicationCommand, discordgo.ApplicationCommandInteractionData{
+		ID: c.snowflake(), Name: def.Name, CommandType: discordgo.ChatApplicationCommand, Options: opts,
+	})
+	c.handleInteraction(ctx, ic)
+}
+
+// say posts a message in the current channel; ref makes it a reply.
+func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
+	if looksLikeKey(text) {
+		c.println("Not posted: that looks like an API key, and everyone in the channel would see it. Store a key with /wallet set, which asks for it in a private form.")
+		return
+	}
+	c.mu.Lock()
+	ch, dm := c.channel, c.channel == c.dm && c.dm != ""
+	c.mu.Unlock()
+	m := &discordgo.Message{
+		ID: c.snowflake(), ChannelID: ch, Content: text, Timestamp: time.Now(),
+		Author: c.user(), Type: discordgo.MessageTypeDefault,
+	}
+	if !dm {
+		m.GuildID = ChatGuildID
+	}
+	if ref != nil {
+		m.Type = discordgo.MessageTypeReply
+		m.MessageReference = &discordgo.MessageReference{MessageID: ref.ID, ChannelID: ch, GuildID: m.GuildID}
+		m.ReferencedMessage = ref
+	}
+	c.opts.Bot.HandleMessage(ctx, &discordgo.MessageCreate{Message: m})
+}
+
+func (c *Chat) reply(ctx context.Context, text string) {
+	c.mu.Lock()
+	ref := c.lastPost[c.channel]
+	c.mu.Unlock()
+	switch {
+	case text == "":
+		c.println("Write what to answer: /reply that is funny")
+	case ref == nil:
+		c.println("Nothing to reply to here yet; talk to a personality first, e.g. " + c.opts.Example)
+	default:
+		c.say(ctx, text, ref)
+	}
+}
+
+func (c *Chat) openDM(ctx context.Context) {
+	ch, err := c.opts.Bot.Session.UserChannelCreate(ChatUserID, discordgo.WithContext(ctx))
+	if err != nil {
+		c.println("Could not open a DM with the bot: " + err.Error())
+		return
+	}
+	c.mu.Lock()
+	c.dm, c.channel = ch.ID, ch.ID
+	c.mu.Unlock()
+	c.println("You are in your DMs with Tzurot: a personality you talked to here answers without a mention. /channel goes back to " + ChatChannel + ".")
+}
+
+func (c *Chat) user() *discordgo.User {
+	return &discordgo.User{ID: ChatUserID, Username: ChatUsername, GlobalName: ChatUsername}
+}
+
+// interaction builds an interaction from this user in the current channel and
+// tells the fake about it, so it accepts and lists the bot's answers.
+func (c *Chat) interaction(typ discordgo.InteractionType, data discordgo.InteractionData) *discordgo.InteractionCreate {
+	c.mu.Lock()
+	ch, dm := c.channel, c.channel == c.dm && c.dm != ""
+	c.mu.Unlock()
+	id := c.snowflake()
+	token := "chat-" + id
+	c.opts.Discord.AddInteraction(fakediscord.Interaction{ID: id, Token: token, ChannelID: ch})
+	in := &discordgo.Interaction{
+		ID: id, AppID: c.appID, Type: typ, Token: token, ChannelID: ch, Data: data,
+		Locale: discordgo.EnglishUS, Version: 1,
+	}
+	if dm {
+		in.User = c.user()
+	} else {
+		in.GuildID = ChatGuildID
+		in.Member = &discordgo.Member{GuildID: ChatGuildID, User: c.user()}
+	}
+	return &discordgo.InteractionCreate{Interaction: in}
+}
+
+// snowflake issues ids in Discord's shape, time first, so ids from an
+// earlier run (kept in workflow ids and history) are never reused.
+func (c *Chat) snowflake() string {
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
+	id := uint64(time.Now().UnixMilli()-1420070400000)<<22 | 2<<17
+	if id <= c.lastID {
+		id = c.lastID + 1
+	}
+	c.lastID = id
+	return strconv.FormatUint(id, 10)
+}

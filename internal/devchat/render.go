@@ -1,0 +1,105 @@
+package devchat
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+)
+
+func anyList(v any) []map[string]any {
+	list, _ := v.([]any)
+	var out []map[string]any
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+var (
+	timestampMarkup = regexp.MustCompile(`<t:(-?\d+)(?::([tTdDfFR]))?>`)
+	userMarkup      = regexp.MustCompile(`<@!?(\d+)>`)
+	channelMarkup   = regexp.MustCompile(`<#(\d+)>`)
+)
+
+// renderMessage is the text a Discord client shows for m: its content with
+// timestamps and mentions resolved, and its embeds' text.
+func renderMessage(m fakediscord.Message) string {
+	text := timestampMarkup.ReplaceAllStringFunc(m.Content, func(s string) string {
+		sub := timestampMarkup.FindStringSubmatch(s)
+		sec, err := strconv.ParseInt(sub[1], 10, 64)
+		if err != nil {
+			return s
+		}
+		t := time.Unix(sec, 0)
+		if sub[2] == "R" {
+			return relative(time.Until(t))
+		}
+		return t.Local().Format("Mon 2 Jan 2006 15:04")
+	})
+	text = userMarkup.ReplaceAllStringFunc(text, func(s string) string {
+		if userMarkup.FindStringSubmatch(s)[1] == ChatUserID {
+			return "@" + ChatUsername
+		}
+		return "@someone"
+	})
+	text = channelMarkup.ReplaceAllStringFunc(text, func(s string) string {
+		if channelMarkup.FindStringSubmatch(s)[1] == ChatChannelID {
+			return ChatChannel
+		}
+		return "#a-channel"
+	})
+	for _, e := range m.Embeds {
+		for _, k := range []string{"title", "description"} {
+			if v, _ := e[k].(string); v != "" {
+				text += "\n" + v
+			}
+		}
+		for _, f := range anyList(e["fields"]) {
+			name, _ := f["name"].(string)
+			value, _ := f["value"].(string)
+			text += "\n" + name + ": " + value
+		}
+	}
+	// Files (an /imagine picture, a voice's MP3) are served by the stand-in
+	// like Discord's CDN: open the link to see or hear them.
+	for _, a := range m.Attachments {
+		text += fmt.Sprintf("\n[attachment %s, %s, %.1f KB] %s", a.Filename, a.ContentType, float64(a.Size)/1024, a.URL)
+	}
+	return strings.TrimSpace(text)
+}
+
+// relative renders a duration the way Discord's R timestamps do.
+func relative(d time.Duration) string {
+	future := d > 0
+	if d < 0 {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		s = "a few seconds"
+	case d < time.Hour:
+		s = plural(int(d/time.Minute), "minute")
+	case d < 48*time.Hour:
+		s = plural(int(d/time.Hour), "hour")
+	default:
+		s = plural(int(d/(24*time.Hour)), "day")
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}

@@ -1,0 +1,79 @@
+package store
+
+// A delivery (table deliveries) records one post to Discord under its
+// delivery key (internal/deliverykey): a row with an empty message id is a
+// post begun, not made; the activities post each key once through these rows.
+
+import (
+	"context"
+	stdsql "database/sql"
+	"errors"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/delivery"
+)
+
+// Delivery is the row of the delivery key, nil when no post under it was
+// begun. One lookup on the key's unique index; any error is the database's.
+func (s *Store) Delivery(ctx context.Context, key string) (*ent.Delivery, error) {
+	d, err := s.db.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return d, err
+}
+
+// Posted reports whether the delivery key's message is posted: its row
+// holds a message id (a row without one is a post begun, not made).
+func (s *Store) Posted(ctx context.Context, key string) (bool, error) {
+	d, err := s.Delivery(ctx, key)
+	return d != nil && d.DiscordMessageID != "", err
+}
+
+// BeginDelivery records that a post under the key to channelID began: a row
+// with no message id, whose created_at tells a retry since when the earlier
+// attempt may have posted. A row the key already has is left as it is.
+func (s *Store) BeginDelivery(ctx context.Context, key, channelID string) error {
+	err := s.db.Delivery.Create().SetKey(key).SetChannelID(channelID).SetDiscordMessageID("").
+		OnConflict(sql.ConflictColumns(delivery.FieldKey)).DoNothing().Exec(ctx)
+	if errors.Is(err, stdsql.ErrNoRows) {
+		return nil // DO NOTHING returned no row: the key has one already
+	}
+	return err
+}
+
+// RecordDelivery saves messageID, the Discord message the key's post made,
+// on the key's row (BeginDelivery made it).
+func (s *Store) RecordDelivery(ctx context.Context, key, messageID string) error {
+	return s.db.Delivery.Update().Where(delivery.Key(key)).SetDiscordMessageID(messageID).Exec(ctx)
+}
+
+// DeliveryOf is the delivery key (internal/deliverykey) the Discord message
+// messageID was posted under; ok is false for a message no delivery
+// recorded. One lookup on the message id's index; any error is the
+// database's.
+func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, ok bool, err error) {
+	d, err := s.db.Delivery.Query().Where(delivery.DiscordMessageID(messageID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return d.Key, true, nil
+}
+
+// PendingDelivery reports whether a post other than exceptKey's began in
+// channelID between from and to (created_at, inclusive) and has not recorded
+// its message: that post may be the one a message seen in the channel came
+// from. Served by the partial index deliveries_pending_channel (pending rows
+// only, migration 0016).
+func (s *Store) PendingDelivery(ctx context.Context, channelID, exceptKey string, from, to time.Time) (bool, error) {
+	return s.db.Delivery.Query().Where(
+		delivery.ChannelID(channelID), delivery.DiscordMessageID(""), delivery.KeyNEQ(exceptKey),
+		delivery.CreatedAtGTE(from), delivery.CreatedAtLTE(to),
+	).Exist(ctx)
+}

@@ -1,0 +1,228 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/store"
+)
+
+// UpsertUser without a username finds or makes the row and leaves the
+// username a reply or /timezone stored.
+func TestUpsertUserWithoutUsername(t *testing.T) {
+	_, s, ctx := fixture(t)
+	id, err := s.UpsertUser(ctx, bob, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.User(ctx, bob); u == nil || u.ID != id || u.Username != nil {
+		t.Fatalf("a new row without a username: %+v", u)
+	}
+	if again, err := s.UpsertUser(ctx, bob, "bob"); err != nil || again != id {
+		t.Fatalf("UpsertUser(bob) = %s, %v; want %s", again, err, id)
+	}
+	if again, err := s.UpsertUser(ctx, bob, ""); err != nil || again != id {
+		t.Fatalf("UpsertUser(bob, \"\") = %s, %v; want %s", again, err, id)
+	}
+	if u, _ := s.User(ctx, bob); u.Username == nil || *u.Username != "bob" {
+		t.Errorf("username after an upsert without one: %v; want bob kept", u.Username)
+	}
+}
+
+// A stored key is replaced in place and active again; DeactivateKey counts
+// a change once; DeactivateKeyIfUnchanged leaves a key stored since alone.
+func TestKeyLifecycle(t *testing.T) {
+	_, s, ctx := fixture(t)
+	a, _ := s.UpsertUser(ctx, alice, "alice")
+	first := keycrypt.Sealed{IV: "01", Content: "aa", Tag: "0f"}
+	if err := s.PutKey(ctx, a, "openrouter", first); err != nil {
+		t.Fatal(err)
+	}
+	k, err := s.Key(ctx, alice, "openrouter")
+	if err != nil || !k.IsActive || store.Sealed(k) != first || k.LastUsedAt != nil {
+		t.Fatalf("Key after PutKey = %+v, %v", k, err)
+	}
+	if err := s.KeyUsed(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := s.Key(ctx, alice, "openrouter"); k.LastUsedAt == nil || time.Since(*k.LastUsedAt) > time.Minute {
+		t.Errorf("last_used_at after KeyUsed = %v", k.LastUsedAt)
+	}
+
+	if off, err := s.DeactivateKey(ctx, alice, "openrouter"); err != nil || !off {
+		t.Fatalf("DeactivateKey = %v, %v; want true", off, err)
+	}
+	if off, err := s.DeactivateKey(ctx, alice, "openrouter"); err != nil || off {
+		t.Errorf("DeactivateKey again = %v, %v; want false (no change)", off, err)
+	}
+	if off, err := s.DeactivateKey(ctx, carol, "openrouter"); err != nil || off {
+		t.Errorf("DeactivateKey(no user) = %v, %v", off, err)
+	}
+
+	second := keycrypt.Sealed{IV: "02", Content: "bb", Tag: "0e"}
+	if err := s.PutKey(ctx, a, "openrouter", second); err != nil {
+		t.Fatal(err)
+	}
+	now, err := s.Key(ctx, alice, "openrouter")
+	if err != nil || now.ID != k.ID || !now.IsActive || store.Sealed(now) != second {
+		t.Fatalf("Key after a second PutKey = %+v, %v; want the same row, active, resealed", now, err)
+	}
+	if off, err := s.DeactivateKeyIfUnchanged(ctx, k); err != nil || off {
+		t.Errorf("DeactivateKeyIfUnchanged(the old sealing) = %v, %v; want false", off, err)
+	}
+	if now, _ := s.Key(ctx, alice, "openrouter"); !now.IsActive {
+		t.Error("the key stored since was switched off")
+	}
+	if off, err := s.DeactivateKeyIfUnchanged(ctx, now); err != nil || !off {
+		t.Errorf("DeactivateKeyIfUnchanged(the stored sealing) = %v, %v; want true", off, err)
+	}
+	if _, err := s.Key(ctx, bob, "openrouter"); !ent.IsNotFound(err) {
+		t.Errorf("Key(no key) error = %v; want ent's not found", err)
+	}
+}
+
+// History is the newest turns, oldest first; SaveExchange writes an
+// exchange once however often it is repeated.
+func TestHistoryAndExchange(t *testing.T) {
+	db, s, ctx := fixture(t)
+	a, _ := s.UpsertUser(ctx, alice, "alice")
+	p := db.Personality.Create().SetName("kerach").SaveX(ctx)
+	for i, msg := range []string{"1", "2", "3"} {
+		e := store.Exchange{PersonalityID: p.ID, ChannelID: "9", UserID: a,
+			UserContent: "q" + msg, UserMessageID: "50" + msg, ReplyContent: "a" + msg, ReplyMessageID: "60" + msg}
+		if i == 2 {
+			e.GuildID, e.ReplyReasoning = "7", "because"
+		}
+		for range 2 {
+			if err := s.SaveExchange(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := db.ConversationHistory.Query().CountX(ctx); n != 6 {
+		t.Fatalf("%d turns stored; want 6 (each exchange once)", n)
+	}
+	rows, err := s.History(ctx, "9", p.ID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Role+":"+r.Content)
+	}
+	if want := "[assistant:a2 user:q3 assistant:a3]"; len(rows) != 3 || fmt.Sprint(got) != want {
+		t.Errorf("History(limit 3) = %v; want %s", got, want)
+	}
+	last := rows[2]
+	if last.Reasoning == nil || *last.Reasoning != "because" || last.GuildID == nil || *last.GuildID != "7" || last.UserID != nil {
+		t.Errorf("the reply's row: %+v", last)
+	}
+	if rows[1].UserID == nil || *rows[1].UserID != a {
+		t.Errorf("the user's turn has user %v; want %s", rows[1].UserID, a)
+	}
+	if other, _ := s.History(ctx, "10", p.ID, 3); len(other) != 0 {
+		t.Errorf("another channel's history: %v", other)
+	}
+}
+
+// AddUsage writes a row once per id; the sums see it.
+func TestAddUsage(t *testing.T) {
+	db, s, ctx := fixture(t)
+	a, _ := s.UpsertUser(ctx, alice, "alice")
+	id := uuid.New()
+	u := store.Usage{ID: id, UserID: a, Provider: "openrouter", Model: "m/one", In: 10, Out: 20, Total: 30, Kind: store.UsageText}
+	for range 2 {
+		if err := s.AddUsage(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddUsage(ctx, store.Usage{UserID: a, Provider: "elevenlabs", Model: "v", In: 5, Total: 5, Kind: store.UsageVoice}); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.UsageLog.Query().CountX(ctx); n != 2 {
+		t.Errorf("%d usage rows; want 2 (the repeated id once)", n)
+	}
+	if tot, err := s.UsageTotal(ctx, store.UsageFilter{UserID: a, Kind: store.UsageText}); err != nil || tot.Total != 30 || tot.Requests != 1 {
+		t.Errorf("text usage = %+v, %v; want one request of 30 tokens", tot, err)
+	}
+}
+
+// A delivery is begun once, recorded once, found by its key and its
+// message, and a pending one is a rival only in its channel and window.
+func TestDeliveryRows(t *testing.T) {
+	_, s, ctx := fixture(t)
+	if d, err := s.Delivery(ctx, "reply/1/reply/0"); err != nil || d != nil {
+		t.Fatalf("Delivery(none) = %+v, %v", d, err)
+	}
+	for range 2 {
+		if err := s.BeginDelivery(ctx, "reply/1/reply/0", "9"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := s.Delivery(ctx, "reply/1/reply/0")
+	if err != nil || d == nil || d.DiscordMessageID != "" || d.ChannelID != "9" {
+		t.Fatalf("a begun delivery: %+v, %v", d, err)
+	}
+	if ok, err := s.Posted(ctx, "reply/1/reply/0"); err != nil || ok {
+		t.Errorf("Posted(begun) = %v, %v", ok, err)
+	}
+	from, to := d.CreatedAt.Add(-time.Minute), d.CreatedAt.Add(time.Minute)
+	if ok, err := s.PendingDelivery(ctx, "9", "reply/2/reply/0", from, to); err != nil || !ok {
+		t.Errorf("PendingDelivery(another key) = %v, %v; want true", ok, err)
+	}
+	for _, c := range []struct {
+		channel, except string
+		from, to        time.Time
+	}{
+		{"9", "reply/1/reply/0", from, to},                                     // its own
+		{"10", "reply/2/reply/0", from, to},                                    // another channel
+		{"9", "reply/2/reply/0", to, to.Add(time.Minute)},                      // after it
+		{"9", "reply/2/reply/0", from.Add(-time.Hour), from.Add(-time.Second)}, // before it
+	} {
+		if ok, err := s.PendingDelivery(ctx, c.channel, c.except, c.from, c.to); err != nil || ok {
+			t.Errorf("PendingDelivery(%+v) = %v, %v; want false", c, ok, err)
+		}
+	}
+
+	if err := s.RecordDelivery(ctx, "reply/1/reply/0", "700"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Posted(ctx, "reply/1/reply/0"); err != nil || !ok {
+		t.Errorf("Posted(recorded) = %v, %v", ok, err)
+	}
+	if key, ok, err := s.DeliveryOf(ctx, "700"); err != nil || !ok || key != "reply/1/reply/0" {
+		t.Errorf("DeliveryOf(700) = %q, %v, %v", key, ok, err)
+	}
+	if _, ok, err := s.DeliveryOf(ctx, "701"); err != nil || ok {
+		t.Errorf("DeliveryOf(not ours) = %v, %v", ok, err)
+	}
+	if ok, _ := s.PendingDelivery(ctx, "9", "reply/2/reply/0", from, to); ok {
+		t.Error("a recorded delivery still counts as pending")
+	}
+}
+
+// The reply path reads a personality with one kind of settings: the
+// model's for a reply, the voice's for speaking.
+func TestPersonalityWithSettings(t *testing.T) {
+	db, s, ctx := fixture(t)
+	p := db.Personality.Create().SetName("kerach").SaveX(ctx)
+	if got, err := s.PersonalityWithModel(ctx, p.ID); err != nil || got.Edges.LlmConfig != nil {
+		t.Fatalf("without settings: %+v, %v", got, err)
+	}
+	db.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("x/y").ExecX(ctx)
+	db.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("v1").ExecX(ctx)
+	if got, err := s.PersonalityWithModel(ctx, p.ID); err != nil || got.Edges.LlmConfig == nil || got.Edges.LlmConfig.Model != "x/y" {
+		t.Errorf("PersonalityWithModel = %+v, %v", got, err)
+	}
+	if got, err := s.PersonalityWithVoice(ctx, p.ID); err != nil || got.Edges.VoiceConfig == nil || got.Edges.VoiceConfig.VoiceID != "v1" {
+		t.Errorf("PersonalityWithVoice = %+v, %v", got, err)
+	}
+	if _, err := s.PersonalityWithVoice(ctx, uuid.New()); !ent.IsNotFound(err) {
+		t.Errorf("a gone personality: %v; want ent's not found", err)
+	}
+}
