@@ -1,3 +1,5 @@
+//go:build integration
+
 package activities_test
 
 import (
@@ -137,7 +139,9 @@ func TestResolvePersonality(t *testing.T) {
 			t.Fatalf("%q: %v", ref, err)
 		}
 		var p activities.PersonalityRef
-		v.Get(&p)
+		if err := v.Get(&p); err != nil {
+			t.Fatal(err)
+		}
 		if p.ID != f.kerach || p.DisplayName != "Kerach" || p.ErrorMessage != "*static*" {
 			t.Errorf("%q resolved to %+v", ref, p)
 		}
@@ -297,7 +301,9 @@ func TestPostReplyUsesOneWebhookPerChannelAndPostsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		var id string
-		v.Get(&id)
+		if err := v.Get(&id); err != nil {
+			t.Fatal(err)
+		}
 		return id
 	}
 	first := post("reply/1/reply", "one")
@@ -368,7 +374,9 @@ func TestStoreAndDeactivateKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		var c bool
-		v.Get(&c)
+		if err := v.Get(&c); err != nil {
+			t.Fatal(err)
+		}
 		changed = append(changed, c)
 	}
 	if !changed[0] || changed[1] || f.db.UserAPIKey.Query().Where(userapikey.IsActive(true)).CountX(ctx) != 0 {

@@ -1,3 +1,5 @@
+//go:build integration
+
 package activities_test
 
 // Delivery's edges: attachments resent whole after a webhook is remade or
@@ -95,10 +97,11 @@ func TestImageSurvivesARetriedUpload(t *testing.T) {
 func wrapDiscord(t *testing.T, f *fixture, match func(*http.Request) bool, status int, body string) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if match(r) {
-			io.Copy(io.Discard, r.Body)
+			_, _ = io.Copy(io.Discard, r.Body) // drained only, so the client may reuse the connection
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(status)
-			io.WriteString(w, body)
+			// A failed write fails the client's call, which the test then reports.
+			_, _ = io.WriteString(w, body)
 			return
 		}
 		f.discord.ServeHTTP(w, r)
@@ -174,13 +177,14 @@ func TestDailyCapIsToldWithoutALongWait(t *testing.T) {
 			f := newFixture(t, config.GuestOff, "meta-llama/llama-3.3-70b-instruct:free")
 			f.storeKey(t, userKey, true)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				io.Copy(io.Discard, r.Body)
+				_, _ = io.Copy(io.Discard, r.Body) // drained only, so the client may reuse the connection
 				for k, v := range hdr {
 					w.Header().Set(k, v)
 				}
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(429)
-				io.WriteString(w, `{"error":{"code":429,"message":"Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day","metadata":{"headers":{"X-RateLimit-Limit":"50","X-RateLimit-Remaining":"0"}}}}`)
+				// A failed write fails the client's call, which the test then reports.
+				_, _ = io.WriteString(w, `{"error":{"code":429,"message":"Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day","metadata":{"headers":{"X-RateLimit-Limit":"50","X-RateLimit-Remaining":"0"}}}}`)
 			}))
 			defer srv.Close()
 			f.acts.OpenRouter = openrouter.New(openrouter.Options{BaseURL: srv.URL + "/api/v1"})
@@ -240,7 +244,9 @@ func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
 		t.Fatal(err)
 	}
 	var bID string
-	v.Get(&bID)
+	if err := v.Get(&bID); err != nil {
+		t.Fatal(err)
+	}
 	<-aDone
 	if aErr != nil {
 		t.Fatal(aErr)
@@ -258,9 +264,10 @@ func TestMidAnswerErrorRecordsItsUsage(t *testing.T) {
 	f := newFixture(t, config.GuestOff, "meta-llama/llama-3.3-70b-instruct:free")
 	f.storeKey(t, userKey, true)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		_, _ = io.Copy(io.Discard, r.Body) // drained only, so the client may reuse the connection
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"id":"gen-1","object":"chat.completion","created":1,"model":"meta-llama/llama-3.3-70b-instruct:free",
+		// A failed write fails the client's call, which the test then reports.
+		_, _ = io.WriteString(w, `{"id":"gen-1","object":"chat.completion","created":1,"model":"meta-llama/llama-3.3-70b-instruct:free",
 			"choices":[{"index":0,"finish_reason":"error","native_finish_reason":"error","message":{"role":"assistant","content":"half an ans"},
 			"error":{"code":502,"message":"Upstream error: connection reset"}}],
 			"usage":{"prompt_tokens":40,"completion_tokens":12,"total_tokens":52}}`)

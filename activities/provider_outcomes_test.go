@@ -1,3 +1,5 @@
+//go:build integration
+
 package activities_test
 
 import (
@@ -38,7 +40,7 @@ func TestGenerateProviderOutcomes(t *testing.T) {
 		{"tool calls, no text", fakeopenrouter.Finish("tool_calls", ""), activities.ErrEmptyReply, false, 0, 1},
 		{"finish_reason error", fakeopenrouter.Finish("error", ""), activities.ErrUnavailable, true, 0, 1},
 		// The fixture asks for reasoning, so output tokens were billed: a
-		// whole answer. worker's TestEmptyCompletions has the warming-up
+		// whole answer. e2e's TestEmptyCompletions has the warming-up
 		// case with no output tokens, which is retried.
 		{"reasoning only, no finish reason", fakeopenrouter.Finish("", ""), activities.ErrEmptyReply, false, 0, 1},
 		{"error in the choice", fakeopenrouter.FailInChoice(502), activities.ErrUnavailable, true, 0, 0},
@@ -88,18 +90,5 @@ func TestGenerateProviderOutcomes(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestFinishKind(t *testing.T) {
-	for _, tc := range []struct{ finish, native, want string }{
-		{"stop", "end_turn", "stop"}, {"length", "", "length"}, {"CONTENT_FILTER", "", "content_filter"},
-		{"", "MAX_TOKENS", "length"}, {"", "max_tokens", "length"}, {"", "SAFETY", "content_filter"},
-		{"", "RECITATION", "content_filter"}, {"", "refusal", "content_filter"}, {"", "tool_use", "tool_calls"},
-		{"", "error", "error"}, {"", "end_turn", "stop"}, {"", "STOP", "stop"}, {"", "", ""},
-	} {
-		if got := activities.FinishKind(tc.finish, tc.native); got != tc.want {
-			t.Errorf("finishKind(%q, %q) = %q, want %q", tc.finish, tc.native, got, tc.want)
-		}
 	}
 }

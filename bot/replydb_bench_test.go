@@ -1,3 +1,5 @@
+//go:build integration
+
 package bot_test
 
 import (
@@ -27,9 +29,6 @@ var replyDBRows = flag.Int("replydb.rows", 10_000_000,
 // ns/op includes them. Loading 10,000,000 rows takes a few minutes, so the
 // benchmark only runs under -bench (make bench), never in make test.
 func BenchmarkReplyDB(b *testing.B) {
-	if testing.Short() {
-		b.Skip("needs PostgreSQL")
-	}
 	n := *replyDBRows
 	empty := newReplyDB(b, loadSpec{})
 	empty.bot.KeepPersonalityNames(time.Hour)

@@ -1,3 +1,5 @@
+//go:build integration
+
 package bot_test
 
 import (
@@ -402,9 +404,6 @@ func (r *replyDB) otherPaths(tb testing.TB) {
 // index of migration 0015 is needed: without it, something on the path is
 // unbounded again.
 func TestReplyPathQueriesUseIndexes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
 	ctx := context.Background()
 	r := newReplyDB(t, loadSpec{history: 200_000, personalities: 20_000, users: 20_000, usage: 20_000, bigDM: true})
 	r.reply(t) // warm: the mention index, the channel's webhook

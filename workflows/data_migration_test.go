@@ -102,7 +102,7 @@ func TestDataMigrationEndsWithTheWholeReportsSummary(t *testing.T) {
 }
 
 // TestDataMigrationReplaysOldHistories replays runs recorded on a dev server
-// by the workflow as it was before the whole-report version (worker's
+// by the workflow as it was before the whole-report version (e2e's
 // TestRecordDataMigrationHistory), so a change that breaks migrations in
 // flight fails here.
 func TestDataMigrationReplaysOldHistories(t *testing.T) {

@@ -161,7 +161,7 @@ func TestGenerateReplyUnknownPersonalityPostsNothing(t *testing.T) {
 
 // TestGenerateReplyReplaysOldHistories replays histories recorded on a dev
 // server by the workflow as it was before the guest-token-limit version
-// (worker's TestRecordGenerateReplyHistory), so a change that breaks runs
+// (e2e's TestRecordGenerateReplyHistory), so a change that breaks runs
 // already in flight fails here rather than in production.
 func TestGenerateReplyReplaysOldHistories(t *testing.T) {
 	replayRecorded(t, "generate_reply_*.json", GenerateReply, GenerateReplyName)

@@ -14,7 +14,7 @@ import (
 )
 
 // replayRecorded replays every history in testdata matching pattern
-// (recorded on a dev server by worker's TestRecord…History tests) against
+// (recorded on a dev server by e2e's TestRecord…History tests) against
 // the workflow fn registered as name, so that a change breaking runs
 // already in flight fails here rather than in production.
 func replayRecorded(t *testing.T, pattern string, fn any, name string) {

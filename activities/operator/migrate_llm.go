@@ -25,12 +25,10 @@ var llmConfigJSONB = dataMigration{
 	verify: llmConfigVerify,
 }
 
-// legacyLLMColumns map the legacy columns to llmparams keys.
+// legacyLLMColumns map the legacy columns to llmparams keys. Two legacy
+// columns have no request parameter and are not carried: stream_response
+// (stream mode is the bot's choice) and system_fingerprint (a response field).
 var legacyLLMColumns = []string{"top_k", "frequency_penalty", "presence_penalty", "repetition_penalty", "stop", "seed", "logit_bias", "response_format"}
-
-// legacyNotCarried are legacy columns with no request parameter: stream mode
-// is the bot's choice, and a system fingerprint is a response field.
-var legacyNotCarried = []string{"stream_response", "system_fingerprint"}
 
 func llmConfigPage(ctx context.Context, a *Activities, in pageInput) (pageResult, error) {
 	if in.Cursor == "" {

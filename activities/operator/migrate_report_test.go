@@ -25,8 +25,14 @@ func TestReportPartsMergeMostSevereFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a.writeReportPart("x", run, "page:r39", []Finding{{SevUnreadable, "u0"}})
-	a.writeReportPart("x", run, "verify", []Finding{{SevVerify, "v0"}})
+	for _, p := range []struct {
+		part string
+		f    Finding
+	}{{"page:r39", Finding{SevUnreadable, "u0"}}, {"verify", Finding{SevVerify, "v0"}}} {
+		if err := a.writeReportPart("x", run, p.part, []Finding{p.f}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	sum, err := a.assembleReport("x", run)
 	if err != nil {

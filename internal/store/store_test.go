@@ -1,3 +1,5 @@
+//go:build integration
+
 package store_test
 
 import (
@@ -23,9 +25,6 @@ const (
 
 func fixture(t *testing.T) (*ent.Client, *store.Store, context.Context) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
 	db, _ := testdb.Client(t)
 	return db, store.New(db), context.Background()
 }

@@ -486,7 +486,7 @@ func TestStreaming(t *testing.T) {
 func TestMaxTokensTruncates(t *testing.T) {
 	_, srv := setupWithKey(t)
 	req := chatReq("deepseek/deepseek-r1", strings.Repeat("long ", 50))
-	req.MaxTokens = 2
+	req.MaxTokens = 2 //nolint:staticcheck // OpenRouter takes max_tokens (openrouter.ai/docs/api-reference/parameters), so the fake honours it
 	resp, err := client(srv, key).CreateChatCompletion(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)

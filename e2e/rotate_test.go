@@ -1,4 +1,6 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 import (
 	"bytes"
@@ -262,12 +264,12 @@ func TestRotateMasterKeyKilledMidWayResumes(t *testing.T) {
 	})
 	waiting := func() int {
 		var w int
-		db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&w)
+		scanRow(t, db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`), &w)
 		return w
 	}
 	rotated := func() int {
 		var r int
-		db.QueryRow(`SELECT count(*) FROM user_api_keys WHERE updated_at > '2001-01-01'`).Scan(&r)
+		scanRow(t, db.QueryRow(`SELECT count(*) FROM user_api_keys WHERE updated_at > '2001-01-01'`), &r)
 		return r
 	}
 
@@ -396,7 +398,7 @@ func TestRotateMasterKeyCommand(t *testing.T) {
 		t.Fatalf("without a previous key: %v\n%s", err, out.String())
 	}
 	var written int
-	s.Activities.SQL.QueryRow(`SELECT count(*) FROM user_api_keys WHERE updated_at > '2001-01-01'`).Scan(&written)
+	scanRow(t, s.Activities.SQL.QueryRow(`SELECT count(*) FROM user_api_keys WHERE updated_at > '2001-01-01'`), &written)
 	if written != 0 {
 		t.Fatalf("a run without the previous key wrote %d rows", written)
 	}
@@ -442,7 +444,7 @@ SELECT user_id, 'elevenlabs', $1, $2, $3 FROM user_api_keys LIMIT 1 RETURNING id
 		t.Errorf("with an unopenable key: %v\n%s", err, out.String())
 	}
 	var n int
-	s.Activities.SQL.QueryRow(`SELECT count(*) FROM user_api_keys WHERE id = $1 AND iv = $2 AND content = $3 AND tag = $4`, lostID, lost.IV, lost.Content, lost.Tag).Scan(&n)
+	scanRow(t, s.Activities.SQL.QueryRow(`SELECT count(*) FROM user_api_keys WHERE id = $1 AND iv = $2 AND content = $3 AND tag = $4`, lostID, lost.IV, lost.Content, lost.Tag), &n)
 	if n != 1 {
 		t.Error("the unopenable key was changed or deleted")
 	}
@@ -495,7 +497,7 @@ func TestRotateMasterKeyKeepsAKeyChangedMidPage(t *testing.T) {
 	}()
 	waitUntil(t, "the page to wait on the held row", func() bool {
 		var w int
-		db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&w)
+		scanRow(t, db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`), &w)
 		return w > 0
 	})
 	const replacement = "sk-or-v1-the-user-stored-this-one-meanwhile"

@@ -1,4 +1,6 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 import (
 	"bytes"
@@ -97,16 +99,16 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 		}
 	}
 	var clean int
-	db.QueryRow(`SELECT count(*) FROM conversation_history h JOIN personalities p ON p.id = h.personality_id WHERE p.name = 'clean-1'`).Scan(&clean)
+	scanRow(t, db.QueryRow(`SELECT count(*) FROM conversation_history h JOIN personalities p ON p.id = h.personality_id WHERE p.name = 'clean-1'`), &clean)
 	if clean != 8 {
 		t.Errorf("clean-1 has %d history turns, want 8", clean)
 	}
 	var n int
-	db.QueryRow(`SELECT count(*) FROM personality_aliases WHERE lower(alias) = 'bobs-own'`).Scan(&n)
+	scanRow(t, db.QueryRow(`SELECT count(*) FROM personality_aliases WHERE lower(alias) = 'bobs-own'`), &n)
 	if n != 0 {
 		t.Error("an alias equal to another owner's personality's name was added")
 	}
-	db.QueryRow(`SELECT count(*) FROM personalities`).Scan(&n)
+	scanRow(t, db.QueryRow(`SELECT count(*) FROM personalities`), &n)
 	if n != 4 {
 		t.Errorf("%d personalities, want the 3 seeded and clean-1", n)
 	}
@@ -132,15 +134,15 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 	// display name: a backup name equal to another owner's display name
 	// would take its mentions, access.Clash); the import runs again and
 	// imports the rest as themselves.
-	db.Exec(`UPDATE personalities SET name = 'alices-lilith', display_name = 'Alices Lilith' WHERE id = $1`, alice)
-	db.Exec(`UPDATE personalities SET name = 'carols-morrow', display_name = 'Carols Morrow' WHERE id = $1`, carol)
-	db.Exec(`DELETE FROM personality_aliases WHERE alias = 'shade-9'`)
+	mustExec(t, db, `UPDATE personalities SET name = 'alices-lilith', display_name = 'Alices Lilith' WHERE id = $1`, alice)
+	mustExec(t, db, `UPDATE personalities SET name = 'carols-morrow', display_name = 'Carols Morrow' WHERE id = $1`, carol)
+	mustExec(t, db, `DELETE FROM personality_aliases WHERE alias = 'shade-9'`)
 	st := finishMigration(t, startMigration(t, s, "shapes-import", opcli.DataMigrationOptions{Dir: dir, BatchSize: 2}))
 	if st.Outcome != "succeeded" || st.Counts.Changed != 3 || st.Counts.Unchanged != 1 {
 		t.Fatalf("second run: %+v", st)
 	}
 	var model string
-	db.QueryRow(`SELECT l.model FROM llm_configs l JOIN personalities p ON p.id = l.personality_id WHERE p.name = 'lilith-3'`).Scan(&model)
+	scanRow(t, db.QueryRow(`SELECT l.model FROM llm_configs l JOIN personalities p ON p.id = l.personality_id WHERE p.name = 'lilith-3'`), &model)
 	if model != "openai/o1-pro" {
 		t.Errorf("lilith-3's model %q", model)
 	}
@@ -149,16 +151,16 @@ func TestShapesImportNeverWritesIntoAnotherOwnersPersonality(t *testing.T) {
 	}
 
 	// Its own result: recognised by the import record, even renamed.
-	db.Exec(`UPDATE personalities SET name = 'clean-renamed' WHERE name = 'clean-1'`)
+	mustExec(t, db, `UPDATE personalities SET name = 'clean-renamed' WHERE name = 'clean-1'`)
 	again := finishMigration(t, startMigration(t, s, "shapes-import", opcli.DataMigrationOptions{Dir: dir, BatchSize: 2, Force: true}))
-	db.QueryRow(`SELECT count(*) FROM personalities`).Scan(&n)
+	scanRow(t, db.QueryRow(`SELECT count(*) FROM personalities`), &n)
 	var turns int
-	db.QueryRow(`SELECT count(*) FROM conversation_history`).Scan(&turns)
+	scanRow(t, db.QueryRow(`SELECT count(*) FROM conversation_history`), &turns)
 	if again.Outcome != "succeeded" || again.Counts.Changed != 0 || n != 7 || turns != 2*(5+3+2+4) {
 		t.Fatalf("re-run on its own result: %+v, %d personalities, %d turns", again, n, turns)
 	}
 	var record string
-	db.QueryRow(`SELECT custom_fields->'shapes_import'->>'source' FROM personalities WHERE name = 'clean-renamed'`).Scan(&record)
+	scanRow(t, db.QueryRow(`SELECT custom_fields->'shapes_import'->>'source' FROM personalities WHERE name = 'clean-renamed'`), &record)
 	if record != shapes[3].id {
 		t.Errorf("import record source %q, want the shape id", record)
 	}
@@ -174,8 +176,8 @@ func TestShapesVerifyFailsWhenANameIsNotTheImportsOwn(t *testing.T) {
 	// A personality of that name with a config, history and all: what the
 	// old import would have verified by name.
 	pid := seedOwned(t, s.Activities.SQL, "100000000000000009", "solo-1")
-	s.Activities.SQL.Exec(`INSERT INTO llm_configs (personality_id, model) VALUES ($1, 'x/y')`, pid)
-	s.Activities.SQL.Exec(`INSERT INTO conversation_history (personality_id, channel_id, role, content) VALUES ($1, $2, 'user', 'a'), ($1, $2, 'assistant', 'b')`, pid, operator.ShapesChannel)
+	mustExec(t, s.Activities.SQL, `INSERT INTO llm_configs (personality_id, model) VALUES ($1, 'x/y')`, pid)
+	mustExec(t, s.Activities.SQL, `INSERT INTO conversation_history (personality_id, channel_id, role, content) VALUES ($1, $2, 'user', 'a'), ($1, $2, 'assistant', 'b')`, pid, operator.ShapesChannel)
 	problems, err := s.Operator.MigrationVerify(ctx, operator.MigrationVerifyInput{Name: "shapes-import", Args: map[string]string{"dir": dir}})
 	if err == nil || len(problems) != 1 || !strings.Contains(problems[0], `"solo-1" was not imported`) {
 		t.Fatalf("verify: %v %v", problems, err)
@@ -271,7 +273,7 @@ func TestShapesImportLargeHistory(t *testing.T) {
 		t.Fatalf("import: %+v", st)
 	}
 	var turns int
-	s.Activities.SQL.QueryRow(`SELECT count(*) FROM conversation_history h JOIN personalities p ON p.id = h.personality_id WHERE p.name = 'chatty-1'`).Scan(&turns)
+	scanRow(t, s.Activities.SQL.QueryRow(`SELECT count(*) FROM conversation_history h JOIN personalities p ON p.id = h.personality_id WHERE p.name = 'chatty-1'`), &turns)
 	if turns != 2*exchanges {
 		t.Fatalf("chatty-1 has %d turns, want %d", turns, 2*exchanges)
 	}

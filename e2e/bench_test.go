@@ -1,10 +1,12 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 // The benchmarks of BENCHMARKS.md: the reply path through Temporal against the
 // same activities called directly, and ResolvePersonality as a local activity
 // against a regular one. Run them with a fixed iteration count, e.g.
 //
-//	go test ./worker -run '^$' -bench 'BenchmarkReply|BenchmarkResolvePersonality' -benchtime 200x -count 3 -timeout 30m
+//	go test -tags e2e ./e2e -run '^$' -bench 'BenchmarkReply|BenchmarkResolvePersonality' -benchtime 200x -count 3 -timeout 30m
 
 import (
 	"context"

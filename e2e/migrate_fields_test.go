@@ -1,4 +1,6 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 import (
 	"context"
@@ -29,7 +31,9 @@ INSERT INTO personalities (name, display_name, voice_enabled, voice_settings, cu
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Activities.SQL.Exec(`INSERT INTO llm_configs (personality_id, model, top_k) SELECT id, 'openrouter/free', 40 FROM personalities`)
+	if _, err := s.Activities.SQL.Exec(`INSERT INTO llm_configs (personality_id, model, top_k) SELECT id, 'openrouter/free', 40 FROM personalities`); err != nil {
+		t.Fatal(err)
+	}
 
 	run := func(name string) []string {
 		st := finishMigration(t, startMigration(t, s, name, opcli.DataMigrationOptions{BatchSize: 2}))
@@ -76,7 +80,9 @@ INSERT INTO personalities (name, display_name, voice_enabled, voice_settings, cu
 		t.Fatalf("contract: applied %v, %v", applied, err)
 	}
 	var legacy int
-	s.Activities.SQL.QueryRow(`SELECT count(*) FROM information_schema.columns WHERE table_name = 'llm_configs' AND column_name = 'top_k'`).Scan(&legacy)
+	if err := s.Activities.SQL.QueryRow(`SELECT count(*) FROM information_schema.columns WHERE table_name = 'llm_configs' AND column_name = 'top_k'`).Scan(&legacy); err != nil {
+		t.Fatal(err)
+	}
 	if legacy != 0 {
 		t.Error("top_k still there after the contract")
 	}
@@ -98,7 +104,9 @@ func TestRollbackRestoresTheBackup(t *testing.T) {
  ('kerach', '{"errorMessage":"*static*"}'), ('lilith', '{"errorMessage":"*hiss*"}')`); err != nil {
 		t.Fatal(err)
 	}
-	s.Activities.SQL.Exec(`INSERT INTO llm_configs (personality_id, model) SELECT id, 'openrouter/free' FROM personalities`)
+	if _, err := s.Activities.SQL.Exec(`INSERT INTO llm_configs (personality_id, model) SELECT id, 'openrouter/free' FROM personalities`); err != nil {
+		t.Fatal(err)
+	}
 	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
 	if st.Outcome != "succeeded" || s.DB.Personality.Query().Where(personality.ErrorMessageNotNil()).CountX(ctx) != 2 {
 		t.Fatalf("migration: %+v", st)

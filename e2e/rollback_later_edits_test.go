@@ -1,4 +1,6 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 import (
 	"context"
@@ -98,7 +100,7 @@ func TestRollbackCountsRowsEditedOrDeletedSinceTheBackup(t *testing.T) {
 	}
 	var public bool
 	var prompt string
-	db.QueryRow(`SELECT is_public, system_prompt FROM personalities WHERE name = 'p-1'`).Scan(&public, &prompt)
+	scanRow(t, db.QueryRow(`SELECT is_public, system_prompt FROM personalities WHERE name = 'p-1'`), &public, &prompt)
 	if !public || prompt == "my new private prompt" {
 		t.Errorf("p-1 not restored: public=%v prompt=%q", public, prompt)
 	}

@@ -1,4 +1,6 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 import (
 	"bytes"
@@ -43,14 +45,7 @@ func TestShapesImportFollowsTheNamingRule(t *testing.T) {
 	seed("alice-kerach", "Kerach", true)
 	seed("alice-secret", "Hushed", false, "Quiet One")
 	before := map[string]string{}
-	var ids []string
-	rows, _ := db.Query(`SELECT id FROM personalities`)
-	for rows.Next() {
-		var id string
-		rows.Scan(&id)
-		ids = append(ids, id)
-	}
-	rows.Close()
+	ids := column(t, db, `SELECT id FROM personalities`)
 	for _, id := range ids {
 		before[id] = personalityFingerprint(t, db, id)
 	}
@@ -85,25 +80,11 @@ func TestShapesImportFollowsTheNamingRule(t *testing.T) {
 			t.Errorf("another owner's personality was touched:\nbefore %s\nafter  %s", fp, got)
 		}
 	}
-	var imported []string
-	rows, _ = db.Query(`SELECT name FROM personalities WHERE owner_id IS NULL ORDER BY name`)
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		imported = append(imported, n)
-	}
-	rows.Close()
+	imported := column(t, db, `SELECT name FROM personalities WHERE owner_id IS NULL ORDER BY name`)
 	if got := strings.Join(imported, ","); got != "other-2" {
 		t.Errorf("imported %s, want other-2 alone", got)
 	}
-	var aliases []string
-	rows, _ = db.Query(`SELECT alias FROM personality_aliases x JOIN personalities p ON p.id = x.personality_id WHERE p.name = 'other-2' ORDER BY alias`)
-	for rows.Next() {
-		var a string
-		rows.Scan(&a)
-		aliases = append(aliases, a)
-	}
-	rows.Close()
+	aliases := column(t, db, `SELECT alias FROM personality_aliases x JOIN personalities p ON p.id = x.personality_id WHERE p.name = 'other-2' ORDER BY alias`)
 	if got := strings.Join(aliases, ","); got != "Twin" {
 		t.Errorf("other-2 has the aliases %s, want only Twin", got)
 	}

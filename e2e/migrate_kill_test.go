@@ -1,4 +1,6 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 import (
 	"math/rand"
@@ -59,7 +61,9 @@ FROM generate_series(1, 6000) i`)
 			tc.seed(t, s)
 			count := func(q string) int64 {
 				var n int64
-				s.Activities.SQL.QueryRow(q).Scan(&n)
+				if err := s.Activities.SQL.QueryRow(q).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
 				return n
 			}
 			run := startMigration(t, s, tc.name, tc.opts)
@@ -69,8 +73,10 @@ FROM generate_series(1, 6000) i`)
 				done := tc.want[tc.progress]
 				waitUntil(t, "progress", func() bool { n := count(tc.progress); return n > before || n >= done })
 				time.Sleep(time.Duration(rng.Intn(300)) * time.Millisecond)
-				w.Process.Kill()
-				w.Process.Wait()
+				if err := w.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+				_, _ = w.Process.Wait() // "signal: killed", as meant
 				t.Logf("kill %d at %d", kill+1, count(tc.progress))
 			}
 			startWorker(t, s, bin)

@@ -1,4 +1,6 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 import (
 	"os"
@@ -31,7 +33,9 @@ func BenchmarkLLMConfigJSONB(b *testing.B) {
 		if _, err := s.Activities.SQL.Exec(`UPDATE llm_configs SET advanced_parameters = '{}'`); err != nil {
 			b.Fatal(err)
 		}
-		s.Activities.SQL.Exec(`VACUUM ANALYZE llm_configs`)
+		if _, err := s.Activities.SQL.Exec(`VACUUM ANALYZE llm_configs`); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 	}
 	b.Run("single-update", func(b *testing.B) {

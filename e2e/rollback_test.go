@@ -1,4 +1,6 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 import (
 	"context"
@@ -116,21 +118,25 @@ func TestRollbackIsAllOrNothing(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		file func() // puts the broken backup in place
+		file func() error // puts the broken backup in place
 		want string
 	}{
-		{"missing", func() { os.Remove(st.BackupPath) }, "is missing"},
-		{"empty", func() { os.WriteFile(st.BackupPath, nil, 0o600) }, "not a readable pg_dump archive"},
-		{"garbage", func() { os.WriteFile(st.BackupPath, []byte(strings.Repeat("not a dump\n", 500)), 0o600) }, "not a readable pg_dump archive"},
+		{"missing", func() error { return nil }, "is missing"}, // each case starts with the backup removed
+		{"empty", func() error { return os.WriteFile(st.BackupPath, nil, 0o600) }, "not a readable pg_dump archive"},
+		{"garbage", func() error { return os.WriteFile(st.BackupPath, []byte(strings.Repeat("not a dump\n", 500)), 0o600) }, "not a readable pg_dump archive"},
 		// The table of contents is whole, the data is cut: pg_restore fails
 		// part-way, after rows were already loaded.
-		{"cut short", func() { os.WriteFile(st.BackupPath, good[:len(good)*2/3], 0o600) }, "nothing was changed"},
-		{"a folder", func() { os.Remove(st.BackupPath); os.Mkdir(st.BackupPath, 0o700) }, "not a regular file"},
-		{"another migration's", func() { os.WriteFile(st.BackupPath, other, 0o600) }, "does not write"},
+		{"cut short", func() error { return os.WriteFile(st.BackupPath, good[:len(good)*2/3], 0o600) }, "nothing was changed"},
+		{"a folder", func() error { return os.Mkdir(st.BackupPath, 0o700) }, "not a regular file"},
+		{"another migration's", func() error { return os.WriteFile(st.BackupPath, other, 0o600) }, "does not write"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			os.RemoveAll(st.BackupPath)
-			tc.file()
+			if err := os.RemoveAll(st.BackupPath); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.file(); err != nil {
+				t.Fatal(err)
+			}
 			var out strings.Builder
 			err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", true, &out, s.Activities.Log)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing was changed") || strings.Contains(err.Error(), "\n") {
@@ -224,7 +230,7 @@ SELECT '1', id, r, 'hi' FROM p, unnest(ARRAY['user', 'assistant']) r`); err != n
 		t.Errorf("%d orphaned rows", n)
 	}
 	var configs, history int
-	s.Activities.SQL.QueryRow(`SELECT (SELECT count(*) FROM llm_configs), (SELECT count(*) FROM conversation_history)`).Scan(&configs, &history)
+	scanRow(t, s.Activities.SQL.QueryRow(`SELECT (SELECT count(*) FROM llm_configs), (SELECT count(*) FROM conversation_history)`), &configs, &history)
 	if configs != 2 || history != 0 {
 		t.Errorf("%d llm configs (want the 2 of surviving personalities), %d history rows (want 0)", configs, history)
 	}
@@ -325,10 +331,10 @@ func TestBackupsKeepCredentialsOffArgvAndPrivate(t *testing.T) {
 	if err := os.Mkdir(backups, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(backups, 0o755)
 	old := filepath.Join(backups, "older.dump")
-	os.WriteFile(old, []byte("x"), 0o644)
-	os.Chmod(old, 0o644)
+	if err := errors.Join(os.Chmod(backups, 0o755), os.WriteFile(old, []byte("x"), 0o644), os.Chmod(old, 0o644)); err != nil {
+		t.Fatal(err)
+	}
 	s.Operator.BackupDir = backups
 
 	seedErrorMessages(t, s, 5)

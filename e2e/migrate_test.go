@@ -1,4 +1,6 @@
-package worker_test
+//go:build e2e
+
+package e2e
 
 import (
 	"bytes"
@@ -91,7 +93,7 @@ func TestLLMConfigJSONB(t *testing.T) {
 	// A dry run reports and changes nothing.
 	dry := finishMigration(t, startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{DryRun: true, BatchSize: 500}))
 	var touched int
-	s.Activities.SQL.QueryRow(`SELECT count(*) FROM llm_configs WHERE advanced_parameters <> '{}'`).Scan(&touched)
+	scanRow(t, s.Activities.SQL.QueryRow(`SELECT count(*) FROM llm_configs WHERE advanced_parameters <> '{}'`), &touched)
 	if dry.Counts.Changed == 0 || touched != 0 || dry.BackupPath != "" {
 		t.Fatalf("dry run: changed %d, rows touched %d, backup %q", dry.Counts.Changed, touched, dry.BackupPath)
 	}
@@ -150,7 +152,9 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 			t.Fatal(err)
 		}
 		var st workflows.MigrationState
-		v.Get(&st)
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
 		return st
 	}
 	waitUntil(t, "rows read", func() bool { return progress().Counts.Read > 0 })
@@ -164,7 +168,9 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 	if b := progress().Counts.Read; b != a {
 		t.Fatalf("rows went on from %d to %d while paused", a, b)
 	}
-	s.Client.SignalWorkflow(ctx, id, "", workflows.SignalResume, nil)
+	if err := s.Client.SignalWorkflow(ctx, id, "", workflows.SignalResume, nil); err != nil {
+		t.Fatal(err)
+	}
 	waitUntil(t, "resumed", func() bool { return progress().Counts.Read > a })
 	if st := finishMigration(t, run); st.Outcome != "succeeded" || st.Counts.Read != 30000 {
 		t.Fatalf("after resuming: %+v", st)
@@ -176,7 +182,9 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "paused", func() bool { return progress().Paused })
-	s.Client.SignalWorkflow(ctx, id, "", workflows.SignalCancel, nil)
+	if err := s.Client.SignalWorkflow(ctx, id, "", workflows.SignalCancel, nil); err != nil {
+		t.Fatal(err)
+	}
 	if st := finishMigration(t, run); st.Outcome != "cancelled" {
 		t.Fatalf("outcome %q", st.Outcome)
 	}
@@ -208,13 +216,13 @@ func TestMigrationSurvivesKilledWorkers(t *testing.T) {
 	s := itest.New(t, itest.Options{NoWorker: true})
 	seedLegacyConfigs(t, s, 100000)
 	var total int64
-	s.Activities.SQL.QueryRow(`SELECT count(*) FROM llm_configs WHERE top_k >= 0 OR frequency_penalty BETWEEN -2 AND 2 OR presence_penalty IS NOT NULL OR repetition_penalty IS NOT NULL OR cardinality(stop) <= 4 OR seed IS NOT NULL OR logit_bias IS NOT NULL OR response_format IS NOT NULL`).Scan(&total)
+	scanRow(t, s.Activities.SQL.QueryRow(`SELECT count(*) FROM llm_configs WHERE top_k >= 0 OR frequency_penalty BETWEEN -2 AND 2 OR presence_penalty IS NOT NULL OR repetition_penalty IS NOT NULL OR cardinality(stop) <= 4 OR seed IS NOT NULL OR logit_bias IS NOT NULL OR response_format IS NOT NULL`), &total)
 	run := startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{BatchSize: 1000})
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	// Progress as the database sees it, which needs no live worker to answer.
 	read := func() int64 {
 		var n int64
-		s.Activities.SQL.QueryRow(`SELECT count(*) FROM llm_configs WHERE advanced_parameters <> '{}'`).Scan(&n)
+		scanRow(t, s.Activities.SQL.QueryRow(`SELECT count(*) FROM llm_configs WHERE advanced_parameters <> '{}'`), &n)
 		return n
 	}
 	for kill := 0; kill < 5; kill++ {
@@ -223,8 +231,10 @@ func TestMigrationSurvivesKilledWorkers(t *testing.T) {
 		// Kill only once this worker is doing the migration's work, at a random moment.
 		waitUntil(t, "the new worker to make progress", func() bool { return read() > before || read() == total })
 		time.Sleep(time.Duration(rng.Intn(1500)) * time.Millisecond)
-		w.Process.Kill()
-		w.Process.Wait()
+		if err := w.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.Process.Wait() // "signal: killed", as meant
 		t.Logf("kill %d after %d rows", kill+1, read())
 	}
 	startWorker(t, s, bin)
