@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,13 +45,10 @@ func TestServeUntilCancelled(t *testing.T) {
 // Request sends strings as they are and anything else as JSON, with the
 // headers given, and returns the whole answer.
 func TestRequestSendsBodyAndHeaders(t *testing.T) {
-	var mu sync.Mutex
-	var got []string
+	seen := make(chan string, 2)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		got = append(got, r.Header.Get("X-Test")+" "+string(b))
-		mu.Unlock()
+		seen <- r.Header.Get("X-Test") + " " + string(b)
 		_, _ = w.Write([]byte("answer"))
 	}))
 	t.Cleanup(srv.Close)
@@ -62,9 +58,7 @@ func TestRequestSendsBodyAndHeaders(t *testing.T) {
 			t.Fatalf("Request = %q, %v", b, err)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if want := []string{`h {"raw":1}`, `h {"json":2}`}; !slices.Equal(got, want) {
+	if got, want := []string{<-seen, <-seen}, []string{`h {"raw":1}`, `h {"json":2}`}; !slices.Equal(got, want) {
 		t.Errorf("server saw %q, want %q", got, want)
 	}
 }
