@@ -19,8 +19,7 @@ func (b *Bot) adminCommand() *command {
 		def: &discordgo.ApplicationCommand{
 			Name: "admin", Description: "Operator tools (the bot's owner and superusers only)",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "usage", Description: "Everyone's usage: totals, top users and models",
-					Options: []*discordgo.ApplicationCommandOption{periodOption()}},
+				subcommand("usage", "Everyone's usage: totals, top users and models", periodOption()),
 			},
 		},
 		run: b.admin,

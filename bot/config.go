@@ -25,17 +25,14 @@ func (b *Bot) configCommand() *command {
 		Description: "OpenRouter model id, e.g. anthropic/claude-sonnet-4", MaxLength: 100}
 	params := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "params",
 		Description: `Advanced parameters as JSON, e.g. {"temperature":0.8,"reasoning":{"effort":"low"}}`, MaxLength: 2000}
-	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
-		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
-	}
 	return &command{
 		def: &discordgo.ApplicationCommand{
 			Name: "config", Description: "Model and parameters a personality uses to answer you",
 			Options: []*discordgo.ApplicationCommandOption{
-				sub("view", "Show the model and parameters used for your replies", pers),
-				sub("set", "Use your own model or parameters with this personality (replies to you only)", pers, model, params),
-				sub("reset", "Drop your own settings for this personality", pers),
-				sub("personality", "Change the personality's own settings (owner or superuser)", pers, model, params),
+				subcommand("view", "Show the model and parameters used for your replies", pers),
+				subcommand("set", "Use your own model or parameters with this personality (replies to you only)", pers, model, params),
+				subcommand("reset", "Drop your own settings for this personality", pers),
+				subcommand("personality", "Change the personality's own settings (owner or superuser)", pers, model, params),
 			},
 		},
 		run:          b.config_,
@@ -99,48 +96,55 @@ func paramsMap(p llmparams.Params) map[string]any {
 	return m
 }
 
-func (b *Bot) configSet(ctx context.Context, in *Interaction, p *ent.Personality) error {
+// settingsOf reads the model and params options of /config set and /config
+// personality; given is false when neither was given. A model that is not an
+// OpenRouter model id or params that are not valid are the user's error.
+func settingsOf(in *Interaction) (s store.Settings, given bool, err error) {
 	model := strings.TrimSpace(in.String("model"))
 	params, hasParams, err := parseParams(in.String("params"))
 	if err != nil {
-		return err
-	}
-	if model == "" && !hasParams {
-		return UserError("Give a model, params, or both, e.g. /config set personality:%s model:anthropic/claude-sonnet-4", p.Name)
+		return store.Settings{}, false, err
 	}
 	if model != "" && !validModelID(model) {
-		return UserError("“%s” is not an OpenRouter model id; they look like provider/model, e.g. anthropic/claude-sonnet-4.", model)
+		return store.Settings{}, false, UserError("“%s” is not an OpenRouter model id; they look like provider/model, e.g. anthropic/claude-sonnet-4.", model)
+	}
+	return store.Settings{Model: model, Params: params}, model != "" || hasParams, nil
+}
+
+func (b *Bot) configSet(ctx context.Context, in *Interaction, p *ent.Personality) error {
+	settings, given, err := settingsOf(in)
+	if err != nil {
+		return err
+	}
+	if !given {
+		return UserError("Give a model, params, or both, e.g. /config set personality:%s model:anthropic/claude-sonnet-4", p.Name)
 	}
 	uid, err := b.upsertInvoker(ctx, in)
 	if err != nil {
 		return err
 	}
-	if err := b.store.SetUserConfig(ctx, uid, p.ID, store.Settings{Model: model, Params: params}); err != nil {
+	if err := b.store.SetUserConfig(ctx, uid, p.ID, settings); err != nil {
 		return err
 	}
 	return in.Reply(fmt.Sprintf("Saved: %s now answers you with your own settings. /config view shows them; /config reset drops them.", personaName(p)))
 }
 
 func (b *Bot) configPersonality(ctx context.Context, in *Interaction, p *ent.Personality) error {
-	model := strings.TrimSpace(in.String("model"))
-	params, hasParams, err := parseParams(in.String("params"))
+	settings, given, err := settingsOf(in)
 	if err != nil {
 		return err
 	}
-	if model == "" && !hasParams {
+	if !given {
 		return UserError("Give a model, params, or both.")
-	}
-	if model != "" && !validModelID(model) {
-		return UserError("“%s” is not an OpenRouter model id; they look like provider/model.", model)
 	}
 	exists, err := b.store.HasPersonalityConfig(ctx, p.ID)
 	if err != nil {
 		return err
 	}
-	if !exists && model == "" {
+	if !exists && settings.Model == "" {
 		return UserError("%s has no model yet: give one with model:", personaName(p))
 	}
-	if err := b.store.SetPersonalityConfig(ctx, p.ID, exists, store.Settings{Model: model, Params: params}); err != nil {
+	if err := b.store.SetPersonalityConfig(ctx, p.ID, exists, settings); err != nil {
 		return err
 	}
 	return in.Reply(fmt.Sprintf("Saved %s's own settings; everyone's replies use them (unless they set their own).", personaName(p)))

@@ -43,9 +43,6 @@ func (b *Bot) personalityCommand() *command {
 	}
 	ref := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "name",
 		Description: "The personality's name or alias", Required: true, Autocomplete: true}
-	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
-		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
-	}
 	displayName := func(required bool) *discordgo.ApplicationCommandOption {
 		return str("display_name", "The name shown on its messages, e.g. Kerach", required, maxDisplayName)
 	}
@@ -56,21 +53,21 @@ func (b *Bot) personalityCommand() *command {
 		def: &discordgo.ApplicationCommand{
 			Name: "personality", Description: "Create and manage personalities",
 			Options: []*discordgo.ApplicationCommandOption{
-				sub("create", "Create a personality that you own",
+				subcommand("create", "Create a personality that you own",
 					str("name", "Its name: lower-case letters, digits and dashes, e.g. cold-kerach", true, 64),
 					displayName(true),
 					str("model", "OpenRouter model id (default "+defaultPersonalityModel+")", false, 100),
 					systemPrompt, avatar, errorMessage),
-				sub("edit", "Change a personality (owner or superuser)", ref, displayName(false), systemPrompt, avatar, errorMessage,
+				subcommand("edit", "Change a personality (owner or superuser)", ref, displayName(false), systemPrompt, avatar, errorMessage,
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "public",
 						Description: "Whether everyone can find it"}),
-				sub("view", "Show a personality's details", ref),
-				sub("delete", "Delete a personality with its settings and aliases (owner or superuser)", ref),
+				subcommand("view", "Show a personality's details", ref),
+				subcommand("delete", "Delete a personality with its settings and aliases (owner or superuser)", ref),
 				{
 					Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "alias", Description: "Other names a personality answers to",
 					Options: []*discordgo.ApplicationCommandOption{
-						sub("add", "Let a personality answer to another name", ref, str("alias", "The other name, e.g. Kerach", true, maxAlias)),
-						sub("remove", "Stop a personality answering to an alias", ref,
+						subcommand("add", "Let a personality answer to another name", ref, str("alias", "The other name, e.g. Kerach", true, maxAlias)),
+						subcommand("remove", "Stop a personality answering to an alias", ref,
 							&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "alias",
 								Description: "The alias to remove", Required: true, Autocomplete: true}),
 					},
@@ -100,35 +97,43 @@ func (b *Bot) personality_(ctx context.Context, in *Interaction) error {
 		// be a guess.
 		return severalCalled(in.String("name"), m)
 	}
+	if action := managingAction(in.Subcommand()); action != "" {
+		if err := acc.mayManage(p, action); err != nil {
+			return err
+		}
+	}
 	switch in.Subcommand() {
 	case "view":
 		return b.personalityView(ctx, in, p)
 	case "edit":
-		if err := acc.mayManage(p, "edit it"); err != nil {
-			return err
-		}
 		return b.personalityEdit(ctx, in, p)
 	case "delete":
-		if err := acc.mayManage(p, "delete it"); err != nil {
-			return err
-		}
 		if err := b.store.DeletePersonality(ctx, p.ID); err != nil {
 			return err
 		}
 		b.personalities.invalidate()
 		return in.Reply(fmt.Sprintf("%s (`%s`) is deleted, with its settings and aliases.", personaName(p), p.Name))
 	case "alias add":
-		if err := acc.mayManage(p, "change its aliases"); err != nil {
-			return err
-		}
 		return b.personalityAliasAdd(ctx, in, p)
 	case "alias remove":
-		if err := acc.mayManage(p, "change its aliases"); err != nil {
-			return err
-		}
 		return b.personalityAliasRemove(ctx, in, p)
 	}
 	return UserError("Unknown /personality subcommand.")
+}
+
+// managingAction is what a /personality subcommand does to a personality
+// only its owner or a superuser may manage, in the words of the refusal; ""
+// for a subcommand anyone who can see the personality may use.
+func managingAction(name string) string {
+	switch name {
+	case "edit":
+		return "edit it"
+	case "delete":
+		return "delete it"
+	case "alias add", "alias remove":
+		return "change its aliases"
+	}
+	return ""
 }
 
 func (b *Bot) personalityCreate(ctx context.Context, in *Interaction) error {

@@ -49,17 +49,14 @@ func (b *Bot) walletCommand() *command {
 		Type: discordgo.ApplicationCommandOptionString, Name: "provider", Description: "Which service the key is for",
 		Choices: walletProviders(),
 	}
-	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
-		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
-	}
 	return &command{
 		def: &discordgo.ApplicationCommand{
 			Name: "wallet", Description: "Your own API keys: replies to you are paid with them",
 			Options: []*discordgo.ApplicationCommandOption{
-				sub("set", "Store your API key (asked for in a private form, checked before it is saved)", provider),
-				sub("list", "Show which keys you have stored (never the keys themselves)"),
-				sub("remove", "Delete a stored key", provider),
-				sub("test", "Check your stored key again, and switch it back on if it works", provider),
+				subcommand("set", "Store your API key (asked for in a private form, checked before it is saved)", provider),
+				subcommand("list", "Show which keys you have stored (never the keys themselves)"),
+				subcommand("remove", "Delete a stored key", provider),
+				subcommand("test", "Check your stored key again, and switch it back on if it works", provider),
 			},
 		},
 		run: b.wallet_,

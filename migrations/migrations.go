@@ -70,6 +70,21 @@ func All() ([]Migration, error) {
 	return out, nil
 }
 
+// embeddedAndConn reads the embedded migrations and takes one connection
+// from db, so that a session-scoped advisory lock and the statements under it
+// share a session. The caller closes the connection.
+func embeddedAndConn(ctx context.Context, db *sql.DB) ([]Migration, *sql.Conn, error) {
+	all, err := All()
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to the database: %w", err)
+	}
+	return all, conn, nil
+}
+
 // Up applies every pending migration, each in its own transaction, and returns
 // the ones it applied. A database that already holds the legacy tables but no
 // migration record has its baseline adopted rather than re-created.
@@ -77,13 +92,9 @@ func Up(ctx context.Context, db *sql.DB, log *slog.Logger) ([]Migration, error) 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	all, err := All()
+	all, conn, err := embeddedAndConn(ctx, db)
 	if err != nil {
 		return nil, err
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("connect to the database: %w", err)
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lockID); err != nil {
@@ -134,13 +145,9 @@ func Up(ctx context.Context, db *sql.DB, log *slog.Logger) ([]Migration, error) 
 // Status lists every embedded migration with when it was applied, plus any
 // migration the database has that this binary does not know.
 func Status(ctx context.Context, db *sql.DB) ([]State, error) {
-	all, err := All()
+	all, conn, err := embeddedAndConn(ctx, db)
 	if err != nil {
 		return nil, err
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("connect to the database: %w", err)
 	}
 	defer conn.Close()
 	exists, err := tableExists(ctx, conn, "schema_migrations")

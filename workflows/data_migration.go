@@ -199,18 +199,9 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 		st.Phase = "copy"
 		show()
 	}
-	batchCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    10 * time.Second,
-		// Enough attempts to ride out worker crashes and a database restart;
-		// a bug that fails every time ends the run as failed, with the error.
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			MaximumInterval:        30 * time.Second,
-			MaximumAttempts:        20,
-			NonRetryableErrorTypes: []string{operator.ErrUnknownMigration, operator.ErrBadInput},
-		},
-	})
+	// Enough attempts to ride out worker crashes and a database restart; a
+	// bug that fails every time ends the run as failed, with the error.
+	batchCtx := workflow.WithActivityOptions(ctx, batchOptions(20, operator.ErrUnknownMigration, operator.ErrBadInput))
 	for batches := 0; st.Phase == "copy"; batches++ {
 		drain()
 		if cancelled {

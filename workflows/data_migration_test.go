@@ -49,11 +49,7 @@ func migrationEnv(t *testing.T, pages int, verifyErr error) (*testsuite.TestWork
 
 func TestDataMigrationRunsItsSteps(t *testing.T) {
 	env, calls, finished, backedUp := migrationEnv(t, 3, nil)
-	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "llm-config-jsonb", BatchSize: 10})
-	var st MigrationState
-	if err := env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
-	}
+	st := execute[MigrationState](t, env, DataMigration, DataMigrationInput{Name: "llm-config-jsonb", BatchSize: 10})
 	if *calls != 3 || !*backedUp || st.Counts.Read != 30 || st.Outcome != "succeeded" || !finished.Verified || finished.Counts.Changed != 21 {
 		t.Fatalf("calls %d backup %v state %+v finished %+v", *calls, *backedUp, st, finished)
 	}
@@ -61,11 +57,7 @@ func TestDataMigrationRunsItsSteps(t *testing.T) {
 
 func TestDataMigrationDryRunSkipsBackupAndVerification(t *testing.T) {
 	env, _, finished, backedUp := migrationEnv(t, 2, errors.New("must not verify"))
-	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "llm-config-jsonb", DryRun: true})
-	var st MigrationState
-	if err := env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
-	}
+	st := execute[MigrationState](t, env, DataMigration, DataMigrationInput{Name: "llm-config-jsonb", DryRun: true})
 	if *backedUp || finished.Verified || st.Outcome != "succeeded" {
 		t.Fatalf("dry run: backup %v verified %v outcome %s", *backedUp, finished.Verified, st.Outcome)
 	}
@@ -103,11 +95,7 @@ func TestDataMigrationEndsWithTheWholeReportsSummary(t *testing.T) {
 		Lines: []string{"[unreadable files] a.json: truncated", "… and 249 more not shown (250 in all: ...); the whole report is /b/x.report.txt"}}
 	defer func() { finishSummary = operator.ReportSummary{} }()
 	env, _, _, _ := migrationEnv(t, 2, nil)
-	env.ExecuteWorkflow(DataMigration, DataMigrationInput{Name: "shapes-import"})
-	var st MigrationState
-	if err := env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
-	}
+	st := execute[MigrationState](t, env, DataMigration, DataMigrationInput{Name: "shapes-import"})
 	if st.ReportPath != "/b/x.report.txt" || st.ReportTotal != 250 || len(st.Report) != 2 || st.Report[0] != finishSummary.Lines[0] {
 		t.Fatalf("state %+v", st)
 	}

@@ -90,19 +90,9 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 		return GenerateReplyResult{Outcome: ReplyFailed}, nil
 	}
 
-	genCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 3 * time.Minute,
-		// The activity heartbeats every 2 s while the provider works, so a dead
-		// worker is noticed in seconds.
-		HeartbeatTimeout: 10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        2 * time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        30 * time.Second,
-			MaximumAttempts:        5,
-			NonRetryableErrorTypes: append(append([]string{}, activities.ProviderFailures...), activities.KeyFailures...),
-		},
-	})
+	// The activity heartbeats every 2 s while the provider works, so a dead
+	// worker is noticed in seconds.
+	genCtx := workflow.WithActivityOptions(ctx, providerOptions(5))
 	// Version 1 answers through GenerateWithinLimits, which refuses guests over
 	// their daily allowance before any provider call; histories recorded
 	// before it scheduled Generate and must keep doing so on replay.
@@ -150,16 +140,6 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 			return GenerateReplyResult{}, err
 		}
 		return GenerateReplyResult{Outcome: ReplyKeyRejected, DiscordMessageID: id}, nil
-	case activities.ErrKeyInactive, activities.ErrNoKey:
-		id, err := post(ctx, in, p, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(genErr)))
-		if err != nil {
-			return GenerateReplyResult{}, err
-		}
-		outcome := ReplyKeyRejected
-		if errType == activities.ErrNoKey {
-			outcome = ReplyNoKey
-		}
-		return GenerateReplyResult{Outcome: outcome, DiscordMessageID: id}, nil
 	case activities.ErrLimitReached:
 		// No version needed: only GenerateWithinLimits returns this type, so no
 		// history recorded before it can reach this branch.
@@ -168,18 +148,25 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 			return GenerateReplyResult{}, err
 		}
 		return GenerateReplyResult{Outcome: ReplyRateLimited, DiscordMessageID: id}, nil
-	case activities.ErrQuotaExhausted, activities.ErrUnavailableUntil,
+	case activities.ErrKeyInactive, activities.ErrNoKey,
+		activities.ErrQuotaExhausted, activities.ErrUnavailableUntil,
 		activities.ErrOutOfTokens, activities.ErrReplyFiltered, activities.ErrEmptyReply:
-		// Final after one call, and the activity's message says what happened
-		// and what would change it. No version needed: only activities built
-		// with these types return them, so no history recorded before them
+		// The activity's message says what happened and what would change
+		// it: a key switched off or missing, or a failure final after one
+		// call. No version needed for the final ones: only activities built
+		// with those types return them, so no history recorded before them
 		// holds such a failure, and replaying one never reaches this branch.
 		id, err := post(ctx, in, p, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(genErr)))
 		if err != nil {
 			return GenerateReplyResult{}, err
 		}
 		outcome := ReplyFailed
-		if errType == activities.ErrQuotaExhausted {
+		switch errType {
+		case activities.ErrKeyInactive:
+			outcome = ReplyKeyRejected
+		case activities.ErrNoKey:
+			outcome = ReplyNoKey
+		case activities.ErrQuotaExhausted:
 			outcome = ReplyRateLimited
 		}
 		return GenerateReplyResult{Outcome: outcome, DiscordMessageID: id}, nil

@@ -67,29 +67,9 @@ func runReply(t *testing.T, genErr error, resolveErr error) (GenerateReplyResult
 			rec.saved = append(rec.saved, in)
 			return nil
 		}).Maybe()
-	env.OnActivity(a.DeactivateKey, mock.Anything, activities.DeactivateKeyInput{DiscordUserID: replyIn.DiscordUserID, Provider: "openrouter"}).Return(
-		func(context.Context, activities.DeactivateKeyInput) (bool, error) {
-			rec.deactivated++
-			return true, nil
-		}).Maybe()
-	env.OnActivity(a.SendDM, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SendDMInput) (string, error) {
-			if in.DeliveryKey != "reply/800000000000000001/dm" || in.DiscordUserID != replyIn.DiscordUserID {
-				t.Errorf("SendDM input %+v", in)
-			}
-			rec.dms = append(rec.dms, in.Content)
-			return "600000000000000001", nil
-		}).Maybe()
-
-	env.ExecuteWorkflow(GenerateReply, replyIn)
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
-	var res GenerateReplyResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res, rec
+	onDeactivateKey(env, replyIn.DiscordUserID, &rec.deactivated)
+	onSendDM(t, env, "reply/800000000000000001/dm", replyIn.DiscordUserID, &rec.dms)
+	return execute[GenerateReplyResult](t, env, GenerateReply, replyIn), rec
 }
 
 func final(typ, msg string) error { return temporal.NewNonRetryableApplicationError(msg, typ, nil) }

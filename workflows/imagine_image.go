@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -105,19 +104,8 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		return notice(ReplyFailed, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
 	}
 
-	genCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		// Image models take 5–30 s; the heartbeat notices a dead worker sooner.
-		StartToCloseTimeout: 3 * time.Minute,
-		HeartbeatTimeout:    10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    2 * time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    30 * time.Second,
-			MaximumAttempts:    4,
-			NonRetryableErrorTypes: append(append([]string{activities.ErrImagesDisabled, activities.ErrDiscordRefused},
-				activities.ProviderFailures...), activities.KeyFailures...),
-		},
-	})
+	// Image models take 5–30 s; the heartbeat notices a dead worker sooner.
+	genCtx := workflow.WithActivityOptions(ctx, providerOptions(4, activities.ErrImagesDisabled, activities.ErrDiscordRefused))
 	var out activities.ImagineOutput
 	err = workflow.ExecuteActivity(genCtx, a.Imagine, activities.ImagineInput{
 		ImagineTarget: target, DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,

@@ -50,28 +50,9 @@ func runImagine(t *testing.T, imagineErr error) (ImagineImageResult, *imagineRec
 			rec.notices = append(rec.notices, in.Content)
 			return "700000000000000002", nil
 		}).Maybe()
-	env.OnActivity(a.DeactivateKey, mock.Anything, activities.DeactivateKeyInput{DiscordUserID: imagineIn.DiscordUserID, Provider: "openrouter"}).Return(
-		func(context.Context, activities.DeactivateKeyInput) (bool, error) {
-			rec.deactivated++
-			return true, nil
-		}).Maybe()
-	env.OnActivity(a.SendDM, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SendDMInput) (string, error) {
-			if in.DeliveryKey != "imagine/42/dm" {
-				t.Errorf("DM delivery key %q", in.DeliveryKey)
-			}
-			rec.dms = append(rec.dms, in.Content)
-			return "600000000000000001", nil
-		}).Maybe()
-	env.ExecuteWorkflow(ImagineImage, imagineIn)
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
-	var res ImagineImageResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res, rec
+	onDeactivateKey(env, imagineIn.DiscordUserID, &rec.deactivated)
+	onSendDM(t, env, "imagine/42/dm", "", &rec.dms)
+	return execute[ImagineImageResult](t, env, ImagineImage, imagineIn), rec
 }
 
 func TestImaginePosted(t *testing.T) {

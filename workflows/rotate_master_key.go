@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities/operator"
@@ -88,15 +87,7 @@ func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMaste
 			st.Phase, st.Resealed, st.AlreadyCurrent, st.Failed))
 	}
 	show()
-	pageCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Minute,
-		HeartbeatTimeout:    10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			MaximumInterval:        30 * time.Second,
-			NonRetryableErrorTypes: []string{operator.ErrBadInput},
-		},
-	})
+	pageCtx := workflow.WithActivityOptions(ctx, batchOptions(0, operator.ErrBadInput))
 	for batches := 0; st.Phase == "reseal"; batches++ {
 		if batches >= rotateBatchesPerRun {
 			in.State = &st

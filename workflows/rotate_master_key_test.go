@@ -39,11 +39,7 @@ func rotationEnv(pages int, notCurrent []string) (*testsuite.TestWorkflowEnviron
 
 func TestRotateMasterKeyPagesThenVerifies(t *testing.T) {
 	env, inputs := rotationEnv(3, nil)
-	env.ExecuteWorkflow(RotateMasterKey, RotateMasterKeyInput{BatchSize: 10})
-	var res RotateMasterKeyResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := execute[RotateMasterKeyResult](t, env, RotateMasterKey, RotateMasterKeyInput{BatchSize: 10})
 	if len(*inputs) != 3 || res.Resealed != 21 || res.AlreadyCurrent != 6 || res.Failed != 3 || len(res.FailedIDs) != 3 || !res.Verified || res.Total != 30 {
 		t.Fatalf("%d pages, result %+v", len(*inputs), res)
 	}
@@ -61,11 +57,7 @@ func TestRotateMasterKeyPagesThenVerifies(t *testing.T) {
 
 func TestRotateMasterKeyFailedRowsAreNotVerified(t *testing.T) {
 	env, _ := rotationEnv(2, []string{"failed-1", "failed-2"})
-	env.ExecuteWorkflow(RotateMasterKey, RotateMasterKeyInput{})
-	var res RotateMasterKeyResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := execute[RotateMasterKeyResult](t, env, RotateMasterKey, RotateMasterKeyInput{})
 	if res.Verified || res.NotCurrent != 2 || len(res.FailedIDs) != 2 || res.FailedIDs[0] != "failed-1" {
 		t.Fatalf("result %+v, want unverified with both failed ids", res)
 	}
@@ -109,11 +101,7 @@ func TestRotateMasterKeyContinuesAsNewCarryingTotals(t *testing.T) {
 
 	// The next run starts from the carried state and adds to its totals.
 	env2, inputs2 := rotationEnv(1, nil)
-	env2.ExecuteWorkflow(RotateMasterKey, next)
-	var res RotateMasterKeyResult
-	if err := env2.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := execute[RotateMasterKeyResult](t, env2, RotateMasterKey, next)
 	if (*inputs2)[0].Cursor != st.Cursor || res.Resealed != 7*(rotateBatchesPerRun+1) || res.Failed != rotateBatchesPerRun+1 {
 		t.Fatalf("first input %+v, result %+v", (*inputs2)[0], res)
 	}

@@ -1,11 +1,13 @@
 package workflows
 
 // The steps GenerateReply and ImagineImage (and ValidateAPIKey's error
-// reading) share: the personality lookup, the Discord activity options, a
+// reading) share: the personality lookup, the Discord and provider activity
+// options, a
 // refused key's switch-off and DM, the pending usage row.
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -41,6 +43,25 @@ var discordOptions = workflow.ActivityOptions{
 		MaximumAttempts:        8,
 		NonRetryableErrorTypes: []string{activities.ErrDiscordRefused, activities.ErrBadInput},
 	},
+}
+
+// providerOptions are for the activities that call the user's provider
+// (Generate, Imagine): up to 3 minutes an attempt, a heartbeat that notices
+// a dead worker in seconds, backoff from 2 s to 30 s over maxAttempts, and no
+// retry of the failures that would come back the same (nonRetryable, then
+// every provider and key failure).
+func providerOptions(maxAttempts int32, nonRetryable ...string) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 3 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        maxAttempts,
+			NonRetryableErrorTypes: slices.Concat(nonRetryable, activities.ProviderFailures, activities.KeyFailures),
+		},
+	}
 }
 
 // keyRejected switches the user's OpenRouter key off and tells them

@@ -83,11 +83,7 @@ func TestValidateAPIKeyStoresARestrictedAccountsKey(t *testing.T) {
 	stored := false
 	env.OnActivity(a.StoreKey, mock.Anything, activities.StoreKeyInput{DiscordUserID: "123456", Provider: activities.ProviderElevenLabs, SealedKey: sealed}).
 		Return(func(_ context.Context, _ activities.StoreKeyInput) error { stored = true; return nil })
-	env.ExecuteWorkflow(ValidateAPIKey, ValidateAPIKeyInput{DiscordUserID: "123456", Provider: activities.ProviderElevenLabs, SealedKey: sealed})
-	var res ValidateAPIKeyResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := execute[ValidateAPIKeyResult](t, env, ValidateAPIKey, ValidateAPIKeyInput{DiscordUserID: "123456", Provider: activities.ProviderElevenLabs, SealedKey: sealed})
 	if !stored || res.Outcome != KeyStored || res.Message != "Your ElevenLabs key is real and is saved, but "+note {
 		t.Fatalf("result %+v, stored=%v", res, stored)
 	}

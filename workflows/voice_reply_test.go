@@ -63,23 +63,8 @@ func runVoiceReply(t *testing.T, frequency float64, speakErr error, deactivateEr
 			}
 			return true, nil
 		}).Maybe()
-	env.OnActivity(a.SendDM, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SendDMInput) (string, error) {
-			if in.DeliveryKey != "reply/800000000000000001/voice-dm" {
-				t.Errorf("SendDM input %+v", in)
-			}
-			rec.dms = append(rec.dms, in.Content)
-			return "600000000000000001", nil
-		}).Maybe()
-	env.ExecuteWorkflow(GenerateReply, replyIn)
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
-	var res GenerateReplyResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res, rec
+	onSendDM(t, env, "reply/800000000000000001/voice-dm", "", &rec.dms)
+	return execute[GenerateReplyResult](t, env, GenerateReply, replyIn), rec
 }
 
 func TestVoiceReplyBranches(t *testing.T) {

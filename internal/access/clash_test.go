@@ -48,10 +48,8 @@ func take(t *testing.T, db *ent.Client, kind access.Kind, text string, self *ent
 // strings.ToLower) agree, so an alias cannot shadow another owner's display
 // name by its case.
 func TestClashAndMentionsAgreeOnNonASCIICase(t *testing.T) {
-	db, _ := testdb.Client(t)
+	db, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := db.User.Create().SetDiscordID("1").SetUsername("alice").SaveX(ctx)
-	bob := db.User.Create().SetDiscordID("2").SetUsername("bob").SaveX(ctx)
 	ash := db.Personality.Create().SetName("alice-ash").SetDisplayName("Élodie").SetOwnerID(alice.ID).SetIsPublic(true).SaveX(ctx)
 	evil := db.Personality.Create().SetName("bob-evil").SetDisplayName("Evil").SetOwnerID(bob.ID).SetIsPublic(true).SaveX(ctx)
 	if take(t, db, access.ByAlias, "élodie", evil) {
@@ -74,10 +72,8 @@ func TestClashAndMentionsAgreeOnNonASCIICase(t *testing.T) {
 // run Bob's personality on the stranger's key. One owner's personalities
 // may still share a display name.
 func TestDisplayNameCannotBeTakenFromAnotherOwner(t *testing.T) {
-	db, _ := testdb.Client(t)
+	db, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := db.User.Create().SetDiscordID("1").SetUsername("alice").SaveX(ctx)
-	bob := db.User.Create().SetDiscordID("2").SetUsername("bob").SaveX(ctx)
 	bobs := db.Personality.Create().SetName("bob-old").SetDisplayName("Bobby").SetOwnerID(bob.ID).SetIsPublic(true).SaveX(ctx)
 	bobsPrivate := db.Personality.Create().SetName("bob-private").SetDisplayName("Hidden").SetOwnerID(bob.ID).SetIsPublic(false).SaveX(ctx)
 	alices := db.Personality.Create().SetName("alice-lilith").SetDisplayName("Lilith").SetOwnerID(alice.ID).SetIsPublic(true).SaveX(ctx)
@@ -120,10 +116,8 @@ func TestDisplayNameCannotBeTakenFromAnotherOwner(t *testing.T) {
 // name or alias may not end in punctuation. A text that goes on within the
 // word ("lilith-lilith") never captures @Lilith and stays free.
 func TestLongerTextCannotCaptureAnotherOwnersMentions(t *testing.T) {
-	db, _ := testdb.Client(t)
+	db, alice, bob := aliceAndBob(t)
 	ctx := context.Background()
-	alice := db.User.Create().SetDiscordID("1").SetUsername("alice").SaveX(ctx)
-	bob := db.User.Create().SetDiscordID("2").SetUsername("bob").SaveX(ctx)
 	alices := db.Personality.Create().SetName("alice-lilith").SetDisplayName("Lilith").SetOwnerID(alice.ID).SetIsPublic(true).SaveX(ctx)
 	sable := db.Personality.Create().SetName("alice-sable").SetDisplayName("Sable Nights").SetOwnerID(alice.ID).SetIsPublic(true).SaveX(ctx)
 	db.PersonalityAlias.Create().SetPersonalityID(sable.ID).SetAlias("Night Owl").ExecX(ctx)
@@ -197,4 +191,15 @@ func TestUnfitNamesAndAliases(t *testing.T) {
 			t.Errorf("Unfit(%s, %q) = %q, want unfit %v", tc.kind, tc.text, got, tc.unfit)
 		}
 	}
+}
+
+// aliceAndBob is a fresh database with two users, alice and bob, to own
+// personalities that clash.
+func aliceAndBob(t *testing.T) (db *ent.Client, alice, bob *ent.User) {
+	t.Helper()
+	db, _ = testdb.Client(t)
+	ctx := context.Background()
+	alice = db.User.Create().SetDiscordID("1").SetUsername("alice").SaveX(ctx)
+	bob = db.User.Create().SetDiscordID("2").SetUsername("bob").SaveX(ctx)
+	return db, alice, bob
 }

@@ -171,11 +171,7 @@ func (e *Error) Error() string {
 func (e *Error) Retryable() bool { return e.Kind == KindTransient || e.Kind == KindRateLimited }
 
 // AsError returns err's *Error, if it is one.
-func AsError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}
+func AsError(err error) (*Error, bool) { return errors.AsType[*Error](err) }
 
 // parseError reads the documented error shapes: {"detail": {"status" or
 // "code", "message", ...}}, FastAPI's {"detail": [{"loc", "msg", ...}]} for

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/workflowservice/v1"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/tzurot/tzurot/internal/payloadcodec"
 	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/telemetry/telemetrytest"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 )
 
@@ -68,7 +67,7 @@ func (s *Stack) AssertNoSecrets(t testing.TB, workflowIDs []string, secrets ...s
 		}
 	}
 	if s.Spans != nil {
-		spans := spanText(s.Spans.GetSpans())
+		spans := telemetrytest.Text(s.Spans.GetSpans()...)
 		for _, secret := range notInFailures {
 			if strings.Contains(spans, secret) {
 				t.Errorf("a key or token appears in an exported span")
@@ -142,28 +141,6 @@ func (s *Stack) history(t testing.TB, codec *payloadcodec.Codec, id string) (raw
 // message and stack trace, or its details.
 func inFailure(parent proto.Message) bool {
 	return parent != nil && strings.HasPrefix(string(proto.MessageName(parent)), "temporal.api.failure.")
-}
-
-// spanText is every piece of text the spans export.
-func spanText(spans tracetest.SpanStubs) string {
-	var b strings.Builder
-	attrs := func(kvs []attribute.KeyValue) {
-		for _, kv := range kvs {
-			b.WriteString(string(kv.Key) + "=" + kv.Value.String() + "\n")
-		}
-	}
-	for _, sp := range spans {
-		b.WriteString(sp.Name + "\n" + sp.Status.Description + "\n")
-		attrs(sp.Attributes)
-		for _, ev := range sp.Events {
-			b.WriteString(ev.Name + "\n")
-			attrs(ev.Attributes)
-		}
-		for _, l := range sp.Links {
-			attrs(l.Attributes)
-		}
-	}
-	return b.String()
 }
 
 // AssertNoSecretsAnywhere is AssertNoSecrets over every workflow that ran on

@@ -81,20 +81,23 @@ func isLowerHex(s string) bool {
 	return len(s)%2 == 0
 }
 
+// plaintexts are the secrets the seal tests run on.
+var plaintexts = []struct {
+	name      string
+	plaintext string
+}{
+	{"empty", ""},
+	{"openrouter", fakeOpenRouterKey},
+	{"unicode", "🔑 clé secrète — 秘密鍵"},
+	{"cyrillic", "ключ 🔑"},
+	{"one block", strings.Repeat("k", 16)},
+	{"long", strings.Repeat("0123456789", 100)},
+	{"binary-ish", "\x00\xff\x01\n\t"},
+}
+
 func TestSealOpenRoundTrip(t *testing.T) {
 	k := mustKeyring(t, keyA, "")
-	tests := []struct {
-		name      string
-		plaintext string
-	}{
-		{"empty", ""},
-		{"openrouter", fakeOpenRouterKey},
-		{"unicode", "🔑 clé secrète — 秘密鍵"},
-		{"one block", strings.Repeat("k", 16)},
-		{"long", strings.Repeat("0123456789", 100)},
-		{"binary-ish", "\x00\xff\x01\n\t"},
-	}
-	for _, tt := range tests {
+	for _, tt := range plaintexts {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustSeal(t, k, tt.plaintext)
 			if err := s.Validate(); err != nil {
@@ -113,15 +116,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 
 func TestSealFormat(t *testing.T) {
 	k := mustKeyring(t, keyA, "")
-	tests := []struct {
-		name      string
-		plaintext string
-	}{
-		{"empty", ""},
-		{"openrouter", fakeOpenRouterKey},
-		{"unicode", "ключ 🔑"},
-	}
-	for _, tt := range tests {
+	for _, tt := range plaintexts {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustSeal(t, k, tt.plaintext)
 			for field, v := range map[string]string{"iv": s.IV, "content": s.Content, "tag": s.Tag} {

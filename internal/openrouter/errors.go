@@ -92,11 +92,7 @@ func (e *Error) Retryable() bool {
 }
 
 // AsError finds an *Error in err's chain.
-func AsError(err error) (*Error, bool) {
-	var e *Error
-	ok := errors.As(err, &e)
-	return e, ok
-}
+func AsError(err error) (*Error, bool) { return errors.AsType[*Error](err) }
 
 // kindForStatus follows OpenRouter's documented error codes
 // (https://openrouter.ai/docs/api-reference/errors).

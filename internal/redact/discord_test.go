@@ -36,11 +36,7 @@ const (
 
 func TestStringRedactsDiscordCredentials(t *testing.T) {
 	m := Mask
-	tests := []struct {
-		name string
-		in   string
-		want string
-	}{
+	tests := []redactCase{
 		// Webhook URLs, on every host and API version.
 		{"url.Error of a webhook POST",
 			`Post "https://discord.com/api/v9/webhooks/` + webhookID + "/" + webhookToken + `?wait=true": EOF`,
@@ -128,24 +124,11 @@ func TestStringRedactsDiscordCredentials(t *testing.T) {
 			"Authorization: Bot " + discordToken,
 			"Authorization: Bot " + m},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := String(tt.in)
-			if got != tt.want {
-				t.Errorf("String(%q)\n got %q\nwant %q", tt.in, got, tt.want)
-			}
-			if again := String(got); again != got {
-				t.Errorf("second pass changed %q to %q", got, again)
-			}
-		})
-	}
+	testRedacts(t, tests)
 }
 
 func TestStringKeepsDiscordText(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-	}{
+	tests := []keptCase{
 		{"route templates", "POST /webhooks/{webhook_id}/{webhook_token} and /interactions/{interaction_id}/{interaction_token}/callback"},
 		{"a webhook path with no token", "GET /api/v9/webhooks/" + webhookID},
 		{"a channel's webhooks", "GET /api/v9/channels/900000000000000001/webhooks"},
@@ -157,13 +140,7 @@ func TestStringKeepsDiscordText(t *testing.T) {
 		{"token in prose", "the interaction token expired; token: missing"},
 		{"an empty token field", `{"token":"","id":"` + webhookID + `"}`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := String(tt.in); got != tt.in {
-				t.Errorf("String(%q) = %q, want it unchanged", tt.in, got)
-			}
-		})
-	}
+	testKeeps(t, tests)
 }
 
 // webhookErr is what http.Client.Do returns when Discord drops the

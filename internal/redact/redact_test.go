@@ -33,12 +33,43 @@ func allFakes() []string {
 	}
 }
 
+// redactCase is an input to String and what it must come out as.
+type redactCase struct{ name, in, want string }
+
+// testRedacts checks String turns each in into its want, and that
+// redacting already-redacted text (e.g. an error logged twice) changes
+// nothing further.
+func testRedacts(t *testing.T, tests []redactCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := String(tt.in)
+			if got != tt.want {
+				t.Errorf("String(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+			if again := String(got); again != got {
+				t.Errorf("second pass changed %q to %q", got, again)
+			}
+		})
+	}
+}
+
+// keptCase is an input String must leave as it is.
+type keptCase struct{ name, in string }
+
+func testKeeps(t *testing.T, tests []keptCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := String(tt.in); got != tt.in {
+				t.Errorf("String(%q) = %q, want it unchanged", tt.in, got)
+			}
+		})
+	}
+}
+
 func TestStringRedacts(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want string
-	}{
+	tests := []redactCase{
 		// Provider keys by prefix.
 		{"openrouter key in prose",
 			"auth failed for " + openRouterKey + " (401)",
@@ -108,26 +139,11 @@ func TestStringRedacts(t *testing.T) {
 			"/v1/tts?api_key=" + elevenLabsLegacy + "&voice=a",
 			"/v1/tts?api_key=[REDACTED]&voice=a"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := String(tt.in)
-			if got != tt.want {
-				t.Errorf("String(%q)\n got %q\nwant %q", tt.in, got, tt.want)
-			}
-			// Redacting already-redacted text (e.g. an error logged twice)
-			// must not change it further.
-			if again := String(got); again != got {
-				t.Errorf("second pass changed %q to %q", got, again)
-			}
-		})
-	}
+	testRedacts(t, tests)
 }
 
 func TestStringKeepsOrdinaryText(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-	}{
+	tests := []keptCase{
 		{"empty", ""},
 		{"the mask itself", Mask},
 		{"library name sk-learn", "install scikit-learn (sk-learn) first"},
@@ -144,11 +160,5 @@ func TestStringKeepsOrdinaryText(t *testing.T) {
 		{"scheme with nothing after it", "Authorization: Bearer"},
 		{"ordinary key=value", "model=openai/gpt-4o-mini tokens=1234"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := String(tt.in); got != tt.in {
-				t.Errorf("String(%q) = %q, want it unchanged", tt.in, got)
-			}
-		})
-	}
+	testKeeps(t, tests)
 }

@@ -3,7 +3,6 @@ package telemetry_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -19,27 +18,8 @@ import (
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	"github.com/tzurot/tzurot/internal/telemetry"
+	"github.com/tzurot/tzurot/internal/telemetry/telemetrytest"
 )
-
-// spanText is every piece of text a span exports.
-func spanText(s tracetest.SpanStub) string {
-	var b strings.Builder
-	b.WriteString(s.Name + "\n" + s.Status.Description + "\n")
-	attrs := func(kvs []attribute.KeyValue) {
-		for _, kv := range kvs {
-			fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value.String())
-		}
-	}
-	attrs(s.Attributes)
-	for _, ev := range s.Events {
-		b.WriteString(ev.Name + "\n")
-		attrs(ev.Attributes)
-	}
-	for _, l := range s.Links {
-		attrs(l.Attributes)
-	}
-	return b.String()
-}
 
 func urlFull(s tracetest.SpanStub) string {
 	for _, kv := range s.Attributes {
@@ -116,7 +96,7 @@ func TestDiscordCallSpansAreExportedWithoutTokens(t *testing.T) {
 	got := map[string]int{}
 	failed := 0
 	for _, sp := range spans {
-		text := spanText(sp)
+		text := telemetrytest.Text(sp)
 		for _, tok := range tokens {
 			if strings.Contains(text, tok) {
 				t.Errorf("exported span %q holds a token:\n%s", sp.Name, text)
@@ -161,7 +141,7 @@ func TestRedactMasksNameStatusEventsAndLinks(t *testing.T) {
 	if len(spans) != 2 {
 		t.Fatalf("%d spans exported", len(spans))
 	}
-	text := spanText(spans[1])
+	text := telemetrytest.Text(spans[1])
 	if strings.Contains(text, token) {
 		t.Errorf("exported span holds the token:\n%s", text)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/tzurot/tzurot/internal/fakes/discord"
+	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 )
 
 const (
@@ -41,10 +42,20 @@ func setup(t *testing.T, opts discord.Options) (*discord.Server, *httptest.Serve
 	return fake, srv, s
 }
 
+// newWebhook creates a webhook named name in chanID.
+func newWebhook(t *testing.T, s *discordgo.Session, name string) *discordgo.Webhook {
+	t.Helper()
+	hook, err := s.WebhookCreate(chanID, name, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hook
+}
+
 func restError(t *testing.T, err error) *discordgo.RESTError {
 	t.Helper()
-	var re *discordgo.RESTError
-	if !errors.As(err, &re) {
+	re, ok := errors.AsType[*discordgo.RESTError](err)
+	if !ok {
 		t.Fatalf("want *discordgo.RESTError, got %T: %v", err, err)
 	}
 	return re
@@ -169,10 +180,7 @@ func TestMessageValidation(t *testing.T) {
 
 func TestWebhookFlow(t *testing.T) {
 	fake, _, s := setup(t, discord.Options{})
-	hook, err := s.WebhookCreate(chanID, "Tzurot Personas", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Tzurot Personas")
 	if hook.ID == "" || hook.Token == "" || hook.ChannelID != chanID || hook.Type != discordgo.WebhookTypeIncoming {
 		t.Errorf("webhook = %+v", hook)
 	}
@@ -230,10 +238,7 @@ func TestWebhookFlow(t *testing.T) {
 
 func TestWebhookWithFileNoAuthNeeded(t *testing.T) {
 	fake, _, s := setup(t, discord.Options{})
-	hook, err := s.WebhookCreate(chanID, "Personas", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Personas")
 	// Webhook execution authenticates by the token in the path only.
 	anon, err := discordgo.New("")
 	if err != nil {
@@ -501,23 +506,15 @@ func TestRawProtocolDetails(t *testing.T) {
 	fake, srv, _ := setup(t, discord.Options{Token: "secret"})
 	do := func(method, path, auth string, body any) (*http.Response, map[string]any) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, srv.URL+path, rd)
+		h := http.Header{"Content-Type": {"application/json"}}
 		if auth != "" {
-			req.Header.Set("Authorization", auth)
+			h.Set("Authorization", auth)
 		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, b, err := fakehttp.Request(method, srv.URL+path, h, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
 		var out map[string]any
-		b, _ := io.ReadAll(resp.Body)
 		if len(b) > 0 {
 			_ = json.Unmarshal(b, &out)
 		}
@@ -570,10 +567,7 @@ func TestConcurrentUse(t *testing.T) {
 		seen++
 		mu.Unlock()
 	}})
-	hook, err := s.WebhookCreate(chanID, "Personas", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Personas")
 	const n = 30
 	var wg sync.WaitGroup
 	for i := range n {
@@ -629,16 +623,13 @@ func TestEnforceNonceReturnsTheFirstMessage(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	post := func(body string) map[string]any {
-		req, _ := http.NewRequest("POST", ts.URL+"/api/v9/channels/1200000000000000001/messages", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bot test-token")
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		h := http.Header{"Authorization": {"Bot test-token"}, "Content-Type": {"application/json"}}
+		_, b, err := fakehttp.Request("POST", ts.URL+"/api/v9/channels/1200000000000000001/messages", h, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
 		var m map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatalf("decode answer: %v", err)
 		}
 		return m
@@ -660,10 +651,7 @@ func TestEnforceNonceReturnsTheFirstMessage(t *testing.T) {
 // on every route that takes content, in Discord's 50035 shape.
 func TestContentLimitCountsCodePoints(t *testing.T) {
 	fake, _, s := setup(t, discord.Options{})
-	hook, err := s.WebhookCreate(chanID, "Tzurot", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Tzurot")
 	sent, err := s.ChannelMessageSend(chanID, "to edit")
 	if err != nil {
 		t.Fatal(err)

@@ -19,12 +19,9 @@ const executeWebhook = "POST /webhooks/{webhook_id}/{webhook_token}"
 
 func TestDropNextClosesTheConnectionWithoutAnAnswer(t *testing.T) {
 	fake, _, s := setup(t, discord.Options{})
-	hook, err := s.WebhookCreate(chanID, "Personas", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Personas")
 	fake.DropNext(executeWebhook)
-	_, err = s.WebhookExecute(hook.ID, hook.Token, true, &discordgo.WebhookParams{Content: "lost"})
+	_, err := s.WebhookExecute(hook.ID, hook.Token, true, &discordgo.WebhookParams{Content: "lost"})
 	var ue *url.Error
 	if !errors.As(err, &ue) || !errors.Is(err, io.EOF) {
 		t.Fatalf("err = %T %v, want a *url.Error wrapping io.EOF", err, err)
@@ -62,10 +59,7 @@ func TestDropNextAfterHandlingKeepsTheEffect(t *testing.T) {
 
 func TestTokensHaveDiscordsShapes(t *testing.T) {
 	fake, _, s := setup(t, discord.Options{})
-	hook, err := s.WebhookCreate(chanID, "Personas", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hook := newWebhook(t, s, "Personas")
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{68}$`).MatchString(hook.Token) {
 		t.Errorf("webhook token %q is not 68 base64url characters", hook.Token)
 	}

@@ -54,6 +54,16 @@ func gatewaySession(t *testing.T, fake *discord.Server, token string, intents di
 	return s, ev, err
 }
 
+// openGateway is gatewaySession for tests whose session must open.
+func openGateway(t *testing.T, fake *discord.Server, token string, intents discordgo.Intent) (*discordgo.Session, *events) {
+	t.Helper()
+	s, ev, err := gatewaySession(t, fake, token, intents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ev
+}
+
 // next returns the next dispatch, decoded by discordgo.
 func (ev *events) next(t *testing.T) *discordgo.Event {
 	t.Helper()
@@ -72,10 +82,7 @@ func TestGatewayOpenReadyAndMessages(t *testing.T) {
 	if err := fake.AddGuild(discord.Guild{ID: guildID, Name: "Tzurot HQ", ChannelIDs: []string{chanID}}); err != nil {
 		t.Fatal(err)
 	}
-	s, ev, err := gatewaySession(t, fake, "test-token", botIntent)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ev := openGateway(t, fake, "test-token", botIntent)
 	ids := fake.Identified()
 	if len(ids) != 1 || !ids[0].Accepted || ids[0].Intents != int(botIntent) || ids[0].SessionID == "" {
 		t.Fatalf("identified = %+v", ids)
@@ -162,10 +169,7 @@ func TestGatewayOpenReadyAndMessages(t *testing.T) {
 func TestGatewayHeartbeatsAreAcknowledged(t *testing.T) {
 	t.Parallel()
 	fake := discord.New(discord.Options{HeartbeatInterval: 200 * time.Millisecond})
-	s, _, err := gatewaySession(t, fake, "any-token", botIntent)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := openGateway(t, fake, "any-token", botIntent)
 	opened := time.Now().UTC()
 	// discordgo reconnects when no ACK came for 5 intervals (1 s here), so
 	// eight heartbeats on the first connection mean the ACKs arrive.
@@ -208,10 +212,7 @@ func TestGatewayRefusesAWrongToken(t *testing.T) {
 func TestGatewayHonoursIntents(t *testing.T) {
 	t.Parallel()
 	fake := discord.New(discord.Options{})
-	_, ev, err := gatewaySession(t, fake, "t", discordgo.IntentsGuildMessages)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ev := openGateway(t, fake, "t", discordgo.IntentsGuildMessages)
 	if e := ev.next(t); e.Type != "READY" {
 		t.Fatalf("first dispatch %s", e.Type)
 	}
@@ -254,10 +255,7 @@ func TestGatewayHonoursIntents(t *testing.T) {
 func TestGatewayResumesAfterADisconnect(t *testing.T) {
 	t.Parallel()
 	fake := discord.New(discord.Options{})
-	s, ev, err := gatewaySession(t, fake, "t", botIntent)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ev := openGateway(t, fake, "t", botIntent)
 	resumed := make(chan struct{}, 1)
 	s.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { resumed <- struct{}{} })
 	if e := ev.next(t); e.Type != "READY" {
@@ -300,10 +298,7 @@ func TestGatewayResumesAfterADisconnect(t *testing.T) {
 func TestGatewayInteractionCreate(t *testing.T) {
 	t.Parallel()
 	fake := discord.New(discord.Options{})
-	s, ev, err := gatewaySession(t, fake, "t", botIntent)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ev := openGateway(t, fake, "t", botIntent)
 	ev.next(t) // READY
 	in, err := fake.StartInteraction(discord.UserInteraction{
 		ChannelID: chanID, GuildID: guildID, User: discord.User{ID: userID, Username: "alice"},

@@ -352,12 +352,26 @@ func (s *Server) channelMessageLocked(c *call) (*Message, *reply) {
 	return m, nil
 }
 
-func (s *Server) getChannelMessage(c *call) reply {
-	m, rep := s.channelMessageLocked(c)
-	if rep != nil {
-		return *rep
+// withMessage makes a route's handler of act, which answers about the one
+// message lookup finds; lookup's refusal (Unknown Message, a bad webhook
+// token…) is the answer when it finds none.
+func withMessage(lookup func(s *Server, c *call) (*Message, *reply), act func(s *Server, c *call, m *Message) reply) func(s *Server, c *call) reply {
+	return func(s *Server, c *call) reply {
+		m, rep := lookup(s, c)
+		if rep != nil {
+			return *rep
+		}
+		return act(s, c, m)
 	}
-	return jsonReply(http.StatusOK, m.wire())
+}
+
+// getMessage answers GET on a channel or webhook message.
+func getMessage(_ *Server, _ *call, m *Message) reply { return jsonReply(http.StatusOK, m.wire()) }
+
+// deleteMessage answers DELETE on a channel or webhook message.
+func deleteMessage(_ *Server, _ *call, m *Message) reply {
+	m.Deleted = true
+	return noContent()
 }
 
 func (s *Server) listChannelMessages(c *call) reply {
@@ -389,11 +403,7 @@ func (s *Server) listChannelMessages(c *call) reply {
 	return jsonReply(http.StatusOK, out)
 }
 
-func (s *Server) patchChannelMessage(c *call) reply {
-	m, rep := s.channelMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
+func (s *Server) patchChannelMessage(c *call, m *Message) reply {
 	if m.Author.ID != s.opts.BotUserID || m.WebhookID != "" {
 		return apiError(http.StatusForbidden, codeCannotEditOthers, "Cannot edit a message authored by another user")
 	}
@@ -403,31 +413,14 @@ func (s *Server) patchChannelMessage(c *call) reply {
 	return messageReply(http.StatusOK, m)
 }
 
-func (s *Server) deleteChannelMessage(c *call) reply {
-	m, rep := s.channelMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
-	m.Deleted = true
-	return noContent()
-}
-
-func (s *Server) putReaction(c *call) reply {
-	m, rep := s.channelMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
+func (s *Server) putReaction(c *call, m *Message) reply {
 	if e := c.params["emoji"]; !slices.Contains(m.Reactions, e) {
 		m.Reactions = append(slices.Clone(m.Reactions), e)
 	}
 	return noContent()
 }
 
-func (s *Server) deleteReaction(c *call) reply {
-	m, rep := s.channelMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
+func (s *Server) deleteReaction(c *call, m *Message) reply {
 	e := c.params["emoji"]
 	m.Reactions = slices.DeleteFunc(slices.Clone(m.Reactions), func(x string) bool { return x == e })
 	return noContent()

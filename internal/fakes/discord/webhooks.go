@@ -177,24 +177,35 @@ func (s *Server) createWebhook(c *call) reply {
 	return jsonReply(http.StatusOK, h.wire(s.opts.ApplicationID, s.botUser(), true))
 }
 
-func (s *Server) getWebhook(c *call) reply {
+// webhookLocked is the webhook a bot-authenticated /webhooks/{webhook_id}
+// call names, or Discord's answer when it is gone or its channel denies
+// Manage Webhooks.
+func (s *Server) webhookLocked(c *call) (*webhook, *reply) {
 	h, ok := s.webhooks[c.params["webhook_id"]]
-	if !ok || h.deleted {
-		return unknownWebhook()
+	var rep reply
+	switch {
+	case !ok || h.deleted:
+		rep = unknownWebhook()
+	case s.deniedWebhooks[h.channelID]:
+		rep = missingPermissions()
+	default:
+		return h, nil
 	}
-	if s.deniedWebhooks[h.channelID] {
-		return missingPermissions()
+	return nil, &rep
+}
+
+func (s *Server) getWebhook(c *call) reply {
+	h, rep := s.webhookLocked(c)
+	if rep != nil {
+		return *rep
 	}
 	return jsonReply(http.StatusOK, h.wire(s.opts.ApplicationID, s.botUser(), true))
 }
 
 func (s *Server) deleteWebhook(c *call) reply {
-	h, ok := s.webhooks[c.params["webhook_id"]]
-	if !ok || h.deleted {
-		return unknownWebhook()
-	}
-	if s.deniedWebhooks[h.channelID] {
-		return missingPermissions()
+	h, rep := s.webhookLocked(c)
+	if rep != nil {
+		return *rep
 	}
 	h.deleted = true
 	return noContent()
@@ -314,30 +325,9 @@ func (s *Server) webhookMessageLocked(c *call) (*Message, *reply) {
 	return m, nil
 }
 
-func (s *Server) getWebhookMessage(c *call) reply {
-	m, rep := s.webhookMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
-	return jsonReply(http.StatusOK, m.wire())
-}
-
-func (s *Server) patchWebhookMessage(c *call) reply {
-	m, rep := s.webhookMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
+func (s *Server) patchWebhookMessage(c *call, m *Message) reply {
 	if rep := s.editMessageLocked(c, m, c.body.object, c.body.files); rep != nil {
 		return *rep
 	}
 	return messageReply(http.StatusOK, m)
-}
-
-func (s *Server) deleteWebhookMessage(c *call) reply {
-	m, rep := s.webhookMessageLocked(c)
-	if rep != nil {
-		return *rep
-	}
-	m.Deleted = true
-	return noContent()
 }

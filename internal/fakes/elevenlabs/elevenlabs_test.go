@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tzurot/tzurot/internal/fakes/elevenlabs"
+	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 )
 
 const (
@@ -43,34 +43,14 @@ func setup(t *testing.T, opts elevenlabs.Options) (*elevenlabs.Server, *httptest
 // otherwise.
 func do(t *testing.T, method, url, apiKey string, body any) (*http.Response, []byte) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{}
 	if apiKey != "" {
-		req.Header.Set("xi-api-key", apiKey)
+		h.Set("xi-api-key", apiKey)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	resp, b, err := fakehttp.Request(method, url, h, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1078,36 +1058,6 @@ func TestInFlightCountDrops(t *testing.T) {
 		if got := resp.Header.Get("current-concurrent-requests"); got != "1" {
 			t.Errorf("sequential call sees %q in flight", got)
 		}
-	}
-}
-
-func TestServeUntilCancelled(t *testing.T) {
-	fake := elevenlabs.New(elevenlabs.Options{AcceptAnyKey: true})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- fake.Serve(ctx, ln) }()
-	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/v1/voices", nil)
-	req.Header.Set("xi-api-key", "demo-key-1234")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not stop")
 	}
 }
 

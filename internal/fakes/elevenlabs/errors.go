@@ -106,27 +106,27 @@ var codeAliases = map[string]string{
 	"service_unavailable":       "internal_server_error",
 }
 
+// byHTTPStatus is, per HTTP status, the documented error type and the
+// legacy status a scripted failure without a code gets (the most common
+// ElevenLabs error for that status, "" to fall back on defaultStatus's rule).
+var byHTTPStatus = map[int]struct{ typ, status string }{
+	http.StatusBadRequest:          {"invalid_request", "invalid_parameters"},
+	http.StatusUnauthorized:        {"authentication_error", "invalid_api_key"},
+	http.StatusPaymentRequired:     {"payment_required", "insufficient_credits"},
+	http.StatusForbidden:           {"authorization_error", ""},
+	http.StatusNotFound:            {"not_found", "voice_not_found"},
+	http.StatusConflict:            {"conflict", ""},
+	http.StatusUnprocessableEntity: {"validation_error", ""},
+	http.StatusTooManyRequests:     {"rate_limit_error", "too_many_concurrent_requests"},
+	http.StatusServiceUnavailable:  {"service_unavailable", ""},
+}
+
 // typeForStatus is the documented error type of each HTTP status, used for
 // codes the fake does not know and for known codes sent with an unusual
 // status.
 func typeForStatus(status int) string {
-	switch status {
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusPaymentRequired:
-		return "payment_required"
-	case http.StatusForbidden:
-		return "authorization_error"
-	case http.StatusNotFound:
-		return "not_found"
-	case http.StatusConflict:
-		return "conflict"
-	case http.StatusUnprocessableEntity:
-		return "validation_error"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusServiceUnavailable:
-		return "service_unavailable"
+	if e, ok := byHTTPStatus[status]; ok {
+		return e.typ
 	}
 	if status >= 500 {
 		return "internal_error"
@@ -146,17 +146,42 @@ type failure struct {
 	message string
 }
 
+// fixedMessages are the documented messages that quote nothing from the
+// request, by legacy status.
+var fixedMessages = map[string]string{
+	"needs_authorization":          "Neither authorization header nor xi-api-key received, please provide one.",
+	"invalid_api_key":              "Invalid API key",
+	"invalid_authorization_header": "Provided authorization header was invalid.",
+	"workspace_not_found":          "Workspace 1anonymous1 not found.",
+	"empty_text":                   "The text must not be empty.",
+	"invalid_voice_settings":       "Invalid voice settings.",
+	"invalid_parameters":           "Invalid parameters.",
+	"insufficient_credits":         "Insufficient credits to complete this request.",
+	"system_busy":                  "Our services are experiencing high levels of traffic and your request could not be processed at this time, please try again later.",
+	"rate_limit_exceeded":          "Too many requests in a short period of time, please slow down and try again later.",
+	"internal_server_error":        "An internal server error occurred, please try again later.",
+	// Shortened from the live message, which also spans two lines.
+	"detected_unusual_activity": "Unusual activity detected. Free Tier usage disabled. If you are using a proxy/VPN you might need to purchase a Paid Plan to not trigger our abuse detectors.\nPlease play fair and purchase any Paid Subscription to continue.",
+	"payment_issue":             "Your subscription has a failed or incomplete payment.",
+	"paid_plan_required":        "Free users cannot use library voices via the API. Please upgrade your subscription to use this voice.",
+	"voice_limit_reached":       "You have reached your maximum amount of custom voices.",
+	"missing_api_key":           "No API key was provided in the request.",
+	"sign_in_required":          "You must be signed in to perform this action.",
+	"insufficient_permissions":  "You do not have the required permissions for this action.",
+	"workspace_access_denied":   "You do not have access to this workspace.",
+	"feature_not_available":     "This feature is not available on your current plan.",
+	"subscription_required":     "A paid subscription is required to access this feature.",
+	"maintenance":               "The service is undergoing scheduled maintenance.",
+}
+
 func errorMessage(status string, f failure) string {
 	if f.message != "" {
 		return f.message
 	}
+	if m, ok := fixedMessages[status]; ok {
+		return m
+	}
 	switch status {
-	case "needs_authorization":
-		return "Neither authorization header nor xi-api-key received, please provide one."
-	case "invalid_api_key":
-		return "Invalid API key"
-	case "invalid_authorization_header":
-		return "Provided authorization header was invalid."
 	case "missing_permissions":
 		return fmt.Sprintf("The API key you used is missing the permission %s to execute this operation.", f.permission)
 	case "quota_exceeded":
@@ -164,59 +189,20 @@ func errorMessage(status string, f failure) string {
 			f.limit, f.remaining, f.chars)
 	case "voice_not_found":
 		return fmt.Sprintf("A voice with voice_id '%s' was not found.", f.voiceID)
-	case "workspace_not_found":
-		return "Workspace 1anonymous1 not found."
 	case "model_not_found":
 		return fmt.Sprintf("A model with model ID %s does not exist.", f.modelID)
-	case "empty_text":
-		return "The text must not be empty."
 	case "max_character_limit_exceeded":
 		return fmt.Sprintf("This request's text has %d characters and exceeds the character limit of %d characters.", f.chars, f.maxChars)
 	case "invalid_output_format":
 		return fmt.Sprintf("Invalid output format %s.", f.format)
-	case "invalid_voice_settings":
-		return "Invalid voice settings."
-	case "invalid_parameters":
-		return "Invalid parameters."
-	case "insufficient_credits":
-		return "Insufficient credits to complete this request."
 	case "too_many_concurrent_requests":
 		return fmt.Sprintf("Too many concurrent requests. Your current subscription is associated with a maximum of %d concurrent requests (running in parallel), please upgrade your subscription or contact sales if you want to increase this limit.", f.maxConcurrent)
-	case "system_busy":
-		return "Our services are experiencing high levels of traffic and your request could not be processed at this time, please try again later."
-	case "rate_limit_exceeded":
-		return "Too many requests in a short period of time, please slow down and try again later."
-	case "internal_server_error":
-		return "An internal server error occurred, please try again later."
-	case "detected_unusual_activity":
-		// Shortened from the live message, which also spans two lines.
-		return "Unusual activity detected. Free Tier usage disabled. If you are using a proxy/VPN you might need to purchase a Paid Plan to not trigger our abuse detectors.\nPlease play fair and purchase any Paid Subscription to continue."
-	case "payment_issue":
-		return "Your subscription has a failed or incomplete payment."
-	case "paid_plan_required":
-		return "Free users cannot use library voices via the API. Please upgrade your subscription to use this voice."
 	case "free_users_not_allowed":
 		return fmt.Sprintf("The voice %s is only available to users on the creator tier or above.", f.voiceID)
-	case "voice_limit_reached":
-		return "You have reached your maximum amount of custom voices."
-	case "missing_api_key":
-		return "No API key was provided in the request."
-	case "sign_in_required":
-		return "You must be signed in to perform this action."
-	case "insufficient_permissions":
-		return "You do not have the required permissions for this action."
-	case "workspace_access_denied":
-		return "You do not have access to this workspace."
-	case "feature_not_available":
-		return "This feature is not available on your current plan."
-	case "subscription_required":
-		return "A paid subscription is required to access this feature."
 	case "voice_access_denied":
 		return fmt.Sprintf("You do not have access to the voice %s.", f.voiceID)
 	case "model_access_denied":
 		return fmt.Sprintf("You do not have access to the model %s.", f.modelID)
-	case "maintenance":
-		return "The service is undergoing scheduled maintenance."
 	}
 	return ""
 }
@@ -266,17 +252,8 @@ func apiError(httpStatus int, status string, f failure) *response {
 // defaultStatus is the legacy status a scripted failure without a code
 // gets: the most common ElevenLabs error for that HTTP status.
 func defaultStatus(httpStatus int) string {
-	switch httpStatus {
-	case http.StatusBadRequest:
-		return "invalid_parameters"
-	case http.StatusUnauthorized:
-		return "invalid_api_key"
-	case http.StatusPaymentRequired:
-		return "insufficient_credits"
-	case http.StatusNotFound:
-		return "voice_not_found"
-	case http.StatusTooManyRequests:
-		return "too_many_concurrent_requests"
+	if e := byHTTPStatus[httpStatus]; e.status != "" {
+		return e.status
 	}
 	if httpStatus >= 500 {
 		return "internal_server_error"

@@ -107,10 +107,10 @@ type Server struct {
 	mu      sync.Mutex
 	keys    map[string]*keyState
 	voices  []voice
-	scripts map[string][]Step
+	scripts fakehttp.Scripts[Step]
 	// userScripts are the steps for GET /v1/user, per key.
-	userScripts map[string][]Step
-	calls       []Call
+	userScripts fakehttp.Scripts[Step]
+	calls       fakehttp.Log[Call]
 }
 
 // New returns a Server with the built-in voices and no recorded state.
@@ -123,9 +123,9 @@ func New(opts Options) *Server {
 func (s *Server) resetLocked() {
 	s.keys = make(map[string]*keyState)
 	s.voices = defaultVoices()
-	s.scripts = make(map[string][]Step)
-	s.userScripts = make(map[string][]Step)
-	s.calls = nil
+	s.scripts.Reset()
+	s.userScripts.Reset()
+	s.calls.Reset()
 }
 
 // Reset forgets registered keys, their usage, added voices, pending scripts
@@ -162,41 +162,24 @@ func (s *Server) RevokeKey(key string) {
 // Script appends steps to key's queue. Each text-to-speech call made with
 // key that passes the body and key checks consumes one step; once the queue
 // is empty calls behave normally.
-func (s *Server) Script(key string, steps ...Step) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.scripts[key] = append(s.scripts[key], steps...)
-}
+func (s *Server) Script(key string, steps ...Step) { s.scripts.Add(key, steps...) }
 
 // ScriptUser appends steps to key's queue for GET /v1/user (the key check):
 // each such call with key that passes the key check consumes one. Only
 // [Fail] and [FailWithRetryAfter] change the answer there.
-func (s *Server) ScriptUser(key string, steps ...Step) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.userScripts[key] = append(s.userScripts[key], steps...)
-}
+func (s *Server) ScriptUser(key string, steps ...Step) { s.userScripts.Add(key, steps...) }
 
 // Calls returns every request received so far, in the order they were
 // answered.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.calls)
-}
+func (s *Server) Calls() []Call { return s.calls.All() }
 
 // TTSCalls returns the recorded text-to-speech requests (both the plain and
 // the /stream route), whatever their outcome.
 func (s *Server) TTSCalls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Call
-	for _, c := range s.calls {
-		if _, _, ok := ttsPath(c.Path); ok {
-			out = append(out, c)
-		}
-	}
-	return out
+	return s.calls.Where(func(c Call) bool {
+		_, _, ok := ttsPath(c.Path)
+		return ok
+	})
 }
 
 // CharactersUsed is how many characters successful TTS calls have charged
@@ -260,14 +243,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if resp == nil {
 		call.Status = 499
-		s.record(call)
+		s.calls.Record(call)
 		return
 	}
 	if resp.release != nil {
 		defer resp.release()
 	}
 	call.Status = resp.status
-	s.record(call)
+	s.calls.Record(call)
 
 	h := w.Header()
 	for k, v := range resp.header {
@@ -294,12 +277,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		_ = rc.Flush()
 	}
-}
-
-func (s *Server) record(c Call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
 }
 
 // ttsPath splits /v1/text-to-speech/{voice_id}[/stream].
@@ -404,36 +381,12 @@ func (s *Server) authenticate(r *http.Request, permission string) (*keyState, *r
 	return ks, nil
 }
 
-func (s *Server) nextStep(key string) Step { return s.next(s.scripts, key) }
-
-func (s *Server) next(scripts map[string][]Step, key string) Step {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := scripts[key]
-	if len(q) == 0 {
-		return OK()
+// next takes key's next scripted step from q, or [OK] once q is empty.
+func next(q *fakehttp.Scripts[Step], key string) Step {
+	if step, ok := q.Next(key); ok {
+		return step
 	}
-	if len(q) == 1 {
-		delete(scripts, key)
-	} else {
-		scripts[key] = q[1:]
-	}
-	return q[0]
-}
-
-// wait reports false if the client gave up during d.
-func wait(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return OK()
 }
 
 // newRequestID mimics ElevenLabs' request ids: 32 random hex digits.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 )
 
 // ttsRequest is what the fake uses of a TTS body that passed validation.
@@ -32,7 +34,7 @@ func (s *Server) textToSpeech(r *http.Request, body []byte, call *Call, stream b
 		return errResp
 	}
 
-	step := s.nextStep(call.Key)
+	step := next(&s.scripts, call.Key)
 	s.mu.Lock()
 	ks.inFlight++
 	current := ks.inFlight
@@ -42,7 +44,7 @@ func (s *Server) textToSpeech(r *http.Request, body []byte, call *Call, stream b
 		ks.inFlight--
 		s.mu.Unlock()
 	}
-	if !wait(r.Context(), s.opts.Latency+step.delay) {
+	if !fakehttp.Wait(r.Context(), s.opts.Latency+step.delay) {
 		release()
 		return nil
 	}

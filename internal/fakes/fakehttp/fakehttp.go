@@ -1,6 +1,7 @@
-// Package fakehttp serves the network-edge stand-ins (internal/fakes/...)
-// outside httptest: on a listener, until a context ends, then shut down
-// gracefully.
+// Package fakehttp is what the network-edge stand-ins (internal/fakes/...)
+// share: serving outside httptest (on a listener, until a context ends, then
+// shut down gracefully), scripted delays, per-key script queues and call
+// logs, and raw requests for their protocol tests.
 package fakehttp
 
 import (
@@ -42,5 +43,21 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, onShutdown ...f
 			err = serveErr
 		}
 		return err
+	}
+}
+
+// Wait sleeps for d, as a scripted provider delay does, and reports false if
+// ctx ended first (the client gave up). A d of zero or less only checks ctx.
+func Wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 )
 
 // EchoReply is the content of an unscripted reply: deterministic, short,
@@ -32,20 +34,12 @@ func tokens(s string) int {
 	return (utf8.RuneCountInString(s) + 3) / 4
 }
 
+// nextStep takes key's next scripted step, or [OK] once its queue is empty.
 func (s *Server) nextStep(key string) Step {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.scripts[key]
-	if len(q) == 0 {
-		return OK()
+	if step, ok := s.scripts.Next(key); ok {
+		return step
 	}
-	step := q[0]
-	if len(q) == 1 {
-		delete(s.scripts, key)
-	} else {
-		s.scripts[key] = q[1:]
-	}
-	return step
+	return OK()
 }
 
 func (s *Server) nextID() string {
@@ -53,21 +47,6 @@ func (s *Server) nextID() string {
 	defer s.mu.Unlock()
 	s.seq++
 	return fmt.Sprintf("gen-%d-fake%016x", time.Now().Unix(), s.seq)
-}
-
-// wait reports false if the client gave up during d.
-func wait(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
@@ -90,7 +69,7 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 		// requests today, as an account that never bought credits does.
 		step = FreeModelsPerDay(50)
 	}
-	if !wait(ctx, s.opts.Latency+step.delay) {
+	if !fakehttp.Wait(ctx, s.opts.Latency+step.delay) {
 		return nil
 	}
 	prompt := req.lastUserText()

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"image/png"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 	"github.com/tzurot/tzurot/internal/fakes/openrouter"
 )
 
@@ -47,6 +47,14 @@ func setup(t *testing.T, opts openrouter.Options) (*openrouter.Server, *httptest
 	return fake, srv
 }
 
+// setupWithKey is a strict fake that knows key, with no credit limit.
+func setupWithKey(t *testing.T) (*openrouter.Server, *httptest.Server) {
+	t.Helper()
+	fake, srv := setup(t, openrouter.Options{})
+	fake.AddKey(key, openrouter.Key{})
+	return fake, srv
+}
+
 func client(srv *httptest.Server, apiKey string) *openai.Client {
 	cfg := openai.DefaultConfig(apiKey)
 	cfg.BaseURL = srv.URL + "/api/v1"
@@ -66,8 +74,8 @@ func chatReq(model, text string) openai.ChatCompletionRequest {
 
 func apiStatus(t *testing.T, err error) *openai.APIError {
 	t.Helper()
-	var apiErr *openai.APIError
-	if !errors.As(err, &apiErr) {
+	apiErr, ok := errors.AsType[*openai.APIError](err)
+	if !ok {
 		t.Fatalf("want *openai.APIError, got %T: %v", err, err)
 	}
 	return apiErr
@@ -76,28 +84,11 @@ func apiStatus(t *testing.T, err error) *openai.APIError {
 // raw sends a request with the key and decodes the JSON answer.
 func raw(t *testing.T, method, url, apiKey string, body any) (*http.Response, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{"Content-Type": {"application/json"}}
 	if apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+apiKey)
+		h.Set("Authorization", "Bearer "+apiKey)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
+	resp, b, err := fakehttp.Request(method, url, h, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +100,7 @@ func raw(t *testing.T, method, url, apiKey string, body any) (*http.Response, ma
 }
 
 func TestChatCompletionWithGoOpenAI(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 
 	resp, err := client(srv, key).CreateChatCompletion(context.Background(), chatReq("anthropic/claude-sonnet-4", "hello there"))
 	if err != nil {
@@ -160,8 +150,7 @@ func TestRouterAnswersWithServingModel(t *testing.T) {
 }
 
 func TestErrorStatusesWithGoOpenAI(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	broke := "sk-or-v1-" + strings.Repeat("b", 64)
 	fake.AddKey(broke, openrouter.Key{Credits: ptr(0)})
 	ctx := context.Background()
@@ -195,8 +184,7 @@ func TestErrorStatusesWithGoOpenAI(t *testing.T) {
 }
 
 func TestScriptQueueThenNormal(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.Script(key, openrouter.Fail(503), openrouter.Fail(503), openrouter.OK(), openrouter.Reply("scripted", "because"))
 	c := client(srv, key)
 	ctx := context.Background()
@@ -226,8 +214,7 @@ func TestScriptQueueThenNormal(t *testing.T) {
 }
 
 func TestTransient401WhileKeyStillValid(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.Script(key, openrouter.Fail(401))
 	_, err := client(srv, key).CreateChatCompletion(context.Background(), chatReq("deepseek/deepseek-r1", "hi"))
 	if e := apiStatus(t, err); e.HTTPStatusCode != 401 {
@@ -302,8 +289,7 @@ func TestKeyEndpoint(t *testing.T) {
 }
 
 func TestRetryAfterHeader(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.Script(key, openrouter.FailWithRetryAfter(429, 7), openrouter.Fail(429), openrouter.FailWithRetryAfter(503, 3))
 	chat := map[string]any{"model": "deepseek/deepseek-r1", "messages": []map[string]any{{"role": "user", "content": "hi"}}}
 	for _, want := range []struct {
@@ -321,8 +307,7 @@ func TestRetryAfterHeader(t *testing.T) {
 }
 
 func TestDocumentedErrorBodies(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	chat := map[string]any{"model": "anthropic/claude-sonnet-4", "messages": []map[string]any{{"role": "user", "content": "you are terrible"}}}
 	for _, status := range []int{400, 402, 403, 404, 408, 502, 503} {
 		fake.Script(key, openrouter.Fail(status))
@@ -353,8 +338,7 @@ func TestDocumentedErrorBodies(t *testing.T) {
 }
 
 func TestErrorInsideOKBody(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.Script(key, openrouter.FailInBody(502), openrouter.FailInChoice(502))
 	chat := map[string]any{"model": "deepseek/deepseek-r1", "messages": []map[string]any{{"role": "user", "content": "hi"}}}
 
@@ -376,8 +360,7 @@ func TestErrorInsideOKBody(t *testing.T) {
 }
 
 func TestReasoningOnlyWhenAsked(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	_, srv := setupWithKey(t)
 	msgs := []map[string]any{{"role": "user", "content": "why?"}}
 	cases := []struct {
 		name string
@@ -408,8 +391,7 @@ func TestReasoningOnlyWhenAsked(t *testing.T) {
 }
 
 func TestImageGeneration(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	_, srv := setupWithKey(t)
 	req := map[string]any{
 		"model":      "google/gemini-2.5-flash-image-preview",
 		"modalities": []string{"image", "text"},
@@ -454,8 +436,7 @@ func TestImageGeneration(t *testing.T) {
 }
 
 func TestStreaming(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	req := chatReq("anthropic/claude-sonnet-4", "stream me please")
 	req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	stream, err := client(srv, key).CreateChatCompletionStream(context.Background(), req)
@@ -503,8 +484,7 @@ func TestStreaming(t *testing.T) {
 }
 
 func TestMaxTokensTruncates(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	_, srv := setupWithKey(t)
 	req := chatReq("deepseek/deepseek-r1", strings.Repeat("long ", 50))
 	req.MaxTokens = 2 //nolint:staticcheck // OpenRouter takes max_tokens (openrouter.ai/docs/api-reference/parameters), so the fake honours it
 	resp, err := client(srv, key).CreateChatCompletion(context.Background(), req)
@@ -642,8 +622,7 @@ func TestLatencyAndCancellation(t *testing.T) {
 }
 
 func TestConcurrentCallsAndReset(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	fake.AddKey(other, openrouter.Key{})
 	const n = 40
 	fake.Script(key, openrouter.Fail(503), openrouter.Fail(503))
@@ -684,40 +663,11 @@ func TestConcurrentCallsAndReset(t *testing.T) {
 	}
 }
 
-func TestServeUntilCancelled(t *testing.T) {
-	fake := openrouter.New(openrouter.Options{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- fake.Serve(ctx, ln) }()
-	resp, err := http.Get("http://" + ln.Addr().String() + "/api/v1/models")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("status %d", resp.StatusCode)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not stop")
-	}
-}
-
 // OpenRouter's daily free-model cap: 429, X-RateLimit-* headers with the
 // reset at the next 00:00 UTC in epoch milliseconds, no Retry-After, and the
 // same headers in error.metadata.headers under a message naming the limit.
 func TestFreeModelsPerDay(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	at := time.Date(2026, 12, 24, 15, 0, 0, 0, time.UTC)
 	fake.Script(key, openrouter.FreeModelsPerDay(50), openrouter.FreeModelsPerDay(1000), openrouter.RateLimitedUntil("free-models-per-min", 20, at))
 	chat := map[string]any{"model": "meta-llama/llama-3.3-70b-instruct:free", "messages": []map[string]any{{"role": "user", "content": "hi"}}}
@@ -751,8 +701,7 @@ func TestFreeModelsPerDay(t *testing.T) {
 // the reasoning cut at the budget, finish_reason "length", and every token
 // billed; with room to spare it answers in full.
 func TestThinkSpendsMaxTokens(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	msgs := []map[string]any{{"role": "user", "content": "why?"}}
 	cases := []struct {
 		name        string
@@ -794,8 +743,7 @@ func TestThinkSpendsMaxTokens(t *testing.T) {
 
 // Finish answers a whole completion with any documented finish reason.
 func TestFinishReasons(t *testing.T) {
-	fake, srv := setup(t, openrouter.Options{})
-	fake.AddKey(key, openrouter.Key{})
+	fake, srv := setupWithKey(t)
 	chat := map[string]any{"model": "deepseek/deepseek-r1", "messages": []map[string]any{{"role": "user", "content": "hi"}}, "max_tokens": 1}
 	for _, reason := range []string{"stop", "length", "content_filter", "tool_calls", "error"} {
 		fake.Script(key, openrouter.Finish(reason, " \n "))

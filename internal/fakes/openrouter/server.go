@@ -77,8 +77,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	keys    map[string]*keyState
-	scripts map[string][]Step
-	calls   []Call
+	scripts fakehttp.Scripts[Step]
+	calls   fakehttp.Log[Call]
 	// arrived counts requests per bearer key as they arrive, before any
 	// scripted delay (calls are recorded once answered).
 	arrived map[string]int
@@ -94,8 +94,8 @@ func New(opts Options) *Server {
 
 func (s *Server) resetLocked() {
 	s.keys = make(map[string]*keyState)
-	s.scripts = make(map[string][]Step)
-	s.calls = nil
+	s.scripts.Reset()
+	s.calls.Reset()
 }
 
 // Reset forgets registered keys, their usage, pending scripts and recorded
@@ -132,19 +132,11 @@ func (s *Server) Revoke(key string) {
 
 // Script appends steps to key's queue. Each chat completion call by key
 // consumes one step; once the queue is empty calls behave normally.
-func (s *Server) Script(key string, steps ...Step) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.scripts[key] = append(s.scripts[key], steps...)
-}
+func (s *Server) Script(key string, steps ...Step) { s.scripts.Add(key, steps...) }
 
 // Calls returns every request received so far, in the order they were
 // answered.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
+func (s *Server) Calls() []Call { return s.calls.All() }
 
 // Arrived counts the requests that carried key as bearer token as soon as
 // they arrive, answered or not: a test can act while a scripted delay holds
@@ -157,15 +149,7 @@ func (s *Server) Arrived(key string) int {
 
 // CallsFor returns the recorded requests that carried key as bearer token.
 func (s *Server) CallsFor(key string) []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Call
-	for _, c := range s.calls {
-		if c.Key == key {
-			out = append(out, c)
-		}
-	}
-	return out
+	return s.calls.Where(func(c Call) bool { return c.Key == key })
 }
 
 // ListenAndServe serves on addr until ctx is cancelled, then shuts down
@@ -221,11 +205,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if resp == nil {
 		call.Status = 499
-		s.record(call)
+		s.calls.Record(call)
 		return
 	}
 	call.Status = resp.status
-	s.record(call)
+	s.calls.Record(call)
 
 	h := w.Header()
 	for k, v := range resp.header {
@@ -242,12 +226,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
 	w.WriteHeader(resp.status)
 	_, _ = w.Write(resp.body)
-}
-
-func (s *Server) record(c Call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
 }
 
 func (s *Server) route(r *http.Request, body []byte, call *Call) *response {
