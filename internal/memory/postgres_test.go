@@ -358,4 +358,3 @@ func TestQueriesUseIndexes(t *testing.T) {
 		}
 	}
 }
-
