@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 
 	fake "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/openrouter"
@@ -145,7 +144,7 @@ func bulkLoad(tb testing.TB, db *sql.DB, p pair, n, others, dims int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st, err := tx.Prepare(pq.CopyIn("stage", "k", "embedding", "signature"))
+	st, err := tx.Prepare(`COPY stage (k, embedding, signature) FROM STDIN`)
 	if err != nil {
 		tb.Fatal(err)
 	}
