@@ -93,9 +93,10 @@ func (p *Postgres) Search(ctx context.Context, q Query) ([]Scored, error) {
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	rows, err := p.db.QueryContext(ctx, `SELECT id, content, created_at, embedding FROM memories
-		WHERE id = ANY($1::uuid[]) AND personality_id = $2 AND user_id = $3 AND model = $4`,
-		pq.Array(uuidStrings(ids)), q.PersonalityID, q.UserID, q.Model)
+	// By primary key alone, so no plan can prefer the pair's index (and
+	// read the whole pair); the scope is checked on each row instead.
+	rows, err := p.db.QueryContext(ctx, `SELECT id, personality_id, user_id, model, content, created_at, embedding
+		FROM memories WHERE id = ANY($1::uuid[])`, pq.Array(uuidStrings(ids)))
 	if err != nil {
 		return nil, fmt.Errorf("memory: read candidates: %w", err)
 	}
@@ -103,10 +104,13 @@ func (p *Postgres) Search(ctx context.Context, q Query) ([]Scored, error) {
 	var out []Scored
 	found := make(map[uuid.UUID]bool, len(ids))
 	for rows.Next() {
-		s := Scored{Memory: Memory{PersonalityID: q.PersonalityID, UserID: q.UserID, Model: q.Model}}
+		var s Scored
 		var raw []byte
-		if err := rows.Scan(&s.ID, &s.Content, &s.CreatedAt, &raw); err != nil {
+		if err := rows.Scan(&s.ID, &s.PersonalityID, &s.UserID, &s.Model, &s.Content, &s.CreatedAt, &raw); err != nil {
 			return nil, fmt.Errorf("memory: read candidates: %w", err)
+		}
+		if s.PersonalityID != q.PersonalityID || s.UserID != q.UserID || s.Model != q.Model {
+			continue // never another pair's, whatever the mirror held
 		}
 		found[s.ID] = true
 		s.Embedding = decodeVector(raw)

@@ -1,9 +1,7 @@
 package openrouter
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -56,16 +54,8 @@ func (c *Client) embed(ctx context.Context, apiKey, model string, inputs []strin
 		return Embeddings{}, err
 	}
 	var doc embeddingsDoc
-	if err := json.NewDecoder(bytes.NewReader(ex.body)).Decode(&doc); err != nil {
-		if doc.Error.set {
-			e := inBodyError(doc.Error, ex.header)
-			e.err = err
-			return Embeddings{}, e
-		}
-		return Embeddings{}, &Error{Kind: KindTransient, Status: ex.status, Message: "malformed response: " + err.Error(), err: err}
-	}
-	if doc.Error.set {
-		return Embeddings{}, inBodyError(doc.Error, ex.header)
+	if e := decodeAnswer(ex, &doc, &doc.Error); e != nil {
+		return Embeddings{}, e
 	}
 	out := Embeddings{
 		Model:   string(doc.Model),

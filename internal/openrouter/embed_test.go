@@ -3,13 +3,13 @@ package openrouter
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	fake "github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/memory"
 )
 
 // embedBody is an embeddings answer as OpenRouter documents it, its data
@@ -117,16 +117,6 @@ func TestEmbedRefusesNothingToEmbed(t *testing.T) {
 	}
 }
 
-func cosine(a, b []float32) float64 {
-	var dot, na, nb float64
-	for i := range a {
-		dot += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	return dot / math.Sqrt(na*nb)
-}
-
 // Against the shared stand-in: vectors of the model's length in which a
 // question is near the statement it asks about, usage billed, and the
 // documented failures classified.
@@ -141,7 +131,7 @@ func TestFakeEmbeddings(t *testing.T) {
 	if len(got.Vectors) != 3 || len(got.Vectors[0]) != 1536 || got.Usage.PromptTokens == 0 || got.Usage.Cost <= 0 {
 		t.Fatalf("got %d vectors of %d, usage %+v", len(got.Vectors), len(got.Vectors[0]), got.Usage)
 	}
-	near, far := cosine(got.Vectors[0], got.Vectors[1]), cosine(got.Vectors[0], got.Vectors[2])
+	near, far := memory.Cosine(got.Vectors[0], got.Vectors[1]), memory.Cosine(got.Vectors[0], got.Vectors[2])
 	if near < 0.6 || far > 0.2 {
 		t.Errorf("cosine to the question %.3f, to the unrelated text %.3f", near, far)
 	}

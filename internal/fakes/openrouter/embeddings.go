@@ -139,16 +139,9 @@ func (r embeddingRequest) inputs() ([]string, bool) {
 // input with usage and cost.
 func (s *Server) embeddings(ctx context.Context, body []byte, call *Call) *response {
 	var req embeddingRequest
-	parseErr := json.Unmarshal(body, &req)
-	if parseErr == nil {
-		call.Model = req.Model
-	}
-	ks, errResp := s.authenticate(call.Key)
+	ks, errResp := s.admit(body, &req, &req.Model, call)
 	if errResp != nil {
 		return errResp
-	}
-	if parseErr != nil {
-		return apiError(http.StatusBadRequest, "Invalid JSON in request body", nil)
 	}
 	step := s.nextStep(call.Key)
 	if !fakehttp.Wait(ctx, s.opts.Latency+step.delay) {

@@ -9,17 +9,8 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/tzurot/tzurot/internal/fakes/openrouter"
+	"github.com/tzurot/tzurot/internal/memory"
 )
-
-func cos(a, b []float32) float64 {
-	var dot, na, nb float64
-	for i := range a {
-		dot += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	return dot / math.Sqrt(na*nb)
-}
 
 // Texts that share words are near each other, texts that share none are
 // not; every vector has length 1 and the same text always gets the same
@@ -37,7 +28,7 @@ func TestEmbeddingMeaning(t *testing.T) {
 		{"my favourite colour is green", -0.1, 0.1}, // only stopwords shared
 	} {
 		v := openrouter.Embedding(tc.text, 1536)
-		if c := cos(pixel, v); c < tc.min || c > tc.max {
+		if c := memory.Cosine(pixel, v); c < tc.min || c > tc.max {
 			t.Errorf("cosine(%q) = %.3f, want %.2f to %.2f", tc.text, c, tc.min, tc.max)
 		}
 	}
@@ -48,7 +39,7 @@ func TestEmbeddingMeaning(t *testing.T) {
 	if math.Abs(norm-1) > 1e-5 {
 		t.Errorf("|v|² = %v, want 1", norm)
 	}
-	if again := openrouter.Embedding("my cat is called Pixel", 1536); cos(pixel, again) != 1 || len(openrouter.Embedding("???", 8)) != 8 {
+	if again := openrouter.Embedding("my cat is called Pixel", 1536); memory.Cosine(pixel, again) != 1 || len(openrouter.Embedding("???", 8)) != 8 {
 		t.Error("embeddings are not deterministic, or a text without words has none")
 	}
 }
@@ -68,7 +59,7 @@ func TestEmbeddingsEndpoint(t *testing.T) {
 		resp.Usage.PromptTokens == 0 || resp.Usage.TotalTokens != resp.Usage.PromptTokens {
 		t.Fatalf("answer = %d vectors, usage %+v", len(resp.Data), resp.Usage)
 	}
-	if cos(resp.Data[0].Embedding, openrouter.Embedding("my cat is called Pixel", 1536)) < 0.9999 {
+	if memory.Cosine(resp.Data[0].Embedding, openrouter.Embedding("my cat is called Pixel", 1536)) < 0.9999 {
 		t.Error("the endpoint's vector is not Embedding's")
 	}
 	if calls := fake.CallsFor(key); len(calls) != 1 || calls[0].Path != "/api/v1/embeddings" || calls[0].Model != "openai/text-embedding-3-small" {
