@@ -174,11 +174,11 @@ func (p *pairSigs) nearest(sig []uint64, n int) []uuid.UUID {
 		return append([]uuid.UUID(nil), p.ids...)
 	}
 	w := p.words
-	dist := make([]uint16, len(p.ids))
+	dist := make([]uint32, len(p.ids))
 	hist := make([]int, 64*w+1)
 	for i := range p.ids {
 		d := hamming(sig, p.sigs[i*w:(i+1)*w])
-		dist[i] = uint16(d)
+		dist[i] = uint32(d)
 		hist[d]++
 	}
 	// cut is the least distance at which n entries are reached; those
