@@ -58,33 +58,35 @@ func TestEmbedRequestAndAnswer(t *testing.T) {
 }
 
 func TestEmbedFailures(t *testing.T) {
+	// wait is the Retry-After the answer carries, in seconds; 0 for none.
 	tests := []struct {
-		name       string
-		status     int
-		body       string
-		header     []string
-		kind       Kind
-		retryAfter time.Duration
+		name, body   string
+		status, wait int
+		kind         Kind
 	}{
-		{"bad key", 401, `{"error":{"code":401,"message":"User not found."}}`, nil, KindInvalidKey, 0},
-		{"no credits", 402, `{"error":{"code":402,"message":"Insufficient credits. Add more using https://openrouter.ai/credits"}}`, nil, KindNoCredits, 0},
-		{"rate limited", 429, `{"error":{"code":429,"message":"Rate limit exceeded"}}`, []string{"Retry-After", "7"}, KindRateLimited, 7 * time.Second},
-		{"unknown model", 400, `{"error":{"code":400,"message":"acme/nothing is not a valid model ID"}}`, nil, KindBadRequest, 0},
-		{"upstream down", 502, `{"error":{"code":502,"message":"Provider returned error"}}`, nil, KindTransient, 0},
-		{"error in a 200", 200, `{"error":{"code":503,"message":"No available provider"}}`, nil, KindTransient, 0},
-		{"too few vectors", 200, `{"model":"m","data":[{"index":0,"embedding":[1]}],"usage":{"prompt_tokens":1,"total_tokens":1}}`, nil, KindTransient, 0},
-		{"repeated index", 200, `{"model":"m","data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[1]}]}`, nil, KindTransient, 0},
-		{"index out of range", 200, `{"model":"m","data":[{"index":0,"embedding":[1]},{"index":2,"embedding":[1]}]}`, nil, KindTransient, 0},
-		{"empty vector", 200, `{"model":"m","data":[{"index":0,"embedding":[]},{"index":1,"embedding":[1]}]}`, nil, KindTransient, 0},
-		{"not JSON", 200, `<html>busy</html>`, nil, KindTransient, 0},
+		{"bad key", `{"error":{"code":401,"message":"User not found."}}`, 401, 0, KindInvalidKey},
+		{"no credits", `{"error":{"code":402,"message":"Insufficient credits. Add more using https://openrouter.ai/credits"}}`, 402, 0, KindNoCredits},
+		{"rate limited", `{"error":{"code":429,"message":"Rate limit exceeded"}}`, 429, 7, KindRateLimited},
+		{"unknown model", `{"error":{"code":400,"message":"acme/nothing is not a valid model ID"}}`, 400, 0, KindBadRequest},
+		{"upstream down", `{"error":{"code":502,"message":"Provider returned error"}}`, 502, 0, KindTransient},
+		{"error in a 200", `{"error":{"code":503,"message":"No available provider"}}`, 200, 0, KindTransient},
+		{"too few vectors", `{"model":"m","data":[{"index":0,"embedding":[1]}],"usage":{"prompt_tokens":1,"total_tokens":1}}`, 200, 0, KindTransient},
+		{"repeated index", `{"model":"m","data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[1]}]}`, 200, 0, KindTransient},
+		{"index out of range", `{"model":"m","data":[{"index":0,"embedding":[1]},{"index":2,"embedding":[1]}]}`, 200, 0, KindTransient},
+		{"empty vector", `{"model":"m","data":[{"index":0,"embedding":[]},{"index":1,"embedding":[1]}]}`, 200, 0, KindTransient},
+		{"not JSON", `<html>busy</html>`, 200, 0, KindTransient},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newStub(t, answer(tc.status, tc.body, tc.header...))
+			var header []string
+			if tc.wait > 0 {
+				header = []string{"Retry-After", fmt.Sprint(tc.wait)}
+			}
+			s := newStub(t, answer(tc.status, tc.body, header...))
 			_, err := s.client(Options{}).Embed(context.Background(), testKey, "openai/text-embedding-3-small", []string{"a", "b"})
 			e := mustAsError(t, err)
-			if e.Kind != tc.kind || e.RetryAfter != tc.retryAfter || e.Message == "" {
-				t.Errorf("got %v (retry after %s), want %s after %s", e, e.RetryAfter, tc.kind, tc.retryAfter)
+			if e.Kind != tc.kind || e.RetryAfter != secs(tc.wait) || e.Message == "" {
+				t.Errorf("got %v (retry after %s), want %s after %ds", e, e.RetryAfter, tc.kind, tc.wait)
 			}
 		})
 	}
