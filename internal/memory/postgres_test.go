@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -406,4 +407,48 @@ func unindexed(t *testing.T, q testdb.Querier, stmts []testdb.Statement, pairRow
 		}
 	}
 	return out
+}
+
+// Searches, additions and deletions of several pairs at once, with a mirror
+// too small for all of them (so pairs are evicted under use), each find
+// what their own pair holds and nothing of the others (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 2, 2)
+	idx := NewPostgres(f.db, Options{MirrorBytes: 3 * (8*24 + entryOverhead)})
+	texts := make([]string, 8)
+	for w := range texts {
+		texts[w] = fmt.Sprintf("worker %d remembers the lighthouse", w)
+	}
+	vectors := f.embed(t, texts...) // here: t.Fatal only on the test's goroutine
+	var wg sync.WaitGroup
+	for w := range texts {
+		wg.Go(func() {
+			p, text, v := f.pairs[w%len(f.pairs)], texts[w], vectors[w]
+			m, err := idx.Add(ctx, Memory{PersonalityID: p.personality, UserID: p.user, Content: text, Model: testModel, Embedding: v})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for range 5 {
+				got, err := idx.Search(ctx, Query{PersonalityID: p.personality, UserID: p.user, Model: testModel, Vector: v, Limit: 10, MinScore: -1})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !slices.ContainsFunc(got, func(s Scored) bool { return s.ID == m.ID }) {
+					t.Errorf("worker %d does not find its own memory", w)
+				}
+				for _, s := range got {
+					if s.PersonalityID != p.personality || s.UserID != p.user {
+						t.Errorf("worker %d found %q of another pair", w, s.Content)
+					}
+				}
+			}
+			if ok, err := idx.Forget(ctx, p.user, m.ID); err != nil || !ok {
+				t.Errorf("forget: %v %v", ok, err)
+			}
+		})
+	}
+	wg.Wait()
 }
