@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/google/uuid"
@@ -108,15 +109,19 @@ type DeactivateKeyInput struct {
 	KeyFingerprint string `json:"key_fingerprint,omitempty"`
 }
 
-// DeactivateKey marks the user's key for the provider inactive. Without a
-// fingerprint it reports whether this call changed it, so a retry does not
-// count twice. With one it switches off only the key that failed and
-// reports whether that key is off now (by this call or an earlier one):
-// false when the user has stored another key since, which stays on.
+// DeactivateKey marks the user's key for the provider inactive, recording
+// the calling workflow's ID (activity.GetInfo's WorkflowExecution.ID) in
+// user_api_keys.deactivated_by. It reports true exactly when this workflow
+// switched the key off — on its first run, and on a retry after that run's
+// UPDATE committed — and false when another workflow did, so that of two
+// replies refused with the same key at once only one DMs the user. With a
+// fingerprint it switches off only the key that failed: false as well when
+// the user has stored another key since, which stays on.
 func (a *Activities) DeactivateKey(ctx context.Context, in DeactivateKeyInput) (bool, error) {
 	st := a.store()
+	by := activity.GetInfo(ctx).WorkflowExecution.ID
 	if in.KeyFingerprint == "" {
-		changed, err := st.DeactivateKey(ctx, in.DiscordUserID, in.Provider)
+		changed, err := st.DeactivateKey(ctx, in.DiscordUserID, in.Provider, by)
 		if err != nil {
 			return false, fmt.Errorf("deactivate key: %w", err)
 		}
@@ -133,7 +138,7 @@ func (a *Activities) DeactivateKey(ctx context.Context, in DeactivateKeyInput) (
 	if err != nil || KeyFingerprint(plain) != in.KeyFingerprint {
 		return false, nil // another key, stored since the failure
 	}
-	off, err := st.DeactivateKeyIfUnchanged(ctx, k)
+	off, err := st.DeactivateKeyIfUnchanged(ctx, k, by)
 	if err != nil {
 		return false, fmt.Errorf("deactivate key: %w", err)
 	}

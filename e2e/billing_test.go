@@ -130,4 +130,30 @@ func TestOnlyTheKeyThatFailedIsSwitchedOff(t *testing.T) {
 	}
 }
 
+// Two replies of one user refused with the same key at the same moment
+// (402): both end key_rejected, the key goes off once, recorded as switched
+// off by one of the two workflows, and only that one DMs the user.
+func TestTwoRepliesRefusedTogetherDMOnce(t *testing.T) {
+	s := deliveryStack(t)
+	s.OpenRouter.Script(userKey, fakeopenrouter.Fail(402).After(2*time.Second), fakeopenrouter.Fail(402).After(2*time.Second))
+	ids := []string{"800000000000008001", "800000000000008002"}
+	runs := []client.WorkflowRun{startReply(t, s, ids[0]), startReply(t, s, ids[1])}
+	for _, run := range runs {
+		if res := result(t, run); res.Outcome != workflows.ReplyKeyRejected {
+			t.Fatalf("result %+v, want key_rejected", res)
+		}
+	}
+	if n := len(s.OpenRouter.CallsFor(userKey)); n != 2 {
+		t.Fatalf("%d provider calls on the key, want 2: both replies must be refused by the provider", n)
+	}
+	k := s.DB.UserAPIKey.Query().Where(userapikey.Provider(activities.ProviderOpenRouter)).OnlyX(context.Background())
+	if k.IsActive || k.DeactivatedBy == nil ||
+		(*k.DeactivatedBy != workflows.GenerateReplyID(ids[0]) && *k.DeactivatedBy != workflows.GenerateReplyID(ids[1])) {
+		t.Errorf("the key after: active %v, deactivated_by %v; want off by one of the two replies", k.IsActive, k.DeactivatedBy)
+	}
+	if dms := s.Discord.DMs(aliceID); len(dms) != 1 {
+		t.Errorf("%d DMs, want 1: only the workflow that switched the key off tells the user", len(dms))
+	}
+}
+
 var _ = config.GuestOff

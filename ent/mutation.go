@@ -11159,23 +11159,24 @@ func (m *UserMutation) ResetEdge(name string) error {
 // UserAPIKeyMutation represents an operation that mutates the UserAPIKey nodes in the graph.
 type UserAPIKeyMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *uuid.UUID
-	created_at    *time.Time
-	updated_at    *time.Time
-	provider      *string
-	iv            *string
-	content       *string
-	tag           *string
-	is_active     *bool
-	last_used_at  *time.Time
-	clearedFields map[string]struct{}
-	user          *uuid.UUID
-	cleareduser   bool
-	done          bool
-	oldValue      func(context.Context) (*UserAPIKey, error)
-	predicates    []predicate.UserAPIKey
+	op             Op
+	typ            string
+	id             *uuid.UUID
+	created_at     *time.Time
+	updated_at     *time.Time
+	provider       *string
+	iv             *string
+	content        *string
+	tag            *string
+	is_active      *bool
+	last_used_at   *time.Time
+	deactivated_by *string
+	clearedFields  map[string]struct{}
+	user           *uuid.UUID
+	cleareduser    bool
+	done           bool
+	oldValue       func(context.Context) (*UserAPIKey, error)
+	predicates     []predicate.UserAPIKey
 }
 
 var _ ent.Mutation = (*UserAPIKeyMutation)(nil)
@@ -11619,6 +11620,55 @@ func (m *UserAPIKeyMutation) ResetLastUsedAt() {
 	delete(m.clearedFields, userapikey.FieldLastUsedAt)
 }
 
+// SetDeactivatedBy sets the "deactivated_by" field.
+func (m *UserAPIKeyMutation) SetDeactivatedBy(s string) {
+	m.deactivated_by = &s
+}
+
+// DeactivatedBy returns the value of the "deactivated_by" field in the mutation.
+func (m *UserAPIKeyMutation) DeactivatedBy() (r string, exists bool) {
+	v := m.deactivated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeactivatedBy returns the old "deactivated_by" field's value of the UserAPIKey entity.
+// If the UserAPIKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserAPIKeyMutation) OldDeactivatedBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeactivatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeactivatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeactivatedBy: %w", err)
+	}
+	return oldValue.DeactivatedBy, nil
+}
+
+// ClearDeactivatedBy clears the value of the "deactivated_by" field.
+func (m *UserAPIKeyMutation) ClearDeactivatedBy() {
+	m.deactivated_by = nil
+	m.clearedFields[userapikey.FieldDeactivatedBy] = struct{}{}
+}
+
+// DeactivatedByCleared returns if the "deactivated_by" field was cleared in this mutation.
+func (m *UserAPIKeyMutation) DeactivatedByCleared() bool {
+	_, ok := m.clearedFields[userapikey.FieldDeactivatedBy]
+	return ok
+}
+
+// ResetDeactivatedBy resets all changes to the "deactivated_by" field.
+func (m *UserAPIKeyMutation) ResetDeactivatedBy() {
+	m.deactivated_by = nil
+	delete(m.clearedFields, userapikey.FieldDeactivatedBy)
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *UserAPIKeyMutation) ClearUser() {
 	m.cleareduser = true
@@ -11680,7 +11730,7 @@ func (m *UserAPIKeyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserAPIKeyMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, userapikey.FieldCreatedAt)
 	}
@@ -11708,6 +11758,9 @@ func (m *UserAPIKeyMutation) Fields() []string {
 	if m.last_used_at != nil {
 		fields = append(fields, userapikey.FieldLastUsedAt)
 	}
+	if m.deactivated_by != nil {
+		fields = append(fields, userapikey.FieldDeactivatedBy)
+	}
 	return fields
 }
 
@@ -11734,6 +11787,8 @@ func (m *UserAPIKeyMutation) Field(name string) (ent.Value, bool) {
 		return m.IsActive()
 	case userapikey.FieldLastUsedAt:
 		return m.LastUsedAt()
+	case userapikey.FieldDeactivatedBy:
+		return m.DeactivatedBy()
 	}
 	return nil, false
 }
@@ -11761,6 +11816,8 @@ func (m *UserAPIKeyMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldIsActive(ctx)
 	case userapikey.FieldLastUsedAt:
 		return m.OldLastUsedAt(ctx)
+	case userapikey.FieldDeactivatedBy:
+		return m.OldDeactivatedBy(ctx)
 	}
 	return nil, fmt.Errorf("unknown UserAPIKey field %s", name)
 }
@@ -11833,6 +11890,13 @@ func (m *UserAPIKeyMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastUsedAt(v)
 		return nil
+	case userapikey.FieldDeactivatedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeactivatedBy(v)
+		return nil
 	}
 	return fmt.Errorf("unknown UserAPIKey field %s", name)
 }
@@ -11866,6 +11930,9 @@ func (m *UserAPIKeyMutation) ClearedFields() []string {
 	if m.FieldCleared(userapikey.FieldLastUsedAt) {
 		fields = append(fields, userapikey.FieldLastUsedAt)
 	}
+	if m.FieldCleared(userapikey.FieldDeactivatedBy) {
+		fields = append(fields, userapikey.FieldDeactivatedBy)
+	}
 	return fields
 }
 
@@ -11882,6 +11949,9 @@ func (m *UserAPIKeyMutation) ClearField(name string) error {
 	switch name {
 	case userapikey.FieldLastUsedAt:
 		m.ClearLastUsedAt()
+		return nil
+	case userapikey.FieldDeactivatedBy:
+		m.ClearDeactivatedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown UserAPIKey nullable field %s", name)
@@ -11917,6 +11987,9 @@ func (m *UserAPIKeyMutation) ResetField(name string) error {
 		return nil
 	case userapikey.FieldLastUsedAt:
 		m.ResetLastUsedAt()
+		return nil
+	case userapikey.FieldDeactivatedBy:
+		m.ResetDeactivatedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown UserAPIKey field %s", name)

@@ -37,6 +37,8 @@ type UserAPIKey struct {
 	IsActive bool `json:"is_active,omitempty"`
 	// LastUsedAt holds the value of the "last_used_at" field.
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	// DeactivatedBy holds the value of the "deactivated_by" field.
+	DeactivatedBy *string `json:"deactivated_by,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserAPIKeyQuery when eager-loading is set.
 	Edges        UserAPIKeyEdges `json:"edges"`
@@ -70,7 +72,7 @@ func (*UserAPIKey) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case userapikey.FieldIsActive:
 			values[i] = new(sql.NullBool)
-		case userapikey.FieldProvider, userapikey.FieldIv, userapikey.FieldContent, userapikey.FieldTag:
+		case userapikey.FieldProvider, userapikey.FieldIv, userapikey.FieldContent, userapikey.FieldTag, userapikey.FieldDeactivatedBy:
 			values[i] = new(sql.NullString)
 		case userapikey.FieldCreatedAt, userapikey.FieldUpdatedAt, userapikey.FieldLastUsedAt:
 			values[i] = new(sql.NullTime)
@@ -152,6 +154,13 @@ func (_m *UserAPIKey) assignValues(columns []string, values []any) error {
 				_m.LastUsedAt = new(time.Time)
 				*_m.LastUsedAt = value.Time
 			}
+		case userapikey.FieldDeactivatedBy:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field deactivated_by", values[i])
+			} else if value.Valid {
+				_m.DeactivatedBy = new(string)
+				*_m.DeactivatedBy = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -217,6 +226,11 @@ func (_m *UserAPIKey) String() string {
 	if v := _m.LastUsedAt; v != nil {
 		builder.WriteString("last_used_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.DeactivatedBy; v != nil {
+		builder.WriteString("deactivated_by=")
+		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')
 	return builder.String()

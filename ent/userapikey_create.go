@@ -119,6 +119,20 @@ func (_c *UserAPIKeyCreate) SetNillableLastUsedAt(v *time.Time) *UserAPIKeyCreat
 	return _c
 }
 
+// SetDeactivatedBy sets the "deactivated_by" field.
+func (_c *UserAPIKeyCreate) SetDeactivatedBy(v string) *UserAPIKeyCreate {
+	_c.mutation.SetDeactivatedBy(v)
+	return _c
+}
+
+// SetNillableDeactivatedBy sets the "deactivated_by" field if the given value is not nil.
+func (_c *UserAPIKeyCreate) SetNillableDeactivatedBy(v *string) *UserAPIKeyCreate {
+	if v != nil {
+		_c.SetDeactivatedBy(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UserAPIKeyCreate) SetID(v uuid.UUID) *UserAPIKeyCreate {
 	_c.mutation.SetID(v)
@@ -296,6 +310,10 @@ func (_c *UserAPIKeyCreate) createSpec() (*UserAPIKey, *sqlgraph.CreateSpec) {
 		_spec.SetField(userapikey.FieldLastUsedAt, field.TypeTime, value)
 		_node.LastUsedAt = &value
 	}
+	if value, ok := _c.mutation.DeactivatedBy(); ok {
+		_spec.SetField(userapikey.FieldDeactivatedBy, field.TypeString, value)
+		_node.DeactivatedBy = &value
+	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -467,6 +485,24 @@ func (u *UserAPIKeyUpsert) ClearLastUsedAt() *UserAPIKeyUpsert {
 	return u
 }
 
+// SetDeactivatedBy sets the "deactivated_by" field.
+func (u *UserAPIKeyUpsert) SetDeactivatedBy(v string) *UserAPIKeyUpsert {
+	u.Set(userapikey.FieldDeactivatedBy, v)
+	return u
+}
+
+// UpdateDeactivatedBy sets the "deactivated_by" field to the value that was provided on create.
+func (u *UserAPIKeyUpsert) UpdateDeactivatedBy() *UserAPIKeyUpsert {
+	u.SetExcluded(userapikey.FieldDeactivatedBy)
+	return u
+}
+
+// ClearDeactivatedBy clears the value of the "deactivated_by" field.
+func (u *UserAPIKeyUpsert) ClearDeactivatedBy() *UserAPIKeyUpsert {
+	u.SetNull(userapikey.FieldDeactivatedBy)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -634,6 +670,27 @@ func (u *UserAPIKeyUpsertOne) UpdateLastUsedAt() *UserAPIKeyUpsertOne {
 func (u *UserAPIKeyUpsertOne) ClearLastUsedAt() *UserAPIKeyUpsertOne {
 	return u.Update(func(s *UserAPIKeyUpsert) {
 		s.ClearLastUsedAt()
+	})
+}
+
+// SetDeactivatedBy sets the "deactivated_by" field.
+func (u *UserAPIKeyUpsertOne) SetDeactivatedBy(v string) *UserAPIKeyUpsertOne {
+	return u.Update(func(s *UserAPIKeyUpsert) {
+		s.SetDeactivatedBy(v)
+	})
+}
+
+// UpdateDeactivatedBy sets the "deactivated_by" field to the value that was provided on create.
+func (u *UserAPIKeyUpsertOne) UpdateDeactivatedBy() *UserAPIKeyUpsertOne {
+	return u.Update(func(s *UserAPIKeyUpsert) {
+		s.UpdateDeactivatedBy()
+	})
+}
+
+// ClearDeactivatedBy clears the value of the "deactivated_by" field.
+func (u *UserAPIKeyUpsertOne) ClearDeactivatedBy() *UserAPIKeyUpsertOne {
+	return u.Update(func(s *UserAPIKeyUpsert) {
+		s.ClearDeactivatedBy()
 	})
 }
 
@@ -971,6 +1028,27 @@ func (u *UserAPIKeyUpsertBulk) UpdateLastUsedAt() *UserAPIKeyUpsertBulk {
 func (u *UserAPIKeyUpsertBulk) ClearLastUsedAt() *UserAPIKeyUpsertBulk {
 	return u.Update(func(s *UserAPIKeyUpsert) {
 		s.ClearLastUsedAt()
+	})
+}
+
+// SetDeactivatedBy sets the "deactivated_by" field.
+func (u *UserAPIKeyUpsertBulk) SetDeactivatedBy(v string) *UserAPIKeyUpsertBulk {
+	return u.Update(func(s *UserAPIKeyUpsert) {
+		s.SetDeactivatedBy(v)
+	})
+}
+
+// UpdateDeactivatedBy sets the "deactivated_by" field to the value that was provided on create.
+func (u *UserAPIKeyUpsertBulk) UpdateDeactivatedBy() *UserAPIKeyUpsertBulk {
+	return u.Update(func(s *UserAPIKeyUpsert) {
+		s.UpdateDeactivatedBy()
+	})
+}
+
+// ClearDeactivatedBy clears the value of the "deactivated_by" field.
+func (u *UserAPIKeyUpsertBulk) ClearDeactivatedBy() *UserAPIKeyUpsertBulk {
+	return u.Update(func(s *UserAPIKeyUpsert) {
+		s.ClearDeactivatedBy()
 	})
 }
 

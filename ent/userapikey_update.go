@@ -141,6 +141,26 @@ func (_u *UserAPIKeyUpdate) ClearLastUsedAt() *UserAPIKeyUpdate {
 	return _u
 }
 
+// SetDeactivatedBy sets the "deactivated_by" field.
+func (_u *UserAPIKeyUpdate) SetDeactivatedBy(v string) *UserAPIKeyUpdate {
+	_u.mutation.SetDeactivatedBy(v)
+	return _u
+}
+
+// SetNillableDeactivatedBy sets the "deactivated_by" field if the given value is not nil.
+func (_u *UserAPIKeyUpdate) SetNillableDeactivatedBy(v *string) *UserAPIKeyUpdate {
+	if v != nil {
+		_u.SetDeactivatedBy(*v)
+	}
+	return _u
+}
+
+// ClearDeactivatedBy clears the value of the "deactivated_by" field.
+func (_u *UserAPIKeyUpdate) ClearDeactivatedBy() *UserAPIKeyUpdate {
+	_u.mutation.ClearDeactivatedBy()
+	return _u
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_u *UserAPIKeyUpdate) SetUser(v *User) *UserAPIKeyUpdate {
 	return _u.SetUserID(v.ID)
@@ -252,6 +272,12 @@ func (_u *UserAPIKeyUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if _u.mutation.LastUsedAtCleared() {
 		_spec.ClearField(userapikey.FieldLastUsedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DeactivatedBy(); ok {
+		_spec.SetField(userapikey.FieldDeactivatedBy, field.TypeString, value)
+	}
+	if _u.mutation.DeactivatedByCleared() {
+		_spec.ClearField(userapikey.FieldDeactivatedBy, field.TypeString)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -414,6 +440,26 @@ func (_u *UserAPIKeyUpdateOne) ClearLastUsedAt() *UserAPIKeyUpdateOne {
 	return _u
 }
 
+// SetDeactivatedBy sets the "deactivated_by" field.
+func (_u *UserAPIKeyUpdateOne) SetDeactivatedBy(v string) *UserAPIKeyUpdateOne {
+	_u.mutation.SetDeactivatedBy(v)
+	return _u
+}
+
+// SetNillableDeactivatedBy sets the "deactivated_by" field if the given value is not nil.
+func (_u *UserAPIKeyUpdateOne) SetNillableDeactivatedBy(v *string) *UserAPIKeyUpdateOne {
+	if v != nil {
+		_u.SetDeactivatedBy(*v)
+	}
+	return _u
+}
+
+// ClearDeactivatedBy clears the value of the "deactivated_by" field.
+func (_u *UserAPIKeyUpdateOne) ClearDeactivatedBy() *UserAPIKeyUpdateOne {
+	_u.mutation.ClearDeactivatedBy()
+	return _u
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_u *UserAPIKeyUpdateOne) SetUser(v *User) *UserAPIKeyUpdateOne {
 	return _u.SetUserID(v.ID)
@@ -555,6 +601,12 @@ func (_u *UserAPIKeyUpdateOne) sqlSave(ctx context.Context) (_node *UserAPIKey, 
 	}
 	if _u.mutation.LastUsedAtCleared() {
 		_spec.ClearField(userapikey.FieldLastUsedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DeactivatedBy(); ok {
+		_spec.SetField(userapikey.FieldDeactivatedBy, field.TypeString, value)
+	}
+	if _u.mutation.DeactivatedByCleared() {
+		_spec.ClearField(userapikey.FieldDeactivatedBy, field.TypeString)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -68,8 +68,9 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 //     a voice failure posts the text alone. SaveTurns then writes both turns
 //     to the conversation history. Outcome "replied".
 //  4. On failure: a user's key refused (401 confirmed, 402) is switched off
-//     (DeactivateKey) and its owner told once by DM (SendDM), then the
-//     personality's error message is posted ("key_rejected"); no key, or an
+//     (DeactivateKey) and its owner told once by DM (SendDM) — by the one
+//     workflow that switched it off, when two replies hit it at once — then
+//     the personality's error message is posted ("key_rejected"); no key, or an
 //     inactive one, gets the reason posted ("no_key", "key_rejected"); an
 //     allowance or quota used up gets when it comes back ("rate_limited");
 //     an empty or filtered answer gets what happened ("failed"); anything

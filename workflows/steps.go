@@ -67,7 +67,8 @@ func providerOptions(maxAttempts int32, nonRetryable ...string) workflow.Activit
 // keyRejected switches the user's OpenRouter key off and tells them
 // privately, once (the DM keyed by dmKey). With the failed key's
 // fingerprint only that key is switched off; when the user stored another
-// key since, that one stays on and no DM says otherwise.
+// key since, that one stays on and no DM says otherwise. DeactivateKey is
+// false, too, when another workflow switched the key off: that one DMs.
 func keyRejected(ctx workflow.Context, discordUserID, dmKey, errType string, failed activities.FailedKey) error {
 	dctx := workflow.WithActivityOptions(ctx, discordOptions)
 	var off bool
@@ -79,7 +80,7 @@ func keyRejected(ctx workflow.Context, discordUserID, dmKey, errType string, fai
 	// Histories before FailedKey carry no fingerprint and never reach the
 	// version marker.
 	if failed.Fingerprint != "" && !off && workflow.GetVersion(ctx, "deactivate-failed-key", workflow.DefaultVersion, 1) >= 1 {
-		workflow.GetLogger(ctx).Info("the rejected key was replaced before it was switched off; the new one stays on")
+		workflow.GetLogger(ctx).Info("the rejected key was replaced, or another workflow switched it off and tells the user: no DM from this one")
 		return nil
 	}
 	why := "OpenRouter rejected your API key (401), so I switched it off and stopped using it."

@@ -363,6 +363,7 @@ var (
 		{Name: "tag", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(32)"}},
 		{Name: "is_active", Type: field.TypeBool, Default: "true"},
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "deactivated_by", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "user_id", Type: field.TypeUUID},
 	}
 	// UserAPIKeysTable holds the schema information for the "user_api_keys" table.
@@ -373,7 +374,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "user_api_keys_users_api_keys",
-				Columns:    []*schema.Column{UserAPIKeysColumns[9]},
+				Columns:    []*schema.Column{UserAPIKeysColumns[10]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -382,7 +383,7 @@ var (
 			{
 				Name:    "userapikey_user_id_provider",
 				Unique:  true,
-				Columns: []*schema.Column{UserAPIKeysColumns[9], UserAPIKeysColumns[3]},
+				Columns: []*schema.Column{UserAPIKeysColumns[10], UserAPIKeysColumns[3]},
 			},
 		},
 	}

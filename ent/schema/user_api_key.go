@@ -29,6 +29,10 @@ func (UserAPIKey) Fields() []ent.Field {
 		field.String("tag").SchemaType(varchar(32)).NotEmpty().Sensitive(),
 		field.Bool("is_active").Default(true).Annotations(entsql.Default("true")),
 		field.Time("last_used_at").Optional().Nillable().SchemaType(timestamptz),
+		// deactivated_by is the Temporal workflow ID of the execution whose
+		// DeactivateKey switched the key off, so that exactly one workflow
+		// (and its retries) tells the user; NULL while the key is on.
+		field.Text("deactivated_by").Optional().Nillable(),
 	}
 }
 

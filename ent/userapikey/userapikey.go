@@ -33,6 +33,8 @@ const (
 	FieldIsActive = "is_active"
 	// FieldLastUsedAt holds the string denoting the last_used_at field in the database.
 	FieldLastUsedAt = "last_used_at"
+	// FieldDeactivatedBy holds the string denoting the deactivated_by field in the database.
+	FieldDeactivatedBy = "deactivated_by"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the userapikey in the database.
@@ -58,6 +60,7 @@ var Columns = []string{
 	FieldTag,
 	FieldIsActive,
 	FieldLastUsedAt,
+	FieldDeactivatedBy,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -140,6 +143,11 @@ func ByIsActive(opts ...sql.OrderTermOption) OrderOption {
 // ByLastUsedAt orders the results by the last_used_at field.
 func ByLastUsedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastUsedAt, opts...).ToFunc()
+}
+
+// ByDeactivatedBy orders the results by the deactivated_by field.
+func ByDeactivatedBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeactivatedBy, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

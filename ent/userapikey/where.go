@@ -101,6 +101,11 @@ func LastUsedAt(v time.Time) predicate.UserAPIKey {
 	return predicate.UserAPIKey(sql.FieldEQ(FieldLastUsedAt, v))
 }
 
+// DeactivatedBy applies equality check predicate on the "deactivated_by" field. It's identical to DeactivatedByEQ.
+func DeactivatedBy(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldEQ(FieldDeactivatedBy, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.UserAPIKey {
 	return predicate.UserAPIKey(sql.FieldEQ(FieldCreatedAt, v))
@@ -519,6 +524,81 @@ func LastUsedAtIsNil() predicate.UserAPIKey {
 // LastUsedAtNotNil applies the NotNil predicate on the "last_used_at" field.
 func LastUsedAtNotNil() predicate.UserAPIKey {
 	return predicate.UserAPIKey(sql.FieldNotNull(FieldLastUsedAt))
+}
+
+// DeactivatedByEQ applies the EQ predicate on the "deactivated_by" field.
+func DeactivatedByEQ(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldEQ(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByNEQ applies the NEQ predicate on the "deactivated_by" field.
+func DeactivatedByNEQ(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldNEQ(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByIn applies the In predicate on the "deactivated_by" field.
+func DeactivatedByIn(vs ...string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldIn(FieldDeactivatedBy, vs...))
+}
+
+// DeactivatedByNotIn applies the NotIn predicate on the "deactivated_by" field.
+func DeactivatedByNotIn(vs ...string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldNotIn(FieldDeactivatedBy, vs...))
+}
+
+// DeactivatedByGT applies the GT predicate on the "deactivated_by" field.
+func DeactivatedByGT(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldGT(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByGTE applies the GTE predicate on the "deactivated_by" field.
+func DeactivatedByGTE(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldGTE(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByLT applies the LT predicate on the "deactivated_by" field.
+func DeactivatedByLT(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldLT(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByLTE applies the LTE predicate on the "deactivated_by" field.
+func DeactivatedByLTE(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldLTE(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByContains applies the Contains predicate on the "deactivated_by" field.
+func DeactivatedByContains(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldContains(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByHasPrefix applies the HasPrefix predicate on the "deactivated_by" field.
+func DeactivatedByHasPrefix(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldHasPrefix(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByHasSuffix applies the HasSuffix predicate on the "deactivated_by" field.
+func DeactivatedByHasSuffix(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldHasSuffix(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByIsNil applies the IsNil predicate on the "deactivated_by" field.
+func DeactivatedByIsNil() predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldIsNull(FieldDeactivatedBy))
+}
+
+// DeactivatedByNotNil applies the NotNil predicate on the "deactivated_by" field.
+func DeactivatedByNotNil() predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldNotNull(FieldDeactivatedBy))
+}
+
+// DeactivatedByEqualFold applies the EqualFold predicate on the "deactivated_by" field.
+func DeactivatedByEqualFold(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldEqualFold(FieldDeactivatedBy, v))
+}
+
+// DeactivatedByContainsFold applies the ContainsFold predicate on the "deactivated_by" field.
+func DeactivatedByContainsFold(v string) predicate.UserAPIKey {
+	return predicate.UserAPIKey(sql.FieldContainsFold(FieldDeactivatedBy, v))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

@@ -307,7 +307,7 @@ func TestInvalidInput(t *testing.T) {
 // Every statement the Index sends is served by an index, on a table of
 // 100,000 rows of other pairs: no sequential scan, and none reads more rows
 // than the pair has (the first search reads all of its signatures, once).
-// Without the pair's statistics (migration 0018) a page is planned as a
+// Without the pair's statistics (migration 0019) a page is planned as a
 // read of the whole pair.
 func TestQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
@@ -356,7 +356,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 	bad := unindexed(t, tx, reads[5:], pairRows)
 	_ = tx.Rollback()
 	if len(bad) == 0 {
-		t.Error("without the statistics of migration 0018 the pages are still bounded: the check cannot see it, or they are not needed")
+		t.Error("without the statistics of migration 0019 the pages are still bounded: the check cannot see it, or they are not needed")
 	}
 
 	rec.Start()

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/keycrypt"
@@ -34,7 +35,8 @@ func Sealed(k *ent.UserAPIKey) keycrypt.Sealed {
 }
 
 // PutKey stores the sealed key as the user's (row id userID) key for the
-// provider id, active: a new row, or the one they have replaced in place.
+// provider id, active and with no deactivated_by: a new row, or the one they
+// have replaced in place (/wallet set, or /wallet test re-storing it).
 // Storing the same key twice leaves the same row.
 func (s *Store) PutKey(ctx context.Context, userID uuid.UUID, provider string, key keycrypt.Sealed) error {
 	return s.db.UserAPIKey.Create().
@@ -43,7 +45,7 @@ func (s *Store) PutKey(ctx context.Context, userID uuid.UUID, provider string, k
 		SetIsActive(true).
 		OnConflict(sql.ConflictColumns(userapikey.FieldUserID, userapikey.FieldProvider)).
 		Update(func(u *ent.UserAPIKeyUpsert) {
-			u.UpdateIv().UpdateContent().UpdateTag().UpdateIsActive().SetUpdatedAt(time.Now())
+			u.UpdateIv().UpdateContent().UpdateTag().UpdateIsActive().ClearDeactivatedBy().SetUpdatedAt(time.Now())
 		}).
 		Exec(ctx)
 }
@@ -53,24 +55,37 @@ func (s *Store) KeyUsed(ctx context.Context, k *ent.UserAPIKey) error {
 	return s.db.UserAPIKey.UpdateOne(k).SetLastUsedAt(time.Now()).Exec(ctx)
 }
 
-// DeactivateKey switches off the user's active key for the provider id,
-// reporting whether this call changed a row (false when they have none or it
-// was off already).
-func (s *Store) DeactivateKey(ctx context.Context, discordID, provider string) (bool, error) {
-	n, err := s.db.UserAPIKey.Update().Where(
-		userapikey.Provider(provider), userapikey.IsActive(true), userapikey.HasUserWith(user.DiscordID(discordID)),
-	).SetIsActive(false).Save(ctx)
-	return n > 0, err
+// DeactivateKey switches off the user's key for the provider id on behalf
+// of the workflow execution by (its Temporal workflow ID), recording by in
+// deactivated_by. True exactly when by is the one that switched it off: on
+// the first call, and on a retry of it after its UPDATE committed; false
+// when they have no key, or another workflow switched it off, so that only
+// one workflow tells the user. An empty by is recorded as NULL and is true
+// only for the call that changed the row.
+func (s *Store) DeactivateKey(ctx context.Context, discordID, provider, by string) (bool, error) {
+	return s.deactivate(ctx, by, userapikey.Provider(provider), userapikey.HasUserWith(user.DiscordID(discordID)))
 }
 
-// DeactivateKeyIfUnchanged switches off the stored key k only while its row
-// still holds the sealing k was read with: true when it does (the key is off
-// now, by this call or an earlier one), false when the user has stored
-// another key since, which stays on.
-func (s *Store) DeactivateKeyIfUnchanged(ctx context.Context, k *ent.UserAPIKey) (bool, error) {
-	n, err := s.db.UserAPIKey.Update().
-		Where(userapikey.ID(k.ID), userapikey.Iv(k.Iv), userapikey.Content(k.Content)).
-		SetIsActive(false).Save(ctx)
+// DeactivateKeyIfUnchanged is DeactivateKey for the stored key k only while
+// its row still holds the sealing k was read with: false as well when the
+// user has stored another key since, which stays on.
+func (s *Store) DeactivateKeyIfUnchanged(ctx context.Context, k *ent.UserAPIKey, by string) (bool, error) {
+	return s.deactivate(ctx, by, userapikey.ID(k.ID), userapikey.Iv(k.Iv), userapikey.Content(k.Content))
+}
+
+// deactivate is one UPDATE … SET is_active = false, deactivated_by = by
+// WHERE row AND (is_active OR deactivated_by = by): two workflows racing on
+// the same row serialise on its lock, and the second no longer matches.
+func (s *Store) deactivate(ctx context.Context, by string, row ...predicate.UserAPIKey) (bool, error) {
+	u := s.db.UserAPIKey.Update().
+		Where(append(row, userapikey.Or(userapikey.IsActive(true), userapikey.DeactivatedBy(by)))...).
+		SetIsActive(false)
+	if by == "" {
+		u.ClearDeactivatedBy()
+	} else {
+		u.SetDeactivatedBy(by)
+	}
+	n, err := u.Save(ctx)
 	return n > 0, err
 }
 

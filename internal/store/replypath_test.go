@@ -4,6 +4,7 @@ package store_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,8 +37,10 @@ func TestUpsertUserWithoutUsername(t *testing.T) {
 	}
 }
 
-// A stored key is replaced in place and active again; DeactivateKey counts
-// a change once; DeactivateKeyIfUnchanged leaves a key stored since alone.
+// A stored key is replaced in place and active again, its deactivated_by
+// cleared; DeactivateKey is true for the workflow that switched the key off
+// (again on its retry), false for any other; DeactivateKeyIfUnchanged
+// leaves a key stored since alone.
 func TestKeyLifecycle(t *testing.T) {
 	_, s, ctx := fixture(t)
 	a, _ := s.UpsertUser(ctx, alice, "alice")
@@ -46,7 +49,7 @@ func TestKeyLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	k, err := s.Key(ctx, alice, "openrouter")
-	if err != nil || !k.IsActive || store.Sealed(k) != first || k.LastUsedAt != nil {
+	if err != nil || !k.IsActive || store.Sealed(k) != first || k.LastUsedAt != nil || k.DeactivatedBy != nil {
 		t.Fatalf("Key after PutKey = %+v, %v", k, err)
 	}
 	if err := s.KeyUsed(ctx, k); err != nil {
@@ -56,14 +59,20 @@ func TestKeyLifecycle(t *testing.T) {
 		t.Errorf("last_used_at after KeyUsed = %v", k.LastUsedAt)
 	}
 
-	if off, err := s.DeactivateKey(ctx, alice, "openrouter"); err != nil || !off {
+	if off, err := s.DeactivateKey(ctx, alice, "openrouter", "reply/1"); err != nil || !off {
 		t.Fatalf("DeactivateKey = %v, %v; want true", off, err)
 	}
-	if off, err := s.DeactivateKey(ctx, alice, "openrouter"); err != nil || off {
-		t.Errorf("DeactivateKey again = %v, %v; want false (no change)", off, err)
+	if off, err := s.DeactivateKey(ctx, alice, "openrouter", "reply/1"); err != nil || !off {
+		t.Errorf("DeactivateKey retried by the same workflow = %v, %v; want true", off, err)
 	}
-	if off, err := s.DeactivateKey(ctx, carol, "openrouter"); err != nil || off {
+	if off, err := s.DeactivateKey(ctx, alice, "openrouter", "reply/2"); err != nil || off {
+		t.Errorf("DeactivateKey by another workflow = %v, %v; want false (reply/1 switched it off)", off, err)
+	}
+	if off, err := s.DeactivateKey(ctx, carol, "openrouter", "reply/1"); err != nil || off {
 		t.Errorf("DeactivateKey(no user) = %v, %v", off, err)
+	}
+	if k, _ := s.Key(ctx, alice, "openrouter"); k.IsActive || k.DeactivatedBy == nil || *k.DeactivatedBy != "reply/1" {
+		t.Errorf("after DeactivateKey: active %v, deactivated_by %v; want off by reply/1", k.IsActive, k.DeactivatedBy)
 	}
 
 	second := keycrypt.Sealed{IV: "02", Content: "bb", Tag: "0e"}
@@ -71,20 +80,68 @@ func TestKeyLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	now, err := s.Key(ctx, alice, "openrouter")
-	if err != nil || now.ID != k.ID || !now.IsActive || store.Sealed(now) != second {
-		t.Fatalf("Key after a second PutKey = %+v, %v; want the same row, active, resealed", now, err)
+	if err != nil || now.ID != k.ID || !now.IsActive || store.Sealed(now) != second || now.DeactivatedBy != nil {
+		t.Fatalf("Key after a second PutKey = %+v, %v; want the same row, active, resealed, deactivated_by cleared", now, err)
 	}
-	if off, err := s.DeactivateKeyIfUnchanged(ctx, k); err != nil || off {
+	if off, err := s.DeactivateKeyIfUnchanged(ctx, k, "reply/3"); err != nil || off {
 		t.Errorf("DeactivateKeyIfUnchanged(the old sealing) = %v, %v; want false", off, err)
 	}
 	if now, _ := s.Key(ctx, alice, "openrouter"); !now.IsActive {
 		t.Error("the key stored since was switched off")
 	}
-	if off, err := s.DeactivateKeyIfUnchanged(ctx, now); err != nil || !off {
+	if off, err := s.DeactivateKeyIfUnchanged(ctx, now, "reply/3"); err != nil || !off {
 		t.Errorf("DeactivateKeyIfUnchanged(the stored sealing) = %v, %v; want true", off, err)
 	}
 	if _, err := s.Key(ctx, bob, "openrouter"); !ent.IsNotFound(err) {
 		t.Errorf("Key(no key) error = %v; want ent's not found", err)
+	}
+}
+
+// Two workflows refused with the same key switch it off at the same moment:
+// exactly one is told it did, however the UPDATEs interleave, and a retry
+// of that one is told so again; storing the key again (as /wallet test
+// does) lets the next refusal count afresh.
+func TestDeactivateKeyOncePerKey(t *testing.T) {
+	_, s, ctx := fixture(t)
+	a, _ := s.UpsertUser(ctx, alice, "alice")
+	sealed := keycrypt.Sealed{IV: "01", Content: "aa", Tag: "0f"}
+	for round := range 3 {
+		if err := s.PutKey(ctx, a, "openrouter", sealed); err != nil {
+			t.Fatal(err)
+		}
+		k, err := s.Key(ctx, alice, "openrouter")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wfs := []string{fmt.Sprintf("reply/%d/a", round), fmt.Sprintf("reply/%d/b", round)}
+		offs := make([]bool, len(wfs))
+		errs := make([]error, len(wfs))
+		var wg sync.WaitGroup
+		for i, wf := range wfs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if round == 2 { // the no-fingerprint path
+					offs[i], errs[i] = s.DeactivateKey(ctx, alice, "openrouter", wf)
+				} else {
+					offs[i], errs[i] = s.DeactivateKeyIfUnchanged(ctx, k, wf)
+				}
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil || offs[0] == offs[1] {
+			t.Fatalf("round %d: two workflows deactivating at once = %v, %v; want exactly one true", round, offs, errs)
+		}
+		winner := wfs[0]
+		if offs[1] {
+			winner = wfs[1]
+		}
+		if off, err := s.DeactivateKeyIfUnchanged(ctx, k, winner); err != nil || !off {
+			t.Errorf("round %d: %s retried = %v, %v; want true", round, winner, off, err)
+		}
+		if off, err := s.DeactivateKey(ctx, alice, "openrouter", winner); err != nil || !off {
+			t.Errorf("round %d: %s retried without a fingerprint = %v, %v; want true", round, winner, off, err)
+		}
 	}
 }
 
