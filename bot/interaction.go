@@ -87,6 +87,53 @@ func (in *Interaction) respondOne(content string, flags discordgo.MessageFlags) 
 	return err
 }
 
+// ReplyButtons answers privately with content and rows of buttons (at
+// most Discord's 2000 characters: the caller keeps it short).
+func (in *Interaction) ReplyButtons(content string, rows ...discordgo.MessageComponent) error {
+	if rows == nil {
+		rows = []discordgo.MessageComponent{}
+	}
+	if in.acked {
+		_, err := in.b.Session.FollowupMessageCreate(in.Interaction, true, &discordgo.WebhookParams{Content: content,
+			Flags: discordgo.MessageFlagsEphemeral, Components: rows, AllowedMentions: &discordgo.MessageAllowedMentions{}})
+		return err
+	}
+	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: content, Flags: discordgo.MessageFlagsEphemeral,
+			Components: rows, AllowedMentions: &discordgo.MessageAllowedMentions{}},
+	})
+	if err == nil {
+		in.acked = true
+	}
+	return err
+}
+
+// Update answers a button press by replacing the message it is on: its
+// content, and its buttons with rows (none when rows is empty).
+func (in *Interaction) Update(content string, rows ...discordgo.MessageComponent) error {
+	if rows == nil {
+		rows = []discordgo.MessageComponent{}
+	}
+	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseUpdateMessage,
+		Data: &discordgo.InteractionResponseData{Content: content, Components: rows,
+			AllowedMentions: &discordgo.MessageAllowedMentions{}},
+	})
+	if err == nil {
+		in.acked = true
+	}
+	return err
+}
+
+// ReplyFile sends content with one file privately, as a follow-up: Defer
+// first.
+func (in *Interaction) ReplyFile(content string, f *discordgo.File) error {
+	_, err := in.b.Session.FollowupMessageCreate(in.Interaction, true, &discordgo.WebhookParams{Content: content,
+		Flags: discordgo.MessageFlagsEphemeral, Files: []*discordgo.File{f}, AllowedMentions: &discordgo.MessageAllowedMentions{}})
+	return err
+}
+
 // Modal answers with a form.
 func (in *Interaction) Modal(customID, title string, inputs ...discordgo.TextInput) error {
 	rows := make([]discordgo.MessageComponent, len(inputs))

@@ -7,12 +7,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/user"
 )
 
@@ -144,4 +146,23 @@ func (s *Store) ClearUserBatch(ctx context.Context, table string, userID uuid.UU
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// MemoriesByPrefix returns the ids, at most two, of the user's memories
+// with the personality whose id is ref or starts with it (hex digits,
+// dashes ignored, any case; at least 8 digits, the short form /memory list
+// shows). None for a ref that cannot be an id's start. The range of ids is
+// read on the primary key, so the pair's size does not matter.
+func (s *Store) MemoriesByPrefix(ctx context.Context, userID, personalityID uuid.UUID, ref string) ([]uuid.UUID, error) {
+	hex := strings.ToLower(strings.ReplaceAll(ref, "-", ""))
+	if len(hex) < 8 || len(hex) > 32 || strings.Trim(hex, "0123456789abcdef") != "" {
+		return nil, nil
+	}
+	lo, errLo := uuid.Parse(hex + strings.Repeat("0", 32-len(hex)))
+	hi, errHi := uuid.Parse(hex + strings.Repeat("f", 32-len(hex)))
+	if errLo != nil || errHi != nil {
+		return nil, nil
+	}
+	return s.db.Memory.Query().Where(memory.IDGTE(lo), memory.IDLTE(hi),
+		memory.UserID(userID), memory.PersonalityID(personalityID)).Limit(2).IDs(ctx)
 }
