@@ -19,7 +19,6 @@ import (
 	"github.com/tzurot/tzurot/internal/store"
 )
 
-
 // press presses a button of an ephemeral message, as userID.
 func (w *world) press(userID, customID string) *discordgo.InteractionCreate {
 	ic := w.interaction(userID, discordgo.InteractionMessageComponent,

@@ -57,14 +57,19 @@ func Write(ctx context.Context, st *store.Store, discordID string, now time.Time
 		return nil, fmt.Errorf("export: read the user: %w", err)
 	}
 	ew := &errWriter{w: w}
-	head := map[string]any{"format": Format, "exported_at": now.UTC(), "discord_user_id": discordID, "profile": nil}
+	head := struct {
+		Format        string    `json:"format"`
+		ExportedAt    time.Time `json:"exported_at"`
+		DiscordUserID string    `json:"discord_user_id"`
+		Profile       *Profile  `json:"profile"`
+	}{Format, now.UTC(), discordID, nil}
 	if u != nil {
 		p := Profile{DiscordID: u.DiscordID, Timezone: u.Timezone, Incognito: u.Incognito, IsSuperuser: u.IsSuperuser,
 			CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 		if u.Username != nil {
 			p.Username = *u.Username
 		}
-		head["profile"] = p
+		head.Profile = &p
 	}
 	b, err := json.MarshalIndent(head, "", "  ")
 	if err != nil {
