@@ -176,27 +176,26 @@ func (b *Bot) HandleInteraction(ctx context.Context, ic *discordgo.InteractionCr
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		err = b.autocomplete(ctx, in)
 	case discordgo.InteractionModalSubmit:
-		prefix, _, _ := strings.Cut(ic.ModalSubmitData().CustomID, ":")
-		h, ok := b.modals[prefix]
-		if !ok {
-			err = UserError("That form has expired; run the command again.")
-			break
-		}
-		err = h(ctx, in)
+		err = b.byCustomID(ctx, in, b.modals, ic.ModalSubmitData().CustomID, "That form has expired; run the command again.")
 	case discordgo.InteractionMessageComponent:
-		prefix, _, _ := strings.Cut(ic.MessageComponentData().CustomID, ":")
-		h, ok := b.buttons[prefix]
-		if !ok {
-			err = UserError("That button has expired; run the command again.")
-			break
-		}
-		err = h(ctx, in)
+		err = b.byCustomID(ctx, in, b.buttons, ic.MessageComponentData().CustomID, "That button has expired; run the command again.")
 	default:
 		return
 	}
 	if err != nil {
 		b.fail(in, err)
 	}
+}
+
+// byCustomID runs the handler of handlers named by the custom id's prefix
+// (before the first ':'), or refuses with expired.
+func (b *Bot) byCustomID(ctx context.Context, in *Interaction, handlers map[string]handlerFunc, customID, expired string) error {
+	prefix, _, _ := strings.Cut(customID, ":")
+	h, ok := handlers[prefix]
+	if !ok {
+		return UserError("%s", expired)
+	}
+	return h(ctx, in)
 }
 
 // maxChoices is the most choices an autocomplete answer may hold

@@ -15,7 +15,6 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/usagelog"
-	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -51,16 +50,8 @@ func section(doc map[string]any, name string) []map[string]any {
 // keys included, and keeps usage only as anonymous totals; a second run
 // deletes nothing; the export afterwards shows nothing left.
 func TestDataExportDeleteExport(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedKerach(t, w)
+	w, st, p, a, b := newAliceAndBob(t)
 	ctx := context.Background()
-	st := store.New(w.DB)
-	p, err := w.Bot.FindPersonality(ctx, "kerach")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := st.UpsertUser(ctx, alice, "alice")
-	b, _ := st.UpsertUser(ctx, bob, "bob")
 	if err := st.SetTimezone(ctx, alice, "alice", "Europe/Paris"); err != nil {
 		t.Fatal(err)
 	}

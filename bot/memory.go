@@ -62,11 +62,7 @@ func (b *Bot) memory_(ctx context.Context, in *Interaction) error {
 	if b.Memory == nil {
 		return UserError("Long-term memory is not available on this bot.")
 	}
-	acc, err := b.personalityAccessOf(ctx, in)
-	if err != nil {
-		return err
-	}
-	p, err := b.findPersonality(ctx, acc, in.String("personality"))
+	acc, p, err := b.personalityOption(ctx, in)
 	if err != nil {
 		return err
 	}

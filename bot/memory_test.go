@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
 
+	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/internal/itest"
 	mem "github.com/tzurot/tzurot/internal/memory"
@@ -67,6 +68,22 @@ func (w *world) remember(t *testing.T, p, user uuid.UUID, n int, what string) {
 	}
 }
 
+// newAliceAndBob is a world with Kerach, and Alice and Bob as users.
+func newAliceAndBob(t *testing.T) (w *world, st *store.Store, kerach *ent.Personality, a, b uuid.UUID) {
+	t.Helper()
+	w = newWorld(t, itest.Options{})
+	seedKerach(t, w)
+	ctx := context.Background()
+	st = store.New(w.DB)
+	kerach, err := w.Bot.FindPersonality(ctx, "kerach")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ = st.UpsertUser(ctx, alice, "alice")
+	b, _ = st.UpsertUser(ctx, bob, "bob")
+	return w, st, kerach, a, b
+}
+
 var shortID = regexp.MustCompile("`([0-9a-f]{8})`")
 
 // /memory list pages through the caller's memories with buttons, never
@@ -74,16 +91,8 @@ var shortID = regexp.MustCompile("`([0-9a-f]{8})`")
 // another's), or all after a confirm button that a cancel or a timeout
 // leaves without effect.
 func TestMemoryListAndForget(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedKerach(t, w)
+	w, _, p, a, b := newAliceAndBob(t)
 	ctx := context.Background()
-	st := store.New(w.DB)
-	p, err := w.Bot.FindPersonality(ctx, "kerach")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := st.UpsertUser(ctx, alice, "alice")
-	b, _ := st.UpsertUser(ctx, bob, "bob")
 	w.remember(t, p.ID, a, 12, "alice likes tea")
 	w.remember(t, p.ID, b, 1, "bob's secret")
 
