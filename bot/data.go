@@ -30,7 +30,7 @@ const attachmentLimit = 10<<20 - 64<<10
 
 // exportLimit bounds the JSON an export may build in the bot's memory
 // before it is compressed; past it the user is told to ask the operator.
-const exportLimit = 256 << 20
+const exportLimit = 96 << 20
 
 func (b *Bot) dataCommand() *command {
 	return &command{
