@@ -42,7 +42,6 @@ func TestWriteAcrossPages(t *testing.T) {
 		Format  string                     `json:"format"`
 		Profile *userexport.Profile        `json:"profile"`
 		Turns   []struct{ Content string } `json:"conversation_turns"`
-		Keys    []map[string]any           `json:"api_keys"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatalf("not JSON: %v", err)
