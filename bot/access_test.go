@@ -14,6 +14,7 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/personality"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -120,10 +121,10 @@ func TestPrivatePersonalityAnswersOnlyWhomItMay(t *testing.T) {
 			want++
 		}
 	}
-	waitFor(t, "the allowed replies", func() bool { return len(w.posts(general)) >= want })
+	testwait.Until(t, "the allowed replies", func() bool { return len(w.posts(general)) >= want })
 	// A later public reply to sync on: the refused mentions started nothing.
 	w.say(bob, general, guildID, "@pubby sync")
-	waitFor(t, "the sync reply", func() bool { return len(w.posts(general)) >= want+1 })
+	testwait.Until(t, "the sync reply", func() bool { return len(w.posts(general)) >= want+1 })
 	if n := len(w.posts(general)); n != want+1 {
 		t.Fatalf("%d posts, want %d", n, want+1)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -140,19 +141,6 @@ func (w *world) ephemeralText(t *testing.T, ic *discordgo.InteractionCreate) str
 	return text
 }
 
-// waitFor polls until cond holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // logsOnFailure prints the world's log when t fails, for debugging.
 func (w *world) logsOnFailure(t *testing.T) {
 	t.Cleanup(func() {
@@ -184,7 +172,7 @@ func (w *world) replyResult(t *testing.T, messageID string) workflows.GenerateRe
 	t.Helper()
 	ctx := context.Background()
 	id := workflows.GenerateReplyID(messageID)
-	waitFor(t, "the reply workflow to start", func() bool {
+	testwait.Until(t, "the reply workflow to start", func() bool {
 		_, err := w.Client.DescribeWorkflowExecution(ctx, id, "")
 		return err == nil
 	})

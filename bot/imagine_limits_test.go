@@ -21,6 +21,7 @@ import (
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -328,7 +329,7 @@ func TestImagineRefusedWhileTheLastSlotIsDrawing(t *testing.T) {
 	drawing := imagineIC(w, "a fox in the snow")
 	w.Bot.HandleInteraction(ctx, drawing)
 	// The slot is reserved from the check until the usage row is written.
-	waitFor(t, "the last slot's reservation", func() bool {
+	testwait.Until(t, "the last slot's reservation", func() bool {
 		_, holds := imageUsage(w, uid)
 		return holds == 1 || len(w.Discord.FollowUps(drawing.Token)) > 0
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -54,7 +55,7 @@ func TestImagineEndToEnd(t *testing.T) {
 			t.Fatal("the deferral is ephemeral: the image is for the channel")
 		}
 	}
-	waitFor(t, "the follow-up", func() bool { return len(w.Discord.FollowUps(ic.Token)) == 1 })
+	testwait.Until(t, "the follow-up", func() bool { return len(w.Discord.FollowUps(ic.Token)) == 1 })
 	fu := w.Discord.FollowUps(ic.Token)[0]
 	if fu.Ephemeral() || len(fu.Attachments) != 1 {
 		t.Fatalf("follow-up %+v", fu)

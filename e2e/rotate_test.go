@@ -23,6 +23,7 @@ import (
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/opcli"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/worker"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -288,7 +289,7 @@ func TestRotateMasterKeyKilledMidWayResumes(t *testing.T) {
 	}
 	for kill, tx := range locks {
 		w := startRotationWorker(t, s, bin)
-		waitUntil(t, "the worker to reach the locked row", func() bool { return waiting() > 0 })
+		testwait.Until(t, "the worker to reach the locked row", func() bool { return waiting() > 0 })
 		// The SDK batches heartbeats for 8 s (0.8 × the heartbeat timeout);
 		// waiting for that flush makes the server hold the cursor of the last
 		// finished page, so the resume point is known.
@@ -307,7 +308,7 @@ func TestRotateMasterKeyKilledMidWayResumes(t *testing.T) {
 		if err := tx.Rollback(); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the killed worker's statement to finish", func() bool { return waiting() == 0 })
+		testwait.Until(t, "the killed worker's statement to finish", func() bool { return waiting() == 0 })
 		t.Logf("kill %d with %d of %d old rows re-sealed", kill+1, done, oldRows)
 	}
 	startRotationWorker(t, s, bin)
@@ -336,7 +337,7 @@ func TestRotateMasterKeyKilledMidWayResumes(t *testing.T) {
 // page activity sent after since.
 func waitForHeartbeat(t *testing.T, s *itest.Stack, since time.Time) {
 	t.Helper()
-	waitUntil(t, "a heartbeat", func() bool {
+	testwait.Until(t, "a heartbeat", func() bool {
 		d, err := s.Client.DescribeWorkflowExecution(context.Background(), workflows.RotateMasterKeyID, "")
 		if err != nil {
 			return false
@@ -495,7 +496,7 @@ func TestRotateMasterKeyKeepsAKeyChangedMidPage(t *testing.T) {
 		}
 		done <- o
 	}()
-	waitUntil(t, "the page to wait on the held row", func() bool {
+	testwait.Until(t, "the page to wait on the held row", func() bool {
 		var w int
 		scanRow(t, db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`), &w)
 		return w > 0
