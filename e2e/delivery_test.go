@@ -197,12 +197,7 @@ func TestRetryAdoptsOnlyItsOwnMessage(t *testing.T) {
 	_, _ = w.Process.Wait()
 	s.Discord.SetOnMessage(nil)
 	startWorker(t, s, bin)
-	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	var res workflows.GenerateReplyResult
-	if err := run.Get(wctx, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := runResult[workflows.GenerateReplyResult](t, run, 90*time.Second)
 	msgs := s.Discord.Messages(channelID)
 	if len(msgs) != 3 {
 		t.Fatalf("%d channel messages, want 3: one per request", len(msgs))

@@ -74,10 +74,7 @@ FROM generate_series(1, 6000) i`)
 				done := tc.want[tc.progress]
 				testwait.Until(t, "progress", func() bool { n := count(tc.progress); return n > before || n >= done })
 				time.Sleep(time.Duration(rng.Intn(300)) * time.Millisecond)
-				if err := w.Process.Kill(); err != nil {
-					t.Fatal(err)
-				}
-				_, _ = w.Process.Wait() // "signal: killed", as meant
+				killWorker(t, w)
 				t.Logf("kill %d at %d", kill+1, count(tc.progress))
 			}
 			startWorker(t, s, bin)

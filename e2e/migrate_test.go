@@ -77,11 +77,16 @@ func startMigration(t testing.TB, s *itest.Stack, name string, opts opcli.DataMi
 
 func finishMigration(t testing.TB, run client.WorkflowRun) workflows.MigrationState {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var st workflows.MigrationState
-	if err := run.Get(ctx, &st); err != nil {
-		t.Fatal(err)
+	return runResult[workflows.MigrationState](t, run, 5*time.Minute)
+}
+
+// migrate runs the named migration to its end and fails the test unless it
+// succeeded.
+func migrate(t testing.TB, s *itest.Stack, name string, opts opcli.DataMigrationOptions) workflows.MigrationState {
+	t.Helper()
+	st := finishMigration(t, startMigration(t, s, name, opts))
+	if st.Outcome != "succeeded" {
+		t.Fatalf("%s: %+v", name, st)
 	}
 	return st
 }
@@ -220,10 +225,7 @@ func TestMigrationSurvivesKilledWorkers(t *testing.T) {
 		// Kill only once this worker is doing the migration's work, at a random moment.
 		testwait.Until(t, "the new worker to make progress", func() bool { return read() > before || read() == total })
 		time.Sleep(time.Duration(rng.Intn(1500)) * time.Millisecond)
-		if err := w.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		_, _ = w.Process.Wait() // "signal: killed", as meant
+		killWorker(t, w)
 		t.Logf("kill %d after %d rows", kill+1, read())
 	}
 	startWorker(t, s, bin)

@@ -298,10 +298,7 @@ func TestRotateMasterKeyKilledMidWayResumes(t *testing.T) {
 		if done == 0 || done >= oldRows {
 			t.Fatalf("kill %d: %d of %d old rows re-sealed, want a rotation under way", kill+1, done, oldRows)
 		}
-		if err := w.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		_, _ = w.Process.Wait()
+		killWorker(t, w)
 		assertKeysOpen(t, s, seeded, both)
 		// The killed worker's statement is still queued on the lock; letting
 		// it finish is what a crash between write and report looks like.
@@ -312,12 +309,7 @@ func TestRotateMasterKeyKilledMidWayResumes(t *testing.T) {
 		t.Logf("kill %d with %d of %d old rows re-sealed", kill+1, done, oldRows)
 	}
 	startRotationWorker(t, s, bin)
-	gctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	var res workflows.RotateMasterKeyResult
-	if err := run.Get(gctx, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := runResult[workflows.RotateMasterKeyResult](t, run, 90*time.Second)
 	t.Logf("result: re-sealed %d, already current %d, failed %d, verified %v", res.Resealed, res.AlreadyCurrent, res.Failed, res.Verified)
 	assertRotated(t, s, seeded, res)
 	// Each retry resumed at its heartbeat's cursor, so only the page in

@@ -54,17 +54,9 @@ func TestWorkerKilledMidSpeech(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForActivity(t, s, id, "SpeakReply")
-	if err := first.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = first.Process.Wait()
+	killWorker(t, first)
 	startWorker(t, s, bin)
-	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	var res workflows.GenerateReplyResult
-	if err := run.Get(wctx, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := runResult[workflows.GenerateReplyResult](t, run, 90*time.Second)
 	msgs := s.Discord.Messages(channelID)
 	if res.Outcome != workflows.ReplyReplied || len(msgs) != 1 || msgs[0].ID != res.DiscordMessageID {
 		t.Fatalf("result %+v, %d channel messages; want one reply", res, len(msgs))

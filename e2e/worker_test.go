@@ -219,21 +219,13 @@ func TestWorkerKilledMidReply(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitForActivity(t, s, id, "GenerateWithinLimits")
-			if err := first.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			_, _ = first.Process.Wait()
+			killWorker(t, first)
 			if tc.revoke {
 				// The user revokes the key while the reply is in flight.
 				s.OpenRouter.Revoke(userKey)
 			}
 			startWorker(t, s, bin)
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
-			var res workflows.GenerateReplyResult
-			if err := run.Get(ctx, &res); err != nil {
-				t.Fatal(err)
-			}
+			res := runResult[workflows.GenerateReplyResult](t, run, 90*time.Second)
 			if tc.revoke {
 				if res.Outcome != workflows.ReplyKeyRejected {
 					t.Fatalf("outcome %s", res.Outcome)
@@ -288,6 +280,29 @@ func startWorker(t *testing.T, s *itest.Stack, bin string, extraEnv ...string) *
 		}
 	})
 	return cmd
+}
+
+// killWorker ends a worker process at once (SIGKILL), as a crash would, and
+// reaps it; Wait's "signal: killed" is what is meant.
+func killWorker(t testing.TB, w *exec.Cmd) {
+	t.Helper()
+	if err := w.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Process.Wait()
+}
+
+// runResult waits up to limit for run to end and returns its result; a run
+// that fails or outlasts limit fails the test.
+func runResult[T any](t testing.TB, run client.WorkflowRun, limit time.Duration) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	var res T
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // waitForActivity waits until a worker has started the named activity.
