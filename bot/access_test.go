@@ -235,7 +235,7 @@ func TestWhoMayUseAPersonalitySlashCommands(t *testing.T) {
 		if gone := !w.DB.Personality.Query().Where(personality.ID(doomed.ID)).ExistX(ctx); gone != sp.usesPrivate {
 			t.Errorf("%s: deleted %v", sp.who, gone)
 		}
-		choices := w.autocomplete(t, sp.id, "carol")
+		choices := w.autocomplete(t, sp.id, "view", focused("name", "carol"))
 		if _, ok := choices["carol-priv (Privy)"]; ok != sp.usesPrivate {
 			t.Errorf("%s: autocomplete %v", sp.who, choices)
 		}
@@ -243,28 +243,6 @@ func TestWhoMayUseAPersonalitySlashCommands(t *testing.T) {
 			t.Errorf("%s: autocomplete %v lacks the public one", sp.who, choices)
 		}
 	}
-}
-
-// autocomplete is /personality view name:<typed> autocompleted for user.
-func (w *world) autocomplete(t *testing.T, user, typed string) map[string]string {
-	o := str("name", typed)
-	o.Focused = true
-	ic := w.interaction(user, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
-		ID: nextID(), Name: "personality", CommandType: discordgo.ChatApplicationCommand,
-		Options: []*discordgo.ApplicationCommandInteractionDataOption{{Name: "view", Type: discordgo.ApplicationCommandOptionSubCommand,
-			Options: []*discordgo.ApplicationCommandInteractionDataOption{o}}},
-	})
-	w.Bot.HandleInteraction(context.Background(), ic)
-	out := map[string]string{}
-	for _, r := range w.responses(ic) {
-		data, _ := r["data"].(map[string]any)
-		list, _ := data["choices"].([]any)
-		for _, c := range list {
-			c := c.(map[string]any)
-			out[c["name"].(string)] = c["value"].(string)
-		}
-	}
-	return out
 }
 
 // Names cannot be hijacked: no alias, name or display name that would

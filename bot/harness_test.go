@@ -5,6 +5,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -68,21 +69,63 @@ func (w *world) interaction(userID string, typ discordgo.InteractionType, data d
 	}}
 }
 
-// slash runs a slash command: slash(u, "wallet", "set", opts...).
+// slash runs a slash command: slash(u, "wallet", "set", opts...), or with
+// a group and its subcommand: slash(u, "personality", "alias add", opts...).
 func (w *world) slash(userID, name, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) *discordgo.InteractionCreate {
-	data := discordgo.ApplicationCommandInteractionData{ID: nextID(), Name: name, CommandType: discordgo.ChatApplicationCommand}
+	data := discordgo.ApplicationCommandInteractionData{ID: nextID(), Name: name, CommandType: discordgo.ChatApplicationCommand, Options: opts}
 	if sub != "" {
-		data.Options = []*discordgo.ApplicationCommandInteractionDataOption{{Name: sub, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}
-	} else {
-		data.Options = opts
+		data.Options = subcommand(sub, opts...)
 	}
 	ic := w.interaction(userID, discordgo.InteractionApplicationCommand, data)
 	w.Bot.HandleInteraction(context.Background(), ic)
 	return ic
 }
 
+// subcommand nests opts under sub, a subcommand or a group and its
+// subcommand ("alias add"), as Discord sends them.
+func subcommand(sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) []*discordgo.ApplicationCommandInteractionDataOption {
+	group, leaf, isGroup := strings.Cut(sub, " ")
+	if !isGroup {
+		return []*discordgo.ApplicationCommandInteractionDataOption{{Name: sub, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}
+	}
+	return []*discordgo.ApplicationCommandInteractionDataOption{{Name: group, Type: discordgo.ApplicationCommandOptionSubCommandGroup,
+		Options: []*discordgo.ApplicationCommandInteractionDataOption{{Name: leaf, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}}}
+}
+
 func str(name, value string) *discordgo.ApplicationCommandInteractionDataOption {
 	return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: discordgo.ApplicationCommandOptionString, Value: value}
+}
+
+// focused is a string option the user is typing, the one autocomplete answers for.
+func focused(name, typed string) *discordgo.ApplicationCommandInteractionDataOption {
+	o := str(name, typed)
+	o.Focused = true
+	return o
+}
+
+// autocomplete sends the autocomplete of /personality sub ("view", or a
+// group and its subcommand: "alias remove") with opts, one of them focused,
+// and returns the choices answered, name to value. An answer that is not an
+// autocomplete result (type 8) fails the test.
+func (w *world) autocomplete(t *testing.T, userID, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) map[string]string {
+	t.Helper()
+	ic := w.interaction(userID, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
+		ID: nextID(), Name: "personality", CommandType: discordgo.ChatApplicationCommand, Options: subcommand(sub, opts...),
+	})
+	w.Bot.HandleInteraction(context.Background(), ic)
+	out := map[string]string{}
+	for _, r := range w.responses(ic) {
+		if r["type"] != float64(discordgo.InteractionApplicationCommandAutocompleteResult) {
+			t.Errorf("autocomplete answered with type %v", r["type"])
+		}
+		data, _ := r["data"].(map[string]any)
+		list, _ := data["choices"].([]any)
+		for _, c := range list {
+			c := c.(map[string]any)
+			out[c["name"].(string)] = c["value"].(string)
+		}
+	}
+	return out
 }
 
 // submit answers a modal.

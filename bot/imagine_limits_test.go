@@ -40,6 +40,15 @@ func userID(t *testing.T, w *world, discordID string) uuid.UUID {
 	return w.DB.User.Query().Where(user.DiscordID(discordID)).OnlyX(context.Background()).ID
 }
 
+// painterWorld is a stack with an image-enabled personality, the image
+// limit its worker enforces, and alice's user id.
+func painterWorld(t *testing.T) (w *world, limit int, alicesID uuid.UUID) {
+	t.Helper()
+	w = newWorld(t, itest.Options{})
+	seedPainter(t, w, true)
+	return w, imageLimit(t, w), userID(t, w, alice)
+}
+
 // seedImageUsage writes n image usage rows for the user, the oldest made
 // oldest ago and each next one a minute younger, and returns the oldest's
 // timestamp as stored.
@@ -156,10 +165,7 @@ func assertNoImageInHistories(t *testing.T, w *world, ics []*discordgo.Interacti
 // the provider is asked: the user is told when the oldest image leaves the
 // window, nothing is charged, and the run ends "rate_limited".
 func TestImagineEleventhImageInAnHourIsRefused(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedPainter(t, w, true)
-	limit := imageLimit(t, w)
-	uid := userID(t, w, alice)
+	w, limit, uid := painterWorld(t)
 	ctx := context.Background()
 
 	// limit-1 images earlier in the hour, the oldest 50 minutes ago; then the
@@ -219,10 +225,7 @@ func TestImagineTwoRequestsForTheLastSlot(t *testing.T) {
 		// which a check without a reservation would admit both.
 		drawing = 600 * time.Millisecond
 	)
-	w := newWorld(t, itest.Options{})
-	seedPainter(t, w, true)
-	limit := imageLimit(t, w)
-	uid := userID(t, w, alice)
+	w, limit, uid := painterWorld(t)
 	ctx := context.Background()
 	// Two slow steps per round: enough for both requests even if both were
 	// (wrongly) let through.
@@ -318,10 +321,7 @@ func TestImagineTwoRequestsForTheLastSlot(t *testing.T) {
 // usage row that counts for a whole hour, so until the oldest earlier image
 // leaves the window the user stays at the limit.
 func TestImagineRefusedWhileTheLastSlotIsDrawing(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedPainter(t, w, true)
-	limit := imageLimit(t, w)
-	uid := userID(t, w, alice)
+	w, limit, uid := painterWorld(t)
 	ctx := context.Background()
 	oldest := seedImageUsage(t, w, uid, limit-1, 50*time.Minute)
 	w.OpenRouter.Script(aliceKey, fakeopenrouter.Delay(2*time.Second))
