@@ -262,33 +262,27 @@ func TestGuestModes(t *testing.T) {
 }
 
 func TestA401IsConfirmedBeforeItIsFinal(t *testing.T) {
-	t.Run("transient 401: the key checks out, so it is retried", func(t *testing.T) {
-		f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
-		f.storeKey(t, userKey, true)
-		f.or.Script(userKey, fakeopenrouter.Fail(401))
-		_, err := f.generate(t)
-		if errType(err) != activities.ErrUnavailable {
-			t.Fatalf("err = %v, want retryable %s", err, activities.ErrUnavailable)
-		}
-	})
-	t.Run("revoked key: 401 on the key check too, final", func(t *testing.T) {
-		f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
-		f.storeKey(t, userKey, true)
-		f.or.Revoke(userKey)
-		_, err := f.generate(t)
-		if errType(err) != activities.ErrInvalidKey {
-			t.Fatalf("err = %v, want %s", err, activities.ErrInvalidKey)
-		}
-	})
-	t.Run("402 is final without a check", func(t *testing.T) {
-		f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
-		f.storeKey(t, userKey, true)
-		f.or.Script(userKey, fakeopenrouter.Fail(402))
-		_, err := f.generate(t)
-		if errType(err) != activities.ErrNoCredits {
-			t.Fatalf("err = %v, want %s", err, activities.ErrNoCredits)
-		}
-	})
+	for _, tc := range []struct {
+		name    string
+		fail    func(or *fakeopenrouter.Server)
+		wantErr string
+	}{
+		{"transient 401: the key checks out, so it is retried",
+			func(or *fakeopenrouter.Server) { or.Script(userKey, fakeopenrouter.Fail(401)) }, activities.ErrUnavailable},
+		{"revoked key: 401 on the key check too, final",
+			func(or *fakeopenrouter.Server) { or.Revoke(userKey) }, activities.ErrInvalidKey},
+		{"402 is final without a check",
+			func(or *fakeopenrouter.Server) { or.Script(userKey, fakeopenrouter.Fail(402)) }, activities.ErrNoCredits},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
+			f.storeKey(t, userKey, true)
+			tc.fail(f.or)
+			if _, err := f.generate(t); errType(err) != tc.wantErr {
+				t.Fatalf("err = %v, want %s", err, tc.wantErr)
+			}
+		})
+	}
 }
 
 func TestPostReplyUsesOneWebhookPerChannelAndPostsOnce(t *testing.T) {
