@@ -235,7 +235,7 @@ func TestWhoMayUseAPersonalitySlashCommands(t *testing.T) {
 		if gone := !w.DB.Personality.Query().Where(personality.ID(doomed.ID)).ExistX(ctx); gone != sp.usesPrivate {
 			t.Errorf("%s: deleted %v", sp.who, gone)
 		}
-		choices := w.autocomplete(t, sp.id, "view", focused("name", "carol"))
+		choices := w.personalityChoices(t, sp.id, "view", focused("name", "carol"))
 		if _, ok := choices["carol-priv (Privy)"]; ok != sp.usesPrivate {
 			t.Errorf("%s: autocomplete %v", sp.who, choices)
 		}

@@ -103,27 +103,41 @@ func focused(name, typed string) *discordgo.ApplicationCommandInteractionDataOpt
 	return o
 }
 
-// autocomplete sends the autocomplete of /personality sub ("view", or a
-// group and its subcommand: "alias remove") with opts, one of them focused,
-// and returns the choices answered, name to value. An answer that is not an
-// autocomplete result (type 8) fails the test.
-func (w *world) autocomplete(t *testing.T, userID, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) map[string]string {
+// choice is one autocomplete answer.
+type choice struct{ name, value string }
+
+// autocomplete sends the autocomplete of /command sub (sub "" for a command
+// without subcommands; a group and its subcommand as "alias remove") with
+// opts, one of them focused, and returns the choices answered, in order.
+// Anything but one autocomplete result (type 8) fails the test.
+func (w *world) autocomplete(t *testing.T, userID, command, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) []choice {
 	t.Helper()
-	ic := w.interaction(userID, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
-		ID: nextID(), Name: "personality", CommandType: discordgo.ChatApplicationCommand, Options: subcommand(sub, opts...),
-	})
+	data := discordgo.ApplicationCommandInteractionData{ID: nextID(), Name: command, CommandType: discordgo.ChatApplicationCommand, Options: opts}
+	if sub != "" {
+		data.Options = subcommand(sub, opts...)
+	}
+	ic := w.interaction(userID, discordgo.InteractionApplicationCommandAutocomplete, data)
 	w.Bot.HandleInteraction(context.Background(), ic)
+	resp := w.responses(ic)
+	if len(resp) != 1 || resp[0]["type"] != float64(discordgo.InteractionApplicationCommandAutocompleteResult) {
+		t.Fatalf("autocomplete answered %v, want one autocomplete result (type 8)", resp)
+	}
+	body, _ := resp[0]["data"].(map[string]any)
+	list, _ := body["choices"].([]any)
+	var out []choice
+	for _, c := range list {
+		c := c.(map[string]any)
+		out = append(out, choice{c["name"].(string), c["value"].(string)})
+	}
+	return out
+}
+
+// personalityChoices is the autocomplete of /personality sub, name to value.
+func (w *world) personalityChoices(t *testing.T, userID, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) map[string]string {
+	t.Helper()
 	out := map[string]string{}
-	for _, r := range w.responses(ic) {
-		if r["type"] != float64(discordgo.InteractionApplicationCommandAutocompleteResult) {
-			t.Errorf("autocomplete answered with type %v", r["type"])
-		}
-		data, _ := r["data"].(map[string]any)
-		list, _ := data["choices"].([]any)
-		for _, c := range list {
-			c := c.(map[string]any)
-			out[c["name"].(string)] = c["value"].(string)
-		}
+	for _, c := range w.autocomplete(t, userID, "personality", sub, opts...) {
+		out[c.name] = c.value
 	}
 	return out
 }

@@ -156,20 +156,9 @@ func TestImagineRefusesWhatItCannotDraw(t *testing.T) {
 		personality string
 		want        []string
 	}{{"sizer", []string{"512x512", "768x1024"}}, {"painter", []string{"1024x1024", "1024x768", "768x1024", "1536x1024", "1024x1536", "512x512"}}} {
-		size := str("size", "")
-		size.Focused = true
-		ic := w.interaction(alice, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
-			ID: nextID(), Name: "imagine", CommandType: discordgo.ChatApplicationCommand,
-			Options: []*discordgo.ApplicationCommandInteractionDataOption{str("prompt", "a fox"), str("personality", tc.personality), size},
-		})
-		w.Bot.HandleInteraction(ctx, ic)
 		var got []string
-		for _, r := range w.responses(ic) {
-			data, _ := r["data"].(map[string]any)
-			list, _ := data["choices"].([]any)
-			for _, c := range list {
-				got = append(got, c.(map[string]any)["value"].(string))
-			}
+		for _, c := range w.autocomplete(t, alice, "imagine", "", str("prompt", "a fox"), str("personality", tc.personality), focused("size", "")) {
+			got = append(got, c.value)
 		}
 		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("size choices for %s: %v, want %v", tc.personality, got, tc.want)

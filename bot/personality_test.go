@@ -286,7 +286,7 @@ func TestPersonalityAutocomplete(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := w.autocomplete(t, tc.user, tc.sub, tc.opts...)
+			got := w.personalityChoices(t, tc.user, tc.sub, tc.opts...)
 			if len(got) != len(tc.want) {
 				t.Fatalf("choices %v, want %v", got, tc.want)
 			}
@@ -322,7 +322,7 @@ func TestPersonalityAutocomplete(t *testing.T) {
 		{bob, "%", nil, 0}, // LIKE's wildcards are text
 		{bob, "_", nil, 0},
 	} {
-		got := w.autocomplete(t, tc.user, "view", focused("name", tc.typed))
+		got := w.personalityChoices(t, tc.user, "view", focused("name", tc.typed))
 		if len(got) != tc.n {
 			t.Errorf("%s typing %q: %d choices %v, want %d", tc.user, tc.typed, len(got), got, tc.n)
 		}
