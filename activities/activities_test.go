@@ -99,6 +99,21 @@ func (f *fixture) storeKey(t *testing.T, key string, active bool) {
 // a usage row of its own.
 var requests atomic.Int64
 
+// postReply runs PostReply and returns the Discord message id; an error
+// fails the test.
+func (f *fixture) postReply(t *testing.T, in activities.PostReplyInput) string {
+	t.Helper()
+	v, err := f.env.ExecuteActivity(f.acts.PostReply, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	if err := v.Get(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func (f *fixture) generate(t *testing.T) (activities.GenerateOutput, error) {
 	t.Helper()
 	v, err := f.env.ExecuteActivity(f.acts.Generate, activities.GenerateInput{
@@ -288,17 +303,9 @@ func TestA401IsConfirmedBeforeItIsFinal(t *testing.T) {
 func TestPostReplyUsesOneWebhookPerChannelAndPostsOnce(t *testing.T) {
 	f := newFixture(t, config.GuestFree, "openrouter/free")
 	post := func(key, content string) string {
-		v, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+		return f.postReply(t, activities.PostReplyInput{
 			DeliveryKey: key, ChannelID: channelID, Username: "Kerach", AvatarURL: "https://example.com/k.png", Content: content,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var id string
-		if err := v.Get(&id); err != nil {
-			t.Fatal(err)
-		}
-		return id
 	}
 	first := post("reply/1/reply", "one")
 	again := post("reply/1/reply", "one")

@@ -134,10 +134,7 @@ func TestFailedLookupDoesNotPostTwice(t *testing.T) {
 	wrapDiscord(t, f, func(r *http.Request) bool {
 		return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/messages") && failGet.CompareAndSwap(true, false)
 	}, 500, `{"message": "500: Internal Server Error", "code": 0}`)
-	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
-		DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"}); err != nil {
-		t.Fatal(err)
-	}
+	f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"})
 	f.discord.DropNextAfterHandling("POST /webhooks/{webhook_id}/{webhook_token}")
 	in := activities.PostReplyInput{DeliveryKey: "reply/r/reply", ChannelID: channelID, Username: "Kerach", Content: "only once"}
 	_, _ = f.env.ExecuteActivity(f.acts.PostReply, in) // Discord took it; the answer was lost
@@ -192,10 +189,7 @@ func TestDailyCapIsToldWithoutALongWait(t *testing.T) {
 func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
 	f := newFixture(t, config.GuestOff, "m")
 	ctx := context.Background()
-	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
-		DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"}); err != nil {
-		t.Fatal(err)
-	}
+	f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"})
 	// A began posting; its post never reached Discord.
 	f.db.Delivery.Create().SetKey("reply/A/reply/0").SetChannelID(channelID).SetDiscordMessageID("").ExecX(ctx)
 	var s testsuite.WorkflowTestSuite
@@ -230,15 +224,7 @@ func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	})
-	v, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
-		DeliveryKey: "reply/B/reply", ChannelID: channelID, Username: "Kerach", Content: "Hello!"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var bID string
-	if err := v.Get(&bID); err != nil {
-		t.Fatal(err)
-	}
+	bID := f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/B/reply", ChannelID: channelID, Username: "Kerach", Content: "Hello!"})
 	<-aDone
 	if aErr != nil {
 		t.Fatal(aErr)
