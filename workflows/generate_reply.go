@@ -30,8 +30,12 @@ type GenerateReplyInput struct {
 	// the gateway event (optional: without it they reach the model as
 	// Discord wrote them). Passed on to the generate activity only, which
 	// changes no command the workflow emits, so no version is needed.
-	Mentions *activities.MentionNames `json:"mentions,omitempty"`
+	Mentions *MentionNames `json:"mentions,omitempty"`
 }
+
+// MentionNames are GenerateReplyInput's names of a message's mentions
+// (activities.MentionNames, here so the bot need not import activities).
+type MentionNames = activities.MentionNames
 
 // Outcomes of GenerateReply.
 const (
