@@ -150,13 +150,16 @@ func nameField(model, name string) string {
 func conversation(in PromptInput, system string) []openrouter.Message {
 	names := in.Mentions
 	// A user who spoke in the window is known by the name they spoke with,
-	// for mentions of them in other turns; the current message's own
-	// resolved names come first.
+	// the current speaker by theirs, for mentions of them in other turns;
+	// the current message's own resolved names come first.
 	users := map[string]string{}
 	for _, t := range in.History {
 		if t.AuthorID != "" && t.Author != "" {
 			users[t.AuthorID] = t.Author
 		}
+	}
+	if in.DiscordUserID != "" && in.Username != "" {
+		users[in.DiscordUserID] = in.Username
 	}
 	for id, n := range names.Users {
 		users[id] = n

@@ -134,15 +134,15 @@ func TestPromptNamesMentionsEverywhere(t *testing.T) {
 	msgs := activities.BuildMessages(activities.PromptInput{
 		History: []activities.Turn{
 			{Role: "user", Content: "hi <@3>, see <#10>", Author: "bob", AuthorID: "2"},
-			{Role: "user", Content: "hello <@2>", Author: "carol", AuthorID: "3"},
+			{Role: "user", Content: "hello <@2> and <@1>", Author: "carol", AuthorID: "3"},
 		},
-		Username: "alice", Now: noon, Content: "<@2> <@3> <@4> in <#10>",
+		Username: "alice", DiscordUserID: "1", Now: noon, Content: "<@2> <@3> <@4> in <#10>",
 		Mentions:      activities.MentionNames{Users: map[string]string{"4": "dave"}, Channels: map[string]string{"10": "general"}},
 		MentionLimits: activities.MentionLimits{Users: 2, Channels: 1, Roles: 1},
 	})
 	assertMessages(t, msgs[1:], []openrouter.Message{
 		{Role: "user", Content: "bob: hi @carol, see #general"},
-		{Role: "user", Content: "carol: hello @bob"},
+		{Role: "user", Content: "carol: hello @bob and @alice"},
 		{Role: "user", Content: "alice: @bob @carol <@4> in #general"},
 	})
 }

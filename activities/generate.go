@@ -174,7 +174,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		names = *in.Mentions
 	}
 	msgs := BuildMessages(PromptInput{
-		Persona: personaOf(p), History: history, Username: in.Username, Timezone: tz,
+		Persona: personaOf(p), History: history, Username: in.Username, DiscordUserID: in.DiscordUserID, Timezone: tz,
 		Now: in.Now, Content: in.Content, Model: model, Mentions: names,
 		MentionLimits: MentionLimits{Users: lim.MaxMentionsPerMessage, Channels: lim.MaxChannelsPerMessage, Roles: lim.MaxRolesPerMessage},
 	})

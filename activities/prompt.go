@@ -28,11 +28,13 @@ type Turn struct {
 type PromptInput struct {
 	Persona Persona
 	History []Turn // oldest first
-	// Username is the current speaker's name, Content what they said.
-	Username string
-	Timezone string
-	Now      time.Time
-	Content  string
+	// Username is the current speaker's name, DiscordUserID their id,
+	// Content what they said.
+	Username      string
+	DiscordUserID string
+	Timezone      string
+	Now           time.Time
+	Content       string
 	// Model is the model the request goes to (see nameField).
 	Model string
 	// Mentions name the current message's mentions; MentionLimits bound
