@@ -143,35 +143,38 @@ func firstWords(msgs []sentMessage) []string {
 	return out
 }
 
-// A history longer than the personality's max_conversation_history is cut
-// to its newest turns.
-func TestReplyHistoryIsMaxConversationHistoryTurns(t *testing.T) {
-	s, pid := speakersStack(t)
-	ctx := context.Background()
-	s.DB.LLMConfig.Update().SetMaxConversationHistory(3).ExecX(ctx)
-	seedTurns(t, s, pid, 8, 0)
-	msgs := say(t, s, "810000000000000011", aliceID, "alice", "and now?", nil)
-	if got := strings.Join(firstWords(msgs), ", "); got != "turn 6, turn 7, turn 8" {
-		t.Errorf("history given: %s; want turns 6 to 8", got)
+// The history window: a history longer than the personality's
+// max_conversation_history is cut to its newest turns; within it, the turns
+// that do not fit the token budget are dropped oldest first. The current
+// message is always sent.
+func TestReplyHistoryWindow(t *testing.T) {
+	cases := []struct {
+		name       string
+		maxHistory int // 0: the default
+		turns      int
+		size       int // characters per turn
+		want       string
+	}{
+		{"max_conversation_history", 3, 8, 0, "turn 6, turn 7, turn 8"},
+		// 3,000+ estimated tokens each: three fit DefaultPromptTokens
+		// beside the system prompt.
+		{"token budget", 0, 10, 9000, "turn 8, turn 9, turn 10"},
 	}
-	if last := msgs[len(msgs)-1]; last.Content != "alice: and now?" {
-		t.Errorf("current message %+v", last)
-	}
-}
-
-// Within max_conversation_history, the turns that do not fit the token
-// budget are dropped oldest first; the current message is always sent.
-func TestReplyHistoryWithinTheTokenBudget(t *testing.T) {
-	s, pid := speakersStack(t)
-	// 10 turns of 9,000 characters: 3,000+ estimated tokens each, so three
-	// fit DefaultPromptTokens beside the system prompt.
-	seedTurns(t, s, pid, 10, 9000)
-	msgs := say(t, s, "810000000000000021", aliceID, "alice", "still there?", nil)
-	if got := strings.Join(firstWords(msgs), ", "); got != "turn 8, turn 9, turn 10" {
-		t.Errorf("history given: %s; want the three newest turns", got)
-	}
-	if last := msgs[len(msgs)-1]; last.Content != "alice: still there?" {
-		t.Errorf("current message %+v", last)
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, pid := speakersStack(t)
+			if tc.maxHistory > 0 {
+				s.DB.LLMConfig.Update().SetMaxConversationHistory(tc.maxHistory).ExecX(context.Background())
+			}
+			seedTurns(t, s, pid, tc.turns, tc.size)
+			msgs := say(t, s, fmt.Sprintf("81000000000000002%d", i), aliceID, "alice", "and now?", nil)
+			if got := strings.Join(firstWords(msgs), ", "); got != tc.want {
+				t.Errorf("history given: %s; want %s", got, tc.want)
+			}
+			if last := msgs[len(msgs)-1]; last.Content != "alice: and now?" {
+				t.Errorf("current message %+v", last)
+			}
+		})
 	}
 }
 
