@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/internal/testwait"
 )
 
 // Routing takes each personality's own max_mentions_per_message: Lilith,
@@ -19,9 +21,9 @@ func TestRoutingTakesEachPersonalitysMentionLimit(t *testing.T) {
 	p := w.DB.Personality.Create().SetName("lilith").SetDisplayName("Lilith").SaveX(ctx)
 	w.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("openrouter/free").SetMaxMentionsPerMessage(1).ExecX(ctx)
 	w.say(alice, general, guildID, "@kerach and @lilith, hello")
-	waitFor(t, "Kerach's reply", func() bool { return len(w.posts(general)) >= 1 })
+	testwait.Until(t, "Kerach's reply", func() bool { return len(w.posts(general)) >= 1 })
 	w.say(alice, general, guildID, "@lilith and @kerach, hello again")
-	waitFor(t, "two more replies", func() bool { return len(w.posts(general)) >= 3 })
+	testwait.Until(t, "two more replies", func() bool { return len(w.posts(general)) >= 3 })
 	authors := map[string]int{}
 	for _, m := range w.posts(general) {
 		authors[m.Author.Username]++

@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
@@ -45,6 +46,8 @@ type Client struct {
 	ImageConfig *ImageConfigClient
 	// LLMConfig is the client for interacting with the LLMConfig builders.
 	LLMConfig *LLMConfigClient
+	// Memory is the client for interacting with the Memory builders.
+	Memory *MemoryClient
 	// MigrationRun is the client for interacting with the MigrationRun builders.
 	MigrationRun *MigrationRunClient
 	// Personality is the client for interacting with the Personality builders.
@@ -76,6 +79,7 @@ func (c *Client) init() {
 	c.Delivery = NewDeliveryClient(c.config)
 	c.ImageConfig = NewImageConfigClient(c.config)
 	c.LLMConfig = NewLLMConfigClient(c.config)
+	c.Memory = NewMemoryClient(c.config)
 	c.MigrationRun = NewMigrationRunClient(c.config)
 	c.Personality = NewPersonalityClient(c.config)
 	c.PersonalityAlias = NewPersonalityAliasClient(c.config)
@@ -180,6 +184,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Delivery:              NewDeliveryClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
+		Memory:                NewMemoryClient(cfg),
 		MigrationRun:          NewMigrationRunClient(cfg),
 		Personality:           NewPersonalityClient(cfg),
 		PersonalityAlias:      NewPersonalityAliasClient(cfg),
@@ -211,6 +216,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Delivery:              NewDeliveryClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
+		Memory:                NewMemoryClient(cfg),
 		MigrationRun:          NewMigrationRunClient(cfg),
 		Personality:           NewPersonalityClient(cfg),
 		PersonalityAlias:      NewPersonalityAliasClient(cfg),
@@ -248,9 +254,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.MigrationRun,
-		c.Personality, c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey,
-		c.UserPersonalityConfig, c.VoiceConfig,
+		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Memory,
+		c.MigrationRun, c.Personality, c.PersonalityAlias, c.UsageLog, c.User,
+		c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
 	} {
 		n.Use(hooks...)
 	}
@@ -260,9 +266,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.MigrationRun,
-		c.Personality, c.PersonalityAlias, c.UsageLog, c.User, c.UserAPIKey,
-		c.UserPersonalityConfig, c.VoiceConfig,
+		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Memory,
+		c.MigrationRun, c.Personality, c.PersonalityAlias, c.UsageLog, c.User,
+		c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -279,6 +285,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ImageConfig.mutate(ctx, m)
 	case *LLMConfigMutation:
 		return c.LLMConfig.mutate(ctx, m)
+	case *MemoryMutation:
+		return c.Memory.mutate(ctx, m)
 	case *MigrationRunMutation:
 		return c.MigrationRun.mutate(ctx, m)
 	case *PersonalityMutation:
@@ -896,6 +904,171 @@ func (c *LLMConfigClient) mutate(ctx context.Context, m *LLMConfigMutation) (Val
 	}
 }
 
+// MemoryClient is a client for the Memory schema.
+type MemoryClient struct {
+	config
+}
+
+// NewMemoryClient returns a client for the Memory from the given config.
+func NewMemoryClient(c config) *MemoryClient {
+	return &MemoryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `memory.Hooks(f(g(h())))`.
+func (c *MemoryClient) Use(hooks ...Hook) {
+	c.hooks.Memory = append(c.hooks.Memory, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `memory.Intercept(f(g(h())))`.
+func (c *MemoryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Memory = append(c.inters.Memory, interceptors...)
+}
+
+// Create returns a builder for creating a Memory entity.
+func (c *MemoryClient) Create() *MemoryCreate {
+	mutation := newMemoryMutation(c.config, OpCreate)
+	return &MemoryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Memory entities.
+func (c *MemoryClient) CreateBulk(builders ...*MemoryCreate) *MemoryCreateBulk {
+	return &MemoryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MemoryClient) MapCreateBulk(slice any, setFunc func(*MemoryCreate, int)) *MemoryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MemoryCreateBulk{err: fmt.Errorf("calling to MemoryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MemoryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MemoryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Memory.
+func (c *MemoryClient) Update() *MemoryUpdate {
+	mutation := newMemoryMutation(c.config, OpUpdate)
+	return &MemoryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MemoryClient) UpdateOne(_m *Memory) *MemoryUpdateOne {
+	mutation := newMemoryMutation(c.config, OpUpdateOne, withMemory(_m))
+	return &MemoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MemoryClient) UpdateOneID(id uuid.UUID) *MemoryUpdateOne {
+	mutation := newMemoryMutation(c.config, OpUpdateOne, withMemoryID(id))
+	return &MemoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Memory.
+func (c *MemoryClient) Delete() *MemoryDelete {
+	mutation := newMemoryMutation(c.config, OpDelete)
+	return &MemoryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MemoryClient) DeleteOne(_m *Memory) *MemoryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MemoryClient) DeleteOneID(id uuid.UUID) *MemoryDeleteOne {
+	builder := c.Delete().Where(memory.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MemoryDeleteOne{builder}
+}
+
+// Query returns a query builder for Memory.
+func (c *MemoryClient) Query() *MemoryQuery {
+	return &MemoryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMemory},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Memory entity by its id.
+func (c *MemoryClient) Get(ctx context.Context, id uuid.UUID) (*Memory, error) {
+	return c.Query().Where(memory.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MemoryClient) GetX(ctx context.Context, id uuid.UUID) *Memory {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPersonality queries the personality edge of a Memory.
+func (c *MemoryClient) QueryPersonality(_m *Memory) *PersonalityQuery {
+	query := (&PersonalityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(memory.Table, memory.FieldID, id),
+			sqlgraph.To(personality.Table, personality.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, memory.PersonalityTable, memory.PersonalityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a Memory.
+func (c *MemoryClient) QueryUser(_m *Memory) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(memory.Table, memory.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, memory.UserTable, memory.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MemoryClient) Hooks() []Hook {
+	return c.hooks.Memory
+}
+
+// Interceptors returns the client interceptors.
+func (c *MemoryClient) Interceptors() []Interceptor {
+	return c.inters.Memory
+}
+
+func (c *MemoryClient) mutate(ctx context.Context, m *MemoryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MemoryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MemoryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MemoryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MemoryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Memory mutation op: %q", m.Op())
+	}
+}
+
 // MigrationRunClient is a client for the MigrationRun schema.
 type MigrationRunClient struct {
 	config
@@ -1258,6 +1431,22 @@ func (c *PersonalityClient) QueryUserConfigs(_m *Personality) *UserPersonalityCo
 			sqlgraph.From(personality.Table, personality.FieldID, id),
 			sqlgraph.To(userpersonalityconfig.Table, userpersonalityconfig.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, personality.UserConfigsTable, personality.UserConfigsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMemories queries the memories edge of a Personality.
+func (c *PersonalityClient) QueryMemories(_m *Personality) *MemoryQuery {
+	query := (&MemoryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(personality.Table, personality.FieldID, id),
+			sqlgraph.To(memory.Table, memory.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, personality.MemoriesTable, personality.MemoriesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1792,6 +1981,22 @@ func (c *UserClient) QueryPersonalityConfigs(_m *User) *UserPersonalityConfigQue
 	return query
 }
 
+// QueryMemories queries the memories edge of a User.
+func (c *UserClient) QueryMemories(_m *User) *MemoryQuery {
+	query := (&MemoryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(memory.Table, memory.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.MemoriesTable, user.MemoriesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -2283,12 +2488,12 @@ func (c *VoiceConfigClient) mutate(ctx context.Context, m *VoiceConfigMutation) 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ConversationHistory, Delivery, ImageConfig, LLMConfig, MigrationRun,
+		ConversationHistory, Delivery, ImageConfig, LLMConfig, Memory, MigrationRun,
 		Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
 		UserPersonalityConfig, VoiceConfig []ent.Hook
 	}
 	inters struct {
-		ConversationHistory, Delivery, ImageConfig, LLMConfig, MigrationRun,
+		ConversationHistory, Delivery, ImageConfig, LLMConfig, Memory, MigrationRun,
 		Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
 		UserPersonalityConfig, VoiceConfig []ent.Interceptor
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
@@ -88,6 +89,7 @@ func checkColumn(t, c string) error {
 			delivery.Table:              delivery.ValidColumn,
 			imageconfig.Table:           imageconfig.ValidColumn,
 			llmconfig.Table:             llmconfig.ValidColumn,
+			memory.Table:                memory.ValidColumn,
 			migrationrun.Table:          migrationrun.ValidColumn,
 			personality.Table:           personality.ValidColumn,
 			personalityalias.Table:      personalityalias.ValidColumn,

@@ -16,6 +16,7 @@ import (
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
@@ -40,6 +41,7 @@ const (
 	TypeDelivery              = "Delivery"
 	TypeImageConfig           = "ImageConfig"
 	TypeLLMConfig             = "LLMConfig"
+	TypeMemory                = "Memory"
 	TypeMigrationRun          = "MigrationRun"
 	TypePersonality           = "Personality"
 	TypePersonalityAlias      = "PersonalityAlias"
@@ -4236,6 +4238,762 @@ func (m *LLMConfigMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LLMConfig edge %s", name)
 }
 
+// MemoryMutation represents an operation that mutates the Memory nodes in the graph.
+type MemoryMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	created_at         *time.Time
+	content            *string
+	model              *string
+	embedding          *[]byte
+	signature          *[]byte
+	clearedFields      map[string]struct{}
+	personality        *uuid.UUID
+	clearedpersonality bool
+	user               *uuid.UUID
+	cleareduser        bool
+	done               bool
+	oldValue           func(context.Context) (*Memory, error)
+	predicates         []predicate.Memory
+}
+
+var _ ent.Mutation = (*MemoryMutation)(nil)
+
+// memoryOption allows management of the mutation configuration using functional options.
+type memoryOption func(*MemoryMutation)
+
+// newMemoryMutation creates new mutation for the Memory entity.
+func newMemoryMutation(c config, op Op, opts ...memoryOption) *MemoryMutation {
+	m := &MemoryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMemory,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMemoryID sets the ID field of the mutation.
+func withMemoryID(id uuid.UUID) memoryOption {
+	return func(m *MemoryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Memory
+		)
+		m.oldValue = func(ctx context.Context) (*Memory, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Memory.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMemory sets the old Memory of the mutation.
+func withMemory(node *Memory) memoryOption {
+	return func(m *MemoryMutation) {
+		m.oldValue = func(context.Context) (*Memory, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MemoryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MemoryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Memory entities.
+func (m *MemoryMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MemoryMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MemoryMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Memory.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MemoryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MemoryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Memory entity.
+// If the Memory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemoryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MemoryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetPersonalityID sets the "personality_id" field.
+func (m *MemoryMutation) SetPersonalityID(u uuid.UUID) {
+	m.personality = &u
+}
+
+// PersonalityID returns the value of the "personality_id" field in the mutation.
+func (m *MemoryMutation) PersonalityID() (r uuid.UUID, exists bool) {
+	v := m.personality
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonalityID returns the old "personality_id" field's value of the Memory entity.
+// If the Memory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemoryMutation) OldPersonalityID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonalityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonalityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonalityID: %w", err)
+	}
+	return oldValue.PersonalityID, nil
+}
+
+// ResetPersonalityID resets all changes to the "personality_id" field.
+func (m *MemoryMutation) ResetPersonalityID() {
+	m.personality = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *MemoryMutation) SetUserID(u uuid.UUID) {
+	m.user = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *MemoryMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Memory entity.
+// If the Memory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemoryMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *MemoryMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetContent sets the "content" field.
+func (m *MemoryMutation) SetContent(s string) {
+	m.content = &s
+}
+
+// Content returns the value of the "content" field in the mutation.
+func (m *MemoryMutation) Content() (r string, exists bool) {
+	v := m.content
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContent returns the old "content" field's value of the Memory entity.
+// If the Memory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemoryMutation) OldContent(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContent: %w", err)
+	}
+	return oldValue.Content, nil
+}
+
+// ResetContent resets all changes to the "content" field.
+func (m *MemoryMutation) ResetContent() {
+	m.content = nil
+}
+
+// SetModel sets the "model" field.
+func (m *MemoryMutation) SetModel(s string) {
+	m.model = &s
+}
+
+// Model returns the value of the "model" field in the mutation.
+func (m *MemoryMutation) Model() (r string, exists bool) {
+	v := m.model
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModel returns the old "model" field's value of the Memory entity.
+// If the Memory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemoryMutation) OldModel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModel: %w", err)
+	}
+	return oldValue.Model, nil
+}
+
+// ResetModel resets all changes to the "model" field.
+func (m *MemoryMutation) ResetModel() {
+	m.model = nil
+}
+
+// SetEmbedding sets the "embedding" field.
+func (m *MemoryMutation) SetEmbedding(b []byte) {
+	m.embedding = &b
+}
+
+// Embedding returns the value of the "embedding" field in the mutation.
+func (m *MemoryMutation) Embedding() (r []byte, exists bool) {
+	v := m.embedding
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmbedding returns the old "embedding" field's value of the Memory entity.
+// If the Memory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemoryMutation) OldEmbedding(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmbedding is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmbedding requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmbedding: %w", err)
+	}
+	return oldValue.Embedding, nil
+}
+
+// ResetEmbedding resets all changes to the "embedding" field.
+func (m *MemoryMutation) ResetEmbedding() {
+	m.embedding = nil
+}
+
+// SetSignature sets the "signature" field.
+func (m *MemoryMutation) SetSignature(b []byte) {
+	m.signature = &b
+}
+
+// Signature returns the value of the "signature" field in the mutation.
+func (m *MemoryMutation) Signature() (r []byte, exists bool) {
+	v := m.signature
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignature returns the old "signature" field's value of the Memory entity.
+// If the Memory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MemoryMutation) OldSignature(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignature is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignature requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignature: %w", err)
+	}
+	return oldValue.Signature, nil
+}
+
+// ResetSignature resets all changes to the "signature" field.
+func (m *MemoryMutation) ResetSignature() {
+	m.signature = nil
+}
+
+// ClearPersonality clears the "personality" edge to the Personality entity.
+func (m *MemoryMutation) ClearPersonality() {
+	m.clearedpersonality = true
+	m.clearedFields[memory.FieldPersonalityID] = struct{}{}
+}
+
+// PersonalityCleared reports if the "personality" edge to the Personality entity was cleared.
+func (m *MemoryMutation) PersonalityCleared() bool {
+	return m.clearedpersonality
+}
+
+// PersonalityIDs returns the "personality" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonalityID instead. It exists only for internal usage by the builders.
+func (m *MemoryMutation) PersonalityIDs() (ids []uuid.UUID) {
+	if id := m.personality; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPersonality resets all changes to the "personality" edge.
+func (m *MemoryMutation) ResetPersonality() {
+	m.personality = nil
+	m.clearedpersonality = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *MemoryMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[memory.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *MemoryMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *MemoryMutation) UserIDs() (ids []uuid.UUID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *MemoryMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the MemoryMutation builder.
+func (m *MemoryMutation) Where(ps ...predicate.Memory) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MemoryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MemoryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Memory, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MemoryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MemoryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Memory).
+func (m *MemoryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MemoryMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, memory.FieldCreatedAt)
+	}
+	if m.personality != nil {
+		fields = append(fields, memory.FieldPersonalityID)
+	}
+	if m.user != nil {
+		fields = append(fields, memory.FieldUserID)
+	}
+	if m.content != nil {
+		fields = append(fields, memory.FieldContent)
+	}
+	if m.model != nil {
+		fields = append(fields, memory.FieldModel)
+	}
+	if m.embedding != nil {
+		fields = append(fields, memory.FieldEmbedding)
+	}
+	if m.signature != nil {
+		fields = append(fields, memory.FieldSignature)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MemoryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case memory.FieldCreatedAt:
+		return m.CreatedAt()
+	case memory.FieldPersonalityID:
+		return m.PersonalityID()
+	case memory.FieldUserID:
+		return m.UserID()
+	case memory.FieldContent:
+		return m.Content()
+	case memory.FieldModel:
+		return m.Model()
+	case memory.FieldEmbedding:
+		return m.Embedding()
+	case memory.FieldSignature:
+		return m.Signature()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MemoryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case memory.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case memory.FieldPersonalityID:
+		return m.OldPersonalityID(ctx)
+	case memory.FieldUserID:
+		return m.OldUserID(ctx)
+	case memory.FieldContent:
+		return m.OldContent(ctx)
+	case memory.FieldModel:
+		return m.OldModel(ctx)
+	case memory.FieldEmbedding:
+		return m.OldEmbedding(ctx)
+	case memory.FieldSignature:
+		return m.OldSignature(ctx)
+	}
+	return nil, fmt.Errorf("unknown Memory field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MemoryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case memory.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case memory.FieldPersonalityID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonalityID(v)
+		return nil
+	case memory.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case memory.FieldContent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContent(v)
+		return nil
+	case memory.FieldModel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModel(v)
+		return nil
+	case memory.FieldEmbedding:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmbedding(v)
+		return nil
+	case memory.FieldSignature:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignature(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Memory field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MemoryMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MemoryMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MemoryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Memory numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MemoryMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MemoryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MemoryMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Memory nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MemoryMutation) ResetField(name string) error {
+	switch name {
+	case memory.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case memory.FieldPersonalityID:
+		m.ResetPersonalityID()
+		return nil
+	case memory.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case memory.FieldContent:
+		m.ResetContent()
+		return nil
+	case memory.FieldModel:
+		m.ResetModel()
+		return nil
+	case memory.FieldEmbedding:
+		m.ResetEmbedding()
+		return nil
+	case memory.FieldSignature:
+		m.ResetSignature()
+		return nil
+	}
+	return fmt.Errorf("unknown Memory field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MemoryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.personality != nil {
+		edges = append(edges, memory.EdgePersonality)
+	}
+	if m.user != nil {
+		edges = append(edges, memory.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MemoryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case memory.EdgePersonality:
+		if id := m.personality; id != nil {
+			return []ent.Value{*id}
+		}
+	case memory.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MemoryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MemoryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MemoryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedpersonality {
+		edges = append(edges, memory.EdgePersonality)
+	}
+	if m.cleareduser {
+		edges = append(edges, memory.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MemoryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case memory.EdgePersonality:
+		return m.clearedpersonality
+	case memory.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MemoryMutation) ClearEdge(name string) error {
+	switch name {
+	case memory.EdgePersonality:
+		m.ClearPersonality()
+		return nil
+	case memory.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown Memory unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MemoryMutation) ResetEdge(name string) error {
+	switch name {
+	case memory.EdgePersonality:
+		m.ResetPersonality()
+		return nil
+	case memory.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown Memory edge %s", name)
+}
+
 // MigrationRunMutation represents an operation that mutates the MigrationRun nodes in the graph.
 type MigrationRunMutation struct {
 	config
@@ -5237,6 +5995,9 @@ type PersonalityMutation struct {
 	user_configs              map[uuid.UUID]struct{}
 	removeduser_configs       map[uuid.UUID]struct{}
 	cleareduser_configs       bool
+	memories                  map[uuid.UUID]struct{}
+	removedmemories           map[uuid.UUID]struct{}
+	clearedmemories           bool
 	done                      bool
 	oldValue                  func(context.Context) (*Personality, error)
 	predicates                []predicate.Personality
@@ -6831,6 +7592,60 @@ func (m *PersonalityMutation) ResetUserConfigs() {
 	m.removeduser_configs = nil
 }
 
+// AddMemoryIDs adds the "memories" edge to the Memory entity by ids.
+func (m *PersonalityMutation) AddMemoryIDs(ids ...uuid.UUID) {
+	if m.memories == nil {
+		m.memories = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.memories[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMemories clears the "memories" edge to the Memory entity.
+func (m *PersonalityMutation) ClearMemories() {
+	m.clearedmemories = true
+}
+
+// MemoriesCleared reports if the "memories" edge to the Memory entity was cleared.
+func (m *PersonalityMutation) MemoriesCleared() bool {
+	return m.clearedmemories
+}
+
+// RemoveMemoryIDs removes the "memories" edge to the Memory entity by IDs.
+func (m *PersonalityMutation) RemoveMemoryIDs(ids ...uuid.UUID) {
+	if m.removedmemories == nil {
+		m.removedmemories = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.memories, ids[i])
+		m.removedmemories[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMemories returns the removed IDs of the "memories" edge to the Memory entity.
+func (m *PersonalityMutation) RemovedMemoriesIDs() (ids []uuid.UUID) {
+	for id := range m.removedmemories {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MemoriesIDs returns the "memories" edge IDs in the mutation.
+func (m *PersonalityMutation) MemoriesIDs() (ids []uuid.UUID) {
+	for id := range m.memories {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMemories resets all changes to the "memories" edge.
+func (m *PersonalityMutation) ResetMemories() {
+	m.memories = nil
+	m.clearedmemories = false
+	m.removedmemories = nil
+}
+
 // Where appends a list predicates to the PersonalityMutation builder.
 func (m *PersonalityMutation) Where(ps ...predicate.Personality) {
 	m.predicates = append(m.predicates, ps...)
@@ -7488,7 +8303,7 @@ func (m *PersonalityMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PersonalityMutation) AddedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.owner != nil {
 		edges = append(edges, personality.EdgeOwner)
 	}
@@ -7512,6 +8327,9 @@ func (m *PersonalityMutation) AddedEdges() []string {
 	}
 	if m.user_configs != nil {
 		edges = append(edges, personality.EdgeUserConfigs)
+	}
+	if m.memories != nil {
+		edges = append(edges, personality.EdgeMemories)
 	}
 	return edges
 }
@@ -7560,13 +8378,19 @@ func (m *PersonalityMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case personality.EdgeMemories:
+		ids := make([]ent.Value, 0, len(m.memories))
+		for id := range m.memories {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PersonalityMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.removedaliases != nil {
 		edges = append(edges, personality.EdgeAliases)
 	}
@@ -7578,6 +8402,9 @@ func (m *PersonalityMutation) RemovedEdges() []string {
 	}
 	if m.removeduser_configs != nil {
 		edges = append(edges, personality.EdgeUserConfigs)
+	}
+	if m.removedmemories != nil {
+		edges = append(edges, personality.EdgeMemories)
 	}
 	return edges
 }
@@ -7610,13 +8437,19 @@ func (m *PersonalityMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case personality.EdgeMemories:
+		ids := make([]ent.Value, 0, len(m.removedmemories))
+		for id := range m.removedmemories {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PersonalityMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.clearedowner {
 		edges = append(edges, personality.EdgeOwner)
 	}
@@ -7641,6 +8474,9 @@ func (m *PersonalityMutation) ClearedEdges() []string {
 	if m.cleareduser_configs {
 		edges = append(edges, personality.EdgeUserConfigs)
 	}
+	if m.clearedmemories {
+		edges = append(edges, personality.EdgeMemories)
+	}
 	return edges
 }
 
@@ -7664,6 +8500,8 @@ func (m *PersonalityMutation) EdgeCleared(name string) bool {
 		return m.clearedusage_logs
 	case personality.EdgeUserConfigs:
 		return m.cleareduser_configs
+	case personality.EdgeMemories:
+		return m.clearedmemories
 	}
 	return false
 }
@@ -7715,6 +8553,9 @@ func (m *PersonalityMutation) ResetEdge(name string) error {
 		return nil
 	case personality.EdgeUserConfigs:
 		m.ResetUserConfigs()
+		return nil
+	case personality.EdgeMemories:
+		m.ResetMemories()
 		return nil
 	}
 	return fmt.Errorf("unknown Personality edge %s", name)
@@ -9284,6 +10125,9 @@ type UserMutation struct {
 	personality_configs        map[uuid.UUID]struct{}
 	removedpersonality_configs map[uuid.UUID]struct{}
 	clearedpersonality_configs bool
+	memories                   map[uuid.UUID]struct{}
+	removedmemories            map[uuid.UUID]struct{}
+	clearedmemories            bool
 	done                       bool
 	oldValue                   func(context.Context) (*User, error)
 	predicates                 []predicate.User
@@ -9892,6 +10736,60 @@ func (m *UserMutation) ResetPersonalityConfigs() {
 	m.removedpersonality_configs = nil
 }
 
+// AddMemoryIDs adds the "memories" edge to the Memory entity by ids.
+func (m *UserMutation) AddMemoryIDs(ids ...uuid.UUID) {
+	if m.memories == nil {
+		m.memories = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.memories[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMemories clears the "memories" edge to the Memory entity.
+func (m *UserMutation) ClearMemories() {
+	m.clearedmemories = true
+}
+
+// MemoriesCleared reports if the "memories" edge to the Memory entity was cleared.
+func (m *UserMutation) MemoriesCleared() bool {
+	return m.clearedmemories
+}
+
+// RemoveMemoryIDs removes the "memories" edge to the Memory entity by IDs.
+func (m *UserMutation) RemoveMemoryIDs(ids ...uuid.UUID) {
+	if m.removedmemories == nil {
+		m.removedmemories = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.memories, ids[i])
+		m.removedmemories[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMemories returns the removed IDs of the "memories" edge to the Memory entity.
+func (m *UserMutation) RemovedMemoriesIDs() (ids []uuid.UUID) {
+	for id := range m.removedmemories {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MemoriesIDs returns the "memories" edge IDs in the mutation.
+func (m *UserMutation) MemoriesIDs() (ids []uuid.UUID) {
+	for id := range m.memories {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMemories resets all changes to the "memories" edge.
+func (m *UserMutation) ResetMemories() {
+	m.memories = nil
+	m.clearedmemories = false
+	m.removedmemories = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -10119,7 +11017,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.api_keys != nil {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -10134,6 +11032,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.personality_configs != nil {
 		edges = append(edges, user.EdgePersonalityConfigs)
+	}
+	if m.memories != nil {
+		edges = append(edges, user.EdgeMemories)
 	}
 	return edges
 }
@@ -10172,13 +11073,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeMemories:
+		ids := make([]ent.Value, 0, len(m.memories))
+		for id := range m.memories {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removedapi_keys != nil {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -10193,6 +11100,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedpersonality_configs != nil {
 		edges = append(edges, user.EdgePersonalityConfigs)
+	}
+	if m.removedmemories != nil {
+		edges = append(edges, user.EdgeMemories)
 	}
 	return edges
 }
@@ -10231,13 +11141,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeMemories:
+		ids := make([]ent.Value, 0, len(m.removedmemories))
+		for id := range m.removedmemories {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedapi_keys {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -10252,6 +11168,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedpersonality_configs {
 		edges = append(edges, user.EdgePersonalityConfigs)
+	}
+	if m.clearedmemories {
+		edges = append(edges, user.EdgeMemories)
 	}
 	return edges
 }
@@ -10270,6 +11189,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedconversation_turns
 	case user.EdgePersonalityConfigs:
 		return m.clearedpersonality_configs
+	case user.EdgeMemories:
+		return m.clearedmemories
 	}
 	return false
 }
@@ -10300,6 +11221,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgePersonalityConfigs:
 		m.ResetPersonalityConfigs()
+		return nil
+	case user.EdgeMemories:
+		m.ResetMemories()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -93,9 +93,11 @@ type PersonalityEdges struct {
 	UsageLogs []*UsageLog `json:"usage_logs,omitempty"`
 	// UserConfigs holds the value of the user_configs edge.
 	UserConfigs []*UserPersonalityConfig `json:"user_configs,omitempty"`
+	// Memories holds the value of the memories edge.
+	Memories []*Memory `json:"memories,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [9]bool
 }
 
 // OwnerOrErr returns the Owner value or an error if the edge
@@ -176,6 +178,15 @@ func (e PersonalityEdges) UserConfigsOrErr() ([]*UserPersonalityConfig, error) {
 		return e.UserConfigs, nil
 	}
 	return nil, &NotLoadedError{edge: "user_configs"}
+}
+
+// MemoriesOrErr returns the Memories value or an error if the edge
+// was not loaded in eager-loading.
+func (e PersonalityEdges) MemoriesOrErr() ([]*Memory, error) {
+	if e.loadedTypes[8] {
+		return e.Memories, nil
+	}
+	return nil, &NotLoadedError{edge: "memories"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -426,6 +437,11 @@ func (_m *Personality) QueryUsageLogs() *UsageLogQuery {
 // QueryUserConfigs queries the "user_configs" edge of the Personality entity.
 func (_m *Personality) QueryUserConfigs() *UserPersonalityConfigQuery {
 	return NewPersonalityClient(_m.config).QueryUserConfigs(_m)
+}
+
+// QueryMemories queries the "memories" edge of the Personality entity.
+func (_m *Personality) QueryMemories() *MemoryQuery {
+	return NewPersonalityClient(_m.config).QueryMemories(_m)
 }
 
 // Update returns a builder for updating this Personality.

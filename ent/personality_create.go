@@ -16,6 +16,7 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/usagelog"
@@ -474,6 +475,21 @@ func (_c *PersonalityCreate) AddUserConfigs(v ...*UserPersonalityConfig) *Person
 	return _c.AddUserConfigIDs(ids...)
 }
 
+// AddMemoryIDs adds the "memories" edge to the Memory entity by IDs.
+func (_c *PersonalityCreate) AddMemoryIDs(ids ...uuid.UUID) *PersonalityCreate {
+	_c.mutation.AddMemoryIDs(ids...)
+	return _c
+}
+
+// AddMemories adds the "memories" edges to the Memory entity.
+func (_c *PersonalityCreate) AddMemories(v ...*Memory) *PersonalityCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMemoryIDs(ids...)
+}
+
 // Mutation returns the PersonalityMutation object of the builder.
 func (_c *PersonalityCreate) Mutation() *PersonalityMutation {
 	return _c.mutation
@@ -803,6 +819,22 @@ func (_c *PersonalityCreate) createSpec() (*Personality, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MemoriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.MemoriesTable,
+			Columns: []string{personality.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -17,6 +17,7 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/predicate"
@@ -41,6 +42,7 @@ type PersonalityQuery struct {
 	withConversationTurns *ConversationHistoryQuery
 	withUsageLogs         *UsageLogQuery
 	withUserConfigs       *UserPersonalityConfigQuery
+	withMemories          *MemoryQuery
 	modifiers             []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -254,6 +256,28 @@ func (_q *PersonalityQuery) QueryUserConfigs() *UserPersonalityConfigQuery {
 	return query
 }
 
+// QueryMemories chains the current query on the "memories" edge.
+func (_q *PersonalityQuery) QueryMemories() *MemoryQuery {
+	query := (&MemoryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(personality.Table, personality.FieldID, selector),
+			sqlgraph.To(memory.Table, memory.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, personality.MemoriesTable, personality.MemoriesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first Personality entity from the query.
 // Returns a *NotFoundError when no Personality was found.
 func (_q *PersonalityQuery) First(ctx context.Context) (*Personality, error) {
@@ -454,6 +478,7 @@ func (_q *PersonalityQuery) Clone() *PersonalityQuery {
 		withConversationTurns: _q.withConversationTurns.Clone(),
 		withUsageLogs:         _q.withUsageLogs.Clone(),
 		withUserConfigs:       _q.withUserConfigs.Clone(),
+		withMemories:          _q.withMemories.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -549,6 +574,17 @@ func (_q *PersonalityQuery) WithUserConfigs(opts ...func(*UserPersonalityConfigQ
 	return _q
 }
 
+// WithMemories tells the query-builder to eager-load the nodes that are connected to
+// the "memories" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PersonalityQuery) WithMemories(opts ...func(*MemoryQuery)) *PersonalityQuery {
+	query := (&MemoryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMemories = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -627,7 +663,7 @@ func (_q *PersonalityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*Personality{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [9]bool{
 			_q.withOwner != nil,
 			_q.withLlmConfig != nil,
 			_q.withVoiceConfig != nil,
@@ -636,6 +672,7 @@ func (_q *PersonalityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			_q.withConversationTurns != nil,
 			_q.withUsageLogs != nil,
 			_q.withUserConfigs != nil,
+			_q.withMemories != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -710,6 +747,13 @@ func (_q *PersonalityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadUserConfigs(ctx, query, nodes,
 			func(n *Personality) { n.Edges.UserConfigs = []*UserPersonalityConfig{} },
 			func(n *Personality, e *UserPersonalityConfig) { n.Edges.UserConfigs = append(n.Edges.UserConfigs, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMemories; query != nil {
+		if err := _q.loadMemories(ctx, query, nodes,
+			func(n *Personality) { n.Edges.Memories = []*Memory{} },
+			func(n *Personality, e *Memory) { n.Edges.Memories = append(n.Edges.Memories, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -937,6 +981,36 @@ func (_q *PersonalityQuery) loadUserConfigs(ctx context.Context, query *UserPers
 	}
 	query.Where(predicate.UserPersonalityConfig(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(personality.UserConfigsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.PersonalityID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "personality_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *PersonalityQuery) loadMemories(ctx context.Context, query *MemoryQuery, nodes []*Personality, init func(*Personality), assign func(*Personality, *Memory)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Personality)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(memory.FieldPersonalityID)
+	}
+	query.Where(predicate.Memory(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(personality.MemoriesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

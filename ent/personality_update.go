@@ -15,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/predicate"
@@ -581,6 +582,21 @@ func (_u *PersonalityUpdate) AddUserConfigs(v ...*UserPersonalityConfig) *Person
 	return _u.AddUserConfigIDs(ids...)
 }
 
+// AddMemoryIDs adds the "memories" edge to the Memory entity by IDs.
+func (_u *PersonalityUpdate) AddMemoryIDs(ids ...uuid.UUID) *PersonalityUpdate {
+	_u.mutation.AddMemoryIDs(ids...)
+	return _u
+}
+
+// AddMemories adds the "memories" edges to the Memory entity.
+func (_u *PersonalityUpdate) AddMemories(v ...*Memory) *PersonalityUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemoryIDs(ids...)
+}
+
 // Mutation returns the PersonalityMutation object of the builder.
 func (_u *PersonalityUpdate) Mutation() *PersonalityMutation {
 	return _u.mutation
@@ -692,6 +708,27 @@ func (_u *PersonalityUpdate) RemoveUserConfigs(v ...*UserPersonalityConfig) *Per
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveUserConfigIDs(ids...)
+}
+
+// ClearMemories clears all "memories" edges to the Memory entity.
+func (_u *PersonalityUpdate) ClearMemories() *PersonalityUpdate {
+	_u.mutation.ClearMemories()
+	return _u
+}
+
+// RemoveMemoryIDs removes the "memories" edge to Memory entities by IDs.
+func (_u *PersonalityUpdate) RemoveMemoryIDs(ids ...uuid.UUID) *PersonalityUpdate {
+	_u.mutation.RemoveMemoryIDs(ids...)
+	return _u
+}
+
+// RemoveMemories removes "memories" edges to Memory entities.
+func (_u *PersonalityUpdate) RemoveMemories(v ...*Memory) *PersonalityUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemoryIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1180,6 +1217,51 @@ func (_u *PersonalityUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemoriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.MemoriesTable,
+			Columns: []string{personality.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemoriesIDs(); len(nodes) > 0 && !_u.mutation.MemoriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.MemoriesTable,
+			Columns: []string{personality.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemoriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.MemoriesTable,
+			Columns: []string{personality.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -1752,6 +1834,21 @@ func (_u *PersonalityUpdateOne) AddUserConfigs(v ...*UserPersonalityConfig) *Per
 	return _u.AddUserConfigIDs(ids...)
 }
 
+// AddMemoryIDs adds the "memories" edge to the Memory entity by IDs.
+func (_u *PersonalityUpdateOne) AddMemoryIDs(ids ...uuid.UUID) *PersonalityUpdateOne {
+	_u.mutation.AddMemoryIDs(ids...)
+	return _u
+}
+
+// AddMemories adds the "memories" edges to the Memory entity.
+func (_u *PersonalityUpdateOne) AddMemories(v ...*Memory) *PersonalityUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemoryIDs(ids...)
+}
+
 // Mutation returns the PersonalityMutation object of the builder.
 func (_u *PersonalityUpdateOne) Mutation() *PersonalityMutation {
 	return _u.mutation
@@ -1863,6 +1960,27 @@ func (_u *PersonalityUpdateOne) RemoveUserConfigs(v ...*UserPersonalityConfig) *
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveUserConfigIDs(ids...)
+}
+
+// ClearMemories clears all "memories" edges to the Memory entity.
+func (_u *PersonalityUpdateOne) ClearMemories() *PersonalityUpdateOne {
+	_u.mutation.ClearMemories()
+	return _u
+}
+
+// RemoveMemoryIDs removes the "memories" edge to Memory entities by IDs.
+func (_u *PersonalityUpdateOne) RemoveMemoryIDs(ids ...uuid.UUID) *PersonalityUpdateOne {
+	_u.mutation.RemoveMemoryIDs(ids...)
+	return _u
+}
+
+// RemoveMemories removes "memories" edges to Memory entities.
+func (_u *PersonalityUpdateOne) RemoveMemories(v ...*Memory) *PersonalityUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemoryIDs(ids...)
 }
 
 // Where appends a list predicates to the PersonalityUpdate builder.
@@ -2381,6 +2499,51 @@ func (_u *PersonalityUpdateOne) sqlSave(ctx context.Context) (_node *Personality
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemoriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.MemoriesTable,
+			Columns: []string{personality.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemoriesIDs(); len(nodes) > 0 && !_u.mutation.MemoriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.MemoriesTable,
+			Columns: []string{personality.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemoriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   personality.MemoriesTable,
+			Columns: []string{personality.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -10,6 +10,7 @@ import (
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/llmconfig"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
@@ -141,6 +142,37 @@ func init() {
 	llmconfigDescID := llmconfigMixinFields0[0].Descriptor()
 	// llmconfig.DefaultID holds the default value on creation for the id field.
 	llmconfig.DefaultID = llmconfigDescID.Default.(func() uuid.UUID)
+	memoryMixin := schema.Memory{}.Mixin()
+	memoryMixinFields0 := memoryMixin[0].Fields()
+	_ = memoryMixinFields0
+	memoryMixinFields1 := memoryMixin[1].Fields()
+	_ = memoryMixinFields1
+	memoryFields := schema.Memory{}.Fields()
+	_ = memoryFields
+	// memoryDescCreatedAt is the schema descriptor for created_at field.
+	memoryDescCreatedAt := memoryMixinFields1[0].Descriptor()
+	// memory.DefaultCreatedAt holds the default value on creation for the created_at field.
+	memory.DefaultCreatedAt = memoryDescCreatedAt.Default.(func() time.Time)
+	// memoryDescContent is the schema descriptor for content field.
+	memoryDescContent := memoryFields[2].Descriptor()
+	// memory.ContentValidator is a validator for the "content" field. It is called by the builders before save.
+	memory.ContentValidator = memoryDescContent.Validators[0].(func(string) error)
+	// memoryDescModel is the schema descriptor for model field.
+	memoryDescModel := memoryFields[3].Descriptor()
+	// memory.ModelValidator is a validator for the "model" field. It is called by the builders before save.
+	memory.ModelValidator = memoryDescModel.Validators[0].(func(string) error)
+	// memoryDescEmbedding is the schema descriptor for embedding field.
+	memoryDescEmbedding := memoryFields[4].Descriptor()
+	// memory.EmbeddingValidator is a validator for the "embedding" field. It is called by the builders before save.
+	memory.EmbeddingValidator = memoryDescEmbedding.Validators[0].(func([]byte) error)
+	// memoryDescSignature is the schema descriptor for signature field.
+	memoryDescSignature := memoryFields[5].Descriptor()
+	// memory.SignatureValidator is a validator for the "signature" field. It is called by the builders before save.
+	memory.SignatureValidator = memoryDescSignature.Validators[0].(func([]byte) error)
+	// memoryDescID is the schema descriptor for id field.
+	memoryDescID := memoryMixinFields0[0].Descriptor()
+	// memory.DefaultID holds the default value on creation for the id field.
+	memory.DefaultID = memoryDescID.Default.(func() uuid.UUID)
 	migrationrunMixin := schema.MigrationRun{}.Mixin()
 	migrationrunMixinFields0 := migrationrunMixin[0].Fields()
 	_ = migrationrunMixinFields0

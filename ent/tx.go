@@ -22,6 +22,8 @@ type Tx struct {
 	ImageConfig *ImageConfigClient
 	// LLMConfig is the client for interacting with the LLMConfig builders.
 	LLMConfig *LLMConfigClient
+	// Memory is the client for interacting with the Memory builders.
+	Memory *MemoryClient
 	// MigrationRun is the client for interacting with the MigrationRun builders.
 	MigrationRun *MigrationRunClient
 	// Personality is the client for interacting with the Personality builders.
@@ -173,6 +175,7 @@ func (tx *Tx) init() {
 	tx.Delivery = NewDeliveryClient(tx.config)
 	tx.ImageConfig = NewImageConfigClient(tx.config)
 	tx.LLMConfig = NewLLMConfigClient(tx.config)
+	tx.Memory = NewMemoryClient(tx.config)
 	tx.MigrationRun = NewMigrationRunClient(tx.config)
 	tx.Personality = NewPersonalityClient(tx.config)
 	tx.PersonalityAlias = NewPersonalityAliasClient(tx.config)

@@ -48,9 +48,11 @@ type UserEdges struct {
 	ConversationTurns []*ConversationHistory `json:"conversation_turns,omitempty"`
 	// PersonalityConfigs holds the value of the personality_configs edge.
 	PersonalityConfigs []*UserPersonalityConfig `json:"personality_configs,omitempty"`
+	// Memories holds the value of the memories edge.
+	Memories []*Memory `json:"memories,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 }
 
 // APIKeysOrErr returns the APIKeys value or an error if the edge
@@ -96,6 +98,15 @@ func (e UserEdges) PersonalityConfigsOrErr() ([]*UserPersonalityConfig, error) {
 		return e.PersonalityConfigs, nil
 	}
 	return nil, &NotLoadedError{edge: "personality_configs"}
+}
+
+// MemoriesOrErr returns the Memories value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) MemoriesOrErr() ([]*Memory, error) {
+	if e.loadedTypes[5] {
+		return e.Memories, nil
+	}
+	return nil, &NotLoadedError{edge: "memories"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -205,6 +216,11 @@ func (_m *User) QueryConversationTurns() *ConversationHistoryQuery {
 // QueryPersonalityConfigs queries the "personality_configs" edge of the User entity.
 func (_m *User) QueryPersonalityConfigs() *UserPersonalityConfigQuery {
 	return NewUserClient(_m.config).QueryPersonalityConfigs(_m)
+}
+
+// QueryMemories queries the "memories" edge of the User entity.
+func (_m *User) QueryMemories() *MemoryQuery {
+	return NewUserClient(_m.config).QueryMemories(_m)
 }
 
 // Update returns a builder for updating this User.

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
@@ -192,6 +193,21 @@ func (_c *UserCreate) AddPersonalityConfigs(v ...*UserPersonalityConfig) *UserCr
 		ids[i] = v[i].ID
 	}
 	return _c.AddPersonalityConfigIDs(ids...)
+}
+
+// AddMemoryIDs adds the "memories" edge to the Memory entity by IDs.
+func (_c *UserCreate) AddMemoryIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddMemoryIDs(ids...)
+	return _c
+}
+
+// AddMemories adds the "memories" edges to the Memory entity.
+func (_c *UserCreate) AddMemories(v ...*Memory) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMemoryIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -400,6 +416,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MemoriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MemoriesTable,
+			Columns: []string{user.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/ent/usagelog"
@@ -35,6 +36,7 @@ type UserQuery struct {
 	withUsageLogs          *UsageLogQuery
 	withConversationTurns  *ConversationHistoryQuery
 	withPersonalityConfigs *UserPersonalityConfigQuery
+	withMemories           *MemoryQuery
 	modifiers              []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -175,6 +177,28 @@ func (_q *UserQuery) QueryPersonalityConfigs() *UserPersonalityConfigQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(userpersonalityconfig.Table, userpersonalityconfig.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.PersonalityConfigsTable, user.PersonalityConfigsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMemories chains the current query on the "memories" edge.
+func (_q *UserQuery) QueryMemories() *MemoryQuery {
+	query := (&MemoryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(memory.Table, memory.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.MemoriesTable, user.MemoriesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -379,6 +403,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withUsageLogs:          _q.withUsageLogs.Clone(),
 		withConversationTurns:  _q.withConversationTurns.Clone(),
 		withPersonalityConfigs: _q.withPersonalityConfigs.Clone(),
+		withMemories:           _q.withMemories.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -438,6 +463,17 @@ func (_q *UserQuery) WithPersonalityConfigs(opts ...func(*UserPersonalityConfigQ
 		opt(query)
 	}
 	_q.withPersonalityConfigs = query
+	return _q
+}
+
+// WithMemories tells the query-builder to eager-load the nodes that are connected to
+// the "memories" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithMemories(opts ...func(*MemoryQuery)) *UserQuery {
+	query := (&MemoryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMemories = query
 	return _q
 }
 
@@ -519,12 +555,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withAPIKeys != nil,
 			_q.withOwnedPersonalities != nil,
 			_q.withUsageLogs != nil,
 			_q.withConversationTurns != nil,
 			_q.withPersonalityConfigs != nil,
+			_q.withMemories != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -584,6 +621,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			func(n *User, e *UserPersonalityConfig) {
 				n.Edges.PersonalityConfigs = append(n.Edges.PersonalityConfigs, e)
 			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withMemories; query != nil {
+		if err := _q.loadMemories(ctx, query, nodes,
+			func(n *User) { n.Edges.Memories = []*Memory{} },
+			func(n *User, e *Memory) { n.Edges.Memories = append(n.Edges.Memories, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -731,6 +775,36 @@ func (_q *UserQuery) loadPersonalityConfigs(ctx context.Context, query *UserPers
 	}
 	query.Where(predicate.UserPersonalityConfig(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.PersonalityConfigsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadMemories(ctx context.Context, query *MemoryQuery, nodes []*User, init func(*User), assign func(*User, *Memory)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(memory.FieldUserID)
+	}
+	query.Where(predicate.Memory(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.MemoriesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/ent/usagelog"
@@ -178,6 +179,21 @@ func (_u *UserUpdate) AddPersonalityConfigs(v ...*UserPersonalityConfig) *UserUp
 	return _u.AddPersonalityConfigIDs(ids...)
 }
 
+// AddMemoryIDs adds the "memories" edge to the Memory entity by IDs.
+func (_u *UserUpdate) AddMemoryIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddMemoryIDs(ids...)
+	return _u
+}
+
+// AddMemories adds the "memories" edges to the Memory entity.
+func (_u *UserUpdate) AddMemories(v ...*Memory) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemoryIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -286,6 +302,27 @@ func (_u *UserUpdate) RemovePersonalityConfigs(v ...*UserPersonalityConfig) *Use
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePersonalityConfigIDs(ids...)
+}
+
+// ClearMemories clears all "memories" edges to the Memory entity.
+func (_u *UserUpdate) ClearMemories() *UserUpdate {
+	_u.mutation.ClearMemories()
+	return _u
+}
+
+// RemoveMemoryIDs removes the "memories" edge to Memory entities by IDs.
+func (_u *UserUpdate) RemoveMemoryIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemoveMemoryIDs(ids...)
+	return _u
+}
+
+// RemoveMemories removes "memories" edges to Memory entities.
+func (_u *UserUpdate) RemoveMemories(v ...*Memory) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemoryIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -595,6 +632,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.MemoriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MemoriesTable,
+			Columns: []string{user.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemoriesIDs(); len(nodes) > 0 && !_u.mutation.MemoriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MemoriesTable,
+			Columns: []string{user.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemoriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MemoriesTable,
+			Columns: []string{user.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -760,6 +842,21 @@ func (_u *UserUpdateOne) AddPersonalityConfigs(v ...*UserPersonalityConfig) *Use
 	return _u.AddPersonalityConfigIDs(ids...)
 }
 
+// AddMemoryIDs adds the "memories" edge to the Memory entity by IDs.
+func (_u *UserUpdateOne) AddMemoryIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddMemoryIDs(ids...)
+	return _u
+}
+
+// AddMemories adds the "memories" edges to the Memory entity.
+func (_u *UserUpdateOne) AddMemories(v ...*Memory) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMemoryIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -868,6 +965,27 @@ func (_u *UserUpdateOne) RemovePersonalityConfigs(v ...*UserPersonalityConfig) *
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePersonalityConfigIDs(ids...)
+}
+
+// ClearMemories clears all "memories" edges to the Memory entity.
+func (_u *UserUpdateOne) ClearMemories() *UserUpdateOne {
+	_u.mutation.ClearMemories()
+	return _u
+}
+
+// RemoveMemoryIDs removes the "memories" edge to Memory entities by IDs.
+func (_u *UserUpdateOne) RemoveMemoryIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemoveMemoryIDs(ids...)
+	return _u
+}
+
+// RemoveMemories removes "memories" edges to Memory entities.
+func (_u *UserUpdateOne) RemoveMemories(v ...*Memory) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMemoryIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1200,6 +1318,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(userpersonalityconfig.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MemoriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MemoriesTable,
+			Columns: []string{user.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMemoriesIDs(); len(nodes) > 0 && !_u.mutation.MemoriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MemoriesTable,
+			Columns: []string{user.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MemoriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.MemoriesTable,
+			Columns: []string{user.MemoriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -151,6 +151,44 @@ var (
 			},
 		},
 	}
+	// MemoriesColumns holds the columns for the "memories" table.
+	MemoriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "content", Type: field.TypeString, Size: 2147483647},
+		{Name: "model", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(100)"}},
+		{Name: "embedding", Type: field.TypeBytes, SchemaType: map[string]string{"postgres": "bytea"}},
+		{Name: "signature", Type: field.TypeBytes, SchemaType: map[string]string{"postgres": "bytea"}},
+		{Name: "personality_id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// MemoriesTable holds the schema information for the "memories" table.
+	MemoriesTable = &schema.Table{
+		Name:       "memories",
+		Columns:    MemoriesColumns,
+		PrimaryKey: []*schema.Column{MemoriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "memories_personalities_memories",
+				Columns:    []*schema.Column{MemoriesColumns[6]},
+				RefColumns: []*schema.Column{PersonalitiesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "memories_users_memories",
+				Columns:    []*schema.Column{MemoriesColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "memory_personality_id_user_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{MemoriesColumns[6], MemoriesColumns[7], MemoriesColumns[1], MemoriesColumns[0]},
+			},
+		},
+	}
 	// MigrationRunsColumns holds the columns for the "migration_runs" table.
 	MigrationRunsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
@@ -420,6 +458,7 @@ var (
 		DeliveriesTable,
 		ImageConfigsTable,
 		LlmConfigsTable,
+		MemoriesTable,
 		MigrationRunsTable,
 		PersonalitiesTable,
 		PersonalityAliasesTable,
@@ -447,6 +486,11 @@ func init() {
 	LlmConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
 	LlmConfigsTable.Annotation = &entsql.Annotation{
 		Table: "llm_configs",
+	}
+	MemoriesTable.ForeignKeys[0].RefTable = PersonalitiesTable
+	MemoriesTable.ForeignKeys[1].RefTable = UsersTable
+	MemoriesTable.Annotation = &entsql.Annotation{
+		Table: "memories",
 	}
 	MigrationRunsTable.Annotation = &entsql.Annotation{
 		Table: "migration_runs",

@@ -77,6 +77,8 @@ const (
 	EdgeUsageLogs = "usage_logs"
 	// EdgeUserConfigs holds the string denoting the user_configs edge name in mutations.
 	EdgeUserConfigs = "user_configs"
+	// EdgeMemories holds the string denoting the memories edge name in mutations.
+	EdgeMemories = "memories"
 	// Table holds the table name of the personality in the database.
 	Table = "personalities"
 	// OwnerTable is the table that holds the owner relation/edge.
@@ -135,6 +137,13 @@ const (
 	UserConfigsInverseTable = "user_personality_configs"
 	// UserConfigsColumn is the table column denoting the user_configs relation/edge.
 	UserConfigsColumn = "personality_id"
+	// MemoriesTable is the table that holds the memories relation/edge.
+	MemoriesTable = "memories"
+	// MemoriesInverseTable is the table name for the Memory entity.
+	// It exists in this package in order to avoid circular dependency with the "memory" package.
+	MemoriesInverseTable = "memories"
+	// MemoriesColumn is the table column denoting the memories relation/edge.
+	MemoriesColumn = "personality_id"
 )
 
 // Columns holds all SQL columns for personality fields.
@@ -397,6 +406,20 @@ func ByUserConfigs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newUserConfigsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMemoriesCount orders the results by memories count.
+func ByMemoriesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMemoriesStep(), opts...)
+	}
+}
+
+// ByMemories orders the results by memories terms.
+func ByMemories(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMemoriesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOwnerStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -451,5 +474,12 @@ func newUserConfigsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(UserConfigsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, UserConfigsTable, UserConfigsColumn),
+	)
+}
+func newMemoriesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MemoriesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MemoriesTable, MemoriesColumn),
 	)
 }

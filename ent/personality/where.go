@@ -1680,6 +1680,29 @@ func HasUserConfigsWith(preds ...predicate.UserPersonalityConfig) predicate.Pers
 	})
 }
 
+// HasMemories applies the HasEdge predicate on the "memories" edge.
+func HasMemories() predicate.Personality {
+	return predicate.Personality(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MemoriesTable, MemoriesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMemoriesWith applies the HasEdge predicate on the "memories" edge with a given conditions (other predicates).
+func HasMemoriesWith(preds ...predicate.Memory) predicate.Personality {
+	return predicate.Personality(func(s *sql.Selector) {
+		step := newMemoriesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Personality) predicate.Personality {
 	return predicate.Personality(sql.AndPredicates(predicates...))

@@ -18,6 +18,9 @@ type ImageConfig func(*sql.Selector)
 // LLMConfig is the predicate function for llmconfig builders.
 type LLMConfig func(*sql.Selector)
 
+// Memory is the predicate function for memory builders.
+type Memory func(*sql.Selector)
+
 // MigrationRun is the predicate function for migrationrun builders.
 type MigrationRun func(*sql.Selector)
 

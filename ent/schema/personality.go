@@ -63,5 +63,6 @@ func (Personality) Edges() []ent.Edge {
 		edge.To("conversation_turns", ConversationHistory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("usage_logs", UsageLog.Type).Annotations(entsql.OnDelete(entsql.SetNull)),
 		edge.To("user_configs", UserPersonalityConfig.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("memories", Memory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }

@@ -32,5 +32,6 @@ func (User) Edges() []ent.Edge {
 		edge.To("usage_logs", UsageLog.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("conversation_turns", ConversationHistory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("personality_configs", UserPersonalityConfig.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("memories", Memory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }

@@ -37,6 +37,8 @@ const (
 	EdgeConversationTurns = "conversation_turns"
 	// EdgePersonalityConfigs holds the string denoting the personality_configs edge name in mutations.
 	EdgePersonalityConfigs = "personality_configs"
+	// EdgeMemories holds the string denoting the memories edge name in mutations.
+	EdgeMemories = "memories"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// APIKeysTable is the table that holds the api_keys relation/edge.
@@ -74,6 +76,13 @@ const (
 	PersonalityConfigsInverseTable = "user_personality_configs"
 	// PersonalityConfigsColumn is the table column denoting the personality_configs relation/edge.
 	PersonalityConfigsColumn = "user_id"
+	// MemoriesTable is the table that holds the memories relation/edge.
+	MemoriesTable = "memories"
+	// MemoriesInverseTable is the table name for the Memory entity.
+	// It exists in this package in order to avoid circular dependency with the "memory" package.
+	MemoriesInverseTable = "memories"
+	// MemoriesColumn is the table column denoting the memories relation/edge.
+	MemoriesColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -221,6 +230,20 @@ func ByPersonalityConfigs(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newPersonalityConfigsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMemoriesCount orders the results by memories count.
+func ByMemoriesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMemoriesStep(), opts...)
+	}
+}
+
+// ByMemories orders the results by memories terms.
+func ByMemories(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMemoriesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newAPIKeysStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -254,5 +277,12 @@ func newPersonalityConfigsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PersonalityConfigsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PersonalityConfigsTable, PersonalityConfigsColumn),
+	)
+}
+func newMemoriesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MemoriesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MemoriesTable, MemoriesColumn),
 	)
 }

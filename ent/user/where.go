@@ -496,6 +496,29 @@ func HasPersonalityConfigsWith(preds ...predicate.UserPersonalityConfig) predica
 	})
 }
 
+// HasMemories applies the HasEdge predicate on the "memories" edge.
+func HasMemories() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MemoriesTable, MemoriesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMemoriesWith applies the HasEdge predicate on the "memories" edge with a given conditions (other predicates).
+func HasMemoriesWith(preds ...predicate.Memory) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newMemoriesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -58,6 +58,8 @@ type Config struct {
 	OpenRouterAPIKey  redact.Secret `env:"OPENROUTER_API_KEY" desc:"the operator's OpenRouter key, for users without one, as 'GUEST_MODE' allows"`
 	OpenRouterBaseURL string        `env:"OPENROUTER_BASE_URL" envDefault:"https://openrouter.ai/api/v1" check:"url" desc:"http(s) URL of the OpenRouter API; a trailing '/' is dropped"`
 	GuestMode         GuestMode     `env:"GUEST_MODE" envDefault:"free" check:"oneof:off free all" desc:"what users without a key may do: 'off' nothing; 'free' only models ending ':free' and 'openrouter/free'; 'all' any model. Case-insensitive"`
+	// EmbeddingModel makes the embeddings of long-term memory.
+	EmbeddingModel string `env:"EMBEDDING_MODEL" envDefault:"openai/text-embedding-3-small" desc:"the OpenRouter embedding model of long-term memory ('POST /embeddings'); memories made with another model are not recalled, so changing it starts memory afresh"`
 
 	DiscordToken      redact.Secret `env:"DISCORD_TOKEN" desc:"the Discord bot token"`
 	DiscordAPIBase    string        `env:"DISCORD_API_BASE" envDefault:"https://discord.com" check:"url" desc:"scheme and host that replace 'https://discord.com' in every Discord REST call"`

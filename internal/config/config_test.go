@@ -27,6 +27,7 @@ func TestParseDefaults(t *testing.T) {
 		{"TEMPORAL_TASK_QUEUE", c.TemporalTaskQueue, "tzurot"},
 		{"OPENROUTER_BASE_URL", c.OpenRouterBaseURL, "https://openrouter.ai/api/v1"},
 		{"GUEST_MODE", string(c.GuestMode), "free"},
+		{"EMBEDDING_MODEL", c.EmbeddingModel, "openai/text-embedding-3-small"},
 		{"DISCORD_API_BASE", c.DiscordAPIBase, "https://discord.com"},
 		{"ELEVENLABS_BASE_URL", c.ElevenLabsBaseURL, "https://api.elevenlabs.io"},
 		{"LOG_FORMAT", c.LogFormat, "json"},

@@ -87,19 +87,9 @@ func (c *Client) chat(ctx context.Context, apiKey string, req ChatRequest) (Chat
 		return ChatResponse{}, err
 	}
 
-	// Decoded the way go-openai decodes: the first JSON value, keep-alive
-	// whitespace before it and anything after it ignored.
 	var doc completion
-	if err := json.NewDecoder(bytes.NewReader(ex.body)).Decode(&doc); err != nil {
-		if doc.Error.set {
-			e := inBodyError(doc.Error, ex.header)
-			e.err = err
-			return ChatResponse{}, e
-		}
-		return ChatResponse{}, &Error{Kind: KindTransient, Status: ex.status, Message: "malformed response: " + err.Error(), err: err}
-	}
-	if doc.Error.set {
-		return ChatResponse{}, inBodyError(doc.Error, ex.header)
+	if e := decodeAnswer(ex, &doc, &doc.Error); e != nil {
+		return ChatResponse{}, e
 	}
 	if len(doc.Choices) == 0 {
 		return ChatResponse{}, &Error{Kind: KindTransient, Status: ex.status, Message: "the response has no choices"}
@@ -177,6 +167,26 @@ func marshal(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// decodeAnswer decodes a 2xx body into doc the way go-openai decodes: the
+// first JSON value, keep-alive whitespace before it and anything after it
+// ignored. It returns the failure the body holds: the error object
+// OpenRouter put in it (*errObj, a field of doc, once decoded; kept even
+// when the rest does not decode), or a transient "malformed response".
+func decodeAnswer(ex exchange, doc any, errObj *errorObject) *Error {
+	if err := json.NewDecoder(bytes.NewReader(ex.body)).Decode(doc); err != nil {
+		if errObj.set {
+			e := inBodyError(*errObj, ex.header)
+			e.err = err
+			return e
+		}
+		return &Error{Kind: KindTransient, Status: ex.status, Message: "malformed response: " + err.Error(), err: err}
+	}
+	if errObj.set {
+		return inBodyError(*errObj, ex.header)
+	}
+	return nil
 }
 
 // completion is OpenRouter's chat completion, decoded once: OpenAI's fields

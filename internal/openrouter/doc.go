@@ -1,5 +1,5 @@
-// Package openrouter is tzurot's client for the OpenRouter chat API, called
-// with each user's own key (BYOK).
+// Package openrouter is tzurot's client for the OpenRouter API (chat,
+// embeddings, key checks), called with each user's own key (BYOK).
 //
 // OpenRouter speaks the OpenAI wire format plus extensions. The client
 // speaks it in github.com/sashabaranov/go-openai's types (the messages it
@@ -27,13 +27,13 @@
 //
 // # Errors
 //
-// Every failure of [Client.Chat] and [Client.CheckKey] that came from
-// OpenRouter or the network is an [*Error]; [AsError] extracts it. Its Kind
-// says what the caller can do about it (tell the user their key is bad, wait
-// and retry, give up), and [Error.Retryable] is the one bit a retry policy
-// needs. Messages are the provider's own words. Every error either method
-// returns passes once through the client's edge, which removes the key of
-// the call (literally, and every secret
+// Every failure of [Client.Chat], [Client.Embed] and [Client.CheckKey] that
+// came from OpenRouter or the network is an [*Error]; [AsError] extracts it.
+// Its Kind says what the caller can do about it (tell the user their key is
+// bad, wait and retry, give up), and [Error.Retryable] is the one bit a
+// retry policy needs. Messages are the provider's own words. Every error a
+// method returns passes once through the client's edge, which removes the
+// key of the call (literally, and every secret
 // [github.com/tzurot/tzurot/internal/redact] recognises) from the message,
 // the metadata and every error in the chain beneath, so errors are safe to
 // show to the user and to log.

@@ -146,12 +146,8 @@ func (s *Store) Aliases(ctx context.Context, id uuid.UUID) ([]*ent.PersonalityAl
 // Alias is the personality's alias equal to alias in any case, as the unique
 // index on lower(alias) compares; nil when it has none.
 func (s *Store) Alias(ctx context.Context, id uuid.UUID, alias string) (*ent.PersonalityAlias, error) {
-	a, err := s.db.PersonalityAlias.Query().Where(personalityalias.PersonalityID(id),
-		predicate.PersonalityAlias(access.LowerEquals(personalityalias.FieldAlias, alias))).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return a, err
+	return orNil(s.db.PersonalityAlias.Query().Where(personalityalias.PersonalityID(id),
+		predicate.PersonalityAlias(access.LowerEquals(personalityalias.FieldAlias, alias))).First(ctx))
 }
 
 // AddAlias stores the alias; ent's constraint error when another of the

@@ -49,18 +49,29 @@ func (s *Server) nextID() string {
 	return fmt.Sprintf("gen-%d-fake%016x", time.Now().Unix(), s.seq)
 }
 
-func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
-	var req chatRequest
-	parseErr := json.Unmarshal(body, &req)
+// admit decodes a POST's JSON body into req and records the model it
+// names (*model, once decoded), then authenticates the key: a bad key is
+// refused before a body that does not decode, as OpenRouter does.
+func (s *Server) admit(body []byte, req any, model *string, call *Call) (*keyState, *response) {
+	parseErr := json.Unmarshal(body, req)
 	if parseErr == nil {
-		call.Model = req.Model
+		call.Model = *model
 	}
 	ks, errResp := s.authenticate(call.Key)
 	if errResp != nil {
-		return errResp
+		return nil, errResp
 	}
 	if parseErr != nil {
-		return apiError(http.StatusBadRequest, "Invalid JSON in request body", nil)
+		return nil, apiError(http.StatusBadRequest, "Invalid JSON in request body", nil)
+	}
+	return ks, nil
+}
+
+func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
+	var req chatRequest
+	ks, errResp := s.admit(body, &req, &req.Model, call)
+	if errResp != nil {
+		return errResp
 	}
 
 	step := s.nextStep(call.Key)

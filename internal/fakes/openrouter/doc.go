@@ -20,6 +20,10 @@
 //     SSE streaming when "stream" is true, reasoning when the request asks
 //     for it with the "reasoning" object or "include_reasoning", and PNG
 //     images when "modalities" contains "image".
+//   - POST /api/v1/embeddings: deterministic vectors ([Embedding]) of
+//     openai/text-embedding-3-small (1536 dimensions) and -3-large (3072),
+//     or fewer when "dimensions" asks, in which texts that share words are
+//     near each other, so recall can be tested; usage and cost as for chat.
 //
 // # Replies
 //
@@ -49,10 +53,11 @@
 //
 // # Scripted failures
 //
-// [Server.Script] queues per-key outcomes for chat completions, consumed one
-// per call: [Fail], [FailWithRetryAfter], [FailInBody], [FailInChoice],
-// [FreeModelsPerDay], [RateLimitedUntil], [Think], [Finish], [Reply],
-// [Delay] and [OK]. Scripted failures bypass billing and model
+// [Server.Script] queues per-key outcomes for chat completions and
+// embeddings, consumed one per call: [Fail], [FailWithRetryAfter],
+// [FailInBody], [FailInChoice], [FreeModelsPerDay], [RateLimitedUntil],
+// [Think], [Finish], [Reply], [Delay] and [OK] (embeddings answer the
+// in-body failures as Fail, and the reply steps as OK). Scripted failures bypass billing and model
 // checks; scripted replies do not, because a script replaces the model's
 // answer, not OpenRouter's gatekeeping. Fail(401) on a key that /key still
 // reports as valid reproduces OpenRouter's known transient 401.

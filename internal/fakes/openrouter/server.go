@@ -51,7 +51,8 @@ type Call struct {
 	Path   string
 	// Key is the bearer token, empty when none was sent.
 	Key string
-	// Model is the "model" field of a chat completion body, if any.
+	// Model is the "model" field of a chat completion or embeddings body,
+	// if any.
 	Model   string
 	Body    []byte
 	Headers http.Header
@@ -130,8 +131,9 @@ func (s *Server) Revoke(key string) {
 	s.keys[key] = &keyState{Key: Key{Revoked: true}}
 }
 
-// Script appends steps to key's queue. Each chat completion call by key
-// consumes one step; once the queue is empty calls behave normally.
+// Script appends steps to key's queue. Each chat completion or embeddings
+// call by key consumes one step; once the queue is empty calls behave
+// normally.
 func (s *Server) Script(key string, steps ...Step) { s.scripts.Add(key, steps...) }
 
 // Calls returns every request received so far, in the order they were
@@ -250,6 +252,11 @@ func (s *Server) route(r *http.Request, body []byte, call *Call) *response {
 			return methodNotAllowed(http.MethodPost)
 		}
 		return s.chat(r.Context(), body, call)
+	case "embeddings":
+		if r.Method != http.MethodPost {
+			return methodNotAllowed(http.MethodPost)
+		}
+		return s.embeddings(r.Context(), body, call)
 	}
 	return apiError(http.StatusNotFound, "Not Found", nil)
 }
