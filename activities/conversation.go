@@ -83,8 +83,8 @@ func cleanName(s string) string {
 }
 
 // EstimateTokens is a conservative token count of s for budgeting a prompt
-// without the model's tokenizer (OpenRouter models use many, and none is
-// offered as a well-kept Go library without downloading its vocabulary):
+// without the model's tokenizer (OpenRouter's models use many, and no Go
+// tokenizer library is among the modules this project can use):
 // one token per 3 ASCII characters — English runs near 4 per token in BPE
 // tokenizers — and one per other character, since CJK text and emoji take
 // one or more tokens each; plus 4 for the message's framing (role, name).
