@@ -237,13 +237,13 @@ func (c *Chat) command(ctx context.Context, line string) {
 
 // say posts a message in the current channel; ref makes it a reply.
 func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
-	if looksLikeKey(text) {
-		c.println("Not posted: that looks like an API key, and everyone in the channel would see it. Store a key with /wallet set, which asks for it in a private form.")
-		return
-	}
 	c.mu.Lock()
 	ch, dm := c.channel, c.channel == c.dm && c.dm != ""
 	c.mu.Unlock()
+	if looksLikeKey(text) {
+		c.println(keyNotPosted(dm))
+		return
+	}
 	m := &discordgo.Message{
 		ID: c.snowflake(), ChannelID: ch, Content: text, Timestamp: time.Now(),
 		Author: c.user(), Type: discordgo.MessageTypeDefault,
