@@ -184,7 +184,7 @@ func followRun[S any](ctx context.Context, c client.Client, run client.WorkflowR
 		select {
 		case err := <-finished:
 			if err != nil {
-				return true, fmt.Errorf("%s failed: %w", what, err)
+				return true, runFailed(what, err)
 			}
 			return true, nil
 		case <-ctx.Done():
@@ -198,6 +198,21 @@ func followRun[S any](ctx context.Context, c client.Client, run client.WorkflowR
 			}
 		}
 	}
+}
+
+// encodedFailure is the message the SDK leaves on a failure whose sealed
+// message (temporalclient's EncodeCommonAttributes) this process's codec
+// cannot open.
+const encodedFailure = "Encoded failure"
+
+// runFailed is the error of a failed run of what. A failure this process
+// cannot read was sealed with another APP_MASTER_KEY than its own: that is
+// said instead of the SDK's placeholder, with what to do.
+func runFailed(what string, err error) error {
+	if strings.Contains(err.Error(), encodedFailure) {
+		return fmt.Errorf("%s failed, and why is sealed with the worker's APP_MASTER_KEY, which is not this command's: run it with the worker's APP_MASTER_KEY (and DATABASE_URL), or read the failure in the Web UI through the worker's codec server", what)
+	}
+	return fmt.Errorf("%s failed: %w", what, err)
 }
 
 // batchProgress is the progress note of the running MigrationBatch's last

@@ -3,6 +3,7 @@ package opcli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
@@ -65,5 +66,17 @@ func TestQuietDemotesBelowWarn(t *testing.T) {
 	log.Info("PostgreSQL started")
 	if out := buf.String(); !strings.Contains(out, "level=DEBUG msg=\"PostgreSQL started\"") {
 		t.Errorf("with LOG_LEVEL=debug, logged %q", out)
+	}
+}
+
+// A run whose failure this command cannot open says why in words, not the
+// SDK's "Encoded failure".
+func TestRunFailedSaysWhenTheFailureIsSealed(t *testing.T) {
+	err := runFailed("migration", errors.New("workflow execution error (type: DataMigration, workflowID: data-migration/x): Encoded failure"))
+	if strings.Contains(err.Error(), "Encoded failure") || !strings.Contains(err.Error(), "run it with the worker's APP_MASTER_KEY") {
+		t.Errorf("sealed failure: %v", err)
+	}
+	if err := runFailed("migration", errors.New("batch 3: no such table")); err.Error() != "migration failed: batch 3: no such table" {
+		t.Errorf("readable failure: %v", err)
 	}
 }
