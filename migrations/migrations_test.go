@@ -311,7 +311,7 @@ INSERT INTO usage_logs (user_id, personality_id, provider, model, tokens_total, 
 	}
 
 	// Deleting the owner keeps the personality as a system one and the
-	// usage as anonymous totals (0020); deleting the personality takes its
+	// usage as anonymous totals (0021); deleting the personality takes its
 	// configs and aliases with it but keeps usage.
 	mustExec(t, db, `DELETE FROM users WHERE discord_id = '111111111111111111'`)
 	counts := map[string]int{}

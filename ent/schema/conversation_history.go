@@ -30,6 +30,11 @@ func (ConversationHistory) Fields() []ent.Field {
 		field.String("discord_message_id").SchemaType(varchar(20)).Optional().Nillable(),
 		// Expand (BYOK): the model's reasoning, kept out of the visible reply.
 		field.Text("reasoning").Optional().Nillable(),
+		// Expand (issue 14): the name the author of a user turn showed in
+		// Discord when they said it (guild nickname, else display name, else
+		// username), so the model sees who said each turn as it was then.
+		// Null for the personality's own turns and for turns saved before it.
+		field.Text("author_name").Optional().Nillable(),
 	}
 }
 
@@ -47,7 +52,7 @@ func (ConversationHistory) Edges() []ent.Edge {
 //   - Discord message id (0015): SaveTurns' "already saved" check and the
 //     bot's reply-to routing, which personality wrote the message replied to;
 //   - channel, newest first (0015): the personality that spoke last in a DM;
-//   - user, oldest first (0020): a user's turns for /data export and
+//   - user, oldest first (0021): a user's turns for /data export and
 //     DeleteUserData.
 func (ConversationHistory) Indexes() []ent.Index {
 	return []ent.Index{

@@ -70,7 +70,7 @@ var (
 		cols: `t."timestamp", p.name AS personality, t.provider, t.model, t.request_type, t.tokens_in, t.tokens_out, t.tokens_total`, at: "timestamp"}
 	ExportTurns = ExportSection{Name: "conversation_turns",
 		from: `conversation_history t LEFT JOIN personalities p ON p.id = t.personality_id`, where: `(t.user_id = $1 OR ` + dmTurns + `)`,
-		cols: `t.created_at, p.name AS personality, t.guild_id, t.channel_id, t.discord_message_id, t.role, t.content`, at: "created_at"}
+		cols: `t.created_at, p.name AS personality, t.guild_id, t.channel_id, t.discord_message_id, t.role, t.author_name, t.content`, at: "created_at"}
 	ExportMemories = ExportSection{Name: "memories",
 		from: `memories t LEFT JOIN personalities p ON p.id = t.personality_id`, where: `t.user_id = $1`,
 		cols: `t.id, t.created_at, p.name AS personality, t.content, t.model AS embedding_model`, at: "created_at"}
