@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/store"
 )
@@ -32,6 +33,9 @@ type Deps struct {
 	Keys     *keycrypt.Keyring
 	Config   config.Config
 	Log      *slog.Logger
+	// Memory is the long-term memory the /memory commands show and forget;
+	// nil answers them with "not available".
+	Memory memory.Index
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
 	// TypingInterval is how often the typing indicator is sent again while
@@ -43,8 +47,9 @@ type Deps struct {
 type Bot struct {
 	Deps
 	commands map[string]*command
-	// modals and components are keyed by the custom-id prefix before the first ':'.
+	// modals and buttons are keyed by the custom-id prefix before the first ':'.
 	modals        map[string]handlerFunc
+	buttons       map[string]handlerFunc
 	wallet        *windowLimiter
 	store         *store.Store
 	personalities *personalityCache
@@ -80,6 +85,7 @@ func New(d Deps) *Bot {
 		Deps:          d,
 		commands:      map[string]*command{},
 		modals:        map[string]handlerFunc{},
+		buttons:       map[string]handlerFunc{},
 		wallet:        newWindowLimiter(d.Config.LimitWalletWritesPer15Min, 15*time.Minute),
 		store:         store.New(d.DB),
 		personalities: &personalityCache{ttl: 30 * time.Second},
@@ -93,10 +99,14 @@ func New(d Deps) *Bot {
 		b.personalityCommand(),
 		b.configCommand(),
 		b.imagineCommand(),
+		b.memoryCommand(),
+		b.dataCommand(),
 	} {
 		b.commands[c.def.Name] = c
 	}
 	b.modals[walletModalPrefix] = b.walletModalSubmit
+	b.buttons[memoryButtonPrefix] = b.memoryButton
+	b.buttons[dataButtonPrefix] = b.dataButton
 	return b
 }
 
@@ -166,19 +176,26 @@ func (b *Bot) HandleInteraction(ctx context.Context, ic *discordgo.InteractionCr
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		err = b.autocomplete(ctx, in)
 	case discordgo.InteractionModalSubmit:
-		prefix, _, _ := strings.Cut(ic.ModalSubmitData().CustomID, ":")
-		h, ok := b.modals[prefix]
-		if !ok {
-			err = UserError("That form has expired; run the command again.")
-			break
-		}
-		err = h(ctx, in)
+		err = b.byCustomID(ctx, in, b.modals, ic.ModalSubmitData().CustomID, "That form has expired; run the command again.")
+	case discordgo.InteractionMessageComponent:
+		err = b.byCustomID(ctx, in, b.buttons, ic.MessageComponentData().CustomID, "That button has expired; run the command again.")
 	default:
 		return
 	}
 	if err != nil {
 		b.fail(in, err)
 	}
+}
+
+// byCustomID runs the handler of handlers named by the custom id's prefix
+// (before the first ':'), or refuses with expired.
+func (b *Bot) byCustomID(ctx context.Context, in *Interaction, handlers map[string]handlerFunc, customID, expired string) error {
+	prefix, _, _ := strings.Cut(customID, ":")
+	h, ok := handlers[prefix]
+	if !ok {
+		return UserError("%s", expired)
+	}
+	return h(ctx, in)
 }
 
 // maxChoices is the most choices an autocomplete answer may hold

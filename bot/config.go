@@ -41,11 +41,7 @@ func (b *Bot) configCommand() *command {
 }
 
 func (b *Bot) config_(ctx context.Context, in *Interaction) error {
-	acc, err := b.personalityAccessOf(ctx, in)
-	if err != nil {
-		return err
-	}
-	p, err := b.findPersonality(ctx, acc, in.String("personality"))
+	acc, p, err := b.personalityOption(ctx, in)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -46,7 +47,8 @@ func newWorld(t *testing.T, opts itest.Options) *world {
 	w := &world{Stack: s, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	w.Bot = bot.New(bot.Deps{
 		Session: session, Temporal: s.Client, DB: s.DB, Keys: s.Keys, Config: s.Config, Log: s.Activities.Log,
-		Now: func() time.Time { return w.now },
+		Memory: memory.NewPostgres(s.Activities.SQL, memory.Options{}),
+		Now:    func() time.Time { return w.now },
 	})
 	w.logsOnFailure(t)
 	return w

@@ -35,14 +35,8 @@ func (in *Interaction) Defer() error {
 	if in.acked {
 		return nil
 	}
-	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
-	})
-	if err == nil {
-		in.acked = true
-	}
-	return err
+	return in.callback(discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		&discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral})
 }
 
 // Reply answers privately: the response itself, or a follow-up after Defer.
@@ -70,20 +64,43 @@ func (in *Interaction) respond(content string, flags discordgo.MessageFlags) err
 	return nil
 }
 
-func (in *Interaction) respondOne(content string, flags discordgo.MessageFlags) error {
+func (in *Interaction) respondOne(content string, flags discordgo.MessageFlags, rows ...discordgo.MessageComponent) error {
 	if in.acked {
 		_, err := in.b.Session.FollowupMessageCreate(in.Interaction, true, &discordgo.WebhookParams{Content: content, Flags: flags,
-			AllowedMentions: &discordgo.MessageAllowedMentions{}})
+			Components: rows, AllowedMentions: &discordgo.MessageAllowedMentions{}})
 		return err
 	}
-	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Content: content, Flags: flags,
-			AllowedMentions: &discordgo.MessageAllowedMentions{}},
-	})
+	return in.callback(discordgo.InteractionResponseChannelMessageWithSource, &discordgo.InteractionResponseData{
+		Content: content, Flags: flags, Components: rows, AllowedMentions: &discordgo.MessageAllowedMentions{}})
+}
+
+// callback is the interaction's one response, of type typ.
+func (in *Interaction) callback(typ discordgo.InteractionResponseType, data *discordgo.InteractionResponseData) error {
+	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{Type: typ, Data: data})
 	if err == nil {
 		in.acked = true
 	}
+	return err
+}
+
+// ReplyButtons answers privately with content and rows of buttons (at
+// most Discord's 2000 characters: the caller keeps it short).
+func (in *Interaction) ReplyButtons(content string, rows ...discordgo.MessageComponent) error {
+	return in.respondOne(content, discordgo.MessageFlagsEphemeral, append([]discordgo.MessageComponent{}, rows...)...)
+}
+
+// Update answers a button press by replacing the message it is on: its
+// content, and its buttons with rows (none when rows is empty).
+func (in *Interaction) Update(content string, rows ...discordgo.MessageComponent) error {
+	return in.callback(discordgo.InteractionResponseUpdateMessage, &discordgo.InteractionResponseData{Content: content,
+		Components: append([]discordgo.MessageComponent{}, rows...), AllowedMentions: &discordgo.MessageAllowedMentions{}})
+}
+
+// ReplyFile sends content with one file privately, as a follow-up: Defer
+// first.
+func (in *Interaction) ReplyFile(content string, f *discordgo.File) error {
+	_, err := in.b.Session.FollowupMessageCreate(in.Interaction, true, &discordgo.WebhookParams{Content: content,
+		Flags: discordgo.MessageFlagsEphemeral, Files: []*discordgo.File{f}, AllowedMentions: &discordgo.MessageAllowedMentions{}})
 	return err
 }
 
@@ -93,14 +110,8 @@ func (in *Interaction) Modal(customID, title string, inputs ...discordgo.TextInp
 	for i := range inputs {
 		rows[i] = discordgo.ActionsRow{Components: []discordgo.MessageComponent{inputs[i]}}
 	}
-	err := in.b.Session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseModal,
-		Data: &discordgo.InteractionResponseData{CustomID: customID, Title: title, Components: rows},
-	})
-	if err == nil {
-		in.acked = true
-	}
-	return err
+	return in.callback(discordgo.InteractionResponseModal,
+		&discordgo.InteractionResponseData{CustomID: customID, Title: title, Components: rows})
 }
 
 // Subcommand is the invoked subcommand's name ("" for a plain command), with

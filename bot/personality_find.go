@@ -43,6 +43,17 @@ func (b *Bot) findPersonality(ctx context.Context, acc personalityAccess, ref st
 	return m.Personality, err
 }
 
+// personalityOption is the caller's access and the personality their
+// "personality" option names, found by findPersonality.
+func (b *Bot) personalityOption(ctx context.Context, in *Interaction) (personalityAccess, *ent.Personality, error) {
+	acc, err := b.personalityAccessOf(ctx, in)
+	if err != nil {
+		return acc, nil, err
+	}
+	p, err := b.findPersonality(ctx, acc, in.String("personality"))
+	return acc, p, err
+}
+
 func (b *Bot) findMatch(ctx context.Context, acc personalityAccess, ref string) (access.Match, error) {
 	ref = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ref), "@"))
 	if ref == "" {

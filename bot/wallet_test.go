@@ -128,7 +128,7 @@ func TestCommandsRegisteredInTheDevGuild(t *testing.T) {
 	for _, c := range got {
 		names[c["name"].(string)] = true
 	}
-	for _, want := range []string{"wallet", "timezone", "usage", "admin", "config", "personality"} {
+	for _, want := range []string{"wallet", "timezone", "usage", "admin", "config", "personality", "memory", "data"} {
 		if !names[want] {
 			t.Errorf("command %s not registered in the guild (got %v)", want, names)
 		}

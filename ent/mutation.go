@@ -9256,7 +9256,7 @@ func (m *UsageLogMutation) UserID() (r uuid.UUID, exists bool) {
 // OldUserID returns the old "user_id" field's value of the UsageLog entity.
 // If the UsageLog object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UsageLogMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+func (m *UsageLogMutation) OldUserID(ctx context.Context) (v *uuid.UUID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
 	}
@@ -9270,9 +9270,22 @@ func (m *UsageLogMutation) OldUserID(ctx context.Context) (v uuid.UUID, err erro
 	return oldValue.UserID, nil
 }
 
+// ClearUserID clears the value of the "user_id" field.
+func (m *UsageLogMutation) ClearUserID() {
+	m.user = nil
+	m.clearedFields[usagelog.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *UsageLogMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[usagelog.FieldUserID]
+	return ok
+}
+
 // ResetUserID resets all changes to the "user_id" field.
 func (m *UsageLogMutation) ResetUserID() {
 	m.user = nil
+	delete(m.clearedFields, usagelog.FieldUserID)
 }
 
 // SetPersonalityID sets the "personality_id" field.
@@ -9644,7 +9657,7 @@ func (m *UsageLogMutation) ClearUser() {
 
 // UserCleared reports if the "user" edge to the User entity was cleared.
 func (m *UsageLogMutation) UserCleared() bool {
-	return m.cleareduser
+	return m.UserIDCleared() || m.cleareduser
 }
 
 // UserIDs returns the "user" edge IDs in the mutation.
@@ -9946,6 +9959,9 @@ func (m *UsageLogMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *UsageLogMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(usagelog.FieldUserID) {
+		fields = append(fields, usagelog.FieldUserID)
+	}
 	if m.FieldCleared(usagelog.FieldPersonalityID) {
 		fields = append(fields, usagelog.FieldPersonalityID)
 	}
@@ -9963,6 +9979,9 @@ func (m *UsageLogMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *UsageLogMutation) ClearField(name string) error {
 	switch name {
+	case usagelog.FieldUserID:
+		m.ClearUserID()
+		return nil
 	case usagelog.FieldPersonalityID:
 		m.ClearPersonalityID()
 		return nil
@@ -10109,6 +10128,7 @@ type UserMutation struct {
 	username                   *string
 	timezone                   *string
 	is_superuser               *bool
+	incognito                  *bool
 	clearedFields              map[string]struct{}
 	api_keys                   map[uuid.UUID]struct{}
 	removedapi_keys            map[uuid.UUID]struct{}
@@ -10464,6 +10484,42 @@ func (m *UserMutation) OldIsSuperuser(ctx context.Context) (v bool, err error) {
 // ResetIsSuperuser resets all changes to the "is_superuser" field.
 func (m *UserMutation) ResetIsSuperuser() {
 	m.is_superuser = nil
+}
+
+// SetIncognito sets the "incognito" field.
+func (m *UserMutation) SetIncognito(b bool) {
+	m.incognito = &b
+}
+
+// Incognito returns the value of the "incognito" field in the mutation.
+func (m *UserMutation) Incognito() (r bool, exists bool) {
+	v := m.incognito
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIncognito returns the old "incognito" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldIncognito(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIncognito is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIncognito requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIncognito: %w", err)
+	}
+	return oldValue.Incognito, nil
+}
+
+// ResetIncognito resets all changes to the "incognito" field.
+func (m *UserMutation) ResetIncognito() {
+	m.incognito = nil
 }
 
 // AddAPIKeyIDs adds the "api_keys" edge to the UserAPIKey entity by ids.
@@ -10824,7 +10880,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -10842,6 +10898,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.is_superuser != nil {
 		fields = append(fields, user.FieldIsSuperuser)
+	}
+	if m.incognito != nil {
+		fields = append(fields, user.FieldIncognito)
 	}
 	return fields
 }
@@ -10863,6 +10922,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Timezone()
 	case user.FieldIsSuperuser:
 		return m.IsSuperuser()
+	case user.FieldIncognito:
+		return m.Incognito()
 	}
 	return nil, false
 }
@@ -10884,6 +10945,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldTimezone(ctx)
 	case user.FieldIsSuperuser:
 		return m.OldIsSuperuser(ctx)
+	case user.FieldIncognito:
+		return m.OldIncognito(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -10934,6 +10997,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetIsSuperuser(v)
+		return nil
+	case user.FieldIncognito:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIncognito(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
@@ -11010,6 +11080,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldIsSuperuser:
 		m.ResetIsSuperuser()
+		return nil
+	case user.FieldIncognito:
+		m.ResetIncognito()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

@@ -336,6 +336,10 @@ func init() {
 	userDescIsSuperuser := userFields[3].Descriptor()
 	// user.DefaultIsSuperuser holds the default value on creation for the is_superuser field.
 	user.DefaultIsSuperuser = userDescIsSuperuser.Default.(bool)
+	// userDescIncognito is the schema descriptor for incognito field.
+	userDescIncognito := userFields[4].Descriptor()
+	// user.DefaultIncognito holds the default value on creation for the incognito field.
+	user.DefaultIncognito = userDescIncognito.Default.(bool)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

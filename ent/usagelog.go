@@ -21,7 +21,7 @@ type UsageLog struct {
 	// ID of the ent.
 	ID uuid.UUID `json:"id,omitempty"`
 	// UserID holds the value of the "user_id" field.
-	UserID uuid.UUID `json:"user_id,omitempty"`
+	UserID *uuid.UUID `json:"user_id,omitempty"`
 	// PersonalityID holds the value of the "personality_id" field.
 	PersonalityID *uuid.UUID `json:"personality_id,omitempty"`
 	// Provider holds the value of the "provider" field.
@@ -82,7 +82,7 @@ func (*UsageLog) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case usagelog.FieldPersonalityID:
+		case usagelog.FieldUserID, usagelog.FieldPersonalityID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case usagelog.FieldTokensIn, usagelog.FieldTokensOut, usagelog.FieldTokensTotal:
 			values[i] = new(sql.NullInt64)
@@ -90,7 +90,7 @@ func (*UsageLog) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullString)
 		case usagelog.FieldTimestamp:
 			values[i] = new(sql.NullTime)
-		case usagelog.FieldID, usagelog.FieldUserID:
+		case usagelog.FieldID:
 			values[i] = new(uuid.UUID)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -114,10 +114,11 @@ func (_m *UsageLog) assignValues(columns []string, values []any) error {
 				_m.ID = *value
 			}
 		case usagelog.FieldUserID:
-			if value, ok := values[i].(*uuid.UUID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field user_id", values[i])
-			} else if value != nil {
-				_m.UserID = *value
+			} else if value.Valid {
+				_m.UserID = new(uuid.UUID)
+				*_m.UserID = *value.S.(*uuid.UUID)
 			}
 		case usagelog.FieldPersonalityID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -214,8 +215,10 @@ func (_m *UsageLog) String() string {
 	var builder strings.Builder
 	builder.WriteString("UsageLog(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
-	builder.WriteString("user_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.UserID))
+	if v := _m.UserID; v != nil {
+		builder.WriteString("user_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	if v := _m.PersonalityID; v != nil {
 		builder.WriteString("personality_id=")

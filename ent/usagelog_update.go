@@ -45,6 +45,12 @@ func (_u *UsageLogUpdate) SetNillableUserID(v *uuid.UUID) *UsageLogUpdate {
 	return _u
 }
 
+// ClearUserID clears the value of the "user_id" field.
+func (_u *UsageLogUpdate) ClearUserID() *UsageLogUpdate {
+	_u.mutation.ClearUserID()
+	return _u
+}
+
 // SetPersonalityID sets the "personality_id" field.
 func (_u *UsageLogUpdate) SetPersonalityID(v uuid.UUID) *UsageLogUpdate {
 	_u.mutation.SetPersonalityID(v)
@@ -246,9 +252,6 @@ func (_u *UsageLogUpdate) check() error {
 			return &ValidationError{Name: "request_type", err: fmt.Errorf(`ent: validator failed for field "UsageLog.request_type": %w`, err)}
 		}
 	}
-	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "UsageLog.user"`)
-	}
 	return nil
 }
 
@@ -388,6 +391,12 @@ func (_u *UsageLogUpdateOne) SetNillableUserID(v *uuid.UUID) *UsageLogUpdateOne 
 	if v != nil {
 		_u.SetUserID(*v)
 	}
+	return _u
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (_u *UsageLogUpdateOne) ClearUserID() *UsageLogUpdateOne {
+	_u.mutation.ClearUserID()
 	return _u
 }
 
@@ -604,9 +613,6 @@ func (_u *UsageLogUpdateOne) check() error {
 		if err := usagelog.RequestTypeValidator(v); err != nil {
 			return &ValidationError{Name: "request_type", err: fmt.Errorf(`ent: validator failed for field "UsageLog.request_type": %w`, err)}
 		}
-	}
-	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "UsageLog.user"`)
 	}
 	return nil
 }

@@ -30,6 +30,8 @@ type User struct {
 	Timezone string `json:"timezone,omitempty"`
 	// IsSuperuser holds the value of the "is_superuser" field.
 	IsSuperuser bool `json:"is_superuser,omitempty"`
+	// Incognito holds the value of the "incognito" field.
+	Incognito bool `json:"incognito,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -114,7 +116,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case user.FieldIsSuperuser:
+		case user.FieldIsSuperuser, user.FieldIncognito:
 			values[i] = new(sql.NullBool)
 		case user.FieldDiscordID, user.FieldUsername, user.FieldTimezone:
 			values[i] = new(sql.NullString)
@@ -179,6 +181,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field is_superuser", values[i])
 			} else if value.Valid {
 				_m.IsSuperuser = value.Bool
+			}
+		case user.FieldIncognito:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field incognito", values[i])
+			} else if value.Valid {
+				_m.Incognito = value.Bool
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -265,6 +273,9 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("is_superuser=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IsSuperuser))
+	builder.WriteString(", ")
+	builder.WriteString("incognito=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Incognito))
 	builder.WriteByte(')')
 	return builder.String()
 }

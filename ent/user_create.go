@@ -106,6 +106,20 @@ func (_c *UserCreate) SetNillableIsSuperuser(v *bool) *UserCreate {
 	return _c
 }
 
+// SetIncognito sets the "incognito" field.
+func (_c *UserCreate) SetIncognito(v bool) *UserCreate {
+	_c.mutation.SetIncognito(v)
+	return _c
+}
+
+// SetNillableIncognito sets the "incognito" field if the given value is not nil.
+func (_c *UserCreate) SetNillableIncognito(v *bool) *UserCreate {
+	if v != nil {
+		_c.SetIncognito(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UserCreate) SetID(v uuid.UUID) *UserCreate {
 	_c.mutation.SetID(v)
@@ -261,6 +275,10 @@ func (_c *UserCreate) defaults() {
 		v := user.DefaultIsSuperuser
 		_c.mutation.SetIsSuperuser(v)
 	}
+	if _, ok := _c.mutation.Incognito(); !ok {
+		v := user.DefaultIncognito
+		_c.mutation.SetIncognito(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := user.DefaultID()
 		_c.mutation.SetID(v)
@@ -282,6 +300,9 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.IsSuperuser(); !ok {
 		return &ValidationError{Name: "is_superuser", err: errors.New(`ent: missing required field "User.is_superuser"`)}
+	}
+	if _, ok := _c.mutation.Incognito(); !ok {
+		return &ValidationError{Name: "incognito", err: errors.New(`ent: missing required field "User.incognito"`)}
 	}
 	return nil
 }
@@ -342,6 +363,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IsSuperuser(); ok {
 		_spec.SetField(user.FieldIsSuperuser, field.TypeBool, value)
 		_node.IsSuperuser = value
+	}
+	if value, ok := _c.mutation.Incognito(); ok {
+		_spec.SetField(user.FieldIncognito, field.TypeBool, value)
+		_node.Incognito = value
 	}
 	if nodes := _c.mutation.APIKeysIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -557,6 +582,18 @@ func (u *UserUpsert) UpdateIsSuperuser() *UserUpsert {
 	return u
 }
 
+// SetIncognito sets the "incognito" field.
+func (u *UserUpsert) SetIncognito(v bool) *UserUpsert {
+	u.Set(user.FieldIncognito, v)
+	return u
+}
+
+// UpdateIncognito sets the "incognito" field to the value that was provided on create.
+func (u *UserUpsert) UpdateIncognito() *UserUpsert {
+	u.SetExcluded(user.FieldIncognito)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -682,6 +719,20 @@ func (u *UserUpsertOne) SetIsSuperuser(v bool) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateIsSuperuser() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateIsSuperuser()
+	})
+}
+
+// SetIncognito sets the "incognito" field.
+func (u *UserUpsertOne) SetIncognito(v bool) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetIncognito(v)
+	})
+}
+
+// UpdateIncognito sets the "incognito" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateIncognito() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateIncognito()
 	})
 }
 
@@ -977,6 +1028,20 @@ func (u *UserUpsertBulk) SetIsSuperuser(v bool) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateIsSuperuser() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateIsSuperuser()
+	})
+}
+
+// SetIncognito sets the "incognito" field.
+func (u *UserUpsertBulk) SetIncognito(v bool) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetIncognito(v)
+	})
+}
+
+// UpdateIncognito sets the "incognito" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateIncognito() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateIncognito()
 	})
 }
 

@@ -104,6 +104,20 @@ func (_u *UserUpdate) SetNillableIsSuperuser(v *bool) *UserUpdate {
 	return _u
 }
 
+// SetIncognito sets the "incognito" field.
+func (_u *UserUpdate) SetIncognito(v bool) *UserUpdate {
+	_u.mutation.SetIncognito(v)
+	return _u
+}
+
+// SetNillableIncognito sets the "incognito" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableIncognito(v *bool) *UserUpdate {
+	if v != nil {
+		_u.SetIncognito(*v)
+	}
+	return _u
+}
+
 // AddAPIKeyIDs adds the "api_keys" edge to the UserAPIKey entity by IDs.
 func (_u *UserUpdate) AddAPIKeyIDs(ids ...uuid.UUID) *UserUpdate {
 	_u.mutation.AddAPIKeyIDs(ids...)
@@ -406,6 +420,9 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.IsSuperuser(); ok {
 		_spec.SetField(user.FieldIsSuperuser, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Incognito(); ok {
+		_spec.SetField(user.FieldIncognito, field.TypeBool, value)
 	}
 	if _u.mutation.APIKeysCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -767,6 +784,20 @@ func (_u *UserUpdateOne) SetNillableIsSuperuser(v *bool) *UserUpdateOne {
 	return _u
 }
 
+// SetIncognito sets the "incognito" field.
+func (_u *UserUpdateOne) SetIncognito(v bool) *UserUpdateOne {
+	_u.mutation.SetIncognito(v)
+	return _u
+}
+
+// SetNillableIncognito sets the "incognito" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableIncognito(v *bool) *UserUpdateOne {
+	if v != nil {
+		_u.SetIncognito(*v)
+	}
+	return _u
+}
+
 // AddAPIKeyIDs adds the "api_keys" edge to the UserAPIKey entity by IDs.
 func (_u *UserUpdateOne) AddAPIKeyIDs(ids ...uuid.UUID) *UserUpdateOne {
 	_u.mutation.AddAPIKeyIDs(ids...)
@@ -1099,6 +1130,9 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.IsSuperuser(); ok {
 		_spec.SetField(user.FieldIsSuperuser, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Incognito(); ok {
+		_spec.SetField(user.FieldIncognito, field.TypeBool, value)
 	}
 	if _u.mutation.APIKeysCleared() {
 		edge := &sqlgraph.EdgeSpec{

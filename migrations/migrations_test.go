@@ -310,17 +310,18 @@ INSERT INTO usage_logs (user_id, personality_id, provider, model, tokens_total, 
 		t.Errorf("stored values/defaults = %q %q %v %q %v", alias, voiceModel, stability, size, active)
 	}
 
-	// Deleting the owner keeps the personality as a system one; deleting the
-	// personality takes its configs and aliases with it but keeps usage.
+	// Deleting the owner keeps the personality as a system one and the
+	// usage as anonymous totals (0021); deleting the personality takes its
+	// configs and aliases with it but keeps usage.
 	mustExec(t, db, `DELETE FROM users WHERE discord_id = '111111111111111111'`)
 	counts := map[string]int{}
-	for _, table := range []string{"personalities WHERE owner_id IS NULL", "user_api_keys", "usage_logs"} {
+	for _, table := range []string{"personalities WHERE owner_id IS NULL", "user_api_keys", "usage_logs WHERE user_id IS NULL"} {
 		var n int
 		mustScan(t, db, `SELECT count(*) FROM `+table, &n)
 		counts[table] = n
 	}
-	if counts["personalities WHERE owner_id IS NULL"] != 2 || counts["user_api_keys"] != 0 || counts["usage_logs"] != 0 {
-		t.Errorf("after deleting the user: %v; want 2 ownerless personalities, keys and usage gone", counts)
+	if counts["personalities WHERE owner_id IS NULL"] != 2 || counts["user_api_keys"] != 0 || counts["usage_logs WHERE user_id IS NULL"] != 1 {
+		t.Errorf("after deleting the user: %v; want 2 ownerless personalities, keys gone, usage anonymous", counts)
 	}
 	mustExec(t, db, `DELETE FROM personalities WHERE name = 'kerach'`)
 	for _, table := range []string{"personality_aliases", "llm_configs", "voice_configs", "image_configs"} {

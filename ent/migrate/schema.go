@@ -58,6 +58,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ConversationHistoryColumns[2], ConversationHistoryColumns[1]},
 			},
+			{
+				Name:    "conversationhistory_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationHistoryColumns[10], ConversationHistoryColumns[1]},
+			},
 		},
 	}
 	// DeliveriesColumns holds the columns for the "deliveries" table.
@@ -187,6 +192,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{MemoriesColumns[6], MemoriesColumns[7], MemoriesColumns[1], MemoriesColumns[0]},
 			},
+			{
+				Name:    "memory_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MemoriesColumns[7], MemoriesColumns[1]},
+			},
 		},
 	}
 	// MigrationRunsColumns holds the columns for the "migration_runs" table.
@@ -298,7 +308,7 @@ var (
 		{Name: "request_type", Type: field.TypeEnum, Enums: []string{"text", "voice", "image"}, SchemaType: map[string]string{"postgres": "varchar(10)"}},
 		{Name: "timestamp", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "personality_id", Type: field.TypeUUID, Nullable: true},
-		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// UsageLogsTable holds the schema information for the "usage_logs" table.
 	UsageLogsTable = &schema.Table{
@@ -316,7 +326,7 @@ var (
 				Symbol:     "usage_logs_users_usage_logs",
 				Columns:    []*schema.Column{UsageLogsColumns[9]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.Cascade,
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
@@ -346,6 +356,7 @@ var (
 		{Name: "username", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "timezone", Type: field.TypeString, Size: 2147483647, Default: "UTC"},
 		{Name: "is_superuser", Type: field.TypeBool, Default: "false"},
+		{Name: "incognito", Type: field.TypeBool, Default: "false"},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{

@@ -51,11 +51,14 @@ func (ConversationHistory) Edges() []ent.Edge {
 //   - channel, personality, newest first: the history a reply is built from;
 //   - Discord message id (0015): SaveTurns' "already saved" check and the
 //     bot's reply-to routing, which personality wrote the message replied to;
-//   - channel, newest first (0015): the personality that spoke last in a DM.
+//   - channel, newest first (0015): the personality that spoke last in a DM;
+//   - user, oldest first (0021): a user's turns for /data export and
+//     DeleteUserData.
 func (ConversationHistory) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("channel_id", "personality_id", "created_at"),
 		index.Fields("discord_message_id"),
 		index.Fields("channel_id", "created_at"),
+		index.Fields("user_id", "created_at"),
 	}
 }

@@ -47,9 +47,11 @@ func (Memory) Edges() []ent.Edge {
 // Indexes: the pair, oldest to newest (id breaking ties), serves every read
 // of internal/memory: its pages, newest first; the signatures a search
 // loads, and those added since it last looked. Forgetting one memory goes
-// by the primary key.
+// by the primary key. The user's, oldest first (0021), serves /data export
+// and DeleteUserData, which read every pair of one user.
 func (Memory) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("personality_id", "user_id", "created_at", "id"),
+		index.Fields("user_id", "created_at"),
 	}
 }

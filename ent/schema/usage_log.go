@@ -24,7 +24,9 @@ func (UsageLog) Mixin() []ent.Mixin { return []ent.Mixin{IDMixin{}} }
 
 func (UsageLog) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("user_id", uuid.UUID{}),
+		// Null once the user's data was deleted (DeleteUserData): the row
+		// stays in the totals, no longer anyone's.
+		field.UUID("user_id", uuid.UUID{}).Optional().Nillable(),
 		field.UUID("personality_id", uuid.UUID{}).Optional().Nillable(),
 		field.String("provider").SchemaType(varchar(32)),
 		field.String("model").SchemaType(varchar(100)),
@@ -40,7 +42,7 @@ func (UsageLog) Fields() []ent.Field {
 
 func (UsageLog) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("user", User.Type).Ref("usage_logs").Field("user_id").Unique().Required(),
+		edge.From("user", User.Type).Ref("usage_logs").Field("user_id").Unique(),
 		edge.From("personality", Personality.Type).Ref("usage_logs").Field("personality_id").Unique(),
 	}
 }

@@ -22,6 +22,9 @@ func (User) Fields() []ent.Field {
 		// Expand (BYOK): the user's IANA zone for the prompt's local time.
 		field.Text("timezone").Default("UTC").Annotations(entsql.Default("UTC")),
 		field.Bool("is_superuser").Default(false).Annotations(entsql.Default("false")),
+		// /memory incognito: while true, nothing new is remembered about the
+		// user (store.Incognito).
+		field.Bool("incognito").Default(false).Annotations(entsql.Default("false")),
 	}
 }
 
@@ -29,7 +32,8 @@ func (User) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("api_keys", UserAPIKey.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("owned_personalities", Personality.Type).Annotations(entsql.OnDelete(entsql.SetNull)),
-		edge.To("usage_logs", UsageLog.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		// Usage outlives its user as anonymous totals (DeleteUserData).
+		edge.To("usage_logs", UsageLog.Type).Annotations(entsql.OnDelete(entsql.SetNull)),
 		edge.To("conversation_turns", ConversationHistory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("personality_configs", UserPersonalityConfig.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("memories", Memory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),

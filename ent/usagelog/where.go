@@ -116,6 +116,16 @@ func UserIDNotIn(vs ...uuid.UUID) predicate.UsageLog {
 	return predicate.UsageLog(sql.FieldNotIn(FieldUserID, vs...))
 }
 
+// UserIDIsNil applies the IsNil predicate on the "user_id" field.
+func UserIDIsNil() predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldIsNull(FieldUserID))
+}
+
+// UserIDNotNil applies the NotNil predicate on the "user_id" field.
+func UserIDNotNil() predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldNotNull(FieldUserID))
+}
+
 // PersonalityIDEQ applies the EQ predicate on the "personality_id" field.
 func PersonalityIDEQ(v uuid.UUID) predicate.UsageLog {
 	return predicate.UsageLog(sql.FieldEQ(FieldPersonalityID, v))

@@ -27,6 +27,8 @@ const (
 	FieldTimezone = "timezone"
 	// FieldIsSuperuser holds the string denoting the is_superuser field in the database.
 	FieldIsSuperuser = "is_superuser"
+	// FieldIncognito holds the string denoting the incognito field in the database.
+	FieldIncognito = "incognito"
 	// EdgeAPIKeys holds the string denoting the api_keys edge name in mutations.
 	EdgeAPIKeys = "api_keys"
 	// EdgeOwnedPersonalities holds the string denoting the owned_personalities edge name in mutations.
@@ -94,6 +96,7 @@ var Columns = []string{
 	FieldUsername,
 	FieldTimezone,
 	FieldIsSuperuser,
+	FieldIncognito,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -119,6 +122,8 @@ var (
 	DefaultTimezone string
 	// DefaultIsSuperuser holds the default value on creation for the "is_superuser" field.
 	DefaultIsSuperuser bool
+	// DefaultIncognito holds the default value on creation for the "incognito" field.
+	DefaultIncognito bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -159,6 +164,11 @@ func ByTimezone(opts ...sql.OrderTermOption) OrderOption {
 // ByIsSuperuser orders the results by the is_superuser field.
 func ByIsSuperuser(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIsSuperuser, opts...).ToFunc()
+}
+
+// ByIncognito orders the results by the incognito field.
+func ByIncognito(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIncognito, opts...).ToFunc()
 }
 
 // ByAPIKeysCount orders the results by api_keys count.

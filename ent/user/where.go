@@ -86,6 +86,11 @@ func IsSuperuser(v bool) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldIsSuperuser, v))
 }
 
+// Incognito applies equality check predicate on the "incognito" field. It's identical to IncognitoEQ.
+func Incognito(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldIncognito, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
@@ -379,6 +384,16 @@ func IsSuperuserEQ(v bool) predicate.User {
 // IsSuperuserNEQ applies the NEQ predicate on the "is_superuser" field.
 func IsSuperuserNEQ(v bool) predicate.User {
 	return predicate.User(sql.FieldNEQ(FieldIsSuperuser, v))
+}
+
+// IncognitoEQ applies the EQ predicate on the "incognito" field.
+func IncognitoEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldIncognito, v))
+}
+
+// IncognitoNEQ applies the NEQ predicate on the "incognito" field.
+func IncognitoNEQ(v bool) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldIncognito, v))
 }
 
 // HasAPIKeys applies the HasEdge predicate on the "api_keys" edge.

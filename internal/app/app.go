@@ -23,6 +23,7 @@ import (
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/telemetry"
 	"github.com/tzurot/tzurot/internal/temporalclient"
@@ -170,6 +171,7 @@ func RunBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer closeAll()
 	b := bot.New(bot.Deps{
 		Session: d.Activities.Discord, Temporal: d.Temporal, DB: d.Ent, Keys: d.Activities.Keys, Config: cfg, Log: log,
+		Memory: memory.NewPostgres(d.DB, memory.Options{}),
 	})
 	logStarted(log, "bot", cfg)
 	return b.Run(ctx)

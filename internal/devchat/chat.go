@@ -73,6 +73,12 @@ type Chat struct {
 	lastPost map[string]*discordgo.Message // per channel, for /reply
 	lastSeen time.Time                     // last input or output, for Linger
 	started  *startedRuns                  // the bot's workflow starts, for a script (waitForLine)
+	// buttons are the last buttons shown (label in lower case → custom id);
+	// pressing is true while /press waits for the bot, whose update of an
+	// ephemeral message is only the user's too.
+	buttons          map[string]string
+	buttonsEphemeral bool
+	pressing         bool
 
 	idMu   sync.Mutex
 	lastID uint64
@@ -105,7 +111,7 @@ func NewChat(opts ChatOptions) *Chat {
 }
 
 // chatCommands are handled by the chat itself, not sent to the bot.
-var chatCommands = []string{"help", "dm", "channel", "reply"}
+var chatCommands = []string{"help", "dm", "channel", "reply", "press"}
 
 // Run reads lines until quit, end of input or ctx ends.
 func (c *Chat) Run(ctx context.Context) error {
@@ -165,10 +171,12 @@ func (c *Chat) Run(ctx context.Context) error {
 // Show prints a message Discord recorded, as this user would see it. It is
 // the fake's OnMessage hook, so it runs on the fake's request goroutines.
 func (c *Chat) Show(m fakediscord.Message) {
-	text := renderMessage(m)
+	labels, _ := buttonsOf(m)
+	text := renderMessage(m) + renderButtons(labels)
 	dm, _ := c.opts.Discord.DMChannel(ChatUserID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.rememberButtonsLocked(m)
 	c.lastSeen = time.Now()
 	prev, seen := c.shown[m.ID]
 	c.shown[m.ID] = text
@@ -183,7 +191,7 @@ func (c *Chat) Show(m fakediscord.Message) {
 	author := m.Author.Username
 	var label string
 	switch {
-	case m.Ephemeral():
+	case m.Ephemeral(), c.pressing && interactionAnswer:
 		label = "(only you)"
 	case m.ChannelID == c.dm && c.dm != "":
 		label = "DM from " + author + ":"
@@ -207,8 +215,13 @@ func (c *Chat) Show(m fakediscord.Message) {
 
 func (c *Chat) command(ctx context.Context, line string) {
 	// /reply takes free text, which must not be parsed as options.
-	if first, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " "); strings.EqualFold(first, "reply") {
+	first, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " ")
+	switch {
+	case strings.EqualFold(first, "reply"):
 		c.reply(ctx, strings.TrimSpace(rest))
+		return
+	case strings.EqualFold(first, "press"):
+		c.press(ctx, rest)
 		return
 	}
 	args, ok := splitArgs(strings.TrimPrefix(line, "/"))

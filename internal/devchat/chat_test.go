@@ -22,6 +22,7 @@ import (
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/worker"
 )
 
@@ -99,7 +100,8 @@ func chatWorldWith(t *testing.T, in io.Reader, set func(*devchat.ChatOptions)) (
 	// As in `tzurot dev`, the chat's user is the operator of the bot.
 	botCfg := cfg
 	botCfg.BotOwnerDiscordID = devchat.ChatUserID
-	b := bot.New(bot.Deps{Session: session, Temporal: s.Client, DB: s.DB, Keys: s.Keys, Config: botCfg, Log: s.Activities.Log})
+	b := bot.New(bot.Deps{Session: session, Temporal: s.Client, DB: s.DB, Keys: s.Keys, Config: botCfg, Log: s.Activities.Log,
+		Memory: memory.NewPostgres(s.Activities.SQL, memory.Options{})})
 
 	out := &buffer{}
 	// As `tzurot dev` wires !revoke to the OpenRouter stand-in.
@@ -337,5 +339,23 @@ func TestChatOnATerminal(t *testing.T) {
 	}
 	if n := s.DB.UserAPIKey.Query().CountX(context.Background()); n != 1 {
 		t.Errorf("%d keys stored, want 1", n)
+	}
+}
+
+// Buttons are shown with their labels and pressed with /press: /data
+// delete cancelled, then confirmed, runs DeleteUserData; the export after
+// it holds nothing.
+func TestChatPressesButtons(t *testing.T) {
+	_, out, done := chatWorld(t, "/timezone set zone:Europe/Paris\n/data delete\n/press cancel\n/data delete\n/press Delete my data\n/data export\n/press nothing\n")
+	waitForOutput(t, out,
+		"[Delete my data] [Cancel]  ← /press Delete my data",
+		"(only you) Nothing was deleted.",
+		"(only you) Done: everything held about you is deleted (1 row)",
+		"Everything this bot holds about you: nothing.",
+		"[attachment tzurot-data-"+devchat.ChatUserID+".json",
+		"No button is labelled “nothing”",
+	)
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }

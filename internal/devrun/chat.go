@@ -19,6 +19,7 @@ import (
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/store"
 )
@@ -64,6 +65,7 @@ func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *faked
 	}
 	b := bot.New(bot.Deps{
 		Session: d.Activities.Discord, Temporal: d.Temporal, DB: d.Ent, Keys: d.Activities.Keys, Config: botCfg, Log: log,
+		Memory: memory.NewPostgres(d.DB, memory.Options{}),
 	})
 	example := chatExample(ctx, d.Ent)
 	// Line editing, masked keys and redraws need a terminal both ways.
