@@ -101,6 +101,21 @@ func (f *fixture) storeKey(t *testing.T, key string, active bool) {
 // a usage row of its own.
 var requests atomic.Int64
 
+// postReply runs PostReply and returns the Discord message id; an error
+// fails the test.
+func (f *fixture) postReply(t *testing.T, in activities.PostReplyInput) string {
+	t.Helper()
+	v, err := f.env.ExecuteActivity(f.acts.PostReply, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	if err := v.Get(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func (f *fixture) generate(t *testing.T) (activities.GenerateOutput, error) {
 	t.Helper()
 	v, err := f.env.ExecuteActivity(f.acts.Generate, activities.GenerateInput{
@@ -264,49 +279,35 @@ func TestGuestModes(t *testing.T) {
 }
 
 func TestA401IsConfirmedBeforeItIsFinal(t *testing.T) {
-	t.Run("transient 401: the key checks out, so it is retried", func(t *testing.T) {
-		f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
-		f.storeKey(t, userKey, true)
-		f.or.Script(userKey, fakeopenrouter.Fail(401))
-		_, err := f.generate(t)
-		if errType(err) != activities.ErrUnavailable {
-			t.Fatalf("err = %v, want retryable %s", err, activities.ErrUnavailable)
-		}
-	})
-	t.Run("revoked key: 401 on the key check too, final", func(t *testing.T) {
-		f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
-		f.storeKey(t, userKey, true)
-		f.or.Revoke(userKey)
-		_, err := f.generate(t)
-		if errType(err) != activities.ErrInvalidKey {
-			t.Fatalf("err = %v, want %s", err, activities.ErrInvalidKey)
-		}
-	})
-	t.Run("402 is final without a check", func(t *testing.T) {
-		f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
-		f.storeKey(t, userKey, true)
-		f.or.Script(userKey, fakeopenrouter.Fail(402))
-		_, err := f.generate(t)
-		if errType(err) != activities.ErrNoCredits {
-			t.Fatalf("err = %v, want %s", err, activities.ErrNoCredits)
-		}
-	})
+	for _, tc := range []struct {
+		name    string
+		fail    func(or *fakeopenrouter.Server)
+		wantErr string
+	}{
+		{"transient 401: the key checks out, so it is retried",
+			func(or *fakeopenrouter.Server) { or.Script(userKey, fakeopenrouter.Fail(401)) }, activities.ErrUnavailable},
+		{"revoked key: 401 on the key check too, final",
+			func(or *fakeopenrouter.Server) { or.Revoke(userKey) }, activities.ErrInvalidKey},
+		{"402 is final without a check",
+			func(or *fakeopenrouter.Server) { or.Script(userKey, fakeopenrouter.Fail(402)) }, activities.ErrNoCredits},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, config.GuestFree, "anthropic/claude-sonnet-4")
+			f.storeKey(t, userKey, true)
+			tc.fail(f.or)
+			if _, err := f.generate(t); errType(err) != tc.wantErr {
+				t.Fatalf("err = %v, want %s", err, tc.wantErr)
+			}
+		})
+	}
 }
 
 func TestPostReplyUsesOneWebhookPerChannelAndPostsOnce(t *testing.T) {
 	f := newFixture(t, config.GuestFree, "openrouter/free")
 	post := func(key, content string) string {
-		v, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+		return f.postReply(t, activities.PostReplyInput{
 			DeliveryKey: key, ChannelID: channelID, Username: "Kerach", AvatarURL: "https://example.com/k.png", Content: content,
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var id string
-		if err := v.Get(&id); err != nil {
-			t.Fatal(err)
-		}
-		return id
 	}
 	first := post("reply/1/reply", "one")
 	again := post("reply/1/reply", "one")

@@ -29,27 +29,15 @@ import (
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
 
-func (f *fixture) speakKey(t *testing.T, key, content string) (activities.SpeakReplyOutput, error) {
-	v, err := f.env.ExecuteActivity(f.acts.SpeakReply, activities.SpeakReplyInput{
-		PostReplyInput: activities.PostReplyInput{DeliveryKey: key, ChannelID: channelID, Username: "Kerach", Content: content},
-		DiscordUserID:  aliceID, PersonalityID: f.kerach,
-	})
-	if err != nil {
-		return activities.SpeakReplyOutput{}, err
-	}
-	var out activities.SpeakReplyOutput
-	return out, v.Get(&out)
-}
-
 func TestVoiceAudioSurvivesAWebhookRemade(t *testing.T) {
 	f := newFixture(t, config.GuestOff, "m")
 	f.withVoice(t)
 	f.storeVoiceKey(t, voiceKey, true)
-	if _, err := f.speakKey(t, "reply/a/reply", "first one"); err != nil {
+	if _, err := f.speakKey("reply/a/reply", "first one"); err != nil {
 		t.Fatal(err)
 	}
 	f.discord.DeleteWebhooks(channelID)
-	if _, err := f.speakKey(t, "reply/b/reply", "second one"); err != nil {
+	if _, err := f.speakKey("reply/b/reply", "second one"); err != nil {
 		t.Fatal(err)
 	}
 	msgs := f.discord.Messages(channelID)
@@ -65,7 +53,7 @@ func TestVoiceAudioSurvivesTheBotFallback(t *testing.T) {
 	f.withVoice(t)
 	f.storeVoiceKey(t, voiceKey, true)
 	f.discord.RefuseWebhookUsernames("kerach")
-	if _, err := f.speakKey(t, "reply/a/reply", "hello there"); err != nil {
+	if _, err := f.speakKey("reply/a/reply", "hello there"); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range f.discord.Messages(channelID) {
@@ -114,25 +102,29 @@ func wrapDiscord(t *testing.T, f *fixture, match func(*http.Request) bool, statu
 	f.acts.Discord = s
 }
 
-func TestGuildWebhookLimitPostsAsTheBot(t *testing.T) {
-	f := newFixture(t, config.GuestOff, "m")
-	wrapDiscord(t, f, func(r *http.Request) bool {
-		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/webhooks") && strings.Contains(r.URL.Path, "/channels/")
-	}, 400, `{"message": "Maximum number of webhooks per guild reached (1000)", "code": 30058}`)
-	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
-		DeliveryKey: "reply/1/reply", ChannelID: channelID, Username: "Kerach", Content: "hi"}); err != nil {
-		t.Errorf("reply lost: %v", err)
-	}
-}
-
-func TestChannelTypeWithoutWebhooksPostsAsTheBot(t *testing.T) {
-	f := newFixture(t, config.GuestOff, "m")
-	wrapDiscord(t, f, func(r *http.Request) bool {
-		return strings.HasSuffix(r.URL.Path, "/webhooks") && strings.Contains(r.URL.Path, "/channels/")
-	}, 400, `{"message": "Cannot execute action on this channel type", "code": 50024}`)
-	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
-		DeliveryKey: "reply/1/reply", ChannelID: channelID, Username: "Kerach", Content: "hi"}); err != nil {
-		t.Errorf("reply lost: %v", err)
+// Where Discord refuses the channel's webhooks — the guild at its webhook
+// limit, or a channel type without webhooks — the reply is posted as the bot.
+func TestWebhookRefusalsPostAsTheBot(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		refuses func(r *http.Request) bool
+		body    string
+	}{
+		{"the guild's webhook limit", func(r *http.Request) bool {
+			return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/webhooks") && strings.Contains(r.URL.Path, "/channels/")
+		}, `{"message": "Maximum number of webhooks per guild reached (1000)", "code": 30058}`},
+		{"a channel type without webhooks", func(r *http.Request) bool {
+			return strings.HasSuffix(r.URL.Path, "/webhooks") && strings.Contains(r.URL.Path, "/channels/")
+		}, `{"message": "Cannot execute action on this channel type", "code": 50024}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, config.GuestOff, "m")
+			wrapDiscord(t, f, tc.refuses, 400, tc.body)
+			if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
+				DeliveryKey: "reply/1/reply", ChannelID: channelID, Username: "Kerach", Content: "hi"}); err != nil {
+				t.Errorf("reply lost: %v", err)
+			}
+		})
 	}
 }
 
@@ -142,10 +134,7 @@ func TestFailedLookupDoesNotPostTwice(t *testing.T) {
 	wrapDiscord(t, f, func(r *http.Request) bool {
 		return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/messages") && failGet.CompareAndSwap(true, false)
 	}, 500, `{"message": "500: Internal Server Error", "code": 0}`)
-	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
-		DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"}); err != nil {
-		t.Fatal(err)
-	}
+	f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"})
 	f.discord.DropNextAfterHandling("POST /webhooks/{webhook_id}/{webhook_token}")
 	in := activities.PostReplyInput{DeliveryKey: "reply/r/reply", ChannelID: channelID, Username: "Kerach", Content: "only once"}
 	_, _ = f.env.ExecuteActivity(f.acts.PostReply, in) // Discord took it; the answer was lost
@@ -200,10 +189,7 @@ func TestDailyCapIsToldWithoutALongWait(t *testing.T) {
 func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
 	f := newFixture(t, config.GuestOff, "m")
 	ctx := context.Background()
-	if _, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
-		DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"}); err != nil {
-		t.Fatal(err)
-	}
+	f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"})
 	// A began posting; its post never reached Discord.
 	f.db.Delivery.Create().SetKey("reply/A/reply/0").SetChannelID(channelID).SetDiscordMessageID("").ExecX(ctx)
 	var s testsuite.WorkflowTestSuite
@@ -238,15 +224,7 @@ func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	})
-	v, err := f.env.ExecuteActivity(f.acts.PostReply, activities.PostReplyInput{
-		DeliveryKey: "reply/B/reply", ChannelID: channelID, Username: "Kerach", Content: "Hello!"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var bID string
-	if err := v.Get(&bID); err != nil {
-		t.Fatal(err)
-	}
+	bID := f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/B/reply", ChannelID: channelID, Username: "Kerach", Content: "Hello!"})
 	<-aDone
 	if aErr != nil {
 		t.Fatal(aErr)

@@ -95,6 +95,9 @@ type GenerateInput struct {
 	PersonalityID uuid.UUID `json:"personality_id"`
 	ChannelID     string    `json:"channel_id"`
 	Content       string    `json:"content"`
+	// Mentions name the mentions in Content (optional: histories before it
+	// have none, and their mentions stay as Discord wrote them).
+	Mentions *MentionNames `json:"mentions,omitempty"`
 	// Now is the workflow's time of the request, so a retry builds the same prompt.
 	Now time.Time `json:"now"`
 }
@@ -138,7 +141,14 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		return GenerateOutput{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("personality %s has invalid advanced parameters: %v", p.Name, err), ErrBadInput, nil)
 	}
-	lim, _ := limits.Resolve(limits.Overrides{MaxConversationHistory: cfg.MaxConversationHistory})
+	lim, err := limits.Resolve(limits.Overrides{
+		MaxConversationHistory: cfg.MaxConversationHistory, MaxMentionsPerMessage: cfg.MaxMentionsPerMessage,
+		MaxChannelsPerMessage: cfg.MaxChannelsPerMessage, MaxRolesPerMessage: cfg.MaxRolesPerMessage,
+	})
+	if err != nil {
+		// The bad values were replaced by their defaults: answer anyway.
+		a.Log.Warn("personality limits out of range; their defaults apply", "personality", p.Name, "error", err)
+	}
 
 	u, err := st.User(ctx, in.DiscordUserID)
 	if err != nil {
@@ -163,9 +173,14 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	if u != nil {
 		tz = u.Timezone
 	}
+	var names MentionNames
+	if in.Mentions != nil {
+		names = *in.Mentions
+	}
 	msgs := BuildMessages(PromptInput{
-		Persona: personaOf(p), History: history, Username: in.Username, Timezone: tz,
-		Now: in.Now, Content: in.Content,
+		Persona: personaOf(p), History: history, Username: in.Username, DiscordUserID: in.DiscordUserID, Timezone: tz,
+		Now: in.Now, Content: in.Content, Model: model, Mentions: names,
+		MentionLimits: MentionLimits{Users: lim.MaxMentionsPerMessage, Channels: lim.MaxChannelsPerMessage, Roles: lim.MaxRolesPerMessage},
 	})
 	recalled, remember := a.recall(ctx, in, u, p, key, source, history)
 	msgs = withMemories(msgs, in.Username, tz, recalled)
@@ -251,6 +266,11 @@ func (a *Activities) history(ctx context.Context, channelID string, personalityI
 	turns := make([]Turn, len(rows))
 	for i, r := range rows {
 		turns[i] = Turn{Role: r.Role, Content: r.Content}
+		if u := r.Edges.User; u != nil {
+			// The name shown when they said it; turns saved before
+			// author_name have the user's last known username.
+			turns[i].AuthorID, turns[i].Author = u.DiscordID, deref(r.AuthorName, deref(u.Username, ""))
+		}
 	}
 	return turns, nil
 }

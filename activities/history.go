@@ -8,7 +8,9 @@ import (
 	"github.com/tzurot/tzurot/internal/store"
 )
 
-// SaveTurnsInput is both sides of one exchange.
+// SaveTurnsInput is both sides of one exchange. Username is the name the
+// user showed in Discord (guild nickname, else display name, else
+// username), stored as the user turn's author_name.
 type SaveTurnsInput struct {
 	PersonalityID  uuid.UUID `json:"personality_id"`
 	ChannelID      string    `json:"channel_id"`
@@ -31,7 +33,7 @@ func (a *Activities) SaveTurns(ctx context.Context, in SaveTurnsInput) error {
 	}
 	return a.store().SaveExchange(ctx, store.Exchange{
 		PersonalityID: in.PersonalityID, ChannelID: in.ChannelID, GuildID: in.GuildID, UserID: userID,
-		UserContent: in.UserContent, UserMessageID: in.UserMessageID,
+		UserContent: in.UserContent, UserMessageID: in.UserMessageID, AuthorName: in.Username,
 		ReplyContent: in.ReplyContent, ReplyReasoning: in.ReplyReasoning, ReplyMessageID: in.ReplyMessageID,
 	})
 }

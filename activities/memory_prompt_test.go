@@ -36,7 +36,7 @@ func TestMemoriesSectionOfTheSystemPrompt(t *testing.T) {
 
 // The query is the last n turns, both sides, then the new message.
 func TestRecallQueryIsTheLastTurnsAndTheMessage(t *testing.T) {
-	history := []Turn{{"user", "one"}, {"assistant", "two"}, {"user", "three"}, {"assistant", "four"}}
+	history := []Turn{{Role: "user", Content: "one"}, {Role: "assistant", Content: "two"}, {Role: "user", Content: "three"}, {Role: "assistant", Content: "four"}}
 	for n, want := range map[int]string{0: "now", 2: "three\nfour\nnow", 10: "one\ntwo\nthree\nfour\nnow"} {
 		if got := recallQuery(history, n, "now"); got != want {
 			t.Errorf("%d turns: %q, want %q", n, got, want)

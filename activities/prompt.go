@@ -16,24 +16,41 @@ type Persona struct {
 	BirthMonth, BirthDay, BirthYear int
 }
 
-// Turn is one earlier message in the conversation.
+// Turn is one earlier message in the conversation. Author is the name the
+// author of a user turn showed in Discord then, AuthorID their Discord id;
+// both are empty for the personality's own turns.
 type Turn struct {
-	Role, Content string
+	Role, Content    string
+	Author, AuthorID string
 }
 
 // PromptInput is everything a prompt is made of; Now is the request's time.
 type PromptInput struct {
-	Persona  Persona
-	History  []Turn // oldest first
-	Username string
-	Timezone string
-	Now      time.Time
-	Content  string
+	Persona Persona
+	History []Turn // oldest first
+	// Username is the current speaker's name, DiscordUserID their id,
+	// Content what they said.
+	Username      string
+	DiscordUserID string
+	Timezone      string
+	Now           time.Time
+	Content       string
+	// Model is the model the request goes to (see nameField).
+	Model string
+	// Mentions name the current message's mentions; MentionLimits bound
+	// how many of each kind per message, in it and in History.
+	Mentions      MentionNames
+	MentionLimits MentionLimits
+	// TokenBudget bounds the prompt in EstimateTokens' units;
+	// 0 means DefaultPromptTokens.
+	TokenBudget int
 }
 
 // BuildMessages renders the chat messages for a request: the system prompt
-// (personality, character card, the user's local time, the birthday), then the
-// conversation so far, then the new message.
+// (personality, character card, the user's local time, the birthday, how
+// speakers are shown), then the conversation so far — each user turn as
+// "author: text", mentions as names, the oldest turns left out past the
+// token budget — then the new message, as "speaker: text" too.
 func BuildMessages(in PromptInput) []openrouter.Message {
 	var sys strings.Builder
 	name := in.Persona.DisplayName
@@ -63,14 +80,8 @@ func BuildMessages(in PromptInput) []openrouter.Message {
 	if b := birthday(in.Persona, local); b != "" {
 		sys.WriteString("\n" + b)
 	}
-	msgs := []openrouter.Message{{Role: "system", Content: sys.String()}}
-	for _, t := range in.History {
-		if t.Role != "user" && t.Role != "assistant" {
-			continue
-		}
-		msgs = append(msgs, openrouter.Message{Role: t.Role, Content: t.Content})
-	}
-	return append(msgs, openrouter.Message{Role: "user", Content: in.Content})
+	sys.WriteString("\n\nSeveral people may talk with you here: each of their messages starts with its speaker's name and a colon. Answer as yourself, without such a prefix.")
+	return append([]openrouter.Message{{Role: "system", Content: sys.String()}}, conversation(in, sys.String())...)
 }
 
 func displayUser(u string) string {

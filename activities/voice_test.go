@@ -59,9 +59,16 @@ func (f *fixture) storeVoiceKey(t *testing.T, key string, active bool) {
 		SetIv(s.IV).SetContent(s.Content).SetTag(s.Tag).SetIsActive(active).ExecX(ctx)
 }
 
+// speak runs SpeakReply for Kerach's reply content to alice under the
+// delivery key of request r1.
 func (f *fixture) speak(content string) (activities.SpeakReplyOutput, error) {
+	return f.speakKey("reply/r1/reply", content)
+}
+
+// speakKey runs SpeakReply for Kerach's reply content to alice under key.
+func (f *fixture) speakKey(key, content string) (activities.SpeakReplyOutput, error) {
 	v, err := f.env.ExecuteActivity(f.acts.SpeakReply, activities.SpeakReplyInput{
-		PostReplyInput: activities.PostReplyInput{DeliveryKey: "reply/r1/reply", ChannelID: channelID, Username: "Kerach", Content: content},
+		PostReplyInput: activities.PostReplyInput{DeliveryKey: key, ChannelID: channelID, Username: "Kerach", Content: content},
 		DiscordUserID:  aliceID, PersonalityID: f.kerach,
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/personality"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -120,10 +121,10 @@ func TestPrivatePersonalityAnswersOnlyWhomItMay(t *testing.T) {
 			want++
 		}
 	}
-	waitFor(t, "the allowed replies", func() bool { return len(w.posts(general)) >= want })
+	testwait.Until(t, "the allowed replies", func() bool { return len(w.posts(general)) >= want })
 	// A later public reply to sync on: the refused mentions started nothing.
 	w.say(bob, general, guildID, "@pubby sync")
-	waitFor(t, "the sync reply", func() bool { return len(w.posts(general)) >= want+1 })
+	testwait.Until(t, "the sync reply", func() bool { return len(w.posts(general)) >= want+1 })
 	if n := len(w.posts(general)); n != want+1 {
 		t.Fatalf("%d posts, want %d", n, want+1)
 	}
@@ -234,7 +235,7 @@ func TestWhoMayUseAPersonalitySlashCommands(t *testing.T) {
 		if gone := !w.DB.Personality.Query().Where(personality.ID(doomed.ID)).ExistX(ctx); gone != sp.usesPrivate {
 			t.Errorf("%s: deleted %v", sp.who, gone)
 		}
-		choices := w.autocomplete(t, sp.id, "carol")
+		choices := w.personalityChoices(t, sp.id, "view", focused("name", "carol"))
 		if _, ok := choices["carol-priv (Privy)"]; ok != sp.usesPrivate {
 			t.Errorf("%s: autocomplete %v", sp.who, choices)
 		}
@@ -242,28 +243,6 @@ func TestWhoMayUseAPersonalitySlashCommands(t *testing.T) {
 			t.Errorf("%s: autocomplete %v lacks the public one", sp.who, choices)
 		}
 	}
-}
-
-// autocomplete is /personality view name:<typed> autocompleted for user.
-func (w *world) autocomplete(t *testing.T, user, typed string) map[string]string {
-	o := str("name", typed)
-	o.Focused = true
-	ic := w.interaction(user, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
-		ID: nextID(), Name: "personality", CommandType: discordgo.ChatApplicationCommand,
-		Options: []*discordgo.ApplicationCommandInteractionDataOption{{Name: "view", Type: discordgo.ApplicationCommandOptionSubCommand,
-			Options: []*discordgo.ApplicationCommandInteractionDataOption{o}}},
-	})
-	w.Bot.HandleInteraction(context.Background(), ic)
-	out := map[string]string{}
-	for _, r := range w.responses(ic) {
-		data, _ := r["data"].(map[string]any)
-		list, _ := data["choices"].([]any)
-		for _, c := range list {
-			c := c.(map[string]any)
-			out[c["name"].(string)] = c["value"].(string)
-		}
-	}
-	return out
 }
 
 // Names cannot be hijacked: no alias, name or display name that would

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -30,7 +31,7 @@ func TestDroppedInteractionCallsLeakNoToken(t *testing.T) {
 
 	w.Discord.DropNext("POST /webhooks/{webhook_id}/{webhook_token}")
 	ic := w.slash(alice, "imagine", "", str("prompt", "a fox in the snow"), str("personality", "painter"))
-	waitFor(t, "the follow-up", func() bool { return len(w.Discord.FollowUps(ic.Token)) == 1 })
+	testwait.Until(t, "the follow-up", func() bool { return len(w.Discord.FollowUps(ic.Token)) == 1 })
 	id := workflows.ImagineImageID(ic.ID)
 	ctx := context.Background()
 	var res workflows.ImagineImageResult

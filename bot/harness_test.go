@@ -5,6 +5,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -67,21 +69,77 @@ func (w *world) interaction(userID string, typ discordgo.InteractionType, data d
 	}}
 }
 
-// slash runs a slash command: slash(u, "wallet", "set", opts...).
+// slash runs a slash command: slash(u, "wallet", "set", opts...), or with
+// a group and its subcommand: slash(u, "personality", "alias add", opts...).
 func (w *world) slash(userID, name, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) *discordgo.InteractionCreate {
-	data := discordgo.ApplicationCommandInteractionData{ID: nextID(), Name: name, CommandType: discordgo.ChatApplicationCommand}
+	data := discordgo.ApplicationCommandInteractionData{ID: nextID(), Name: name, CommandType: discordgo.ChatApplicationCommand, Options: opts}
 	if sub != "" {
-		data.Options = []*discordgo.ApplicationCommandInteractionDataOption{{Name: sub, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}
-	} else {
-		data.Options = opts
+		data.Options = subcommand(sub, opts...)
 	}
 	ic := w.interaction(userID, discordgo.InteractionApplicationCommand, data)
 	w.Bot.HandleInteraction(context.Background(), ic)
 	return ic
 }
 
+// subcommand nests opts under sub, a subcommand or a group and its
+// subcommand ("alias add"), as Discord sends them.
+func subcommand(sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) []*discordgo.ApplicationCommandInteractionDataOption {
+	group, leaf, isGroup := strings.Cut(sub, " ")
+	if !isGroup {
+		return []*discordgo.ApplicationCommandInteractionDataOption{{Name: sub, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}
+	}
+	return []*discordgo.ApplicationCommandInteractionDataOption{{Name: group, Type: discordgo.ApplicationCommandOptionSubCommandGroup,
+		Options: []*discordgo.ApplicationCommandInteractionDataOption{{Name: leaf, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}}}
+}
+
 func str(name, value string) *discordgo.ApplicationCommandInteractionDataOption {
 	return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: discordgo.ApplicationCommandOptionString, Value: value}
+}
+
+// focused is a string option the user is typing, the one autocomplete answers for.
+func focused(name, typed string) *discordgo.ApplicationCommandInteractionDataOption {
+	o := str(name, typed)
+	o.Focused = true
+	return o
+}
+
+// choice is one autocomplete answer.
+type choice struct{ name, value string }
+
+// autocomplete sends the autocomplete of /command sub (sub "" for a command
+// without subcommands; a group and its subcommand as "alias remove") with
+// opts, one of them focused, and returns the choices answered, in order.
+// Anything but one autocomplete result (type 8) fails the test.
+func (w *world) autocomplete(t *testing.T, userID, command, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) []choice {
+	t.Helper()
+	data := discordgo.ApplicationCommandInteractionData{ID: nextID(), Name: command, CommandType: discordgo.ChatApplicationCommand, Options: opts}
+	if sub != "" {
+		data.Options = subcommand(sub, opts...)
+	}
+	ic := w.interaction(userID, discordgo.InteractionApplicationCommandAutocomplete, data)
+	w.Bot.HandleInteraction(context.Background(), ic)
+	resp := w.responses(ic)
+	if len(resp) != 1 || resp[0]["type"] != float64(discordgo.InteractionApplicationCommandAutocompleteResult) {
+		t.Fatalf("autocomplete answered %v, want one autocomplete result (type 8)", resp)
+	}
+	body, _ := resp[0]["data"].(map[string]any)
+	list, _ := body["choices"].([]any)
+	var out []choice
+	for _, c := range list {
+		c := c.(map[string]any)
+		out = append(out, choice{c["name"].(string), c["value"].(string)})
+	}
+	return out
+}
+
+// personalityChoices is the autocomplete of /personality sub, name to value.
+func (w *world) personalityChoices(t *testing.T, userID, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, c := range w.autocomplete(t, userID, "personality", sub, opts...) {
+		out[c.name] = c.value
+	}
+	return out
 }
 
 // submit answers a modal.
@@ -140,19 +198,6 @@ func (w *world) ephemeralText(t *testing.T, ic *discordgo.InteractionCreate) str
 	return text
 }
 
-// waitFor polls until cond holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // logsOnFailure prints the world's log when t fails, for debugging.
 func (w *world) logsOnFailure(t *testing.T) {
 	t.Cleanup(func() {
@@ -184,7 +229,7 @@ func (w *world) replyResult(t *testing.T, messageID string) workflows.GenerateRe
 	t.Helper()
 	ctx := context.Background()
 	id := workflows.GenerateReplyID(messageID)
-	waitFor(t, "the reply workflow to start", func() bool {
+	testwait.Until(t, "the reply workflow to start", func() bool {
 		_, err := w.Client.DescribeWorkflowExecution(ctx, id, "")
 		return err == nil
 	})

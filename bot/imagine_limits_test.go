@@ -21,6 +21,7 @@ import (
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -37,6 +38,15 @@ func imageLimit(t *testing.T, w *world) int {
 func userID(t *testing.T, w *world, discordID string) uuid.UUID {
 	t.Helper()
 	return w.DB.User.Query().Where(user.DiscordID(discordID)).OnlyX(context.Background()).ID
+}
+
+// painterWorld is a stack with an image-enabled personality, the image
+// limit its worker enforces, and alice's user id.
+func painterWorld(t *testing.T) (w *world, limit int, alicesID uuid.UUID) {
+	t.Helper()
+	w = newWorld(t, itest.Options{})
+	seedPainter(t, w, true)
+	return w, imageLimit(t, w), userID(t, w, alice)
 }
 
 // seedImageUsage writes n image usage rows for the user, the oldest made
@@ -155,10 +165,7 @@ func assertNoImageInHistories(t *testing.T, w *world, ics []*discordgo.Interacti
 // the provider is asked: the user is told when the oldest image leaves the
 // window, nothing is charged, and the run ends "rate_limited".
 func TestImagineEleventhImageInAnHourIsRefused(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedPainter(t, w, true)
-	limit := imageLimit(t, w)
-	uid := userID(t, w, alice)
+	w, limit, uid := painterWorld(t)
 	ctx := context.Background()
 
 	// limit-1 images earlier in the hour, the oldest 50 minutes ago; then the
@@ -218,10 +225,7 @@ func TestImagineTwoRequestsForTheLastSlot(t *testing.T) {
 		// which a check without a reservation would admit both.
 		drawing = 600 * time.Millisecond
 	)
-	w := newWorld(t, itest.Options{})
-	seedPainter(t, w, true)
-	limit := imageLimit(t, w)
-	uid := userID(t, w, alice)
+	w, limit, uid := painterWorld(t)
 	ctx := context.Background()
 	// Two slow steps per round: enough for both requests even if both were
 	// (wrongly) let through.
@@ -317,10 +321,7 @@ func TestImagineTwoRequestsForTheLastSlot(t *testing.T) {
 // usage row that counts for a whole hour, so until the oldest earlier image
 // leaves the window the user stays at the limit.
 func TestImagineRefusedWhileTheLastSlotIsDrawing(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedPainter(t, w, true)
-	limit := imageLimit(t, w)
-	uid := userID(t, w, alice)
+	w, limit, uid := painterWorld(t)
 	ctx := context.Background()
 	oldest := seedImageUsage(t, w, uid, limit-1, 50*time.Minute)
 	w.OpenRouter.Script(aliceKey, fakeopenrouter.Delay(2*time.Second))
@@ -328,7 +329,7 @@ func TestImagineRefusedWhileTheLastSlotIsDrawing(t *testing.T) {
 	drawing := imagineIC(w, "a fox in the snow")
 	w.Bot.HandleInteraction(ctx, drawing)
 	// The slot is reserved from the check until the usage row is written.
-	waitFor(t, "the last slot's reservation", func() bool {
+	testwait.Until(t, "the last slot's reservation", func() bool {
 		_, holds := imageUsage(w, uid)
 		return holds == 1 || len(w.Discord.FollowUps(drawing.Token)) > 0
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -54,7 +55,7 @@ func TestImagineEndToEnd(t *testing.T) {
 			t.Fatal("the deferral is ephemeral: the image is for the channel")
 		}
 	}
-	waitFor(t, "the follow-up", func() bool { return len(w.Discord.FollowUps(ic.Token)) == 1 })
+	testwait.Until(t, "the follow-up", func() bool { return len(w.Discord.FollowUps(ic.Token)) == 1 })
 	fu := w.Discord.FollowUps(ic.Token)[0]
 	if fu.Ephemeral() || len(fu.Attachments) != 1 {
 		t.Fatalf("follow-up %+v", fu)
@@ -155,20 +156,9 @@ func TestImagineRefusesWhatItCannotDraw(t *testing.T) {
 		personality string
 		want        []string
 	}{{"sizer", []string{"512x512", "768x1024"}}, {"painter", []string{"1024x1024", "1024x768", "768x1024", "1536x1024", "1024x1536", "512x512"}}} {
-		size := str("size", "")
-		size.Focused = true
-		ic := w.interaction(alice, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
-			ID: nextID(), Name: "imagine", CommandType: discordgo.ChatApplicationCommand,
-			Options: []*discordgo.ApplicationCommandInteractionDataOption{str("prompt", "a fox"), str("personality", tc.personality), size},
-		})
-		w.Bot.HandleInteraction(ctx, ic)
 		var got []string
-		for _, r := range w.responses(ic) {
-			data, _ := r["data"].(map[string]any)
-			list, _ := data["choices"].([]any)
-			for _, c := range list {
-				got = append(got, c.(map[string]any)["value"].(string))
-			}
+		for _, c := range w.autocomplete(t, alice, "imagine", "", str("prompt", "a fox"), str("personality", tc.personality), focused("size", "")) {
+			got = append(got, c.value)
 		}
 		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("size choices for %s: %v, want %v", tc.personality, got, tc.want)

@@ -11,6 +11,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 )
 
 const (
@@ -56,7 +57,7 @@ func TestUserJourney(t *testing.T) {
 
 	// A mention starts GenerateReply; the reply comes through the webhook.
 	w.say(alice, general, guildID, "@kerach how cold is it?")
-	waitFor(t, "the reply", func() bool { return len(w.posts(general)) == 1 })
+	testwait.Until(t, "the reply", func() bool { return len(w.posts(general)) == 1 })
 	msg := w.posts(general)[0]
 	if msg.Author.Username != "Kerach" || !strings.Contains(msg.Content, "how cold is it?") {
 		t.Fatalf("reply %+v", msg)
@@ -75,7 +76,7 @@ func TestUserJourney(t *testing.T) {
 	w.OpenRouter.Revoke(aliceKey)
 	before := len(w.OpenRouter.Calls())
 	w.say(alice, general, guildID, "@Kerach again?")
-	waitFor(t, "the DM", func() bool { return len(w.Discord.DMs(alice)) == 1 && len(w.posts(general)) == 2 })
+	testwait.Until(t, "the DM", func() bool { return len(w.Discord.DMs(alice)) == 1 && len(w.posts(general)) == 2 })
 	if dm := w.Discord.DMs(alice)[0].Content; !strings.Contains(dm, "/wallet set") {
 		t.Errorf("DM %q does not say how to fix it", dm)
 	}
@@ -102,9 +103,9 @@ func TestRedeliveredMessageRepliesOnce(t *testing.T) {
 	seedKerach(t, w)
 	m := w.say(alice, general, guildID, "@kerach hi")
 	w.Bot.HandleMessage(context.Background(), m) // the gateway delivers it again
-	waitFor(t, "the reply", func() bool { return len(w.posts(general)) >= 1 })
+	testwait.Until(t, "the reply", func() bool { return len(w.posts(general)) >= 1 })
 	w.say(bob, general, guildID, "@kerach hello") // a later message to sync on
-	waitFor(t, "the second reply", func() bool { return len(w.posts(general)) >= 2 })
+	testwait.Until(t, "the second reply", func() bool { return len(w.posts(general)) >= 2 })
 	if n := len(w.posts(general)); n != 2 {
 		t.Fatalf("%d replies, want 2 (one per distinct message)", n)
 	}
@@ -125,7 +126,7 @@ func TestIgnoredMessages(t *testing.T) {
 		w.Bot.HandleMessage(ctx, m.event())
 	}
 	w.say(bob, general, guildID, "@kerach sync")
-	waitFor(t, "the sync reply", func() bool { return len(w.posts(general)) >= 1 })
+	testwait.Until(t, "the sync reply", func() bool { return len(w.posts(general)) >= 1 })
 	if n := len(w.posts(general)); n != 1 {
 		t.Fatalf("%d replies, want only the one to the plain mention", n)
 	}

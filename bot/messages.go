@@ -69,8 +69,13 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 	}
 
 	var out []target
-	for _, p := range index.Mentions(speaker, m.Content, limits.DefaultMaxMentionsPerMessage) {
-		out = append(out, target{ID: p.ID, Name: p.Name, Content: content})
+	for i, p := range index.Mentions(speaker, m.Content, limits.Ceilings().MaxMentionsPerMessage) {
+		// A personality answers when it is among the first
+		// max_mentions_per_message personalities the message mentions (its
+		// own limit, else the default).
+		if i < mentionLimit(p) {
+			out = append(out, target{ID: p.ID, Name: p.Name, Content: content})
+		}
 	}
 	if len(out) > 0 {
 		return out, nil
@@ -106,13 +111,7 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 	if several {
 		requestID = m.ID + "-" + t.ID.String()[:8]
 	}
-	username := ""
-	if m.Author != nil {
-		username = m.Author.Username
-		if m.Member != nil && m.Member.Nick != "" {
-			username = m.Member.Nick
-		}
-	}
+	username := authorName(m)
 	run, err := b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       workflows.GenerateReplyID(requestID),
 		TaskQueue:                                b.Config.TemporalTaskQueue,
@@ -122,7 +121,7 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
 		RequestID: requestID, DiscordUserID: m.Author.ID, Username: username,
 		Personality: t.ID.String(), ChannelID: m.ChannelID, GuildID: m.GuildID,
-		MessageID: m.ID, Content: t.Content,
+		MessageID: m.ID, Content: t.Content, Mentions: b.mentionNames(m),
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

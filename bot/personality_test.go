@@ -24,27 +24,11 @@ const (
 	dave  = "100000000000000004"
 )
 
-// personalityCmd runs /personality sub, where sub may be a group and a
-// subcommand ("alias add"), as Discord nests them.
-func (w *world) personalityCmd(userID, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) *discordgo.InteractionCreate {
-	group, leaf, isGroup := strings.Cut(sub, " ")
-	if !isGroup {
-		return w.slash(userID, "personality", sub, opts...)
-	}
-	data := discordgo.ApplicationCommandInteractionData{ID: nextID(), Name: "personality", CommandType: discordgo.ChatApplicationCommand,
-		Options: []*discordgo.ApplicationCommandInteractionDataOption{{
-			Name: group, Type: discordgo.ApplicationCommandOptionSubCommandGroup,
-			Options: []*discordgo.ApplicationCommandInteractionDataOption{{Name: leaf, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}},
-		}}}
-	ic := w.interaction(userID, discordgo.InteractionApplicationCommand, data)
-	w.Bot.HandleInteraction(context.Background(), ic)
-	return ic
-}
-
-// told runs a /personality command and returns what the user was told.
+// told runs /personality sub ("create", or a group and its subcommand:
+// "alias add") and returns what the user was told.
 func (w *world) told(t *testing.T, userID, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) string {
 	t.Helper()
-	return w.ephemeralText(t, w.personalityCmd(userID, sub, opts...))
+	return w.ephemeralText(t, w.slash(userID, "personality", sub, opts...))
 }
 
 func boolOpt(name string, v bool) *discordgo.ApplicationCommandInteractionDataOption {
@@ -56,6 +40,16 @@ func mustContain(t *testing.T, got, want string) {
 	if !strings.Contains(got, want) {
 		t.Errorf("told %q, want it to contain %q", got, want)
 	}
+}
+
+// lilithWorld is a stack with kerach seeded and alice's Lilith made
+// through /personality create.
+func lilithWorld(t *testing.T) *world {
+	t.Helper()
+	w := newWorld(t, itest.Options{})
+	seedKerach(t, w)
+	mustContain(t, w.told(t, alice, "create", str("name", "lilith"), str("display_name", "Lilith")), "Created")
+	return w
 }
 
 func TestPersonalityCreate(t *testing.T) {
@@ -116,10 +110,8 @@ func TestPersonalityCreate(t *testing.T) {
 }
 
 func TestPersonalityEdit(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedKerach(t, w)
+	w := lilithWorld(t)
 	ctx := context.Background()
-	mustContain(t, w.told(t, alice, "create", str("name", "lilith"), str("display_name", "Lilith")), "Created")
 	w.DB.User.Create().SetDiscordID(carol).SetIsSuperuser(true).ExecX(ctx)
 	w.Bot.Config.BotOwnerDiscordID = dave
 
@@ -172,10 +164,8 @@ func TestPersonalityEdit(t *testing.T) {
 }
 
 func TestPersonalityAliases(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedKerach(t, w)
+	w := lilithWorld(t)
 	ctx := context.Background()
-	mustContain(t, w.told(t, alice, "create", str("name", "lilith"), str("display_name", "Lilith")), "Created")
 	mustContain(t, w.told(t, bob, "create", str("name", "sable"), str("display_name", "Sable")), "Created")
 
 	aliasesOf := func(name string) []string {
@@ -213,10 +203,8 @@ func TestPersonalityAliases(t *testing.T) {
 }
 
 func TestPersonalityView(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedKerach(t, w)
+	w := lilithWorld(t)
 	ctx := context.Background()
-	mustContain(t, w.told(t, alice, "create", str("name", "lilith"), str("display_name", "Lilith")), "Created")
 	mustContain(t, w.told(t, alice, "alias add", str("name", "lilith"), str("alias", "Lili")), "answers to")
 	w.DB.Personality.Update().Where(personality.Name("lilith")).SetBirthMonth(3).SetBirthDay(14).ExecX(ctx)
 	mustContain(t, w.told(t, alice, "edit", str("name", "lilith"), boolOpt("public", false)), "Saved")
@@ -272,44 +260,11 @@ func TestPersonalityDelete(t *testing.T) {
 }
 
 func TestPersonalityAutocomplete(t *testing.T) {
-	w := newWorld(t, itest.Options{})
-	seedKerach(t, w)
-	mustContain(t, w.told(t, alice, "create", str("name", "lilith"), str("display_name", "Lilith")), "Created")
+	w := lilithWorld(t)
 	mustContain(t, w.told(t, alice, "create", str("name", "secret-lily"), str("display_name", "Lily")), "Created")
 	mustContain(t, w.told(t, alice, "edit", str("name", "secret-lily"), boolOpt("public", false)), "Saved")
 	mustContain(t, w.told(t, alice, "alias add", str("name", "lilith"), str("alias", "Night Queen")), "answers to")
 
-	// choices autocompletes the focused option of /personality sub.
-	choices := func(userID, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) map[string]string {
-		group, leaf, isGroup := strings.Cut(sub, " ")
-		top := []*discordgo.ApplicationCommandInteractionDataOption{{Name: sub, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}
-		if isGroup {
-			top = []*discordgo.ApplicationCommandInteractionDataOption{{Name: group, Type: discordgo.ApplicationCommandOptionSubCommandGroup,
-				Options: []*discordgo.ApplicationCommandInteractionDataOption{{Name: leaf, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}}}
-		}
-		ic := w.interaction(userID, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
-			ID: nextID(), Name: "personality", CommandType: discordgo.ChatApplicationCommand, Options: top,
-		})
-		w.Bot.HandleInteraction(context.Background(), ic)
-		out := map[string]string{}
-		for _, r := range w.responses(ic) {
-			if r["type"] != float64(8) {
-				t.Errorf("autocomplete answered with type %v", r["type"])
-			}
-			data, _ := r["data"].(map[string]any)
-			list, _ := data["choices"].([]any)
-			for _, c := range list {
-				c := c.(map[string]any)
-				out[c["name"].(string)] = c["value"].(string)
-			}
-		}
-		return out
-	}
-	focused := func(name, typed string) *discordgo.ApplicationCommandInteractionDataOption {
-		o := str(name, typed)
-		o.Focused = true
-		return o
-	}
 	cases := []struct {
 		name string
 		user string
@@ -331,7 +286,7 @@ func TestPersonalityAutocomplete(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := choices(tc.user, tc.sub, tc.opts...)
+			got := w.personalityChoices(t, tc.user, tc.sub, tc.opts...)
 			if len(got) != len(tc.want) {
 				t.Fatalf("choices %v, want %v", got, tc.want)
 			}
@@ -367,7 +322,7 @@ func TestPersonalityAutocomplete(t *testing.T) {
 		{bob, "%", nil, 0}, // LIKE's wildcards are text
 		{bob, "_", nil, 0},
 	} {
-		got := choices(tc.user, "view", focused("name", tc.typed))
+		got := w.personalityChoices(t, tc.user, "view", focused("name", tc.typed))
 		if len(got) != tc.n {
 			t.Errorf("%s typing %q: %d choices %v, want %d", tc.user, tc.typed, len(got), got, tc.n)
 		}
@@ -393,7 +348,7 @@ func TestLongAnswersAreSplitNotCut(t *testing.T) {
 		aliases = append(aliases, a)
 		w.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias(a).ExecX(ctx)
 	}
-	ic := w.personalityCmd(bob, "view", str("name", "kerach"))
+	ic := w.slash(bob, "personality", "view", str("name", "kerach"))
 	got := w.ephemeralText(t, ic)
 	for _, a := range aliases {
 		mustContain(t, got, a)

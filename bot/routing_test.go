@@ -12,6 +12,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 )
 
 const operator = "sk-or-v1-7777777777777777777777777777777777777777777777777777777777777777"
@@ -27,9 +28,9 @@ func guestWorld(t *testing.T) *world {
 func TestReplyToAPersonalitysMessage(t *testing.T) {
 	w := guestWorld(t)
 	w.say(alice, general, guildID, "@kerach first")
-	waitFor(t, "the first reply", func() bool { return len(w.posts(general)) == 1 })
+	testwait.Until(t, "the first reply", func() bool { return len(w.posts(general)) == 1 })
 	first := w.posts(general)[0]
-	waitFor(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 2 })
+	testwait.Until(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 2 })
 	m := &discordgo.MessageCreate{Message: &discordgo.Message{
 		ID: nextID(), ChannelID: general, GuildID: guildID, Content: "and then?",
 		Author:            &discordgo.User{ID: alice, Username: "alice"},
@@ -37,7 +38,7 @@ func TestReplyToAPersonalitysMessage(t *testing.T) {
 		ReferencedMessage: &discordgo.Message{ID: first.ID, Content: first.Content, Author: &discordgo.User{Username: "Kerach"}},
 	}}
 	w.Bot.HandleMessage(context.Background(), m)
-	waitFor(t, "the second reply", func() bool { return len(w.posts(general)) == 2 })
+	testwait.Until(t, "the second reply", func() bool { return len(w.posts(general)) == 2 })
 	if got := w.posts(general)[1].Content; !strings.Contains(got, "and then?") || !strings.Contains(got, "Replying to Kerach") {
 		t.Errorf("second reply %q: want the message with the quoted reference", got)
 	}
@@ -49,15 +50,15 @@ func TestDirectMessages(t *testing.T) {
 	w := guestWorld(t)
 	const dm = "950000000000000001"
 	w.say(alice, dm, "", "hello?")
-	waitFor(t, "the hint", func() bool { return len(w.Discord.Messages(dm)) == 1 })
+	testwait.Until(t, "the hint", func() bool { return len(w.Discord.Messages(dm)) == 1 })
 	if got := w.Discord.Messages(dm)[0].Content; !strings.Contains(got, "Mention a personality") {
 		t.Fatalf("hint %q", got)
 	}
 	w.say(alice, dm, "", "@kerach hi in private")
-	waitFor(t, "the DM reply", func() bool { return len(w.Discord.Messages(dm)) == 2 })
-	waitFor(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 2 })
+	testwait.Until(t, "the DM reply", func() bool { return len(w.Discord.Messages(dm)) == 2 })
+	testwait.Until(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 2 })
 	w.say(alice, dm, "", "still there?")
-	waitFor(t, "the follow-up reply", func() bool { return len(w.Discord.Messages(dm)) == 3 })
+	testwait.Until(t, "the follow-up reply", func() bool { return len(w.Discord.Messages(dm)) == 3 })
 	if got := w.Discord.Messages(dm)[2].Content; !strings.Contains(got, "still there?") {
 		t.Fatalf("follow-up %q", got)
 	}
@@ -79,7 +80,7 @@ func TestSeveralPersonalitiesInOneMessage(t *testing.T) {
 	p := w.DB.Personality.Create().SetName("lilith").SetDisplayName("Lilith").SaveX(ctx)
 	w.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("openrouter/free").ExecX(ctx)
 	w.say(alice, general, guildID, "@kerach and @lilith, hello")
-	waitFor(t, "two replies", func() bool { return len(w.posts(general)) == 2 })
+	testwait.Until(t, "two replies", func() bool { return len(w.posts(general)) == 2 })
 	authors := map[string]bool{}
 	for _, m := range w.posts(general) {
 		authors[m.Author.Username] = true

@@ -96,30 +96,12 @@ func TestTimezoneSetAndGet(t *testing.T) {
 // option, and returns the choices' values in order.
 func (w *world) zoneChoices(t *testing.T, typed string) []string {
 	t.Helper()
-	focused := str("zone", typed)
-	focused.Focused = true
-	ic := w.interaction(tzAmy, discordgo.InteractionApplicationCommandAutocomplete, discordgo.ApplicationCommandInteractionData{
-		ID: nextID(), Name: "timezone", CommandType: discordgo.ChatApplicationCommand,
-		Options: []*discordgo.ApplicationCommandInteractionDataOption{{
-			Name: "set", Type: discordgo.ApplicationCommandOptionSubCommand,
-			Options: []*discordgo.ApplicationCommandInteractionDataOption{focused},
-		}},
-	})
-	w.Bot.HandleInteraction(context.Background(), ic)
-	resp := w.responses(ic)
-	if len(resp) != 1 || resp[0]["type"] != float64(8) {
-		t.Fatalf("autocomplete answered %v, want one autocomplete result (type 8)", resp)
-	}
-	data, _ := resp[0]["data"].(map[string]any)
-	list, _ := data["choices"].([]any)
 	var out []string
-	for _, c := range list {
-		c := c.(map[string]any)
-		name, value := c["name"].(string), c["value"].(string)
-		if !strings.HasPrefix(name, value+" (UTC") {
-			t.Errorf("choice %q for %q does not show the offset", name, value)
+	for _, c := range w.autocomplete(t, tzAmy, "timezone", "set", focused("zone", typed)) {
+		if !strings.HasPrefix(c.name, c.value+" (UTC") {
+			t.Errorf("choice %q for %q does not show the offset", c.name, c.value)
 		}
-		out = append(out, value)
+		out = append(out, c.value)
 	}
 	return out
 }

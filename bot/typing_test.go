@@ -15,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/worker"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -57,7 +58,7 @@ func TestTypingStopsWhenTheReplyIsPosted(t *testing.T) {
 	// The provider takes a second, during which "typing…" is kept up.
 	w.OpenRouter.Script(operator, fakeopenrouter.Delay(time.Second))
 	m := w.say(alice, general, guildID, "@kerach are you there?")
-	waitFor(t, "the reply", func() bool { return len(w.posts(general)) == 1 })
+	testwait.Until(t, "the reply", func() bool { return len(w.posts(general)) == 1 })
 	before := w.typingCalls(general)
 	if before < 3 {
 		t.Errorf("typing sent %d times while the reply was made, want it kept up every 100 ms", before)

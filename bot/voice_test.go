@@ -16,6 +16,7 @@ import (
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -72,7 +73,7 @@ func TestVoiceReplyThroughTheBot(t *testing.T) {
 	}
 
 	first := w.say(alice, general, guildID, "@singer sing me something")
-	waitFor(t, "the voiced reply", func() bool { return len(w.posts(general)) == 1 })
+	testwait.Until(t, "the voiced reply", func() bool { return len(w.posts(general)) == 1 })
 	msg := w.posts(general)[0]
 	if msg.Author.Username != "Singer" || !strings.Contains(msg.Content, "sing me something") || len(msg.Attachments) != 1 {
 		t.Fatalf("reply %+v", msg)
@@ -102,7 +103,7 @@ func TestVoiceReplyThroughTheBot(t *testing.T) {
 	// and no other key (the operator has none here) is tried.
 	w.ElevenLabs.RevokeKey(aliceVoiceKey)
 	w.say(alice, general, guildID, "@singer again")
-	waitFor(t, "the text reply and the DM", func() bool { return len(w.posts(general)) == 2 && len(w.Discord.DMs(alice)) == 1 })
+	testwait.Until(t, "the text reply and the DM", func() bool { return len(w.posts(general)) == 2 && len(w.Discord.DMs(alice)) == 1 })
 	if m := w.posts(general)[1]; !strings.Contains(m.Content, "again") || len(m.Attachments) != 0 {
 		t.Errorf("second reply %+v, want the text alone", m)
 	}
@@ -125,7 +126,7 @@ func TestVoiceReplyThroughTheBot(t *testing.T) {
 	// A third reply neither calls ElevenLabs nor DMs again.
 	calls := len(w.ElevenLabs.Calls())
 	w.say(alice, general, guildID, "@singer once more")
-	waitFor(t, "the third reply", func() bool { return len(w.posts(general)) == 3 })
+	testwait.Until(t, "the third reply", func() bool { return len(w.posts(general)) == 3 })
 	if len(w.ElevenLabs.Calls()) != calls || len(w.Discord.DMs(alice)) != 1 {
 		t.Errorf("after the key was switched off: %d more calls, %d DMs", len(w.ElevenLabs.Calls())-calls, len(w.Discord.DMs(alice)))
 	}
@@ -148,7 +149,7 @@ func TestVoiceOperatorKeyOnlyForGuestModeAll(t *testing.T) {
 			seedVoice(t, w)
 			w.setKey(t, alice, aliceKey)
 			w.say(alice, general, guildID, "@singer hello")
-			waitFor(t, "the reply", func() bool { return len(w.posts(general)) == 1 })
+			testwait.Until(t, "the reply", func() bool { return len(w.posts(general)) == 1 })
 			spoken := len(w.posts(general)[0].Attachments) == 1
 			if spoken != (mode == config.GuestAll) {
 				t.Errorf("GUEST_MODE=%s: spoken = %v", mode, spoken)
@@ -235,45 +236,40 @@ func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 		t.Errorf("/wallet test meeting the block: %q, active %v", text, voiceKeyActive())
 	}
 
+	// noted says msg and checks that the reply, the n-th post in #general,
+	// has no audio and carries the one-line note "No voice this time: note",
+	// while the key stays on and no DM is sent.
+	noted := func(what, msg string, n int, note string) {
+		t.Helper()
+		w.say(alice, general, guildID, msg)
+		testwait.Until(t, what+"'s reply", func() bool { return len(w.posts(general)) == n })
+		if m := w.posts(general)[n-1]; !strings.Contains(m.Content, "\n-# No voice this time: "+note) || len(m.Attachments) != 0 {
+			t.Errorf("%s: reply %q with %d attachments", what, m.Content, len(m.Attachments))
+		}
+		if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {
+			t.Errorf("%s: key active %v, %d DMs; want on and none", what, voiceKeyActive(), len(w.Discord.DMs(alice)))
+		}
+	}
+
 	// Another account-level refusal: a library voice on the free plan.
 	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{Blocked: "paid_plan_required"})
-	w.say(alice, general, guildID, "@singer a library voice")
-	waitFor(t, "the third reply", func() bool { return len(w.posts(general)) == 3 })
-	if m := w.posts(general)[2]; !strings.Contains(m.Content, "\n-# No voice this time: this personality's voice needs a paid ElevenLabs plan (paid_plan_required)") || len(m.Attachments) != 0 {
-		t.Errorf("plan-limited reply %q", m.Content)
-	}
-	if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {
-		t.Errorf("a plan limit: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
-	}
+	noted("a plan limit", "@singer a library voice", 3, "this personality's voice needs a paid ElevenLabs plan (paid_plan_required)")
 
 	// A scoped key without text_to_speech: /wallet test could not see it,
 	// so the key stays on and the note names the permission.
 	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{Permissions: []string{"user_read"}})
-	w.say(alice, general, guildID, "@singer scoped")
-	waitFor(t, "the scoped key's reply", func() bool { return len(w.posts(general)) == 4 })
-	if m := w.posts(general)[3]; !strings.Contains(m.Content, "\n-# No voice this time: your ElevenLabs key may not make speech (missing_permissions)") {
-		t.Errorf("scoped key's reply %q", m.Content)
-	}
-	if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {
-		t.Errorf("a missing permission: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
-	}
+	noted("a missing permission", "@singer scoped", 4, "your ElevenLabs key may not make speech (missing_permissions)")
 
 	// A voice ElevenLabs does not have: a note for the personality's owner.
 	w.ElevenLabs.AddKey(aliceVoiceKey, fakeelevenlabs.Key{})
 	w.DB.VoiceConfig.Update().SetVoiceID("NoSuchVoice0000000000").ExecX(ctx)
-	w.say(alice, general, guildID, "@singer lost voice")
-	waitFor(t, "the lost voice's reply", func() bool { return len(w.posts(general)) == 5 })
-	if m := w.posts(general)[4]; !strings.Contains(m.Content, "\n-# No voice this time: ElevenLabs has no voice \"NoSuchVoice0000000000\" (voice_not_found). Only the bot's operator can give this personality another voice.") {
-		t.Errorf("lost voice's reply %q", m.Content)
-	}
-	if !voiceKeyActive() || len(w.Discord.DMs(alice)) != 0 {
-		t.Errorf("voice_not_found: key active %v, %d DMs; want on and none", voiceKeyActive(), len(w.Discord.DMs(alice)))
-	}
+	noted("voice_not_found", "@singer lost voice", 5,
+		"ElevenLabs has no voice \"NoSuchVoice0000000000\" (voice_not_found). Only the bot's operator can give this personality another voice.")
 
 	// A revoked key is still a bad key: switched off, one DM, no note.
 	w.ElevenLabs.RevokeKey(aliceVoiceKey)
 	w.say(alice, general, guildID, "@singer revoked")
-	waitFor(t, "the last reply and the DM", func() bool { return len(w.posts(general)) == 6 && len(w.Discord.DMs(alice)) == 1 })
+	testwait.Until(t, "the last reply and the DM", func() bool { return len(w.posts(general)) == 6 && len(w.Discord.DMs(alice)) == 1 })
 	if m := w.posts(general)[5]; strings.Contains(m.Content, "-#") {
 		t.Errorf("a bad key's reply carries a note: %q", m.Content)
 	}

@@ -349,24 +349,27 @@ var benchResolveRetry = &temporal.RetryPolicy{
 	NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput},
 }
 
-func benchResolveLocal(ctx workflow.Context, ref string) (activities.PersonalityRef, error) {
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 5 * time.Second, RetryPolicy: benchResolveRetry,
-	})
-	var p activities.PersonalityRef
-	err := workflow.ExecuteLocalActivity(ctx, benchActs.ResolvePersonality,
-		activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: "100000000000000001"}).Get(ctx, &p)
-	return p, err
-}
-
-func benchResolveRegular(ctx workflow.Context, ref string) (activities.PersonalityRef, error) {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 5 * time.Second, RetryPolicy: benchResolveRetry,
-	})
-	var p activities.PersonalityRef
-	err := workflow.ExecuteActivity(ctx, benchActs.ResolvePersonality,
-		activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: "100000000000000001"}).Get(ctx, &p)
-	return p, err
+// benchResolve is the workflow that runs ResolvePersonality once, as a
+// local activity or as a regular one.
+func benchResolve(local bool) func(workflow.Context, string) (activities.PersonalityRef, error) {
+	return func(ctx workflow.Context, ref string) (activities.PersonalityRef, error) {
+		in := activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: "100000000000000001"}
+		var f workflow.Future
+		if local {
+			ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+				StartToCloseTimeout: 5 * time.Second, RetryPolicy: benchResolveRetry,
+			})
+			f = workflow.ExecuteLocalActivity(ctx, benchActs.ResolvePersonality, in)
+		} else {
+			ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+				StartToCloseTimeout: 5 * time.Second, RetryPolicy: benchResolveRetry,
+			})
+			f = workflow.ExecuteActivity(ctx, benchActs.ResolvePersonality, in)
+		}
+		var p activities.PersonalityRef
+		err := f.Get(ctx, &p)
+		return p, err
+	}
 }
 
 // BenchmarkResolvePersonality: the cost of ResolvePersonality as a local
@@ -376,8 +379,8 @@ func BenchmarkResolvePersonality(b *testing.B) {
 	s := benchStack(b)
 	queue := s.TaskQueue + "-resolve"
 	w := sdkworker.New(s.Client, queue, sdkworker.Options{})
-	w.RegisterWorkflowWithOptions(benchResolveLocal, workflow.RegisterOptions{Name: benchResolveLocalName})
-	w.RegisterWorkflowWithOptions(benchResolveRegular, workflow.RegisterOptions{Name: benchResolveRegularName})
+	w.RegisterWorkflowWithOptions(benchResolve(true), workflow.RegisterOptions{Name: benchResolveLocalName})
+	w.RegisterWorkflowWithOptions(benchResolve(false), workflow.RegisterOptions{Name: benchResolveRegularName})
 	w.RegisterActivity(s.Activities)
 	if err := w.Start(); err != nil {
 		b.Fatal(err)

@@ -25,13 +25,7 @@ func startReply(t *testing.T, s *itest.Stack, requestID string) client.WorkflowR
 
 func result(t *testing.T, run client.WorkflowRun) workflows.GenerateReplyResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var res workflows.GenerateReplyResult
-	if err := run.Get(ctx, &res); err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return runResult[workflows.GenerateReplyResult](t, run, 3*time.Minute)
 }
 
 // PostgreSQL restarts while the provider answers: the usage write fails

@@ -15,7 +15,6 @@ import (
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/internal/config"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
-	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/webhookname"
 	"github.com/tzurot/tzurot/workflows"
@@ -44,10 +43,7 @@ func startReplyAsking(t *testing.T, s *itest.Stack, requestID, channel, content 
 
 func deliveryStack(t *testing.T) *itest.Stack {
 	t.Helper()
-	s := itest.New(t, itest.Options{GuestMode: config.GuestOff})
-	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
-	seedPersonality(t, s, "openrouter/free")
-	storeKey(t, s, userKey)
+	s := userKeyStack(t, itest.Options{GuestMode: config.GuestOff}, "openrouter/free")
 	return s
 }
 
@@ -170,10 +166,7 @@ func TestChannelsWithoutOurWebhook(t *testing.T) {
 // own message, never one an earlier delivery recorded.
 func TestRetryAdoptsOnlyItsOwnMessage(t *testing.T) {
 	bin := buildTzurot(t)
-	s := itest.New(t, itest.Options{NoWorker: true, GuestMode: config.GuestOff})
-	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
-	seedPersonality(t, s, "openrouter/free")
-	storeKey(t, s, userKey)
+	s := userKeyStack(t, itest.Options{NoWorker: true, GuestMode: config.GuestOff}, "openrouter/free")
 	w := startWorker(t, s, bin)
 	ids := []string{"800000000000005001", "800000000000005002", "800000000000005003"}
 	for _, id := range ids[:2] {
@@ -197,12 +190,7 @@ func TestRetryAdoptsOnlyItsOwnMessage(t *testing.T) {
 	_, _ = w.Process.Wait()
 	s.Discord.SetOnMessage(nil)
 	startWorker(t, s, bin)
-	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	var res workflows.GenerateReplyResult
-	if err := run.Get(wctx, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := runResult[workflows.GenerateReplyResult](t, run, 90*time.Second)
 	msgs := s.Discord.Messages(channelID)
 	if len(msgs) != 3 {
 		t.Fatalf("%d channel messages, want 3: one per request", len(msgs))

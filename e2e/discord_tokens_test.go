@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/tzurot/tzurot/internal/config"
-	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -18,10 +17,7 @@ import (
 // "Activity error." log line, the activity's recorded failure and the span
 // of the call — each with the token masked, the rest kept for debugging.
 func TestDroppedWebhookPostLeaksNoToken(t *testing.T) {
-	s := itest.New(t, itest.Options{GuestMode: config.GuestAll, RecordSpans: true})
-	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
-	seedPersonality(t, s, "openrouter/free")
-	storeKey(t, s, userKey)
+	s := userKeyStack(t, itest.Options{GuestMode: config.GuestAll, RecordSpans: true}, "openrouter/free")
 	s.Discord.DropNext("POST /webhooks/{webhook_id}/{webhook_token}")
 
 	const requestID = "800000000000000021"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/opcli"
+	"github.com/tzurot/tzurot/internal/testwait"
 )
 
 // Every data migration, not just llm-config-jsonb, ends in the state of an
@@ -71,12 +72,9 @@ FROM generate_series(1, 6000) i`)
 				w := startWorker(t, s, bin)
 				before := count(tc.progress)
 				done := tc.want[tc.progress]
-				waitUntil(t, "progress", func() bool { n := count(tc.progress); return n > before || n >= done })
+				testwait.Until(t, "progress", func() bool { n := count(tc.progress); return n > before || n >= done })
 				time.Sleep(time.Duration(rng.Intn(300)) * time.Millisecond)
-				if err := w.Process.Kill(); err != nil {
-					t.Fatal(err)
-				}
-				_, _ = w.Process.Wait() // "signal: killed", as meant
+				killWorker(t, w)
 				t.Logf("kill %d at %d", kill+1, count(tc.progress))
 			}
 			startWorker(t, s, bin)

@@ -17,6 +17,7 @@ import (
 	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/opcli"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/migrations"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -76,11 +77,16 @@ func startMigration(t testing.TB, s *itest.Stack, name string, opts opcli.DataMi
 
 func finishMigration(t testing.TB, run client.WorkflowRun) workflows.MigrationState {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var st workflows.MigrationState
-	if err := run.Get(ctx, &st); err != nil {
-		t.Fatal(err)
+	return runResult[workflows.MigrationState](t, run, 5*time.Minute)
+}
+
+// migrate runs the named migration to its end and fails the test unless it
+// succeeded.
+func migrate(t testing.TB, s *itest.Stack, name string, opts opcli.DataMigrationOptions) workflows.MigrationState {
+	t.Helper()
+	st := finishMigration(t, startMigration(t, s, name, opts))
+	if st.Outcome != "succeeded" {
+		t.Fatalf("%s: %+v", name, st)
 	}
 	return st
 }
@@ -157,11 +163,11 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 		}
 		return st
 	}
-	waitUntil(t, "rows read", func() bool { return progress().Counts.Read > 0 })
+	testwait.Until(t, "rows read", func() bool { return progress().Counts.Read > 0 })
 	if err := s.Client.SignalWorkflow(ctx, id, "", workflows.SignalPause, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "paused", func() bool { return progress().Paused })
+	testwait.Until(t, "paused", func() bool { return progress().Paused })
 	time.Sleep(6 * time.Second) // a batch in flight when paused finishes
 	a := progress().Counts.Read
 	time.Sleep(2 * time.Second)
@@ -171,7 +177,7 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 	if err := s.Client.SignalWorkflow(ctx, id, "", workflows.SignalResume, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "resumed", func() bool { return progress().Counts.Read > a })
+	testwait.Until(t, "resumed", func() bool { return progress().Counts.Read > a })
 	if st := finishMigration(t, run); st.Outcome != "succeeded" || st.Counts.Read != 30000 {
 		t.Fatalf("after resuming: %+v", st)
 	}
@@ -181,7 +187,7 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 	if err := s.Client.SignalWorkflow(ctx, id, "", workflows.SignalPause, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "paused", func() bool { return progress().Paused })
+	testwait.Until(t, "paused", func() bool { return progress().Paused })
 	if err := s.Client.SignalWorkflow(ctx, id, "", workflows.SignalCancel, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -192,18 +198,6 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 	if r.Outcome != "cancelled" || r.Verified {
 		t.Errorf("run record %+v", r)
 	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 // Five SIGKILLs of a real worker process at random points of a 100,000-row
@@ -229,12 +223,9 @@ func TestMigrationSurvivesKilledWorkers(t *testing.T) {
 		w := startWorker(t, s, bin)
 		before := read()
 		// Kill only once this worker is doing the migration's work, at a random moment.
-		waitUntil(t, "the new worker to make progress", func() bool { return read() > before || read() == total })
+		testwait.Until(t, "the new worker to make progress", func() bool { return read() > before || read() == total })
 		time.Sleep(time.Duration(rng.Intn(1500)) * time.Millisecond)
-		if err := w.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		_, _ = w.Process.Wait() // "signal: killed", as meant
+		killWorker(t, w)
 		t.Logf("kill %d after %d rows", kill+1, read())
 	}
 	startWorker(t, s, bin)

@@ -33,10 +33,7 @@ func TestRollbackCountsRowsEditedOrDeletedSinceTheBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := snapshot(t, s, "personalities")
-	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
-	if st.Outcome != "succeeded" {
-		t.Fatalf("migration: %+v", st)
-	}
+	migrate(t, s, "error-messages", opcli.DataMigrationOptions{})
 	for _, q := range []string{
 		// An owner makes p-1 private and changes its prompt, by a statement
 		// that leaves updated_at alone.
@@ -116,10 +113,7 @@ func TestRollbackUndoesTheMigrationsOwnChanges(t *testing.T) {
 	ctx := context.Background()
 	seedErrorMessages(t, s, 3)
 	before := snapshot(t, s, "personalities")
-	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
-	if st.Outcome != "succeeded" {
-		t.Fatalf("migration: %+v", st)
-	}
+	migrate(t, s, "error-messages", opcli.DataMigrationOptions{})
 	var out strings.Builder
 	if err := opcli.RollbackDataMigration(ctx, s.Config, "error-messages", false, &out, s.Activities.Log); err != nil {
 		t.Fatalf("rollback of the migration's own changes: %v", err)
@@ -133,10 +127,7 @@ func TestRollbackUndoesTheMigrationsOwnChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = snapshot(t, s, "personalities", "users")
-	st = finishMigration(t, startMigration(t, s, "assign-ownership", opcli.DataMigrationOptions{}))
-	if st.Outcome != "succeeded" {
-		t.Fatalf("assign-ownership: %+v", st)
-	}
+	migrate(t, s, "assign-ownership", opcli.DataMigrationOptions{})
 	if err := opcli.RollbackDataMigration(ctx, s.Config, "assign-ownership", false, &out, s.Activities.Log); err != nil {
 		t.Fatalf("rollback of assign-ownership's own changes: %v", err)
 	}

@@ -179,10 +179,7 @@ func TestRollbackRefusesToLoseNewerRows(t *testing.T) {
 	ctx := context.Background()
 	seedErrorMessages(t, s, 3)
 	before := snapshot(t, s, "personalities")
-	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
-	if st.Outcome != "succeeded" {
-		t.Fatalf("migration: %+v", st)
-	}
+	migrate(t, s, "error-messages", opcli.DataMigrationOptions{})
 	// After the backup: a user makes a personality and talks to it, and
 	// another personality is deleted.
 	if _, err := s.Activities.SQL.Exec(`
@@ -252,10 +249,7 @@ func TestRollbackOfAMigrationThatAddsRows(t *testing.T) {
 	}
 	tables := []string{"personalities", "personality_aliases", "voice_configs"}
 	before := snapshot(t, s, tables...)
-	st := finishMigration(t, startMigration(t, s, "custom-fields", opcli.DataMigrationOptions{}))
-	if st.Outcome != "succeeded" {
-		t.Fatalf("migration: %+v", st)
-	}
+	migrate(t, s, "custom-fields", opcli.DataMigrationOptions{})
 	after := snapshot(t, s, tables...)
 	var out strings.Builder
 	err := opcli.RollbackDataMigration(ctx, s.Config, "custom-fields", false, &out, s.Activities.Log)
@@ -338,10 +332,7 @@ func TestBackupsKeepCredentialsOffArgvAndPrivate(t *testing.T) {
 	s.Operator.BackupDir = backups
 
 	seedErrorMessages(t, s, 5)
-	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
-	if st.Outcome != "succeeded" {
-		t.Fatalf("migration: %+v", st)
-	}
+	st := migrate(t, s, "error-messages", opcli.DataMigrationOptions{})
 	dump := log("pg_dump")
 	if dump == "" {
 		t.Fatal("pg_dump was not run through the wrapper")
@@ -418,10 +409,7 @@ INSERT INTO conversation_history (channel_id, personality_id, role, content) SEL
 	}
 	tables := []string{"personalities", "llm_configs", "personality_aliases", "voice_configs", "conversation_history"}
 	before := snapshot(t, s, tables...)
-	st := finishMigration(t, startMigration(t, s, "shapes-import", opcli.DataMigrationOptions{BatchSize: 10, Dir: fixtures}))
-	if st.Outcome != "succeeded" {
-		t.Fatalf("import: %+v", st)
-	}
+	migrate(t, s, "shapes-import", opcli.DataMigrationOptions{BatchSize: 10, Dir: fixtures})
 	imported := snapshot(t, s, tables...)
 	var out strings.Builder
 	err := opcli.RollbackDataMigration(ctx, s.Config, "shapes-import", false, &out, s.Activities.Log)
@@ -445,10 +433,7 @@ func TestRollbackWaitsForWritesInFlight(t *testing.T) {
 	s := itest.New(t, itest.Options{})
 	ctx := context.Background()
 	seedErrorMessages(t, s, 3)
-	st := finishMigration(t, startMigration(t, s, "error-messages", opcli.DataMigrationOptions{}))
-	if st.Outcome != "succeeded" {
-		t.Fatalf("migration: %+v", st)
-	}
+	migrate(t, s, "error-messages", opcli.DataMigrationOptions{})
 	writer, err := s.Activities.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -483,10 +468,7 @@ func TestRollbackIntoAChangedSchemaChangesNothing(t *testing.T) {
 	s := itest.New(t, itest.Options{})
 	ctx := context.Background()
 	seedLegacyConfigs(t, s, 50)
-	st := finishMigration(t, startMigration(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{}))
-	if st.Outcome != "succeeded" {
-		t.Fatalf("migration: %+v", st)
-	}
+	migrate(t, s, "llm-config-jsonb", opcli.DataMigrationOptions{})
 	if _, err := s.Activities.SQL.Exec(`ALTER TABLE llm_configs DROP COLUMN top_k`); err != nil {
 		t.Fatal(err)
 	}

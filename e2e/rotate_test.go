@@ -23,6 +23,7 @@ import (
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/opcli"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/worker"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -288,7 +289,7 @@ func TestRotateMasterKeyKilledMidWayResumes(t *testing.T) {
 	}
 	for kill, tx := range locks {
 		w := startRotationWorker(t, s, bin)
-		waitUntil(t, "the worker to reach the locked row", func() bool { return waiting() > 0 })
+		testwait.Until(t, "the worker to reach the locked row", func() bool { return waiting() > 0 })
 		// The SDK batches heartbeats for 8 s (0.8 × the heartbeat timeout);
 		// waiting for that flush makes the server hold the cursor of the last
 		// finished page, so the resume point is known.
@@ -297,26 +298,18 @@ func TestRotateMasterKeyKilledMidWayResumes(t *testing.T) {
 		if done == 0 || done >= oldRows {
 			t.Fatalf("kill %d: %d of %d old rows re-sealed, want a rotation under way", kill+1, done, oldRows)
 		}
-		if err := w.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		_, _ = w.Process.Wait()
+		killWorker(t, w)
 		assertKeysOpen(t, s, seeded, both)
 		// The killed worker's statement is still queued on the lock; letting
 		// it finish is what a crash between write and report looks like.
 		if err := tx.Rollback(); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the killed worker's statement to finish", func() bool { return waiting() == 0 })
+		testwait.Until(t, "the killed worker's statement to finish", func() bool { return waiting() == 0 })
 		t.Logf("kill %d with %d of %d old rows re-sealed", kill+1, done, oldRows)
 	}
 	startRotationWorker(t, s, bin)
-	gctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	var res workflows.RotateMasterKeyResult
-	if err := run.Get(gctx, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := runResult[workflows.RotateMasterKeyResult](t, run, 90*time.Second)
 	t.Logf("result: re-sealed %d, already current %d, failed %d, verified %v", res.Resealed, res.AlreadyCurrent, res.Failed, res.Verified)
 	assertRotated(t, s, seeded, res)
 	// Each retry resumed at its heartbeat's cursor, so only the page in
@@ -336,7 +329,7 @@ func TestRotateMasterKeyKilledMidWayResumes(t *testing.T) {
 // page activity sent after since.
 func waitForHeartbeat(t *testing.T, s *itest.Stack, since time.Time) {
 	t.Helper()
-	waitUntil(t, "a heartbeat", func() bool {
+	testwait.Until(t, "a heartbeat", func() bool {
 		d, err := s.Client.DescribeWorkflowExecution(context.Background(), workflows.RotateMasterKeyID, "")
 		if err != nil {
 			return false
@@ -495,7 +488,7 @@ func TestRotateMasterKeyKeepsAKeyChangedMidPage(t *testing.T) {
 		}
 		done <- o
 	}()
-	waitUntil(t, "the page to wait on the held row", func() bool {
+	testwait.Until(t, "the page to wait on the held row", func() bool {
 		var w int
 		scanRow(t, db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`), &w)
 		return w > 0

@@ -20,10 +20,7 @@ import (
 // model meant: fences balanced, the language kept, code indentation intact,
 // no mention or URL cut in two.
 func TestLongRepliesAreSplitForDiscord(t *testing.T) {
-	s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey})
-	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
-	seedPersonality(t, s, "anthropic/claude-sonnet-4")
-	storeKey(t, s, userKey)
+	s := userKeyStack(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey}, "anthropic/claude-sonnet-4")
 
 	// Slash command mentions, masked links and inline code hold spaces, so
 	// a cut at the last space before the limit lands inside one of them.
@@ -153,25 +150,14 @@ func unclosedFence(msg string) string {
 }
 
 // codeLines is the lines inside code blocks of the messages, in order.
-func codeLines(msgs ...string) string {
-	var out []string
-	for _, msg := range msgs {
-		in := false
-		for _, line := range strings.Split(msg, "\n") {
-			if fenceLine(line) != "" {
-				in = !in
-				continue
-			}
-			if in {
-				out = append(out, line)
-			}
-		}
-	}
-	return strings.Join(out, "\n")
-}
+func codeLines(msgs ...string) string { return linesWhere(true, msgs) }
 
 // prose is the text outside code blocks of the messages.
-func prose(msgs ...string) string {
+func prose(msgs ...string) string { return linesWhere(false, msgs) }
+
+// linesWhere is the lines of the messages inside code blocks (inCode) or
+// outside them, in order, the fence lines left out.
+func linesWhere(inCode bool, msgs []string) string {
 	var out []string
 	for _, msg := range msgs {
 		in := false
@@ -180,7 +166,7 @@ func prose(msgs ...string) string {
 				in = !in
 				continue
 			}
-			if !in {
+			if in == inCode {
 				out = append(out, line)
 			}
 		}

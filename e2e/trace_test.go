@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/internal/config"
-	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -28,10 +27,7 @@ func TestOneTraceFromWorkflowStartToProviderCall(t *testing.T) {
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 
-	s := itest.New(t, itest.Options{GuestMode: config.GuestAll})
-	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
-	seedPersonality(t, s, "openrouter/free")
-	storeKey(t, s, userKey)
+	s := userKeyStack(t, itest.Options{GuestMode: config.GuestAll}, "openrouter/free")
 
 	ctx, root := tp.Tracer("test").Start(context.Background(), "discord message")
 	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.GenerateReplyID("trace-1"), TaskQueue: s.TaskQueue},

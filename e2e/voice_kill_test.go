@@ -13,7 +13,6 @@ import (
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/internal/config"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
-	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -24,11 +23,8 @@ const userVoiceKey = "sk_0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d"
 // worker posts the reply once, with its audio, and the text is never lost.
 func TestWorkerKilledMidSpeech(t *testing.T) {
 	bin := buildTzurot(t)
-	s := itest.New(t, itest.Options{NoWorker: true, GuestMode: config.GuestOff})
-	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	s := userKeyStack(t, itest.Options{NoWorker: true, GuestMode: config.GuestOff}, "openrouter/free")
 	s.ElevenLabs.AddKey(userVoiceKey, fakeelevenlabs.Key{})
-	seedPersonality(t, s, "openrouter/free")
-	storeKey(t, s, userKey)
 	ctx := context.Background()
 	p := s.DB.Personality.Query().OnlyX(ctx)
 	s.DB.Personality.UpdateOne(p).SetVoiceEnabled(true).ExecX(ctx)
@@ -54,17 +50,9 @@ func TestWorkerKilledMidSpeech(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForActivity(t, s, id, "SpeakReply")
-	if err := first.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = first.Process.Wait()
+	killWorker(t, first)
 	startWorker(t, s, bin)
-	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	var res workflows.GenerateReplyResult
-	if err := run.Get(wctx, &res); err != nil {
-		t.Fatal(err)
-	}
+	res := runResult[workflows.GenerateReplyResult](t, run, 90*time.Second)
 	msgs := s.Discord.Messages(channelID)
 	if res.Outcome != workflows.ReplyReplied || len(msgs) != 1 || msgs[0].ID != res.DiscordMessageID {
 		t.Fatalf("result %+v, %d channel messages; want one reply", res, len(msgs))

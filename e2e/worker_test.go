@@ -41,6 +41,17 @@ func seedPersonality(t *testing.T, s *itest.Stack, model string) {
 	s.DB.PersonalityAlias.Create().SetPersonalityID(p.ID).SetAlias("Kerach").ExecX(ctx)
 }
 
+// userKeyStack is a stack made with opts where Kerach answers with model
+// and alice has stored userKey, a key OpenRouter's stand-in knows.
+func userKeyStack(t *testing.T, opts itest.Options, model string) *itest.Stack {
+	t.Helper()
+	s := itest.New(t, opts)
+	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	seedPersonality(t, s, model)
+	storeKey(t, s, userKey)
+	return s
+}
+
 func storeKey(t *testing.T, s *itest.Stack, key string) {
 	t.Helper()
 	ctx := context.Background()
@@ -122,11 +133,8 @@ func TestSecondValidationDoesNotRaceTheFirst(t *testing.T) {
 }
 
 func TestGenerateReplyEndToEnd(t *testing.T) {
-	s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey})
-	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	s := userKeyStack(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey}, "anthropic/claude-sonnet-4")
 	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
-	seedPersonality(t, s, "anthropic/claude-sonnet-4")
-	storeKey(t, s, userKey)
 	res := reply(t, s, "800000000000000001")
 	if res.Outcome != workflows.ReplyReplied || res.DiscordMessageID == "" {
 		t.Fatalf("result %+v", res)
@@ -149,12 +157,9 @@ func TestGenerateReplyEndToEnd(t *testing.T) {
 }
 
 func TestRejectedKeyIsSwitchedOffAndTheUserToldOnce(t *testing.T) {
-	s := itest.New(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey})
-	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	s := userKeyStack(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey}, "openrouter/free")
 	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
 	s.OpenRouter.Revoke(userKey)
-	seedPersonality(t, s, "openrouter/free")
-	storeKey(t, s, userKey)
 	res := reply(t, s, "800000000000000002")
 	if res.Outcome != workflows.ReplyKeyRejected {
 		t.Fatalf("outcome %s", res.Outcome)
@@ -202,11 +207,8 @@ func TestWorkerKilledMidReply(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := itest.New(t, itest.Options{NoWorker: true, GuestMode: config.GuestAll, OperatorKey: operatorKey})
-			s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+			s := userKeyStack(t, itest.Options{NoWorker: true, GuestMode: config.GuestAll, OperatorKey: operatorKey}, "openrouter/free")
 			s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
-			seedPersonality(t, s, "openrouter/free")
-			storeKey(t, s, userKey)
 			s.OpenRouter.Script(userKey, fakeopenrouter.Delay(20*time.Second))
 			first := startWorker(t, s, bin)
 			id := workflows.GenerateReplyID("800000000000000009")
@@ -219,21 +221,13 @@ func TestWorkerKilledMidReply(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitForActivity(t, s, id, "GenerateWithinLimits")
-			if err := first.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			_, _ = first.Process.Wait()
+			killWorker(t, first)
 			if tc.revoke {
 				// The user revokes the key while the reply is in flight.
 				s.OpenRouter.Revoke(userKey)
 			}
 			startWorker(t, s, bin)
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
-			var res workflows.GenerateReplyResult
-			if err := run.Get(ctx, &res); err != nil {
-				t.Fatal(err)
-			}
+			res := runResult[workflows.GenerateReplyResult](t, run, 90*time.Second)
 			if tc.revoke {
 				if res.Outcome != workflows.ReplyKeyRejected {
 					t.Fatalf("outcome %s", res.Outcome)
@@ -288,6 +282,29 @@ func startWorker(t *testing.T, s *itest.Stack, bin string, extraEnv ...string) *
 		}
 	})
 	return cmd
+}
+
+// killWorker ends a worker process at once (SIGKILL), as a crash would, and
+// reaps it; Wait's "signal: killed" is what is meant.
+func killWorker(t testing.TB, w *exec.Cmd) {
+	t.Helper()
+	if err := w.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Process.Wait()
+}
+
+// runResult waits up to limit for run to end and returns its result; a run
+// that fails or outlasts limit fails the test.
+func runResult[T any](t testing.TB, run client.WorkflowRun, limit time.Duration) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	var res T
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // waitForActivity waits until a worker has started the named activity.

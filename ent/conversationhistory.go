@@ -38,6 +38,8 @@ type ConversationHistory struct {
 	DiscordMessageID *string `json:"discord_message_id,omitempty"`
 	// Reasoning holds the value of the "reasoning" field.
 	Reasoning *string `json:"reasoning,omitempty"`
+	// AuthorName holds the value of the "author_name" field.
+	AuthorName *string `json:"author_name,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ConversationHistoryQuery when eager-loading is set.
 	Edges        ConversationHistoryEdges `json:"edges"`
@@ -84,7 +86,7 @@ func (*ConversationHistory) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case conversationhistory.FieldUserID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case conversationhistory.FieldChannelID, conversationhistory.FieldGuildID, conversationhistory.FieldRole, conversationhistory.FieldContent, conversationhistory.FieldDiscordMessageID, conversationhistory.FieldReasoning:
+		case conversationhistory.FieldChannelID, conversationhistory.FieldGuildID, conversationhistory.FieldRole, conversationhistory.FieldContent, conversationhistory.FieldDiscordMessageID, conversationhistory.FieldReasoning, conversationhistory.FieldAuthorName:
 			values[i] = new(sql.NullString)
 		case conversationhistory.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -169,6 +171,13 @@ func (_m *ConversationHistory) assignValues(columns []string, values []any) erro
 				_m.Reasoning = new(string)
 				*_m.Reasoning = value.String
 			}
+		case conversationhistory.FieldAuthorName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field author_name", values[i])
+			} else if value.Valid {
+				_m.AuthorName = new(string)
+				*_m.AuthorName = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -247,6 +256,11 @@ func (_m *ConversationHistory) String() string {
 	builder.WriteString(", ")
 	if v := _m.Reasoning; v != nil {
 		builder.WriteString("reasoning=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.AuthorName; v != nil {
+		builder.WriteString("author_name=")
 		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')

@@ -120,6 +120,20 @@ func (_c *ConversationHistoryCreate) SetNillableReasoning(v *string) *Conversati
 	return _c
 }
 
+// SetAuthorName sets the "author_name" field.
+func (_c *ConversationHistoryCreate) SetAuthorName(v string) *ConversationHistoryCreate {
+	_c.mutation.SetAuthorName(v)
+	return _c
+}
+
+// SetNillableAuthorName sets the "author_name" field if the given value is not nil.
+func (_c *ConversationHistoryCreate) SetNillableAuthorName(v *string) *ConversationHistoryCreate {
+	if v != nil {
+		_c.SetAuthorName(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ConversationHistoryCreate) SetID(v uuid.UUID) *ConversationHistoryCreate {
 	_c.mutation.SetID(v)
@@ -269,6 +283,10 @@ func (_c *ConversationHistoryCreate) createSpec() (*ConversationHistory, *sqlgra
 	if value, ok := _c.mutation.Reasoning(); ok {
 		_spec.SetField(conversationhistory.FieldReasoning, field.TypeString, value)
 		_node.Reasoning = &value
+	}
+	if value, ok := _c.mutation.AuthorName(); ok {
+		_spec.SetField(conversationhistory.FieldAuthorName, field.TypeString, value)
+		_node.AuthorName = &value
 	}
 	if nodes := _c.mutation.PersonalityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -476,6 +494,24 @@ func (u *ConversationHistoryUpsert) ClearReasoning() *ConversationHistoryUpsert 
 	return u
 }
 
+// SetAuthorName sets the "author_name" field.
+func (u *ConversationHistoryUpsert) SetAuthorName(v string) *ConversationHistoryUpsert {
+	u.Set(conversationhistory.FieldAuthorName, v)
+	return u
+}
+
+// UpdateAuthorName sets the "author_name" field to the value that was provided on create.
+func (u *ConversationHistoryUpsert) UpdateAuthorName() *ConversationHistoryUpsert {
+	u.SetExcluded(conversationhistory.FieldAuthorName)
+	return u
+}
+
+// ClearAuthorName clears the value of the "author_name" field.
+func (u *ConversationHistoryUpsert) ClearAuthorName() *ConversationHistoryUpsert {
+	u.SetNull(conversationhistory.FieldAuthorName)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -664,6 +700,27 @@ func (u *ConversationHistoryUpsertOne) UpdateReasoning() *ConversationHistoryUps
 func (u *ConversationHistoryUpsertOne) ClearReasoning() *ConversationHistoryUpsertOne {
 	return u.Update(func(s *ConversationHistoryUpsert) {
 		s.ClearReasoning()
+	})
+}
+
+// SetAuthorName sets the "author_name" field.
+func (u *ConversationHistoryUpsertOne) SetAuthorName(v string) *ConversationHistoryUpsertOne {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.SetAuthorName(v)
+	})
+}
+
+// UpdateAuthorName sets the "author_name" field to the value that was provided on create.
+func (u *ConversationHistoryUpsertOne) UpdateAuthorName() *ConversationHistoryUpsertOne {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.UpdateAuthorName()
+	})
+}
+
+// ClearAuthorName clears the value of the "author_name" field.
+func (u *ConversationHistoryUpsertOne) ClearAuthorName() *ConversationHistoryUpsertOne {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.ClearAuthorName()
 	})
 }
 
@@ -1022,6 +1079,27 @@ func (u *ConversationHistoryUpsertBulk) UpdateReasoning() *ConversationHistoryUp
 func (u *ConversationHistoryUpsertBulk) ClearReasoning() *ConversationHistoryUpsertBulk {
 	return u.Update(func(s *ConversationHistoryUpsert) {
 		s.ClearReasoning()
+	})
+}
+
+// SetAuthorName sets the "author_name" field.
+func (u *ConversationHistoryUpsertBulk) SetAuthorName(v string) *ConversationHistoryUpsertBulk {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.SetAuthorName(v)
+	})
+}
+
+// UpdateAuthorName sets the "author_name" field to the value that was provided on create.
+func (u *ConversationHistoryUpsertBulk) UpdateAuthorName() *ConversationHistoryUpsertBulk {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.UpdateAuthorName()
+	})
+}
+
+// ClearAuthorName clears the value of the "author_name" field.
+func (u *ConversationHistoryUpsertBulk) ClearAuthorName() *ConversationHistoryUpsertBulk {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.ClearAuthorName()
 	})
 }
 

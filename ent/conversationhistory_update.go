@@ -167,6 +167,26 @@ func (_u *ConversationHistoryUpdate) ClearReasoning() *ConversationHistoryUpdate
 	return _u
 }
 
+// SetAuthorName sets the "author_name" field.
+func (_u *ConversationHistoryUpdate) SetAuthorName(v string) *ConversationHistoryUpdate {
+	_u.mutation.SetAuthorName(v)
+	return _u
+}
+
+// SetNillableAuthorName sets the "author_name" field if the given value is not nil.
+func (_u *ConversationHistoryUpdate) SetNillableAuthorName(v *string) *ConversationHistoryUpdate {
+	if v != nil {
+		_u.SetAuthorName(*v)
+	}
+	return _u
+}
+
+// ClearAuthorName clears the value of the "author_name" field.
+func (_u *ConversationHistoryUpdate) ClearAuthorName() *ConversationHistoryUpdate {
+	_u.mutation.ClearAuthorName()
+	return _u
+}
+
 // SetPersonality sets the "personality" edge to the Personality entity.
 func (_u *ConversationHistoryUpdate) SetPersonality(v *Personality) *ConversationHistoryUpdate {
 	return _u.SetPersonalityID(v.ID)
@@ -273,6 +293,12 @@ func (_u *ConversationHistoryUpdate) sqlSave(ctx context.Context) (_node int, er
 	}
 	if _u.mutation.ReasoningCleared() {
 		_spec.ClearField(conversationhistory.FieldReasoning, field.TypeString)
+	}
+	if value, ok := _u.mutation.AuthorName(); ok {
+		_spec.SetField(conversationhistory.FieldAuthorName, field.TypeString, value)
+	}
+	if _u.mutation.AuthorNameCleared() {
+		_spec.ClearField(conversationhistory.FieldAuthorName, field.TypeString)
 	}
 	if _u.mutation.PersonalityCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -490,6 +516,26 @@ func (_u *ConversationHistoryUpdateOne) ClearReasoning() *ConversationHistoryUpd
 	return _u
 }
 
+// SetAuthorName sets the "author_name" field.
+func (_u *ConversationHistoryUpdateOne) SetAuthorName(v string) *ConversationHistoryUpdateOne {
+	_u.mutation.SetAuthorName(v)
+	return _u
+}
+
+// SetNillableAuthorName sets the "author_name" field if the given value is not nil.
+func (_u *ConversationHistoryUpdateOne) SetNillableAuthorName(v *string) *ConversationHistoryUpdateOne {
+	if v != nil {
+		_u.SetAuthorName(*v)
+	}
+	return _u
+}
+
+// ClearAuthorName clears the value of the "author_name" field.
+func (_u *ConversationHistoryUpdateOne) ClearAuthorName() *ConversationHistoryUpdateOne {
+	_u.mutation.ClearAuthorName()
+	return _u
+}
+
 // SetPersonality sets the "personality" edge to the Personality entity.
 func (_u *ConversationHistoryUpdateOne) SetPersonality(v *Personality) *ConversationHistoryUpdateOne {
 	return _u.SetPersonalityID(v.ID)
@@ -626,6 +672,12 @@ func (_u *ConversationHistoryUpdateOne) sqlSave(ctx context.Context) (_node *Con
 	}
 	if _u.mutation.ReasoningCleared() {
 		_spec.ClearField(conversationhistory.FieldReasoning, field.TypeString)
+	}
+	if value, ok := _u.mutation.AuthorName(); ok {
+		_spec.SetField(conversationhistory.FieldAuthorName, field.TypeString, value)
+	}
+	if _u.mutation.AuthorNameCleared() {
+		_spec.ClearField(conversationhistory.FieldAuthorName, field.TypeString)
 	}
 	if _u.mutation.PersonalityCleared() {
 		edge := &sqlgraph.EdgeSpec{

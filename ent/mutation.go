@@ -65,6 +65,7 @@ type ConversationHistoryMutation struct {
 	content            *string
 	discord_message_id *string
 	reasoning          *string
+	author_name        *string
 	clearedFields      map[string]struct{}
 	personality        *uuid.UUID
 	clearedpersonality bool
@@ -555,6 +556,55 @@ func (m *ConversationHistoryMutation) ResetReasoning() {
 	delete(m.clearedFields, conversationhistory.FieldReasoning)
 }
 
+// SetAuthorName sets the "author_name" field.
+func (m *ConversationHistoryMutation) SetAuthorName(s string) {
+	m.author_name = &s
+}
+
+// AuthorName returns the value of the "author_name" field in the mutation.
+func (m *ConversationHistoryMutation) AuthorName() (r string, exists bool) {
+	v := m.author_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorName returns the old "author_name" field's value of the ConversationHistory entity.
+// If the ConversationHistory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationHistoryMutation) OldAuthorName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorName: %w", err)
+	}
+	return oldValue.AuthorName, nil
+}
+
+// ClearAuthorName clears the value of the "author_name" field.
+func (m *ConversationHistoryMutation) ClearAuthorName() {
+	m.author_name = nil
+	m.clearedFields[conversationhistory.FieldAuthorName] = struct{}{}
+}
+
+// AuthorNameCleared returns if the "author_name" field was cleared in this mutation.
+func (m *ConversationHistoryMutation) AuthorNameCleared() bool {
+	_, ok := m.clearedFields[conversationhistory.FieldAuthorName]
+	return ok
+}
+
+// ResetAuthorName resets all changes to the "author_name" field.
+func (m *ConversationHistoryMutation) ResetAuthorName() {
+	m.author_name = nil
+	delete(m.clearedFields, conversationhistory.FieldAuthorName)
+}
+
 // ClearPersonality clears the "personality" edge to the Personality entity.
 func (m *ConversationHistoryMutation) ClearPersonality() {
 	m.clearedpersonality = true
@@ -643,7 +693,7 @@ func (m *ConversationHistoryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversationHistoryMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, conversationhistory.FieldCreatedAt)
 	}
@@ -671,6 +721,9 @@ func (m *ConversationHistoryMutation) Fields() []string {
 	if m.reasoning != nil {
 		fields = append(fields, conversationhistory.FieldReasoning)
 	}
+	if m.author_name != nil {
+		fields = append(fields, conversationhistory.FieldAuthorName)
+	}
 	return fields
 }
 
@@ -697,6 +750,8 @@ func (m *ConversationHistoryMutation) Field(name string) (ent.Value, bool) {
 		return m.DiscordMessageID()
 	case conversationhistory.FieldReasoning:
 		return m.Reasoning()
+	case conversationhistory.FieldAuthorName:
+		return m.AuthorName()
 	}
 	return nil, false
 }
@@ -724,6 +779,8 @@ func (m *ConversationHistoryMutation) OldField(ctx context.Context, name string)
 		return m.OldDiscordMessageID(ctx)
 	case conversationhistory.FieldReasoning:
 		return m.OldReasoning(ctx)
+	case conversationhistory.FieldAuthorName:
+		return m.OldAuthorName(ctx)
 	}
 	return nil, fmt.Errorf("unknown ConversationHistory field %s", name)
 }
@@ -796,6 +853,13 @@ func (m *ConversationHistoryMutation) SetField(name string, value ent.Value) err
 		}
 		m.SetReasoning(v)
 		return nil
+	case conversationhistory.FieldAuthorName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorName(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ConversationHistory field %s", name)
 }
@@ -838,6 +902,9 @@ func (m *ConversationHistoryMutation) ClearedFields() []string {
 	if m.FieldCleared(conversationhistory.FieldReasoning) {
 		fields = append(fields, conversationhistory.FieldReasoning)
 	}
+	if m.FieldCleared(conversationhistory.FieldAuthorName) {
+		fields = append(fields, conversationhistory.FieldAuthorName)
+	}
 	return fields
 }
 
@@ -863,6 +930,9 @@ func (m *ConversationHistoryMutation) ClearField(name string) error {
 		return nil
 	case conversationhistory.FieldReasoning:
 		m.ClearReasoning()
+		return nil
+	case conversationhistory.FieldAuthorName:
+		m.ClearAuthorName()
 		return nil
 	}
 	return fmt.Errorf("unknown ConversationHistory nullable field %s", name)
@@ -898,6 +968,9 @@ func (m *ConversationHistoryMutation) ResetField(name string) error {
 		return nil
 	case conversationhistory.FieldReasoning:
 		m.ResetReasoning()
+		return nil
+	case conversationhistory.FieldAuthorName:
+		m.ResetAuthorName()
 		return nil
 	}
 	return fmt.Errorf("unknown ConversationHistory field %s", name)

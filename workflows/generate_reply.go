@@ -26,7 +26,16 @@ type GenerateReplyInput struct {
 	GuildID       string `json:"guild_id,omitempty"`
 	MessageID     string `json:"message_id"`
 	Content       string `json:"content"`
+	// Mentions name the user, channel and role mentions in Content, from
+	// the gateway event (optional: without it they reach the model as
+	// Discord wrote them). Passed on to the generate activity only, which
+	// changes no command the workflow emits, so no version is needed.
+	Mentions *MentionNames `json:"mentions,omitempty"`
 }
+
+// MentionNames are GenerateReplyInput's names of a message's mentions
+// (activities.MentionNames, here so the bot need not import activities).
+type MentionNames = activities.MentionNames
 
 // Outcomes of GenerateReply.
 const (
@@ -108,7 +117,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	var gen activities.GenerateOutput
 	genErr := workflow.ExecuteActivity(genCtx, generate, activities.GenerateInput{
 		RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,
-		PersonalityID: p.ID, ChannelID: in.ChannelID, Content: in.Content, Now: workflow.Now(ctx),
+		PersonalityID: p.ID, ChannelID: in.ChannelID, Content: in.Content, Mentions: in.Mentions, Now: workflow.Now(ctx),
 	}).Get(ctx, &gen)
 
 	if genErr == nil {

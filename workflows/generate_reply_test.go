@@ -17,6 +17,7 @@ import (
 var replyIn = GenerateReplyInput{
 	RequestID: "800000000000000001", DiscordUserID: "111111111111111111", Username: "alice",
 	Personality: "Kerach", ChannelID: "900000000000000001", MessageID: "800000000000000001", Content: "hello",
+	Mentions: &MentionNames{Users: map[string]string{"222222222222222222": "bob"}},
 }
 
 var kerach = activities.PersonalityRef{ID: uuid.MustParse("10000000-0000-0000-0000-000000000001"),
@@ -40,7 +41,8 @@ func runReply(t *testing.T, genErr error, resolveErr error) (GenerateReplyResult
 		activities.ResolvePersonalityInput{Ref: "Kerach", DiscordUserID: "111111111111111111"}).Return(kerach, resolveErr)
 	generate := func(_ context.Context, in activities.GenerateInput) (activities.GenerateOutput, error) {
 		rec.generateCalls++
-		if in.PersonalityID != kerach.ID || in.Content != "hello" || in.Now.IsZero() {
+		if in.PersonalityID != kerach.ID || in.Content != "hello" || in.Now.IsZero() ||
+			in.Mentions == nil || in.Mentions.Users["222222222222222222"] != "bob" {
 			t.Errorf("Generate input %+v", in)
 		}
 		if genErr != nil {

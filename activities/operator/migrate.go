@@ -196,14 +196,8 @@ func (a *Activities) MigrationBatch(ctx context.Context, in MigrationBatchInput)
 	if err != nil {
 		return MigrationBatchResult{}, err
 	}
-	res := MigrationBatchResult{Cursor: in.Cursor}
-	if activity.HasHeartbeatDetails(ctx) {
-		var saved MigrationBatchResult
-		if err := activity.GetHeartbeatDetails(ctx, &saved); err == nil {
-			res = saved
-			res.Progress = ""
-		}
-	}
+	res := resumed(ctx, MigrationBatchResult{Cursor: in.Cursor})
+	res.Progress = "" // what the killed attempt was doing, not this one
 	n := in.BatchSize
 	if n <= 0 {
 		n = 1000

@@ -7,8 +7,11 @@
 package operator
 
 import (
+	"context"
 	"database/sql"
 	"log/slog"
+
+	"go.temporal.io/sdk/activity"
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/keycrypt"
@@ -35,4 +38,17 @@ type Activities struct {
 	// PGBinDir is the folder holding pg_dump and pg_restore; empty means
 	// PATH. Tests point it at wrappers that record the tools' argv.
 	PGBinDir string
+}
+
+// resumed is the progress that a retried attempt's last heartbeat carried,
+// so a long activity goes on where the killed attempt stopped; start when
+// there is none (a first attempt) or it does not decode as T.
+func resumed[T any](ctx context.Context, start T) T {
+	if activity.HasHeartbeatDetails(ctx) {
+		var saved T
+		if err := activity.GetHeartbeatDetails(ctx, &saved); err == nil {
+			return saved
+		}
+	}
+	return start
 }

@@ -62,13 +62,7 @@ type sealedRow struct {
 // nothing and reports which rows the current key opens, which is how an
 // operator checks the end state after retiring the old key.
 func (a *Activities) RotateKeysPage(ctx context.Context, in RotateKeysInput) (RotateKeysResult, error) {
-	res := RotateKeysResult{Cursor: in.Cursor}
-	if activity.HasHeartbeatDetails(ctx) {
-		var saved RotateKeysResult
-		if err := activity.GetHeartbeatDetails(ctx, &saved); err == nil {
-			res = saved
-		}
-	}
+	res := resumed(ctx, RotateKeysResult{Cursor: in.Cursor})
 	res.PreviousKey = a.Keys.HasPrevious()
 	n := in.BatchSize
 	if n <= 0 {
@@ -245,13 +239,7 @@ type VerifyKeysResult struct {
 // key alone opens it, i.e. that APP_MASTER_KEY_PREVIOUS can be removed. It
 // writes nothing; heartbeats carry its progress so a retry resumes.
 func (a *Activities) VerifyKeys(ctx context.Context, in VerifyKeysInput) (VerifyKeysResult, error) {
-	res := VerifyKeysResult{Cursor: in.Cursor}
-	if activity.HasHeartbeatDetails(ctx) {
-		var saved VerifyKeysResult
-		if err := activity.GetHeartbeatDetails(ctx, &saved); err == nil {
-			res = saved
-		}
-	}
+	res := resumed(ctx, VerifyKeysResult{Cursor: in.Cursor})
 	n := in.BatchSize
 	if n <= 0 {
 		n = 2000

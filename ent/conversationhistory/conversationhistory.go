@@ -33,6 +33,8 @@ const (
 	FieldDiscordMessageID = "discord_message_id"
 	// FieldReasoning holds the string denoting the reasoning field in the database.
 	FieldReasoning = "reasoning"
+	// FieldAuthorName holds the string denoting the author_name field in the database.
+	FieldAuthorName = "author_name"
 	// EdgePersonality holds the string denoting the personality edge name in mutations.
 	EdgePersonality = "personality"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -67,6 +69,7 @@ var Columns = []string{
 	FieldContent,
 	FieldDiscordMessageID,
 	FieldReasoning,
+	FieldAuthorName,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -137,6 +140,11 @@ func ByDiscordMessageID(opts ...sql.OrderTermOption) OrderOption {
 // ByReasoning orders the results by the reasoning field.
 func ByReasoning(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldReasoning, opts...).ToFunc()
+}
+
+// ByAuthorName orders the results by the author_name field.
+func ByAuthorName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAuthorName, opts...).ToFunc()
 }
 
 // ByPersonalityField orders the results by personality field.

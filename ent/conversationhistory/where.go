@@ -101,6 +101,11 @@ func Reasoning(v string) predicate.ConversationHistory {
 	return predicate.ConversationHistory(sql.FieldEQ(FieldReasoning, v))
 }
 
+// AuthorName applies equality check predicate on the "author_name" field. It's identical to AuthorNameEQ.
+func AuthorName(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldEQ(FieldAuthorName, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.ConversationHistory {
 	return predicate.ConversationHistory(sql.FieldEQ(FieldCreatedAt, v))
@@ -609,6 +614,81 @@ func ReasoningEqualFold(v string) predicate.ConversationHistory {
 // ReasoningContainsFold applies the ContainsFold predicate on the "reasoning" field.
 func ReasoningContainsFold(v string) predicate.ConversationHistory {
 	return predicate.ConversationHistory(sql.FieldContainsFold(FieldReasoning, v))
+}
+
+// AuthorNameEQ applies the EQ predicate on the "author_name" field.
+func AuthorNameEQ(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldEQ(FieldAuthorName, v))
+}
+
+// AuthorNameNEQ applies the NEQ predicate on the "author_name" field.
+func AuthorNameNEQ(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldNEQ(FieldAuthorName, v))
+}
+
+// AuthorNameIn applies the In predicate on the "author_name" field.
+func AuthorNameIn(vs ...string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldIn(FieldAuthorName, vs...))
+}
+
+// AuthorNameNotIn applies the NotIn predicate on the "author_name" field.
+func AuthorNameNotIn(vs ...string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldNotIn(FieldAuthorName, vs...))
+}
+
+// AuthorNameGT applies the GT predicate on the "author_name" field.
+func AuthorNameGT(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldGT(FieldAuthorName, v))
+}
+
+// AuthorNameGTE applies the GTE predicate on the "author_name" field.
+func AuthorNameGTE(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldGTE(FieldAuthorName, v))
+}
+
+// AuthorNameLT applies the LT predicate on the "author_name" field.
+func AuthorNameLT(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldLT(FieldAuthorName, v))
+}
+
+// AuthorNameLTE applies the LTE predicate on the "author_name" field.
+func AuthorNameLTE(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldLTE(FieldAuthorName, v))
+}
+
+// AuthorNameContains applies the Contains predicate on the "author_name" field.
+func AuthorNameContains(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldContains(FieldAuthorName, v))
+}
+
+// AuthorNameHasPrefix applies the HasPrefix predicate on the "author_name" field.
+func AuthorNameHasPrefix(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldHasPrefix(FieldAuthorName, v))
+}
+
+// AuthorNameHasSuffix applies the HasSuffix predicate on the "author_name" field.
+func AuthorNameHasSuffix(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldHasSuffix(FieldAuthorName, v))
+}
+
+// AuthorNameIsNil applies the IsNil predicate on the "author_name" field.
+func AuthorNameIsNil() predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldIsNull(FieldAuthorName))
+}
+
+// AuthorNameNotNil applies the NotNil predicate on the "author_name" field.
+func AuthorNameNotNil() predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldNotNull(FieldAuthorName))
+}
+
+// AuthorNameEqualFold applies the EqualFold predicate on the "author_name" field.
+func AuthorNameEqualFold(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldEqualFold(FieldAuthorName, v))
+}
+
+// AuthorNameContainsFold applies the ContainsFold predicate on the "author_name" field.
+func AuthorNameContainsFold(v string) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldContainsFold(FieldAuthorName, v))
 }
 
 // HasPersonality applies the HasEdge predicate on the "personality" edge.

@@ -19,6 +19,7 @@ var (
 		{Name: "content", Type: field.TypeString, Size: 2147483647},
 		{Name: "discord_message_id", Type: field.TypeString, Nullable: true, SchemaType: map[string]string{"postgres": "varchar(20)"}},
 		{Name: "reasoning", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "author_name", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "personality_id", Type: field.TypeUUID},
 		{Name: "user_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -30,13 +31,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "conversation_history_personalities_conversation_turns",
-				Columns:    []*schema.Column{ConversationHistoryColumns[8]},
+				Columns:    []*schema.Column{ConversationHistoryColumns[9]},
 				RefColumns: []*schema.Column{PersonalitiesColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "conversation_history_users_conversation_turns",
-				Columns:    []*schema.Column{ConversationHistoryColumns[9]},
+				Columns:    []*schema.Column{ConversationHistoryColumns[10]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -45,7 +46,7 @@ var (
 			{
 				Name:    "conversationhistory_channel_id_personality_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationHistoryColumns[2], ConversationHistoryColumns[8], ConversationHistoryColumns[1]},
+				Columns: []*schema.Column{ConversationHistoryColumns[2], ConversationHistoryColumns[9], ConversationHistoryColumns[1]},
 			},
 			{
 				Name:    "conversationhistory_discord_message_id",

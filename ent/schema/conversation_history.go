@@ -30,6 +30,11 @@ func (ConversationHistory) Fields() []ent.Field {
 		field.String("discord_message_id").SchemaType(varchar(20)).Optional().Nillable(),
 		// Expand (BYOK): the model's reasoning, kept out of the visible reply.
 		field.Text("reasoning").Optional().Nillable(),
+		// Expand (issue 14): the name the author of a user turn showed in
+		// Discord when they said it (guild nickname, else display name, else
+		// username), so the model sees who said each turn as it was then.
+		// Null for the personality's own turns and for turns saved before it.
+		field.Text("author_name").Optional().Nillable(),
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 )
 
 // The bot as deployed: RunBot opens the gateway of the Discord fake, and a
@@ -79,7 +80,7 @@ func TestGatewayRunBot(t *testing.T) {
 
 	// After READY the slash commands are registered in one bulk overwrite,
 	// globally (no DISCORD_DEV_GUILD_ID in the test config).
-	waitUntil(t, "the slash commands", func() bool { return len(s.Discord.Commands("")) > 0 })
+	testwait.Until(t, "the slash commands", func() bool { return len(s.Discord.Commands("")) > 0 })
 	names := map[string]bool{}
 	for _, c := range s.Discord.Commands("") {
 		names[c["name"].(string)] = true
@@ -106,7 +107,7 @@ func TestGatewayRunBot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reply fakediscord.Message
-	waitUntil(t, "Kerach's reply", func() bool {
+	testwait.Until(t, "Kerach's reply", func() bool {
 		for _, m := range s.Discord.Messages(general) {
 			if m.ID != asked.ID && m.WebhookID != "" && !m.Ephemeral() {
 				reply = m
@@ -121,7 +122,7 @@ func TestGatewayRunBot(t *testing.T) {
 
 	// /usage over the gateway is answered privately, about alice: the
 	// handler found her in the interaction's member.
-	waitUntil(t, "the reply's usage row", func() bool { return s.DB.UsageLog.Query().CountX(bg) > 0 })
+	testwait.Until(t, "the reply's usage row", func() bool { return s.DB.UsageLog.Query().CountX(bg) > 0 })
 	in, err := s.Discord.StartInteraction(fakediscord.UserInteraction{
 		ChannelID: general, GuildID: guild, User: fakediscord.User{ID: alice, Username: "alice"},
 		Data: discordgo.ApplicationCommandInteractionData{ID: "1400000000000000001", Name: "usage", CommandType: discordgo.ChatApplicationCommand},
@@ -129,7 +130,7 @@ func TestGatewayRunBot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the /usage response", func() bool { return len(s.Discord.InteractionResponses(in.ID)) > 0 })
+	testwait.Until(t, "the /usage response", func() bool { return len(s.Discord.InteractionResponses(in.ID)) > 0 })
 	if r := s.Discord.InteractionResponses(in.ID); len(r) != 1 || r[0].Status != 204 || r[0].JSON["type"] != float64(4) {
 		t.Fatalf("/usage responses %+v, want one message response", r)
 	}
@@ -150,21 +151,9 @@ func TestGatewayRunBot(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("RunBot still running 10 s after its context ended")
 	}
-	waitUntil(t, "the gateway connection to close", func() bool { return len(s.Discord.GatewayConnections()) == 0 })
+	testwait.Until(t, "the gateway connection to close", func() bool { return len(s.Discord.GatewayConnections()) == 0 })
 	time.Sleep(1500 * time.Millisecond) // discordgo's first reconnect would come within a second
 	if c, n := s.Discord.GatewayConnections(), len(s.Discord.Identified()); len(c) != 0 || n != 1 {
 		t.Errorf("after RunBot returned: connections %+v, %d identifies", c, n)
 	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }

@@ -111,6 +111,18 @@ func Defaults() Limits {
 	return l
 }
 
+// Ceilings returns the highest value each limit may take, for a caller
+// that must gather enough before it knows whose limit applies (the bot
+// names a message's mentions before the reply resolves the personality's
+// own limits).
+func Ceilings() Limits {
+	var l Limits
+	for _, s := range specs {
+		*s.value(&l) = s.max
+	}
+	return l
+}
+
 // Resolve returns the limits in force: each set override, else its default.
 //
 // Every out-of-range override is reported, one line each in field order

@@ -134,3 +134,17 @@ func TestResolve(t *testing.T) {
 		})
 	}
 }
+
+// The ceilings are each limit's highest allowed value: one more is refused.
+func TestCeilings(t *testing.T) {
+	c := Ceilings()
+	if c.MaxMentionsPerMessage != 50 || c.MaxChannelsPerMessage != 20 || c.MaxRolesPerMessage != 20 {
+		t.Errorf("Ceilings() = %+v", c)
+	}
+	if err := (Overrides{MaxMentionsPerMessage: ptr(c.MaxMentionsPerMessage)}).Validate(); err != nil {
+		t.Errorf("the ceiling itself is refused: %v", err)
+	}
+	if err := (Overrides{MaxMentionsPerMessage: ptr(c.MaxMentionsPerMessage + 1)}).Validate(); err == nil {
+		t.Error("one past the ceiling is accepted")
+	}
+}

@@ -24,21 +24,13 @@ type Settings struct {
 // PersonalityConfig is the personality's own model settings, nil when it has
 // none yet.
 func (s *Store) PersonalityConfig(ctx context.Context, personalityID uuid.UUID) (*ent.LLMConfig, error) {
-	c, err := s.db.LLMConfig.Query().Where(llmconfig.PersonalityID(personalityID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return c, err
+	return orNil(s.db.LLMConfig.Query().Where(llmconfig.PersonalityID(personalityID)).Only(ctx))
 }
 
 // ImageConfig is the personality's image settings (image_configs), nil when
 // it has none.
 func (s *Store) ImageConfig(ctx context.Context, personalityID uuid.UUID) (*ent.ImageConfig, error) {
-	c, err := s.db.ImageConfig.Query().Where(imageconfig.PersonalityID(personalityID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return c, err
+	return orNil(s.db.ImageConfig.Query().Where(imageconfig.PersonalityID(personalityID)).Only(ctx))
 }
 
 // HasPersonalityConfig reports whether the personality has model settings.
@@ -70,13 +62,9 @@ func (s *Store) SetPersonalityConfig(ctx context.Context, personalityID uuid.UUI
 
 // UserConfig is the user's own settings for the personality, nil when none.
 func (s *Store) UserConfig(ctx context.Context, discordID string, personalityID uuid.UUID) (*ent.UserPersonalityConfig, error) {
-	c, err := s.db.UserPersonalityConfig.Query().Where(
+	return orNil(s.db.UserPersonalityConfig.Query().Where(
 		userpersonalityconfig.PersonalityID(personalityID), userpersonalityconfig.HasUserWith(user.DiscordID(discordID)),
-	).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return c, err
+	).Only(ctx))
 }
 
 // SetUserConfig saves the user's (id userID) own settings for the

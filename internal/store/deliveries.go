@@ -19,11 +19,7 @@ import (
 // Delivery is the row of the delivery key, nil when no post under it was
 // begun. One lookup on the key's unique index; any error is the database's.
 func (s *Store) Delivery(ctx context.Context, key string) (*ent.Delivery, error) {
-	d, err := s.db.Delivery.Query().Where(delivery.Key(key)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return d, err
+	return orNil(s.db.Delivery.Query().Where(delivery.Key(key)).Only(ctx))
 }
 
 // Posted reports whether the delivery key's message is posted: its row

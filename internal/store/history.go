@@ -53,10 +53,12 @@ func (s *Store) LastInChannel(ctx context.Context, channelID string) (id uuid.UU
 }
 
 // History is the last limit turns of the personality in the channel,
-// oldest first, newest last (by created_at).
+// oldest first, newest last (by created_at), each user turn with its user
+// (Edges.User: Discord id and last known username) for naming its author.
 func (s *Store) History(ctx context.Context, channelID string, personalityID uuid.UUID, limit int) ([]*ent.ConversationHistory, error) {
 	rows, err := s.db.ConversationHistory.Query().
 		Where(conversationhistory.ChannelID(channelID), conversationhistory.PersonalityID(personalityID)).
+		WithUser().
 		Order(ent.Desc(conversationhistory.FieldCreatedAt)).
 		Limit(limit).
 		All(ctx)
@@ -77,6 +79,9 @@ type Exchange struct {
 	UserID uuid.UUID
 	// UserContent and UserMessageID are the user's message and its Discord id.
 	UserContent, UserMessageID string
+	// AuthorName is the name the user showed in Discord when they said it
+	// (conversation_history.author_name); "" stores NULL.
+	AuthorName string
 	// ReplyContent, ReplyReasoning and ReplyMessageID are the reply, its
 	// reasoning and its first Discord message's id.
 	ReplyContent, ReplyReasoning, ReplyMessageID string
@@ -106,7 +111,8 @@ func (s *Store) SaveExchange(ctx context.Context, e Exchange) error {
 	err = tx.ConversationHistory.CreateBulk(
 		tx.ConversationHistory.Create().SetChannelID(e.ChannelID).SetNillableGuildID(guild).
 			SetPersonalityID(e.PersonalityID).SetUserID(e.UserID).SetRole(roleUser).
-			SetContent(e.UserContent).SetNillableDiscordMessageID(nilIfEmpty(e.UserMessageID)),
+			SetContent(e.UserContent).SetNillableDiscordMessageID(nilIfEmpty(e.UserMessageID)).
+			SetNillableAuthorName(nilIfEmpty(e.AuthorName)),
 		tx.ConversationHistory.Create().SetChannelID(e.ChannelID).SetNillableGuildID(guild).
 			SetPersonalityID(e.PersonalityID).SetRole(roleAssistant).
 			SetContent(e.ReplyContent).SetNillableReasoning(nilIfEmpty(e.ReplyReasoning)).

@@ -44,10 +44,11 @@ func (s *Store) Clash(ctx context.Context, kind access.Kind, term string, owner 
 	return access.Clash(ctx, s.db, kind, term, owner, self)
 }
 
-// MentionIndex is every personality with its aliases, indexed to find
-// mentions in (access.NewIndex). It reads both tables whole: callers cache it.
+// MentionIndex is every personality with its aliases and its model settings
+// (Edges.LlmConfig, for its per-message mention limit), indexed to find
+// mentions in (access.NewIndex). It reads the tables whole: callers cache it.
 func (s *Store) MentionIndex(ctx context.Context) (*access.Index, error) {
-	ps, err := s.db.Personality.Query().WithAliases().All(ctx)
+	ps, err := s.db.Personality.Query().WithAliases().WithLlmConfig().All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load personalities: %w", err)
 	}
@@ -145,12 +146,8 @@ func (s *Store) Aliases(ctx context.Context, id uuid.UUID) ([]*ent.PersonalityAl
 // Alias is the personality's alias equal to alias in any case, as the unique
 // index on lower(alias) compares; nil when it has none.
 func (s *Store) Alias(ctx context.Context, id uuid.UUID, alias string) (*ent.PersonalityAlias, error) {
-	a, err := s.db.PersonalityAlias.Query().Where(personalityalias.PersonalityID(id),
-		predicate.PersonalityAlias(access.LowerEquals(personalityalias.FieldAlias, alias))).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return a, err
+	return orNil(s.db.PersonalityAlias.Query().Where(personalityalias.PersonalityID(id),
+		predicate.PersonalityAlias(access.LowerEquals(personalityalias.FieldAlias, alias))).First(ctx))
 }
 
 // AddAlias stores the alias; ent's constraint error when another of the

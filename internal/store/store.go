@@ -20,3 +20,12 @@ type Store struct {
 
 // New is a Store over db.
 func New(db *ent.Client) *Store { return &Store{db: db} }
+
+// orNil is a lookup's row, or nil and no error when there is none; any other
+// error is the database's.
+func orNil[T any](row *T, err error) (*T, error) {
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return row, err
+}

@@ -14,11 +14,7 @@ import (
 // User is the user with this Discord id, nil when they have no row yet (a
 // user gets one on their first reply, setting or key).
 func (s *Store) User(ctx context.Context, discordID string) (*ent.User, error) {
-	u, err := s.db.User.Query().Where(user.DiscordID(discordID)).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return u, err
+	return orNil(s.db.User.Query().Where(user.DiscordID(discordID)).Only(ctx))
 }
 
 // Speaker is who discordID is for internal/access: their row's id and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	"github.com/tzurot/tzurot/internal/fakes/discord"
+	"github.com/tzurot/tzurot/internal/testwait"
 )
 
 const (
@@ -160,7 +161,7 @@ func TestGatewayOpenReadyAndMessages(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the connection to end", func() bool { return len(fake.GatewayConnections()) == 0 })
+	testwait.Until(t, "the connection to end", func() bool { return len(fake.GatewayConnections()) == 0 })
 	if err := fake.Dispatch("TYPING_START", map[string]any{"channel_id": chanID}); !errors.Is(err, discord.ErrNoGatewaySession) {
 		t.Errorf("dispatch after close: %v", err)
 	}
@@ -173,7 +174,7 @@ func TestGatewayHeartbeatsAreAcknowledged(t *testing.T) {
 	opened := time.Now().UTC()
 	// discordgo reconnects when no ACK came for 5 intervals (1 s here), so
 	// eight heartbeats on the first connection mean the ACKs arrive.
-	waitUntil(t, "eight heartbeats", func() bool {
+	testwait.Until(t, "eight heartbeats", func() bool {
 		c := fake.GatewayConnections()
 		return len(c) == 1 && c[0].Heartbeats >= 8
 	})
@@ -204,7 +205,7 @@ func TestGatewayRefusesAWrongToken(t *testing.T) {
 	if _, err := fake.WaitIdentified(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("WaitIdentified = %v", err)
 	}
-	waitUntil(t, "the refused connection to end", func() bool { return len(fake.GatewayConnections()) == 0 })
+	testwait.Until(t, "the refused connection to end", func() bool { return len(fake.GatewayConnections()) == 0 })
 }
 
 // Intents decide what a session receives, as on Discord; a bot that forgot
@@ -264,7 +265,7 @@ func TestGatewayResumesAfterADisconnect(t *testing.T) {
 	// discordgo v0.29.0 races when the connection drops before its first
 	// heartbeat: the late heartbeat goroutine closes the reconnected
 	// session and it never settles. Real drops come later than that.
-	waitUntil(t, "the first heartbeat", func() bool {
+	testwait.Until(t, "the first heartbeat", func() bool {
 		c := fake.GatewayConnections()
 		return len(c) == 1 && c[0].Heartbeats > 0
 	})
@@ -451,16 +452,4 @@ func decode[T any](t *testing.T, e *discordgo.Event) *T {
 		t.Fatalf("%s: %v", e.Type, err)
 	}
 	return v
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
