@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -271,4 +272,26 @@ func TestMemoryFollowsTheReplysKeyRules(t *testing.T) {
 			t.Errorf("%d calls on the operator's key after the user's key failed", n)
 		}
 	})
+}
+
+// TestRecordLongTermMemoryHistory records, on request, the histories of a
+// reply that is remembered (GenerateReply at long-term-memory 1) and of its
+// RememberExchange, for the replay tests in workflows/.
+func TestRecordLongTermMemoryHistory(t *testing.T) {
+	const replyFile, memoryFile = "generate_reply_v4_long_term_memory.json", "remember_exchange_v0.json"
+	if f := os.Getenv("TZUROT_RECORD_HISTORY"); f != replyFile && f != memoryFile && f != "all" {
+		t.Skip("set TZUROT_RECORD_HISTORY to " + replyFile + ", " + memoryFile + " or all to record them")
+	}
+	s := itest.New(t, itest.Options{GuestMode: config.GuestOff, LongTermMemory: true})
+	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	seedPersonality(t, s, "anthropic/claude-sonnet-4")
+	storeKey(t, s, userKey)
+	// The memory's first attempt fails, so its history holds a retry.
+	s.OpenRouter.Script(userKey, fakeopenrouter.OK(), fakeopenrouter.OK(), fakeopenrouter.Fail(500))
+	const requestID = "800000000000000042"
+	if out, mem := talk(t, s, aliceID, requestID, channelID, "my cat is called Pixel"); out != workflows.ReplyReplied || mem != activities.Remembered {
+		t.Fatalf("reply %s, memory %q", out, mem)
+	}
+	recordHistory(t, s, workflows.GenerateReplyID(requestID), replyFile)
+	recordHistory(t, s, workflows.RememberExchangeID(requestID), memoryFile)
 }

@@ -123,3 +123,12 @@ func TestRememberExchangeStopsOnARefusedKey(t *testing.T) {
 		t.Fatalf("error %v after %d attempts, want a failure after one", env.GetWorkflowError(), attempts)
 	}
 }
+
+// TestRememberExchangeReplaysOldHistories replays RememberExchange as e2e's
+// TestRecordLongTermMemoryHistory recorded it (a retried attempt included),
+// so a change that breaks runs in flight fails here. GenerateReply's
+// history of the same run, with the long-term-memory marker and the child,
+// replays in TestGenerateReplyReplaysOldHistories.
+func TestRememberExchangeReplaysOldHistories(t *testing.T) {
+	replayRecorded(t, "remember_exchange_*.json", RememberExchange, RememberExchangeName)
+}
