@@ -226,8 +226,12 @@ func (a *Activities) Remember(ctx context.Context, in RememberInput) (RememberOu
 	}
 	st := a.store()
 	id := MemoryID(in.RequestID)
-	if done, err := st.HasMemory(ctx, id); err != nil || done {
-		return RememberOutput{Outcome: Remembered, MemoryID: id}, err
+	done, err := st.HasMemory(ctx, id)
+	if err != nil {
+		return RememberOutput{}, fmt.Errorf("look up the memory: %w", err)
+	}
+	if done {
+		return RememberOutput{Outcome: Remembered, MemoryID: id}, nil
 	}
 	if a.Memory == nil {
 		return RememberOutput{Outcome: NotRememberedOff}, nil
@@ -240,8 +244,12 @@ func (a *Activities) Remember(ctx context.Context, in RememberInput) (RememberOu
 		return RememberOutput{}, fmt.Errorf("load personality: %w", err)
 	}
 	if a.Incognito != nil {
-		if on, err := a.Incognito(ctx, in.DiscordUserID); err != nil || on {
-			return RememberOutput{Outcome: NotRememberedIncognito}, err
+		on, err := a.Incognito(ctx, in.DiscordUserID)
+		if err != nil {
+			return RememberOutput{}, fmt.Errorf("look up incognito: %w", err)
+		}
+		if on {
+			return RememberOutput{Outcome: NotRememberedIncognito}, nil
 		}
 	}
 	userID, err := a.ensureUser(ctx, in.DiscordUserID, "")

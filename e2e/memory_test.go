@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -272,6 +273,35 @@ func TestMemoryFollowsTheReplysKeyRules(t *testing.T) {
 			t.Errorf("%d calls on the operator's key after the user's key failed", n)
 		}
 	})
+}
+
+// A user who is incognito gets no new memory: not when Generate finds them
+// so at reply time (no memory workflow at all), nor when they turn it on
+// before the memory is written (the workflow's activity checks again).
+func TestIncognitoUserGetsNoNewMemory(t *testing.T) {
+	s := itest.New(t, itest.Options{GuestMode: config.GuestOff, LongTermMemory: true})
+	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	seedPersonality(t, s, "anthropic/claude-sonnet-4")
+	storeKey(t, s, userKey)
+	var asked, incognitoFrom atomic.Int32
+	incognitoFrom.Store(1) // from the first question, Generate's
+	s.Activities.Incognito = func(_ context.Context, id string) (bool, error) {
+		if id != aliceID {
+			t.Errorf("incognito asked for %s", id)
+		}
+		return asked.Add(1) >= incognitoFrom.Load(), nil
+	}
+	if out, mem := talk(t, s, aliceID, "850000000000000001", channelID, "my cat is called Pixel"); out != workflows.ReplyReplied || mem != "" {
+		t.Fatalf("incognito at reply time: reply %s, memory %q", out, mem)
+	}
+	asked.Store(0)
+	incognitoFrom.Store(2) // from the second question, Remember's
+	if out, mem := talk(t, s, aliceID, "850000000000000002", channelID, "my dog is called Rex"); out != workflows.ReplyReplied || mem != activities.NotRememberedIncognito {
+		t.Fatalf("incognito by the time the memory is written: reply %s, memory %q", out, mem)
+	}
+	if n := s.DB.Memory.Query().CountX(context.Background()); n != 0 {
+		t.Errorf("%d memories of an incognito user", n)
+	}
 }
 
 // TestRecordLongTermMemoryHistory records, on request, the histories of a
