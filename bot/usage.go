@@ -115,9 +115,12 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 // rows do not record which key paid, so all text usage counts against it.
 func (b *Bot) guestTokensLine(ctx context.Context, u *ent.User, usedTokens int) (string, error) {
 	if u != nil {
-		_, err := b.store.Key(ctx, u.DiscordID, provider.OpenRouter)
+		k, err := b.store.Key(ctx, u.DiscordID, provider.OpenRouter)
 		if err != nil && !ent.IsNotFound(err) {
 			return "", fmt.Errorf("look up key: %w", err)
+		}
+		if err == nil && !k.IsActive {
+			return "• Text: your OpenRouter key is switched off (OpenRouter refused it), so replies to you fail until /wallet test finds it works again or /wallet set stores another; the shared key does not stand in for it.", nil
 		}
 		if err == nil {
 			return "• Text: replies to you are paid with your own OpenRouter key, so no shared-key limit applies (/wallet list shows its state).", nil

@@ -153,7 +153,8 @@ func TestUsageShowsOnlyYourOwn(t *testing.T) {
 // The shared key's daily token allowance is shown only to a user it would
 // pay for: none when the bot has no shared key or GUEST_MODE=off, and none to
 // a user with an OpenRouter key of their own (even a switched-off one, which
-// the shared key never replaces). Images are limited for everyone.
+// the shared key never replaces: they are told their replies fail until the
+// key is tested again or replaced). Images are limited for everyone.
 func TestUsageShowsTheSharedKeyOnlyWhenItPays(t *testing.T) {
 	w := newWorld(t, itest.Options{})
 	seedUsage(t, w) // Amy: 460 text tokens in the last 24 hours
@@ -167,6 +168,7 @@ func TestUsageShowsTheSharedKeyOnlyWhenItPays(t *testing.T) {
 		shared  = "Text when using the shared key"
 		ownKey  = "• Text: replies to you are paid with your own OpenRouter key, so no shared-key limit applies"
 		noGuest = "• Text: this bot has no shared key, so replies need your own OpenRouter key (add one with /wallet set)."
+		keyOff  = "• Text: your OpenRouter key is switched off (OpenRouter refused it), so replies to you fail until /wallet test finds it works again or /wallet set stores another"
 	)
 	cases := []struct {
 		name        string
@@ -178,7 +180,7 @@ func TestUsageShowsTheSharedKeyOnlyWhenItPays(t *testing.T) {
 		{"free mode, no key of her own", config.GuestFree, "sk-or-v1-op", "", shared + " (free models only): 49,540 of 50,000 tokens left"},
 		{"all mode, no key of her own", config.GuestAll, "sk-or-v1-op", "", shared + ": 49,540 of 50,000 tokens left"},
 		{"her own key pays", config.GuestFree, "sk-or-v1-op", "active", ownKey},
-		{"her own key is switched off", config.GuestAll, "sk-or-v1-op", "off", ownKey},
+		{"her own key is switched off", config.GuestAll, "sk-or-v1-op", "off", keyOff},
 		{"guest mode off", config.GuestOff, "sk-or-v1-op", "", noGuest},
 		{"no shared key configured", config.GuestAll, "", "", noGuest},
 	}

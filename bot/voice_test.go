@@ -222,7 +222,7 @@ func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 	}
 
 	// /wallet test: the key is real; it stays on.
-	if text := w.ephemeralText(t, w.slash(alice, "wallet", "test", str("provider", activities.ProviderElevenLabs))); strings.Contains(text, "did not accept") || !strings.Contains(text, "saved") {
+	if text := w.ephemeralText(t, w.slash(alice, "wallet", "test", str("provider", activities.ProviderElevenLabs))); strings.Contains(text, "refuses") || !strings.Contains(text, "switched on") {
 		t.Errorf("/wallet test on a blocked account: %q", text)
 	}
 	if !voiceKeyActive() {
@@ -232,7 +232,7 @@ func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 	// keeps the key.
 	w.ElevenLabs.ScriptUser(aliceVoiceKey, fakeelevenlabs.Fail(0, "detected_unusual_activity"))
 	text := w.ephemeralText(t, w.slash(alice, "wallet", "test", str("provider", activities.ProviderElevenLabs)))
-	if !strings.Contains(text, "real and is saved") || !strings.Contains(text, "unusual activity") || !voiceKeyActive() {
+	if !strings.Contains(text, "real and is switched on") || !strings.Contains(text, "unusual activity") || !voiceKeyActive() {
 		t.Errorf("/wallet test meeting the block: %q, active %v", text, voiceKeyActive())
 	}
 

@@ -82,9 +82,9 @@ func (b *Bot) wallet_(ctx context.Context, in *Interaction) error {
 	case "list":
 		return b.walletList(ctx, in)
 	case "remove":
-		return b.walletRemove(ctx, in, id)
+		return b.walletRemove(ctx, in, p)
 	case "test":
-		return b.walletTest(ctx, in, id)
+		return b.walletTest(ctx, in, p)
 	}
 	return UserError("Unknown /wallet subcommand.")
 }
@@ -112,11 +112,12 @@ func (b *Bot) walletModalSubmit(ctx context.Context, in *Interaction) error {
 	if err != nil {
 		return err
 	}
-	return b.validate(ctx, in, provider, sealed)
+	return b.validate(ctx, in, provider, sealed, false)
 }
 
-// validate runs ValidateAPIKey for the invoking user and reports its outcome.
-func (b *Bot) validate(ctx context.Context, in *Interaction, provider string, sealed keycrypt.Sealed) error {
+// validate runs ValidateAPIKey for the invoking user and reports its
+// outcome; retest is /wallet test's check of the key already stored.
+func (b *Bot) validate(ctx context.Context, in *Interaction, provider string, sealed keycrypt.Sealed, retest bool) error {
 	// Within the 15-minute follow-up window of the interaction.
 	ctx, cancel := context.WithTimeout(ctx, 14*time.Minute)
 	defer cancel()
@@ -126,7 +127,7 @@ func (b *Bot) validate(ctx context.Context, in *Interaction, provider string, se
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflows.ValidateAPIKeyName, workflows.ValidateAPIKeyInput{
-		DiscordUserID: in.UserID, Provider: provider, SealedKey: sealed,
+		DiscordUserID: in.UserID, Provider: provider, SealedKey: sealed, Retest: retest,
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
@@ -169,39 +170,39 @@ func (b *Bot) walletList(ctx context.Context, in *Interaction) error {
 		if k.LastUsedAt != nil {
 			used = fmt.Sprintf("last used <t:%d:R>", k.LastUsedAt.Unix())
 		}
-		fmt.Fprintf(&sb, "• %s: %s, %s\n", k.Provider, state, used)
+		fmt.Fprintf(&sb, "• %s: %s, %s\n", provider.NameOf(k.Provider), state, used)
 	}
 	return in.Reply(sb.String())
 }
 
-func (b *Bot) walletRemove(ctx context.Context, in *Interaction, provider string) error {
+func (b *Bot) walletRemove(ctx context.Context, in *Interaction, p provider.Provider) error {
 	if err := b.allowWalletWrite(in.UserID); err != nil {
 		return err
 	}
-	n, err := b.store.DeleteKey(ctx, in.UserID, provider)
+	n, err := b.store.DeleteKey(ctx, in.UserID, p.ID)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return in.Reply(fmt.Sprintf("You have no %s key stored; nothing to remove.", provider))
+		return in.Reply(fmt.Sprintf("You have no %s key stored; nothing to remove.", p.Name))
 	}
-	return in.Reply(fmt.Sprintf("Your %s key is deleted. Replies to you no longer use it.", provider))
+	return in.Reply(fmt.Sprintf("Your %s key is deleted. Replies to you no longer use it.", p.Name))
 }
 
 // walletTest re-validates the stored key through the same workflow, which
 // stores it again — active — when it passes.
-func (b *Bot) walletTest(ctx context.Context, in *Interaction, provider string) error {
+func (b *Bot) walletTest(ctx context.Context, in *Interaction, p provider.Provider) error {
 	if err := b.allowWalletWrite(in.UserID); err != nil {
 		return err
 	}
-	k, err := b.store.Key(ctx, in.UserID, provider)
+	k, err := b.store.Key(ctx, in.UserID, p.ID)
 	if err != nil {
-		return UserError("You have no %s key stored. Add one with /wallet set provider:%s.", provider, provider)
+		return UserError("You have no %s key stored. Add one with /wallet set%s.", p.Name, p.WalletOption)
 	}
 	if err := in.Defer(); err != nil {
 		return err
 	}
-	return b.validate(ctx, in, provider, store.Sealed(k))
+	return b.validate(ctx, in, p.ID, store.Sealed(k), true)
 }
 
 func modalValue(data discordgo.ModalSubmitInteractionData, id string) string {

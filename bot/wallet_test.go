@@ -68,22 +68,32 @@ func TestWalletListRemoveAndTest(t *testing.T) {
 	}
 	w.setKey(t, alice, aliceKey)
 	text := w.ephemeralText(t, w.slash(alice, "wallet", "list"))
-	if !strings.Contains(text, "openrouter: active") || strings.Contains(text, aliceKey) {
+	if !strings.Contains(text, "• OpenRouter: active") || strings.Contains(text, aliceKey) {
 		t.Errorf("list: %q", text)
 	}
 	// Bob sees nothing of Alice's.
 	if text := w.ephemeralText(t, w.slash(bob, "wallet", "list")); !strings.Contains(text, "no keys") {
 		t.Errorf("bob's list: %q", text)
 	}
-	// A switched-off key is re-checked and switched back on by /wallet test.
+	// /wallet test of a key the provider still refuses says so, in its own
+	// words: the key stays stored (switched off), nothing about saving.
 	w.DB.UserAPIKey.Update().SetIsActive(false).ExecX(ctx)
-	if text := w.ephemeralText(t, w.slash(alice, "wallet", "test")); !strings.Contains(text, "works and is saved") {
+	w.OpenRouter.Revoke(aliceKey)
+	if text := w.ephemeralText(t, w.slash(alice, "wallet", "test")); !strings.Contains(text, "still refuses your stored key") || !strings.Contains(text, "/wallet test again") || strings.Contains(text, "nothing was saved") {
+		t.Errorf("test of a refused key: %q", text)
+	}
+	if n := w.DB.UserAPIKey.Query().CountX(ctx); n != 1 {
+		t.Error("/wallet test of a refused key removed it")
+	}
+	// A switched-off key that works again is switched back on by /wallet test.
+	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
+	if text := w.ephemeralText(t, w.slash(alice, "wallet", "test")); !strings.Contains(text, "works and is switched on") {
 		t.Errorf("test: %q", text)
 	}
 	if n := w.DB.UserAPIKey.Query().Where(userapikey.IsActive(true)).CountX(ctx); n != 1 {
 		t.Error("/wallet test did not switch the key back on")
 	}
-	if text := w.ephemeralText(t, w.slash(alice, "wallet", "remove")); !strings.Contains(text, "deleted") {
+	if text := w.ephemeralText(t, w.slash(alice, "wallet", "remove")); !strings.Contains(text, "Your OpenRouter key is deleted") {
 		t.Errorf("remove: %q", text)
 	}
 	if n := w.DB.UserAPIKey.Query().CountX(ctx); n != 0 {

@@ -22,6 +22,10 @@ type ValidateAPIKeyInput struct {
 	DiscordUserID string          `json:"discord_user_id"`
 	Provider      string          `json:"provider"`
 	SealedKey     keycrypt.Sealed `json:"sealed_key"`
+	// Retest is true for /wallet test, which checks the key already stored:
+	// only the words of the result differ (provider.Retested, not Checked).
+	// Absent in older histories, which replay as /wallet set.
+	Retest bool `json:"retest,omitempty"`
 }
 
 // Outcomes of ValidateAPIKey.
@@ -84,7 +88,7 @@ func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKe
 		if errorType(err) == activities.ErrBadInput {
 			return ValidateAPIKeyResult{}, err
 		}
-		return keyResult(in.Provider, outcomeOf(err)), nil
+		return keyResult(in.Provider, outcomeOf(err), in.Retest), nil
 	}
 
 	storeCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -100,11 +104,14 @@ func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKe
 	}).Get(ctx, nil); err != nil {
 		return ValidateAPIKeyResult{}, err
 	}
-	res := keyResult(in.Provider, KeyStored)
+	res := keyResult(in.Provider, KeyStored, in.Retest)
 	if check.Note != "" {
 		// A real key whose account the provider restricts: stored, and the
 		// user told why it may not work yet.
 		res.Message = "Your " + providerName(in.Provider) + " key is real and is saved, but " + check.Note
+		if in.Retest {
+			res.Message = "Your stored " + providerName(in.Provider) + " key is real and is switched on, but " + check.Note
+		}
 	}
 	return res, nil
 }
@@ -123,15 +130,20 @@ func outcomeOf(err error) string {
 }
 
 // keyResult words the outcome for the provider (internal/provider's
-// Checked); an id not in the table gets the default provider's words.
-func keyResult(id, outcome string) ValidateAPIKeyResult {
+// Checked, or Retested for /wallet test); an id not in the table gets the
+// default provider's words.
+func keyResult(id, outcome string, retest bool) ValidateAPIKeyResult {
 	p, ok := provider.Get(id)
 	if !ok {
 		p = provider.Default()
 	}
+	words := p.Checked
+	if retest {
+		words = p.Retested
+	}
 	w := map[string]string{
-		KeyStored: p.Checked.Stored, KeyInvalid: p.Checked.Invalid, KeyQuotaExceeded: p.Checked.NoCredits,
-		KeyRateLimited: p.Checked.RateLimited, KeyUnavailable: p.Checked.Unavailable,
+		KeyStored: words.Stored, KeyInvalid: words.Invalid, KeyQuotaExceeded: words.NoCredits,
+		KeyRateLimited: words.RateLimited, KeyUnavailable: words.Unavailable,
 	}
 	return ValidateAPIKeyResult{Outcome: outcome, Message: w[outcome]}
 }

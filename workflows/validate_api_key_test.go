@@ -88,3 +88,26 @@ func TestValidateAPIKeyStoresARestrictedAccountsKey(t *testing.T) {
 		t.Fatalf("result %+v, stored=%v", res, stored)
 	}
 }
+
+// /wallet test (Retest) checks the key already stored: its answers say the
+// key stays stored, never that nothing was saved, and to test it again.
+func TestValidateAPIKeyRetestWords(t *testing.T) {
+	appErr := func(typ string) error { return temporal.NewNonRetryableApplicationError("provider said no", typ, nil) }
+	for _, tc := range []struct {
+		checkErr error
+		want     string
+	}{
+		{nil, "Your stored OpenRouter key works and is switched on."},
+		{appErr(activities.ErrInvalidKey), "OpenRouter still refuses your stored key, so replies to you cannot use it; it stays stored, unchanged."},
+		{appErr(activities.ErrNoCredits), "/wallet test again"},
+	} {
+		var s testsuite.WorkflowTestSuite
+		env := s.NewTestWorkflowEnvironment()
+		env.OnActivity(a.CheckKey, mock.Anything, mock.Anything).Return(activities.CheckKeyResult{}, tc.checkErr)
+		env.OnActivity(a.StoreKey, mock.Anything, mock.Anything).Return(nil).Maybe()
+		res := execute[ValidateAPIKeyResult](t, env, ValidateAPIKey, ValidateAPIKeyInput{DiscordUserID: "123456", Provider: "openrouter", SealedKey: sealed, Retest: true})
+		if !strings.Contains(res.Message, tc.want) || strings.Contains(res.Message, "nothing was saved") {
+			t.Errorf("/wallet test, check error %v: %q, want %q", tc.checkErr, res.Message, tc.want)
+		}
+	}
+}

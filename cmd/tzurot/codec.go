@@ -7,7 +7,6 @@ import (
 
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
-	"github.com/tzurot/tzurot/internal/temporalclient"
 )
 
 func codecServerCmd() *cobra.Command {
@@ -18,17 +17,7 @@ func codecServerCmd() *cobra.Command {
 	}
 	addr := c.Flags().String("addr", app.CodecAddress, "listen address; point the Web UI at it with --ui-codec-endpoint")
 	c.RunE = runWith(func(c *cobra.Command, _ []string, cfg config.Config, log *slog.Logger) error {
-		codec, err := temporalclient.Codec(cfg)
-		if err != nil {
-			return err
-		}
-		stop, err := app.ServeCodec(c.Context(), *addr, codec, app.CodecServerOptions(cfg, log), log)
-		if err != nil {
-			return err
-		}
-		<-c.Context().Done()
-		stop()
-		return nil
+		return app.RunCodecServer(c.Context(), cfg, *addr, log)
 	})
 	return c
 }

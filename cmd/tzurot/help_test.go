@@ -66,12 +66,31 @@ func TestCommandLineErrorsAndFlagPlacement(t *testing.T) {
 		{[]string{"migrate", "data", "start", "x", "--batch-size", "0"}, "--batch-size must be between 1 and 100000, got 0"},
 		{[]string{"migrate", "data", "start", "-batch-size=0", "x"}, "--batch-size must be between 1 and 100000, got 0"},
 		{[]string{"worker", "extra"}, "usage: tzurot worker"},
+		{[]string{"help", "nosuch"}, `unknown command "nosuch" for tzurot: it has bot, codec-server, dev, keys, migrate, worker`},
+		{[]string{"help", "migrate", "data", "nosuch"}, `unknown command "nosuch" for tzurot migrate data: it has cancel, pause, resume, rollback, start, status`},
+		// Before any configuration is read or any connection made.
+		{[]string{"migrate", "data", "start", "llm-config-jsonb", "extra"}, "usage: tzurot migrate data start NAME [DIR]: only shapes-import takes DIR, llm-config-jsonb takes no argument"},
+		{[]string{"migrate", "data", "start", "nosuch"}, "no data migration is called nosuch: the migrations are shapes-import, llm-config-jsonb, error-messages, custom-fields, assign-ownership, contract-llm-configs"},
+		{[]string{"migrate", "data", "status", "nosuch"}, "no data migration is called nosuch"},
+		{[]string{"migrate", "data", "rollback", "nosuch"}, "no data migration is called nosuch"},
+		{[]string{"migrate", "data", "pause", "nosuch"}, "no data migration is called nosuch"},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), tc.args, &out, &errOut)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("tzurot %s: %v, want one line containing %q", strings.Join(tc.args, " "), err, tc.want)
 		}
+	}
+}
+
+// `tzurot help COMMAND` shows the command's help, as --help does.
+func TestHelpCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"help", "migrate", "data", "start"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "start NAME [DIR]") || !strings.Contains(out.String(), "--batch-size") {
+		t.Errorf("tzurot help migrate data start:\n%s", out.String())
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/opcli"
 )
@@ -27,9 +26,10 @@ func migrateDataCmd() *cobra.Command {
 }
 
 // dataRunE runs do with the configuration, completed from the dev stack
-// (its database and key) where nothing is configured.
-func dataRunE(do func(ctx context.Context, cfg config.Config, args []string, out io.Writer, log *slog.Logger) error) func(*cobra.Command, []string) error {
-	return runWith(func(c *cobra.Command, args []string, cfg config.Config, log *slog.Logger) error {
+// (its database and key) where nothing is configured, once the migration
+// NAME (args[0], optional when nameOptional) is known to exist.
+func dataRunE(do func(ctx context.Context, cfg config.Config, args []string, out io.Writer, log *slog.Logger) error, nameOptional bool) func(*cobra.Command, []string) error {
+	run := runWith(func(c *cobra.Command, args []string, cfg config.Config, log *slog.Logger) error {
 		cfg, stop, err := opcli.LocalDefaults(c.Context(), cfg, log)
 		if err != nil {
 			return err
@@ -37,6 +37,14 @@ func dataRunE(do func(ctx context.Context, cfg config.Config, args []string, out
 		defer stop()
 		return do(c.Context(), cfg, args, c.OutOrStdout(), log)
 	})
+	return func(c *cobra.Command, args []string) error {
+		if len(args) > 0 || !nameOptional {
+			if err := opcli.CheckMigrationName(args[0]); err != nil {
+				return err
+			}
+		}
+		return run(c, args)
+	}
 }
 
 func dataStartCmd() *cobra.Command {
@@ -44,8 +52,8 @@ func dataStartCmd() *cobra.Command {
 		Use:   "start NAME [DIR]",
 		Short: "run a data migration as a workflow and follow its progress (Ctrl-C stops following, not the migration)",
 		Long: "run a data migration as a workflow and follow its progress (Ctrl-C stops following, not the migration)\n\n" +
-			"NAME is one of " + strings.Join(operator.DataMigrationNames, ", ") +
-			" (shapes-import takes the backup tree DIR), or contract-llm-configs, the guarded schema change.",
+			"NAME is one of " + strings.Join(opcli.MigrationNames(), ", ") +
+			" (shapes-import takes the backup tree DIR; the contract-… ones are guarded schema changes).",
 		Args: positional(1, 2),
 	}
 	var opts opcli.DataMigrationOptions
@@ -57,12 +65,18 @@ func dataStartCmd() *cobra.Command {
 		if opts.BatchSize < 1 || opts.BatchSize > 100000 {
 			return fmt.Errorf("--batch-size must be between 1 and 100000, got %d", opts.BatchSize)
 		}
+		if err := opcli.CheckMigrationName(args[0]); err != nil {
+			return err
+		}
+		if len(args) > 1 && args[0] != "shapes-import" {
+			return fmt.Errorf("usage: %s NAME [DIR]: only shapes-import takes DIR, %s takes no argument (see %s --help)", c.CommandPath(), args[0], c.CommandPath())
+		}
 		return dataRunE(func(ctx context.Context, cfg config.Config, args []string, out io.Writer, log *slog.Logger) error {
 			if len(args) > 1 {
 				opts.Dir = args[1]
 			}
 			return opcli.StartDataMigration(ctx, cfg, args[0], opts, out, log)
-		})(c, args)
+		}, false)(c, args)
 	}
 	return c
 }
@@ -78,7 +92,7 @@ func dataStatusCmd() *cobra.Command {
 				name = args[0]
 			}
 			return opcli.DataMigrationStatus(ctx, cfg, name, out, log)
-		}),
+		}, true),
 	}
 }
 
@@ -93,7 +107,7 @@ func dataSignalCmd(verb string) *cobra.Command {
 			}
 			fmt.Fprintf(out, "sent %s to %s\n", verb, args[0])
 			return nil
-		}),
+		}, false),
 	}
 }
 
@@ -106,6 +120,6 @@ func dataRollbackCmd() *cobra.Command {
 	discardNewer := c.Flags().Bool("discard-newer", false, "delete rows written since the backup (refused without it)")
 	c.RunE = dataRunE(func(ctx context.Context, cfg config.Config, args []string, out io.Writer, log *slog.Logger) error {
 		return opcli.RollbackDataMigration(ctx, cfg, args[0], *discardNewer, out, log)
-	})
+	}, false)
 	return c
 }

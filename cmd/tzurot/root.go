@@ -31,6 +31,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath())
 	})
+	root.SetHelpCommand(helpCmd(root))
 	root.AddCommand(devCmd(), workerCmd(), botCmd(), keysCmd(), codecServerCmd(), migrateCmd())
 	return root
 }
@@ -44,19 +45,48 @@ func group(c *cobra.Command) *cobra.Command {
 		if len(args) == 0 && !c.HasParent() {
 			return c.Help()
 		}
-		var names []string
-		for _, s := range c.Commands() {
-			if s.IsAvailableCommand() {
-				names = append(names, s.Name())
-			}
-		}
-		known := strings.Join(names, ", ")
 		if len(args) == 0 {
-			return fmt.Errorf("%s needs a command: %s (see %s --help)", c.CommandPath(), known, c.CommandPath())
+			return fmt.Errorf("%s needs a command: %s (see %s --help)", c.CommandPath(), subcommands(c), c.CommandPath())
 		}
-		return fmt.Errorf("unknown command %q for %s: it has %s (see %s --help)", args[0], c.CommandPath(), known, c.CommandPath())
+		return unknownCommand(c, args[0])
 	}
 	return c
+}
+
+// unknownCommand is the error for name, which is none of c's subcommands.
+func unknownCommand(c *cobra.Command, name string) error {
+	return fmt.Errorf("unknown command %q for %s: it has %s (see %s --help)", name, c.CommandPath(), subcommands(c), c.CommandPath())
+}
+
+// subcommands lists the names of c's commands, help aside.
+func subcommands(c *cobra.Command) string {
+	var names []string
+	for _, s := range c.Commands() {
+		if s.IsAvailableCommand() {
+			names = append(names, s.Name())
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// helpCmd is `tzurot help [COMMAND…]`: COMMAND's help, or for a command that
+// does not exist the same error `tzurot COMMAND…` gives (cobra's own help
+// command shows the root's help then, and exits 0).
+func helpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND…]",
+		Short: "the help of any command",
+		RunE: func(_ *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil {
+				return err
+			}
+			if len(rest) > 0 && target.HasSubCommands() {
+				return unknownCommand(target, rest[0])
+			}
+			return target.Help()
+		},
+	}
 }
 
 // positional accepts min to max positional arguments (max < 0: any number);

@@ -157,7 +157,7 @@ func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeAll()
-	log.Info("worker started", "task_queue", cfg.TemporalTaskQueue, "temporal", cfg.TemporalAddress, "config", cfg)
+	logStarted(log, "worker", cfg, "task_queue", cfg.TemporalTaskQueue)
 	err = worker.Run(ctx, d.Temporal, cfg.TemporalTaskQueue, d.Activities, d.Operator)
 	log.Info("worker stopped")
 	return err
@@ -176,5 +176,30 @@ func RunBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	b := bot.New(bot.Deps{
 		Session: d.Activities.Discord, Temporal: d.Temporal, DB: d.Ent, Keys: d.Activities.Keys, Config: cfg, Log: log,
 	})
+	logStarted(log, "bot", cfg)
 	return b.Run(ctx)
+}
+
+// RunCodecServer serves the payload codec on addr (ServeCodec) until ctx ends.
+func RunCodecServer(ctx context.Context, cfg config.Config, addr string, log *slog.Logger) error {
+	codec, err := temporalclient.Codec(cfg)
+	if err != nil {
+		return err
+	}
+	stop, err := ServeCodec(ctx, addr, codec, CodecServerOptions(cfg, log), log)
+	if err != nil {
+		return err
+	}
+	logStarted(log, "codec-server", cfg, "addr", addr)
+	<-ctx.Done()
+	stop()
+	return nil
+}
+
+// logStarted is the one line every long-running process (worker, bot,
+// codec-server) logs once it runs: its name, what it talks to, attrs, and
+// the whole configuration with every secret masked (config.Config.LogValue),
+// so an operator sees what the process was started with.
+func logStarted(log *slog.Logger, process string, cfg config.Config, attrs ...any) {
+	log.Info(process+" started", append([]any{"temporal", cfg.TemporalAddress}, append(attrs, "config", cfg)...)...)
 }

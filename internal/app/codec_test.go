@@ -133,3 +133,24 @@ func listenedOn(t *testing.T, logs string) string {
 	}
 	return m[1]
 }
+
+// `tzurot codec-server`, like the worker and the bot, logs that it started
+// with its whole configuration, secrets masked.
+func TestRunCodecServerLogsItsConfiguration(t *testing.T) {
+	const key = "0303030303030303030303030303030303030303030303030303030303030303"
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	cfg := codecConfig(t, map[string]string{"APP_MASTER_KEY": key})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // serves, logs, and returns at once
+	if err := app.RunCodecServer(ctx, cfg, "127.0.0.1:0", log); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"codec-server started"`) || !strings.Contains(out, `"app_master_key":`) || !strings.Contains(out, `"codec_cors_origins":`) {
+		t.Errorf("no start line with the configuration:\n%s", out)
+	}
+	if strings.Contains(out, key) {
+		t.Errorf("the master key is in the log:\n%s", out)
+	}
+}

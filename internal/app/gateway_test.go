@@ -73,6 +73,10 @@ func TestGatewayRunBot(t *testing.T) {
 	if !id.Accepted {
 		t.Fatal("the bot did not identify within 30 s")
 	}
+	// Like the worker and the codec server, the bot logs its configuration.
+	if logs := s.Logs.String(); !strings.Contains(logs, "bot started") || !strings.Contains(logs, "discord_token") {
+		t.Errorf("the bot did not log that it started, with its configuration")
+	}
 	want := discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
 	if discordgo.Intent(id.Intents)&want != want {
 		t.Errorf("intents %b lack some of %b (GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT)", id.Intents, want)

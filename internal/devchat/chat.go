@@ -38,7 +38,10 @@ type ChatOptions struct {
 	// Terminal is set when In and Out are a person's terminal: lines are
 	// read with readline (editing, history, key fields masked) and answers
 	// that arrive while they type are printed above the prompt. Otherwise
-	// what was read is echoed, so a transcript reads like a conversation.
+	// what was read is echoed, so a transcript reads like a conversation,
+	// and each line is read once the workflows the one before started have
+	// finished, so a script runs in order (NewChat then wraps Bot's Temporal
+	// client to know them).
 	Terminal bool
 	// Linger is how long the input must have ended with nothing new shown
 	// before Run returns: a script's last line usually asks for an answer
@@ -69,6 +72,7 @@ type Chat struct {
 	shown    map[string]string
 	lastPost map[string]*discordgo.Message // per channel, for /reply
 	lastSeen time.Time                     // last input or output, for Linger
+	started  *startedRuns                  // the bot's workflow starts, for a script (waitForLine)
 
 	idMu   sync.Mutex
 	lastID uint64
@@ -89,6 +93,13 @@ func NewChat(opts ChatOptions) *Chat {
 	}
 	for _, d := range opts.Bot.Commands() {
 		c.defs[d.Name] = d
+	}
+	if !opts.Terminal {
+		// A script waits for each line's workflows (waitForLine): the bot's
+		// Temporal client is wrapped to know which it starts. The chat's
+		// bot is its own, driven only by the chat.
+		c.started = &startedRuns{Client: opts.Bot.Temporal}
+		opts.Bot.Temporal = c.started
 	}
 	return c
 }
@@ -127,6 +138,10 @@ func (c *Chat) Run(ctx context.Context) error {
 			return nil
 		}
 		c.echo(line)
+		var mark int
+		if c.started != nil {
+			mark = c.started.count()
+		}
 		switch {
 		case strings.HasPrefix(line, "/"):
 			c.command(ctx, line)
@@ -135,6 +150,7 @@ func (c *Chat) Run(ctx context.Context) error {
 		default:
 			c.say(ctx, line, nil)
 		}
+		c.waitForLine(ctx, mark)
 	}
 	if ctx.Err() != nil {
 		return nil
@@ -237,13 +253,13 @@ func (c *Chat) command(ctx context.Context, line string) {
 
 // say posts a message in the current channel; ref makes it a reply.
 func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
-	if looksLikeKey(text) {
-		c.println("Not posted: that looks like an API key, and everyone in the channel would see it. Store a key with /wallet set, which asks for it in a private form.")
-		return
-	}
 	c.mu.Lock()
 	ch, dm := c.channel, c.channel == c.dm && c.dm != ""
 	c.mu.Unlock()
+	if looksLikeKey(text) {
+		c.println(keyNotPosted(dm))
+		return
+	}
 	m := &discordgo.Message{
 		ID: c.snowflake(), ChannelID: ch, Content: text, Timestamp: time.Now(),
 		Author: c.user(), Type: discordgo.MessageTypeDefault,

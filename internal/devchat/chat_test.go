@@ -304,6 +304,25 @@ func TestChatRevokedKeyIsSwitchedOffAndOwnerDMed(t *testing.T) {
 	}
 }
 
+// A script is read a line at a time, each once the answers to the one
+// before have arrived: the reply to "@demo hello" comes before the
+// "!revoke openrouter" written after it is run, so the key still works for
+// it, as the README's walk-through has it.
+func TestChatScriptRunsInOrder(t *testing.T) {
+	s, out, done := chatWorld(t, "/wallet set\n"+chatKey+"\n@demo hello\n!revoke openrouter\n")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	text := out.String()
+	reply, revoke := strings.Index(text, "Demo: Echo from"), strings.Index(text, "revoked")
+	if reply < 0 || revoke < 0 || reply > revoke {
+		t.Fatalf("the reply (at %d) did not come before !revoke ran (at %d)", reply, revoke)
+	}
+	if strings.Contains(text, "rejected your API key") || !s.DB.UserAPIKey.Query().OnlyX(context.Background()).IsActive {
+		t.Error("the reply met the revoked key: !revoke overtook it")
+	}
+}
+
 // On a terminal the typing is read by readline alone (a second reader would
 // take lines from it) and a key typed into the form is masked, not echoed.
 func TestChatOnATerminal(t *testing.T) {

@@ -24,6 +24,18 @@ func looksLikeKey(text string) bool {
 	return false
 }
 
+// keyNotPosted is the chat's refusal of a message that looks like a key
+// (looksLikeKey), worded for where it would have gone: a channel, where
+// everyone sees it, or the DM with Tzurot, where it would be kept in the
+// conversation and sent to the personality's model.
+func keyNotPosted(dm bool) string {
+	where := "everyone in the channel would see it"
+	if dm {
+		where = "in this DM it would be kept in your conversation with Tzurot and sent to the personality's model"
+	}
+	return "Not posted: that looks like an API key, and " + where + ". Store a key with /wallet set, which asks for it in a private form."
+}
+
 // keyShaped: 20 or more of [A-Za-z0-9_-] that switch between letters and
 // digits at least four times, which words, names and snowflake ids do not.
 func keyShaped(w string) bool {

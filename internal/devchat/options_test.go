@@ -2,6 +2,7 @@ package devchat
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
@@ -69,5 +70,16 @@ func TestLooksLikeKey(t *testing.T) {
 		if got := looksLikeKey(text); got != want {
 			t.Errorf("looksLikeKey(%q) = %v, want %v", text, got, want)
 		}
+	}
+}
+
+// The refusal of a key-shaped message says where it would have gone: no
+// channel audience in a DM.
+func TestKeyNotPostedSaysWhere(t *testing.T) {
+	if got := keyNotPosted(false); !strings.Contains(got, "everyone in the channel would see it") {
+		t.Errorf("in a channel: %q", got)
+	}
+	if got := keyNotPosted(true); strings.Contains(got, "channel") || !strings.Contains(got, "in this DM") || !strings.Contains(got, "/wallet set") {
+		t.Errorf("in the DM: %q", got)
 	}
 }

@@ -9,12 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/bot"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/personality"
-	"github.com/tzurot/tzurot/ent/user"
-	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/devchat"
@@ -22,6 +19,8 @@ import (
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/provider"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // wantChat: TZUROT_CHAT=1 or 0 decides; otherwise a person at a terminal gets
@@ -81,27 +80,43 @@ func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *faked
 	c := devchat.NewChat(opts)
 	slot.Store(c)
 	defer slot.Store(nil)
-	fmt.Print(banner(example, openRouter != nil, hasKey(ctx, d.Ent)))
+	fmt.Print(banner(example, openRouter != nil, chatKeys(ctx, d.Ent)))
 	err = c.Run(ctx)
 	fmt.Println("Stopping tzurot dev…")
 	return err
 }
 
-// banner is the chat's greeting. It asks for a key only while the chat's
-// user has none stored.
-func banner(example string, standIn, keyStored bool) string {
+// banner is the chat's greeting. keys are the chat user's stored keys, by
+// provider id, switched on or not (chatKeys): it asks for an OpenRouter key
+// while none is stored, and says so when the stored one is switched off
+// (a provider refused it), which /wallet test or /wallet set fixes.
+func banner(example string, standIn bool, keys map[string]bool) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\ntzurot dev is up. You are %q in %s of an offline Discord; the bot, the workflows and the database are real.\n",
 		devchat.ChatUsername, devchat.ChatChannel)
-	if !keyStored {
+	textOn, textStored := keys[provider.OpenRouter]
+	switch {
+	case !textStored:
 		hint := "paste any sk-or-v1-… key: the offline OpenRouter accepts any and echoes you"
 		if !standIn {
 			hint = "paste your OpenRouter key (https://openrouter.ai/keys)"
 		}
 		fmt.Fprintf(&sb, "  %-15s store your API key first: %s\n", "/wallet set", hint)
+	case !textOn:
+		fmt.Fprintf(&sb, "  %-15s your OpenRouter key was switched off (OpenRouter refused it), so replies fail: check it again with /wallet test, or store another with /wallet set\n", "/wallet test")
 	}
 	fmt.Fprintf(&sb, "  %-15s talk to a personality; it answers in the channel\n", example)
-	sb.WriteString("  @voice hello    a personality that speaks too, after /wallet set provider:elevenlabs\n")
+	voiceOn, voiceStored := keys[provider.ElevenLabs]
+	switch {
+	case !voiceStored:
+		sb.WriteString("  @voice hello    a personality that speaks too, after /wallet set provider:elevenlabs\n")
+	case !voiceOn:
+		sb.WriteString("  @voice hello    a personality that speaks too; your ElevenLabs key was switched off: /wallet test provider:elevenlabs\n")
+	case !textOn:
+		sb.WriteString("  @voice hello    a personality that speaks too with your ElevenLabs key, once your OpenRouter key works: it writes the words\n")
+	default:
+		sb.WriteString("  @voice hello    a personality that speaks too, with your ElevenLabs key\n")
+	}
 	if standIn {
 		sb.WriteString("  !revoke openrouter  the stand-in refuses your stored key: the next reply switches it off and DMs you\n")
 	}
@@ -121,15 +136,18 @@ func startLine(buildsCLI bool) string {
 	return line + ".\nLogs go to " + devLogPath + ".\n"
 }
 
-// hasKey reports whether the chat's user has an OpenRouter key stored and
-// switched on (one a provider refused needs /wallet set again).
-func hasKey(ctx context.Context, db *ent.Client) bool {
-	ok, err := storedKey(db, activities.ProviderOpenRouter).Where(userapikey.IsActive(true)).Exist(ctx)
-	return err == nil && ok
-}
-
-func storedKey(db *ent.Client, provider string) *ent.UserAPIKeyQuery {
-	return db.UserAPIKey.Query().Where(userapikey.Provider(provider), userapikey.HasUserWith(user.DiscordID(devchat.ChatUserID)))
+// chatKeys are the chat user's stored keys: provider id → switched on. None
+// when they cannot be read (the banner then asks for a key).
+func chatKeys(ctx context.Context, db *ent.Client) map[string]bool {
+	keys, err := store.New(db).Keys(ctx, devchat.ChatUserID)
+	if err != nil {
+		return nil
+	}
+	on := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		on[k.Provider] = k.IsActive
+	}
+	return on
 }
 
 // revokeStoredKey makes the OpenRouter stand-in answer 401 for the chat
@@ -137,14 +155,14 @@ func storedKey(db *ent.Client, provider string) *ent.UserAPIKeyQuery {
 // reply shows what the product does then: GenerateReply switches the key off
 // and DMs its owner.
 func revokeStoredKey(ctx context.Context, db *ent.Client, keys *keycrypt.Keyring, fake *fakeopenrouter.Server) (string, error) {
-	k, err := storedKey(db, activities.ProviderOpenRouter).Where(userapikey.IsActive(true)).Only(ctx)
-	if ent.IsNotFound(err) {
+	k, err := store.New(db).Key(ctx, devchat.ChatUserID, provider.OpenRouter)
+	if ent.IsNotFound(err) || (err == nil && !k.IsActive) {
 		return "You have no active OpenRouter key to revoke: store one with /wallet set first.", nil
 	}
 	if err != nil {
 		return "", err
 	}
-	plain, err := keys.Open(keycrypt.Sealed{IV: k.Iv, Content: k.Content, Tag: k.Tag})
+	plain, err := keys.Open(store.Sealed(k))
 	if err != nil {
 		return "", fmt.Errorf("open the stored key: %w", err)
 	}

@@ -57,7 +57,15 @@ func TestRevokeStoredKey(t *testing.T) {
 	if got := status(); got != http.StatusUnauthorized {
 		t.Errorf("after !revoke the stand-in answered %d, want 401", got)
 	}
-	if !hasKey(ctx, db) {
-		t.Error("hasKey: the stored key is not seen")
+	if on, stored := chatKeys(ctx, db)["openrouter"]; !stored || !on {
+		t.Error("chatKeys: the stored key is not seen switched on")
+	}
+	// Switched off (the reply after !revoke does this), the banner says so.
+	db.UserAPIKey.Update().SetIsActive(false).ExecX(ctx)
+	if b := banner("@demo hello", true, chatKeys(ctx, db)); !strings.Contains(b, "switched off") {
+		t.Errorf("banner after the key was switched off:\n%s", b)
+	}
+	if msg, err := revokeStoredKey(ctx, db, keys, fake); err != nil || !strings.Contains(msg, "no active OpenRouter key") {
+		t.Errorf("with the key switched off: %q, %v", msg, err)
 	}
 }

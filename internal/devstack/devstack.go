@@ -27,6 +27,13 @@ import (
 // the dev master key, logs.
 const DataDir = ".data"
 
+// MasterKeyFile is the development master key `tzurot dev` makes when
+// APP_MASTER_KEY is unset.
+var MasterKeyFile = filepath.Join(DataDir, "dev-master-key")
+
+// clusterDir is the local PostgreSQL cluster's data directory.
+var clusterDir = filepath.Join(DataDir, "postgres")
+
 // UIPort is where the Temporal Web UI answers.
 const UIPort = 8233
 
@@ -66,7 +73,7 @@ func Up(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) 
 	s.Config.DatabaseURL = redact.Secret(url)
 
 	if cfg.MasterKey == "" {
-		key, err := DevMasterKey(filepath.Join(DataDir, "dev-master-key"))
+		key, err := DevMasterKey(MasterKeyFile)
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +123,7 @@ func Database(ctx context.Context, cfg config.Config, port int, log *slog.Logger
 	if cfg.DatabaseURL != "" {
 		return cfg.DatabaseURL.Reveal(), func() {}, nil
 	}
-	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(DataDir, "postgres"), Port: port, Logger: log})
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: clusterDir, Port: port, Logger: log})
 	if err != nil {
 		return "", nil, err
 	}
@@ -129,6 +136,39 @@ func Database(ctx context.Context, cfg config.Config, port int, log *slog.Logger
 			log.Error("stop PostgreSQL", "err", err)
 		}
 	}, nil
+}
+
+// Existing checks that the working directory holds the dev stack an
+// operator command falls back to when the configuration leaves DATABASE_URL
+// (and, with needKey, APP_MASTER_KEY) unset: its initialised cluster and its
+// master key. An operator command never creates either: run elsewhere, a new
+// cluster is empty and a new key opens nothing the worker sealed. The error
+// says what is missing and what to do.
+func Existing(cfg config.Config, needKey bool) error {
+	var unset []string
+	if cfg.DatabaseURL == "" {
+		if _, err := os.Stat(filepath.Join(clusterDir, "PG_VERSION")); err != nil {
+			unset = append(unset, "DATABASE_URL")
+		}
+	}
+	if needKey && cfg.MasterKey == "" {
+		if _, err := os.Stat(MasterKeyFile); err != nil {
+			unset = append(unset, "APP_MASTER_KEY")
+		}
+	}
+	if len(unset) == 0 {
+		return nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "the working directory"
+	}
+	verb := "is"
+	if len(unset) > 1 {
+		verb = "are"
+	}
+	return fmt.Errorf("%s %s unset and %s has no dev stack (%s/) to fall back to: run this from the clone where `make dev` runs, or set DATABASE_URL and APP_MASTER_KEY",
+		strings.Join(unset, " and "), verb, wd, DataDir)
 }
 
 // Migrate applies the embedded migrations to url.

@@ -40,6 +40,28 @@ type DataMigrationOptions struct {
 	Detach    bool   // start and return instead of following progress
 }
 
+// MigrationNames are the names `tzurot migrate data` takes: the data
+// migrations (operator.DataMigrationNames), then the guarded schema changes
+// (migrations.Contracts), in their order.
+func MigrationNames() []string {
+	names := append([]string{}, operator.DataMigrationNames...)
+	for _, c := range migrations.Contracts {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// CheckMigrationName returns an error naming every migration when name is
+// none of MigrationNames; it needs no connection, so a typo is caught first.
+func CheckMigrationName(name string) error {
+	for _, n := range MigrationNames() {
+		if n == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("no data migration is called %s: the migrations are %s", name, strings.Join(MigrationNames(), ", "))
+}
+
 // StartDataMigration starts a data migration workflow (or applies a guarded
 // contract migration) and follows its progress until it ends; Ctrl-C stops
 // following, not the migration.
@@ -64,12 +86,8 @@ func StartDataMigration(ctx context.Context, cfg config.Config, name string, opt
 		fmt.Fprintf(out, "%s applied: the legacy columns are dropped\n", name)
 		return nil
 	}
-	known := false
-	for _, n := range operator.DataMigrationNames {
-		known = known || n == name
-	}
-	if !known {
-		return fmt.Errorf("no data migration is called %q: the migrations are %s, contract-llm-configs", name, strings.Join(operator.DataMigrationNames, ", "))
+	if err := CheckMigrationName(name); err != nil {
+		return err
 	}
 	args := map[string]string{}
 	switch name {
@@ -166,7 +184,7 @@ func followRun[S any](ctx context.Context, c client.Client, run client.WorkflowR
 		select {
 		case err := <-finished:
 			if err != nil {
-				return true, fmt.Errorf("%s failed: %w", what, err)
+				return true, runFailed(what, err)
 			}
 			return true, nil
 		case <-ctx.Done():
@@ -180,6 +198,21 @@ func followRun[S any](ctx context.Context, c client.Client, run client.WorkflowR
 			}
 		}
 	}
+}
+
+// encodedFailure is the message the SDK leaves on a failure whose sealed
+// message (temporalclient's EncodeCommonAttributes) this process's codec
+// cannot open.
+const encodedFailure = "Encoded failure"
+
+// runFailed is the error of a failed run of what. A failure this process
+// cannot read was sealed with another APP_MASTER_KEY than its own: that is
+// said instead of the SDK's placeholder, with what to do.
+func runFailed(what string, err error) error {
+	if strings.Contains(err.Error(), encodedFailure) {
+		return fmt.Errorf("%s failed, and why is sealed with the worker's APP_MASTER_KEY, which is not this command's: run it with the worker's APP_MASTER_KEY (and DATABASE_URL), or read the failure in the Web UI through the worker's codec server", what)
+	}
+	return fmt.Errorf("%s failed: %w", what, err)
 }
 
 // batchProgress is the progress note of the running MigrationBatch's last
@@ -326,12 +359,36 @@ func DataMigrationStatus(ctx context.Context, cfg config.Config, only string, ou
 			report = last.Report
 		}
 	}
+	if err := contractRows(ctx, db, w, only); err != nil {
+		return err
+	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
 	// The last run's report: its most severe lines, how many more and where.
 	for _, line := range report {
 		fmt.Fprintln(out, "  "+line)
+	}
+	return nil
+}
+
+// contractRows adds DataMigrationStatus's rows of the guarded schema
+// changes (migrations.Contracts): applied when, or never; they have no
+// counts or backup.
+func contractRows(ctx context.Context, db *sql.DB, w io.Writer, only string) error {
+	states, err := migrations.Status(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, st := range states {
+		if st.Guarded == "" || (only != "" && st.Guarded != only) {
+			continue
+		}
+		if st.AppliedAt == nil {
+			fmt.Fprintf(w, "%s	never	pending	-	-	-	-	-\n", st.Guarded)
+			continue
+		}
+		fmt.Fprintf(w, "%s	%s	applied	-	-	-	-	-\n", st.Guarded, st.AppliedAt.Local().Format("2006-01-02 15:04"))
 	}
 	return nil
 }

@@ -65,11 +65,16 @@ type Provider struct {
 	// key itself is refused (internal/openrouter.KindInvalidKey,
 	// internal/elevenlabs.KindInvalidKey): the key is switched off on it.
 	RefusedKind string
-	// Checked is what ValidateAPIKey tells the user, per outcome of the check.
+	// Checked is what ValidateAPIKey tells the user after /wallet set, per
+	// outcome of the check: only a key that works is saved.
 	Checked CheckedWords
+	// Retested is what it tells the user after /wallet test, which checks
+	// the key already stored: one that works is switched on, any other
+	// outcome leaves it stored as it was (switched off, if it was).
+	Retested CheckedWords
 }
 
-// CheckedWords are the one-line answers to /wallet set and /wallet test,
+// CheckedWords are the one-line answers to /wallet set or /wallet test,
 // one per outcome of the key check.
 type CheckedWords struct {
 	Stored, Invalid, NoCredits, RateLimited, Unavailable string
@@ -95,6 +100,13 @@ var table = [...]Provider{
 			RateLimited: "OpenRouter is rate-limiting that key right now, so nothing was saved. Wait a minute and run /wallet set again.",
 			Unavailable: "OpenRouter could not be reached to check your key, so nothing was saved. Try /wallet set again in a few minutes.",
 		},
+		Retested: CheckedWords{
+			Stored:      "Your stored OpenRouter key works and is switched on. Your replies use it.",
+			Invalid:     "OpenRouter still refuses your stored key, so replies to you cannot use it; it stays stored, unchanged. Check it at https://openrouter.ai/keys, then run /wallet test again, or store another with /wallet set.",
+			NoCredits:   "Your stored OpenRouter key works but has no credits left; it stays stored, unchanged. Add credits at https://openrouter.ai/credits, then run /wallet test again.",
+			RateLimited: "OpenRouter is rate-limiting your stored key right now, so it could not be checked; it stays stored, unchanged. Wait a minute and run /wallet test again.",
+			Unavailable: "OpenRouter could not be reached to check your stored key; it stays stored, unchanged. Try /wallet test again in a few minutes.",
+		},
 	},
 	{
 		ID: ElevenLabs, Name: "ElevenLabs", Choice: "ElevenLabs (voices)", WalletOption: " provider:elevenlabs",
@@ -108,6 +120,13 @@ var table = [...]Provider{
 			NoCredits:   "That key works but has no characters left this month, so nothing was saved. Add credits at https://elevenlabs.io/app/subscription, then run /wallet set provider:elevenlabs again.",
 			RateLimited: "ElevenLabs is busy or rate-limiting that key right now, so nothing was saved. Wait a minute and run /wallet set provider:elevenlabs again.",
 			Unavailable: "ElevenLabs could not be reached to check your key, so nothing was saved. Try /wallet set provider:elevenlabs again in a few minutes.",
+		},
+		Retested: CheckedWords{
+			Stored:      "Your stored ElevenLabs key works and is switched on. Voiced personalities speak to you with it.",
+			Invalid:     "ElevenLabs still refuses your stored key, so voiced personalities cannot use it; it stays stored, unchanged. Check it at https://elevenlabs.io/app/settings/api-keys, then run /wallet test provider:elevenlabs again, or store another with /wallet set provider:elevenlabs.",
+			NoCredits:   "Your stored ElevenLabs key works but has no characters left this month; it stays stored, unchanged. Add credits at https://elevenlabs.io/app/subscription, then run /wallet test provider:elevenlabs again.",
+			RateLimited: "ElevenLabs is busy or rate-limiting your stored key right now, so it could not be checked; it stays stored, unchanged. Wait a minute and run /wallet test provider:elevenlabs again.",
+			Unavailable: "ElevenLabs could not be reached to check your stored key; it stays stored, unchanged. Try /wallet test provider:elevenlabs again in a few minutes.",
 		},
 	},
 }

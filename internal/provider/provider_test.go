@@ -66,8 +66,10 @@ func TestGetAndDefault(t *testing.T) {
 // check path: a blank here would be a blank answer to the user.
 func TestEveryProviderIsComplete(t *testing.T) {
 	for _, p := range provider.All() {
-		w := p.Checked
+		w, r := p.Checked, p.Retested
 		for name, v := range map[string]string{
+			"Retested.Stored": r.Stored, "Retested.Invalid": r.Invalid, "Retested.NoCredits": r.NoCredits,
+			"Retested.RateLimited": r.RateLimited, "Retested.Unavailable": r.Unavailable,
 			"Name": p.Name, "Choice": p.Choice, "KeysURL": p.KeysURL, "BillingURL": p.BillingURL, "FormTitle": p.FormTitle, "FormLabel": p.FormLabel,
 			"FormPlaceholder": p.FormPlaceholder, "CheckPath": p.CheckPath, "RefusedKind": p.RefusedKind,
 			"Checked.Stored": w.Stored, "Checked.Invalid": w.Invalid, "Checked.NoCredits": w.NoCredits,
@@ -85,6 +87,16 @@ func TestEveryProviderIsComplete(t *testing.T) {
 		}
 		if p.ID != provider.Default().ID && !strings.Contains(w.Invalid, "/wallet set"+p.WalletOption) {
 			t.Errorf("%s's refusal does not say /wallet set%s: %q", p.ID, p.WalletOption, w.Invalid)
+		}
+		// /wallet test's answers are about the stored key: none says nothing
+		// was saved, every failure says it is still stored and to test again.
+		for _, v := range []string{r.Invalid, r.NoCredits, r.RateLimited, r.Unavailable} {
+			if strings.Contains(v, "nothing was saved") || !strings.Contains(v, "stays stored") || !strings.Contains(v, "/wallet test"+p.WalletOption) {
+				t.Errorf("%s's /wallet test answer %q", p.ID, v)
+			}
+		}
+		if !strings.Contains(r.NoCredits, p.BillingURL) || !strings.Contains(r.Invalid, p.KeysURL) || !strings.Contains(r.Invalid, "/wallet set"+p.WalletOption) {
+			t.Errorf("%s's /wallet test refusal %q", p.ID, r.Invalid)
 		}
 	}
 }
