@@ -8,10 +8,11 @@
 // Files: errors.go holds every error type and classify.go what becomes one;
 // keys.go the providers' keys (whose key pays); delivery*.go every post to
 // Discord; one file per area for the rest (generate, voice, imagine, limits,
-// usage, history).
+// usage, history, memory).
 package activities
 
 import (
+	"context"
 	"database/sql"
 	"log/slog"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/store"
 )
@@ -51,6 +53,19 @@ type Activities struct {
 	OperatorDiscordID string
 	// Limits are the per-user allowances from the configuration.
 	Limits Limits
+
+	// Memory is long-term memory (internal/memory): recalled into each
+	// prompt and written after each reply (memory.go). nil switches it off.
+	Memory memory.Index
+	// EmbeddingModel is EMBEDDING_MODEL, the OpenRouter model of every
+	// embedding Memory stores or is searched with.
+	EmbeddingModel string
+	// Incognito reports whether the user asked that nothing new be
+	// remembered about them (/memory incognito); nil reads users.incognito
+	// through internal/store (tests set it to choose the moment). An error
+	// counts as incognito at reply time and is retried when the memory is
+	// written.
+	Incognito func(ctx context.Context, discordUserID string) (bool, error)
 
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map

@@ -113,6 +113,10 @@ type GenerateOutput struct {
 	// could not be written in time: the workflow writes it with RecordUsage,
 	// so the paid call is not repeated for bookkeeping.
 	PendingUsage *UsageRecord `json:"pending_usage,omitempty"`
+	// Remember is set when the exchange is to be remembered (long-term
+	// memory is on for the personality, a key may pay for the embedding,
+	// and the user is not incognito): the workflow then runs Remember.
+	Remember bool `json:"remember,omitempty"`
 }
 
 // Generate resolves the key, builds the prompt, calls the provider and writes
@@ -178,6 +182,8 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		Now: in.Now, Content: in.Content, Model: model, Mentions: names,
 		MentionLimits: MentionLimits{Users: lim.MaxMentionsPerMessage, Channels: lim.MaxChannelsPerMessage, Roles: lim.MaxRolesPerMessage},
 	})
+	recalled, remember := a.recall(ctx, in, u, p, key, source, history)
+	msgs = withMemories(msgs, in.Username, tz, recalled)
 
 	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{Model: model, Messages: msgs, Params: params})
 	if err != nil {
@@ -197,7 +203,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	}
 	// From here on the call is paid for: nothing below may fail the
 	// activity in a way that repeats it.
-	out := GenerateOutput{Model: resp.Model, KeySource: source, Usage: resp.Usage}
+	out := GenerateOutput{Model: resp.Model, KeySource: source, Usage: resp.Usage, Remember: remember}
 	rec := UsageRecord{
 		ID: callUsageID(ctx, in.RequestID, "text"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
 		Model: resp.Model, Usage: resp.Usage, Kind: "text",

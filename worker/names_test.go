@@ -20,7 +20,7 @@ func TestRegisteredActivityNames(t *testing.T) {
 	}{
 		{(*activities.Activities)(nil), []string{
 			"CheckKey", "DeactivateKey", "DeleteUserRows", "Generate", "GenerateWithinLimits", "Imagine", "ImagineNotice",
-			"PostReply", "RecordUsage", "ResolvePersonality", "SaveTurns", "SendDM", "SpeakReply", "StoreKey",
+			"PostReply", "RecordUsage", "Remember", "ResolvePersonality", "SaveTurns", "SendDM", "SpeakReply", "StoreKey",
 		}},
 		{(*operator.Activities)(nil), []string{
 			"MigrationBackup", "MigrationBatch", "MigrationBegin", "MigrationFinish", "MigrationVerify",

@@ -30,6 +30,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, ops *op
 	w.RegisterWorkflowWithOptions(workflows.RotateMasterKey, workflow.RegisterOptions{Name: workflows.RotateMasterKeyName})
 	w.RegisterWorkflowWithOptions(workflows.ImagineImage, workflow.RegisterOptions{Name: workflows.ImagineImageName})
 	w.RegisterWorkflowWithOptions(workflows.DeleteUserData, workflow.RegisterOptions{Name: workflows.DeleteUserDataName})
+	w.RegisterWorkflowWithOptions(workflows.RememberExchange, workflow.RegisterOptions{Name: workflows.RememberExchangeName})
 	w.RegisterActivity(acts)
 	w.RegisterActivity(ops)
 	return w

@@ -69,13 +69,17 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 //     named, among those they may use; if none, the workflow ends "failed"
 //     without a post.
 //  2. GenerateWithinLimits (Generate in histories before "guest-token-limit")
-//     resolves the key, refuses a guest over the daily allowance, calls the
-//     model and writes the usage row; retried on outages and rate limits,
-//     never on ProviderFailures or KeyFailures.
+//     resolves the key, refuses a guest over the daily allowance, recalls
+//     long-term memories, calls the model and writes the usage row;
+//     retried on outages and rate limits, never on ProviderFailures or
+//     KeyFailures.
 //  3. On success the reply is posted (PostReply), or spoken and posted
 //     (SpeakReply) on the share of requests the personality's voice gives;
 //     a voice failure posts the text alone. SaveTurns then writes both turns
-//     to the conversation history. Outcome "replied".
+//     to the conversation history, and, when Generate says the exchange is
+//     to be remembered, RememberExchange (id reply/<request_id>/memory) is
+//     started and abandoned to write its long-term memory in the
+//     background. Outcome "replied".
 //  4. On failure: a user's key refused (401 confirmed, 402) is switched off
 //     (DeactivateKey) and its owner told once by DM (SendDM) — by the one
 //     workflow that switched it off, when two replies hit it at once — then
@@ -132,6 +136,12 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 			ReplyContent: gen.Text, ReplyReasoning: gen.Reasoning, ReplyMessageID: id,
 		}).Get(ctx, nil); err != nil {
 			return GenerateReplyResult{}, err
+		}
+		// Version 1 remembers the exchange in a workflow of its own, after
+		// the post; asked only when Generate says to (it never did before
+		// long-term memory), so older histories carry no marker.
+		if gen.Remember && workflow.GetVersion(ctx, "long-term-memory", workflow.DefaultVersion, 1) >= 1 {
+			remember(ctx, in, p, gen.Text)
 		}
 		return GenerateReplyResult{Outcome: ReplyReplied, DiscordMessageID: id}, nil
 	}

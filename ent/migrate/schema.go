@@ -305,7 +305,7 @@ var (
 		{Name: "tokens_in", Type: field.TypeInt, Default: "0", SchemaType: map[string]string{"postgres": "integer"}},
 		{Name: "tokens_out", Type: field.TypeInt, Default: "0", SchemaType: map[string]string{"postgres": "integer"}},
 		{Name: "tokens_total", Type: field.TypeInt, Default: "0", SchemaType: map[string]string{"postgres": "integer"}},
-		{Name: "request_type", Type: field.TypeEnum, Enums: []string{"text", "voice", "image"}, SchemaType: map[string]string{"postgres": "varchar(10)"}},
+		{Name: "request_type", Type: field.TypeEnum, Enums: []string{"text", "voice", "image", "embedding"}, SchemaType: map[string]string{"postgres": "varchar(10)"}},
 		{Name: "timestamp", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "personality_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID, Nullable: true},

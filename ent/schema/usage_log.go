@@ -33,7 +33,7 @@ func (UsageLog) Fields() []ent.Field {
 		field.Int("tokens_in").SchemaType(integer).Default(0).NonNegative().Annotations(entsql.Default("0")),
 		field.Int("tokens_out").SchemaType(integer).Default(0).NonNegative().Annotations(entsql.Default("0")),
 		field.Int("tokens_total").SchemaType(integer).Default(0).NonNegative().Annotations(entsql.Default("0")),
-		field.Enum("request_type").Values("text", "voice", "image").SchemaType(varchar(10)),
+		field.Enum("request_type").Values("text", "voice", "image", "embedding").SchemaType(varchar(10)),
 		// Append-only: the seeds name this column timestamp and keep no updated_at.
 		field.Time("timestamp").Default(time.Now).Immutable().SchemaType(timestamptz).
 			Annotations(entsql.DefaultExpr("now()")),

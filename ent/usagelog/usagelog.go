@@ -104,9 +104,10 @@ type RequestType string
 
 // RequestType values.
 const (
-	RequestTypeText  RequestType = "text"
-	RequestTypeVoice RequestType = "voice"
-	RequestTypeImage RequestType = "image"
+	RequestTypeText      RequestType = "text"
+	RequestTypeVoice     RequestType = "voice"
+	RequestTypeImage     RequestType = "image"
+	RequestTypeEmbedding RequestType = "embedding"
 )
 
 func (rt RequestType) String() string {
@@ -116,7 +117,7 @@ func (rt RequestType) String() string {
 // RequestTypeValidator is a validator for the "request_type" field enum values. It is called by the builders before save.
 func RequestTypeValidator(rt RequestType) error {
 	switch rt {
-	case RequestTypeText, RequestTypeVoice, RequestTypeImage:
+	case RequestTypeText, RequestTypeVoice, RequestTypeImage, RequestTypeEmbedding:
 		return nil
 	default:
 		return fmt.Errorf("usagelog: invalid enum value for request_type field: %q", rt)

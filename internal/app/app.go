@@ -79,7 +79,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 }
 
 // NewActivities builds the activities' clients from the configuration: the
-// OpenRouter and Discord HTTP clients are traced with otelhttp.
+// OpenRouter and Discord HTTP clients are traced with otelhttp; long-term
+// memory is on, in db. Call it once per process.
 func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *slog.Logger) (*activities.Activities, error) {
 	discordToken := cfg.DiscordToken.Reveal()
 	if discordToken == "" {
@@ -109,6 +110,9 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 		OperatorKey:           cfg.OpenRouterAPIKey.Reveal(),
 		ElevenLabsOperatorKey: cfg.ElevenLabsAPIKey.Reveal(),
 		Limits:                activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, ImagesPerHour: cfg.LimitImagesPerHour},
+		// One index per process: it keeps the pairs' signatures in memory.
+		Memory:         memory.NewPostgres(db, memory.Options{}),
+		EmbeddingModel: cfg.EmbeddingModel,
 	}, nil
 }
 

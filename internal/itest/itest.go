@@ -140,6 +140,11 @@ type Options struct {
 	ElevenLabsOperatorKey string
 	// NoWorker leaves the worker to the test (to run it as a process and kill it).
 	NoWorker bool
+	// LongTermMemory leaves long-term memory on, as the worker has it:
+	// each reply then embeds its query and each exchange its memory with
+	// the reply's key. Off otherwise, so that tests scripting the
+	// provider's answers call by call meet only the calls they script.
+	LongTermMemory bool
 	// RecordSpans installs, for the test's duration, a global tracer
 	// provider exporting through telemetry.Redact into Stack.Spans. Tests
 	// using it must not run in parallel with others that trace.
@@ -191,6 +196,9 @@ func New(t testing.TB, opts Options) *Stack {
 	acts, err := app.NewActivities(cfg, sqlDB, keys, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !opts.LongTermMemory {
+		acts.Memory = nil
 	}
 	var spans *tracetest.InMemoryExporter
 	if opts.RecordSpans {

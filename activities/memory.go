@@ -1,0 +1,334 @@
+package activities
+
+// Long-term memory on the reply path: what the personality remembers about
+// the speaker is recalled into the prompt (recall, withMemories), and each
+// exchange is remembered after the reply is posted (Remember, run by the
+// RememberExchange workflow). Storage and search are internal/memory's.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/limits"
+	"github.com/tzurot/tzurot/internal/memory"
+	"github.com/tzurot/tzurot/internal/openrouter"
+)
+
+// DefaultMemoryScoreThreshold is the least cosine similarity a memory
+// needs to be recalled when the personality sets no
+// memory_score_threshold. OpenAI's text-embedding-3 models put unrelated
+// texts at about 0.1 to 0.25 and texts on one subject from about 0.3; the
+// memory_limit bounds how many of those reach the prompt.
+const DefaultMemoryScoreThreshold = 0.3
+
+// recallTimeout bounds embedding the query and searching at reply time:
+// past it the reply goes on without memories.
+const recallTimeout = 4 * time.Second
+
+// Bounds of the texts embedded: a turn of the recall query, and each side
+// of a remembered exchange (in runes).
+const (
+	maxQueryTurnRunes  = 1000
+	maxMemorySideRunes = 300
+)
+
+// UsageEmbedding is usage_logs.request_type of an embeddings call.
+const UsageEmbedding = "embedding"
+
+// memorySettings are the personality's long-term memory settings: its
+// llm_configs values, else the system defaults (internal/limits and
+// DefaultMemoryScoreThreshold). A value out of range counts as unset.
+type memorySettings struct {
+	limit, historyTurns int
+	minScore            float64
+}
+
+func memorySettingsOf(cfg *ent.LLMConfig) memorySettings {
+	if cfg == nil {
+		d := limits.Defaults()
+		return memorySettings{limit: d.MemoryLimit, historyTurns: d.LTMSearchHistoryTurns, minScore: DefaultMemoryScoreThreshold}
+	}
+	lim, _ := limits.Resolve(limits.Overrides{MemoryLimit: cfg.MemoryLimit, LTMSearchHistoryTurns: cfg.LtmSearchHistoryTurns})
+	s := memorySettings{limit: lim.MemoryLimit, historyTurns: lim.LTMSearchHistoryTurns, minScore: DefaultMemoryScoreThreshold}
+	if t := cfg.MemoryScoreThreshold; t != nil && *t >= -1 && *t <= 1 {
+		s.minScore = *t
+	}
+	return s
+}
+
+// recall finds what the personality remembers about the speaker that is
+// near the last few turns and the new message, and says whether this
+// exchange is to be remembered afterwards. Long-term memory is off for the
+// whole worker without a Memory index, and for a personality whose
+// memory_limit is 0. The query is embedded on the key that pays for the
+// reply when it is the user's, else on the operator's only as resolveKey
+// allows for EMBEDDING_MODEL; with no such key nothing is recalled or
+// remembered. Any failure of the recall is logged and the reply goes on
+// without memories: it never fails or holds the reply past recallTimeout.
+func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, p *ent.Personality, key, source string, history []Turn) (found []memory.Scored, remember bool) {
+	set := memorySettingsOf(p.Edges.LlmConfig)
+	if a.Memory == nil || set.limit == 0 {
+		return nil, false
+	}
+	if source != KeyFromUser {
+		var err error
+		if key, source, err = a.resolveKey(ctx, u, a.EmbeddingModel); err != nil {
+			return nil, false
+		}
+	}
+	remember = !a.incognito(ctx, in.DiscordUserID)
+	if u == nil {
+		return nil, remember // no row yet, so nothing remembered yet
+	}
+	rctx, cancel := context.WithTimeout(ctx, recallTimeout)
+	defer cancel()
+	emb, err := a.OpenRouter.Embed(rctx, key, a.EmbeddingModel, []string{recallQuery(history, set.historyTurns, in.Content)})
+	if err != nil {
+		a.Log.Warn("long-term memory not recalled: embedding the query failed; replying without memories", "error", err, "key_source", source)
+		return nil, remember
+	}
+	a.writeEmbeddingUsage(rctx, UsageRecord{
+		ID: callUsageID(ctx, in.RequestID, "recall"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
+		Model: emb.Model, Usage: emb.Usage, Kind: UsageEmbedding,
+	})
+	found, err = a.Memory.Search(rctx, memory.Query{
+		PersonalityID: p.ID, UserID: u.ID, Model: a.EmbeddingModel, Vector: emb.Vectors[0],
+		Limit: set.limit, MinScore: set.minScore,
+	})
+	if err != nil {
+		a.Log.Warn("long-term memory not recalled: the search failed; replying without memories", "error", err)
+		return nil, remember
+	}
+	return found, remember
+}
+
+// isIncognito asks the Incognito hook, else the store's users.incognito.
+func (a *Activities) isIncognito(ctx context.Context, discordUserID string) (bool, error) {
+	if a.Incognito != nil {
+		return a.Incognito(ctx, discordUserID)
+	}
+	return a.store().Incognito(ctx, discordUserID)
+}
+
+// incognito is isIncognito with an error counting as incognito.
+func (a *Activities) incognito(ctx context.Context, discordUserID string) bool {
+	on, err := a.isIncognito(ctx, discordUserID)
+	if err != nil {
+		a.Log.Warn("incognito not known; this exchange will not be remembered", "error", err)
+		return true
+	}
+	return on
+}
+
+// writeEmbeddingUsage writes the usage row of the recall's embedding within
+// the recall's time; a row that cannot be written then is logged, since
+// holding the reply for bookkeeping is worse than losing a row of a few
+// hundred tokens.
+func (a *Activities) writeEmbeddingUsage(ctx context.Context, rec UsageRecord) {
+	if err := a.writeUsage(ctx, rec); err != nil {
+		a.Log.Warn("usage row of an embedding not written", "error", err, "tokens", rec.Usage.TotalTokens, "model", rec.Model)
+	}
+}
+
+// recallQuery is what a recall searches with: the last n turns of the
+// conversation (both sides), then the new message, one to a line, each
+// turn cut to maxQueryTurnRunes.
+func recallQuery(history []Turn, n int, content string) string {
+	var lines []string
+	for _, t := range history[max(len(history)-n, 0):] {
+		if c := strings.TrimSpace(t.Content); c != "" {
+			lines = append(lines, cut(c, maxQueryTurnRunes))
+		}
+	}
+	return strings.Join(append(lines, content), "\n")
+}
+
+// withMemories adds to the system message (msgs[0]) a section of its own
+// with what the personality remembers about the user, oldest first, each
+// with the date it was written in the user's zone:
+//
+//	Things you remember about alice (from earlier conversations; memories, not this conversation):
+//	- (2026-11-02) alice: "my cat is called Pixel"; you: "What a lovely name."
+//
+// msgs is returned unchanged when nothing was recalled.
+func withMemories(msgs []openrouter.Message, username, timezone string, found []memory.Scored) []openrouter.Message {
+	if len(found) == 0 || len(msgs) == 0 || msgs[0].Role != "system" {
+		return msgs
+	}
+	loc, err := time.LoadLocation(timezone)
+	if err != nil || timezone == "" {
+		loc = time.UTC
+	}
+	byDate := slices.Clone(found)
+	slices.SortStableFunc(byDate, func(x, y memory.Scored) int { return x.CreatedAt.Compare(y.CreatedAt) })
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n\nThings you remember about %s (from earlier conversations; memories, not this conversation):", displayUser(username))
+	for _, m := range byDate {
+		fmt.Fprintf(&b, "\n- (%s) %s", m.CreatedAt.In(loc).Format(time.DateOnly), oneLine(m.Content))
+	}
+	out := slices.Clone(msgs)
+	out[0].Content += b.String()
+	return out
+}
+
+// RememberInput is one exchange to remember: the user's message and the
+// personality's reply.
+type RememberInput struct {
+	// RequestID is the reply's request: the memory's id and its usage row
+	// derive from it, so the exchange is remembered once.
+	RequestID     string    `json:"request_id"`
+	DiscordUserID string    `json:"discord_user_id"`
+	Username      string    `json:"username,omitempty"`
+	PersonalityID uuid.UUID `json:"personality_id"`
+	UserContent   string    `json:"user_content"`
+	ReplyContent  string    `json:"reply_content"`
+}
+
+// Outcomes of Remember.
+const (
+	Remembered             = "remembered"
+	NotRememberedOff       = "off"       // no Memory index, personality gone, or its memory_limit is 0
+	NotRememberedIncognito = "incognito" // the user is incognito
+	NotRememberedKey       = "no_key"    // no key may pay for the embedding (ErrNoKey, ErrKeyInactive)
+)
+
+// RememberOutput says what Remember did.
+type RememberOutput struct {
+	Outcome  string    `json:"outcome"`
+	MemoryID uuid.UUID `json:"memory_id,omitempty"`
+	// PendingUsage is the embedding's usage row when it could not be
+	// written: the workflow writes it with RecordUsage.
+	PendingUsage *UsageRecord `json:"pending_usage,omitempty"`
+}
+
+// memoryNamespace scopes the name-based (v5) ids of remembered exchanges.
+var memoryNamespace = uuid.MustParse("0b7c8f3e-2d4a-4e61-9f05-7a1c3e9d2b48")
+
+// MemoryID is the id of the memory of request requestID's exchange.
+func MemoryID(requestID string) uuid.UUID { return uuid.NewSHA1(memoryNamespace, []byte(requestID)) }
+
+// Remember stores the exchange as a memory of the personality about the
+// user: "<username>: "<message>"; you: "<reply>"" (each side cut to 300
+// characters), embedded with EMBEDDING_MODEL on the key resolveKey picks
+// for that model — the user's; the operator's only as GUEST_MODE allows;
+// never another after the user's key was switched off — with a usage row of
+// kind embedding. Run after the reply was posted, and retried in the
+// background while OpenRouter fails (rememberError). Idempotent: a memory already written
+// for the request is found, not paid for again. Nothing is stored, with an
+// outcome saying why, for a user who is incognito (checked on every
+// attempt), without a key that may pay, or when memory is off.
+func (a *Activities) Remember(ctx context.Context, in RememberInput) (RememberOutput, error) {
+	if in.RequestID == "" || in.DiscordUserID == "" || strings.TrimSpace(in.UserContent) == "" || strings.TrimSpace(in.ReplyContent) == "" {
+		return RememberOutput{}, badInput("request_id, discord_user_id, user_content and reply_content are required")
+	}
+	st := a.store()
+	id := MemoryID(in.RequestID)
+	done, err := st.HasMemory(ctx, id)
+	if err != nil {
+		return RememberOutput{}, fmt.Errorf("look up the memory: %w", err)
+	}
+	if done {
+		return RememberOutput{Outcome: Remembered, MemoryID: id}, nil
+	}
+	if a.Memory == nil {
+		return RememberOutput{Outcome: NotRememberedOff}, nil
+	}
+	p, err := st.PersonalityWithModel(ctx, in.PersonalityID)
+	if ent.IsNotFound(err) || (err == nil && memorySettingsOf(p.Edges.LlmConfig).limit == 0) {
+		return RememberOutput{Outcome: NotRememberedOff}, nil
+	}
+	if err != nil {
+		return RememberOutput{}, fmt.Errorf("load personality: %w", err)
+	}
+	on, err := a.isIncognito(ctx, in.DiscordUserID)
+	if err != nil {
+		return RememberOutput{}, fmt.Errorf("look up incognito: %w", err)
+	}
+	if on {
+		return RememberOutput{Outcome: NotRememberedIncognito}, nil
+	}
+	userID, err := a.ensureUser(ctx, in.DiscordUserID, "")
+	if err != nil {
+		return RememberOutput{}, err
+	}
+	u, err := st.User(ctx, in.DiscordUserID)
+	if err != nil {
+		return RememberOutput{}, fmt.Errorf("load user: %w", err)
+	}
+	key, source, err := a.resolveKey(ctx, u, a.EmbeddingModel)
+	if isType(err, ErrNoKey) || isType(err, ErrKeyInactive) {
+		return RememberOutput{Outcome: NotRememberedKey}, nil
+	}
+	if err != nil {
+		return RememberOutput{}, err
+	}
+	content := memoryContent(in.Username, in.UserContent, in.ReplyContent)
+	emb, err := a.OpenRouter.Embed(ctx, key, a.EmbeddingModel, []string{content})
+	if err != nil {
+		return RememberOutput{}, a.rememberError(ctx, err, key, source)
+	}
+	// Paid for from here: nothing below may fail the activity in a way
+	// that repeats the call.
+	out := RememberOutput{Outcome: Remembered, MemoryID: id}
+	rec := UsageRecord{
+		ID: callUsageID(ctx, in.RequestID, "remember"), DiscordUserID: in.DiscordUserID, PersonalityID: &in.PersonalityID,
+		Model: emb.Model, Usage: emb.Usage, Kind: UsageEmbedding,
+	}
+	if err := a.recordUsage(ctx, rec); err != nil {
+		out.PendingUsage = &rec
+	}
+	_, err = retryTransient(ctx, a.Log, func() (memory.Memory, error) {
+		return a.Memory.Add(ctx, memory.Memory{ID: id, PersonalityID: in.PersonalityID, UserID: userID,
+			Content: content, Model: a.EmbeddingModel, Embedding: emb.Vectors[0]})
+	})
+	if errors.Is(err, memory.ErrInvalid) {
+		return out, temporal.NewNonRetryableApplicationError("the memory cannot be stored: "+err.Error(), ErrBadInput, nil)
+	}
+	return out, err
+}
+
+// rememberError classifies a failed embedding of a memory as
+// classifyCallError does a reply's, except that every wait the provider
+// asks for (a 429's Retry-After, a daily cap's reset) is waited out and
+// retried, where a reply someone is waiting for gives up past
+// MaxRetryWait: nobody waits for a memory.
+func (a *Activities) rememberError(ctx context.Context, err error, key, source string) error {
+	oe, ok := openrouter.AsError(err)
+	if !ok || !oe.Retryable() {
+		return a.classifyCallError(ctx, err, key, source)
+	}
+	typ, wait := ErrUnavailable, oe.RetryAfter
+	if oe.Kind == openrouter.KindRateLimited {
+		typ = ErrRateLimited
+		if oe.RateLimit.Daily() {
+			wait = dailyReset(oe).RetryAfter
+		}
+	}
+	return temporal.NewApplicationErrorWithOptions(oe.Error(), typ, temporal.ApplicationErrorOptions{NextRetryDelay: wait})
+}
+
+// memoryContent is the text of an exchange's memory, on one line.
+func memoryContent(username, message, reply string) string {
+	return fmt.Sprintf(`%s: "%s"; you: "%s"`, displayUser(username),
+		cut(oneLine(message), maxMemorySideRunes), cut(oneLine(reply), maxMemorySideRunes))
+}
+
+// oneLine is s with its runs of white space (newlines included) made one space.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// cut is s cut to n runes, an ellipsis marking the cut.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
