@@ -70,6 +70,7 @@ type Chat struct {
 	in       lineSource
 	pending  []string // lines to read before the input's: see unread
 	shown    map[string]string
+	channels map[string]string             // id → "#name" of the guild channels moved to (/channel NAME)
 	lastPost map[string]*discordgo.Message // per channel, for /reply
 	lastSeen time.Time                     // last input or output, for Linger
 	started  *startedRuns                  // the bot's workflow starts, for a script (waitForLine)
@@ -95,6 +96,7 @@ func NewChat(opts ChatOptions) *Chat {
 		defs:     map[string]*discordgo.ApplicationCommand{},
 		channel:  ChatChannelID,
 		shown:    map[string]string{},
+		channels: map[string]string{ChatChannelID: ChatChannel},
 		lastPost: map[string]*discordgo.Message{},
 	}
 	for _, d := range opts.Bot.Commands() {
@@ -242,10 +244,12 @@ func (c *Chat) command(ctx context.Context, line string) {
 		c.openDM(ctx)
 		return
 	case "channel":
+		name, id := channelNamed(strings.Join(args[1:], "-"))
 		c.mu.Lock()
-		c.channel = ChatChannelID
+		c.channel = id
+		c.channels[id] = name
 		c.mu.Unlock()
-		c.println("You are in " + ChatChannel + ".")
+		c.println("You are in " + name + ".")
 		return
 	}
 	def, ok := c.defs[name]

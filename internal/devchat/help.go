@@ -29,7 +29,8 @@ func (c *Chat) help(args []string) string {
 	fmt.Fprintf(&sb, "  Type a message to post it in the channel; mention a personality to talk to it: %s\n", c.opts.Example)
 	sb.WriteString("  /reply TEXT answers the last personality message here (no mention needed)\n")
 	sb.WriteString("  /press LABEL presses a button of the last message shown with buttons, e.g. /press Next page\n")
-	sb.WriteString("  /dm talks to the bot in a DM, /channel goes back to " + ChatChannel + "; quit stops\n")
+	sb.WriteString("  /channel NAME moves to another channel of the server (/channel random), /channel back to " + ChatChannel + "\n")
+	sb.WriteString("  /dm talks to the bot in a DM; quit stops\n")
 	if c.opts.Revoke != nil {
 		sb.WriteString("  !revoke openrouter makes the OpenRouter stand-in refuse your stored key, to see what a refused key does\n")
 	}

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chzyer/readline"
@@ -174,13 +177,28 @@ func (c *Chat) channelPrompt() string {
 }
 
 func (c *Chat) channelNameLocked(id string) string {
-	switch id {
-	case ChatChannelID:
-		return ChatChannel
-	case c.dm:
+	if name, ok := c.channels[id]; ok {
+		return name
+	}
+	if id == c.dm {
 		return "DM with Tzurot"
 	}
 	return "channel " + id
+}
+
+// channelNamed is the "#name" and id of the offline guild's channel called
+// name ("#random", "random"; "" or "general" is ChatChannel). Any name is a
+// channel: its id derives from the name, so a restarted `tzurot dev` finds
+// the same conversation history there.
+func channelNamed(name string) (string, string) {
+	name = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(name), "#"))
+	if name == "" || "#"+name == ChatChannel {
+		return ChatChannel, ChatChannelID
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(name))
+	base, _ := strconv.ParseUint(ChatChannelID, 10, 64)
+	return "#" + name, strconv.FormatUint(base+1+uint64(h.Sum32()), 10)
 }
 
 // echo repeats a typed line when there is no terminal to show it; one that

@@ -153,12 +153,13 @@ func optionValue(o *discordgo.ApplicationCommandOption, s string) (any, error) {
 		}
 		return nil, fmt.Errorf("must be a user: @%s or a user id", ChatUsername)
 	case discordgo.ApplicationCommandOptionChannel:
-		if id := strings.Trim(s, "<#>"); strings.EqualFold(id, ChatChannel) || strings.EqualFold(id, "general") {
-			return ChatChannelID, nil
-		} else if isDigits(id) {
+		if id := strings.Trim(s, "<#>"); isDigits(id) {
+			return id, nil
+		} else if strings.HasPrefix(s, "#") || strings.EqualFold(id, "general") {
+			_, id := channelNamed(id)
 			return id, nil
 		}
-		return nil, fmt.Errorf("must be a channel: %s or a channel id", ChatChannel)
+		return nil, fmt.Errorf("must be a channel: %s, another #name or a channel id", ChatChannel)
 	case discordgo.ApplicationCommandOptionRole:
 		if id := strings.Trim(s, "<@&>"); isDigits(id) {
 			return id, nil

@@ -83,3 +83,27 @@ func TestKeyNotPostedSaysWhere(t *testing.T) {
 		t.Errorf("in the DM: %q", got)
 	}
 }
+
+// /channel NAME moves to a channel of its own, the same one each time (a
+// restarted `tzurot dev` finds its history); "general" and "" are #general.
+func TestChannelNamed(t *testing.T) {
+	for _, in := range []string{"", "general", "#General"} {
+		if name, id := channelNamed(in); name != ChatChannel || id != ChatChannelID {
+			t.Errorf("channelNamed(%q) = %s %s, want %s %s", in, name, id, ChatChannel, ChatChannelID)
+		}
+	}
+	name, id := channelNamed("#Random")
+	if name != "#random" || id == ChatChannelID || !isDigits(id) || len(id) != len(ChatChannelID) {
+		t.Errorf("channelNamed(#Random) = %s %s, want #random with an id of its own", name, id)
+	}
+	if _, again := channelNamed("random"); again != id {
+		t.Errorf("random's id changed: %s then %s", id, again)
+	}
+	if _, other := channelNamed("games"); other == id {
+		t.Error("#games and #random share an id")
+	}
+	opt := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionChannel, Name: "channel"}
+	if v, err := optionValue(opt, "#random"); err != nil || v != id {
+		t.Errorf("channel option #random = %v, %v; want %s", v, err, id)
+	}
+}
