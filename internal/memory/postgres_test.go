@@ -399,6 +399,15 @@ func unindexed(t *testing.T, q testdb.Querier, stmts []testdb.Statement, pairRow
 			if loads++; loads == 1 {
 				bound = float64(pairRows + 10)
 			}
+			if slices.Contains(used, "memory_user_id_created_at") {
+				want = "memory_user_id_created_at" // see below
+			}
+		case strings.HasPrefix(sql, "DELETE") && slices.Contains(used, "memory_user_id_created_at"):
+			// Here the pair's user has memories with no other personality,
+			// so the user's index (user, created_at; migration 0021, for
+			// /data) reads exactly the pair's rows and the planner may take
+			// it; the bound still holds the statement to them.
+			want = "memory_user_id_created_at"
 		}
 		// Deletes are planned, not run (testdb.Explain): their plan
 		// still names the index they go through.
