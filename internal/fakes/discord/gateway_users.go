@@ -21,6 +21,9 @@ type UserMessage struct {
 	// ReferencedMessageID makes the message a reply. When the fake knows
 	// that message it is also sent whole, as referenced_message.
 	ReferencedMessageID string
+	// Files are attached to the message, served at signed CDN URLs
+	// (ExpireAttachmentURLs).
+	Files []File
 }
 
 // UserInteraction is an interaction someone starts, for StartInteraction.
@@ -53,6 +56,7 @@ func (s *Server) PostUserMessage(um UserMessage) (Message, error) {
 	now := time.Now().UTC()
 	s.mu.Lock()
 	m := &Message{ID: s.ids.next(), ChannelID: um.ChannelID, Content: um.Content, Author: author, Timestamp: now}
+	m.Attachments = s.storeFilesAtLocked(s.baseURL, um.ChannelID, um.Files)
 	var ref map[string]any
 	if um.ReferencedMessageID != "" {
 		m.ReferencedMessageID, m.Type = um.ReferencedMessageID, 19
