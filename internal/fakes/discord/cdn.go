@@ -64,3 +64,7 @@ func (s *Server) signedNowLocked(q url.Values) bool {
 	seq, err2 := strconv.ParseUint(q.Get("hm"), 16, 64)
 	return err1 == nil && err2 == nil && time.Now().Unix() <= ex && seq > s.expiredSeq
 }
+
+// SignedURL is a's URL as a message fetched now carries it: signed, valid
+// for AttachmentURLLifetime.
+func SignedURL(a Attachment) string { return signURL(a.URL) }
