@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image"
-	"image/color"
+	"image/color/palette"
 	"image/gif"
 	"image/png"
 	"strings"
@@ -54,7 +54,7 @@ func TestCheckImage(t *testing.T) {
 	if mt, err := activities.CheckImage("a.png", p.Bytes()); err != nil || mt != "image/png" {
 		t.Errorf("PNG: %q, %v", mt, err)
 	}
-	pal := color.Palette{color.Black, color.White}
+	pal := palette.Plan9[:2]
 	frame := func() *image.Paletted { return image.NewPaletted(image.Rect(0, 0, 2, 2), pal) }
 	var still, anim bytes.Buffer
 	_ = gif.EncodeAll(&still, &gif.GIF{Image: []*image.Paletted{frame()}, Delay: []int{0}})

@@ -85,6 +85,18 @@ func replyWithImages(t *testing.T, s *itest.Stack, messageID, content string, at
 	return result(t, run)
 }
 
+// askWithImage has alice send text with one PNG (made from seed) as name,
+// and waits for the reply. It returns the image's bytes and the message id.
+func askWithImage(t *testing.T, s *itest.Stack, seed uint8, name, text string) ([]byte, string) {
+	t.Helper()
+	pic := testPNG(t, seed)
+	id, atts := postImages(t, s, text, fakediscord.File{Name: name, ContentType: "image/png", Data: pic})
+	if res := replyWithImages(t, s, id, text, atts); res.Outcome != workflows.ReplyReplied {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	return pic, id
+}
+
 // chatCalls are the stand-in's chat completions.
 func chatCalls(s *itest.Stack) []fakeopenrouter.Call {
 	var out []fakeopenrouter.Call
@@ -131,12 +143,7 @@ func lastPost(t *testing.T, s *itest.Stack) string {
 // the bytes fetched from the CDN; the bytes never enter workflow history.
 func TestImageGoesToVisionModel(t *testing.T) {
 	s := userKeyStack(t, itest.Options{}, "anthropic/claude-sonnet-4")
-	pic := testPNG(t, 1)
-	id, atts := postImages(t, s, "what is this?", fakediscord.File{Name: "cat.png", ContentType: "image/png", Data: pic})
-
-	if res := replyWithImages(t, s, id, "what is this?", atts); res.Outcome != workflows.ReplyReplied {
-		t.Fatalf("outcome %s", res.Outcome)
-	}
+	pic, id := askWithImage(t, s, 1, "cat.png", "what is this?")
 	calls := chatCalls(s)
 	if len(calls) != 1 || calls[0].Model != "anthropic/claude-sonnet-4" {
 		t.Fatalf("chat calls %+v, want one to the personality's model", calls)
@@ -159,12 +166,7 @@ func TestImageGoesToVisionModel(t *testing.T) {
 // over VISION_MODEL.
 func TestImageDescribedForTextModel(t *testing.T) {
 	s := userKeyStack(t, itest.Options{}, "deepseek/deepseek-r1")
-	pic := testPNG(t, 2)
-	id, atts := postImages(t, s, "", fakediscord.File{Name: "dog.png", ContentType: "image/png", Data: pic})
-
-	if res := replyWithImages(t, s, id, "look", atts); res.Outcome != workflows.ReplyReplied {
-		t.Fatalf("outcome %s", res.Outcome)
-	}
+	pic, id := askWithImage(t, s, 2, "dog.png", "look")
 	calls := chatCalls(s)
 	if len(calls) != 2 || calls[0].Model != s.Config.VisionModel || calls[1].Model != "deepseek/deepseek-r1" {
 		t.Fatalf("chat calls %+v, want VISION_MODEL then the personality's", calls)
@@ -182,10 +184,7 @@ func TestImageDescribedForTextModel(t *testing.T) {
 	s.AssertNoSecrets(t, []string{workflows.GenerateReplyID(id)}, base64.StdEncoding.EncodeToString(pic))
 
 	s.DB.LLMConfig.Update().Where(llmconfig.Model("deepseek/deepseek-r1")).SetVisionModel("anthropic/claude-sonnet-4").ExecX(ctx)
-	id2, atts2 := postImages(t, s, "", fakediscord.File{Name: "dog.png", ContentType: "image/png", Data: pic})
-	if res := replyWithImages(t, s, id2, "again", atts2); res.Outcome != workflows.ReplyReplied {
-		t.Fatalf("outcome %s", res.Outcome)
-	}
+	askWithImage(t, s, 2, "dog.png", "again")
 	if calls := chatCalls(s); calls[2].Model != "anthropic/claude-sonnet-4" {
 		t.Errorf("description by %s, want the personality's vision_model", calls[2].Model)
 	}
@@ -221,11 +220,7 @@ func TestImageOnlyMessageAnswered(t *testing.T) {
 	s := itest.New(t, itest.Options{GuestMode: config.GuestFree, OperatorKey: operatorKey})
 	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
 	seedPersonality(t, s, "meta-llama/llama-3.3-70b-instruct:free")
-	id, atts := postImages(t, s, "", fakediscord.File{Name: "sky.png", ContentType: "image/png", Data: testPNG(t, 4)})
-
-	if res := replyWithImages(t, s, id, "", atts); res.Outcome != workflows.ReplyReplied {
-		t.Fatalf("outcome %s", res.Outcome)
-	}
+	askWithImage(t, s, 4, "sky.png", "")
 	calls := chatCalls(s)
 	if len(calls) != 2 || calls[0].Key != operatorKey || calls[0].Model != s.Config.VisionModel {
 		t.Fatalf("chat calls %+v", calls)
