@@ -266,3 +266,21 @@ func TestImageLimitsRefused(t *testing.T) {
 		t.Errorf("%d chat calls for refused images", len(calls))
 	}
 }
+
+// The description is paid like the reply: a refused user key ends the
+// request as the reply's would (key switched off), and the operator's key
+// is never used in its place.
+func TestImageDescriptionNeverFallsBackToOperatorKey(t *testing.T) {
+	s := userKeyStack(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey}, "deepseek/deepseek-r1")
+	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
+	s.OpenRouter.Revoke(userKey)
+	id, atts := postImages(t, s, "", fakediscord.File{Name: "x.png", ContentType: "image/png", Data: testPNG(t, 5)})
+	if res := replyWithImages(t, s, id, "see", atts); res.Outcome != workflows.ReplyKeyRejected {
+		t.Fatalf("outcome %s, want %s", res.Outcome, workflows.ReplyKeyRejected)
+	}
+	for _, c := range s.OpenRouter.Calls() {
+		if c.Key == operatorKey && !strings.HasSuffix(c.Path, "/models") {
+			t.Errorf("the operator's key paid for %s after the user's key failed", c.Path)
+		}
+	}
+}
