@@ -60,6 +60,8 @@ func TestImageOnlyMessages(t *testing.T) {
 	w.say(alice, general, guildID, "@kerach first")
 	testwait.Until(t, "the first reply", func() bool { return len(replies(w.posts(general))) == 1 })
 	first := replies(w.posts(general))[0]
+	// Known as Kerach's once its turns are saved (DM: 4, this one: 2 more).
+	testwait.Until(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 6 })
 	w.sayImage(t, general, guildID, nil) // addressed to no one
 	pic = w.sayImage(t, general, guildID, &discordgo.MessageReference{MessageID: first.ID, ChannelID: general})
 	testwait.Until(t, "the reply to the image", func() bool { return len(replies(w.posts(general))) >= 2 })
