@@ -67,6 +67,12 @@ type Activities struct {
 	// written.
 	Incognito func(ctx context.Context, discordUserID string) (bool, error)
 
+	// VisionModel is VISION_MODEL, which describes images for models that
+	// take none when the personality sets no vision_model.
+	VisionModel string
+	// models caches which OpenRouter models take images (images.go).
+	models modelList
+
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map
 }

@@ -1,6 +1,7 @@
 package activities_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -153,7 +154,7 @@ func assertMessages(t *testing.T, got, want []openrouter.Message) {
 		t.Fatalf("%d messages %+v, want %d %+v", len(got), got, len(want), want)
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("message %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}

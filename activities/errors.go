@@ -76,6 +76,10 @@ const (
 	// ErrEmptyReply is a complete answer with no text for any other reason
 	// ("stop", "tool_calls", …). Details: EmptyReplyDetails.
 	ErrEmptyReply = "EmptyReply"
+	// ErrImageRefused is an image the reply cannot take: past the count or
+	// size limit, of a type other than PNG, JPEG, WebP or still GIF, or no
+	// longer on Discord. The message says which and what to do.
+	ErrImageRefused = "ImageRefused"
 )
 
 // ProviderFailures are the provider outcomes that retrying cannot change.

@@ -25,3 +25,6 @@ func (a *Activities) AdoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 
 // FinishKind exposes finishKind for its table test.
 var FinishKind = finishKind
+
+// CheckImage exposes the check of an image's fetched bytes.
+func CheckImage(name string, data []byte) (string, error) { return checkImage(name, data) }

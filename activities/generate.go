@@ -100,6 +100,12 @@ type GenerateInput struct {
 	Mentions *MentionNames `json:"mentions,omitempty"`
 	// Now is the workflow's time of the request, so a retry builds the same prompt.
 	Now time.Time `json:"now"`
+	// MessageID is the Discord message answered, fetched again for fresh
+	// attachment URLs when Attachments' have expired.
+	MessageID string `json:"message_id,omitempty"`
+	// Attachments are the message's images, metadata only (images.go):
+	// their bytes are fetched here and never enter workflow history.
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // GenerateOutput is the reply, with the reasoning kept apart from the text.
@@ -165,6 +171,11 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		return GenerateOutput{}, err
 	}
 
+	content, images, err := a.seeImages(ctx, in, u, cfg.VisionModel, model, key, source)
+	if err != nil {
+		return GenerateOutput{}, err
+	}
+
 	history, err := a.history(ctx, in.ChannelID, p.ID, lim.MaxConversationHistory)
 	if err != nil {
 		return GenerateOutput{}, err
@@ -179,9 +190,10 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	}
 	msgs := BuildMessages(PromptInput{
 		Persona: personaOf(p), History: history, Username: in.Username, DiscordUserID: in.DiscordUserID, Timezone: tz,
-		Now: in.Now, Content: in.Content, Model: model, Mentions: names,
+		Now: in.Now, Content: content, Model: model, Mentions: names,
 		MentionLimits: MentionLimits{Users: lim.MaxMentionsPerMessage, Channels: lim.MaxChannelsPerMessage, Roles: lim.MaxRolesPerMessage},
 	})
+	msgs[len(msgs)-1].Images = images
 	recalled, remember := a.recall(ctx, in, u, p, key, source, history)
 	msgs = withMemories(msgs, in.Username, tz, recalled)
 

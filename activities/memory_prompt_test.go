@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestMemoriesSectionOfTheSystemPrompt(t *testing.T) {
 	if out[0].Content != want {
 		t.Errorf("system prompt\n%s\nwant\n%s", out[0].Content, want)
 	}
-	if msgs[0].Content != "You are Kerach." || out[1] != msgs[1] || len(out) != 2 {
+	if msgs[0].Content != "You are Kerach." || !reflect.DeepEqual(out[1], msgs[1]) || len(out) != 2 {
 		t.Errorf("messages changed beyond the system prompt: %+v (given %+v)", out, msgs)
 	}
 	if got := withMemories(msgs, "alice", "UTC", nil); got[0].Content != "You are Kerach." {

@@ -30,7 +30,7 @@ func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
 		// Perhaps a reply we are showing "typing…" for.
 		b.wakeTyping(m.ChannelID)
 	}
-	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || strings.TrimSpace(m.Content) == "" {
+	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || (strings.TrimSpace(m.Content) == "" && len(imagesOf(m.Message)) == 0) {
 		return
 	}
 	targets, err := b.route(ctx, m.Message)
@@ -41,6 +41,20 @@ func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
 	for _, t := range targets {
 		go b.startReply(ctx, m.Message, t, len(targets) > 1)
 	}
+}
+
+// imagesOf is the metadata of the message's image attachments (a
+// content_type of image/*, as Discord reports it): the worker fetches their
+// bytes and refuses the kinds and sizes it cannot take, saying why.
+func imagesOf(m *discordgo.Message) []workflows.Attachment {
+	var out []workflows.Attachment
+	for _, a := range m.Attachments {
+		if a == nil || !strings.HasPrefix(a.ContentType, "image/") {
+			continue
+		}
+		out = append(out, workflows.Attachment{ID: a.ID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size, URL: a.URL})
+	}
+	return out
 }
 
 // target is one personality a message is for, and the text to send it.
@@ -121,7 +135,7 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
 		RequestID: requestID, DiscordUserID: m.Author.ID, Username: username,
 		Personality: t.ID.String(), ChannelID: m.ChannelID, GuildID: m.GuildID,
-		MessageID: m.ID, Content: t.Content, Mentions: b.mentionNames(m),
+		MessageID: m.ID, Content: t.Content, Mentions: b.mentionNames(m), Attachments: imagesOf(m),
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

@@ -31,7 +31,16 @@ type GenerateReplyInput struct {
 	// Discord wrote them). Passed on to the generate activity only, which
 	// changes no command the workflow emits, so no version is needed.
 	Mentions *MentionNames `json:"mentions,omitempty"`
+	// Attachments are the message's images, metadata only: the generate
+	// activity fetches their bytes, so none enter history. Optional, and
+	// passed on to that activity only, so no version is needed. A message
+	// with images may have no text.
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
+
+// Attachment is an image of the message answered
+// (activities.Attachment, here so the bot need not import activities).
+type Attachment = activities.Attachment
 
 // MentionNames are GenerateReplyInput's names of a message's mentions
 // (activities.MentionNames, here so the bot need not import activities).
@@ -92,9 +101,9 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 // A usage row an activity could not write after a paid call is written by
 // RecordUsage before anything else, so no outcome loses it.
 func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyResult, error) {
-	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || in.Content == "" {
+	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || (in.Content == "" && len(in.Attachments) == 0) {
 		return GenerateReplyResult{}, temporal.NewNonRetryableApplicationError(
-			"request_id, discord_user_id, channel_id and content are required", activities.ErrBadInput, nil)
+			"request_id, discord_user_id, channel_id and content (or attachments) are required", activities.ErrBadInput, nil)
 	}
 	log := workflow.GetLogger(ctx)
 
@@ -118,6 +127,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	genErr := workflow.ExecuteActivity(genCtx, generate, activities.GenerateInput{
 		RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,
 		PersonalityID: p.ID, ChannelID: in.ChannelID, Content: in.Content, Mentions: in.Mentions, Now: workflow.Now(ctx),
+		MessageID: messageIDFor(in), Attachments: in.Attachments,
 	}).Get(ctx, &gen)
 
 	if genErr == nil {
@@ -132,7 +142,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 		if err := workflow.ExecuteActivity(saveCtx, a.SaveTurns, activities.SaveTurnsInput{
 			PersonalityID: p.ID, ChannelID: in.ChannelID, GuildID: in.GuildID,
 			DiscordUserID: in.DiscordUserID, Username: in.Username,
-			UserContent: in.Content, UserMessageID: in.MessageID,
+			UserContent: userTurn(in), UserMessageID: in.MessageID,
 			ReplyContent: gen.Text, ReplyReasoning: gen.Reasoning, ReplyMessageID: id,
 		}).Get(ctx, nil); err != nil {
 			return GenerateReplyResult{}, err
@@ -170,7 +180,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 		return GenerateReplyResult{Outcome: ReplyRateLimited, DiscordMessageID: id}, nil
 	case activities.ErrKeyInactive, activities.ErrNoKey,
 		activities.ErrQuotaExhausted, activities.ErrUnavailableUntil,
-		activities.ErrOutOfTokens, activities.ErrReplyFiltered, activities.ErrEmptyReply:
+		activities.ErrOutOfTokens, activities.ErrReplyFiltered, activities.ErrEmptyReply, activities.ErrImageRefused:
 		// The activity's message says what happened and what would change
 		// it: a key switched off or missing, or a failure final after one
 		// call. No version needed for the final ones: only activities built
@@ -201,6 +211,33 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 		outcome = ReplyRateLimited
 	}
 	return GenerateReplyResult{Outcome: outcome, DiscordMessageID: id}, nil
+}
+
+// messageIDFor is the Discord message whose attachments' URLs the generate
+// activity may fetch again: only asked for a message with attachments, so
+// histories without them schedule the activity with the input they had.
+func messageIDFor(in GenerateReplyInput) string {
+	if len(in.Attachments) == 0 {
+		return ""
+	}
+	return in.MessageID
+}
+
+// userTurn is the user's message as the conversation history keeps it:
+// its text, and the names of its images (their bytes are not kept).
+func userTurn(in GenerateReplyInput) string {
+	if len(in.Attachments) == 0 {
+		return in.Content
+	}
+	names := make([]string, len(in.Attachments))
+	for i, at := range in.Attachments {
+		names[i] = at.Filename
+	}
+	note := "[image(s) attached: " + strings.Join(names, ", ") + "]"
+	if in.Content == "" {
+		return note
+	}
+	return in.Content + "\n" + note
 }
 
 func post(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, content string) (string, error) {

@@ -113,6 +113,7 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 		// One index per process: it keeps the pairs' signatures in memory.
 		Memory:         memory.NewPostgres(db, memory.Options{}),
 		EmbeddingModel: cfg.EmbeddingModel,
+		VisionModel:    cfg.VisionModel,
 	}, nil
 }
 

@@ -61,6 +61,9 @@ type Config struct {
 	// EmbeddingModel makes the embeddings of long-term memory.
 	EmbeddingModel string `env:"EMBEDDING_MODEL" envDefault:"openai/text-embedding-3-small" desc:"the OpenRouter embedding model of long-term memory ('POST /embeddings'); memories made with another model are not recalled, so changing it starts memory afresh"`
 
+	// VisionModel describes images for models that take none.
+	VisionModel string `env:"VISION_MODEL" envDefault:"google/gemma-3-27b-it:free" desc:"the OpenRouter model that describes a message's images when the personality's model takes no images (its 'architecture.input_modalities' in 'GET /models' lacks 'image') and its 'vision_model' is unset"`
+
 	DiscordToken      redact.Secret `env:"DISCORD_TOKEN" desc:"the Discord bot token"`
 	DiscordAPIBase    string        `env:"DISCORD_API_BASE" envDefault:"https://discord.com" check:"url" desc:"scheme and host that replace 'https://discord.com' in every Discord REST call"`
 	DiscordDevGuildID string        `env:"DISCORD_DEV_GUILD_ID" check:"snowflake" desc:"register slash commands in this guild only (they appear at once). A Discord id: 5 to 20 digits"`

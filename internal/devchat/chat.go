@@ -113,7 +113,7 @@ func NewChat(opts ChatOptions) *Chat {
 }
 
 // chatCommands are handled by the chat itself, not sent to the bot.
-var chatCommands = []string{"help", "dm", "channel", "reply", "press"}
+var chatCommands = []string{"help", "dm", "channel", "reply", "press", "attach"}
 
 // Run reads lines until quit, end of input or ctx ends.
 func (c *Chat) Run(ctx context.Context) error {
@@ -224,6 +224,9 @@ func (c *Chat) command(ctx context.Context, line string) {
 		return
 	case strings.EqualFold(first, "press"):
 		c.press(ctx, rest)
+		return
+	case strings.EqualFold(first, "attach"):
+		c.attach(ctx, rest)
 		return
 	}
 	args, ok := splitArgs(strings.TrimPrefix(line, "/"))

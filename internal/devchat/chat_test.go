@@ -3,10 +3,15 @@
 package devchat_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -355,6 +360,31 @@ func TestChatPressesButtons(t *testing.T) {
 		"[attachment tzurot-data-"+devchat.ChatUserID+".json",
 		"No button is labelled “nothing”",
 	)
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// /attach posts a local image; the personality (on a text-only model) is
+// given the vision model's description of it.
+func TestChatAttachesAnImage(t *testing.T) {
+	s, out, done, say := chatWorldTyping(t)
+	say("/wallet set")
+	say(chatKey)
+	say("@demo hello")
+	waitForOutput(t, out, "Demo: Echo from")
+	waitForOutput(t, s.Logs, `"msg":"replied"`)
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 5, 5))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "square.png")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	say("/attach " + path + " what is it?")
+	waitForOutput(t, out, fakeopenrouter.ImageDigest(b.Bytes()))
+	say("quit")
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}

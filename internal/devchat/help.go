@@ -28,6 +28,7 @@ func (c *Chat) help(args []string) string {
 	fmt.Fprintf(&sb, "You are %q in an offline Discord; the bot and the workflows are real.\n", ChatUsername)
 	fmt.Fprintf(&sb, "  Type a message to post it in the channel; mention a personality to talk to it: %s\n", c.opts.Example)
 	sb.WriteString("  /reply TEXT answers the last personality message here (no mention needed)\n")
+	sb.WriteString("  /attach PATH [TEXT] posts a local image with your message (to the personality you last talked to here, unless TEXT mentions one)\n")
 	sb.WriteString("  /press LABEL presses a button of the last message shown with buttons, e.g. /press Next page\n")
 	sb.WriteString("  /channel NAME moves to another channel of the server (/channel random), /channel back to " + ChatChannel + "\n")
 	sb.WriteString("  /dm talks to the bot in a DM; quit stops\n")

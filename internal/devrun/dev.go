@@ -97,6 +97,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		stops = append(stops, stop)
 		cfg.DiscordAPIBase, cfg.DiscordToken = url, "offline"
+		dc.SetBaseURL(url)
 		log.Warn("DISCORD_TOKEN is unset: Discord is the offline stand-in; what personalities post is logged here", "url", url)
 	}
 

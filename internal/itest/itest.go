@@ -162,6 +162,7 @@ func New(t testing.TB, opts Options) *Stack {
 	dc := fakediscord.New(fakediscord.Options{})
 	dcSrv := httptest.NewServer(dc)
 	t.Cleanup(dcSrv.Close)
+	dc.SetBaseURL(dcSrv.URL)
 	el := fakeelevenlabs.New(fakeelevenlabs.Options{})
 	elSrv := httptest.NewServer(el)
 	t.Cleanup(elSrv.Close)

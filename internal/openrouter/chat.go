@@ -20,6 +20,12 @@ type Message struct {
 	// Name distinguishes speakers sharing a role, e.g. Discord users in a
 	// channel; providers that ignore it are harmless.
 	Name string
+	// Images are image URLs or base64 data URLs
+	// (data:image/png;base64,...): with any, the message is sent as
+	// content parts, its text first and then one image_url part per image,
+	// the order OpenRouter recommends
+	// (https://openrouter.ai/docs/features/multimodal/images).
+	Images []string
 }
 
 // ChatRequest is one non-streaming chat completion.
@@ -149,6 +155,13 @@ func chatBody(req ChatRequest) ([]byte, error) {
 	msgs := make([]openai.ChatCompletionMessage, len(req.Messages))
 	for i, m := range req.Messages {
 		msgs[i] = openai.ChatCompletionMessage{Role: m.Role, Content: m.Content, Name: m.Name}
+		if len(m.Images) > 0 {
+			parts := []openai.ChatMessagePart{{Type: openai.ChatMessagePartTypeText, Text: m.Content}}
+			for _, url := range m.Images {
+				parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: url}})
+			}
+			msgs[i].Content, msgs[i].MultiContent = "", parts
+		}
 	}
 	body["model"] = req.Model
 	body["messages"] = msgs

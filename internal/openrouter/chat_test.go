@@ -345,3 +345,29 @@ func TestChatParamsNotShared(t *testing.T) {
 		t.Errorf("temperature = %v", got["temperature"])
 	}
 }
+
+// A message with images is sent as content parts, text first.
+func TestChatBodyImageParts(t *testing.T) {
+	body, err := chatBody(ChatRequest{Model: "m", Messages: []Message{
+		{Role: "system", Content: "be kind"},
+		{Role: "user", Content: "what is this?", Images: []string{"data:image/png;base64,AAAA"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Messages []struct {
+			Content json.RawMessage `json:"content"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(doc.Messages[0].Content); got != `"be kind"` {
+		t.Errorf("text-only message sent as %s", got)
+	}
+	want := `[{"type":"text","text":"what is this?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]`
+	if got := string(doc.Messages[1].Content); got != want {
+		t.Errorf("image message sent as\n%s\nwant\n%s", got, want)
+	}
+}

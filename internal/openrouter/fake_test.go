@@ -239,3 +239,37 @@ func TestFakeConcurrentKeys(t *testing.T) {
 		}
 	}
 }
+
+// The model list says which models take images; the stand-in refuses
+// images to a text-only model, as OpenRouter does, and sees them otherwise.
+func TestFakeModelsAndImageParts(t *testing.T) {
+	f, c := newFake(t, Options{})
+	f.AddKey(testKey, fake.Key{})
+	models, err := c.Models(context.Background(), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	takes := map[string]bool{}
+	for _, m := range models {
+		takes[m.ID] = m.AcceptsImages()
+	}
+	if !takes["anthropic/claude-sonnet-4"] || !takes["google/gemma-3-27b-it:free"] || takes["deepseek/deepseek-r1"] {
+		t.Errorf("image input per model: %v", takes)
+	}
+	img := "data:image/png;base64,iVBORw0KGgo="
+	req := ChatRequest{Model: "anthropic/claude-sonnet-4", Messages: []Message{{Role: "user", Content: "see", Images: []string{img}}}}
+	resp, err := c.Chat(context.Background(), testKey, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(resp.Content, fake.DescribeImages([]string{img})) {
+		t.Errorf("reply %q does not describe the image", resp.Content)
+	}
+	if calls := f.CallsFor(testKey); calls[len(calls)-1].Images[0] != img {
+		t.Errorf("recorded images %v", calls[len(calls)-1].Images)
+	}
+	req.Model = "deepseek/deepseek-r1"
+	if _, err := c.Chat(context.Background(), testKey, req); err == nil {
+		t.Error("a text-only model took an image")
+	}
+}

@@ -140,6 +140,23 @@ func TestChannelMessageWithFileAndEdits(t *testing.T) {
 		t.Errorf("attachment fetch = %q %s", msg.Attachments[0].URL, body)
 	}
 
+	// Signed like Discord's CDN: expired, the URL answers 404; the message
+	// fetched again carries a fresh one that works.
+	if u, _ := url.Parse(msg.Attachments[0].URL); u.Query().Get("ex") == "" || u.Query().Get("is") == "" || u.Query().Get("hm") == "" {
+		t.Errorf("attachment URL %q is not signed", msg.Attachments[0].URL)
+	}
+	fake.ExpireAttachmentURLs()
+	if resp, err := http.Get(msg.Attachments[0].URL); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("expired attachment URL answered %v, %v; want 404", resp, err)
+	}
+	fresh, err := s.ChannelMessage(chanID, msg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Get(fresh.Attachments[0].URL); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("fresh attachment URL answered %v, %v; want 200", resp, err)
+	}
+
 	edited, err := s.ChannelMessageEdit(chanID, msg.ID, "edited")
 	if err != nil {
 		t.Fatal(err)

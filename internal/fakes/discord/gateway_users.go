@@ -21,6 +21,9 @@ type UserMessage struct {
 	// ReferencedMessageID makes the message a reply. When the fake knows
 	// that message it is also sent whole, as referenced_message.
 	ReferencedMessageID string
+	// Files are attached to the message, served at signed CDN URLs
+	// (ExpireAttachmentURLs).
+	Files []File
 }
 
 // UserInteraction is an interaction someone starts, for StartInteraction.
@@ -46,13 +49,31 @@ type UserInteraction struct {
 // session receives it; the error then says so. Options.OnMessage does not
 // see user messages.
 func (s *Server) PostUserMessage(um UserMessage) (Message, error) {
+	out, wire, err := s.recordUserMessage(um)
+	if err != nil {
+		return Message{}, err
+	}
+	return out, s.Dispatch("MESSAGE_CREATE", wire)
+}
+
+// RecordUserMessage records a message as PostUserMessage does, without
+// dispatching it: for a caller that hands the event to the bot itself (the
+// offline chat), so that the message and its attachments exist for
+// GET /channels/{id}/messages/{id} and the CDN.
+func (s *Server) RecordUserMessage(um UserMessage) (Message, error) {
+	out, _, err := s.recordUserMessage(um)
+	return out, err
+}
+
+func (s *Server) recordUserMessage(um UserMessage) (Message, map[string]any, error) {
 	if !isSnowflake(um.ChannelID) || !isSnowflake(um.Author.ID) || (um.GuildID != "" && !isSnowflake(um.GuildID)) {
-		return Message{}, fmt.Errorf("user message: channel %q, author %q and guild %q must be snowflakes", um.ChannelID, um.Author.ID, um.GuildID)
+		return Message{}, nil, fmt.Errorf("user message: channel %q, author %q and guild %q must be snowflakes", um.ChannelID, um.Author.ID, um.GuildID)
 	}
 	author := asPerson(um.Author)
 	now := time.Now().UTC()
 	s.mu.Lock()
 	m := &Message{ID: s.ids.next(), ChannelID: um.ChannelID, Content: um.Content, Author: author, Timestamp: now}
+	m.Attachments = s.storeFilesAtLocked(s.baseURL, um.ChannelID, um.Files)
 	var ref map[string]any
 	if um.ReferencedMessageID != "" {
 		m.ReferencedMessageID, m.Type = um.ReferencedMessageID, 19
@@ -84,7 +105,7 @@ func (s *Server) PostUserMessage(um UserMessage) (Message, error) {
 			ref.(map[string]any)["guild_id"] = um.GuildID
 		}
 	}
-	return out, s.Dispatch("MESSAGE_CREATE", wire)
+	return out, wire, nil
 }
 
 // StartInteraction registers an interaction (see AddInteraction) and

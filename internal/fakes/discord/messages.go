@@ -26,7 +26,8 @@ type Attachment struct {
 	Filename    string
 	ContentType string
 	Size        int
-	// URL points back at this server, which serves the bytes like the CDN.
+	// URL points back at this server, which serves the bytes like the CDN;
+	// messages carry it signed (signURL), as Discord's CDN URLs are.
 	URL  string
 	Data []byte
 }
@@ -101,8 +102,8 @@ func (m *Message) wire() map[string]any {
 			"id":           a.ID,
 			"filename":     a.Filename,
 			"size":         a.Size,
-			"url":          a.URL,
-			"proxy_url":    a.URL,
+			"url":          signURL(a.URL),
+			"proxy_url":    signURL(a.URL),
 			"content_type": a.ContentType,
 		})
 	}
@@ -236,6 +237,10 @@ func (s *Server) newMessageLocked(c *call, channelID string, author User, body m
 }
 
 func (s *Server) storeFilesLocked(c *call, channelID string, files []File) []Attachment {
+	return s.storeFilesAtLocked(c.baseURL(), channelID, files)
+}
+
+func (s *Server) storeFilesAtLocked(base, channelID string, files []File) []Attachment {
 	var out []Attachment
 	ch := channelID
 	if ch == "" {
@@ -249,7 +254,7 @@ func (s *Server) storeFilesLocked(c *call, channelID string, files []File) []Att
 			Size:        len(f.Data),
 			Data:        f.Data,
 		}
-		a.URL = c.baseURL() + "/attachments/" + ch + "/" + a.ID + "/" + f.Name
+		a.URL = base + "/attachments/" + ch + "/" + a.ID + "/" + f.Name
 		s.attachments[a.ID] = a
 		out = append(out, a)
 	}
@@ -428,14 +433,6 @@ func (s *Server) deleteReaction(c *call, m *Message) reply {
 
 func (s *Server) typing(c *call) reply {
 	return noContent()
-}
-
-func (s *Server) serveAttachment(id string) reply {
-	a, ok := s.attachments[id]
-	if !ok {
-		return notFoundRoute()
-	}
-	return reply{status: http.StatusOK, raw: a.Data, contentType: a.ContentType}
 }
 
 // nonceOf reads a message nonce, which Discord accepts as a string or an integer.

@@ -90,6 +90,11 @@ type Server struct {
 	rateLimits   []rateLimit
 	drops        []drop
 	attachments  map[string]Attachment
+	// expiredSeq: signed URLs numbered up to it have expired
+	// (ExpireAttachmentURLs); baseURL is SetBaseURL's, else the first
+	// request's.
+	expiredSeq uint64
+	baseURL    string
 	// nonces maps channel+author+nonce to the message created with it, for
 	// enforce_nonce: Discord returns that message instead of creating another.
 	nonces map[string]string
@@ -297,6 +302,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Files = p.files
 
 	s.mu.Lock()
+	if s.baseURL == "" {
+		s.baseURL = (&call{r: r}).baseURL()
+	}
 	rep := s.dispatchLocked(r, &rec, p)
 	if rep.drop {
 		// Status stays 0: nothing was answered.
@@ -363,7 +371,7 @@ func (s *Server) dispatchLocked(r *http.Request, rec *Request, p payload) (rep r
 		if len(segs) != 3 {
 			return notFoundRoute()
 		}
-		return s.serveAttachment(segs[1])
+		return s.serveAttachment(segs[1], r.URL.Query())
 	}
 	rel, ok := cutAPIPrefix(r.URL.Path)
 	if !ok {

@@ -74,6 +74,7 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 		return errResp
 	}
 
+	call.Images = req.images()
 	step := s.nextStep(call.Key)
 	if ks.magic == "daily" && step.kind == stepOK && isFreeModel(req.requestedModel()) {
 		// An AcceptAnyKey "…daily…" key has used its 50 free-model
@@ -108,6 +109,9 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 	if req.wantsImage() && !m.outputs("image") {
 		return apiError(http.StatusNotFound, "No endpoints found that support the requested output modalities: "+strings.Join(req.Modalities, ", "), nil)
 	}
+	if len(call.Images) > 0 && !m.inputs("image") {
+		return apiError(http.StatusNotFound, "No endpoints found that support image input", nil)
+	}
 	served := m
 	if m.routesTo != "" {
 		if routed, ok := findModel(m.routesTo); ok {
@@ -126,6 +130,9 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 	}
 
 	g.content = EchoReply(served.id, prompt)
+	if len(call.Images) > 0 {
+		g.content += " " + DescribeImages(call.Images)
+	}
 	showReasoning := req.wantsReasoning()
 	if showReasoning && served.reasoning {
 		g.reasoning = EchoReasoning(prompt)

@@ -1,6 +1,9 @@
 package openrouter
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+)
 
 // model is one catalogue entry. Prices are USD per token, as strings,
 // because OpenRouter publishes them as decimal strings to avoid float drift.
@@ -46,6 +49,12 @@ var catalogue = []model{
 		reasoning: true, moderated: true,
 	},
 	{
+		id: "google/gemma-3-27b-it:free", name: "Google: Gemma 3 27B (free)", provider: "Chutes",
+		created: 1741756359, contextLength: 96000, maxCompletion: 8192,
+		prompt: "0", completion: "0",
+		input: []string{"text", "image"}, output: []string{"text"},
+	},
+	{
 		id: "deepseek/deepseek-r1", name: "DeepSeek: R1", provider: "DeepSeek",
 		created: 1737381095, contextLength: 163840, maxCompletion: 32768,
 		prompt: "0.0000004", completion: "0.000002",
@@ -68,6 +77,8 @@ func findModel(id string) (model, bool) {
 	}
 	return model{}, false
 }
+
+func (m model) inputs(modality string) bool { return slices.Contains(m.input, modality) }
 
 func (m model) outputs(modality string) bool {
 	for _, o := range m.output {

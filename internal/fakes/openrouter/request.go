@@ -66,6 +66,28 @@ func (m chatMessage) text() string {
 	return strings.Join(texts, "\n")
 }
 
+// images are the image_url URLs of every message's content parts, in order.
+func (r chatRequest) images() []string {
+	var out []string
+	for _, m := range r.Messages {
+		var parts []struct {
+			Type     string `json:"type"`
+			ImageURL struct {
+				URL string `json:"url"`
+			} `json:"image_url"`
+		}
+		if json.Unmarshal(m.Content, &parts) != nil {
+			continue
+		}
+		for _, p := range parts {
+			if p.Type == "image_url" {
+				out = append(out, p.ImageURL.URL)
+			}
+		}
+	}
+	return out
+}
+
 func (r chatRequest) wantsReasoning() bool {
 	if r.Reasoning != nil {
 		return !r.Reasoning.Exclude && (r.Reasoning.Enabled == nil || *r.Reasoning.Enabled)

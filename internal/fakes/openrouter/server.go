@@ -53,7 +53,10 @@ type Call struct {
 	Key string
 	// Model is the "model" field of a chat completion or embeddings body,
 	// if any.
-	Model   string
+	Model string
+	// Images are the image_url URLs of a chat request's content parts
+	// (data URLs as tzurot sends them), in order.
+	Images  []string
 	Body    []byte
 	Headers http.Header
 	// Referer and Title are OpenRouter's app attribution headers
