@@ -1,4 +1,4 @@
-// Guild permissions as Discord serves them: the guild with its roles, a
+// Guild permissions as Discord serves them (route handlers run with s.mu held): the guild with its roles, a
 // member's roles, and a channel with its permission overwrites.
 
 package discord
@@ -56,8 +56,6 @@ func (s *Server) SetGuildAccess(g GuildAccess) {
 }
 
 func (s *Server) getGuild(c *call) reply {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	g := s.guildAccess[c.params["guild_id"]]
 	if g == nil {
 		return apiError(http.StatusNotFound, codeUnknownGuild, "Unknown Guild")
@@ -73,8 +71,6 @@ func (s *Server) getGuild(c *call) reply {
 }
 
 func (s *Server) getGuildMember(c *call) reply {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	g := s.guildAccess[c.params["guild_id"]]
 	if g == nil {
 		return apiError(http.StatusNotFound, codeUnknownGuild, "Unknown Guild")
@@ -90,8 +86,6 @@ func (s *Server) getGuildMember(c *call) reply {
 }
 
 func (s *Server) getChannel(c *call) reply {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	id := c.params["channel_id"]
 	for _, g := range s.guildAccess {
 		ows, ok := g.Channels[id]
@@ -108,3 +102,6 @@ func (s *Server) getChannel(c *call) reply {
 	}
 	return apiError(http.StatusNotFound, codeUnknownChannel, "Unknown Channel")
 }
+
+// BotUserID is the bot's user id (Options.BotUserID).
+func (s *Server) BotUserID() string { return s.opts.BotUserID }
