@@ -116,9 +116,9 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 // A usage row an activity could not write after a paid call is written by
 // RecordUsage before anything else, so no outcome loses it.
 func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyResult, error) {
-	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || (in.Content == "" && len(in.Attachments) == 0) {
+	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || (in.Content == "" && len(in.Attachments) == 0 && (in.References == nil || !in.References.Forward)) {
 		return GenerateReplyResult{}, temporal.NewNonRetryableApplicationError(
-			"request_id, discord_user_id, channel_id and content (or attachments) are required", activities.ErrBadInput, nil)
+			"request_id, discord_user_id, channel_id and content (or attachments, or a forward) are required", activities.ErrBadInput, nil)
 	}
 	log := workflow.GetLogger(ctx)
 
