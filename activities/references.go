@@ -23,14 +23,12 @@ type MessageRef struct {
 }
 
 // References are what the message answered points at, as the gateway event
-// showed it: ids only.
+// showed it: ids only. The message links in its text are followed whenever
+// References is set (the bot sets it when the text has one).
 type References struct {
 	// ReplyTo is the message replied to (message_reference of type 0,
 	// DEFAULT); the chain of replies is followed from it.
 	ReplyTo *MessageRef `json:"reply_to,omitempty"`
-	// The message links in the text are followed whenever References is
-	// set; the bot sets it when the text has one.
-
 	// Forward is set when the message answered is a forward
 	// (message_reference of type 1, FORWARD): it is fetched for its
 	// message_snapshots.
