@@ -106,6 +106,12 @@ type GenerateInput struct {
 	// Attachments are the message's images, metadata only (images.go):
 	// their bytes are fetched here and never enter workflow history.
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// GuildID is the guild of the message answered; empty in a DM, where
+	// no message link is followed.
+	GuildID string `json:"guild_id,omitempty"`
+	// References are the ids of the messages the one answered points at
+	// (references.go), fetched here; optional.
+	References *References `json:"references,omitempty"`
 }
 
 // GenerateOutput is the reply, with the reasoning kept apart from the text.
@@ -150,6 +156,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	lim, err := limits.Resolve(limits.Overrides{
 		MaxConversationHistory: cfg.MaxConversationHistory, MaxMentionsPerMessage: cfg.MaxMentionsPerMessage,
 		MaxChannelsPerMessage: cfg.MaxChannelsPerMessage, MaxRolesPerMessage: cfg.MaxRolesPerMessage,
+		MaxReferencedMessages: cfg.MaxReferencedMessages,
 	})
 	if err != nil {
 		// The bad values were replaced by their defaults: answer anyway.
@@ -175,6 +182,8 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	if err != nil {
 		return GenerateOutput{}, err
 	}
+
+	content = a.withReferences(in, content, lim.MaxReferencedMessages)
 
 	history, err := a.history(ctx, in.ChannelID, p.ID, lim.MaxConversationHistory)
 	if err != nil {

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/tzurot/tzurot/internal/access"
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/limits"
+	"github.com/tzurot/tzurot/internal/msglink"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/workflows"
@@ -30,7 +30,7 @@ func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
 		// Perhaps a reply we are showing "typing…" for.
 		b.wakeTyping(m.ChannelID)
 	}
-	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || (strings.TrimSpace(m.Content) == "" && len(imagesOf(m.Message)) == 0) {
+	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || (strings.TrimSpace(m.Content) == "" && len(imagesOf(m.Message)) == 0 && !isForward(m.Message)) {
 		return
 	}
 	targets, err := b.route(ctx, m.Message)
@@ -57,6 +57,33 @@ func imagesOf(m *discordgo.Message) []workflows.Attachment {
 	return out
 }
 
+// isForward reports whether m forwards another message (a
+// message_reference of type FORWARD with its message_snapshots).
+func isForward(m *discordgo.Message) bool {
+	return m.MessageReference != nil && m.MessageReference.Type == discordgo.MessageReferenceTypeForward && len(m.MessageSnapshots) > 0
+}
+
+// referencesOf is the ids of what m points at, for the worker to fetch:
+// the message it replies to, whether it is a forward, and (by References
+// being set at all) that its text has message links to follow — the
+// worker follows those only where both the speaker and the bot can read
+// the channel. Nil when m points at nothing.
+func referencesOf(m *discordgo.Message) *workflows.References {
+	var refs workflows.References
+	if r := m.MessageReference; r != nil && r.MessageID != "" && r.Type == discordgo.MessageReferenceTypeDefault {
+		ch := r.ChannelID
+		if ch == "" {
+			ch = m.ChannelID
+		}
+		refs.ReplyTo = &workflows.MessageRef{ChannelID: ch, MessageID: r.MessageID}
+	}
+	refs.Forward = isForward(m)
+	if refs.ReplyTo == nil && !refs.Forward && len(msglink.Parse(m.Content)) == 0 {
+		return nil
+	}
+	return &refs
+}
+
 // target is one personality a message is for, and the text to send it.
 type target struct {
 	ID      uuid.UUID
@@ -73,14 +100,9 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 	if err != nil {
 		return nil, err
 	}
+	// The message replied to, the one forwarded and the linked ones are
+	// fetched and quoted by the worker (references), by id.
 	content := m.Content
-	if ref := m.ReferencedMessage; ref != nil && strings.TrimSpace(ref.Content) != "" {
-		author := "someone"
-		if ref.Author != nil {
-			author = ref.Author.Username
-		}
-		content = fmt.Sprintf("[Replying to %s: %s]\n%s", author, truncateRunes(ref.Content, 1000), content)
-	}
 
 	var out []target
 	for i, p := range index.Mentions(speaker, m.Content, limits.Ceilings().MaxMentionsPerMessage) {
@@ -135,7 +157,7 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
 		RequestID: requestID, DiscordUserID: m.Author.ID, Username: username,
 		Personality: t.ID.String(), ChannelID: m.ChannelID, GuildID: m.GuildID,
-		MessageID: m.ID, Content: t.Content, Mentions: b.mentionNames(m), Attachments: imagesOf(m),
+		MessageID: m.ID, Content: t.Content, Mentions: b.mentionNames(m), Attachments: imagesOf(m), References: referencesOf(m),
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

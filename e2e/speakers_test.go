@@ -44,18 +44,25 @@ func speakersStack(t *testing.T) (*itest.Stack, uuid.UUID) {
 // returns the chat messages the model was given for it.
 func say(t *testing.T, s *itest.Stack, requestID, userID, username, content string, mentions *workflows.MentionNames) []sentMessage {
 	t.Helper()
-	before := len(s.OpenRouter.Calls())
-	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID: workflows.GenerateReplyID(requestID), TaskQueue: s.TaskQueue,
-	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
+	return sayInput(t, s, workflows.GenerateReplyInput{
 		RequestID: requestID, DiscordUserID: userID, Username: username, Personality: "kerach",
 		ChannelID: channelID, MessageID: requestID, Content: content, Mentions: mentions,
 	})
+}
+
+// sayInput runs GenerateReply for in and returns the chat messages the
+// model was given for it.
+func sayInput(t *testing.T, s *itest.Stack, in workflows.GenerateReplyInput) []sentMessage {
+	t.Helper()
+	before := len(s.OpenRouter.Calls())
+	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID: workflows.GenerateReplyID(in.RequestID), TaskQueue: s.TaskQueue,
+	}, workflows.GenerateReplyName, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res := result(t, run); res.Outcome != workflows.ReplyReplied {
-		t.Fatalf("%s: outcome %s", requestID, res.Outcome)
+		t.Fatalf("%s: outcome %s", in.RequestID, res.Outcome)
 	}
 	calls := s.OpenRouter.Calls()
 	if len(calls) != before+1 {

@@ -36,7 +36,22 @@ type GenerateReplyInput struct {
 	// passed on to that activity only, so no version is needed. A message
 	// with images may have no text.
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// References are the ids of the messages this one points at: the
+	// message replied to (its chain is followed), whether it is a forward,
+	// and — when set at all — the message links in Content are followed
+	// where both the speaker and the bot can read their channel. Ids only:
+	// the generate activity fetches the messages, so no referenced content
+	// enters history. Optional, passed on to that activity only, so no
+	// version is needed.
+	References *References `json:"references,omitempty"`
 }
+
+// References are GenerateReplyInput's referenced message ids
+// (activities.References, here so the bot need not import activities).
+type References = activities.References
+
+// MessageRef is one Discord message by channel and id (activities.MessageRef).
+type MessageRef = activities.MessageRef
 
 // Attachment is an image of the message answered
 // (activities.Attachment, here so the bot need not import activities).
@@ -101,9 +116,9 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 // A usage row an activity could not write after a paid call is written by
 // RecordUsage before anything else, so no outcome loses it.
 func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyResult, error) {
-	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || (in.Content == "" && len(in.Attachments) == 0) {
+	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || (in.Content == "" && len(in.Attachments) == 0 && (in.References == nil || !in.References.Forward)) {
 		return GenerateReplyResult{}, temporal.NewNonRetryableApplicationError(
-			"request_id, discord_user_id, channel_id and content (or attachments) are required", activities.ErrBadInput, nil)
+			"request_id, discord_user_id, channel_id and content (or attachments, or a forward) are required", activities.ErrBadInput, nil)
 	}
 	log := workflow.GetLogger(ctx)
 
@@ -127,7 +142,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	genErr := workflow.ExecuteActivity(genCtx, generate, activities.GenerateInput{
 		RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,
 		PersonalityID: p.ID, ChannelID: in.ChannelID, Content: in.Content, Mentions: in.Mentions, Now: workflow.Now(ctx),
-		MessageID: messageIDFor(in), Attachments: in.Attachments,
+		MessageID: messageIDFor(in), Attachments: in.Attachments, References: in.References, GuildID: guildIDFor(in),
 	}).Get(ctx, &gen)
 
 	if genErr == nil {
@@ -217,10 +232,20 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 // activity may fetch again: only asked for a message with attachments, so
 // histories without them schedule the activity with the input they had.
 func messageIDFor(in GenerateReplyInput) string {
-	if len(in.Attachments) == 0 {
+	if len(in.Attachments) == 0 && (in.References == nil || !in.References.Forward) {
 		return ""
 	}
 	return in.MessageID
+}
+
+// guildIDFor is the guild the generate activity is told of: only with
+// References, where message links are followed within it, so inputs
+// without them stay as they were.
+func guildIDFor(in GenerateReplyInput) string {
+	if in.References == nil {
+		return ""
+	}
+	return in.GuildID
 }
 
 // userTurn is the user's message as the conversation history keeps it:

@@ -21,6 +21,10 @@ type UserMessage struct {
 	// ReferencedMessageID makes the message a reply. When the fake knows
 	// that message it is also sent whole, as referenced_message.
 	ReferencedMessageID string
+	// ForwardOf makes the message a forward of that message, which the
+	// fake must know (GuildID is its guild): its message_snapshots carry
+	// the original's text and time, not its author.
+	ForwardOf string
 	// Files are attached to the message, served at signed CDN URLs
 	// (ExpireAttachmentURLs).
 	Files []File
@@ -80,6 +84,14 @@ func (s *Server) recordUserMessage(um UserMessage) (Message, map[string]any, err
 		if r, ok := s.messages[um.ReferencedMessageID]; ok {
 			ref = r.wire()
 		}
+	}
+	if um.ForwardOf != "" {
+		orig, ok := s.messages[um.ForwardOf]
+		if !ok {
+			s.mu.Unlock()
+			return Message{}, nil, fmt.Errorf("user message: forwarded message %s is unknown to the fake: post it first", um.ForwardOf)
+		}
+		m.Forwarded = &Forwarded{GuildID: um.GuildID, ChannelID: orig.ChannelID, MessageID: orig.ID, Content: orig.Content, Timestamp: orig.Timestamp}
 	}
 	s.messages[m.ID] = m
 	s.channelMessages[m.ChannelID] = append(s.channelMessages[m.ChannelID], m.ID)

@@ -53,6 +53,9 @@ type Message struct {
 	Components          []map[string]any
 	Attachments         []Attachment
 	ReferencedMessageID string
+	// Forwarded is set on a forward: what it forwards, as its
+	// message_reference (type 1, FORWARD) and message_snapshots show it.
+	Forwarded *Forwarded
 	// Reactions holds the emoji the bot itself reacted with.
 	Reactions []string
 	Timestamp time.Time
@@ -68,6 +71,13 @@ type Message struct {
 
 // Ephemeral reports whether only the invoking user would see the message.
 func (m Message) Ephemeral() bool { return m.Flags&ephemeralFlag != 0 }
+
+// Forwarded is the original of a forward.
+type Forwarded struct {
+	GuildID, ChannelID, MessageID string
+	Content                       string
+	Timestamp                     time.Time
+}
 
 func (m *Message) clone() Message {
 	c := *m
@@ -141,6 +151,19 @@ func (m *Message) wire() map[string]any {
 			"channel_id": m.ChannelID,
 			"message_id": m.ReferencedMessageID,
 		}
+	}
+	if f := m.Forwarded; f != nil {
+		ref := map[string]any{"type": 1, "channel_id": f.ChannelID, "message_id": f.MessageID}
+		if f.GuildID != "" {
+			ref["guild_id"] = f.GuildID
+		}
+		out["message_reference"] = ref
+		// A snapshot has no author (https://discord.com/developers/docs/resources/message#message-snapshot-object).
+		out["message_snapshots"] = []map[string]any{{"message": map[string]any{
+			"type": 0, "content": f.Content, "embeds": []any{}, "attachments": []any{},
+			"timestamp": f.Timestamp.Format(timestampLayout), "edited_timestamp": nil, "flags": 0,
+			"mentions": []any{}, "mention_roles": []any{},
+		}}}
 	}
 	if len(m.Reactions) > 0 {
 		var rs []map[string]any

@@ -75,6 +75,7 @@ type Server struct {
 	ids             snowflakes
 	requests        []Request
 	messages        map[string]*Message
+	guildAccess     map[string]*GuildAccess
 	channelMessages map[string][]string
 	dmChannels      map[string]string // user id -> DM channel id
 	dmUsers         map[string]string // DM channel id -> user id

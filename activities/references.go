@@ -1,0 +1,210 @@
+package activities
+
+// Referenced messages: the reply chain of the message answered, the Discord
+// message links in its text and the message it forwards, fetched here from
+// Discord by their ids (the bot passes ids only, so no message content
+// enters workflow history) and given to the model with their authors and
+// times, within a token budget.
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/internal/msglink"
+)
+
+// MessageRef is one Discord message by its channel and message ids.
+type MessageRef struct {
+	ChannelID string `json:"channel_id"`
+	MessageID string `json:"message_id"`
+}
+
+// References are what the message answered points at, as the gateway event
+// showed it: ids only. The message links in its text are followed whenever
+// References is set (the bot sets it when the text has one).
+type References struct {
+	// ReplyTo is the message replied to (message_reference of type 0,
+	// DEFAULT); the chain of replies is followed from it.
+	ReplyTo *MessageRef `json:"reply_to,omitempty"`
+	// Forward is set when the message answered is a forward
+	// (message_reference of type 1, FORWARD): it is fetched for its
+	// message_snapshots.
+	Forward bool `json:"forward,omitempty"`
+}
+
+// DefaultReferenceTokens bounds the referenced messages of one prompt in
+// EstimateTokens' units: a quarter of DefaultPromptTokens, so references
+// never crowd out the conversation. A message that does not fit whole is
+// left out, with those after it.
+const DefaultReferenceTokens = DefaultPromptTokens / 4
+
+// maxReferenceRunes bounds one referenced message's text.
+const maxReferenceRunes = 1000
+
+// referenced is one message given to the model.
+type referenced struct {
+	label, author string
+	at            time.Time
+	content       string
+}
+
+func (r referenced) line() string {
+	return fmt.Sprintf("[%s %s, %s: %s]", r.label, cleanName(r.author), r.at.UTC().Format("2006-01-02 15:04 UTC"), truncRunes(r.content, maxReferenceRunes))
+}
+
+func truncRunes(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+func authorOf(m *discordgo.Message) string {
+	if m.Member != nil && m.Member.Nick != "" {
+		return m.Member.Nick
+	}
+	if m.Author != nil {
+		if m.Author.GlobalName != "" {
+			return m.Author.GlobalName
+		}
+		return m.Author.Username
+	}
+	return "someone"
+}
+
+// withReferences puts the messages in.Content refers to before it, one line
+// each: the message it forwards, the reply chain nearest first, then the
+// linked messages the speaker and the bot can both read — at most max in
+// all, within DefaultReferenceTokens. A message that cannot be fetched is
+// left out; references never fail the reply.
+func (a *Activities) withReferences(in GenerateInput, content string, max int) string {
+	if a.Discord == nil {
+		return content
+	}
+	var refs []referenced
+	add := func(r referenced) bool {
+		if len(refs) >= max {
+			return false
+		}
+		refs = append(refs, r)
+		return true
+	}
+	if in.References != nil && in.References.Forward && in.MessageID != "" {
+		if r, ok := a.forwarded(in); ok {
+			add(r)
+		}
+	}
+	if in.References != nil && in.References.ReplyTo != nil {
+		next := in.References.ReplyTo
+		label := "Replying to"
+		for next != nil && len(refs) < max {
+			m, err := a.Discord.ChannelMessage(next.ChannelID, next.MessageID)
+			if err != nil {
+				a.Log.Warn("referenced message not fetched", "message", next.MessageID, "err", err)
+				break
+			}
+			add(referenced{label: label, author: authorOf(m), at: m.Timestamp, content: m.Content})
+			label, next = "which replied to", nil
+			if ref := m.MessageReference; ref != nil && ref.Type == discordgo.MessageReferenceTypeDefault && ref.MessageID != "" {
+				next = &MessageRef{ChannelID: ref.ChannelID, MessageID: ref.MessageID}
+				if next.ChannelID == "" {
+					next.ChannelID = m.ChannelID
+				}
+			}
+		}
+	}
+	var links []msglink.Link
+	if in.References != nil {
+		links = msglink.Parse(in.Content)
+	}
+	for _, l := range links {
+		if len(refs) >= max {
+			break
+		}
+		if !a.bothCanRead(in, l) {
+			continue
+		}
+		m, err := a.Discord.ChannelMessage(l.ChannelID, l.MessageID)
+		if err != nil {
+			a.Log.Warn("linked message not fetched", "message", l.MessageID, "err", err)
+			continue
+		}
+		add(referenced{label: "Linked message by", author: authorOf(m), at: m.Timestamp, content: m.Content})
+	}
+	budget := DefaultReferenceTokens
+	var lines []string
+	for _, r := range refs {
+		l := r.line()
+		if budget -= EstimateTokens(l); budget < 0 {
+			break
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) == 0 {
+		return content
+	}
+	return strings.Join(lines, "\n") + "\n" + content
+}
+
+// forwarded is the message the answered one forwards: its snapshot's text
+// and time, and its author when the original can be fetched and the
+// speaker may read it (a snapshot carries no author).
+func (a *Activities) forwarded(in GenerateInput) (referenced, bool) {
+	m, err := a.Discord.ChannelMessage(in.ChannelID, in.MessageID)
+	if err != nil || len(m.MessageSnapshots) == 0 || m.MessageSnapshots[0].Message == nil {
+		return referenced{}, false
+	}
+	snap := m.MessageSnapshots[0].Message
+	r := referenced{label: "Forwarded message by", author: "someone", at: snap.Timestamp, content: snap.Content}
+	if ref := m.MessageReference; ref != nil && ref.MessageID != "" && ref.ChannelID != "" &&
+		a.bothCanRead(in, msglink.Link{GuildID: ref.GuildID, ChannelID: ref.ChannelID, MessageID: ref.MessageID}) {
+		if orig, err := a.Discord.ChannelMessage(ref.ChannelID, ref.MessageID); err == nil {
+			r.author = authorOf(orig)
+		}
+	}
+	return r, true
+}
+
+// bothCanRead reports whether a linked message may be followed: it is in
+// the guild the message answered was written in (never a DM or another
+// guild), and both the speaker and the bot can read its channel, by the
+// permissions Discord's data gives them there (the guild's @everyone role,
+// their roles, the channel's overwrites, administrator; discordgo computes
+// them from its state, else from the REST API). Any doubt is a no.
+func (a *Activities) bothCanRead(in GenerateInput, l msglink.Link) bool {
+	if in.GuildID == "" || l.GuildID != in.GuildID || in.DiscordUserID == "" {
+		return false
+	}
+	ch, err := a.Discord.Channel(l.ChannelID)
+	if err != nil || ch.GuildID != in.GuildID {
+		return false
+	}
+	me, err := a.botUserID()
+	if err != nil {
+		return false
+	}
+	for _, id := range []string{in.DiscordUserID, me} {
+		perms, err := a.Discord.UserChannelPermissions(id, l.ChannelID)
+		if err != nil || !msglink.CanRead(perms) {
+			return false
+		}
+	}
+	return true
+}
+
+// botUserID is the bot's own user id: from the session's state when the
+// gateway filled it, else GET /users/@me.
+func (a *Activities) botUserID() (string, error) {
+	if st := a.Discord.State; st != nil && st.User != nil {
+		return st.User.ID, nil
+	}
+	u, err := a.Discord.User("@me")
+	if err != nil {
+		return "", err
+	}
+	return u.ID, nil
+}
