@@ -84,11 +84,10 @@ func referencesOf(m *discordgo.Message) *workflows.References {
 	return &refs
 }
 
-// target is one personality a message is for, and the text to send it.
+// target is one personality a message is for.
 type target struct {
-	ID      uuid.UUID
-	Name    string
-	Content string
+	ID   uuid.UUID
+	Name string
 }
 
 func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error) {
@@ -100,17 +99,13 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 	if err != nil {
 		return nil, err
 	}
-	// The message replied to, the one forwarded and the linked ones are
-	// fetched and quoted by the worker (references), by id.
-	content := m.Content
-
 	var out []target
 	for i, p := range index.Mentions(speaker, m.Content, limits.Ceilings().MaxMentionsPerMessage) {
 		// A personality answers when it is among the first
 		// max_mentions_per_message personalities the message mentions (its
 		// own limit, else the default).
 		if i < mentionLimit(p) {
-			out = append(out, target{ID: p.ID, Name: p.Name, Content: content})
+			out = append(out, target{ID: p.ID, Name: p.Name})
 		}
 	}
 	if len(out) > 0 {
@@ -121,7 +116,7 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 	if m.MessageReference != nil && m.MessageReference.MessageID != "" {
 		if id, ok := b.personalityOfMessage(ctx, m.MessageReference.MessageID); ok {
 			if p, ok := b.store.Usable(ctx, speaker, id); ok {
-				return []target{{ID: p.ID, Name: p.Name, Content: content}}, nil
+				return []target{{ID: p.ID, Name: p.Name}}, nil
 			}
 			return nil, nil
 		}
@@ -129,7 +124,7 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 	if m.GuildID == "" {
 		if id, ok, _ := b.store.LastInChannel(ctx, m.ChannelID); ok {
 			if p, ok := b.store.Usable(ctx, speaker, id); ok {
-				return []target{{ID: p.ID, Name: p.Name, Content: content}}, nil
+				return []target{{ID: p.ID, Name: p.Name}}, nil
 			}
 		}
 		_, err := b.Session.ChannelMessageSend(m.ChannelID, "Mention a personality to talk to it, e.g. `@"+index.Example()+" hello`.")
@@ -148,6 +143,9 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 		requestID = m.ID + "-" + t.ID.String()[:8]
 	}
 	username := authorName(m)
+	// Content is the message as written: the message replied to, the one
+	// forwarded and the linked ones are fetched and quoted by the worker
+	// (References), by id.
 	run, err := b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                                       workflows.GenerateReplyID(requestID),
 		TaskQueue:                                b.Config.TemporalTaskQueue,
@@ -157,7 +155,7 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
 		RequestID: requestID, DiscordUserID: m.Author.ID, Username: username,
 		Personality: t.ID.String(), ChannelID: m.ChannelID, GuildID: m.GuildID,
-		MessageID: m.ID, Content: t.Content, Mentions: b.mentionNames(m), Attachments: imagesOf(m), References: referencesOf(m),
+		MessageID: m.ID, Content: m.Content, Mentions: b.mentionNames(m), Attachments: imagesOf(m), References: referencesOf(m),
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

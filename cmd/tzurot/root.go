@@ -119,7 +119,7 @@ func processCmd(use, short string, run func(ctx context.Context, cfg config.Conf
 // runWith is a RunE that loads the configuration (setup) and then runs do.
 func runWith(do func(c *cobra.Command, args []string, cfg config.Config, log *slog.Logger) error) func(*cobra.Command, []string) error {
 	return func(c *cobra.Command, args []string) error {
-		cfg, log, err := setup(c)
+		cfg, log, err := setup()
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func runWith(do func(c *cobra.Command, args []string, cfg config.Config, log *sl
 
 // setup loads the configuration (config.Load: the environment and .env) and
 // makes its logger, on stderr, the default.
-func setup(*cobra.Command) (config.Config, *slog.Logger, error) {
+func setup() (config.Config, *slog.Logger, error) {
 	cfg, err := config.Load()
 	if err != nil {
 		return config.Config{}, nil, err

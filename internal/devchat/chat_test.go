@@ -17,7 +17,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tzurot/tzurot/bot"
 	"github.com/tzurot/tzurot/ent/personalityalias"
@@ -28,6 +27,7 @@ import (
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/memory"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/worker"
 )
 
@@ -146,18 +146,14 @@ func chatWorldTyping(t *testing.T) (*itest.Stack, *buffer, <-chan error, func(st
 
 func waitForOutput(t *testing.T, out fmt.Stringer, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		all := true
+	testwait.Until(t, fmt.Sprintf("the chat to show all of %q", want), func() bool {
 		for _, w := range want {
-			all = all && strings.Contains(out.String(), w)
+			if !strings.Contains(out.String(), w) {
+				return false
+			}
 		}
-		if all {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("the chat never showed all of %q", want)
+		return true
+	})
 }
 
 // A newcomer's first session: the key through the form, then a mention
@@ -242,13 +238,10 @@ func TestChatReplyAndDM(t *testing.T) {
 	say("@demo in private")
 	// The author is whoever the DM was posted as; what matters is where.
 	waitForOutput(t, out, ": Echo from")
-	deadline := time.Now().Add(60 * time.Second)
-	for !regexp.MustCompile(`(?m)^DM from \w+: Echo from .*in private$`).MatchString(out.String()) {
-		if time.Now().After(deadline) {
-			t.Fatal("the personality's answer in the DM was not shown as a DM")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	asDM := regexp.MustCompile(`(?m)^DM from \w+: Echo from .*in private$`)
+	testwait.Until(t, "the personality's answer in the DM to be shown as a DM", func() bool {
+		return asDM.MatchString(out.String())
+	})
 	say("quit")
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
