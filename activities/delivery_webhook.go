@@ -81,11 +81,8 @@ func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*dis
 // ownApplication reports whether appID is this bot's application; bots
 // created since 2020 have the application id as their user id.
 func (a *Activities) ownApplication(ctx context.Context, appID string) bool {
-	if a.Discord.State != nil && a.Discord.State.User != nil {
-		return a.Discord.State.User.ID == appID
-	}
-	me, err := a.Discord.User("@me", discordgo.WithContext(ctx))
-	return err == nil && me.ID == appID
+	me, err := a.botUserID(ctx)
+	return err == nil && me == appID
 }
 
 // noWebhooks is Discord saying this channel cannot have our webhook: a DM, or

@@ -183,7 +183,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		return GenerateOutput{}, err
 	}
 
-	content = a.withReferences(in, content, lim.MaxReferencedMessages)
+	content = a.withReferences(ctx, in, content, lim.MaxReferencedMessages)
 
 	history, err := a.history(ctx, in.ChannelID, p.ID, lim.MaxConversationHistory)
 	if err != nil {

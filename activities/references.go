@@ -7,6 +7,7 @@ package activities
 // times, within a token budget.
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ func authorOf(m *discordgo.Message) string {
 // linked messages the speaker and the bot can both read — at most max in
 // all, within DefaultReferenceTokens. A message that cannot be fetched is
 // left out; references never fail the reply.
-func (a *Activities) withReferences(in GenerateInput, content string, max int) string {
+func (a *Activities) withReferences(ctx context.Context, in GenerateInput, content string, max int) string {
 	if a.Discord == nil {
 		return content
 	}
@@ -94,7 +95,7 @@ func (a *Activities) withReferences(in GenerateInput, content string, max int) s
 		return true
 	}
 	if in.References != nil && in.References.Forward && in.MessageID != "" {
-		if r, ok := a.forwarded(in); ok {
+		if r, ok := a.forwarded(ctx, in); ok {
 			add(r)
 		}
 	}
@@ -125,7 +126,7 @@ func (a *Activities) withReferences(in GenerateInput, content string, max int) s
 		if len(refs) >= max {
 			break
 		}
-		if !a.bothCanRead(in, l) {
+		if !a.bothCanRead(ctx, in, l) {
 			continue
 		}
 		m, err := a.Discord.ChannelMessage(l.ChannelID, l.MessageID)
@@ -153,7 +154,7 @@ func (a *Activities) withReferences(in GenerateInput, content string, max int) s
 // forwarded is the message the answered one forwards: its snapshot's text
 // and time, and its author when the original can be fetched and the
 // speaker may read it (a snapshot carries no author).
-func (a *Activities) forwarded(in GenerateInput) (referenced, bool) {
+func (a *Activities) forwarded(ctx context.Context, in GenerateInput) (referenced, bool) {
 	m, err := a.Discord.ChannelMessage(in.ChannelID, in.MessageID)
 	if err != nil || len(m.MessageSnapshots) == 0 || m.MessageSnapshots[0].Message == nil {
 		return referenced{}, false
@@ -161,7 +162,7 @@ func (a *Activities) forwarded(in GenerateInput) (referenced, bool) {
 	snap := m.MessageSnapshots[0].Message
 	r := referenced{label: "Forwarded message by", author: "someone", at: snap.Timestamp, content: snap.Content}
 	if ref := m.MessageReference; ref != nil && ref.MessageID != "" && ref.ChannelID != "" &&
-		a.bothCanRead(in, msglink.Link{GuildID: ref.GuildID, ChannelID: ref.ChannelID, MessageID: ref.MessageID}) {
+		a.bothCanRead(ctx, in, msglink.Link{GuildID: ref.GuildID, ChannelID: ref.ChannelID, MessageID: ref.MessageID}) {
 		if orig, err := a.Discord.ChannelMessage(ref.ChannelID, ref.MessageID); err == nil {
 			r.author = authorOf(orig)
 		}
@@ -175,7 +176,7 @@ func (a *Activities) forwarded(in GenerateInput) (referenced, bool) {
 // permissions Discord's data gives them there (the guild's @everyone role,
 // their roles, the channel's overwrites, administrator; discordgo computes
 // them from its state, else from the REST API). Any doubt is a no.
-func (a *Activities) bothCanRead(in GenerateInput, l msglink.Link) bool {
+func (a *Activities) bothCanRead(ctx context.Context, in GenerateInput, l msglink.Link) bool {
 	if in.GuildID == "" || l.GuildID != in.GuildID || in.DiscordUserID == "" {
 		return false
 	}
@@ -183,7 +184,7 @@ func (a *Activities) bothCanRead(in GenerateInput, l msglink.Link) bool {
 	if err != nil || ch.GuildID != in.GuildID {
 		return false
 	}
-	me, err := a.botUserID()
+	me, err := a.botUserID(ctx)
 	if err != nil {
 		return false
 	}
@@ -198,11 +199,11 @@ func (a *Activities) bothCanRead(in GenerateInput, l msglink.Link) bool {
 
 // botUserID is the bot's own user id: from the session's state when the
 // gateway filled it, else GET /users/@me.
-func (a *Activities) botUserID() (string, error) {
+func (a *Activities) botUserID(ctx context.Context) (string, error) {
 	if st := a.Discord.State; st != nil && st.User != nil {
 		return st.User.ID, nil
 	}
-	u, err := a.Discord.User("@me")
+	u, err := a.Discord.User("@me", discordgo.WithContext(ctx))
 	if err != nil {
 		return "", err
 	}

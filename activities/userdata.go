@@ -41,12 +41,13 @@ func (a *Activities) DeleteUserRows(ctx context.Context, in DeleteUserRowsInput)
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &done)
 	}
-	u, err := a.store().User(ctx, in.DiscordUserID)
+	st := a.store()
+	u, err := st.User(ctx, in.DiscordUserID)
 	if err != nil || u == nil {
 		return done, err
 	}
 	for {
-		n, err := a.store().ClearUserBatch(ctx, in.Table, u.ID, UserDataBatch)
+		n, err := st.ClearUserBatch(ctx, in.Table, u.ID, UserDataBatch)
 		if err != nil {
 			return done, err
 		}

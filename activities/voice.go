@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/ent"
+	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
@@ -86,7 +87,7 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 	// A retry finishes what an earlier attempt posted — recorded, or seen in
 	// the channel — with the text alone rather than speaking (and paying)
 	// again.
-	_, posted, err := a.delivered(ctx, in.DeliveryKey+"/0")
+	_, posted, err := a.delivered(ctx, deliverykey.Part(in.DeliveryKey, 0))
 	if err == nil && !posted && activity.GetInfo(ctx).Attempt > 1 {
 		posted, err = a.adoptEarlierPost(ctx, in.PostReplyInput)
 	}
