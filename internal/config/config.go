@@ -52,6 +52,24 @@ type Config struct {
 	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default" desc:"Temporal namespace of every workflow"`
 	TemporalTaskQueue string `env:"TEMPORAL_TASK_QUEUE" envDefault:"tzurot" desc:"the task queue of every workflow and activity"`
 
+	// The Temporal SDK's environment configuration
+	// (go.temporal.io/sdk/contrib/envconfig), declared here so that they are
+	// documented and masked; internal/temporalclient hands them to envconfig,
+	// which reads them as every Temporal tool does
+	// (https://docs.temporal.io/develop/environment-configuration).
+	TemporalAPIKey               redact.Secret `env:"TEMPORAL_API_KEY" desc:"an API key (Temporal Cloud), sent as 'authorization: Bearer …' on every call; turns TLS on unless 'TEMPORAL_TLS=false'"`
+	TemporalTLS                  string        `env:"TEMPORAL_TLS" check:"oneof:true false 1 0" desc:"'true' connects over TLS with the system's roots (set by any 'TEMPORAL_TLS_*' or an API key anyway); 'false' forces plain text"`
+	TemporalTLSClientCertPath    string        `env:"TEMPORAL_TLS_CLIENT_CERT_PATH" desc:"PEM client certificate for mTLS (with 'TEMPORAL_TLS_CLIENT_KEY_PATH')"`
+	TemporalTLSClientCertData    string        `env:"TEMPORAL_TLS_CLIENT_CERT_DATA" desc:"the same certificate as PEM text instead of a path"`
+	TemporalTLSClientKeyPath     string        `env:"TEMPORAL_TLS_CLIENT_KEY_PATH" desc:"PEM private key of the client certificate"`
+	TemporalTLSClientKeyData     redact.Secret `env:"TEMPORAL_TLS_CLIENT_KEY_DATA" desc:"the same key as PEM text instead of a path"`
+	TemporalTLSServerCACertPath  string        `env:"TEMPORAL_TLS_SERVER_CA_CERT_PATH" desc:"PEM CA that signed the server's certificate, when not a public one"`
+	TemporalTLSServerCACertData  string        `env:"TEMPORAL_TLS_SERVER_CA_CERT_DATA" desc:"the same CA as PEM text instead of a path"`
+	TemporalTLSServerName        string        `env:"TEMPORAL_TLS_SERVER_NAME" desc:"the name the server's certificate must carry (SNI), when not the host of the address"`
+	TemporalTLSDisableHostVerify string        `env:"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION" check:"oneof:true false 1 0" desc:"'true' accepts any server certificate: for tests only"`
+	TemporalProfile              string        `env:"TEMPORAL_PROFILE" desc:"the profile of the Temporal config file to use; unset: 'default' when the file has one. The 'TEMPORAL_*' variables override what it says"`
+	TemporalConfigFile           string        `env:"TEMPORAL_CONFIG_FILE" desc:"the Temporal config file (TOML, '[profile.NAME]' tables, as 'temporal config' writes it); unset: '$XDG_CONFIG_HOME/temporalio/temporal.toml' ('~/.config/…') when it exists"`
+
 	MasterKey         redact.Secret `env:"APP_MASTER_KEY" desc:"64 hex characters (32 bytes, 'openssl rand -hex 32'). Seals stored API keys (AES-256-GCM) and, through HKDF-SHA256, workflow payloads. Required by 'worker', 'bot', 'codec-server' and 'keys rotate'; 'tzurot dev' makes one in '.data/dev-master-key'"`
 	MasterKeyPrevious redact.Secret `env:"APP_MASTER_KEY_PREVIOUS" desc:"the key being rotated away from: stored keys and payloads sealed with it still open"`
 
@@ -76,6 +94,10 @@ type Config struct {
 	LimitGuestTokensPerDay    int `env:"LIMIT_GUEST_TOKENS_PER_DAY" envDefault:"50000" desc:"text tokens per user on the operator's key in a rolling 24 hours; '0' off"`
 	LimitWalletWritesPer15Min int `env:"LIMIT_WALLET_WRITES_PER_15MIN" envDefault:"10" desc:"'/wallet set', 'remove' and 'test' per user in a rolling 15 minutes, counted in the bot process's memory; '0' off"`
 
+	// MetricsAddr is where the worker and the bot serve /metrics, /healthz
+	// and /readyz (internal/metrics); empty: not served.
+	MetricsAddr string `env:"METRICS_ADDR" check:"hostport" desc:"'host:port' ('127.0.0.1:9464', ':9464' for every interface) where 'worker', 'bot' and 'tzurot dev' serve Prometheus '/metrics', '/healthz' (alive) and '/readyz' (Temporal, PostgreSQL and, for the bot, the Discord gateway connected); unset: not served"`
+
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT" desc:"OTLP/HTTP trace export; the exporter reads the other 'OTEL_*' variables itself"`
 
 	// BackupDir is where data migrations put their pg_dump backups.
@@ -95,6 +117,11 @@ type Config struct {
 	// Set tells which variables were given explicitly, so `tzurot dev` knows
 	// what it must provide itself (a database, a Temporal server).
 	Set map[string]bool `env:"-"`
+
+	// TemporalDevServer is set by `tzurot dev` when it runs (or reuses) the
+	// local dev server: the connection is then plain text to
+	// TemporalAddress, whatever a Temporal config file's default profile says.
+	TemporalDevServer bool `env:"-"`
 }
 
 // Load reads a .env file in the working directory when there is one (real
