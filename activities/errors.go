@@ -103,6 +103,10 @@ const MaxRetryWait = time.Minute
 const (
 	KeyFromUser     = "user"
 	KeyFromOperator = "operator"
+	// KeyNone: no call was made, for want of a key (or of a personality).
+	KeyNone = "none"
+	// KeyUnknown: a failure that does not say which key it was.
+	KeyUnknown = "unknown"
 )
 
 // WaitDetails are the details of ErrQuotaExhausted and ErrUnavailableUntil.

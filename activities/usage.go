@@ -16,6 +16,7 @@ import (
 
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/internal/heartbeat"
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/store"
 )
@@ -87,6 +88,9 @@ func (a *Activities) writeUsage(ctx context.Context, rec UsageRecord) error {
 	if err != nil {
 		return fmt.Errorf("write usage: %w", err)
 	}
+	provider := cmp.Or(rec.Provider, ProviderOpenRouter)
+	metrics.AddTokens(provider, rec.Model, u.PromptTokens, u.CompletionTokens)
+	metrics.AddCost(provider, rec.Model, u.Cost)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/internal/deliverykey"
+	"github.com/tzurot/tzurot/internal/metrics"
 )
 
 // GenerateReplyName is the registered type of GenerateReply.
@@ -115,7 +116,13 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 //
 // A usage row an activity could not write after a paid call is written by
 // RecordUsage before anything else, so no outcome loses it.
-func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyResult, error) {
+func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (res GenerateReplyResult, err error) {
+	keySource := activities.KeyNone
+	defer func() {
+		if err == nil { // an error is retried or fails the workflow: no outcome yet
+			metrics.CountReply(workflow.GetMetricsHandler(ctx), res.Outcome, keySource)
+		}
+	}()
 	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || (in.Content == "" && len(in.Attachments) == 0 && (in.References == nil || !in.References.Forward)) {
 		return GenerateReplyResult{}, temporal.NewNonRetryableApplicationError(
 			"request_id, discord_user_id, channel_id and content (or attachments, or a forward) are required", activities.ErrBadInput, nil)
@@ -144,6 +151,7 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 		PersonalityID: p.ID, ChannelID: in.ChannelID, Content: in.Content, Mentions: in.Mentions, Now: workflow.Now(ctx),
 		MessageID: messageIDFor(in), Attachments: in.Attachments, References: in.References, GuildID: guildIDFor(in),
 	}).Get(ctx, &gen)
+	keySource = replyKeySource(gen, genErr)
 
 	if genErr == nil {
 		// Before the post, so that a post that fails for good cannot lose
@@ -226,6 +234,25 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 		outcome = ReplyRateLimited
 	}
 	return GenerateReplyResult{Outcome: outcome, DiscordMessageID: id}, nil
+}
+
+// replyKeySource is whose key the reply's generate step used, for the
+// tzurot_replies_total metric: the step's own answer when it succeeded, else
+// what its error type implies (a refused or inactive key is the user's; the
+// guest allowance is the operator's key's), else KeyUnknown.
+func replyKeySource(gen activities.GenerateOutput, genErr error) string {
+	if genErr == nil {
+		return gen.KeySource
+	}
+	switch errorType(genErr) {
+	case activities.ErrInvalidKey, activities.ErrNoCredits, activities.ErrKeyInactive:
+		return activities.KeyFromUser
+	case activities.ErrLimitReached:
+		return activities.KeyFromOperator
+	case activities.ErrNoKey:
+		return activities.KeyNone
+	}
+	return activities.KeyUnknown
 }
 
 // messageIDFor is the Discord message whose attachments' URLs the generate

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tzurot/tzurot/internal/metrics"
 )
 
 // DefaultBaseURL is OpenRouter's API root, the default for OPENROUTER_BASE_URL.
@@ -116,6 +118,16 @@ func call[T any](ctx context.Context, c *Client, apiKey string, do func(ctx cont
 	defer cancel()
 	v, err := do(ctx)
 	return v, scrub(err, apiKey)
+}
+
+// timed starts timing one request for model; the function it returns
+// records it in tzurot_provider_request_duration_seconds, answered when *err
+// is nil.
+func timed(model string) func(err *error) {
+	start := time.Now()
+	return func(err *error) {
+		metrics.ObserveProviderRequest(metrics.ProviderOpenRouter, model, *err == nil, time.Since(start).Seconds())
+	}
 }
 
 // exchange is one HTTP answer, its body read whole (at most maxResponseBody).
