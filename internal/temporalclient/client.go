@@ -138,7 +138,7 @@ func security(opts client.Options) string {
 	case opts.Credentials != nil:
 		return "TLS with an API key"
 	default:
-		return "TLS"
+		return "TLS without a client certificate"
 	}
 }
 
