@@ -81,7 +81,9 @@ func TestWorkerReadiness(t *testing.T) {
 	}
 	cancel()
 	release()
-	<-done
+	if err := <-done; err == nil {
+		t.Error("RunWorker returned no error though PostgreSQL never answered")
+	}
 
 	// A PostgreSQL of its own, to stop.
 	dir, err := os.MkdirTemp("", "tzurot-readyz-")
@@ -99,7 +101,12 @@ func TestWorkerReadiness(t *testing.T) {
 	ctx, cancel = context.WithCancel(bg)
 	defer cancel()
 	go func() { done <- app.RunWorker(ctx, cfg, s.Activities.Log) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("RunWorker: %v", err)
+		}
+	})
 	testwait.Until(t, "/readyz to say ready", func() bool { code, body = fetch(t, cfg.MetricsAddr, "/readyz"); return code == 200 })
 
 	if err := pg.Stop(); err != nil {

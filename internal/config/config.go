@@ -157,6 +157,12 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// ParseMap is Parse of the variables in env: for tests and tools that build
+// a configuration without touching the process's environment.
+func ParseMap(env map[string]string) (Config, error) {
+	return Parse(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+}
+
 // Keyring validates the master keys and builds the keyring the worker and the
 // bot need; its error is the one line to print at startup.
 func (c Config) Keyring() (*keycrypt.Keyring, error) {

@@ -25,7 +25,7 @@ const testMasterKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1
 // parse is config.Parse of env.
 func parse(t *testing.T, env map[string]string) config.Config {
 	t.Helper()
-	cfg, err := config.Parse(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	cfg, err := config.ParseMap(env)
 	if err != nil {
 		t.Fatal(err)
 	}
