@@ -4,6 +4,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	"github.com/tzurot/tzurot/internal/metrics"
 )
 
 func TestSessionSendsRESTToAPIBase(t *testing.T) {
@@ -30,5 +34,46 @@ func TestSessionSendsRESTToAPIBase(t *testing.T) {
 func TestSessionRejectsBadBase(t *testing.T) {
 	if _, err := Session("tok", "not a url"); err == nil {
 		t.Fatal("want an error for a bad DISCORD_API_BASE")
+	}
+}
+
+// rateLimited is tzurot_discord_rate_limited_total{scope} now.
+func rateLimited(t *testing.T, scope string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "tzurot_discord_rate_limited_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if m.GetLabel()[0].GetValue() == scope {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// Each 429 Discord answers is counted by its X-RateLimit-Scope, though
+// discordgo waits and retries it by itself and the caller never sees it.
+func TestSessionCountsDiscordRateLimits(t *testing.T) {
+	fake := fakediscord.New(fakediscord.Options{Token: "tok"})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	fake.SetBaseURL(srv.URL)
+	s, err := Session("tok", srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := rateLimited(t, "user")
+	fake.RateLimitNext("POST /channels/{channel_id}/messages", 10*time.Millisecond)
+	if _, err := s.ChannelMessageSend("900000000000000001", "hi"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rateLimited(t, "user") - before; got != 1 {
+		t.Errorf("tzurot_discord_rate_limited_total{scope=\"user\"} grew by %v, want 1", got)
 	}
 }
