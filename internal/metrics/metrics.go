@@ -173,3 +173,34 @@ var TemporalHandler = sync.OnceValue(func() client.MetricsHandler {
 		OnError:              func(error) {}, // an instrument the SDK could not make is left out
 	})
 })
+
+// Sum is the total, over the series of the metric name whose labels include
+// every pair of labels, of their counter values (a histogram's: its sample
+// count); 0 when none match. For tests and diagnostics: it gathers the whole
+// registry.
+func Sum(name string, labels map[string]string) float64 {
+	families, err := Registry.Gather()
+	if err != nil {
+		return 0
+	}
+	total := 0.0
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue series
+				}
+			}
+			total += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return total
+}
