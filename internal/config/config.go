@@ -48,8 +48,8 @@ const (
 type Config struct {
 	DatabaseURL redact.Secret `env:"DATABASE_URL" desc:"PostgreSQL URL (lib/pq); may hold a password. Unset: 'tzurot dev' and 'tzurot migrate' use the local dev cluster, 'worker' and 'bot' refuse to start"`
 
-	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233" desc:"Temporal frontend host:port; when set, 'tzurot dev' starts no server of its own"`
-	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default" desc:"Temporal namespace of every workflow"`
+	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233" desc:"Temporal frontend host:port; unset: the address of the Temporal profile ('TEMPORAL_PROFILE'), else this default. When set, or when 'TEMPORAL_PROFILE' is, 'tzurot dev' starts no server of its own"`
+	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default" desc:"Temporal namespace of every workflow; unset: the profile's, else this default"`
 	TemporalTaskQueue string `env:"TEMPORAL_TASK_QUEUE" envDefault:"tzurot" desc:"the task queue of every workflow and activity"`
 
 	// The Temporal SDK's environment configuration
