@@ -1,6 +1,6 @@
 // Package devstack brings up everything tzurot needs on one machine for
 // `tzurot dev`: a project-local PostgreSQL cluster (unless DATABASE_URL is set),
-// a Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is set), the
+// a Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS or TEMPORAL_PROFILE is set), the
 // migrations, and a development master key — all kept under .data/.
 package devstack
 
