@@ -122,11 +122,17 @@ func call[T any](ctx context.Context, c *Client, apiKey string, do func(ctx cont
 
 // timed starts timing one request for model; the function it returns
 // records it in tzurot_provider_request_duration_seconds, answered when *err
-// is nil.
+// is nil. A request OpenRouter refused as malformed or for an unknown model
+// is recorded under the model "invalid": the model is a user's free text
+// (/config), and only names OpenRouter serves may become label values.
 func timed(model string) func(err *error) {
 	start := time.Now()
 	return func(err *error) {
-		metrics.ObserveProviderRequest(metrics.ProviderOpenRouter, model, *err == nil, time.Since(start).Seconds())
+		label := model
+		if oe, ok := AsError(*err); ok && (oe.Kind == KindUnknownModel || oe.Kind == KindBadRequest) {
+			label = "invalid"
+		}
+		metrics.ObserveProviderRequest(metrics.ProviderOpenRouter, label, *err == nil, time.Since(start).Seconds())
 	}
 }
 
