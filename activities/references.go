@@ -173,28 +173,24 @@ func (a *Activities) forwarded(ctx context.Context, in GenerateInput) (reference
 // bothCanRead reports whether a linked message may be followed: it is in
 // the guild the message answered was written in (never a DM or another
 // guild), and both the speaker and the bot can read its channel, by the
-// permissions Discord's data gives them there (the guild's @everyone role,
-// their roles, the channel's overwrites, administrator; discordgo computes
-// them from its state, else from the REST API). Any doubt is a no.
+// permissions Discord documents (msglink.CanReadChannel: the guild's
+// @everyone role and their roles, the owner and ADMINISTRATOR, the
+// channel's overwrites in order; a thread by its parent's, a private
+// thread only for its members and moderators), read over REST. Any doubt
+// is a no.
 func (a *Activities) bothCanRead(ctx context.Context, in GenerateInput, l msglink.Link) bool {
 	if in.GuildID == "" || l.GuildID != in.GuildID || in.DiscordUserID == "" {
-		return false
-	}
-	ch, err := a.Discord.Channel(l.ChannelID)
-	if err != nil || ch.GuildID != in.GuildID {
 		return false
 	}
 	me, err := a.botUserID(ctx)
 	if err != nil {
 		return false
 	}
-	for _, id := range []string{in.DiscordUserID, me} {
-		perms, err := a.Discord.UserChannelPermissions(id, l.ChannelID)
-		if err != nil || !msglink.CanRead(perms) {
-			return false
-		}
+	ok, err := msglink.CanReadChannel(ctx, a.Discord, in.GuildID, l.ChannelID, in.DiscordUserID, me)
+	if err != nil {
+		a.Log.Warn("linked channel's permissions not read", "channel", l.ChannelID, "err", err)
 	}
-	return true
+	return ok && err == nil
 }
 
 // botUserID is the bot's own user id: from the session's state when the
