@@ -22,6 +22,8 @@ const (
 	blindChan = "1300000000000000004" // alice reads it, the bot does not
 	staffRole = "1300000000000000005"
 	dmChan    = "1300000000000000006"
+	openTh    = "1300000000000000007" // a public thread of #open
+	privateTh = "1300000000000000008" // a private thread of #open; only the bot is in it
 	refCarol  = "1300000000000000011"
 	refDave   = "1300000000000000012"
 	refErin   = "1300000000000000013"
@@ -30,7 +32,8 @@ const (
 // refsWorld is guestWorld with the test guild's permissions set in the
 // Discord stand-in: #general and #open readable by everyone, #secret denied
 // to @everyone and allowed to staff (the bot's role, not alice's), #blind
-// denied to the bot's own member overwrite.
+// denied to the bot's own member overwrite; a public thread of #open and a
+// private one only the bot is in.
 func refsWorld(t *testing.T) *world {
 	t.Helper()
 	w := guestWorld(t)
@@ -48,6 +51,10 @@ func refsWorld(t *testing.T) *world {
 				{ID: staffRole, Type: 0, Allow: discordgo.PermissionViewChannel},
 			},
 			blindChan: {{ID: bot, Type: 1, Deny: discordgo.PermissionViewChannel}},
+		},
+		Threads: map[string]fakediscord.Thread{
+			openTh:    {ParentID: openChan},
+			privateTh: {ParentID: openChan, Private: true, Members: []string{bot}},
 		},
 	})
 	return w
@@ -108,29 +115,38 @@ func (w *world) modelSaw(t *testing.T, messageID string, before int) string {
 func stamp(m fakediscord.Message) string { return m.Timestamp.UTC().Format("2006-01-02 15:04 UTC") }
 
 // Message links in a message to a personality, through the bot's handler
-// and the real workflow: one to a channel alice and the bot read is quoted
-// with its author and time; one to a channel alice cannot read (the bot
-// can), one to a channel the bot cannot read (403 Missing Access), one to
-// a deleted message (404 Unknown Message) and a reply to a deleted message
-// give the model nothing (a link to the channel the bot cannot read is refused before any fetch; the stand-in would answer 403 Missing Access), and the reply still goes out.
+// and the real workflow: one to a channel alice and the bot read, and one
+// to a public thread of it, are quoted with their authors and times. One to
+// a channel alice cannot read (the bot can), one to a private thread she is
+// not in, one to a channel the bot cannot read (its GET is 403 Missing
+// Access), one to a message that does not exist (404 Unknown Message) and
+// a reply to that message give the model nothing, and the reply still goes
+// out.
 func TestMessageLinksThroughTheBot(t *testing.T) {
 	w := refsWorld(t)
 	open := w.record(t, fakediscord.UserMessage{ChannelID: openChan, GuildID: guildID, Author: fakediscord.User{ID: refCarol, Username: "carol"}, Content: "public plans"})
 	secret := w.record(t, fakediscord.UserMessage{ChannelID: secretCh, GuildID: guildID, Author: fakediscord.User{ID: refDave, Username: "dave"}, Content: "classified plans"})
 	blind := w.record(t, fakediscord.UserMessage{ChannelID: blindChan, GuildID: guildID, Author: fakediscord.User{ID: refErin, Username: "erin"}, Content: "unseen plans"})
+	inThread := w.record(t, fakediscord.UserMessage{ChannelID: openTh, GuildID: guildID, Author: fakediscord.User{ID: refCarol, Username: "carol"}, Content: "threaded plans"})
+	inPrivate := w.record(t, fakediscord.UserMessage{ChannelID: privateTh, GuildID: guildID, Author: fakediscord.User{ID: refDave, Username: "dave"}, Content: "private plans"})
 	const gone = "1300000000000000098" // no such message: 404 Unknown Message
 	link := func(ch, id string) string { return "https://discord.com/channels/" + guildID + "/" + ch + "/" + id }
 	ask := w.record(t, fakediscord.UserMessage{
 		ChannelID: general, GuildID: guildID, Author: fakediscord.User{ID: alice, Username: "alice"}, ReferencedMessageID: gone,
-		Content: "@kerach compare " + link(openChan, open.ID) + " " + link(secretCh, secret.ID) + " " + link(blindChan, blind.ID) + " " + link(openChan, gone),
+		Content: "@kerach compare " + link(openChan, open.ID) + " " + link(secretCh, secret.ID) + " " + link(blindChan, blind.ID) + " " + link(openChan, gone) + " " + link(openTh, inThread.ID) + " " + link(privateTh, inPrivate.ID),
 	})
 	before := len(w.OpenRouter.Calls())
 	w.Bot.HandleMessage(context.Background(), w.event(t, ask, guildID))
 	saw := w.modelSaw(t, ask.ID, before)
-	if want := "[Linked message by carol, " + stamp(open) + ": public plans]"; !strings.Contains(saw, want) {
-		t.Errorf("the model was given %q, want the readable link quoted as %q", saw, want)
+	for _, want := range []string{
+		"[Linked message by carol, " + stamp(open) + ": public plans]",
+		"[Linked message by carol, " + stamp(inThread) + ": threaded plans]", // a thread reads as its parent
+	} {
+		if !strings.Contains(saw, want) {
+			t.Errorf("the model was given %q, want the readable link quoted as %q", saw, want)
+		}
 	}
-	for _, never := range []string{"classified", "dave", "unseen", "erin"} {
+	for _, never := range []string{"classified", "dave", "unseen", "erin", "private plans"} {
 		if strings.Contains(saw, never) {
 			t.Errorf("the model was given %q: %q must not reach it", saw, never)
 		}

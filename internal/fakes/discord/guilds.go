@@ -218,7 +218,14 @@ func (s *Server) getChannel(c *call) reply {
 			typ = 12
 		}
 		// A thread carries no permission_overwrites: it has its parent's.
-		return jsonReply(http.StatusOK, map[string]any{"id": id, "type": typ, "guild_id": g.ID, "parent_id": th.ParentID, "name": "thread-" + id})
+		return jsonReply(http.StatusOK, map[string]any{
+			"id": id, "type": typ, "guild_id": g.ID, "parent_id": th.ParentID, "name": "thread-" + id,
+			"member_count": len(th.Members), "message_count": len(s.channelMessages[id]),
+			"thread_metadata": map[string]any{
+				"archived": false, "auto_archive_duration": 1440, "locked": false, "invitable": !th.Private,
+				"archive_timestamp": time.Unix(0, 0).UTC().Format(timestampLayout),
+			},
+		})
 	}
 	ows := g.Channels[id]
 	out := make([]map[string]any, 0, len(ows))
