@@ -47,7 +47,9 @@ func BasePermissions(g *discordgo.Guild, userID string, roles []string) int64 {
 // the base permissions; nothing more when they hold ADMINISTRATOR (no
 // overwrite applies); else the @everyone overwrite (deny, then allow), the
 // overwrites of all the member's roles combined (their denies, then their
-// allows), then the member's own overwrite (deny, then allow).
+// allows), then the member's own overwrite (deny, then allow). A timed-out
+// member keeps VIEW_CHANNEL and READ_MESSAGE_HISTORY (Discord's
+// "Permissions for Timed Out Members"), so reading needs no timeout check.
 func ChannelPermissions(g *discordgo.Guild, ch *discordgo.Channel, userID string, roles []string) int64 {
 	perms := BasePermissions(g, userID, roles)
 	if perms&discordgo.PermissionAdministrator != 0 {
