@@ -54,10 +54,12 @@ const (
 // purgeStatement deletes at most $2 rows of table matching where (rows before
 // $1), oldest first: the inner select walks the index on order, and SKIP
 // LOCKED passes over rows another transaction is changing (a hold being
-// released), which the next batch or run takes.
+// released), which the next batch or run takes. The ids go through an array
+// so the delete finds them by primary key: with "id IN (SELECT …)" the
+// planner may hash-join the ids against a scan of the whole table.
 func purgeStatement(table, where, order string) string {
-	return `DELETE FROM ` + table + ` WHERE id IN (SELECT id FROM ` + table + ` WHERE ` + where +
-		` ORDER BY ` + order + ` LIMIT $2 FOR UPDATE SKIP LOCKED)`
+	return `DELETE FROM ` + table + ` WHERE id = ANY(ARRAY(SELECT id FROM ` + table + ` WHERE ` + where +
+		` ORDER BY ` + order + ` LIMIT $2 FOR UPDATE SKIP LOCKED))`
 }
 
 // purges is each kind's statement; each is served by an index
