@@ -252,3 +252,50 @@ func TestPostingHorizonIsTheOldestRunningPoster(t *testing.T) {
 		return probe(future).Equal(started.Truncate(time.Microsecond))
 	})
 }
+
+// A run whose worker stops mid-purge goes on under another worker from
+// where its history stands: every expired row goes, every other stays, and
+// the counts are whole.
+func TestPurgeResumesOnAnotherWorker(t *testing.T) {
+	s := itest.New(t, itest.Options{NoWorker: true})
+	d := seed(t, s)
+	const expired = 40
+	for range expired {
+		d.hold(t, time.Hour)
+	}
+	d.hold(t, time.Minute)
+	ctx := context.Background()
+	w1 := worker.New(s.Client, s.TaskQueue, s.Activities, s.Operator)
+	if err := w1.Start(); err != nil {
+		t.Fatal(err)
+	}
+	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: s.TaskQueue},
+		workflows.PurgeRetentionName, workflows.PurgeRetentionInput{Expired: true, BatchSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdsLeft := func() int {
+		var n int
+		if err := d.sql.QueryRow(`SELECT count(*) FROM usage_logs WHERE provider = 'hold'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	testwait.Until(t, "the first batches", func() bool { return holdsLeft() <= expired-3 })
+	w1.Stop()
+	if n := holdsLeft(); n <= 1 {
+		t.Fatalf("%d holds left when the worker stopped: the run was over before the test could stop it", n)
+	}
+	w2 := worker.New(s.Client, s.TaskQueue, s.Activities, s.Operator)
+	if err := w2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Stop()
+	var res workflows.PurgeRetentionResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts.LimitHolds != expired || holdsLeft() != 1 {
+		t.Errorf("purged %d holds, %d left; want %d purged and the live one left", res.Counts.LimitHolds, holdsLeft(), expired)
+	}
+}
