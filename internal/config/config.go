@@ -90,7 +90,7 @@ type Config struct {
 
 	// RetentionDays, when set, is how long conversation turns and memories
 	// are kept (internal/retention's daily schedule).
-	RetentionDays Days `env:"RETENTION_DAYS" desc:"a whole number of days ≥ 1: conversation turns and memories older than this are purged by the daily schedule 'tzurot-retention-history' ('tzurot temporal setup' creates it). Unset: kept for good, and that schedule is removed"`
+	RetentionDays Days `env:"RETENTION_DAYS" desc:"a whole number of days ≥ 1: conversation turns, memories and replies' delivery records older than this are purged by the daily schedule 'tzurot-retention-history' ('tzurot temporal setup' creates it). Unset: kept for good, and that schedule is removed"`
 
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT" desc:"OTLP/HTTP trace export; the exporter reads the other 'OTEL_*' variables itself"`
 
