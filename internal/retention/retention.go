@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/internal/config"
@@ -100,10 +101,18 @@ func EnsureSchedules(ctx context.Context, c client.Client, cfg config.Config) er
 // ensure creates s, or, when its id is taken, replaces its spec, action and
 // policies and keeps its state (paused, note).
 func ensure(ctx context.Context, sc client.ScheduleClient, s Schedule, taskQueue string) error {
+	// The input goes in as plain JSON, past the payload codec (which passes
+	// plain payloads through): it holds no secret, the Web UI shows it as it
+	// is, and it outlives a master-key rotation, which a sealed input kept in
+	// the schedule for good would not.
+	input, err := converter.GetDefaultDataConverter().ToPayload(s.Input)
+	if err != nil {
+		return fmt.Errorf("encode the input: %w", err)
+	}
 	action := &client.ScheduleWorkflowAction{
 		ID:            s.WorkflowID,
 		Workflow:      workflows.PurgeRetentionName,
-		Args:          []any{s.Input},
+		Args:          []any{input},
 		TaskQueue:     taskQueue,
 		StaticSummary: s.Summary,
 	}
@@ -111,7 +120,7 @@ func ensure(ctx context.Context, sc client.ScheduleClient, s Schedule, taskQueue
 		Overlap:       enums.SCHEDULE_OVERLAP_POLICY_SKIP,
 		CatchupWindow: s.CatchupWindow,
 	}
-	_, err := sc.Create(ctx, client.ScheduleOptions{
+	_, err = sc.Create(ctx, client.ScheduleOptions{
 		ID: s.ID, Spec: s.Spec, Action: action, Overlap: policy.Overlap, CatchupWindow: policy.CatchupWindow,
 		Note: "made by tzurot temporal setup; pause it here to stop the purges",
 	})

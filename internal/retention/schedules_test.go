@@ -35,8 +35,13 @@ func scheduleOf(t *testing.T, s *itest.Stack, id string) (*client.ScheduleDescri
 		t.Fatal(err)
 	}
 	var in workflows.PurgeRetentionInput
-	if err := codec.DataConverter().FromPayload(act.Args[0].(*commonpb.Payload), &in); err != nil {
+	p := act.Args[0].(*commonpb.Payload)
+	if err := codec.DataConverter().FromPayload(p, &in); err != nil {
 		t.Fatal(err)
+	}
+	// Plain, not sealed: it must outlive a master-key rotation.
+	if enc := string(p.GetMetadata()["encoding"]); enc != "json/plain" {
+		t.Errorf("%s input encoded %q, want json/plain", id, enc)
 	}
 	if act.Workflow != workflows.PurgeRetentionName || act.TaskQueue != s.TaskQueue {
 		t.Errorf("%s starts %v on %s, want %s on %s", id, act.Workflow, act.TaskQueue, workflows.PurgeRetentionName, s.TaskQueue)
