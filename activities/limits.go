@@ -28,10 +28,11 @@ const (
 // would see the same "one slot left".
 const HoldTokens = 1000
 
-// holdTTL bounds how long a hold counts when the worker dies before releasing
+// HoldTTL bounds how long a hold counts when the worker dies before releasing
 // it; it is longer than Generate's StartToCloseTimeout (3 min), so a live
-// hold never expires under its own request.
-const holdTTL = 5 * time.Minute
+// hold never expires under its own request. Past it a hold is expired: the
+// retention purge (workflows.PurgeRetention) deletes it.
+const HoldTTL = 5 * time.Minute
 
 // HoldProvider marks usage_logs rows that are reservations, not provider
 // calls; the schema has no other place for them and no migration may add one.
@@ -191,7 +192,7 @@ func usageIn(ctx context.Context, tx *sql.Tx, userID uuid.UUID, kind string, now
 	rs, err := tx.QueryContext(ctx, `SELECT tokens_total, timestamp FROM usage_logs
 		WHERE user_id = $1 AND request_type = $2
 		  AND ((provider <> $5 AND timestamp > $3) OR (provider = $5 AND timestamp > $4))`,
-		userID, kind, now.Add(-window), now.Add(-holdTTL), HoldProvider)
+		userID, kind, now.Add(-window), now.Add(-HoldTTL), HoldProvider)
 	if err != nil {
 		return nil, fmt.Errorf("count usage: %w", err)
 	}
@@ -237,7 +238,7 @@ func limitReached(kind string, limit int, at time.Time) error {
 }
 
 // releaseHold runs after the request, whose context may be cancelled by then;
-// a hold that cannot be deleted only stops counting at holdTTL.
+// a hold that cannot be deleted only stops counting at HoldTTL.
 func (a *Activities) releaseHold(hold uuid.UUID) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
