@@ -102,4 +102,3 @@ func TestProgressDetails(t *testing.T) {
 		t.Error("keySourceOf")
 	}
 }
-
