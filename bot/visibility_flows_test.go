@@ -103,10 +103,10 @@ func readmeFilters(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, ok := strings.Cut(string(b), "<!-- filters:begin -->")
+	_, section, ok := strings.Cut(string(b), "<!-- filters:begin")
 	section, _, ok2 := strings.Cut(section, "<!-- filters:end -->")
 	if !ok || !ok2 {
-		t.Fatal("README.md has no <!-- filters:begin --> … <!-- filters:end --> section")
+		t.Fatal("README.md has no <!-- filters:begin … --> … <!-- filters:end --> section")
 	}
 	var out []string
 	for _, m := range filterRow.FindAllStringSubmatch(section, -1) {
