@@ -176,17 +176,19 @@ func TestReadmeListFiltersFindWhatTheySay(t *testing.T) {
 // activity summaries.
 func TestNoKeyOrContentInWhatTheWebUIShows(t *testing.T) {
 	w := attributesWorld(t, itest.Options{})
-	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
 	seedKerach(t, w)
+	seedPainter(t, w, true)
 	if told := w.setKey(t, alice, aliceKey); !strings.Contains(told, "works and is saved") {
 		t.Fatalf("/wallet set: %q", told)
 	}
 	const content = "the vault code is zebra-4471-hunter"
 	id := w.reply(t, alice, "@kerach "+content, workflows.ReplyReplied)
-	w.untilListed(t, `TzurotOutcome="replied" AND TzurotUser="`+alice+`"`, []string{id}, nil)
-	secrets := []string{aliceKey, content, "zebra-4471", w.Config.DiscordToken.Reveal()}
+	ic := w.slash(alice, "imagine", "", str("prompt", "a drawing of "+content), str("personality", "painter"))
+	imagine := workflows.ImagineImageID(ic.ID)
+	w.untilListed(t, `TzurotUser="`+alice+`" AND TzurotOutcome IN ("replied", "posted")`, []string{id, imagine}, nil)
+	secrets := []string{aliceKey, content, "zebra-4471", w.Config.DiscordToken.Reveal(), ic.Token}
 	summaries := 0
-	for _, wf := range []string{id, workflows.ValidateAPIKeyID(alice, "openrouter")} {
+	for _, wf := range []string{id, workflows.ValidateAPIKeyID(alice, "openrouter"), imagine} {
 		s := w.shown(t, wf)
 		summaries += len(s.eventSummaries)
 		if s.summary == "" || s.current == "" || len(s.attrs) == 0 {
@@ -197,6 +199,10 @@ func TestNoKeyOrContentInWhatTheWebUIShows(t *testing.T) {
 				t.Errorf("%s shows %q", wf, secret)
 			}
 		}
+	}
+	if s := w.shown(t, imagine); s.summary != "user001 → painter · /imagine" || s.attrs["TzurotModel"] != imageModel ||
+		s.attrs["TzurotPersonality"] != "painter" || !strings.HasPrefix(s.current, "**/imagine by user "+alice+" → Painter** — done: posted") {
+		t.Errorf("/imagine shows %q, %q, %v", s.summary, s.current, s.attrs)
 	}
 	if summaries < 4 {
 		t.Errorf("%d event summaries scanned, want the activities' at least", summaries)
