@@ -27,17 +27,24 @@ func (w *world) reply(t *testing.T, userID, content, outcome string) string {
 	return workflows.GenerateReplyID(m.ID)
 }
 
-// The issue's screenshot-worthy check: after one reply, the Web UI's list
-// filtered by TzurotUser finds it, and its page shows its summary, its
-// details, its current details and what it learned.
-func TestWebUIFindsAReplyByItsUser(t *testing.T) {
-	w := attributesWorld(t, itest.Options{})
+// kerachReplies has alice store her key with /wallet set and mention
+// Kerach once; it returns the reply's workflow id.
+func (w *world) kerachReplies(t *testing.T) string {
+	t.Helper()
 	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
 	seedKerach(t, w)
 	if told := w.setKey(t, alice, aliceKey); !strings.Contains(told, "works and is saved") {
 		t.Fatalf("/wallet set: %q", told)
 	}
-	id := w.reply(t, alice, "@kerach how cold is it?", workflows.ReplyReplied)
+	return w.reply(t, alice, "@kerach how cold is it?", workflows.ReplyReplied)
+}
+
+// The issue's screenshot-worthy check: after one reply, the Web UI's list
+// filtered by TzurotUser finds it, and its page shows its summary, its
+// details, its current details and what it learned.
+func TestWebUIFindsAReplyByItsUser(t *testing.T) {
+	w := attributesWorld(t, itest.Options{})
+	id := w.kerachReplies(t)
 
 	w.untilListed(t, `TzurotUser="`+alice+`"`, []string{id, workflows.ValidateAPIKeyID(alice, "openrouter")}, nil)
 	s := w.shown(t, id)
@@ -76,12 +83,7 @@ func TestWebUIFindsAReplyByItsUser(t *testing.T) {
 // starts it with none, and it upserts none.
 func TestReplyOnANamespaceWithoutTheAttributes(t *testing.T) {
 	w := newWorld(t, itest.Options{})
-	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
-	seedKerach(t, w)
-	if told := w.setKey(t, alice, aliceKey); !strings.Contains(told, "works and is saved") {
-		t.Fatalf("/wallet set: %q", told)
-	}
-	id := w.reply(t, alice, "@kerach how cold is it?", workflows.ReplyReplied)
+	id := w.kerachReplies(t)
 	s := w.shown(t, id)
 	for name := range s.attrs {
 		if strings.HasPrefix(name, "Tzurot") {
@@ -169,7 +171,6 @@ func TestReadmeListFiltersFindWhatTheySay(t *testing.T) {
 		t.Errorf("filter %s is tested but not in the README", query)
 	}
 }
-
 
 // No key, no token and no message content in anything the Web UI shows
 // about a workflow: summaries, details, current details, search attributes,
