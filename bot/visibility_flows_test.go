@@ -209,3 +209,20 @@ func TestNoKeyOrContentInWhatTheWebUIShows(t *testing.T) {
 		t.Errorf("%d event summaries scanned, want the activities' at least", summaries)
 	}
 }
+
+// /data delete's workflow says whose data it deletes, how far it is, and
+// what each step clears.
+func TestDataDeleteShowsWhoseAndHowFar(t *testing.T) {
+	w := newWorld(t, itest.Options{})
+	w.kerachReplies(t)
+	_, buttons := w.answer(t, w.slash(alice, "data", "delete"))
+	if len(buttons) != 2 {
+		t.Fatalf("buttons %v", buttons)
+	}
+	mustContainAnswer(t, w, w.press(alice, buttons[0]), "Deleting everything")
+	s := w.shown(t, workflows.DeleteUserDataID(alice))
+	if s.summary != "/data delete · user "+alice || !strings.HasPrefix(s.current, "**deleting the data of user "+alice+"** — done\n\n") ||
+		!strings.Contains(strings.Join(s.eventSummaries, "\n"), "clear the user's rows in user_api_keys") {
+		t.Errorf("DeleteUserData shows %q, %q, %q", s.summary, s.current, s.eventSummaries)
+	}
+}

@@ -84,19 +84,21 @@ func SearchAttributes(ctx context.Context, c client.Client, namespace string, ou
 	return nil
 }
 
-// Dev is `tzurot dev`'s part of the setup: the search attributes on its
-// namespace, said in the log. A failure is logged, not fatal: workflows
-// then set no search attributes (searchattr.Known finds none), and the
-// stack runs as before.
+// Dev is `tzurot dev`'s setup of its namespace: the same as
+// `tzurot temporal setup` (the search attributes, then Steps), said in the
+// log. A failure is logged, not fatal: without the attributes workflows set
+// none (searchattr.Known finds none), and the stack runs as before.
 func Dev(ctx context.Context, cfg config.Config, log *slog.Logger) {
 	c, _, err := temporalclient.Dial(ctx, cfg, log)
 	if err == nil {
 		defer c.Close()
 		var out strings.Builder
-		if err = SearchAttributes(ctx, c, cfg.TemporalNamespace, &out); err == nil {
-			log.Info(strings.TrimSpace(out.String()))
-			return
+		err = RunSteps(ctx, c, cfg, &out, Steps)
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			log.Info(line)
 		}
 	}
-	log.Warn("search attributes not registered; workflows will not set them", "error", err)
+	if err != nil {
+		log.Warn("the namespace is not fully set up; workflows set only the search attributes it has", "error", err)
+	}
 }

@@ -102,7 +102,7 @@ func TestDevRegistersOrLogs(t *testing.T) {
 	logs.Reset()
 	cfg.TemporalNamespace = "no-such-namespace"
 	temporalsetup.Dev(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
-	if !strings.Contains(logs.String(), "search attributes not registered") {
+	if !strings.Contains(logs.String(), "the namespace is not fully set up") {
 		t.Errorf("logged %q", logs.String())
 	}
 }
