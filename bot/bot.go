@@ -22,6 +22,7 @@ import (
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/internal/store"
 )
 
@@ -58,6 +59,9 @@ type Bot struct {
 	// whether it was their reply.
 	typingMu sync.Mutex
 	typing   map[string]map[chan struct{}]struct{}
+	// attrs is which Tzurot search attributes the namespace has, asked at
+	// the first start: only those are set.
+	attrs *searchattr.Known
 }
 
 // handlerFunc handles one interaction; an error is answered and logged in one place.
@@ -90,6 +94,7 @@ func New(d Deps) *Bot {
 		store:         store.New(d.DB),
 		personalities: &personalityCache{ttl: 30 * time.Second},
 		typing:        map[string]map[chan struct{}]struct{}{},
+		attrs:         searchattr.NewKnown(d.Temporal, d.Config.TemporalNamespace),
 	}
 	for _, c := range []*command{
 		b.walletCommand(),

@@ -18,6 +18,7 @@ import (
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/msglink"
 	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -154,17 +155,23 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 	// Content is the message as written: the message replied to, the one
 	// forwarded and the linked ones are fetched and quoted by the worker
 	// (References), by id.
-	run, err := b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	in := workflows.GenerateReplyInput{
+		RequestID: requestID, DiscordUserID: m.Author.ID, Username: username,
+		Personality: t.ID.String(), ChannelID: m.ChannelID, GuildID: m.GuildID,
+		MessageID: m.ID, Content: m.Content, Mentions: b.mentionNames(m), Attachments: imagesOf(m), References: referencesOf(m),
+	}
+	run, err := b.attrs.Start(ctx, client.StartWorkflowOptions{
 		ID:                                       workflows.GenerateReplyID(requestID),
 		TaskQueue:                                b.Config.TemporalTaskQueue,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
-		RequestID: requestID, DiscordUserID: m.Author.ID, Username: username,
-		Personality: t.ID.String(), ChannelID: m.ChannelID, GuildID: m.GuildID,
-		MessageID: m.ID, Content: m.Content, Mentions: b.mentionNames(m), Attachments: imagesOf(m), References: referencesOf(m),
-	})
+		StaticSummary:                            replySummary(username, t.Name),
+		StaticDetails:                            replyDetails(m.Author.ID, username, t.Name, t.ID.String(), m.GuildID, m.ChannelID, m.ID),
+	}, workflows.GenerateReplyName, func(set searchattr.Set) any {
+		in.SearchAttributes = set
+		return in
+	}, startValues(m.Author.ID, t.Name, "")...)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return // a redelivered event: the first start is answering
