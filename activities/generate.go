@@ -70,18 +70,21 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	if err != nil {
 		return PersonalityRef{}, err
 	}
-	p, err := st.PersonalityWithVoice(ctx, m.Personality.ID)
-	if ent.IsNotFound(err) {
-		return PersonalityRef{}, temporal.NewNonRetryableApplicationError("personality was deleted", ErrNotFound, nil)
-	}
-	if err != nil {
-		return PersonalityRef{}, fmt.Errorf("look up personality: %w", err)
-	}
+	// Resolve read the personality's row: only its voice settings are left
+	// to read, and only when its voice is on.
+	p := m.Personality
 	out := PersonalityRef{
 		ID: p.ID, Name: p.Name, DisplayName: webhookname.Sanitize(deref(p.DisplayName, p.Name), p.Name),
 		AvatarURL: deref(p.AvatarURL, ""), ErrorMessage: deref(p.ErrorMessage, ""),
 	}
-	if vc := p.Edges.VoiceConfig; p.VoiceEnabled && vc != nil && vc.Frequency > 0 {
+	if !p.VoiceEnabled {
+		return out, nil
+	}
+	vc, err := st.VoiceConfig(ctx, p.ID)
+	if err != nil {
+		return PersonalityRef{}, fmt.Errorf("look up voice settings: %w", err)
+	}
+	if vc != nil && vc.Frequency > 0 {
 		out.Voice = &VoiceRef{Frequency: vc.Frequency}
 	}
 	return out, nil
@@ -178,7 +181,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		return GenerateOutput{}, err
 	}
 
-	content, images, err := a.seeImages(ctx, in, u, cfg.VisionModel, model, key, source)
+	content, images, err := a.seeImages(ctx, in, cfg.VisionModel, model, key, source)
 	if err != nil {
 		return GenerateOutput{}, err
 	}

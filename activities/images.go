@@ -23,7 +23,6 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
 
@@ -248,10 +247,11 @@ const describeInstruction = "Describe each of these images for someone who canno
 // with the reply's key when that is the user's, and is billed in a usage
 // row of its own. A failure is classified as the reply's would be, so a
 // refused user key is switched off and no other key used.
-func (a *Activities) describeImages(ctx context.Context, in GenerateInput, visionModel, key, source string, resolve func(model string) (string, string, error), imgs []seenImage) (string, error) {
+func (a *Activities) describeImages(ctx context.Context, in GenerateInput, visionModel, key, source string, imgs []seenImage) (string, error) {
 	if source != KeyFromUser {
+		// Generate's resolveKey found no key of the user's (operatorKeyFor).
 		var err error
-		if key, source, err = resolve(visionModel); err != nil {
+		if key, source, err = a.operatorKeyFor(visionModel); err != nil {
 			return "", err
 		}
 	}
@@ -301,7 +301,7 @@ func withImageText(content string, imgs []seenImage, described string) string {
 // content parts: all of them as data URLs when the model takes images,
 // else none, their description by the vision model (cfgVision, the
 // personality's vision_model, else VISION_MODEL) being in the text.
-func (a *Activities) seeImages(ctx context.Context, in GenerateInput, u *ent.User, cfgVision *string, model, key, source string) (string, []string, error) {
+func (a *Activities) seeImages(ctx context.Context, in GenerateInput, cfgVision *string, model, key, source string) (string, []string, error) {
 	if len(in.Attachments) == 0 {
 		return in.Content, nil, nil
 	}
@@ -320,8 +320,7 @@ func (a *Activities) seeImages(ctx context.Context, in GenerateInput, u *ent.Use
 	if strings.TrimSpace(vision) == "" {
 		vision = a.VisionModel
 	}
-	resolve := func(m string) (string, string, error) { return a.resolveKey(ctx, u, m) }
-	described, err := a.describeImages(ctx, in, vision, key, source, resolve, imgs)
+	described, err := a.describeImages(ctx, in, vision, key, source, imgs)
 	if err != nil {
 		return "", nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/predicate"
 	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/ent/voiceconfig"
 	"github.com/tzurot/tzurot/internal/access"
 )
 
@@ -68,6 +69,12 @@ func (s *Store) PersonalityWithModel(ctx context.Context, id uuid.UUID) (*ent.Pe
 // is gone. Who may use it is the caller's check, as for PersonalityWithModel.
 func (s *Store) PersonalityWithVoice(ctx context.Context, id uuid.UUID) (*ent.Personality, error) {
 	return s.db.Personality.Query().Where(personality.ID(id)).WithVoiceConfig().Only(ctx)
+}
+
+// VoiceConfig is the personality id's voice settings, nil when it has none:
+// for a caller that already holds the personality's row (Resolve's match).
+func (s *Store) VoiceConfig(ctx context.Context, personalityID uuid.UUID) (*ent.VoiceConfig, error) {
+	return orNil(s.db.VoiceConfig.Query().Where(voiceconfig.PersonalityID(personalityID)).Only(ctx))
 }
 
 // PersonalityDetails is the personality with its owner, its model settings
