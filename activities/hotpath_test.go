@@ -109,4 +109,3 @@ func TestRecallReusesGeneratesUserAndKey(t *testing.T) {
 		}
 	}
 }
-
