@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/internal/openrouter"
@@ -129,7 +130,7 @@ func (a *Activities) fetchImages(ctx context.Context, in GenerateInput) ([]seenI
 		data, err := a.fetchAttachment(ctx, att.URL)
 		if errors.Is(err, errExpired) {
 			if fresh == nil {
-				if fresh, err = a.freshURLs(in.ChannelID, in.MessageID); err != nil {
+				if fresh, err = a.freshURLs(ctx, in.ChannelID, in.MessageID); err != nil {
 					return nil, err
 				}
 			}
@@ -155,11 +156,11 @@ func (a *Activities) fetchImages(ctx context.Context, in GenerateInput) ([]seenI
 }
 
 // freshURLs fetches the message again for its attachments' current URLs.
-func (a *Activities) freshURLs(channelID, messageID string) (map[string]string, error) {
+func (a *Activities) freshURLs(ctx context.Context, channelID, messageID string) (map[string]string, error) {
 	if messageID == "" {
 		return nil, imageRefused("the image's link has expired: send it again")
 	}
-	m, err := a.Discord.ChannelMessage(channelID, messageID)
+	m, err := a.Discord.ChannelMessage(channelID, messageID, discordgo.WithContext(ctx))
 	if err != nil {
 		return nil, discordError("fetch the message for fresh attachment URLs", err)
 	}

@@ -103,7 +103,7 @@ func (a *Activities) withReferences(ctx context.Context, in GenerateInput, conte
 		next := in.References.ReplyTo
 		label := "Replying to"
 		for next != nil && len(refs) < max {
-			m, err := a.Discord.ChannelMessage(next.ChannelID, next.MessageID)
+			m, err := a.Discord.ChannelMessage(next.ChannelID, next.MessageID, discordgo.WithContext(ctx))
 			if err != nil {
 				a.Log.Warn("referenced message not fetched", "message", next.MessageID, "err", err)
 				break
@@ -129,7 +129,7 @@ func (a *Activities) withReferences(ctx context.Context, in GenerateInput, conte
 		if !a.bothCanRead(ctx, in, l) {
 			continue
 		}
-		m, err := a.Discord.ChannelMessage(l.ChannelID, l.MessageID)
+		m, err := a.Discord.ChannelMessage(l.ChannelID, l.MessageID, discordgo.WithContext(ctx))
 		if err != nil {
 			a.Log.Warn("linked message not fetched", "message", l.MessageID, "err", err)
 			continue
@@ -155,7 +155,7 @@ func (a *Activities) withReferences(ctx context.Context, in GenerateInput, conte
 // and time, and its author when the original can be fetched and the
 // speaker may read it (a snapshot carries no author).
 func (a *Activities) forwarded(ctx context.Context, in GenerateInput) (referenced, bool) {
-	m, err := a.Discord.ChannelMessage(in.ChannelID, in.MessageID)
+	m, err := a.Discord.ChannelMessage(in.ChannelID, in.MessageID, discordgo.WithContext(ctx))
 	if err != nil || len(m.MessageSnapshots) == 0 || m.MessageSnapshots[0].Message == nil {
 		return referenced{}, false
 	}
@@ -163,7 +163,7 @@ func (a *Activities) forwarded(ctx context.Context, in GenerateInput) (reference
 	r := referenced{label: "Forwarded message by", author: "someone", at: snap.Timestamp, content: snap.Content}
 	if ref := m.MessageReference; ref != nil && ref.MessageID != "" && ref.ChannelID != "" &&
 		a.bothCanRead(ctx, in, msglink.Link{GuildID: ref.GuildID, ChannelID: ref.ChannelID, MessageID: ref.MessageID}) {
-		if orig, err := a.Discord.ChannelMessage(ref.ChannelID, ref.MessageID); err == nil {
+		if orig, err := a.Discord.ChannelMessage(ref.ChannelID, ref.MessageID, discordgo.WithContext(ctx)); err == nil {
 			r.author = authorOf(orig)
 		}
 	}
@@ -180,7 +180,7 @@ func (a *Activities) bothCanRead(ctx context.Context, in GenerateInput, l msglin
 	if in.GuildID == "" || l.GuildID != in.GuildID || in.DiscordUserID == "" {
 		return false
 	}
-	ch, err := a.Discord.Channel(l.ChannelID)
+	ch, err := a.Discord.Channel(l.ChannelID, discordgo.WithContext(ctx))
 	if err != nil || ch.GuildID != in.GuildID {
 		return false
 	}
@@ -189,7 +189,7 @@ func (a *Activities) bothCanRead(ctx context.Context, in GenerateInput, l msglin
 		return false
 	}
 	for _, id := range []string{in.DiscordUserID, me} {
-		perms, err := a.Discord.UserChannelPermissions(id, l.ChannelID)
+		perms, err := a.Discord.UserChannelPermissions(id, l.ChannelID, discordgo.WithContext(ctx))
 		if err != nil || !msglink.CanRead(perms) {
 			return false
 		}
