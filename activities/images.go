@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/internal/openrouter"
@@ -306,11 +307,11 @@ func (a *Activities) seeImages(ctx context.Context, in GenerateInput, cfgVision 
 	if len(in.Attachments) == 0 {
 		return in.Content, nil, nil
 	}
-	imgs, err := a.fetchImages(ctx, in)
-	if err != nil {
-		return "", nil, err
-	}
 	if a.acceptsImages(ctx, key, model) {
+		imgs, err := a.fetchImages(ctx, in)
+		if err != nil {
+			return "", nil, err
+		}
 		urls := make([]string, len(imgs))
 		for i, img := range imgs {
 			urls[i] = img.dataURL()
@@ -321,9 +322,58 @@ func (a *Activities) seeImages(ctx context.Context, in GenerateInput, cfgVision 
 	if strings.TrimSpace(vision) == "" {
 		vision = a.VisionModel
 	}
+	// The description is kept in the database under an id of the request,
+	// the vision model and the attachments, so that a retry of this
+	// activity (the reply's provider answered 429 or 5xx after the images
+	// were described) finds it instead of paying the vision model again.
+	// The database rather than a DescribeImages activity whose result the
+	// workflow passes on: the description is derived from the user's
+	// image (it quotes any text in it), and workflow history is kept for
+	// the namespace's retention where /data delete cannot reach it, while
+	// the row goes with the user and is pruned after a day; and the
+	// workflow, its version markers and the guest allowance checked before
+	// any paid call stay as they are.
+	id := descriptionID(in, vision)
+	st := a.store()
+	if described, ok, err := st.ImageDescription(ctx, id); err != nil {
+		a.Log.Warn("stored image description not read; describing the images", "error", err)
+	} else if ok {
+		return withImageText(in.Content, namesOf(in.Attachments), described), nil, nil
+	}
+	imgs, err := a.fetchImages(ctx, in)
+	if err != nil {
+		return "", nil, err
+	}
 	described, err := a.describeImages(ctx, in, vision, key, source, imgs)
 	if err != nil {
 		return "", nil, err
 	}
+	if userID, err := a.ensureUser(ctx, in.DiscordUserID, ""); err != nil {
+		a.Log.Warn("image description not stored; a retry describes the images again", "error", err)
+	} else if err := st.PutImageDescription(ctx, id, userID, described); err != nil {
+		a.Log.Warn("image description not stored; a retry describes the images again", "error", err)
+	}
 	return withImageText(in.Content, imgs, described), nil, nil
+}
+
+// descriptionNamespace scopes the name-based (v5) ids of image descriptions.
+var descriptionNamespace = uuid.MustParse("3c1f7a52-9e0b-4d6a-8f21-5b7e4c0d9a13")
+
+// descriptionID is the id of the description of in's images by vision:
+// the same for every attempt of one request.
+func descriptionID(in GenerateInput, vision string) uuid.UUID {
+	ids := make([]string, len(in.Attachments))
+	for i, att := range in.Attachments {
+		ids[i] = att.ID
+	}
+	return uuid.NewSHA1(descriptionNamespace, []byte(in.RequestID+"/"+vision+"/"+strings.Join(ids, ",")))
+}
+
+// namesOf is the attachments as withImageText names them, without bytes.
+func namesOf(atts []Attachment) []seenImage {
+	out := make([]seenImage, len(atts))
+	for i, att := range atts {
+		out[i] = seenImage{name: att.Filename}
+	}
+	return out
 }
