@@ -217,7 +217,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 			// billing) tokens: they get their row like any call's.
 			rec := UsageRecord{
 				ID: callUsageID(ctx, in.RequestID, "text"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
-				Model: oe.Model, Usage: oe.Usage, Kind: "text",
+				Model: oe.Model, Usage: oe.Usage, Kind: "text", userID: userIDOf(u),
 			}
 			if werr := a.recordUsage(ctx, rec); werr != nil {
 				pending = &rec
@@ -230,7 +230,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	out := GenerateOutput{Model: resp.Model, KeySource: source, Usage: resp.Usage, Remember: remember}
 	rec := UsageRecord{
 		ID: callUsageID(ctx, in.RequestID, "text"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
-		Model: resp.Model, Usage: resp.Usage, Kind: "text",
+		Model: resp.Model, Usage: resp.Usage, Kind: "text", userID: userIDOf(u),
 	}
 	if err := a.recordUsage(ctx, rec); err != nil {
 		a.Log.Warn("usage not written; the workflow writes it", "error", err)
@@ -243,6 +243,14 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	}
 	out.Text, out.Reasoning = visible, reasoning.Join(resp.Reasoning, inline)
 	return out, nil
+}
+
+// userIDOf is u's row id, uuid.Nil when the user has no row yet.
+func userIDOf(u *ent.User) uuid.UUID {
+	if u == nil {
+		return uuid.Nil
+	}
+	return u.ID
 }
 
 // applyUserConfig applies the user's own /config overrides for this

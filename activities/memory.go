@@ -100,7 +100,7 @@ func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, 
 	}
 	a.writeEmbeddingUsage(rctx, UsageRecord{
 		ID: callUsageID(ctx, in.RequestID, "recall"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
-		Model: emb.Model, Usage: emb.Usage, Kind: UsageEmbedding,
+		Model: emb.Model, Usage: emb.Usage, Kind: UsageEmbedding, userID: u.ID,
 	})
 	found, err = a.Memory.Search(rctx, memory.Query{
 		PersonalityID: p.ID, UserID: u.ID, Model: a.EmbeddingModel, Vector: emb.Vectors[0],
