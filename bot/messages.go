@@ -97,26 +97,56 @@ type target struct {
 	Name string
 }
 
+// route finds the targets of m. The speaker (a users row read) is loaded
+// only once m is found addressed to a personality — it mentions one, replies
+// to one's message, or is in a DM where one spoke last — since most messages
+// in a guild are addressed to none.
 func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error) {
 	index, err := b.personalities.get(ctx, b.store)
 	if err != nil {
 		return nil, err
 	}
-	speaker, err := b.store.Speaker(ctx, m.Author.ID, b.Config.BotOwnerDiscordID)
-	if err != nil {
-		return nil, err
+	var (
+		speaker access.Speaker
+		loaded  bool
+	)
+	speakerOf := func() (access.Speaker, error) {
+		if !loaded {
+			if speaker, err = b.store.Speaker(ctx, m.Author.ID, b.Config.BotOwnerDiscordID); err != nil {
+				return speaker, err
+			}
+			loaded = true
+		}
+		return speaker, nil
 	}
 	var out []target
-	for i, p := range index.Mentions(speaker, m.Content, limits.Ceilings().MaxMentionsPerMessage) {
-		// A personality answers when it is among the first
-		// max_mentions_per_message personalities the message mentions (its
-		// own limit, else the default).
-		if i < mentionLimit(p) {
-			out = append(out, target{ID: p.ID, Name: p.Name})
+	if index.Mentioned(m.Content) {
+		sp, err := speakerOf()
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range index.Mentions(sp, m.Content, limits.Ceilings().MaxMentionsPerMessage) {
+			// A personality answers when it is among the first
+			// max_mentions_per_message personalities the message mentions (its
+			// own limit, else the default).
+			if i < mentionLimit(p) {
+				out = append(out, target{ID: p.ID, Name: p.Name})
+			}
 		}
 	}
 	if len(out) > 0 {
 		return out, nil
+	}
+	// usable is the personality id as a target, when the speaker may use it.
+	usable := func(id uuid.UUID) ([]target, bool, error) {
+		sp, err := speakerOf()
+		if err != nil {
+			return nil, false, err
+		}
+		if p, ok := b.store.Usable(ctx, sp, id); ok {
+			return []target{{ID: p.ID, Name: p.Name}}, true, nil
+		}
+		return nil, false, nil
 	}
 	// A reply to one of a personality's own messages continues with it,
 	// when the speaker may use it. A forward is no reply: its
@@ -124,16 +154,14 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 	// forwarding a personality's message addresses no one.
 	if r := m.MessageReference; r != nil && r.MessageID != "" && r.Type == discordgo.MessageReferenceTypeDefault {
 		if id, ok := b.personalityOfMessage(ctx, m.MessageReference.MessageID); ok {
-			if p, ok := b.store.Usable(ctx, speaker, id); ok {
-				return []target{{ID: p.ID, Name: p.Name}}, nil
-			}
-			return nil, nil
+			out, _, err := usable(id)
+			return out, err
 		}
 	}
 	if m.GuildID == "" {
 		if id, ok, _ := b.store.LastInChannel(ctx, m.ChannelID); ok {
-			if p, ok := b.store.Usable(ctx, speaker, id); ok {
-				return []target{{ID: p.ID, Name: p.Name}}, nil
+			if out, ok, err := usable(id); ok || err != nil {
+				return out, err
 			}
 		}
 		_, err := b.Session.ChannelMessageSend(m.ChannelID, "Mention a personality to talk to it, e.g. `@"+index.Example()+" hello`.")

@@ -19,6 +19,7 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
@@ -44,6 +45,8 @@ type Client struct {
 	Delivery *DeliveryClient
 	// ImageConfig is the client for interacting with the ImageConfig builders.
 	ImageConfig *ImageConfigClient
+	// ImageDescription is the client for interacting with the ImageDescription builders.
+	ImageDescription *ImageDescriptionClient
 	// LLMConfig is the client for interacting with the LLMConfig builders.
 	LLMConfig *LLMConfigClient
 	// Memory is the client for interacting with the Memory builders.
@@ -78,6 +81,7 @@ func (c *Client) init() {
 	c.ConversationHistory = NewConversationHistoryClient(c.config)
 	c.Delivery = NewDeliveryClient(c.config)
 	c.ImageConfig = NewImageConfigClient(c.config)
+	c.ImageDescription = NewImageDescriptionClient(c.config)
 	c.LLMConfig = NewLLMConfigClient(c.config)
 	c.Memory = NewMemoryClient(c.config)
 	c.MigrationRun = NewMigrationRunClient(c.config)
@@ -183,6 +187,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ConversationHistory:   NewConversationHistoryClient(cfg),
 		Delivery:              NewDeliveryClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
+		ImageDescription:      NewImageDescriptionClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
 		Memory:                NewMemoryClient(cfg),
 		MigrationRun:          NewMigrationRunClient(cfg),
@@ -215,6 +220,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ConversationHistory:   NewConversationHistoryClient(cfg),
 		Delivery:              NewDeliveryClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
+		ImageDescription:      NewImageDescriptionClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
 		Memory:                NewMemoryClient(cfg),
 		MigrationRun:          NewMigrationRunClient(cfg),
@@ -254,9 +260,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Memory,
-		c.MigrationRun, c.Personality, c.PersonalityAlias, c.UsageLog, c.User,
-		c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
+		c.ConversationHistory, c.Delivery, c.ImageConfig, c.ImageDescription,
+		c.LLMConfig, c.Memory, c.MigrationRun, c.Personality, c.PersonalityAlias,
+		c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
 	} {
 		n.Use(hooks...)
 	}
@@ -266,9 +272,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Memory,
-		c.MigrationRun, c.Personality, c.PersonalityAlias, c.UsageLog, c.User,
-		c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
+		c.ConversationHistory, c.Delivery, c.ImageConfig, c.ImageDescription,
+		c.LLMConfig, c.Memory, c.MigrationRun, c.Personality, c.PersonalityAlias,
+		c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -283,6 +289,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Delivery.mutate(ctx, m)
 	case *ImageConfigMutation:
 		return c.ImageConfig.mutate(ctx, m)
+	case *ImageDescriptionMutation:
+		return c.ImageDescription.mutate(ctx, m)
 	case *LLMConfigMutation:
 		return c.LLMConfig.mutate(ctx, m)
 	case *MemoryMutation:
@@ -752,6 +760,155 @@ func (c *ImageConfigClient) mutate(ctx context.Context, m *ImageConfigMutation) 
 		return (&ImageConfigDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ImageConfig mutation op: %q", m.Op())
+	}
+}
+
+// ImageDescriptionClient is a client for the ImageDescription schema.
+type ImageDescriptionClient struct {
+	config
+}
+
+// NewImageDescriptionClient returns a client for the ImageDescription from the given config.
+func NewImageDescriptionClient(c config) *ImageDescriptionClient {
+	return &ImageDescriptionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `imagedescription.Hooks(f(g(h())))`.
+func (c *ImageDescriptionClient) Use(hooks ...Hook) {
+	c.hooks.ImageDescription = append(c.hooks.ImageDescription, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `imagedescription.Intercept(f(g(h())))`.
+func (c *ImageDescriptionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImageDescription = append(c.inters.ImageDescription, interceptors...)
+}
+
+// Create returns a builder for creating a ImageDescription entity.
+func (c *ImageDescriptionClient) Create() *ImageDescriptionCreate {
+	mutation := newImageDescriptionMutation(c.config, OpCreate)
+	return &ImageDescriptionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImageDescription entities.
+func (c *ImageDescriptionClient) CreateBulk(builders ...*ImageDescriptionCreate) *ImageDescriptionCreateBulk {
+	return &ImageDescriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImageDescriptionClient) MapCreateBulk(slice any, setFunc func(*ImageDescriptionCreate, int)) *ImageDescriptionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImageDescriptionCreateBulk{err: fmt.Errorf("calling to ImageDescriptionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImageDescriptionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImageDescriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImageDescription.
+func (c *ImageDescriptionClient) Update() *ImageDescriptionUpdate {
+	mutation := newImageDescriptionMutation(c.config, OpUpdate)
+	return &ImageDescriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImageDescriptionClient) UpdateOne(_m *ImageDescription) *ImageDescriptionUpdateOne {
+	mutation := newImageDescriptionMutation(c.config, OpUpdateOne, withImageDescription(_m))
+	return &ImageDescriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImageDescriptionClient) UpdateOneID(id uuid.UUID) *ImageDescriptionUpdateOne {
+	mutation := newImageDescriptionMutation(c.config, OpUpdateOne, withImageDescriptionID(id))
+	return &ImageDescriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImageDescription.
+func (c *ImageDescriptionClient) Delete() *ImageDescriptionDelete {
+	mutation := newImageDescriptionMutation(c.config, OpDelete)
+	return &ImageDescriptionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImageDescriptionClient) DeleteOne(_m *ImageDescription) *ImageDescriptionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImageDescriptionClient) DeleteOneID(id uuid.UUID) *ImageDescriptionDeleteOne {
+	builder := c.Delete().Where(imagedescription.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImageDescriptionDeleteOne{builder}
+}
+
+// Query returns a query builder for ImageDescription.
+func (c *ImageDescriptionClient) Query() *ImageDescriptionQuery {
+	return &ImageDescriptionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImageDescription},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImageDescription entity by its id.
+func (c *ImageDescriptionClient) Get(ctx context.Context, id uuid.UUID) (*ImageDescription, error) {
+	return c.Query().Where(imagedescription.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImageDescriptionClient) GetX(ctx context.Context, id uuid.UUID) *ImageDescription {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a ImageDescription.
+func (c *ImageDescriptionClient) QueryUser(_m *ImageDescription) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(imagedescription.Table, imagedescription.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, imagedescription.UserTable, imagedescription.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImageDescriptionClient) Hooks() []Hook {
+	return c.hooks.ImageDescription
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImageDescriptionClient) Interceptors() []Interceptor {
+	return c.inters.ImageDescription
+}
+
+func (c *ImageDescriptionClient) mutate(ctx context.Context, m *ImageDescriptionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImageDescriptionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImageDescriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImageDescriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImageDescriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ImageDescription mutation op: %q", m.Op())
 	}
 }
 
@@ -1997,6 +2154,22 @@ func (c *UserClient) QueryMemories(_m *User) *MemoryQuery {
 	return query
 }
 
+// QueryImageDescriptions queries the image_descriptions edge of a User.
+func (c *UserClient) QueryImageDescriptions(_m *User) *ImageDescriptionQuery {
+	query := (&ImageDescriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(imagedescription.Table, imagedescription.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ImageDescriptionsTable, user.ImageDescriptionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -2488,13 +2661,13 @@ func (c *VoiceConfigClient) mutate(ctx context.Context, m *VoiceConfigMutation) 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ConversationHistory, Delivery, ImageConfig, LLMConfig, Memory, MigrationRun,
-		Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
+		ConversationHistory, Delivery, ImageConfig, ImageDescription, LLMConfig, Memory,
+		MigrationRun, Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
 		UserPersonalityConfig, VoiceConfig []ent.Hook
 	}
 	inters struct {
-		ConversationHistory, Delivery, ImageConfig, LLMConfig, Memory, MigrationRun,
-		Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
+		ConversationHistory, Delivery, ImageConfig, ImageDescription, LLMConfig, Memory,
+		MigrationRun, Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
 		UserPersonalityConfig, VoiceConfig []ent.Interceptor
 	}
 )

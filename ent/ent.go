@@ -15,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
@@ -88,6 +89,7 @@ func checkColumn(t, c string) error {
 			conversationhistory.Table:   conversationhistory.ValidColumn,
 			delivery.Table:              delivery.ValidColumn,
 			imageconfig.Table:           imageconfig.ValidColumn,
+			imagedescription.Table:      imagedescription.ValidColumn,
 			llmconfig.Table:             llmconfig.ValidColumn,
 			memory.Table:                memory.ValidColumn,
 			migrationrun.Table:          migrationrun.ValidColumn,

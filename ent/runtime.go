@@ -9,6 +9,7 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/imageconfig"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
@@ -101,6 +102,21 @@ func init() {
 	imageconfigDescID := imageconfigMixinFields0[0].Descriptor()
 	// imageconfig.DefaultID holds the default value on creation for the id field.
 	imageconfig.DefaultID = imageconfigDescID.Default.(func() uuid.UUID)
+	imagedescriptionMixin := schema.ImageDescription{}.Mixin()
+	imagedescriptionMixinFields0 := imagedescriptionMixin[0].Fields()
+	_ = imagedescriptionMixinFields0
+	imagedescriptionMixinFields1 := imagedescriptionMixin[1].Fields()
+	_ = imagedescriptionMixinFields1
+	imagedescriptionFields := schema.ImageDescription{}.Fields()
+	_ = imagedescriptionFields
+	// imagedescriptionDescCreatedAt is the schema descriptor for created_at field.
+	imagedescriptionDescCreatedAt := imagedescriptionMixinFields1[0].Descriptor()
+	// imagedescription.DefaultCreatedAt holds the default value on creation for the created_at field.
+	imagedescription.DefaultCreatedAt = imagedescriptionDescCreatedAt.Default.(func() time.Time)
+	// imagedescriptionDescID is the schema descriptor for id field.
+	imagedescriptionDescID := imagedescriptionMixinFields0[0].Descriptor()
+	// imagedescription.DefaultID holds the default value on creation for the id field.
+	imagedescription.DefaultID = imagedescriptionDescID.Default.(func() uuid.UUID)
 	llmconfigMixin := schema.LLMConfig{}.Mixin()
 	llmconfigMixinFields0 := llmconfigMixin[0].Fields()
 	_ = llmconfigMixinFields0

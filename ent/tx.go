@@ -20,6 +20,8 @@ type Tx struct {
 	Delivery *DeliveryClient
 	// ImageConfig is the client for interacting with the ImageConfig builders.
 	ImageConfig *ImageConfigClient
+	// ImageDescription is the client for interacting with the ImageDescription builders.
+	ImageDescription *ImageDescriptionClient
 	// LLMConfig is the client for interacting with the LLMConfig builders.
 	LLMConfig *LLMConfigClient
 	// Memory is the client for interacting with the Memory builders.
@@ -174,6 +176,7 @@ func (tx *Tx) init() {
 	tx.ConversationHistory = NewConversationHistoryClient(tx.config)
 	tx.Delivery = NewDeliveryClient(tx.config)
 	tx.ImageConfig = NewImageConfigClient(tx.config)
+	tx.ImageDescription = NewImageDescriptionClient(tx.config)
 	tx.LLMConfig = NewLLMConfigClient(tx.config)
 	tx.Memory = NewMemoryClient(tx.config)
 	tx.MigrationRun = NewMigrationRunClient(tx.config)

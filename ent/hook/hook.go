@@ -45,6 +45,18 @@ func (f ImageConfigFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ImageConfigMutation", m)
 }
 
+// The ImageDescriptionFunc type is an adapter to allow the use of ordinary
+// function as ImageDescription mutator.
+type ImageDescriptionFunc func(context.Context, *ent.ImageDescriptionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImageDescriptionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ImageDescriptionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ImageDescriptionMutation", m)
+}
+
 // The LLMConfigFunc type is an adapter to allow the use of ordinary
 // function as LLMConfig mutator.
 type LLMConfigFunc func(context.Context, *ent.LLMConfigMutation) (ent.Value, error)

@@ -141,6 +141,34 @@ var (
 			},
 		},
 	}
+	// ImageDescriptionsColumns holds the columns for the "image_descriptions" table.
+	ImageDescriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "description", Type: field.TypeString, Size: 2147483647},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// ImageDescriptionsTable holds the schema information for the "image_descriptions" table.
+	ImageDescriptionsTable = &schema.Table{
+		Name:       "image_descriptions",
+		Columns:    ImageDescriptionsColumns,
+		PrimaryKey: []*schema.Column{ImageDescriptionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "image_descriptions_users_image_descriptions",
+				Columns:    []*schema.Column{ImageDescriptionsColumns[3]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "imagedescription_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ImageDescriptionsColumns[3], ImageDescriptionsColumns[1]},
+			},
+		},
+	}
 	// LlmConfigsColumns holds the columns for the "llm_configs" table.
 	LlmConfigsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
@@ -494,6 +522,7 @@ var (
 		ConversationHistoryTable,
 		DeliveriesTable,
 		ImageConfigsTable,
+		ImageDescriptionsTable,
 		LlmConfigsTable,
 		MemoriesTable,
 		MigrationRunsTable,
@@ -519,6 +548,10 @@ func init() {
 	ImageConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
 	ImageConfigsTable.Annotation = &entsql.Annotation{
 		Table: "image_configs",
+	}
+	ImageDescriptionsTable.ForeignKeys[0].RefTable = UsersTable
+	ImageDescriptionsTable.Annotation = &entsql.Annotation{
+		Table: "image_descriptions",
 	}
 	LlmConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
 	LlmConfigsTable.Annotation = &entsql.Annotation{

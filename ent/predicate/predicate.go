@@ -15,6 +15,9 @@ type Delivery func(*sql.Selector)
 // ImageConfig is the predicate function for imageconfig builders.
 type ImageConfig func(*sql.Selector)
 
+// ImageDescription is the predicate function for imagedescription builders.
+type ImageDescription func(*sql.Selector)
+
 // LLMConfig is the predicate function for llmconfig builders.
 type LLMConfig func(*sql.Selector)
 

@@ -285,3 +285,45 @@ func TestPersonalityWithSettings(t *testing.T) {
 		t.Errorf("a gone personality: %v; want ent's not found", err)
 	}
 }
+
+// UpsertUser of a user whose row is as asked writes nothing: the row keeps
+// its version (xmin), with or without a username; a new username is
+// written, and a new user gets a row.
+func TestUpsertUserWritesNothingUnchanged(t *testing.T) {
+	db, s, ctx := fixture(t)
+	version := func() string {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, `SELECT xmin::text FROM users WHERE discord_id = $1`, bob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var v string
+		if !rows.Next() {
+			t.Fatal("no row for bob")
+		}
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	id, err := s.UpsertUser(ctx, bob, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := version()
+	for _, name := range []string{"", "bob", ""} {
+		if again, err := s.UpsertUser(ctx, bob, name); err != nil || again != id {
+			t.Fatalf("UpsertUser(bob, %q) = %s, %v; want %s", name, again, err, id)
+		}
+	}
+	if after := version(); after != before {
+		t.Errorf("the row was written again (xmin %s → %s) though nothing changed", before, after)
+	}
+	if again, err := s.UpsertUser(ctx, bob, "robert"); err != nil || again != id {
+		t.Fatalf("UpsertUser(bob, robert) = %s, %v; want %s", again, err, id)
+	}
+	if u, _ := s.User(ctx, bob); u.Username == nil || *u.Username != "robert" || version() == before {
+		t.Errorf("a new username was not written: %v", u.Username)
+	}
+}
