@@ -34,7 +34,7 @@ var benchMemoryTopics = []string{
 	"practising piano scales and a Chopin nocturne every evening",
 }
 
-// benchMemoryConfig is one of BenchmarkReplyMemory's personalities: memory
+// benchMemoryConfig is one of BenchmarkMemoryReply's personalities: memory
 // off (memory_limit 0), or on with n memories of alice.
 type benchMemoryConfig struct {
 	name  string // the metrics' prefix and the personality's alias
@@ -42,7 +42,7 @@ type benchMemoryConfig struct {
 	n     int    // alice's memories with the personality
 }
 
-// BenchmarkReplyMemory: GenerateReply through Temporal with long-term
+// BenchmarkMemoryReply: GenerateReply through Temporal with long-term
 // memory off and on, at 10,000 and 100,000 memories of the (personality,
 // user) pair in a memories table of 1,000,000 rows, the three interleaved
 // request by request in one conversation each. Reported per configuration:
@@ -52,17 +52,17 @@ type benchMemoryConfig struct {
 // the worker (cold: it reads the pair's signatures) and memories recalled
 // per reply. Run (BENCHMARKS.md):
 //
-//	go test -tags e2e ./e2e -run '^$' -bench BenchmarkReplyMemory -benchtime 200x -timeout 30m
-func BenchmarkReplyMemory(b *testing.B) {
+//	go test -tags e2e ./e2e -run '^$' -bench BenchmarkMemoryReply -benchtime 100x -timeout 30m
+func BenchmarkMemoryReply(b *testing.B) {
 	s := benchStack(b, itest.Options{LongTermMemory: true})
 	configs := []benchMemoryConfig{{"off", 0, 0}, {"10k", 20, 10_000}, {"100k", 20, 100_000}}
 	seedMemoryBench(b, s, configs)
 	// The parent runs once (it has a sub-benchmark), so the table is
 	// loaded once however often the sub-benchmark runs.
-	b.Run("interleaved", func(b *testing.B) { benchReplyMemory(b, s, configs) })
+	b.Run("interleaved", func(b *testing.B) { benchMemoryReply(b, s, configs) })
 }
 
-func benchReplyMemory(b *testing.B, s *itest.Stack, configs []benchMemoryConfig) {
+func benchMemoryReply(b *testing.B, s *itest.Stack, configs []benchMemoryConfig) {
 	channels := make([]string, len(configs))
 	for i := range configs {
 		channels[i] = benchSnowflake('9')
@@ -100,6 +100,8 @@ func benchReplyMemory(b *testing.B, s *itest.Stack, configs []benchMemoryConfig)
 	for c := range configs {
 		request(c)
 	}
+	// The stack's first recalls of each pair were the cold ones, in the
+	// warm-up of the sub-benchmark's first run.
 	cold := recallRecords(b, s.Logs.String())
 	logStart := len(s.Logs.String())
 
@@ -113,8 +115,8 @@ func benchReplyMemory(b *testing.B, s *itest.Stack, configs []benchMemoryConfig)
 	b.StopTimer()
 
 	recalls := recallRecords(b, s.Logs.String()[logStart:])
-	if len(cold) != 2 || len(recalls) != 2*b.N {
-		b.Fatalf("%d cold and %d timed recalls logged, want 2 and %d: a recall failed (see the logs)", len(cold), len(recalls), 2*b.N)
+	if len(cold) < 2 || len(recalls) != 2*b.N {
+		b.Fatalf("%d earlier and %d timed recalls logged, want at least 2 and %d: a recall failed (see the logs)", len(cold), len(recalls), 2*b.N)
 	}
 	for c, cfg := range configs {
 		var posted, total []time.Duration
