@@ -64,6 +64,12 @@ func memorySettingsOf(cfg *ent.LLMConfig) memorySettings {
 	return s
 }
 
+// RecallLogMessage is the message of the debug record a recall that
+// searched logs, with "memories" (how many were recalled), "duration" (the
+// whole recall: embedding the query, its usage row, the search) and
+// "search_duration" (the search alone), both in nanoseconds in JSON logs.
+const RecallLogMessage = "long-term memory recalled"
+
 // recall finds what the personality remembers about the speaker that is
 // near the last few turns and the new message, and says whether this
 // exchange is to be remembered afterwards. Long-term memory is off for the
@@ -91,6 +97,7 @@ func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, 
 	if u == nil {
 		return nil, remember // no row yet, so nothing remembered yet
 	}
+	start := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, recallTimeout)
 	defer cancel()
 	emb, err := a.OpenRouter.Embed(rctx, key, a.EmbeddingModel, []string{recallQuery(history, set.historyTurns, in.Content)})
@@ -102,6 +109,7 @@ func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, 
 		ID: callUsageID(ctx, in.RequestID, "recall"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
 		Model: emb.Model, Usage: emb.Usage, Kind: UsageEmbedding, userID: u.ID,
 	})
+	searched := time.Now()
 	found, err = a.Memory.Search(rctx, memory.Query{
 		PersonalityID: p.ID, UserID: u.ID, Model: a.EmbeddingModel, Vector: emb.Vectors[0],
 		Limit: set.limit, MinScore: set.minScore,
@@ -110,6 +118,8 @@ func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, 
 		a.Log.Warn("long-term memory not recalled: the search failed; replying without memories", "error", err)
 		return nil, remember
 	}
+	a.Log.Debug(RecallLogMessage, "memories", len(found),
+		"duration", time.Since(start), "search_duration", time.Since(searched))
 	return found, remember
 }
 

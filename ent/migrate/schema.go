@@ -240,6 +240,13 @@ var (
 				Name:    "memory_personality_id_user_id_created_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{MemoriesColumns[6], MemoriesColumns[7], MemoriesColumns[1], MemoriesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						MemoriesColumns[3].Name,
+
+						MemoriesColumns[5].Name,
+					},
+				},
 			},
 			{
 				Name:    "memory_user_id_created_at",
