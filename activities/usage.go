@@ -83,6 +83,7 @@ func (a *Activities) writeUsage(ctx context.Context, rec UsageRecord) error {
 		ID: rec.ID, UserID: userID, PersonalityID: rec.PersonalityID,
 		Provider: cmp.Or(rec.Provider, ProviderOpenRouter), Model: truncate(rec.Model, 100),
 		In: u.PromptTokens, Out: u.CompletionTokens, Total: u.TotalTokens, Kind: usagelog.RequestType(rec.Kind),
+		CostUSD: u.USD(),
 	})
 	if err != nil {
 		return fmt.Errorf("write usage: %w", err)

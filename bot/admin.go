@@ -65,11 +65,11 @@ func (b *Bot) adminUsage(ctx context.Context, in *Interaction, invoker *ent.User
 		return err
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "All usage %s: %s, %s tokens (%s in, %s out) from %s.\n",
-		phrase, plural(total.Requests, "request"), thousands(total.Total), thousands(total.In), thousands(total.Out), plural(users, "user"))
+	fmt.Fprintf(&sb, "All usage %s: %s, %s tokens (%s in, %s out), cost %s, from %s.\n",
+		phrase, plural(total.Requests, "request"), thousands(total.Total), thousands(total.In), thousands(total.Out), costPhrase(total.Cost), plural(users, "user"))
 	sb.WriteString("Top users by tokens:\n")
 	for i, r := range top {
-		fmt.Fprintf(&sb, "%d. <@%s>: %s tokens in %s\n", i+1, r.Key, thousands(r.Total), plural(r.Requests, "request"))
+		fmt.Fprintf(&sb, "%d. <@%s>: %s tokens in %s, cost %s\n", i+1, r.Key, thousands(r.Total), plural(r.Requests, "request"), costPhrase(r.Cost))
 	}
 	sb.WriteString("By model:\n" + usageTable("Model", models, 10))
 	// Reply sends no allowed mentions, so listing users pings nobody.
@@ -82,4 +82,12 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return thousands(n) + " " + noun + "s"
+}
+
+// costPhrase is a summed cost in a sentence: "not reported" when no row had one.
+func costPhrase(v *float64) string {
+	if v == nil {
+		return "not reported"
+	}
+	return usd(v)
 }

@@ -46,7 +46,7 @@ func periodStart(period string, now time.Time, loc *time.Location) (time.Time, s
 func (b *Bot) usageCommand() *command {
 	return &command{
 		def: &discordgo.ApplicationCommand{
-			Name: "usage", Description: "Your requests and tokens by model, and what is left of your limits",
+			Name: "usage", Description: "Your requests, tokens and cost by model, and what is left of your limits",
 			Options: []*discordgo.ApplicationCommandOption{periodOption()},
 		},
 		run: b.usage,
@@ -174,11 +174,11 @@ func usageTable(keyHeader string, rows []store.UsageRow, maxRows int) string {
 		rest.Key = fmt.Sprintf("(%d others)", len(rows)-maxRows+1)
 		shown = append(append([]store.UsageRow{}, rows[:maxRows-1]...), rest)
 	}
-	cells := [][]string{{keyHeader, "Requests", "In", "Out", "Total"}}
+	cells := [][]string{{keyHeader, "Requests", "In", "Out", "Total", "Cost"}}
 	for _, r := range append(shown, store.Sum(rows)) {
 		// A backtick would end the code block early.
 		key := truncateRunes(strings.ReplaceAll(r.Key, "`", "'"), 32)
-		cells = append(cells, []string{key, thousands(r.Requests), thousands(r.In), thousands(r.Out), thousands(r.Total)})
+		cells = append(cells, []string{key, thousands(r.Requests), thousands(r.In), thousands(r.Out), thousands(r.Total), usd(r.Cost)})
 	}
 	widths := make([]int, len(cells[0]))
 	for _, row := range cells {
@@ -201,7 +201,30 @@ func usageTable(keyHeader string, rows []store.UsageRow, maxRows int) string {
 		sb.WriteString("\n")
 	}
 	sb.WriteString("```\n")
+	for _, r := range rows {
+		if r.Cost == nil {
+			sb.WriteString("(Cost — : the provider reported none.)\n")
+			break
+		}
+	}
 	return sb.String()
+}
+
+// usd formats a cost in US dollars for people: "—" when none was reported,
+// cents above a dollar, four decimals below it (a reply often costs a
+// fraction of a cent: $0.0042), "<$0.0001" for less.
+func usd(v *float64) string {
+	switch {
+	case v == nil:
+		return "—"
+	case *v == 0:
+		return "$0"
+	case *v < 0.0001:
+		return "<$0.0001"
+	case *v < 1:
+		return fmt.Sprintf("$%.4f", *v)
+	}
+	return fmt.Sprintf("$%.2f", *v)
 }
 
 // thousands formats n with comma separators: 12,345.
