@@ -32,6 +32,7 @@ var parsers = map[reflect.Type]env.ParserFunc{
 // be, for the error line, as that method's error does not say.
 var mustBe = map[reflect.Type]string{
 	reflect.TypeFor[slog.Level](): "debug, info, warn or error",
+	reflect.TypeFor[Dollars]():    "an amount of US dollars, 0 or more, without a currency sign (0.50)",
 }
 
 // explain turns the env library's errors into one line per problem, each
