@@ -18,9 +18,9 @@ func (b *Bot) adminCommand() *command {
 	return &command{
 		def: &discordgo.ApplicationCommand{
 			Name: "admin", Description: "Operator tools (the bot's owner and superusers only)",
-			Options: []*discordgo.ApplicationCommandOption{
-				subcommand("usage", "Everyone's usage: totals, top users and models", periodOption()),
-			},
+			Options: append([]*discordgo.ApplicationCommandOption{
+				subcommand("usage", "Everyone's usage: totals, top users, models and cost", periodOption()),
+			}, adminDenyOptions()...),
 		},
 		run: b.admin,
 	}
@@ -35,11 +35,24 @@ func (b *Bot) admin(ctx context.Context, in *Interaction) error {
 	if !owner && (u == nil || !u.IsSuperuser) {
 		return UserError("/admin is only for the bot's owner and superusers; /usage shows your own usage.")
 	}
-	switch in.Subcommand() {
+	switch sub := in.Subcommand(); sub {
 	case "usage":
 		return b.adminUsage(ctx, in, u)
+	case "deny user", "deny guild", "deny list", "allow user", "allow guild":
+		return b.adminDeny(ctx, in, sub)
 	}
 	return UserError("Unknown /admin subcommand; Discord may still be updating its list, so try again in a minute.")
+}
+
+// superuser says whether discordID is the bot's owner (BOT_OWNER_DISCORD_ID)
+// or a superuser (users.is_superuser): who may use /admin, and whom the deny
+// list never stops.
+func (b *Bot) superuser(ctx context.Context, discordID string) (bool, error) {
+	if discordID != "" && discordID == b.Config.BotOwnerDiscordID {
+		return true, nil
+	}
+	u, err := b.store.User(ctx, discordID)
+	return u != nil && u.IsSuperuser, err
 }
 
 func (b *Bot) adminUsage(ctx context.Context, in *Interaction, invoker *ent.User) error {

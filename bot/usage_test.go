@@ -92,7 +92,7 @@ func TestUsageShowsOnlyYourOwn(t *testing.T) {
 	}{
 		{"today in UTC", "today", "UTC", map[string]string{
 			"anthropic/claude-sonnet-4": "2 300 150 450 $0.0042",
-			"openai/gpt-image-1":        "1 10 0 10 $0.0400",
+			"openai/gpt-image-1":        "1 10 0 10 $0.04",
 			"Total":                     "3 310 150 460 $0.0442",
 		}, []string{"x/late-evening", "deepseek"}, "Your usage today (since midnight UTC):"},
 		{"today starts at midnight in the user's zone", "today", "Asia/Tokyo", map[string]string{
@@ -233,10 +233,10 @@ func TestAdminUsage(t *testing.T) {
 	}{
 		{"the owner, 7 days", usageOwner, "", []string{
 			"All usage in the last 7 days: 7 requests, 101,979 tokens (91,322 in, 10,657 out), cost $0.5463, from 2 users.",
-			"1. <@" + usageBen + ">: 99,999 tokens in 1 request, cost $0.5000\n",
+			"1. <@" + usageBen + ">: 99,999 tokens in 1 request, cost $0.50\n",
 			"2. <@" + usageAmy + ">: 1,980 tokens in 6 requests, cost $0.0463\n",
 		}, []string{"google/gemini-old", "3. <@"}, map[string]string{
-			"ben/secret-model": "1 90,000 9,999 99,999 $0.5000",
+			"ben/secret-model": "1 90,000 9,999 99,999 $0.50",
 			"Total":            "7 91,322 10,657 101,979 $0.5463",
 		}},
 		{"a superuser, today", usageCleo, "today", []string{
