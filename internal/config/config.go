@@ -29,9 +29,14 @@ import (
 // without a currency sign ("0.50").
 type Dollars float64
 
-// UnmarshalText reads an amount as caarlos0/env hands it over.
+// UnmarshalText reads an amount as caarlos0/env hands it over; blank is 0.
 func (d *Dollars) UnmarshalText(b []byte) error {
-	v, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+	text := strings.TrimSpace(string(b))
+	if text == "" {
+		*d = 0
+		return nil
+	}
+	v, err := strconv.ParseFloat(text, 64)
 	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 		return errors.New("not an amount of US dollars")
 	}
