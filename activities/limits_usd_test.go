@@ -55,29 +55,12 @@ func TestGuestUSDLimit(t *testing.T) {
 			for _, r := range tc.rows {
 				f.useCost(t, aliceID, r.kind, r.cost, r.age)
 			}
-			if tc.ownKey {
-				sealed, _ := f.acts.Keys.Seal(userKey)
-				f.db.UserAPIKey.Create().SetUserID(f.user(t, aliceID)).SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(context.Background())
-			}
-			before := len(f.or.Calls())
-			err := f.generate(aliceID)
-			calls := len(f.or.Calls()) - before
+			err, calls := f.tryReply(t, tc.ownKey)
 			if !tc.refused {
-				if err != nil || calls != 1 {
-					t.Fatalf("err = %v, %d provider calls, want a reply", err, calls)
-				}
-				if holds := f.db.UsageLog.Query().Where(usagelog.Provider("hold")).CountX(context.Background()); holds != 0 {
-					t.Errorf("%d holds left after the reply", holds)
-				}
+				f.assertReplied(t, err, calls)
 				return
 			}
-			d := limitDetails(t, err)
-			if calls != 0 {
-				t.Errorf("%d provider calls for a refused request", calls)
-			}
-			if want := time.Now().Add(tc.retryIn); d.RetryAt.Sub(want).Abs() > 5*time.Second {
-				t.Errorf("retry at %s, want about %s", d.RetryAt, want)
-			}
+			d := assertRefused(t, err, calls, tc.retryIn)
 			if d.Kind != activities.KindUSD || d.Limit != 10_000_000 {
 				t.Errorf("details %+v, want kind usd, limit 10,000,000 nano-dollars", d)
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/internal/config"
@@ -102,13 +103,7 @@ func TestReplyCostRecordedShownAndCapped(t *testing.T) {
 	}
 
 	// A user with their own key is never capped, whatever they spent.
-	u := w.DB.User.Create().SetDiscordID(alice).SaveX(ctx)
-	s, err := w.Keys.Seal(aliceKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.DB.UserAPIKey.Create().SetUserID(u.ID).SetIv(s.IV).SetContent(s.Content).SetTag(s.Tag).SetIsActive(true).ExecX(ctx)
-	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
+	u := w.storeOwnKey(t, alice, aliceKey)
 	w.DB.UsageLog.Create().SetUserID(u.ID).SetProvider("openrouter").SetModel("anthropic/claude-sonnet-4").
 		SetRequestType(usagelog.RequestTypeText).SetTokensTotal(10).SetCostUsd(5).SetTimestamp(time.Now().Add(-time.Hour)).ExecX(ctx)
 	if res, chats = reply(alice, "@kerach on my own key"); res.Outcome != workflows.ReplyReplied || chats != 1 {
@@ -124,4 +119,18 @@ func dollars4(v float64) string {
 		s = s[:len(s)-1]
 	}
 	return "$" + s
+}
+
+// storeOwnKey makes discordID's users row with key stored as their own
+// OpenRouter key, on, and known to the OpenRouter stand-in.
+func (w *world) storeOwnKey(t *testing.T, discordID, key string) *ent.User {
+	t.Helper()
+	u := w.DB.User.Create().SetDiscordID(discordID).SaveX(context.Background())
+	s, err := w.Keys.Seal(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.DB.UserAPIKey.Create().SetUserID(u.ID).SetIv(s.IV).SetContent(s.Content).SetTag(s.Tag).SetIsActive(true).ExecX(context.Background())
+	w.OpenRouter.AddKey(key, fakeopenrouter.Key{})
+	return u
 }

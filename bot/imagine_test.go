@@ -29,13 +29,7 @@ func seedPainter(t *testing.T, w *world, enabled bool) {
 	w.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("anthropic/claude-sonnet-4").ExecX(ctx)
 	w.DB.ImageConfig.Create().SetPersonalityID(p.ID).SetModel(imageModel).SetEnabled(enabled).
 		SetAdvancedParameters(map[string]any{"promptPrefix": "watercolour of", "negativePrompt": "text"}).ExecX(ctx)
-	u := w.DB.User.Create().SetDiscordID(alice).SaveX(ctx)
-	s, err := w.Keys.Seal(aliceKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.DB.UserAPIKey.Create().SetUserID(u.ID).SetIv(s.IV).SetContent(s.Content).SetTag(s.Tag).SetIsActive(true).ExecX(ctx)
-	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
+	w.storeOwnKey(t, alice, aliceKey)
 }
 
 // /imagine end to end: a public deferral, then the picture as an attachment
