@@ -93,7 +93,7 @@ func (f *limitFixture) generate(discordID string) error {
 
 // tryReply runs GenerateWithinLimits for alice, with userKey stored as her
 // own key first when ownKey, and counts the provider calls it made.
-func (f *limitFixture) tryReply(t *testing.T, ownKey bool) (err error, calls int) {
+func (f *limitFixture) tryReply(t *testing.T, ownKey bool) (calls int, err error) {
 	t.Helper()
 	if ownKey {
 		sealed, _ := f.acts.Keys.Seal(userKey)
@@ -101,7 +101,7 @@ func (f *limitFixture) tryReply(t *testing.T, ownKey bool) (err error, calls int
 	}
 	before := len(f.or.Calls())
 	err = f.generate(aliceID)
-	return err, len(f.or.Calls()) - before
+	return len(f.or.Calls()) - before, err
 }
 
 // assertReplied checks a tryReply that passed: one call, no hold left.
@@ -166,7 +166,7 @@ func TestGuestTokenLimit(t *testing.T) {
 			for _, age := range tc.usage {
 				f.use(t, aliceID, "text", 2500, age)
 			}
-			err, calls := f.tryReply(t, tc.ownKey)
+			calls, err := f.tryReply(t, tc.ownKey)
 			if !tc.refused {
 				f.assertReplied(t, err, calls)
 				return

@@ -55,7 +55,7 @@ func TestGuestUSDLimit(t *testing.T) {
 			for _, r := range tc.rows {
 				f.useCost(t, aliceID, r.kind, r.cost, r.age)
 			}
-			err, calls := f.tryReply(t, tc.ownKey)
+			calls, err := f.tryReply(t, tc.ownKey)
 			if !tc.refused {
 				f.assertReplied(t, err, calls)
 				return
