@@ -82,6 +82,10 @@ func TestImagineEndToEnd(t *testing.T) {
 	if len(rows) != 1 || rows[0].RequestType != usagelog.RequestTypeImage || rows[0].TokensTotal != 1000 || rows[0].Model != imageModel {
 		t.Fatalf("usage rows %+v", rows)
 	}
+	// The stand-in charges the model's $0.001238 per image plus its tokens.
+	if c := rows[0].CostUsd; c == nil || *c < 0.001238 || *c > 0.01 {
+		t.Errorf("the image's cost %v, want the stand-in's: $0.001238 for the image and its tokens", c)
+	}
 
 	// The workflow's history holds neither the image nor the key.
 	id := workflows.ImagineImageID(ic.ID)
