@@ -30,10 +30,11 @@ const (
 // would see the same "one slot left".
 const HoldTokens = 1000
 
-// holdTTL bounds how long a hold counts when the worker dies before releasing
+// HoldTTL bounds how long a hold counts when the worker dies before releasing
 // it; it is longer than Generate's StartToCloseTimeout (3 min), so a live
-// hold never expires under its own request.
-const holdTTL = 5 * time.Minute
+// hold never expires under its own request. Past it a hold is expired: the
+// retention purge (workflows.PurgeRetention) deletes it.
+const HoldTTL = 5 * time.Minute
 
 // HoldProvider marks usage_logs rows that are reservations, not provider
 // calls; the schema has no other place for them and no migration may add one.
@@ -280,15 +281,15 @@ func (a *Activities) reserve(ctx context.Context, discordID string, window time.
 }
 
 // usageInQuery reads the user's rows of every kind in the window ($2 on),
-// and their holds ($4) younger than holdTTL ($3 on), through the index on
+// and their holds ($4) younger than HoldTTL ($3 on), through the index on
 // (user_id, timestamp) — TestUsageInQueryUsesTheIndex.
 const usageInQuery = `SELECT request_type, provider = $4, tokens_total, cost_usd, timestamp FROM usage_logs
 	WHERE user_id = $1 AND timestamp > $2 AND (provider <> $4 OR timestamp > $3)`
 
 // usageIn reads the user's rows of every kind in the window, and their holds
-// younger than holdTTL, through the index on (user_id, timestamp).
+// younger than HoldTTL, through the index on (user_id, timestamp).
 func usageIn(ctx context.Context, tx *sql.Tx, userID uuid.UUID, now time.Time, window time.Duration) ([]usageRow, error) {
-	rs, err := tx.QueryContext(ctx, usageInQuery, userID, now.Add(-window), now.Add(-holdTTL), HoldProvider)
+	rs, err := tx.QueryContext(ctx, usageInQuery, userID, now.Add(-window), now.Add(-HoldTTL), HoldProvider)
 	if err != nil {
 		return nil, fmt.Errorf("count usage: %w", err)
 	}
@@ -339,7 +340,7 @@ func limitReached(kind string, limit int, at time.Time) error {
 }
 
 // releaseHold runs after the request, whose context may be cancelled by then;
-// a hold that cannot be deleted only stops counting at holdTTL.
+// a hold that cannot be deleted only stops counting at HoldTTL.
 func (a *Activities) releaseHold(hold uuid.UUID) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -24,7 +24,13 @@ import (
 
 // HandleMessage routes a message to the personalities it is for: those it
 // mentions (@name or @alias, longest match), the one whose message it replies
-// to, or — in a DM to the bot — the one the user last talked to there.
+// to, or — in a DM to the bot — the one the user last talked to there. A
+// forward is routed by the same rule on its own text and reference: in a
+// DM it goes on with the last personality; in a guild channel it is
+// addressed only when its own text mentions one (Discord's clients send
+// the forwarder's comment as a separate message, so a bare forward is
+// not) — never by the forwarded text's mentions, nor as a reply to the
+// message it copies.
 func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
 	if m.WebhookID != "" || (m.Author != nil && m.Author.Bot) {
 		// Perhaps a reply we are showing "typing…" for.
@@ -115,8 +121,10 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 		return out, nil
 	}
 	// A reply to one of a personality's own messages continues with it,
-	// when the speaker may use it.
-	if m.MessageReference != nil && m.MessageReference.MessageID != "" {
+	// when the speaker may use it. A forward is no reply: its
+	// message_reference (type FORWARD) points at the message it copies, so
+	// forwarding a personality's message addresses no one.
+	if r := m.MessageReference; r != nil && r.MessageID != "" && r.Type == discordgo.MessageReferenceTypeDefault {
 		if id, ok := b.personalityOfMessage(ctx, m.MessageReference.MessageID); ok {
 			if p, ok := b.store.Usable(ctx, speaker, id); ok {
 				return []target{{ID: p.ID, Name: p.Name}}, nil

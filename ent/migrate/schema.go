@@ -63,6 +63,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ConversationHistoryColumns[10], ConversationHistoryColumns[1]},
 			},
+			{
+				Name:    "conversationhistory_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationHistoryColumns[1]},
+			},
 		},
 	}
 	// DeliveriesColumns holds the columns for the "deliveries" table.
@@ -90,6 +95,22 @@ var (
 				Columns: []*schema.Column{DeliveriesColumns[3], DeliveriesColumns[1]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "((discord_message_id)::text = ''::text)",
+				},
+			},
+			{
+				Name:    "deliveries_replies_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "(key ~~ 'reply/%/reply/%'::text)",
+				},
+			},
+			{
+				Name:    "deliveries_others_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "(key !~~ 'reply/%/reply/%'::text)",
 				},
 			},
 		},
@@ -218,6 +239,11 @@ var (
 				Name:    "memory_user_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{MemoriesColumns[7], MemoriesColumns[1]},
+			},
+			{
+				Name:    "memory_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MemoriesColumns[1]},
 			},
 		},
 	}

@@ -48,10 +48,12 @@ func (Memory) Edges() []ent.Edge {
 // of internal/memory: its pages, newest first; the signatures a search
 // loads, and those added since it last looked. Forgetting one memory goes
 // by the primary key. The user's, oldest first (0021), serves /data export
-// and DeleteUserData, which read every pair of one user.
+// and DeleteUserData, which read every pair of one user. Age alone (0022)
+// serves the RETENTION_DAYS purge, oldest first.
 func (Memory) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("personality_id", "user_id", "created_at", "id"),
 		index.Fields("user_id", "created_at"),
+		index.Fields("created_at"),
 	}
 }

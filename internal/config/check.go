@@ -24,6 +24,14 @@ var parsers = map[reflect.Type]env.ParserFunc{
 		}
 		return n, nil
 	},
+	// A blank or absent variable never reaches a parser: Days stays zero, unset.
+	reflect.TypeFor[Days](): func(v string) (any, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return Days(0), fmt.Errorf("must be a whole number of days ≥ 1, or unset to keep everything, got %q", v)
+		}
+		return Days(n), nil
+	},
 	// CODEC_CORS_ORIGINS is the only list; another would need a type of its own.
 	reflect.TypeFor[[]string](): func(v string) (any, error) { return parseOrigins(v) },
 }

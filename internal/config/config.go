@@ -53,6 +53,17 @@ const (
 	GuestAll  GuestMode = "all"  // anything, on the operator's key
 )
 
+// Days is a number of days, at least 1; zero means the variable is unset.
+type Days int
+
+// String is the number, or "unset" for zero, as the masked config log shows it.
+func (d Days) String() string {
+	if d == 0 {
+		return "unset"
+	}
+	return strconv.Itoa(int(d))
+}
+
 // Config is every setting of every subcommand. Each field read from the
 // environment declares its variable with tags, parsed by
 // github.com/caarlos0/env:
@@ -98,6 +109,10 @@ type Config struct {
 	// LimitGuestUSDPerDay caps what the operator's key spends on one user.
 	LimitGuestUSDPerDay       Dollars `env:"LIMIT_GUEST_USD_PER_DAY" desc:"US dollars the operator's key may spend per user in a rolling 24 hours (OpenRouter's reported cost of every call for them: replies, image descriptions, memory, '/imagine'), e.g. '0.50'; checked before each reply on that key like the token limit. Unset or '0' off"`
 	LimitWalletWritesPer15Min int     `env:"LIMIT_WALLET_WRITES_PER_15MIN" envDefault:"10" desc:"'/wallet set', 'remove' and 'test' per user in a rolling 15 minutes, counted in the bot process's memory; '0' off"`
+
+	// RetentionDays, when set, is how long conversation turns and memories
+	// are kept (internal/retention's daily schedule).
+	RetentionDays Days `env:"RETENTION_DAYS" desc:"a whole number of days ≥ 1: conversation turns, memories and replies' delivery records older than this are purged by the daily schedule 'tzurot-retention-history' ('tzurot temporal setup' creates it). Unset: kept for good, and that schedule is removed"`
 
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT" desc:"OTLP/HTTP trace export; the exporter reads the other 'OTEL_*' variables itself"`
 

@@ -26,6 +26,7 @@ var routes = []route{
 	{"GET", "/guilds/{guild_id}", true, (*Server).getGuild},
 	{"GET", "/guilds/{guild_id}/members/{user_id}", true, (*Server).getGuildMember},
 	{"GET", "/channels/{channel_id}", true, (*Server).getChannel},
+	{"GET", "/channels/{channel_id}/thread-members/{user_id}", true, (*Server).getThreadMember},
 	{"GET", "/channels/{channel_id}/messages", true, (*Server).listChannelMessages},
 	{"POST", "/channels/{channel_id}/messages", true, (*Server).postChannelMessage},
 	{"GET", "/channels/{channel_id}/messages/{message_id}", true, withMessage((*Server).channelMessageLocked, getMessage)},
