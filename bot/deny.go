@@ -43,7 +43,7 @@ type denyList struct {
 	reload sync.Mutex // one reload at a time
 }
 
-// check says whether userID and guildID ("" for a DM) are denied, reloading
+// denied says whether userID and guildID ("" for a DM) are denied, reloading
 // the list first when it is older than denyRefresh. A reload that fails
 // keeps the list it had (logged), and is tried again a denyRefresh later.
 func (b *Bot) denied(ctx context.Context, userID, guildID string) (user, guild bool) {
