@@ -70,7 +70,7 @@ func TestDataExportDeleteExport(t *testing.T) {
 		if i == 0 {
 			cost = new(0.0042)
 		}
-		if err := st.AddUsage(ctx, store.Usage{UserID: uid, PersonalityID: &p.ID, Provider: "openrouter", Model: "m", In: 10, Out: 5, Total: 15, Kind: store.UsageText, CostUSD: cost}); err != nil {
+		if _, err := st.AddUsage(ctx, store.Usage{UserID: uid, PersonalityID: &p.ID, Provider: "openrouter", Model: "m", In: 10, Out: 5, Total: 15, Kind: store.UsageText, CostUSD: cost}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -23,7 +23,7 @@ func TestUsageCost(t *testing.T) {
 		{UserID: a, Provider: "elevenlabs", Model: "eleven_v3", Total: 10, Kind: store.UsageVoice},
 		{UserID: a, Provider: store.HoldProvider, Model: "", Total: 1000, Kind: store.UsageText, CostUSD: new(9.0)},
 	} {
-		if err := s.AddUsage(ctx, u); err != nil {
+		if _, err := s.AddUsage(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -46,8 +46,10 @@ type Usage struct {
 }
 
 // AddUsage writes the usage row; a row with u.ID written before is left as
-// it is and is no error, so a repeated write counts once.
-func (s *Store) AddUsage(ctx context.Context, u Usage) error {
+// it is and is no error, so a repeated write counts once. written is false
+// for such a repeat, so that whatever counts the row elsewhere (a metric)
+// counts it once too.
+func (s *Store) AddUsage(ctx context.Context, u Usage) (written bool, err error) {
 	c := s.db.UsageLog.Create().
 		SetUserID(u.UserID).
 		SetNillablePersonalityID(u.PersonalityID).
@@ -61,11 +63,11 @@ func (s *Store) AddUsage(ctx context.Context, u Usage) error {
 	if u.ID != uuid.Nil {
 		c.SetID(u.ID)
 	}
-	err := c.OnConflict(sql.ConflictColumns(usagelog.FieldID)).DoNothing().Exec(ctx)
+	err = c.OnConflict(sql.ConflictColumns(usagelog.FieldID)).DoNothing().Exec(ctx)
 	if errors.Is(err, stdsql.ErrNoRows) {
-		return nil // DO NOTHING returned no row: written before
+		return false, nil // DO NOTHING returned no row: written before
 	}
-	return err
+	return err == nil, err
 }
 
 // UsageFilter picks usage rows: zero fields pick all.
