@@ -86,14 +86,20 @@ func (a *Activities) writeUsage(ctx context.Context, rec UsageRecord) error {
 			return err
 		}
 	}
-	err := a.store().AddUsage(ctx, store.Usage{
+	cost := u.USD()
+	written, err := a.store().AddUsage(ctx, store.Usage{
 		ID: rec.ID, UserID: userID, PersonalityID: rec.PersonalityID,
 		Provider: cmp.Or(rec.Provider, ProviderOpenRouter), Model: truncate(rec.Model, 100),
 		In: u.PromptTokens, Out: u.CompletionTokens, Total: u.TotalTokens, Kind: usagelog.RequestType(rec.Kind),
+		CostUSD: cost,
 	})
 	if err != nil {
 		return fmt.Errorf("write usage: %w", err)
 	}
+	// This is where every provider call's usage and cost (cost: USD, nil
+	// when the provider reported none) is recorded, once: written is false
+	// when a retried write found the row already there.
+	_ = written
 	return nil
 }
 

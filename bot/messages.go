@@ -40,6 +40,9 @@ func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
 	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || (strings.TrimSpace(m.Content) == "" && len(imagesOf(m.Message)) == 0 && !isForward(m.Message)) {
 		return
 	}
+	if user, guild := b.denied(ctx, m.Author.ID, m.GuildID); user || guild {
+		return // no reply, no workflow, not even a refusal
+	}
 	targets, err := b.route(ctx, m.Message)
 	if err != nil {
 		b.Log.Error("route message", "channel", m.ChannelID, "err", redact.String(err.Error()))

@@ -18,6 +18,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/ent/denial"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/llmconfig"
@@ -43,6 +44,8 @@ type Client struct {
 	ConversationHistory *ConversationHistoryClient
 	// Delivery is the client for interacting with the Delivery builders.
 	Delivery *DeliveryClient
+	// Denial is the client for interacting with the Denial builders.
+	Denial *DenialClient
 	// ImageConfig is the client for interacting with the ImageConfig builders.
 	ImageConfig *ImageConfigClient
 	// ImageDescription is the client for interacting with the ImageDescription builders.
@@ -80,6 +83,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.ConversationHistory = NewConversationHistoryClient(c.config)
 	c.Delivery = NewDeliveryClient(c.config)
+	c.Denial = NewDenialClient(c.config)
 	c.ImageConfig = NewImageConfigClient(c.config)
 	c.ImageDescription = NewImageDescriptionClient(c.config)
 	c.LLMConfig = NewLLMConfigClient(c.config)
@@ -186,6 +190,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:                cfg,
 		ConversationHistory:   NewConversationHistoryClient(cfg),
 		Delivery:              NewDeliveryClient(cfg),
+		Denial:                NewDenialClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
 		ImageDescription:      NewImageDescriptionClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
@@ -219,6 +224,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:                cfg,
 		ConversationHistory:   NewConversationHistoryClient(cfg),
 		Delivery:              NewDeliveryClient(cfg),
+		Denial:                NewDenialClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
 		ImageDescription:      NewImageDescriptionClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
@@ -260,7 +266,7 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.ImageDescription,
+		c.ConversationHistory, c.Delivery, c.Denial, c.ImageConfig, c.ImageDescription,
 		c.LLMConfig, c.Memory, c.MigrationRun, c.Personality, c.PersonalityAlias,
 		c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
 	} {
@@ -272,7 +278,7 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.ImageDescription,
+		c.ConversationHistory, c.Delivery, c.Denial, c.ImageConfig, c.ImageDescription,
 		c.LLMConfig, c.Memory, c.MigrationRun, c.Personality, c.PersonalityAlias,
 		c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
 	} {
@@ -287,6 +293,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ConversationHistory.mutate(ctx, m)
 	case *DeliveryMutation:
 		return c.Delivery.mutate(ctx, m)
+	case *DenialMutation:
+		return c.Denial.mutate(ctx, m)
 	case *ImageConfigMutation:
 		return c.ImageConfig.mutate(ctx, m)
 	case *ImageDescriptionMutation:
@@ -611,6 +619,139 @@ func (c *DeliveryClient) mutate(ctx context.Context, m *DeliveryMutation) (Value
 		return (&DeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Delivery mutation op: %q", m.Op())
+	}
+}
+
+// DenialClient is a client for the Denial schema.
+type DenialClient struct {
+	config
+}
+
+// NewDenialClient returns a client for the Denial from the given config.
+func NewDenialClient(c config) *DenialClient {
+	return &DenialClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `denial.Hooks(f(g(h())))`.
+func (c *DenialClient) Use(hooks ...Hook) {
+	c.hooks.Denial = append(c.hooks.Denial, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `denial.Intercept(f(g(h())))`.
+func (c *DenialClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Denial = append(c.inters.Denial, interceptors...)
+}
+
+// Create returns a builder for creating a Denial entity.
+func (c *DenialClient) Create() *DenialCreate {
+	mutation := newDenialMutation(c.config, OpCreate)
+	return &DenialCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Denial entities.
+func (c *DenialClient) CreateBulk(builders ...*DenialCreate) *DenialCreateBulk {
+	return &DenialCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DenialClient) MapCreateBulk(slice any, setFunc func(*DenialCreate, int)) *DenialCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DenialCreateBulk{err: fmt.Errorf("calling to DenialClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DenialCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DenialCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Denial.
+func (c *DenialClient) Update() *DenialUpdate {
+	mutation := newDenialMutation(c.config, OpUpdate)
+	return &DenialUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DenialClient) UpdateOne(_m *Denial) *DenialUpdateOne {
+	mutation := newDenialMutation(c.config, OpUpdateOne, withDenial(_m))
+	return &DenialUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DenialClient) UpdateOneID(id uuid.UUID) *DenialUpdateOne {
+	mutation := newDenialMutation(c.config, OpUpdateOne, withDenialID(id))
+	return &DenialUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Denial.
+func (c *DenialClient) Delete() *DenialDelete {
+	mutation := newDenialMutation(c.config, OpDelete)
+	return &DenialDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DenialClient) DeleteOne(_m *Denial) *DenialDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DenialClient) DeleteOneID(id uuid.UUID) *DenialDeleteOne {
+	builder := c.Delete().Where(denial.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DenialDeleteOne{builder}
+}
+
+// Query returns a query builder for Denial.
+func (c *DenialClient) Query() *DenialQuery {
+	return &DenialQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDenial},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Denial entity by its id.
+func (c *DenialClient) Get(ctx context.Context, id uuid.UUID) (*Denial, error) {
+	return c.Query().Where(denial.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DenialClient) GetX(ctx context.Context, id uuid.UUID) *Denial {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DenialClient) Hooks() []Hook {
+	return c.hooks.Denial
+}
+
+// Interceptors returns the client interceptors.
+func (c *DenialClient) Interceptors() []Interceptor {
+	return c.inters.Denial
+}
+
+func (c *DenialClient) mutate(ctx context.Context, m *DenialMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DenialCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DenialUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DenialUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DenialDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Denial mutation op: %q", m.Op())
 	}
 }
 
@@ -2661,14 +2802,14 @@ func (c *VoiceConfigClient) mutate(ctx context.Context, m *VoiceConfigMutation) 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ConversationHistory, Delivery, ImageConfig, ImageDescription, LLMConfig, Memory,
-		MigrationRun, Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
-		UserPersonalityConfig, VoiceConfig []ent.Hook
+		ConversationHistory, Delivery, Denial, ImageConfig, ImageDescription, LLMConfig,
+		Memory, MigrationRun, Personality, PersonalityAlias, UsageLog, User,
+		UserAPIKey, UserPersonalityConfig, VoiceConfig []ent.Hook
 	}
 	inters struct {
-		ConversationHistory, Delivery, ImageConfig, ImageDescription, LLMConfig, Memory,
-		MigrationRun, Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
-		UserPersonalityConfig, VoiceConfig []ent.Interceptor
+		ConversationHistory, Delivery, Denial, ImageConfig, ImageDescription, LLMConfig,
+		Memory, MigrationRun, Personality, PersonalityAlias, UsageLog, User,
+		UserAPIKey, UserPersonalityConfig, VoiceConfig []ent.Interceptor
 	}
 )
 

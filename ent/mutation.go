@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/ent/denial"
 	"github.com/tzurot/tzurot/ent/imageconfig"
 	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/llmconfig"
@@ -40,6 +41,7 @@ const (
 	// Node types.
 	TypeConversationHistory   = "ConversationHistory"
 	TypeDelivery              = "Delivery"
+	TypeDenial                = "Denial"
 	TypeImageConfig           = "ImageConfig"
 	TypeImageDescription      = "ImageDescription"
 	TypeLLMConfig             = "LLMConfig"
@@ -1562,6 +1564,576 @@ func (m *DeliveryMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *DeliveryMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Delivery edge %s", name)
+}
+
+// DenialMutation represents an operation that mutates the Denial nodes in the graph.
+type DenialMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	created_at    *time.Time
+	kind          *denial.Kind
+	discord_id    *string
+	denied_by     *string
+	reason        *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Denial, error)
+	predicates    []predicate.Denial
+}
+
+var _ ent.Mutation = (*DenialMutation)(nil)
+
+// denialOption allows management of the mutation configuration using functional options.
+type denialOption func(*DenialMutation)
+
+// newDenialMutation creates new mutation for the Denial entity.
+func newDenialMutation(c config, op Op, opts ...denialOption) *DenialMutation {
+	m := &DenialMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDenial,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDenialID sets the ID field of the mutation.
+func withDenialID(id uuid.UUID) denialOption {
+	return func(m *DenialMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Denial
+		)
+		m.oldValue = func(ctx context.Context) (*Denial, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Denial.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDenial sets the old Denial of the mutation.
+func withDenial(node *Denial) denialOption {
+	return func(m *DenialMutation) {
+		m.oldValue = func(context.Context) (*Denial, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DenialMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DenialMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Denial entities.
+func (m *DenialMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DenialMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DenialMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Denial.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DenialMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DenialMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DenialMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *DenialMutation) SetKind(d denial.Kind) {
+	m.kind = &d
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *DenialMutation) Kind() (r denial.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldKind(ctx context.Context) (v denial.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *DenialMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetDiscordID sets the "discord_id" field.
+func (m *DenialMutation) SetDiscordID(s string) {
+	m.discord_id = &s
+}
+
+// DiscordID returns the value of the "discord_id" field in the mutation.
+func (m *DenialMutation) DiscordID() (r string, exists bool) {
+	v := m.discord_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscordID returns the old "discord_id" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldDiscordID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscordID: %w", err)
+	}
+	return oldValue.DiscordID, nil
+}
+
+// ResetDiscordID resets all changes to the "discord_id" field.
+func (m *DenialMutation) ResetDiscordID() {
+	m.discord_id = nil
+}
+
+// SetDeniedBy sets the "denied_by" field.
+func (m *DenialMutation) SetDeniedBy(s string) {
+	m.denied_by = &s
+}
+
+// DeniedBy returns the value of the "denied_by" field in the mutation.
+func (m *DenialMutation) DeniedBy() (r string, exists bool) {
+	v := m.denied_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeniedBy returns the old "denied_by" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldDeniedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeniedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeniedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeniedBy: %w", err)
+	}
+	return oldValue.DeniedBy, nil
+}
+
+// ResetDeniedBy resets all changes to the "denied_by" field.
+func (m *DenialMutation) ResetDeniedBy() {
+	m.denied_by = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *DenialMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *DenialMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *DenialMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[denial.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *DenialMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[denial.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *DenialMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, denial.FieldReason)
+}
+
+// Where appends a list predicates to the DenialMutation builder.
+func (m *DenialMutation) Where(ps ...predicate.Denial) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DenialMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DenialMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Denial, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DenialMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DenialMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Denial).
+func (m *DenialMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DenialMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, denial.FieldCreatedAt)
+	}
+	if m.kind != nil {
+		fields = append(fields, denial.FieldKind)
+	}
+	if m.discord_id != nil {
+		fields = append(fields, denial.FieldDiscordID)
+	}
+	if m.denied_by != nil {
+		fields = append(fields, denial.FieldDeniedBy)
+	}
+	if m.reason != nil {
+		fields = append(fields, denial.FieldReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DenialMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case denial.FieldCreatedAt:
+		return m.CreatedAt()
+	case denial.FieldKind:
+		return m.Kind()
+	case denial.FieldDiscordID:
+		return m.DiscordID()
+	case denial.FieldDeniedBy:
+		return m.DeniedBy()
+	case denial.FieldReason:
+		return m.Reason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DenialMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case denial.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case denial.FieldKind:
+		return m.OldKind(ctx)
+	case denial.FieldDiscordID:
+		return m.OldDiscordID(ctx)
+	case denial.FieldDeniedBy:
+		return m.OldDeniedBy(ctx)
+	case denial.FieldReason:
+		return m.OldReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown Denial field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DenialMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case denial.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case denial.FieldKind:
+		v, ok := value.(denial.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case denial.FieldDiscordID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscordID(v)
+		return nil
+	case denial.FieldDeniedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeniedBy(v)
+		return nil
+	case denial.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Denial field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DenialMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DenialMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DenialMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Denial numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DenialMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(denial.FieldReason) {
+		fields = append(fields, denial.FieldReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DenialMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DenialMutation) ClearField(name string) error {
+	switch name {
+	case denial.FieldReason:
+		m.ClearReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Denial nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DenialMutation) ResetField(name string) error {
+	switch name {
+	case denial.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case denial.FieldKind:
+		m.ResetKind()
+		return nil
+	case denial.FieldDiscordID:
+		m.ResetDiscordID()
+		return nil
+	case denial.FieldDeniedBy:
+		m.ResetDeniedBy()
+		return nil
+	case denial.FieldReason:
+		m.ResetReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Denial field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DenialMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DenialMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DenialMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DenialMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DenialMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DenialMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DenialMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Denial unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DenialMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Denial edge %s", name)
 }
 
 // ImageConfigMutation represents an operation that mutates the ImageConfig nodes in the graph.
@@ -9620,6 +10192,8 @@ type UsageLogMutation struct {
 	tokens_total       *int
 	addtokens_total    *int
 	request_type       *usagelog.RequestType
+	cost_usd           *float64
+	addcost_usd        *float64
 	timestamp          *time.Time
 	clearedFields      map[string]struct{}
 	user               *uuid.UUID
@@ -10109,6 +10683,76 @@ func (m *UsageLogMutation) ResetRequestType() {
 	m.request_type = nil
 }
 
+// SetCostUsd sets the "cost_usd" field.
+func (m *UsageLogMutation) SetCostUsd(f float64) {
+	m.cost_usd = &f
+	m.addcost_usd = nil
+}
+
+// CostUsd returns the value of the "cost_usd" field in the mutation.
+func (m *UsageLogMutation) CostUsd() (r float64, exists bool) {
+	v := m.cost_usd
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCostUsd returns the old "cost_usd" field's value of the UsageLog entity.
+// If the UsageLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageLogMutation) OldCostUsd(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCostUsd is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCostUsd requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCostUsd: %w", err)
+	}
+	return oldValue.CostUsd, nil
+}
+
+// AddCostUsd adds f to the "cost_usd" field.
+func (m *UsageLogMutation) AddCostUsd(f float64) {
+	if m.addcost_usd != nil {
+		*m.addcost_usd += f
+	} else {
+		m.addcost_usd = &f
+	}
+}
+
+// AddedCostUsd returns the value that was added to the "cost_usd" field in this mutation.
+func (m *UsageLogMutation) AddedCostUsd() (r float64, exists bool) {
+	v := m.addcost_usd
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCostUsd clears the value of the "cost_usd" field.
+func (m *UsageLogMutation) ClearCostUsd() {
+	m.cost_usd = nil
+	m.addcost_usd = nil
+	m.clearedFields[usagelog.FieldCostUsd] = struct{}{}
+}
+
+// CostUsdCleared returns if the "cost_usd" field was cleared in this mutation.
+func (m *UsageLogMutation) CostUsdCleared() bool {
+	_, ok := m.clearedFields[usagelog.FieldCostUsd]
+	return ok
+}
+
+// ResetCostUsd resets all changes to the "cost_usd" field.
+func (m *UsageLogMutation) ResetCostUsd() {
+	m.cost_usd = nil
+	m.addcost_usd = nil
+	delete(m.clearedFields, usagelog.FieldCostUsd)
+}
+
 // SetTimestamp sets the "timestamp" field.
 func (m *UsageLogMutation) SetTimestamp(t time.Time) {
 	m.timestamp = &t
@@ -10233,7 +10877,7 @@ func (m *UsageLogMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UsageLogMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.user != nil {
 		fields = append(fields, usagelog.FieldUserID)
 	}
@@ -10257,6 +10901,9 @@ func (m *UsageLogMutation) Fields() []string {
 	}
 	if m.request_type != nil {
 		fields = append(fields, usagelog.FieldRequestType)
+	}
+	if m.cost_usd != nil {
+		fields = append(fields, usagelog.FieldCostUsd)
 	}
 	if m.timestamp != nil {
 		fields = append(fields, usagelog.FieldTimestamp)
@@ -10285,6 +10932,8 @@ func (m *UsageLogMutation) Field(name string) (ent.Value, bool) {
 		return m.TokensTotal()
 	case usagelog.FieldRequestType:
 		return m.RequestType()
+	case usagelog.FieldCostUsd:
+		return m.CostUsd()
 	case usagelog.FieldTimestamp:
 		return m.Timestamp()
 	}
@@ -10312,6 +10961,8 @@ func (m *UsageLogMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldTokensTotal(ctx)
 	case usagelog.FieldRequestType:
 		return m.OldRequestType(ctx)
+	case usagelog.FieldCostUsd:
+		return m.OldCostUsd(ctx)
 	case usagelog.FieldTimestamp:
 		return m.OldTimestamp(ctx)
 	}
@@ -10379,6 +11030,13 @@ func (m *UsageLogMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRequestType(v)
 		return nil
+	case usagelog.FieldCostUsd:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCostUsd(v)
+		return nil
 	case usagelog.FieldTimestamp:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -10403,6 +11061,9 @@ func (m *UsageLogMutation) AddedFields() []string {
 	if m.addtokens_total != nil {
 		fields = append(fields, usagelog.FieldTokensTotal)
 	}
+	if m.addcost_usd != nil {
+		fields = append(fields, usagelog.FieldCostUsd)
+	}
 	return fields
 }
 
@@ -10417,6 +11078,8 @@ func (m *UsageLogMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedTokensOut()
 	case usagelog.FieldTokensTotal:
 		return m.AddedTokensTotal()
+	case usagelog.FieldCostUsd:
+		return m.AddedCostUsd()
 	}
 	return nil, false
 }
@@ -10447,6 +11110,13 @@ func (m *UsageLogMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddTokensTotal(v)
 		return nil
+	case usagelog.FieldCostUsd:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCostUsd(v)
+		return nil
 	}
 	return fmt.Errorf("unknown UsageLog numeric field %s", name)
 }
@@ -10460,6 +11130,9 @@ func (m *UsageLogMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(usagelog.FieldPersonalityID) {
 		fields = append(fields, usagelog.FieldPersonalityID)
+	}
+	if m.FieldCleared(usagelog.FieldCostUsd) {
+		fields = append(fields, usagelog.FieldCostUsd)
 	}
 	return fields
 }
@@ -10480,6 +11153,9 @@ func (m *UsageLogMutation) ClearField(name string) error {
 		return nil
 	case usagelog.FieldPersonalityID:
 		m.ClearPersonalityID()
+		return nil
+	case usagelog.FieldCostUsd:
+		m.ClearCostUsd()
 		return nil
 	}
 	return fmt.Errorf("unknown UsageLog nullable field %s", name)
@@ -10512,6 +11188,9 @@ func (m *UsageLogMutation) ResetField(name string) error {
 		return nil
 	case usagelog.FieldRequestType:
 		m.ResetRequestType()
+		return nil
+	case usagelog.FieldCostUsd:
+		m.ResetCostUsd()
 		return nil
 	case usagelog.FieldTimestamp:
 		m.ResetTimestamp()

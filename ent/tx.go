@@ -18,6 +18,8 @@ type Tx struct {
 	ConversationHistory *ConversationHistoryClient
 	// Delivery is the client for interacting with the Delivery builders.
 	Delivery *DeliveryClient
+	// Denial is the client for interacting with the Denial builders.
+	Denial *DenialClient
 	// ImageConfig is the client for interacting with the ImageConfig builders.
 	ImageConfig *ImageConfigClient
 	// ImageDescription is the client for interacting with the ImageDescription builders.
@@ -175,6 +177,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.ConversationHistory = NewConversationHistoryClient(tx.config)
 	tx.Delivery = NewDeliveryClient(tx.config)
+	tx.Denial = NewDenialClient(tx.config)
 	tx.ImageConfig = NewImageConfigClient(tx.config)
 	tx.ImageDescription = NewImageDescriptionClient(tx.config)
 	tx.LLMConfig = NewLLMConfigClient(tx.config)

@@ -115,6 +115,28 @@ var (
 			},
 		},
 	}
+	// DenialsColumns holds the columns for the "denials" table.
+	DenialsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"user", "guild"}, SchemaType: map[string]string{"postgres": "varchar(8)"}},
+		{Name: "discord_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
+		{Name: "denied_by", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
+		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
+	}
+	// DenialsTable holds the schema information for the "denials" table.
+	DenialsTable = &schema.Table{
+		Name:       "denials",
+		Columns:    DenialsColumns,
+		PrimaryKey: []*schema.Column{DenialsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "denial_kind_discord_id",
+				Unique:  true,
+				Columns: []*schema.Column{DenialsColumns[2], DenialsColumns[3]},
+			},
+		},
+	}
 	// ImageConfigsColumns holds the columns for the "image_configs" table.
 	ImageConfigsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
@@ -367,6 +389,7 @@ var (
 		{Name: "tokens_out", Type: field.TypeInt, Default: "0", SchemaType: map[string]string{"postgres": "integer"}},
 		{Name: "tokens_total", Type: field.TypeInt, Default: "0", SchemaType: map[string]string{"postgres": "integer"}},
 		{Name: "request_type", Type: field.TypeEnum, Enums: []string{"text", "voice", "image", "embedding"}, SchemaType: map[string]string{"postgres": "varchar(10)"}},
+		{Name: "cost_usd", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(16,10)"}},
 		{Name: "timestamp", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "personality_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID, Nullable: true},
@@ -379,13 +402,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "usage_logs_personalities_usage_logs",
-				Columns:    []*schema.Column{UsageLogsColumns[8]},
+				Columns:    []*schema.Column{UsageLogsColumns[9]},
 				RefColumns: []*schema.Column{PersonalitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "usage_logs_users_usage_logs",
-				Columns:    []*schema.Column{UsageLogsColumns[9]},
+				Columns:    []*schema.Column{UsageLogsColumns[10]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -394,7 +417,7 @@ var (
 			{
 				Name:    "usagelog_user_id_timestamp",
 				Unique:  false,
-				Columns: []*schema.Column{UsageLogsColumns[9], UsageLogsColumns[7]},
+				Columns: []*schema.Column{UsageLogsColumns[10], UsageLogsColumns[8]},
 			},
 			{
 				Name:    "usagelog_provider",
@@ -528,6 +551,7 @@ var (
 	Tables = []*schema.Table{
 		ConversationHistoryTable,
 		DeliveriesTable,
+		DenialsTable,
 		ImageConfigsTable,
 		ImageDescriptionsTable,
 		LlmConfigsTable,
@@ -551,6 +575,9 @@ func init() {
 	}
 	DeliveriesTable.Annotation = &entsql.Annotation{
 		Table: "deliveries",
+	}
+	DenialsTable.Annotation = &entsql.Annotation{
+		Table: "denials",
 	}
 	ImageConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
 	ImageConfigsTable.Annotation = &entsql.Annotation{

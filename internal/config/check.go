@@ -40,6 +40,7 @@ var parsers = map[reflect.Type]env.ParserFunc{
 // be, for the error line, as that method's error does not say.
 var mustBe = map[reflect.Type]string{
 	reflect.TypeFor[slog.Level](): "debug, info, warn or error",
+	reflect.TypeFor[Dollars]():    "an amount of US dollars, 0 or more, without a currency sign (0.50)",
 }
 
 // explain turns the env library's errors into one line per problem, each
@@ -96,7 +97,7 @@ func check(v Variable, f reflect.Value) []error {
 			return []error{fmt.Errorf("%s must be %s or %s, got %q", v.Name, strings.Join(allowed[:last], ", "), allowed[last], s)}
 		}
 	case "snowflake":
-		if s != "" && !isSnowflake(s) {
+		if s != "" && !IsSnowflake(s) {
 			return []error{fmt.Errorf("%s must be a Discord id (5 to 20 digits), got %q", v.Name, s)}
 		}
 	case "token":
@@ -109,9 +110,10 @@ func check(v Variable, f reflect.Value) []error {
 	return nil
 }
 
-// isSnowflake says whether s can be a Discord id: a snowflake, written in
-// decimal (https://discord.com/developers/docs/reference#snowflakes).
-func isSnowflake(s string) bool {
+// IsSnowflake says whether s can be a Discord id: a snowflake, written in
+// decimal (https://discord.com/developers/docs/reference#snowflakes), 5 to
+// 20 digits. The rule of every id variable here, and of ids users type.
+func IsSnowflake(s string) bool {
 	if len(s) < 5 || len(s) > 20 {
 		return false
 	}

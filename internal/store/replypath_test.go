@@ -195,12 +195,13 @@ func TestAddUsage(t *testing.T) {
 	a, _ := s.UpsertUser(ctx, alice, "alice")
 	id := uuid.New()
 	u := store.Usage{ID: id, UserID: a, Provider: "openrouter", Model: "m/one", In: 10, Out: 20, Total: 30, Kind: store.UsageText}
-	for range 2 {
-		if err := s.AddUsage(ctx, u); err != nil {
-			t.Fatal(err)
+	for i := range 2 {
+		written, err := s.AddUsage(ctx, u)
+		if err != nil || written != (i == 0) {
+			t.Fatalf("write %d: written %v, %v; want the first only", i+1, written, err)
 		}
 	}
-	if err := s.AddUsage(ctx, store.Usage{UserID: a, Provider: "elevenlabs", Model: "v", In: 5, Total: 5, Kind: store.UsageVoice}); err != nil {
+	if _, err := s.AddUsage(ctx, store.Usage{UserID: a, Provider: "elevenlabs", Model: "v", In: 5, Total: 5, Kind: store.UsageVoice}); err != nil {
 		t.Fatal(err)
 	}
 	if n := db.UsageLog.Query().CountX(ctx); n != 2 {

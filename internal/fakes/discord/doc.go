@@ -48,6 +48,12 @@
 // drops every connection to exercise resuming. Reset does not touch the
 // gateway.
 //
+// Leave Guild (DELETE /users/@me/guilds/{guild.id}) takes the bot out of a
+// guild added with AddGuild or SetGuildAccess: 204, GUILD_DELETE to each
+// session with the GUILDS intent, the guild gone from later READYs and
+// LeftGuilds listing it; a guild the bot is not in is 404 Unknown Guild
+// (10004).
+//
 // # Behaviour worth knowing
 //
 //   - Bot routes require "Authorization: Bot <token>" (Options.Token, when

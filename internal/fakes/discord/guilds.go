@@ -259,3 +259,40 @@ func (s *Server) getThreadMember(c *call) reply {
 
 // BotUserID is the bot's user id (Options.BotUserID).
 func (s *Server) BotUserID() string { return s.opts.BotUserID }
+
+// leaveGuild is Leave Guild (DELETE /users/@me/guilds/{guild.id},
+// https://discord.com/developers/docs/resources/user#leave-guild): 204 No
+// Content, and the bot is out of the guild — later READYs leave it out,
+// running sessions with the GUILDS intent get its GUILD_DELETE (without
+// "unavailable": the bot was removed, not an outage), and GET /guilds/{id}
+// answers Unknown Guild. A guild the bot is not in (never added with
+// AddGuild or SetGuildAccess, or left already) is 404 Unknown Guild (10004).
+func (s *Server) leaveGuild(c *call) reply {
+	id := c.params["guild_id"]
+	_, withAccess := s.guildAccess[id]
+	s.gw.mu.Lock()
+	defer s.gw.mu.Unlock()
+	s.gw.initLocked()
+	i := slices.IndexFunc(s.gw.guilds, func(g Guild) bool { return g.ID == id })
+	if i < 0 && !withAccess {
+		return apiError(http.StatusNotFound, codeUnknownGuild, "Unknown Guild")
+	}
+	delete(s.guildAccess, id)
+	if i >= 0 {
+		s.gw.guilds = slices.Delete(s.gw.guilds, i, i+1)
+	}
+	s.leftGuilds = append(s.leftGuilds, id)
+	for _, sess := range s.gw.sortedSessionsLocked() {
+		if sess.intents&intentGuilds != 0 {
+			_ = s.gw.dispatchLocked(sess, "GUILD_DELETE", map[string]any{"id": id})
+		}
+	}
+	return noContent()
+}
+
+// LeftGuilds are the ids of the guilds the bot left (Leave Guild), in order.
+func (s *Server) LeftGuilds() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.leftGuilds)
+}

@@ -21,6 +21,7 @@ var routes = []route{
 	{"GET", "/gateway/bot", true, (*Server).gatewayBot},
 	{"GET", "/users/@me", true, (*Server).me},
 	{"POST", "/users/@me/channels", true, (*Server).createDM},
+	{"DELETE", "/users/@me/guilds/{guild_id}", true, (*Server).leaveGuild},
 
 	{"GET", "/guilds/{guild_id}", true, (*Server).getGuild},
 	{"GET", "/guilds/{guild_id}/members/{user_id}", true, (*Server).getGuildMember},
