@@ -103,10 +103,6 @@ const MaxRetryWait = time.Minute
 const (
 	KeyFromUser     = "user"
 	KeyFromOperator = "operator"
-	// KeyNone: no call was made, for want of a key (or of a personality).
-	KeyNone = "none"
-	// KeyUnknown: a failure that does not say which key it was.
-	KeyUnknown = "unknown"
 )
 
 // WaitDetails are the details of ErrQuotaExhausted and ErrUnavailableUntil.
@@ -136,7 +132,9 @@ type EmptyReplyDetails struct {
 
 // LimitDetails are the details of an ErrLimitReached error.
 type LimitDetails struct {
-	Kind    string    `json:"kind"` // "text" or "image"
+	// Kind is "text" (Limit in tokens), "image" (images) or "usd" (Limit in
+	// billionths of a US dollar).
+	Kind    string    `json:"kind"`
 	Limit   int       `json:"limit"`
 	RetryAt time.Time `json:"retry_at"`
 }

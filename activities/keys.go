@@ -229,6 +229,15 @@ func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) 
 	if key, found, err := a.userKey(ctx, u, ProviderOpenRouter); found || err != nil {
 		return key, KeyFromUser, err
 	}
+	return a.operatorKeyFor(model)
+}
+
+// operatorKeyFor is resolveKey's answer for a user known to have no
+// OpenRouter key of their own: the operator's key for model, only as
+// GUEST_MODE allows; ErrNoKey otherwise. A call made after resolveKey
+// answered KeyFromOperator for the same user asks this, not resolveKey,
+// which would read the user's key again.
+func (a *Activities) operatorKeyFor(model string) (key, source string, err error) {
 	switch {
 	case a.GuestMode == config.GuestOff || a.OperatorKey == "":
 		return "", "", temporal.NewNonRetryableApplicationError(

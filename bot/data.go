@@ -144,6 +144,8 @@ func (b *Bot) dataButton(ctx context.Context, in *Interaction) error {
 		TaskQueue:                b.Config.TemporalTaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            "/data delete · user " + in.UserID,
+		StaticDetails:            "Deletes everything held about user " + in.UserID + ", keys included, table by table (they confirmed /data delete).",
 	}, workflows.DeleteUserDataName, workflows.DeleteUserDataInput{DiscordUserID: in.UserID})
 	if err != nil {
 		return fmt.Errorf("start DeleteUserData: %w", err)

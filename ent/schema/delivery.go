@@ -30,10 +30,18 @@ func (Delivery) Fields() []ent.Field {
 // message of a split reply; and the channel of the posts begun and not yet
 // recorded (0016), which a retry checks before adopting a message that
 // could be one of theirs. Only pending rows are in it, so it stays small.
+// The retention purges (activities/operator/retention.go) read the rows by
+// age in two halves (0022): replies' rows (key reply/<request>/reply/<n>),
+// which the bot's reply-to routing needs as long as the conversation's turns
+// are kept, and every other row, whose only use ends with its workflow.
 func (Delivery) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("discord_message_id"),
 		index.Fields("channel_id", "created_at").StorageKey("deliveries_pending_channel").
 			Annotations(entsql.IndexWhere("((discord_message_id)::text = ''::text)")),
+		index.Fields("created_at").StorageKey("deliveries_replies_created_at").
+			Annotations(entsql.IndexWhere("(key ~~ 'reply/%/reply/%'::text)")),
+		index.Fields("created_at").StorageKey("deliveries_others_created_at").
+			Annotations(entsql.IndexWhere("(key !~~ 'reply/%/reply/%'::text)")),
 	}
 }

@@ -109,7 +109,7 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 		OperatorDiscordID:     cfg.BotOwnerDiscordID,
 		OperatorKey:           cfg.OpenRouterAPIKey.Reveal(),
 		ElevenLabsOperatorKey: cfg.ElevenLabsAPIKey.Reveal(),
-		Limits:                activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, ImagesPerHour: cfg.LimitImagesPerHour},
+		Limits:                activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, GuestUSDPerDay: float64(cfg.LimitGuestUSDPerDay), ImagesPerHour: cfg.LimitImagesPerHour},
 		// One index per process: it keeps the pairs' signatures in memory.
 		Memory:         memory.NewPostgres(db, memory.Options{}),
 		EmbeddingModel: cfg.EmbeddingModel,

@@ -25,6 +25,14 @@ var parsers = map[reflect.Type]env.ParserFunc{
 		}
 		return n, nil
 	},
+	// A blank or absent variable never reaches a parser: Days stays zero, unset.
+	reflect.TypeFor[Days](): func(v string) (any, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return Days(0), fmt.Errorf("must be a whole number of days ≥ 1, or unset to keep everything, got %q", v)
+		}
+		return Days(n), nil
+	},
 	// CODEC_CORS_ORIGINS is the only list; another would need a type of its own.
 	reflect.TypeFor[[]string](): func(v string) (any, error) { return parseOrigins(v) },
 }
@@ -33,6 +41,7 @@ var parsers = map[reflect.Type]env.ParserFunc{
 // be, for the error line, as that method's error does not say.
 var mustBe = map[reflect.Type]string{
 	reflect.TypeFor[slog.Level](): "debug, info, warn or error",
+	reflect.TypeFor[Dollars]():    "an amount of US dollars, 0 or more, without a currency sign (0.50)",
 }
 
 // explain turns the env library's errors into one line per problem, each
@@ -89,7 +98,7 @@ func check(v Variable, f reflect.Value) []error {
 			return []error{fmt.Errorf("%s must be %s or %s, got %q", v.Name, strings.Join(allowed[:last], ", "), allowed[last], s)}
 		}
 	case "snowflake":
-		if s != "" && !isSnowflake(s) {
+		if s != "" && !IsSnowflake(s) {
 			return []error{fmt.Errorf("%s must be a Discord id (5 to 20 digits), got %q", v.Name, s)}
 		}
 	case "hostport":
@@ -106,9 +115,10 @@ func check(v Variable, f reflect.Value) []error {
 	return nil
 }
 
-// isSnowflake says whether s can be a Discord id: a snowflake, written in
-// decimal (https://discord.com/developers/docs/reference#snowflakes).
-func isSnowflake(s string) bool {
+// IsSnowflake says whether s can be a Discord id: a snowflake, written in
+// decimal (https://discord.com/developers/docs/reference#snowflakes), 5 to
+// 20 digits. The rule of every id variable here, and of ids users type.
+func IsSnowflake(s string) bool {
 	if len(s) < 5 || len(s) > 20 {
 		return false
 	}

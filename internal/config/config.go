@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
@@ -23,6 +25,25 @@ import (
 	"github.com/tzurot/tzurot/internal/redact"
 )
 
+// Dollars is an amount of US dollars: a finite number, 0 or more, written
+// without a currency sign ("0.50").
+type Dollars float64
+
+// UnmarshalText reads an amount as caarlos0/env hands it over; blank is 0.
+func (d *Dollars) UnmarshalText(b []byte) error {
+	text := strings.TrimSpace(string(b))
+	if text == "" {
+		*d = 0
+		return nil
+	}
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return errors.New("not an amount of US dollars")
+	}
+	*d = Dollars(v)
+	return nil
+}
+
 // GuestMode says what users without a key of their own may do.
 type GuestMode string
 
@@ -31,6 +52,17 @@ const (
 	GuestFree GuestMode = "free" // only free models, on the operator's key
 	GuestAll  GuestMode = "all"  // anything, on the operator's key
 )
+
+// Days is a number of days, at least 1; zero means the variable is unset.
+type Days int
+
+// String is the number, or "unset" for zero, as the masked config log shows it.
+func (d Days) String() string {
+	if d == 0 {
+		return "unset"
+	}
+	return strconv.Itoa(int(d))
+}
 
 // Config is every setting of every subcommand. Each field read from the
 // environment declares its variable with tags, parsed by
@@ -90,9 +122,15 @@ type Config struct {
 	ElevenLabsAPIKey  redact.Secret `env:"ELEVENLABS_API_KEY" desc:"the operator's ElevenLabs key; it speaks for users without a key only under 'GUEST_MODE=all'"`
 	ElevenLabsBaseURL string        `env:"ELEVENLABS_BASE_URL" envDefault:"https://api.elevenlabs.io" check:"url" desc:"http(s) URL of the ElevenLabs API"`
 
-	LimitImagesPerHour        int `env:"LIMIT_IMAGES_PER_HOUR" envDefault:"10" desc:"images per user in a rolling hour, every user; '0' switches the limit off"`
-	LimitGuestTokensPerDay    int `env:"LIMIT_GUEST_TOKENS_PER_DAY" envDefault:"50000" desc:"text tokens per user on the operator's key in a rolling 24 hours; '0' off"`
-	LimitWalletWritesPer15Min int `env:"LIMIT_WALLET_WRITES_PER_15MIN" envDefault:"10" desc:"'/wallet set', 'remove' and 'test' per user in a rolling 15 minutes, counted in the bot process's memory; '0' off"`
+	LimitImagesPerHour     int `env:"LIMIT_IMAGES_PER_HOUR" envDefault:"10" desc:"images per user in a rolling hour, every user; '0' switches the limit off"`
+	LimitGuestTokensPerDay int `env:"LIMIT_GUEST_TOKENS_PER_DAY" envDefault:"50000" desc:"text tokens per user on the operator's key in a rolling 24 hours; '0' off"`
+	// LimitGuestUSDPerDay caps what the operator's key spends on one user.
+	LimitGuestUSDPerDay       Dollars `env:"LIMIT_GUEST_USD_PER_DAY" desc:"US dollars the operator's key may spend per user in a rolling 24 hours (OpenRouter's reported cost of every call for them: replies, image descriptions, memory, '/imagine'), e.g. '0.50'; checked before each reply on that key like the token limit. Unset or '0' off"`
+	LimitWalletWritesPer15Min int     `env:"LIMIT_WALLET_WRITES_PER_15MIN" envDefault:"10" desc:"'/wallet set', 'remove' and 'test' per user in a rolling 15 minutes, counted in the bot process's memory; '0' off"`
+
+	// RetentionDays, when set, is how long conversation turns and memories
+	// are kept (internal/retention's daily schedule).
+	RetentionDays Days `env:"RETENTION_DAYS" desc:"a whole number of days ≥ 1: conversation turns, memories and replies' delivery records older than this are purged by the daily schedule 'tzurot-retention-history' ('tzurot temporal setup' creates it). Unset: kept for good, and that schedule is removed"`
 
 	// MetricsAddr is where the worker and the bot serve /metrics, /healthz
 	// and /readyz (internal/metrics); empty: not served.

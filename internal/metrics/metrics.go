@@ -37,6 +37,10 @@ const (
 	// (2xx), or anything else (an error status, a transport failure).
 	OutcomeOK    = "ok"
 	OutcomeError = "error"
+	// KeyUnknown is tzurot_replies_total's key_source for a reply that
+	// ended before it knew whose key would pay (no such personality, a
+	// failure that does not say).
+	KeyUnknown = "unknown"
 )
 
 var (
