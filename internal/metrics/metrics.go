@@ -103,9 +103,9 @@ func AddTokens(provider, model string, prompt, completion int) {
 	}
 }
 
-// AddCost counts what one call of model cost, in US dollars, as the
-// provider reported it (OpenRouter's usage.cost); call it where the usage
-// row is written, once per call. A cost ≤ 0 (none reported) adds nothing.
+// AddCost counts what one call of model cost, in US dollars, as
+// usage_logs.cost_usd keeps it; activities' writeUsage calls it when it
+// wrote the row, so once per call. A cost ≤ 0 adds nothing.
 func AddCost(provider, model string, usd float64) {
 	if usd > 0 {
 		cost.WithLabelValues(provider, model).Add(usd)
