@@ -15,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/store"
@@ -118,6 +119,14 @@ type DeactivateKeyInput struct {
 // fingerprint it switches off only the key that failed: false as well when
 // the user has stored another key since, which stays on.
 func (a *Activities) DeactivateKey(ctx context.Context, in DeactivateKeyInput) (bool, error) {
+	off, err := a.deactivateKey(ctx, in)
+	if off {
+		metrics.KeyDeactivated(in.Provider)
+	}
+	return off, err
+}
+
+func (a *Activities) deactivateKey(ctx context.Context, in DeactivateKeyInput) (bool, error) {
 	st := a.store()
 	by := activity.GetInfo(ctx).WorkflowExecution.ID
 	if in.KeyFingerprint == "" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/internal/heartbeat"
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/store"
 )
@@ -99,7 +100,13 @@ func (a *Activities) writeUsage(ctx context.Context, rec UsageRecord) error {
 	// This is where every provider call's usage and cost (cost: USD, nil
 	// when the provider reported none) is recorded, once: written is false
 	// when a retried write found the row already there.
-	_ = written
+	if written {
+		provider := cmp.Or(rec.Provider, ProviderOpenRouter)
+		metrics.AddTokens(provider, rec.Model, u.PromptTokens, u.CompletionTokens)
+		if cost != nil {
+			metrics.AddCost(provider, rec.Model, *cost)
+		}
+	}
 	return nil
 }
 

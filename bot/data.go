@@ -15,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/userexport"
 	"github.com/tzurot/tzurot/workflows"
@@ -98,6 +99,9 @@ func (b *Bot) dataExport(ctx context.Context, in *Interaction) error {
 	if err == nil {
 		_, err = b.Session.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{Content: msg, Files: []*discordgo.File{file()},
 			AllowedMentions: &discordgo.MessageAllowedMentions{}})
+	}
+	if err == nil {
+		metrics.DMSent()
 	}
 	if err != nil {
 		return UserError("Discord refused the file here and in your DMs; allow DMs from this server's members and try again.")

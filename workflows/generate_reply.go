@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/internal/deliverykey"
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/searchattr"
 )
 
@@ -128,6 +130,9 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	res, err := generateReply(ctx, in, pr)
 	if err == nil {
 		pr.finish(ctx, in.SearchAttributes, res.Outcome)
+		// Through the workflow's metrics handler, silent on replay: once
+		// per reply. An error is retried or fails the workflow: no outcome.
+		metrics.CountReply(workflow.GetMetricsHandler(ctx), res.Outcome, cmp.Or(pr.keySource, metrics.KeyUnknown))
 	}
 	return res, err
 }

@@ -48,7 +48,9 @@ func TestGatewayRunBot(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- app.RunBot(ctx, s.Config, s.Activities.Log) }()
+	cfg := s.Config
+	cfg.MetricsAddr = freeAddr(t)
+	go func() { done <- app.RunBot(ctx, cfg, s.Activities.Log) }()
 	// Whatever happens below, the bot must be gone before the fake closes.
 	stopped := false
 	t.Cleanup(func() {
@@ -128,6 +130,13 @@ func TestGatewayRunBot(t *testing.T) {
 	if reply.Author.Username != "Kerach" || !strings.Contains(reply.Content, "how cold is it?") {
 		t.Errorf("reply %+v", reply)
 	}
+	// The bot serves its health and, as the worker in this process does
+	// (one registry), the metrics of the reply: the SDK's and the product's.
+	testwait.Until(t, "/readyz to say ready", func() bool { code, _ := fetch(t, cfg.MetricsAddr, "/readyz"); return code == 200 })
+	if code, _ := fetch(t, cfg.MetricsAddr, "/healthz"); code != 200 {
+		t.Errorf("/healthz = %d, want 200", code)
+	}
+	assertReplyMetrics(t, cfg.MetricsAddr, "anthropic/claude-sonnet-4")
 
 	// /usage over the gateway is answered privately, about alice: the
 	// handler found her in the interaction's member.

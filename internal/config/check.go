@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"reflect"
 	"slices"
@@ -92,13 +93,17 @@ func check(v Variable, f reflect.Value) []error {
 		s = strings.ToLower(s)
 		f.SetString(s)
 		allowed := strings.Fields(arg)
-		if !slices.Contains(allowed, s) {
+		if s != "" && !slices.Contains(allowed, s) { // unset, with no default: allowed
 			last := len(allowed) - 1
 			return []error{fmt.Errorf("%s must be %s or %s, got %q", v.Name, strings.Join(allowed[:last], ", "), allowed[last], s)}
 		}
 	case "snowflake":
 		if s != "" && !IsSnowflake(s) {
 			return []error{fmt.Errorf("%s must be a Discord id (5 to 20 digits), got %q", v.Name, s)}
+		}
+	case "hostport":
+		if _, port, err := net.SplitHostPort(s); s != "" && (err != nil || port == "") {
+			return []error{fmt.Errorf("%s must be host:port such as 127.0.0.1:9464 or :9464, got %q", v.Name, s)}
 		}
 	case "token":
 		if s != "" && !isToken68(s) {

@@ -152,7 +152,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if chatting {
 		go func() { errs <- runChat(ctx, cfg, log, dc, &chat, openRouter) }()
 	} else {
-		go func() { errs <- app.RunBot(ctx, cfg, log) }()
+		// One process, one METRICS_ADDR: the worker serves it, with the
+		// bot's metrics too (one registry); /readyz leaves out the gateway.
+		botCfg := cfg
+		botCfg.MetricsAddr = ""
+		go func() { errs <- app.RunBot(ctx, botCfg, log) }()
 	}
 	err = <-errs
 	cancel()

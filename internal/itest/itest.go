@@ -192,6 +192,9 @@ func New(t testing.TB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The test binary's own dev server, in plain text, whatever a Temporal
+	// config file on this machine says.
+	cfg.TemporalDevServer = true
 	logs := &SyncBuffer{}
 	log := slog.New(redact.NewHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	c, _, err := temporalclient.Dial(context.Background(), cfg, log)
