@@ -304,8 +304,8 @@ type completionItem struct {
 		Content content `json:"content"`
 		// ReasoningContent is DeepSeek's name, which some providers
 		// pass through; Reasoning, OpenRouter's, wins when both are set.
-		ReasoningContent string          `json:"reasoning_content"`
-		Reasoning        lenient[string] `json:"reasoning"`
+		ReasoningContent string               `json:"reasoning_content"`
+		Reasoning        lenient[string]      `json:"reasoning"`
 		Images           lenient[[]imagePart] `json:"images"`
 	} `json:"message"`
 }
