@@ -180,6 +180,10 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 	case stepFailMidStream:
 		g.truncate(step.afterTokens)
 		msg, meta := statusError(step.status, served.id, prompt)
+		if step.status == http.StatusTooManyRequests {
+			// Mid-generation, only the provider can be the one limiting.
+			msg, meta = upstreamRateLimited(served.id)
+		}
 		g.failure = &errorBody{Code: step.status, Message: msg, Metadata: meta}
 	case stepDropMidStream:
 		g.truncate(step.afterTokens)

@@ -144,10 +144,9 @@ func thinking(n int) string {
 // event OpenRouter sends when the upstream fails mid-generation
 // (https://openrouter.ai/docs/api/reference/streaming, "Handling Errors
 // During Streaming"): a chat.completion.chunk with a top-level "error"
-// object {"code": code, "message": …} — for 502 "Provider returned error",
-// for 429 the rate-limit message; the messages of Fail — a choice with
-// finish_reason "error", and usage billing the tokens sent; no
-// "data: [DONE]" follows. A request without "stream" gets that as
+// object {"code": code, "message": Fail's message for code, or for 429
+// the upstream's "Provider returned error"}, a choice with finish_reason
+// "error", and usage billing the tokens sent; no "data: [DONE]" follows. A request without "stream" gets that as
 // FailInChoice's answer, with the partial content and its usage.
 func FailMidStream(code, afterTokens int) Step {
 	return Step{kind: stepFailMidStream, status: code, afterTokens: afterTokens}
