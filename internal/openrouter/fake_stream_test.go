@@ -103,15 +103,16 @@ func TestFakeChatStreamDropped(t *testing.T) {
 }
 
 // TestFakeChatStreamPaced: the first delta waits for the scripted start,
-// and the rest arrive over the scripted rate, not at once. Only lower
-// bounds are asserted: the stand-in cannot be early, only late.
+// and the last (and a Chat's answer) for the scripted rate. Only lower bounds are asserted: the
+// stand-in cannot be early, only late, so a loaded machine cannot fail it.
 func TestFakeChatStreamPaced(t *testing.T) {
 	f, c := newFake(t, Options{})
 	f.AddKey(testKey, fake.Key{})
 	const first = 150 * time.Millisecond
 	// 40 tokens at 400 tokens/s: 100 ms after the first.
-	f.Script(testKey, fake.Reply(strings.Repeat("tok ", 40), "").Paced(
-		fake.StreamRate{FirstToken: first, TokensPerSecond: 400, KeepAlive: 20 * time.Millisecond}))
+	paced := fake.Reply(strings.Repeat("tok ", 40), "").Paced(
+		fake.StreamRate{FirstToken: first, TokensPerSecond: 400, KeepAlive: 20 * time.Millisecond})
+	f.Script(testKey, paced, paced)
 
 	start := time.Now()
 	var at []time.Duration
@@ -128,7 +129,16 @@ func TestFakeChatStreamPaced(t *testing.T) {
 	if at[0] < first {
 		t.Errorf("first delta after %v, before the scripted %v", at[0], first)
 	}
-	if spread := at[len(at)-1] - at[0]; spread < 90*time.Millisecond {
-		t.Errorf("the deltas arrived within %v, want them paced over about 100ms", spread)
+	if last := at[len(at)-1]; last < first+100*time.Millisecond {
+		t.Errorf("the last delta after %v, before the scripted %v", last, first+100*time.Millisecond)
+	}
+
+	// Not streamed, the same generation answers once it is all there.
+	start = time.Now()
+	if _, err := c.Chat(context.Background(), testKey, userSays("anthropic/claude-sonnet-4", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < first+100*time.Millisecond {
+		t.Errorf("Chat answered after %v, before the generation's %v", took, first+100*time.Millisecond)
 	}
 }

@@ -205,9 +205,14 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 	ks.usage += g.cost
 	s.mu.Unlock()
 
-	switch {
-	case req.Stream:
+	if req.Stream {
 		return g.streamed()
+	}
+	// The model takes as long to generate an answer it does not stream.
+	if !fakehttp.Wait(ctx, g.rate.at(utf8.RuneCountInString(g.reasoning)+utf8.RuneCountInString(g.content))) {
+		return nil
+	}
+	switch {
 	case g.failure != nil:
 		return g.errorInChoice(false, *g.failure)
 	case g.drop:

@@ -160,8 +160,8 @@ func DropMidStream(afterTokens int) Step {
 	return Step{kind: stepDropMidStream, afterTokens: afterTokens}
 }
 
-// Paced streams this call's answer at rate instead of Options.Stream;
-// requests without "stream" ignore it. For the 400-token reply at 50
+// Paced generates this call's answer at rate instead of Options.Stream
+// (see StreamRate). For the 400-token reply at 50
 // tokens/s after 0.5 s: Reply(strings.Repeat("tok ", 400), "").Paced(
 // StreamRate{FirstToken: 500 * time.Millisecond, TokensPerSecond: 50}).
 func (s Step) Paced(rate StreamRate) Step {

@@ -30,8 +30,8 @@ type Options struct {
 	// "sk-or-v1-[0-9a-z]{8,}", with the magic words described in the package
 	// documentation. Meant for the offline demo.
 	AcceptAnyKey bool
-	// Stream paces every streamed chat completion whose step does not
-	// (Step.Paced); the zero value sends each at once.
+	// Stream paces the generation of every chat completion whose step
+	// does not (Step.Paced); the zero value answers at once.
 	Stream StreamRate
 }
 

@@ -14,8 +14,10 @@ import (
 	"github.com/tzurot/tzurot/internal/fakes/fakehttp"
 )
 
-// StreamRate paces a streamed answer (Options.Stream for every stream,
-// [Step.Paced] for one call). The zero value sends every chunk at once.
+// StreamRate paces a model's generation (Options.Stream for every call,
+// [Step.Paced] for one): a stream sends each token when it is due, and an
+// answer without "stream" comes once the last one is, as a model takes as
+// long either way. The zero value sends every chunk at once.
 type StreamRate struct {
 	// FirstToken is the wait between the 200 (and its first
 	// ": OPENROUTER PROCESSING" comment) and the first token, as a model
