@@ -265,12 +265,9 @@ func decodeAnswer(ex exchange, doc any, errObj *errorObject) *Error {
 // The additions are lenient: a surprise in their type leaves them empty
 // rather than throwing away a reply OpenAI's fields describe fine.
 type completion struct {
-	ID       string           `json:"id"`
-	Model    string           `json:"model"`
-	Provider lenient[string]  `json:"provider"`
-	Error    errorObject      `json:"error"`
-	Choices  []completionItem `json:"choices"`
-	Usage    usageDoc         `json:"usage"`
+	answerHead
+	Choices []completionItem `json:"choices"`
+	Usage   usageDoc         `json:"usage"`
 }
 
 // usageDoc is a usage object: OpenAI's token counts and OpenRouter's cost
@@ -295,12 +292,25 @@ func (u usageDoc) usage() Usage {
 	return out
 }
 
-// completionItem is one choice of a completion.
-type completionItem struct {
+// answerHead is what a completion and a streamed chunk share at the top.
+type answerHead struct {
+	ID       string          `json:"id"`
+	Model    string          `json:"model"`
+	Provider lenient[string] `json:"provider"`
+	Error    errorObject     `json:"error"`
+}
+
+// choiceHead is what a choice of either has beside its message or delta.
+type choiceHead struct {
 	FinishReason       openai.FinishReason `json:"finish_reason"`
 	NativeFinishReason lenient[string]     `json:"native_finish_reason"`
 	Error              errorObject         `json:"error"`
-	Message            struct {
+}
+
+// completionItem is one choice of a completion.
+type completionItem struct {
+	choiceHead
+	Message struct {
 		Content content `json:"content"`
 		// ReasoningContent is DeepSeek's name, which some providers
 		// pass through; Reasoning, OpenRouter's, wins when both are set.

@@ -9,8 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-
-	openai "github.com/sashabaranov/go-openai"
 )
 
 // Delta is the text one streamed chunk added to the reply.
@@ -235,15 +233,10 @@ func first(have, next string) string {
 // OpenAI's fields, OpenRouter's provider and usage cost, reasoning deltas,
 // and the error object of a mid-stream failure.
 type streamChunk struct {
-	ID       string          `json:"id"`
-	Model    string          `json:"model"`
-	Provider lenient[string] `json:"provider"`
-	Error    errorObject     `json:"error"`
-	Choices  []struct {
-		FinishReason       openai.FinishReason `json:"finish_reason"`
-		NativeFinishReason lenient[string]     `json:"native_finish_reason"`
-		Error              errorObject         `json:"error"`
-		Delta              streamDelta         `json:"delta"`
+	answerHead
+	Choices []struct {
+		choiceHead
+		Delta streamDelta `json:"delta"`
 	} `json:"choices"`
 	Usage *usageDoc `json:"usage"`
 }

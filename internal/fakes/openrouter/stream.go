@@ -195,11 +195,10 @@ type pace struct {
 
 type streamEnd int
 
+// The zero streamEnd just ends the stream, after an error event.
 const (
-	// endAfterError: the last event was an error; the stream just ends.
-	endAfterError streamEnd = iota
 	// endDone: "data: [DONE]".
-	endDone
+	endDone streamEnd = iota + 1
 	// endDrop: the connection closes without ending the body, as a
 	// dropped upstream does.
 	endDrop

@@ -64,6 +64,16 @@ func decodeChunk(t *testing.T, data string) streamChunk {
 	return c
 }
 
+// contentOf joins the content deltas of chunks.
+func contentOf(t *testing.T, chunks []string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, d := range chunks {
+		b.WriteString(decodeChunk(t, d).Choices[0].Delta.Content)
+	}
+	return b.String()
+}
+
 func TestStreamPacedShape(t *testing.T) {
 	const first = 100 * time.Millisecond
 	fake, srv := setup(t, openrouter.Options{Stream: openrouter.StreamRate{
@@ -93,12 +103,8 @@ func TestStreamPacedShape(t *testing.T) {
 	if len(final.Choices) != 1 || final.Choices[0].FinishReason == nil || *final.Choices[0].FinishReason != "stop" {
 		t.Errorf("finish chunk %s", data[n-3])
 	}
-	var content strings.Builder
-	for _, d := range data[:n-3] {
-		content.WriteString(decodeChunk(t, d).Choices[0].Delta.Content)
-	}
-	if want := openrouter.EchoReply("anthropic/claude-sonnet-4", "stream me please"); content.String() != want {
-		t.Errorf("streamed %q, want %q", content.String(), want)
+	if content, want := contentOf(t, data[:n-3]), openrouter.EchoReply("anthropic/claude-sonnet-4", "stream me please"); content != want {
+		t.Errorf("streamed %q, want %q", content, want)
 	}
 }
 
@@ -117,15 +123,12 @@ func TestStreamFailMidStreamShape(t *testing.T) {
 	if len(last.Choices) != 1 || last.Choices[0].FinishReason == nil || *last.Choices[0].FinishReason != "error" {
 		t.Errorf("error event's choice %s, want finish_reason error", data[n-1])
 	}
-	var sent strings.Builder
-	for _, d := range data[:n-1] {
-		sent.WriteString(decodeChunk(t, d).Choices[0].Delta.Content)
+	sent := contentOf(t, data[:n-1])
+	if sent == "" || len(sent) > 12 || !strings.HasPrefix(openrouter.EchoReply("anthropic/claude-sonnet-4", "x"), sent[:4]) {
+		t.Errorf("sent %q before failing, want at most 3 tokens of the reply", sent)
 	}
-	if sent.Len() == 0 || sent.Len() > 12 || !strings.HasPrefix(openrouter.EchoReply("anthropic/claude-sonnet-4", "x"), sent.String()[:4]) {
-		t.Errorf("sent %q before failing, want at most 3 tokens of the reply", sent.String())
-	}
-	if last.Usage == nil || last.Usage.CompletionTokens != (sent.Len()+3)/4 || last.Usage.Cost == nil {
-		t.Errorf("usage of the error event %s, want the %d characters sent billed", data[n-1], sent.Len())
+	if last.Usage == nil || last.Usage.CompletionTokens != (len(sent)+3)/4 || last.Usage.Cost == nil {
+		t.Errorf("usage of the error event %s, want the %d characters sent billed", data[n-1], len(sent))
 	}
 }
 
