@@ -23,11 +23,11 @@ type Delta struct {
 
 // ChatStream runs one chat completion as a stream (POST /chat/completions
 // with "stream": true, https://openrouter.ai/docs/api/reference/streaming)
-// with apiKey, and calls onDelta, in order and on the calling goroutine,
-// for every chunk that adds content or reasoning. It returns the same
-// ChatResponse [Client.Chat] would: the full content (the concatenation of
-// every Delta.Content), the reasoning apart, the model, provider, finish
-// reason and the usage with its cost from the last chunk.
+// with apiKey, and calls onDelta (if not nil), in order and on the calling
+// goroutine, for every chunk that adds content or reasoning. It returns
+// the same ChatResponse [Client.Chat] would: the full content (the
+// concatenation of every Delta.Content), the reasoning apart, the model,
+// provider, finish reason and the usage with its cost from the last chunk.
 //
 // It parses the event stream itself, into go-openai's types where they
 // fit (finish reason, usage), like [Client.Chat]: go-openai's
@@ -68,6 +68,9 @@ func (c *Client) ChatStream(ctx context.Context, apiKey string, req ChatRequest,
 }
 
 func (c *Client) chatStream(ctx context.Context, apiKey string, req ChatRequest, onDelta func(Delta) error) (ChatResponse, error) {
+	if onDelta == nil {
+		onDelta = func(Delta) error { return nil }
+	}
 	body, err := chatBody(req, true)
 	if err != nil {
 		return ChatResponse{}, encodingError(err)

@@ -353,3 +353,10 @@ func TestChatStreamTimeout(t *testing.T) {
 		t.Errorf("err = %v, content %q", err, got.Content)
 	}
 }
+
+func TestChatStreamWithoutCallback(t *testing.T) {
+	got, err := newStub(t, streamed(okStream)).client(Options{}).ChatStream(context.Background(), testKey, ChatRequest{Model: "m"}, nil)
+	if err != nil || got.Content != "Hello there!" {
+		t.Errorf("got %q, %v", got.Content, err)
+	}
+}
