@@ -28,7 +28,7 @@ type Message struct {
 	Images []string
 }
 
-// ChatRequest is one non-streaming chat completion.
+// ChatRequest is one chat completion, for [Client.Chat] or [Client.ChatStream].
 type ChatRequest struct {
 	Model    string
 	Messages []Message
@@ -110,15 +110,24 @@ func (c *Client) Chat(ctx context.Context, apiKey string, req ChatRequest) (_ Ch
 }
 
 func (c *Client) chat(ctx context.Context, apiKey string, req ChatRequest) (ChatResponse, error) {
-	body, err := chatBody(req)
+	body, err := chatBody(req, false)
 	if err != nil {
-		return ChatResponse{}, &Error{Kind: KindBadRequest, Message: "encoding the request: " + err.Error(), err: err}
+		return ChatResponse{}, encodingError(err)
 	}
 	ex, err := c.send(ctx, http.MethodPost, "/chat/completions", apiKey, body)
 	if err != nil {
 		return ChatResponse{}, err
 	}
+	return chatAnswer(ex)
+}
 
+func encodingError(err error) *Error {
+	return &Error{Kind: KindBadRequest, Message: "encoding the request: " + err.Error(), err: err}
+}
+
+// chatAnswer reads a 2xx chat completion body: its first choice, or the
+// *Error the body or the choice carries.
+func chatAnswer(ex exchange) (ChatResponse, error) {
 	var doc completion
 	if e := decodeAnswer(ex, &doc, &doc.Error); e != nil {
 		return ChatResponse{}, e
@@ -148,12 +157,25 @@ func (c *Client) chat(ctx context.Context, apiKey string, req ChatRequest) (Chat
 	if r := ch.Message.Reasoning.v; r != "" {
 		out.Reasoning = r
 	}
-	for _, img := range ch.Message.Images.v {
+	out.Images = imageURLs(ch.Message.Images.v)
+	return out, nil
+}
+
+// imagePart is one generated image of a message or a delta.
+type imagePart struct {
+	ImageURL struct {
+		URL string `json:"url"`
+	} `json:"image_url"`
+}
+
+func imageURLs(parts []imagePart) []string {
+	var out []string
+	for _, img := range parts {
 		if img.ImageURL.URL != "" {
-			out.Images = append(out.Images, img.ImageURL.URL)
+			out = append(out, img.ImageURL.URL)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // chatBody is the JSON body of POST /chat/completions
@@ -163,10 +185,11 @@ func (c *Client) chat(ctx context.Context, apiKey string, req ChatRequest) (Chat
 // advanced parameters set (reasoning, top_k, min_p, transforms, route, …,
 // by their OpenRouter names, from llmparams.Params.Map), modalities and
 // usage accounting ({"include": true}, which the parameters cannot
-// override). Each field appears once. The standard sampling fields go this way too rather
+// override), and with stream stream_options.include_usage. Each field
+// appears once. The standard sampling fields go this way too rather
 // than through go-openai's request struct, whose float32 omitempty fields
 // would turn 0.7 into 0.699999988079071 and drop an explicit temperature 0.
-func chatBody(req ChatRequest) ([]byte, error) {
+func chatBody(req ChatRequest, stream bool) ([]byte, error) {
 	body := req.Params.Map()
 	if req.Modalities != nil {
 		body["modalities"] = slices.Clone(req.Modalities)
@@ -184,7 +207,12 @@ func chatBody(req ChatRequest) ([]byte, error) {
 	}
 	body["model"] = req.Model
 	body["messages"] = msgs
-	body["stream"] = false
+	body["stream"] = stream
+	if stream {
+		// OpenAI's way of asking for usage in the last chunk; OpenRouter
+		// sends it regardless, a compatible endpoint may not.
+		body["stream_options"] = map[string]bool{"include_usage": true}
+	}
 	// Usage accounting: OpenRouter's docs now call the flag deprecated, the
 	// usage and its cost being in every answer, but an OpenRouter-compatible
 	// endpoint or an older deployment may still report the cost only when
@@ -237,12 +265,9 @@ func decodeAnswer(ex exchange, doc any, errObj *errorObject) *Error {
 // The additions are lenient: a surprise in their type leaves them empty
 // rather than throwing away a reply OpenAI's fields describe fine.
 type completion struct {
-	ID       string           `json:"id"`
-	Model    string           `json:"model"`
-	Provider lenient[string]  `json:"provider"`
-	Error    errorObject      `json:"error"`
-	Choices  []completionItem `json:"choices"`
-	Usage    usageDoc         `json:"usage"`
+	answerHead
+	Choices []completionItem `json:"choices"`
+	Usage   usageDoc         `json:"usage"`
 }
 
 // usageDoc is a usage object: OpenAI's token counts and OpenRouter's cost
@@ -267,22 +292,31 @@ func (u usageDoc) usage() Usage {
 	return out
 }
 
-// completionItem is one choice of a completion.
-type completionItem struct {
+// answerHead is what a completion and a streamed chunk share at the top.
+type answerHead struct {
+	ID       string          `json:"id"`
+	Model    string          `json:"model"`
+	Provider lenient[string] `json:"provider"`
+	Error    errorObject     `json:"error"`
+}
+
+// choiceHead is what a choice of either has beside its message or delta.
+type choiceHead struct {
 	FinishReason       openai.FinishReason `json:"finish_reason"`
 	NativeFinishReason lenient[string]     `json:"native_finish_reason"`
 	Error              errorObject         `json:"error"`
-	Message            struct {
+}
+
+// completionItem is one choice of a completion.
+type completionItem struct {
+	choiceHead
+	Message struct {
 		Content content `json:"content"`
 		// ReasoningContent is DeepSeek's name, which some providers
 		// pass through; Reasoning, OpenRouter's, wins when both are set.
-		ReasoningContent string          `json:"reasoning_content"`
-		Reasoning        lenient[string] `json:"reasoning"`
-		Images           lenient[[]struct {
-			ImageURL struct {
-				URL string `json:"url"`
-			} `json:"image_url"`
-		}] `json:"images"`
+		ReasoningContent string               `json:"reasoning_content"`
+		Reasoning        lenient[string]      `json:"reasoning"`
+		Images           lenient[[]imagePart] `json:"images"`
 	} `json:"message"`
 }
 

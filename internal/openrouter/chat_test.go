@@ -356,7 +356,7 @@ func TestChatBodyImageParts(t *testing.T) {
 	body, err := chatBody(ChatRequest{Model: "m", Messages: []Message{
 		{Role: "system", Content: "be kind"},
 		{Role: "user", Content: "what is this?", Images: []string{"data:image/png;base64,AAAA"}},
-	}})
+	}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

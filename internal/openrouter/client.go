@@ -148,33 +148,17 @@ type exchange struct {
 // with its *Error from [statusError]; a request that got no answer, with
 // one from [transportError].
 func (c *Client) send(ctx context.Context, method, path, apiKey string, body []byte) (exchange, error) {
-	var rd io.Reader
-	if body != nil {
-		// A *bytes.Reader lets net/http replay the body on a 307 or 308.
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, rd)
+	resp, err := c.open(ctx, method, path, apiKey, "application/json", body)
 	if err != nil {
-		// Only a malformed base URL gets here.
-		return exchange{}, fmt.Errorf("openrouter: building the request (check OPENROUTER_BASE_URL): %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+apiKey)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.referer != "" {
-		req.Header.Set("HTTP-Referer", c.referer)
-	}
-	if c.title != "" {
-		req.Header.Set("X-Title", c.title)
-	}
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return exchange{}, transportError(err)
+		return exchange{}, err
 	}
 	defer resp.Body.Close()
+	return readAnswer(resp)
+}
+
+// readAnswer reads a whole answer (at most maxResponseBody) and classifies
+// a non-2xx one by [statusError].
+func readAnswer(resp *http.Response) (exchange, error) {
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
 	if err != nil {
 		return exchange{}, transportError(err)
@@ -187,4 +171,37 @@ func (c *Client) send(ctx context.Context, method, path, apiKey string, body []b
 		return ex, statusError(ex)
 	}
 	return ex, nil
+}
+
+// open sends one request to path under the base URL with apiKey, the
+// Accept header accept, body (JSON; nil for none) and the attribution
+// headers, and returns the answer with its body unread (the caller closes
+// it). A request that got no answer fails with [transportError]'s *Error.
+func (c *Client) open(ctx context.Context, method, path, apiKey, accept string, body []byte) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		// A *bytes.Reader lets net/http replay the body on a 307 or 308.
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, rd)
+	if err != nil {
+		// Only a malformed base URL gets here.
+		return nil, fmt.Errorf("openrouter: building the request (check OPENROUTER_BASE_URL): %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	req.Header.Set("Accept", accept)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.referer != "" {
+		req.Header.Set("HTTP-Referer", c.referer)
+	}
+	if c.title != "" {
+		req.Header.Set("X-Title", c.title)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, transportError(err)
+	}
+	return resp, nil
 }

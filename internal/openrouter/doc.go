@@ -18,6 +18,9 @@
 //     message's reasoning and images, native_finish_reason, and the error
 //     object OpenRouter puts in a 200 when the upstream fails late).
 //
+// [Client.ChatStream] reads OpenRouter's server-sent events itself the same
+// way (sse.go, stream.go), for the reasons its documentation gives.
+//
 // The client makes the HTTP exchange itself, with the caller's
 // [http.Client] and transport (where the product puts otelhttp), because
 // go-openai's CreateChatCompletion (v1.43) neither sends extra body fields
@@ -27,13 +30,14 @@
 //
 // # Errors
 //
-// Every failure of [Client.Chat], [Client.Embed] and [Client.CheckKey] that
-// came from OpenRouter or the network is an [*Error]; [AsError] extracts it.
-// Its Kind says what the caller can do about it (tell the user their key is
-// bad, wait and retry, give up), and [Error.Retryable] is the one bit a
-// retry policy needs. Messages are the provider's own words. Every error a
-// method returns passes once through the client's edge, which removes the
-// key of the call (literally, and every secret
+// Every failure of [Client.Chat], [Client.ChatStream], [Client.Embed] and
+// [Client.CheckKey] that came from OpenRouter or the network is an
+// [*Error]; [AsError] extracts it. Its Kind says what the caller can do
+// about it (tell the user their key is bad, wait and retry, give up), and
+// [Error.Retryable] is the one bit a retry policy needs. Messages are the
+// provider's own words. Every error a method returns (a ChatStream
+// callback's own error too) passes once through the client's edge, which
+// removes the key of the call (literally, and every secret
 // [github.com/tzurot/tzurot/internal/redact] recognises) from the message,
 // the metadata and every error in the chain beneath, so errors are safe to
 // show to the user and to log.

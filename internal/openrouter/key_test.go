@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // leakKeys are a key redact's shape rules know and one they do not, which
@@ -66,10 +67,12 @@ func echo(status int, body string, header ...string) func(http.ResponseWriter, *
 	}
 }
 
-// TestNoErrorHoldsTheKey has every error path of Chat and CheckKey meet the
-// key: HTTP status errors (error object, plain text, a 429 naming it as the
-// limit), error objects in a 200 (top level and on the choice), bodies that
-// do not decode, and transport errors whose URL or message quote it.
+// TestNoErrorHoldsTheKey has every error path of Chat, ChatStream and
+// CheckKey meet the key: HTTP status errors (error object, plain text, a 429
+// naming it as the limit), error objects in a 200 (top level and on the
+// choice) and in a stream's events, bodies and chunks that do not decode, a
+// dropped stream, transport errors whose URL or message quote it, before
+// the answer or while reading a stream, and a ChatStream callback's error.
 func TestNoErrorHoldsTheKey(t *testing.T) {
 	envelope := func(code int) string {
 		return fmt.Sprintf(`{"error":{"code":%d,"message":"bad key %%[1]s (Authorization: Bearer %%[1]s)",`+
@@ -90,6 +93,12 @@ func TestNoErrorHoldsTheKey(t *testing.T) {
 		{"200 truncated", echo(200, `{"id":"%[1]s","data":{"label":"%[1]s`)},
 		{"200 wrong types", echo(200, `{"id":"%[1]s","choices":[{"message":{"content":{"%[1]s":1}}}],"data":"%[1]s"}`)},
 		{"200 without data or choices", echo(200, `{"id":"%[1]s"}`)},
+		{"stream error event", echo(200, sseOf(chunkOf(`{"content":"a"}`, "null"),
+			`{"id":"%[1]s","model":"m",`+strings.TrimPrefix(envelope(502), "{")), "Content-Type", "text/event-stream")},
+		{"stream error on the choice", echo(200, sseOf(`{"id":"gen-1","model":"m","choices":[{"index":0,"finish_reason":"error",`+
+			`"delta":{"content":""},"error":{"code":429,"message":"limit %[1]s","metadata":{"headers":{"X-Key":"%[1]s"}}}}]}`), "Content-Type", "text/event-stream")},
+		{"stream chunk that does not decode", echo(200, sseOf(`{"id":"%[1]s","choices":[{"delta":{"content":{"%[1]s":1}}}]}`), "Content-Type", "text/event-stream")},
+		{"stream dropped", echo(200, sseOf(`{"id":"%[1]s","choices":[{"delta":{"content":"%[1]s"}}]}`), "Content-Type", "text/event-stream")},
 	}
 	for _, key := range leakKeys {
 		for _, tc := range answers {
@@ -99,6 +108,8 @@ func TestNoErrorHoldsTheKey(t *testing.T) {
 				_, err := c.Chat(context.Background(), key, ChatRequest{Model: "m"})
 				assertNoKey(t, err, key)
 				_, err = c.CheckKey(context.Background(), key)
+				assertNoKey(t, err, key)
+				_, err = c.ChatStream(context.Background(), key, ChatRequest{Model: "m"}, func(Delta) error { return nil })
 				assertNoKey(t, err, key)
 			})
 		}
@@ -114,6 +125,8 @@ func TestNoErrorHoldsTheKey(t *testing.T) {
 				t.Errorf("message = %q, want the connection failure", e.Message)
 			}
 			_, err = c.CheckKey(context.Background(), key)
+			assertNoKey(t, err, key)
+			_, err = c.ChatStream(context.Background(), key, ChatRequest{Model: "m"}, func(Delta) error { return nil })
 			assertNoKey(t, err, key)
 		})
 
@@ -133,6 +146,31 @@ func TestNoErrorHoldsTheKey(t *testing.T) {
 				t.Error("scrubbing lost the cause that held no key")
 			}
 			_, err = c.CheckKey(context.Background(), key)
+			assertNoKey(t, err, key)
+			_, err = c.ChatStream(context.Background(), key, ChatRequest{Model: "m"}, func(Delta) error { return nil })
+			assertNoKey(t, err, key)
+		})
+
+		t.Run(key[:6]+"/stream failing mid-read, quoting the key", func(t *testing.T) {
+			proxy := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				body := io.MultiReader(strings.NewReader(sseOf(chunkOf(`{"content":"a"}`, "null"))),
+					iotest.ErrReader(&quotingError{msg: "proxy reset " + r.Header.Get("Authorization"), cause: io.ErrUnexpectedEOF}))
+				return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"text/event-stream"}},
+					Body: io.NopCloser(body), Request: r}, nil
+			})
+			c := New(Options{BaseURL: "https://openrouter.invalid/api/v1", Transport: proxy})
+			_, err := c.ChatStream(context.Background(), key, ChatRequest{Model: "m"}, func(Delta) error { return nil })
+			assertNoKey(t, err, key)
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Error("scrubbing lost the cause that held no key")
+			}
+		})
+
+		t.Run(key[:6]+"/callback error quoting the key", func(t *testing.T) {
+			c := newStub(t, streamed(okStream)).client(Options{})
+			_, err := c.ChatStream(context.Background(), key, ChatRequest{Model: "m"}, func(Delta) error {
+				return fmt.Errorf("delivery with %s failed", key)
+			})
 			assertNoKey(t, err, key)
 		})
 	}

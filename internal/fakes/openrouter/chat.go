@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -173,6 +172,24 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 		g.images = []string{url}
 	}
 
+	g.rate = s.opts.Stream
+	if step.rate != nil {
+		g.rate = *step.rate
+	}
+	switch step.kind {
+	case stepFailMidStream:
+		g.truncate(step.afterTokens)
+		msg, meta := statusError(step.status, served.id, prompt)
+		if step.status == http.StatusTooManyRequests {
+			// Mid-generation, only the provider can be the one limiting.
+			msg, meta = upstreamRateLimited(served.id)
+		}
+		g.failure = &errorBody{Code: step.status, Message: msg, Metadata: meta}
+	case stepDropMidStream:
+		g.truncate(step.afterTokens)
+		g.drop = true
+	}
+
 	for _, msg := range req.Messages {
 		g.promptTokens += tokens(msg.text())
 	}
@@ -191,6 +208,16 @@ func (s *Server) chat(ctx context.Context, body []byte, call *Call) *response {
 	if req.Stream {
 		return g.streamed()
 	}
+	// The model takes as long to generate an answer it does not stream.
+	if !fakehttp.Wait(ctx, g.rate.at(utf8.RuneCountInString(g.reasoning)+utf8.RuneCountInString(g.content))) {
+		return nil
+	}
+	switch {
+	case g.failure != nil:
+		return g.errorInChoice(false, *g.failure)
+	case g.drop:
+		return g.droppedBody()
+	}
 	return jsonResponse(http.StatusOK, g.completion())
 }
 
@@ -204,6 +231,13 @@ type generation struct {
 
 	promptTokens, completionTokens, reasoningTokens int
 	cost                                            float64
+
+	// rate paces a stream; failure, if set, ends it after the text
+	// generated so far with an error event, and drop, with a dropped
+	// connection.
+	rate    StreamRate
+	failure *errorBody
+	drop    bool
 }
 
 func (g generation) envelope(object string) map[string]any {
@@ -270,115 +304,6 @@ func (g generation) completion() map[string]any {
 	}}
 	out["usage"] = g.usage()
 	return out
-}
-
-func (g generation) chunk(delta map[string]any, finish any) map[string]any {
-	delta["role"] = "assistant"
-	out := g.envelope("chat.completion.chunk")
-	out["choices"] = []map[string]any{{
-		"index":                0,
-		"delta":                delta,
-		"finish_reason":        finish,
-		"native_finish_reason": finish,
-		"logprobs":             nil,
-	}}
-	return out
-}
-
-func pieces(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.SplitAfter(s, " ")
-}
-
-func (g generation) streamed() *response {
-	var events []any
-	for _, p := range pieces(g.reasoning) {
-		events = append(events, g.chunk(map[string]any{"content": "", "reasoning": p}, nil))
-	}
-	for _, p := range pieces(g.content) {
-		events = append(events, g.chunk(map[string]any{"content": p}, nil))
-	}
-	final := map[string]any{"content": ""}
-	if len(g.images) > 0 {
-		final["images"] = g.imageParts()
-	}
-	events = append(events, g.chunk(final, g.finish))
-	tail := g.envelope("chat.completion.chunk")
-	tail["choices"] = []any{}
-	tail["usage"] = g.usage()
-	events = append(events, tail)
-	return sse(events, true)
-}
-
-// errorInBody is OpenRouter's failure after a 200 was committed: the
-// non-streaming body is just the error envelope (after keep-alive
-// whitespace); a stream gets a single error event and ends.
-func (g generation) errorInBody(stream bool, e errorBody) *response {
-	if stream {
-		return sse([]any{map[string]any{"error": e}}, false)
-	}
-	resp := jsonResponse(http.StatusOK, map[string]any{"error": e})
-	resp.body = append([]byte("\n"), resp.body...)
-	return resp
-}
-
-func (g generation) errorInChoice(stream bool, e errorBody) *response {
-	if stream {
-		c := g.chunk(map[string]any{"content": ""}, "error")
-		c["error"] = e
-		return sse([]any{c}, false)
-	}
-	out := g.envelope("chat.completion")
-	out["choices"] = []map[string]any{{
-		"index":                0,
-		"logprobs":             nil,
-		"finish_reason":        "error",
-		"native_finish_reason": "error",
-		"message":              map[string]any{"role": "assistant", "content": ""},
-		"error":                e,
-	}}
-	out["usage"] = g.usage()
-	return jsonResponse(http.StatusOK, out)
-}
-
-// sse pre-encodes every event so encoding cannot fail after the 200 went
-// out, then streams them with OpenRouter's keep-alive comment first.
-func sse(events []any, done bool) *response {
-	var lines [][]byte
-	for _, ev := range events {
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return apiError(http.StatusInternalServerError, "internal error in fake", nil)
-		}
-		lines = append(lines, b)
-	}
-	return &response{
-		status: http.StatusOK,
-		header: http.Header{
-			"Content-Type":  {"text/event-stream"},
-			"Cache-Control": {"no-cache"},
-		},
-		stream: func(w http.ResponseWriter) {
-			flusher, _ := w.(http.Flusher)
-			flush := func() {
-				if flusher != nil {
-					flusher.Flush()
-				}
-			}
-			_, _ = io.WriteString(w, ": OPENROUTER PROCESSING\n\n")
-			flush()
-			for _, l := range lines {
-				_, _ = fmt.Fprintf(w, "data: %s\n\n", l)
-				flush()
-			}
-			if done {
-				_, _ = io.WriteString(w, "data: [DONE]\n\n")
-				flush()
-			}
-		},
-	}
 }
 
 // isFreeModel is OpenRouter's free variant: a ":free" model id, or the

@@ -58,9 +58,10 @@
 //
 // [Server.Script] queues per-key outcomes for chat completions and
 // embeddings, consumed one per call: [Fail], [FailWithRetryAfter],
-// [FailInBody], [FailInChoice], [FreeModelsPerDay], [RateLimitedUntil],
-// [Think], [Finish], [Reply], [Delay] and [OK] (embeddings answer the
-// in-body failures as Fail, and the reply steps as OK). Scripted failures bypass billing and model
+// [FailInBody], [FailInChoice], [FailMidStream], [DropMidStream],
+// [FreeModelsPerDay], [RateLimitedUntil], [Think], [Finish], [Reply],
+// [Delay] and [OK] (embeddings answer the in-body failures as Fail, and the
+// reply steps as OK). Scripted failures bypass billing and model
 // checks; scripted replies do not, because a script replaces the model's
 // answer, not OpenRouter's gatekeeping. Fail(401) on a key that /key still
 // reports as valid reproduces OpenRouter's known transient 401.
@@ -68,6 +69,19 @@
 // Reasoning models spend max_tokens on their reasoning first, as OpenRouter
 // documents (reasoning tokens are output tokens): a small max_tokens leaves
 // the answer short or, with [Think], empty with finish_reason "length".
+//
+// # Streaming
+//
+// A chat completion with "stream": true is answered as OpenRouter streams
+// (https://openrouter.ai/docs/api/reference/streaming): text/event-stream,
+// a ": OPENROUTER PROCESSING" comment first and again every
+// [StreamRate].KeepAlive while nothing is due, reasoning deltas
+// (delta.reasoning) before content deltas, a chunk with the finish_reason,
+// a chunk with no choices and the usage (with cost), then "data: [DONE]".
+// Options.Stream paces every stream (wait before the first token, tokens
+// per second); [Step.Paced] one call. [FailMidStream] ends a stream after
+// N tokens with OpenRouter's mid-stream error event (code 502, 429, …),
+// [DropMidStream] with a dropped connection.
 //
 // Every request, failed or not, is recorded and available from
 // [Server.Calls]. A call whose client went away before the answer was

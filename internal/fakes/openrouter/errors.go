@@ -20,15 +20,20 @@ func apiError(status int, message string, metadata map[string]any) *response {
 	return jsonResponse(status, map[string]any{"error": errorBody{Code: status, Message: message, Metadata: metadata}})
 }
 
+// upstreamRateLimited is the message and metadata of a 429 the model's
+// provider answered.
+func upstreamRateLimited(model string) (string, map[string]any) {
+	return "Provider returned error", map[string]any{
+		"provider_name": providerOf(model),
+		"raw":           model + " is temporarily rate-limited upstream. Please retry shortly.",
+	}
+}
+
 func rateLimited(retryAfter int, model string) *response {
 	msg := "Rate limit exceeded: too many requests for this key."
 	var meta map[string]any
 	if model != "" {
-		msg = "Provider returned error"
-		meta = map[string]any{
-			"provider_name": providerOf(model),
-			"raw":           model + " is temporarily rate-limited upstream. Please retry shortly.",
-		}
+		msg, meta = upstreamRateLimited(model)
 	}
 	resp := apiError(http.StatusTooManyRequests, msg, meta)
 	setRetryAfter(resp, retryAfter)

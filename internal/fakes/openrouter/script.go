@@ -16,6 +16,8 @@ const (
 	stepRateLimit
 	stepThink
 	stepFinish
+	stepFailMidStream
+	stepDropMidStream
 )
 
 // Step is one scripted outcome for one chat completion call of a key.
@@ -36,6 +38,10 @@ type Step struct {
 	thinkTokens int
 	// Finish
 	finish string
+	// FailMidStream, DropMidStream
+	afterTokens int
+	// Paced
+	rate *StreamRate
 }
 
 // OK lets the call through to the normal deterministic reply; it is useful
@@ -131,6 +137,36 @@ func Finish(reason, content string) Step {
 // thinking is reasoning text of exactly n tokens by the fake's tokenizer.
 func thinking(n int) string {
 	return strings.Repeat("hmm ", n)
+}
+
+// FailMidStream answers 200 and streams the reply's first afterTokens
+// tokens (reasoning first, then content, in whole word pieces), then the
+// event OpenRouter sends when the upstream fails mid-generation
+// (https://openrouter.ai/docs/api/reference/streaming, "Handling Errors
+// During Streaming"): a chat.completion.chunk with a top-level "error"
+// object {"code": code, "message": Fail's message for code, or for 429
+// the upstream's "Provider returned error"}, a choice with finish_reason
+// "error", and usage billing the tokens sent; no "data: [DONE]" follows. A request without "stream" gets that as
+// FailInChoice's answer, with the partial content and its usage.
+func FailMidStream(code, afterTokens int) Step {
+	return Step{kind: stepFailMidStream, status: code, afterTokens: afterTokens}
+}
+
+// DropMidStream answers 200, streams the reply's first afterTokens tokens
+// and closes the connection without a finish reason or "data: [DONE]", as
+// a connection dropped mid-reply; a request without "stream" gets half its
+// JSON body.
+func DropMidStream(afterTokens int) Step {
+	return Step{kind: stepDropMidStream, afterTokens: afterTokens}
+}
+
+// Paced generates this call's answer at rate instead of Options.Stream
+// (see StreamRate). For the 400-token reply at 50
+// tokens/s after 0.5 s: Reply(strings.Repeat("tok ", 400), "").Paced(
+// StreamRate{FirstToken: 500 * time.Millisecond, TokensPerSecond: 50}).
+func (s Step) Paced(rate StreamRate) Step {
+	s.rate = &rate
+	return s
 }
 
 // After holds the step's answer for d first (on top of Options.Latency), as

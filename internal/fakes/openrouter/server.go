@@ -30,6 +30,9 @@ type Options struct {
 	// "sk-or-v1-[0-9a-z]{8,}", with the magic words described in the package
 	// documentation. Meant for the offline demo.
 	AcceptAnyKey bool
+	// Stream paces the generation of every chat completion whose step
+	// does not (Step.Paced); the zero value answers at once.
+	Stream StreamRate
 }
 
 // Key describes a registered API key.
@@ -175,7 +178,7 @@ type response struct {
 	header http.Header
 	body   []byte
 	// stream, when set, writes an SSE body after a 200 status.
-	stream func(w http.ResponseWriter)
+	stream func(ctx context.Context, w http.ResponseWriter)
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -222,7 +225,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if resp.stream != nil {
 		w.WriteHeader(http.StatusOK)
-		resp.stream(w)
+		resp.stream(r.Context(), w)
 		return
 	}
 	if h.Get("Content-Type") == "" {
