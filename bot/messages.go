@@ -31,26 +31,28 @@ import (
 // addressed only when its own text mentions one (Discord's clients send
 // the forwarder's comment as a separate message, so a bare forward is
 // not) — never by the forwarded text's mentions, nor as a reply to the
-// message it copies.
-func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
+// message it copies. It returns how many replies it started (each on a
+// goroutine of its own): 0 for a message addressed to no personality.
+func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) int {
 	if m.WebhookID != "" || (m.Author != nil && m.Author.Bot) {
 		// Perhaps a reply we are showing "typing…" for.
 		b.wakeTyping(m.ChannelID)
 	}
 	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || (strings.TrimSpace(m.Content) == "" && len(imagesOf(m.Message)) == 0 && !isForward(m.Message)) {
-		return
+		return 0
 	}
 	if user, guild := b.denied(ctx, m.Author.ID, m.GuildID); user || guild {
-		return // no reply, no workflow, not even a refusal
+		return 0 // no reply, no workflow, not even a refusal
 	}
 	targets, err := b.route(ctx, m.Message)
 	if err != nil {
 		b.Log.Error("route message", "channel", m.ChannelID, "err", redact.String(err.Error()))
-		return
+		return 0
 	}
 	for _, t := range targets {
 		go b.startReply(ctx, m.Message, t, len(targets) > 1)
 	}
+	return len(targets)
 }
 
 // imagesOf is the metadata of the message's image attachments (a

@@ -69,13 +69,12 @@ func (c *Chat) attach(ctx context.Context, args string) {
 		m.MessageReference = &discordgo.MessageReference{MessageID: ref.ID, ChannelID: ch, GuildID: guild}
 		m.ReferencedMessage = ref
 	}
-	mark := c.started.count()
-	c.opts.Bot.HandleMessage(ctx, &discordgo.MessageCreate{Message: m})
+	started := c.opts.Bot.HandleMessage(ctx, &discordgo.MessageCreate{Message: m})
 	switch {
 	case !strings.HasPrefix(file.ContentType, "image/"):
 		// The bot passes image attachments only (bot.imagesOf).
 		c.println("(only you) " + file.Name + " is " + file.ContentType + ", not an image: it is posted, but personalities see only images (PNG, JPEG, WebP, GIF).")
-	case !dm && !c.started.startedSince(ctx, mark):
+	case !dm && started == 0:
 		// In a DM the bot itself says how to address a personality.
 		c.println("(only you) " + file.Name + " is posted, but no personality was addressed, so none sees it: mention one, e.g. /attach " + path + " @demo what is this?")
 	}
