@@ -24,6 +24,7 @@ var parsers = map[reflect.Type]env.ParserFunc{
 		}
 		return n, nil
 	},
+	reflect.TypeFor[ShardCount](): parseShardCount,
 	// CODEC_CORS_ORIGINS is the only list; another would need a type of its own.
 	reflect.TypeFor[[]string](): func(v string) (any, error) { return parseOrigins(v) },
 }
