@@ -44,8 +44,8 @@ type gatewaySession struct {
 	// shard decides which guilds' events the session receives.
 	shard shard
 	seq   int64
-	sent    []sentFrame
-	conn    *gatewayConn // nil while disconnected
+	sent  []sentFrame
+	conn  *gatewayConn // nil while disconnected
 }
 
 type sentFrame struct {
