@@ -27,6 +27,7 @@ import (
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 func TestVoiceAudioSurvivesAWebhookRemade(t *testing.T) {
@@ -261,5 +262,34 @@ func TestMidAnswerErrorRecordsItsUsage(t *testing.T) {
 	rows := f.db.UsageLog.Query().AllX(ctx)
 	if len(rows)-before != 1 || rows[len(rows)-1].TokensTotal != 52 {
 		t.Errorf("%d new usage rows, want 1 of 52 tokens", len(rows)-before)
+	}
+}
+
+// A's post reached Discord but its answer was lost; while another
+// delivery of another text is still pending in the channel (many replies
+// in flight, on several workers), A's retry adopts its own message: a
+// pending post of another text cannot have made it.
+func TestRetryAdoptsItsPostBesideAnotherPendingText(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	ctx := context.Background()
+	f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"})
+	in := activities.PostReplyInput{DeliveryKey: "reply/A/reply", ChannelID: channelID, Username: "Kerach", Content: "Hello!"}
+	f.discord.DropNextAfterHandling("POST /webhooks/{webhook_id}/{webhook_token}")
+	if _, err := f.env.ExecuteActivity(f.acts.PostReply, in); err == nil {
+		t.Fatal("the post whose answer was lost succeeded")
+	}
+	// B began posting another text and has not recorded it.
+	if err := store.New(f.db).BeginDelivery(ctx, "reply/B/reply/0", channelID, store.ContentHash("Another reply")); err != nil {
+		t.Fatal(err)
+	}
+	id := f.postReply(t, in)
+	var copies []string
+	for _, m := range f.discord.Messages(channelID) {
+		if m.Content == "Hello!" {
+			copies = append(copies, m.ID)
+		}
+	}
+	if len(copies) != 1 || copies[0] != id {
+		t.Errorf("messages %v for A, which recorded %s: want its one post adopted", copies, id)
 	}
 }

@@ -11,13 +11,16 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // deliverOnce returns the recorded message for key, or posts and records it.
-// Before posting it records that key began posting (a row with no message
-// id yet), so that a retry knows an earlier attempt may have posted and
-// since when: post receives that time, zero on the first try.
-func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, post func(since time.Time) (string, error)) (string, error) {
+// Before posting it records that key began posting a message of text (a
+// row with no message id yet and the text's hash), so that a retry knows an
+// earlier attempt may have posted and since when: post receives that time,
+// zero on the first try.
+func (a *Activities) deliverOnce(ctx context.Context, key, channelID, text string, post func(since time.Time) (string, error)) (string, error) {
 	st := a.store()
 	d, err := st.Delivery(ctx, key)
 	switch {
@@ -29,7 +32,7 @@ func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, pos
 	var since time.Time
 	if d != nil {
 		since = d.CreatedAt
-	} else if err := st.BeginDelivery(ctx, key, channelID); err != nil {
+	} else if err := st.BeginDelivery(ctx, key, channelID, store.ContentHash(text)); err != nil {
 		return "", fmt.Errorf("record delivery: %w", err)
 	}
 	id, err := post(since)
@@ -42,15 +45,16 @@ func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, pos
 	return id, nil
 }
 
-// findEarlierPost looks in the channel for the post an earlier attempt of
-// the delivery key made through the webhook (a personality's, or the
-// application's follow-ups) and died before recording: made since that
+// findEarlierPost looks in the channel for the post of text an earlier
+// attempt of the delivery key made through the webhook (a personality's, or
+// the application's follow-ups) and died before recording: made since that
 // attempt began posting (less a few seconds for the clocks of Discord and
 // PostgreSQL), matching, recorded by no other delivery, and not possibly
-// another delivery's that began posting shortly before it and has not yet
-// recorded its message — a reply with the same text as another never takes
-// the other's message; when it cannot tell, it posts its own.
-func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, key string, since time.Time, match func(*discordgo.Message) bool) (string, error) {
+// another delivery's of the same text that began posting shortly before it
+// and has not yet recorded its message — a reply with the same text as
+// another never takes the other's message; when it cannot tell, it posts
+// its own.
+func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, key, text string, since time.Time, match func(*discordgo.Message) bool) (string, error) {
 	since = since.Add(-clockSkew)
 	msgs, err := a.Discord.ChannelMessages(channelID, 100, "", snowflakeAt(since), "", discordgo.WithContext(ctx))
 	if err != nil {
@@ -70,7 +74,7 @@ func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, 
 		if claimed {
 			continue
 		}
-		rival, err := st.PendingDelivery(ctx, channelID, key, m.Timestamp.Add(-adoptWindow), m.Timestamp.Add(clockSkew))
+		rival, err := st.PendingDelivery(ctx, channelID, key, store.ContentHash(text), m.Timestamp.Add(-adoptWindow), m.Timestamp.Add(clockSkew))
 		if err != nil {
 			return "", fmt.Errorf("look up deliveries: %w", err)
 		}

@@ -22,6 +22,8 @@ const (
 	FieldChannelID = "channel_id"
 	// FieldDiscordMessageID holds the string denoting the discord_message_id field in the database.
 	FieldDiscordMessageID = "discord_message_id"
+	// FieldContentHash holds the string denoting the content_hash field in the database.
+	FieldContentHash = "content_hash"
 	// Table holds the table name of the delivery in the database.
 	Table = "deliveries"
 )
@@ -33,6 +35,7 @@ var Columns = []string{
 	FieldKey,
 	FieldChannelID,
 	FieldDiscordMessageID,
+	FieldContentHash,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

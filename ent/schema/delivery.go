@@ -22,6 +22,11 @@ func (Delivery) Fields() []ent.Field {
 		field.Text("key").NotEmpty().Unique(),
 		field.String("channel_id").SchemaType(varchar(20)),
 		field.String("discord_message_id").SchemaType(varchar(20)),
+		// ContentHash is the SHA-256 of the text the post carries, so that a
+		// retry adopting a message it sees in the channel counts as possible
+		// authors only the pending posts of the same text (0022); NULL on
+		// rows begun before it, which count as possible authors of any text.
+		field.Bytes("content_hash").Optional().Nillable(),
 	}
 }
 

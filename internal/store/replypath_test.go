@@ -212,14 +212,16 @@ func TestAddUsage(t *testing.T) {
 }
 
 // A delivery is begun once, recorded once, found by its key and its
-// message, and a pending one is a rival only in its channel and window.
+// message, and a pending one is a rival only in its channel and window,
+// for a message of its text (or of any text, when begun without a hash).
 func TestDeliveryRows(t *testing.T) {
-	_, s, ctx := fixture(t)
+	db, s, ctx := fixture(t)
 	if d, err := s.Delivery(ctx, "reply/1/reply/0"); err != nil || d != nil {
 		t.Fatalf("Delivery(none) = %+v, %v", d, err)
 	}
+	hello, other := store.ContentHash("hello"), store.ContentHash("other")
 	for range 2 {
-		if err := s.BeginDelivery(ctx, "reply/1/reply/0", "9"); err != nil {
+		if err := s.BeginDelivery(ctx, "reply/1/reply/0", "9", hello); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,19 +233,26 @@ func TestDeliveryRows(t *testing.T) {
 		t.Errorf("Posted(begun) = %v, %v", ok, err)
 	}
 	from, to := d.CreatedAt.Add(-time.Minute), d.CreatedAt.Add(time.Minute)
-	if ok, err := s.PendingDelivery(ctx, "9", "reply/2/reply/0", from, to); err != nil || !ok {
+	if ok, err := s.PendingDelivery(ctx, "9", "reply/2/reply/0", hello, from, to); err != nil || !ok {
 		t.Errorf("PendingDelivery(another key) = %v, %v; want true", ok, err)
+	}
+	// A row begun before content_hash may have posted any text.
+	db.Delivery.Create().SetKey("reply/3/reply/0").SetChannelID("11").SetDiscordMessageID("").ExecX(ctx)
+	if ok, err := s.PendingDelivery(ctx, "11", "reply/2/reply/0", other, from, to); err != nil || !ok {
+		t.Errorf("PendingDelivery(a row without hash) = %v, %v; want true", ok, err)
 	}
 	for _, c := range []struct {
 		channel, except string
+		hash            []byte
 		from, to        time.Time
 	}{
-		{"9", "reply/1/reply/0", from, to},                                     // its own
-		{"10", "reply/2/reply/0", from, to},                                    // another channel
-		{"9", "reply/2/reply/0", to, to.Add(time.Minute)},                      // after it
-		{"9", "reply/2/reply/0", from.Add(-time.Hour), from.Add(-time.Second)}, // before it
+		{"9", "reply/1/reply/0", hello, from, to},                                     // its own
+		{"10", "reply/2/reply/0", hello, from, to},                                    // another channel
+		{"9", "reply/2/reply/0", hello, to, to.Add(time.Minute)},                      // after it
+		{"9", "reply/2/reply/0", hello, from.Add(-time.Hour), from.Add(-time.Second)}, // before it
+		{"9", "reply/2/reply/0", other, from, to},                                     // another text
 	} {
-		if ok, err := s.PendingDelivery(ctx, c.channel, c.except, c.from, c.to); err != nil || ok {
+		if ok, err := s.PendingDelivery(ctx, c.channel, c.except, c.hash, c.from, c.to); err != nil || ok {
 			t.Errorf("PendingDelivery(%+v) = %v, %v; want false", c, ok, err)
 		}
 	}
@@ -260,7 +269,7 @@ func TestDeliveryRows(t *testing.T) {
 	if _, ok, err := s.DeliveryOf(ctx, "701"); err != nil || ok {
 		t.Errorf("DeliveryOf(not ours) = %v, %v", ok, err)
 	}
-	if ok, _ := s.PendingDelivery(ctx, "9", "reply/2/reply/0", from, to); ok {
+	if ok, _ := s.PendingDelivery(ctx, "9", "reply/2/reply/0", hello, from, to); ok {
 		t.Error("a recorded delivery still counts as pending")
 	}
 }
