@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -14,8 +15,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/usagelog"
+	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userapikey"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/deliverykey"
@@ -236,8 +237,7 @@ func TestTwoWorkersDeliverEachReplyOnce(t *testing.T) {
 	}
 	s.Discord.DropNextAfterHandling("POST /channels/{channel_id}/messages")
 	s.Discord.DropNext("POST /users/@me/channels")
-	startWorker(t, s, bin)
-	startWorker(t, s, bin)
+	waitForPollers(t, s, startWorker(t, s, bin), startWorker(t, s, bin))
 	runs := startBatch(t, s, batch)
 	results := batchResults(t, runs)
 	assertEachOnce(t, s, batch, results)
@@ -257,7 +257,7 @@ func TestWorkerKilledMidBatch(t *testing.T) {
 	batch := scaleBatch(t, s, slow, slow, slow)
 	s.Discord.DropNextAfterHandling("POST /webhooks/{webhook_id}/{webhook_token}")
 	first := startWorker(t, s, bin)
-	startWorker(t, s, bin)
+	waitForPollers(t, s, first, startWorker(t, s, bin))
 	runs := startBatch(t, s, batch)
 	victim := fmt.Sprint(first.Process.Pid)
 	waitForWorkerActivity(t, s, runs, victim, "GenerateWithinLimits")
@@ -267,6 +267,41 @@ func TestWorkerKilledMidBatch(t *testing.T) {
 	if w := workersOf(t, s, runs); len(w) != 2 {
 		t.Errorf("activities ran on %v, want both workers", w)
 	}
+}
+
+// waitForPollers waits until every worker process polls the stack's task
+// queue for workflow and activity tasks, so that a batch started next is
+// shared between them.
+func waitForPollers(t *testing.T, s *itest.Stack, workers ...*exec.Cmd) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, w := range workers {
+		want[fmt.Sprint(w.Process.Pid)] = true
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		polling := 0
+		for _, kind := range []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY} {
+			d, err := s.Client.DescribeTaskQueue(context.Background(), s.TaskQueue, kind)
+			if err != nil {
+				continue
+			}
+			seen := map[string]bool{}
+			for _, p := range d.GetPollers() {
+				if pid := processOf(p.GetIdentity()); want[pid] {
+					seen[pid] = true
+				}
+			}
+			if len(seen) == len(want) {
+				polling++
+			}
+		}
+		if polling == 2 {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("workers %v never all polled %s", want, s.TaskQueue)
 }
 
 // waitForWorkerActivity waits until the worker process pid is running the
@@ -291,4 +326,3 @@ func waitForWorkerActivity(t *testing.T, s *itest.Stack, runs []client.WorkflowR
 	}
 	t.Fatalf("worker %s never ran %s", pid, activityType)
 }
-
