@@ -10,10 +10,12 @@ package activities_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -292,4 +294,61 @@ func TestRetryAdoptsItsPostBesideAnotherPendingText(t *testing.T) {
 	if len(copies) != 1 || copies[0] != id {
 		t.Errorf("messages %v for A, which recorded %s: want its one post adopted", copies, id)
 	}
+}
+
+// Two workers (two Activities, each with its own webhook cache) post at
+// once in channels that have no webhook yet: both may make one, but they
+// settle on the oldest and the other is deleted, so every post of a
+// channel goes through one webhook — the one a retry on either worker
+// looks for its lost post under.
+func TestWorkersShareOneWebhookPerChannel(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	srv := httptest.NewServer(f.discord)
+	t.Cleanup(srv.Close)
+	session, err := discordhttp.Session("test-token", srv.URL) // its own rate-limit buckets, as another process has
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &activities.Activities{DB: f.acts.DB, SQL: f.acts.SQL, Keys: f.keys, Discord: session, Log: f.acts.Log}
+	var s testsuite.WorkflowTestSuite
+	envs := []*testsuite.TestActivityEnvironment{f.env, s.NewTestActivityEnvironment()}
+	envs[1].RegisterActivity(other)
+	acts := []*activities.Activities{f.acts, other}
+	var wg sync.WaitGroup
+	for c := range 10 {
+		channel := fmt.Sprintf("9100000000000000%02d", c)
+		for w := range 2 {
+			for n := range 2 {
+				wg.Go(func() {
+					_, err := envs[w].ExecuteActivity(acts[w].PostReply, activities.PostReplyInput{
+						DeliveryKey: fmt.Sprintf("reply/%s-%d-%d/reply", channel, w, n), ChannelID: channel, Username: "Kerach",
+						Content: fmt.Sprintf("reply %d of worker %d", n, w),
+					})
+					if err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+	}
+	wg.Wait()
+	raced := 0
+	for c := range 10 {
+		channel := fmt.Sprintf("9100000000000000%02d", c)
+		hooks := map[string]int{}
+		for _, m := range f.discord.Messages(channel) {
+			hooks[m.WebhookID]++
+		}
+		if len(hooks) != 1 || hooks[""] != 0 {
+			t.Errorf("channel %s: posts by webhook %v, want all 4 through one", channel, hooks)
+		}
+		if f.discord.WebhooksCreated(channel) > 1 {
+			raced++
+		}
+		live, err := f.acts.Discord.ChannelWebhooks(channel)
+		if err != nil || len(live) != 1 {
+			t.Errorf("channel %s: webhooks %d (%v), want the one kept", channel, len(live), err)
+		}
+	}
+	t.Logf("%d of 10 channels had two webhooks made at once", raced)
 }
