@@ -72,12 +72,7 @@ func TestShardedBotsAnswerEachMessageOnce(t *testing.T) {
 	if strings.Join(shards, " ") != "[0 2] [1 2]" && strings.Join(shards, " ") != "[1 2] [0 2]" {
 		t.Fatalf("identified shards %v, want [0 2] and [1 2]", shards)
 	}
-	overwrites := 0
-	for _, r := range s.Discord.Requests() {
-		if r.Route == "PUT /applications/{application_id}/commands" && r.Status == 200 {
-			overwrites++
-		}
-	}
+	overwrites := bulkOverwrites(s.Discord)
 	if overwrites != 1 || !strings.Contains(logs[0].String(), `"registers_commands":true`) || !strings.Contains(logs[1].String(), `"registers_commands":false`) {
 		t.Errorf("%d bulk overwrites, want 1, by shard 0", overwrites)
 	}
@@ -142,14 +137,7 @@ func TestShardedBotsAnswerEachMessageOnce(t *testing.T) {
 		if guild == "" {
 			channel = dmChannel
 		}
-		in, err := s.Discord.StartInteraction(fakediscord.UserInteraction{
-			ChannelID: channel, GuildID: guild, User: fakediscord.User{ID: alice, Username: "alice"},
-			Data: discordgo.ApplicationCommandInteractionData{ID: "1400000000000000001", Name: "usage", CommandType: discordgo.ChatApplicationCommand},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		testwait.Until(t, "the /usage response", func() bool { return len(s.Discord.InteractionResponses(in.ID)) > 0 })
+		in := runUsage(t, s.Discord, channel, guild, alice)
 		time.Sleep(500 * time.Millisecond) // a second shard's answer would come within it
 		if r := s.Discord.InteractionResponses(in.ID); len(r) != 1 || r[0].Status != 204 {
 			t.Errorf("/usage in guild %q: responses %+v, want one", guild, r)
@@ -175,4 +163,31 @@ func runBot(t *testing.T, cfg config.Config, log *slog.Logger) {
 			t.Error("RunBot still running 10 s after its context ended")
 		}
 	})
+}
+
+// bulkOverwrites counts the global slash-command registrations (one bulk
+// overwrite each) the Discord stand-in accepted.
+func bulkOverwrites(d *fakediscord.Server) int {
+	n := 0
+	for _, r := range d.Requests() {
+		if r.Route == "PUT /applications/{application_id}/commands" && r.Status == 200 {
+			n++
+		}
+	}
+	return n
+}
+
+// runUsage has the user run /usage in the channel of guild ("" for a DM)
+// over the gateway, and waits for the first response to it.
+func runUsage(t *testing.T, d *fakediscord.Server, channel, guild, userID string) fakediscord.Interaction {
+	t.Helper()
+	in, err := d.StartInteraction(fakediscord.UserInteraction{
+		ChannelID: channel, GuildID: guild, User: fakediscord.User{ID: userID, Username: "alice"},
+		Data: discordgo.ApplicationCommandInteractionData{ID: "1400000000000000001", Name: "usage", CommandType: discordgo.ChatApplicationCommand},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the /usage response", func() bool { return len(d.InteractionResponses(in.ID)) > 0 })
+	return in
 }
