@@ -71,7 +71,7 @@ type Config struct {
 
 	// BotShardID and BotShardCount are this bot process's gateway shard
 	// (Config.Shard); both unset means one process with every guild.
-	BotShardID    int        `env:"BOT_SHARD_ID" desc:"this bot process's Discord gateway shard, from '0' to 'BOT_SHARD_COUNT' - 1: it receives the events of the guilds whose '(guild_id >> 22) % BOT_SHARD_COUNT' equals it, and shard '0' also DMs and registers the slash commands. Set both or neither; unset: one process, every guild"`
+	BotShardID    int        `env:"BOT_SHARD_ID" desc:"this bot process's Discord gateway shard, from '0' to 'BOT_SHARD_COUNT' - 1: it receives the events of the guilds whose '(guild_id >> 22) % BOT_SHARD_COUNT' equals it, and shard '0' also receives the DMs and registers the slash commands. Set both or neither; unset: one process, every guild"`
 	BotShardCount ShardCount `env:"BOT_SHARD_COUNT" desc:"how many shards the bot runs as, one process each with its own 'BOT_SHARD_ID', all with the same count; 'auto' asks Discord's 'GET /gateway/bot' for its recommended 'shards' (Discord requires a shard per 2,500 guilds)"`
 
 	ElevenLabsAPIKey  redact.Secret `env:"ELEVENLABS_API_KEY" desc:"the operator's ElevenLabs key; it speaks for users without a key only under 'GUEST_MODE=all'"`
