@@ -55,7 +55,7 @@ func (a *Activities) postChunks(ctx context.Context, in PostReplyInput, file *di
 		if i == 0 && file != nil {
 			files = []*discordgo.File{file}
 		}
-		id, err := a.deliverOnce(ctx, key, in.ChannelID, chunk, func(since time.Time) (string, error) {
+		id, err := a.deliverOnce(ctx, key, in.ChannelID, func(since time.Time) (string, error) {
 			if since.IsZero() && in.MayExist {
 				since = activity.GetInfo(ctx).ScheduledTime.Add(-time.Minute)
 			}
@@ -85,7 +85,7 @@ func (a *Activities) SendDM(ctx context.Context, in SendDMInput) (string, error)
 	if err != nil {
 		return "", discordError("open DM channel", err)
 	}
-	return a.deliverOnce(ctx, in.DeliveryKey, ch.ID, in.Content, func(time.Time) (string, error) {
+	return a.deliverOnce(ctx, in.DeliveryKey, ch.ID, func(time.Time) (string, error) {
 		return a.sendWithNonce(ctx, ch.ID, in.Content, in.DeliveryKey)
 	})
 }
@@ -112,7 +112,7 @@ func (a *Activities) postAsPersonality(ctx context.Context, channelID, name, ava
 			// earlier attempt that died before recording it — with or
 			// without the audio a voiced attempt attached: the text is what
 			// must not repeat.
-			id, err := a.findEarlierPost(ctx, channelID, hook.ID, key, content, since, func(m *discordgo.Message) bool {
+			id, err := a.findEarlierPost(ctx, channelID, hook.ID, since, func(m *discordgo.Message) bool {
 				return m.Content == content && (name == "" || m.Author == nil || m.Author.Username == name)
 			})
 			if err != nil || id != "" {
@@ -245,7 +245,7 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 		if !since.IsZero() {
 			// File names carry the delivery key's hash, so another user's
 			// image in the same channel never matches.
-			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, t.DeliveryKey, content, since, func(m *discordgo.Message) bool {
+			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, since, func(m *discordgo.Message) bool {
 				return m.Content == content && sameFiles(m.Attachments, files)
 			}); err != nil || id != "" {
 				return id, err
@@ -288,10 +288,10 @@ func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 	}
 	name := webhookname.Sanitize(in.Username, WebhookName)
 	first := discordsplit.Split(in.Content, partLimit(name))[0]
-	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, key, first, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
+	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
 	if err != nil || id == "" {
 		return false, err
 	}
-	_, err = a.deliverOnce(ctx, key, in.ChannelID, first, func(time.Time) (string, error) { return id, nil })
+	_, err = a.deliverOnce(ctx, key, in.ChannelID, func(time.Time) (string, error) { return id, nil })
 	return err == nil, err
 }

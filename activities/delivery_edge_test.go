@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -187,9 +188,11 @@ func TestDailyCapIsToldWithoutALongWait(t *testing.T) {
 	}
 }
 
-// A's retry looks for its lost post while B, with the same text, has
-// posted but not yet recorded: B's message is not A's to take.
-func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
+// A's retry looks for its lost post (which never reached Discord) while
+// B, with the same text, has posted but not yet recorded: A may take B's
+// message, alike as they are, but B's record is then refused and B posts
+// again, so each ends with a message of its own and none is shared.
+func TestRetryTakingAnotherDeliverysPostLeavesEachItsOwn(t *testing.T) {
 	f := newFixture(t, config.GuestOff, "m")
 	ctx := context.Background()
 	f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"})
@@ -232,8 +235,14 @@ func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
 	if aErr != nil {
 		t.Fatal(aErr)
 	}
-	if aID == bID {
-		t.Errorf("A adopted B's message %s: %d deliveries on it, one message for two requests", bID,
+	var hello []string
+	for _, m := range f.discord.Messages(channelID) {
+		if m.Content == "Hello!" {
+			hello = append(hello, m.ID)
+		}
+	}
+	if aID == bID || len(hello) != 2 || !slices.Contains(hello, aID) || !slices.Contains(hello, bID) {
+		t.Errorf("A recorded %s, B %s, the channel holds %v: want two messages, one each (%d deliveries on B's)", aID, bID, hello,
 			f.db.Delivery.Query().Where(delivery.DiscordMessageID(bID)).CountX(ctx))
 	}
 }
@@ -281,7 +290,7 @@ func TestRetryAdoptsItsPostBesideAnotherPendingText(t *testing.T) {
 		t.Fatal("the post whose answer was lost succeeded")
 	}
 	// B began posting another text and has not recorded it.
-	if err := store.New(f.db).BeginDelivery(ctx, "reply/B/reply/0", channelID, store.ContentHash("Another reply")); err != nil {
+	if err := store.New(f.db).BeginDelivery(ctx, "reply/B/reply/0", channelID); err != nil {
 		t.Fatal(err)
 	}
 	id := f.postReply(t, in)

@@ -26,9 +26,7 @@ type Delivery struct {
 	ChannelID string `json:"channel_id,omitempty"`
 	// DiscordMessageID holds the value of the "discord_message_id" field.
 	DiscordMessageID string `json:"discord_message_id,omitempty"`
-	// ContentHash holds the value of the "content_hash" field.
-	ContentHash  *[]byte `json:"content_hash,omitempty"`
-	selectValues sql.SelectValues
+	selectValues     sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -36,8 +34,6 @@ func (*Delivery) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case delivery.FieldContentHash:
-			values[i] = new([]byte)
 		case delivery.FieldKey, delivery.FieldChannelID, delivery.FieldDiscordMessageID:
 			values[i] = new(sql.NullString)
 		case delivery.FieldCreatedAt:
@@ -89,12 +85,6 @@ func (_m *Delivery) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.DiscordMessageID = value.String
 			}
-		case delivery.FieldContentHash:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field content_hash", values[i])
-			} else if value != nil {
-				_m.ContentHash = value
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -142,11 +132,6 @@ func (_m *Delivery) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("discord_message_id=")
 	builder.WriteString(_m.DiscordMessageID)
-	builder.WriteString(", ")
-	if v := _m.ContentHash; v != nil {
-		builder.WriteString("content_hash=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -56,12 +56,6 @@ func (_c *DeliveryCreate) SetDiscordMessageID(v string) *DeliveryCreate {
 	return _c
 }
 
-// SetContentHash sets the "content_hash" field.
-func (_c *DeliveryCreate) SetContentHash(v []byte) *DeliveryCreate {
-	_c.mutation.SetContentHash(v)
-	return _c
-}
-
 // SetID sets the "id" field.
 func (_c *DeliveryCreate) SetID(v uuid.UUID) *DeliveryCreate {
 	_c.mutation.SetID(v)
@@ -189,10 +183,6 @@ func (_c *DeliveryCreate) createSpec() (*Delivery, *sqlgraph.CreateSpec) {
 		_spec.SetField(delivery.FieldDiscordMessageID, field.TypeString, value)
 		_node.DiscordMessageID = value
 	}
-	if value, ok := _c.mutation.ContentHash(); ok {
-		_spec.SetField(delivery.FieldContentHash, field.TypeBytes, value)
-		_node.ContentHash = &value
-	}
 	return _node, _spec
 }
 
@@ -278,24 +268,6 @@ func (u *DeliveryUpsert) SetDiscordMessageID(v string) *DeliveryUpsert {
 // UpdateDiscordMessageID sets the "discord_message_id" field to the value that was provided on create.
 func (u *DeliveryUpsert) UpdateDiscordMessageID() *DeliveryUpsert {
 	u.SetExcluded(delivery.FieldDiscordMessageID)
-	return u
-}
-
-// SetContentHash sets the "content_hash" field.
-func (u *DeliveryUpsert) SetContentHash(v []byte) *DeliveryUpsert {
-	u.Set(delivery.FieldContentHash, v)
-	return u
-}
-
-// UpdateContentHash sets the "content_hash" field to the value that was provided on create.
-func (u *DeliveryUpsert) UpdateContentHash() *DeliveryUpsert {
-	u.SetExcluded(delivery.FieldContentHash)
-	return u
-}
-
-// ClearContentHash clears the value of the "content_hash" field.
-func (u *DeliveryUpsert) ClearContentHash() *DeliveryUpsert {
-	u.SetNull(delivery.FieldContentHash)
 	return u
 }
 
@@ -389,27 +361,6 @@ func (u *DeliveryUpsertOne) SetDiscordMessageID(v string) *DeliveryUpsertOne {
 func (u *DeliveryUpsertOne) UpdateDiscordMessageID() *DeliveryUpsertOne {
 	return u.Update(func(s *DeliveryUpsert) {
 		s.UpdateDiscordMessageID()
-	})
-}
-
-// SetContentHash sets the "content_hash" field.
-func (u *DeliveryUpsertOne) SetContentHash(v []byte) *DeliveryUpsertOne {
-	return u.Update(func(s *DeliveryUpsert) {
-		s.SetContentHash(v)
-	})
-}
-
-// UpdateContentHash sets the "content_hash" field to the value that was provided on create.
-func (u *DeliveryUpsertOne) UpdateContentHash() *DeliveryUpsertOne {
-	return u.Update(func(s *DeliveryUpsert) {
-		s.UpdateContentHash()
-	})
-}
-
-// ClearContentHash clears the value of the "content_hash" field.
-func (u *DeliveryUpsertOne) ClearContentHash() *DeliveryUpsertOne {
-	return u.Update(func(s *DeliveryUpsert) {
-		s.ClearContentHash()
 	})
 }
 
@@ -670,27 +621,6 @@ func (u *DeliveryUpsertBulk) SetDiscordMessageID(v string) *DeliveryUpsertBulk {
 func (u *DeliveryUpsertBulk) UpdateDiscordMessageID() *DeliveryUpsertBulk {
 	return u.Update(func(s *DeliveryUpsert) {
 		s.UpdateDiscordMessageID()
-	})
-}
-
-// SetContentHash sets the "content_hash" field.
-func (u *DeliveryUpsertBulk) SetContentHash(v []byte) *DeliveryUpsertBulk {
-	return u.Update(func(s *DeliveryUpsert) {
-		s.SetContentHash(v)
-	})
-}
-
-// UpdateContentHash sets the "content_hash" field to the value that was provided on create.
-func (u *DeliveryUpsertBulk) UpdateContentHash() *DeliveryUpsertBulk {
-	return u.Update(func(s *DeliveryUpsert) {
-		s.UpdateContentHash()
-	})
-}
-
-// ClearContentHash clears the value of the "content_hash" field.
-func (u *DeliveryUpsertBulk) ClearContentHash() *DeliveryUpsertBulk {
-	return u.Update(func(s *DeliveryUpsert) {
-		s.ClearContentHash()
 	})
 }
 

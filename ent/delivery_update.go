@@ -70,18 +70,6 @@ func (_u *DeliveryUpdate) SetNillableDiscordMessageID(v *string) *DeliveryUpdate
 	return _u
 }
 
-// SetContentHash sets the "content_hash" field.
-func (_u *DeliveryUpdate) SetContentHash(v []byte) *DeliveryUpdate {
-	_u.mutation.SetContentHash(v)
-	return _u
-}
-
-// ClearContentHash clears the value of the "content_hash" field.
-func (_u *DeliveryUpdate) ClearContentHash() *DeliveryUpdate {
-	_u.mutation.ClearContentHash()
-	return _u
-}
-
 // Mutation returns the DeliveryMutation object of the builder.
 func (_u *DeliveryUpdate) Mutation() *DeliveryMutation {
 	return _u.mutation
@@ -151,12 +139,6 @@ func (_u *DeliveryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.DiscordMessageID(); ok {
 		_spec.SetField(delivery.FieldDiscordMessageID, field.TypeString, value)
 	}
-	if value, ok := _u.mutation.ContentHash(); ok {
-		_spec.SetField(delivery.FieldContentHash, field.TypeBytes, value)
-	}
-	if _u.mutation.ContentHashCleared() {
-		_spec.ClearField(delivery.FieldContentHash, field.TypeBytes)
-	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -218,18 +200,6 @@ func (_u *DeliveryUpdateOne) SetNillableDiscordMessageID(v *string) *DeliveryUpd
 	if v != nil {
 		_u.SetDiscordMessageID(*v)
 	}
-	return _u
-}
-
-// SetContentHash sets the "content_hash" field.
-func (_u *DeliveryUpdateOne) SetContentHash(v []byte) *DeliveryUpdateOne {
-	_u.mutation.SetContentHash(v)
-	return _u
-}
-
-// ClearContentHash clears the value of the "content_hash" field.
-func (_u *DeliveryUpdateOne) ClearContentHash() *DeliveryUpdateOne {
-	_u.mutation.ClearContentHash()
 	return _u
 }
 
@@ -331,12 +301,6 @@ func (_u *DeliveryUpdateOne) sqlSave(ctx context.Context) (_node *Delivery, err 
 	}
 	if value, ok := _u.mutation.DiscordMessageID(); ok {
 		_spec.SetField(delivery.FieldDiscordMessageID, field.TypeString, value)
-	}
-	if value, ok := _u.mutation.ContentHash(); ok {
-		_spec.SetField(delivery.FieldContentHash, field.TypeBytes, value)
-	}
-	if _u.mutation.ContentHashCleared() {
-		_spec.ClearField(delivery.FieldContentHash, field.TypeBytes)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Delivery{config: _u.config}

@@ -1078,7 +1078,6 @@ type DeliveryMutation struct {
 	key                *string
 	channel_id         *string
 	discord_message_id *string
-	content_hash       *[]byte
 	clearedFields      map[string]struct{}
 	done               bool
 	oldValue           func(context.Context) (*Delivery, error)
@@ -1333,55 +1332,6 @@ func (m *DeliveryMutation) ResetDiscordMessageID() {
 	m.discord_message_id = nil
 }
 
-// SetContentHash sets the "content_hash" field.
-func (m *DeliveryMutation) SetContentHash(b []byte) {
-	m.content_hash = &b
-}
-
-// ContentHash returns the value of the "content_hash" field in the mutation.
-func (m *DeliveryMutation) ContentHash() (r []byte, exists bool) {
-	v := m.content_hash
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldContentHash returns the old "content_hash" field's value of the Delivery entity.
-// If the Delivery object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DeliveryMutation) OldContentHash(ctx context.Context) (v *[]byte, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldContentHash is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldContentHash requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldContentHash: %w", err)
-	}
-	return oldValue.ContentHash, nil
-}
-
-// ClearContentHash clears the value of the "content_hash" field.
-func (m *DeliveryMutation) ClearContentHash() {
-	m.content_hash = nil
-	m.clearedFields[delivery.FieldContentHash] = struct{}{}
-}
-
-// ContentHashCleared returns if the "content_hash" field was cleared in this mutation.
-func (m *DeliveryMutation) ContentHashCleared() bool {
-	_, ok := m.clearedFields[delivery.FieldContentHash]
-	return ok
-}
-
-// ResetContentHash resets all changes to the "content_hash" field.
-func (m *DeliveryMutation) ResetContentHash() {
-	m.content_hash = nil
-	delete(m.clearedFields, delivery.FieldContentHash)
-}
-
 // Where appends a list predicates to the DeliveryMutation builder.
 func (m *DeliveryMutation) Where(ps ...predicate.Delivery) {
 	m.predicates = append(m.predicates, ps...)
@@ -1416,7 +1366,7 @@ func (m *DeliveryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DeliveryMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 4)
 	if m.created_at != nil {
 		fields = append(fields, delivery.FieldCreatedAt)
 	}
@@ -1428,9 +1378,6 @@ func (m *DeliveryMutation) Fields() []string {
 	}
 	if m.discord_message_id != nil {
 		fields = append(fields, delivery.FieldDiscordMessageID)
-	}
-	if m.content_hash != nil {
-		fields = append(fields, delivery.FieldContentHash)
 	}
 	return fields
 }
@@ -1448,8 +1395,6 @@ func (m *DeliveryMutation) Field(name string) (ent.Value, bool) {
 		return m.ChannelID()
 	case delivery.FieldDiscordMessageID:
 		return m.DiscordMessageID()
-	case delivery.FieldContentHash:
-		return m.ContentHash()
 	}
 	return nil, false
 }
@@ -1467,8 +1412,6 @@ func (m *DeliveryMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldChannelID(ctx)
 	case delivery.FieldDiscordMessageID:
 		return m.OldDiscordMessageID(ctx)
-	case delivery.FieldContentHash:
-		return m.OldContentHash(ctx)
 	}
 	return nil, fmt.Errorf("unknown Delivery field %s", name)
 }
@@ -1506,13 +1449,6 @@ func (m *DeliveryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDiscordMessageID(v)
 		return nil
-	case delivery.FieldContentHash:
-		v, ok := value.([]byte)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetContentHash(v)
-		return nil
 	}
 	return fmt.Errorf("unknown Delivery field %s", name)
 }
@@ -1542,11 +1478,7 @@ func (m *DeliveryMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *DeliveryMutation) ClearedFields() []string {
-	var fields []string
-	if m.FieldCleared(delivery.FieldContentHash) {
-		fields = append(fields, delivery.FieldContentHash)
-	}
-	return fields
+	return nil
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -1559,11 +1491,6 @@ func (m *DeliveryMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *DeliveryMutation) ClearField(name string) error {
-	switch name {
-	case delivery.FieldContentHash:
-		m.ClearContentHash()
-		return nil
-	}
 	return fmt.Errorf("unknown Delivery nullable field %s", name)
 }
 
@@ -1582,9 +1509,6 @@ func (m *DeliveryMutation) ResetField(name string) error {
 		return nil
 	case delivery.FieldDiscordMessageID:
 		m.ResetDiscordMessageID()
-		return nil
-	case delivery.FieldContentHash:
-		m.ResetContentHash()
 		return nil
 	}
 	return fmt.Errorf("unknown Delivery field %s", name)

@@ -22,8 +22,6 @@ const (
 	FieldChannelID = "channel_id"
 	// FieldDiscordMessageID holds the string denoting the discord_message_id field in the database.
 	FieldDiscordMessageID = "discord_message_id"
-	// FieldContentHash holds the string denoting the content_hash field in the database.
-	FieldContentHash = "content_hash"
 	// Table holds the table name of the delivery in the database.
 	Table = "deliveries"
 )
@@ -35,7 +33,6 @@ var Columns = []string{
 	FieldKey,
 	FieldChannelID,
 	FieldDiscordMessageID,
-	FieldContentHash,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

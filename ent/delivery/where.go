@@ -75,11 +75,6 @@ func DiscordMessageID(v string) predicate.Delivery {
 	return predicate.Delivery(sql.FieldEQ(FieldDiscordMessageID, v))
 }
 
-// ContentHash applies equality check predicate on the "content_hash" field. It's identical to ContentHashEQ.
-func ContentHash(v []byte) predicate.Delivery {
-	return predicate.Delivery(sql.FieldEQ(FieldContentHash, v))
-}
-
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Delivery {
 	return predicate.Delivery(sql.FieldEQ(FieldCreatedAt, v))
@@ -313,56 +308,6 @@ func DiscordMessageIDEqualFold(v string) predicate.Delivery {
 // DiscordMessageIDContainsFold applies the ContainsFold predicate on the "discord_message_id" field.
 func DiscordMessageIDContainsFold(v string) predicate.Delivery {
 	return predicate.Delivery(sql.FieldContainsFold(FieldDiscordMessageID, v))
-}
-
-// ContentHashEQ applies the EQ predicate on the "content_hash" field.
-func ContentHashEQ(v []byte) predicate.Delivery {
-	return predicate.Delivery(sql.FieldEQ(FieldContentHash, v))
-}
-
-// ContentHashNEQ applies the NEQ predicate on the "content_hash" field.
-func ContentHashNEQ(v []byte) predicate.Delivery {
-	return predicate.Delivery(sql.FieldNEQ(FieldContentHash, v))
-}
-
-// ContentHashIn applies the In predicate on the "content_hash" field.
-func ContentHashIn(vs ...[]byte) predicate.Delivery {
-	return predicate.Delivery(sql.FieldIn(FieldContentHash, vs...))
-}
-
-// ContentHashNotIn applies the NotIn predicate on the "content_hash" field.
-func ContentHashNotIn(vs ...[]byte) predicate.Delivery {
-	return predicate.Delivery(sql.FieldNotIn(FieldContentHash, vs...))
-}
-
-// ContentHashGT applies the GT predicate on the "content_hash" field.
-func ContentHashGT(v []byte) predicate.Delivery {
-	return predicate.Delivery(sql.FieldGT(FieldContentHash, v))
-}
-
-// ContentHashGTE applies the GTE predicate on the "content_hash" field.
-func ContentHashGTE(v []byte) predicate.Delivery {
-	return predicate.Delivery(sql.FieldGTE(FieldContentHash, v))
-}
-
-// ContentHashLT applies the LT predicate on the "content_hash" field.
-func ContentHashLT(v []byte) predicate.Delivery {
-	return predicate.Delivery(sql.FieldLT(FieldContentHash, v))
-}
-
-// ContentHashLTE applies the LTE predicate on the "content_hash" field.
-func ContentHashLTE(v []byte) predicate.Delivery {
-	return predicate.Delivery(sql.FieldLTE(FieldContentHash, v))
-}
-
-// ContentHashIsNil applies the IsNil predicate on the "content_hash" field.
-func ContentHashIsNil() predicate.Delivery {
-	return predicate.Delivery(sql.FieldIsNull(FieldContentHash))
-}
-
-// ContentHashNotNil applies the NotNil predicate on the "content_hash" field.
-func ContentHashNotNil() predicate.Delivery {
-	return predicate.Delivery(sql.FieldNotNull(FieldContentHash))
 }
 
 // And groups predicates with the AND operator between them.

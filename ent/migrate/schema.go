@@ -72,7 +72,6 @@ var (
 		{Name: "key", Type: field.TypeString, Unique: true, Size: 2147483647},
 		{Name: "channel_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
 		{Name: "discord_message_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
-		{Name: "content_hash", Type: field.TypeBytes, Nullable: true},
 	}
 	// DeliveriesTable holds the schema information for the "deliveries" table.
 	DeliveriesTable = &schema.Table{
@@ -81,16 +80,11 @@ var (
 		PrimaryKey: []*schema.Column{DeliveriesColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "delivery_discord_message_id",
-				Unique:  false,
+				Name:    "deliveries_discord_message_id",
+				Unique:  true,
 				Columns: []*schema.Column{DeliveriesColumns[4]},
-			},
-			{
-				Name:    "deliveries_pending_channel",
-				Unique:  false,
-				Columns: []*schema.Column{DeliveriesColumns[3], DeliveriesColumns[1]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "((discord_message_id)::text = ''::text)",
+					Where: "((discord_message_id)::text <> ''::text)",
 				},
 			},
 		},

@@ -22,23 +22,19 @@ func (Delivery) Fields() []ent.Field {
 		field.Text("key").NotEmpty().Unique(),
 		field.String("channel_id").SchemaType(varchar(20)),
 		field.String("discord_message_id").SchemaType(varchar(20)),
-		// ContentHash is the SHA-256 of the text the post carries, so that a
-		// retry adopting a message it sees in the channel counts as possible
-		// authors only the pending posts of the same text (0022); NULL on
-		// rows begun before it, which count as possible authors of any text.
-		field.Bytes("content_hash").Optional().Nillable(),
 	}
 }
 
 // Indexes: besides the unique key (a retried activity's lookup), the Discord
-// message id (0015), by which the bot routes a reply to the second or later
-// message of a split reply; and the channel of the posts begun and not yet
-// recorded (0016), which a retry checks before adopting a message that
-// could be one of theirs. Only pending rows are in it, so it stays small.
+// message id, unique among recorded posts (0022; 0015 made it plain): the
+// bot routes a reply to the second or later message of a split reply by
+// it, and a message is one delivery's only — PostgreSQL refuses a second
+// delivery recording it, so two retries that each adopt a message they see
+// in the channel can never both take the same one. The channel's pending
+// posts (0016) are no longer asked for and their index is dropped.
 func (Delivery) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("discord_message_id"),
-		index.Fields("channel_id", "created_at").StorageKey("deliveries_pending_channel").
-			Annotations(entsql.IndexWhere("((discord_message_id)::text = ''::text)")),
+		index.Fields("discord_message_id").Unique().StorageKey("deliveries_discord_message_id").
+			Annotations(entsql.IndexWhere("((discord_message_id)::text <> ''::text)")),
 	}
 }

@@ -6,10 +6,8 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	stdsql "database/sql"
 	"errors"
-	"time"
 
 	"entgo.io/ent/dialect/sql"
 
@@ -32,10 +30,9 @@ func (s *Store) Posted(ctx context.Context, key string) (bool, error) {
 
 // BeginDelivery records that a post under the key to channelID began: a row
 // with no message id, whose created_at tells a retry since when the earlier
-// attempt may have posted, and the post's ContentHash. A row the key
-// already has is left as it is.
-func (s *Store) BeginDelivery(ctx context.Context, key, channelID string, contentHash []byte) error {
-	err := s.db.Delivery.Create().SetKey(key).SetChannelID(channelID).SetDiscordMessageID("").SetContentHash(contentHash).
+// attempt may have posted. A row the key already has is left as it is.
+func (s *Store) BeginDelivery(ctx context.Context, key, channelID string) error {
+	err := s.db.Delivery.Create().SetKey(key).SetChannelID(channelID).SetDiscordMessageID("").
 		OnConflict(sql.ConflictColumns(delivery.FieldKey)).DoNothing().Exec(ctx)
 	if errors.Is(err, stdsql.ErrNoRows) {
 		return nil // DO NOTHING returned no row: the key has one already
@@ -43,10 +40,20 @@ func (s *Store) BeginDelivery(ctx context.Context, key, channelID string, conten
 	return err
 }
 
+// ErrClaimed is RecordDelivery's answer when another delivery recorded the
+// message first: a message is one delivery's only (the unique index
+// deliveries_discord_message_id, migration 0022).
+var ErrClaimed = errors.New("another delivery recorded that Discord message first")
+
 // RecordDelivery saves messageID, the Discord message the key's post made,
-// on the key's row (BeginDelivery made it).
+// on the key's row (BeginDelivery made it); ErrClaimed when another key's
+// row holds it already.
 func (s *Store) RecordDelivery(ctx context.Context, key, messageID string) error {
-	return s.db.Delivery.Update().Where(delivery.Key(key)).SetDiscordMessageID(messageID).Exec(ctx)
+	err := s.db.Delivery.Update().Where(delivery.Key(key)).SetDiscordMessageID(messageID).Exec(ctx)
+	if ent.IsConstraintError(err) {
+		return ErrClaimed
+	}
+	return err
 }
 
 // DeliveryOf is the delivery key (internal/deliverykey) the Discord message
@@ -62,27 +69,4 @@ func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, o
 		return "", false, err
 	}
 	return d.Key, true, nil
-}
-
-// PendingDelivery reports whether a post other than exceptKey's, of the
-// text whose ContentHash is contentHash (or of a text unknown: a row begun
-// before content_hash), began in channelID between from and to (created_at,
-// inclusive) and has not recorded its message: that post may be the one a
-// message of that text seen in the channel came from. A post of another
-// text cannot be, so many replies in flight in one channel do not stop a
-// retry from adopting its own. Served by the partial index
-// deliveries_pending_channel (pending rows only, migration 0016).
-func (s *Store) PendingDelivery(ctx context.Context, channelID, exceptKey string, contentHash []byte, from, to time.Time) (bool, error) {
-	return s.db.Delivery.Query().Where(
-		delivery.ChannelID(channelID), delivery.DiscordMessageID(""), delivery.KeyNEQ(exceptKey),
-		delivery.CreatedAtGTE(from), delivery.CreatedAtLTE(to),
-		delivery.Or(delivery.ContentHashIsNil(), delivery.ContentHash(contentHash)),
-	).Exist(ctx)
-}
-
-// ContentHash is the SHA-256 of a post's text, as deliveries.content_hash
-// keeps it.
-func ContentHash(text string) []byte {
-	sum := sha256.Sum256([]byte(text))
-	return sum[:]
 }
