@@ -3,5 +3,5 @@
 DROP INDEX "deliveries_pending_channel";
 -- drop index "delivery_discord_message_id" from table: "deliveries"
 DROP INDEX "delivery_discord_message_id";
--- create index "deliveries_discord_message_id" to table: "deliveries"
-CREATE UNIQUE INDEX "deliveries_discord_message_id" ON "deliveries" ("discord_message_id") WHERE ((discord_message_id)::text <> ''::text);
+-- create index "delivery_discord_message_id" to table: "deliveries"
+CREATE UNIQUE INDEX "delivery_discord_message_id" ON "deliveries" ("discord_message_id") WHERE ((discord_message_id)::text <> ''::text);

@@ -80,7 +80,7 @@ var (
 		PrimaryKey: []*schema.Column{DeliveriesColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "deliveries_discord_message_id",
+				Name:    "delivery_discord_message_id",
 				Unique:  true,
 				Columns: []*schema.Column{DeliveriesColumns[4]},
 				Annotation: &entsql.IndexAnnotation{

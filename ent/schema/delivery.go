@@ -34,7 +34,7 @@ func (Delivery) Fields() []ent.Field {
 // posts (0016) are no longer asked for and their index is dropped.
 func (Delivery) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("discord_message_id").Unique().StorageKey("deliveries_discord_message_id").
+		index.Fields("discord_message_id").Unique().StorageKey("delivery_discord_message_id").
 			Annotations(entsql.IndexWhere("((discord_message_id)::text <> ''::text)")),
 	}
 }

@@ -42,7 +42,7 @@ func (s *Store) BeginDelivery(ctx context.Context, key, channelID string) error 
 
 // ErrClaimed is RecordDelivery's answer when another delivery recorded the
 // message first: a message is one delivery's only (the unique index
-// deliveries_discord_message_id, migration 0022).
+// delivery_discord_message_id, migration 0022).
 var ErrClaimed = errors.New("another delivery recorded that Discord message first")
 
 // RecordDelivery saves messageID, the Discord message the key's post made,
@@ -61,7 +61,8 @@ func (s *Store) RecordDelivery(ctx context.Context, key, messageID string) error
 // recorded. One lookup on the message id's index; any error is the
 // database's.
 func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, ok bool, err error) {
-	d, err := s.db.Delivery.Query().Where(delivery.DiscordMessageID(messageID)).First(ctx)
+	// <> '' lets the planner use the partial unique index whatever the value.
+	d, err := s.db.Delivery.Query().Where(delivery.DiscordMessageID(messageID), delivery.DiscordMessageIDNEQ("")).First(ctx)
 	if ent.IsNotFound(err) {
 		return "", false, nil
 	}
