@@ -16,9 +16,10 @@ test: tools ## every test: unit, integration (PostgreSQL, Temporal dev server), 
 test-short: ## unit tests only: no build tag, so no PostgreSQL and no Temporal CLI (under a minute)
 	$(GO) test ./...
 
-bench: tools ## the benchmarks of BENCHMARKS.md (about 20 minutes)
+bench: tools ## the benchmarks of BENCHMARKS.md (about 30 minutes)
 	TEMPORAL_CLI=$(BIN)/temporal $(GO) test -tags e2e ./e2e -run '^$$' -bench 'BenchmarkReply|BenchmarkResolvePersonality' -benchtime 200x -count 3 -timeout 30m
 	TEMPORAL_CLI=$(BIN)/temporal $(GO) test -tags e2e ./e2e -run '^$$' -bench BenchmarkLLMConfigJSONB -benchtime 1x -count 3 -timeout 30m
+	TEMPORAL_CLI=$(BIN)/temporal $(GO) test -tags e2e ./e2e -run '^$$' -bench BenchmarkMemoryReply -benchtime 100x -timeout 30m
 	$(GO) test -tags integration ./bot -run '^$$' -bench BenchmarkReplyDB -benchtime 20x -timeout 60m
 
 build:

@@ -84,7 +84,9 @@ func (a *Activities) store() *store.Store { return store.New(a.DB) }
 // Limits are the per-user allowances; 0 switches a limit off.
 type Limits struct {
 	GuestTokensPerDay int
-	ImagesPerHour     int
+	// GuestUSDPerDay is LIMIT_GUEST_USD_PER_DAY, US dollars.
+	GuestUSDPerDay float64
+	ImagesPerHour  int
 	// Lock is how one user's concurrent requests queue for their
 	// allowance; the zero value is AdvisoryLock.
 	Lock LimitLock

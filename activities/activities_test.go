@@ -4,6 +4,7 @@ package activities_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -52,6 +53,13 @@ type fixture struct {
 func newFixture(t *testing.T, guest config.GuestMode, model string) *fixture {
 	t.Helper()
 	db, sqlDB := testdb.Client(t)
+	return newFixtureOn(t, guest, model, db, sqlDB)
+}
+
+// newFixtureOn is newFixture on the given database clients (a recording
+// pool, say).
+func newFixtureOn(t *testing.T, guest config.GuestMode, model string, db *ent.Client, sqlDB *sql.DB) *fixture {
+	t.Helper()
 	or := fakeopenrouter.New(fakeopenrouter.Options{})
 	or.AddKey(userKey, fakeopenrouter.Key{})
 	or.AddKey(operatorKey, fakeopenrouter.Key{})

@@ -17,6 +17,7 @@ import (
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/discordsplit"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
@@ -86,7 +87,11 @@ func (a *Activities) SendDM(ctx context.Context, in SendDMInput) (string, error)
 		return "", discordError("open DM channel", err)
 	}
 	return a.deliverOnce(ctx, in.DeliveryKey, ch.ID, func(time.Time) (string, error) {
-		return a.sendWithNonce(ctx, ch.ID, in.Content, in.DeliveryKey)
+		id, err := a.sendWithNonce(ctx, ch.ID, in.Content, in.DeliveryKey)
+		if err == nil {
+			metrics.DMSent()
+		}
+		return id, err
 	})
 }
 
@@ -132,6 +137,7 @@ func (a *Activities) postAsPersonality(ctx context.Context, channelID, name, ava
 		case webhookGone(err):
 			a.Log.Warn("channel webhook is gone; making it again", "channel_id", channelID, "discord_code", discordCode(err))
 			a.webhooks.CompareAndDelete(channelID, hook)
+			metrics.WebhookRecreated()
 			continue
 		case refused(err):
 			a.Log.Warn("Discord refused the webhook post; posting as the bot", "channel_id", channelID,

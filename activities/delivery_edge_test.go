@@ -29,6 +29,7 @@ import (
 	"github.com/tzurot/tzurot/internal/discordhttp"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/store"
 )
@@ -41,8 +42,12 @@ func TestVoiceAudioSurvivesAWebhookRemade(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.discord.DeleteWebhooks(channelID)
+	remade := metrics.Sum("tzurot_webhook_recreations_total", nil)
 	if _, err := f.speakKey("reply/b/reply", "second one"); err != nil {
 		t.Fatal(err)
+	}
+	if n := metrics.Sum("tzurot_webhook_recreations_total", nil) - remade; n != 1 {
+		t.Errorf("tzurot_webhook_recreations_total grew by %v, want 1", n)
 	}
 	msgs := f.discord.Messages(channelID)
 	for _, a := range msgs[len(msgs)-1].Attachments {

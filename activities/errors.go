@@ -132,7 +132,9 @@ type EmptyReplyDetails struct {
 
 // LimitDetails are the details of an ErrLimitReached error.
 type LimitDetails struct {
-	Kind    string    `json:"kind"` // "text" or "image"
+	// Kind is "text" (Limit in tokens), "image" (images) or "usd" (Limit in
+	// billionths of a US dollar).
+	Kind    string    `json:"kind"`
 	Limit   int       `json:"limit"`
 	RetryAt time.Time `json:"retry_at"`
 }

@@ -28,3 +28,7 @@ var FinishKind = finishKind
 
 // CheckImage exposes the check of an image's fetched bytes.
 func CheckImage(name string, data []byte) (string, error) { return checkImage(name, data) }
+
+// UsageInQuery is the statement every limit check reads usage with, for
+// its EXPLAIN test.
+const UsageInQuery = usageInQuery

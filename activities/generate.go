@@ -70,18 +70,21 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	if err != nil {
 		return PersonalityRef{}, err
 	}
-	p, err := st.PersonalityWithVoice(ctx, m.Personality.ID)
-	if ent.IsNotFound(err) {
-		return PersonalityRef{}, temporal.NewNonRetryableApplicationError("personality was deleted", ErrNotFound, nil)
-	}
-	if err != nil {
-		return PersonalityRef{}, fmt.Errorf("look up personality: %w", err)
-	}
+	// Resolve read the personality's row: only its voice settings are left
+	// to read, and only when its voice is on.
+	p := m.Personality
 	out := PersonalityRef{
 		ID: p.ID, Name: p.Name, DisplayName: webhookname.Sanitize(deref(p.DisplayName, p.Name), p.Name),
 		AvatarURL: deref(p.AvatarURL, ""), ErrorMessage: deref(p.ErrorMessage, ""),
 	}
-	if vc := p.Edges.VoiceConfig; p.VoiceEnabled && vc != nil && vc.Frequency > 0 {
+	if !p.VoiceEnabled {
+		return out, nil
+	}
+	vc, err := st.VoiceConfig(ctx, p.ID)
+	if err != nil {
+		return PersonalityRef{}, fmt.Errorf("look up voice settings: %w", err)
+	}
+	if vc != nil && vc.Frequency > 0 {
 		out.Voice = &VoiceRef{Frequency: vc.Frequency}
 	}
 	return out, nil
@@ -178,7 +181,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		return GenerateOutput{}, err
 	}
 
-	content, images, err := a.seeImages(ctx, in, u, cfg.VisionModel, model, key, source)
+	content, images, err := a.seeImages(ctx, in, cfg.VisionModel, model, key, source)
 	if err != nil {
 		return GenerateOutput{}, err
 	}
@@ -214,7 +217,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 			// billing) tokens: they get their row like any call's.
 			rec := UsageRecord{
 				ID: callUsageID(ctx, in.RequestID, "text"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
-				Model: oe.Model, Usage: oe.Usage, Kind: "text",
+				Model: oe.Model, Usage: oe.Usage, Kind: "text", userID: userIDOf(u),
 			}
 			if werr := a.recordUsage(ctx, rec); werr != nil {
 				pending = &rec
@@ -227,7 +230,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	out := GenerateOutput{Model: resp.Model, KeySource: source, Usage: resp.Usage, Remember: remember}
 	rec := UsageRecord{
 		ID: callUsageID(ctx, in.RequestID, "text"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
-		Model: resp.Model, Usage: resp.Usage, Kind: "text",
+		Model: resp.Model, Usage: resp.Usage, Kind: "text", userID: userIDOf(u),
 	}
 	if err := a.recordUsage(ctx, rec); err != nil {
 		a.Log.Warn("usage not written; the workflow writes it", "error", err)
@@ -240,6 +243,14 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	}
 	out.Text, out.Reasoning = visible, reasoning.Join(resp.Reasoning, inline)
 	return out, nil
+}
+
+// userIDOf is u's row id, uuid.Nil when the user has no row yet.
+func userIDOf(u *ent.User) uuid.UUID {
+	if u == nil {
+		return uuid.Nil
+	}
+	return u.ID
 }
 
 // applyUserConfig applies the user's own /config overrides for this

@@ -21,9 +21,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/openrouter"
 )
 
@@ -130,7 +131,7 @@ func (a *Activities) fetchImages(ctx context.Context, in GenerateInput) ([]seenI
 		data, err := a.fetchAttachment(ctx, att.URL)
 		if errors.Is(err, errExpired) {
 			if fresh == nil {
-				if fresh, err = a.freshURLs(in.ChannelID, in.MessageID); err != nil {
+				if fresh, err = a.freshURLs(ctx, in.ChannelID, in.MessageID); err != nil {
 					return nil, err
 				}
 			}
@@ -156,11 +157,11 @@ func (a *Activities) fetchImages(ctx context.Context, in GenerateInput) ([]seenI
 }
 
 // freshURLs fetches the message again for its attachments' current URLs.
-func (a *Activities) freshURLs(channelID, messageID string) (map[string]string, error) {
+func (a *Activities) freshURLs(ctx context.Context, channelID, messageID string) (map[string]string, error) {
 	if messageID == "" {
 		return nil, imageRefused("the image's link has expired: send it again")
 	}
-	m, err := a.Discord.ChannelMessage(channelID, messageID)
+	m, err := a.Discord.ChannelMessage(channelID, messageID, discordgo.WithContext(ctx))
 	if err != nil {
 		return nil, discordError("fetch the message for fresh attachment URLs", err)
 	}
@@ -248,10 +249,11 @@ const describeInstruction = "Describe each of these images for someone who canno
 // with the reply's key when that is the user's, and is billed in a usage
 // row of its own. A failure is classified as the reply's would be, so a
 // refused user key is switched off and no other key used.
-func (a *Activities) describeImages(ctx context.Context, in GenerateInput, visionModel, key, source string, resolve func(model string) (string, string, error), imgs []seenImage) (string, error) {
+func (a *Activities) describeImages(ctx context.Context, in GenerateInput, visionModel, key, source string, imgs []seenImage) (string, error) {
 	if source != KeyFromUser {
+		// Generate's resolveKey found no key of the user's (operatorKeyFor).
 		var err error
-		if key, source, err = resolve(visionModel); err != nil {
+		if key, source, err = a.operatorKeyFor(visionModel); err != nil {
 			return "", err
 		}
 	}
@@ -301,15 +303,15 @@ func withImageText(content string, imgs []seenImage, described string) string {
 // content parts: all of them as data URLs when the model takes images,
 // else none, their description by the vision model (cfgVision, the
 // personality's vision_model, else VISION_MODEL) being in the text.
-func (a *Activities) seeImages(ctx context.Context, in GenerateInput, u *ent.User, cfgVision *string, model, key, source string) (string, []string, error) {
+func (a *Activities) seeImages(ctx context.Context, in GenerateInput, cfgVision *string, model, key, source string) (string, []string, error) {
 	if len(in.Attachments) == 0 {
 		return in.Content, nil, nil
 	}
-	imgs, err := a.fetchImages(ctx, in)
-	if err != nil {
-		return "", nil, err
-	}
 	if a.acceptsImages(ctx, key, model) {
+		imgs, err := a.fetchImages(ctx, in)
+		if err != nil {
+			return "", nil, err
+		}
 		urls := make([]string, len(imgs))
 		for i, img := range imgs {
 			urls[i] = img.dataURL()
@@ -320,10 +322,58 @@ func (a *Activities) seeImages(ctx context.Context, in GenerateInput, u *ent.Use
 	if strings.TrimSpace(vision) == "" {
 		vision = a.VisionModel
 	}
-	resolve := func(m string) (string, string, error) { return a.resolveKey(ctx, u, m) }
-	described, err := a.describeImages(ctx, in, vision, key, source, resolve, imgs)
+	// The description is kept in the database under an id of the request,
+	// the vision model and the attachments, so that a retry of this
+	// activity (the reply's provider answered 429 or 5xx after the images
+	// were described) finds it instead of paying the vision model again.
+	// The database rather than a DescribeImages activity whose result the
+	// workflow passes on: the description is derived from the user's
+	// image (it quotes any text in it), and workflow history is kept for
+	// the namespace's retention where /data delete cannot reach it, while
+	// the row goes with the user and is pruned after a day; and the
+	// workflow, its version markers and the guest allowance checked before
+	// any paid call stay as they are.
+	id := descriptionID(in, vision)
+	st := a.store()
+	if described, ok, err := st.ImageDescription(ctx, id); err != nil {
+		a.Log.Warn("stored image description not read; describing the images", "error", err)
+	} else if ok {
+		return withImageText(in.Content, namesOf(in.Attachments), described), nil, nil
+	}
+	imgs, err := a.fetchImages(ctx, in)
 	if err != nil {
 		return "", nil, err
 	}
+	described, err := a.describeImages(ctx, in, vision, key, source, imgs)
+	if err != nil {
+		return "", nil, err
+	}
+	if userID, err := a.ensureUser(ctx, in.DiscordUserID, ""); err != nil {
+		a.Log.Warn("image description not stored; a retry describes the images again", "error", err)
+	} else if err := st.PutImageDescription(ctx, id, userID, described); err != nil {
+		a.Log.Warn("image description not stored; a retry describes the images again", "error", err)
+	}
 	return withImageText(in.Content, imgs, described), nil, nil
+}
+
+// descriptionNamespace scopes the name-based (v5) ids of image descriptions.
+var descriptionNamespace = uuid.MustParse("3c1f7a52-9e0b-4d6a-8f21-5b7e4c0d9a13")
+
+// descriptionID is the id of the description of in's images by vision:
+// the same for every attempt of one request.
+func descriptionID(in GenerateInput, vision string) uuid.UUID {
+	ids := make([]string, len(in.Attachments))
+	for i, att := range in.Attachments {
+		ids[i] = att.ID
+	}
+	return uuid.NewSHA1(descriptionNamespace, []byte(in.RequestID+"/"+vision+"/"+strings.Join(ids, ",")))
+}
+
+// namesOf is the attachments as withImageText names them, without bytes.
+func namesOf(atts []Attachment) []seenImage {
+	out := make([]seenImage, len(atts))
+	for i, att := range atts {
+		out[i] = seenImage{name: att.Filename}
+	}
+	return out
 }

@@ -110,7 +110,8 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	out := ImagineOutput{Model: resp.Model, Size: size, KeySource: source}
 	rec := UsageRecord{
 		ID: callUsageID(ctx, in.DeliveryKey, "image"), DiscordUserID: in.DiscordUserID, PersonalityID: pid, Model: resp.Model,
-		Usage: openrouter.Usage{CompletionTokens: n * TokensPerImage, TotalTokens: n * TokensPerImage}, Kind: "image",
+		Usage: openrouter.Usage{CompletionTokens: n * TokensPerImage, TotalTokens: n * TokensPerImage,
+			Cost: resp.Usage.Cost, BYOK: resp.Usage.BYOK, UpstreamCost: resp.Usage.UpstreamCost}, Kind: "image",
 	}
 	if err := a.recordUsage(ctx, rec); err != nil {
 		a.Log.Warn("image usage not written; the workflow writes it", "error", err)

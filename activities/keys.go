@@ -15,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/elevenlabs"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/provider"
 	"github.com/tzurot/tzurot/internal/store"
@@ -118,6 +119,14 @@ type DeactivateKeyInput struct {
 // fingerprint it switches off only the key that failed: false as well when
 // the user has stored another key since, which stays on.
 func (a *Activities) DeactivateKey(ctx context.Context, in DeactivateKeyInput) (bool, error) {
+	off, err := a.deactivateKey(ctx, in)
+	if off {
+		metrics.KeyDeactivated(in.Provider)
+	}
+	return off, err
+}
+
+func (a *Activities) deactivateKey(ctx context.Context, in DeactivateKeyInput) (bool, error) {
 	st := a.store()
 	by := activity.GetInfo(ctx).WorkflowExecution.ID
 	if in.KeyFingerprint == "" {
@@ -220,6 +229,15 @@ func (a *Activities) resolveKey(ctx context.Context, u *ent.User, model string) 
 	if key, found, err := a.userKey(ctx, u, ProviderOpenRouter); found || err != nil {
 		return key, KeyFromUser, err
 	}
+	return a.operatorKeyFor(model)
+}
+
+// operatorKeyFor is resolveKey's answer for a user known to have no
+// OpenRouter key of their own: the operator's key for model, only as
+// GUEST_MODE allows; ErrNoKey otherwise. A call made after resolveKey
+// answered KeyFromOperator for the same user asks this, not resolveKey,
+// which would read the user's key again.
+func (a *Activities) operatorKeyFor(model string) (key, source string, err error) {
 	switch {
 	case a.GuestMode == config.GuestOff || a.OperatorKey == "":
 		return "", "", temporal.NewNonRetryableApplicationError(

@@ -91,6 +91,44 @@ func (f *limitFixture) generate(discordID string) error {
 	return err
 }
 
+// tryReply runs GenerateWithinLimits for alice, with userKey stored as her
+// own key first when ownKey, and counts the provider calls it made.
+func (f *limitFixture) tryReply(t *testing.T, ownKey bool) (calls int, err error) {
+	t.Helper()
+	if ownKey {
+		sealed, _ := f.acts.Keys.Seal(userKey)
+		f.db.UserAPIKey.Create().SetUserID(f.user(t, aliceID)).SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(context.Background())
+	}
+	before := len(f.or.Calls())
+	err = f.generate(aliceID)
+	return len(f.or.Calls()) - before, err
+}
+
+// assertReplied checks a tryReply that passed: one call, no hold left.
+func (f *limitFixture) assertReplied(t *testing.T, err error, calls int) {
+	t.Helper()
+	if err != nil || calls != 1 {
+		t.Fatalf("err = %v, %d provider calls, want a reply", err, calls)
+	}
+	if holds := f.db.UsageLog.Query().Where(usagelog.Provider("hold")).CountX(context.Background()); holds != 0 {
+		t.Errorf("%d holds left after the reply", holds)
+	}
+}
+
+// assertRefused checks a tryReply refused before any call, free again
+// about retryIn from now, and returns the refusal's details.
+func assertRefused(t *testing.T, err error, calls int, retryIn time.Duration) activities.LimitDetails {
+	t.Helper()
+	d := limitDetails(t, err)
+	if calls != 0 {
+		t.Errorf("%d provider calls for a refused request", calls)
+	}
+	if want := time.Now().Add(retryIn); d.RetryAt.Sub(want).Abs() > 5*time.Second {
+		t.Errorf("retry at %s, want about %s", d.RetryAt, want)
+	}
+	return d
+}
+
 func limitDetails(t *testing.T, err error) activities.LimitDetails {
 	t.Helper()
 	var appErr *temporal.ApplicationError
@@ -128,30 +166,12 @@ func TestGuestTokenLimit(t *testing.T) {
 			for _, age := range tc.usage {
 				f.use(t, aliceID, "text", 2500, age)
 			}
-			if tc.ownKey {
-				sealed, _ := f.acts.Keys.Seal(userKey)
-				f.db.UserAPIKey.Create().SetUserID(f.user(t, aliceID)).SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(context.Background())
-			}
-			before := len(f.or.Calls())
-			err := f.generate(aliceID)
-			calls := len(f.or.Calls()) - before
+			calls, err := f.tryReply(t, tc.ownKey)
 			if !tc.refused {
-				if err != nil || calls != 1 {
-					t.Fatalf("err = %v, %d provider calls, want a reply", err, calls)
-				}
-				holds := f.db.UsageLog.Query().Where(usagelog.Provider("hold")).CountX(context.Background())
-				if holds != 0 {
-					t.Errorf("%d holds left after the reply", holds)
-				}
+				f.assertReplied(t, err, calls)
 				return
 			}
-			d := limitDetails(t, err)
-			if calls != 0 {
-				t.Errorf("%d provider calls for a refused request", calls)
-			}
-			if want := time.Now().Add(tc.retryIn); d.RetryAt.Before(want.Add(-5*time.Second)) || d.RetryAt.After(want.Add(5*time.Second)) {
-				t.Errorf("retry at %s, want about %s", d.RetryAt, want)
-			}
+			d := assertRefused(t, err, calls, tc.retryIn)
 			if d.Limit != limit || d.Kind != "text" {
 				t.Errorf("details %+v", d)
 			}

@@ -64,13 +64,20 @@ func memorySettingsOf(cfg *ent.LLMConfig) memorySettings {
 	return s
 }
 
+// RecallLogMessage is the message of the debug record a recall that
+// searched logs, with "memories" (how many were recalled), "duration" (the
+// whole recall: embedding the query, its usage row, the search) and
+// "search_duration" (the search alone), both in nanoseconds in JSON logs.
+const RecallLogMessage = "long-term memory recalled"
+
 // recall finds what the personality remembers about the speaker that is
 // near the last few turns and the new message, and says whether this
 // exchange is to be remembered afterwards. Long-term memory is off for the
 // whole worker without a Memory index, and for a personality whose
 // memory_limit is 0. The query is embedded on the key that pays for the
 // reply when it is the user's, else on the operator's only as resolveKey
-// allows for EMBEDDING_MODEL; with no such key nothing is recalled or
+// allows for EMBEDDING_MODEL (operatorKeyFor: Generate already found the
+// user has no key); the incognito flag is u's, read by Generate; with no such key nothing is recalled or
 // remembered. Any failure of the recall is logged and the reply goes on
 // without memories: it never fails or holds the reply past recallTimeout.
 func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, p *ent.Personality, key, source string, history []Turn) (found []memory.Scored, remember bool) {
@@ -79,15 +86,18 @@ func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, 
 		return nil, false
 	}
 	if source != KeyFromUser {
+		// Generate's resolveKey found no key of the user's: only the
+		// operator's may pay, as GUEST_MODE allows for this model.
 		var err error
-		if key, source, err = a.resolveKey(ctx, u, a.EmbeddingModel); err != nil {
+		if key, source, err = a.operatorKeyFor(a.EmbeddingModel); err != nil {
 			return nil, false
 		}
 	}
-	remember = !a.incognito(ctx, in.DiscordUserID)
+	remember = !a.incognitoAtReply(ctx, in.DiscordUserID, u)
 	if u == nil {
 		return nil, remember // no row yet, so nothing remembered yet
 	}
+	start := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, recallTimeout)
 	defer cancel()
 	emb, err := a.OpenRouter.Embed(rctx, key, a.EmbeddingModel, []string{recallQuery(history, set.historyTurns, in.Content)})
@@ -97,8 +107,9 @@ func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, 
 	}
 	a.writeEmbeddingUsage(rctx, UsageRecord{
 		ID: callUsageID(ctx, in.RequestID, "recall"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
-		Model: emb.Model, Usage: emb.Usage, Kind: UsageEmbedding,
+		Model: emb.Model, Usage: emb.Usage, Kind: UsageEmbedding, userID: u.ID,
 	})
+	searched := time.Now()
 	found, err = a.Memory.Search(rctx, memory.Query{
 		PersonalityID: p.ID, UserID: u.ID, Model: a.EmbeddingModel, Vector: emb.Vectors[0],
 		Limit: set.limit, MinScore: set.minScore,
@@ -107,6 +118,8 @@ func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, 
 		a.Log.Warn("long-term memory not recalled: the search failed; replying without memories", "error", err)
 		return nil, remember
 	}
+	a.Log.Debug(RecallLogMessage, "memories", len(found),
+		"duration", time.Since(start), "search_duration", time.Since(searched))
 	return found, remember
 }
 
@@ -118,9 +131,15 @@ func (a *Activities) isIncognito(ctx context.Context, discordUserID string) (boo
 	return a.store().Incognito(ctx, discordUserID)
 }
 
-// incognito is isIncognito with an error counting as incognito.
-func (a *Activities) incognito(ctx context.Context, discordUserID string) bool {
-	on, err := a.isIncognito(ctx, discordUserID)
+// incognitoAtReply is whether the user is incognito at reply time: the
+// Incognito hook when set, else the flag of u, the row Generate read (nil:
+// no row, so not incognito), with no query of its own. A hook's error
+// counts as incognito.
+func (a *Activities) incognitoAtReply(ctx context.Context, discordUserID string, u *ent.User) bool {
+	if a.Incognito == nil {
+		return u != nil && u.Incognito
+	}
+	on, err := a.Incognito(ctx, discordUserID)
 	if err != nil {
 		a.Log.Warn("incognito not known; this exchange will not be remembered", "error", err)
 		return true

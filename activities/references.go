@@ -64,6 +64,15 @@ func truncRunes(s string, n int) string {
 	return s
 }
 
+// ownText is what m says: its content, or for a forward (whose content is
+// empty) the text it forwards, marked so.
+func ownText(m *discordgo.Message) string {
+	if len(m.MessageSnapshots) > 0 && m.MessageSnapshots[0].Message != nil && strings.TrimSpace(m.Content) == "" {
+		return "(forwarded) " + m.MessageSnapshots[0].Message.Content
+	}
+	return m.Content
+}
+
 func authorOf(m *discordgo.Message) string {
 	if m.Member != nil && m.Member.Nick != "" {
 		return m.Member.Nick
@@ -103,12 +112,12 @@ func (a *Activities) withReferences(ctx context.Context, in GenerateInput, conte
 		next := in.References.ReplyTo
 		label := "Replying to"
 		for next != nil && len(refs) < max {
-			m, err := a.Discord.ChannelMessage(next.ChannelID, next.MessageID)
+			m, err := a.Discord.ChannelMessage(next.ChannelID, next.MessageID, discordgo.WithContext(ctx))
 			if err != nil {
 				a.Log.Warn("referenced message not fetched", "message", next.MessageID, "err", err)
 				break
 			}
-			add(referenced{label: label, author: authorOf(m), at: m.Timestamp, content: m.Content})
+			add(referenced{label: label, author: authorOf(m), at: m.Timestamp, content: ownText(m)})
 			label, next = "which replied to", nil
 			if ref := m.MessageReference; ref != nil && ref.Type == discordgo.MessageReferenceTypeDefault && ref.MessageID != "" {
 				next = &MessageRef{ChannelID: ref.ChannelID, MessageID: ref.MessageID}
@@ -129,12 +138,12 @@ func (a *Activities) withReferences(ctx context.Context, in GenerateInput, conte
 		if !a.bothCanRead(ctx, in, l) {
 			continue
 		}
-		m, err := a.Discord.ChannelMessage(l.ChannelID, l.MessageID)
+		m, err := a.Discord.ChannelMessage(l.ChannelID, l.MessageID, discordgo.WithContext(ctx))
 		if err != nil {
 			a.Log.Warn("linked message not fetched", "message", l.MessageID, "err", err)
 			continue
 		}
-		add(referenced{label: "Linked message by", author: authorOf(m), at: m.Timestamp, content: m.Content})
+		add(referenced{label: "Linked message by", author: authorOf(m), at: m.Timestamp, content: ownText(m)})
 	}
 	budget := DefaultReferenceTokens
 	var lines []string
@@ -152,18 +161,23 @@ func (a *Activities) withReferences(ctx context.Context, in GenerateInput, conte
 }
 
 // forwarded is the message the answered one forwards: its snapshot's text
-// and time, and its author when the original can be fetched and the
-// speaker may read it (a snapshot carries no author).
+// and time, and its author when the original can be fetched and both the
+// speaker and the bot may read its channel (a snapshot carries no author;
+// the original's guild is the message_reference's, so a forward into a DM
+// names its author too).
 func (a *Activities) forwarded(ctx context.Context, in GenerateInput) (referenced, bool) {
-	m, err := a.Discord.ChannelMessage(in.ChannelID, in.MessageID)
+	m, err := a.Discord.ChannelMessage(in.ChannelID, in.MessageID, discordgo.WithContext(ctx))
 	if err != nil || len(m.MessageSnapshots) == 0 || m.MessageSnapshots[0].Message == nil {
+		if err != nil {
+			a.Log.Warn("forward not fetched", "message", in.MessageID, "err", err)
+		}
 		return referenced{}, false
 	}
 	snap := m.MessageSnapshots[0].Message
 	r := referenced{label: "Forwarded message by", author: "someone", at: snap.Timestamp, content: snap.Content}
-	if ref := m.MessageReference; ref != nil && ref.MessageID != "" && ref.ChannelID != "" &&
-		a.bothCanRead(ctx, in, msglink.Link{GuildID: ref.GuildID, ChannelID: ref.ChannelID, MessageID: ref.MessageID}) {
-		if orig, err := a.Discord.ChannelMessage(ref.ChannelID, ref.MessageID); err == nil {
+	if ref := m.MessageReference; ref != nil && ref.MessageID != "" && ref.ChannelID != "" && ref.GuildID != "" &&
+		a.bothCanReadIn(ctx, ref.GuildID, ref.ChannelID, in.DiscordUserID) {
+		if orig, err := a.Discord.ChannelMessage(ref.ChannelID, ref.MessageID, discordgo.WithContext(ctx)); err == nil {
 			r.author = authorOf(orig)
 		}
 	}
@@ -173,28 +187,33 @@ func (a *Activities) forwarded(ctx context.Context, in GenerateInput) (reference
 // bothCanRead reports whether a linked message may be followed: it is in
 // the guild the message answered was written in (never a DM or another
 // guild), and both the speaker and the bot can read its channel, by the
-// permissions Discord's data gives them there (the guild's @everyone role,
-// their roles, the channel's overwrites, administrator; discordgo computes
-// them from its state, else from the REST API). Any doubt is a no.
+// permissions Discord documents (msglink.CanReadChannel: the guild's
+// @everyone role and their roles, the owner and ADMINISTRATOR, the
+// channel's overwrites in order; a thread by its parent's, a private
+// thread only for its members and moderators), read over REST. Any doubt
+// is a no.
 func (a *Activities) bothCanRead(ctx context.Context, in GenerateInput, l msglink.Link) bool {
-	if in.GuildID == "" || l.GuildID != in.GuildID || in.DiscordUserID == "" {
+	if in.GuildID == "" || l.GuildID != in.GuildID {
 		return false
 	}
-	ch, err := a.Discord.Channel(l.ChannelID)
-	if err != nil || ch.GuildID != in.GuildID {
+	return a.bothCanReadIn(ctx, in.GuildID, l.ChannelID, in.DiscordUserID)
+}
+
+// bothCanReadIn reports whether userID and the bot can both read
+// channelID of guildID (msglink.CanReadChannel); a failure is a no.
+func (a *Activities) bothCanReadIn(ctx context.Context, guildID, channelID, userID string) bool {
+	if userID == "" {
 		return false
 	}
 	me, err := a.botUserID(ctx)
 	if err != nil {
 		return false
 	}
-	for _, id := range []string{in.DiscordUserID, me} {
-		perms, err := a.Discord.UserChannelPermissions(id, l.ChannelID)
-		if err != nil || !msglink.CanRead(perms) {
-			return false
-		}
+	ok, err := msglink.CanReadChannel(ctx, a.Discord, guildID, channelID, userID, me)
+	if err != nil {
+		a.Log.Warn("channel's permissions not read", "channel", channelID, "err", err)
 	}
-	return true
+	return ok && err == nil
 }
 
 // botUserID is the bot's own user id: from the session's state when the

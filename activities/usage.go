@@ -16,6 +16,7 @@ import (
 
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/internal/heartbeat"
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/store"
 )
@@ -32,6 +33,10 @@ type UsageRecord struct {
 	Kind          string           `json:"kind"` // usage_logs.request_type: text, image, voice
 	// Provider is usage_logs.provider; empty means openrouter.
 	Provider string `json:"provider,omitempty"`
+	// userID is the user's row id when the activity has read it (Generate):
+	// the write then does not look it up. Not serialised: a record handed
+	// to the workflow (PendingUsage) looks the user up again.
+	userID uuid.UUID
 }
 
 // usageNamespace scopes the name-based (v5) ids of usage rows.
@@ -75,17 +80,32 @@ func (a *Activities) writeUsage(ctx context.Context, rec UsageRecord) error {
 	if u.TotalTokens == 0 && u.PromptTokens == 0 && u.CompletionTokens == 0 {
 		return nil
 	}
-	userID, err := a.ensureUser(ctx, rec.DiscordUserID, "")
-	if err != nil {
-		return err
+	userID := rec.userID
+	if userID == uuid.Nil {
+		var err error
+		if userID, err = a.ensureUser(ctx, rec.DiscordUserID, ""); err != nil {
+			return err
+		}
 	}
-	err = a.store().AddUsage(ctx, store.Usage{
+	cost := u.USD()
+	written, err := a.store().AddUsage(ctx, store.Usage{
 		ID: rec.ID, UserID: userID, PersonalityID: rec.PersonalityID,
 		Provider: cmp.Or(rec.Provider, ProviderOpenRouter), Model: truncate(rec.Model, 100),
 		In: u.PromptTokens, Out: u.CompletionTokens, Total: u.TotalTokens, Kind: usagelog.RequestType(rec.Kind),
+		CostUSD: cost,
 	})
 	if err != nil {
 		return fmt.Errorf("write usage: %w", err)
+	}
+	// This is where every provider call's usage and cost (cost: USD, nil
+	// when the provider reported none) is recorded, once: written is false
+	// when a retried write found the row already there.
+	if written {
+		provider := cmp.Or(rec.Provider, ProviderOpenRouter)
+		metrics.AddTokens(provider, rec.Model, u.PromptTokens, u.CompletionTokens)
+		if cost != nil {
+			metrics.AddCost(provider, rec.Model, *cost)
+		}
 	}
 	return nil
 }

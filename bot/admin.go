@@ -18,9 +18,9 @@ func (b *Bot) adminCommand() *command {
 	return &command{
 		def: &discordgo.ApplicationCommand{
 			Name: "admin", Description: "Operator tools (the bot's owner and superusers only)",
-			Options: []*discordgo.ApplicationCommandOption{
-				subcommand("usage", "Everyone's usage: totals, top users and models", periodOption()),
-			},
+			Options: append([]*discordgo.ApplicationCommandOption{
+				subcommand("usage", "Everyone's usage: totals, top users, models and cost", periodOption()),
+			}, adminDenyOptions()...),
 		},
 		run: b.admin,
 	}
@@ -35,11 +35,24 @@ func (b *Bot) admin(ctx context.Context, in *Interaction) error {
 	if !owner && (u == nil || !u.IsSuperuser) {
 		return UserError("/admin is only for the bot's owner and superusers; /usage shows your own usage.")
 	}
-	switch in.Subcommand() {
+	switch sub := in.Subcommand(); sub {
 	case "usage":
 		return b.adminUsage(ctx, in, u)
+	case "deny user", "deny guild", "deny list", "allow user", "allow guild":
+		return b.adminDeny(ctx, in, sub)
 	}
 	return UserError("Unknown /admin subcommand; Discord may still be updating its list, so try again in a minute.")
+}
+
+// superuser says whether discordID is the bot's owner (BOT_OWNER_DISCORD_ID)
+// or a superuser (users.is_superuser): who may use /admin, and whom the deny
+// list never stops.
+func (b *Bot) superuser(ctx context.Context, discordID string) (bool, error) {
+	if discordID != "" && discordID == b.Config.BotOwnerDiscordID {
+		return true, nil
+	}
+	u, err := b.store.User(ctx, discordID)
+	return u != nil && u.IsSuperuser, err
 }
 
 func (b *Bot) adminUsage(ctx context.Context, in *Interaction, invoker *ent.User) error {
@@ -65,11 +78,11 @@ func (b *Bot) adminUsage(ctx context.Context, in *Interaction, invoker *ent.User
 		return err
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "All usage %s: %s, %s tokens (%s in, %s out) from %s.\n",
-		phrase, plural(total.Requests, "request"), thousands(total.Total), thousands(total.In), thousands(total.Out), plural(users, "user"))
+	fmt.Fprintf(&sb, "All usage %s: %s, %s tokens (%s in, %s out), cost %s, from %s.\n",
+		phrase, plural(total.Requests, "request"), thousands(total.Total), thousands(total.In), thousands(total.Out), costPhrase(total.Cost), plural(users, "user"))
 	sb.WriteString("Top users by tokens:\n")
 	for i, r := range top {
-		fmt.Fprintf(&sb, "%d. <@%s>: %s tokens in %s\n", i+1, r.Key, thousands(r.Total), plural(r.Requests, "request"))
+		fmt.Fprintf(&sb, "%d. <@%s>: %s tokens in %s, cost %s\n", i+1, r.Key, thousands(r.Total), plural(r.Requests, "request"), costPhrase(r.Cost))
 	}
 	sb.WriteString("By model:\n" + usageTable("Model", models, 10))
 	// Reply sends no allowed mentions, so listing users pings nobody.
@@ -82,4 +95,12 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return thousands(n) + " " + noun + "s"
+}
+
+// costPhrase is a summed cost in a sentence: "not reported" when no row had one.
+func costPhrase(v *float64) string {
+	if v == nil {
+		return "not reported"
+	}
+	return usd(v)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/internal/store"
 )
 
@@ -53,11 +54,15 @@ type Bot struct {
 	wallet        *windowLimiter
 	store         *store.Store
 	personalities *personalityCache
+	deny          denyList
 	// typing tracks in-flight replies per channel for the typing indicator:
 	// a message our webhook or bot posts in the channel wakes them to check
 	// whether it was their reply.
 	typingMu sync.Mutex
 	typing   map[string]map[chan struct{}]struct{}
+	// attrs is which Tzurot search attributes the namespace has, asked at
+	// the first start: only those are set.
+	attrs *searchattr.Known
 }
 
 // handlerFunc handles one interaction; an error is answered and logged in one place.
@@ -90,6 +95,7 @@ func New(d Deps) *Bot {
 		store:         store.New(d.DB),
 		personalities: &personalityCache{ttl: 30 * time.Second},
 		typing:        map[string]map[chan struct{}]struct{}{},
+		attrs:         searchattr.NewKnown(d.Temporal, d.Config.TemporalNamespace),
 	}
 	for _, c := range []*command{
 		b.walletCommand(),
@@ -145,6 +151,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	s.Identify.Intents = Intents
 	s.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) { b.HandleInteraction(ctx, i) })
 	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { b.HandleMessage(ctx, m) })
+	s.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) { b.HandleGuildCreate(ctx, g) })
 	ready := make(chan *discordgo.Ready, 1)
 	s.AddHandlerOnce(func(_ *discordgo.Session, r *discordgo.Ready) { ready <- r })
 	if err := s.Open(); err != nil {
@@ -173,20 +180,21 @@ func (b *Bot) Run(ctx context.Context) error {
 // HandleInteraction is the one entry point for interactions.
 func (b *Bot) HandleInteraction(ctx context.Context, ic *discordgo.InteractionCreate) {
 	in := newInteraction(b, ic)
-	var err error
-	switch ic.Type {
-	case discordgo.InteractionApplicationCommand:
+	err := b.refuseDenied(ctx, in)
+	switch {
+	case err != nil:
+	case ic.Type == discordgo.InteractionApplicationCommand:
 		c, ok := b.commands[ic.ApplicationCommandData().Name]
 		if !ok {
 			err = UserError("That command is not known to this bot version; Discord may still be updating its list.")
 			break
 		}
 		err = c.run(ctx, in)
-	case discordgo.InteractionApplicationCommandAutocomplete:
+	case ic.Type == discordgo.InteractionApplicationCommandAutocomplete:
 		err = b.autocomplete(ctx, in)
-	case discordgo.InteractionModalSubmit:
+	case ic.Type == discordgo.InteractionModalSubmit:
 		err = b.byCustomID(ctx, in, b.modals, ic.ModalSubmitData().CustomID, "That form has expired; run the command again.")
-	case discordgo.InteractionMessageComponent:
+	case ic.Type == discordgo.InteractionMessageComponent:
 		err = b.byCustomID(ctx, in, b.buttons, ic.MessageComponentData().CustomID, "That button has expired; run the command again.")
 	default:
 		return

@@ -15,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/userexport"
 	"github.com/tzurot/tzurot/workflows"
@@ -99,6 +100,9 @@ func (b *Bot) dataExport(ctx context.Context, in *Interaction) error {
 		_, err = b.Session.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{Content: msg, Files: []*discordgo.File{file()},
 			AllowedMentions: &discordgo.MessageAllowedMentions{}})
 	}
+	if err == nil {
+		metrics.DMSent()
+	}
 	if err != nil {
 		return UserError("Discord refused the file here and in your DMs; allow DMs from this server's members and try again.")
 	}
@@ -140,6 +144,8 @@ func (b *Bot) dataButton(ctx context.Context, in *Interaction) error {
 		TaskQueue:                b.Config.TemporalTaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            "/data delete · user " + in.UserID,
+		StaticDetails:            "Deletes everything held about user " + in.UserID + ", keys included, table by table (they confirmed /data delete).",
 	}, workflows.DeleteUserDataName, workflows.DeleteUserDataInput{DiscordUserID: in.UserID})
 	if err != nil {
 		return fmt.Errorf("start DeleteUserData: %w", err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -64,8 +65,12 @@ func TestDataExportDeleteExport(t *testing.T) {
 	}
 	w.DB.UserPersonalityConfig.Create().SetUserID(a).SetPersonalityID(p.ID).SetModel("openai/gpt-4o").ExecX(ctx)
 	owned := w.DB.Personality.Create().SetName("alices-own").SetOwnerID(a).SaveX(ctx)
-	for _, uid := range []uuid.UUID{a, a, b} {
-		if err := st.AddUsage(ctx, store.Usage{UserID: uid, PersonalityID: &p.ID, Provider: "openrouter", Model: "m", In: 10, Out: 5, Total: 15, Kind: store.UsageText}); err != nil {
+	for i, uid := range []uuid.UUID{a, a, b} {
+		var cost *float64 // alice's first call reported $0.0042, her second nothing
+		if i == 0 {
+			cost = new(0.0042)
+		}
+		if _, err := st.AddUsage(ctx, store.Usage{UserID: uid, PersonalityID: &p.ID, Provider: "openrouter", Model: "m", In: 10, Out: 5, Total: 15, Kind: store.UsageText, CostUSD: cost}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,6 +107,13 @@ func TestDataExportDeleteExport(t *testing.T) {
 	if k := section(doc, "api_keys"); len(k) == 1 && (k[0]["provider"] != "openrouter" || k[0]["active"] != true) {
 		t.Errorf("key metadata %v", k[0])
 	}
+	costs := map[any]bool{}
+	for _, u := range section(doc, "usage") {
+		costs[u["cost_usd"]] = true
+	}
+	if !costs[0.0042] || !costs[nil] {
+		t.Errorf("usage rows' cost_usd %v, want 0.0042 and null", costs)
+	}
 	if m := section(doc, "memories"); len(m) == 3 && (m[0]["personality"] != "cold-kerach" || m[0]["content"] != "alice's memory 0") {
 		t.Errorf("memory %v", m[0])
 	}
@@ -136,7 +148,8 @@ func TestDataExportDeleteExport(t *testing.T) {
 	if n := w.DB.UsageLog.Query().Where(usagelog.UserIDIsNil()).CountX(ctx); n != 2 {
 		t.Errorf("%d anonymous usage rows, want alice's 2", n)
 	}
-	if after, _ := st.UsageTotal(ctx, store.UsageFilter{}); after != totalBefore {
+	// The cost stays in the totals too (Cost is a pointer: compare values).
+	if after, _ := st.UsageTotal(ctx, store.UsageFilter{}); !reflect.DeepEqual(after, totalBefore) {
 		t.Errorf("usage totals went from %+v to %+v", totalBefore, after)
 	}
 	// Bob's rows, Kerach's public answer and Alice's creation stay.

@@ -65,3 +65,6 @@ func ZoneAlias(typed string) (string, bool) {
 
 // ZoneAbbreviations are the abbreviations resolveZone knows, lower-case.
 func ZoneAbbreviations() []string { return sortedKeys(zoneAbbreviations) }
+
+// USD exposes how /usage writes a cost.
+var USD = usd

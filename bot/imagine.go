@@ -14,6 +14,7 @@ import (
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/imageparams"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -63,15 +64,22 @@ func (b *Bot) imagine(ctx context.Context, in *Interaction) error {
 	if err != nil {
 		return fmt.Errorf("seal the interaction token: %w", err)
 	}
-	_, err = b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	input := workflows.ImagineImageInput{
+		DiscordUserID: in.UserID, Personality: p.ID.String(), Prompt: prompt, Size: size,
+		ChannelID: in.ChannelID, SealedInteractionToken: &sealed, ApplicationID: in.AppID,
+	}
+	_, err = b.attrs.Start(ctx, client.StartWorkflowOptions{
 		ID:                                       workflows.ImagineImageID(in.ID),
 		TaskQueue:                                b.Config.TemporalTaskQueue,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, workflows.ImagineImageName, workflows.ImagineImageInput{
-		DiscordUserID: in.UserID, Personality: p.ID.String(), Prompt: prompt, Size: size,
-		ChannelID: in.ChannelID, SealedInteractionToken: &sealed, ApplicationID: in.AppID,
-	})
+		StaticSummary:                            imagineSummary(in.Username, p.Name, size),
+		StaticDetails: fmt.Sprintf("/imagine by user %s (%s) in channel %s, personality %s (%s).",
+			in.UserID, in.Username, in.ChannelID, p.Name, p.ID),
+	}, workflows.ImagineImageName, func(set searchattr.Set) any {
+		input.SearchAttributes = set
+		return input
+	}, startValues(in.UserID, p.Name, "")...)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		// A redelivered interaction: the first run answers it.

@@ -29,13 +29,7 @@ func seedPainter(t *testing.T, w *world, enabled bool) {
 	w.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("anthropic/claude-sonnet-4").ExecX(ctx)
 	w.DB.ImageConfig.Create().SetPersonalityID(p.ID).SetModel(imageModel).SetEnabled(enabled).
 		SetAdvancedParameters(map[string]any{"promptPrefix": "watercolour of", "negativePrompt": "text"}).ExecX(ctx)
-	u := w.DB.User.Create().SetDiscordID(alice).SaveX(ctx)
-	s, err := w.Keys.Seal(aliceKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.DB.UserAPIKey.Create().SetUserID(u.ID).SetIv(s.IV).SetContent(s.Content).SetTag(s.Tag).SetIsActive(true).ExecX(ctx)
-	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
+	w.storeOwnKey(t, alice, aliceKey)
 }
 
 // /imagine end to end: a public deferral, then the picture as an attachment
@@ -87,6 +81,10 @@ func TestImagineEndToEnd(t *testing.T) {
 	rows := w.DB.UsageLog.Query().AllX(ctx)
 	if len(rows) != 1 || rows[0].RequestType != usagelog.RequestTypeImage || rows[0].TokensTotal != 1000 || rows[0].Model != imageModel {
 		t.Fatalf("usage rows %+v", rows)
+	}
+	// The stand-in charges the model's $0.001238 per image plus its tokens.
+	if c := rows[0].CostUsd; c == nil || *c < 0.001238 || *c > 0.01 {
+		t.Errorf("the image's cost %v, want the stand-in's: $0.001238 for the image and its tokens", c)
 	}
 
 	// The workflow's history holds neither the image nor the key.

@@ -18,13 +18,20 @@ import (
 	"github.com/tzurot/tzurot/internal/limits"
 	"github.com/tzurot/tzurot/internal/msglink"
 	"github.com/tzurot/tzurot/internal/redact"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/workflows"
 )
 
 // HandleMessage routes a message to the personalities it is for: those it
 // mentions (@name or @alias, longest match), the one whose message it replies
-// to, or — in a DM to the bot — the one the user last talked to there.
+// to, or — in a DM to the bot — the one the user last talked to there. A
+// forward is routed by the same rule on its own text and reference: in a
+// DM it goes on with the last personality; in a guild channel it is
+// addressed only when its own text mentions one (Discord's clients send
+// the forwarder's comment as a separate message, so a bare forward is
+// not) — never by the forwarded text's mentions, nor as a reply to the
+// message it copies.
 func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
 	if m.WebhookID != "" || (m.Author != nil && m.Author.Bot) {
 		// Perhaps a reply we are showing "typing…" for.
@@ -32,6 +39,9 @@ func (b *Bot) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
 	}
 	if m.Author == nil || m.Author.Bot || m.WebhookID != "" || (strings.TrimSpace(m.Content) == "" && len(imagesOf(m.Message)) == 0 && !isForward(m.Message)) {
 		return
+	}
+	if user, guild := b.denied(ctx, m.Author.ID, m.GuildID); user || guild {
+		return // no reply, no workflow, not even a refusal
 	}
 	targets, err := b.route(ctx, m.Message)
 	if err != nil {
@@ -90,41 +100,71 @@ type target struct {
 	Name string
 }
 
+// route finds the targets of m. The speaker (a users row read) is loaded
+// only once m is found addressed to a personality — it mentions one, replies
+// to one's message, or is in a DM where one spoke last — since most messages
+// in a guild are addressed to none.
 func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error) {
 	index, err := b.personalities.get(ctx, b.store)
 	if err != nil {
 		return nil, err
 	}
-	speaker, err := b.store.Speaker(ctx, m.Author.ID, b.Config.BotOwnerDiscordID)
-	if err != nil {
-		return nil, err
+	var (
+		speaker access.Speaker
+		loaded  bool
+	)
+	speakerOf := func() (access.Speaker, error) {
+		if !loaded {
+			if speaker, err = b.store.Speaker(ctx, m.Author.ID, b.Config.BotOwnerDiscordID); err != nil {
+				return speaker, err
+			}
+			loaded = true
+		}
+		return speaker, nil
 	}
 	var out []target
-	for i, p := range index.Mentions(speaker, m.Content, limits.Ceilings().MaxMentionsPerMessage) {
-		// A personality answers when it is among the first
-		// max_mentions_per_message personalities the message mentions (its
-		// own limit, else the default).
-		if i < mentionLimit(p) {
-			out = append(out, target{ID: p.ID, Name: p.Name})
+	if index.Mentioned(m.Content) {
+		sp, err := speakerOf()
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range index.Mentions(sp, m.Content, limits.Ceilings().MaxMentionsPerMessage) {
+			// A personality answers when it is among the first
+			// max_mentions_per_message personalities the message mentions (its
+			// own limit, else the default).
+			if i < mentionLimit(p) {
+				out = append(out, target{ID: p.ID, Name: p.Name})
+			}
 		}
 	}
 	if len(out) > 0 {
 		return out, nil
 	}
+	// usable is the personality id as a target, when the speaker may use it.
+	usable := func(id uuid.UUID) ([]target, bool, error) {
+		sp, err := speakerOf()
+		if err != nil {
+			return nil, false, err
+		}
+		if p, ok := b.store.Usable(ctx, sp, id); ok {
+			return []target{{ID: p.ID, Name: p.Name}}, true, nil
+		}
+		return nil, false, nil
+	}
 	// A reply to one of a personality's own messages continues with it,
-	// when the speaker may use it.
-	if m.MessageReference != nil && m.MessageReference.MessageID != "" {
+	// when the speaker may use it. A forward is no reply: its
+	// message_reference (type FORWARD) points at the message it copies, so
+	// forwarding a personality's message addresses no one.
+	if r := m.MessageReference; r != nil && r.MessageID != "" && r.Type == discordgo.MessageReferenceTypeDefault {
 		if id, ok := b.personalityOfMessage(ctx, m.MessageReference.MessageID); ok {
-			if p, ok := b.store.Usable(ctx, speaker, id); ok {
-				return []target{{ID: p.ID, Name: p.Name}}, nil
-			}
-			return nil, nil
+			out, _, err := usable(id)
+			return out, err
 		}
 	}
 	if m.GuildID == "" {
 		if id, ok, _ := b.store.LastInChannel(ctx, m.ChannelID); ok {
-			if p, ok := b.store.Usable(ctx, speaker, id); ok {
-				return []target{{ID: p.ID, Name: p.Name}}, nil
+			if out, ok, err := usable(id); ok || err != nil {
+				return out, err
 			}
 		}
 		_, err := b.Session.ChannelMessageSend(m.ChannelID, "Mention a personality to talk to it, e.g. `@"+index.Example()+" hello`.")
@@ -146,17 +186,23 @@ func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, se
 	// Content is the message as written: the message replied to, the one
 	// forwarded and the linked ones are fetched and quoted by the worker
 	// (References), by id.
-	run, err := b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	in := workflows.GenerateReplyInput{
+		RequestID: requestID, DiscordUserID: m.Author.ID, Username: username,
+		Personality: t.ID.String(), ChannelID: m.ChannelID, GuildID: m.GuildID,
+		MessageID: m.ID, Content: m.Content, Mentions: b.mentionNames(m), Attachments: imagesOf(m), References: referencesOf(m),
+	}
+	run, err := b.attrs.Start(ctx, client.StartWorkflowOptions{
 		ID:                                       workflows.GenerateReplyID(requestID),
 		TaskQueue:                                b.Config.TemporalTaskQueue,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
-		RequestID: requestID, DiscordUserID: m.Author.ID, Username: username,
-		Personality: t.ID.String(), ChannelID: m.ChannelID, GuildID: m.GuildID,
-		MessageID: m.ID, Content: m.Content, Mentions: b.mentionNames(m), Attachments: imagesOf(m), References: referencesOf(m),
-	})
+		StaticSummary:                            replySummary(username, t.Name),
+		StaticDetails:                            replyDetails(m.Author.ID, username, t.Name, t.ID.String(), m.GuildID, m.ChannelID, m.ID),
+	}, workflows.GenerateReplyName, func(set searchattr.Set) any {
+		in.SearchAttributes = set
+		return in
+	}, startValues(m.Author.ID, t.Name, "")...)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return // a redelivered event: the first start is answering

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -94,15 +94,13 @@ func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interactio
 		if err != nil {
 			return nil, nil // nothing to suggest until a personality is named
 		}
-		as, err := b.store.Aliases(ctx, p.ID)
+		as, err := b.store.AliasesLike(ctx, p.ID, typed, maxChoices)
 		if err != nil {
 			return nil, err
 		}
-		var out []*discordgo.ApplicationCommandOptionChoice
-		for _, a := range as {
-			if strings.Contains(strings.ToLower(a.Alias), typed) {
-				out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: a.Alias, Value: a.Alias})
-			}
+		out := make([]*discordgo.ApplicationCommandOptionChoice, len(as))
+		for i, a := range as {
+			out[i] = &discordgo.ApplicationCommandOptionChoice{Name: a.Alias, Value: a.Alias}
 		}
 		return out, nil
 	}
@@ -110,53 +108,52 @@ func (b *Bot) personalityCommandAutocomplete(ctx context.Context, in *Interactio
 	if focused != "name" && focused != "personality" {
 		return nil, nil
 	}
-	// Filter on the typed text in SQL, before the limit, so that whatever
-	// is typed finds its personality however many others there are; order
-	// what starts with it first, then the user's own, then by name; load no
-	// more than Discord shows.
+	// Filtered, ordered and limited to Discord's 25 choices in SQL
+	// (store.Suggest), so that whatever is typed finds its personality
+	// however many others there are; only the labels are made here.
 	ps, err := b.store.Suggest(ctx, acc.Speaker, typed, maxChoices)
 	if err != nil {
 		return nil, err
 	}
-	type match struct {
-		choice *discordgo.ApplicationCommandOptionChoice
-		prefix bool
-	}
-	var ms []match
-	for _, p := range ps {
-		if !acc.CanSee(p) {
-			continue
-		}
-		label := p.Name
-		if d := personaName(p); d != p.Name {
-			label = fmt.Sprintf("%s (%s)", p.Name, d)
-		}
-		hit, prefix := personalityMatch(typed, p.Name)
-		if !hit && p.DisplayName != nil {
-			hit, prefix = personalityMatch(typed, *p.DisplayName)
-		}
-		for _, a := range p.Edges.Aliases {
-			if hit {
-				break
-			}
-			if hit, prefix = personalityMatch(typed, a.Alias); hit {
-				label = fmt.Sprintf("%s (alias of %s)", a.Alias, p.Name)
-			}
-		}
-		if hit {
-			ms = append(ms, match{&discordgo.ApplicationCommandOptionChoice{Name: truncateRunes(label, 100), Value: p.Name}, prefix})
-		}
-	}
-	// What starts with the typed text is likelier what the user means.
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].prefix && !ms[j].prefix })
-	out := make([]*discordgo.ApplicationCommandOptionChoice, len(ms))
-	for i, m := range ms {
-		out[i] = m.choice
+	out := make([]*discordgo.ApplicationCommandOptionChoice, len(ps))
+	for i, p := range ps {
+		out[i] = &discordgo.ApplicationCommandOptionChoice{Name: truncateRunes(suggestionLabel(p, typed), 100), Value: p.Name}
 	}
 	return out, nil
 }
 
-func personalityMatch(typed, candidate string) (hit, prefix bool) {
+// suggestionLabel is how a suggested personality is shown: its name, with
+// its display name when that differs, or the alias that matched typed when
+// neither its name nor its display name does.
+func suggestionLabel(p *ent.Personality, typed string) string {
+	if !personalityMatch(typed, p.Name) && (p.DisplayName == nil || !personalityMatch(typed, *p.DisplayName)) {
+		if a := matchingAlias(p, typed); a != "" {
+			return fmt.Sprintf("%s (alias of %s)", a, p.Name)
+		}
+	}
+	if d := personaName(p); d != p.Name {
+		return fmt.Sprintf("%s (%s)", p.Name, d)
+	}
+	return p.Name
+}
+
+// matchingAlias is p's first alias that typed matches, "" when none.
+func matchingAlias(p *ent.Personality, typed string) string {
+	for _, a := range p.Edges.Aliases {
+		if personalityMatch(typed, a.Alias) {
+			return a.Alias
+		}
+	}
+	return ""
+}
+
+// personalityMatch reports whether candidate matches typed (lower case)
+// as store.Suggest matches: containing it, or starting with it when typed
+// is shorter than three characters.
+func personalityMatch(typed, candidate string) bool {
 	c := strings.ToLower(candidate)
-	return strings.Contains(c, typed), strings.HasPrefix(c, typed)
+	if utf8.RuneCountInString(typed) < 3 {
+		return strings.HasPrefix(c, typed)
+	}
+	return strings.Contains(c, typed)
 }

@@ -257,6 +257,17 @@ var migration0015 = []string{
 	"delivery_discord_message_id", "personalities_name_lower", "personalities_display_name_lower",
 }
 
+// sameExpression are the indexes of later migrations that a plan can use in
+// place of an index of migration 0015: the trigram indexes of 0023 serve
+// equality on the same expression (pg_trgm 1.4), and 0022's
+// conversationhistory_created_at can be walked backwards with a filter on
+// the channel, a plan whose cost the check's LIMIT bound does not tell apart.
+var sameExpression = map[string][]string{
+	"personalities_name_lower":                  {"personalities_name_trgm"},
+	"personalities_display_name_lower":          {"personalities_display_name_trgm"},
+	"conversationhistory_channel_id_created_at": {"conversationhistory_created_at"},
+}
+
 // dropIndexes drops the indexes of conversation_history and deliveries and
 // returns the statements that build them again, less migration 0015's when
 // without0015; with it, 0015's personalities indexes are dropped too.
@@ -451,8 +462,12 @@ func TestReplyPathQueriesUseIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP INDEX %q`, index)); err != nil {
-			t.Fatal(err)
+		// A later index that can stand in for it (sameExpression) goes
+		// with the one checked.
+		for _, drop := range append([]string{index}, sameExpression[index]...) {
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DROP INDEX %q`, drop)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		bad := explainAll(tx, false)
 		_ = tx.Rollback()

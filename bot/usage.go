@@ -46,7 +46,7 @@ func periodStart(period string, now time.Time, loc *time.Location) (time.Time, s
 func (b *Bot) usageCommand() *command {
 	return &command{
 		def: &discordgo.ApplicationCommand{
-			Name: "usage", Description: "Your requests and tokens by model, and what is left of your limits",
+			Name: "usage", Description: "Your requests, tokens and cost by model, and what is left of your limits",
 			Options: []*discordgo.ApplicationCommandOption{periodOption()},
 		},
 		run: b.usage,
@@ -65,7 +65,7 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 	}
 	var sb strings.Builder
 	// Without a row there is no usage to query; the limits still apply.
-	var used, text24h, images1h store.UsageRow
+	var used, text24h, all24h, images1h store.UsageRow
 	if u != nil {
 		rows, err := b.store.UsageByModel(ctx, store.UsageFilter{UserID: u.ID, Since: start})
 		if err != nil {
@@ -83,6 +83,9 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 		if text24h, err = b.store.UsageTotal(ctx, store.UsageFilter{UserID: u.ID, Kind: store.UsageText, Since: now.Add(-24 * time.Hour)}); err != nil {
 			return err
 		}
+		if all24h, err = b.store.UsageTotal(ctx, store.UsageFilter{UserID: u.ID, Since: now.Add(-24 * time.Hour)}); err != nil {
+			return err
+		}
 		if images1h, err = b.store.UsageTotal(ctx, store.UsageFilter{UserID: u.ID, Kind: store.UsageImage, Since: now.Add(-time.Hour)}); err != nil {
 			return err
 		}
@@ -92,7 +95,7 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 		fmt.Fprintf(&sb, "You have no recorded usage %s.\n", phrase)
 	}
 	sb.WriteString("What is left of your limits:\n")
-	text, err := b.guestTokensLine(ctx, u, text24h.Total)
+	text, err := b.guestTokensLine(ctx, u, text24h.Total, all24h.Cost)
 	if err != nil {
 		return err
 	}
@@ -112,8 +115,10 @@ func (b *Bot) usage(ctx context.Context, in *Interaction) error {
 // the bot has a shared key (OPENROUTER_API_KEY), GUEST_MODE lets users
 // without a key use it, and the user has no OpenRouter key of their own
 // (a switched-off key counts: it is never replaced by the shared one). Usage
-// rows do not record which key paid, so all text usage counts against it.
-func (b *Bot) guestTokensLine(ctx context.Context, u *ent.User, usedTokens int) (string, error) {
+// rows do not record which key paid, so all text usage counts against it;
+// likewise the daily spend cap (LIMIT_GUEST_USD_PER_DAY, on its own line)
+// counts the cost of every call for the user, spentUSD.
+func (b *Bot) guestTokensLine(ctx context.Context, u *ent.User, usedTokens int, spentUSD *float64) (string, error) {
 	if u != nil {
 		k, err := b.store.Key(ctx, u.DiscordID, provider.OpenRouter)
 		if err != nil && !ent.IsNotFound(err) {
@@ -136,6 +141,11 @@ func (b *Bot) guestTokensLine(ctx context.Context, u *ent.User, usedTokens int) 
 	line := limitLine(label, usedTokens, b.Config.LimitGuestTokensPerDay, "tokens", "in the last 24 hours")
 	if b.Config.LimitGuestTokensPerDay > 0 {
 		line = strings.TrimSuffix(line, ".") + " (this counts all your text replies; your own key, added with /wallet set, has no such limit)."
+	}
+	if capUSD := float64(b.Config.LimitGuestUSDPerDay); capUSD > 0 {
+		left := max(0, capUSD-value(spentUSD))
+		line += fmt.Sprintf("\n• Spending on the shared key: %s of %s left in the last 24 hours (the cost of all your calls; your own key, added with /wallet set, has no such limit).",
+			usd(&left), usd(&capUSD))
 	}
 	return line, nil
 }
@@ -174,11 +184,11 @@ func usageTable(keyHeader string, rows []store.UsageRow, maxRows int) string {
 		rest.Key = fmt.Sprintf("(%d others)", len(rows)-maxRows+1)
 		shown = append(append([]store.UsageRow{}, rows[:maxRows-1]...), rest)
 	}
-	cells := [][]string{{keyHeader, "Requests", "In", "Out", "Total"}}
+	cells := [][]string{{keyHeader, "Requests", "In", "Out", "Total", "Cost"}}
 	for _, r := range append(shown, store.Sum(rows)) {
 		// A backtick would end the code block early.
 		key := truncateRunes(strings.ReplaceAll(r.Key, "`", "'"), 32)
-		cells = append(cells, []string{key, thousands(r.Requests), thousands(r.In), thousands(r.Out), thousands(r.Total)})
+		cells = append(cells, []string{key, thousands(r.Requests), thousands(r.In), thousands(r.Out), thousands(r.Total), usd(r.Cost)})
 	}
 	widths := make([]int, len(cells[0]))
 	for _, row := range cells {
@@ -201,7 +211,35 @@ func usageTable(keyHeader string, rows []store.UsageRow, maxRows int) string {
 		sb.WriteString("\n")
 	}
 	sb.WriteString("```\n")
+	for _, r := range rows {
+		if r.Cost == nil {
+			sb.WriteString("(Cost — : the provider reported none.)\n")
+			break
+		}
+	}
 	return sb.String()
+}
+
+// usd formats a cost in US dollars for people: "—" when none was reported,
+// cents from a dollar up, up to four decimals below it (a reply often costs
+// a fraction of a cent: $0.0042, but $0.50 rather than $0.5000), "<$0.0001"
+// for less.
+func usd(v *float64) string {
+	switch {
+	case v == nil:
+		return "—"
+	case *v == 0:
+		return "$0"
+	case *v < 0.0001:
+		return "<$0.0001"
+	case *v < 1:
+		s := fmt.Sprintf("%.4f", *v)
+		for len(s) > len("0.00") && strings.HasSuffix(s, "0") {
+			s = s[:len(s)-1]
+		}
+		return "$" + s
+	}
+	return fmt.Sprintf("$%.2f", *v)
 }
 
 // thousands formats n with comma separators: 12,345.
@@ -220,4 +258,12 @@ func thousands(n int) string {
 		return "-" + sb.String()
 	}
 	return sb.String()
+}
+
+// value is *p, or 0 for nil.
+func value(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

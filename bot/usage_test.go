@@ -37,18 +37,19 @@ func seedUsage(t *testing.T, w *world) {
 		kind    usagelog.RequestType
 		in, out int
 		age     time.Duration
+		cost    *float64 // USD; nil: the provider reported none
 	}{
-		{false, "anthropic/claude-sonnet-4", usagelog.RequestTypeText, 100, 50, time.Hour},
-		{false, "anthropic/claude-sonnet-4", usagelog.RequestTypeText, 200, 100, 3 * time.Hour},
-		{false, "openai/gpt-image-1", usagelog.RequestTypeImage, 10, 0, 30 * time.Minute},
+		{false, "anthropic/claude-sonnet-4", usagelog.RequestTypeText, 100, 50, time.Hour, new(0.0012)},
+		{false, "anthropic/claude-sonnet-4", usagelog.RequestTypeText, 200, 100, 3 * time.Hour, new(0.003)},
+		{false, "openai/gpt-image-1", usagelog.RequestTypeImage, 10, 0, 30 * time.Minute, new(0.04)},
 		// 16:00 UTC yesterday: not today in UTC, but today in Tokyo (UTC+9).
-		{false, "x/late-evening", usagelog.RequestTypeText, 5, 5, 20 * time.Hour},
-		{false, "deepseek/deepseek-r1", usagelog.RequestTypeText, 1000, 500, 48 * time.Hour},
+		{false, "x/late-evening", usagelog.RequestTypeText, 5, 5, 20 * time.Hour, nil},
+		{false, "deepseek/deepseek-r1", usagelog.RequestTypeText, 1000, 500, 48 * time.Hour, new(0.0021)},
 		// Either side of the 7-day boundary.
-		{false, "deepseek/deepseek-r1", usagelog.RequestTypeText, 7, 3, 7*24*time.Hour - time.Minute},
-		{false, "google/gemini-old", usagelog.RequestTypeText, 40, 40, 7*24*time.Hour + time.Minute},
-		{false, "ancient/model", usagelog.RequestTypeText, 1, 1, 31 * 24 * time.Hour},
-		{true, "ben/secret-model", usagelog.RequestTypeText, 90000, 9999, time.Hour},
+		{false, "deepseek/deepseek-r1", usagelog.RequestTypeText, 7, 3, 7*24*time.Hour - time.Minute, nil},
+		{false, "google/gemini-old", usagelog.RequestTypeText, 40, 40, 7*24*time.Hour + time.Minute, nil},
+		{false, "ancient/model", usagelog.RequestTypeText, 1, 1, 31 * 24 * time.Hour, new(9.0)},
+		{true, "ben/secret-model", usagelog.RequestTypeText, 90000, 9999, time.Hour, new(0.5)},
 	}
 	for _, r := range rows {
 		uid := amy.ID
@@ -56,7 +57,8 @@ func seedUsage(t *testing.T, w *world) {
 			uid = ben.ID
 		}
 		w.DB.UsageLog.Create().SetUserID(uid).SetProvider("openrouter").SetModel(r.model).SetRequestType(r.kind).
-			SetTokensIn(r.in).SetTokensOut(r.out).SetTokensTotal(r.in + r.out).SetTimestamp(w.now.Add(-r.age)).ExecX(ctx)
+			SetTokensIn(r.in).SetTokensOut(r.out).SetTokensTotal(r.in + r.out).SetTimestamp(w.now.Add(-r.age)).
+			SetNillableCostUsd(r.cost).ExecX(ctx)
 	}
 }
 
@@ -89,21 +91,21 @@ func TestUsageShowsOnlyYourOwn(t *testing.T) {
 		heading string
 	}{
 		{"today in UTC", "today", "UTC", map[string]string{
-			"anthropic/claude-sonnet-4": "2 300 150 450",
-			"openai/gpt-image-1":        "1 10 0 10",
-			"Total":                     "3 310 150 460",
+			"anthropic/claude-sonnet-4": "2 300 150 450 $0.0042",
+			"openai/gpt-image-1":        "1 10 0 10 $0.04",
+			"Total":                     "3 310 150 460 $0.0442",
 		}, []string{"x/late-evening", "deepseek"}, "Your usage today (since midnight UTC):"},
 		{"today starts at midnight in the user's zone", "today", "Asia/Tokyo", map[string]string{
-			"x/late-evening": "1 5 5 10",
-			"Total":          "4 315 155 470",
+			"x/late-evening": "1 5 5 10 —",
+			"Total":          "4 315 155 470 $0.0442",
 		}, []string{"deepseek"}, "Your usage today (since midnight Asia/Tokyo):"},
 		{"7 days is the default and includes the 2-day-old row", "", "UTC", map[string]string{
-			"deepseek/deepseek-r1": "2 1,007 503 1,510",
-			"Total":                "6 1,322 658 1,980",
+			"deepseek/deepseek-r1": "2 1,007 503 1,510 $0.0021",
+			"Total":                "6 1,322 658 1,980 $0.0463",
 		}, []string{"google/gemini-old", "ancient/model"}, "Your usage in the last 7 days:"},
 		{"30 days", "30d", "UTC", map[string]string{
-			"google/gemini-old": "1 40 40 80",
-			"Total":             "7 1,362 698 2,060",
+			"google/gemini-old": "1 40 40 80 —",
+			"Total":             "7 1,362 698 2,060 $0.0463",
 		}, []string{"ancient/model"}, "Your usage in the last 30 days:"},
 	}
 	for _, tc := range cases {
@@ -230,18 +232,18 @@ func TestAdminUsage(t *testing.T) {
 		byModel map[string]string
 	}{
 		{"the owner, 7 days", usageOwner, "", []string{
-			"All usage in the last 7 days: 7 requests, 101,979 tokens (91,322 in, 10,657 out) from 2 users.",
-			"1. <@" + usageBen + ">: 99,999 tokens in 1 request\n",
-			"2. <@" + usageAmy + ">: 1,980 tokens in 6 requests\n",
+			"All usage in the last 7 days: 7 requests, 101,979 tokens (91,322 in, 10,657 out), cost $0.5463, from 2 users.",
+			"1. <@" + usageBen + ">: 99,999 tokens in 1 request, cost $0.50\n",
+			"2. <@" + usageAmy + ">: 1,980 tokens in 6 requests, cost $0.0463\n",
 		}, []string{"google/gemini-old", "3. <@"}, map[string]string{
-			"ben/secret-model": "1 90,000 9,999 99,999",
-			"Total":            "7 91,322 10,657 101,979",
+			"ben/secret-model": "1 90,000 9,999 99,999 $0.50",
+			"Total":            "7 91,322 10,657 101,979 $0.5463",
 		}},
 		{"a superuser, today", usageCleo, "today", []string{
 			"All usage today (since midnight UTC): 4 requests",
 			"from 2 users.",
 		}, []string{"deepseek"}, map[string]string{
-			"anthropic/claude-sonnet-4": "2 300 150 450",
+			"anthropic/claude-sonnet-4": "2 300 150 450 $0.0042",
 		}},
 	}
 	for _, tc := range cases {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/provider"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -121,14 +122,18 @@ func (b *Bot) validate(ctx context.Context, in *Interaction, provider string, se
 	// Within the 15-minute follow-up window of the interaction.
 	ctx, cancel := context.WithTimeout(ctx, 14*time.Minute)
 	defer cancel()
-	run, err := b.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	input := workflows.ValidateAPIKeyInput{DiscordUserID: in.UserID, Provider: provider, SealedKey: sealed, Retest: retest}
+	run, err := b.attrs.Start(ctx, client.StartWorkflowOptions{
 		ID:                                       workflows.ValidateAPIKeyID(in.UserID, provider),
 		TaskQueue:                                b.Config.TemporalTaskQueue,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, workflows.ValidateAPIKeyName, workflows.ValidateAPIKeyInput{
-		DiscordUserID: in.UserID, Provider: provider, SealedKey: sealed, Retest: retest,
-	})
+		StaticSummary:                            keyCheckSummary(in.Username, provider, retest),
+		StaticDetails:                            fmt.Sprintf("Checks user %s's %s key with the provider; stores it only when it works.", in.UserID, provider),
+	}, workflows.ValidateAPIKeyName, func(set searchattr.Set) any {
+		input.SearchAttributes = set
+		return input
+	}, startValues(in.UserID, "", searchattr.KeyUser)...)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return UserError("A check of your key is already running; wait for its answer, then try again if you need to.")

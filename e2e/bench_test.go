@@ -46,9 +46,9 @@ func benchSnowflake(first byte) string {
 
 // benchStack is a Stack with the personality and alice's key, as
 // seedPersonality and storeKey make them (they take a *testing.T).
-func benchStack(b *testing.B) *itest.Stack {
+func benchStack(b *testing.B, opts itest.Options) *itest.Stack {
 	b.Helper()
-	s := itest.New(b, itest.Options{})
+	s := itest.New(b, opts)
 	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
 	ctx := context.Background()
 	p := s.DB.Personality.Create().SetName("cold-kerach").SetDisplayName("Kerach").
@@ -233,12 +233,15 @@ func benchReplyInput(channel, messageID string) workflows.GenerateReplyInput {
 }
 
 // viaTemporal starts GenerateReply on the real worker and waits for its result.
-func viaTemporal(s *itest.Stack) func() benchRequest {
+func viaTemporal(s *itest.Stack) func() benchRequest { return temporalReplies(s, benchReplyInput) }
+
+// temporalReplies is viaTemporal with the workflow's input made by input.
+func temporalReplies(s *itest.Stack, input func(channel, messageID string) workflows.GenerateReplyInput) func() benchRequest {
 	return func() benchRequest {
 		return func(ctx context.Context, channel, messageID string) (string, error) {
 			run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 				ID: workflows.GenerateReplyID(messageID), TaskQueue: s.TaskQueue,
-			}, workflows.GenerateReplyName, benchReplyInput(channel, messageID))
+			}, workflows.GenerateReplyName, input(channel, messageID))
 			if err != nil {
 				return "", err
 			}
@@ -313,7 +316,7 @@ func benchActivity(env *testsuite.TestActivityEnvironment, out any, fn any, args
 // BenchmarkReply: GenerateReply through Temporal against its activities
 // called directly, at 1 and 20 concurrent conversations.
 func BenchmarkReply(b *testing.B) {
-	s := benchStack(b)
+	s := benchStack(b, itest.Options{})
 	paths := []struct {
 		name string
 		req  func(*itest.Stack) func() benchRequest
@@ -376,7 +379,7 @@ func benchResolve(local bool) func(workflow.Context, string) (activities.Persona
 // activity, as a regular activity (each in a workflow that does only that), and
 // called directly, at 1 and 20 concurrent callers.
 func BenchmarkResolvePersonality(b *testing.B) {
-	s := benchStack(b)
+	s := benchStack(b, itest.Options{})
 	queue := s.TaskQueue + "-resolve"
 	w := sdkworker.New(s.Client, queue, sdkworker.Options{})
 	w.RegisterWorkflowWithOptions(benchResolve(true), workflow.RegisterOptions{Name: benchResolveLocalName})

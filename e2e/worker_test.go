@@ -20,6 +20,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -160,11 +161,16 @@ func TestRejectedKeyIsSwitchedOffAndTheUserToldOnce(t *testing.T) {
 	s := userKeyStack(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey}, "openrouter/free")
 	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
 	s.OpenRouter.Revoke(userKey)
+	deactivated, dms := metrics.Sum("tzurot_key_deactivations_total", map[string]string{"provider": "openrouter"}), metrics.Sum("tzurot_dms_sent_total", nil)
 	res := reply(t, s, "800000000000000002")
 	if res.Outcome != workflows.ReplyKeyRejected {
 		t.Fatalf("outcome %s", res.Outcome)
 	}
 	assertRejected(t, s)
+	// Counted as they happened, once each.
+	if d, m := metrics.Sum("tzurot_key_deactivations_total", map[string]string{"provider": "openrouter"})-deactivated, metrics.Sum("tzurot_dms_sent_total", nil)-dms; d != 1 || m != 1 {
+		t.Errorf("tzurot_key_deactivations_total grew by %v, tzurot_dms_sent_total by %v; want 1 each", d, m)
+	}
 	// The next message from the same user makes no provider call at all.
 	before := len(s.OpenRouter.Calls())
 	if res := reply(t, s, "800000000000000003"); res.Outcome != workflows.ReplyKeyRejected {
@@ -172,6 +178,9 @@ func TestRejectedKeyIsSwitchedOffAndTheUserToldOnce(t *testing.T) {
 	}
 	if after := len(s.OpenRouter.Calls()); after != before {
 		t.Errorf("%d provider calls for a switched-off key", after-before)
+	}
+	if n := metrics.Sum("tzurot_replies_total", map[string]string{"task_queue": s.TaskQueue, "outcome": "key_rejected", "key_source": "user"}); n != 2 {
+		t.Errorf("tzurot_replies_total{outcome=key_rejected,key_source=user} = %v, want 2", n)
 	}
 	s.AssertNoSecrets(t, []string{workflows.GenerateReplyID("800000000000000002"), workflows.GenerateReplyID("800000000000000003")}, userKey, operatorKey)
 }

@@ -18,7 +18,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/ent/denial"
 	"github.com/tzurot/tzurot/ent/imageconfig"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
@@ -42,8 +44,12 @@ type Client struct {
 	ConversationHistory *ConversationHistoryClient
 	// Delivery is the client for interacting with the Delivery builders.
 	Delivery *DeliveryClient
+	// Denial is the client for interacting with the Denial builders.
+	Denial *DenialClient
 	// ImageConfig is the client for interacting with the ImageConfig builders.
 	ImageConfig *ImageConfigClient
+	// ImageDescription is the client for interacting with the ImageDescription builders.
+	ImageDescription *ImageDescriptionClient
 	// LLMConfig is the client for interacting with the LLMConfig builders.
 	LLMConfig *LLMConfigClient
 	// Memory is the client for interacting with the Memory builders.
@@ -77,7 +83,9 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.ConversationHistory = NewConversationHistoryClient(c.config)
 	c.Delivery = NewDeliveryClient(c.config)
+	c.Denial = NewDenialClient(c.config)
 	c.ImageConfig = NewImageConfigClient(c.config)
+	c.ImageDescription = NewImageDescriptionClient(c.config)
 	c.LLMConfig = NewLLMConfigClient(c.config)
 	c.Memory = NewMemoryClient(c.config)
 	c.MigrationRun = NewMigrationRunClient(c.config)
@@ -182,7 +190,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:                cfg,
 		ConversationHistory:   NewConversationHistoryClient(cfg),
 		Delivery:              NewDeliveryClient(cfg),
+		Denial:                NewDenialClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
+		ImageDescription:      NewImageDescriptionClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
 		Memory:                NewMemoryClient(cfg),
 		MigrationRun:          NewMigrationRunClient(cfg),
@@ -214,7 +224,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:                cfg,
 		ConversationHistory:   NewConversationHistoryClient(cfg),
 		Delivery:              NewDeliveryClient(cfg),
+		Denial:                NewDenialClient(cfg),
 		ImageConfig:           NewImageConfigClient(cfg),
+		ImageDescription:      NewImageDescriptionClient(cfg),
 		LLMConfig:             NewLLMConfigClient(cfg),
 		Memory:                NewMemoryClient(cfg),
 		MigrationRun:          NewMigrationRunClient(cfg),
@@ -254,9 +266,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Memory,
-		c.MigrationRun, c.Personality, c.PersonalityAlias, c.UsageLog, c.User,
-		c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
+		c.ConversationHistory, c.Delivery, c.Denial, c.ImageConfig, c.ImageDescription,
+		c.LLMConfig, c.Memory, c.MigrationRun, c.Personality, c.PersonalityAlias,
+		c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
 	} {
 		n.Use(hooks...)
 	}
@@ -266,9 +278,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ConversationHistory, c.Delivery, c.ImageConfig, c.LLMConfig, c.Memory,
-		c.MigrationRun, c.Personality, c.PersonalityAlias, c.UsageLog, c.User,
-		c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
+		c.ConversationHistory, c.Delivery, c.Denial, c.ImageConfig, c.ImageDescription,
+		c.LLMConfig, c.Memory, c.MigrationRun, c.Personality, c.PersonalityAlias,
+		c.UsageLog, c.User, c.UserAPIKey, c.UserPersonalityConfig, c.VoiceConfig,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -281,8 +293,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ConversationHistory.mutate(ctx, m)
 	case *DeliveryMutation:
 		return c.Delivery.mutate(ctx, m)
+	case *DenialMutation:
+		return c.Denial.mutate(ctx, m)
 	case *ImageConfigMutation:
 		return c.ImageConfig.mutate(ctx, m)
+	case *ImageDescriptionMutation:
+		return c.ImageDescription.mutate(ctx, m)
 	case *LLMConfigMutation:
 		return c.LLMConfig.mutate(ctx, m)
 	case *MemoryMutation:
@@ -606,6 +622,139 @@ func (c *DeliveryClient) mutate(ctx context.Context, m *DeliveryMutation) (Value
 	}
 }
 
+// DenialClient is a client for the Denial schema.
+type DenialClient struct {
+	config
+}
+
+// NewDenialClient returns a client for the Denial from the given config.
+func NewDenialClient(c config) *DenialClient {
+	return &DenialClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `denial.Hooks(f(g(h())))`.
+func (c *DenialClient) Use(hooks ...Hook) {
+	c.hooks.Denial = append(c.hooks.Denial, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `denial.Intercept(f(g(h())))`.
+func (c *DenialClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Denial = append(c.inters.Denial, interceptors...)
+}
+
+// Create returns a builder for creating a Denial entity.
+func (c *DenialClient) Create() *DenialCreate {
+	mutation := newDenialMutation(c.config, OpCreate)
+	return &DenialCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Denial entities.
+func (c *DenialClient) CreateBulk(builders ...*DenialCreate) *DenialCreateBulk {
+	return &DenialCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DenialClient) MapCreateBulk(slice any, setFunc func(*DenialCreate, int)) *DenialCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DenialCreateBulk{err: fmt.Errorf("calling to DenialClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DenialCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DenialCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Denial.
+func (c *DenialClient) Update() *DenialUpdate {
+	mutation := newDenialMutation(c.config, OpUpdate)
+	return &DenialUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DenialClient) UpdateOne(_m *Denial) *DenialUpdateOne {
+	mutation := newDenialMutation(c.config, OpUpdateOne, withDenial(_m))
+	return &DenialUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DenialClient) UpdateOneID(id uuid.UUID) *DenialUpdateOne {
+	mutation := newDenialMutation(c.config, OpUpdateOne, withDenialID(id))
+	return &DenialUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Denial.
+func (c *DenialClient) Delete() *DenialDelete {
+	mutation := newDenialMutation(c.config, OpDelete)
+	return &DenialDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DenialClient) DeleteOne(_m *Denial) *DenialDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DenialClient) DeleteOneID(id uuid.UUID) *DenialDeleteOne {
+	builder := c.Delete().Where(denial.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DenialDeleteOne{builder}
+}
+
+// Query returns a query builder for Denial.
+func (c *DenialClient) Query() *DenialQuery {
+	return &DenialQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDenial},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Denial entity by its id.
+func (c *DenialClient) Get(ctx context.Context, id uuid.UUID) (*Denial, error) {
+	return c.Query().Where(denial.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DenialClient) GetX(ctx context.Context, id uuid.UUID) *Denial {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DenialClient) Hooks() []Hook {
+	return c.hooks.Denial
+}
+
+// Interceptors returns the client interceptors.
+func (c *DenialClient) Interceptors() []Interceptor {
+	return c.inters.Denial
+}
+
+func (c *DenialClient) mutate(ctx context.Context, m *DenialMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DenialCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DenialUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DenialUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DenialDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Denial mutation op: %q", m.Op())
+	}
+}
+
 // ImageConfigClient is a client for the ImageConfig schema.
 type ImageConfigClient struct {
 	config
@@ -752,6 +901,155 @@ func (c *ImageConfigClient) mutate(ctx context.Context, m *ImageConfigMutation) 
 		return (&ImageConfigDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ImageConfig mutation op: %q", m.Op())
+	}
+}
+
+// ImageDescriptionClient is a client for the ImageDescription schema.
+type ImageDescriptionClient struct {
+	config
+}
+
+// NewImageDescriptionClient returns a client for the ImageDescription from the given config.
+func NewImageDescriptionClient(c config) *ImageDescriptionClient {
+	return &ImageDescriptionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `imagedescription.Hooks(f(g(h())))`.
+func (c *ImageDescriptionClient) Use(hooks ...Hook) {
+	c.hooks.ImageDescription = append(c.hooks.ImageDescription, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `imagedescription.Intercept(f(g(h())))`.
+func (c *ImageDescriptionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImageDescription = append(c.inters.ImageDescription, interceptors...)
+}
+
+// Create returns a builder for creating a ImageDescription entity.
+func (c *ImageDescriptionClient) Create() *ImageDescriptionCreate {
+	mutation := newImageDescriptionMutation(c.config, OpCreate)
+	return &ImageDescriptionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImageDescription entities.
+func (c *ImageDescriptionClient) CreateBulk(builders ...*ImageDescriptionCreate) *ImageDescriptionCreateBulk {
+	return &ImageDescriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImageDescriptionClient) MapCreateBulk(slice any, setFunc func(*ImageDescriptionCreate, int)) *ImageDescriptionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImageDescriptionCreateBulk{err: fmt.Errorf("calling to ImageDescriptionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImageDescriptionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImageDescriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImageDescription.
+func (c *ImageDescriptionClient) Update() *ImageDescriptionUpdate {
+	mutation := newImageDescriptionMutation(c.config, OpUpdate)
+	return &ImageDescriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImageDescriptionClient) UpdateOne(_m *ImageDescription) *ImageDescriptionUpdateOne {
+	mutation := newImageDescriptionMutation(c.config, OpUpdateOne, withImageDescription(_m))
+	return &ImageDescriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImageDescriptionClient) UpdateOneID(id uuid.UUID) *ImageDescriptionUpdateOne {
+	mutation := newImageDescriptionMutation(c.config, OpUpdateOne, withImageDescriptionID(id))
+	return &ImageDescriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImageDescription.
+func (c *ImageDescriptionClient) Delete() *ImageDescriptionDelete {
+	mutation := newImageDescriptionMutation(c.config, OpDelete)
+	return &ImageDescriptionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImageDescriptionClient) DeleteOne(_m *ImageDescription) *ImageDescriptionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImageDescriptionClient) DeleteOneID(id uuid.UUID) *ImageDescriptionDeleteOne {
+	builder := c.Delete().Where(imagedescription.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImageDescriptionDeleteOne{builder}
+}
+
+// Query returns a query builder for ImageDescription.
+func (c *ImageDescriptionClient) Query() *ImageDescriptionQuery {
+	return &ImageDescriptionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImageDescription},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImageDescription entity by its id.
+func (c *ImageDescriptionClient) Get(ctx context.Context, id uuid.UUID) (*ImageDescription, error) {
+	return c.Query().Where(imagedescription.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImageDescriptionClient) GetX(ctx context.Context, id uuid.UUID) *ImageDescription {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a ImageDescription.
+func (c *ImageDescriptionClient) QueryUser(_m *ImageDescription) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(imagedescription.Table, imagedescription.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, imagedescription.UserTable, imagedescription.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImageDescriptionClient) Hooks() []Hook {
+	return c.hooks.ImageDescription
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImageDescriptionClient) Interceptors() []Interceptor {
+	return c.inters.ImageDescription
+}
+
+func (c *ImageDescriptionClient) mutate(ctx context.Context, m *ImageDescriptionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImageDescriptionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImageDescriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImageDescriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImageDescriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ImageDescription mutation op: %q", m.Op())
 	}
 }
 
@@ -1997,6 +2295,22 @@ func (c *UserClient) QueryMemories(_m *User) *MemoryQuery {
 	return query
 }
 
+// QueryImageDescriptions queries the image_descriptions edge of a User.
+func (c *UserClient) QueryImageDescriptions(_m *User) *ImageDescriptionQuery {
+	query := (&ImageDescriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(imagedescription.Table, imagedescription.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ImageDescriptionsTable, user.ImageDescriptionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
 	return c.hooks.User
@@ -2488,14 +2802,14 @@ func (c *VoiceConfigClient) mutate(ctx context.Context, m *VoiceConfigMutation) 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ConversationHistory, Delivery, ImageConfig, LLMConfig, Memory, MigrationRun,
-		Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
-		UserPersonalityConfig, VoiceConfig []ent.Hook
+		ConversationHistory, Delivery, Denial, ImageConfig, ImageDescription, LLMConfig,
+		Memory, MigrationRun, Personality, PersonalityAlias, UsageLog, User,
+		UserAPIKey, UserPersonalityConfig, VoiceConfig []ent.Hook
 	}
 	inters struct {
-		ConversationHistory, Delivery, ImageConfig, LLMConfig, Memory, MigrationRun,
-		Personality, PersonalityAlias, UsageLog, User, UserAPIKey,
-		UserPersonalityConfig, VoiceConfig []ent.Interceptor
+		ConversationHistory, Delivery, Denial, ImageConfig, ImageDescription, LLMConfig,
+		Memory, MigrationRun, Personality, PersonalityAlias, UsageLog, User,
+		UserAPIKey, UserPersonalityConfig, VoiceConfig []ent.Interceptor
 	}
 )
 

@@ -14,7 +14,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/ent/denial"
 	"github.com/tzurot/tzurot/ent/imageconfig"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
@@ -87,7 +89,9 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			conversationhistory.Table:   conversationhistory.ValidColumn,
 			delivery.Table:              delivery.ValidColumn,
+			denial.Table:                denial.ValidColumn,
 			imageconfig.Table:           imageconfig.ValidColumn,
+			imagedescription.Table:      imagedescription.ValidColumn,
 			llmconfig.Table:             llmconfig.ValidColumn,
 			memory.Table:                memory.ValidColumn,
 			migrationrun.Table:          migrationrun.ValidColumn,

@@ -14,7 +14,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/ent/denial"
 	"github.com/tzurot/tzurot/ent/imageconfig"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
@@ -39,7 +41,9 @@ const (
 	// Node types.
 	TypeConversationHistory   = "ConversationHistory"
 	TypeDelivery              = "Delivery"
+	TypeDenial                = "Denial"
 	TypeImageConfig           = "ImageConfig"
+	TypeImageDescription      = "ImageDescription"
 	TypeLLMConfig             = "LLMConfig"
 	TypeMemory                = "Memory"
 	TypeMigrationRun          = "MigrationRun"
@@ -1562,6 +1566,576 @@ func (m *DeliveryMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Delivery edge %s", name)
 }
 
+// DenialMutation represents an operation that mutates the Denial nodes in the graph.
+type DenialMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	created_at    *time.Time
+	kind          *denial.Kind
+	discord_id    *string
+	denied_by     *string
+	reason        *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Denial, error)
+	predicates    []predicate.Denial
+}
+
+var _ ent.Mutation = (*DenialMutation)(nil)
+
+// denialOption allows management of the mutation configuration using functional options.
+type denialOption func(*DenialMutation)
+
+// newDenialMutation creates new mutation for the Denial entity.
+func newDenialMutation(c config, op Op, opts ...denialOption) *DenialMutation {
+	m := &DenialMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDenial,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDenialID sets the ID field of the mutation.
+func withDenialID(id uuid.UUID) denialOption {
+	return func(m *DenialMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Denial
+		)
+		m.oldValue = func(ctx context.Context) (*Denial, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Denial.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDenial sets the old Denial of the mutation.
+func withDenial(node *Denial) denialOption {
+	return func(m *DenialMutation) {
+		m.oldValue = func(context.Context) (*Denial, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DenialMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DenialMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Denial entities.
+func (m *DenialMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DenialMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DenialMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Denial.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DenialMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DenialMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DenialMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *DenialMutation) SetKind(d denial.Kind) {
+	m.kind = &d
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *DenialMutation) Kind() (r denial.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldKind(ctx context.Context) (v denial.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *DenialMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetDiscordID sets the "discord_id" field.
+func (m *DenialMutation) SetDiscordID(s string) {
+	m.discord_id = &s
+}
+
+// DiscordID returns the value of the "discord_id" field in the mutation.
+func (m *DenialMutation) DiscordID() (r string, exists bool) {
+	v := m.discord_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscordID returns the old "discord_id" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldDiscordID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscordID: %w", err)
+	}
+	return oldValue.DiscordID, nil
+}
+
+// ResetDiscordID resets all changes to the "discord_id" field.
+func (m *DenialMutation) ResetDiscordID() {
+	m.discord_id = nil
+}
+
+// SetDeniedBy sets the "denied_by" field.
+func (m *DenialMutation) SetDeniedBy(s string) {
+	m.denied_by = &s
+}
+
+// DeniedBy returns the value of the "denied_by" field in the mutation.
+func (m *DenialMutation) DeniedBy() (r string, exists bool) {
+	v := m.denied_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeniedBy returns the old "denied_by" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldDeniedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeniedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeniedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeniedBy: %w", err)
+	}
+	return oldValue.DeniedBy, nil
+}
+
+// ResetDeniedBy resets all changes to the "denied_by" field.
+func (m *DenialMutation) ResetDeniedBy() {
+	m.denied_by = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *DenialMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *DenialMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the Denial entity.
+// If the Denial object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DenialMutation) OldReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *DenialMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[denial.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *DenialMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[denial.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *DenialMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, denial.FieldReason)
+}
+
+// Where appends a list predicates to the DenialMutation builder.
+func (m *DenialMutation) Where(ps ...predicate.Denial) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DenialMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DenialMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Denial, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DenialMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DenialMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Denial).
+func (m *DenialMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DenialMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.created_at != nil {
+		fields = append(fields, denial.FieldCreatedAt)
+	}
+	if m.kind != nil {
+		fields = append(fields, denial.FieldKind)
+	}
+	if m.discord_id != nil {
+		fields = append(fields, denial.FieldDiscordID)
+	}
+	if m.denied_by != nil {
+		fields = append(fields, denial.FieldDeniedBy)
+	}
+	if m.reason != nil {
+		fields = append(fields, denial.FieldReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DenialMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case denial.FieldCreatedAt:
+		return m.CreatedAt()
+	case denial.FieldKind:
+		return m.Kind()
+	case denial.FieldDiscordID:
+		return m.DiscordID()
+	case denial.FieldDeniedBy:
+		return m.DeniedBy()
+	case denial.FieldReason:
+		return m.Reason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DenialMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case denial.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case denial.FieldKind:
+		return m.OldKind(ctx)
+	case denial.FieldDiscordID:
+		return m.OldDiscordID(ctx)
+	case denial.FieldDeniedBy:
+		return m.OldDeniedBy(ctx)
+	case denial.FieldReason:
+		return m.OldReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown Denial field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DenialMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case denial.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case denial.FieldKind:
+		v, ok := value.(denial.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case denial.FieldDiscordID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscordID(v)
+		return nil
+	case denial.FieldDeniedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeniedBy(v)
+		return nil
+	case denial.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Denial field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DenialMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DenialMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DenialMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Denial numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DenialMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(denial.FieldReason) {
+		fields = append(fields, denial.FieldReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DenialMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DenialMutation) ClearField(name string) error {
+	switch name {
+	case denial.FieldReason:
+		m.ClearReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Denial nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DenialMutation) ResetField(name string) error {
+	switch name {
+	case denial.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case denial.FieldKind:
+		m.ResetKind()
+		return nil
+	case denial.FieldDiscordID:
+		m.ResetDiscordID()
+		return nil
+	case denial.FieldDeniedBy:
+		m.ResetDeniedBy()
+		return nil
+	case denial.FieldReason:
+		m.ResetReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Denial field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DenialMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DenialMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DenialMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DenialMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DenialMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DenialMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DenialMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Denial unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DenialMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Denial edge %s", name)
+}
+
 // ImageConfigMutation represents an operation that mutates the ImageConfig nodes in the graph.
 type ImageConfigMutation struct {
 	config
@@ -2324,6 +2898,500 @@ func (m *ImageConfigMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown ImageConfig edge %s", name)
+}
+
+// ImageDescriptionMutation represents an operation that mutates the ImageDescription nodes in the graph.
+type ImageDescriptionMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	created_at    *time.Time
+	description   *string
+	clearedFields map[string]struct{}
+	user          *uuid.UUID
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*ImageDescription, error)
+	predicates    []predicate.ImageDescription
+}
+
+var _ ent.Mutation = (*ImageDescriptionMutation)(nil)
+
+// imagedescriptionOption allows management of the mutation configuration using functional options.
+type imagedescriptionOption func(*ImageDescriptionMutation)
+
+// newImageDescriptionMutation creates new mutation for the ImageDescription entity.
+func newImageDescriptionMutation(c config, op Op, opts ...imagedescriptionOption) *ImageDescriptionMutation {
+	m := &ImageDescriptionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImageDescription,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImageDescriptionID sets the ID field of the mutation.
+func withImageDescriptionID(id uuid.UUID) imagedescriptionOption {
+	return func(m *ImageDescriptionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImageDescription
+		)
+		m.oldValue = func(ctx context.Context) (*ImageDescription, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImageDescription.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImageDescription sets the old ImageDescription of the mutation.
+func withImageDescription(node *ImageDescription) imagedescriptionOption {
+	return func(m *ImageDescriptionMutation) {
+		m.oldValue = func(context.Context) (*ImageDescription, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImageDescriptionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImageDescriptionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ImageDescription entities.
+func (m *ImageDescriptionMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImageDescriptionMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImageDescriptionMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImageDescription.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ImageDescriptionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ImageDescriptionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ImageDescription entity.
+// If the ImageDescription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageDescriptionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ImageDescriptionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *ImageDescriptionMutation) SetUserID(u uuid.UUID) {
+	m.user = &u
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *ImageDescriptionMutation) UserID() (r uuid.UUID, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the ImageDescription entity.
+// If the ImageDescription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageDescriptionMutation) OldUserID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *ImageDescriptionMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *ImageDescriptionMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *ImageDescriptionMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the ImageDescription entity.
+// If the ImageDescription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImageDescriptionMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *ImageDescriptionMutation) ResetDescription() {
+	m.description = nil
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *ImageDescriptionMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[imagedescription.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *ImageDescriptionMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *ImageDescriptionMutation) UserIDs() (ids []uuid.UUID) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *ImageDescriptionMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the ImageDescriptionMutation builder.
+func (m *ImageDescriptionMutation) Where(ps ...predicate.ImageDescription) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImageDescriptionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImageDescriptionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImageDescription, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImageDescriptionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImageDescriptionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImageDescription).
+func (m *ImageDescriptionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImageDescriptionMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.created_at != nil {
+		fields = append(fields, imagedescription.FieldCreatedAt)
+	}
+	if m.user != nil {
+		fields = append(fields, imagedescription.FieldUserID)
+	}
+	if m.description != nil {
+		fields = append(fields, imagedescription.FieldDescription)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImageDescriptionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case imagedescription.FieldCreatedAt:
+		return m.CreatedAt()
+	case imagedescription.FieldUserID:
+		return m.UserID()
+	case imagedescription.FieldDescription:
+		return m.Description()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImageDescriptionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case imagedescription.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case imagedescription.FieldUserID:
+		return m.OldUserID(ctx)
+	case imagedescription.FieldDescription:
+		return m.OldDescription(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImageDescription field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImageDescriptionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case imagedescription.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case imagedescription.FieldUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case imagedescription.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImageDescription field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImageDescriptionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImageDescriptionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImageDescriptionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ImageDescription numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImageDescriptionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImageDescriptionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImageDescriptionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ImageDescription nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImageDescriptionMutation) ResetField(name string) error {
+	switch name {
+	case imagedescription.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case imagedescription.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case imagedescription.FieldDescription:
+		m.ResetDescription()
+		return nil
+	}
+	return fmt.Errorf("unknown ImageDescription field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImageDescriptionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.user != nil {
+		edges = append(edges, imagedescription.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImageDescriptionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case imagedescription.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImageDescriptionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImageDescriptionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImageDescriptionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareduser {
+		edges = append(edges, imagedescription.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImageDescriptionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case imagedescription.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImageDescriptionMutation) ClearEdge(name string) error {
+	switch name {
+	case imagedescription.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ImageDescription unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImageDescriptionMutation) ResetEdge(name string) error {
+	switch name {
+	case imagedescription.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ImageDescription edge %s", name)
 }
 
 // LLMConfigMutation represents an operation that mutates the LLMConfig nodes in the graph.
@@ -9124,6 +10192,8 @@ type UsageLogMutation struct {
 	tokens_total       *int
 	addtokens_total    *int
 	request_type       *usagelog.RequestType
+	cost_usd           *float64
+	addcost_usd        *float64
 	timestamp          *time.Time
 	clearedFields      map[string]struct{}
 	user               *uuid.UUID
@@ -9613,6 +10683,76 @@ func (m *UsageLogMutation) ResetRequestType() {
 	m.request_type = nil
 }
 
+// SetCostUsd sets the "cost_usd" field.
+func (m *UsageLogMutation) SetCostUsd(f float64) {
+	m.cost_usd = &f
+	m.addcost_usd = nil
+}
+
+// CostUsd returns the value of the "cost_usd" field in the mutation.
+func (m *UsageLogMutation) CostUsd() (r float64, exists bool) {
+	v := m.cost_usd
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCostUsd returns the old "cost_usd" field's value of the UsageLog entity.
+// If the UsageLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageLogMutation) OldCostUsd(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCostUsd is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCostUsd requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCostUsd: %w", err)
+	}
+	return oldValue.CostUsd, nil
+}
+
+// AddCostUsd adds f to the "cost_usd" field.
+func (m *UsageLogMutation) AddCostUsd(f float64) {
+	if m.addcost_usd != nil {
+		*m.addcost_usd += f
+	} else {
+		m.addcost_usd = &f
+	}
+}
+
+// AddedCostUsd returns the value that was added to the "cost_usd" field in this mutation.
+func (m *UsageLogMutation) AddedCostUsd() (r float64, exists bool) {
+	v := m.addcost_usd
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCostUsd clears the value of the "cost_usd" field.
+func (m *UsageLogMutation) ClearCostUsd() {
+	m.cost_usd = nil
+	m.addcost_usd = nil
+	m.clearedFields[usagelog.FieldCostUsd] = struct{}{}
+}
+
+// CostUsdCleared returns if the "cost_usd" field was cleared in this mutation.
+func (m *UsageLogMutation) CostUsdCleared() bool {
+	_, ok := m.clearedFields[usagelog.FieldCostUsd]
+	return ok
+}
+
+// ResetCostUsd resets all changes to the "cost_usd" field.
+func (m *UsageLogMutation) ResetCostUsd() {
+	m.cost_usd = nil
+	m.addcost_usd = nil
+	delete(m.clearedFields, usagelog.FieldCostUsd)
+}
+
 // SetTimestamp sets the "timestamp" field.
 func (m *UsageLogMutation) SetTimestamp(t time.Time) {
 	m.timestamp = &t
@@ -9737,7 +10877,7 @@ func (m *UsageLogMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UsageLogMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.user != nil {
 		fields = append(fields, usagelog.FieldUserID)
 	}
@@ -9761,6 +10901,9 @@ func (m *UsageLogMutation) Fields() []string {
 	}
 	if m.request_type != nil {
 		fields = append(fields, usagelog.FieldRequestType)
+	}
+	if m.cost_usd != nil {
+		fields = append(fields, usagelog.FieldCostUsd)
 	}
 	if m.timestamp != nil {
 		fields = append(fields, usagelog.FieldTimestamp)
@@ -9789,6 +10932,8 @@ func (m *UsageLogMutation) Field(name string) (ent.Value, bool) {
 		return m.TokensTotal()
 	case usagelog.FieldRequestType:
 		return m.RequestType()
+	case usagelog.FieldCostUsd:
+		return m.CostUsd()
 	case usagelog.FieldTimestamp:
 		return m.Timestamp()
 	}
@@ -9816,6 +10961,8 @@ func (m *UsageLogMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldTokensTotal(ctx)
 	case usagelog.FieldRequestType:
 		return m.OldRequestType(ctx)
+	case usagelog.FieldCostUsd:
+		return m.OldCostUsd(ctx)
 	case usagelog.FieldTimestamp:
 		return m.OldTimestamp(ctx)
 	}
@@ -9883,6 +11030,13 @@ func (m *UsageLogMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRequestType(v)
 		return nil
+	case usagelog.FieldCostUsd:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCostUsd(v)
+		return nil
 	case usagelog.FieldTimestamp:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -9907,6 +11061,9 @@ func (m *UsageLogMutation) AddedFields() []string {
 	if m.addtokens_total != nil {
 		fields = append(fields, usagelog.FieldTokensTotal)
 	}
+	if m.addcost_usd != nil {
+		fields = append(fields, usagelog.FieldCostUsd)
+	}
 	return fields
 }
 
@@ -9921,6 +11078,8 @@ func (m *UsageLogMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedTokensOut()
 	case usagelog.FieldTokensTotal:
 		return m.AddedTokensTotal()
+	case usagelog.FieldCostUsd:
+		return m.AddedCostUsd()
 	}
 	return nil, false
 }
@@ -9951,6 +11110,13 @@ func (m *UsageLogMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddTokensTotal(v)
 		return nil
+	case usagelog.FieldCostUsd:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCostUsd(v)
+		return nil
 	}
 	return fmt.Errorf("unknown UsageLog numeric field %s", name)
 }
@@ -9964,6 +11130,9 @@ func (m *UsageLogMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(usagelog.FieldPersonalityID) {
 		fields = append(fields, usagelog.FieldPersonalityID)
+	}
+	if m.FieldCleared(usagelog.FieldCostUsd) {
+		fields = append(fields, usagelog.FieldCostUsd)
 	}
 	return fields
 }
@@ -9984,6 +11153,9 @@ func (m *UsageLogMutation) ClearField(name string) error {
 		return nil
 	case usagelog.FieldPersonalityID:
 		m.ClearPersonalityID()
+		return nil
+	case usagelog.FieldCostUsd:
+		m.ClearCostUsd()
 		return nil
 	}
 	return fmt.Errorf("unknown UsageLog nullable field %s", name)
@@ -10016,6 +11188,9 @@ func (m *UsageLogMutation) ResetField(name string) error {
 		return nil
 	case usagelog.FieldRequestType:
 		m.ResetRequestType()
+		return nil
+	case usagelog.FieldCostUsd:
+		m.ResetCostUsd()
 		return nil
 	case usagelog.FieldTimestamp:
 		m.ResetTimestamp()
@@ -10148,6 +11323,9 @@ type UserMutation struct {
 	memories                   map[uuid.UUID]struct{}
 	removedmemories            map[uuid.UUID]struct{}
 	clearedmemories            bool
+	image_descriptions         map[uuid.UUID]struct{}
+	removedimage_descriptions  map[uuid.UUID]struct{}
+	clearedimage_descriptions  bool
 	done                       bool
 	oldValue                   func(context.Context) (*User, error)
 	predicates                 []predicate.User
@@ -10846,6 +12024,60 @@ func (m *UserMutation) ResetMemories() {
 	m.removedmemories = nil
 }
 
+// AddImageDescriptionIDs adds the "image_descriptions" edge to the ImageDescription entity by ids.
+func (m *UserMutation) AddImageDescriptionIDs(ids ...uuid.UUID) {
+	if m.image_descriptions == nil {
+		m.image_descriptions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.image_descriptions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearImageDescriptions clears the "image_descriptions" edge to the ImageDescription entity.
+func (m *UserMutation) ClearImageDescriptions() {
+	m.clearedimage_descriptions = true
+}
+
+// ImageDescriptionsCleared reports if the "image_descriptions" edge to the ImageDescription entity was cleared.
+func (m *UserMutation) ImageDescriptionsCleared() bool {
+	return m.clearedimage_descriptions
+}
+
+// RemoveImageDescriptionIDs removes the "image_descriptions" edge to the ImageDescription entity by IDs.
+func (m *UserMutation) RemoveImageDescriptionIDs(ids ...uuid.UUID) {
+	if m.removedimage_descriptions == nil {
+		m.removedimage_descriptions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.image_descriptions, ids[i])
+		m.removedimage_descriptions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedImageDescriptions returns the removed IDs of the "image_descriptions" edge to the ImageDescription entity.
+func (m *UserMutation) RemovedImageDescriptionsIDs() (ids []uuid.UUID) {
+	for id := range m.removedimage_descriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ImageDescriptionsIDs returns the "image_descriptions" edge IDs in the mutation.
+func (m *UserMutation) ImageDescriptionsIDs() (ids []uuid.UUID) {
+	for id := range m.image_descriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetImageDescriptions resets all changes to the "image_descriptions" edge.
+func (m *UserMutation) ResetImageDescriptions() {
+	m.image_descriptions = nil
+	m.clearedimage_descriptions = false
+	m.removedimage_descriptions = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -11090,7 +12322,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.api_keys != nil {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -11108,6 +12340,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.memories != nil {
 		edges = append(edges, user.EdgeMemories)
+	}
+	if m.image_descriptions != nil {
+		edges = append(edges, user.EdgeImageDescriptions)
 	}
 	return edges
 }
@@ -11152,13 +12387,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeImageDescriptions:
+		ids := make([]ent.Value, 0, len(m.image_descriptions))
+		for id := range m.image_descriptions {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.removedapi_keys != nil {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -11176,6 +12417,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedmemories != nil {
 		edges = append(edges, user.EdgeMemories)
+	}
+	if m.removedimage_descriptions != nil {
+		edges = append(edges, user.EdgeImageDescriptions)
 	}
 	return edges
 }
@@ -11220,13 +12464,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeImageDescriptions:
+		ids := make([]ent.Value, 0, len(m.removedimage_descriptions))
+		for id := range m.removedimage_descriptions {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.clearedapi_keys {
 		edges = append(edges, user.EdgeAPIKeys)
 	}
@@ -11244,6 +12494,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedmemories {
 		edges = append(edges, user.EdgeMemories)
+	}
+	if m.clearedimage_descriptions {
+		edges = append(edges, user.EdgeImageDescriptions)
 	}
 	return edges
 }
@@ -11264,6 +12517,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedpersonality_configs
 	case user.EdgeMemories:
 		return m.clearedmemories
+	case user.EdgeImageDescriptions:
+		return m.clearedimage_descriptions
 	}
 	return false
 }
@@ -11297,6 +12552,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeMemories:
 		m.ResetMemories()
+		return nil
+	case user.EdgeImageDescriptions:
+		m.ResetImageDescriptions()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -8,7 +8,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/delivery"
+	"github.com/tzurot/tzurot/ent/denial"
 	"github.com/tzurot/tzurot/ent/imageconfig"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/llmconfig"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/migrationrun"
@@ -60,6 +62,21 @@ func init() {
 	deliveryDescID := deliveryMixinFields0[0].Descriptor()
 	// delivery.DefaultID holds the default value on creation for the id field.
 	delivery.DefaultID = deliveryDescID.Default.(func() uuid.UUID)
+	denialMixin := schema.Denial{}.Mixin()
+	denialMixinFields0 := denialMixin[0].Fields()
+	_ = denialMixinFields0
+	denialMixinFields1 := denialMixin[1].Fields()
+	_ = denialMixinFields1
+	denialFields := schema.Denial{}.Fields()
+	_ = denialFields
+	// denialDescCreatedAt is the schema descriptor for created_at field.
+	denialDescCreatedAt := denialMixinFields1[0].Descriptor()
+	// denial.DefaultCreatedAt holds the default value on creation for the created_at field.
+	denial.DefaultCreatedAt = denialDescCreatedAt.Default.(func() time.Time)
+	// denialDescID is the schema descriptor for id field.
+	denialDescID := denialMixinFields0[0].Descriptor()
+	// denial.DefaultID holds the default value on creation for the id field.
+	denial.DefaultID = denialDescID.Default.(func() uuid.UUID)
 	imageconfigMixin := schema.ImageConfig{}.Mixin()
 	imageconfigMixinFields0 := imageconfigMixin[0].Fields()
 	_ = imageconfigMixinFields0
@@ -101,6 +118,21 @@ func init() {
 	imageconfigDescID := imageconfigMixinFields0[0].Descriptor()
 	// imageconfig.DefaultID holds the default value on creation for the id field.
 	imageconfig.DefaultID = imageconfigDescID.Default.(func() uuid.UUID)
+	imagedescriptionMixin := schema.ImageDescription{}.Mixin()
+	imagedescriptionMixinFields0 := imagedescriptionMixin[0].Fields()
+	_ = imagedescriptionMixinFields0
+	imagedescriptionMixinFields1 := imagedescriptionMixin[1].Fields()
+	_ = imagedescriptionMixinFields1
+	imagedescriptionFields := schema.ImageDescription{}.Fields()
+	_ = imagedescriptionFields
+	// imagedescriptionDescCreatedAt is the schema descriptor for created_at field.
+	imagedescriptionDescCreatedAt := imagedescriptionMixinFields1[0].Descriptor()
+	// imagedescription.DefaultCreatedAt holds the default value on creation for the created_at field.
+	imagedescription.DefaultCreatedAt = imagedescriptionDescCreatedAt.Default.(func() time.Time)
+	// imagedescriptionDescID is the schema descriptor for id field.
+	imagedescriptionDescID := imagedescriptionMixinFields0[0].Descriptor()
+	// imagedescription.DefaultID holds the default value on creation for the id field.
+	imagedescription.DefaultID = imagedescriptionDescID.Default.(func() uuid.UUID)
 	llmconfigMixin := schema.LLMConfig{}.Mixin()
 	llmconfigMixinFields0 := llmconfigMixin[0].Fields()
 	_ = llmconfigMixinFields0
@@ -300,7 +332,7 @@ func init() {
 	// usagelog.TokensTotalValidator is a validator for the "tokens_total" field. It is called by the builders before save.
 	usagelog.TokensTotalValidator = usagelogDescTokensTotal.Validators[0].(func(int) error)
 	// usagelogDescTimestamp is the schema descriptor for timestamp field.
-	usagelogDescTimestamp := usagelogFields[8].Descriptor()
+	usagelogDescTimestamp := usagelogFields[9].Descriptor()
 	// usagelog.DefaultTimestamp holds the default value on creation for the timestamp field.
 	usagelog.DefaultTimestamp = usagelogDescTimestamp.Default.(func() time.Time)
 	// usagelogDescID is the schema descriptor for id field.

@@ -18,8 +18,12 @@ type Tx struct {
 	ConversationHistory *ConversationHistoryClient
 	// Delivery is the client for interacting with the Delivery builders.
 	Delivery *DeliveryClient
+	// Denial is the client for interacting with the Denial builders.
+	Denial *DenialClient
 	// ImageConfig is the client for interacting with the ImageConfig builders.
 	ImageConfig *ImageConfigClient
+	// ImageDescription is the client for interacting with the ImageDescription builders.
+	ImageDescription *ImageDescriptionClient
 	// LLMConfig is the client for interacting with the LLMConfig builders.
 	LLMConfig *LLMConfigClient
 	// Memory is the client for interacting with the Memory builders.
@@ -173,7 +177,9 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.ConversationHistory = NewConversationHistoryClient(tx.config)
 	tx.Delivery = NewDeliveryClient(tx.config)
+	tx.Denial = NewDenialClient(tx.config)
 	tx.ImageConfig = NewImageConfigClient(tx.config)
+	tx.ImageDescription = NewImageDescriptionClient(tx.config)
 	tx.LLMConfig = NewLLMConfigClient(tx.config)
 	tx.Memory = NewMemoryClient(tx.config)
 	tx.MigrationRun = NewMigrationRunClient(tx.config)

@@ -36,6 +36,8 @@ type UsageLog struct {
 	TokensTotal int `json:"tokens_total,omitempty"`
 	// RequestType holds the value of the "request_type" field.
 	RequestType usagelog.RequestType `json:"request_type,omitempty"`
+	// CostUsd holds the value of the "cost_usd" field.
+	CostUsd *float64 `json:"cost_usd,omitempty"`
 	// Timestamp holds the value of the "timestamp" field.
 	Timestamp time.Time `json:"timestamp,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -84,6 +86,8 @@ func (*UsageLog) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case usagelog.FieldUserID, usagelog.FieldPersonalityID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
+		case usagelog.FieldCostUsd:
+			values[i] = new(sql.NullFloat64)
 		case usagelog.FieldTokensIn, usagelog.FieldTokensOut, usagelog.FieldTokensTotal:
 			values[i] = new(sql.NullInt64)
 		case usagelog.FieldProvider, usagelog.FieldModel, usagelog.FieldRequestType:
@@ -162,6 +166,13 @@ func (_m *UsageLog) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field request_type", values[i])
 			} else if value.Valid {
 				_m.RequestType = usagelog.RequestType(value.String)
+			}
+		case usagelog.FieldCostUsd:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field cost_usd", values[i])
+			} else if value.Valid {
+				_m.CostUsd = new(float64)
+				*_m.CostUsd = value.Float64
 			}
 		case usagelog.FieldTimestamp:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -242,6 +253,11 @@ func (_m *UsageLog) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("request_type=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RequestType))
+	builder.WriteString(", ")
+	if v := _m.CostUsd; v != nil {
+		builder.WriteString("cost_usd=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("timestamp=")
 	builder.WriteString(_m.Timestamp.Format(time.ANSIC))

@@ -114,6 +114,20 @@ func (_c *UsageLogCreate) SetRequestType(v usagelog.RequestType) *UsageLogCreate
 	return _c
 }
 
+// SetCostUsd sets the "cost_usd" field.
+func (_c *UsageLogCreate) SetCostUsd(v float64) *UsageLogCreate {
+	_c.mutation.SetCostUsd(v)
+	return _c
+}
+
+// SetNillableCostUsd sets the "cost_usd" field if the given value is not nil.
+func (_c *UsageLogCreate) SetNillableCostUsd(v *float64) *UsageLogCreate {
+	if v != nil {
+		_c.SetCostUsd(*v)
+	}
+	return _c
+}
+
 // SetTimestamp sets the "timestamp" field.
 func (_c *UsageLogCreate) SetTimestamp(v time.Time) *UsageLogCreate {
 	_c.mutation.SetTimestamp(v)
@@ -308,6 +322,10 @@ func (_c *UsageLogCreate) createSpec() (*UsageLog, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RequestType(); ok {
 		_spec.SetField(usagelog.FieldRequestType, field.TypeEnum, value)
 		_node.RequestType = value
+	}
+	if value, ok := _c.mutation.CostUsd(); ok {
+		_spec.SetField(usagelog.FieldCostUsd, field.TypeFloat64, value)
+		_node.CostUsd = &value
 	}
 	if value, ok := _c.mutation.Timestamp(); ok {
 		_spec.SetField(usagelog.FieldTimestamp, field.TypeTime, value)
@@ -525,6 +543,30 @@ func (u *UsageLogUpsert) UpdateRequestType() *UsageLogUpsert {
 	return u
 }
 
+// SetCostUsd sets the "cost_usd" field.
+func (u *UsageLogUpsert) SetCostUsd(v float64) *UsageLogUpsert {
+	u.Set(usagelog.FieldCostUsd, v)
+	return u
+}
+
+// UpdateCostUsd sets the "cost_usd" field to the value that was provided on create.
+func (u *UsageLogUpsert) UpdateCostUsd() *UsageLogUpsert {
+	u.SetExcluded(usagelog.FieldCostUsd)
+	return u
+}
+
+// AddCostUsd adds v to the "cost_usd" field.
+func (u *UsageLogUpsert) AddCostUsd(v float64) *UsageLogUpsert {
+	u.Add(usagelog.FieldCostUsd, v)
+	return u
+}
+
+// ClearCostUsd clears the value of the "cost_usd" field.
+func (u *UsageLogUpsert) ClearCostUsd() *UsageLogUpsert {
+	u.SetNull(usagelog.FieldCostUsd)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -720,6 +762,34 @@ func (u *UsageLogUpsertOne) SetRequestType(v usagelog.RequestType) *UsageLogUpse
 func (u *UsageLogUpsertOne) UpdateRequestType() *UsageLogUpsertOne {
 	return u.Update(func(s *UsageLogUpsert) {
 		s.UpdateRequestType()
+	})
+}
+
+// SetCostUsd sets the "cost_usd" field.
+func (u *UsageLogUpsertOne) SetCostUsd(v float64) *UsageLogUpsertOne {
+	return u.Update(func(s *UsageLogUpsert) {
+		s.SetCostUsd(v)
+	})
+}
+
+// AddCostUsd adds v to the "cost_usd" field.
+func (u *UsageLogUpsertOne) AddCostUsd(v float64) *UsageLogUpsertOne {
+	return u.Update(func(s *UsageLogUpsert) {
+		s.AddCostUsd(v)
+	})
+}
+
+// UpdateCostUsd sets the "cost_usd" field to the value that was provided on create.
+func (u *UsageLogUpsertOne) UpdateCostUsd() *UsageLogUpsertOne {
+	return u.Update(func(s *UsageLogUpsert) {
+		s.UpdateCostUsd()
+	})
+}
+
+// ClearCostUsd clears the value of the "cost_usd" field.
+func (u *UsageLogUpsertOne) ClearCostUsd() *UsageLogUpsertOne {
+	return u.Update(func(s *UsageLogUpsert) {
+		s.ClearCostUsd()
 	})
 }
 
@@ -1085,6 +1155,34 @@ func (u *UsageLogUpsertBulk) SetRequestType(v usagelog.RequestType) *UsageLogUps
 func (u *UsageLogUpsertBulk) UpdateRequestType() *UsageLogUpsertBulk {
 	return u.Update(func(s *UsageLogUpsert) {
 		s.UpdateRequestType()
+	})
+}
+
+// SetCostUsd sets the "cost_usd" field.
+func (u *UsageLogUpsertBulk) SetCostUsd(v float64) *UsageLogUpsertBulk {
+	return u.Update(func(s *UsageLogUpsert) {
+		s.SetCostUsd(v)
+	})
+}
+
+// AddCostUsd adds v to the "cost_usd" field.
+func (u *UsageLogUpsertBulk) AddCostUsd(v float64) *UsageLogUpsertBulk {
+	return u.Update(func(s *UsageLogUpsert) {
+		s.AddCostUsd(v)
+	})
+}
+
+// UpdateCostUsd sets the "cost_usd" field to the value that was provided on create.
+func (u *UsageLogUpsertBulk) UpdateCostUsd() *UsageLogUpsertBulk {
+	return u.Update(func(s *UsageLogUpsert) {
+		s.UpdateCostUsd()
+	})
+}
+
+// ClearCostUsd clears the value of the "cost_usd" field.
+func (u *UsageLogUpsertBulk) ClearCostUsd() *UsageLogUpsertBulk {
+	return u.Update(func(s *UsageLogUpsert) {
+		s.ClearCostUsd()
 	})
 }
 

@@ -176,6 +176,33 @@ func (_u *UsageLogUpdate) SetNillableRequestType(v *usagelog.RequestType) *Usage
 	return _u
 }
 
+// SetCostUsd sets the "cost_usd" field.
+func (_u *UsageLogUpdate) SetCostUsd(v float64) *UsageLogUpdate {
+	_u.mutation.ResetCostUsd()
+	_u.mutation.SetCostUsd(v)
+	return _u
+}
+
+// SetNillableCostUsd sets the "cost_usd" field if the given value is not nil.
+func (_u *UsageLogUpdate) SetNillableCostUsd(v *float64) *UsageLogUpdate {
+	if v != nil {
+		_u.SetCostUsd(*v)
+	}
+	return _u
+}
+
+// AddCostUsd adds value to the "cost_usd" field.
+func (_u *UsageLogUpdate) AddCostUsd(v float64) *UsageLogUpdate {
+	_u.mutation.AddCostUsd(v)
+	return _u
+}
+
+// ClearCostUsd clears the value of the "cost_usd" field.
+func (_u *UsageLogUpdate) ClearCostUsd() *UsageLogUpdate {
+	_u.mutation.ClearCostUsd()
+	return _u
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_u *UsageLogUpdate) SetUser(v *User) *UsageLogUpdate {
 	return _u.SetUserID(v.ID)
@@ -299,6 +326,15 @@ func (_u *UsageLogUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.RequestType(); ok {
 		_spec.SetField(usagelog.FieldRequestType, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.CostUsd(); ok {
+		_spec.SetField(usagelog.FieldCostUsd, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedCostUsd(); ok {
+		_spec.AddField(usagelog.FieldCostUsd, field.TypeFloat64, value)
+	}
+	if _u.mutation.CostUsdCleared() {
+		_spec.ClearField(usagelog.FieldCostUsd, field.TypeFloat64)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -525,6 +561,33 @@ func (_u *UsageLogUpdateOne) SetNillableRequestType(v *usagelog.RequestType) *Us
 	return _u
 }
 
+// SetCostUsd sets the "cost_usd" field.
+func (_u *UsageLogUpdateOne) SetCostUsd(v float64) *UsageLogUpdateOne {
+	_u.mutation.ResetCostUsd()
+	_u.mutation.SetCostUsd(v)
+	return _u
+}
+
+// SetNillableCostUsd sets the "cost_usd" field if the given value is not nil.
+func (_u *UsageLogUpdateOne) SetNillableCostUsd(v *float64) *UsageLogUpdateOne {
+	if v != nil {
+		_u.SetCostUsd(*v)
+	}
+	return _u
+}
+
+// AddCostUsd adds value to the "cost_usd" field.
+func (_u *UsageLogUpdateOne) AddCostUsd(v float64) *UsageLogUpdateOne {
+	_u.mutation.AddCostUsd(v)
+	return _u
+}
+
+// ClearCostUsd clears the value of the "cost_usd" field.
+func (_u *UsageLogUpdateOne) ClearCostUsd() *UsageLogUpdateOne {
+	_u.mutation.ClearCostUsd()
+	return _u
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_u *UsageLogUpdateOne) SetUser(v *User) *UsageLogUpdateOne {
 	return _u.SetUserID(v.ID)
@@ -678,6 +741,15 @@ func (_u *UsageLogUpdateOne) sqlSave(ctx context.Context) (_node *UsageLog, err 
 	}
 	if value, ok := _u.mutation.RequestType(); ok {
 		_spec.SetField(usagelog.FieldRequestType, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.CostUsd(); ok {
+		_spec.SetField(usagelog.FieldCostUsd, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedCostUsd(); ok {
+		_spec.AddField(usagelog.FieldCostUsd, field.TypeFloat64, value)
+	}
+	if _u.mutation.CostUsdCleared() {
+		_spec.ClearField(usagelog.FieldCostUsd, field.TypeFloat64)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{

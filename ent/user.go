@@ -52,9 +52,11 @@ type UserEdges struct {
 	PersonalityConfigs []*UserPersonalityConfig `json:"personality_configs,omitempty"`
 	// Memories holds the value of the memories edge.
 	Memories []*Memory `json:"memories,omitempty"`
+	// ImageDescriptions holds the value of the image_descriptions edge.
+	ImageDescriptions []*ImageDescription `json:"image_descriptions,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 }
 
 // APIKeysOrErr returns the APIKeys value or an error if the edge
@@ -109,6 +111,15 @@ func (e UserEdges) MemoriesOrErr() ([]*Memory, error) {
 		return e.Memories, nil
 	}
 	return nil, &NotLoadedError{edge: "memories"}
+}
+
+// ImageDescriptionsOrErr returns the ImageDescriptions value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ImageDescriptionsOrErr() ([]*ImageDescription, error) {
+	if e.loadedTypes[6] {
+		return e.ImageDescriptions, nil
+	}
+	return nil, &NotLoadedError{edge: "image_descriptions"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -229,6 +240,11 @@ func (_m *User) QueryPersonalityConfigs() *UserPersonalityConfigQuery {
 // QueryMemories queries the "memories" edge of the User entity.
 func (_m *User) QueryMemories() *MemoryQuery {
 	return NewUserClient(_m.config).QueryMemories(_m)
+}
+
+// QueryImageDescriptions queries the "image_descriptions" edge of the User entity.
+func (_m *User) QueryImageDescriptions() *ImageDescriptionQuery {
+	return NewUserClient(_m.config).QueryImageDescriptions(_m)
 }
 
 // Update returns a builder for updating this User.

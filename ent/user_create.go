@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/usagelog"
@@ -222,6 +223,21 @@ func (_c *UserCreate) AddMemories(v ...*Memory) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddMemoryIDs(ids...)
+}
+
+// AddImageDescriptionIDs adds the "image_descriptions" edge to the ImageDescription entity by IDs.
+func (_c *UserCreate) AddImageDescriptionIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddImageDescriptionIDs(ids...)
+	return _c
+}
+
+// AddImageDescriptions adds the "image_descriptions" edges to the ImageDescription entity.
+func (_c *UserCreate) AddImageDescriptions(v ...*ImageDescription) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddImageDescriptionIDs(ids...)
 }
 
 // Mutation returns the UserMutation object of the builder.
@@ -457,6 +473,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ImageDescriptionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ImageDescriptionsTable,
+			Columns: []string{user.ImageDescriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(imagedescription.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/predicate"
@@ -37,6 +38,7 @@ type UserQuery struct {
 	withConversationTurns  *ConversationHistoryQuery
 	withPersonalityConfigs *UserPersonalityConfigQuery
 	withMemories           *MemoryQuery
+	withImageDescriptions  *ImageDescriptionQuery
 	modifiers              []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -199,6 +201,28 @@ func (_q *UserQuery) QueryMemories() *MemoryQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(memory.Table, memory.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, user.MemoriesTable, user.MemoriesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryImageDescriptions chains the current query on the "image_descriptions" edge.
+func (_q *UserQuery) QueryImageDescriptions() *ImageDescriptionQuery {
+	query := (&ImageDescriptionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(imagedescription.Table, imagedescription.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ImageDescriptionsTable, user.ImageDescriptionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -404,6 +428,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withConversationTurns:  _q.withConversationTurns.Clone(),
 		withPersonalityConfigs: _q.withPersonalityConfigs.Clone(),
 		withMemories:           _q.withMemories.Clone(),
+		withImageDescriptions:  _q.withImageDescriptions.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -474,6 +499,17 @@ func (_q *UserQuery) WithMemories(opts ...func(*MemoryQuery)) *UserQuery {
 		opt(query)
 	}
 	_q.withMemories = query
+	return _q
+}
+
+// WithImageDescriptions tells the query-builder to eager-load the nodes that are connected to
+// the "image_descriptions" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithImageDescriptions(opts ...func(*ImageDescriptionQuery)) *UserQuery {
+	query := (&ImageDescriptionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withImageDescriptions = query
 	return _q
 }
 
@@ -555,13 +591,14 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withAPIKeys != nil,
 			_q.withOwnedPersonalities != nil,
 			_q.withUsageLogs != nil,
 			_q.withConversationTurns != nil,
 			_q.withPersonalityConfigs != nil,
 			_q.withMemories != nil,
+			_q.withImageDescriptions != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -628,6 +665,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadMemories(ctx, query, nodes,
 			func(n *User) { n.Edges.Memories = []*Memory{} },
 			func(n *User, e *Memory) { n.Edges.Memories = append(n.Edges.Memories, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withImageDescriptions; query != nil {
+		if err := _q.loadImageDescriptions(ctx, query, nodes,
+			func(n *User) { n.Edges.ImageDescriptions = []*ImageDescription{} },
+			func(n *User, e *ImageDescription) { n.Edges.ImageDescriptions = append(n.Edges.ImageDescriptions, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -808,6 +852,36 @@ func (_q *UserQuery) loadMemories(ctx context.Context, query *MemoryQuery, nodes
 	}
 	query.Where(predicate.Memory(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(user.MemoriesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.UserID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadImageDescriptions(ctx context.Context, query *ImageDescriptionQuery, nodes []*User, init func(*User), assign func(*User, *ImageDescription)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(imagedescription.FieldUserID)
+	}
+	query.Where(predicate.ImageDescription(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ImageDescriptionsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/imagedescription"
 	"github.com/tzurot/tzurot/ent/memory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/predicate"
@@ -208,6 +209,21 @@ func (_u *UserUpdate) AddMemories(v ...*Memory) *UserUpdate {
 	return _u.AddMemoryIDs(ids...)
 }
 
+// AddImageDescriptionIDs adds the "image_descriptions" edge to the ImageDescription entity by IDs.
+func (_u *UserUpdate) AddImageDescriptionIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddImageDescriptionIDs(ids...)
+	return _u
+}
+
+// AddImageDescriptions adds the "image_descriptions" edges to the ImageDescription entity.
+func (_u *UserUpdate) AddImageDescriptions(v ...*ImageDescription) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddImageDescriptionIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -337,6 +353,27 @@ func (_u *UserUpdate) RemoveMemories(v ...*Memory) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMemoryIDs(ids...)
+}
+
+// ClearImageDescriptions clears all "image_descriptions" edges to the ImageDescription entity.
+func (_u *UserUpdate) ClearImageDescriptions() *UserUpdate {
+	_u.mutation.ClearImageDescriptions()
+	return _u
+}
+
+// RemoveImageDescriptionIDs removes the "image_descriptions" edge to ImageDescription entities by IDs.
+func (_u *UserUpdate) RemoveImageDescriptionIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemoveImageDescriptionIDs(ids...)
+	return _u
+}
+
+// RemoveImageDescriptions removes "image_descriptions" edges to ImageDescription entities.
+func (_u *UserUpdate) RemoveImageDescriptions(v ...*ImageDescription) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveImageDescriptionIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -694,6 +731,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ImageDescriptionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ImageDescriptionsTable,
+			Columns: []string{user.ImageDescriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(imagedescription.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedImageDescriptionsIDs(); len(nodes) > 0 && !_u.mutation.ImageDescriptionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ImageDescriptionsTable,
+			Columns: []string{user.ImageDescriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(imagedescription.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ImageDescriptionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ImageDescriptionsTable,
+			Columns: []string{user.ImageDescriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(imagedescription.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -888,6 +970,21 @@ func (_u *UserUpdateOne) AddMemories(v ...*Memory) *UserUpdateOne {
 	return _u.AddMemoryIDs(ids...)
 }
 
+// AddImageDescriptionIDs adds the "image_descriptions" edge to the ImageDescription entity by IDs.
+func (_u *UserUpdateOne) AddImageDescriptionIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddImageDescriptionIDs(ids...)
+	return _u
+}
+
+// AddImageDescriptions adds the "image_descriptions" edges to the ImageDescription entity.
+func (_u *UserUpdateOne) AddImageDescriptions(v ...*ImageDescription) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddImageDescriptionIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -1017,6 +1114,27 @@ func (_u *UserUpdateOne) RemoveMemories(v ...*Memory) *UserUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveMemoryIDs(ids...)
+}
+
+// ClearImageDescriptions clears all "image_descriptions" edges to the ImageDescription entity.
+func (_u *UserUpdateOne) ClearImageDescriptions() *UserUpdateOne {
+	_u.mutation.ClearImageDescriptions()
+	return _u
+}
+
+// RemoveImageDescriptionIDs removes the "image_descriptions" edge to ImageDescription entities by IDs.
+func (_u *UserUpdateOne) RemoveImageDescriptionIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemoveImageDescriptionIDs(ids...)
+	return _u
+}
+
+// RemoveImageDescriptions removes "image_descriptions" edges to ImageDescription entities.
+func (_u *UserUpdateOne) RemoveImageDescriptions(v ...*ImageDescription) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveImageDescriptionIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1397,6 +1515,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(memory.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ImageDescriptionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ImageDescriptionsTable,
+			Columns: []string{user.ImageDescriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(imagedescription.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedImageDescriptionsIDs(); len(nodes) > 0 && !_u.mutation.ImageDescriptionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ImageDescriptionsTable,
+			Columns: []string{user.ImageDescriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(imagedescription.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ImageDescriptionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ImageDescriptionsTable,
+			Columns: []string{user.ImageDescriptionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(imagedescription.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -317,6 +317,10 @@ var HandWrittenIndexes = []string{
 	"personality_aliases_alias_lower_key", // 0007
 	"personalities_name_lower",            // 0015
 	"personalities_display_name_lower",    // 0015
+	"personalities_name_trgm",             // 0023
+	"personalities_display_name_trgm",     // 0023
+	"personality_aliases_alias_trgm",      // 0023
+	"personalities_owner_id_name",         // 0023
 }
 
 func filterHandWritten(changes []atlasschema.Change) []atlasschema.Change {

@@ -24,7 +24,7 @@ func TestRegisteredActivityNames(t *testing.T) {
 		}},
 		{(*operator.Activities)(nil), []string{
 			"MigrationBackup", "MigrationBatch", "MigrationBegin", "MigrationFinish", "MigrationVerify",
-			"RotateKeysPage", "VerifyKeys",
+			"PostingHorizon", "PurgeBatch", "RotateKeysPage", "VerifyKeys",
 		}},
 	} {
 		typ := reflect.TypeOf(tc.of)

@@ -31,6 +31,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, ops *op
 	w.RegisterWorkflowWithOptions(workflows.ImagineImage, workflow.RegisterOptions{Name: workflows.ImagineImageName})
 	w.RegisterWorkflowWithOptions(workflows.DeleteUserData, workflow.RegisterOptions{Name: workflows.DeleteUserDataName})
 	w.RegisterWorkflowWithOptions(workflows.RememberExchange, workflow.RegisterOptions{Name: workflows.RememberExchangeName})
+	w.RegisterWorkflowWithOptions(workflows.PurgeRetention, workflow.RegisterOptions{Name: workflows.PurgeRetentionName})
 	w.RegisterActivity(acts)
 	w.RegisterActivity(ops)
 	return w

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities/operator"
+	"github.com/tzurot/tzurot/internal/searchattr"
 )
 
 // DataMigrationName is the registered type of DataMigration.
@@ -22,10 +23,10 @@ const (
 	QueryProgress = "progress"
 )
 
-// Search attributes the dev server registers for migrations.
+// Search attributes of migrations (internal/searchattr declares them all).
 var (
-	MigrationNameAttr = temporal.NewSearchAttributeKeyKeyword("TzurotMigration")
-	RowsDoneAttr      = temporal.NewSearchAttributeKeyInt64("TzurotRowsDone")
+	MigrationNameAttr = searchattr.Migration
+	RowsDoneAttr      = searchattr.RowsDone
 )
 
 // DataMigrationID is the workflow id for a migration.
@@ -156,7 +157,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 		// MigrationFinish; older ones keep their preview.
 		whole := workflow.GetVersion(dctx, wholeReportChange, workflow.DefaultVersion, wholeReportVersion)
 		var sum operator.ReportSummary
-		if err := workflow.ExecuteActivity(dctx, op.MigrationFinish, operator.MigrationFinishInput{
+		if err := workflow.ExecuteActivity(summarized(dctx, "record the run's outcome and write its whole report"), op.MigrationFinish, operator.MigrationFinishInput{
 			RunID: st.RunID, Outcome: outcome, Verified: verified, Counts: st.Counts, Report: st.Report,
 		}).Get(dctx, &sum); err != nil {
 			return err
@@ -180,7 +181,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 
 	if st.Phase == "begin" {
 		wid := workflow.GetInfo(ctx).WorkflowExecution.ID
-		if err := workflow.ExecuteActivity(quick, op.MigrationBegin, operator.MigrationBeginInput{
+		if err := workflow.ExecuteActivity(summarized(quick, "record the run's start"), op.MigrationBegin, operator.MigrationBeginInput{
 			Name: in.Name, WorkflowID: wid, DryRun: in.DryRun, Force: in.Force,
 		}).Get(ctx, &st.RunID); err != nil {
 			return st, err
@@ -192,7 +193,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 		show()
 	}
 	if st.Phase == "backup" {
-		if err := workflow.ExecuteActivity(quick, op.MigrationBackup, operator.MigrationBackupInput{RunID: st.RunID, Name: in.Name}).
+		if err := workflow.ExecuteActivity(summarized(quick, "back up the tables the migration writes (pg_dump)"), op.MigrationBackup, operator.MigrationBackupInput{RunID: st.RunID, Name: in.Name}).
 			Get(ctx, &st.BackupPath); err != nil {
 			return fail(err)
 		}
@@ -201,7 +202,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 	}
 	// Enough attempts to ride out worker crashes and a database restart; a
 	// bug that fails every time ends the run as failed, with the error.
-	batchCtx := workflow.WithActivityOptions(ctx, batchOptions(20, operator.ErrUnknownMigration, operator.ErrBadInput))
+	batchCtx := withSummary(ctx, batchOptions(20, operator.ErrUnknownMigration, operator.ErrBadInput), "migrate a batch of rows")
 	for batches := 0; st.Phase == "copy"; batches++ {
 		drain()
 		if cancelled {
@@ -244,7 +245,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 			return st, finish("succeeded", false)
 		}
 		var problems []string
-		if err := workflow.ExecuteActivity(quick, op.MigrationVerify, operator.MigrationVerifyInput{Name: in.Name, Args: in.Args, RunID: st.RunID}).
+		if err := workflow.ExecuteActivity(summarized(quick, "compare source and target"), op.MigrationVerify, operator.MigrationVerifyInput{Name: in.Name, Args: in.Args, RunID: st.RunID}).
 			Get(ctx, &problems); err != nil {
 			st.Report = append(st.Report, "verification failed: "+appMessage(err))
 			return fail(err)

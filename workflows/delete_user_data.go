@@ -75,9 +75,12 @@ func DeleteUserData(ctx workflow.Context, in DeleteUserDataInput) (DeleteUserDat
 		return DeleteUserDataResult{}, temporal.NewNonRetryableApplicationError(
 			"DeleteUserData needs a discord_user_id", activities.ErrBadInput, nil)
 	}
-	actx := workflow.WithActivityOptions(ctx, deleteUserRowsOptions)
 	res := DeleteUserDataResult{Outcome: UserDataDeleted, Counts: map[string]int{}}
-	for _, table := range activities.UserDataTables {
+	total := 0
+	for i, table := range activities.UserDataTables {
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**deleting the data of user %s** — %s (table %d of %d)\n\n%d rows cleared so far",
+			in.DiscordUserID, table, i+1, len(activities.UserDataTables), total))
+		actx := withSummary(ctx, deleteUserRowsOptions, "clear the user's rows in "+table)
 		var n int
 		err := workflow.ExecuteActivity(actx, a.DeleteUserRows, activities.DeleteUserRowsInput{
 			DiscordUserID: in.DiscordUserID, Table: table,
@@ -86,7 +89,9 @@ func DeleteUserData(ctx workflow.Context, in DeleteUserDataInput) (DeleteUserDat
 			return res, fmt.Errorf("delete the user's %s: %w", table, err)
 		}
 		res.Counts[table] = n
+		total += n
 	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**deleting the data of user %s** — done\n\n%d rows cleared", in.DiscordUserID, total))
 	workflow.GetLogger(ctx).Info("user data deleted", "counts", res.Counts)
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/internal/deliverykey"
+	"github.com/tzurot/tzurot/internal/metrics"
+	"github.com/tzurot/tzurot/internal/searchattr"
 )
 
 // GenerateReplyName is the registered type of GenerateReply.
@@ -44,6 +47,10 @@ type GenerateReplyInput struct {
 	// enters history. Optional, passed on to that activity only, so no
 	// version is needed.
 	References *References `json:"references,omitempty"`
+	// SearchAttributes are the Tzurot search attributes the starter found
+	// registered on the namespace (searchattr.Set): the workflow sets only
+	// these, behind version "search-attributes". Absent: it sets none.
+	SearchAttributes searchattr.Set `json:"search_attributes,omitempty"`
 }
 
 // References are GenerateReplyInput's referenced message ids
@@ -115,22 +122,48 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 //
 // A usage row an activity could not write after a paid call is written by
 // RecordUsage before anything else, so no outcome loses it.
+//
+// Its current details follow these steps, and when it ends it sets the
+// search attributes it learned (outcome, model, key source, tokens).
 func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyResult, error) {
+	pr := &progress{title: speakerOf(in) + " → " + in.Personality}
+	res, err := generateReply(ctx, in, pr)
+	if err == nil {
+		pr.finish(ctx, in.SearchAttributes, res.Outcome)
+		// Through the workflow's metrics handler, silent on replay: once
+		// per reply. An error is retried or fails the workflow: no outcome.
+		metrics.CountReply(workflow.GetMetricsHandler(ctx), res.Outcome, cmp.Or(pr.keySource, metrics.KeyUnknown))
+	}
+	return res, err
+}
+
+// speakerOf names the user in details: their username, else their id.
+func speakerOf(in GenerateReplyInput) string {
+	if in.Username != "" {
+		return in.Username
+	}
+	return in.DiscordUserID
+}
+
+func generateReply(ctx workflow.Context, in GenerateReplyInput, pr *progress) (GenerateReplyResult, error) {
 	if in.RequestID == "" || in.DiscordUserID == "" || in.ChannelID == "" || (in.Content == "" && len(in.Attachments) == 0 && (in.References == nil || !in.References.Forward)) {
 		return GenerateReplyResult{}, temporal.NewNonRetryableApplicationError(
 			"request_id, discord_user_id, channel_id and content (or attachments, or a forward) are required", activities.ErrBadInput, nil)
 	}
 	log := workflow.GetLogger(ctx)
 
+	pr.at(ctx, "finding the personality")
 	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID)
 	if err != nil {
 		log.Warn("personality not resolved", "personality", in.Personality)
 		return GenerateReplyResult{Outcome: ReplyFailed}, nil
 	}
+	pr.title = speakerOf(in) + " → " + p.DisplayName
+	pr.at(ctx, "asking the model")
 
 	// The activity heartbeats every 2 s while the provider works, so a dead
 	// worker is noticed in seconds.
-	genCtx := workflow.WithActivityOptions(ctx, providerOptions(5))
+	genCtx := withSummary(ctx, providerOptions(5), "ask "+p.DisplayName+"'s model for the reply")
 	// Version 1 answers through GenerateWithinLimits, which refuses guests over
 	// their daily allowance before any provider call; histories recorded
 	// before it scheduled Generate and must keep doing so on replay.
@@ -146,14 +179,17 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	}).Get(ctx, &gen)
 
 	if genErr == nil {
+		pr.learned(gen.Model, gen.KeySource, gen.Usage.TotalTokens)
 		// Before the post, so that a post that fails for good cannot lose
 		// the row; PendingUsage is nil unless PostgreSQL was away.
 		recordPendingUsage(ctx, gen.PendingUsage)
+		pr.at(ctx, "posting the reply")
 		id, err := reply(ctx, in, p, gen.Text)
 		if err != nil {
 			return GenerateReplyResult{}, err
 		}
-		saveCtx := workflow.WithActivityOptions(ctx, discordOptions)
+		pr.at(ctx, "saving the conversation")
+		saveCtx := withSummary(ctx, discordOptions, "save both turns to the conversation history")
 		if err := workflow.ExecuteActivity(saveCtx, a.SaveTurns, activities.SaveTurnsInput{
 			PersonalityID: p.ID, ChannelID: in.ChannelID, GuildID: in.GuildID,
 			DiscordUserID: in.DiscordUserID, Username: in.Username,
@@ -173,6 +209,8 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 
 	recordPendingUsage(ctx, activities.PendingUsageOf(genErr))
 	errType := errorType(genErr)
+	pr.learned("", keySourceOf(errType), 0)
+	pr.at(ctx, "telling the channel why there is no reply")
 	switch errType {
 	case activities.ErrInvalidKey, activities.ErrNoCredits:
 		// A confirmed 401, or a 402, on the user's own key: switch it off, tell
@@ -271,7 +309,7 @@ func post(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityR
 
 func postText(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, content string, mayExist bool) (string, error) {
 	var id string
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.PostReply, activities.PostReplyInput{
+	err := workflow.ExecuteActivity(withSummary(ctx, discordOptions, "post as "+p.DisplayName+" in the channel"), a.PostReply, activities.PostReplyInput{
 		DeliveryKey: deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.Reply),
 		ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: content,
 		MayExist: mayExist,
@@ -289,7 +327,7 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 		return post(ctx, in, p, text)
 	}
 	var out activities.SpeakReplyOutput
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, voiceOptions), a.SpeakReply, activities.SpeakReplyInput{
+	err := workflow.ExecuteActivity(withSummary(ctx, voiceOptions, "speak "+p.DisplayName+"'s reply (ElevenLabs) and post it"), a.SpeakReply, activities.SpeakReplyInput{
 		PostReplyInput: activities.PostReplyInput{
 			DeliveryKey: deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.Reply),
 			ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: text,
@@ -349,7 +387,7 @@ var voiceOptions = workflow.ActivityOptions{
 // voiceKeyRejected switches off the user's ElevenLabs key and tells them
 // privately, once; their replies go on as text.
 func voiceKeyRejected(ctx workflow.Context, in GenerateReplyInput, errType, detail string, failed activities.FailedKey) error {
-	dctx := workflow.WithActivityOptions(ctx, discordOptions)
+	dctx := withSummary(ctx, discordOptions, "switch off the user's refused ElevenLabs key")
 	var off bool
 	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
 		DiscordUserID: in.DiscordUserID, Provider: activities.ProviderElevenLabs, KeyFingerprint: failed.Fingerprint,

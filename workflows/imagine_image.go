@@ -9,6 +9,7 @@ import (
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/keycrypt"
+	"github.com/tzurot/tzurot/internal/searchattr"
 )
 
 // ImagineImageName is the registered type of ImagineImage.
@@ -32,6 +33,8 @@ type ImagineImageInput struct {
 	// SealedInteractionToken (and by hand) carry it.
 	InteractionToken string `json:"interaction_token,omitempty"`
 	ApplicationID    string `json:"application_id,omitempty"`
+	// SearchAttributes: as GenerateReplyInput's.
+	SearchAttributes searchattr.Set `json:"search_attributes,omitempty"`
 }
 
 // Outcomes of ImagineImage beyond GenerateReply's.
@@ -75,7 +78,19 @@ func ImagineImageID(interactionID string) string { return "imagine/" + interacti
 //     switched off and its owner told by DM, as in GenerateReply
 //     ("key_rejected"); no key ("no_key"); a limit or quota reached
 //     ("rate_limited"); anything else after its retries ("failed").
+//
+// Its current details follow these steps; when it ends it sets the search
+// attributes it learned (outcome, model, key source).
 func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResult, error) {
+	pr := &progress{title: "/imagine by user " + in.DiscordUserID + " → " + in.Personality}
+	res, err := imagineImage(ctx, in, pr)
+	if err == nil {
+		pr.finish(ctx, in.SearchAttributes, res.Outcome)
+	}
+	return res, err
+}
+
+func imagineImage(ctx workflow.Context, in ImagineImageInput, pr *progress) (ImagineImageResult, error) {
 	if in.DiscordUserID == "" || in.ChannelID == "" || in.Prompt == "" {
 		return ImagineImageResult{}, temporal.NewNonRetryableApplicationError(
 			"discord_user_id, channel_id and prompt are required", activities.ErrBadInput, nil)
@@ -91,7 +106,8 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 	}
 	notice := func(outcome, content string) (ImagineImageResult, error) {
 		var id string
-		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.ImagineNotice,
+		pr.at(ctx, "answering without an image")
+		err := workflow.ExecuteActivity(withSummary(ctx, discordOptions, "answer /imagine with why there is no image"), a.ImagineNotice,
 			activities.ImagineNoticeInput{ImagineTarget: target, Content: content}).Get(ctx, &id)
 		if err != nil {
 			return ImagineImageResult{}, err
@@ -99,24 +115,32 @@ func ImagineImage(ctx workflow.Context, in ImagineImageInput) (ImagineImageResul
 		return ImagineImageResult{Outcome: outcome, DiscordMessageID: id}, nil
 	}
 
+	pr.at(ctx, "finding the personality")
 	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID)
 	if err != nil {
 		return notice(ReplyFailed, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
 	}
+	pr.title = "/imagine by user " + in.DiscordUserID + " → " + p.DisplayName
+	pr.at(ctx, "making and posting the image")
 
 	// Image models take 5–30 s; the heartbeat notices a dead worker sooner.
-	genCtx := workflow.WithActivityOptions(ctx, providerOptions(4, activities.ErrImagesDisabled, activities.ErrDiscordRefused))
+	genCtx := withSummary(ctx, providerOptions(4, activities.ErrImagesDisabled, activities.ErrDiscordRefused),
+		"make "+p.DisplayName+"'s image and post it")
 	var out activities.ImagineOutput
 	err = workflow.ExecuteActivity(genCtx, a.Imagine, activities.ImagineInput{
 		ImagineTarget: target, DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,
 		Prompt: in.Prompt, Size: in.Size,
 	}).Get(ctx, &out)
 	if err == nil {
+		pr.learned(out.Model, out.KeySource, 0)
 		recordPendingUsage(ctx, out.PendingUsage)
 		return ImagineImageResult{Outcome: ImaginePosted, DiscordMessageID: out.DiscordMessageID}, nil
 	}
 
 	errType := errorType(err)
+	if errType != activities.ErrLimitReached { // LIMIT_IMAGES_PER_HOUR holds whoever's key it is
+		pr.learned("", keySourceOf(errType), 0)
+	}
 	switch errType {
 	case activities.ErrImagesDisabled:
 		return notice(ImagineDisabled, ImagesOff(p.DisplayName))

@@ -26,7 +26,7 @@ func RememberExchangeID(requestID string) string { return GenerateReplyID(reques
 // of failures).
 func RememberExchange(ctx workflow.Context, in activities.RememberInput) (activities.RememberOutput, error) {
 	var out activities.RememberOutput
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, rememberOptions), a.Remember, in).Get(ctx, &out)
+	err := workflow.ExecuteActivity(withSummary(ctx, rememberOptions, "embed and store the exchange's memory"), a.Remember, in).Get(ctx, &out)
 	if err != nil {
 		return out, err
 	}
@@ -57,6 +57,7 @@ func remember(ctx workflow.Context, in GenerateReplyInput, p activities.Personal
 		WorkflowID:            RememberExchangeID(in.RequestID),
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:         "memory of " + speakerOf(in) + "'s exchange with " + p.DisplayName,
 	})
 	err := workflow.ExecuteChildWorkflow(cctx, RememberExchange, activities.RememberInput{
 		RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,

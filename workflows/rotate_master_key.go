@@ -87,7 +87,7 @@ func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMaste
 			st.Phase, st.Resealed, st.AlreadyCurrent, st.Failed))
 	}
 	show()
-	pageCtx := workflow.WithActivityOptions(ctx, batchOptions(0, operator.ErrBadInput))
+	pageCtx := withSummary(ctx, batchOptions(0, operator.ErrBadInput), "re-seal a page of stored keys")
 	for batches := 0; st.Phase == "reseal"; batches++ {
 		if batches >= rotateBatchesPerRun {
 			in.State = &st
@@ -111,7 +111,8 @@ func RotateMasterKey(ctx workflow.Context, in RotateMasterKeyInput) (RotateMaste
 		show()
 	}
 	if st.Phase == "verify" {
-		if err := workflow.ExecuteActivity(pageCtx, op.VerifyKeys, operator.VerifyKeysInput{}).Get(ctx, &st.Verify); err != nil {
+		vctx := withSummary(ctx, batchOptions(0, operator.ErrBadInput), "check that the current key alone opens every stored key")
+		if err := workflow.ExecuteActivity(vctx, op.VerifyKeys, operator.VerifyKeysInput{}).Get(ctx, &st.Verify); err != nil {
 			return RotateMasterKeyResult{}, err
 		}
 		st.Phase = "done"

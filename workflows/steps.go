@@ -21,6 +21,7 @@ import (
 // saves two history events and a round trip through the server.
 func resolvePersonality(ctx workflow.Context, ref, discordUserID string) (activities.PersonalityRef, error) {
 	lookupCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		Summary:             "find the personality the user named, among those they may use",
 		StartToCloseTimeout: 5 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			MaximumAttempts:        5,
@@ -70,7 +71,7 @@ func providerOptions(maxAttempts int32, nonRetryable ...string) workflow.Activit
 // key since, that one stays on and no DM says otherwise. DeactivateKey is
 // false, too, when another workflow switched the key off: that one DMs.
 func keyRejected(ctx workflow.Context, discordUserID, dmKey, errType string, failed activities.FailedKey) error {
-	dctx := workflow.WithActivityOptions(ctx, discordOptions)
+	dctx := withSummary(ctx, discordOptions, "switch off the user's refused OpenRouter key")
 	var off bool
 	if err := workflow.ExecuteActivity(dctx, a.DeactivateKey, activities.DeactivateKeyInput{
 		DiscordUserID: discordUserID, Provider: activities.ProviderOpenRouter, KeyFingerprint: failed.Fingerprint,
@@ -110,6 +111,7 @@ func recordPendingUsage(ctx workflow.Context, rec *activities.UsageRecord) {
 		return
 	}
 	uctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:             "write the usage row the paid call could not",
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
@@ -124,7 +126,7 @@ func recordPendingUsage(ctx workflow.Context, rec *activities.UsageRecord) {
 // dm sends one private message; a user who blocks DMs still gets the channel
 // reply, so Discord refusing it is not a failure.
 func dm(ctx workflow.Context, key, userID, msg string) error {
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, discordOptions), a.SendDM, activities.SendDMInput{
+	err := workflow.ExecuteActivity(withSummary(ctx, discordOptions, "DM the user"), a.SendDM, activities.SendDMInput{
 		DeliveryKey: key, DiscordUserID: userID, Content: msg,
 	}).Get(ctx, nil)
 	if err != nil && errorType(err) != activities.ErrDiscordRefused {

@@ -10,6 +10,7 @@ import (
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/provider"
+	"github.com/tzurot/tzurot/internal/searchattr"
 )
 
 // ValidateAPIKeyName is the registered type of ValidateAPIKey.
@@ -26,6 +27,8 @@ type ValidateAPIKeyInput struct {
 	// only the words of the result differ (provider.Retested, not Checked).
 	// Absent in older histories, which replay as /wallet set.
 	Retest bool `json:"retest,omitempty"`
+	// SearchAttributes: as GenerateReplyInput's.
+	SearchAttributes searchattr.Set `json:"search_attributes,omitempty"`
 }
 
 // Outcomes of ValidateAPIKey.
@@ -63,14 +66,28 @@ func ValidateAPIKeyID(discordUserID, provider string) string {
 //  3. A key that does not work is not stored; the outcome ("invalid_key",
 //     "quota_exceeded", "rate_limited", "unavailable") comes with a message
 //     fit to show the user.
+//
+// Its current details follow these steps; when it ends it sets its outcome
+// as a search attribute.
 func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKeyResult, error) {
 	if in.Provider == "" {
 		in.Provider = activities.ProviderOpenRouter
 	}
+	pr := &progress{title: providerName(in.Provider) + " key of user " + in.DiscordUserID, keySource: searchattr.KeyUser}
+	res, err := validateAPIKey(ctx, in, pr)
+	if err == nil {
+		pr.finish(ctx, in.SearchAttributes, res.Outcome)
+	}
+	return res, err
+}
+
+func validateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput, pr *progress) (ValidateAPIKeyResult, error) {
 	if in.DiscordUserID == "" {
 		return ValidateAPIKeyResult{}, temporal.NewNonRetryableApplicationError("discord_user_id is required", activities.ErrBadInput, nil)
 	}
+	pr.at(ctx, "asking "+providerName(in.Provider))
 	checkCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:             "ask " + providerName(in.Provider) + " whether the key works",
 		StartToCloseTimeout: 20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
@@ -91,7 +108,9 @@ func ValidateAPIKey(ctx workflow.Context, in ValidateAPIKeyInput) (ValidateAPIKe
 		return keyResult(in.Provider, outcomeOf(err), in.Retest), nil
 	}
 
+	pr.at(ctx, "storing the key")
 	storeCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:             "store the key, sealed, switched on",
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			MaximumInterval:        10 * time.Second,

@@ -44,9 +44,10 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 	walk(newRoot(&bytes.Buffer{}, &bytes.Buffer{}), nil)
 	// root, dev, worker, bot, keys, rotate, codec-server, migrate, up,
-	// status, data, start, status, rollback, pause, resume, cancel.
-	if count != 17 {
-		t.Errorf("walked %d commands, want 17", count)
+	// status, data, start, status, rollback, pause, resume, cancel,
+	// temporal, setup, healthcheck.
+	if count != 20 {
+		t.Errorf("walked %d commands, want 20", count)
 	}
 }
 
@@ -57,7 +58,7 @@ func TestCommandLineErrorsAndFlagPlacement(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"nope"}, `unknown command "nope" for tzurot: it has bot, codec-server, dev, keys, migrate, worker`},
+		{[]string{"nope"}, `unknown command "nope" for tzurot: it has bot, codec-server, dev, healthcheck, keys, migrate, temporal, worker`},
 		{[]string{"migrate"}, "tzurot migrate needs a command: data, status, up"},
 		{[]string{"keys", "turn"}, `unknown command "turn" for tzurot keys: it has rotate`},
 		{[]string{"migrate", "data", "pause"}, "usage: tzurot migrate data pause NAME"},
@@ -66,7 +67,7 @@ func TestCommandLineErrorsAndFlagPlacement(t *testing.T) {
 		{[]string{"migrate", "data", "start", "x", "--batch-size", "0"}, "--batch-size must be between 1 and 100000, got 0"},
 		{[]string{"migrate", "data", "start", "-batch-size=0", "x"}, "--batch-size must be between 1 and 100000, got 0"},
 		{[]string{"worker", "extra"}, "usage: tzurot worker"},
-		{[]string{"help", "nosuch"}, `unknown command "nosuch" for tzurot: it has bot, codec-server, dev, keys, migrate, worker`},
+		{[]string{"help", "nosuch"}, `unknown command "nosuch" for tzurot: it has bot, codec-server, dev, healthcheck, keys, migrate, temporal, worker`},
 		{[]string{"help", "migrate", "data", "nosuch"}, `unknown command "nosuch" for tzurot migrate data: it has cancel, pause, resume, rollback, start, status`},
 		// Before any configuration is read or any connection made.
 		{[]string{"migrate", "data", "start", "llm-config-jsonb", "extra"}, "usage: tzurot migrate data start NAME [DIR]: only shapes-import takes DIR, llm-config-jsonb takes no argument"},

@@ -32,7 +32,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		return fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath())
 	})
 	root.SetHelpCommand(helpCmd(root))
-	root.AddCommand(devCmd(), workerCmd(), botCmd(), keysCmd(), codecServerCmd(), migrateCmd())
+	root.AddCommand(devCmd(), workerCmd(), botCmd(), keysCmd(), codecServerCmd(), migrateCmd(), temporalCmd(), healthcheckCmd())
 	return root
 }
 

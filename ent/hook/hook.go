@@ -33,6 +33,18 @@ func (f DeliveryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeliveryMutation", m)
 }
 
+// The DenialFunc type is an adapter to allow the use of ordinary
+// function as Denial mutator.
+type DenialFunc func(context.Context, *ent.DenialMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DenialFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DenialMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DenialMutation", m)
+}
+
 // The ImageConfigFunc type is an adapter to allow the use of ordinary
 // function as ImageConfig mutator.
 type ImageConfigFunc func(context.Context, *ent.ImageConfigMutation) (ent.Value, error)
@@ -43,6 +55,18 @@ func (f ImageConfigFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ImageConfigMutation", m)
+}
+
+// The ImageDescriptionFunc type is an adapter to allow the use of ordinary
+// function as ImageDescription mutator.
+type ImageDescriptionFunc func(context.Context, *ent.ImageDescriptionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ImageDescriptionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ImageDescriptionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ImageDescriptionMutation", m)
 }
 
 // The LLMConfigFunc type is an adapter to allow the use of ordinary

@@ -63,6 +63,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{ConversationHistoryColumns[10], ConversationHistoryColumns[1]},
 			},
+			{
+				Name:    "conversationhistory_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationHistoryColumns[1]},
+			},
 		},
 	}
 	// DeliveriesColumns holds the columns for the "deliveries" table.
@@ -86,6 +91,44 @@ var (
 				Annotation: &entsql.IndexAnnotation{
 					Where: "((discord_message_id)::text <> ''::text)",
 				},
+			},
+			{
+				Name:    "deliveries_replies_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "(key ~~ 'reply/%/reply/%'::text)",
+				},
+			},
+			{
+				Name:    "deliveries_others_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "(key !~~ 'reply/%/reply/%'::text)",
+				},
+			},
+		},
+	}
+	// DenialsColumns holds the columns for the "denials" table.
+	DenialsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"user", "guild"}, SchemaType: map[string]string{"postgres": "varchar(8)"}},
+		{Name: "discord_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
+		{Name: "denied_by", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
+		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
+	}
+	// DenialsTable holds the schema information for the "denials" table.
+	DenialsTable = &schema.Table{
+		Name:       "denials",
+		Columns:    DenialsColumns,
+		PrimaryKey: []*schema.Column{DenialsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "denial_kind_discord_id",
+				Unique:  true,
+				Columns: []*schema.Column{DenialsColumns[2], DenialsColumns[3]},
 			},
 		},
 	}
@@ -112,6 +155,34 @@ var (
 				Columns:    []*schema.Column{ImageConfigsColumns[8]},
 				RefColumns: []*schema.Column{PersonalitiesColumns[0]},
 				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// ImageDescriptionsColumns holds the columns for the "image_descriptions" table.
+	ImageDescriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID, Default: schema.Expr("gen_random_uuid()")},
+		{Name: "created_at", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "description", Type: field.TypeString, Size: 2147483647},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// ImageDescriptionsTable holds the schema information for the "image_descriptions" table.
+	ImageDescriptionsTable = &schema.Table{
+		Name:       "image_descriptions",
+		Columns:    ImageDescriptionsColumns,
+		PrimaryKey: []*schema.Column{ImageDescriptionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "image_descriptions_users_image_descriptions",
+				Columns:    []*schema.Column{ImageDescriptionsColumns[3]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "imagedescription_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ImageDescriptionsColumns[3], ImageDescriptionsColumns[1]},
 			},
 		},
 	}
@@ -186,11 +257,23 @@ var (
 				Name:    "memory_personality_id_user_id_created_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{MemoriesColumns[6], MemoriesColumns[7], MemoriesColumns[1], MemoriesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						MemoriesColumns[3].Name,
+
+						MemoriesColumns[5].Name,
+					},
+				},
 			},
 			{
 				Name:    "memory_user_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{MemoriesColumns[7], MemoriesColumns[1]},
+			},
+			{
+				Name:    "memory_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MemoriesColumns[1]},
 			},
 		},
 	}
@@ -301,6 +384,7 @@ var (
 		{Name: "tokens_out", Type: field.TypeInt, Default: "0", SchemaType: map[string]string{"postgres": "integer"}},
 		{Name: "tokens_total", Type: field.TypeInt, Default: "0", SchemaType: map[string]string{"postgres": "integer"}},
 		{Name: "request_type", Type: field.TypeEnum, Enums: []string{"text", "voice", "image", "embedding"}, SchemaType: map[string]string{"postgres": "varchar(10)"}},
+		{Name: "cost_usd", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(16,10)"}},
 		{Name: "timestamp", Type: field.TypeTime, Default: schema.Expr("now()"), SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "personality_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID, Nullable: true},
@@ -313,13 +397,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "usage_logs_personalities_usage_logs",
-				Columns:    []*schema.Column{UsageLogsColumns[8]},
+				Columns:    []*schema.Column{UsageLogsColumns[9]},
 				RefColumns: []*schema.Column{PersonalitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "usage_logs_users_usage_logs",
-				Columns:    []*schema.Column{UsageLogsColumns[9]},
+				Columns:    []*schema.Column{UsageLogsColumns[10]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -328,7 +412,7 @@ var (
 			{
 				Name:    "usagelog_user_id_timestamp",
 				Unique:  false,
-				Columns: []*schema.Column{UsageLogsColumns[9], UsageLogsColumns[7]},
+				Columns: []*schema.Column{UsageLogsColumns[10], UsageLogsColumns[8]},
 			},
 			{
 				Name:    "usagelog_provider",
@@ -462,7 +546,9 @@ var (
 	Tables = []*schema.Table{
 		ConversationHistoryTable,
 		DeliveriesTable,
+		DenialsTable,
 		ImageConfigsTable,
+		ImageDescriptionsTable,
 		LlmConfigsTable,
 		MemoriesTable,
 		MigrationRunsTable,
@@ -485,9 +571,16 @@ func init() {
 	DeliveriesTable.Annotation = &entsql.Annotation{
 		Table: "deliveries",
 	}
+	DenialsTable.Annotation = &entsql.Annotation{
+		Table: "denials",
+	}
 	ImageConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
 	ImageConfigsTable.Annotation = &entsql.Annotation{
 		Table: "image_configs",
+	}
+	ImageDescriptionsTable.ForeignKeys[0].RefTable = UsersTable
+	ImageDescriptionsTable.Annotation = &entsql.Annotation{
+		Table: "image_descriptions",
 	}
 	LlmConfigsTable.ForeignKeys[0].RefTable = PersonalitiesTable
 	LlmConfigsTable.Annotation = &entsql.Annotation{

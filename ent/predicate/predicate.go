@@ -12,8 +12,14 @@ type ConversationHistory func(*sql.Selector)
 // Delivery is the predicate function for delivery builders.
 type Delivery func(*sql.Selector)
 
+// Denial is the predicate function for denial builders.
+type Denial func(*sql.Selector)
+
 // ImageConfig is the predicate function for imageconfig builders.
 type ImageConfig func(*sql.Selector)
+
+// ImageDescription is the predicate function for imagedescription builders.
+type ImageDescription func(*sql.Selector)
 
 // LLMConfig is the predicate function for llmconfig builders.
 type LLMConfig func(*sql.Selector)

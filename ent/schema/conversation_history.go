@@ -53,12 +53,14 @@ func (ConversationHistory) Edges() []ent.Edge {
 //     bot's reply-to routing, which personality wrote the message replied to;
 //   - channel, newest first (0015): the personality that spoke last in a DM;
 //   - user, oldest first (0021): a user's turns for /data export and
-//     DeleteUserData.
+//     DeleteUserData;
+//   - age (0022): the RETENTION_DAYS purge, oldest first.
 func (ConversationHistory) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("channel_id", "personality_id", "created_at"),
 		index.Fields("discord_message_id"),
 		index.Fields("channel_id", "created_at"),
 		index.Fields("user_id", "created_at"),
+		index.Fields("created_at"),
 	}
 }

@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -46,12 +47,18 @@ func (Memory) Edges() []ent.Edge {
 
 // Indexes: the pair, oldest to newest (id breaking ties), serves every read
 // of internal/memory: its pages, newest first; the signatures a search
-// loads, and those added since it last looked. Forgetting one memory goes
+// loads, and those added since it last looked — an index-only scan, as the
+// index carries model and signature (0025): at 1,000,000 rows the planner
+// otherwise reads the first load through the user's index, the heap and a
+// sort on disk, over a second for a pair of 100,000 (BENCHMARKS.md). Forgetting one memory goes
 // by the primary key. The user's, oldest first (0021), serves /data export
-// and DeleteUserData, which read every pair of one user.
+// and DeleteUserData, which read every pair of one user. Age alone (0022)
+// serves the RETENTION_DAYS purge, oldest first.
 func (Memory) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("personality_id", "user_id", "created_at", "id"),
+		index.Fields("personality_id", "user_id", "created_at", "id").
+			Annotations(entsql.IncludeColumns("model", "signature")),
 		index.Fields("user_id", "created_at"),
+		index.Fields("created_at"),
 	}
 }

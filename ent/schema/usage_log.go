@@ -13,7 +13,7 @@ import (
 )
 
 // UsageLog is one provider call that returned usage; limits and /usage count
-// tokens from here, not dollars.
+// tokens and US dollars from here.
 type UsageLog struct{ ent.Schema }
 
 func (UsageLog) Annotations() []schema.Annotation {
@@ -34,6 +34,10 @@ func (UsageLog) Fields() []ent.Field {
 		field.Int("tokens_out").SchemaType(integer).Default(0).NonNegative().Annotations(entsql.Default("0")),
 		field.Int("tokens_total").SchemaType(integer).Default(0).NonNegative().Annotations(entsql.Default("0")),
 		field.Enum("request_type").Values("text", "voice", "image", "embedding").SchemaType(varchar(10)),
+		// What the call cost in US dollars, as the provider reported it
+		// (OpenRouter's usage.cost, in credits, which are USD); null when it
+		// reported none (ElevenLabs, rows from before the column).
+		field.Float("cost_usd").SchemaType(numeric(16, 10)).Optional().Nillable(),
 		// Append-only: the seeds name this column timestamp and keep no updated_at.
 		field.Time("timestamp").Default(time.Now).Immutable().SchemaType(timestamptz).
 			Annotations(entsql.DefaultExpr("now()")),

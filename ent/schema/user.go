@@ -37,5 +37,6 @@ func (User) Edges() []ent.Edge {
 		edge.To("conversation_turns", ConversationHistory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("personality_configs", UserPersonalityConfig.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("memories", Memory.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("image_descriptions", ImageDescription.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }

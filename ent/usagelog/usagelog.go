@@ -32,6 +32,8 @@ const (
 	FieldTokensTotal = "tokens_total"
 	// FieldRequestType holds the string denoting the request_type field in the database.
 	FieldRequestType = "request_type"
+	// FieldCostUsd holds the string denoting the cost_usd field in the database.
+	FieldCostUsd = "cost_usd"
 	// FieldTimestamp holds the string denoting the timestamp field in the database.
 	FieldTimestamp = "timestamp"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -67,6 +69,7 @@ var Columns = []string{
 	FieldTokensOut,
 	FieldTokensTotal,
 	FieldRequestType,
+	FieldCostUsd,
 	FieldTimestamp,
 }
 
@@ -170,6 +173,11 @@ func ByTokensTotal(opts ...sql.OrderTermOption) OrderOption {
 // ByRequestType orders the results by the request_type field.
 func ByRequestType(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRequestType, opts...).ToFunc()
+}
+
+// ByCostUsd orders the results by the cost_usd field.
+func ByCostUsd(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCostUsd, opts...).ToFunc()
 }
 
 // ByTimestamp orders the results by the timestamp field.

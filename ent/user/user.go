@@ -41,6 +41,8 @@ const (
 	EdgePersonalityConfigs = "personality_configs"
 	// EdgeMemories holds the string denoting the memories edge name in mutations.
 	EdgeMemories = "memories"
+	// EdgeImageDescriptions holds the string denoting the image_descriptions edge name in mutations.
+	EdgeImageDescriptions = "image_descriptions"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// APIKeysTable is the table that holds the api_keys relation/edge.
@@ -85,6 +87,13 @@ const (
 	MemoriesInverseTable = "memories"
 	// MemoriesColumn is the table column denoting the memories relation/edge.
 	MemoriesColumn = "user_id"
+	// ImageDescriptionsTable is the table that holds the image_descriptions relation/edge.
+	ImageDescriptionsTable = "image_descriptions"
+	// ImageDescriptionsInverseTable is the table name for the ImageDescription entity.
+	// It exists in this package in order to avoid circular dependency with the "imagedescription" package.
+	ImageDescriptionsInverseTable = "image_descriptions"
+	// ImageDescriptionsColumn is the table column denoting the image_descriptions relation/edge.
+	ImageDescriptionsColumn = "user_id"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -254,6 +263,20 @@ func ByMemories(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newMemoriesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByImageDescriptionsCount orders the results by image_descriptions count.
+func ByImageDescriptionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newImageDescriptionsStep(), opts...)
+	}
+}
+
+// ByImageDescriptions orders the results by image_descriptions terms.
+func ByImageDescriptions(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newImageDescriptionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newAPIKeysStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -294,5 +317,12 @@ func newMemoriesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(MemoriesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, MemoriesTable, MemoriesColumn),
+	)
+}
+func newImageDescriptionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ImageDescriptionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ImageDescriptionsTable, ImageDescriptionsColumn),
 	)
 }

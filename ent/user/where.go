@@ -534,6 +534,29 @@ func HasMemoriesWith(preds ...predicate.Memory) predicate.User {
 	})
 }
 
+// HasImageDescriptions applies the HasEdge predicate on the "image_descriptions" edge.
+func HasImageDescriptions() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ImageDescriptionsTable, ImageDescriptionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasImageDescriptionsWith applies the HasEdge predicate on the "image_descriptions" edge with a given conditions (other predicates).
+func HasImageDescriptionsWith(preds ...predicate.ImageDescription) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newImageDescriptionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.User) predicate.User {
 	return predicate.User(sql.AndPredicates(predicates...))

@@ -160,6 +160,26 @@ func (x *Index) Mentions(s Speaker, content string, max int) []*ent.Personality 
 	return out
 }
 
+// Mentioned reports whether content has, at an @ MentionStarts accepts, a
+// name, alias or display name of any indexed personality, whoever may use
+// it. Where it is false Mentions finds nothing for any speaker, so a caller
+// need not load the Speaker (a database read) to know.
+func (x *Index) Mentioned(content string) bool {
+	lower := strings.ToLower(content)
+	for _, at := range MentionStarts(lower) {
+		rest := lower[at+1:]
+		if IsReserved(rest) {
+			continue
+		}
+		for _, t := range x.terms {
+			if strings.HasPrefix(rest, t.text) && mentionEnds(rest[len(t.text):]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // boundary reports whether rest starts after the end of a word: nothing, or
 // a character that is not a letter, digit, - or _.
 func boundary(rest string) bool {

@@ -109,7 +109,7 @@ func NewActivities(cfg config.Config, db *sql.DB, keys *keycrypt.Keyring, log *s
 		OperatorDiscordID:     cfg.BotOwnerDiscordID,
 		OperatorKey:           cfg.OpenRouterAPIKey.Reveal(),
 		ElevenLabsOperatorKey: cfg.ElevenLabsAPIKey.Reveal(),
-		Limits:                activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, ImagesPerHour: cfg.LimitImagesPerHour},
+		Limits:                activities.Limits{GuestTokensPerDay: cfg.LimitGuestTokensPerDay, GuestUSDPerDay: float64(cfg.LimitGuestUSDPerDay), ImagesPerHour: cfg.LimitImagesPerHour},
 		// One index per process: it keeps the pairs' signatures in memory.
 		Memory:         memory.NewPostgres(db, memory.Options{}),
 		EmbeddingModel: cfg.EmbeddingModel,
@@ -133,27 +133,39 @@ func (d *Deps) Close() {
 	d.DB.Close()
 }
 
-// openTraced sets up tracing for a long-running process named service, then
-// Open; closeAll releases both, the clients first.
-func openTraced(ctx context.Context, cfg config.Config, log *slog.Logger, service string) (*Deps, func(), error) {
+// openTraced serves metrics and health on METRICS_ADDR (when set, and
+// before anything is connected, so /readyz answers 503 meanwhile), sets up
+// tracing for a long-running process named service, then Open, and hands the
+// clients to ready; closeAll releases all three, the clients first.
+func openTraced(ctx context.Context, cfg config.Config, log *slog.Logger, service string, ready *readiness) (*Deps, func(), error) {
+	stopHealth, err := serveHealth(cfg, ready, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	shutdown, err := telemetry.Setup(ctx, cfg.OTLPEndpoint, service)
 	if err != nil {
+		stopHealth()
 		return nil, nil, err
 	}
 	d, err := Open(ctx, cfg, log)
 	if err != nil {
 		_ = shutdown(context.Background())
+		stopHealth()
 		return nil, nil, err
 	}
+	ready.deps.Store(d)
 	return d, func() {
 		d.Close()
 		_ = shutdown(context.Background()) // best effort at exit
+		stopHealth()
 	}, nil
 }
 
-// RunWorker runs the Temporal worker until ctx ends.
+// RunWorker runs the Temporal worker until ctx ends, serving metrics and
+// health on METRICS_ADDR when set.
 func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	d, closeAll, err := openTraced(ctx, cfg, log, "tzurot-worker")
+	ready := &readiness{}
+	d, closeAll, err := openTraced(ctx, cfg, log, "tzurot-worker", ready)
 	if err != nil {
 		return err
 	}
@@ -164,16 +176,19 @@ func RunWorker(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return err
 }
 
-// RunBot runs the Discord bot until ctx ends.
+// RunBot runs the Discord bot until ctx ends, serving metrics and health on
+// METRICS_ADDR when set.
 func RunBot(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.DiscordToken == "" {
 		return errors.New("DISCORD_TOKEN is not set: create a bot at https://discord.com/developers/applications and set its token (or run `tzurot dev` for the offline chat)")
 	}
-	d, closeAll, err := openTraced(ctx, cfg, log, "tzurot-bot")
+	ready := &readiness{bot: true}
+	d, closeAll, err := openTraced(ctx, cfg, log, "tzurot-bot", ready)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
+	ready.watchGateway(d.Activities.Discord)
 	b := bot.New(bot.Deps{
 		Session: d.Activities.Discord, Temporal: d.Temporal, DB: d.Ent, Keys: d.Activities.Keys, Config: cfg, Log: log,
 		Memory: memory.NewPostgres(d.DB, memory.Options{}),

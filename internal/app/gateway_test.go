@@ -4,12 +4,14 @@ package app_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/tzurot/tzurot/ent/denial"
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
@@ -34,6 +36,9 @@ func TestGatewayRunBot(t *testing.T) {
 	bg := context.Background()
 	p := s.DB.Personality.Create().SetName("cold-kerach").SetDisplayName("Kerach").SaveX(bg)
 	s.DB.LLMConfig.Create().SetPersonalityID(p.ID).SetModel("anthropic/claude-sonnet-4").ExecX(bg)
+	// A guild on the deny list, which the bot must leave when Discord announces it.
+	const deniedGuild = "1300000000000000066"
+	s.DB.Denial.Create().SetKind(denial.KindGuild).SetDiscordID(deniedGuild).SetDeniedBy(alice).ExecX(bg)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log(s.Logs.String())
@@ -43,7 +48,9 @@ func TestGatewayRunBot(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- app.RunBot(ctx, s.Config, s.Activities.Log) }()
+	cfg := s.Config
+	cfg.MetricsAddr = freeAddr(t)
+	go func() { done <- app.RunBot(ctx, cfg, s.Activities.Log) }()
 	// Whatever happens below, the bot must be gone before the fake closes.
 	stopped := false
 	t.Cleanup(func() {
@@ -118,6 +125,13 @@ func TestGatewayRunBot(t *testing.T) {
 	if reply.Author.Username != "Kerach" || !strings.Contains(reply.Content, "how cold is it?") {
 		t.Errorf("reply %+v", reply)
 	}
+	// The bot serves its health and, as the worker in this process does
+	// (one registry), the metrics of the reply: the SDK's and the product's.
+	testwait.Until(t, "/readyz to say ready", func() bool { code, _ := fetch(t, cfg.MetricsAddr, "/readyz"); return code == 200 })
+	if code, _ := fetch(t, cfg.MetricsAddr, "/healthz"); code != 200 {
+		t.Errorf("/healthz = %d, want 200", code)
+	}
+	assertReplyMetrics(t, cfg.MetricsAddr, "anthropic/claude-sonnet-4")
 
 	// /usage over the gateway is answered privately, about alice: the
 	// handler found her in the interaction's member.
@@ -130,6 +144,12 @@ func TestGatewayRunBot(t *testing.T) {
 	if !ok || !answer.Ephemeral() || !strings.Contains(answer.Content, "anthropic/claude-sonnet-4") {
 		t.Errorf("/usage answered %q (ephemeral %v), want alice's usage, privately", answer.Content, answer.Ephemeral())
 	}
+
+	// Added to the denied guild, the bot leaves it as its GUILD_CREATE arrives.
+	if err := s.Discord.AddGuild(fakediscord.Guild{ID: deniedGuild, Name: "Denied"}); err != nil {
+		t.Fatal(err)
+	}
+	testwait.Until(t, "the bot to leave the denied guild", func() bool { return slices.Contains(s.Discord.LeftGuilds(), deniedGuild) })
 
 	// Cancelling stops the bot: RunBot returns, and the gateway connection
 	// closes without a reconnect.

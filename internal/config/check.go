@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"reflect"
 	"slices"
@@ -25,6 +26,14 @@ var parsers = map[reflect.Type]env.ParserFunc{
 		return n, nil
 	},
 	reflect.TypeFor[ShardCount](): parseShardCount,
+	// A blank or absent variable never reaches a parser: Days stays zero, unset.
+	reflect.TypeFor[Days](): func(v string) (any, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return Days(0), fmt.Errorf("must be a whole number of days ≥ 1, or unset to keep everything, got %q", v)
+		}
+		return Days(n), nil
+	},
 	// CODEC_CORS_ORIGINS is the only list; another would need a type of its own.
 	reflect.TypeFor[[]string](): func(v string) (any, error) { return parseOrigins(v) },
 }
@@ -33,6 +42,7 @@ var parsers = map[reflect.Type]env.ParserFunc{
 // be, for the error line, as that method's error does not say.
 var mustBe = map[reflect.Type]string{
 	reflect.TypeFor[slog.Level](): "debug, info, warn or error",
+	reflect.TypeFor[Dollars]():    "an amount of US dollars, 0 or more, without a currency sign (0.50)",
 }
 
 // explain turns the env library's errors into one line per problem, each
@@ -84,13 +94,17 @@ func check(v Variable, f reflect.Value) []error {
 		s = strings.ToLower(s)
 		f.SetString(s)
 		allowed := strings.Fields(arg)
-		if !slices.Contains(allowed, s) {
+		if s != "" && !slices.Contains(allowed, s) { // unset, with no default: allowed
 			last := len(allowed) - 1
 			return []error{fmt.Errorf("%s must be %s or %s, got %q", v.Name, strings.Join(allowed[:last], ", "), allowed[last], s)}
 		}
 	case "snowflake":
-		if s != "" && !isSnowflake(s) {
+		if s != "" && !IsSnowflake(s) {
 			return []error{fmt.Errorf("%s must be a Discord id (5 to 20 digits), got %q", v.Name, s)}
+		}
+	case "hostport":
+		if _, port, err := net.SplitHostPort(s); s != "" && (err != nil || port == "") {
+			return []error{fmt.Errorf("%s must be host:port such as 127.0.0.1:9464 or :9464, got %q", v.Name, s)}
 		}
 	case "token":
 		if s != "" && !isToken68(s) {
@@ -102,9 +116,10 @@ func check(v Variable, f reflect.Value) []error {
 	return nil
 }
 
-// isSnowflake says whether s can be a Discord id: a snowflake, written in
-// decimal (https://discord.com/developers/docs/reference#snowflakes).
-func isSnowflake(s string) bool {
+// IsSnowflake says whether s can be a Discord id: a snowflake, written in
+// decimal (https://discord.com/developers/docs/reference#snowflakes), 5 to
+// 20 digits. The rule of every id variable here, and of ids users type.
+func IsSnowflake(s string) bool {
 	if len(s) < 5 || len(s) > 20 {
 		return false
 	}

@@ -21,6 +21,10 @@ type composeFile struct {
 		Ports       []any             `yaml:"ports"`
 		Environment map[string]string `yaml:"environment"`
 		DependsOn   map[string]any    `yaml:"depends_on"`
+		Volumes     []string          `yaml:"volumes"`
+		Healthcheck struct {
+			Test []string `yaml:"test"`
+		} `yaml:"healthcheck"`
 	} `yaml:"services"`
 }
 
@@ -102,7 +106,8 @@ func TestComposeMatchesTheDevStack(t *testing.T) {
 		}
 	}
 	// Nothing is published beyond this machine, and only what a user needs:
-	// the Temporal frontend (the CLI, `tzurot migrate data`) and its Web UI.
+	// the Temporal frontend (the CLI, `tzurot migrate data`), its Web UI,
+	// and Prometheus's UI.
 	// The workers reach PostgreSQL inside the compose network.
 	published := map[string][]string{}
 	for name, s := range doc.Services {
@@ -123,8 +128,11 @@ func TestComposeMatchesTheDevStack(t *testing.T) {
 		!slices.Contains(tmp.Command, "start-dev") {
 		t.Errorf("temporal service = %+v publishing %v, want a dev server with frontend 7233 and UI 8233 on loopback", tmp, got)
 	}
+	if got := published["prometheus"]; !slices.Equal(got, []string{"9090:9090"}) {
+		t.Errorf("prometheus publishes %v, want its UI 9090:9090 on loopback", got)
+	}
 	for name := range published {
-		if name != "temporal" {
+		if name != "temporal" && name != "prometheus" {
 			t.Errorf("service %s publishes %v; no user needs it", name, published[name])
 		}
 	}
@@ -215,5 +223,61 @@ func TestLoopbackPort(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("loopbackPort(%v) = %q, %v; want %q, %v", tc.spec, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// The worker and the bot serve /metrics and /readyz on METRICS_ADDR; their
+// healthchecks ask that port with the image's own binary (distroless has no
+// HTTP client), and deploy/prometheus.yml, mounted into the prometheus
+// service, scrapes that port of each: one port, written three times, kept
+// equal here.
+func TestComposeServesMetricsWhereItIsChecked(t *testing.T) {
+	doc := readCompose(t)
+	dockerfile, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary := regexp.MustCompile(`(?m)^COPY --from=build \S+ (\S+)$`).FindStringSubmatch(string(dockerfile))
+	if binary == nil {
+		t.Fatal("Dockerfile: no COPY of the tzurot binary into the final image")
+	}
+	b, err := os.ReadFile("../../deploy/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prom struct {
+		ScrapeConfigs []struct {
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(b, &prom); err != nil {
+		t.Fatalf("deploy/prometheus.yml does not parse: %v", err)
+	}
+	var targets []string
+	for _, sc := range prom.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			targets = append(targets, st.Targets...)
+		}
+	}
+	for _, svc := range []string{"worker", "bot"} {
+		s := doc.Services[svc]
+		addr := s.Environment["METRICS_ADDR"]
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil || port == "" {
+			t.Errorf("%s: METRICS_ADDR %q, want host:port", svc, addr)
+			continue
+		}
+		want := []string{"CMD", binary[1], "healthcheck", "http://127.0.0.1:" + port + "/readyz"}
+		if !slices.Equal(s.Healthcheck.Test, want) {
+			t.Errorf("%s healthcheck = %q, want %q", svc, s.Healthcheck.Test, want)
+		}
+		if !slices.Contains(targets, svc+":"+port) {
+			t.Errorf("deploy/prometheus.yml scrapes %v, not %s:%s", targets, svc, port)
+		}
+	}
+	if p := doc.Services["prometheus"]; !slices.Contains(p.Volumes, "./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro") {
+		t.Errorf("prometheus service mounts %v, want deploy/prometheus.yml as its configuration", p.Volumes)
 	}
 }

@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
@@ -23,6 +25,25 @@ import (
 	"github.com/tzurot/tzurot/internal/redact"
 )
 
+// Dollars is an amount of US dollars: a finite number, 0 or more, written
+// without a currency sign ("0.50").
+type Dollars float64
+
+// UnmarshalText reads an amount as caarlos0/env hands it over; blank is 0.
+func (d *Dollars) UnmarshalText(b []byte) error {
+	text := strings.TrimSpace(string(b))
+	if text == "" {
+		*d = 0
+		return nil
+	}
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return errors.New("not an amount of US dollars")
+	}
+	*d = Dollars(v)
+	return nil
+}
+
 // GuestMode says what users without a key of their own may do.
 type GuestMode string
 
@@ -31,6 +52,17 @@ const (
 	GuestFree GuestMode = "free" // only free models, on the operator's key
 	GuestAll  GuestMode = "all"  // anything, on the operator's key
 )
+
+// Days is a number of days, at least 1; zero means the variable is unset.
+type Days int
+
+// String is the number, or "unset" for zero, as the masked config log shows it.
+func (d Days) String() string {
+	if d == 0 {
+		return "unset"
+	}
+	return strconv.Itoa(int(d))
+}
 
 // Config is every setting of every subcommand. Each field read from the
 // environment declares its variable with tags, parsed by
@@ -48,9 +80,27 @@ const (
 type Config struct {
 	DatabaseURL redact.Secret `env:"DATABASE_URL" desc:"PostgreSQL URL (lib/pq); may hold a password. Unset: 'tzurot dev' and 'tzurot migrate' use the local dev cluster, 'worker' and 'bot' refuse to start"`
 
-	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233" desc:"Temporal frontend host:port; when set, 'tzurot dev' starts no server of its own"`
-	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default" desc:"Temporal namespace of every workflow"`
+	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233" desc:"Temporal frontend host:port; unset: the address of the Temporal profile ('TEMPORAL_PROFILE'), else this default. When set, or when 'TEMPORAL_PROFILE' is, 'tzurot dev' starts no server of its own"`
+	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default" desc:"Temporal namespace of every workflow; unset: the profile's, else this default"`
 	TemporalTaskQueue string `env:"TEMPORAL_TASK_QUEUE" envDefault:"tzurot" desc:"the task queue of every workflow and activity"`
+
+	// The Temporal SDK's environment configuration
+	// (go.temporal.io/sdk/contrib/envconfig), declared here so that they are
+	// documented and masked; internal/temporalclient hands them to envconfig,
+	// which reads them as every Temporal tool does
+	// (https://docs.temporal.io/develop/environment-configuration).
+	TemporalAPIKey               redact.Secret `env:"TEMPORAL_API_KEY" desc:"an API key (Temporal Cloud), sent as 'authorization: Bearer …' on every call; turns TLS on unless 'TEMPORAL_TLS=false'"`
+	TemporalTLS                  string        `env:"TEMPORAL_TLS" check:"oneof:true false 1 0" desc:"'true' connects over TLS with the system's roots (set by any 'TEMPORAL_TLS_*' or an API key anyway); 'false' forces plain text"`
+	TemporalTLSClientCertPath    string        `env:"TEMPORAL_TLS_CLIENT_CERT_PATH" desc:"PEM client certificate for mTLS (with 'TEMPORAL_TLS_CLIENT_KEY_PATH')"`
+	TemporalTLSClientCertData    string        `env:"TEMPORAL_TLS_CLIENT_CERT_DATA" desc:"the same certificate as PEM text instead of a path"`
+	TemporalTLSClientKeyPath     string        `env:"TEMPORAL_TLS_CLIENT_KEY_PATH" desc:"PEM private key of the client certificate"`
+	TemporalTLSClientKeyData     redact.Secret `env:"TEMPORAL_TLS_CLIENT_KEY_DATA" desc:"the same key as PEM text instead of a path"`
+	TemporalTLSServerCACertPath  string        `env:"TEMPORAL_TLS_SERVER_CA_CERT_PATH" desc:"PEM CA that signed the server's certificate, when not a public one"`
+	TemporalTLSServerCACertData  string        `env:"TEMPORAL_TLS_SERVER_CA_CERT_DATA" desc:"the same CA as PEM text instead of a path"`
+	TemporalTLSServerName        string        `env:"TEMPORAL_TLS_SERVER_NAME" desc:"the name the server's certificate must carry (SNI), when not the host of the address"`
+	TemporalTLSDisableHostVerify string        `env:"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION" check:"oneof:true false 1 0" desc:"'true' accepts any server certificate: for tests only"`
+	TemporalProfile              string        `env:"TEMPORAL_PROFILE" desc:"the profile of the Temporal config file to use; unset: 'default' when the file has one. The 'TEMPORAL_*' variables override what it says"`
+	TemporalConfigFile           string        `env:"TEMPORAL_CONFIG_FILE" desc:"the Temporal config file (TOML, '[profile.NAME]' tables, as 'temporal config' writes it); unset: '$XDG_CONFIG_HOME/temporalio/temporal.toml' ('~/.config/…') when it exists"`
 
 	MasterKey         redact.Secret `env:"APP_MASTER_KEY" desc:"64 hex characters (32 bytes, 'openssl rand -hex 32'). Seals stored API keys (AES-256-GCM) and, through HKDF-SHA256, workflow payloads. Required by 'worker', 'bot', 'codec-server' and 'keys rotate'; 'tzurot dev' makes one in '.data/dev-master-key'"`
 	MasterKeyPrevious redact.Secret `env:"APP_MASTER_KEY_PREVIOUS" desc:"the key being rotated away from: stored keys and payloads sealed with it still open"`
@@ -77,9 +127,19 @@ type Config struct {
 	ElevenLabsAPIKey  redact.Secret `env:"ELEVENLABS_API_KEY" desc:"the operator's ElevenLabs key; it speaks for users without a key only under 'GUEST_MODE=all'"`
 	ElevenLabsBaseURL string        `env:"ELEVENLABS_BASE_URL" envDefault:"https://api.elevenlabs.io" check:"url" desc:"http(s) URL of the ElevenLabs API"`
 
-	LimitImagesPerHour        int `env:"LIMIT_IMAGES_PER_HOUR" envDefault:"10" desc:"images per user in a rolling hour, every user; '0' switches the limit off"`
-	LimitGuestTokensPerDay    int `env:"LIMIT_GUEST_TOKENS_PER_DAY" envDefault:"50000" desc:"text tokens per user on the operator's key in a rolling 24 hours; '0' off"`
-	LimitWalletWritesPer15Min int `env:"LIMIT_WALLET_WRITES_PER_15MIN" envDefault:"10" desc:"'/wallet set', 'remove' and 'test' per user in a rolling 15 minutes, counted in the bot process's memory; '0' off"`
+	LimitImagesPerHour     int `env:"LIMIT_IMAGES_PER_HOUR" envDefault:"10" desc:"images per user in a rolling hour, every user; '0' switches the limit off"`
+	LimitGuestTokensPerDay int `env:"LIMIT_GUEST_TOKENS_PER_DAY" envDefault:"50000" desc:"text tokens per user on the operator's key in a rolling 24 hours; '0' off"`
+	// LimitGuestUSDPerDay caps what the operator's key spends on one user.
+	LimitGuestUSDPerDay       Dollars `env:"LIMIT_GUEST_USD_PER_DAY" desc:"US dollars the operator's key may spend per user in a rolling 24 hours (OpenRouter's reported cost of every call for them: replies, image descriptions, memory, '/imagine'), e.g. '0.50'; checked before each reply on that key like the token limit. Unset or '0' off"`
+	LimitWalletWritesPer15Min int     `env:"LIMIT_WALLET_WRITES_PER_15MIN" envDefault:"10" desc:"'/wallet set', 'remove' and 'test' per user in a rolling 15 minutes, counted in the bot process's memory; '0' off"`
+
+	// RetentionDays, when set, is how long conversation turns and memories
+	// are kept (internal/retention's daily schedule).
+	RetentionDays Days `env:"RETENTION_DAYS" desc:"a whole number of days ≥ 1: conversation turns, memories and replies' delivery records older than this are purged by the daily schedule 'tzurot-retention-history' ('tzurot temporal setup' creates it). Unset: kept for good, and that schedule is removed"`
+
+	// MetricsAddr is where the worker and the bot serve /metrics, /healthz
+	// and /readyz (internal/metrics); empty: not served.
+	MetricsAddr string `env:"METRICS_ADDR" check:"hostport" desc:"'host:port' ('127.0.0.1:9464', ':9464' for every interface) where 'worker', 'bot' and 'tzurot dev' serve Prometheus '/metrics', '/healthz' (alive) and '/readyz' (Temporal, PostgreSQL and, for the bot, the Discord gateway connected); unset: not served"`
 
 	OTLPEndpoint string `env:"OTEL_EXPORTER_OTLP_ENDPOINT" desc:"OTLP/HTTP trace export; the exporter reads the other 'OTEL_*' variables itself"`
 
@@ -100,6 +160,11 @@ type Config struct {
 	// Set tells which variables were given explicitly, so `tzurot dev` knows
 	// what it must provide itself (a database, a Temporal server).
 	Set map[string]bool `env:"-"`
+
+	// TemporalDevServer is set by `tzurot dev` when it runs (or reuses) the
+	// local dev server: the connection is then plain text to
+	// TemporalAddress, whatever a Temporal config file's default profile says.
+	TemporalDevServer bool `env:"-"`
 }
 
 // Load reads a .env file in the working directory when there is one (real
@@ -136,6 +201,12 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
+}
+
+// ParseMap is Parse of the variables in env: for tests and tools that build
+// a configuration without touching the process's environment.
+func ParseMap(env map[string]string) (Config, error) {
+	return Parse(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 }
 
 // Keyring validates the master keys and builds the keyring the worker and the

@@ -329,3 +329,21 @@ func TestParseReadsOnlyThroughLookup(t *testing.T) {
 		t.Errorf("GUEST_MODE %q, LIMIT_IMAGES_PER_HOUR %d: read from the process environment, want the defaults", c.GuestMode, c.LimitImagesPerHour)
 	}
 }
+
+// LIMIT_GUEST_USD_PER_DAY is an amount of dollars: unset or blank is off,
+// and a currency sign, a negative or a non-number stops the process with
+// one line naming the variable.
+func TestLimitGuestUSDPerDay(t *testing.T) {
+	for in, want := range map[string]Dollars{"": 0, " ": 0, "0.50": 0.5, "2": 2, "0": 0} {
+		c, err := Parse(func(k string) (string, bool) { return in, k == "LIMIT_GUEST_USD_PER_DAY" })
+		if err != nil || c.LimitGuestUSDPerDay != want {
+			t.Errorf("%q: %v, %v; want %v", in, c.LimitGuestUSDPerDay, err, want)
+		}
+	}
+	for _, in := range []string{"$0.50", "-1", "NaN", "Inf", "lots"} {
+		_, err := Parse(func(k string) (string, bool) { return in, k == "LIMIT_GUEST_USD_PER_DAY" })
+		if err == nil || !strings.Contains(err.Error(), "LIMIT_GUEST_USD_PER_DAY must be an amount of US dollars") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: %v, want one line naming the variable", in, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -64,4 +65,23 @@ func byField(field string) (Variable, bool) {
 		return Variable{}, false
 	}
 	return declared()[i], true
+}
+
+// Given returns the value of the declared variable name as it was given
+// (trimmed; a secret revealed, a list comma-joined) and true, or "" and
+// false when it was not set. It serves libraries that read the environment
+// themselves (the Temporal SDK's envconfig), so that they see what Parse saw.
+func (c Config) Given(name string) (string, bool) {
+	i := slices.IndexFunc(declared(), func(v Variable) bool { return v.Name == name })
+	if i < 0 || !c.Set[name] {
+		return "", false
+	}
+	switch val := reflect.ValueOf(c).FieldByIndex(declared()[i].index).Interface().(type) {
+	case redact.Secret:
+		return val.Reveal(), true
+	case []string:
+		return strings.Join(val, ","), true
+	default:
+		return fmt.Sprint(val), true
+	}
 }

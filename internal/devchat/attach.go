@@ -2,6 +2,7 @@ package devchat
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,11 +17,18 @@ import (
 // attach posts a local file as an attachment of a message in the current
 // channel ("/attach PATH [text]"): the Discord stand-in stores it and serves
 // it at a signed CDN URL, as Discord does, and the bot gets the event with
-// that URL. The file's type is sniffed from its bytes.
+// that URL. The file's type is sniffed from its bytes. Every outcome the
+// bot stays silent on gets one line: a file past Discord's 10 MiB (not
+// posted), one that is not an image (posted, seen by no personality), an
+// image addressed to no personality.
 func (c *Chat) attach(ctx context.Context, args string) {
 	path, text, _ := strings.Cut(strings.TrimSpace(args), " ")
 	if path == "" {
 		c.println("Give the file to attach: /attach ./cat.png what is this?")
+		return
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxAttachBytes {
+		c.println(fmt.Sprintf("(only you) %s is %.1f MiB and Discord takes files up to %d MiB: attach a smaller copy.", filepath.Base(path), float64(fi.Size())/(1<<20), maxAttachBytes>>20))
 		return
 	}
 	data, err := os.ReadFile(path)
@@ -61,5 +69,18 @@ func (c *Chat) attach(ctx context.Context, args string) {
 		m.MessageReference = &discordgo.MessageReference{MessageID: ref.ID, ChannelID: ch, GuildID: guild}
 		m.ReferencedMessage = ref
 	}
+	mark := c.started.count()
 	c.opts.Bot.HandleMessage(ctx, &discordgo.MessageCreate{Message: m})
+	switch {
+	case !strings.HasPrefix(file.ContentType, "image/"):
+		// The bot passes image attachments only (bot.imagesOf).
+		c.println("(only you) " + file.Name + " is " + file.ContentType + ", not an image: it is posted, but personalities see only images (PNG, JPEG, WebP, GIF).")
+	case !dm && !c.started.startedSince(ctx, mark):
+		// In a DM the bot itself says how to address a personality.
+		c.println("(only you) " + file.Name + " is posted, but no personality was addressed, so none sees it: mention one, e.g. /attach " + path + " @demo what is this?")
+	}
 }
+
+// maxAttachBytes is Discord's upload limit for a file in a server without
+// boosts (10 MiB).
+const maxAttachBytes = 10 << 20

@@ -73,7 +73,7 @@ type Chat struct {
 	channels map[string]string             // id → "#name" of the guild channels moved to (/channel NAME)
 	lastPost map[string]*discordgo.Message // per channel, for /reply
 	lastSeen time.Time                     // last input or output, for Linger
-	started  *startedRuns                  // the bot's workflow starts, for a script (waitForLine)
+	started  *startedRuns                  // the bot's workflow starts, for a script (waitForLine) and /attach
 	// buttons are the last buttons shown (label in lower case → custom id);
 	// pressing is true while /press waits for the bot, whose update of an
 	// ephemeral message is only the user's too.
@@ -102,13 +102,12 @@ func NewChat(opts ChatOptions) *Chat {
 	for _, d := range opts.Bot.Commands() {
 		c.defs[d.Name] = d
 	}
-	if !opts.Terminal {
-		// A script waits for each line's workflows (waitForLine): the bot's
-		// Temporal client is wrapped to know which it starts. The chat's
-		// bot is its own, driven only by the chat.
-		c.started = &startedRuns{Client: opts.Bot.Temporal}
-		opts.Bot.Temporal = c.started
-	}
+	// A script waits for each line's workflows (waitForLine) and /attach
+	// says when its message started none: the bot's Temporal client is
+	// wrapped to know which it starts. The chat's bot is its own, driven
+	// only by the chat.
+	c.started = &startedRuns{Client: opts.Bot.Temporal}
+	opts.Bot.Temporal = c.started
 	return c
 }
 
@@ -146,10 +145,7 @@ func (c *Chat) Run(ctx context.Context) error {
 			return nil
 		}
 		c.echo(line)
-		var mark int
-		if c.started != nil {
-			mark = c.started.count()
-		}
+		mark := c.started.count()
 		switch {
 		case strings.HasPrefix(line, "/"):
 			c.command(ctx, line)

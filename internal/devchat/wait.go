@@ -38,6 +38,20 @@ func (s *startedRuns) ExecuteWorkflow(ctx context.Context, opts client.StartWork
 	return run, err
 }
 
+// startedSince reports whether a workflow was started after the first
+// mark, waiting up to startGrace for the bot's goroutine to start it.
+func (s *startedRuns) startedSince(ctx context.Context, mark int) bool {
+	deadline := time.Now().Add(startGrace)
+	for s.count() == mark && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return s.count() > mark
+}
+
 // since are the runs started after the first n; n is how many there are now.
 func (s *startedRuns) since(n int) ([]client.WorkflowRun, int) {
 	s.mu.Lock()
@@ -58,7 +72,7 @@ func (s *startedRuns) count() int {
 // Discord records each post). It does nothing on a terminal, where a person
 // reads the answers before typing on.
 func (c *Chat) waitForLine(ctx context.Context, mark int) {
-	if c.started == nil {
+	if c.opts.Terminal {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, lineWait)

@@ -20,6 +20,7 @@ import (
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/temporalclient"
+	"github.com/tzurot/tzurot/internal/temporalsetup"
 )
 
 // Run runs the whole stack on this machine until ctx ends. With no
@@ -120,6 +121,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	stops = append(stops, stopCodec)
+	// Before the bot, which asks the namespace once which ones it has.
+	temporalsetup.Dev(ctx, cfg, log)
 
 	log.Info("tzurot dev is up",
 		"temporal_ui", fmt.Sprintf("http://127.0.0.1:%d", devstack.UIPort),
@@ -149,7 +152,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if chatting {
 		go func() { errs <- runChat(ctx, cfg, log, dc, &chat, openRouter) }()
 	} else {
-		go func() { errs <- app.RunBot(ctx, cfg, log) }()
+		// One process, one METRICS_ADDR: the worker serves it, with the
+		// bot's metrics too (one registry); /readyz leaves out the gateway.
+		botCfg := cfg
+		botCfg.MetricsAddr = ""
+		go func() { errs <- app.RunBot(ctx, botCfg, log) }()
 	}
 	err = <-errs
 	cancel()

@@ -1,6 +1,6 @@
 // Package devstack brings up everything tzurot needs on one machine for
 // `tzurot dev`: a project-local PostgreSQL cluster (unless DATABASE_URL is set),
-// a Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS is set), the
+// a Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS or TEMPORAL_PROFILE is set), the
 // migrations, and a development master key — all kept under .data/.
 package devstack
 
@@ -81,8 +81,12 @@ func Up(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) 
 		log.Warn("APP_MASTER_KEY is unset: using the development key in .data/dev-master-key; set your own for anything but local development")
 	}
 
-	if cfg.Set["TEMPORAL_ADDRESS"] {
-		log.Info("using the Temporal server at TEMPORAL_ADDRESS", "address", cfg.TemporalAddress)
+	// A server named by TEMPORAL_ADDRESS or TEMPORAL_PROFILE is reached as
+	// internal/temporalclient reads the settings (TLS, API key); otherwise
+	// the local one, plainly, whatever the Temporal config file says.
+	s.Config.TemporalDevServer = !cfg.Set["TEMPORAL_ADDRESS"] && !cfg.Set["TEMPORAL_PROFILE"]
+	if !s.Config.TemporalDevServer {
+		log.Info("using the Temporal server at TEMPORAL_ADDRESS or of TEMPORAL_PROFILE", "address", cfg.TemporalAddress, "profile", cfg.TemporalProfile)
 	} else if Listening(cfg.TemporalAddress) {
 		log.Info("a Temporal server already answers; using it", "address", cfg.TemporalAddress)
 	} else {

@@ -16,10 +16,13 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
+	"github.com/tzurot/tzurot/internal/metrics"
 )
 
 // Rewrite sends every request to Base's scheme and host, keeping the path and
 // query; requests for other hosts (attachments on a CDN) are left alone.
+// Each 429 it sees is counted (tzurot_discord_rate_limited_total).
 type Rewrite struct {
 	Base *url.URL
 	Next http.RoundTripper
@@ -35,7 +38,12 @@ func (t Rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return next.RoundTrip(r)
+	resp, err := next.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+		// https://discord.com/developers/docs/topics/rate-limits#header-format
+		metrics.DiscordRateLimited(resp.Header.Get("X-RateLimit-Scope"))
+	}
+	return resp, err
 }
 
 // Session returns a discordgo session authenticated as the bot, its REST calls

@@ -6,6 +6,7 @@ package elevenlabs
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/provider"
 )
 
@@ -74,7 +76,11 @@ type Speech struct {
 }
 
 // TextToSpeech synthesises req.Text as MP3.
-func (c *Client) TextToSpeech(ctx context.Context, key string, req SpeechRequest) (Speech, error) {
+func (c *Client) TextToSpeech(ctx context.Context, key string, req SpeechRequest) (_ Speech, err error) {
+	start := time.Now()
+	defer func() {
+		metrics.ObserveProviderRequest(metrics.ProviderElevenLabs, cmp.Or(req.ModelID, "default"), err == nil, time.Since(start).Seconds())
+	}()
 	if strings.TrimSpace(req.VoiceID) == "" || strings.TrimSpace(req.Text) == "" {
 		return Speech{}, &Error{Kind: KindBadRequest, Message: "a voice id and some text are required"}
 	}

@@ -43,6 +43,12 @@ import (
 // MasterKey is the tests' APP_MASTER_KEY.
 var MasterKey = strings.Repeat("5a", 32)
 
+// AttributesNamespace is a second namespace of the dev server, made at its
+// start, for tests that register tzurot's search attributes: the default
+// namespace never gets them, so every other test runs where they are
+// missing, as on a namespace nobody set up.
+const AttributesNamespace = "tzurot-attributes"
+
 type devServer struct {
 	once sync.Once
 	srv  *testsuite.DevServer
@@ -94,7 +100,7 @@ func HostPort(t testing.TB) string {
 		dev.srv, dev.err = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
 			ExistingPath: cli,
 			LogLevel:     "error",
-			ExtraArgs:    devstack.DevServerTuning,
+			ExtraArgs:    append([]string{"--namespace", AttributesNamespace}, devstack.DevServerTuning...),
 			Stdout:       io.Discard,
 			Stderr:       io.Discard,
 		})
@@ -149,6 +155,9 @@ type Options struct {
 	// provider exporting through telemetry.Redact into Stack.Spans. Tests
 	// using it must not run in parallel with others that trace.
 	RecordSpans bool
+	// Namespace is TEMPORAL_NAMESPACE: "default" when empty, else
+	// AttributesNamespace.
+	Namespace string
 }
 
 // New builds a Stack with its own database, task queue, fakes and worker.
@@ -177,11 +186,15 @@ func New(t testing.TB, opts Options) *Stack {
 		"DISCORD_TOKEN": "test-token", "DISCORD_API_BASE": dcSrv.URL, "LOG_FORMAT": "json",
 		"MIGRATION_BACKUP_DIR": t.TempDir(),
 		"ELEVENLABS_BASE_URL":  elSrv.URL, "ELEVENLABS_API_KEY": opts.ElevenLabsOperatorKey,
+		"TEMPORAL_NAMESPACE": opts.Namespace,
 	}
 	cfg, err := config.Parse(func(k string) (string, bool) { v, ok := env[k]; return v, ok && v != "" })
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The test binary's own dev server, in plain text, whatever a Temporal
+	// config file on this machine says.
+	cfg.TemporalDevServer = true
 	logs := &SyncBuffer{}
 	log := slog.New(redact.NewHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	c, _, err := temporalclient.Dial(context.Background(), cfg, log)

@@ -12,7 +12,7 @@ import (
 
 // Recall latency on a table of 1,000,000 memories, n of them the searching
 // pair's, with 1536-dimension embeddings (text-embedding-3-small's) in
-// topics (bulkLoad); limit 20 (memory_limit's default), threshold 0.
+// topics (BulkLoad); limit 20 (memory_limit's default), threshold 0.
 // Reported: the first search of a fresh process (it reads the pair's
 // signatures), then p50 and p99 of the searches after it, each on a new
 // query vector. Run (BENCHMARKS.md):
@@ -39,13 +39,10 @@ func benchmarkRecall(b *testing.B, n int) {
 		ctx := context.Background()
 		idx := NewPostgres(f.db, Options{})
 		r := rand.New(rand.NewPCG(uint64(n), 9))
-		centres := make([][]float32, 100)
-		for i := range centres {
-			centres[i] = randomVector(r, benchDims)
-		}
+		centres := RandomTopics(r, 100, benchDims)
 		query := func() Query {
 			return Query{PersonalityID: p.personality, UserID: p.user, Model: testModel,
-				Vector: topicVector(r, centres), Limit: 20, MinScore: 0}
+				Vector: TopicVector(r, centres), Limit: 20, MinScore: 0}
 		}
 		t0 := time.Now()
 		if _, err := idx.Search(ctx, query()); err != nil {

@@ -96,87 +96,13 @@ func (f *fixture) remember(tb testing.TB, idx Index, p pair, text string) Memory
 	return m
 }
 
-// randomVector is a vector of dims values uniform in [-1, 1).
-func randomVector(r *rand.Rand, dims int) []float32 {
-	v := make([]float32, dims)
-	for i := range v {
-		v[i] = r.Float32()*2 - 1
-	}
-	return v
-}
-
-// topicVector is a vector near one of topics random centres (cosine
-// similarity about 0.5 between two of one topic, about 0 across topics),
-// as memories cluster around the few things people talk about.
-func topicVector(r *rand.Rand, centres [][]float32) []float32 {
-	c := centres[r.IntN(len(centres))]
-	v := randomVector(r, len(c))
-	for i := range v {
-		v[i] += c[i]
-	}
-	return v
-}
-
-// bulkLoad fills the table as a busy deployment would hold it: n memories
-// of p with dims-dimension embeddings in 100 topics (topicVector, COPY), and others rows of
-// 1,000 other pairs (generate_series) whose tiny embeddings are never read,
-// shuffled together so p's rows are spread over the table as years of
-// interleaved conversations leave them, created over the last year.
-// Foreign-key triggers are off (the other pairs' owners do not exist); the
-// table is analysed and vacuumed after, as autovacuum would have.
+// bulkLoad is BulkLoad of n memories of p in 100 random topics of dims
+// dimensions among others rows of other pairs.
 func bulkLoad(tb testing.TB, db *sql.DB, p pair, n, others, dims int) {
 	tb.Helper()
-	ctx := context.Background()
-	conn, err := db.Conn(ctx)
+	err := BulkLoad(context.Background(), db, Load{PersonalityID: p.personality, UserID: p.user, Model: testModel,
+		N: n, Topics: RandomTopics(rand.New(rand.NewPCG(1, 1)), 100, dims), Others: others, Seed: 1})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer conn.Close()
-	exec := func(q string, args ...any) {
-		tb.Helper()
-		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
-			tb.Fatalf("load: %v\n%s", err, q)
-		}
-	}
-	exec(`SET session_replication_role = replica`)
-	exec(`CREATE TEMP TABLE stage (k int, embedding bytea, signature bytea)`)
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := tx.Prepare(`COPY stage (k, embedding, signature) FROM STDIN`)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	centres := make([][]float32, 100)
-	for i := range centres {
-		centres[i] = randomVector(r, dims)
-	}
-	for k := range n {
-		v := topicVector(r, centres)
-		if _, err := st.Exec(k, encodeVector(v), encodeSignature(signature(v))); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if _, err := st.Exec(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		tb.Fatal(err)
-	}
-	exec(`INSERT INTO memories (personality_id, user_id, content, model, embedding, signature, created_at)
-		SELECT personality_id, user_id, content, $3, embedding, signature, now() - interval '1 second' * (random() * 31536000)
-		FROM (
-			SELECT $1::uuid AS personality_id, $2::uuid AS user_id, 'loaded memory ' || k AS content, embedding, signature FROM stage
-			UNION ALL
-			SELECT md5('p' || (i % 1000))::uuid, md5('u' || (i % 1000))::uuid, 'other memory ' || i,
-			       decode(md5(i::text), 'hex'), decode(substr(md5(i::text), 1, 16), 'hex')
-			FROM generate_series(1, $4::int) i
-		) rows ORDER BY random()`, p.personality, p.user, testModel, others)
-	exec(`RESET session_replication_role`)
-	exec(`VACUUM ANALYZE memories`)
 }

@@ -90,7 +90,7 @@ func summary(ss []Scored) string {
 }
 
 // The first pass (signatures) keeps what the exact ranking would have put
-// first: on 3,000 memories in 100 topics (bulkLoad), far more than the
+// first: on 3,000 memories in 100 topics (BulkLoad), far more than the
 // candidates a search reads, the top 10 found agree with a brute-force
 // cosine ranking.
 func TestSearchAgreesWithExactRanking(t *testing.T) {
@@ -317,7 +317,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 	bulkLoad(t, f.db, p, pairRows, 100_000, 64)
 	db, rec := testdb.RecordingDB(t, f.url)
 	idx := NewPostgres(db, Options{})
-	v := randomVector(rand.New(rand.NewPCG(3, 3)), 64)
+	v := RandomVector(rand.New(rand.NewPCG(3, 3)), 64)
 
 	rec.Start()
 	m, err := idx.Add(ctx, Memory{PersonalityID: p.personality, UserID: p.user, Content: "x", Model: testModel, Embedding: v})

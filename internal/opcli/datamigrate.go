@@ -14,7 +14,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -26,6 +25,7 @@ import (
 	"github.com/tzurot/tzurot/ent/migrationrun"
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/migrations"
 	"github.com/tzurot/tzurot/workflows"
@@ -256,32 +256,12 @@ func printState(out io.Writer, st workflows.MigrationState) {
 	}
 }
 
-// ensureSearchAttributes registers the migrations' search attributes when
-// the server lets us (the dev server does); without them the workflow simply
-// does not set them.
+// ensureSearchAttributes registers tzurot's search attributes
+// (searchattr.Register) when the server lets us; without them the workflow
+// simply does not set them.
 func ensureSearchAttributes(ctx context.Context, c client.Client, namespace string, log *slog.Logger) bool {
-	want := map[string]enumspb.IndexedValueType{
-		workflows.MigrationNameAttr.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		workflows.RowsDoneAttr.GetName():      enumspb.INDEXED_VALUE_TYPE_INT,
-	}
-	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
-	if err != nil {
-		log.Warn("cannot list search attributes; migrations will not set them", "err", err)
-		return false
-	}
-	missing := map[string]enumspb.IndexedValueType{}
-	for k, v := range want {
-		if _, ok := resp.GetCustomAttributes()[k]; !ok {
-			missing[k] = v
-		}
-	}
-	if len(missing) == 0 {
-		return true
-	}
-	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace: namespace, SearchAttributes: missing,
-	}); err != nil {
-		log.Warn("cannot register the migration search attributes; migrations will not set them", "err", err)
+	if _, err := searchattr.Register(ctx, c.OperatorService(), namespace); err != nil {
+		log.Warn("cannot register the search attributes; migrations will not set them", "err", err)
 		return false
 	}
 	return true

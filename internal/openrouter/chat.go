@@ -60,15 +60,40 @@ type ChatResponse struct {
 	Usage  Usage
 }
 
-// Usage is OpenRouter's token accounting for one completion.
+// Usage is OpenRouter's accounting for one call
+// (https://openrouter.ai/docs/use-cases/usage-accounting): tokens by the
+// model's own tokenizer, and the cost.
 type Usage struct {
 	PromptTokens     int
 	CompletionTokens int
 	TotalTokens      int
 	// ReasoningTokens are included in CompletionTokens.
 	ReasoningTokens int
-	// Cost is what the call charged the key, in USD; 0 when not reported.
-	Cost float64
+	// Cost is usage.cost, what the call charged the key's OpenRouter
+	// credits, in USD (a credit is a dollar); nil when the answer carried
+	// none.
+	Cost *float64
+	// BYOK is usage.is_byok: OpenRouter ran the call on the account's own
+	// provider key, so the provider bills UpstreamCost
+	// (usage.cost_details.upstream_inference_cost, USD; nil when not
+	// reported) to that account directly and Cost is only OpenRouter's fee.
+	BYOK         bool
+	UpstreamCost *float64
+}
+
+// USD is what the call cost whoever holds the key, in US dollars: Cost,
+// plus UpstreamCost when the call ran on the account's own provider key
+// (BYOK), since that bill reaches the same account by another way. Nil when
+// OpenRouter reported no cost.
+func (u Usage) USD() *float64 {
+	if u.Cost == nil {
+		return nil
+	}
+	v := *u.Cost
+	if u.BYOK && u.UpstreamCost != nil {
+		v += *u.UpstreamCost
+	}
+	return &v
 }
 
 // Chat runs one chat completion (POST /chat/completions) with apiKey.
@@ -77,7 +102,8 @@ type Usage struct {
 // error object in a 200 body or on its choice (the upstream failed after
 // OpenRouter committed to 200; Usage and Model then say what was billed),
 // a 200 without choices or that does not decode, and any transport failure.
-func (c *Client) Chat(ctx context.Context, apiKey string, req ChatRequest) (ChatResponse, error) {
+func (c *Client) Chat(ctx context.Context, apiKey string, req ChatRequest) (_ ChatResponse, err error) {
+	defer timed(req.Model)(&err)
 	return call(ctx, c, apiKey, func(ctx context.Context) (ChatResponse, error) {
 		return c.chat(ctx, apiKey, req)
 	})
@@ -105,7 +131,7 @@ func (c *Client) chat(ctx context.Context, apiKey string, req ChatRequest) (Chat
 	if ch.Error.set {
 		e := inBodyError(ch.Error, ex.header)
 		e.Model = doc.Model
-		e.Usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens, Cost: u.Cost.v}
+		e.Usage = u.usage()
 		return ChatResponse{}, e
 	}
 
@@ -117,15 +143,7 @@ func (c *Client) chat(ctx context.Context, apiKey string, req ChatRequest) (Chat
 		Reasoning:          ch.Message.ReasoningContent,
 		FinishReason:       string(ch.FinishReason),
 		NativeFinishReason: ch.NativeFinishReason.v,
-		Usage: Usage{
-			PromptTokens:     u.PromptTokens,
-			CompletionTokens: u.CompletionTokens,
-			TotalTokens:      u.TotalTokens,
-			Cost:             u.Cost.v,
-		},
-	}
-	if d := u.CompletionTokensDetails; d != nil {
-		out.Usage.ReasoningTokens = d.ReasoningTokens
+		Usage:              u.usage(),
 	}
 	if r := ch.Message.Reasoning.v; r != "" {
 		out.Reasoning = r
@@ -143,8 +161,9 @@ func (c *Client) chat(ctx context.Context, apiKey string, req ChatRequest) (Chat
 // place OpenRouter's request fields are added to OpenAI's: model and
 // messages in go-openai's message type, then beside them every field the
 // advanced parameters set (reasoning, top_k, min_p, transforms, route, …,
-// by their OpenRouter names, from llmparams.Params.Map) and modalities. Each
-// field appears once. The standard sampling fields go this way too rather
+// by their OpenRouter names, from llmparams.Params.Map), modalities and
+// usage accounting ({"include": true}, which the parameters cannot
+// override). Each field appears once. The standard sampling fields go this way too rather
 // than through go-openai's request struct, whose float32 omitempty fields
 // would turn 0.7 into 0.699999988079071 and drop an explicit temperature 0.
 func chatBody(req ChatRequest) ([]byte, error) {
@@ -166,6 +185,11 @@ func chatBody(req ChatRequest) ([]byte, error) {
 	body["model"] = req.Model
 	body["messages"] = msgs
 	body["stream"] = false
+	// Usage accounting: OpenRouter's docs now call the flag deprecated, the
+	// usage and its cost being in every answer, but an OpenRouter-compatible
+	// endpoint or an older deployment may still report the cost only when
+	// asked, and the flag costs nothing where it is ignored.
+	body["usage"] = map[string]bool{"include": true}
 	return marshal(body)
 }
 
@@ -218,10 +242,29 @@ type completion struct {
 	Provider lenient[string]  `json:"provider"`
 	Error    errorObject      `json:"error"`
 	Choices  []completionItem `json:"choices"`
-	Usage    struct {
-		openai.Usage
-		Cost lenient[float64] `json:"cost"`
-	} `json:"usage"`
+	Usage    usageDoc         `json:"usage"`
+}
+
+// usageDoc is a usage object: OpenAI's token counts and OpenRouter's cost
+// beside them (https://openrouter.ai/docs/use-cases/usage-accounting).
+type usageDoc struct {
+	openai.Usage
+	Cost        lenient[*float64] `json:"cost"`
+	IsBYOK      lenient[bool]     `json:"is_byok"`
+	CostDetails lenient[struct {
+		UpstreamInferenceCost *float64 `json:"upstream_inference_cost"`
+	}] `json:"cost_details"`
+}
+
+func (u usageDoc) usage() Usage {
+	out := Usage{
+		PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens,
+		Cost: u.Cost.v, BYOK: u.IsBYOK.v, UpstreamCost: u.CostDetails.v.UpstreamInferenceCost,
+	}
+	if d := u.CompletionTokensDetails; d != nil {
+		out.ReasoningTokens = d.ReasoningTokens
+	}
+	return out
 }
 
 // completionItem is one choice of a completion.

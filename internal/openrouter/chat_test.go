@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"slices"
@@ -102,6 +103,10 @@ func TestChatSendsParams(t *testing.T) {
 					}
 				}
 			}
+			// Usage accounting is asked for on every request.
+			if u := body["usage"]; !reflect.DeepEqual(u, map[string]any{"include": true}) {
+				t.Errorf("usage = %#v, want {\"include\": true}", u)
+			}
 			if _, ok := want["modalities"]; !ok {
 				if _, ok := body["modalities"]; ok {
 					t.Error("modalities sent though none were asked for")
@@ -180,7 +185,7 @@ func TestChatParsesResponse(t *testing.T) {
 			want: ChatResponse{
 				ID: "gen-1735689600-abc123", Model: "deepseek/deepseek-r1", Provider: "DeepInfra",
 				Content: "Hello there!", Reasoning: "The user greeted me, so I greet them back.", FinishReason: "stop", NativeFinishReason: "stop",
-				Usage: Usage{PromptTokens: 12, CompletionTokens: 30, TotalTokens: 42, ReasoningTokens: 11, Cost: 0.000084},
+				Usage: Usage{PromptTokens: 12, CompletionTokens: 30, TotalTokens: 42, ReasoningTokens: 11, Cost: ptr(0.000084)},
 			},
 		},
 		{
@@ -369,5 +374,46 @@ func TestChatBodyImageParts(t *testing.T) {
 	want := `[{"type":"text","text":"what is this?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]`
 	if got := string(doc.Messages[1].Content); got != want {
 		t.Errorf("image message sent as\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestChatCostOfUsageAccounting reads usage.cost, is_byok and
+// cost_details.upstream_inference_cost as OpenRouter's usage accounting
+// documents them (https://openrouter.ai/docs/use-cases/usage-accounting):
+// the cost is what the key's credits paid, in USD; on a BYOK call the
+// upstream provider bills its part directly, and USD adds it.
+func TestChatCostOfUsageAccounting(t *testing.T) {
+	const head = `{"id":"gen-9","model":"openai/gpt-4o","choices":[{"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":`
+	tests := []struct {
+		name      string
+		usage     string
+		cost, usd *float64
+		byok      bool
+		upstream  *float64
+	}{
+		{"credits", `{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"cost":0.0042,"is_byok":false,"cost_details":{"upstream_inference_cost":null}}`,
+			ptr(0.0042), ptr(0.0042), false, nil},
+		{"free model", `{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"cost":0}`, ptr(0.0), ptr(0.0), false, nil},
+		{"byok", `{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"cost":0.0001,"is_byok":true,"cost_details":{"upstream_inference_cost":0.002}}`,
+			ptr(0.0001), ptr(0.0021), true, ptr(0.002)},
+		{"not reported", `{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12}`, nil, nil, false, nil},
+		{"null", `{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"cost":null}`, nil, nil, false, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStub(t, answer(http.StatusOK, head+tc.usage+`}`))
+			got, err := s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: "openai/gpt-4o"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := got.Usage
+			if !reflect.DeepEqual(u.Cost, tc.cost) || u.BYOK != tc.byok || !reflect.DeepEqual(u.UpstreamCost, tc.upstream) {
+				t.Errorf("usage = %+v, want cost %v byok %v upstream %v", u, tc.cost, tc.byok, tc.upstream)
+			}
+			usd := u.USD()
+			if (usd == nil) != (tc.usd == nil) || (usd != nil && math.Abs(*usd-*tc.usd) > 1e-12) {
+				t.Errorf("USD() = %v, want %v", usd, tc.usd)
+			}
+		})
 	}
 }

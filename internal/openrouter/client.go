@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tzurot/tzurot/internal/metrics"
 )
 
 // DefaultBaseURL is OpenRouter's API root, the default for OPENROUTER_BASE_URL.
@@ -116,6 +118,22 @@ func call[T any](ctx context.Context, c *Client, apiKey string, do func(ctx cont
 	defer cancel()
 	v, err := do(ctx)
 	return v, scrub(err, apiKey)
+}
+
+// timed starts timing one request for model; the function it returns
+// records it in tzurot_provider_request_duration_seconds, answered when *err
+// is nil. A request OpenRouter refused as malformed or for an unknown model
+// is recorded under the model "invalid": the model is a user's free text
+// (/config), and only names OpenRouter serves may become label values.
+func timed(model string) func(err *error) {
+	start := time.Now()
+	return func(err *error) {
+		label := model
+		if oe, ok := AsError(*err); ok && (oe.Kind == KindUnknownModel || oe.Kind == KindBadRequest) {
+			label = "invalid"
+		}
+		metrics.ObserveProviderRequest(metrics.ProviderOpenRouter, label, *err == nil, time.Since(start).Seconds())
+	}
 }
 
 // exchange is one HTTP answer, its body read whole (at most maxResponseBody).

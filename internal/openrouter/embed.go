@@ -15,7 +15,7 @@ type Embeddings struct {
 	// Vectors holds one embedding per input, in the inputs' order.
 	Vectors [][]float32
 	// Usage counts the input tokens (PromptTokens = TotalTokens) and the
-	// cost in USD, 0 when not reported.
+	// cost in USD, nil when not reported.
 	Usage Usage
 }
 
@@ -28,7 +28,8 @@ type Embeddings struct {
 // model or a bad input), an error object in a 200 body, a 200 whose data
 // does not hold exactly one vector per input, and any transport failure.
 // No inputs, or an empty one, is a KindBadRequest without a call.
-func (c *Client) Embed(ctx context.Context, apiKey, model string, inputs []string) (Embeddings, error) {
+func (c *Client) Embed(ctx context.Context, apiKey, model string, inputs []string) (_ Embeddings, err error) {
+	defer timed(model)(&err)
 	return call(ctx, c, apiKey, func(ctx context.Context) (Embeddings, error) {
 		return c.embed(ctx, apiKey, model, inputs)
 	})
@@ -60,7 +61,7 @@ func (c *Client) embed(ctx context.Context, apiKey, model string, inputs []strin
 	out := Embeddings{
 		Model:   string(doc.Model),
 		Vectors: make([][]float32, len(inputs)),
-		Usage:   Usage{PromptTokens: doc.Usage.PromptTokens, TotalTokens: doc.Usage.TotalTokens, Cost: doc.Usage.Cost.v},
+		Usage:   doc.Usage.usage(),
 	}
 	for _, d := range doc.Data {
 		if d.Index < 0 || d.Index >= len(inputs) || out.Vectors[d.Index] != nil || len(d.Embedding) == 0 {
@@ -82,8 +83,5 @@ type embeddingsDoc struct {
 	Model openai.EmbeddingModel `json:"model"`
 	Data  []openai.Embedding    `json:"data"`
 	Error errorObject           `json:"error"`
-	Usage struct {
-		openai.Usage
-		Cost lenient[float64] `json:"cost"`
-	} `json:"usage"`
+	Usage usageDoc              `json:"usage"`
 }

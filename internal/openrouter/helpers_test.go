@@ -169,3 +169,5 @@ func mustAsError(t *testing.T, err error) *Error {
 }
 
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
+
+func ptr[T any](v T) *T { return &v }

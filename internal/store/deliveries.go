@@ -42,7 +42,7 @@ func (s *Store) BeginDelivery(ctx context.Context, key, channelID string) error 
 
 // ErrClaimed is RecordDelivery's answer when another delivery recorded the
 // message first: a message is one delivery's only (the unique index
-// delivery_discord_message_id, migration 0022).
+// delivery_discord_message_id, migration 0027).
 var ErrClaimed = errors.New("another delivery recorded that Discord message first")
 
 // RecordDelivery saves messageID, the Discord message the key's post made,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
@@ -12,7 +13,7 @@ import (
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/personalityalias"
 	"github.com/tzurot/tzurot/ent/predicate"
-	"github.com/tzurot/tzurot/ent/user"
+	"github.com/tzurot/tzurot/ent/voiceconfig"
 	"github.com/tzurot/tzurot/internal/access"
 )
 
@@ -68,6 +69,12 @@ func (s *Store) PersonalityWithModel(ctx context.Context, id uuid.UUID) (*ent.Pe
 // is gone. Who may use it is the caller's check, as for PersonalityWithModel.
 func (s *Store) PersonalityWithVoice(ctx context.Context, id uuid.UUID) (*ent.Personality, error) {
 	return s.db.Personality.Query().Where(personality.ID(id)).WithVoiceConfig().Only(ctx)
+}
+
+// VoiceConfig is the personality id's voice settings, nil when it has none:
+// for a caller that already holds the personality's row (Resolve's match).
+func (s *Store) VoiceConfig(ctx context.Context, personalityID uuid.UUID) (*ent.VoiceConfig, error) {
+	return orNil(s.db.VoiceConfig.Query().Where(voiceconfig.PersonalityID(personalityID)).Only(ctx))
 }
 
 // PersonalityDetails is the personality with its owner, its model settings
@@ -167,23 +174,50 @@ func (s *Store) RemoveAlias(ctx context.Context, id uuid.UUID, alias string) (in
 
 // Suggest is at most limit personalities, with their aliases, that sp may
 // see (public, their own, or all for the privileged) and whose name, display
-// name or an alias contains typed (lower case; "" matches all), filtered in
-// SQL before the limit: what starts with typed first, then sp's own, then
-// by name. The LIKEs read both tables whole (thousands of rows).
+// name or an alias matches typed (lower case): contains it when it is three
+// characters or more, starts with it when shorter (a text of one or two
+// characters has no trigram to look up), every personality for "". The
+// filter and the limit are in SQL, ordered what starts with typed first,
+// then sp's own, then by name (for "", suggestAll). The matches are looked up in the trigram indexes of
+// migration 0023 (aliases first, then personalities by name, display name
+// or the ids of at most limit of those aliases, which PostgreSQL ORs in a
+// bitmap); the sort reads only the matches, which for a one- or
+// two-character prefix shared by many personalities can be many.
 func (s *Store) Suggest(ctx context.Context, sp access.Speaker, typed string, limit int) ([]*ent.Personality, error) {
 	q := s.db.Personality.Query().WithAliases().Limit(limit)
 	if !sp.Privileged() {
-		q.Where(personality.Or(personality.IsPublic(true), personality.HasOwnerWith(user.DiscordID(sp.DiscordID))))
+		if sp.UserID != uuid.Nil {
+			q.Where(personality.Or(personality.IsPublic(true), personality.OwnerID(sp.UserID)))
+		} else {
+			q.Where(personality.IsPublic(true))
+		}
 	}
-	if typed != "" {
-		within := "%" + access.EscapeLike(typed) + "%"
-		q.Where(personality.Or(
-			predicate.Personality(access.LowerLike(personality.FieldName, within)),
-			predicate.Personality(access.LowerLike(personality.FieldDisplayName, within)),
-			personality.HasAliasesWith(predicate.PersonalityAlias(access.LowerLike(personalityalias.FieldAlias, within))),
-		))
+	if typed == "" {
+		return s.suggestAll(ctx, sp, limit)
 	}
 	prefix := access.EscapeLike(typed) + "%"
+	pattern := prefix
+	if utf8.RuneCountInString(typed) >= 3 {
+		pattern = "%" + prefix
+	}
+	as, err := s.db.PersonalityAlias.Query().
+		Where(predicate.PersonalityAlias(access.LowerLike(personalityalias.FieldAlias, pattern))).
+		Limit(limit).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look up aliases like %q: %w", typed, err)
+	}
+	ids := make([]uuid.UUID, len(as))
+	for i, a := range as {
+		ids[i] = a.PersonalityID
+	}
+	match := []predicate.Personality{
+		predicate.Personality(access.LowerLike(personality.FieldName, pattern)),
+		predicate.Personality(access.LowerLike(personality.FieldDisplayName, pattern)),
+	}
+	if len(ids) > 0 {
+		match = append(match, personality.IDIn(ids...))
+	}
+	q.Where(personality.Or(match...))
 	q.Order(func(s *entsql.Selector) {
 		// A predicate, not OrderExprFunc, which drops arguments.
 		s.OrderExpr(entsql.P(func(b *entsql.Builder) {
@@ -199,4 +233,37 @@ func (s *Store) Suggest(ctx context.Context, sp access.Speaker, typed string, li
 		s.OrderBy(s.C(personality.FieldName))
 	})
 	return q.All(ctx)
+}
+
+// AliasesLike are at most limit of the personality's aliases that contain
+// typed (lower case; "" matches all), alphabetical: filtered and limited in
+// SQL, on the personality_id index (a personality has few aliases).
+func (s *Store) AliasesLike(ctx context.Context, id uuid.UUID, typed string, limit int) ([]*ent.PersonalityAlias, error) {
+	return s.db.PersonalityAlias.Query().Where(personalityalias.PersonalityID(id),
+		predicate.PersonalityAlias(access.LowerLike(personalityalias.FieldAlias, "%"+access.EscapeLike(typed)+"%"))).
+		Order(ent.Asc(personalityalias.FieldAlias)).Limit(limit).All(ctx)
+}
+
+// suggestAll is Suggest for nothing typed: sp's own personalities by name,
+// then the others sp may see by name, at most limit in all. Two statements,
+// each read in order from an index ((owner_id, name) of migration 0023, then
+// the name's) and stopped at the limit, where one ORDER BY "own first"
+// would sort every personality.
+func (s *Store) suggestAll(ctx context.Context, sp access.Speaker, limit int) ([]*ent.Personality, error) {
+	var own []*ent.Personality
+	rest := s.db.Personality.Query().WithAliases().Order(ent.Asc(personality.FieldName))
+	if sp.UserID != uuid.Nil {
+		var err error
+		own, err = s.db.Personality.Query().WithAliases().Where(personality.OwnerID(sp.UserID)).
+			Order(ent.Asc(personality.FieldName)).Limit(limit).All(ctx)
+		if err != nil || len(own) == limit {
+			return own, err
+		}
+		rest.Where(personality.Or(personality.OwnerIDIsNil(), personality.OwnerIDNEQ(sp.UserID)))
+	}
+	if !sp.Privileged() {
+		rest.Where(personality.IsPublic(true))
+	}
+	others, err := rest.Limit(limit - len(own)).All(ctx)
+	return append(own, others...), err
 }

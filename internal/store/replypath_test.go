@@ -196,12 +196,13 @@ func TestAddUsage(t *testing.T) {
 	a, _ := s.UpsertUser(ctx, alice, "alice")
 	id := uuid.New()
 	u := store.Usage{ID: id, UserID: a, Provider: "openrouter", Model: "m/one", In: 10, Out: 20, Total: 30, Kind: store.UsageText}
-	for range 2 {
-		if err := s.AddUsage(ctx, u); err != nil {
-			t.Fatal(err)
+	for i := range 2 {
+		written, err := s.AddUsage(ctx, u)
+		if err != nil || written != (i == 0) {
+			t.Fatalf("write %d: written %v, %v; want the first only", i+1, written, err)
 		}
 	}
-	if err := s.AddUsage(ctx, store.Usage{UserID: a, Provider: "elevenlabs", Model: "v", In: 5, Total: 5, Kind: store.UsageVoice}); err != nil {
+	if _, err := s.AddUsage(ctx, store.Usage{UserID: a, Provider: "elevenlabs", Model: "v", In: 5, Total: 5, Kind: store.UsageVoice}); err != nil {
 		t.Fatal(err)
 	}
 	if n := db.UsageLog.Query().CountX(ctx); n != 2 {
@@ -275,5 +276,47 @@ func TestPersonalityWithSettings(t *testing.T) {
 	}
 	if _, err := s.PersonalityWithVoice(ctx, uuid.New()); !ent.IsNotFound(err) {
 		t.Errorf("a gone personality: %v; want ent's not found", err)
+	}
+}
+
+// UpsertUser of a user whose row is as asked writes nothing: the row keeps
+// its version (xmin), with or without a username; a new username is
+// written, and a new user gets a row.
+func TestUpsertUserWritesNothingUnchanged(t *testing.T) {
+	db, s, ctx := fixture(t)
+	version := func() string {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, `SELECT xmin::text FROM users WHERE discord_id = $1`, bob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var v string
+		if !rows.Next() {
+			t.Fatal("no row for bob")
+		}
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	id, err := s.UpsertUser(ctx, bob, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := version()
+	for _, name := range []string{"", "bob", ""} {
+		if again, err := s.UpsertUser(ctx, bob, name); err != nil || again != id {
+			t.Fatalf("UpsertUser(bob, %q) = %s, %v; want %s", name, again, err, id)
+		}
+	}
+	if after := version(); after != before {
+		t.Errorf("the row was written again (xmin %s → %s) though nothing changed", before, after)
+	}
+	if again, err := s.UpsertUser(ctx, bob, "robert"); err != nil || again != id {
+		t.Fatalf("UpsertUser(bob, robert) = %s, %v; want %s", again, err, id)
+	}
+	if u, _ := s.User(ctx, bob); u.Username == nil || *u.Username != "robert" || version() == before {
+		t.Errorf("a new username was not written: %v", u.Username)
 	}
 }

@@ -40,11 +40,16 @@ type Usage struct {
 	// In, Out and Total are tokens (ElevenLabs: characters, as In and Total).
 	In, Out, Total int
 	Kind           usagelog.RequestType
+	// CostUSD is what the call cost in US dollars, as the provider reported
+	// it; nil when it reported none (stored as null, never as 0).
+	CostUSD *float64
 }
 
 // AddUsage writes the usage row; a row with u.ID written before is left as
-// it is and is no error, so a repeated write counts once.
-func (s *Store) AddUsage(ctx context.Context, u Usage) error {
+// it is and is no error, so a repeated write counts once. written is false
+// for such a repeat, so that whatever counts the row elsewhere (a metric)
+// counts it once too.
+func (s *Store) AddUsage(ctx context.Context, u Usage) (written bool, err error) {
 	c := s.db.UsageLog.Create().
 		SetUserID(u.UserID).
 		SetNillablePersonalityID(u.PersonalityID).
@@ -53,15 +58,16 @@ func (s *Store) AddUsage(ctx context.Context, u Usage) error {
 		SetTokensIn(u.In).
 		SetTokensOut(u.Out).
 		SetTokensTotal(u.Total).
-		SetRequestType(u.Kind)
+		SetRequestType(u.Kind).
+		SetNillableCostUsd(u.CostUSD)
 	if u.ID != uuid.Nil {
 		c.SetID(u.ID)
 	}
-	err := c.OnConflict(sql.ConflictColumns(usagelog.FieldID)).DoNothing().Exec(ctx)
+	err = c.OnConflict(sql.ConflictColumns(usagelog.FieldID)).DoNothing().Exec(ctx)
 	if errors.Is(err, stdsql.ErrNoRows) {
-		return nil // DO NOTHING returned no row: written before
+		return false, nil // DO NOTHING returned no row: written before
 	}
-	return err
+	return err == nil, err
 }
 
 // UsageFilter picks usage rows: zero fields pick all.
@@ -95,6 +101,9 @@ type UsageRow struct {
 	In       int    `sql:"sum_in"`
 	Out      int    `sql:"sum_out"`
 	Total    int    `sql:"sum_total"`
+	// Cost is the summed cost_usd in US dollars, nil when no row of the
+	// group reported a cost (SUM skips nulls).
+	Cost *float64 `sql:"sum_cost"`
 }
 
 // Sum adds rows up into one row keyed "Total".
@@ -105,6 +114,9 @@ func Sum(rows []UsageRow) UsageRow {
 		t.In += r.In
 		t.Out += r.Out
 		t.Total += r.Total
+		if r.Cost != nil {
+			t.Cost = new(*r.Cost + value(t.Cost))
+		}
 	}
 	return t
 }
@@ -151,6 +163,7 @@ func (s *Store) usageGrouped(ctx context.Context, key func(*sql.Selector) string
 			sql.As(sql.Sum(s.C(usagelog.FieldTokensIn)), "sum_in"),
 			sql.As(sql.Sum(s.C(usagelog.FieldTokensOut)), "sum_out"),
 			sql.As(sql.Sum(s.C(usagelog.FieldTokensTotal)), "sum_total"),
+			sql.As(sql.Sum(s.C(usagelog.FieldCostUsd)), "sum_cost"),
 		).GroupBy(k).OrderBy(sql.Desc("sum_total"), sql.Asc("key"))
 	}).Scan(ctx, &rows)
 	if err != nil {
@@ -174,4 +187,12 @@ func (s *Store) DistinctUsers(ctx context.Context, f UsageFilter) (int, error) {
 		return 0, nil
 	}
 	return n[0].N, nil
+}
+
+// value is *p, or 0 for nil.
+func value(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

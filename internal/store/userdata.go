@@ -67,7 +67,7 @@ var (
 		cols: `t.name, t.display_name, t.created_at`, at: "created_at"}
 	ExportUsage = ExportSection{Name: "usage",
 		from: `usage_logs t LEFT JOIN personalities p ON p.id = t.personality_id`, where: `t.user_id = $1 AND t.provider <> '` + HoldProvider + `'`,
-		cols: `t."timestamp", p.name AS personality, t.provider, t.model, t.request_type, t.tokens_in, t.tokens_out, t.tokens_total`, at: "timestamp"}
+		cols: `t."timestamp", p.name AS personality, t.provider, t.model, t.request_type, t.tokens_in, t.tokens_out, t.tokens_total, t.cost_usd`, at: "timestamp"}
 	ExportTurns = ExportSection{Name: "conversation_turns",
 		from: `conversation_history t LEFT JOIN personalities p ON p.id = t.personality_id`, where: `(t.user_id = $1 OR ` + dmTurns + `)`,
 		cols: `t.created_at, p.name AS personality, t.guild_id, t.channel_id, t.discord_message_id, t.role, t.author_name, t.content`, at: "created_at"}

@@ -56,6 +56,12 @@
 // drops every connection to exercise resuming. Reset does not touch the
 // gateway.
 //
+// Leave Guild (DELETE /users/@me/guilds/{guild.id}) takes the bot out of a
+// guild added with AddGuild or SetGuildAccess: 204, GUILD_DELETE to each
+// session with the GUILDS intent, the guild gone from later READYs and
+// LeftGuilds listing it; a guild the bot is not in is 404 Unknown Guild
+// (10004).
+//
 // # Behaviour worth knowing
 //
 //   - Bot routes require "Authorization: Bot <token>" (Options.Token, when
@@ -69,6 +75,14 @@
 //     errors.content._errors[0].code BASE_TYPE_MAX_LENGTH), files over 10 MiB (413, 40005), webhook names and usernames
 //     containing "clyde" or "discord" or outside 1-80 characters (50035),
 //     more than 15 webhooks in a channel (30007).
+//   - SetGuildAccess gives a guild its roles, members, channels (with their
+//     permission overwrites) and threads (type 11 or 12, parent_id, no
+//     overwrites; thread members at /channels/{id}/thread-members/{user}).
+//     The bot is then refused what it cannot read there, as Discord refuses
+//     it: GET of such a channel, and of any message in it, is 403 Missing
+//     Access (50001); a message that is not there is 404 Unknown Message
+//     (10008). Forwards (UserMessage.ForwardOf) carry message_reference type
+//     1 (FORWARD) with the original's guild, and message_snapshots.
 //   - Interaction follow-ups use the application id as webhook id and the
 //     interaction token; they are accepted once the interaction has been
 //     acknowledged through its callback. Any other webhook id/token pair

@@ -91,7 +91,13 @@ func (s *Server) recordUserMessage(um UserMessage) (Message, map[string]any, err
 			s.mu.Unlock()
 			return Message{}, nil, fmt.Errorf("user message: forwarded message %s is unknown to the fake: post it first", um.ForwardOf)
 		}
-		m.Forwarded = &Forwarded{GuildID: um.GuildID, ChannelID: orig.ChannelID, MessageID: orig.ID, Content: orig.Content, Timestamp: orig.Timestamp}
+		// The reference names the original's guild: the one SetGuildAccess
+		// gave its channel, else the forward's own.
+		origGuild := um.GuildID
+		if g := s.channelGuildLocked(orig.ChannelID); g != nil {
+			origGuild = g.ID
+		}
+		m.Forwarded = &Forwarded{GuildID: origGuild, ChannelID: orig.ChannelID, MessageID: orig.ID, Content: orig.Content, Timestamp: orig.Timestamp}
 	}
 	s.messages[m.ID] = m
 	s.channelMessages[m.ChannelID] = append(s.channelMessages[m.ChannelID], m.ID)

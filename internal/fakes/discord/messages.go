@@ -371,7 +371,14 @@ func (s *Server) postChannelMessage(c *call) reply {
 	return messageReply(http.StatusOK, m)
 }
 
+// channelMessageLocked finds a channel's message: 403 Missing Access
+// (50001) when the bot cannot read that channel, else 404 Unknown Message
+// (10008) when it is not there
+// (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
 func (s *Server) channelMessageLocked(c *call) (*Message, *reply) {
+	if rep := s.botReadsLocked(c.params["channel_id"]); rep != nil {
+		return nil, rep
+	}
 	m, ok := s.messages[c.params["message_id"]]
 	if !ok || m.Deleted || m.ChannelID != c.params["channel_id"] {
 		rep := unknownMessage()

@@ -21,10 +21,12 @@ var routes = []route{
 	{"GET", "/gateway/bot", true, (*Server).gatewayBot},
 	{"GET", "/users/@me", true, (*Server).me},
 	{"POST", "/users/@me/channels", true, (*Server).createDM},
+	{"DELETE", "/users/@me/guilds/{guild_id}", true, (*Server).leaveGuild},
 
 	{"GET", "/guilds/{guild_id}", true, (*Server).getGuild},
 	{"GET", "/guilds/{guild_id}/members/{user_id}", true, (*Server).getGuildMember},
 	{"GET", "/channels/{channel_id}", true, (*Server).getChannel},
+	{"GET", "/channels/{channel_id}/thread-members/{user_id}", true, (*Server).getThreadMember},
 	{"GET", "/channels/{channel_id}/messages", true, (*Server).listChannelMessages},
 	{"POST", "/channels/{channel_id}/messages", true, (*Server).postChannelMessage},
 	{"GET", "/channels/{channel_id}/messages/{message_id}", true, withMessage((*Server).channelMessageLocked, getMessage)},

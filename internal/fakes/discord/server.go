@@ -111,8 +111,12 @@ type Server struct {
 	// was told about; Reset keeps them, since they stay secret.
 	webhookTokens, interactionTokens map[string]bool
 
-	// gw is the websocket gateway's state, under its own lock: connections
-	// outlive requests, and Reset does not end them.
+	// leftGuilds are the guilds the bot left with Leave Guild, in order.
+	leftGuilds []string
+
+	// gw is the websocket gateway's state, under its own lock (taken after
+	// mu when both are held): connections outlive requests, and Reset does
+	// not end them.
 	gw gatewayHub
 }
 
@@ -152,6 +156,7 @@ func (s *Server) resetLocked() {
 	s.drops = nil
 	s.attachments = map[string]Attachment{}
 	s.nonces = map[string]string{}
+	s.leftGuilds = nil
 }
 
 // Reset forgets everything recorded and configured since New (messages,

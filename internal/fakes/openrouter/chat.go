@@ -217,12 +217,20 @@ func (g generation) envelope(object string) map[string]any {
 	}
 }
 
+// usage is the answer's usage object as OpenRouter's usage accounting
+// documents it (https://openrouter.ai/docs/use-cases/usage-accounting), in
+// every answer whether or not the request sent the deprecated
+// "usage": {"include": true}: tokens, cost in credits (USD) from the
+// catalogue's prices, and — the stand-in's keys being OpenRouter credits,
+// never the account's own provider keys — is_byok false.
 func (g generation) usage() map[string]any {
 	return map[string]any{
 		"prompt_tokens":     g.promptTokens,
 		"completion_tokens": g.completionTokens,
 		"total_tokens":      g.promptTokens + g.completionTokens,
 		"cost":              g.cost,
+		"is_byok":           false,
+		"cost_details":      costDetails(),
 		"prompt_tokens_details": map[string]any{
 			"cached_tokens": 0,
 		},
@@ -377,4 +385,11 @@ func sse(events []any, done bool) *response {
 // openrouter/free router.
 func isFreeModel(id string) bool {
 	return strings.HasSuffix(id, ":free") || id == "openrouter/free"
+}
+
+// costDetails is usage.cost_details of a call paid with credits: no
+// upstream bill of the account's own (upstream_inference_cost null, which
+// OpenRouter fills only for BYOK).
+func costDetails() map[string]any {
+	return map[string]any{"upstream_inference_cost": nil}
 }

@@ -30,7 +30,10 @@
 // A normal reply is [EchoReply] of the routed model and the last user
 // message, so tests can assert on it and the demo shows something sensible.
 // Token counts are ceil(characters/4) per message; cost is tokens times the
-// catalogue price and is charged to the key's credits.
+// catalogue price and is charged to the key's credits. Every answer carries
+// usage accounting as OpenRouter documents it: usage.cost in credits (USD),
+// is_byok false and cost_details, whether or not the request sent the
+// deprecated "usage": {"include": true}.
 //
 // # Keys
 //

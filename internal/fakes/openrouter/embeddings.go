@@ -197,6 +197,7 @@ func (s *Server) embeddings(ctx context.Context, body []byte, call *Call) *respo
 		"model":    m.id,
 		"provider": m.provider,
 		"data":     data,
-		"usage":    map[string]any{"prompt_tokens": promptTokens, "total_tokens": promptTokens, "cost": cost},
+		"usage": map[string]any{"prompt_tokens": promptTokens, "total_tokens": promptTokens, "cost": cost,
+			"is_byok": false, "cost_details": costDetails()},
 	})
 }
