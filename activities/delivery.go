@@ -117,7 +117,7 @@ func (a *Activities) postAsPersonality(ctx context.Context, channelID, name, ava
 			// earlier attempt that died before recording it — with or
 			// without the audio a voiced attempt attached: the text is what
 			// must not repeat.
-			id, err := a.findEarlierPost(ctx, channelID, hook.ID, key, since, func(m *discordgo.Message) bool {
+			id, err := a.findEarlierPost(ctx, channelID, hook.ID, since, func(m *discordgo.Message) bool {
 				return m.Content == content && (name == "" || m.Author == nil || m.Author.Username == name)
 			})
 			if err != nil || id != "" {
@@ -251,7 +251,7 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 		if !since.IsZero() {
 			// File names carry the delivery key's hash, so another user's
 			// image in the same channel never matches.
-			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, t.DeliveryKey, since, func(m *discordgo.Message) bool {
+			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, since, func(m *discordgo.Message) bool {
 				return m.Content == content && sameFiles(m.Attachments, files)
 			}); err != nil || id != "" {
 				return id, err
@@ -294,7 +294,7 @@ func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 	}
 	name := webhookname.Sanitize(in.Username, WebhookName)
 	first := discordsplit.Split(in.Content, partLimit(name))[0]
-	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, key, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
+	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
 	if err != nil || id == "" {
 		return false, err
 	}

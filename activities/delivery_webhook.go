@@ -19,8 +19,9 @@ const noWebhookTTL = 10 * time.Minute
 // noWebhook is cached for a channel that cannot have our webhook.
 type noWebhook struct{ until time.Time }
 
-// channelWebhook returns our webhook in the channel: the one named
-// WebhookName, else any other the application made, else a new one; nil
+// channelWebhook returns our webhook in the channel: the oldest named
+// WebhookName, else any other the application made, else a new one
+// (settled with other workers making one at once: settleWebhook); nil
 // where the channel cannot have one (a DM, no Manage Webhooks, or Discord's
 // limit of webhooks per channel reached, 30007).
 func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*discordgo.Webhook, error) {
@@ -49,20 +50,15 @@ func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*dis
 	if err != nil {
 		return nil, discordError("list webhooks", err)
 	}
-	var app *discordgo.Webhook
+	if h := oldestNamed(hooks); h != nil {
+		a.webhooks.Store(channelID, h)
+		return h, nil
+	}
 	for _, h := range hooks {
-		switch {
-		case h.Token == "" || h.Type != discordgo.WebhookTypeIncoming:
-		case h.Name == WebhookName:
+		if usable(h) && h.ApplicationID != "" && a.ownApplication(ctx, h.ApplicationID) {
 			a.webhooks.Store(channelID, h)
 			return h, nil
-		case app == nil && h.ApplicationID != "" && a.ownApplication(ctx, h.ApplicationID):
-			app = h
 		}
-	}
-	if app != nil {
-		a.webhooks.Store(channelID, app)
-		return app, nil
 	}
 	h, err := a.Discord.WebhookCreate(channelID, WebhookName, "", discordgo.WithContext(ctx))
 	if noWebhooks(err) || refused(err) {
@@ -74,8 +70,59 @@ func (a *Activities) channelWebhook(ctx context.Context, channelID string) (*dis
 	if err != nil {
 		return nil, discordError("create webhook", err)
 	}
+	h = a.settleWebhook(ctx, channelID, h)
 	a.webhooks.Store(channelID, h)
 	return h, nil
+}
+
+// settleWebhook makes the workers that each made a webhook in the channel
+// at the same moment (every worker process has its own cache) keep one: it
+// lists the channel's webhooks again and, when an older one of ours is
+// there, deletes made and returns the older, which every worker picks.
+// Without that, a worker retrying a post whose answer was lost would look
+// for it under its own webhook while it went out under another's. A failed
+// list or delete keeps made: it works, only not shared.
+func (a *Activities) settleWebhook(ctx context.Context, channelID string, made *discordgo.Webhook) *discordgo.Webhook {
+	hooks, err := a.Discord.ChannelWebhooks(channelID, discordgo.WithContext(ctx))
+	if err != nil {
+		a.Log.Warn("could not check for another worker's webhook in the channel", "channel_id", channelID, "discord_code", discordCode(err))
+		return made
+	}
+	oldest := oldestNamed(hooks)
+	if oldest == nil || oldest.ID == made.ID {
+		return made
+	}
+	if err := a.Discord.WebhookDelete(made.ID, discordgo.WithContext(ctx)); err != nil {
+		a.Log.Warn("could not delete the webhook made beside another worker's", "channel_id", channelID, "discord_code", discordCode(err))
+		return made
+	}
+	return oldest
+}
+
+// usable is a webhook we can post through: an incoming one whose token we see.
+func usable(h *discordgo.Webhook) bool {
+	return h.Token != "" && h.Type == discordgo.WebhookTypeIncoming
+}
+
+// oldestNamed is the oldest (smallest snowflake) usable webhook named
+// WebhookName among hooks, nil if none: the one every worker settles on.
+func oldestNamed(hooks []*discordgo.Webhook) *discordgo.Webhook {
+	var out *discordgo.Webhook
+	for _, h := range hooks {
+		if usable(h) && h.Name == WebhookName && (out == nil || snowflakeBefore(h.ID, out.ID)) {
+			out = h
+		}
+	}
+	return out
+}
+
+// snowflakeBefore orders Discord ids, decimal numbers of up to 20 digits,
+// by value, which is their time order.
+func snowflakeBefore(x, y string) bool {
+	if len(x) != len(y) {
+		return len(x) < len(y)
+	}
+	return x < y
 }
 
 // ownApplication reports whether appID is this bot's application; bots

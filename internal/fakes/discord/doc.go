@@ -36,6 +36,14 @@
 //   - Resume (op 6) replays what the session missed, then RESUMED; an
 //     unknown or ended session gets Invalid Session (op 9, false). A client
 //     closing with 1000 or 1001 ends its session, as on Discord.
+//   - Sharding as Discord routes it: Identify's shard array [shard_id,
+//     num_shards] makes READY, GUILD_CREATE and every guild event go only
+//     to the shard (guild_id >> 22) % num_shards, and events without a
+//     guild_id (DMs) only to shard 0; a shard outside 0 ≤ id < count closes
+//     with 4010, a session left more than 2,500 guilds with 4011.
+//     GET /gateway/bot recommends Options.RecommendedShards (else one per
+//     2,500 guilds) with session_start_limit (total, remaining,
+//     reset_after, Options.MaxConcurrency).
 //   - Dispatches carry increasing sequence numbers per session and honour
 //     the intents: MESSAGE_CREATE needs GUILD_MESSAGES or DIRECT_MESSAGES,
 //     and without MESSAGE_CONTENT a guild message's content arrives empty

@@ -102,19 +102,6 @@ func (s *Server) gateway(c *call) reply {
 	return jsonReply(http.StatusOK, map[string]any{"url": gatewayURLFor(c.r)})
 }
 
-func (s *Server) gatewayBot(c *call) reply {
-	return jsonReply(http.StatusOK, map[string]any{
-		"url":    gatewayURLFor(c.r),
-		"shards": 1,
-		"session_start_limit": map[string]any{
-			"total":           1000,
-			"remaining":       1000,
-			"reset_after":     0,
-			"max_concurrency": 1,
-		},
-	})
-}
-
 func (s *Server) me(c *call) reply {
 	u := s.botUser().wire()
 	u["verified"] = true

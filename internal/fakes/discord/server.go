@@ -43,6 +43,12 @@ type Options struct {
 	// HeartbeatInterval is the interval the gateway's Hello asks for;
 	// Discord's 41.25 s by default. Tests may shorten it to see heartbeats.
 	HeartbeatInterval time.Duration
+	// RecommendedShards is the `shards` GET /gateway/bot recommends; 0
+	// means one per MaxGuildsPerShard guilds added, at least 1.
+	RecommendedShards int
+	// MaxConcurrency is GET /gateway/bot's
+	// session_start_limit.max_concurrency; 0 means 1, as for most bots.
+	MaxConcurrency int
 }
 
 // Request is one recorded HTTP request.
