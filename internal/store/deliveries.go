@@ -73,3 +73,11 @@ func (s *Store) PendingDelivery(ctx context.Context, channelID, exceptKey string
 		delivery.CreatedAtGTE(from), delivery.CreatedAtLTE(to),
 	).Exist(ctx)
 }
+
+// ForgetDelivery removes the delivery key's row: its message was deleted
+// (a streamed reply that ended shorter than an earlier attempt's), so a
+// later post under the key is a new one. A key without a row is no error.
+func (s *Store) ForgetDelivery(ctx context.Context, key string) error {
+	_, err := s.db.Delivery.Delete().Where(delivery.Key(key)).Exec(ctx)
+	return err
+}
