@@ -103,8 +103,8 @@ type Server struct {
 	webhookBuckets map[string]*webhookBucket
 	retryAt        map[string]time.Time
 	earlyRetries   int
-	drops        []drop
-	attachments  map[string]Attachment
+	drops          []drop
+	attachments    map[string]Attachment
 	// expiredSeq: signed URLs numbered up to it have expired
 	// (ExpireAttachmentURLs); baseURL is SetBaseURL's, else the first
 	// request's.
