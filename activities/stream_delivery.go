@@ -96,9 +96,11 @@ type StreamWriter struct {
 	OnProgress func(Progress)
 }
 
-// NewStreamWriter returns a writer of a reply to to, continuing from (the
-// zero Progress for a first attempt; the last heartbeat's on a retry).
-func (a *Activities) NewStreamWriter(to StreamTarget, from Progress) *StreamWriter {
+// NewStreamWriter returns a writer of a reply to to through a's Discord
+// session and deliveries, continuing from (the zero Progress for a first
+// attempt; the last heartbeat's on a retry). A function, not a method: every
+// exported method of Activities is registered as an activity.
+func NewStreamWriter(a *Activities, to StreamTarget, from Progress) *StreamWriter {
 	w := &StreamWriter{a: a, to: to, name: webhookname.Sanitize(to.Username, WebhookName)}
 	w.msgs = append(w.msgs, from.Messages...)
 	w.edited = make([]time.Time, len(w.msgs))
