@@ -87,6 +87,8 @@ type StreamWriter struct {
 	edited []time.Time
 	// begun is when the first non-blank text arrived.
 	begun time.Time
+	// hooks are the webhooks (with their tokens) that posted the messages.
+	hooks map[string]*discordgo.Webhook
 
 	// EditInterval is the least time between edits of one message;
 	// DefaultEditInterval when zero.
@@ -312,20 +314,40 @@ func (w *StreamWriter) deleteLast(ctx context.Context) error {
 	return nil
 }
 
-// hook is the channel's webhook, which must be the one that posted the
-// message: only it may edit the message.
+// hook is the webhook that posted a message, the only one that may edit it:
+// the channel's cached webhook, else the one of that id among the channel's
+// (another attempt or worker may have made and cached a second one).
 func (w *StreamWriter) hook(ctx context.Context, id string) (*discordgo.Webhook, error) {
+	if h := w.hooks[id]; h != nil {
+		return h, nil
+	}
 	hook, err := w.a.channelWebhook(ctx, w.to.ChannelID)
 	if err != nil {
 		return nil, err
 	}
 	if hook == nil || hook.ID != id {
+		hooks, err := w.a.Discord.ChannelWebhooks(w.to.ChannelID, discordgo.WithContext(ctx))
+		if err != nil {
+			return nil, discordError("list webhooks", err)
+		}
+		hook = nil
+		for _, h := range hooks {
+			if h.ID == id && h.Token != "" {
+				hook = h
+			}
+		}
+	}
+	if hook == nil {
 		return nil, badInput(errWebhookReplaced.Error())
 	}
+	if w.hooks == nil {
+		w.hooks = map[string]*discordgo.Webhook{}
+	}
+	w.hooks[id] = hook
 	return hook, nil
 }
 
-var errWebhookReplaced = errors.New("the webhook that posted the streamed reply is no longer the channel's, so its messages cannot be edited; the reply stays as it is")
+var errWebhookReplaced = errors.New("the webhook that posted the streamed reply was deleted, so its messages cannot be edited; the reply stays as it is")
 
 func (w *StreamWriter) changed() {
 	if w.OnProgress != nil {

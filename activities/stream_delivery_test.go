@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tzurot/tzurot/activities"
@@ -33,22 +34,31 @@ const wholeChannelID = "900000000000000002"
 type streamFixture struct {
 	acts    *activities.Activities
 	discord *fakediscord.Server
+	url     string
 }
 
 func newStreamFixture(t *testing.T, opts fakediscord.Options) *streamFixture {
 	t.Helper()
-	db, sqlDB := testdb.Client(t)
 	dc := fakediscord.New(opts)
 	srv := httptest.NewServer(dc)
 	t.Cleanup(srv.Close)
-	session, err := discordhttp.Session("test-token", srv.URL)
+	f := &streamFixture{discord: dc, url: srv.URL}
+	db, sqlDB := testdb.Client(t)
+	f.acts = &activities.Activities{DB: db, SQL: sqlDB, Log: slog.New(slog.DiscardHandler)}
+	f.acts.Discord = f.session(t, "worker-0")
+	return f
+}
+
+// session is a Discord session of its own (another worker process, with
+// its own view of the rate limits), told apart by its User-Agent.
+func (f *streamFixture) session(t *testing.T, userAgent string) *discordgo.Session {
+	t.Helper()
+	s, err := discordhttp.Session("test-token", f.url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &streamFixture{
-		acts:    &activities.Activities{DB: db, SQL: sqlDB, Discord: session, Log: slog.New(slog.DiscardHandler)},
-		discord: dc,
-	}
+	s.UserAgent = userAgent
+	return s
 }
 
 func target(key string) activities.StreamTarget {
@@ -203,12 +213,18 @@ func TestStreamEndsAsTheWholeReply(t *testing.T) {
 	}
 }
 
-// Twenty replies streaming at once through one channel's webhook, with
+// Twenty replies streaming at once through one channel's webhook from four
+// workers (each its own view of the rate limit, so they meet 429s), with
 // the limit scaled down tenfold (5 per 200 ms): each ends complete and no
-// request comes back before the retry_after of a 429.
+// worker comes back before the retry_after of a 429 it was answered.
 func TestStreamTwentyWritersShareAWebhook(t *testing.T) {
 	f := newStreamFixture(t, fakediscord.Options{WebhookLimit: 5, WebhookWindow: 200 * time.Millisecond})
 	ctx := context.Background()
+	workers := []*activities.Activities{f.acts}
+	for i := 1; i < 4; i++ {
+		workers = append(workers, &activities.Activities{DB: f.acts.DB, SQL: f.acts.SQL, Log: f.acts.Log,
+			Discord: f.session(t, fmt.Sprintf("worker-%d", i))})
+	}
 	var wg sync.WaitGroup
 	ids := make([][]string, 20)
 	texts := make([]string, 20)
@@ -218,7 +234,7 @@ func TestStreamTwentyWritersShareAWebhook(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := activities.NewStreamWriter(f.acts, target(fmt.Sprintf("s20-%d/reply", i)), activities.Progress{})
+			w := activities.NewStreamWriter(workers[i%4], target(fmt.Sprintf("s20-%d/reply", i)), activities.Progress{})
 			w.EditInterval = 120 * time.Millisecond
 			if errs[i] = feed(ctx, w, tokens(texts[i]), 2*time.Millisecond); errs[i] == nil {
 				ids[i], errs[i] = w.Finish(ctx, texts[i])
@@ -250,6 +266,9 @@ func TestStreamTwentyWritersShareAWebhook(t *testing.T) {
 		if r.Status == 429 {
 			limited++
 		}
+	}
+	if limited == 0 {
+		t.Error("no 429 met: the test does not exercise backing off")
 	}
 	if n := f.discord.EarlyRetries(); n != 0 {
 		t.Errorf("%d of %d 429s not waited out", n, limited)
@@ -365,5 +384,37 @@ func TestStreamRetryAdoptsAPostItWasNotTold(t *testing.T) {
 	}
 	if n := f.webhookPosts(); n != 2 {
 		t.Errorf("%d webhook posts, want 2", n)
+	}
+}
+
+// A 429 Discord answers an edit (here scripted, 700 ms) is waited out and
+// the edit sent again: the text it carried is not lost.
+func TestStreamWaitsOutA429(t *testing.T) {
+	f := newStreamFixture(t, fakediscord.Options{})
+	ctx := context.Background()
+	const route = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+	f.discord.RateLimitNext(route, 700*time.Millisecond)
+	text := strings.TrimSpace(reply("limited", 150))
+	w := activities.NewStreamWriter(f.acts, target("l1/reply"), activities.Progress{})
+	if err := feed(ctx, w, tokens(text), 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Finish(ctx, text); err != nil {
+		t.Fatal(err)
+	}
+	var edits []fakediscord.Request
+	for _, r := range f.discord.Requests() {
+		if r.Route == route {
+			edits = append(edits, r)
+		}
+	}
+	if len(edits) < 2 || edits[0].Status != 429 {
+		t.Fatalf("edits = %d, the first answered %d; want a 429 then more", len(edits), edits[0].Status)
+	}
+	if gap := edits[1].Time.Sub(edits[0].Time); gap < 700*time.Millisecond {
+		t.Errorf("edit sent again %v after a 429 with retry_after 0.7 s", gap)
+	}
+	if got := contents(f.live(channelID)); !slices.Equal(got, []string{text}) {
+		t.Errorf("channel = %q", got)
 	}
 }

@@ -99,7 +99,7 @@ type Server struct {
 	rateLimits   []rateLimit
 	// webhookBuckets are the webhooks' rate-limit windows, retryAt when
 	// each may be used again after a 429, earlyRetries the requests that
-	// came sooner (webhook_limits.go).
+	// came sooner (webhook_limits.go); retryAt is by webhook and client.
 	webhookBuckets map[string]*webhookBucket
 	retryAt        map[string]time.Time
 	earlyRetries   int

@@ -41,8 +41,8 @@ func webhookBucketKey(rt *route, params map[string]string) string {
 // takeWebhookSlotLocked counts the request against its webhook's bucket:
 // the headers Discord sends with every answer of the route, and a 429
 // (Discord's body, Retry-After, X-RateLimit-Scope user) when the bucket is
-// empty. A 429 is remembered with when it may be retried, so a request that
-// comes back sooner is counted in EarlyRetries.
+// empty. A 429 is remembered with when its client may retry, so a request
+// that comes back sooner is counted in EarlyRetries.
 func (s *Server) takeWebhookSlotLocked(rt *route, key string, rec *Request) (http.Header, *reply) {
 	limit, window := s.opts.WebhookLimit, s.opts.WebhookWindow
 	if limit < 0 {
@@ -55,7 +55,8 @@ func (s *Server) takeWebhookSlotLocked(rt *route, key string, rec *Request) (htt
 		window = defaultWebhookWindow
 	}
 	now := time.Now()
-	if until, ok := s.retryAt[key]; ok && now.Before(until.Add(-retryTolerance)) {
+	client := key + " " + rec.Header.Get("User-Agent")
+	if until, ok := s.retryAt[client]; ok && now.Before(until.Add(-retryTolerance)) {
 		s.earlyRetries++
 	}
 	b := s.webhookBuckets[key]
@@ -68,7 +69,7 @@ func (s *Server) takeWebhookSlotLocked(rt *route, key string, rec *Request) (htt
 		rep := rateLimited(rt, after)
 		rep.header.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 		rec.RetryAfter = after
-		s.retryAt[key] = b.reset
+		s.retryAt[client] = b.reset
 		return nil, &rep
 	}
 	b.remaining--
@@ -88,8 +89,10 @@ func secondsUp(d time.Duration) string {
 }
 
 // EarlyRetries counts requests that reached a webhook's bucket before the
-// retry_after of a 429 it answered had passed: a client that does not back
-// off. Tests of rate-limit handling assert it stays 0.
+// retry_after of a 429 answered to the same client had passed: a client that
+// does not back off. Clients are told apart by User-Agent (tests give each
+// session of their own one), since another client sharing the webhook was
+// never told. Tests of rate-limit handling assert it stays 0.
 func (s *Server) EarlyRetries() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
