@@ -165,7 +165,7 @@ func (w *StreamWriter) ready(text string, now time.Time) bool {
 // sync brings the messages to text's parts: posts the parts without a
 // message, edits those whose content differs (while streaming, only those
 // not edited within EditInterval) and, when final, deletes the messages
-// beyond the last part.
+// beyond the last part; while streaming those show pending.
 func (w *StreamWriter) sync(ctx context.Context, text string, final bool) error {
 	parts := discordsplit.Split(text, partLimit(w.name))
 	interval := w.EditInterval
@@ -191,8 +191,22 @@ func (w *StreamWriter) sync(ctx context.Context, text string, final bool) error 
 			return err
 		}
 	}
+	// A retry's messages beyond its text so far show no longer the killed
+	// attempt's words, only that more is coming (Finish deletes those the
+	// reply does not reach).
+	for i := len(parts); i < len(w.msgs); i++ {
+		if w.msgs[i].Digest != digest(pending) && time.Since(w.edited[i]) >= interval {
+			if err := w.edit(ctx, i, pending); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
+
+// pending is what a message shows while the text that will fill it has not
+// arrived (Discord refuses an empty message).
+const pending = "…"
 
 // post makes part i's message once under its delivery key. A message the
 // key already recorded (an attempt that died before heartbeating it), or

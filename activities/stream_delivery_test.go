@@ -276,22 +276,29 @@ func TestStreamTwentyWritersShareAWebhook(t *testing.T) {
 	t.Logf("%d requests, %d answered 429", len(f.discord.Requests()), limited)
 }
 
+// killedAttempt streams text under key and stops, as a worker killed
+// mid-reply: its last heartbeat's Progress, which must hold msgs messages.
+func (f *streamFixture) killedAttempt(t *testing.T, key, text string, msgs int) activities.Progress {
+	t.Helper()
+	w := activities.NewStreamWriter(f.acts, target(key), activities.Progress{})
+	var beat activities.Progress
+	w.OnProgress = func(p activities.Progress) { beat = p }
+	if err := w.Update(context.Background(), text); err != nil {
+		t.Fatal(err)
+	}
+	if len(beat.Messages) != msgs {
+		t.Fatalf("heartbeat after the first attempt = %+v, want %d messages", beat, msgs)
+	}
+	return beat
+}
+
 // A retry from the last heartbeat edits the messages the killed attempt
 // posted, to the retry's (different) answer, and posts only the parts
 // beyond them.
 func TestStreamRetryContinuesTheSameMessages(t *testing.T) {
 	f := newStreamFixture(t, fakediscord.Options{})
 	ctx := context.Background()
-	first := activities.NewStreamWriter(f.acts, target("r1/reply"), activities.Progress{})
-	var beat activities.Progress
-	first.OnProgress = func(p activities.Progress) { beat = p }
-	old := reply("first", 400)
-	if err := first.Update(ctx, old[:2300]); err != nil { // two messages, the second half-written
-		t.Fatal(err)
-	}
-	if len(beat.Messages) != 2 {
-		t.Fatalf("heartbeat after the first attempt = %+v, want 2 messages", beat)
-	}
+	beat := f.killedAttempt(t, "r1/reply", reply("first", 400)[:2300], 2) // the second half-written
 	text := reply("second", 700)
 	retry := activities.NewStreamWriter(f.acts, target("r1/reply"), beat)
 	if err := feed(ctx, retry, tokens(text)[:50], 0); err != nil {
@@ -319,17 +326,20 @@ func TestStreamRetryContinuesTheSameMessages(t *testing.T) {
 func TestStreamShorterRetryLeavesNoStrayText(t *testing.T) {
 	f := newStreamFixture(t, fakediscord.Options{})
 	ctx := context.Background()
-	first := activities.NewStreamWriter(f.acts, target("r2/reply"), activities.Progress{})
-	var beat activities.Progress
-	first.OnProgress = func(p activities.Progress) { beat = p }
-	if err := first.Update(ctx, reply("first", 700)[:4200]); err != nil {
+	beat := f.killedAttempt(t, "r2/reply", reply("first", 700)[:4200], 3)
+	text := "A short answer this time. Nothing more."
+	retry := activities.NewStreamWriter(f.acts, target("r2/reply"), beat)
+	if err := retry.Update(ctx, text[:10]); err != nil {
 		t.Fatal(err)
 	}
-	if len(beat.Messages) != 3 {
-		t.Fatalf("first attempt posted %d messages, want 3", len(beat.Messages))
+	// While the retry streams, the killed attempt's later messages no
+	// longer show its words.
+	for _, m := range f.live(channelID)[1:] {
+		if m.Content != "…" {
+			t.Errorf("while the retry streams, message %s shows %q", m.ID, m.Content)
+		}
 	}
-	text := "A short answer this time. Nothing more."
-	ids, err := activities.NewStreamWriter(f.acts, target("r2/reply"), beat).Finish(ctx, text)
+	ids, err := retry.Finish(ctx, text)
 	if err != nil {
 		t.Fatal(err)
 	}
