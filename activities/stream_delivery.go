@@ -117,10 +117,12 @@ func (w *StreamWriter) Progress() Progress {
 // Update shows text, the whole reply so far. Nothing is posted until there
 // is a sentence or so (20 code points with a sentence end or line break,
 // FirstPostChars code points, or FirstPostAfter since the first non-blank
-// text, seen at the next call: the writer has no timer of its own); then each message is edited at most once per EditInterval, the
-// text of calls in between only shown by the next edit. Text past a
-// message's limit continues in a new message, split as PostReply splits.
-// Errors are Discord's or the database's, as PostReply's.
+// text, seen at the next call: the writer has no timer of its own); then
+// each message is edited at most once per EditInterval, the text of calls
+// in between only shown by the next edit. Text past a message's limit
+// continues in a new message, split as PostReply splits. It blocks while
+// Discord's rate limit is waited out. Errors are Discord's or the
+// database's, as PostReply's.
 func (w *StreamWriter) Update(ctx context.Context, text string) error {
 	now := time.Now()
 	if w.begun.IsZero() && strings.TrimSpace(text) != "" {
