@@ -116,9 +116,8 @@ func reply(seed string, n int) string {
 // tokens cuts text into pieces of about 6.5 bytes, on rune boundaries.
 func tokens(text string) []string {
 	var out []string
-	for i, n := 0, 6; len(text) > 0; i++ {
-		n = 6 + i%2
-		cut := min(n, len(text))
+	for i := 0; len(text) > 0; i++ {
+		cut := min(6+i%2, len(text))
 		for cut < len(text) && !utf8RuneStart(text[cut]) {
 			cut++
 		}
