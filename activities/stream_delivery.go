@@ -85,8 +85,9 @@ type StreamWriter struct {
 	msgs []StreamedMessage
 	// edited is when each message was last written (posted or edited).
 	edited []time.Time
-	// begun is when the first non-blank text arrived.
-	begun time.Time
+	// begun is when the first non-blank text arrived; nextSync is when
+	// Update next looks at the text.
+	begun, nextSync time.Time
 	// hooks are the webhooks (with their tokens) that posted the messages.
 	hooks map[string]*discordgo.Webhook
 
@@ -128,10 +129,22 @@ func (w *StreamWriter) Update(ctx context.Context, text string) error {
 	if w.begun.IsZero() && strings.TrimSpace(text) != "" {
 		w.begun = now
 	}
-	if len(w.msgs) == 0 && !w.ready(text, now) {
+	if len(w.msgs) == 0 && !w.ready(text, now) || len(w.msgs) > 0 && now.Before(w.nextSync) {
 		return nil
 	}
+	// Splitting a long text costs milliseconds (BenchmarkParts), too
+	// much for every token: the text is looked at four times per
+	// EditInterval at most, so a part past a message's end waits that
+	// long for its message.
+	w.nextSync = now.Add(w.interval() / 4)
 	return w.sync(ctx, text, false)
+}
+
+func (w *StreamWriter) interval() time.Duration {
+	if w.EditInterval <= 0 {
+		return DefaultEditInterval
+	}
+	return w.EditInterval
 }
 
 // Finish writes the whole reply: every message then holds exactly its part
@@ -170,10 +183,7 @@ func (w *StreamWriter) ready(text string, now time.Time) bool {
 // beyond the last part; while streaming those show pending.
 func (w *StreamWriter) sync(ctx context.Context, text string, final bool) error {
 	parts := discordsplit.Split(text, partLimit(w.name))
-	interval := w.EditInterval
-	if interval <= 0 {
-		interval = DefaultEditInterval
-	}
+	interval := w.interval()
 	for i, part := range parts {
 		if i >= len(w.msgs) {
 			if err := w.post(ctx, i, part); err != nil {
