@@ -427,3 +427,29 @@ func TestStreamWaitsOutA429(t *testing.T) {
 		t.Errorf("channel = %q", got)
 	}
 }
+
+// Where the channel cannot have our webhook the reply streams as bot
+// messages, "**Name:** text", edited by the bot, and ends as PostReply's
+// bot messages would.
+func TestStreamAsTheBotWithoutAWebhook(t *testing.T) {
+	f := newStreamFixture(t, fakediscord.Options{})
+	f.discord.DenyWebhooks(channelID)
+	f.discord.DenyWebhooks(wholeChannelID)
+	ctx := context.Background()
+	text := reply("bot", 400)
+	w := activities.NewStreamWriter(f.acts, target("b1/reply"), activities.Progress{})
+	if err := feed(ctx, w, tokens(text), time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Finish(ctx, text); err != nil {
+		t.Fatal(err)
+	}
+	got := f.live(channelID)
+	want := f.wholeParts(t, text)
+	if len(want) < 2 || !slices.Equal(contents(got), want) {
+		t.Fatalf("streamed bot messages %q, want %q", contents(got), want)
+	}
+	if got[0].WebhookID != "" || !strings.HasPrefix(got[0].Content, "**Kerach:** ") || len(got[0].History) < 2 {
+		t.Errorf("first message by webhook %q, %d versions: want a bot message edited as it grew", got[0].WebhookID, len(got[0].History))
+	}
+}
