@@ -6,6 +6,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -176,3 +177,36 @@ func discordCode(err error) int {
 
 // WebhookName names the one webhook per channel that personalities speak through.
 const WebhookName = "Tzurot"
+
+// executeWebhook is Execute Webhook with wait=true, counted in the
+// webhook's own rate-limit bucket (webhookBucket), which its message edits
+// and deletions share: Discord limits them together per webhook id and
+// token (https://discord.com/developers/docs/topics/rate-limits).
+// discordgo's WebhookExecute keys the bucket by its URL with the query, and
+// its message edits by one bucket for all webhooks.
+func (a *Activities) executeWebhook(ctx context.Context, hook *discordgo.Webhook, params *discordgo.WebhookParams) (*discordgo.Message, error) {
+	uri := discordgo.EndpointWebhookToken(hook.ID, hook.Token) + "?wait=true"
+	var raw []byte
+	var err error
+	if len(params.Files) > 0 {
+		ct, body, merr := discordgo.MultipartBodyWithJSON(params, params.Files)
+		if merr != nil {
+			return nil, fmt.Errorf("build upload: %w", merr)
+		}
+		raw, err = a.Discord.RequestRaw(http.MethodPost, uri, ct, body, webhookBucket(hook.ID, hook.Token), 0, discordgo.WithContext(ctx))
+	} else {
+		raw, err = a.Discord.RequestWithBucketID(http.MethodPost, uri, params, webhookBucket(hook.ID, hook.Token), discordgo.WithContext(ctx))
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m discordgo.Message
+	if err := unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// webhookBucket is the discordgo rate-limit bucket of one webhook's
+// executions, edits and deletions.
+func webhookBucket(id, token string) string { return discordgo.EndpointWebhookToken(id, token) }

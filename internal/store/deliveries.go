@@ -71,3 +71,11 @@ func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, o
 	}
 	return d.Key, true, nil
 }
+
+// ForgetDelivery removes the delivery key's row: its message was deleted
+// (a streamed reply that ended shorter than an earlier attempt's), so a
+// later post under the key is a new one. A key without a row is no error.
+func (s *Store) ForgetDelivery(ctx context.Context, key string) error {
+	_, err := s.db.Delivery.Delete().Where(delivery.Key(key)).Exec(ctx)
+	return err
+}

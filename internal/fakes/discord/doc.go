@@ -96,6 +96,15 @@
 //     StartInteraction issues (base64url of "interaction:<id>:<random>")
 //     have Discord's shapes; Tokens lists every one issued or seen, for
 //     tests that check no token leaks.
+//   - Each webhook (id and token) takes 5 executions, message edits and
+//     deletions per 2 s (Options.WebhookLimit, WebhookWindow), as Discord
+//     reports it; every answer of those routes carries X-RateLimit-Limit,
+//     -Remaining, -Reset, -Reset-After and -Bucket, and the next request
+//     past the limit is 429 {"message": "You are being rate limited.",
+//     "retry_after": seconds, "global": false} with Retry-After and
+//     X-RateLimit-Scope user. EarlyRetries counts a client (by User-Agent)
+//     coming back before its retry_after. Message.History keeps every
+//     message's content as posted and after each edit.
 //   - DropNext closes the connection of the next matching request without
 //     an answer (DropNextAfterHandling after doing the work), as when
 //     Discord's edge resets it mid-request.
