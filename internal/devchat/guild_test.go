@@ -3,11 +3,21 @@
 package devchat_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/tzurot/tzurot/internal/devchat"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	"github.com/tzurot/tzurot/internal/testwait"
 )
 
@@ -85,5 +95,72 @@ func TestChatFollowsLinksAndNamesMentions(t *testing.T) {
 	if logs := s.Logs.String(); strings.Contains(logs, "Unknown Channel") || strings.Contains(logs, "Unknown Guild") ||
 		strings.Contains(logs, "Unknown Member") || strings.Contains(logs, "Unknown Message") {
 		t.Errorf("the stand-in answered 404 for something the chat has:\n%s", logs)
+	}
+}
+
+// Every Discord REST call the product makes during a chat — replies, a
+// reply chain, links, mentions, an image, /data export, a DM — is answered
+// by the stand-in as Discord would answer it for what the chat holds: no
+// 404 (unknown channel, guild, member, message or route) and no 403.
+func TestChatStandInAnswersEveryRoute(t *testing.T) {
+	in, typing := io.Pipe()
+	t.Cleanup(func() { typing.Close() })
+	var dc *fakediscord.Server
+	s, out, done := chatWorldWith(t, in, func(o *devchat.ChatOptions) { dc = o.Discord })
+	say := func(line string) {
+		t.Helper()
+		if _, err := fmt.Fprintln(typing, line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replied := func(n int) {
+		t.Helper()
+		testwait.Until(t, fmt.Sprintf("%d replies", n), func() bool { return strings.Count(s.Logs.String(), `"msg":"replied"`) >= n })
+	}
+	say("/wallet set")
+	say(chatKey)
+	say("@demo hello @you and @Tzurot")
+	replied(1)
+	say("/reply why?")
+	replied(2)
+	say("/reply and then?")
+	replied(3)
+	mark := len(out.String())
+	say("/link 3")
+	link := lastLink(t, out, mark)
+	say("/channel random")
+	say("@demo see " + link + " in #general, @&regulars and @&staff")
+	replied(4)
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 5, 5))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "square.png")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	say("/attach " + path + " @demo what is it?")
+	replied(5)
+	say("/data export")
+	say("/dm")
+	say("@demo in private")
+	replied(6)
+	waitForOutput(t, out, "DM from")
+	say("quit")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	routes := map[string]bool{}
+	for _, r := range dc.Requests() {
+		routes[r.Route] = true
+		if r.Status == http.StatusNotFound || r.Status == http.StatusForbidden || r.Route == "" {
+			t.Errorf("%s %s (%s) answered %d", r.Method, r.Path, r.Route, r.Status)
+		}
+	}
+	for _, want := range []string{"GET /channels/{channel_id}", "GET /guilds/{guild_id}", "GET /guilds/{guild_id}/members/{user_id}",
+		"GET /guilds/{guild_id}/channels", "GET /channels/{channel_id}/messages/{message_id}"} {
+		if !routes[want] {
+			t.Errorf("the chat never called %s; called %v", want, routes)
+		}
 	}
 }
