@@ -131,14 +131,7 @@ func TestChatStandInAnswersEveryRoute(t *testing.T) {
 	say("/channel random")
 	say("@demo see " + link + " in #general, @&regulars and @&staff")
 	replied(4)
-	var b bytes.Buffer
-	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 5, 5))); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "square.png")
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path, _ := squarePNG(t)
 	say("/attach " + path + " @demo what is it?")
 	replied(5)
 	say("/data export")
@@ -163,4 +156,19 @@ func TestChatStandInAnswersEveryRoute(t *testing.T) {
 			t.Errorf("the chat never called %s; called %v", want, routes)
 		}
 	}
+}
+
+// squarePNG writes a 5×5 grey PNG, square.png, in a temporary directory:
+// its path and bytes.
+func squarePNG(t *testing.T) (string, []byte) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 5, 5))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "square.png")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, b.Bytes()
 }
