@@ -9,6 +9,8 @@ package devchat
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -81,12 +83,24 @@ func newGuild(botID, botName string) *guild {
 	}}
 }
 
+// snapshotLocked is a copy of the guild for the stand-in, which reads it
+// on its own goroutines while addChannel changes the chat's.
+func (g *guild) snapshotLocked() fakediscord.GuildAccess {
+	a := g.access
+	a.Roles = slices.Clone(a.Roles)
+	a.Members = maps.Clone(a.Members)
+	a.Users = maps.Clone(a.Users)
+	a.Channels = maps.Clone(a.Channels)
+	a.ChannelNames = maps.Clone(a.ChannelNames)
+	return a
+}
+
 // openGuild gives the stand-in the chat's guild, posts sam's message in
 // #staff (so a link to it can be tried) and fills the bot's state cache as
 // the gateway would.
 func (c *Chat) openGuild(ctx context.Context) {
 	c.guild.mu.Lock()
-	c.opts.Discord.SetGuildAccess(c.guild.access)
+	c.opts.Discord.SetGuildAccess(c.guild.snapshotLocked())
 	c.guild.mu.Unlock()
 	_, staffID := channelNamed(chatStaffChannel)
 	if _, err := c.opts.Discord.RecordUserMessage(fakediscord.UserMessage{
@@ -129,7 +143,7 @@ func (c *Chat) addChannel(ctx context.Context, name, id string) {
 	}
 	c.guild.access.Channels[id] = nil
 	c.guild.access.ChannelNames[id] = strings.TrimPrefix(name, "#")
-	c.opts.Discord.SetGuildAccess(c.guild.access)
+	c.opts.Discord.SetGuildAccess(c.guild.snapshotLocked())
 	c.guild.mu.Unlock()
 	if s := c.opts.Bot.Session; s != nil && s.State != nil {
 		if ch, err := s.Channel(id, discordgo.WithContext(ctx)); err == nil {
