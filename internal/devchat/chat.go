@@ -83,6 +83,9 @@ type Chat struct {
 
 	idMu   sync.Mutex
 	lastID uint64
+
+	// guild is the server the stand-in and the bot's state know (guild.go).
+	guild *guild
 }
 
 // NewChat builds a chat in #general.
@@ -98,6 +101,7 @@ func NewChat(opts ChatOptions) *Chat {
 		shown:    map[string]string{},
 		channels: map[string]string{ChatChannelID: ChatChannel},
 		lastPost: map[string]*discordgo.Message{},
+		guild:    newGuild(opts.Discord.BotUserID(), opts.Discord.Options().BotUsername),
 	}
 	for _, d := range opts.Bot.Commands() {
 		c.defs[d.Name] = d
@@ -112,7 +116,7 @@ func NewChat(opts ChatOptions) *Chat {
 }
 
 // chatCommands are handled by the chat itself, not sent to the bot.
-var chatCommands = []string{"help", "dm", "channel", "reply", "press", "attach"}
+var chatCommands = []string{"help", "dm", "channel", "reply", "press", "attach", "link"}
 
 // Run reads lines until quit, end of input or ctx ends.
 func (c *Chat) Run(ctx context.Context) error {
@@ -131,6 +135,7 @@ func (c *Chat) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.in = in
 	c.mu.Unlock()
+	c.openGuild(ctx)
 	for {
 		line, ok := c.readLine(ctx, c.channelPrompt(), false)
 		if !ok {
@@ -170,7 +175,7 @@ func (c *Chat) Run(ctx context.Context) error {
 // the fake's OnMessage hook, so it runs on the fake's request goroutines.
 func (c *Chat) Show(m fakediscord.Message) {
 	labels, _ := buttonsOf(m)
-	text := renderMessage(m) + renderButtons(labels)
+	text := renderMessage(m, c.mentionName) + renderButtons(labels)
 	dm, _ := c.opts.Discord.DMChannel(ChatUserID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -224,6 +229,9 @@ func (c *Chat) command(ctx context.Context, line string) {
 	case strings.EqualFold(first, "attach"):
 		c.attach(ctx, rest)
 		return
+	case strings.EqualFold(first, "link"):
+		c.link(rest)
+		return
 	}
 	args, ok := splitArgs(strings.TrimPrefix(line, "/"))
 	if !ok {
@@ -243,12 +251,7 @@ func (c *Chat) command(ctx context.Context, line string) {
 		c.openDM(ctx)
 		return
 	case "channel":
-		name, id := channelNamed(strings.Join(args[1:], "-"))
-		c.mu.Lock()
-		c.channel = id
-		c.channels[id] = name
-		c.mu.Unlock()
-		c.println("You are in " + name + ".")
+		c.moveTo(ctx, strings.Join(args[1:], "-"))
 		return
 	}
 	def, ok := c.defs[name]
@@ -276,19 +279,11 @@ func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
 		c.println(keyNotPosted(dm))
 		return
 	}
-	m := &discordgo.Message{
-		ID: c.snowflake(), ChannelID: ch, Content: text, Timestamp: time.Now(),
-		Author: c.user(), Type: discordgo.MessageTypeDefault,
+	guildID := ChatGuildID
+	if dm {
+		guildID = ""
 	}
-	if !dm {
-		m.GuildID = ChatGuildID
-	}
-	if ref != nil {
-		m.Type = discordgo.MessageTypeReply
-		m.MessageReference = &discordgo.MessageReference{MessageID: ref.ID, ChannelID: ch, GuildID: m.GuildID}
-		m.ReferencedMessage = ref
-	}
-	c.opts.Bot.HandleMessage(ctx, &discordgo.MessageCreate{Message: m})
+	c.post(ctx, ch, guildID, c.withMentions(text), ref)
 }
 
 func (c *Chat) reply(ctx context.Context, text string) {

@@ -75,9 +75,16 @@
 //     errors.content._errors[0].code BASE_TYPE_MAX_LENGTH), files over 10 MiB (413, 40005), webhook names and usernames
 //     containing "clyde" or "discord" or outside 1-80 characters (50035),
 //     more than 15 webhooks in a channel (30007).
-//   - SetGuildAccess gives a guild its roles, members, channels (with their
-//     permission overwrites) and threads (type 11 or 12, parent_id, no
-//     overwrites; thread members at /channels/{id}/thread-members/{user}).
+//   - SetGuildAccess gives a guild its name, roles, members (with their
+//     users), channels (with names and permission overwrites) and threads
+//     (type 11 or 12, parent_id, no overwrites; thread members at
+//     /channels/{id}/thread-members/{user}), served by Get Guild, Get Guild
+//     Roles, Get Guild Channels, Get Guild Member and Get Channel. A user's
+//     message there (PostUserMessage, RecordUserMessageEvent) carries its
+//     mentioned members with partial members, its author's member roles and
+//     mention_roles: the roles mentioned that are mentionable or that the
+//     author may mention (MENTION_EVERYONE). Get Channel of a DM the bot
+//     opened is type 1 with its recipient.
 //     The bot is then refused what it cannot read there, as Discord refuses
 //     it: GET of such a channel, and of any message in it, is 403 Missing
 //     Access (50001); a message that is not there is 404 Unknown Message

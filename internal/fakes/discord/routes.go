@@ -25,6 +25,8 @@ var routes = []route{
 
 	{"GET", "/guilds/{guild_id}", true, (*Server).getGuild},
 	{"GET", "/guilds/{guild_id}/members/{user_id}", true, (*Server).getGuildMember},
+	{"GET", "/guilds/{guild_id}/roles", true, (*Server).getGuildRoles},
+	{"GET", "/guilds/{guild_id}/channels", true, (*Server).getGuildChannels},
 	{"GET", "/channels/{channel_id}", true, (*Server).getChannel},
 	{"GET", "/channels/{channel_id}/thread-members/{user_id}", true, (*Server).getThreadMember},
 	{"GET", "/channels/{channel_id}/messages", true, (*Server).listChannelMessages},
