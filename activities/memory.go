@@ -280,7 +280,7 @@ func ReplyRequestIDs(messageID string, personalityID uuid.UUID) [2]string {
 // with the date it was written in the user's zone:
 //
 //	Things you remember about alice (from earlier conversations; memories, not this conversation):
-//	- (2026-11-02) alice: "my cat is called Pixel"; you: "What a lovely name."
+//	- (2026-11-02) alice: "my cat is called Pixel"; Kerach: "What a lovely name."
 //
 // msgs is returned unchanged when nothing was recalled.
 func withMemories(msgs []openrouter.Message, username, timezone string, found []memory.Scored) []openrouter.Message {

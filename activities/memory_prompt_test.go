@@ -21,13 +21,13 @@ func TestMemoriesSectionOfTheSystemPrompt(t *testing.T) {
 	msgs := []openrouter.Message{{Role: "system", Content: "You are Kerach."}, {Role: "user", Content: "what is my cat called?"}}
 	late := time.Date(2026, 11, 2, 23, 30, 0, 0, time.UTC) // 3 November in Tokyo
 	found := []memory.Scored{
-		{Memory: memory.Memory{Content: `alice: "my cat is called Pixel"; you: "A fine name."`, CreatedAt: late}, Score: 0.9},
-		{Memory: memory.Memory{Content: "alice: \"I live\nin Leeds\"; you: \"Nice.\"", CreatedAt: late.AddDate(0, -1, 0)}, Score: 0.4},
+		{Memory: memory.Memory{Content: `alice: "my cat is called Pixel"; Kerach: "A fine name."`, CreatedAt: late}, Score: 0.9},
+		{Memory: memory.Memory{Content: "alice: \"I live\nin Leeds\"; Kerach: \"Nice.\"", CreatedAt: late.AddDate(0, -1, 0)}, Score: 0.4},
 	}
 	out := withMemories(msgs, "alice", "Asia/Tokyo", found)
 	want := "You are Kerach.\n\nThings you remember about alice (from earlier conversations; memories, not this conversation):\n" +
-		"- (2026-10-03) alice: \"I live in Leeds\"; you: \"Nice.\"\n" +
-		"- (2026-11-03) alice: \"my cat is called Pixel\"; you: \"A fine name.\""
+		"- (2026-10-03) alice: \"I live in Leeds\"; Kerach: \"Nice.\"\n" +
+		"- (2026-11-03) alice: \"my cat is called Pixel\"; Kerach: \"A fine name.\""
 	if out[0].Content != want {
 		t.Errorf("system prompt\n%s\nwant\n%s", out[0].Content, want)
 	}

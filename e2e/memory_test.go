@@ -150,7 +150,7 @@ func TestLongTermMemoryRecallsAcrossChannelsForTheSpeakerOnly(t *testing.T) {
 	talk(t, s, aliceID, "810000000000000020", otherChannel, "what is my cat called?")
 	prompt := lastPrompt(t, s, userKey)
 	today := time.Now().UTC().Format(time.DateOnly)
-	if !strings.Contains(prompt, memorySection+" alice") || !strings.Contains(prompt, "- ("+today+`) alice: "my cat is called Pixel"; you: "Noted."`) {
+	if !strings.Contains(prompt, memorySection+" alice") || !strings.Contains(prompt, "- ("+today+`) alice: "my cat is called Pixel"; Kerach: "Noted."`) {
 		t.Fatalf("the question's system prompt lacks the memory:\n%s", prompt)
 	}
 	ctx := context.Background()
