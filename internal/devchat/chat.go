@@ -17,10 +17,13 @@ import (
 )
 
 // The offline chat's one user, guild and channel. Fixed so that a restarted
-// `tzurot dev` finds the same conversation history and stored keys.
+// `tzurot dev` finds the same conversation history and stored keys. The
+// user is named, not "you": the name is what personalities call them and
+// what their memories say they said ("Sam: …").
 const (
-	ChatUserID    = "100000000000000001"
-	ChatUsername  = "you"
+	ChatUserID     = "100000000000000001"
+	ChatUsername   = "sam" // Discord username
+	ChatGlobalName = "Sam" // Discord display (global) name, which the bot shows
 	ChatGuildID   = "1300000000000000001"
 	ChatChannelID = "900000000000000001"
 	ChatChannel   = "#general"
@@ -318,7 +321,7 @@ func (c *Chat) openDM(ctx context.Context) {
 }
 
 func (c *Chat) user() *discordgo.User {
-	return &discordgo.User{ID: ChatUserID, Username: ChatUsername, GlobalName: ChatUsername}
+	return &discordgo.User{ID: ChatUserID, Username: ChatUsername, GlobalName: ChatGlobalName}
 }
 
 // interaction builds an interaction from this user in the current channel and

@@ -25,7 +25,7 @@ func (c *Chat) help(args []string) string {
 		}
 		return strings.TrimRight(sb.String(), "\n")
 	}
-	fmt.Fprintf(&sb, "You are %q in an offline Discord; the bot and the workflows are real.\n", ChatUsername)
+	fmt.Fprintf(&sb, "You are %s (@%s) in an offline Discord; the bot and the workflows are real.\n", ChatGlobalName, ChatUsername)
 	fmt.Fprintf(&sb, "  Type a message to post it in the channel; mention a personality to talk to it: %s\n", c.opts.Example)
 	sb.WriteString("  /reply TEXT answers the last personality message here (no mention needed)\n")
 	sb.WriteString("  /attach PATH [TEXT] posts a local image with your message (to the personality you last talked to here, unless TEXT mentions one)\n")
