@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/tzurot/tzurot/bot"
+	"github.com/tzurot/tzurot/internal/discordsplit"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 )
 
@@ -270,6 +272,17 @@ func (c *Chat) command(ctx context.Context, line string) {
 	c.handleInteraction(ctx, ic)
 }
 
+// tooLong says why Discord would not take text as a message's content —
+// over discordsplit.Limit (2,000) characters, counted in code points as
+// Discord does; it answers such a post with 400, code 50035 Invalid Form
+// Body — or "" when it would.
+func tooLong(text string) string {
+	if n := utf8.RuneCountInString(text); n > discordsplit.Limit {
+		return fmt.Sprintf("Not sent: Discord takes messages of up to %d characters (longer ones get 400, 50035 Invalid Form Body) and this one has %d; shorten it or send it in parts.", discordsplit.Limit, n)
+	}
+	return ""
+}
+
 // say posts a message in the current channel; ref makes it a reply.
 func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
 	c.mu.Lock()
@@ -277,6 +290,10 @@ func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
 	c.mu.Unlock()
 	if looksLikeKey(text) {
 		c.println(keyNotPosted(dm))
+		return
+	}
+	if why := tooLong(text); why != "" {
+		c.println(why)
 		return
 	}
 	m := &discordgo.Message{
