@@ -26,9 +26,9 @@ const (
 	ChatUserID     = "100000000000000001"
 	ChatUsername   = "sam" // Discord username
 	ChatGlobalName = "Sam" // Discord display (global) name, which the bot shows
-	ChatGuildID   = "1300000000000000001"
-	ChatChannelID = "900000000000000001"
-	ChatChannel   = "#general"
+	ChatGuildID    = "1300000000000000001"
+	ChatChannelID  = "900000000000000001"
+	ChatChannel    = "#general"
 )
 
 // ChatOptions configure a Chat.
