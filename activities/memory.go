@@ -42,10 +42,13 @@ const (
 	maxMemorySideRunes = 300
 )
 
-// MaxEmbedRunes bounds each text sent to OpenRouter's embeddings endpoint:
-// the recall query's message, its recent turns, a memory. Embedding models
-// take a bounded input — 8,191 tokens for OpenAI's text-embedding-3 models,
-// which OpenRouter passes through and refuses past with a 400 — and a rune
+// MaxEmbedRunes bounds each text sent to OpenRouter's embeddings endpoint
+// (POST /api/v1/embeddings, OpenAI's request shape: input a string or an
+// array of them): the recall query's message, its recent turns, a memory.
+// Embedding models take a bounded input — OpenAI's API reference: each
+// input at most the model's max input, 8,191 tokens for text-embedding-3,
+// and 300,000 summed over a request; OpenRouter passes the limit on and
+// answers past it with a 400 — and a rune
 // is at most about three tokens in their tokenizer (cl100k_base; English
 // averages four runes a token), so 2,000 runes, Discord's message limit,
 // stay under it for any script. Longer texts are cut (cut, cutStart).

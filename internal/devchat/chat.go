@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -277,7 +276,7 @@ func (c *Chat) command(ctx context.Context, line string) {
 // Discord does; it answers such a post with 400, code 50035 Invalid Form
 // Body — or "" when it would.
 func tooLong(text string) string {
-	if n := utf8.RuneCountInString(text); n > discordsplit.Limit {
+	if n := discordsplit.Len(text); n > discordsplit.Limit {
 		return fmt.Sprintf("Not sent: Discord takes messages of up to %d characters (longer ones get 400, 50035 Invalid Form Body) and this one has %d; shorten it or send it in parts.", discordsplit.Limit, n)
 	}
 	return ""
