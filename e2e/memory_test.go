@@ -354,3 +354,26 @@ func TestStoredIncognitoFlagIsHonoured(t *testing.T) {
 		t.Errorf("%d memories of an incognito user", n)
 	}
 }
+
+// A message that is only an image is remembered, as the history keeps it
+// (its image's name): the memory's user side is never empty. With
+// TZUROT_RECORD_HISTORY set to its file, it also records the reply's
+// history (GenerateReply at remember-user-turn 1) for the replay tests.
+func TestImageAloneIsRemembered(t *testing.T) {
+	const replyFile = "generate_reply_v6_remember_user_turn.json"
+	s := itest.New(t, itest.Options{GuestMode: config.GuestOff, LongTermMemory: true})
+	s.OpenRouter.AddKey(userKey, fakeopenrouter.Key{})
+	seedPersonality(t, s, "anthropic/claude-sonnet-4")
+	storeKey(t, s, userKey)
+	_, id := askWithImage(t, s, 1, "red.png", "")
+	if mem := memoryOutcome(t, s, id); mem != activities.Remembered {
+		t.Fatalf("memory of an image alone: %q, want %q", mem, activities.Remembered)
+	}
+	m := s.DB.Memory.Query().OnlyX(context.Background())
+	if !strings.HasPrefix(m.Content, `alice: "[image(s) attached: red.png]"; Kerach: "`) {
+		t.Errorf("memory %q, want the image's turn and Kerach's answer", m.Content)
+	}
+	if f := os.Getenv("TZUROT_RECORD_HISTORY"); f == replyFile || f == "all" {
+		recordHistory(t, s, workflows.GenerateReplyID(id), replyFile)
+	}
+}
