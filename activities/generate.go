@@ -206,7 +206,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		MentionLimits: MentionLimits{Users: lim.MaxMentionsPerMessage, Channels: lim.MaxChannelsPerMessage, Roles: lim.MaxRolesPerMessage},
 	})
 	msgs[len(msgs)-1].Images = images
-	recalled, remember := a.recall(ctx, in, u, p, key, source, history)
+	recalled, remember := a.recall(ctx, in, u, p, key, source, history, seenTurns(history, len(msgs)-2))
 	msgs = withMemories(msgs, in.Username, tz, recalled)
 
 	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{Model: model, Messages: msgs, Params: params})
@@ -298,6 +298,9 @@ func (a *Activities) history(ctx context.Context, channelID string, personalityI
 	turns := make([]Turn, len(rows))
 	for i, r := range rows {
 		turns[i] = Turn{Role: r.Role, Content: r.Content}
+		if r.Role == "user" {
+			turns[i].MessageID = deref(r.DiscordMessageID, "")
+		}
 		if u := r.Edges.User; u != nil {
 			// The name shown when they said it; turns saved before
 			// author_name have the user's last known username.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -33,12 +34,33 @@ const DefaultMemoryScoreThreshold = 0.3
 // past it the reply goes on without memories.
 const recallTimeout = 4 * time.Second
 
-// Bounds of the texts embedded: a turn of the recall query, and each side
-// of a remembered exchange (in runes).
+// Bounds of the texts embedded, in runes: a turn of the recall query,
+// each side of a remembered exchange, and every input sent to the
+// embeddings endpoint (MaxEmbedRunes).
 const (
 	maxQueryTurnRunes  = 1000
 	maxMemorySideRunes = 300
 )
+
+// MaxEmbedRunes bounds each text sent to OpenRouter's embeddings endpoint
+// (POST /api/v1/embeddings, OpenAI's request shape: input a string or an
+// array of them): the recall query's message, its recent turns, a memory.
+// Embedding models take a bounded input — OpenAI's API reference: each
+// input at most the model's max input, 8,191 tokens for text-embedding-3,
+// and 300,000 summed over a request; OpenRouter passes the limit on and
+// answers past it with a 400 — and a rune
+// is at most about three tokens in their tokenizer (cl100k_base; English
+// averages four runes a token), so 2,000 runes, Discord's message limit,
+// stay under it for any script. Longer texts are cut (cut, cutStart).
+const MaxEmbedRunes = 2000
+
+// QueryMessageWeight is the share of the new message in the recall query;
+// the recent turns have the rest. The message and the turns are embedded
+// as two inputs of one call, each vector made unit length, and the query
+// is QueryMessageWeight·message + (1−QueryMessageWeight)·turns: what the
+// user asks now decides what is recalled, the turns only tip it, however
+// long or repetitive they are.
+const QueryMessageWeight = 0.75
 
 // UsageEmbedding is usage_logs.request_type of an embeddings call.
 const UsageEmbedding = "embedding"
@@ -80,7 +102,11 @@ const RecallLogMessage = "long-term memory recalled"
 // user has no key); the incognito flag is u's, read by Generate; with no such key nothing is recalled or
 // remembered. Any failure of the recall is logged and the reply goes on
 // without memories: it never fails or holds the reply past recallTimeout.
-func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, p *ent.Personality, key, source string, history []Turn) (found []memory.Scored, remember bool) {
+//
+// Memories of the exchanges in seen — the turns the model gets in this
+// request's conversation — are left out (ReplyRequestIDs), so the places
+// memory_limit gives go to what the model would not otherwise see.
+func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, p *ent.Personality, key, source string, history, seen []Turn) (found []memory.Scored, remember bool) {
 	set := memorySettingsOf(p.Edges.LlmConfig)
 	if a.Memory == nil || set.limit == 0 {
 		return nil, false
@@ -97,10 +123,14 @@ func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, 
 	if u == nil {
 		return nil, remember // no row yet, so nothing remembered yet
 	}
+	inputs, weights := recallInputs(history, set.historyTurns, in.Content)
+	if len(inputs) == 0 {
+		return nil, remember
+	}
 	start := time.Now()
 	rctx, cancel := context.WithTimeout(ctx, recallTimeout)
 	defer cancel()
-	emb, err := a.OpenRouter.Embed(rctx, key, a.EmbeddingModel, []string{recallQuery(history, set.historyTurns, in.Content)})
+	emb, err := a.OpenRouter.Embed(rctx, key, a.EmbeddingModel, inputs)
 	if err != nil {
 		a.Log.Warn("long-term memory not recalled: embedding the query failed; replying without memories", "error", err, "key_source", source)
 		return nil, remember
@@ -111,8 +141,8 @@ func (a *Activities) recall(ctx context.Context, in GenerateInput, u *ent.User, 
 	})
 	searched := time.Now()
 	found, err = a.Memory.Search(rctx, memory.Query{
-		PersonalityID: p.ID, UserID: u.ID, Model: a.EmbeddingModel, Vector: emb.Vectors[0],
-		Limit: set.limit, MinScore: set.minScore,
+		PersonalityID: p.ID, UserID: u.ID, Model: a.EmbeddingModel, Vector: weighted(emb.Vectors, weights),
+		Limit: set.limit, MinScore: set.minScore, Exclude: seenMemories(seen, p.ID),
 	})
 	if err != nil {
 		a.Log.Warn("long-term memory not recalled: the search failed; replying without memories", "error", err)
@@ -157,17 +187,95 @@ func (a *Activities) writeEmbeddingUsage(ctx context.Context, rec UsageRecord) {
 	}
 }
 
-// recallQuery is what a recall searches with: the last n turns of the
-// conversation (both sides), then the new message, one to a line, each
-// turn cut to maxQueryTurnRunes.
-func recallQuery(history []Turn, n int, content string) string {
+// recallInputs are the texts a recall embeds and their weights: the new
+// message, and the last n turns of the conversation (both sides, one to a
+// line, each cut to maxQueryTurnRunes), with QueryMessageWeight and the
+// rest. Each is cut to MaxEmbedRunes, the turns keeping their newest end.
+// An empty one is left out (an image alone has no text), and the other
+// then has all the weight; none when both are empty.
+func recallInputs(history []Turn, n int, content string) ([]string, []float64) {
 	var lines []string
 	for _, t := range history[max(len(history)-n, 0):] {
 		if c := strings.TrimSpace(t.Content); c != "" {
 			lines = append(lines, cut(c, maxQueryTurnRunes))
 		}
 	}
-	return strings.Join(append(lines, content), "\n")
+	var inputs []string
+	var weights []float64
+	if c := strings.TrimSpace(content); c != "" {
+		inputs, weights = append(inputs, cut(c, MaxEmbedRunes)), append(weights, QueryMessageWeight)
+	}
+	if len(lines) > 0 {
+		inputs, weights = append(inputs, cutStart(strings.Join(lines, "\n"), MaxEmbedRunes)), append(weights, 1-QueryMessageWeight)
+	}
+	return inputs, weights
+}
+
+// weighted is the sum of the vectors, each made unit length and scaled by
+// its weight; a single vector is returned as it is.
+func weighted(vs [][]float32, weights []float64) []float32 {
+	if len(vs) == 1 {
+		return vs[0]
+	}
+	out := make([]float32, len(vs[0]))
+	for i, v := range vs {
+		var norm float64
+		for _, x := range v {
+			norm += float64(x) * float64(x)
+		}
+		if norm == 0 || len(v) != len(out) {
+			continue
+		}
+		scale := weights[i] / math.Sqrt(norm)
+		for j, x := range v {
+			out[j] += float32(float64(x) * scale)
+		}
+	}
+	return out
+}
+
+// seenTurns are the last n user and assistant turns of history: those
+// BuildMessages kept in the conversation (it drops the oldest past the
+// token budget).
+func seenTurns(history []Turn, n int) []Turn {
+	i := len(history)
+	for ; i > 0 && n > 0; i-- {
+		if r := history[i-1].Role; r == "user" || r == "assistant" {
+			n--
+		}
+	}
+	return history[i:]
+}
+
+// seenMemories are the ids the memories of the exchanges begun by the user
+// turns of seen may have (ReplyRequestIDs), at most memory.MaxExclude.
+func seenMemories(seen []Turn, personalityID uuid.UUID) []uuid.UUID {
+	var out []uuid.UUID
+	for _, t := range seen {
+		if t.Role != "user" || t.MessageID == "" {
+			continue
+		}
+		for _, id := range ReplyRequestIDs(t.MessageID, personalityID) {
+			out = append(out, MemoryID(id))
+		}
+	}
+	return out[max(len(out)-memory.MaxExclude, 0):]
+}
+
+// ReplyRequestID is the request id of personalityID's reply to Discord
+// message messageID (GenerateReplyInput.RequestID, and so the memory's id):
+// the message id, with the personality's first 8 hex digits when the
+// message addressed several personalities.
+func ReplyRequestID(messageID string, personalityID uuid.UUID, several bool) string {
+	if several {
+		return messageID + "-" + personalityID.String()[:8]
+	}
+	return messageID
+}
+
+// ReplyRequestIDs are both request ids ReplyRequestID may have given.
+func ReplyRequestIDs(messageID string, personalityID uuid.UUID) [2]string {
+	return [2]string{ReplyRequestID(messageID, personalityID, false), ReplyRequestID(messageID, personalityID, true)}
 }
 
 // withMemories adds to the system message (msgs[0]) a section of its own
@@ -175,7 +283,7 @@ func recallQuery(history []Turn, n int, content string) string {
 // with the date it was written in the user's zone:
 //
 //	Things you remember about alice (from earlier conversations; memories, not this conversation):
-//	- (2026-11-02) alice: "my cat is called Pixel"; you: "What a lovely name."
+//	- (2026-11-02) alice: "my cat is called Pixel"; Kerach: "What a lovely name."
 //
 // msgs is returned unchanged when nothing was recalled.
 func withMemories(msgs []openrouter.Message, username, timezone string, found []memory.Scored) []openrouter.Message {
@@ -235,8 +343,7 @@ var memoryNamespace = uuid.MustParse("0b7c8f3e-2d4a-4e61-9f05-7a1c3e9d2b48")
 func MemoryID(requestID string) uuid.UUID { return uuid.NewSHA1(memoryNamespace, []byte(requestID)) }
 
 // Remember stores the exchange as a memory of the personality about the
-// user: "<username>: "<message>"; you: "<reply>"" (each side cut to 300
-// characters), embedded with EMBEDDING_MODEL on the key resolveKey picks
+// user: "<username>: "<message>"; <personality>: "<reply>"" (memoryContent), embedded with EMBEDDING_MODEL on the key resolveKey picks
 // for that model — the user's; the operator's only as GUEST_MODE allows;
 // never another after the user's key was switched off — with a usage row of
 // kind embedding. Run after the reply was posted, and retried in the
@@ -289,7 +396,7 @@ func (a *Activities) Remember(ctx context.Context, in RememberInput) (RememberOu
 	if err != nil {
 		return RememberOutput{}, err
 	}
-	content := memoryContent(in.Username, in.UserContent, in.ReplyContent)
+	content := memoryContent(in.Username, deref(p.DisplayName, p.Name), in.UserContent, in.ReplyContent)
 	emb, err := a.OpenRouter.Embed(ctx, key, a.EmbeddingModel, []string{content})
 	if err != nil {
 		return RememberOutput{}, a.rememberError(ctx, err, key, source)
@@ -334,14 +441,30 @@ func (a *Activities) rememberError(ctx context.Context, err error, key, source s
 	return temporal.NewApplicationErrorWithOptions(oe.Error(), typ, temporal.ApplicationErrorOptions{NextRetryDelay: wait})
 }
 
-// memoryContent is the text of an exchange's memory, on one line.
-func memoryContent(username, message, reply string) string {
-	return fmt.Sprintf(`%s: "%s"; you: "%s"`, displayUser(username),
-		cut(oneLine(message), maxMemorySideRunes), cut(oneLine(reply), maxMemorySideRunes))
+// memoryContent is the text of an exchange's memory, on one line, each
+// side labelled with its speaker's name — the user's display name (else
+// "the user") and the personality's — so it reads right whoever the user
+// is and whichever personality recalls it:
+//
+//	alice: "my cat is called Pixel"; Kerach: "What a lovely name."
+//
+// Each side is cut to maxMemorySideRunes, the whole to MaxEmbedRunes.
+func memoryContent(username, personality, message, reply string) string {
+	return cut(fmt.Sprintf(`%s: "%s"; %s: "%s"`, displayUser(username), cut(oneLine(message), maxMemorySideRunes),
+		oneLine(personality), cut(oneLine(reply), maxMemorySideRunes)), MaxEmbedRunes)
 }
 
 // oneLine is s with its runs of white space (newlines included) made one space.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// cutStart is s cut to its last n runes, an ellipsis marking the cut.
+func cutStart(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return "…" + string(r[len(r)-n+1:])
+}
 
 // cut is s cut to n runes, an ellipsis marking the cut.
 func cut(s string, n int) string {

@@ -22,6 +22,9 @@ type Persona struct {
 type Turn struct {
 	Role, Content    string
 	Author, AuthorID string
+	// MessageID is the Discord message id of a user turn ("" when not
+	// stored): the exchange's memory id derives from it (ReplyRequestIDs).
+	MessageID string
 }
 
 // PromptInput is everything a prompt is made of; Now is the request's time.

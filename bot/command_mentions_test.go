@@ -73,14 +73,17 @@ func TestMessagesNameRealCommands(t *testing.T) {
 
 // mentionExists is "" when /name followed by words is a registered command:
 // every option:value names an option of what it follows, and a word between
-// a command with subcommands and an option must be one of them. Other words
-// are the sentence going on ("/wallet set again").
+// a command with subcommands and an option must be one of them; a mention
+// that gives any option gives every required one, so it can be typed as
+// shown. Other words are the sentence going on ("/wallet set again").
 func mentionExists(cmds map[string]*discordgo.ApplicationCommand, name string, words []string) string {
 	c, ok := cmds[name]
 	if !ok {
 		return "/" + name + ", which is not a registered command"
 	}
 	opts, path := c.Options, "/"+name
+	named := map[string]bool{}
+words:
 	for i, w := range words {
 		opt, _, isOption := strings.Cut(w, ":")
 		var sub *discordgo.ApplicationCommandOption
@@ -94,13 +97,19 @@ func mentionExists(cmds map[string]*discordgo.ApplicationCommand, name string, w
 		case isOption && (sub == nil || hasSubs):
 			return path + " " + w + ", but " + path + " has no option " + opt
 		case isOption:
+			named[opt] = true
 			continue
 		case hasSubs && sub == nil && strings.Contains(strings.Join(words[i:], " "), ":"):
 			return path + " " + w + ", but " + path + " has no subcommand " + w
 		case sub == nil:
-			return "" // the sentence goes on
+			break words // the sentence goes on
 		}
 		opts, path = sub.Options, path+" "+w
+	}
+	for _, o := range opts {
+		if len(named) > 0 && o.Required && !named[o.Name] {
+			return path + " without its required option " + o.Name
+		}
 	}
 	return ""
 }

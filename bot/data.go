@@ -52,6 +52,7 @@ func (b *Bot) data(ctx context.Context, in *Interaction) error {
 		return b.dataExport(ctx, in)
 	case "delete":
 		return in.ReplyButtons("Delete everything this bot holds about you — profile, settings, keys, conversation turns and memories? "+
+			"Your settings, incognito included, are removed: personalities remember what you say again until you turn it on again with /memory incognito enabled:true. "+
 			"Your usage stays only in anonymous totals. This cannot be undone.",
 			confirmRow(fmt.Sprintf("%s:delete:%d", dataButtonPrefix, b.Now().Unix()), "Delete my data", dataButtonPrefix+":cancel"))
 	}

@@ -120,7 +120,7 @@ func TestDataExportDeleteExport(t *testing.T) {
 
 	// /data delete asks first; confirmed, the workflow runs and says what went.
 	ask, buttons := w.answer(t, w.slash(alice, "data", "delete"))
-	if len(buttons) != 2 || !strings.Contains(ask, "cannot be undone") {
+	if len(buttons) != 2 || !strings.Contains(ask, "cannot be undone") || !strings.Contains(ask, "incognito included") {
 		t.Fatalf("asked %q with %v", ask, buttons)
 	}
 	mustContainAnswer(t, w, w.press(alice, buttons[1]), "Nothing was deleted")

@@ -77,7 +77,9 @@ func (b *Bot) memory_(ctx context.Context, in *Interaction) error {
 		if ref := strings.TrimSpace(in.String("memory")); ref != "" {
 			return b.forgetOne(ctx, in, acc.UserID, p, ref)
 		}
-		return in.ReplyButtons(fmt.Sprintf("Forget everything %s remembers about you? This cannot be undone.", personaName(p)),
+		return in.ReplyButtons(fmt.Sprintf("Forget every memory %s has of you? "+
+			"The recent conversation in each channel stays in its history, which %s still reads there (/data delete removes that too). "+
+			"This cannot be undone.", personaName(p), personaName(p)),
 			confirmRow(fmt.Sprintf("%s:forget:%s:%d", memoryButtonPrefix, p.ID, b.Now().Unix()), "Forget all", memoryButtonPrefix+":cancel"))
 	}
 	return UserError("Unknown /memory subcommand; Discord may still be updating its list, so try again in a minute.")
@@ -104,7 +106,7 @@ func (b *Bot) memoryPage(ctx context.Context, userID uuid.UUID, p *ent.Personali
 		return fmt.Sprintf("%s remembers nothing about you.", personaName(p)), nil, nil
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "What %s remembers about you (newest first; forget one with /memory forget memory:<id>):\n", personaName(p))
+	fmt.Fprintf(&sb, "What %s remembers about you (newest first; forget one with /memory forget personality:%s memory:<id>):\n", personaName(p), p.Name)
 	for _, m := range page.Memories {
 		fmt.Fprintf(&sb, "`%s` <t:%d:d> %s\n", m.ID.String()[:shortIDLen], m.CreatedAt.Unix(),
 			strings.ReplaceAll(truncateRunes(m.Content, 150), "\n", " "))
@@ -174,7 +176,9 @@ func (b *Bot) memoryButton(ctx context.Context, in *Interaction) error {
 				return err
 			}
 		}
-		return in.Update(fmt.Sprintf("%s has forgotten everything about you (%s).", personaName(p), memoriesCount(n)))
+		return in.Update(fmt.Sprintf("%s has forgotten its memories of you (%s). "+
+			"The recent conversation in each channel stays in its history, which it still reads there; /data delete removes that too.",
+			personaName(p), memoriesCount(n)))
 	}
 	return UserError("That button has expired; run the command again.")
 }

@@ -100,7 +100,7 @@ func TestMemoryListAndForget(t *testing.T) {
 	if got := len(shortID.FindAllString(first, -1)); got != 10 || len(buttons) != 1 || !strings.HasPrefix(buttons[0], "mem:page:") {
 		t.Fatalf("first page shows %d memories, buttons %v:\n%s", got, buttons, first)
 	}
-	if strings.Contains(first, "bob") || !strings.Contains(first, "alice likes tea 11") || !strings.Contains(first, "<t:") {
+	if strings.Contains(first, "bob") || !strings.Contains(first, "/memory forget personality:cold-kerach memory:<id>") || !strings.Contains(first, "alice likes tea 11") || !strings.Contains(first, "<t:") {
 		t.Fatalf("first page:\n%s", first)
 	}
 	second, more := w.answer(t, w.press(alice, buttons[0]))
@@ -123,7 +123,7 @@ func TestMemoryListAndForget(t *testing.T) {
 
 	// All of them: cancel, then a confirmation pressed too late, do nothing.
 	ask, confirm := w.answer(t, w.slash(alice, "memory", "forget", str("personality", "kerach")))
-	if len(confirm) != 2 || !strings.Contains(ask, "Forget everything") {
+	if len(confirm) != 2 || !strings.Contains(ask, "Forget every memory") || !strings.Contains(ask, "conversation in each channel stays") {
 		t.Fatalf("asked %q with %v", ask, confirm)
 	}
 	mustContainAnswer(t, w, w.press(alice, confirm[1]), "Nothing was forgotten")
@@ -133,7 +133,7 @@ func TestMemoryListAndForget(t *testing.T) {
 		t.Fatalf("alice has %d memories after cancel and timeout, want 11", n)
 	}
 	_, confirm = w.answer(t, w.slash(alice, "memory", "forget", str("personality", "kerach")))
-	mustContainAnswer(t, w, w.press(alice, confirm[0]), "forgotten everything about you (11 memories)")
+	mustContainAnswer(t, w, w.press(alice, confirm[0]), "forgotten its memories of you (11 memories). The recent conversation in each channel stays")
 	if n := w.DB.Memory.Query().Where(memory.UserID(a)).CountX(ctx); n != 0 {
 		t.Fatalf("alice has %d memories left", n)
 	}

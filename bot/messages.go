@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/internal/access"
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/limits"
@@ -180,10 +181,7 @@ func (b *Bot) route(ctx context.Context, m *discordgo.Message) ([]target, error)
 // the typing indicator until the reply (or the message saying why there is
 // none) is posted.
 func (b *Bot) startReply(ctx context.Context, m *discordgo.Message, t target, several bool) {
-	requestID := m.ID
-	if several {
-		requestID = m.ID + "-" + t.ID.String()[:8]
-	}
+	requestID := activities.ReplyRequestID(m.ID, t.ID, several)
 	username := authorName(m)
 	// Content is the message as written: the message replied to, the one
 	// forwarded and the linked ones are fetched and quoted by the worker

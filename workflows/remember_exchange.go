@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -47,6 +48,29 @@ var rememberOptions = workflow.ActivityOptions{
 	},
 }
 
+// rememberUserTurnChange versions what a memory keeps of the user's side.
+// Version 1 keeps the user turn as the conversation history does
+// (userTurn: the text and the names of its images), so a message that is
+// only an image is remembered, and starts no RememberExchange for a turn
+// with no text at all (a bare forward), which Remember would refuse;
+// before, it passed the text alone, refused when empty. Asked only when
+// that differs from before (the message has images, or no text), so
+// other replies carry no marker.
+const rememberUserTurnChange = "remember-user-turn"
+
+// rememberedTurn is the user's side of the exchange as RememberExchange
+// gets it, and whether to start it (see rememberUserTurnChange).
+func rememberedTurn(ctx workflow.Context, in GenerateReplyInput) (string, bool) {
+	turn := userTurn(in)
+	if turn == in.Content && strings.TrimSpace(turn) != "" {
+		return turn, true
+	}
+	if workflow.GetVersion(ctx, rememberUserTurnChange, workflow.DefaultVersion, 1) < 1 {
+		return in.Content, true
+	}
+	return turn, strings.TrimSpace(turn) != ""
+}
+
 // remember starts RememberExchange for a reply that was posted, abandoned
 // (ParentClosePolicy ABANDON), and waits only until it has started, so the
 // start is not lost when GenerateReply ends right after. A start that fails
@@ -59,9 +83,13 @@ func remember(ctx workflow.Context, in GenerateReplyInput, p activities.Personal
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		StaticSummary:         "memory of " + speakerOf(in) + "'s exchange with " + p.DisplayName,
 	})
+	turn, ok := rememberedTurn(ctx, in)
+	if !ok {
+		return
+	}
 	err := workflow.ExecuteChildWorkflow(cctx, RememberExchange, activities.RememberInput{
 		RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,
-		PersonalityID: p.ID, UserContent: in.Content, ReplyContent: reply,
+		PersonalityID: p.ID, UserContent: turn, ReplyContent: reply,
 	}).GetChildWorkflowExecution().Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("the exchange's memory workflow did not start", "error", err)

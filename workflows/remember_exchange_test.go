@@ -18,6 +18,12 @@ import (
 // which things happened ("post", "save", "child <id>", "remember").
 func runRememberingReply(t *testing.T, remember bool, rememberErr error) (GenerateReplyResult, []string, []activities.RememberInput) {
 	t.Helper()
+	return runRememberingReplyTo(t, replyIn, remember, rememberErr)
+}
+
+// runRememberingReplyTo is runRememberingReply for the message in.
+func runRememberingReplyTo(t *testing.T, in GenerateReplyInput, remember bool, rememberErr error) (GenerateReplyResult, []string, []activities.RememberInput) {
+	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(RememberExchange, workflow.RegisterOptions{Name: RememberExchangeName})
@@ -42,7 +48,24 @@ func runRememberingReply(t *testing.T, remember bool, rememberErr error) (Genera
 	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
 		steps = append(steps, "child "+info.WorkflowExecution.ID)
 	})
-	return execute[GenerateReplyResult](t, env, GenerateReply, replyIn), steps, remembered
+	return execute[GenerateReplyResult](t, env, GenerateReply, in), steps, remembered
+}
+
+// A message that is only an image is remembered as the history keeps it,
+// by its image's name (Remember refuses an empty user side); a bare
+// forward, with no text at all, starts no memory workflow that would fail.
+func TestGenerateReplyRemembersAnImageAlone(t *testing.T) {
+	in := replyIn
+	in.Content, in.Attachments = "", []Attachment{{ID: "1", Filename: "red.png", ContentType: "image/png", Size: 73}}
+	_, _, remembered := runRememberingReplyTo(t, in, true, nil)
+	if len(remembered) != 1 || remembered[0].UserContent != "[image(s) attached: red.png]" {
+		t.Errorf("remembered %+v, want the image's turn", remembered)
+	}
+	in.Content, in.Attachments, in.References = "", nil, &References{Forward: true}
+	_, steps, remembered := runRememberingReplyTo(t, in, true, nil)
+	if len(remembered) != 0 || len(steps) != 2 {
+		t.Errorf("a bare forward: steps %q, remembered %+v", steps, remembered)
+	}
 }
 
 // A reply Generate says to remember is posted and saved first; then the

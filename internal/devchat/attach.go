@@ -27,6 +27,10 @@ func (c *Chat) attach(ctx context.Context, args string) {
 		c.println("Give the file to attach: /attach ./cat.png what is this?")
 		return
 	}
+	if why := tooLong(strings.TrimSpace(text)); why != "" {
+		c.println(why)
+		return
+	}
 	if fi, err := os.Stat(path); err == nil && fi.Size() > maxAttachBytes {
 		c.println(fmt.Sprintf("(only you) %s is %.1f MiB and Discord takes files up to %d MiB: attach a smaller copy.", filepath.Base(path), float64(fi.Size())/(1<<20), maxAttachBytes>>20))
 		return

@@ -13,17 +13,21 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/tzurot/tzurot/bot"
+	"github.com/tzurot/tzurot/internal/discordsplit"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 )
 
 // The offline chat's one user, guild and channel. Fixed so that a restarted
-// `tzurot dev` finds the same conversation history and stored keys.
+// `tzurot dev` finds the same conversation history and stored keys. The
+// user is named, not "you": the name is what personalities call them and
+// what their memories say they said ("Sam: …").
 const (
-	ChatUserID    = "100000000000000001"
-	ChatUsername  = "you"
-	ChatGuildID   = "1300000000000000001"
-	ChatChannelID = "900000000000000001"
-	ChatChannel   = "#general"
+	ChatUserID     = "100000000000000001"
+	ChatUsername   = "sam" // Discord username
+	ChatGlobalName = "Sam" // Discord display (global) name, which the bot shows
+	ChatGuildID    = "1300000000000000001"
+	ChatChannelID  = "900000000000000001"
+	ChatChannel    = "#general"
 )
 
 // ChatOptions configure a Chat.
@@ -270,6 +274,17 @@ func (c *Chat) command(ctx context.Context, line string) {
 	c.handleInteraction(ctx, ic)
 }
 
+// tooLong says why Discord would not take text as a message's content —
+// over discordsplit.Limit (2,000) characters, counted in code points as
+// Discord does; it answers such a post with 400, code 50035 Invalid Form
+// Body — or "" when it would.
+func tooLong(text string) string {
+	if n := discordsplit.Len(text); n > discordsplit.Limit {
+		return fmt.Sprintf("Not sent: Discord takes messages of up to %d characters (longer ones get 400, 50035 Invalid Form Body) and this one has %d; shorten it or send it in parts.", discordsplit.Limit, n)
+	}
+	return ""
+}
+
 // say posts a message in the current channel; ref makes it a reply.
 func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
 	c.mu.Lock()
@@ -277,6 +292,10 @@ func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
 	c.mu.Unlock()
 	if looksLikeKey(text) {
 		c.println(keyNotPosted(dm))
+		return
+	}
+	if why := tooLong(text); why != "" {
+		c.println(why)
 		return
 	}
 	guildID := ChatGuildID
@@ -313,7 +332,7 @@ func (c *Chat) openDM(ctx context.Context) {
 }
 
 func (c *Chat) user() *discordgo.User {
-	return &discordgo.User{ID: ChatUserID, Username: ChatUsername, GlobalName: ChatUsername}
+	return &discordgo.User{ID: ChatUserID, Username: ChatUsername, GlobalName: ChatGlobalName}
 }
 
 // interaction builds an interaction from this user in the current channel and

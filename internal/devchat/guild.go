@@ -25,7 +25,7 @@ import (
 // (whose id is the guild's).
 const (
 	ChatOwnerID       = "100000000000000002"
-	ChatOwnerName     = "sam"
+	ChatOwnerName     = "rosa"
 	ChatGuildName     = "Tzurot Dev"
 	ChatRegularsRole  = "1300000000000000002"
 	ChatStaffRole     = "1300000000000000003"
@@ -47,8 +47,8 @@ const (
 )
 
 // guild is the chat's server as the stand-in holds it: ChatGuildID, owned
-// by sam, with the roles @everyone, regulars (yours, mentionable), staff
-// (sam's) and Tzurot (the bot's); #general, #staff (only staff and the bot
+// by rosa, with the roles @everyone, regulars (yours, mentionable), staff
+// (rosa's) and Tzurot (the bot's); #general, #staff (only staff and the bot
 // read it) and each channel /channel creates.
 type guild struct {
 	mu     sync.Mutex
@@ -67,7 +67,7 @@ func newGuild(botID, botName string) *guild {
 		},
 		Members: map[string][]string{ChatUserID: {ChatRegularsRole}, ChatOwnerID: {ChatStaffRole}, botID: {chatBotRole}},
 		Users: map[string]fakediscord.User{
-			ChatUserID:  {Username: ChatUsername, Discriminator: "0"},
+			ChatUserID:  {Username: ChatUsername, GlobalName: ChatGlobalName, Discriminator: "0"},
 			ChatOwnerID: {Username: ChatOwnerName, Discriminator: "0"},
 			botID:       {Username: botName, Discriminator: "0", Bot: true},
 		},
@@ -95,7 +95,7 @@ func (g *guild) snapshotLocked() fakediscord.GuildAccess {
 	return a
 }
 
-// openGuild gives the stand-in the chat's guild, posts sam's message in
+// openGuild gives the stand-in the chat's guild, posts rosa's message in
 // #staff (so a link to it can be tried) and fills the bot's state cache as
 // the gateway would.
 func (c *Chat) openGuild(ctx context.Context) {
@@ -236,6 +236,9 @@ func (c *Chat) typedMention(sigil, name string) string {
 			}
 		}
 	default:
+		if name == "you" || name == "me" {
+			return "<@" + ChatUserID + ">" // the chat calls you "you"
+		}
 		for id, u := range a.Users {
 			if strings.ToLower(u.Username) == name {
 				return "<@" + id + ">"
@@ -265,7 +268,7 @@ func (c *Chat) channelNames() []string {
 // chains), and its mentions, member and mention_roles are the guild's.
 func (c *Chat) post(ctx context.Context, ch, guildID, text string, ref *discordgo.Message) {
 	um := fakediscord.UserMessage{ChannelID: ch, GuildID: guildID, Content: text,
-		Author: fakediscord.User{ID: ChatUserID, Username: ChatUsername}}
+		Author: fakediscord.User{ID: ChatUserID, Username: ChatUsername, GlobalName: ChatGlobalName}}
 	if ref != nil {
 		um.ReferencedMessageID = ref.ID
 	}

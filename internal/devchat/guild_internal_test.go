@@ -26,7 +26,7 @@ func TestWithMentions(t *testing.T) {
 	c := chatWithGuild()
 	_, random := channelNamed("random")
 	for in, want := range map[string]string{
-		"@demo hi @you and @SAM":                  "@demo hi <@" + ChatUserID + "> and <@" + ChatOwnerID + ">",
+		"@demo hi @you and @ROSA":                  "@demo hi <@" + ChatUserID + "> and <@" + ChatOwnerID + ">",
 		"@Tzurot, see #general and #random.":      "<@1100000000000000001>, see <#" + ChatChannelID + "> and <#" + random + ">.",
 		"role @&regulars not @&nobody":            "role <@&" + ChatRegularsRole + "> not @&nobody",
 		"#staff #games @tzurot-demo":              "#staff #games @tzurot-demo",
@@ -45,7 +45,7 @@ func TestRenderMessageNamesMentions(t *testing.T) {
 	_, random := channelNamed("random")
 	got := renderMessage(fakediscord.Message{Content: "<@" + ChatUserID + "> <@!" + ChatOwnerID + "> <#" + random + "> <#" + ChatChannelID +
 		"> <@&" + ChatRegularsRole + "> <@&" + ChatGuildID + "> <#123456789012345678> <@123456789012345678>"}, c.mentionName)
-	want := "@you @sam #random #general @regulars @everyone <#123456789012345678> <@123456789012345678>"
+	want := "@sam @rosa #random #general @regulars @everyone <#123456789012345678> <@123456789012345678>"
 	if got != want {
 		t.Errorf("renderMessage = %q, want %q", got, want)
 	}

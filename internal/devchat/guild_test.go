@@ -38,7 +38,7 @@ func lastLink(t *testing.T, out *buffer, mark int) string {
 // The offline server is one Discord would serve: a link to your message in
 // #general, got with /link, reaches the model quoted with its author; a
 // link to #staff (which you cannot read; the bot can) is not followed; and
-// @sam, #general, #random and @&regulars typed in the chat become Discord's
+// @rosa, #general, #random and @&regulars typed in the chat become Discord's
 // mentions, which reach the model as names, not ids.
 func TestChatFollowsLinksAndNamesMentions(t *testing.T) {
 	s, out, _, say := chatWorldTyping(t)
@@ -62,7 +62,7 @@ func TestChatFollowsLinksAndNamesMentions(t *testing.T) {
 	waitForOutput(t, out, "You cannot see #staff")
 	say("/channel random")
 	waitForOutput(t, out, "You are in #random.")
-	say("@demo look at " + general + " and " + staff + " with @sam in #general and #random, role @&regulars")
+	say("@demo look at " + general + " and " + staff + " with @rosa in #general and #random, role @&regulars")
 
 	var req chatRequest
 	testwait.Until(t, "the model to be asked about the links", func() bool {
@@ -77,14 +77,14 @@ func TestChatFollowsLinksAndNamesMentions(t *testing.T) {
 		return false
 	})
 	last := req.Messages[len(req.Messages)-1].Content
-	if !strings.Contains(last, "[Linked message by you, ") || !strings.Contains(last, "the launch code is swordfish") {
+	if !strings.Contains(last, "[Linked message by Sam, ") || !strings.Contains(last, "the launch code is swordfish") {
 		t.Errorf("the #general message linked is not quoted with its author:\n%s", last)
 	}
 	body, _ := json.Marshal(req)
 	if strings.Contains(string(body), "launch moves to Friday") {
 		t.Errorf("the #staff message you cannot read reached the model:\n%s", last)
 	}
-	for _, name := range []string{"@sam", "#general", "#random", "@regulars"} {
+	for _, name := range []string{"@rosa", "#general", "#random", "@regulars"} {
 		if !strings.Contains(last, name) {
 			t.Errorf("%s is not named in the request:\n%s", name, last)
 		}

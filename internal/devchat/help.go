@@ -25,13 +25,13 @@ func (c *Chat) help(args []string) string {
 		}
 		return strings.TrimRight(sb.String(), "\n")
 	}
-	fmt.Fprintf(&sb, "You are %q in an offline Discord; the bot and the workflows are real.\n", ChatUsername)
+	fmt.Fprintf(&sb, "You are %s (@%s) in an offline Discord; the bot and the workflows are real.\n", ChatGlobalName, ChatUsername)
 	fmt.Fprintf(&sb, "  Type a message to post it in the channel; mention a personality to talk to it: %s\n", c.opts.Example)
 	sb.WriteString("  /reply TEXT answers the last personality message here (no mention needed)\n")
 	sb.WriteString("  /attach PATH [TEXT] posts a local image with your message (to the personality you last talked to here, unless TEXT mentions one)\n")
 	sb.WriteString("  /press LABEL presses a button of the last message shown with buttons, e.g. /press Next page\n")
 	sb.WriteString("  /channel NAME moves to another channel of the server (/channel random), /channel back to " + ChatChannel + "\n")
-	sb.WriteString("  /link [#CHANNEL] [N] prints the link of the N-th last message there (the last here), for a personality to follow; @you, @sam, @&regulars and #random are written as Discord mentions\n")
+	sb.WriteString("  /link [#CHANNEL] [N] prints the link of the N-th last message there (the last here), for a personality to follow; @you, @rosa, @&regulars and #random are written as Discord mentions\n")
 	sb.WriteString("  /dm talks to the bot in a DM; quit stops\n")
 	if c.opts.Revoke != nil {
 		sb.WriteString("  !revoke openrouter makes the OpenRouter stand-in refuse your stored key, to see what a refused key does\n")

@@ -210,7 +210,7 @@ func (c *Chat) echo(line string) {
 	if looksLikeKey(line) {
 		line = "(a line that looks like an API key, not shown)"
 	}
-	c.println(ChatUsername + ": " + line)
+	c.println("you: " + line) // the chat's prompt label, whatever the user's name
 }
 
 // println prints one block of output (above the prompt, on a terminal).

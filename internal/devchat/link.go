@@ -15,7 +15,7 @@ import (
 var typedMentionRE = regexp.MustCompile(`(^|[^\w<&@#/])(@&|@|#)([A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*)`)
 
 // withMentions writes the guild's members, roles and channels named in text
-// (@you, @sam, @Tzurot, @&regulars, #general, #random…) in Discord's
+// (@you, @rosa, @Tzurot, @&regulars, #general, #random…) in Discord's
 // <@id>, <@&id> and <#id> forms, as a client sends them; any other @word
 // (a personality's alias) or #word stays as typed.
 func (c *Chat) withMentions(text string) string {
@@ -69,7 +69,11 @@ func (c *Chat) link(args string) {
 		guildID = "@me"
 	}
 	url := "https://discord.com/channels/" + guildID + "/" + ch + "/" + m.ID
-	line := url + "  ← " + m.Author.Username + ": " + oneLine(m.Content)
+	who := m.Author.Username
+	if m.Author.ID == ChatUserID {
+		who = "you" // as the chat shows your own lines
+	}
+	line := url + "  ← " + who + ": " + oneLine(m.Content)
 	if !c.canRead(ch) {
 		line += "\n    (You cannot read #staff: a personality does not follow this link for you.)"
 	}

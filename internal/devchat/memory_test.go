@@ -4,45 +4,26 @@ package devchat_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/tzurot/tzurot/internal/devchat"
 	"github.com/tzurot/tzurot/internal/itest"
 )
 
-// otherTalk is 30 turns on other things than the cat, sharing no word with
-// "what is my cat called?" but the stopwords.
-var otherTalk = []string{
-	"how is the weather in Paris today?",
-	"recommend a good book about space travel",
-	"what should I cook for dinner tonight?",
-	"tell me a joke about programmers",
-	"how do volcanoes form?",
-	"which tea goes well with breakfast?",
-	"explain how rainbows appear",
-	"what is the tallest mountain in Europe?",
-	"give me tips for running a marathon",
-	"how does a bicycle gear work?",
-	"suggest a song for a rainy afternoon",
-	"why is the sea salty?",
-	"what makes bread rise?",
-	"how far away is the moon?",
-	"name three famous painters",
-	"how do bees make honey?",
-	"what is a good houseplant for beginners?",
-	"explain chess openings briefly",
-	"how do trains stay on rails?",
-	"what language is spoken in Brazil?",
-	"how long should eggs boil?",
-	"what causes thunder?",
-	"suggest a weekend hiking trail",
-	"how do airplanes fly?",
-	"what is the capital of Canada?",
-	"why do leaves change colour in autumn?",
-	"how can I sleep better?",
-	"what is jazz improvisation?",
-	"how are glaciers formed?",
-	"what is the best way to learn guitar?",
+// otherTalk is 30 turns on other things than the cat, as a newcomer typed
+// them: alike, so they share most words with each other (and, through the
+// stand-in's echo, with every other memory), and their stopwords with
+// "what is my cat called?". Their own memories are the nearest to the
+// recent turns; only the message's weight and leaving out the exchanges
+// the conversation already shows let the cat's memory through.
+func otherTalk() []string {
+	var out []string
+	for n := 1; n <= 30; n++ {
+		out = append(out, fmt.Sprintf("tell me about topic number %d, like weather and trains", n))
+	}
+	return out
 }
 
 // chatRequest is a chat completion the OpenRouter stand-in received.
@@ -81,7 +62,7 @@ func requestsEndingWith(t *testing.T, s *itest.Stack, text string) []chatRequest
 func TestChatRemembersAcrossChannelsUntilForgotten(t *testing.T) {
 	const question = "what is my cat called?"
 	lines := []string{"/wallet set", chatKey, "@demo my cat is called Pixel", "/channel random"}
-	for _, l := range otherTalk {
+	for _, l := range otherTalk() {
 		lines = append(lines, "@demo "+l)
 	}
 	lines = append(lines, "@demo "+question,
@@ -91,7 +72,7 @@ func TestChatRemembersAcrossChannelsUntilForgotten(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	waitForOutput(t, out, "You are in #random.", "[Forget all] [Cancel]", "has forgotten everything about you")
+	waitForOutput(t, out, "You are in #random.", "[Forget all] [Cancel]", "has forgotten its memories of you")
 
 	asked := requestsEndingWith(t, s, question)
 	if len(asked) != 2 {
@@ -106,6 +87,14 @@ func TestChatRemembersAcrossChannelsUntilForgotten(t *testing.T) {
 	if !ok || !strings.Contains(memories, "my cat is called Pixel") {
 		t.Errorf("the cat question's system prompt has no memory of Pixel:\n%s", system.Content)
 	}
+	// The exchanges the conversation carries are not recalled as well.
+	if strings.Contains(memories, "topic number 30,") || strings.Contains(memories, "topic number 29,") {
+		t.Errorf("memories repeat the conversation the request already carries:\n%s", memories)
+	}
+	// Each side is named: the user's display name, the personality's.
+	if !strings.Contains(memories, devchat.ChatGlobalName+`: "@demo my cat is called Pixel"; Demo: "`) {
+		t.Errorf("the memory does not name both speakers:\n%s", memories)
+	}
 	for _, m := range before.Messages[1:] {
 		if strings.Contains(m.Content, "Pixel") {
 			t.Errorf("Pixel reached the request through the conversation (%s turn), not the memory: %q", m.Role, m.Content)
@@ -115,11 +104,33 @@ func TestChatRemembersAcrossChannelsUntilForgotten(t *testing.T) {
 		t.Errorf("the request carries %d messages: #random's other talk is missing from its history", len(before.Messages))
 	}
 
-	if !strings.Contains(out.String(), "has forgotten everything about you (") || strings.Contains(out.String(), "(0 memories)") {
+	if !strings.Contains(out.String(), "has forgotten its memories of you (") || strings.Contains(out.String(), "(0 memories)") ||
+		!strings.Contains(out.String(), "recent conversation in each channel stays") {
 		t.Error("/memory forget, confirmed, did not forget the memories")
 	}
 	body, _ := json.Marshal(after)
 	if strings.Contains(string(body), "Pixel") {
 		t.Errorf("after /memory forget the request still carries Pixel:\n%s", body)
+	}
+}
+
+// A message longer than Discord takes (2,000 characters) is refused by the
+// chat as Discord would refuse it, and never reaches the bot: no reply, no
+// embedding of 60,000 characters. One just under the limit goes through.
+func TestChatRefusesAMessageOverDiscordsLimit(t *testing.T) {
+	long := "@demo " + strings.Repeat("tell me ", 7500)
+	ok := "@demo " + strings.Repeat("x", 1994)
+	s, out, done := chatWorld(t, strings.Join([]string{"/wallet set", chatKey, long, ok}, "\n")+"\n")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	waitForOutput(t, out, "Not sent: Discord takes messages of up to 2000 characters", "and this one has 60005;")
+	if got := requestsEndingWith(t, s, strings.Repeat("x", 1994)); len(got) != 1 {
+		t.Errorf("%d requests for the 2,000-character message, want 1", len(got))
+	}
+	for _, c := range s.OpenRouter.CallsFor(chatKey) {
+		if strings.Contains(string(c.Body), "tell me tell me tell me") {
+			t.Errorf("the refused message reached %s", c.Path)
+		}
 	}
 }

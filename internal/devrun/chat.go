@@ -94,8 +94,8 @@ func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *faked
 // (a provider refused it), which /wallet test or /wallet set fixes.
 func banner(example string, standIn bool, keys map[string]bool) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\ntzurot dev is up. You are %q in %s of an offline Discord; the bot, the workflows and the database are real.\n",
-		devchat.ChatUsername, devchat.ChatChannel)
+	fmt.Fprintf(&sb, "\ntzurot dev is up. You are %s (@%s) in %s of an offline Discord; the bot, the workflows and the database are real.\n",
+		devchat.ChatGlobalName, devchat.ChatUsername, devchat.ChatChannel)
 	textOn, textStored := keys[provider.OpenRouter]
 	switch {
 	case !textStored:

@@ -43,7 +43,15 @@ type Query struct {
 	Limit int
 	// MinScore is the personality's memory_score_threshold.
 	MinScore float64
+	// Exclude are memories not to return, whatever their score: those of
+	// exchanges the model already sees in the request's conversation. The
+	// Limit places go to the others. At most MaxExclude.
+	Exclude []uuid.UUID
 }
+
+// MaxExclude bounds Query.Exclude: two ids (see activities.ReplyRequestIDs)
+// for each of a history window's turns, up to 1,000 turns.
+const MaxExclude = 2000
 
 // MaxLimit bounds Query.Limit and Page.Size.
 const MaxLimit = 100

@@ -87,11 +87,24 @@ func (p *Postgres) Search(ctx context.Context, q Query) ([]Scored, error) {
 		return nil, fmt.Errorf("%w: a search needs the model of its vector", ErrInvalid)
 	case !usable(q.Vector):
 		return nil, fmt.Errorf("%w: a search vector must be non-empty and finite", ErrInvalid)
+	case len(q.Exclude) > MaxExclude:
+		return nil, fmt.Errorf("%w: %d memories to exclude, more than %d", ErrInvalid, len(q.Exclude), MaxExclude)
 	}
 	key := pairKey{personality: q.PersonalityID, user: q.UserID, model: q.Model}
-	ids, err := p.mirror.nearest(ctx, p.db, key, signature(q.Vector), candidates(q.Limit))
-	if err != nil || len(ids) == 0 {
+	// The excluded may be among the nearest: ask for as many more.
+	ids, err := p.mirror.nearest(ctx, p.db, key, signature(q.Vector), candidates(q.Limit)+len(q.Exclude))
+	if err != nil {
 		return nil, err
+	}
+	if len(q.Exclude) > 0 {
+		skip := make(map[uuid.UUID]bool, len(q.Exclude))
+		for _, id := range q.Exclude {
+			skip[id] = true
+		}
+		ids = slices.DeleteFunc(ids, func(id uuid.UUID) bool { return skip[id] })
+	}
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	// By primary key alone, so no plan can prefer the pair's index (and
 	// read the whole pair); the scope is checked on each row instead.

@@ -461,3 +461,33 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Excluded memories are never returned, and their places go to the next
+// nearest: with limit 2 and the two nearest excluded, the third is found.
+func TestSearchExcludes(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 1, 1)
+	p := f.pairs[0]
+	idx := NewPostgres(f.db, Options{})
+	near1 := f.remember(t, idx, p, "tell me about topic number 29, like weather and trains")
+	near2 := f.remember(t, idx, p, "tell me about topic number 30, like weather and trains")
+	cat := f.remember(t, idx, p, "my cat is called Pixel")
+	q := Query{PersonalityID: p.personality, UserID: p.user, Model: testModel,
+		Vector: f.embed(t, "topic number 30, weather and trains, and my cat")[0], Limit: 2, MinScore: -1}
+	got, err := idx.Search(ctx, q)
+	if err != nil || len(got) != 2 || got[0].ID == cat.ID {
+		t.Fatalf("without exclusion: %v, %v; want the two topics first", got, err)
+	}
+	q.Exclude = []uuid.UUID{near1.ID, near2.ID}
+	got, err = idx.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != cat.ID {
+		t.Errorf("with the topics excluded the search found %v, want only the cat", got)
+	}
+	q.Exclude = make([]uuid.UUID, MaxExclude+1)
+	if _, err := idx.Search(ctx, q); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a search excluding %d memories: %v, want ErrInvalid", len(q.Exclude), err)
+	}
+}

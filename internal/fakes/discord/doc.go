@@ -74,7 +74,10 @@
 //     Discord does) or more than 10 embeds or files (50035, with
 //     errors.content._errors[0].code BASE_TYPE_MAX_LENGTH), files over 10 MiB (413, 40005), webhook names and usernames
 //     containing "clyde" or "discord" or outside 1-80 characters (50035),
-//     more than 15 webhooks in a channel (30007).
+//     more than 15 webhooks in a channel (30007). This holds for bot and
+//     webhook messages alike, new or edited; a user's message
+//     (PostUserMessage, RecordUserMessage) over 2000 characters is refused
+//     with an error naming 50035, as Discord refuses a client's post.
 //   - SetGuildAccess gives a guild its name, roles, members (with their
 //     users), channels (with names and permission overwrites) and threads
 //     (type 11 or 12, parent_id, no overwrites; thread members at

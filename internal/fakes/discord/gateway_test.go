@@ -346,6 +346,20 @@ func TestGatewayWithoutSession(t *testing.T) {
 	}
 }
 
+// A user's message over 2,000 code points is refused as Discord refuses
+// any over-long content (400, 50035), and not recorded; 2,000 pass.
+func TestUserMessageOverDiscordsLimit(t *testing.T) {
+	t.Parallel()
+	fake := discord.New(discord.Options{})
+	_, err := fake.RecordUserMessage(discord.UserMessage{ChannelID: chanID, Author: discord.User{ID: userID}, Content: strings.Repeat("é", 2001)})
+	if err == nil || !strings.Contains(err.Error(), "50035") || len(fake.Messages(chanID)) != 0 {
+		t.Errorf("2001 characters: %v, %d recorded; want refused with 50035", err, len(fake.Messages(chanID)))
+	}
+	if _, err := fake.RecordUserMessage(discord.UserMessage{ChannelID: chanID, Author: discord.User{ID: userID}, Content: strings.Repeat("é", 2000)}); err != nil {
+		t.Errorf("2000 characters: %v", err)
+	}
+}
+
 // The protocol below discordgo, frame by frame: each case sends payloads
 // after Hello and lists what comes back ("op N", a dispatch name, or
 // "close N").

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+	"unicode/utf8"
 )
 
 // UserMessage is a message someone other than the bot posts, for
@@ -86,6 +87,10 @@ func (s *Server) RecordUserMessageEvent(um UserMessage) (Message, []byte, error)
 func (s *Server) recordUserMessage(um UserMessage) (Message, map[string]any, error) {
 	if !isSnowflake(um.ChannelID) || !isSnowflake(um.Author.ID) || (um.GuildID != "" && !isSnowflake(um.GuildID)) {
 		return Message{}, nil, fmt.Errorf("user message: channel %q, author %q and guild %q must be snowflakes", um.ChannelID, um.Author.ID, um.GuildID)
+	}
+	if n := utf8.RuneCountInString(um.Content); n > maxContentRunes {
+		// What Discord answers a client's POST of it: 400, 50035.
+		return Message{}, nil, fmt.Errorf("user message: content is %d characters; Discord refuses over %d with 400, 50035 Invalid Form Body", n, maxContentRunes)
 	}
 	author := asPerson(um.Author)
 	now := time.Now().UTC()

@@ -16,8 +16,10 @@ type User struct {
 	// Discriminator is "0" for migrated users and bots, "0000" for
 	// webhook authors.
 	Discriminator string
-	Avatar        string
-	Bot           bool
+	// GlobalName is the user's display name; empty is Discord's null.
+	GlobalName string
+	Avatar     string
+	Bot        bool
 }
 
 // Attachment is a stored file of a message.
@@ -94,15 +96,18 @@ func (m *Message) clone() Message {
 const timestampLayout = "2006-01-02T15:04:05.000000-07:00"
 
 func (u User) wire() map[string]any {
-	var avatar any
+	var avatar, globalName any
 	if u.Avatar != "" {
 		avatar = u.Avatar
+	}
+	if u.GlobalName != "" {
+		globalName = u.GlobalName
 	}
 	return map[string]any{
 		"id":            u.ID,
 		"username":      u.Username,
 		"discriminator": u.Discriminator,
-		"global_name":   nil,
+		"global_name":   globalName,
 		"avatar":        avatar,
 		"bot":           u.Bot,
 	}
