@@ -26,7 +26,7 @@ func TestWithMentions(t *testing.T) {
 	c := chatWithGuild()
 	_, random := channelNamed("random")
 	for in, want := range map[string]string{
-		"@demo hi @you and @ROSA":                  "@demo hi <@" + ChatUserID + "> and <@" + ChatOwnerID + ">",
+		"@demo hi @you and @ROSA":                 "@demo hi <@" + ChatUserID + "> and <@" + ChatOwnerID + ">",
 		"@Tzurot, see #general and #random.":      "<@1100000000000000001>, see <#" + ChatChannelID + "> and <#" + random + ">.",
 		"role @&regulars not @&nobody":            "role <@&" + ChatRegularsRole + "> not @&nobody",
 		"#staff #games @tzurot-demo":              "#staff #games @tzurot-demo",
