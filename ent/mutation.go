@@ -70,6 +70,7 @@ type ConversationHistoryMutation struct {
 	discord_message_id *string
 	reasoning          *string
 	author_name        *string
+	answered_user_id   *uuid.UUID
 	clearedFields      map[string]struct{}
 	personality        *uuid.UUID
 	clearedpersonality bool
@@ -609,6 +610,55 @@ func (m *ConversationHistoryMutation) ResetAuthorName() {
 	delete(m.clearedFields, conversationhistory.FieldAuthorName)
 }
 
+// SetAnsweredUserID sets the "answered_user_id" field.
+func (m *ConversationHistoryMutation) SetAnsweredUserID(u uuid.UUID) {
+	m.answered_user_id = &u
+}
+
+// AnsweredUserID returns the value of the "answered_user_id" field in the mutation.
+func (m *ConversationHistoryMutation) AnsweredUserID() (r uuid.UUID, exists bool) {
+	v := m.answered_user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredUserID returns the old "answered_user_id" field's value of the ConversationHistory entity.
+// If the ConversationHistory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationHistoryMutation) OldAnsweredUserID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredUserID: %w", err)
+	}
+	return oldValue.AnsweredUserID, nil
+}
+
+// ClearAnsweredUserID clears the value of the "answered_user_id" field.
+func (m *ConversationHistoryMutation) ClearAnsweredUserID() {
+	m.answered_user_id = nil
+	m.clearedFields[conversationhistory.FieldAnsweredUserID] = struct{}{}
+}
+
+// AnsweredUserIDCleared returns if the "answered_user_id" field was cleared in this mutation.
+func (m *ConversationHistoryMutation) AnsweredUserIDCleared() bool {
+	_, ok := m.clearedFields[conversationhistory.FieldAnsweredUserID]
+	return ok
+}
+
+// ResetAnsweredUserID resets all changes to the "answered_user_id" field.
+func (m *ConversationHistoryMutation) ResetAnsweredUserID() {
+	m.answered_user_id = nil
+	delete(m.clearedFields, conversationhistory.FieldAnsweredUserID)
+}
+
 // ClearPersonality clears the "personality" edge to the Personality entity.
 func (m *ConversationHistoryMutation) ClearPersonality() {
 	m.clearedpersonality = true
@@ -697,7 +747,7 @@ func (m *ConversationHistoryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversationHistoryMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, conversationhistory.FieldCreatedAt)
 	}
@@ -728,6 +778,9 @@ func (m *ConversationHistoryMutation) Fields() []string {
 	if m.author_name != nil {
 		fields = append(fields, conversationhistory.FieldAuthorName)
 	}
+	if m.answered_user_id != nil {
+		fields = append(fields, conversationhistory.FieldAnsweredUserID)
+	}
 	return fields
 }
 
@@ -756,6 +809,8 @@ func (m *ConversationHistoryMutation) Field(name string) (ent.Value, bool) {
 		return m.Reasoning()
 	case conversationhistory.FieldAuthorName:
 		return m.AuthorName()
+	case conversationhistory.FieldAnsweredUserID:
+		return m.AnsweredUserID()
 	}
 	return nil, false
 }
@@ -785,6 +840,8 @@ func (m *ConversationHistoryMutation) OldField(ctx context.Context, name string)
 		return m.OldReasoning(ctx)
 	case conversationhistory.FieldAuthorName:
 		return m.OldAuthorName(ctx)
+	case conversationhistory.FieldAnsweredUserID:
+		return m.OldAnsweredUserID(ctx)
 	}
 	return nil, fmt.Errorf("unknown ConversationHistory field %s", name)
 }
@@ -864,6 +921,13 @@ func (m *ConversationHistoryMutation) SetField(name string, value ent.Value) err
 		}
 		m.SetAuthorName(v)
 		return nil
+	case conversationhistory.FieldAnsweredUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredUserID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ConversationHistory field %s", name)
 }
@@ -909,6 +973,9 @@ func (m *ConversationHistoryMutation) ClearedFields() []string {
 	if m.FieldCleared(conversationhistory.FieldAuthorName) {
 		fields = append(fields, conversationhistory.FieldAuthorName)
 	}
+	if m.FieldCleared(conversationhistory.FieldAnsweredUserID) {
+		fields = append(fields, conversationhistory.FieldAnsweredUserID)
+	}
 	return fields
 }
 
@@ -937,6 +1004,9 @@ func (m *ConversationHistoryMutation) ClearField(name string) error {
 		return nil
 	case conversationhistory.FieldAuthorName:
 		m.ClearAuthorName()
+		return nil
+	case conversationhistory.FieldAnsweredUserID:
+		m.ClearAnsweredUserID()
 		return nil
 	}
 	return fmt.Errorf("unknown ConversationHistory nullable field %s", name)
@@ -975,6 +1045,9 @@ func (m *ConversationHistoryMutation) ResetField(name string) error {
 		return nil
 	case conversationhistory.FieldAuthorName:
 		m.ResetAuthorName()
+		return nil
+	case conversationhistory.FieldAnsweredUserID:
+		m.ResetAnsweredUserID()
 		return nil
 	}
 	return fmt.Errorf("unknown ConversationHistory field %s", name)
