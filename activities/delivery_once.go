@@ -11,13 +11,17 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
 )
 
 // deliverOnce returns the recorded message for key, or posts and records it.
 // Before posting it records that key began posting (a row with no message
 // id yet), so that a retry knows an earlier attempt may have posted and
 // since when: post receives that time, zero on the first try.
-func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, post func(since time.Time) (string, error)) (string, error) {
+//
+// personalityID is who the post speaks as (nil: the bot itself), recorded
+// with the delivery for the bot's reply-to routing.
+func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, personalityID *uuid.UUID, post func(since time.Time) (string, error)) (string, error) {
 	st := a.store()
 	d, err := st.Delivery(ctx, key)
 	switch {
@@ -29,7 +33,7 @@ func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, pos
 	var since time.Time
 	if d != nil {
 		since = d.CreatedAt
-	} else if err := st.BeginDelivery(ctx, key, channelID); err != nil {
+	} else if err := st.BeginDelivery(ctx, key, channelID, personalityID); err != nil {
 		return "", fmt.Errorf("record delivery: %w", err)
 	}
 	id, err := post(since)
@@ -63,7 +67,7 @@ func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, 
 		if m.WebhookID != webhookID || m.Timestamp.Before(since) || !match(m) {
 			continue
 		}
-		_, claimed, err := st.DeliveryOf(ctx, m.ID)
+		_, _, claimed, err := st.DeliveryOf(ctx, m.ID)
 		if err != nil {
 			return "", fmt.Errorf("look up delivery: %w", err)
 		}

@@ -1155,6 +1155,7 @@ type DeliveryMutation struct {
 	key                *string
 	channel_id         *string
 	discord_message_id *string
+	personality_id     *uuid.UUID
 	clearedFields      map[string]struct{}
 	done               bool
 	oldValue           func(context.Context) (*Delivery, error)
@@ -1409,6 +1410,55 @@ func (m *DeliveryMutation) ResetDiscordMessageID() {
 	m.discord_message_id = nil
 }
 
+// SetPersonalityID sets the "personality_id" field.
+func (m *DeliveryMutation) SetPersonalityID(u uuid.UUID) {
+	m.personality_id = &u
+}
+
+// PersonalityID returns the value of the "personality_id" field in the mutation.
+func (m *DeliveryMutation) PersonalityID() (r uuid.UUID, exists bool) {
+	v := m.personality_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonalityID returns the old "personality_id" field's value of the Delivery entity.
+// If the Delivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeliveryMutation) OldPersonalityID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonalityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonalityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonalityID: %w", err)
+	}
+	return oldValue.PersonalityID, nil
+}
+
+// ClearPersonalityID clears the value of the "personality_id" field.
+func (m *DeliveryMutation) ClearPersonalityID() {
+	m.personality_id = nil
+	m.clearedFields[delivery.FieldPersonalityID] = struct{}{}
+}
+
+// PersonalityIDCleared returns if the "personality_id" field was cleared in this mutation.
+func (m *DeliveryMutation) PersonalityIDCleared() bool {
+	_, ok := m.clearedFields[delivery.FieldPersonalityID]
+	return ok
+}
+
+// ResetPersonalityID resets all changes to the "personality_id" field.
+func (m *DeliveryMutation) ResetPersonalityID() {
+	m.personality_id = nil
+	delete(m.clearedFields, delivery.FieldPersonalityID)
+}
+
 // Where appends a list predicates to the DeliveryMutation builder.
 func (m *DeliveryMutation) Where(ps ...predicate.Delivery) {
 	m.predicates = append(m.predicates, ps...)
@@ -1443,7 +1493,7 @@ func (m *DeliveryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DeliveryMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.created_at != nil {
 		fields = append(fields, delivery.FieldCreatedAt)
 	}
@@ -1455,6 +1505,9 @@ func (m *DeliveryMutation) Fields() []string {
 	}
 	if m.discord_message_id != nil {
 		fields = append(fields, delivery.FieldDiscordMessageID)
+	}
+	if m.personality_id != nil {
+		fields = append(fields, delivery.FieldPersonalityID)
 	}
 	return fields
 }
@@ -1472,6 +1525,8 @@ func (m *DeliveryMutation) Field(name string) (ent.Value, bool) {
 		return m.ChannelID()
 	case delivery.FieldDiscordMessageID:
 		return m.DiscordMessageID()
+	case delivery.FieldPersonalityID:
+		return m.PersonalityID()
 	}
 	return nil, false
 }
@@ -1489,6 +1544,8 @@ func (m *DeliveryMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldChannelID(ctx)
 	case delivery.FieldDiscordMessageID:
 		return m.OldDiscordMessageID(ctx)
+	case delivery.FieldPersonalityID:
+		return m.OldPersonalityID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Delivery field %s", name)
 }
@@ -1526,6 +1583,13 @@ func (m *DeliveryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDiscordMessageID(v)
 		return nil
+	case delivery.FieldPersonalityID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonalityID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Delivery field %s", name)
 }
@@ -1555,7 +1619,11 @@ func (m *DeliveryMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *DeliveryMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(delivery.FieldPersonalityID) {
+		fields = append(fields, delivery.FieldPersonalityID)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -1568,6 +1636,11 @@ func (m *DeliveryMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *DeliveryMutation) ClearField(name string) error {
+	switch name {
+	case delivery.FieldPersonalityID:
+		m.ClearPersonalityID()
+		return nil
+	}
 	return fmt.Errorf("unknown Delivery nullable field %s", name)
 }
 
@@ -1586,6 +1659,9 @@ func (m *DeliveryMutation) ResetField(name string) error {
 		return nil
 	case delivery.FieldDiscordMessageID:
 		m.ResetDiscordMessageID()
+		return nil
+	case delivery.FieldPersonalityID:
+		m.ResetPersonalityID()
 		return nil
 	}
 	return fmt.Errorf("unknown Delivery field %s", name)

@@ -83,6 +83,7 @@ var (
 		{Name: "key", Type: field.TypeString, Unique: true, Size: 2147483647},
 		{Name: "channel_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
 		{Name: "discord_message_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
+		{Name: "personality_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// DeliveriesTable holds the schema information for the "deliveries" table.
 	DeliveriesTable = &schema.Table{
