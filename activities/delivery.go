@@ -102,59 +102,81 @@ func (a *Activities) SendDM(ctx context.Context, in SendDMInput) (string, error)
 }
 
 // postAsPersonality posts through the channel's webhook under the
-// personality's name, else as the bot with the name in bold. A webhook that
-// was deleted (10015) or whose token changed (50027) is forgotten and made
-// again within this attempt; a channel that cannot have ours (no Manage
-// Webhooks, 15 webhooks already) and a post Discord refuses for a reason no
-// retry can fix go through the bot, so a reply that was paid for is always
-// seen. since, when not zero, is when an earlier attempt began posting: a
-// post of its made since then is adopted instead of posting again.
+// personality's name, else as the bot with the name in bold (postAs). since,
+// when not zero, is when an earlier attempt began posting: a post of its
+// made since then with the same content is adopted instead of posting again.
 func (a *Activities) postAsPersonality(ctx context.Context, channelID, name, avatarURL, content, key string, since time.Time, files ...*discordgo.File) (string, error) {
+	id, _, err := a.postAs(ctx, personaPost{
+		channelID: channelID, name: name, avatarURL: avatarURL, content: content, key: key, since: since, files: files,
+		// With or without the audio a voiced attempt attached: the text
+		// is what must not repeat.
+		earlier: func(m *discordgo.Message) bool {
+			return m.Content == content && (name == "" || m.Author == nil || m.Author.Username == name)
+		},
+	})
+	return id, err
+}
+
+// personaPost is one message to post as a personality (postAs).
+type personaPost struct {
+	channelID, name, avatarURL, content, key string
+	// since, when not zero, is when an earlier attempt began posting under
+	// key; earlier tells which of the webhook's posts since then is its.
+	since   time.Time
+	earlier func(*discordgo.Message) bool
+	files   []*discordgo.File
+}
+
+// postAs posts through the channel's webhook under the personality's name,
+// else as the bot with the name in bold; webhookID is the webhook that
+// posted, "" for the bot. A webhook that was deleted (10015) or whose token
+// changed (50027) is forgotten and made again within this attempt; a channel
+// that cannot have ours (no Manage Webhooks, 15 webhooks already) and a post
+// Discord refuses for a reason no retry can fix go through the bot, so a
+// reply that was paid for is always seen.
+func (a *Activities) postAs(ctx context.Context, p personaPost) (id, webhookID string, err error) {
 	for try := 0; try < 2; try++ {
-		hook, err := a.channelWebhook(ctx, channelID)
+		hook, err := a.channelWebhook(ctx, p.channelID)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if hook == nil {
 			break
 		}
-		if !since.IsZero() {
+		if !p.since.IsZero() {
 			// A webhook post has no nonce: look for our own post from an
-			// earlier attempt that died before recording it — with or
-			// without the audio a voiced attempt attached: the text is what
-			// must not repeat.
-			id, err := a.findEarlierPost(ctx, channelID, hook.ID, key, since, func(m *discordgo.Message) bool {
-				return m.Content == content && (name == "" || m.Author == nil || m.Author.Username == name)
-			})
+			// earlier attempt that died before recording it.
+			id, err := a.findEarlierPost(ctx, p.channelID, hook.ID, p.since, p.earlier)
 			if err != nil || id != "" {
-				return id, err
+				return id, hook.ID, err
 			}
 		}
-		rewind(files)
+		rewind(p.files)
 		params := &discordgo.WebhookParams{
-			Content: content, Username: name, AvatarURL: avatarURL, Files: files,
+			Content: p.content, Username: p.name, AvatarURL: p.avatarURL, Files: p.files,
 			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}},
 		}
-		m, err := a.Discord.WebhookExecute(hook.ID, hook.Token, true, params, discordgo.WithContext(ctx))
+		m, err := a.executeWebhook(ctx, hook, params)
 		if err == nil {
-			return m.ID, nil
+			return m.ID, hook.ID, nil
 		}
 		switch {
 		case webhookGone(err):
-			a.Log.Warn("channel webhook is gone; making it again", "channel_id", channelID, "discord_code", discordCode(err))
-			a.webhooks.CompareAndDelete(channelID, hook)
+			a.Log.Warn("channel webhook is gone; making it again", "channel_id", p.channelID, "discord_code", discordCode(err))
+			a.webhooks.CompareAndDelete(p.channelID, hook)
 			metrics.WebhookRecreated()
 			continue
 		case refused(err):
-			a.Log.Warn("Discord refused the webhook post; posting as the bot", "channel_id", channelID,
+			a.Log.Warn("Discord refused the webhook post; posting as the bot", "channel_id", p.channelID,
 				"discord_code", discordCode(err))
 		default:
-			return "", discordError("post as personality", err)
+			return "", "", discordError("post as personality", err)
 		}
 		break
 	}
-	rewind(files)
-	return a.sendWithNonce(ctx, channelID, botPrefix(name)+content, key, files...)
+	rewind(p.files)
+	id, err = a.sendWithNonce(ctx, p.channelID, botPrefix(p.name)+p.content, p.key, p.files...)
+	return id, "", err
 }
 
 // rewind readies files for another send: a send reads each file's Reader
@@ -257,7 +279,7 @@ func (a *Activities) postImagine(ctx context.Context, t ImagineTarget, content s
 		if !since.IsZero() {
 			// File names carry the delivery key's hash, so another user's
 			// image in the same channel never matches.
-			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, t.DeliveryKey, since, func(m *discordgo.Message) bool {
+			if id, err := a.findEarlierPost(ctx, t.ChannelID, appID, since, func(m *discordgo.Message) bool {
 				return m.Content == content && sameFiles(m.Attachments, files)
 			}); err != nil || id != "" {
 				return id, err
@@ -300,7 +322,7 @@ func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 	}
 	name := webhookname.Sanitize(in.Username, WebhookName)
 	first := discordsplit.Split(in.Content, partLimit(name))[0]
-	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, key, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
+	id, err := a.findEarlierPost(ctx, in.ChannelID, hook.ID, d.CreatedAt, func(m *discordgo.Message) bool { return m.Content == first })
 	if err != nil || id == "" {
 		return false, err
 	}

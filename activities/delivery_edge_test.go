@@ -10,10 +10,13 @@ package activities_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +31,7 @@ import (
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 func TestVoiceAudioSurvivesAWebhookRemade(t *testing.T) {
@@ -189,9 +193,11 @@ func TestDailyCapIsToldWithoutALongWait(t *testing.T) {
 	}
 }
 
-// A's retry looks for its lost post while B, with the same text, has
-// posted but not yet recorded: B's message is not A's to take.
-func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
+// A's retry looks for its lost post (which never reached Discord) while
+// B, with the same text, has posted but not yet recorded: A may take B's
+// message, alike as they are, but B's record is then refused and B posts
+// again, so each ends with a message of its own and none is shared.
+func TestRetryTakingAnotherDeliverysPostLeavesEachItsOwn(t *testing.T) {
 	f := newFixture(t, config.GuestOff, "m")
 	ctx := context.Background()
 	f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"})
@@ -234,8 +240,14 @@ func TestRetryNeverAdoptsAnotherDeliverysUnrecordedPost(t *testing.T) {
 	if aErr != nil {
 		t.Fatal(aErr)
 	}
-	if aID == bID {
-		t.Errorf("A adopted B's message %s: %d deliveries on it, one message for two requests", bID,
+	var hello []string
+	for _, m := range f.discord.Messages(channelID) {
+		if m.Content == "Hello!" {
+			hello = append(hello, m.ID)
+		}
+	}
+	if aID == bID || len(hello) != 2 || !slices.Contains(hello, aID) || !slices.Contains(hello, bID) {
+		t.Errorf("A recorded %s, B %s, the channel holds %v: want two messages, one each (%d deliveries on B's)", aID, bID, hello,
 			f.db.Delivery.Query().Where(delivery.DiscordMessageID(bID)).CountX(ctx))
 	}
 }
@@ -267,4 +279,90 @@ func TestMidAnswerErrorRecordsItsUsage(t *testing.T) {
 	if len(rows)-before != 1 || rows[len(rows)-1].TokensTotal != 52 {
 		t.Errorf("%d new usage rows, want 1 of 52 tokens", len(rows)-before)
 	}
+}
+
+// A's post reached Discord but its answer was lost; while another
+// delivery of another text is still pending in the channel (many replies
+// in flight, on several workers), A's retry adopts its own message: a
+// pending post of another text cannot have made it.
+func TestRetryAdoptsItsPostBesideAnotherPendingText(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	ctx := context.Background()
+	f.postReply(t, activities.PostReplyInput{DeliveryKey: "reply/w/reply", ChannelID: channelID, Username: "Kerach", Content: "warm"})
+	in := activities.PostReplyInput{DeliveryKey: "reply/A/reply", ChannelID: channelID, Username: "Kerach", Content: "Hello!"}
+	f.discord.DropNextAfterHandling("POST /webhooks/{webhook_id}/{webhook_token}")
+	if _, err := f.env.ExecuteActivity(f.acts.PostReply, in); err == nil {
+		t.Fatal("the post whose answer was lost succeeded")
+	}
+	// B began posting another text and has not recorded it.
+	if err := store.New(f.db).BeginDelivery(ctx, "reply/B/reply/0", channelID, nil); err != nil {
+		t.Fatal(err)
+	}
+	id := f.postReply(t, in)
+	var copies []string
+	for _, m := range f.discord.Messages(channelID) {
+		if m.Content == "Hello!" {
+			copies = append(copies, m.ID)
+		}
+	}
+	if len(copies) != 1 || copies[0] != id {
+		t.Errorf("messages %v for A, which recorded %s: want its one post adopted", copies, id)
+	}
+}
+
+// Two workers (two Activities, each with its own webhook cache) post at
+// once in channels that have no webhook yet: both may make one, but they
+// settle on the oldest and the other is deleted, so every post of a
+// channel goes through one webhook — the one a retry on either worker
+// looks for its lost post under.
+func TestWorkersShareOneWebhookPerChannel(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	srv := httptest.NewServer(f.discord)
+	t.Cleanup(srv.Close)
+	session, err := discordhttp.Session("test-token", srv.URL) // its own rate-limit buckets, as another process has
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &activities.Activities{DB: f.acts.DB, SQL: f.acts.SQL, Keys: f.keys, Discord: session, Log: f.acts.Log}
+	var s testsuite.WorkflowTestSuite
+	envs := []*testsuite.TestActivityEnvironment{f.env, s.NewTestActivityEnvironment()}
+	envs[1].RegisterActivity(other)
+	acts := []*activities.Activities{f.acts, other}
+	var wg sync.WaitGroup
+	for c := range 10 {
+		channel := fmt.Sprintf("9100000000000000%02d", c)
+		for w := range 2 {
+			for n := range 2 {
+				wg.Go(func() {
+					_, err := envs[w].ExecuteActivity(acts[w].PostReply, activities.PostReplyInput{
+						DeliveryKey: fmt.Sprintf("reply/%s-%d-%d/reply", channel, w, n), ChannelID: channel, Username: "Kerach",
+						Content: fmt.Sprintf("reply %d of worker %d", n, w),
+					})
+					if err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+	}
+	wg.Wait()
+	raced := 0
+	for c := range 10 {
+		channel := fmt.Sprintf("9100000000000000%02d", c)
+		hooks := map[string]int{}
+		for _, m := range f.discord.Messages(channel) {
+			hooks[m.WebhookID]++
+		}
+		if len(hooks) != 1 || hooks[""] != 0 {
+			t.Errorf("channel %s: posts by webhook %v, want all 4 through one", channel, hooks)
+		}
+		if f.discord.WebhooksCreated(channel) > 1 {
+			raced++
+		}
+		live, err := f.acts.Discord.ChannelWebhooks(channel)
+		if err != nil || len(live) != 1 {
+			t.Errorf("channel %s: webhooks %d (%v), want the one kept", channel, len(live), err)
+		}
+	}
+	t.Logf("%d of 10 channels had two webhooks made at once", raced)
 }

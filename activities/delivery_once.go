@@ -5,6 +5,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,12 +13,19 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
+
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 // deliverOnce returns the recorded message for key, or posts and records it.
 // Before posting it records that key began posting (a row with no message
 // id yet), so that a retry knows an earlier attempt may have posted and
-// since when: post receives that time, zero on the first try.
+// since when: post receives that time, zero on the first try. A message is
+// one delivery's only (store.ErrClaimed): when another delivery recorded
+// the message first — one of the same text that adopted it, seeing it in
+// the channel while this post's answer was on its way — post runs again
+// from the time this key began, to adopt this key's own lost post or make
+// a new one, up to maxClaimTries times.
 //
 // personalityID is who the post speaks as (nil: the bot itself), recorded
 // with the delivery for the bot's reply-to routing.
@@ -36,25 +44,44 @@ func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, per
 	} else if err := st.BeginDelivery(ctx, key, channelID, personalityID); err != nil {
 		return "", fmt.Errorf("record delivery: %w", err)
 	}
-	id, err := post(since)
-	if err != nil {
-		return "", err
+	for try := 1; ; try++ {
+		id, err := post(since)
+		if err != nil {
+			return "", err
+		}
+		err = st.RecordDelivery(ctx, key, id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, store.ErrClaimed) || try == maxClaimTries {
+			return "", fmt.Errorf("record delivery: %w", err)
+		}
+		a.Log.Warn("another delivery took this post's message; looking again", "channel_id", channelID)
+		if since.IsZero() {
+			d, err := st.Delivery(ctx, key)
+			if err != nil || d == nil {
+				return "", fmt.Errorf("look up delivery: %w", err)
+			}
+			since = d.CreatedAt
+		}
 	}
-	if err := st.RecordDelivery(ctx, key, id); err != nil {
-		return "", fmt.Errorf("record delivery: %w", err)
-	}
-	return id, nil
 }
 
+// maxClaimTries bounds deliverOnce's posts after another delivery took the
+// message: each try either records or finds the message taken again,
+// which needs yet another retry of the same text to adopt it meanwhile.
+const maxClaimTries = 3
+
 // findEarlierPost looks in the channel for the post an earlier attempt of
-// the delivery key made through the webhook (a personality's, or the
+// a delivery made through the webhook (a personality's, or the
 // application's follow-ups) and died before recording: made since that
 // attempt began posting (less a few seconds for the clocks of Discord and
-// PostgreSQL), matching, recorded by no other delivery, and not possibly
-// another delivery's that began posting shortly before it and has not yet
-// recorded its message — a reply with the same text as another never takes
-// the other's message; when it cannot tell, it posts its own.
-func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, key string, since time.Time, match func(*discordgo.Message) bool) (string, error) {
+// PostgreSQL), matching, and recorded by no other delivery. Posts that
+// match are alike (same webhook, text and name), so taking another
+// delivery's still unrecorded post is no harm: that delivery's record is
+// then refused (store.ErrClaimed) and it adopts this one's post, or posts
+// anew, so every delivery ends with a message of its own.
+func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID string, since time.Time, match func(*discordgo.Message) bool) (string, error) {
 	since = since.Add(-clockSkew)
 	msgs, err := a.Discord.ChannelMessages(channelID, 100, "", snowflakeAt(since), "", discordgo.WithContext(ctx))
 	if err != nil {
@@ -71,25 +98,12 @@ func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID, 
 		if err != nil {
 			return "", fmt.Errorf("look up delivery: %w", err)
 		}
-		if claimed {
-			continue
+		if !claimed {
+			return m.ID, nil
 		}
-		rival, err := st.PendingDelivery(ctx, channelID, key, m.Timestamp.Add(-adoptWindow), m.Timestamp.Add(clockSkew))
-		if err != nil {
-			return "", fmt.Errorf("look up deliveries: %w", err)
-		}
-		if rival {
-			a.Log.Warn("an earlier post may be another delivery's; posting this one's own", "channel_id", channelID)
-			continue
-		}
-		return m.ID, nil
 	}
 	return "", nil
 }
-
-// adoptWindow is how long before a message another delivery may have begun
-// the post that made it.
-const adoptWindow = time.Minute
 
 // clockSkew allows for Discord's and PostgreSQL's clocks disagreeing.
 const clockSkew = 5 * time.Second

@@ -139,9 +139,15 @@ func (b *Bot) RegisterCommands(appID string) error {
 // their content, to find mentions) — interactions need no intent.
 const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
 
-// Run connects to the gateway, registers the commands and serves until ctx ends.
+// Run connects to the gateway as the configured shard (BOT_SHARD_ID,
+// BOT_SHARD_COUNT), registers the commands (shard 0 only) and serves until
+// ctx ends.
 func (b *Bot) Run(ctx context.Context) error {
 	s := b.Session
+	shard, err := b.shard(ctx)
+	if err != nil {
+		return err
+	}
 	s.Identify.Intents = Intents
 	s.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) { b.HandleInteraction(ctx, i) })
 	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { b.HandleMessage(ctx, m) })
@@ -154,10 +160,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer s.Close()
 	select {
 	case r := <-ready:
-		if err := b.RegisterCommands(r.User.ID); err != nil {
-			return err
+		if registersCommands(shard) {
+			if err := b.RegisterCommands(r.User.ID); err != nil {
+				return err
+			}
 		}
-		b.Log.Info("bot connected", "user", r.User.Username, "guilds", len(r.Guilds), "dev_guild", b.Config.DiscordDevGuildID)
+		b.Log.Info("bot connected", "user", r.User.Username, "guilds", len(r.Guilds), "dev_guild", b.Config.DiscordDevGuildID,
+			"shard_id", shard[0], "shard_count", shard[1], "registers_commands", registersCommands(shard))
 	case <-time.After(30 * time.Second):
 		return errors.New("the Discord gateway sent no READY in 30 s: check DISCORD_TOKEN and the network")
 	case <-ctx.Done():

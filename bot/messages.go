@@ -334,7 +334,7 @@ func (b *Bot) personalityOfMessage(ctx context.Context, messageID string) (uuid.
 	// deliveries table knows the rest, under its reply's request id: the
 	// Discord message asked, with a -suffix when it asked several.
 	// A post that recorded whom it spoke as (every reply's since
-	// migration 0028) answers for itself: a refusal saved no turn.
+	// migration 0029) answers for itself: a refusal saved no turn.
 	key, spoke, ok, err := b.store.DeliveryOf(ctx, messageID)
 	if err != nil || !ok {
 		return uuid.Nil, false

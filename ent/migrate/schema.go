@@ -93,15 +93,10 @@ var (
 		Indexes: []*schema.Index{
 			{
 				Name:    "delivery_discord_message_id",
-				Unique:  false,
+				Unique:  true,
 				Columns: []*schema.Column{DeliveriesColumns[4]},
-			},
-			{
-				Name:    "deliveries_pending_channel",
-				Unique:  false,
-				Columns: []*schema.Column{DeliveriesColumns[3], DeliveriesColumns[1]},
 				Annotation: &entsql.IndexAnnotation{
-					Where: "((discord_message_id)::text = ''::text)",
+					Where: "((discord_message_id)::text <> ''::text)",
 				},
 			},
 			{

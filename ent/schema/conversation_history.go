@@ -39,7 +39,7 @@ func (ConversationHistory) Fields() []ent.Field {
 		// the user whose turn it answered (SaveExchange writes both), so
 		// /data export lists it and DeleteUserData removes it with the
 		// user's own turns, in guild channels as in DMs. Null on user turns;
-		// migration 0027 fills it for older turns from the user turn just
+		// migration 0028 fills it for older turns from the user turn just
 		// before each in its channel with that personality.
 		field.UUID("answered_user_id", uuid.UUID{}).Optional().Nillable(),
 	}
@@ -62,7 +62,7 @@ func (ConversationHistory) Edges() []ent.Edge {
 //   - user, oldest first (0021): a user's turns for /data export and
 //     DeleteUserData;
 //   - age (0022): the RETENTION_DAYS purge, oldest first;
-//   - answered user (0027): the personality's turns answering a user, for
+//   - answered user (0028): the personality's turns answering a user, for
 //     /data export and DeleteUserData.
 func (ConversationHistory) Indexes() []ent.Index {
 	return []ent.Index{

@@ -32,19 +32,20 @@ func (Delivery) Fields() []ent.Field {
 }
 
 // Indexes: besides the unique key (a retried activity's lookup), the Discord
-// message id (0015), by which the bot routes a reply to the second or later
-// message of a split reply; and the channel of the posts begun and not yet
-// recorded (0016), which a retry checks before adopting a message that
-// could be one of theirs. Only pending rows are in it, so it stays small.
+// message id, unique among recorded posts (0027; 0015 made it plain): the
+// bot routes a reply to the second or later message of a split reply by
+// it, and a message is one delivery's only — PostgreSQL refuses a second
+// delivery recording it, so two retries that each adopt a message they see
+// in the channel can never both take the same one. The channel's pending
+// posts (0016) are no longer asked for and their index is dropped.
 // The retention purges (activities/operator/retention.go) read the rows by
 // age in two halves (0022): replies' rows (key reply/<request>/reply/<n>),
 // which the bot's reply-to routing needs as long as the conversation's turns
 // are kept, and every other row, whose only use ends with its workflow.
 func (Delivery) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("discord_message_id"),
-		index.Fields("channel_id", "created_at").StorageKey("deliveries_pending_channel").
-			Annotations(entsql.IndexWhere("((discord_message_id)::text = ''::text)")),
+		index.Fields("discord_message_id").Unique().StorageKey("delivery_discord_message_id").
+			Annotations(entsql.IndexWhere("((discord_message_id)::text <> ''::text)")),
 		index.Fields("created_at").StorageKey("deliveries_replies_created_at").
 			Annotations(entsql.IndexWhere("(key ~~ 'reply/%/reply/%'::text)")),
 		index.Fields("created_at").StorageKey("deliveries_others_created_at").

@@ -99,12 +99,7 @@ func TestGatewayRunBot(t *testing.T) {
 	if !names["usage"] || !names["wallet"] {
 		t.Errorf("registered commands %v lack usage or wallet", names)
 	}
-	overwrites := 0
-	for _, r := range s.Discord.Requests() {
-		if r.Route == "PUT /applications/{application_id}/commands" && r.Status == 200 {
-			overwrites++
-		}
-	}
+	overwrites := bulkOverwrites(s.Discord)
 	if overwrites != 1 {
 		t.Errorf("%d bulk overwrites, want 1", overwrites)
 	}
@@ -141,14 +136,7 @@ func TestGatewayRunBot(t *testing.T) {
 	// /usage over the gateway is answered privately, about alice: the
 	// handler found her in the interaction's member.
 	testwait.Until(t, "the reply's usage row", func() bool { return s.DB.UsageLog.Query().CountX(bg) > 0 })
-	in, err := s.Discord.StartInteraction(fakediscord.UserInteraction{
-		ChannelID: general, GuildID: guild, User: fakediscord.User{ID: alice, Username: "alice"},
-		Data: discordgo.ApplicationCommandInteractionData{ID: "1400000000000000001", Name: "usage", CommandType: discordgo.ChatApplicationCommand},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	testwait.Until(t, "the /usage response", func() bool { return len(s.Discord.InteractionResponses(in.ID)) > 0 })
+	in := runUsage(t, s.Discord, general, guild, alice)
 	if r := s.Discord.InteractionResponses(in.ID); len(r) != 1 || r[0].Status != 204 || r[0].JSON["type"] != float64(4) {
 		t.Fatalf("/usage responses %+v, want one message response", r)
 	}

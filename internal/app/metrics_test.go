@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // freeAddr is a loopback host:port nothing listens on, for METRICS_ADDR.
@@ -40,10 +41,6 @@ func fetch(t *testing.T, addr, path string) (int, string) {
 // metrics, and the product's reply counter and provider latency.
 func assertReplyMetrics(t *testing.T, addr, model string) {
 	t.Helper()
-	code, body := fetch(t, addr, "/metrics")
-	if code != http.StatusOK {
-		t.Fatalf("/metrics = %d", code)
-	}
 	want := []string{
 		// The SDK's, through its metrics handler.
 		`(?m)^temporal_workflow_task_schedule_to_start_latency_seconds_bucket\{`,
@@ -55,10 +52,29 @@ func assertReplyMetrics(t *testing.T, addr, model string) {
 		`(?m)^tzurot_provider_request_duration_seconds_bucket\{model="` + regexp.QuoteMeta(model) + `",outcome="ok",provider="openrouter",le="\+Inf"\} [1-9]`,
 		`(?m)^tzurot_provider_tokens_total\{model="` + regexp.QuoteMeta(model) + `",provider="openrouter",type="completion"\} [1-9]`,
 	}
-	for _, re := range want {
-		if !regexp.MustCompile(re).MatchString(body) {
-			t.Errorf("/metrics has no line matching %s", re)
+	// The reply is seen in Discord before its workflow has completed (and
+	// the SDK counted it): the scrape is repeated until every line is there.
+	var body string
+	missing := func() []string {
+		code, b := fetch(t, addr, "/metrics")
+		if code != http.StatusOK {
+			t.Fatalf("/metrics = %d", code)
 		}
+		body = b
+		var out []string
+		for _, re := range want {
+			if !regexp.MustCompile(re).MatchString(body) {
+				out = append(out, re)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(missing()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, re := range missing() {
+		t.Errorf("/metrics has no line matching %s", re)
 	}
 	if t.Failed() {
 		var lines []string

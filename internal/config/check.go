@@ -25,6 +25,7 @@ var parsers = map[reflect.Type]env.ParserFunc{
 		}
 		return n, nil
 	},
+	reflect.TypeFor[ShardCount](): parseShardCount,
 	// A blank or absent variable never reaches a parser: Days stays zero, unset.
 	reflect.TypeFor[Days](): func(v string) (any, error) {
 		n, err := strconv.Atoi(v)

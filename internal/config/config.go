@@ -119,6 +119,11 @@ type Config struct {
 	DiscordDevGuildID string        `env:"DISCORD_DEV_GUILD_ID" check:"snowflake" desc:"register slash commands in this guild only (they appear at once). A Discord id: 5 to 20 digits"`
 	BotOwnerDiscordID string        `env:"BOT_OWNER_DISCORD_ID" check:"snowflake" desc:"the operator: a superuser in the bot ('/admin', any personality) without a 'users' row; 'assign-ownership' makes them superuser and owner of ownerless personalities. A Discord id: 5 to 20 digits"`
 
+	// BotShardID and BotShardCount are this bot process's gateway shard
+	// (Config.Shard); both unset means one process with every guild.
+	BotShardID    int        `env:"BOT_SHARD_ID" desc:"this bot process's Discord gateway shard, from '0' to 'BOT_SHARD_COUNT' - 1: it receives the events of the guilds whose '(guild_id >> 22) % BOT_SHARD_COUNT' equals it, and shard '0' also receives the DMs and registers the slash commands. Set both or neither; unset: one process, every guild"`
+	BotShardCount ShardCount `env:"BOT_SHARD_COUNT" desc:"how many shards the bot runs as, one process each with its own 'BOT_SHARD_ID', all with the same count; 'auto' asks Discord's 'GET /gateway/bot' for its recommended 'shards' (Discord requires a shard per 2,500 guilds)"`
+
 	ElevenLabsAPIKey  redact.Secret `env:"ELEVENLABS_API_KEY" desc:"the operator's ElevenLabs key; it speaks for users without a key only under 'GUEST_MODE=all'"`
 	ElevenLabsBaseURL string        `env:"ELEVENLABS_BASE_URL" envDefault:"https://api.elevenlabs.io" check:"url" desc:"http(s) URL of the ElevenLabs API"`
 
@@ -191,6 +196,9 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 		if v.check != "" {
 			errs = append(errs, check(v, rv.FieldByIndex(v.index))...)
 		}
+	}
+	if err := c.checkShard(); err != nil {
+		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
 }

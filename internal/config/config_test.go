@@ -70,6 +70,12 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{map[string]string{"CODEC_CORS_ORIGINS": " , "}, `CODEC_CORS_ORIGINS lists no origin`},
 		{map[string]string{"CODEC_AUTH_TOKEN": "short"}, `CODEC_AUTH_TOKEN must be at least 16 characters`},
 		{map[string]string{"CODEC_AUTH_TOKEN": "a token with spaces in it"}, `CODEC_AUTH_TOKEN must be at least 16 characters`},
+		{map[string]string{"BOT_SHARD_ID": "0"}, `BOT_SHARD_ID and BOT_SHARD_COUNT go together`},
+		{map[string]string{"BOT_SHARD_COUNT": "2"}, `BOT_SHARD_ID and BOT_SHARD_COUNT go together`},
+		{map[string]string{"BOT_SHARD_ID": "2", "BOT_SHARD_COUNT": "2"}, `BOT_SHARD_ID must be below BOT_SHARD_COUNT (shards are numbered from 0), got 2 of 2`},
+		{map[string]string{"BOT_SHARD_ID": "-1", "BOT_SHARD_COUNT": "2"}, `BOT_SHARD_ID must be a whole number ≥ 0, got "-1"`},
+		{map[string]string{"BOT_SHARD_ID": "0", "BOT_SHARD_COUNT": "0"}, `BOT_SHARD_COUNT must be a whole number ≥ 1 or auto, got "0"`},
+		{map[string]string{"BOT_SHARD_ID": "0", "BOT_SHARD_COUNT": "many"}, `BOT_SHARD_COUNT must be a whole number ≥ 1 or auto, got "many"`},
 	}
 	for _, tc := range cases {
 		_, err := Parse(lookup(tc.env))
@@ -94,6 +100,32 @@ func TestParseAcceptsGoodValues(t *testing.T) {
 	}
 	if !c.Set["DATABASE_URL"] || c.Set["TEMPORAL_ADDRESS"] {
 		t.Errorf("Set = %v, want DATABASE_URL only among those", c.Set)
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		want Shard
+	}{
+		{nil, Shard{}},
+		{map[string]string{"BOT_SHARD_ID": "0", "BOT_SHARD_COUNT": "1"}, Shard{ID: 0, Count: 1, Set: true}},
+		{map[string]string{"BOT_SHARD_ID": "1", "BOT_SHARD_COUNT": "2"}, Shard{ID: 1, Count: 2, Set: true}},
+		{map[string]string{"BOT_SHARD_ID": "7", "BOT_SHARD_COUNT": "Auto"}, Shard{ID: 7, Count: ShardCountAuto, Set: true}},
+	}
+	for _, tc := range cases {
+		c, err := Parse(lookup(tc.env))
+		if err != nil {
+			t.Errorf("Parse(%v): %v", tc.env, err)
+			continue
+		}
+		if got := c.Shard(); got != tc.want {
+			t.Errorf("Parse(%v).Shard() = %+v, want %+v", tc.env, got, tc.want)
+		}
+	}
+	c, _ := Parse(lookup(map[string]string{"BOT_SHARD_ID": "0", "BOT_SHARD_COUNT": "auto"}))
+	if v := c.LogValue().String(); !strings.Contains(v, "bot_shard_count=auto") {
+		t.Errorf("the log shows %s, want bot_shard_count=auto", v)
 	}
 }
 

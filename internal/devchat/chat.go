@@ -90,6 +90,9 @@ type Chat struct {
 
 	idMu   sync.Mutex
 	lastID uint64
+
+	// guild is the server the stand-in and the bot's state know (guild.go).
+	guild *guild
 }
 
 // NewChat builds a chat in #general.
@@ -105,6 +108,7 @@ func NewChat(opts ChatOptions) *Chat {
 		shown:    map[string]string{},
 		channels: map[string]string{ChatChannelID: ChatChannel},
 		lastPost: map[string]*discordgo.Message{},
+		guild:    newGuild(opts.Discord.BotUserID(), opts.Discord.Options().BotUsername),
 	}
 	for _, d := range opts.Bot.Commands() {
 		c.defs[d.Name] = d
@@ -135,6 +139,7 @@ func (c *Chat) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.in = in
 	c.mu.Unlock()
+	c.openGuild(ctx)
 	for {
 		line, ok := c.readLine(ctx, c.channelPrompt(), false)
 		if !ok {
@@ -174,7 +179,7 @@ func (c *Chat) Run(ctx context.Context) error {
 // the fake's OnMessage hook, so it runs on the fake's request goroutines.
 func (c *Chat) Show(m fakediscord.Message) {
 	labels, _ := buttonsOf(m)
-	text := renderMessage(m) + renderButtons(labels)
+	text := renderMessage(m, c.mentionName) + renderButtons(labels)
 	dm, _ := c.opts.Discord.DMChannel(ChatUserID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -231,6 +236,9 @@ func (c *Chat) command(ctx context.Context, line string) int {
 		return 0
 	case strings.EqualFold(first, "attach"):
 		return c.attach(ctx, rest)
+	case strings.EqualFold(first, "link"):
+		c.link(rest)
+		return 0
 	}
 	c.slashCommand(ctx, line)
 	return 0
@@ -260,12 +268,7 @@ func (c *Chat) slashCommand(ctx context.Context, line string) {
 		c.showPrompt()
 		return
 	case "channel":
-		name, id := channelNamed(strings.Join(args[1:], "-"))
-		c.mu.Lock()
-		c.channel = id
-		c.channels[id] = name
-		c.mu.Unlock()
-		c.println("You are in " + name + ".")
+		c.moveTo(ctx, strings.Join(args[1:], "-"))
 		return
 	}
 	def, ok := c.defs[name]
@@ -296,19 +299,11 @@ func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) int
 		c.println(keyNotPosted(dm))
 		return 0
 	}
-	m := &discordgo.Message{
-		ID: c.snowflake(), ChannelID: ch, Content: text, Timestamp: time.Now(),
-		Author: c.user(), Type: discordgo.MessageTypeDefault,
+	guildID := ChatGuildID
+	if dm {
+		guildID = ""
 	}
-	if !dm {
-		m.GuildID = ChatGuildID
-	}
-	if ref != nil {
-		m.Type = discordgo.MessageTypeReply
-		m.MessageReference = &discordgo.MessageReference{MessageID: ref.ID, ChannelID: ch, GuildID: m.GuildID}
-		m.ReferencedMessage = ref
-	}
-	started := c.opts.Bot.HandleMessage(ctx, &discordgo.MessageCreate{Message: m})
+	started := c.post(ctx, ch, guildID, c.withMentions(text), ref)
 	if started == 0 && !dm {
 		c.println(noOneAddressed(ref, c.opts.Example))
 	}

@@ -3,16 +3,11 @@
 package devchat_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -382,16 +377,9 @@ func TestChatAttachesAnImage(t *testing.T) {
 	say("@demo hello")
 	waitForOutput(t, out, "Demo: Echo from")
 	waitForOutput(t, s.Logs, `"msg":"replied"`)
-	var b bytes.Buffer
-	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 5, 5))); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "square.png")
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path, data := squarePNG(t)
 	say("/attach " + path + " what is it?")
-	waitForOutput(t, out, fakeopenrouter.ImageDigest(b.Bytes()))
+	waitForOutput(t, out, fakeopenrouter.ImageDigest(data))
 	say("quit")
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)

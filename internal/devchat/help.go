@@ -66,6 +66,8 @@ var chatHelps = []chatHelp{
 		"Prints the last chat request the OpenRouter stand-in received: its model, system prompt and messages, images summarised, never a key. Use it to see whether a memory or an earlier turn reached the model."},
 	{"channel", "channel NAME", "moves to another channel of the server (/channel random), /channel back to " + ChatChannel,
 		"Any name is a channel; its id follows from the name, so a restarted tzurot dev finds the same history there."},
+	{"link", "link [#CHANNEL] [N]", "prints the link of the N-th last message there (the last here), for a personality to follow",
+		"@you, @sam, @&regulars and #random in what you type are written as Discord mentions."},
 	{"dm", "dm", "talks to the bot in a DM", "/channel goes back to " + ChatChannel + "."},
 	{"help", "help [NAME]", "lists the commands, or shows one's options", ""},
 }

@@ -23,13 +23,13 @@ func anyList(v any) []map[string]any {
 
 var (
 	timestampMarkup = regexp.MustCompile(`<t:(-?\d+)(?::([tTdDfFR]))?>`)
-	userMarkup      = regexp.MustCompile(`<@!?(\d+)>`)
-	channelMarkup   = regexp.MustCompile(`<#(\d+)>`)
+	mentionMarkup   = regexp.MustCompile(`<(@!?|@&|#)(\d+)>`)
 )
 
 // renderMessage is the text a Discord client shows for m: its content with
-// timestamps and mentions resolved, and its embeds' text.
-func renderMessage(m fakediscord.Message) string {
+// timestamps and mentions resolved (names gives a mention's name: kind "@",
+// "@&" or "#" and an id; "" for none), and its embeds' text.
+func renderMessage(m fakediscord.Message, names func(kind, id string) string) string {
 	text := timestampMarkup.ReplaceAllStringFunc(m.Content, func(s string) string {
 		sub := timestampMarkup.FindStringSubmatch(s)
 		sec, err := strconv.ParseInt(sub[1], 10, 64)
@@ -42,17 +42,18 @@ func renderMessage(m fakediscord.Message) string {
 		}
 		return t.Local().Format("Mon 2 Jan 2006 15:04")
 	})
-	text = userMarkup.ReplaceAllStringFunc(text, func(s string) string {
-		if userMarkup.FindStringSubmatch(s)[1] == ChatUserID {
-			return "@" + ChatUsername
+	// Mentions show the names the stand-in's guild holds; one it does not
+	// know stays as written.
+	text = mentionMarkup.ReplaceAllStringFunc(text, func(s string) string {
+		sub := mentionMarkup.FindStringSubmatch(s)
+		kind := sub[1]
+		if kind == "@!" {
+			kind = "@"
 		}
-		return "@someone"
-	})
-	text = channelMarkup.ReplaceAllStringFunc(text, func(s string) string {
-		if channelMarkup.FindStringSubmatch(s)[1] == ChatChannelID {
-			return ChatChannel
+		if name := names(kind, sub[2]); name != "" {
+			return name
 		}
-		return "#a-channel"
+		return s
 	})
 	for _, e := range m.Embeds {
 		for _, k := range []string{"title", "description"} {

@@ -48,10 +48,10 @@ func TestPurgeStatementsUseIndexes(t *testing.T) {
 		 SELECT $2, $1, 'memory', 'e', '\x00000000', '\x00', $3::timestamptz - (i * interval '33 days' / 50000)
 		 FROM generate_series(1, 50000) i`,
 		`INSERT INTO deliveries (key, channel_id, discord_message_id, created_at)
-		 SELECT 'imagine/' || i || '/post', '2222222', '3333333', $3::timestamptz - (i * interval '33 days' / 50000)
+		 SELECT 'imagine/' || i || '/post', '2222222', (3000000 + i)::text, $3::timestamptz - (i * interval '33 days' / 50000)
 		 FROM generate_series(1, 50000) i`,
 		`INSERT INTO deliveries (key, channel_id, discord_message_id, created_at)
-		 SELECT 'reply/' || i || '/reply/1', '2222222', '3333333', $3::timestamptz - interval '2 days' - (i * interval '31 days' / 100000)
+		 SELECT 'reply/' || i || '/reply/1', '2222222', (4000000 + i)::text, $3::timestamptz - interval '2 days' - (i * interval '31 days' / 100000)
 		 FROM generate_series(1, 100000) i`,
 		`INSERT INTO usage_logs (user_id, provider, model, tokens_total, request_type, timestamp)
 		 SELECT $1, CASE WHEN i % 200 = 0 THEN 'hold' ELSE 'openrouter' END, 'm', 10, 'text',

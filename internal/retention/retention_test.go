@@ -60,7 +60,7 @@ func (d seeded) usage(t *testing.T, age time.Duration) {
 }
 
 func (d seeded) delivery(t *testing.T, key string, age time.Duration) {
-	exec(t, d.sql, `INSERT INTO deliveries (key, channel_id, discord_message_id, created_at) VALUES ($1, '2222222', '3333333', $2)`,
+	exec(t, d.sql, `INSERT INTO deliveries (key, channel_id, discord_message_id, created_at) VALUES ($1, '2222222', left(md5($1), 20), $2)`, // a message is one delivery's (0027)
 		key, time.Now().Add(-age))
 }
 

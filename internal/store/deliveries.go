@@ -8,7 +8,6 @@ import (
 	"context"
 	stdsql "database/sql"
 	"errors"
-	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
@@ -44,10 +43,20 @@ func (s *Store) BeginDelivery(ctx context.Context, key, channelID string, person
 	return err
 }
 
+// ErrClaimed is RecordDelivery's answer when another delivery recorded the
+// message first: a message is one delivery's only (the unique index
+// delivery_discord_message_id, migration 0027).
+var ErrClaimed = errors.New("another delivery recorded that Discord message first")
+
 // RecordDelivery saves messageID, the Discord message the key's post made,
-// on the key's row (BeginDelivery made it).
+// on the key's row (BeginDelivery made it); ErrClaimed when another key's
+// row holds it already.
 func (s *Store) RecordDelivery(ctx context.Context, key, messageID string) error {
-	return s.db.Delivery.Update().Where(delivery.Key(key)).SetDiscordMessageID(messageID).Exec(ctx)
+	err := s.db.Delivery.Update().Where(delivery.Key(key)).SetDiscordMessageID(messageID).Exec(ctx)
+	if ent.IsConstraintError(err) {
+		return ErrClaimed
+	}
+	return err
 }
 
 // DeliveryOf is the delivery the Discord message messageID was posted
@@ -56,7 +65,8 @@ func (s *Store) RecordDelivery(ctx context.Context, key, messageID string) error
 // recorded. One lookup on the message id's index; any error is the
 // database's.
 func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, personalityID *uuid.UUID, ok bool, err error) {
-	d, err := s.db.Delivery.Query().Where(delivery.DiscordMessageID(messageID)).First(ctx)
+	// <> '' lets the planner use the partial unique index whatever the value.
+	d, err := s.db.Delivery.Query().Where(delivery.DiscordMessageID(messageID), delivery.DiscordMessageIDNEQ("")).First(ctx)
 	if ent.IsNotFound(err) {
 		return "", nil, false, nil
 	}
@@ -66,14 +76,10 @@ func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, p
 	return d.Key, d.PersonalityID, true, nil
 }
 
-// PendingDelivery reports whether a post other than exceptKey's began in
-// channelID between from and to (created_at, inclusive) and has not recorded
-// its message: that post may be the one a message seen in the channel came
-// from. Served by the partial index deliveries_pending_channel (pending rows
-// only, migration 0016).
-func (s *Store) PendingDelivery(ctx context.Context, channelID, exceptKey string, from, to time.Time) (bool, error) {
-	return s.db.Delivery.Query().Where(
-		delivery.ChannelID(channelID), delivery.DiscordMessageID(""), delivery.KeyNEQ(exceptKey),
-		delivery.CreatedAtGTE(from), delivery.CreatedAtLTE(to),
-	).Exist(ctx)
+// ForgetDelivery removes the delivery key's row: its message was deleted
+// (a streamed reply that ended shorter than an earlier attempt's), so a
+// later post under the key is a new one. A key without a row is no error.
+func (s *Store) ForgetDelivery(ctx context.Context, key string) error {
+	_, err := s.db.Delivery.Delete().Where(delivery.Key(key)).Exec(ctx)
+	return err
 }

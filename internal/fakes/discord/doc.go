@@ -36,6 +36,14 @@
 //   - Resume (op 6) replays what the session missed, then RESUMED; an
 //     unknown or ended session gets Invalid Session (op 9, false). A client
 //     closing with 1000 or 1001 ends its session, as on Discord.
+//   - Sharding as Discord routes it: Identify's shard array [shard_id,
+//     num_shards] makes READY, GUILD_CREATE and every guild event go only
+//     to the shard (guild_id >> 22) % num_shards, and events without a
+//     guild_id (DMs) only to shard 0; a shard outside 0 ≤ id < count closes
+//     with 4010, a session left more than 2,500 guilds with 4011.
+//     GET /gateway/bot recommends Options.RecommendedShards (else one per
+//     2,500 guilds) with session_start_limit (total, remaining,
+//     reset_after, Options.MaxConcurrency).
 //   - Dispatches carry increasing sequence numbers per session and honour
 //     the intents: MESSAGE_CREATE needs GUILD_MESSAGES or DIRECT_MESSAGES,
 //     and without MESSAGE_CONTENT a guild message's content arrives empty
@@ -67,9 +75,16 @@
 //     errors.content._errors[0].code BASE_TYPE_MAX_LENGTH), files over 10 MiB (413, 40005), webhook names and usernames
 //     containing "clyde" or "discord" or outside 1-80 characters (50035),
 //     more than 15 webhooks in a channel (30007).
-//   - SetGuildAccess gives a guild its roles, members, channels (with their
-//     permission overwrites) and threads (type 11 or 12, parent_id, no
-//     overwrites; thread members at /channels/{id}/thread-members/{user}).
+//   - SetGuildAccess gives a guild its name, roles, members (with their
+//     users), channels (with names and permission overwrites) and threads
+//     (type 11 or 12, parent_id, no overwrites; thread members at
+//     /channels/{id}/thread-members/{user}), served by Get Guild, Get Guild
+//     Roles, Get Guild Channels, Get Guild Member and Get Channel. A user's
+//     message there (PostUserMessage, RecordUserMessageEvent) carries its
+//     mentioned members with partial members, its author's member roles and
+//     mention_roles: the roles mentioned that are mentionable or that the
+//     author may mention (MENTION_EVERYONE). Get Channel of a DM the bot
+//     opened is type 1 with its recipient.
 //     The bot is then refused what it cannot read there, as Discord refuses
 //     it: GET of such a channel, and of any message in it, is 403 Missing
 //     Access (50001); a message that is not there is 404 Unknown Message
@@ -88,6 +103,15 @@
 //     StartInteraction issues (base64url of "interaction:<id>:<random>")
 //     have Discord's shapes; Tokens lists every one issued or seen, for
 //     tests that check no token leaks.
+//   - Each webhook (id and token) takes 5 executions, message edits and
+//     deletions per 2 s (Options.WebhookLimit, WebhookWindow), as Discord
+//     reports it; every answer of those routes carries X-RateLimit-Limit,
+//     -Remaining, -Reset, -Reset-After and -Bucket, and the next request
+//     past the limit is 429 {"message": "You are being rate limited.",
+//     "retry_after": seconds, "global": false} with Retry-After and
+//     X-RateLimit-Scope user. EarlyRetries counts a client (by User-Agent)
+//     coming back before its retry_after. Message.History keeps every
+//     message's content as posted and after each edit.
 //   - DropNext closes the connection of the next matching request without
 //     an answer (DropNextAfterHandling after doing the work), as when
 //     Discord's edge resets it mid-request.

@@ -103,7 +103,7 @@ func rateLimited(rt *route, retryAfter time.Duration) reply {
 	rep.header.Set("X-RateLimit-Limit", "5")
 	rep.header.Set("X-RateLimit-Remaining", "0")
 	rep.header.Set("X-RateLimit-Reset", strconv.FormatFloat(reset, 'f', 3, 64))
-	rep.header.Set("X-RateLimit-Reset-After", strconv.FormatFloat(secs, 'f', 3, 64))
+	rep.header.Set("X-RateLimit-Reset-After", secondsUp(retryAfter))
 	rep.header.Set("X-RateLimit-Bucket", bucketHash(rt.method+" "+rt.pattern))
 	rep.header.Set("X-RateLimit-Scope", "user")
 	return rep

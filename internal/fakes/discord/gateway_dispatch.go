@@ -39,7 +39,9 @@ var ErrNoGatewaySession = errors.New("no gateway session: the bot has not identi
 // Dispatch sends event (a dispatch name such as "MESSAGE_CREATE") with data
 // as its payload to every gateway session, with the next sequence number of
 // each. As on Discord, a session whose intents do not cover the event does
-// not receive it, and without MESSAGE_CONTENT a guild message's content,
+// not receive it, a sharded session receives only the events of its guilds
+// ((guild_id >> 22) % num_shards == shard_id) and, on shard 0, those
+// without a guild_id (DMs), and without MESSAGE_CONTENT a guild message's content,
 // embeds, attachments and components arrive empty unless the bot wrote or
 // is mentioned in it. A session whose connection is down receives the event
 // when it resumes. It returns ErrNoGatewaySession when there is no session.
@@ -57,8 +59,9 @@ func (s *Server) Dispatch(event string, data any) error {
 		return ErrNoGatewaySession
 	}
 	need := intentFor(event, obj)
+	guildID := str(obj, "guild_id")
 	for _, sess := range s.gw.sortedSessionsLocked() {
-		if need != 0 && sess.intents&need == 0 {
+		if (need != 0 && sess.intents&need == 0) || !sess.shard.receives(guildID) {
 			continue
 		}
 		payload := json.RawMessage(raw)

@@ -22,7 +22,10 @@ type Identify struct {
 	Accepted bool
 	// SessionID is the session READY started; empty when refused.
 	SessionID string
-	Time      time.Time
+	// Shard is the [shard_id, num_shards] the client sent; nil when it
+	// sent none (shard 0 of 1).
+	Shard *[2]int
+	Time  time.Time
 }
 
 // Guild is a guild the bot is in. READY lists it as unavailable and a
@@ -38,9 +41,11 @@ type Guild struct {
 type gatewaySession struct {
 	id      string
 	intents int
-	seq     int64
-	sent    []sentFrame
-	conn    *gatewayConn // nil while disconnected
+	// shard decides which guilds' events the session receives.
+	shard shard
+	seq   int64
+	sent  []sentFrame
+	conn  *gatewayConn // nil while disconnected
 }
 
 type sentFrame struct {
@@ -89,7 +94,7 @@ func (s *Server) AddGuild(g Guild) error {
 	s.gw.initLocked()
 	s.gw.guilds = append(s.gw.guilds, g)
 	for _, sess := range s.gw.sortedSessionsLocked() {
-		if sess.intents&intentGuilds != 0 {
+		if sess.intents&intentGuilds != 0 && sess.shard.receives(g.ID) {
 			if err := s.gw.dispatchLocked(sess, "GUILD_CREATE", s.guildWire(g)); err != nil {
 				return err
 			}
@@ -132,7 +137,7 @@ func (s *Server) identify(c *gatewayConn, d json.RawMessage, resumeURL string) b
 		Shard   *[2]int `json:"shard"`
 	}
 	return s.authenticate(c, d, &in, func(h *gatewayHub) bool {
-		rec := Identify{Time: time.Now()}
+		rec := Identify{Time: time.Now(), Shard: in.Shard}
 		if in.Intents != nil {
 			rec.Intents = *in.Intents
 		}
@@ -147,7 +152,12 @@ func (s *Server) identify(c *gatewayConn, d json.RawMessage, resumeURL string) b
 			c.close(closeInvalidIntents, "Invalid intent(s).")
 			return false
 		}
-		sess := &gatewaySession{id: randomHex(16), intents: rec.Intents, conn: c}
+		sh := shardOf(in.Shard)
+		if h.refuseShardLocked(c, sh) {
+			h.identifies = append(h.identifies, rec)
+			return false
+		}
+		sess := &gatewaySession{id: randomHex(16), intents: rec.Intents, shard: sh, conn: c}
 		h.sessions[sess.id] = sess
 		c.session = sess
 		rec.Accepted, rec.SessionID = true, sess.id
@@ -155,8 +165,9 @@ func (s *Server) identify(c *gatewayConn, d json.RawMessage, resumeURL string) b
 
 		user := s.botUser().wire()
 		user["verified"], user["mfa_enabled"], user["flags"] = true, false, 0
-		unavailable := make([]map[string]any, 0, len(h.guilds))
-		for _, g := range h.guilds {
+		guilds := h.shardGuildsLocked(sh)
+		unavailable := make([]map[string]any, 0, len(guilds))
+		for _, g := range guilds {
 			unavailable = append(unavailable, map[string]any{"id": g.ID, "unavailable": true})
 		}
 		ready := map[string]any{
@@ -170,7 +181,7 @@ func (s *Server) identify(c *gatewayConn, d json.RawMessage, resumeURL string) b
 		// READY and GUILD_CREATE are maps of strings and numbers: they encode.
 		_ = h.dispatchLocked(sess, "READY", ready)
 		if sess.intents&intentGuilds != 0 {
-			for _, g := range h.guilds {
+			for _, g := range guilds {
 				_ = h.dispatchLocked(sess, "GUILD_CREATE", s.guildWire(g))
 			}
 		}

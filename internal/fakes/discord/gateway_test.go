@@ -30,9 +30,10 @@ type events struct {
 }
 
 // gatewaySession opens a real discordgo session on the fake the way the
-// product builds it (discordhttp.Session), with intents, and records every
-// dispatch. The session is closed before the server.
-func gatewaySession(t *testing.T, fake *discord.Server, token string, intents discordgo.Intent) (*discordgo.Session, *events, error) {
+// product builds it (discordhttp.Session), with intents and then configure
+// applied, and records every dispatch. The session is closed before the
+// server.
+func gatewaySession(t *testing.T, fake *discord.Server, token string, intents discordgo.Intent, configure ...func(*discordgo.Session)) (*discordgo.Session, *events, error) {
 	t.Helper()
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
@@ -42,6 +43,9 @@ func gatewaySession(t *testing.T, fake *discord.Server, token string, intents di
 	}
 	s.SyncEvents = true
 	s.Identify.Intents = intents
+	for _, c := range configure {
+		c(s)
+	}
 	ev := &events{ch: make(chan any, 100)}
 	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) {
 		if e.Operation == 0 {
@@ -56,9 +60,9 @@ func gatewaySession(t *testing.T, fake *discord.Server, token string, intents di
 }
 
 // openGateway is gatewaySession for tests whose session must open.
-func openGateway(t *testing.T, fake *discord.Server, token string, intents discordgo.Intent) (*discordgo.Session, *events) {
+func openGateway(t *testing.T, fake *discord.Server, token string, intents discordgo.Intent, configure ...func(*discordgo.Session)) (*discordgo.Session, *events) {
 	t.Helper()
-	s, ev, err := gatewaySession(t, fake, token, intents)
+	s, ev, err := gatewaySession(t, fake, token, intents, configure...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,6 +371,10 @@ func TestGatewayProtocol(t *testing.T) {
 		{name: "not json", send: []string{`hello`}, want: []string{"close 4002"}},
 		{name: "unsupported version", query: "?v=6&encoding=json", want: []string{"close 4012"}},
 		{name: "etf encoding", query: "?v=10&encoding=etf", want: []string{"close 4002"}},
+		{name: "shard 1 of 2", send: []string{`{"op":2,"d":{"token":"t","intents":1,"shard":[1,2]}}`}, want: []string{"READY #1"}},
+		{name: "shard id not below the count", send: []string{`{"op":2,"d":{"token":"t","intents":1,"shard":[2,2]}}`}, want: []string{"close 4010"}},
+		{name: "no shards", send: []string{`{"op":2,"d":{"token":"t","intents":1,"shard":[0,0]}}`}, want: []string{"close 4010"}},
+		{name: "negative shard", send: []string{`{"op":2,"d":{"token":"t","intents":1,"shard":[-1,2]}}`}, want: []string{"close 4010"}},
 		{name: "silent client times out", interval: 50 * time.Millisecond, want: []string{"close 4009"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@
 package discord
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"time"
@@ -69,6 +70,19 @@ func (s *Server) RecordUserMessage(um UserMessage) (Message, error) {
 	return out, err
 }
 
+// RecordUserMessageEvent is RecordUserMessage that also returns the
+// MESSAGE_CREATE event's data, JSON as the gateway would send it (mentions,
+// member, mention_roles, referenced_message): for a caller that hands the
+// bot the event Discord would.
+func (s *Server) RecordUserMessageEvent(um UserMessage) (Message, []byte, error) {
+	out, wire, err := s.recordUserMessage(um)
+	if err != nil {
+		return Message{}, nil, err
+	}
+	data, err := json.Marshal(wire)
+	return out, data, err
+}
+
 func (s *Server) recordUserMessage(um UserMessage) (Message, map[string]any, error) {
 	if !isSnowflake(um.ChannelID) || !isSnowflake(um.Author.ID) || (um.GuildID != "" && !isSnowflake(um.GuildID)) {
 		return Message{}, nil, fmt.Errorf("user message: channel %q, author %q and guild %q must be snowflakes", um.ChannelID, um.Author.ID, um.GuildID)
@@ -122,6 +136,11 @@ func (s *Server) recordUserMessage(um UserMessage) (Message, map[string]any, err
 		if ref := wire["message_reference"]; ref != nil {
 			ref.(map[string]any)["guild_id"] = um.GuildID
 		}
+		s.mu.Lock()
+		if g := s.guildAccess[um.GuildID]; g != nil {
+			s.guildMentionsLocked(g, um.Author.ID, um.Content, wire)
+		}
+		s.mu.Unlock()
 	}
 	return out, wire, nil
 }

@@ -6,7 +6,6 @@ package discord
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -22,6 +21,9 @@ const (
 type Role struct {
 	ID, Name    string
 	Permissions int64
+	// Mentionable lets anyone mention the role (<@&id> then lands in a
+	// message's mention_roles); otherwise only those with MENTION_EVERYONE.
+	Mentionable bool
 }
 
 // Overwrite is a channel permission overwrite
@@ -36,12 +38,20 @@ type Overwrite struct {
 // GuildAccess is what decides who may read which channel of a guild.
 type GuildAccess struct {
 	ID, OwnerID string
+	// Name is the guild's name; "guild" when empty.
+	Name string
 	// Roles include @everyone (ID = the guild's id).
 	Roles []Role
 	// Members are the guild's members' role ids, by user id.
 	Members map[string][]string
 	// Channels are the guild's text channels' overwrites, by channel id.
 	Channels map[string][]Overwrite
+	// ChannelNames are the text channels' names, by channel id;
+	// "channel-<id>" when missing.
+	ChannelNames map[string]string
+	// Users are the members' user objects, by user id (GET member, the
+	// mentions of a message); a member missing here is "member".
+	Users map[string]User
 	// Threads are the guild's threads, by channel id; each reads as its
 	// parent channel (one of Channels) does.
 	Threads map[string]Thread
@@ -176,14 +186,7 @@ func (s *Server) getGuild(c *call) reply {
 	if g == nil {
 		return apiError(http.StatusNotFound, codeUnknownGuild, "Unknown Guild")
 	}
-	roles := make([]map[string]any, 0, len(g.Roles))
-	for i, r := range g.Roles {
-		roles = append(roles, map[string]any{
-			"id": r.ID, "name": r.Name, "permissions": strconv.FormatInt(r.Permissions, 10),
-			"color": 0, "hoist": false, "position": i, "managed": false, "mentionable": false,
-		})
-	}
-	return jsonReply(http.StatusOK, map[string]any{"id": g.ID, "name": "guild", "owner_id": g.OwnerID, "roles": roles})
+	return jsonReply(http.StatusOK, map[string]any{"id": g.ID, "name": g.name(), "owner_id": g.OwnerID, "roles": g.rolesWire()})
 }
 
 func (s *Server) getGuildMember(c *call) reply {
@@ -196,7 +199,7 @@ func (s *Server) getGuildMember(c *call) reply {
 		return apiError(http.StatusNotFound, codeUnknownMember, "Unknown Member")
 	}
 	return jsonReply(http.StatusOK, map[string]any{
-		"user": User{ID: c.params["user_id"], Username: "member"}.wire(), "roles": append([]string{}, roles...),
+		"user": g.user(c.params["user_id"]).wire(), "roles": append([]string{}, roles...),
 		"joined_at": time.Unix(0, 0).UTC().Format(timestampLayout), "deaf": false, "mute": false, "flags": 0,
 	})
 }
@@ -207,7 +210,7 @@ func (s *Server) getChannel(c *call) reply {
 	id := c.params["channel_id"]
 	g := s.channelGuildLocked(id)
 	if g == nil {
-		return apiError(http.StatusNotFound, codeUnknownChannel, "Unknown Channel")
+		return s.getDMChannel(id)
 	}
 	if !g.canSee(id, s.opts.BotUserID) {
 		return missingAccess()
@@ -227,14 +230,7 @@ func (s *Server) getChannel(c *call) reply {
 			},
 		})
 	}
-	ows := g.Channels[id]
-	out := make([]map[string]any, 0, len(ows))
-	for _, o := range ows {
-		out = append(out, map[string]any{
-			"id": o.ID, "type": o.Type, "allow": strconv.FormatInt(o.Allow, 10), "deny": strconv.FormatInt(o.Deny, 10),
-		})
-	}
-	return jsonReply(http.StatusOK, map[string]any{"id": id, "type": 0, "guild_id": g.ID, "name": "channel-" + id, "permission_overwrites": out})
+	return jsonReply(http.StatusOK, g.channelWire(id))
 }
 
 // getThreadMember answers GET /channels/{id}/thread-members/{user.id}: a

@@ -61,6 +61,8 @@ type Message struct {
 	Timestamp time.Time
 	// EditedTimestamp is zero until the message is edited.
 	EditedTimestamp time.Time
+	// History is the content as posted, then after each edit, in order.
+	History []string
 	// Deleted messages stay in the record, so tests can see both what was
 	// sent and that it was removed.
 	Deleted bool
@@ -85,6 +87,7 @@ func (m *Message) clone() Message {
 	c.Components = slices.Clone(m.Components)
 	c.Attachments = slices.Clone(m.Attachments)
 	c.Reactions = slices.Clone(m.Reactions)
+	c.History = slices.Clone(m.History)
 	return c
 }
 
@@ -252,6 +255,7 @@ func (s *Server) newMessageLocked(c *call, channelID string, author User, body m
 		m.Type = 19
 	}
 	m.Attachments = s.storeFilesLocked(c, channelID, files)
+	m.History = []string{m.Content}
 	s.messages[m.ID] = m
 	if channelID != "" {
 		s.channelMessages[channelID] = append(s.channelMessages[channelID], m.ID)
@@ -324,6 +328,7 @@ func (s *Server) editMessageLocked(c *call, m *Message, body map[string]any, fil
 	}
 	next.Flags &^= loadingFlag
 	next.EditedTimestamp = time.Now().UTC()
+	next.History = append(next.History, next.Content)
 	*m = next
 	return nil
 }

@@ -25,6 +25,8 @@ var routes = []route{
 
 	{"GET", "/guilds/{guild_id}", true, (*Server).getGuild},
 	{"GET", "/guilds/{guild_id}/members/{user_id}", true, (*Server).getGuildMember},
+	{"GET", "/guilds/{guild_id}/roles", true, (*Server).getGuildRoles},
+	{"GET", "/guilds/{guild_id}/channels", true, (*Server).getGuildChannels},
 	{"GET", "/channels/{channel_id}", true, (*Server).getChannel},
 	{"GET", "/channels/{channel_id}/thread-members/{user_id}", true, (*Server).getThreadMember},
 	{"GET", "/channels/{channel_id}/messages", true, (*Server).listChannelMessages},
@@ -100,19 +102,6 @@ func matchPattern(pattern string, segs []string) (map[string]string, bool) {
 
 func (s *Server) gateway(c *call) reply {
 	return jsonReply(http.StatusOK, map[string]any{"url": gatewayURLFor(c.r)})
-}
-
-func (s *Server) gatewayBot(c *call) reply {
-	return jsonReply(http.StatusOK, map[string]any{
-		"url":    gatewayURLFor(c.r),
-		"shards": 1,
-		"session_start_limit": map[string]any{
-			"total":           1000,
-			"remaining":       1000,
-			"reset_after":     0,
-			"max_concurrency": 1,
-		},
-	})
 }
 
 func (s *Server) me(c *call) reply {

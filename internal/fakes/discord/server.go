@@ -43,6 +43,18 @@ type Options struct {
 	// HeartbeatInterval is the interval the gateway's Hello asks for;
 	// Discord's 41.25 s by default. Tests may shorten it to see heartbeats.
 	HeartbeatInterval time.Duration
+	// RecommendedShards is the `shards` GET /gateway/bot recommends; 0
+	// means one per MaxGuildsPerShard guilds added, at least 1.
+	RecommendedShards int
+	// MaxConcurrency is GET /gateway/bot's
+	// session_start_limit.max_concurrency; 0 means 1, as for most bots.
+	MaxConcurrency int
+	// WebhookLimit and WebhookWindow are each webhook's rate limit on
+	// executing it and editing or deleting its messages: 5 per 2 s by
+	// default, as Discord reports it; a negative WebhookLimit switches the
+	// limit off. Tests may scale both to run faster.
+	WebhookLimit  int
+	WebhookWindow time.Duration
 }
 
 // Request is one recorded HTTP request.
@@ -64,6 +76,8 @@ type Request struct {
 	// Status is the HTTP status answered.
 	Status int
 	Time   time.Time
+	// RetryAfter is the retry_after of a 429 from a webhook's rate limit.
+	RetryAfter time.Duration
 }
 
 // Server is the fake Discord REST API. It implements http.Handler and is
@@ -89,8 +103,14 @@ type Server struct {
 	interactions map[string]*interaction // by token
 	commands     map[string][]map[string]any
 	rateLimits   []rateLimit
-	drops        []drop
-	attachments  map[string]Attachment
+	// webhookBuckets are the webhooks' rate-limit windows, retryAt when
+	// each may be used again after a 429, earlyRetries the requests that
+	// came sooner (webhook_limits.go); retryAt is by webhook and client.
+	webhookBuckets map[string]*webhookBucket
+	retryAt        map[string]time.Time
+	earlyRetries   int
+	drops          []drop
+	attachments    map[string]Attachment
 	// expiredSeq: signed URLs numbered up to it have expired
 	// (ExpireAttachmentURLs); baseURL is SetBaseURL's, else the first
 	// request's.
@@ -135,6 +155,9 @@ func New(opts Options) *Server {
 
 func (s *Server) resetLocked() {
 	s.requests = nil
+	s.webhookBuckets = map[string]*webhookBucket{}
+	s.retryAt = map[string]time.Time{}
+	s.earlyRetries = 0
 	s.messages = map[string]*Message{}
 	s.channelMessages = map[string][]string{}
 	s.dmChannels = map[string]string{}
@@ -396,6 +419,20 @@ func (s *Server) dispatchLocked(r *http.Request, rec *Request, p payload) (rep r
 	}
 	if rep, limited := s.takeRateLimitLocked(rt, rel); limited {
 		return rep
+	}
+	if key := webhookBucketKey(rt, params); key != "" {
+		h, limited := s.takeWebhookSlotLocked(rt, key, rec)
+		if limited != nil {
+			return *limited
+		}
+		defer func() {
+			if rep.header == nil {
+				rep.header = http.Header{}
+			}
+			for k, v := range h {
+				rep.header[k] = v
+			}
+		}()
 	}
 	if d, ok := s.takeDropLocked(rt, rel); ok {
 		if !d.handled {

@@ -1,0 +1,52 @@
+package devchat
+
+import (
+	"testing"
+
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+)
+
+func chatWithGuild() *Chat {
+	c := &Chat{guild: newGuild("1100000000000000001", "Tzurot")}
+	c.addChannelName("#random")
+	return c
+}
+
+// addChannelName is addChannel without a stand-in or bot to tell.
+func (c *Chat) addChannelName(name string) {
+	_, id := channelNamed(name)
+	c.guild.access.Channels[id] = nil
+	c.guild.access.ChannelNames[id] = name[1:]
+}
+
+// Typed @member, @&role and #channel become Discord's mentions when the
+// guild has them; a personality's @alias, an unknown #word, #staff (which
+// you cannot see), a URL's #fragment and an e-mail stay as typed.
+func TestWithMentions(t *testing.T) {
+	c := chatWithGuild()
+	_, random := channelNamed("random")
+	for in, want := range map[string]string{
+		"@demo hi @you and @SAM":                  "@demo hi <@" + ChatUserID + "> and <@" + ChatOwnerID + ">",
+		"@Tzurot, see #general and #random.":      "<@1100000000000000001>, see <#" + ChatChannelID + "> and <#" + random + ">.",
+		"role @&regulars not @&nobody":            "role <@&" + ChatRegularsRole + "> not @&nobody",
+		"#staff #games @tzurot-demo":              "#staff #games @tzurot-demo",
+		"https://x.org/#general me@you (#random)": "https://x.org/#general me@you (<#" + random + ">)",
+	} {
+		if got := c.withMentions(in); got != want {
+			t.Errorf("withMentions(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The chat shows mentions by the names the stand-in's guild holds; one it
+// does not know stays as Discord wrote it, never an invented name.
+func TestRenderMessageNamesMentions(t *testing.T) {
+	c := chatWithGuild()
+	_, random := channelNamed("random")
+	got := renderMessage(fakediscord.Message{Content: "<@" + ChatUserID + "> <@!" + ChatOwnerID + "> <#" + random + "> <#" + ChatChannelID +
+		"> <@&" + ChatRegularsRole + "> <@&" + ChatGuildID + "> <#123456789012345678> <@123456789012345678>"}, c.mentionName)
+	want := "@you @sam #random #general @regulars @everyone <#123456789012345678> <@123456789012345678>"
+	if got != want {
+		t.Errorf("renderMessage = %q, want %q", got, want)
+	}
+}
