@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 
 	"github.com/tzurot/tzurot/internal/deliverykey"
@@ -33,6 +34,11 @@ type PostReplyInput struct {
 	// Discord took it) may have posted this already: look before posting,
 	// even on the first attempt.
 	MayExist bool `json:"may_exist,omitempty"`
+	// PersonalityID is the personality the post speaks as, recorded with
+	// its delivery so that a Discord reply to it reaches that personality
+	// even when no conversation turn names it (a refusal). Absent in
+	// histories from before it: nothing is recorded.
+	PersonalityID *uuid.UUID `json:"personality_id,omitempty"`
 }
 
 // PostReply posts as the personality through the channel's webhook (created
@@ -56,7 +62,7 @@ func (a *Activities) postChunks(ctx context.Context, in PostReplyInput, file *di
 		if i == 0 && file != nil {
 			files = []*discordgo.File{file}
 		}
-		id, err := a.deliverOnce(ctx, key, in.ChannelID, func(since time.Time) (string, error) {
+		id, err := a.deliverOnce(ctx, key, in.ChannelID, in.PersonalityID, func(since time.Time) (string, error) {
 			if since.IsZero() && in.MayExist {
 				since = activity.GetInfo(ctx).ScheduledTime.Add(-time.Minute)
 			}
@@ -86,7 +92,7 @@ func (a *Activities) SendDM(ctx context.Context, in SendDMInput) (string, error)
 	if err != nil {
 		return "", discordError("open DM channel", err)
 	}
-	return a.deliverOnce(ctx, in.DeliveryKey, ch.ID, func(time.Time) (string, error) {
+	return a.deliverOnce(ctx, in.DeliveryKey, ch.ID, nil, func(time.Time) (string, error) {
 		id, err := a.sendWithNonce(ctx, ch.ID, in.Content, in.DeliveryKey)
 		if err == nil {
 			metrics.DMSent()
@@ -320,6 +326,6 @@ func (a *Activities) adoptEarlierPost(ctx context.Context, in PostReplyInput) (b
 	if err != nil || id == "" {
 		return false, err
 	}
-	_, err = a.deliverOnce(ctx, key, in.ChannelID, func(time.Time) (string, error) { return id, nil })
+	_, err = a.deliverOnce(ctx, key, in.ChannelID, in.PersonalityID, func(time.Time) (string, error) { return id, nil })
 	return err == nil, err
 }

@@ -295,7 +295,7 @@ func TestRetryAdoptsItsPostBesideAnotherPendingText(t *testing.T) {
 		t.Fatal("the post whose answer was lost succeeded")
 	}
 	// B began posting another text and has not recorded it.
-	if err := store.New(f.db).BeginDelivery(ctx, "reply/B/reply/0", channelID); err != nil {
+	if err := store.New(f.db).BeginDelivery(ctx, "reply/B/reply/0", channelID, nil); err != nil {
 		t.Fatal(err)
 	}
 	id := f.postReply(t, in)

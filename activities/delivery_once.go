@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/internal/store"
 )
@@ -25,7 +26,10 @@ import (
 // the channel while this post's answer was on its way — post runs again
 // from the time this key began, to adopt this key's own lost post or make
 // a new one, up to maxClaimTries times.
-func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, post func(since time.Time) (string, error)) (string, error) {
+//
+// personalityID is who the post speaks as (nil: the bot itself), recorded
+// with the delivery for the bot's reply-to routing.
+func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, personalityID *uuid.UUID, post func(since time.Time) (string, error)) (string, error) {
 	st := a.store()
 	d, err := st.Delivery(ctx, key)
 	switch {
@@ -37,7 +41,7 @@ func (a *Activities) deliverOnce(ctx context.Context, key, channelID string, pos
 	var since time.Time
 	if d != nil {
 		since = d.CreatedAt
-	} else if err := st.BeginDelivery(ctx, key, channelID); err != nil {
+	} else if err := st.BeginDelivery(ctx, key, channelID, personalityID); err != nil {
 		return "", fmt.Errorf("record delivery: %w", err)
 	}
 	for try := 1; ; try++ {
@@ -90,7 +94,7 @@ func (a *Activities) findEarlierPost(ctx context.Context, channelID, webhookID s
 		if m.WebhookID != webhookID || m.Timestamp.Before(since) || !match(m) {
 			continue
 		}
-		_, claimed, err := st.DeliveryOf(ctx, m.ID)
+		_, _, claimed, err := st.DeliveryOf(ctx, m.ID)
 		if err != nil {
 			return "", fmt.Errorf("look up delivery: %w", err)
 		}

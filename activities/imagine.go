@@ -126,7 +126,7 @@ func (a *Activities) Imagine(ctx context.Context, in ImagineInput) (ImagineOutpu
 	// The image is paid for: a passing Discord failure is retried here,
 	// not by repeating the activity and its provider call.
 	out.DiscordMessageID, err = retryTransient(ctx, a.Log, func() (string, error) {
-		return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(since time.Time) (string, error) {
+		return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, nil, func(since time.Time) (string, error) {
 			return a.postImagine(ctx, in.ImagineTarget, "", files, since)
 		})
 	})
@@ -144,7 +144,7 @@ type ImagineNoticeInput struct {
 
 // ImagineNotice posts a text answer where the image would have gone, once.
 func (a *Activities) ImagineNotice(ctx context.Context, in ImagineNoticeInput) (string, error) {
-	return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, func(since time.Time) (string, error) {
+	return a.deliverOnce(ctx, in.DeliveryKey, in.ChannelID, nil, func(since time.Time) (string, error) {
 		return a.postImagine(ctx, in.ImagineTarget, in.Content, nil, since)
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/discordsplit"
@@ -51,6 +52,9 @@ type StreamTarget struct {
 	ChannelID   string `json:"channel_id"`
 	Username    string `json:"username"`
 	AvatarURL   string `json:"avatar_url,omitempty"`
+	// PersonalityID is who the reply speaks as, recorded with each part's
+	// delivery (PostReplyInput.PersonalityID).
+	PersonalityID *uuid.UUID `json:"personality_id,omitempty"`
 }
 
 // Progress is a streamed reply's durable state: the messages posted so far,
@@ -227,7 +231,7 @@ const pending = "…"
 func (w *StreamWriter) post(ctx context.Context, i int, part string) error {
 	key := deliverykey.Part(w.to.DeliveryKey, i)
 	var made *StreamedMessage
-	id, err := w.a.deliverOnce(ctx, key, w.to.ChannelID, func(since time.Time) (string, error) {
+	id, err := w.a.deliverOnce(ctx, key, w.to.ChannelID, w.to.PersonalityID, func(since time.Time) (string, error) {
 		id, hookID, err := w.a.postAs(ctx, personaPost{
 			channelID: w.to.ChannelID, name: w.name, avatarURL: w.to.AvatarURL, content: part, key: key, since: since,
 			// The earlier attempt's text is not known: any post of this

@@ -177,6 +177,15 @@ func (b *Bot) Run(ctx context.Context) error {
 	return nil
 }
 
+// UseTemporal makes the bot start every workflow through c from now on —
+// replies included, which otherwise go through the client the bot was
+// built with: the offline chat wraps the client to wait for what each line
+// started. Call it before the bot handles anything.
+func (b *Bot) UseTemporal(c client.Client) {
+	b.Temporal = c
+	b.attrs = searchattr.NewKnown(c, b.Config.TemporalNamespace)
+}
+
 // HandleInteraction is the one entry point for interactions.
 func (b *Bot) HandleInteraction(ctx context.Context, ic *discordgo.InteractionCreate) {
 	in := newInteraction(b, ic)

@@ -16,7 +16,9 @@ import (
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/ent/personality"
 	"github.com/tzurot/tzurot/ent/usagelog"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/store"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -75,16 +77,24 @@ func TestDataExportDeleteExport(t *testing.T) {
 		}
 	}
 	const dm = "910000000000000001"
-	turn := func(channel string, guild *string, user *uuid.UUID, role, content string) {
-		w.DB.ConversationHistory.Create().SetChannelID(channel).SetNillableGuildID(guild).SetPersonalityID(p.ID).
-			SetNillableUserID(user).SetRole(role).SetContent(content).ExecX(ctx)
+	// who is the user of a user turn, the user answered of the personality's.
+	turn := func(channel string, guild *string, who *uuid.UUID, role, content string) {
+		c := w.DB.ConversationHistory.Create().SetChannelID(channel).SetNillableGuildID(guild).SetPersonalityID(p.ID).
+			SetRole(role).SetContent(content)
+		if role == "user" {
+			c.SetNillableUserID(who)
+		} else {
+			c.SetNillableAnsweredUserID(who)
+		}
+		c.ExecX(ctx)
 	}
 	g := guildID
 	turn(general, &g, &a, "user", "alice in general")
-	turn(general, &g, nil, "assistant", "kerach answers in general")
+	turn(general, &g, &a, "assistant", "kerach answers alice in general")
 	turn(dm, nil, &a, "user", "alice in her DMs")
 	turn(dm, nil, nil, "assistant", "kerach answers alice's DM")
 	turn(general, &g, &b, "user", "bob in general")
+	turn(general, &g, &b, "assistant", "kerach answers bob in general")
 	w.remember(t, p.ID, a, 3, "alice's memory")
 	w.remember(t, p.ID, b, 1, "bob's memory")
 	totalBefore, _ := st.UsageTotal(ctx, store.UsageFilter{})
@@ -98,7 +108,7 @@ func TestDataExportDeleteExport(t *testing.T) {
 	if prof, _ := doc["profile"].(map[string]any); prof["discord_id"] != alice || prof["timezone"] != "Europe/Paris" {
 		t.Errorf("profile %v", doc["profile"])
 	}
-	want := map[string]int{"api_keys": 1, "personality_configs": 1, "owned_personalities": 1, "usage": 2, "conversation_turns": 3, "memories": 3}
+	want := map[string]int{"api_keys": 1, "personality_configs": 1, "owned_personalities": 1, "usage": 2, "conversation_turns": 4, "memories": 3}
 	for name, n := range want {
 		if got := len(section(doc, name)); got != n {
 			t.Errorf("%s: %d rows, want %d", name, got, n)
@@ -133,12 +143,12 @@ func TestDataExportDeleteExport(t *testing.T) {
 	if len(fus) != 1 || !fus[0].Ephemeral() {
 		t.Fatalf("after the confirmation: %+v", fus)
 	}
-	mustContain(t, fus[0].Content, "everything held about you is deleted (9 rows)")
+	mustContain(t, fus[0].Content, "everything held about you is deleted (10 rows)")
 	var res workflows.DeleteUserDataResult
 	if err := w.Client.GetWorkflow(ctx, workflows.DeleteUserDataID(alice), "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	wantCounts := map[string]int{"memories": 3, "conversation_history": 3, "user_personality_configs": 1, "user_api_keys": 1, "usage_logs": 2, "users": 1}
+	wantCounts := map[string]int{"memories": 3, "conversation_history": 4, "user_personality_configs": 1, "user_api_keys": 1, "usage_logs": 2, "users": 1}
 	if res.Outcome != "deleted" || !maps.Equal(res.Counts, wantCounts) {
 		t.Fatalf("DeleteUserData returned %+v, want counts %v", res, wantCounts)
 	}
@@ -152,9 +162,9 @@ func TestDataExportDeleteExport(t *testing.T) {
 	if after, _ := st.UsageTotal(ctx, store.UsageFilter{}); !reflect.DeepEqual(after, totalBefore) {
 		t.Errorf("usage totals went from %+v to %+v", totalBefore, after)
 	}
-	// Bob's rows, Kerach's public answer and Alice's creation stay.
+	// Bob's rows, Kerach's answer to him and Alice's creation stay.
 	if w.DB.ConversationHistory.Query().Where(conversationhistory.UserID(b)).CountX(ctx) != 1 ||
-		w.DB.ConversationHistory.Query().Where(conversationhistory.ContentEQ("kerach answers in general")).CountX(ctx) != 1 ||
+		w.DB.ConversationHistory.Query().Where(conversationhistory.ContentEQ("kerach answers bob in general")).CountX(ctx) != 1 ||
 		w.DB.UsageLog.Query().Where(usagelog.UserID(b)).CountX(ctx) != 1 {
 		t.Error("DeleteUserData touched rows that are not alice's")
 	}
@@ -181,5 +191,58 @@ func TestDataExportDeleteExport(t *testing.T) {
 		if got := len(section(doc, name)); got != 0 {
 			t.Errorf("%s after delete: %d rows\n%s", name, got, raw)
 		}
+	}
+}
+
+// Through the real reply path: what alice said to Kerach in #general and in
+// her DMs, and Kerach's answers to her, are in her export; after /data
+// delete the next request to the model carries no turn of that
+// conversation, while bob's turns with Kerach in #general stay.
+func TestDataDeleteLeavesTheModelNoTurn(t *testing.T) {
+	w, _, p, _, b := newAliceAndBob(t)
+	ctx := context.Background()
+	w.OpenRouter.AddKey(aliceKey, fakeopenrouter.Key{})
+	if told := w.setKey(t, alice, aliceKey); !strings.Contains(told, "works and is saved") {
+		t.Fatalf("/wallet set: %q", told)
+	}
+	g := guildID
+	w.DB.ConversationHistory.Create().SetChannelID(general).SetGuildID(g).SetPersonalityID(p.ID).
+		SetUserID(b).SetRole("user").SetContent("bob says hello").ExecX(ctx)
+	w.DB.ConversationHistory.Create().SetChannelID(general).SetGuildID(g).SetPersonalityID(p.ID).
+		SetAnsweredUserID(b).SetRole("assistant").SetContent("kerach greets bob").ExecX(ctx)
+	w.reply(t, alice, "@kerach my cat is called Pixel", workflows.ReplyReplied)
+	w.reply(t, alice, "@kerach she likes tuna", workflows.ReplyReplied)
+
+	_, raw := w.exportOf(t, alice)
+	if n := strings.Count(raw, "Echo from"); n != 2 {
+		t.Errorf("the export holds %d of Kerach's 2 answers to alice:\n%s", n, raw)
+	}
+	_, buttons := w.answer(t, w.slash(alice, "data", "delete"))
+	w.press(alice, buttons[0])
+	var res workflows.DeleteUserDataResult
+	testwait.Until(t, "DeleteUserData to start", func() bool {
+		_, err := w.Client.DescribeWorkflowExecution(ctx, workflows.DeleteUserDataID(alice), "")
+		return err == nil
+	})
+	if err := w.Client.GetWorkflow(ctx, workflows.DeleteUserDataID(alice), "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts["conversation_history"] != 4 {
+		t.Errorf("DeleteUserData cleared %d turns, want alice's 2 and Kerach's 2 answers", res.Counts["conversation_history"])
+	}
+
+	if told := w.setKey(t, alice, aliceKey); !strings.Contains(told, "works and is saved") {
+		t.Fatalf("/wallet set again: %q", told)
+	}
+	before := len(w.OpenRouter.Calls())
+	m := w.say(alice, general, guildID, "@kerach hello again")
+	saw := w.modelSaw(t, m.ID, before)
+	for _, old := range []string{"Pixel", "tuna"} {
+		if strings.Contains(saw, old) {
+			t.Errorf("after /data delete the model was given %q:\n%s", old, saw)
+		}
+	}
+	if !strings.Contains(saw, "bob says hello") || !strings.Contains(saw, "kerach greets bob") {
+		t.Errorf("bob's conversation is gone too:\n%s", saw)
 	}
 }

@@ -68,7 +68,7 @@ func (b *Bot) memory_(ctx context.Context, in *Interaction) error {
 	}
 	switch in.Subcommand() {
 	case "list":
-		content, rows, err := b.memoryPage(ctx, acc.UserID, p, "")
+		content, rows, err := b.memoryPage(ctx, acc.UserID, p, "", 1)
 		if err != nil {
 			return err
 		}
@@ -85,9 +85,11 @@ func (b *Bot) memory_(ctx context.Context, in *Interaction) error {
 	return UserError("Unknown /memory subcommand; Discord may still be updating its list, so try again in a minute.")
 }
 
-// memoryPage is one page of the user's memories with p, each with its
-// short id and date, and a button to the next page when there is one.
-func (b *Bot) memoryPage(ctx context.Context, userID uuid.UUID, p *ent.Personality, after string) (string, []discordgo.MessageComponent, error) {
+// memoryPage is page number n (from 1; 0 when unknown: a button made
+// before pages were numbered) of the user's memories with p, each with its
+// short id and date, ending with which page it is and whether it is the
+// last, and a button to the next page when there is one.
+func (b *Bot) memoryPage(ctx context.Context, userID uuid.UUID, p *ent.Personality, after string, n int) (string, []discordgo.MessageComponent, error) {
 	var page memory.Listed
 	if userID != uuid.Nil {
 		var err error
@@ -111,12 +113,33 @@ func (b *Bot) memoryPage(ctx context.Context, userID uuid.UUID, p *ent.Personali
 		fmt.Fprintf(&sb, "`%s` <t:%d:d> %s\n", m.ID.String()[:shortIDLen], m.CreatedAt.Unix(),
 			strings.ReplaceAll(truncateRunes(m.Content, 150), "\n", " "))
 	}
+	where := "This page"
+	if n > 0 {
+		where = fmt.Sprintf("Page %d", n)
+	}
 	if page.Next == "" {
+		fmt.Fprintf(&sb, "%s is the last.", where)
 		return sb.String(), nil, nil
 	}
-	next := discordgo.Button{Label: "Next page", Style: discordgo.SecondaryButton,
-		CustomID: fmt.Sprintf("%s:page:%s:%s", memoryButtonPrefix, p.ID, page.Next)}
-	return sb.String(), []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{next}}}, nil
+	fmt.Fprintf(&sb, "%s; Next page shows more.", where)
+	return sb.String(), []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Next page", Style: discordgo.SecondaryButton, CustomID: pageButtonID(p.ID, page.Next, n)},
+	}}}, nil
+}
+
+// maxCustomID is the longest custom_id Discord takes
+// (https://discord.com/developers/docs/interactions/message-components#button-object).
+const maxCustomID = 100
+
+// pageButtonID is the custom id of the button to the page after the one
+// numbered n: mem:page:<personality>:<cursor>[:<n+1>], the number left
+// out when n is unknown or would pass Discord's 100 characters.
+func pageButtonID(pid uuid.UUID, cursor string, n int) string {
+	id := fmt.Sprintf("%s:page:%s:%s", memoryButtonPrefix, pid, cursor)
+	if numbered := fmt.Sprintf("%s:%d", id, n+1); n > 0 && len(numbered) <= maxCustomID {
+		return numbered
+	}
+	return id
 }
 
 // forgetOne forgets the user's memory with p whose id is, or starts with, ref.
@@ -161,7 +184,9 @@ func (b *Bot) memoryButton(ctx context.Context, in *Interaction) error {
 	}
 	switch parts[1] {
 	case "page":
-		content, rows, err := b.memoryPage(ctx, acc.UserID, p, parts[3])
+		cursor, num, _ := strings.Cut(parts[3], ":")
+		n, _ := strconv.Atoi(num)
+		content, rows, err := b.memoryPage(ctx, acc.UserID, p, cursor, n)
 		if err != nil {
 			return err
 		}

@@ -331,9 +331,14 @@ func (b *Bot) personalityOfMessage(ctx context.Context, messageID string) (uuid.
 	// A reply split over several messages records only the first; the
 	// deliveries table knows the rest, under its reply's request id: the
 	// Discord message asked, with a -suffix when it asked several.
-	key, ok, err := b.store.DeliveryOf(ctx, messageID)
+	// A post that recorded whom it spoke as (every reply's since
+	// migration 0029) answers for itself: a refusal saved no turn.
+	key, spoke, ok, err := b.store.DeliveryOf(ctx, messageID)
 	if err != nil || !ok {
 		return uuid.Nil, false
+	}
+	if spoke != nil {
+		return *spoke, true
 	}
 	k, err := deliverykey.Parse(key)
 	if err != nil {

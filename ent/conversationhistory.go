@@ -40,6 +40,8 @@ type ConversationHistory struct {
 	Reasoning *string `json:"reasoning,omitempty"`
 	// AuthorName holds the value of the "author_name" field.
 	AuthorName *string `json:"author_name,omitempty"`
+	// AnsweredUserID holds the value of the "answered_user_id" field.
+	AnsweredUserID *uuid.UUID `json:"answered_user_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ConversationHistoryQuery when eager-loading is set.
 	Edges        ConversationHistoryEdges `json:"edges"`
@@ -84,7 +86,7 @@ func (*ConversationHistory) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case conversationhistory.FieldUserID:
+		case conversationhistory.FieldUserID, conversationhistory.FieldAnsweredUserID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case conversationhistory.FieldChannelID, conversationhistory.FieldGuildID, conversationhistory.FieldRole, conversationhistory.FieldContent, conversationhistory.FieldDiscordMessageID, conversationhistory.FieldReasoning, conversationhistory.FieldAuthorName:
 			values[i] = new(sql.NullString)
@@ -178,6 +180,13 @@ func (_m *ConversationHistory) assignValues(columns []string, values []any) erro
 				_m.AuthorName = new(string)
 				*_m.AuthorName = value.String
 			}
+		case conversationhistory.FieldAnsweredUserID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field answered_user_id", values[i])
+			} else if value.Valid {
+				_m.AnsweredUserID = new(uuid.UUID)
+				*_m.AnsweredUserID = *value.S.(*uuid.UUID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -262,6 +271,11 @@ func (_m *ConversationHistory) String() string {
 	if v := _m.AuthorName; v != nil {
 		builder.WriteString("author_name=")
 		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.AnsweredUserID; v != nil {
+		builder.WriteString("answered_user_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -134,6 +134,20 @@ func (_c *ConversationHistoryCreate) SetNillableAuthorName(v *string) *Conversat
 	return _c
 }
 
+// SetAnsweredUserID sets the "answered_user_id" field.
+func (_c *ConversationHistoryCreate) SetAnsweredUserID(v uuid.UUID) *ConversationHistoryCreate {
+	_c.mutation.SetAnsweredUserID(v)
+	return _c
+}
+
+// SetNillableAnsweredUserID sets the "answered_user_id" field if the given value is not nil.
+func (_c *ConversationHistoryCreate) SetNillableAnsweredUserID(v *uuid.UUID) *ConversationHistoryCreate {
+	if v != nil {
+		_c.SetAnsweredUserID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ConversationHistoryCreate) SetID(v uuid.UUID) *ConversationHistoryCreate {
 	_c.mutation.SetID(v)
@@ -287,6 +301,10 @@ func (_c *ConversationHistoryCreate) createSpec() (*ConversationHistory, *sqlgra
 	if value, ok := _c.mutation.AuthorName(); ok {
 		_spec.SetField(conversationhistory.FieldAuthorName, field.TypeString, value)
 		_node.AuthorName = &value
+	}
+	if value, ok := _c.mutation.AnsweredUserID(); ok {
+		_spec.SetField(conversationhistory.FieldAnsweredUserID, field.TypeUUID, value)
+		_node.AnsweredUserID = &value
 	}
 	if nodes := _c.mutation.PersonalityIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -512,6 +530,24 @@ func (u *ConversationHistoryUpsert) ClearAuthorName() *ConversationHistoryUpsert
 	return u
 }
 
+// SetAnsweredUserID sets the "answered_user_id" field.
+func (u *ConversationHistoryUpsert) SetAnsweredUserID(v uuid.UUID) *ConversationHistoryUpsert {
+	u.Set(conversationhistory.FieldAnsweredUserID, v)
+	return u
+}
+
+// UpdateAnsweredUserID sets the "answered_user_id" field to the value that was provided on create.
+func (u *ConversationHistoryUpsert) UpdateAnsweredUserID() *ConversationHistoryUpsert {
+	u.SetExcluded(conversationhistory.FieldAnsweredUserID)
+	return u
+}
+
+// ClearAnsweredUserID clears the value of the "answered_user_id" field.
+func (u *ConversationHistoryUpsert) ClearAnsweredUserID() *ConversationHistoryUpsert {
+	u.SetNull(conversationhistory.FieldAnsweredUserID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -721,6 +757,27 @@ func (u *ConversationHistoryUpsertOne) UpdateAuthorName() *ConversationHistoryUp
 func (u *ConversationHistoryUpsertOne) ClearAuthorName() *ConversationHistoryUpsertOne {
 	return u.Update(func(s *ConversationHistoryUpsert) {
 		s.ClearAuthorName()
+	})
+}
+
+// SetAnsweredUserID sets the "answered_user_id" field.
+func (u *ConversationHistoryUpsertOne) SetAnsweredUserID(v uuid.UUID) *ConversationHistoryUpsertOne {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.SetAnsweredUserID(v)
+	})
+}
+
+// UpdateAnsweredUserID sets the "answered_user_id" field to the value that was provided on create.
+func (u *ConversationHistoryUpsertOne) UpdateAnsweredUserID() *ConversationHistoryUpsertOne {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.UpdateAnsweredUserID()
+	})
+}
+
+// ClearAnsweredUserID clears the value of the "answered_user_id" field.
+func (u *ConversationHistoryUpsertOne) ClearAnsweredUserID() *ConversationHistoryUpsertOne {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.ClearAnsweredUserID()
 	})
 }
 
@@ -1100,6 +1157,27 @@ func (u *ConversationHistoryUpsertBulk) UpdateAuthorName() *ConversationHistoryU
 func (u *ConversationHistoryUpsertBulk) ClearAuthorName() *ConversationHistoryUpsertBulk {
 	return u.Update(func(s *ConversationHistoryUpsert) {
 		s.ClearAuthorName()
+	})
+}
+
+// SetAnsweredUserID sets the "answered_user_id" field.
+func (u *ConversationHistoryUpsertBulk) SetAnsweredUserID(v uuid.UUID) *ConversationHistoryUpsertBulk {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.SetAnsweredUserID(v)
+	})
+}
+
+// UpdateAnsweredUserID sets the "answered_user_id" field to the value that was provided on create.
+func (u *ConversationHistoryUpsertBulk) UpdateAnsweredUserID() *ConversationHistoryUpsertBulk {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.UpdateAnsweredUserID()
+	})
+}
+
+// ClearAnsweredUserID clears the value of the "answered_user_id" field.
+func (u *ConversationHistoryUpsertBulk) ClearAnsweredUserID() *ConversationHistoryUpsertBulk {
+	return u.Update(func(s *ConversationHistoryUpsert) {
+		s.ClearAnsweredUserID()
 	})
 }
 

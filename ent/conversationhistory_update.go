@@ -187,6 +187,26 @@ func (_u *ConversationHistoryUpdate) ClearAuthorName() *ConversationHistoryUpdat
 	return _u
 }
 
+// SetAnsweredUserID sets the "answered_user_id" field.
+func (_u *ConversationHistoryUpdate) SetAnsweredUserID(v uuid.UUID) *ConversationHistoryUpdate {
+	_u.mutation.SetAnsweredUserID(v)
+	return _u
+}
+
+// SetNillableAnsweredUserID sets the "answered_user_id" field if the given value is not nil.
+func (_u *ConversationHistoryUpdate) SetNillableAnsweredUserID(v *uuid.UUID) *ConversationHistoryUpdate {
+	if v != nil {
+		_u.SetAnsweredUserID(*v)
+	}
+	return _u
+}
+
+// ClearAnsweredUserID clears the value of the "answered_user_id" field.
+func (_u *ConversationHistoryUpdate) ClearAnsweredUserID() *ConversationHistoryUpdate {
+	_u.mutation.ClearAnsweredUserID()
+	return _u
+}
+
 // SetPersonality sets the "personality" edge to the Personality entity.
 func (_u *ConversationHistoryUpdate) SetPersonality(v *Personality) *ConversationHistoryUpdate {
 	return _u.SetPersonalityID(v.ID)
@@ -299,6 +319,12 @@ func (_u *ConversationHistoryUpdate) sqlSave(ctx context.Context) (_node int, er
 	}
 	if _u.mutation.AuthorNameCleared() {
 		_spec.ClearField(conversationhistory.FieldAuthorName, field.TypeString)
+	}
+	if value, ok := _u.mutation.AnsweredUserID(); ok {
+		_spec.SetField(conversationhistory.FieldAnsweredUserID, field.TypeUUID, value)
+	}
+	if _u.mutation.AnsweredUserIDCleared() {
+		_spec.ClearField(conversationhistory.FieldAnsweredUserID, field.TypeUUID)
 	}
 	if _u.mutation.PersonalityCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -536,6 +562,26 @@ func (_u *ConversationHistoryUpdateOne) ClearAuthorName() *ConversationHistoryUp
 	return _u
 }
 
+// SetAnsweredUserID sets the "answered_user_id" field.
+func (_u *ConversationHistoryUpdateOne) SetAnsweredUserID(v uuid.UUID) *ConversationHistoryUpdateOne {
+	_u.mutation.SetAnsweredUserID(v)
+	return _u
+}
+
+// SetNillableAnsweredUserID sets the "answered_user_id" field if the given value is not nil.
+func (_u *ConversationHistoryUpdateOne) SetNillableAnsweredUserID(v *uuid.UUID) *ConversationHistoryUpdateOne {
+	if v != nil {
+		_u.SetAnsweredUserID(*v)
+	}
+	return _u
+}
+
+// ClearAnsweredUserID clears the value of the "answered_user_id" field.
+func (_u *ConversationHistoryUpdateOne) ClearAnsweredUserID() *ConversationHistoryUpdateOne {
+	_u.mutation.ClearAnsweredUserID()
+	return _u
+}
+
 // SetPersonality sets the "personality" edge to the Personality entity.
 func (_u *ConversationHistoryUpdateOne) SetPersonality(v *Personality) *ConversationHistoryUpdateOne {
 	return _u.SetPersonalityID(v.ID)
@@ -678,6 +724,12 @@ func (_u *ConversationHistoryUpdateOne) sqlSave(ctx context.Context) (_node *Con
 	}
 	if _u.mutation.AuthorNameCleared() {
 		_spec.ClearField(conversationhistory.FieldAuthorName, field.TypeString)
+	}
+	if value, ok := _u.mutation.AnsweredUserID(); ok {
+		_spec.SetField(conversationhistory.FieldAnsweredUserID, field.TypeUUID, value)
+	}
+	if _u.mutation.AnsweredUserIDCleared() {
+		_spec.ClearField(conversationhistory.FieldAnsweredUserID, field.TypeUUID)
 	}
 	if _u.mutation.PersonalityCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -26,7 +26,9 @@ type Delivery struct {
 	ChannelID string `json:"channel_id,omitempty"`
 	// DiscordMessageID holds the value of the "discord_message_id" field.
 	DiscordMessageID string `json:"discord_message_id,omitempty"`
-	selectValues     sql.SelectValues
+	// PersonalityID holds the value of the "personality_id" field.
+	PersonalityID *uuid.UUID `json:"personality_id,omitempty"`
+	selectValues  sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -34,6 +36,8 @@ func (*Delivery) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case delivery.FieldPersonalityID:
+			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case delivery.FieldKey, delivery.FieldChannelID, delivery.FieldDiscordMessageID:
 			values[i] = new(sql.NullString)
 		case delivery.FieldCreatedAt:
@@ -85,6 +89,13 @@ func (_m *Delivery) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.DiscordMessageID = value.String
 			}
+		case delivery.FieldPersonalityID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field personality_id", values[i])
+			} else if value.Valid {
+				_m.PersonalityID = new(uuid.UUID)
+				*_m.PersonalityID = *value.S.(*uuid.UUID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -132,6 +143,11 @@ func (_m *Delivery) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("discord_message_id=")
 	builder.WriteString(_m.DiscordMessageID)
+	builder.WriteString(", ")
+	if v := _m.PersonalityID; v != nil {
+		builder.WriteString("personality_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

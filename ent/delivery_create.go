@@ -56,6 +56,20 @@ func (_c *DeliveryCreate) SetDiscordMessageID(v string) *DeliveryCreate {
 	return _c
 }
 
+// SetPersonalityID sets the "personality_id" field.
+func (_c *DeliveryCreate) SetPersonalityID(v uuid.UUID) *DeliveryCreate {
+	_c.mutation.SetPersonalityID(v)
+	return _c
+}
+
+// SetNillablePersonalityID sets the "personality_id" field if the given value is not nil.
+func (_c *DeliveryCreate) SetNillablePersonalityID(v *uuid.UUID) *DeliveryCreate {
+	if v != nil {
+		_c.SetPersonalityID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *DeliveryCreate) SetID(v uuid.UUID) *DeliveryCreate {
 	_c.mutation.SetID(v)
@@ -183,6 +197,10 @@ func (_c *DeliveryCreate) createSpec() (*Delivery, *sqlgraph.CreateSpec) {
 		_spec.SetField(delivery.FieldDiscordMessageID, field.TypeString, value)
 		_node.DiscordMessageID = value
 	}
+	if value, ok := _c.mutation.PersonalityID(); ok {
+		_spec.SetField(delivery.FieldPersonalityID, field.TypeUUID, value)
+		_node.PersonalityID = &value
+	}
 	return _node, _spec
 }
 
@@ -268,6 +286,24 @@ func (u *DeliveryUpsert) SetDiscordMessageID(v string) *DeliveryUpsert {
 // UpdateDiscordMessageID sets the "discord_message_id" field to the value that was provided on create.
 func (u *DeliveryUpsert) UpdateDiscordMessageID() *DeliveryUpsert {
 	u.SetExcluded(delivery.FieldDiscordMessageID)
+	return u
+}
+
+// SetPersonalityID sets the "personality_id" field.
+func (u *DeliveryUpsert) SetPersonalityID(v uuid.UUID) *DeliveryUpsert {
+	u.Set(delivery.FieldPersonalityID, v)
+	return u
+}
+
+// UpdatePersonalityID sets the "personality_id" field to the value that was provided on create.
+func (u *DeliveryUpsert) UpdatePersonalityID() *DeliveryUpsert {
+	u.SetExcluded(delivery.FieldPersonalityID)
+	return u
+}
+
+// ClearPersonalityID clears the value of the "personality_id" field.
+func (u *DeliveryUpsert) ClearPersonalityID() *DeliveryUpsert {
+	u.SetNull(delivery.FieldPersonalityID)
 	return u
 }
 
@@ -361,6 +397,27 @@ func (u *DeliveryUpsertOne) SetDiscordMessageID(v string) *DeliveryUpsertOne {
 func (u *DeliveryUpsertOne) UpdateDiscordMessageID() *DeliveryUpsertOne {
 	return u.Update(func(s *DeliveryUpsert) {
 		s.UpdateDiscordMessageID()
+	})
+}
+
+// SetPersonalityID sets the "personality_id" field.
+func (u *DeliveryUpsertOne) SetPersonalityID(v uuid.UUID) *DeliveryUpsertOne {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.SetPersonalityID(v)
+	})
+}
+
+// UpdatePersonalityID sets the "personality_id" field to the value that was provided on create.
+func (u *DeliveryUpsertOne) UpdatePersonalityID() *DeliveryUpsertOne {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.UpdatePersonalityID()
+	})
+}
+
+// ClearPersonalityID clears the value of the "personality_id" field.
+func (u *DeliveryUpsertOne) ClearPersonalityID() *DeliveryUpsertOne {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.ClearPersonalityID()
 	})
 }
 
@@ -621,6 +678,27 @@ func (u *DeliveryUpsertBulk) SetDiscordMessageID(v string) *DeliveryUpsertBulk {
 func (u *DeliveryUpsertBulk) UpdateDiscordMessageID() *DeliveryUpsertBulk {
 	return u.Update(func(s *DeliveryUpsert) {
 		s.UpdateDiscordMessageID()
+	})
+}
+
+// SetPersonalityID sets the "personality_id" field.
+func (u *DeliveryUpsertBulk) SetPersonalityID(v uuid.UUID) *DeliveryUpsertBulk {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.SetPersonalityID(v)
+	})
+}
+
+// UpdatePersonalityID sets the "personality_id" field to the value that was provided on create.
+func (u *DeliveryUpsertBulk) UpdatePersonalityID() *DeliveryUpsertBulk {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.UpdatePersonalityID()
+	})
+}
+
+// ClearPersonalityID clears the value of the "personality_id" field.
+func (u *DeliveryUpsertBulk) ClearPersonalityID() *DeliveryUpsertBulk {
+	return u.Update(func(s *DeliveryUpsert) {
+		s.ClearPersonalityID()
 	})
 }
 

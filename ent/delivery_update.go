@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/google/uuid"
 	"github.com/tzurot/tzurot/ent/delivery"
 	"github.com/tzurot/tzurot/ent/predicate"
 )
@@ -67,6 +68,26 @@ func (_u *DeliveryUpdate) SetNillableDiscordMessageID(v *string) *DeliveryUpdate
 	if v != nil {
 		_u.SetDiscordMessageID(*v)
 	}
+	return _u
+}
+
+// SetPersonalityID sets the "personality_id" field.
+func (_u *DeliveryUpdate) SetPersonalityID(v uuid.UUID) *DeliveryUpdate {
+	_u.mutation.SetPersonalityID(v)
+	return _u
+}
+
+// SetNillablePersonalityID sets the "personality_id" field if the given value is not nil.
+func (_u *DeliveryUpdate) SetNillablePersonalityID(v *uuid.UUID) *DeliveryUpdate {
+	if v != nil {
+		_u.SetPersonalityID(*v)
+	}
+	return _u
+}
+
+// ClearPersonalityID clears the value of the "personality_id" field.
+func (_u *DeliveryUpdate) ClearPersonalityID() *DeliveryUpdate {
+	_u.mutation.ClearPersonalityID()
 	return _u
 }
 
@@ -139,6 +160,12 @@ func (_u *DeliveryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.DiscordMessageID(); ok {
 		_spec.SetField(delivery.FieldDiscordMessageID, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.PersonalityID(); ok {
+		_spec.SetField(delivery.FieldPersonalityID, field.TypeUUID, value)
+	}
+	if _u.mutation.PersonalityIDCleared() {
+		_spec.ClearField(delivery.FieldPersonalityID, field.TypeUUID)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -200,6 +227,26 @@ func (_u *DeliveryUpdateOne) SetNillableDiscordMessageID(v *string) *DeliveryUpd
 	if v != nil {
 		_u.SetDiscordMessageID(*v)
 	}
+	return _u
+}
+
+// SetPersonalityID sets the "personality_id" field.
+func (_u *DeliveryUpdateOne) SetPersonalityID(v uuid.UUID) *DeliveryUpdateOne {
+	_u.mutation.SetPersonalityID(v)
+	return _u
+}
+
+// SetNillablePersonalityID sets the "personality_id" field if the given value is not nil.
+func (_u *DeliveryUpdateOne) SetNillablePersonalityID(v *uuid.UUID) *DeliveryUpdateOne {
+	if v != nil {
+		_u.SetPersonalityID(*v)
+	}
+	return _u
+}
+
+// ClearPersonalityID clears the value of the "personality_id" field.
+func (_u *DeliveryUpdateOne) ClearPersonalityID() *DeliveryUpdateOne {
+	_u.mutation.ClearPersonalityID()
 	return _u
 }
 
@@ -301,6 +348,12 @@ func (_u *DeliveryUpdateOne) sqlSave(ctx context.Context) (_node *Delivery, err 
 	}
 	if value, ok := _u.mutation.DiscordMessageID(); ok {
 		_spec.SetField(delivery.FieldDiscordMessageID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PersonalityID(); ok {
+		_spec.SetField(delivery.FieldPersonalityID, field.TypeUUID, value)
+	}
+	if _u.mutation.PersonalityIDCleared() {
+		_spec.ClearField(delivery.FieldPersonalityID, field.TypeUUID)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Delivery{config: _u.config}

@@ -70,6 +70,7 @@ type ConversationHistoryMutation struct {
 	discord_message_id *string
 	reasoning          *string
 	author_name        *string
+	answered_user_id   *uuid.UUID
 	clearedFields      map[string]struct{}
 	personality        *uuid.UUID
 	clearedpersonality bool
@@ -609,6 +610,55 @@ func (m *ConversationHistoryMutation) ResetAuthorName() {
 	delete(m.clearedFields, conversationhistory.FieldAuthorName)
 }
 
+// SetAnsweredUserID sets the "answered_user_id" field.
+func (m *ConversationHistoryMutation) SetAnsweredUserID(u uuid.UUID) {
+	m.answered_user_id = &u
+}
+
+// AnsweredUserID returns the value of the "answered_user_id" field in the mutation.
+func (m *ConversationHistoryMutation) AnsweredUserID() (r uuid.UUID, exists bool) {
+	v := m.answered_user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredUserID returns the old "answered_user_id" field's value of the ConversationHistory entity.
+// If the ConversationHistory object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationHistoryMutation) OldAnsweredUserID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredUserID: %w", err)
+	}
+	return oldValue.AnsweredUserID, nil
+}
+
+// ClearAnsweredUserID clears the value of the "answered_user_id" field.
+func (m *ConversationHistoryMutation) ClearAnsweredUserID() {
+	m.answered_user_id = nil
+	m.clearedFields[conversationhistory.FieldAnsweredUserID] = struct{}{}
+}
+
+// AnsweredUserIDCleared returns if the "answered_user_id" field was cleared in this mutation.
+func (m *ConversationHistoryMutation) AnsweredUserIDCleared() bool {
+	_, ok := m.clearedFields[conversationhistory.FieldAnsweredUserID]
+	return ok
+}
+
+// ResetAnsweredUserID resets all changes to the "answered_user_id" field.
+func (m *ConversationHistoryMutation) ResetAnsweredUserID() {
+	m.answered_user_id = nil
+	delete(m.clearedFields, conversationhistory.FieldAnsweredUserID)
+}
+
 // ClearPersonality clears the "personality" edge to the Personality entity.
 func (m *ConversationHistoryMutation) ClearPersonality() {
 	m.clearedpersonality = true
@@ -697,7 +747,7 @@ func (m *ConversationHistoryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversationHistoryMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, conversationhistory.FieldCreatedAt)
 	}
@@ -728,6 +778,9 @@ func (m *ConversationHistoryMutation) Fields() []string {
 	if m.author_name != nil {
 		fields = append(fields, conversationhistory.FieldAuthorName)
 	}
+	if m.answered_user_id != nil {
+		fields = append(fields, conversationhistory.FieldAnsweredUserID)
+	}
 	return fields
 }
 
@@ -756,6 +809,8 @@ func (m *ConversationHistoryMutation) Field(name string) (ent.Value, bool) {
 		return m.Reasoning()
 	case conversationhistory.FieldAuthorName:
 		return m.AuthorName()
+	case conversationhistory.FieldAnsweredUserID:
+		return m.AnsweredUserID()
 	}
 	return nil, false
 }
@@ -785,6 +840,8 @@ func (m *ConversationHistoryMutation) OldField(ctx context.Context, name string)
 		return m.OldReasoning(ctx)
 	case conversationhistory.FieldAuthorName:
 		return m.OldAuthorName(ctx)
+	case conversationhistory.FieldAnsweredUserID:
+		return m.OldAnsweredUserID(ctx)
 	}
 	return nil, fmt.Errorf("unknown ConversationHistory field %s", name)
 }
@@ -864,6 +921,13 @@ func (m *ConversationHistoryMutation) SetField(name string, value ent.Value) err
 		}
 		m.SetAuthorName(v)
 		return nil
+	case conversationhistory.FieldAnsweredUserID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredUserID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown ConversationHistory field %s", name)
 }
@@ -909,6 +973,9 @@ func (m *ConversationHistoryMutation) ClearedFields() []string {
 	if m.FieldCleared(conversationhistory.FieldAuthorName) {
 		fields = append(fields, conversationhistory.FieldAuthorName)
 	}
+	if m.FieldCleared(conversationhistory.FieldAnsweredUserID) {
+		fields = append(fields, conversationhistory.FieldAnsweredUserID)
+	}
 	return fields
 }
 
@@ -937,6 +1004,9 @@ func (m *ConversationHistoryMutation) ClearField(name string) error {
 		return nil
 	case conversationhistory.FieldAuthorName:
 		m.ClearAuthorName()
+		return nil
+	case conversationhistory.FieldAnsweredUserID:
+		m.ClearAnsweredUserID()
 		return nil
 	}
 	return fmt.Errorf("unknown ConversationHistory nullable field %s", name)
@@ -975,6 +1045,9 @@ func (m *ConversationHistoryMutation) ResetField(name string) error {
 		return nil
 	case conversationhistory.FieldAuthorName:
 		m.ResetAuthorName()
+		return nil
+	case conversationhistory.FieldAnsweredUserID:
+		m.ResetAnsweredUserID()
 		return nil
 	}
 	return fmt.Errorf("unknown ConversationHistory field %s", name)
@@ -1082,6 +1155,7 @@ type DeliveryMutation struct {
 	key                *string
 	channel_id         *string
 	discord_message_id *string
+	personality_id     *uuid.UUID
 	clearedFields      map[string]struct{}
 	done               bool
 	oldValue           func(context.Context) (*Delivery, error)
@@ -1336,6 +1410,55 @@ func (m *DeliveryMutation) ResetDiscordMessageID() {
 	m.discord_message_id = nil
 }
 
+// SetPersonalityID sets the "personality_id" field.
+func (m *DeliveryMutation) SetPersonalityID(u uuid.UUID) {
+	m.personality_id = &u
+}
+
+// PersonalityID returns the value of the "personality_id" field in the mutation.
+func (m *DeliveryMutation) PersonalityID() (r uuid.UUID, exists bool) {
+	v := m.personality_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonalityID returns the old "personality_id" field's value of the Delivery entity.
+// If the Delivery object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeliveryMutation) OldPersonalityID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonalityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonalityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonalityID: %w", err)
+	}
+	return oldValue.PersonalityID, nil
+}
+
+// ClearPersonalityID clears the value of the "personality_id" field.
+func (m *DeliveryMutation) ClearPersonalityID() {
+	m.personality_id = nil
+	m.clearedFields[delivery.FieldPersonalityID] = struct{}{}
+}
+
+// PersonalityIDCleared returns if the "personality_id" field was cleared in this mutation.
+func (m *DeliveryMutation) PersonalityIDCleared() bool {
+	_, ok := m.clearedFields[delivery.FieldPersonalityID]
+	return ok
+}
+
+// ResetPersonalityID resets all changes to the "personality_id" field.
+func (m *DeliveryMutation) ResetPersonalityID() {
+	m.personality_id = nil
+	delete(m.clearedFields, delivery.FieldPersonalityID)
+}
+
 // Where appends a list predicates to the DeliveryMutation builder.
 func (m *DeliveryMutation) Where(ps ...predicate.Delivery) {
 	m.predicates = append(m.predicates, ps...)
@@ -1370,7 +1493,7 @@ func (m *DeliveryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DeliveryMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.created_at != nil {
 		fields = append(fields, delivery.FieldCreatedAt)
 	}
@@ -1382,6 +1505,9 @@ func (m *DeliveryMutation) Fields() []string {
 	}
 	if m.discord_message_id != nil {
 		fields = append(fields, delivery.FieldDiscordMessageID)
+	}
+	if m.personality_id != nil {
+		fields = append(fields, delivery.FieldPersonalityID)
 	}
 	return fields
 }
@@ -1399,6 +1525,8 @@ func (m *DeliveryMutation) Field(name string) (ent.Value, bool) {
 		return m.ChannelID()
 	case delivery.FieldDiscordMessageID:
 		return m.DiscordMessageID()
+	case delivery.FieldPersonalityID:
+		return m.PersonalityID()
 	}
 	return nil, false
 }
@@ -1416,6 +1544,8 @@ func (m *DeliveryMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldChannelID(ctx)
 	case delivery.FieldDiscordMessageID:
 		return m.OldDiscordMessageID(ctx)
+	case delivery.FieldPersonalityID:
+		return m.OldPersonalityID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Delivery field %s", name)
 }
@@ -1453,6 +1583,13 @@ func (m *DeliveryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDiscordMessageID(v)
 		return nil
+	case delivery.FieldPersonalityID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonalityID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Delivery field %s", name)
 }
@@ -1482,7 +1619,11 @@ func (m *DeliveryMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *DeliveryMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(delivery.FieldPersonalityID) {
+		fields = append(fields, delivery.FieldPersonalityID)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -1495,6 +1636,11 @@ func (m *DeliveryMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *DeliveryMutation) ClearField(name string) error {
+	switch name {
+	case delivery.FieldPersonalityID:
+		m.ClearPersonalityID()
+		return nil
+	}
 	return fmt.Errorf("unknown Delivery nullable field %s", name)
 }
 
@@ -1513,6 +1659,9 @@ func (m *DeliveryMutation) ResetField(name string) error {
 		return nil
 	case delivery.FieldDiscordMessageID:
 		m.ResetDiscordMessageID()
+		return nil
+	case delivery.FieldPersonalityID:
+		m.ResetPersonalityID()
 		return nil
 	}
 	return fmt.Errorf("unknown Delivery field %s", name)

@@ -57,8 +57,9 @@ var deleteUserRowsOptions = workflow.ActivityOptions{
 //
 // The story, step by step:
 //  1. For each table of activities.UserDataTables, in order — memories,
-//     conversation_history (the user's turns, and the personality's turns
-//     in the user's DMs), user_personality_configs, user_api_keys,
+//     conversation_history (the user's turns, the personality's turns
+//     that answered them — answered_user_id, in guild channels and DMs —
+//     and the personality's turns in the user's DMs), user_personality_configs, user_api_keys,
 //     usage_logs, users — DeleteUserRows clears the user's rows in batches
 //     of 500, heartbeating after each. A worker killed mid-table is
 //     noticed by the heartbeat timeout and the activity runs again,

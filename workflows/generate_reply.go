@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -312,9 +313,19 @@ func postText(ctx workflow.Context, in GenerateReplyInput, p activities.Personal
 	err := workflow.ExecuteActivity(withSummary(ctx, discordOptions, "post as "+p.DisplayName+" in the channel"), a.PostReply, activities.PostReplyInput{
 		DeliveryKey: deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.Reply),
 		ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: content,
-		MayExist: mayExist,
+		MayExist: mayExist, PersonalityID: spokenBy(p),
 	}).Get(ctx, &id)
 	return id, err
+}
+
+// spokenBy is the personality a post speaks as, for its delivery record
+// (PostReplyInput.PersonalityID). Only the activity's input changes, not
+// the commands the workflow emits, so no version is needed.
+func spokenBy(p activities.PersonalityRef) *uuid.UUID {
+	if p.ID == uuid.Nil {
+		return nil
+	}
+	return &p.ID
 }
 
 // reply posts the generated text, spoken as well on the share of requests
@@ -331,6 +342,7 @@ func reply(ctx workflow.Context, in GenerateReplyInput, p activities.Personality
 		PostReplyInput: activities.PostReplyInput{
 			DeliveryKey: deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.Reply),
 			ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL, Content: text,
+			PersonalityID: spokenBy(p),
 		},
 		DiscordUserID: in.DiscordUserID, PersonalityID: p.ID,
 	}).Get(ctx, &out)

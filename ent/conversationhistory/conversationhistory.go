@@ -35,6 +35,8 @@ const (
 	FieldReasoning = "reasoning"
 	// FieldAuthorName holds the string denoting the author_name field in the database.
 	FieldAuthorName = "author_name"
+	// FieldAnsweredUserID holds the string denoting the answered_user_id field in the database.
+	FieldAnsweredUserID = "answered_user_id"
 	// EdgePersonality holds the string denoting the personality edge name in mutations.
 	EdgePersonality = "personality"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -70,6 +72,7 @@ var Columns = []string{
 	FieldDiscordMessageID,
 	FieldReasoning,
 	FieldAuthorName,
+	FieldAnsweredUserID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -145,6 +148,11 @@ func ByReasoning(opts ...sql.OrderTermOption) OrderOption {
 // ByAuthorName orders the results by the author_name field.
 func ByAuthorName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAuthorName, opts...).ToFunc()
+}
+
+// ByAnsweredUserID orders the results by the answered_user_id field.
+func ByAnsweredUserID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAnsweredUserID, opts...).ToFunc()
 }
 
 // ByPersonalityField orders the results by personality field.

@@ -106,6 +106,11 @@ func AuthorName(v string) predicate.ConversationHistory {
 	return predicate.ConversationHistory(sql.FieldEQ(FieldAuthorName, v))
 }
 
+// AnsweredUserID applies equality check predicate on the "answered_user_id" field. It's identical to AnsweredUserIDEQ.
+func AnsweredUserID(v uuid.UUID) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldEQ(FieldAnsweredUserID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.ConversationHistory {
 	return predicate.ConversationHistory(sql.FieldEQ(FieldCreatedAt, v))
@@ -689,6 +694,56 @@ func AuthorNameEqualFold(v string) predicate.ConversationHistory {
 // AuthorNameContainsFold applies the ContainsFold predicate on the "author_name" field.
 func AuthorNameContainsFold(v string) predicate.ConversationHistory {
 	return predicate.ConversationHistory(sql.FieldContainsFold(FieldAuthorName, v))
+}
+
+// AnsweredUserIDEQ applies the EQ predicate on the "answered_user_id" field.
+func AnsweredUserIDEQ(v uuid.UUID) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldEQ(FieldAnsweredUserID, v))
+}
+
+// AnsweredUserIDNEQ applies the NEQ predicate on the "answered_user_id" field.
+func AnsweredUserIDNEQ(v uuid.UUID) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldNEQ(FieldAnsweredUserID, v))
+}
+
+// AnsweredUserIDIn applies the In predicate on the "answered_user_id" field.
+func AnsweredUserIDIn(vs ...uuid.UUID) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldIn(FieldAnsweredUserID, vs...))
+}
+
+// AnsweredUserIDNotIn applies the NotIn predicate on the "answered_user_id" field.
+func AnsweredUserIDNotIn(vs ...uuid.UUID) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldNotIn(FieldAnsweredUserID, vs...))
+}
+
+// AnsweredUserIDGT applies the GT predicate on the "answered_user_id" field.
+func AnsweredUserIDGT(v uuid.UUID) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldGT(FieldAnsweredUserID, v))
+}
+
+// AnsweredUserIDGTE applies the GTE predicate on the "answered_user_id" field.
+func AnsweredUserIDGTE(v uuid.UUID) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldGTE(FieldAnsweredUserID, v))
+}
+
+// AnsweredUserIDLT applies the LT predicate on the "answered_user_id" field.
+func AnsweredUserIDLT(v uuid.UUID) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldLT(FieldAnsweredUserID, v))
+}
+
+// AnsweredUserIDLTE applies the LTE predicate on the "answered_user_id" field.
+func AnsweredUserIDLTE(v uuid.UUID) predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldLTE(FieldAnsweredUserID, v))
+}
+
+// AnsweredUserIDIsNil applies the IsNil predicate on the "answered_user_id" field.
+func AnsweredUserIDIsNil() predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldIsNull(FieldAnsweredUserID))
+}
+
+// AnsweredUserIDNotNil applies the NotNil predicate on the "answered_user_id" field.
+func AnsweredUserIDNotNil() predicate.ConversationHistory {
+	return predicate.ConversationHistory(sql.FieldNotNull(FieldAnsweredUserID))
 }
 
 // HasPersonality applies the HasEdge predicate on the "personality" edge.

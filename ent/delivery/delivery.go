@@ -22,6 +22,8 @@ const (
 	FieldChannelID = "channel_id"
 	// FieldDiscordMessageID holds the string denoting the discord_message_id field in the database.
 	FieldDiscordMessageID = "discord_message_id"
+	// FieldPersonalityID holds the string denoting the personality_id field in the database.
+	FieldPersonalityID = "personality_id"
 	// Table holds the table name of the delivery in the database.
 	Table = "deliveries"
 )
@@ -33,6 +35,7 @@ var Columns = []string{
 	FieldKey,
 	FieldChannelID,
 	FieldDiscordMessageID,
+	FieldPersonalityID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -80,4 +83,9 @@ func ByChannelID(opts ...sql.OrderTermOption) OrderOption {
 // ByDiscordMessageID orders the results by the discord_message_id field.
 func ByDiscordMessageID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDiscordMessageID, opts...).ToFunc()
+}
+
+// ByPersonalityID orders the results by the personality_id field.
+func ByPersonalityID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPersonalityID, opts...).ToFunc()
 }

@@ -75,6 +75,11 @@ func DiscordMessageID(v string) predicate.Delivery {
 	return predicate.Delivery(sql.FieldEQ(FieldDiscordMessageID, v))
 }
 
+// PersonalityID applies equality check predicate on the "personality_id" field. It's identical to PersonalityIDEQ.
+func PersonalityID(v uuid.UUID) predicate.Delivery {
+	return predicate.Delivery(sql.FieldEQ(FieldPersonalityID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Delivery {
 	return predicate.Delivery(sql.FieldEQ(FieldCreatedAt, v))
@@ -308,6 +313,56 @@ func DiscordMessageIDEqualFold(v string) predicate.Delivery {
 // DiscordMessageIDContainsFold applies the ContainsFold predicate on the "discord_message_id" field.
 func DiscordMessageIDContainsFold(v string) predicate.Delivery {
 	return predicate.Delivery(sql.FieldContainsFold(FieldDiscordMessageID, v))
+}
+
+// PersonalityIDEQ applies the EQ predicate on the "personality_id" field.
+func PersonalityIDEQ(v uuid.UUID) predicate.Delivery {
+	return predicate.Delivery(sql.FieldEQ(FieldPersonalityID, v))
+}
+
+// PersonalityIDNEQ applies the NEQ predicate on the "personality_id" field.
+func PersonalityIDNEQ(v uuid.UUID) predicate.Delivery {
+	return predicate.Delivery(sql.FieldNEQ(FieldPersonalityID, v))
+}
+
+// PersonalityIDIn applies the In predicate on the "personality_id" field.
+func PersonalityIDIn(vs ...uuid.UUID) predicate.Delivery {
+	return predicate.Delivery(sql.FieldIn(FieldPersonalityID, vs...))
+}
+
+// PersonalityIDNotIn applies the NotIn predicate on the "personality_id" field.
+func PersonalityIDNotIn(vs ...uuid.UUID) predicate.Delivery {
+	return predicate.Delivery(sql.FieldNotIn(FieldPersonalityID, vs...))
+}
+
+// PersonalityIDGT applies the GT predicate on the "personality_id" field.
+func PersonalityIDGT(v uuid.UUID) predicate.Delivery {
+	return predicate.Delivery(sql.FieldGT(FieldPersonalityID, v))
+}
+
+// PersonalityIDGTE applies the GTE predicate on the "personality_id" field.
+func PersonalityIDGTE(v uuid.UUID) predicate.Delivery {
+	return predicate.Delivery(sql.FieldGTE(FieldPersonalityID, v))
+}
+
+// PersonalityIDLT applies the LT predicate on the "personality_id" field.
+func PersonalityIDLT(v uuid.UUID) predicate.Delivery {
+	return predicate.Delivery(sql.FieldLT(FieldPersonalityID, v))
+}
+
+// PersonalityIDLTE applies the LTE predicate on the "personality_id" field.
+func PersonalityIDLTE(v uuid.UUID) predicate.Delivery {
+	return predicate.Delivery(sql.FieldLTE(FieldPersonalityID, v))
+}
+
+// PersonalityIDIsNil applies the IsNil predicate on the "personality_id" field.
+func PersonalityIDIsNil() predicate.Delivery {
+	return predicate.Delivery(sql.FieldIsNull(FieldPersonalityID))
+}
+
+// PersonalityIDNotNil applies the NotNil predicate on the "personality_id" field.
+func PersonalityIDNotNil() predicate.Delivery {
+	return predicate.Delivery(sql.FieldNotNull(FieldPersonalityID))
 }
 
 // And groups predicates with the AND operator between them.

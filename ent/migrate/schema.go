@@ -20,6 +20,7 @@ var (
 		{Name: "discord_message_id", Type: field.TypeString, Nullable: true, SchemaType: map[string]string{"postgres": "varchar(20)"}},
 		{Name: "reasoning", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "author_name", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "answered_user_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "personality_id", Type: field.TypeUUID},
 		{Name: "user_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -31,13 +32,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "conversation_history_personalities_conversation_turns",
-				Columns:    []*schema.Column{ConversationHistoryColumns[9]},
+				Columns:    []*schema.Column{ConversationHistoryColumns[10]},
 				RefColumns: []*schema.Column{PersonalitiesColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "conversation_history_users_conversation_turns",
-				Columns:    []*schema.Column{ConversationHistoryColumns[10]},
+				Columns:    []*schema.Column{ConversationHistoryColumns[11]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -46,7 +47,7 @@ var (
 			{
 				Name:    "conversationhistory_channel_id_personality_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationHistoryColumns[2], ConversationHistoryColumns[9], ConversationHistoryColumns[1]},
+				Columns: []*schema.Column{ConversationHistoryColumns[2], ConversationHistoryColumns[10], ConversationHistoryColumns[1]},
 			},
 			{
 				Name:    "conversationhistory_discord_message_id",
@@ -61,12 +62,17 @@ var (
 			{
 				Name:    "conversationhistory_user_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationHistoryColumns[10], ConversationHistoryColumns[1]},
+				Columns: []*schema.Column{ConversationHistoryColumns[11], ConversationHistoryColumns[1]},
 			},
 			{
 				Name:    "conversationhistory_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{ConversationHistoryColumns[1]},
+			},
+			{
+				Name:    "conversationhistory_answered_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationHistoryColumns[9], ConversationHistoryColumns[1]},
 			},
 		},
 	}
@@ -77,6 +83,7 @@ var (
 		{Name: "key", Type: field.TypeString, Unique: true, Size: 2147483647},
 		{Name: "channel_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
 		{Name: "discord_message_id", Type: field.TypeString, SchemaType: map[string]string{"postgres": "varchar(20)"}},
+		{Name: "personality_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// DeliveriesTable holds the schema information for the "deliveries" table.
 	DeliveriesTable = &schema.Table{

@@ -35,6 +35,13 @@ func (ConversationHistory) Fields() []ent.Field {
 		// username), so the model sees who said each turn as it was then.
 		// Null for the personality's own turns and for turns saved before it.
 		field.Text("author_name").Optional().Nillable(),
+		// Expand (issue 14): on the personality's turns, the users row of
+		// the user whose turn it answered (SaveExchange writes both), so
+		// /data export lists it and DeleteUserData removes it with the
+		// user's own turns, in guild channels as in DMs. Null on user turns;
+		// migration 0028 fills it for older turns from the user turn just
+		// before each in its channel with that personality.
+		field.UUID("answered_user_id", uuid.UUID{}).Optional().Nillable(),
 	}
 }
 
@@ -54,7 +61,9 @@ func (ConversationHistory) Edges() []ent.Edge {
 //   - channel, newest first (0015): the personality that spoke last in a DM;
 //   - user, oldest first (0021): a user's turns for /data export and
 //     DeleteUserData;
-//   - age (0022): the RETENTION_DAYS purge, oldest first.
+//   - age (0022): the RETENTION_DAYS purge, oldest first;
+//   - answered user (0028): the personality's turns answering a user, for
+//     /data export and DeleteUserData.
 func (ConversationHistory) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("channel_id", "personality_id", "created_at"),
@@ -62,5 +71,6 @@ func (ConversationHistory) Indexes() []ent.Index {
 		index.Fields("channel_id", "created_at"),
 		index.Fields("user_id", "created_at"),
 		index.Fields("created_at"),
+		index.Fields("answered_user_id", "created_at"),
 	}
 }

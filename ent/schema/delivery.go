@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
 )
 
 // Delivery records a Discord message an activity posted, under a key derived
@@ -22,6 +23,11 @@ func (Delivery) Fields() []ent.Field {
 		field.Text("key").NotEmpty().Unique(),
 		field.String("channel_id").SchemaType(varchar(20)),
 		field.String("discord_message_id").SchemaType(varchar(20)),
+		// Expand (issue 14): the personality a reply's post spoke as, so a
+		// Discord reply to it reaches that personality even when no
+		// conversation turn records it (a refusal: no key, an image it
+		// cannot take). Null for other posts and rows written before it.
+		field.UUID("personality_id", uuid.UUID{}).Optional().Nillable(),
 	}
 }
 

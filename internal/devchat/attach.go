@@ -21,24 +21,32 @@ import (
 // bot stays silent on gets one line: a file past Discord's 10 MiB (not
 // posted), one that is not an image (posted, seen by no personality), an
 // image addressed to no personality.
-func (c *Chat) attach(ctx context.Context, args string) {
-	path, text, _ := strings.Cut(strings.TrimSpace(args), " ")
+func (c *Chat) attach(ctx context.Context, args string) int {
+	path, text, ok := attachPath(args)
+	if !ok {
+		c.println("A quote around the path is not closed: /attach \"/tmp/my pic.png\" @demo what is this?")
+		return 0
+	}
 	if path == "" {
-		c.println("Give the file to attach: /attach ./cat.png what is this?")
-		return
+		c.println("Give the file to attach: /attach ./cat.png what is this? (quote a path with spaces: /attach \"~/my pic.png\")")
+		return 0
 	}
 	if why := tooLong(strings.TrimSpace(text)); why != "" {
 		c.println(why)
-		return
+		return 0
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Size() > maxAttachBytes {
 		c.println(fmt.Sprintf("(only you) %s is %.1f MiB and Discord takes files up to %d MiB: attach a smaller copy.", filepath.Base(path), float64(fi.Size())/(1<<20), maxAttachBytes>>20))
-		return
+		return 0
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		c.println("Could not read " + path + ": " + err.Error())
-		return
+		hint := ""
+		if strings.TrimSpace(text) != "" {
+			hint = "; a path with spaces goes in quotes: /attach \"/tmp/my pic.png\" @demo hi"
+		}
+		c.println("Could not read " + path + ": " + err.Error() + hint)
+		return 0
 	}
 	c.mu.Lock()
 	ch, dm := c.channel, c.channel == c.dm && c.dm != ""
@@ -55,7 +63,7 @@ func (c *Chat) attach(ctx context.Context, args string) {
 	})
 	if err != nil {
 		c.println("Could not attach " + path + ": " + err.Error())
-		return
+		return 0
 	}
 	m := &discordgo.Message{
 		ID: stored.ID, ChannelID: ch, GuildID: guild, Content: stored.Content, Timestamp: time.Now(),
@@ -82,6 +90,40 @@ func (c *Chat) attach(ctx context.Context, args string) {
 		// In a DM the bot itself says how to address a personality.
 		c.println("(only you) " + file.Name + " is posted, but no personality was addressed, so none sees it: mention one, e.g. /attach " + path + " @demo what is this?")
 	}
+	return started
+}
+
+// attachPath splits /attach's arguments into the file's path and the
+// message's text as a shell would the first word: a path in single or
+// double quotes may hold spaces, and so may one with backslash-escaped
+// spaces (my\ pic.png); a leading ~/ is the user's home folder. ok is
+// false when a quote is not closed.
+func attachPath(args string) (path, text string, ok bool) {
+	args = strings.TrimSpace(args)
+	var b strings.Builder
+	i := 0
+	if args != "" && (args[0] == '"' || args[0] == '\'') {
+		end := strings.IndexByte(args[1:], args[0])
+		if end < 0 {
+			return "", "", false
+		}
+		b.WriteString(args[1 : end+1])
+		i = end + 2
+	} else {
+		for ; i < len(args) && args[i] != ' ' && args[i] != '\t'; i++ {
+			if args[i] == '\\' && i+1 < len(args) && args[i+1] == ' ' {
+				i++
+			}
+			b.WriteByte(args[i])
+		}
+	}
+	path = b.String()
+	if strings.HasPrefix(path, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			path = filepath.Join(home, path[2:])
+		}
+	}
+	return path, strings.TrimSpace(args[i:]), true
 }
 
 // maxAttachBytes is Discord's upload limit for a file in a server without

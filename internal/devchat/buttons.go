@@ -35,30 +35,53 @@ func renderButtons(labels []string) string {
 // rememberButtonsLocked keeps the buttons of the last message shown with
 // any, so /press can press them; ephemeral says whether that message was
 // only the user's, as the update a press brings is too.
+//
+// A message shown again without its buttons (a page updated to the last
+// one, a confirmation answered) has none left to press, as on Discord,
+// where a user can click only the buttons they see.
 func (c *Chat) rememberButtonsLocked(m fakediscord.Message) {
 	labels, ids := buttonsOf(m)
 	if len(labels) == 0 {
+		if m.ID == c.buttonsMessage {
+			c.buttons, c.buttonLabels, c.buttonsMessage = nil, nil, ""
+		}
 		return
 	}
 	c.buttons = map[string]string{}
 	for i, l := range labels {
 		c.buttons[strings.ToLower(l)] = ids[i]
 	}
+	c.buttonLabels, c.buttonsMessage = labels, m.ID
 	c.buttonsEphemeral = m.Ephemeral()
 }
 
 // press presses the button labelled label (any case) of the last message
 // shown with buttons, as a Discord user clicking it.
 func (c *Chat) press(ctx context.Context, label string) {
+	label = strings.TrimSpace(label)
 	c.mu.Lock()
-	id, ok := c.buttons[strings.ToLower(strings.TrimSpace(label))]
+	id, ok := c.buttons[strings.ToLower(label)]
+	labels, msgID := c.buttonLabels, c.buttonsMessage
 	c.pressing = c.buttonsEphemeral
 	c.mu.Unlock()
 	defer func() { c.mu.Lock(); c.pressing = false; c.mu.Unlock() }()
-	if !ok {
-		c.println("No button is labelled “" + label + "”; /press takes the label of a button shown above.")
+	switch {
+	case ok:
+	case len(labels) == 0:
+		c.println("No button to press: the latest message shown has none left.")
+		return
+	case label == "":
+		c.println("Press one of the latest buttons shown: /press " + strings.Join(labels, ", /press ") + ".")
+		return
+	default:
+		c.println("No button is labelled “" + label + "”; the latest buttons shown are: " + strings.Join(labels, ", ") + ".")
 		return
 	}
-	c.handleInteraction(ctx, c.interaction(discordgo.InteractionMessageComponent,
-		discordgo.MessageComponentInteractionData{CustomID: id, ComponentType: discordgo.ButtonComponent}))
+	ic := c.interaction(discordgo.InteractionMessageComponent,
+		discordgo.MessageComponentInteractionData{CustomID: id, ComponentType: discordgo.ButtonComponent})
+	// The button's message comes with the press, and an update of it
+	// edits it in place, as on Discord.
+	ic.Message = &discordgo.Message{ID: msgID, ChannelID: ic.ChannelID}
+	c.opts.Discord.AddInteraction(fakediscord.Interaction{ID: ic.ID, Token: ic.Token, ChannelID: ic.ChannelID, MessageID: msgID})
+	c.handleInteraction(ctx, ic)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tzurot/tzurot/bot"
 	"github.com/tzurot/tzurot/internal/discordsplit"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 )
 
 // The offline chat's one user, guild and channel. Fixed so that a restarted
@@ -55,6 +56,9 @@ type ChatOptions struct {
 	// stored key from now on, as deleting it on the provider's site would
 	// (`!revoke openrouter`); it returns what to tell the user.
 	Revoke func(ctx context.Context, provider string) (string, error)
+	// OpenRouter is the OpenRouter stand-in, whose last chat request
+	// /prompt shows; nil when a real OpenRouter is configured.
+	OpenRouter *fakeopenrouter.Server
 	// Example is a message that reaches a personality, used in hints
 	// ("@demo hello").
 	Example string
@@ -78,10 +82,13 @@ type Chat struct {
 	lastPost map[string]*discordgo.Message // per channel, for /reply
 	lastSeen time.Time                     // last input or output, for Linger
 	started  *startedRuns                  // the bot's workflow starts, for a script (waitForLine) and /attach
-	// buttons are the last buttons shown (label in lower case → custom id);
+	// buttons are the buttons of the latest message shown with buttons
+	// (label in lower case → custom id);
 	// pressing is true while /press waits for the bot, whose update of an
 	// ephemeral message is only the user's too.
 	buttons          map[string]string
+	buttonLabels     []string // as shown, in order, for a /press with no match
+	buttonsMessage   string   // the id of the message they are on
 	buttonsEphemeral bool
 	pressing         bool
 
@@ -114,13 +121,10 @@ func NewChat(opts ChatOptions) *Chat {
 	// says when its message started none: the bot's Temporal client is
 	// wrapped to know which it starts. The chat's bot is its own, driven
 	// only by the chat.
-	c.started = &startedRuns{Client: opts.Bot.Temporal}
-	opts.Bot.Temporal = c.started
+	c.started = newStartedRuns(opts.Bot.Temporal)
+	opts.Bot.UseTemporal(c.started)
 	return c
 }
-
-// chatCommands are handled by the chat itself, not sent to the bot.
-var chatCommands = []string{"help", "dm", "channel", "reply", "press", "attach", "link"}
 
 // Run reads lines until quit, end of input or ctx ends.
 func (c *Chat) Run(ctx context.Context) error {
@@ -154,16 +158,16 @@ func (c *Chat) Run(ctx context.Context) error {
 			return nil
 		}
 		c.echo(line)
-		mark := c.started.count()
+		mark, replies := c.started.count(), 0
 		switch {
 		case strings.HasPrefix(line, "/"):
-			c.command(ctx, line)
+			replies = c.command(ctx, line)
 		case strings.HasPrefix(strings.ToLower(line), "!revoke"):
 			c.demoCommand(ctx, line)
 		default:
-			c.say(ctx, line, nil)
+			replies = c.say(ctx, line, nil)
 		}
-		c.waitForLine(ctx, mark)
+		c.waitForLine(ctx, mark, replies)
 	}
 	if ctx.Err() != nil {
 		return nil
@@ -208,7 +212,8 @@ func (c *Chat) Show(m fakediscord.Message) {
 			label = "[" + c.channelNameLocked(m.ChannelID) + "] " + label
 		}
 	}
-	if seen && prev != "" {
+	// A press's update replaces the pressed message: its new state, not an edit.
+	if seen && prev != "" && !(c.pressing && interactionAnswer) {
 		label += " (edited)"
 	}
 	if !m.Ephemeral() && !interactionAnswer {
@@ -220,23 +225,32 @@ func (c *Chat) Show(m fakediscord.Message) {
 	c.printLocked(label + " " + strings.ReplaceAll(text, "\n", "\n    "))
 }
 
-func (c *Chat) command(ctx context.Context, line string) {
+// command runs a slash command line: the chat's own (chatHelps) or the
+// bot's. It returns how many replies a message it posted started (/reply,
+// /attach); the workflows an interaction starts are started when it
+// returns.
+func (c *Chat) command(ctx context.Context, line string) int {
 	// /reply takes free text, which must not be parsed as options.
 	first, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " ")
 	switch {
 	case strings.EqualFold(first, "reply"):
-		c.reply(ctx, strings.TrimSpace(rest))
-		return
+		return c.reply(ctx, strings.TrimSpace(rest))
 	case strings.EqualFold(first, "press"):
 		c.press(ctx, rest)
-		return
+		return 0
 	case strings.EqualFold(first, "attach"):
-		c.attach(ctx, rest)
-		return
+		return c.attach(ctx, rest)
 	case strings.EqualFold(first, "link"):
 		c.link(rest)
-		return
+		return 0
 	}
+	c.slashCommand(ctx, line)
+	return 0
+}
+
+// slashCommand runs one of the other commands: the chat's /help, /dm,
+// /channel and /prompt, or the bot's.
+func (c *Chat) slashCommand(ctx context.Context, line string) {
 	args, ok := splitArgs(strings.TrimPrefix(line, "/"))
 	if !ok {
 		c.println("A quote is not closed; write values with spaces as name:\"two words\".")
@@ -253,6 +267,9 @@ func (c *Chat) command(ctx context.Context, line string) {
 		return
 	case "dm":
 		c.openDM(ctx)
+		return
+	case "prompt":
+		c.showPrompt()
 		return
 	case "channel":
 		c.moveTo(ctx, strings.Join(args[1:], "-"))
@@ -285,27 +302,44 @@ func tooLong(text string) string {
 	return ""
 }
 
-// say posts a message in the current channel; ref makes it a reply.
-func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) {
+// say posts a message in the current channel; ref makes it a reply. It
+// returns how many replies the message started (bot.HandleMessage); in a
+// guild channel a message that started none says so, as /attach does —
+// Discord shows nothing, but the chat's user would wait for an answer.
+func (c *Chat) say(ctx context.Context, text string, ref *discordgo.Message) int {
 	c.mu.Lock()
 	ch, dm := c.channel, c.channel == c.dm && c.dm != ""
 	c.mu.Unlock()
 	if looksLikeKey(text) {
 		c.println(keyNotPosted(dm))
-		return
+		return 0
 	}
 	if why := tooLong(text); why != "" {
 		c.println(why)
-		return
+		return 0
 	}
 	guildID := ChatGuildID
 	if dm {
 		guildID = ""
 	}
-	c.post(ctx, ch, guildID, c.withMentions(text), ref)
+	started := c.post(ctx, ch, guildID, c.withMentions(text), ref)
+	if started == 0 && !dm {
+		c.println(noOneAddressed(ref, c.opts.Example))
+	}
+	return started
 }
 
-func (c *Chat) reply(ctx context.Context, text string) {
+// noOneAddressed is the chat's line for a guild message that started no
+// reply: mention a personality; a reply to a message no personality posted
+// (the bot's own, a user's) reaches none, as on Discord.
+func noOneAddressed(ref *discordgo.Message, example string) string {
+	if ref != nil {
+		return "(no personality addressed: " + ref.Author.Username + "'s message is not a personality's, so a reply to it reaches none; mention one, e.g. " + example + ")"
+	}
+	return "(no personality addressed: mention one to talk to it, e.g. " + example + ")"
+}
+
+func (c *Chat) reply(ctx context.Context, text string) int {
 	c.mu.Lock()
 	ref := c.lastPost[c.channel]
 	c.mu.Unlock()
@@ -315,8 +349,9 @@ func (c *Chat) reply(ctx context.Context, text string) {
 	case ref == nil:
 		c.println("Nothing to reply to here yet; talk to a personality first, e.g. " + c.opts.Example)
 	default:
-		c.say(ctx, text, ref)
+		return c.say(ctx, text, ref)
 	}
+	return 0
 }
 
 func (c *Chat) openDM(ctx context.Context) {

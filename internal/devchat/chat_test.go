@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -109,7 +110,7 @@ func chatWorldWith(t *testing.T, in io.Reader, set func(*devchat.ChatOptions)) (
 		s.OpenRouter.Revoke(chatKey)
 		return "revoked", nil
 	}
-	opts := devchat.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello", Revoke: revoke}
+	opts := devchat.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: "@demo hello", Revoke: revoke, OpenRouter: s.OpenRouter}
 	set(&opts)
 	c := devchat.NewChat(opts)
 	chat.Store(c)
@@ -346,10 +347,24 @@ func TestChatPressesButtons(t *testing.T) {
 		"(only you) Done: everything held about you is deleted (1 row)",
 		"Everything this bot holds about you: nothing.",
 		"[attachment tzurot-data-"+devchat.ChatUserID+".json",
-		"No button is labelled “nothing”",
+		"No button to press: the latest message shown has none left.",
 	)
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	// The export's link opens, as a signed Discord CDN URL does.
+	link := regexp.MustCompile(`\[attachment tzurot-data-\d+\.json[^\]]*\] (\S+)`).FindStringSubmatch(out.String())
+	if link == nil || !strings.Contains(link[1], "hm=") {
+		t.Fatalf("the export's link is not signed: %v", link)
+	}
+	resp, err := http.Get(link[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"discord_user_id"`) {
+		t.Errorf("GET %s: %d %.80s", link[1], resp.StatusCode, body)
 	}
 }
 

@@ -266,7 +266,7 @@ func (c *Chat) channelNames() []string {
 // when set) and hands the bot the MESSAGE_CREATE Discord would send: the
 // message exists for GET /channels/{id}/messages/{id} (links, reply
 // chains), and its mentions, member and mention_roles are the guild's.
-func (c *Chat) post(ctx context.Context, ch, guildID, text string, ref *discordgo.Message) {
+func (c *Chat) post(ctx context.Context, ch, guildID, text string, ref *discordgo.Message) int {
 	um := fakediscord.UserMessage{ChannelID: ch, GuildID: guildID, Content: text,
 		Author: fakediscord.User{ID: ChatUserID, Username: ChatUsername, GlobalName: ChatGlobalName}}
 	if ref != nil {
@@ -279,7 +279,7 @@ func (c *Chat) post(ctx context.Context, ch, guildID, text string, ref *discordg
 	}
 	if err != nil {
 		c.println(fmt.Sprintf("Could not post your message: %v", err))
-		return
+		return 0
 	}
 	if m.Timestamp.IsZero() {
 		m.Timestamp = time.Now()
@@ -287,5 +287,5 @@ func (c *Chat) post(ctx context.Context, ch, guildID, text string, ref *discordg
 	if m.ReferencedMessage == nil && ref != nil {
 		m.ReferencedMessage = ref
 	}
-	c.opts.Bot.HandleMessage(ctx, &discordgo.MessageCreate{Message: &m})
+	return c.opts.Bot.HandleMessage(ctx, &discordgo.MessageCreate{Message: &m})
 }

@@ -13,6 +13,9 @@ func (c *Chat) help(args []string) string {
 	var sb strings.Builder
 	if len(args) > 0 {
 		name := strings.TrimPrefix(strings.ToLower(args[0]), "/")
+		if h, ok := c.chatHelp(name); ok {
+			return h
+		}
 		def, ok := c.defs[name]
 		if !ok {
 			return fmt.Sprintf("There is no /%s. Commands: %s.", name, c.commandList())
@@ -27,12 +30,10 @@ func (c *Chat) help(args []string) string {
 	}
 	fmt.Fprintf(&sb, "You are %s (@%s) in an offline Discord; the bot and the workflows are real.\n", ChatGlobalName, ChatUsername)
 	fmt.Fprintf(&sb, "  Type a message to post it in the channel; mention a personality to talk to it: %s\n", c.opts.Example)
-	sb.WriteString("  /reply TEXT answers the last personality message here (no mention needed)\n")
-	sb.WriteString("  /attach PATH [TEXT] posts a local image with your message (to the personality you last talked to here, unless TEXT mentions one)\n")
-	sb.WriteString("  /press LABEL presses a button of the last message shown with buttons, e.g. /press Next page\n")
-	sb.WriteString("  /channel NAME moves to another channel of the server (/channel random), /channel back to " + ChatChannel + "\n")
-	sb.WriteString("  /link [#CHANNEL] [N] prints the link of the N-th last message there (the last here), for a personality to follow; @you, @rosa, @&regulars and #random are written as Discord mentions\n")
-	sb.WriteString("  /dm talks to the bot in a DM; quit stops\n")
+	for _, h := range chatHelps {
+		fmt.Fprintf(&sb, "  /%s %s\n", h.usage, h.short)
+	}
+	sb.WriteString("  quit stops\n")
 	if c.opts.Revoke != nil {
 		sb.WriteString("  !revoke openrouter makes the OpenRouter stand-in refuse your stored key, to see what a refused key does\n")
 	}
@@ -42,8 +43,43 @@ func (c *Chat) help(args []string) string {
 			fmt.Fprintf(&sb, "  /%s — %s\n", p.path, p.desc)
 		}
 	}
-	sb.WriteString("/help NAME shows a command's options, e.g. /help wallet")
+	sb.WriteString("/help NAME shows a command's options, e.g. /help wallet or /help attach")
 	return sb.String()
+}
+
+// chatHelp is one of the chat's own commands, which the
+// chat handles itself rather than the bot: what to type, a line for the
+// overview and what /help NAME adds.
+type chatHelp struct {
+	name, usage, short, more string
+}
+
+// chatHelps are the chat's own commands, in the overview's order.
+var chatHelps = []chatHelp{
+	{"reply", "reply TEXT", "answers the last personality message here (no mention needed)",
+		"The message is a Discord reply to the last message a personality posted in this channel, so that personality answers."},
+	{"attach", "attach PATH [TEXT]", "posts a local image with your message",
+		"Quote a path with spaces (/attach \"~/my pic.png\" @demo hi); ~/ is your home folder. In a channel, TEXT without a mention makes the post a Discord reply to the last personality message here, so that personality sees the image; with a mention, the one mentioned does. In your DMs the personality you talked to answers."},
+	{"press", "press LABEL", "presses a button of the latest message shown with buttons, e.g. /press Next page",
+		"Only the buttons of the latest message with buttons can be pressed, as on Discord only the visible ones can; /press alone lists their labels."},
+	{"prompt", "prompt", "shows what the model was given in the last chat request (system prompt and messages)",
+		"Prints the last chat request the OpenRouter stand-in received: its model, system prompt and messages, images summarised, never a key. Use it to see whether a memory or an earlier turn reached the model."},
+	{"channel", "channel NAME", "moves to another channel of the server (/channel random), /channel back to " + ChatChannel,
+		"Any name is a channel; its id follows from the name, so a restarted tzurot dev finds the same history there."},
+	{"link", "link [#CHANNEL] [N]", "prints the link of the N-th last message there (the last here), for a personality to follow",
+		"@you, @rosa, @&regulars and #random in what you type are written as Discord mentions."},
+	{"dm", "dm", "talks to the bot in a DM", "/channel goes back to " + ChatChannel + "."},
+	{"help", "help [NAME]", "lists the commands, or shows one's options", ""},
+}
+
+// chatHelp is /help NAME for one of the chat's own commands.
+func (c *Chat) chatHelp(name string) (string, bool) {
+	for _, h := range chatHelps {
+		if h.name == name {
+			return strings.TrimSpace("/" + h.usage + " — " + h.short + "\n    " + h.more), true
+		}
+	}
+	return "", false
 }
 
 func sortedNames(m map[string]*discordgo.ApplicationCommand) []string {
@@ -124,7 +160,10 @@ func optionNames(opts []*discordgo.ApplicationCommandOption) string {
 }
 
 func (c *Chat) commandList() string {
-	names := append([]string{}, chatCommands...)
+	var names []string
+	for _, h := range chatHelps {
+		names = append(names, h.name)
+	}
 	for n := range c.defs {
 		names = append(names, n)
 	}

@@ -67,10 +67,12 @@ func renderMessage(m fakediscord.Message, names func(kind, id string) string) st
 			text += "\n" + name + ": " + value
 		}
 	}
-	// Files (an /imagine picture, a voice's MP3) are served by the stand-in
-	// like Discord's CDN: open the link to see or hear them.
+	// Files (an /imagine picture, a voice's MP3, a /data export) are served
+	// by the stand-in like Discord's CDN, which answers only a signed URL
+	// (ex, is, hm) before it expires: the link shown is signed as a client
+	// fetching the message now gets it, so opening it shows or plays them.
 	for _, a := range m.Attachments {
-		text += fmt.Sprintf("\n[attachment %s, %s, %.1f KB] %s", a.Filename, a.ContentType, float64(a.Size)/1024, a.URL)
+		text += fmt.Sprintf("\n[attachment %s, %s, %.1f KB] %s", a.Filename, a.ContentType, float64(a.Size)/1024, fakediscord.SignedURL(a))
 	}
 	return strings.TrimSpace(text)
 }

@@ -75,6 +75,7 @@ func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *faked
 		opts.Linger = 5 * time.Second
 	}
 	if openRouter != nil {
+		opts.OpenRouter = openRouter
 		opts.Revoke = func(ctx context.Context, _ string) (string, error) {
 			return revokeStoredKey(ctx, d.Ent, d.Activities.Keys, openRouter)
 		}

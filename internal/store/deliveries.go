@@ -10,6 +10,7 @@ import (
 	"errors"
 
 	"entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/delivery"
@@ -30,9 +31,11 @@ func (s *Store) Posted(ctx context.Context, key string) (bool, error) {
 
 // BeginDelivery records that a post under the key to channelID began: a row
 // with no message id, whose created_at tells a retry since when the earlier
-// attempt may have posted. A row the key already has is left as it is.
-func (s *Store) BeginDelivery(ctx context.Context, key, channelID string) error {
+// attempt may have posted, and the personality it speaks as (nil: none, a
+// post of the bot's own). A row the key already has is left as it is.
+func (s *Store) BeginDelivery(ctx context.Context, key, channelID string, personalityID *uuid.UUID) error {
 	err := s.db.Delivery.Create().SetKey(key).SetChannelID(channelID).SetDiscordMessageID("").
+		SetNillablePersonalityID(personalityID).
 		OnConflict(sql.ConflictColumns(delivery.FieldKey)).DoNothing().Exec(ctx)
 	if errors.Is(err, stdsql.ErrNoRows) {
 		return nil // DO NOTHING returned no row: the key has one already
@@ -56,20 +59,21 @@ func (s *Store) RecordDelivery(ctx context.Context, key, messageID string) error
 	return err
 }
 
-// DeliveryOf is the delivery key (internal/deliverykey) the Discord message
-// messageID was posted under; ok is false for a message no delivery
+// DeliveryOf is the delivery the Discord message messageID was posted
+// under: its key (internal/deliverykey) and the personality it spoke as
+// (nil when none was recorded); ok is false for a message no delivery
 // recorded. One lookup on the message id's index; any error is the
 // database's.
-func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, ok bool, err error) {
+func (s *Store) DeliveryOf(ctx context.Context, messageID string) (key string, personalityID *uuid.UUID, ok bool, err error) {
 	// <> '' lets the planner use the partial unique index whatever the value.
 	d, err := s.db.Delivery.Query().Where(delivery.DiscordMessageID(messageID), delivery.DiscordMessageIDNEQ("")).First(ctx)
 	if ent.IsNotFound(err) {
-		return "", false, nil
+		return "", nil, false, nil
 	}
 	if err != nil {
-		return "", false, err
+		return "", nil, false, err
 	}
-	return d.Key, true, nil
+	return d.Key, d.PersonalityID, true, nil
 }
 
 // ForgetDelivery removes the delivery key's row: its message was deleted

@@ -88,7 +88,8 @@ type Exchange struct {
 }
 
 // SaveExchange writes the user's turn and the reply's to
-// conversation_history in one transaction. When the user's turn with that
+// conversation_history in one transaction, the reply's turn naming the
+// user it answered (answered_user_id). When the user's turn with that
 // message id is stored already (a retry), it writes nothing and returns nil.
 func (s *Store) SaveExchange(ctx context.Context, e Exchange) error {
 	tx, err := s.db.Tx(ctx)
@@ -114,7 +115,7 @@ func (s *Store) SaveExchange(ctx context.Context, e Exchange) error {
 			SetContent(e.UserContent).SetNillableDiscordMessageID(nilIfEmpty(e.UserMessageID)).
 			SetNillableAuthorName(nilIfEmpty(e.AuthorName)),
 		tx.ConversationHistory.Create().SetChannelID(e.ChannelID).SetNillableGuildID(guild).
-			SetPersonalityID(e.PersonalityID).SetRole(roleAssistant).
+			SetPersonalityID(e.PersonalityID).SetAnsweredUserID(e.UserID).SetRole(roleAssistant).
 			SetContent(e.ReplyContent).SetNillableReasoning(nilIfEmpty(e.ReplyReasoning)).
 			SetNillableDiscordMessageID(nilIfEmpty(e.ReplyMessageID)),
 	).Exec(ctx)

@@ -221,7 +221,7 @@ func TestDeliveryRows(t *testing.T) {
 		t.Fatalf("Delivery(none) = %+v, %v", d, err)
 	}
 	for _, key := range []string{"reply/1/reply/0", "reply/1/reply/0", "reply/2/reply/0", "reply/3/reply/0"} {
-		if err := s.BeginDelivery(ctx, key, "9"); err != nil {
+		if err := s.BeginDelivery(ctx, key, "9", nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -239,10 +239,10 @@ func TestDeliveryRows(t *testing.T) {
 	if ok, err := s.Posted(ctx, "reply/1/reply/0"); err != nil || !ok {
 		t.Errorf("Posted(recorded) = %v, %v", ok, err)
 	}
-	if key, ok, err := s.DeliveryOf(ctx, "700"); err != nil || !ok || key != "reply/1/reply/0" {
+	if key, _, ok, err := s.DeliveryOf(ctx, "700"); err != nil || !ok || key != "reply/1/reply/0" {
 		t.Errorf("DeliveryOf(700) = %q, %v, %v", key, ok, err)
 	}
-	if _, ok, err := s.DeliveryOf(ctx, "701"); err != nil || ok {
+	if _, _, ok, err := s.DeliveryOf(ctx, "701"); err != nil || ok {
 		t.Errorf("DeliveryOf(not ours) = %v, %v", ok, err)
 	}
 	// Another delivery cannot record the same message; recording it again

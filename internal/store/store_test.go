@@ -202,7 +202,7 @@ func TestHistoryAndDeliveries(t *testing.T) {
 	if _, ok := s.Answered(ctx, "500"); ok {
 		t.Error("the user's own message counts as the personality's reply")
 	}
-	if key, ok, err := s.DeliveryOf(ctx, "502"); err != nil || !ok || key != "reply/500/reply/1" {
+	if key, _, ok, err := s.DeliveryOf(ctx, "502"); err != nil || !ok || key != "reply/500/reply/1" {
 		t.Errorf("DeliveryOf(502) = %q, %v, %v", key, ok, err)
 	}
 	if id, ok := s.AskedOf(ctx, "500"); !ok || id != p.ID {

@@ -56,6 +56,11 @@ type ExportSection struct {
 const dmTurns = `t.user_id IS NULL AND t.guild_id IS NULL AND t.channel_id IN
 	(SELECT channel_id FROM conversation_history WHERE user_id = $1 AND guild_id IS NULL)`
 
+// userTurns picks every turn of the user's conversations: their own turns,
+// the personality's turns that answered them (answered_user_id, in guild
+// channels and DMs alike) and the personality's turns in their DMs.
+const userTurns = `(t.user_id = $1 OR t.answered_user_id = $1 OR ` + dmTurns + `)`
+
 // The sections of an export, in its order.
 var (
 	ExportKeys = ExportSection{Name: "api_keys", from: `user_api_keys t`, where: `t.user_id = $1`,
@@ -69,7 +74,7 @@ var (
 		from: `usage_logs t LEFT JOIN personalities p ON p.id = t.personality_id`, where: `t.user_id = $1 AND t.provider <> '` + HoldProvider + `'`,
 		cols: `t."timestamp", p.name AS personality, t.provider, t.model, t.request_type, t.tokens_in, t.tokens_out, t.tokens_total, t.cost_usd`, at: "timestamp"}
 	ExportTurns = ExportSection{Name: "conversation_turns",
-		from: `conversation_history t LEFT JOIN personalities p ON p.id = t.personality_id`, where: `(t.user_id = $1 OR ` + dmTurns + `)`,
+		from: `conversation_history t LEFT JOIN personalities p ON p.id = t.personality_id`, where: userTurns,
 		cols: `t.created_at, p.name AS personality, t.guild_id, t.channel_id, t.discord_message_id, t.role, t.author_name, t.content`, at: "created_at"}
 	ExportMemories = ExportSection{Name: "memories",
 		from: `memories t LEFT JOIN personalities p ON p.id = t.personality_id`, where: `t.user_id = $1`,
@@ -121,11 +126,12 @@ func (s *Store) ExportPage(ctx context.Context, sec ExportSection, userID uuid.U
 var UserDataTables = []string{"memories", "conversation_history", "user_personality_configs", "user_api_keys", "usage_logs", "users"}
 
 // clearUser is, per table of UserDataTables, the statement that clears up
-// to $2 of user $1's rows. Personality turns in the user's DMs go first,
+// to $2 of user $1's rows (conversation_history: userTurns). Personality
+// turns go first,
 // while the user's own turns still show which channels those are.
 var clearUser = map[string]string{
 	"memories":                 `DELETE FROM memories WHERE id IN (SELECT id FROM memories WHERE user_id = $1 LIMIT $2)`,
-	"conversation_history":     `DELETE FROM conversation_history WHERE id IN (SELECT t.id FROM conversation_history t WHERE t.user_id = $1 OR ` + dmTurns + ` ORDER BY t.user_id NULLS FIRST LIMIT $2)`,
+	"conversation_history":     `DELETE FROM conversation_history WHERE id IN (SELECT t.id FROM conversation_history t WHERE ` + userTurns + ` ORDER BY t.user_id NULLS FIRST LIMIT $2)`,
 	"user_personality_configs": `DELETE FROM user_personality_configs WHERE id IN (SELECT id FROM user_personality_configs WHERE user_id = $1 LIMIT $2)`,
 	"user_api_keys":            `DELETE FROM user_api_keys WHERE id IN (SELECT id FROM user_api_keys WHERE user_id = $1 LIMIT $2)`,
 	"usage_logs":               `UPDATE usage_logs SET user_id = NULL WHERE id IN (SELECT id FROM usage_logs WHERE user_id = $1 LIMIT $2)`,

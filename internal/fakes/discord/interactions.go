@@ -10,10 +10,18 @@ import (
 // channel. Unregistered interactions are accepted too, with no channel.
 type Interaction struct {
 	ID, Token, ChannelID string
+	// MessageID is the message a component (button) interaction came from
+	// (Discord's interaction.message): an UPDATE_MESSAGE (7) callback
+	// edits it, and a DEFERRED_UPDATE_MESSAGE (6) makes it the original
+	// response, as on Discord
+	// (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-interaction-callback-type).
+	// Empty: those callbacks post a new message.
+	MessageID string
 }
 
 type interaction struct {
 	id, token, channelID string
+	messageID            string
 	acked                bool
 	responseType         int
 	originalID           string
@@ -27,9 +35,12 @@ func (s *Server) AddInteraction(i Interaction) {
 	defer s.mu.Unlock()
 	if it, ok := s.interactions[i.Token]; ok {
 		it.channelID = i.ChannelID
+		if i.MessageID != "" {
+			it.messageID = i.MessageID
+		}
 		return
 	}
-	s.interactions[i.Token] = &interaction{id: i.ID, token: i.Token, channelID: i.ChannelID}
+	s.interactions[i.Token] = &interaction{id: i.ID, token: i.Token, channelID: i.ChannelID, messageID: i.MessageID}
 	s.interactionTokens[i.Token] = true
 }
 
@@ -130,7 +141,21 @@ func (s *Server) interactionCallback(c *call) reply {
 	s.interactions[token] = it
 
 	var notify []Message
-	switch typ {
+	post := typ
+	if m, ok := s.messages[it.messageID]; ok && (typ == 6 || typ == 7) {
+		// The component's own message: updated in place (only the
+		// fields sent change), or left as it is until @original is edited.
+		it.originalID = m.ID
+		if typ == 7 {
+			if rep := s.editMessageLocked(c, m, data, c.body.files); rep != nil {
+				it.acked = false
+				return *rep
+			}
+			notify = append(notify, m.clone())
+		}
+		post = 0 // nothing new is posted
+	}
+	switch post {
 	case 4, 5, 6, 7:
 		listed := typ == 4 || typ == 5
 		channel := ""
