@@ -86,6 +86,8 @@ type Chat struct {
 
 	// guild is the server the stand-in and the bot's state know (guild.go).
 	guild *guild
+	// screen prints messages, growing ones as they grow (live.go).
+	screen *screen
 }
 
 // NewChat builds a chat in #general.
@@ -103,6 +105,7 @@ func NewChat(opts ChatOptions) *Chat {
 		lastPost: map[string]*discordgo.Message{},
 		guild:    newGuild(opts.Discord.BotUserID(), opts.Discord.Options().BotUsername),
 	}
+	c.screen = newScreen(opts.Terminal, c.columns)
 	for _, d := range opts.Bot.Commands() {
 		c.defs[d.Name] = d
 	}
@@ -135,6 +138,14 @@ func (c *Chat) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.in = in
 	c.mu.Unlock()
+	// A script's growing messages are printed once their line's
+	// workflows have ended (waitForLine), once settled, and at the end.
+	defer c.flush()
+	if !c.opts.Terminal {
+		settleCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go c.flushSettled(settleCtx)
+	}
 	c.openGuild(ctx)
 	for {
 		line, ok := c.readLine(ctx, c.channelPrompt(), false)
@@ -160,6 +171,7 @@ func (c *Chat) Run(ctx context.Context) error {
 			c.say(ctx, line, nil)
 		}
 		c.waitForLine(ctx, mark)
+		c.flush()
 	}
 	if ctx.Err() != nil {
 		return nil
@@ -204,16 +216,13 @@ func (c *Chat) Show(m fakediscord.Message) {
 			label = "[" + c.channelNameLocked(m.ChannelID) + "] " + label
 		}
 	}
-	if seen && prev != "" {
-		label += " (edited)"
-	}
 	if !m.Ephemeral() && !interactionAnswer {
 		c.lastPost[m.ChannelID] = &discordgo.Message{
 			ID: m.ID, ChannelID: m.ChannelID, Content: m.Content, WebhookID: m.WebhookID,
 			Author: &discordgo.User{ID: m.Author.ID, Username: author, Bot: m.Author.Bot},
 		}
 	}
-	c.printLocked(label + " " + strings.ReplaceAll(text, "\n", "\n    "))
+	c.writeLocked(c.screen.message(m.ID, m.ChannelID, label, text, seen && prev != "", mayStream(m, c.appID)))
 }
 
 func (c *Chat) command(ctx context.Context, line string) {
