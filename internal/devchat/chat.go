@@ -36,12 +36,13 @@ type ChatOptions struct {
 	In      io.Reader
 	Out     io.Writer
 	// Terminal is set when In and Out are a person's terminal: lines are
-	// read with readline (editing, history, key fields masked) and answers
-	// that arrive while they type are printed above the prompt. Otherwise
+	// read with readline (editing, history, key fields masked), answers
+	// that arrive while they type are printed above the prompt, and a
+	// streamed reply is redrawn in place as it grows (live.go). Otherwise
 	// what was read is echoed, so a transcript reads like a conversation,
-	// and each line is read once the workflows the one before started have
+	// each line is read once the workflows the one before started have
 	// finished, so a script runs in order (NewChat then wraps Bot's Temporal
-	// client to know them).
+	// client to know them), and a streamed reply is printed once, complete.
 	Terminal bool
 	// Linger is how long the input must have ended with nothing new shown
 	// before Run returns: a script's last line usually asks for an answer
