@@ -3,6 +3,7 @@
 package devchat_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tzurot/tzurot/internal/devchat"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 )
 
 // A reply streamed into #general (a webhook post, then edits as the text
@@ -69,5 +71,36 @@ func TestChatScriptShowsAStreamedReplyOnceComplete(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "(edited)") {
 		t.Errorf("the streamed reply shows as edited:\n%s", out)
+	}
+}
+
+// A reply of the real path, generated at a human pace (the stand-in as
+// `make dev` paces it, faster), shows in a script once, complete: with the
+// reply path streaming, the message is posted and edited as it grows
+// (History says how often), and the chat still prints it once.
+func TestChatScriptShowsAPacedReplyOnce(t *testing.T) {
+	long := strings.TrimSpace(strings.Repeat("tell me a long story about a fox in a wood by the sea ", 6))
+	var dc *fakediscord.Server
+	s, out, done, say := chatWorldTypingWith(t, func(o *devchat.ChatOptions) { dc = o.Discord })
+	say("/wallet set")
+	say(chatKey)
+	waitForOutput(t, out, "works and is saved")
+	// Embeddings take a step as OK, unpaced; the chat completion is paced.
+	rate := fakeopenrouter.StreamRate{FirstToken: 200 * time.Millisecond, TokensPerSecond: 100}
+	s.OpenRouter.Script(chatKey, fakeopenrouter.OK().Paced(rate), fakeopenrouter.OK().Paced(rate), fakeopenrouter.OK().Paced(rate))
+	say("@demo " + long)
+	waitForOutput(t, out, "Demo: Echo from")
+	say("quit")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	lines := regexp.MustCompile(`(?m)^Demo:.*$`).FindAllString(out.String(), -1)
+	if len(lines) != 1 || !strings.HasSuffix(lines[0], long) {
+		t.Errorf("the reply shows as %q, want one line ending in the whole echo:\n%s", lines, out)
+	}
+	for _, m := range dc.Messages(devchat.ChatChannelID) {
+		if m.Author.Username == "Demo" {
+			t.Logf("the reply's message was written %d times (post and edits)", len(m.History))
+		}
 	}
 }
