@@ -16,7 +16,8 @@ import (
 
 // configCommand is /config: a user's own overrides of a personality's model
 // and advanced parameters, and — for its owner or a superuser — the
-// personality's own settings. Parameters are an llmparams JSON document,
+// personality's own settings, among them whether its replies stream
+// (personalities.streaming). Parameters are an llmparams JSON document,
 // validated with its one-line errors before anything is saved.
 func (b *Bot) configCommand() *command {
 	pers := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "personality",
@@ -25,6 +26,8 @@ func (b *Bot) configCommand() *command {
 		Description: "OpenRouter model id, e.g. anthropic/claude-sonnet-4", MaxLength: 100}
 	params := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "params",
 		Description: `Advanced parameters as JSON, e.g. {"temperature":0.8,"reasoning":{"effort":"low"}}`, MaxLength: 2000}
+	streaming := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "streaming",
+		Description: "Post its replies as they are written (default true); false posts each reply whole"}
 	return &command{
 		def: &discordgo.ApplicationCommand{
 			Name: "config", Description: "Model and parameters a personality uses to answer you",
@@ -32,7 +35,7 @@ func (b *Bot) configCommand() *command {
 				subcommand("view", "Show the model and parameters used for your replies", pers),
 				subcommand("set", "Use your own model or parameters with this personality (replies to you only)", pers, model, params),
 				subcommand("reset", "Drop your own settings for this personality", pers),
-				subcommand("personality", "Change the personality's own settings (owner or superuser)", pers, model, params),
+				subcommand("personality", "Change the personality's own settings (owner or superuser)", pers, model, params, streaming),
 			},
 		},
 		run:          b.config_,
@@ -125,25 +128,65 @@ func (b *Bot) configSet(ctx context.Context, in *Interaction, p *ent.Personality
 	return in.Reply(fmt.Sprintf("Saved: %s now answers you with your own settings. /config view shows them; /config reset drops them.", personaName(p)))
 }
 
+// configPersonality is /config personality: the personality's model and
+// params (llm_configs) and whether its replies stream (personalities), each
+// changed only when given. Everything is checked before anything is saved.
 func (b *Bot) configPersonality(ctx context.Context, in *Interaction, p *ent.Personality) error {
 	settings, given, err := settingsOf(in)
 	if err != nil {
 		return err
 	}
-	if !given {
-		return UserError("Give a model, params, or both.")
-	}
-	exists, err := b.store.HasPersonalityConfig(ctx, p.ID)
+	streaming, hasStreaming, err := boolOption(in, "streaming")
 	if err != nil {
 		return err
 	}
-	if !exists && settings.Model == "" {
-		return UserError("%s has no model yet: give one with model:", personaName(p))
+	if !given && !hasStreaming {
+		return UserError("Give a model, params or streaming (or several).")
 	}
-	if err := b.store.SetPersonalityConfig(ctx, p.ID, exists, settings); err != nil {
-		return err
+	if given {
+		exists, err := b.store.HasPersonalityConfig(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		if !exists && settings.Model == "" {
+			return UserError("%s has no model yet: give one with model:", personaName(p))
+		}
+		if err := b.store.SetPersonalityConfig(ctx, p.ID, exists, settings); err != nil {
+			return err
+		}
 	}
-	return in.Reply(fmt.Sprintf("Saved %s's own settings; everyone's replies use them (unless they set their own).", personaName(p)))
+	if hasStreaming {
+		if _, err := b.store.UpdatePersonality(ctx, p.ID, store.PersonalityChange{Streaming: &streaming}); err != nil {
+			return err
+		}
+	}
+	msg := fmt.Sprintf("Saved %s's own settings; everyone's replies use them (unless they set their own).", personaName(p))
+	if hasStreaming && !given {
+		msg = fmt.Sprintf("Saved: %s %s.", personaName(p), streamingWords(streaming))
+	}
+	return in.Reply(msg)
+}
+
+// streamingWords says what personalities.streaming means for the replies.
+func streamingWords(on bool) string {
+	if on {
+		return "posts its replies as they are written (streaming on)"
+	}
+	return "posts each reply whole once it is written (streaming off)"
+}
+
+// boolOption reads a boolean option: given is false when it is absent; a
+// value that is not a boolean is the user's error.
+func boolOption(in *Interaction, name string) (value, given bool, err error) {
+	o, ok := in.Options()[name]
+	if !ok || o == nil {
+		return false, false, nil
+	}
+	v, isBool := o.Value.(bool)
+	if !isBool {
+		return false, false, UserError("%s must be true or false.", name)
+	}
+	return v, true, nil
 }
 
 func (b *Bot) configView(ctx context.Context, in *Interaction, p *ent.Personality) error {
@@ -158,6 +201,7 @@ func (b *Bot) configView(ctx context.Context, in *Interaction, p *ent.Personalit
 	default:
 		fmt.Fprintf(&sb, "Its model: `%s`; its parameters: `%s`\n", cfg.Model, compactJSON(cfg.AdvancedParameters))
 	}
+	fmt.Fprintf(&sb, "It %s.\n", streamingWords(p.Streaming))
 	own, err := b.store.UserConfig(ctx, in.UserID, p.ID)
 	switch {
 	case err != nil:

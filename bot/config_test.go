@@ -13,6 +13,7 @@ import (
 	"github.com/tzurot/tzurot/ent/user"
 	"github.com/tzurot/tzurot/ent/userpersonalityconfig"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/store"
 )
 
 func TestConfig(t *testing.T) {
@@ -82,4 +83,71 @@ func TestConfigPersonalityBySuperuser(t *testing.T) {
 	if c.Model != "openrouter/free" || c.AdvancedParameters["top_p"] != 0.9 {
 		t.Fatalf("llm config %+v", c)
 	}
+}
+
+// streamingOf reads personalities.streaming the way the reply path does:
+// store.Resolve, as the ResolvePersonality activity calls it, for alice.
+func streamingOf(t *testing.T, w *world, ref string) bool {
+	t.Helper()
+	ctx := context.Background()
+	st := store.New(w.DB)
+	sp, err := st.Speaker(ctx, alice, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.Resolve(ctx, sp, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Personality.Streaming
+}
+
+// Streaming is on by default, shown by /config view and /personality view,
+// changed by /config personality streaming for its owner only, and read
+// back as the reply path reads the personality.
+func TestConfigStreaming(t *testing.T) {
+	w := lilithWorld(t)
+	ctx := context.Background()
+	lilith := func(opts ...*discordgo.ApplicationCommandInteractionDataOption) []*discordgo.ApplicationCommandInteractionDataOption {
+		return append([]*discordgo.ApplicationCommandInteractionDataOption{str("personality", "lilith")}, opts...)
+	}
+	config := func(user, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) string {
+		return w.ephemeralText(t, w.slash(user, "config", sub, lilith(opts...)...))
+	}
+
+	if !streamingOf(t, w, "lilith") {
+		t.Fatal("a new personality does not stream; want streaming on by default")
+	}
+	mustContain(t, config(alice, "view"), "It posts its replies as they are written (streaming on).")
+	mustContain(t, w.told(t, alice, "view", str("name", "lilith")), "Streaming: yes")
+
+	mustContain(t, config(bob, "personality", boolOpt("streaming", false)), "Only the owner of Lilith or a superuser can change its settings")
+	if !streamingOf(t, w, "lilith") {
+		t.Fatal("bob, who does not own Lilith, turned her streaming off")
+	}
+
+	mustContain(t, config(alice, "personality", boolOpt("streaming", false)), "Saved: Lilith posts each reply whole once it is written (streaming off).")
+	if streamingOf(t, w, "lilith") {
+		t.Fatal("streaming still on after /config personality streaming:false")
+	}
+	mustContain(t, config(alice, "view"), "It posts each reply whole once it is written (streaming off).")
+	mustContain(t, w.told(t, alice, "view", str("name", "lilith")), "Streaming: no")
+	if streamingOf(t, w, "kerach") != true {
+		t.Error("turning Lilith's streaming off changed Kerach's")
+	}
+
+	// With a model in the same command both are saved; the model check
+	// still runs before anything is.
+	mustContain(t, config(alice, "personality", str("model", "gpt4"), boolOpt("streaming", true)), "is not an OpenRouter model id")
+	if streamingOf(t, w, "lilith") {
+		t.Fatal("a refused /config personality saved its streaming option")
+	}
+	mustContain(t, config(alice, "personality", str("model", "deepseek/deepseek-r1"), boolOpt("streaming", true)), "Saved Lilith's own settings")
+	if !streamingOf(t, w, "lilith") {
+		t.Fatal("streaming still off after /config personality streaming:true")
+	}
+	if c := w.DB.LLMConfig.Query().Where(llmconfig.Model("deepseek/deepseek-r1")).CountX(ctx); c != 1 {
+		t.Errorf("%d llm configs with the new model, want Lilith's", c)
+	}
+	mustContain(t, config(alice, "personality"), "Give a model, params or streaming")
 }

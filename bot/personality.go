@@ -315,6 +315,7 @@ func (b *Bot) personalityView(ctx context.Context, in *Interaction, p *ent.Perso
 		sb.WriteString("Owner: system\n")
 	}
 	fmt.Fprintf(&sb, "Public: %s\n", personalityYesNo(p.IsPublic))
+	fmt.Fprintf(&sb, "Streaming: %s (/config personality streaming)\n", personalityYesNo(p.Streaming))
 	if bd := personalityBirthday(p); bd != "" {
 		fmt.Fprintf(&sb, "Birthday: %s\n", bd)
 	}

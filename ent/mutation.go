@@ -7191,6 +7191,7 @@ type PersonalityMutation struct {
 	birth_year                *int16
 	addbirth_year             *int16
 	is_public                 *bool
+	streaming                 *bool
 	clearedFields             map[string]struct{}
 	owner                     *uuid.UUID
 	clearedowner              bool
@@ -8449,6 +8450,42 @@ func (m *PersonalityMutation) ResetIsPublic() {
 	m.is_public = nil
 }
 
+// SetStreaming sets the "streaming" field.
+func (m *PersonalityMutation) SetStreaming(b bool) {
+	m.streaming = &b
+}
+
+// Streaming returns the value of the "streaming" field in the mutation.
+func (m *PersonalityMutation) Streaming() (r bool, exists bool) {
+	v := m.streaming
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStreaming returns the old "streaming" field's value of the Personality entity.
+// If the Personality object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PersonalityMutation) OldStreaming(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStreaming is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStreaming requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStreaming: %w", err)
+	}
+	return oldValue.Streaming, nil
+}
+
+// ResetStreaming resets all changes to the "streaming" field.
+func (m *PersonalityMutation) ResetStreaming() {
+	m.streaming = nil
+}
+
 // ClearOwner clears the "owner" edge to the User entity.
 func (m *PersonalityMutation) ClearOwner() {
 	m.clearedowner = true
@@ -8897,7 +8934,7 @@ func (m *PersonalityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PersonalityMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 24)
 	if m.created_at != nil {
 		fields = append(fields, personality.FieldCreatedAt)
 	}
@@ -8967,6 +9004,9 @@ func (m *PersonalityMutation) Fields() []string {
 	if m.is_public != nil {
 		fields = append(fields, personality.FieldIsPublic)
 	}
+	if m.streaming != nil {
+		fields = append(fields, personality.FieldStreaming)
+	}
 	return fields
 }
 
@@ -9021,6 +9061,8 @@ func (m *PersonalityMutation) Field(name string) (ent.Value, bool) {
 		return m.OwnerID()
 	case personality.FieldIsPublic:
 		return m.IsPublic()
+	case personality.FieldStreaming:
+		return m.Streaming()
 	}
 	return nil, false
 }
@@ -9076,6 +9118,8 @@ func (m *PersonalityMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldOwnerID(ctx)
 	case personality.FieldIsPublic:
 		return m.OldIsPublic(ctx)
+	case personality.FieldStreaming:
+		return m.OldStreaming(ctx)
 	}
 	return nil, fmt.Errorf("unknown Personality field %s", name)
 }
@@ -9245,6 +9289,13 @@ func (m *PersonalityMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetIsPublic(v)
+		return nil
+	case personality.FieldStreaming:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStreaming(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Personality field %s", name)
@@ -9513,6 +9564,9 @@ func (m *PersonalityMutation) ResetField(name string) error {
 		return nil
 	case personality.FieldIsPublic:
 		m.ResetIsPublic()
+		return nil
+	case personality.FieldStreaming:
+		m.ResetStreaming()
 		return nil
 	}
 	return fmt.Errorf("unknown Personality field %s", name)

@@ -69,6 +69,8 @@ type Personality struct {
 	OwnerID *uuid.UUID `json:"owner_id,omitempty"`
 	// IsPublic holds the value of the "is_public" field.
 	IsPublic bool `json:"is_public,omitempty"`
+	// Streaming holds the value of the "streaming" field.
+	Streaming bool `json:"streaming,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PersonalityQuery when eager-loading is set.
 	Edges        PersonalityEdges `json:"edges"`
@@ -198,7 +200,7 @@ func (*Personality) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case personality.FieldCustomFields:
 			values[i] = new([]byte)
-		case personality.FieldVoiceEnabled, personality.FieldIsPublic:
+		case personality.FieldVoiceEnabled, personality.FieldIsPublic, personality.FieldStreaming:
 			values[i] = new(sql.NullBool)
 		case personality.FieldBirthMonth, personality.FieldBirthDay, personality.FieldBirthYear:
 			values[i] = new(sql.NullInt64)
@@ -386,6 +388,12 @@ func (_m *Personality) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.IsPublic = value.Bool
 			}
+		case personality.FieldStreaming:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field streaming", values[i])
+			} else if value.Valid {
+				_m.Streaming = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -569,6 +577,9 @@ func (_m *Personality) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("is_public=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IsPublic))
+	builder.WriteString(", ")
+	builder.WriteString("streaming=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Streaming))
 	builder.WriteByte(')')
 	return builder.String()
 }

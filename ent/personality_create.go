@@ -339,6 +339,20 @@ func (_c *PersonalityCreate) SetNillableIsPublic(v *bool) *PersonalityCreate {
 	return _c
 }
 
+// SetStreaming sets the "streaming" field.
+func (_c *PersonalityCreate) SetStreaming(v bool) *PersonalityCreate {
+	_c.mutation.SetStreaming(v)
+	return _c
+}
+
+// SetNillableStreaming sets the "streaming" field if the given value is not nil.
+func (_c *PersonalityCreate) SetNillableStreaming(v *bool) *PersonalityCreate {
+	if v != nil {
+		_c.SetStreaming(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PersonalityCreate) SetID(v uuid.UUID) *PersonalityCreate {
 	_c.mutation.SetID(v)
@@ -541,6 +555,10 @@ func (_c *PersonalityCreate) defaults() {
 		v := personality.DefaultIsPublic
 		_c.mutation.SetIsPublic(v)
 	}
+	if _, ok := _c.mutation.Streaming(); !ok {
+		v := personality.DefaultStreaming
+		_c.mutation.SetStreaming(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := personality.DefaultID()
 		_c.mutation.SetID(v)
@@ -572,6 +590,9 @@ func (_c *PersonalityCreate) check() error {
 	}
 	if _, ok := _c.mutation.IsPublic(); !ok {
 		return &ValidationError{Name: "is_public", err: errors.New(`ent: missing required field "Personality.is_public"`)}
+	}
+	if _, ok := _c.mutation.Streaming(); !ok {
+		return &ValidationError{Name: "streaming", err: errors.New(`ent: missing required field "Personality.streaming"`)}
 	}
 	return nil
 }
@@ -696,6 +717,10 @@ func (_c *PersonalityCreate) createSpec() (*Personality, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IsPublic(); ok {
 		_spec.SetField(personality.FieldIsPublic, field.TypeBool, value)
 		_node.IsPublic = value
+	}
+	if value, ok := _c.mutation.Streaming(); ok {
+		_spec.SetField(personality.FieldStreaming, field.TypeBool, value)
+		_node.Streaming = value
 	}
 	if nodes := _c.mutation.OwnerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1284,6 +1309,18 @@ func (u *PersonalityUpsert) UpdateIsPublic() *PersonalityUpsert {
 	return u
 }
 
+// SetStreaming sets the "streaming" field.
+func (u *PersonalityUpsert) SetStreaming(v bool) *PersonalityUpsert {
+	u.Set(personality.FieldStreaming, v)
+	return u
+}
+
+// UpdateStreaming sets the "streaming" field to the value that was provided on create.
+func (u *PersonalityUpsert) UpdateStreaming() *PersonalityUpsert {
+	u.SetExcluded(personality.FieldStreaming)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1787,6 +1824,20 @@ func (u *PersonalityUpsertOne) SetIsPublic(v bool) *PersonalityUpsertOne {
 func (u *PersonalityUpsertOne) UpdateIsPublic() *PersonalityUpsertOne {
 	return u.Update(func(s *PersonalityUpsert) {
 		s.UpdateIsPublic()
+	})
+}
+
+// SetStreaming sets the "streaming" field.
+func (u *PersonalityUpsertOne) SetStreaming(v bool) *PersonalityUpsertOne {
+	return u.Update(func(s *PersonalityUpsert) {
+		s.SetStreaming(v)
+	})
+}
+
+// UpdateStreaming sets the "streaming" field to the value that was provided on create.
+func (u *PersonalityUpsertOne) UpdateStreaming() *PersonalityUpsertOne {
+	return u.Update(func(s *PersonalityUpsert) {
+		s.UpdateStreaming()
 	})
 }
 
@@ -2460,6 +2511,20 @@ func (u *PersonalityUpsertBulk) SetIsPublic(v bool) *PersonalityUpsertBulk {
 func (u *PersonalityUpsertBulk) UpdateIsPublic() *PersonalityUpsertBulk {
 	return u.Update(func(s *PersonalityUpsert) {
 		s.UpdateIsPublic()
+	})
+}
+
+// SetStreaming sets the "streaming" field.
+func (u *PersonalityUpsertBulk) SetStreaming(v bool) *PersonalityUpsertBulk {
+	return u.Update(func(s *PersonalityUpsert) {
+		s.SetStreaming(v)
+	})
+}
+
+// UpdateStreaming sets the "streaming" field to the value that was provided on create.
+func (u *PersonalityUpsertBulk) UpdateStreaming() *PersonalityUpsertBulk {
+	return u.Update(func(s *PersonalityUpsert) {
+		s.UpdateStreaming()
 	})
 }
 

@@ -460,6 +460,20 @@ func (_u *PersonalityUpdate) SetNillableIsPublic(v *bool) *PersonalityUpdate {
 	return _u
 }
 
+// SetStreaming sets the "streaming" field.
+func (_u *PersonalityUpdate) SetStreaming(v bool) *PersonalityUpdate {
+	_u.mutation.SetStreaming(v)
+	return _u
+}
+
+// SetNillableStreaming sets the "streaming" field if the given value is not nil.
+func (_u *PersonalityUpdate) SetNillableStreaming(v *bool) *PersonalityUpdate {
+	if v != nil {
+		_u.SetStreaming(*v)
+	}
+	return _u
+}
+
 // SetOwner sets the "owner" edge to the User entity.
 func (_u *PersonalityUpdate) SetOwner(v *User) *PersonalityUpdate {
 	return _u.SetOwnerID(v.ID)
@@ -927,6 +941,9 @@ func (_u *PersonalityUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.IsPublic(); ok {
 		_spec.SetField(personality.FieldIsPublic, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Streaming(); ok {
+		_spec.SetField(personality.FieldStreaming, field.TypeBool, value)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1712,6 +1729,20 @@ func (_u *PersonalityUpdateOne) SetNillableIsPublic(v *bool) *PersonalityUpdateO
 	return _u
 }
 
+// SetStreaming sets the "streaming" field.
+func (_u *PersonalityUpdateOne) SetStreaming(v bool) *PersonalityUpdateOne {
+	_u.mutation.SetStreaming(v)
+	return _u
+}
+
+// SetNillableStreaming sets the "streaming" field if the given value is not nil.
+func (_u *PersonalityUpdateOne) SetNillableStreaming(v *bool) *PersonalityUpdateOne {
+	if v != nil {
+		_u.SetStreaming(*v)
+	}
+	return _u
+}
+
 // SetOwner sets the "owner" edge to the User entity.
 func (_u *PersonalityUpdateOne) SetOwner(v *User) *PersonalityUpdateOne {
 	return _u.SetOwnerID(v.ID)
@@ -2209,6 +2240,9 @@ func (_u *PersonalityUpdateOne) sqlSave(ctx context.Context) (_node *Personality
 	}
 	if value, ok := _u.mutation.IsPublic(); ok {
 		_spec.SetField(personality.FieldIsPublic, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Streaming(); ok {
+		_spec.SetField(personality.FieldStreaming, field.TypeBool, value)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{

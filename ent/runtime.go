@@ -279,6 +279,10 @@ func init() {
 	personalityDescIsPublic := personalityFields[20].Descriptor()
 	// personality.DefaultIsPublic holds the default value on creation for the is_public field.
 	personality.DefaultIsPublic = personalityDescIsPublic.Default.(bool)
+	// personalityDescStreaming is the schema descriptor for streaming field.
+	personalityDescStreaming := personalityFields[21].Descriptor()
+	// personality.DefaultStreaming holds the default value on creation for the streaming field.
+	personality.DefaultStreaming = personalityDescStreaming.Default.(bool)
 	// personalityDescID is the schema descriptor for id field.
 	personalityDescID := personalityMixinFields0[0].Descriptor()
 	// personality.DefaultID holds the default value on creation for the id field.

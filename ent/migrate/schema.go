@@ -337,6 +337,7 @@ var (
 		{Name: "birth_day", Type: field.TypeInt16, Nullable: true, SchemaType: map[string]string{"postgres": "smallint"}},
 		{Name: "birth_year", Type: field.TypeInt16, Nullable: true, SchemaType: map[string]string{"postgres": "smallint"}},
 		{Name: "is_public", Type: field.TypeBool, Default: "true"},
+		{Name: "streaming", Type: field.TypeBool, Default: "true"},
 		{Name: "owner_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// PersonalitiesTable holds the schema information for the "personalities" table.
@@ -347,7 +348,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "personalities_users_owned_personalities",
-				Columns:    []*schema.Column{PersonalitiesColumns[23]},
+				Columns:    []*schema.Column{PersonalitiesColumns[24]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

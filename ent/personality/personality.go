@@ -61,6 +61,8 @@ const (
 	FieldOwnerID = "owner_id"
 	// FieldIsPublic holds the string denoting the is_public field in the database.
 	FieldIsPublic = "is_public"
+	// FieldStreaming holds the string denoting the streaming field in the database.
+	FieldStreaming = "streaming"
 	// EdgeOwner holds the string denoting the owner edge name in mutations.
 	EdgeOwner = "owner"
 	// EdgeLlmConfig holds the string denoting the llm_config edge name in mutations.
@@ -172,6 +174,7 @@ var Columns = []string{
 	FieldBirthYear,
 	FieldOwnerID,
 	FieldIsPublic,
+	FieldStreaming,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -201,6 +204,8 @@ var (
 	BirthDayValidator func(int16) error
 	// DefaultIsPublic holds the default value on creation for the "is_public" field.
 	DefaultIsPublic bool
+	// DefaultStreaming holds the default value on creation for the "streaming" field.
+	DefaultStreaming bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -321,6 +326,11 @@ func ByOwnerID(opts ...sql.OrderTermOption) OrderOption {
 // ByIsPublic orders the results by the is_public field.
 func ByIsPublic(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIsPublic, opts...).ToFunc()
+}
+
+// ByStreaming orders the results by the streaming field.
+func ByStreaming(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStreaming, opts...).ToFunc()
 }
 
 // ByOwnerField orders the results by owner field.

@@ -166,6 +166,11 @@ func IsPublic(v bool) predicate.Personality {
 	return predicate.Personality(sql.FieldEQ(FieldIsPublic, v))
 }
 
+// Streaming applies equality check predicate on the "streaming" field. It's identical to StreamingEQ.
+func Streaming(v bool) predicate.Personality {
+	return predicate.Personality(sql.FieldEQ(FieldStreaming, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Personality {
 	return predicate.Personality(sql.FieldEQ(FieldCreatedAt, v))
@@ -1494,6 +1499,16 @@ func IsPublicEQ(v bool) predicate.Personality {
 // IsPublicNEQ applies the NEQ predicate on the "is_public" field.
 func IsPublicNEQ(v bool) predicate.Personality {
 	return predicate.Personality(sql.FieldNEQ(FieldIsPublic, v))
+}
+
+// StreamingEQ applies the EQ predicate on the "streaming" field.
+func StreamingEQ(v bool) predicate.Personality {
+	return predicate.Personality(sql.FieldEQ(FieldStreaming, v))
+}
+
+// StreamingNEQ applies the NEQ predicate on the "streaming" field.
+func StreamingNEQ(v bool) predicate.Personality {
+	return predicate.Personality(sql.FieldNEQ(FieldStreaming, v))
 }
 
 // HasOwner applies the HasEdge predicate on the "owner" edge.

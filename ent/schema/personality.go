@@ -50,6 +50,9 @@ func (Personality) Fields() []ent.Field {
 		// A null owner is a system personality, kept when its creator leaves.
 		field.UUID("owner_id", uuid.UUID{}).Optional().Nillable(),
 		field.Bool("is_public").Default(true).Annotations(entsql.Default("true")),
+		// Whether replies are posted as they are written (edited as the
+		// text arrives) or whole once done; /config personality streaming.
+		field.Bool("streaming").Default(true).Annotations(entsql.Default("true")),
 	)
 }
 

@@ -41,12 +41,13 @@ type ChatOptions struct {
 	In      io.Reader
 	Out     io.Writer
 	// Terminal is set when In and Out are a person's terminal: lines are
-	// read with readline (editing, history, key fields masked) and answers
-	// that arrive while they type are printed above the prompt. Otherwise
+	// read with readline (editing, history, key fields masked), answers
+	// that arrive while they type are printed above the prompt, and a
+	// streamed reply is redrawn in place as it grows (live.go). Otherwise
 	// what was read is echoed, so a transcript reads like a conversation,
-	// and each line is read once the workflows the one before started have
+	// each line is read once the workflows the one before started have
 	// finished, so a script runs in order (NewChat then wraps Bot's Temporal
-	// client to know them).
+	// client to know them), and a streamed reply is printed once, complete.
 	Terminal bool
 	// Linger is how long the input must have ended with nothing new shown
 	// before Run returns: a script's last line usually asks for an answer
@@ -97,6 +98,8 @@ type Chat struct {
 
 	// guild is the server the stand-in and the bot's state know (guild.go).
 	guild *guild
+	// screen prints messages, growing ones as they grow (live.go).
+	screen *screen
 }
 
 // NewChat builds a chat in #general.
@@ -114,6 +117,7 @@ func NewChat(opts ChatOptions) *Chat {
 		lastPost: map[string]*discordgo.Message{},
 		guild:    newGuild(opts.Discord.BotUserID(), opts.Discord.Options().BotUsername),
 	}
+	c.screen = newScreen(opts.Terminal, c.columns)
 	for _, d := range opts.Bot.Commands() {
 		c.defs[d.Name] = d
 	}
@@ -143,6 +147,14 @@ func (c *Chat) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.in = in
 	c.mu.Unlock()
+	// A script's growing messages are printed once their line's
+	// workflows have ended (waitForLine), once settled, and at the end.
+	defer c.flush()
+	if !c.opts.Terminal {
+		settleCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go c.flushSettled(settleCtx)
+	}
 	c.openGuild(ctx)
 	for {
 		line, ok := c.readLine(ctx, c.channelPrompt(), false)
@@ -168,6 +180,7 @@ func (c *Chat) Run(ctx context.Context) error {
 			replies = c.say(ctx, line, nil)
 		}
 		c.waitForLine(ctx, mark, replies)
+		c.flush()
 	}
 	if ctx.Err() != nil {
 		return nil
@@ -213,16 +226,14 @@ func (c *Chat) Show(m fakediscord.Message) {
 		}
 	}
 	// A press's update replaces the pressed message: its new state, not an edit.
-	if seen && prev != "" && !(c.pressing && interactionAnswer) {
-		label += " (edited)"
-	}
+	edited := seen && prev != "" && !(c.pressing && interactionAnswer)
 	if !m.Ephemeral() && !interactionAnswer {
 		c.lastPost[m.ChannelID] = &discordgo.Message{
 			ID: m.ID, ChannelID: m.ChannelID, Content: m.Content, WebhookID: m.WebhookID,
 			Author: &discordgo.User{ID: m.Author.ID, Username: author, Bot: m.Author.Bot},
 		}
 	}
-	c.printLocked(label + " " + strings.ReplaceAll(text, "\n", "\n    "))
+	c.writeLocked(c.screen.message(m.ID, m.ChannelID, label, text, edited, mayStream(m, c.appID)))
 }
 
 // command runs a slash command line: the chat's own (chatHelps) or the

@@ -128,9 +128,15 @@ func chatWorldWith(t *testing.T, in io.Reader, set func(*devchat.ChatOptions)) (
 // chatWorldTyping is chatWorld with a person typing: say sends one line.
 func chatWorldTyping(t *testing.T) (*itest.Stack, *buffer, <-chan error, func(string)) {
 	t.Helper()
+	return chatWorldTypingWith(t, func(*devchat.ChatOptions) {})
+}
+
+// chatWorldTypingWith is chatWorldTyping with the chat's options changed by set.
+func chatWorldTypingWith(t *testing.T, set func(*devchat.ChatOptions)) (*itest.Stack, *buffer, <-chan error, func(string)) {
+	t.Helper()
 	in, typing := io.Pipe()
 	t.Cleanup(func() { typing.Close() })
-	s, out, done := chatWorldReading(t, in)
+	s, out, done := chatWorldWith(t, in, set)
 	say := func(line string) {
 		t.Helper()
 		if _, err := fmt.Fprintln(typing, line); err != nil {

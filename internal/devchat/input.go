@@ -138,6 +138,9 @@ func (c *Chat) readLine(ctx context.Context, prompt string, secret bool) (string
 	line, ok := c.in.next(ctx, prompt, secret)
 	c.mu.Lock()
 	c.lastSeen = time.Now()
+	if c.opts.Terminal {
+		c.screen.other() // the typed line stays on the screen
+	}
 	c.mu.Unlock()
 	return line, ok
 }
@@ -214,12 +217,74 @@ func (c *Chat) echo(line string) {
 }
 
 // println prints one block of output (above the prompt, on a terminal).
+// In a script the messages held so far are printed first, as they came
+// first: held past their line only when a workflow started too late for
+// waitForLine to see it.
 func (c *Chat) println(s string) {
+	if !c.opts.Terminal {
+		c.flush()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.printLocked(s)
 }
 
 func (c *Chat) printLocked(s string) {
+	c.screen.other()
 	fmt.Fprintln(c.output(), s)
+}
+
+// writeLocked writes what the screen decided to print, if anything.
+func (c *Chat) writeLocked(s string) {
+	if s != "" {
+		_, _ = io.WriteString(c.output(), s)
+	}
+}
+
+// columns is the terminal's width (0 when unknown).
+func (c *Chat) columns() int {
+	if t, ok := c.in.(*terminalInput); ok {
+		return t.rl.Config.FuncGetWidth()
+	}
+	return 0
+}
+
+// flushSettled prints a script's held messages once they have been
+// unchanged for settleAfter, until ctx ends: for answers no line waited
+// for, which would otherwise wait for the next line.
+func (c *Chat) flushSettled(ctx context.Context) {
+	tick := time.NewTicker(settleAfter / 10)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			c.mu.Lock()
+			settled := c.screen.settled(now, settleAfter)
+			c.mu.Unlock()
+			if settled {
+				c.flush()
+			}
+		}
+	}
+}
+
+// flush prints a script's held growing messages (screen.flush), leaving
+// out those deleted since.
+func (c *Chat) flush() {
+	c.mu.Lock()
+	channels := c.screen.heldChannels()
+	c.mu.Unlock()
+	deleted := map[string]bool{}
+	for _, ch := range channels {
+		for _, m := range c.opts.Discord.Messages(ch) {
+			if m.Deleted {
+				deleted[m.ID] = true
+			}
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writeLocked(c.screen.flush(func(id string) bool { return deleted[id] }))
 }

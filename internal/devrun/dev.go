@@ -59,7 +59,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	offlineOpenRouter := !cfg.Set["OPENROUTER_BASE_URL"] && cfg.OpenRouterAPIKey == ""
 	var openRouter *fakeopenrouter.Server
 	if offlineOpenRouter {
-		openRouter = fakeopenrouter.New(fakeopenrouter.Options{AcceptAnyKey: true})
+		openRouter = fakeopenrouter.New(fakeopenrouter.Options{AcceptAnyKey: true, Stream: devStreamRate})
 		url, stop, err := serve(ctx, openRouter, log)
 		if err != nil {
 			return err
@@ -168,6 +168,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 // devLogPath is where `tzurot dev` logs while the terminal is the chat's.
 var devLogPath = filepath.Join(devstack.DataDir, "dev.log")
+
+// devStreamRate paces the offline OpenRouter stand-in in `tzurot dev` as a
+// model writes: half a second before the first token, then about 30 tokens
+// a second, so a streamed reply is seen growing in the chat. Tests build
+// their own stand-in and are not slowed.
+var devStreamRate = fakeopenrouter.StreamRate{FirstToken: 500 * time.Millisecond, TokensPerSecond: 30}
 
 func openDevLog() (*os.File, error) {
 	if err := os.MkdirAll(devstack.DataDir, 0o755); err != nil {

@@ -128,13 +128,16 @@ type PersonalityChange struct {
 	PersonalityFields
 	DisplayName *string
 	Public      *bool
+	// Streaming is whether its replies are posted as they are written
+	// (personalities.streaming; /config personality streaming).
+	Streaming *bool
 }
 
 // UpdatePersonality applies the change and returns the personality as saved.
 func (s *Store) UpdatePersonality(ctx context.Context, id uuid.UUID, c PersonalityChange) (*ent.Personality, error) {
 	return s.db.Personality.UpdateOneID(id).
 		SetNillableSystemPrompt(c.SystemPrompt).SetNillableAvatarURL(c.AvatarURL).SetNillableErrorMessage(c.ErrorMessage).
-		SetNillableDisplayName(c.DisplayName).SetNillableIsPublic(c.Public).
+		SetNillableDisplayName(c.DisplayName).SetNillableIsPublic(c.Public).SetNillableStreaming(c.Streaming).
 		Save(ctx)
 }
 
