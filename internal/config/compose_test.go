@@ -32,6 +32,7 @@ type composeFile struct {
 // the command each runs.
 var tzurotServices = map[string][]string{
 	"migrate": {"migrate", "up"},
+	"setup":   {"temporal", "setup"},
 	"worker":  {"worker"},
 	"bot":     {"bot"},
 }
@@ -165,6 +166,62 @@ func TestComposeMatchesTheDevStack(t *testing.T) {
 	if env := doc.Services["worker"].Environment; env["TEMPORAL_ADDRESS"] != "temporal:7233" ||
 		env["TEMPORAL_TASK_QUEUE"] != "tzurot" {
 		t.Errorf("worker reaches Temporal at %q on queue %q", env["TEMPORAL_ADDRESS"], env["TEMPORAL_TASK_QUEUE"])
+	}
+}
+
+// dependsOn is the condition under which service waits for dep in
+// docker-compose.yml ("service_started" for the short list syntax), or "".
+func dependsOn(t *testing.T, doc composeFile, service, dep string) string {
+	t.Helper()
+	d, ok := doc.Services[service].DependsOn[dep]
+	if !ok {
+		return ""
+	}
+	if m, ok := d.(map[string]any); ok {
+		if c, ok := m["condition"].(string); ok {
+			return c
+		}
+	}
+	return "service_started"
+}
+
+// On a fresh stack `tzurot temporal setup` runs once, as `tzurot dev` runs
+// it, before the worker and the bot: without it the search attributes of
+// README's list filters are not registered and the retention schedules
+// (RETENTION_DAYS) never exist. It waits for a Temporal that answers (the
+// dev server's healthcheck), not one merely started.
+func TestComposeRunsTemporalSetup(t *testing.T) {
+	doc := readCompose(t)
+	s, ok := doc.Services["setup"]
+	if !ok {
+		t.Fatal("docker-compose.yml has no setup service running `tzurot temporal setup`")
+	}
+	if s.Build == nil || !slices.Equal(s.Command, []string{"temporal", "setup"}) {
+		t.Errorf("setup: build %v command %v, want the tzurot image running temporal setup", s.Build, s.Command)
+	}
+	if got := dependsOn(t, doc, "setup", "temporal"); got != "service_healthy" {
+		t.Errorf("setup waits for temporal %q, want service_healthy", got)
+	}
+	hc := doc.Services["temporal"].Healthcheck.Test
+	if !slices.Contains(hc, "health") || !slices.Contains(hc, "127.0.0.1:7233") {
+		t.Errorf("temporal healthcheck %q, want the CLI's `operator cluster health` on 127.0.0.1:7233", hc)
+	}
+	for _, svc := range []string{"worker", "bot"} {
+		if got := dependsOn(t, doc, svc, "setup"); got != "service_completed_successfully" {
+			t.Errorf("%s waits for setup %q, want service_completed_successfully", svc, got)
+		}
+	}
+	// What setup reads: the connection (as the worker), the payload codec's
+	// key, and RETENTION_DAYS for the conversation purge schedule.
+	env := s.Environment
+	for _, k := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "TEMPORAL_TLS",
+		"TEMPORAL_PROFILE", "APP_MASTER_KEY", "RETENTION_DAYS"} {
+		if env[k] != doc.Services["worker"].Environment[k] {
+			t.Errorf("setup %s = %q, worker's %q: setup must prepare the namespace the worker uses", k, env[k], doc.Services["worker"].Environment[k])
+		}
+	}
+	if !strings.HasPrefix(env["RETENTION_DAYS"], "${RETENTION_DAYS") {
+		t.Errorf("setup RETENTION_DAYS = %q, want it from .env", env["RETENTION_DAYS"])
 	}
 }
 
