@@ -286,8 +286,9 @@ func TestLoopbackPort(t *testing.T) {
 // The worker and the bot serve /metrics and /readyz on METRICS_ADDR; their
 // healthchecks ask that port with the image's own binary (distroless has no
 // HTTP client), and deploy/prometheus.yml, mounted into the prometheus
-// service, scrapes that port of each: one port, written three times, kept
-// equal here.
+// service, scrapes that port of each replica (DNS service discovery, so
+// `--scale worker=3` gives three targets): one port, written three times,
+// kept equal here.
 func TestComposeServesMetricsWhereItIsChecked(t *testing.T) {
 	doc := readCompose(t)
 	dockerfile, err := os.ReadFile("../../Dockerfile")
@@ -304,18 +305,39 @@ func TestComposeServesMetricsWhereItIsChecked(t *testing.T) {
 	}
 	var prom struct {
 		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
 			StaticConfigs []struct {
 				Targets []string `yaml:"targets"`
 			} `yaml:"static_configs"`
+			DNSSDConfigs []struct {
+				Names []string `yaml:"names"`
+				Type  string   `yaml:"type"`
+				Port  int      `yaml:"port"`
+			} `yaml:"dns_sd_configs"`
 		} `yaml:"scrape_configs"`
 	}
 	if err := yaml.Unmarshal(b, &prom); err != nil {
 		t.Fatalf("deploy/prometheus.yml does not parse: %v", err)
 	}
-	var targets []string
+	// discovered[service] are the ports Prometheus scrapes on every A record
+	// of the service's name: every replica after --scale.
+	discovered := map[string][]string{}
 	for _, sc := range prom.ScrapeConfigs {
 		for _, st := range sc.StaticConfigs {
-			targets = append(targets, st.Targets...)
+			for _, target := range st.Targets {
+				if host, _, _ := net.SplitHostPort(target); doc.Services[host].Build != nil {
+					t.Errorf("job %s scrapes %s as one static target: Docker's DNS gives it one replica at random; use dns_sd_configs (type A)", sc.JobName, target)
+				}
+			}
+		}
+		for _, sd := range sc.DNSSDConfigs {
+			if sd.Type != "A" {
+				t.Errorf("job %s: dns_sd_configs type %q, want A (Docker's DNS serves no SRV records)", sc.JobName, sd.Type)
+				continue
+			}
+			for _, n := range sd.Names {
+				discovered[n] = append(discovered[n], fmt.Sprint(sd.Port))
+			}
 		}
 	}
 	for _, svc := range []string{"worker", "bot"} {
@@ -330,8 +352,8 @@ func TestComposeServesMetricsWhereItIsChecked(t *testing.T) {
 		if !slices.Equal(s.Healthcheck.Test, want) {
 			t.Errorf("%s healthcheck = %q, want %q", svc, s.Healthcheck.Test, want)
 		}
-		if !slices.Contains(targets, svc+":"+port) {
-			t.Errorf("deploy/prometheus.yml scrapes %v, not %s:%s", targets, svc, port)
+		if !slices.Equal(discovered[svc], []string{port}) {
+			t.Errorf("deploy/prometheus.yml discovers %s on ports %v, want every replica's %s (METRICS_ADDR)", svc, discovered[svc], port)
 		}
 	}
 	if p := doc.Services["prometheus"]; !slices.Contains(p.Volumes, "./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro") {
