@@ -1,0 +1,80 @@
+//go:build integration
+
+package app_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tzurot/tzurot/internal/app"
+	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
+)
+
+// A bot started before Discord answers (the stand-in comes up late at
+// DISCORD_API_BASE) does not exit: it says what it dialled — the
+// DISCORD_API_BASE URL, not discordgo's https://discord.com — and that
+// nothing answers there (not a DISCORD_TOKEN hint, which only a 401 earns),
+// /readyz names the gateway as not connected meanwhile, and once the
+// stand-in listens the bot identifies and /readyz turns ready.
+func TestGatewayLateIsRetried(t *testing.T) {
+	s := itest.New(t, itest.Options{})
+	lateAddr := freeAddr(t)
+	cfg := s.Config
+	cfg.DiscordAPIBase = "http://" + lateAddr
+	cfg.MetricsAddr = freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.RunBot(ctx, cfg, s.Activities.Log) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("RunBot: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("RunBot still running 10 s after its context ended")
+		}
+		if t.Failed() {
+			t.Log(s.Logs.String())
+		}
+	})
+
+	testwait.Until(t, "two failed attempts logged", func() bool {
+		return strings.Count(s.Logs.String(), "the Discord gateway is not connected; retrying") >= 2
+	})
+	logs := s.Logs.String()
+	if !strings.Contains(logs, cfg.DiscordAPIBase+"/api/v") || strings.Contains(logs, "https://discord.com/api") {
+		t.Errorf("the failure does not name the URL dialled (%s/api/v…)", cfg.DiscordAPIBase)
+	}
+	if !strings.Contains(logs, "check DISCORD_API_BASE and the network") || strings.Contains(logs, "check DISCORD_TOKEN") {
+		t.Errorf("a refused connection got the wrong hint")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("RunBot returned while Discord was unreachable: %v", err)
+	default:
+	}
+	if code, body := fetch(t, cfg.MetricsAddr, "/readyz"); code != 503 || !strings.Contains(body, "gateway") {
+		t.Errorf("/readyz while unreachable = %d %q, want 503 naming the gateway", code, body)
+	}
+
+	ln, err := net.Listen("tcp", lateAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: s.Discord}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	idctx, idcancel := context.WithTimeout(ctx, 60*time.Second)
+	defer idcancel()
+	if id, _ := s.Discord.WaitIdentified(idctx); !id.Accepted {
+		t.Fatal("the bot did not identify after the stand-in came up")
+	}
+	testwait.Until(t, "/readyz to say ready", func() bool { code, _ := fetch(t, cfg.MetricsAddr, "/readyz"); return code == 200 })
+}
