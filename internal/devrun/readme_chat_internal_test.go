@@ -71,8 +71,8 @@ func readmeChat(t *testing.T) (typed []string, shown []string) {
 // TestReadmeChatTranscript plays README's chat walk-through through the
 // chat `tzurot dev` runs — its stand-ins, demo personalities, worker and
 // bot handlers — and checks that every line README shows is printed, in
-// order ("…" standing for what varies: ports, ids, the rest of a long
-// line).
+// order and whole ("…" standing for what varies: ports, ids, the rest of
+// a long line).
 func TestReadmeChatTranscript(t *testing.T) {
 	typed, shown := readmeChat(t)
 	s := itest.New(t, itest.Options{NoWorker: true})
@@ -108,7 +108,11 @@ func TestReadmeChatTranscript(t *testing.T) {
 	printed := strings.Split(out.String(), "\n")
 	at := 0
 	for _, want := range shown {
-		re := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(want), "…", ".*"))
+		pattern := "^" + strings.ReplaceAll(regexp.QuoteMeta(want), "…", ".*") + "$"
+		if strings.HasSuffix(want, "]:") {
+			pattern = strings.TrimSuffix(pattern, "$") // a form field: what is typed follows, masked
+		}
+		re := regexp.MustCompile(pattern)
 		for at < len(printed) && !re.MatchString(printed[at]) {
 			at++
 		}
