@@ -7,7 +7,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -15,25 +14,6 @@ import (
 	"github.com/tzurot/tzurot/internal/devchat"
 	"github.com/tzurot/tzurot/internal/itest"
 )
-
-// syncBuffer is the chat's terminal, written by the chat and the stand-ins'
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.String()
-}
 
 // readmeChat is README's chat walk-through ("Chat as a Discord user"): the
 // lines typed (after "#general > ", and a key for each form field) and the
@@ -101,7 +81,7 @@ func TestReadmeChatTranscript(t *testing.T) {
 	go func() { workerDone <- app.RunWorker(ctx, workerCfg, log) }()
 	defer func() { cancel(); <-workerDone }()
 
-	var out syncBuffer
+	var out itest.SyncBuffer
 	if err := runChat(ctx, cfg, log, off.discord, &chat, off.openRouter, strings.NewReader(strings.Join(typed, "\n")+"\n"), &out); err != nil {
 		t.Fatalf("the chat: %v", err)
 	}
