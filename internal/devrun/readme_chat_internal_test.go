@@ -79,7 +79,12 @@ func TestReadmeChatTranscript(t *testing.T) {
 	workerCfg.BotOwnerDiscordID = devchat.ChatUserID
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- app.RunWorker(ctx, workerCfg, log) }()
-	defer func() { cancel(); <-workerDone }()
+	defer func() {
+		cancel()
+		if err := <-workerDone; err != nil {
+			t.Errorf("the worker: %v", err)
+		}
+	}()
 
 	var out itest.SyncBuffer
 	if err := runChat(ctx, cfg, log, off.discord, &chat, off.openRouter, strings.NewReader(strings.Join(typed, "\n")+"\n"), &out); err != nil {
