@@ -80,6 +80,10 @@ const (
 	// size limit, of a type other than PNG, JPEG, WebP or still GIF, or no
 	// longer on Discord. The message says which and what to do.
 	ErrImageRefused = "ImageRefused"
+	// ErrDenied is a speaker or a guild on the deny list (/admin deny): the
+	// worker refuses what the bot would have refused, so a workflow started
+	// by hand for them posts nothing. Never retried.
+	ErrDenied = "Denied"
 )
 
 // ProviderFailures are the provider outcomes that retrying cannot change.

@@ -41,6 +41,9 @@ type ResolvePersonalityInput struct {
 	// (internal/access). Empty only in histories recorded before it was
 	// passed, never replayed through the activity itself.
 	DiscordUserID string `json:"discord_user_id"`
+	// GuildID is the server the request comes from ("" for a DM or none):
+	// checked against the deny list with the speaker (refuseDenied).
+	GuildID string `json:"guild_id,omitempty"`
 }
 
 // ResolvePersonality finds the personality in.Ref means for the speaker, by
@@ -48,7 +51,8 @@ type ResolvePersonalityInput struct {
 // name; a personality the speaker may not use does not exist for them). It
 // re-checks what the bot checked, so a workflow started by hand for another
 // user's private personality is refused here: ErrNotFound, non-retryable,
-// which names nothing private.
+// which names nothing private. A speaker or guild on the deny list is
+// refused first: ErrDenied, non-retryable.
 func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonalityInput) (PersonalityRef, error) {
 	ref := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(in.Ref), "@"))
 	if ref == "" {
@@ -60,6 +64,9 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	st := a.store()
 	s, err := st.Speaker(ctx, in.DiscordUserID, a.OperatorDiscordID)
 	if err != nil {
+		return PersonalityRef{}, err
+	}
+	if err := a.refuseDenied(ctx, s, in.GuildID); err != nil {
 		return PersonalityRef{}, err
 	}
 	m, err := st.Resolve(ctx, s, ref)

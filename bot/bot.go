@@ -140,22 +140,23 @@ func (b *Bot) RegisterCommands(appID string) error {
 const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
 
 // Run connects to the gateway as the configured shard (BOT_SHARD_ID,
-// BOT_SHARD_COUNT), registers the commands (shard 0 only) and serves until
-// ctx ends.
+// BOT_SHARD_COUNT) — retrying with backoff while Discord or the network is
+// unreachable (open) — registers the commands (shard 0 only) and serves
+// until ctx ends.
 func (b *Bot) Run(ctx context.Context) error {
 	s := b.Session
-	shard, err := b.shard(ctx)
-	if err != nil {
-		return err
-	}
 	s.Identify.Intents = Intents
 	s.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) { b.HandleInteraction(ctx, i) })
 	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { b.HandleMessage(ctx, m) })
 	s.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) { b.HandleGuildCreate(ctx, g) })
 	ready := make(chan *discordgo.Ready, 1)
 	s.AddHandlerOnce(func(_ *discordgo.Session, r *discordgo.Ready) { ready <- r })
-	if err := s.Open(); err != nil {
-		return fmt.Errorf("connect to the Discord gateway: %w (check DISCORD_TOKEN)", err)
+	shard, err := b.open(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	defer s.Close()
 	select {

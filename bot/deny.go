@@ -93,17 +93,22 @@ func (b *Bot) reloadDenials(ctx context.Context, force bool) error {
 	return nil
 }
 
-// refuseDenied is the gate of every interaction: a denied user (unless a
-// superuser or the owner, whom the list never stops) or an interaction from
-// a denied guild gets one line, which the caller answers ephemerally; the
-// guild is left again.
+// refuseDenied is the gate of every interaction. A denied user gets one
+// line, which the caller answers ephemerally; so does everyone in a denied
+// guild, and the guild is left again. The exemptions: superusers and the
+// owner, whom the user list never stops, and — in a denied guild — their
+// /admin alone (commands and its autocomplete), so the denial can be listed
+// or undone from where it was made; their /usage or @mentions there are
+// refused like anyone's (README "Moderation").
 func (b *Bot) refuseDenied(ctx context.Context, in *Interaction) error {
 	user, guild := b.denied(ctx, in.UserID, in.GuildID)
 	if !user && !guild {
 		return nil
 	}
-	if super, err := b.superuser(ctx, in.UserID); err != nil || super {
-		return err
+	if !guild || in.command() == "admin" {
+		if super, err := b.superuser(ctx, in.UserID); err != nil || super {
+			return err
+		}
 	}
 	if guild {
 		go b.leaveGuild(context.WithoutCancel(ctx), in.GuildID)
@@ -175,7 +180,7 @@ func (b *Bot) adminDeny(ctx context.Context, in *Interaction, sub string) error 
 	if !config.IsSnowflake(id) {
 		return UserError("“%s” is not a Discord id (5 to 20 digits); copy it with Developer Mode on.", truncateRunes(id, 25))
 	}
-	label := "<@" + id + ">"
+	label := userLabel(id)
 	if kind == store.DenyGuild {
 		label = "server " + id
 	}
@@ -221,6 +226,13 @@ func (b *Bot) adminDeny(ctx context.Context, in *Interaction, sub string) error 
 	return in.Reply(msg)
 }
 
+// userLabel names a user by mention and by raw id, "<@123> (id 123)": a
+// mention Discord cannot resolve (a user who left, or whom the viewer's
+// client never met) shows as "@unknown-user", and the id still says who.
+func userLabel(id string) string {
+	return "<@" + id + "> (id " + id + ")"
+}
+
 // denyList shows the deny list, privately.
 func (b *Bot) denyList(ctx context.Context, in *Interaction) error {
 	rows, err := b.store.Denials(ctx)
@@ -232,10 +244,11 @@ func (b *Bot) denyList(ctx context.Context, in *Interaction) error {
 	}
 	var users, guilds strings.Builder
 	for _, r := range rows {
-		line := fmt.Sprintf("• %s — by <@%s>, %s", "<@"+r.DiscordID+">", r.DeniedBy, r.CreatedAt.UTC().Format("2006-01-02"))
+		who := userLabel(r.DiscordID)
 		if r.Kind == denial.KindGuild {
-			line = fmt.Sprintf("• server %s — by <@%s>, %s", r.DiscordID, r.DeniedBy, r.CreatedAt.UTC().Format("2006-01-02"))
+			who = "server " + r.DiscordID
 		}
+		line := fmt.Sprintf("• %s — by %s, %s", who, userLabel(r.DeniedBy), r.CreatedAt.UTC().Format("2006-01-02"))
 		if r.Reason != nil {
 			line += ": " + *r.Reason
 		}

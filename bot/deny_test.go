@@ -73,7 +73,7 @@ func TestDenyUser(t *testing.T) {
 		t.Fatalf("%d denials after a refused /admin deny", n)
 	}
 
-	if got := line(w.slash(denyOwner, "admin", "deny user", userOpt(denyCarol), str("reason", "spam"))); got != "Denied <@"+denyCarol+">." {
+	if got := line(w.slash(denyOwner, "admin", "deny user", userOpt(denyCarol), str("reason", "spam"))); got != "Denied <@"+denyCarol+"> (id "+denyCarol+")." {
 		t.Fatalf("deny: %q", got)
 	}
 	m := w.say(denyCarol, general, guildID, "@kerach hello?")
@@ -89,7 +89,7 @@ func TestDenyUser(t *testing.T) {
 
 	for who, want := range map[string]string{
 		denyOwner: "You cannot deny yourself.",
-		denyCleo:  "<@" + denyCleo + "> is a superuser or the bot's owner, whom the deny list never stops.",
+		denyCleo:  "<@" + denyCleo + "> (id " + denyCleo + ") is a superuser or the bot's owner, whom the deny list never stops.",
 	} {
 		if got := line(w.slash(denyOwner, "admin", "deny user", userOpt(who))); got != want {
 			t.Errorf("denying %s: %q, want %q", who, got, want)
@@ -100,14 +100,14 @@ func TestDenyUser(t *testing.T) {
 	}
 
 	list := line(w.slash(denyCleo, "admin", "deny list"))
-	if !strings.HasPrefix(list, "Denied users:\n• <@"+denyCarol+"> — by <@"+denyOwner+">, ") || !strings.HasSuffix(list, ": spam") {
+	if !strings.HasPrefix(list, "Denied users:\n• <@"+denyCarol+"> (id "+denyCarol+") — by <@"+denyOwner+"> (id "+denyOwner+"), ") || !strings.HasSuffix(list, ": spam") {
 		t.Errorf("deny list:\n%s", list)
 	}
 	if got := line(w.slash(denyCarol, "admin", "deny list")); got != denied {
 		t.Errorf("the denied user's /admin deny list: %q", got)
 	}
 
-	if got := line(w.slash(denyOwner, "admin", "allow user", userOpt(denyCarol))); got != "Allowed <@"+denyCarol+"> again." {
+	if got := line(w.slash(denyOwner, "admin", "allow user", userOpt(denyCarol))); got != "Allowed <@"+denyCarol+"> (id "+denyCarol+") again." {
 		t.Fatalf("allow: %q", got)
 	}
 	if res := w.replyResult(t, w.say(denyCarol, general, guildID, "@kerach back?").ID); res.Outcome != workflows.ReplyReplied {
@@ -160,7 +160,7 @@ func TestDenyGuild(t *testing.T) {
 		t.Errorf("left guilds %v: a guild that is not denied was left", left)
 	}
 
-	if list := line(w.slash(denyOwner, "admin", "deny list")); !strings.HasPrefix(list, "Denied servers:\n• server "+denyGuild+" — by <@"+denyOwner+">, ") ||
+	if list := line(w.slash(denyOwner, "admin", "deny list")); !strings.HasPrefix(list, "Denied servers:\n• server "+denyGuild+" — by <@"+denyOwner+"> (id "+denyOwner+"), ") ||
 		!strings.HasSuffix(list, ": raids") {
 		t.Errorf("deny list:\n%s", list)
 	}
@@ -170,5 +170,39 @@ func TestDenyGuild(t *testing.T) {
 	w.Bot.HandleGuildCreate(ctx, &discordgo.GuildCreate{Guild: &discordgo.Guild{ID: denyGuild}})
 	if left := w.Discord.LeftGuilds(); len(left) != 2 {
 		t.Errorf("left guilds %v: an allowed guild was left", left)
+	}
+}
+
+// TestDenyGuildStopsSuperusersButAdmin: in a denied guild everyone's
+// messages and interactions are refused, the owner's and superusers' too —
+// but for their /admin, which still answers there so the denial can be
+// listed and undone where it was made.
+func TestDenyGuildStopsSuperusersButAdmin(t *testing.T) {
+	w := denyWorld(t)
+	line := func(ic *discordgo.InteractionCreate) string { return strings.TrimSpace(w.ephemeralText(t, ic)) }
+	// The harness's interactions come from guildID: deny that one.
+	if got := line(w.slash(denyOwner, "admin", "deny guild", str("guild", guildID))); !strings.HasPrefix(got, "Denied server "+guildID+".") {
+		t.Fatalf("deny guild: %q", got)
+	}
+	const refused = "This server is denied the use of this bot by its operators, so the bot is leaving it."
+	for _, who := range []string{denyOwner, denyCleo, denyCarol} {
+		if got := line(w.slash(who, "usage", "")); got != refused {
+			t.Errorf("/usage of %s in the denied guild: %q, want the refusal", who, got)
+		}
+	}
+	if got := line(w.press(denyOwner, "data:confirm")); got != refused {
+		t.Errorf("the owner's button in the denied guild: %q, want the refusal", got)
+	}
+	if got := line(w.slash(denyCarol, "admin", "deny list")); got != refused {
+		t.Errorf("a normal user's /admin in the denied guild: %q, want the refusal", got)
+	}
+	if got := line(w.slash(denyCleo, "admin", "deny list")); !strings.HasPrefix(got, "Denied servers:\n• server "+guildID) {
+		t.Errorf("a superuser's /admin deny list in the denied guild: %q, want the list", got)
+	}
+	if got := line(w.slash(denyOwner, "admin", "allow guild", str("guild", guildID))); got != "Allowed server "+guildID+" again." {
+		t.Fatalf("the owner's /admin allow guild in the denied guild: %q", got)
+	}
+	if got := line(w.slash(denyOwner, "usage", "")); got == refused {
+		t.Errorf("/usage after allow: still refused")
 	}
 }

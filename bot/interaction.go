@@ -114,6 +114,15 @@ func (in *Interaction) Modal(customID, title string, inputs ...discordgo.TextInp
 		&discordgo.InteractionResponseData{CustomID: customID, Title: title, Components: rows})
 }
 
+// command is the slash command's name for an application command or its
+// autocomplete, "" for a button or a form.
+func (in *Interaction) command() string {
+	if in.Type != discordgo.InteractionApplicationCommand && in.Type != discordgo.InteractionApplicationCommandAutocomplete {
+		return ""
+	}
+	return in.ApplicationCommandData().Name
+}
+
 // Subcommand is the invoked subcommand's name ("" for a plain command), with
 // a group's name before it: "alias add".
 func (in *Interaction) Subcommand() string {

@@ -99,6 +99,7 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 // The story, step by step:
 //  1. ResolvePersonality (a local activity) finds the personality the user
 //     named, among those they may use; if none, the workflow ends "failed"
+//     without a post. A user or guild on the deny list ends it "denied",
 //     without a post.
 //  2. GenerateWithinLimits (Generate in histories before "guest-token-limit")
 //     resolves the key, refuses a guest over the daily allowance, recalls
@@ -154,7 +155,11 @@ func generateReply(ctx workflow.Context, in GenerateReplyInput, pr *progress) (G
 	log := workflow.GetLogger(ctx)
 
 	pr.at(ctx, "finding the personality")
-	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID)
+	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID, in.GuildID)
+	if denied(err) {
+		log.Warn("the user or guild is on the deny list; nothing posted")
+		return GenerateReplyResult{Outcome: ReplyDenied}, nil
+	}
 	if err != nil {
 		log.Warn("personality not resolved", "personality", in.Personality)
 		return GenerateReplyResult{Outcome: ReplyFailed}, nil

@@ -116,7 +116,10 @@ func imagineImage(ctx workflow.Context, in ImagineImageInput, pr *progress) (Ima
 	}
 
 	pr.at(ctx, "finding the personality")
-	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID)
+	p, err := resolvePersonality(ctx, in.Personality, in.DiscordUserID, "")
+	if denied(err) {
+		return ImagineImageResult{Outcome: ReplyDenied}, nil // posts nothing, as the bot would
+	}
 	if err != nil {
 		return notice(ReplyFailed, fmt.Sprintf("<@%s> %s", in.DiscordUserID, appMessage(err)))
 	}

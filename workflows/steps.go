@@ -16,23 +16,36 @@ import (
 	"github.com/tzurot/tzurot/activities"
 )
 
-// resolvePersonality finds the personality ref names for the user, by
-// ResolvePersonality as a local activity: a short, idempotent read, which
-// saves two history events and a round trip through the server.
-func resolvePersonality(ctx workflow.Context, ref, discordUserID string) (activities.PersonalityRef, error) {
+// ReplyDenied is the outcome of GenerateReply and ImagineImage for a user or
+// guild on the deny list (activities.ErrDenied from ResolvePersonality):
+// nothing is posted. The bot never starts one for them; a workflow started
+// by hand ends so.
+const ReplyDenied = "denied"
+
+// resolvePersonality finds the personality ref names for the user speaking
+// from guildID ("" for a DM or none), by ResolvePersonality as a local
+// activity: a short, idempotent read, which saves two history events and a
+// round trip through the server. A denied user or guild is ErrDenied
+// (denied says so). Local activities replay from their recorded result, so
+// histories from before the deny check (and guild_id in the input) replay
+// unchanged: no version.
+func resolvePersonality(ctx workflow.Context, ref, discordUserID, guildID string) (activities.PersonalityRef, error) {
 	lookupCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		Summary:             "find the personality the user named, among those they may use",
 		StartToCloseTimeout: 5 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			MaximumAttempts:        5,
-			NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput},
+			NonRetryableErrorTypes: []string{activities.ErrNotFound, activities.ErrBadInput, activities.ErrDenied},
 		},
 	})
 	var p activities.PersonalityRef
 	err := workflow.ExecuteLocalActivity(lookupCtx, a.ResolvePersonality,
-		activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: discordUserID}).Get(ctx, &p)
+		activities.ResolvePersonalityInput{Ref: ref, DiscordUserID: discordUserID, GuildID: guildID}).Get(ctx, &p)
 	return p, err
 }
+
+// denied says whether err is resolvePersonality refusing a denied user or guild.
+func denied(err error) bool { return errorType(err) == activities.ErrDenied }
 
 // discordOptions are for the Discord and bookkeeping activities: quick calls,
 // retried on 429s and outages, not on Discord refusing the request.

@@ -32,6 +32,7 @@ type composeFile struct {
 // the command each runs.
 var tzurotServices = map[string][]string{
 	"migrate": {"migrate", "up"},
+	"setup":   {"temporal", "setup"},
 	"worker":  {"worker"},
 	"bot":     {"bot"},
 }
@@ -168,6 +169,59 @@ func TestComposeMatchesTheDevStack(t *testing.T) {
 	}
 }
 
+// dependsOn is the condition under which service waits for dep in
+// docker-compose.yml ("service_started" for the short list syntax), or "".
+func dependsOn(t *testing.T, doc composeFile, service, dep string) string {
+	t.Helper()
+	d, ok := doc.Services[service].DependsOn[dep]
+	if !ok {
+		return ""
+	}
+	if m, ok := d.(map[string]any); ok {
+		if c, ok := m["condition"].(string); ok {
+			return c
+		}
+	}
+	return "service_started"
+}
+
+// On a fresh stack `tzurot temporal setup` runs once, as `tzurot dev` runs
+// it, before the worker and the bot: without it the search attributes of
+// README's list filters are not registered and the retention schedules
+// (RETENTION_DAYS) never exist.
+func TestComposeRunsTemporalSetup(t *testing.T) {
+	doc := readCompose(t)
+	s, ok := doc.Services["setup"]
+	if !ok {
+		t.Fatal("docker-compose.yml has no setup service running `tzurot temporal setup`")
+	}
+	if s.Build == nil || !slices.Equal(s.Command, []string{"temporal", "setup"}) {
+		t.Errorf("setup: build %v command %v, want the tzurot image running temporal setup", s.Build, s.Command)
+	}
+	// Setup itself waits for the frontend to answer (temporalsetup.DialWait,
+	// TestSetupWaitsForTemporal), so starting it with the server suffices.
+	if got := dependsOn(t, doc, "setup", "temporal"); got != "service_started" && got != "service_healthy" {
+		t.Errorf("setup waits for temporal %q, want it started", got)
+	}
+	for _, svc := range []string{"worker", "bot"} {
+		if got := dependsOn(t, doc, svc, "setup"); got != "service_completed_successfully" {
+			t.Errorf("%s waits for setup %q, want service_completed_successfully", svc, got)
+		}
+	}
+	// What setup reads: the connection (as the worker), the payload codec's
+	// key, and RETENTION_DAYS for the conversation purge schedule.
+	env := s.Environment
+	for _, k := range []string{"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "TEMPORAL_TLS",
+		"TEMPORAL_PROFILE", "APP_MASTER_KEY", "RETENTION_DAYS"} {
+		if env[k] != doc.Services["worker"].Environment[k] {
+			t.Errorf("setup %s = %q, worker's %q: setup must prepare the namespace the worker uses", k, env[k], doc.Services["worker"].Environment[k])
+		}
+	}
+	if !strings.HasPrefix(env["RETENTION_DAYS"], "${RETENTION_DAYS") {
+		t.Errorf("setup RETENTION_DAYS = %q, want it from .env", env["RETENTION_DAYS"])
+	}
+}
+
 // loopbackPort reads a published port in either compose syntax — short
 // "[HOST_IP:]HOST:CONTAINER[/PROTO]" or long {host_ip, published, target} —
 // and returns "HOST:CONTAINER" when it is bound to a loopback address only
@@ -229,8 +283,9 @@ func TestLoopbackPort(t *testing.T) {
 // The worker and the bot serve /metrics and /readyz on METRICS_ADDR; their
 // healthchecks ask that port with the image's own binary (distroless has no
 // HTTP client), and deploy/prometheus.yml, mounted into the prometheus
-// service, scrapes that port of each: one port, written three times, kept
-// equal here.
+// service, scrapes that port of each replica (DNS service discovery, so
+// `--scale worker=3` gives three targets): one port, written three times,
+// kept equal here.
 func TestComposeServesMetricsWhereItIsChecked(t *testing.T) {
 	doc := readCompose(t)
 	dockerfile, err := os.ReadFile("../../Dockerfile")
@@ -247,18 +302,39 @@ func TestComposeServesMetricsWhereItIsChecked(t *testing.T) {
 	}
 	var prom struct {
 		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
 			StaticConfigs []struct {
 				Targets []string `yaml:"targets"`
 			} `yaml:"static_configs"`
+			DNSSDConfigs []struct {
+				Names []string `yaml:"names"`
+				Type  string   `yaml:"type"`
+				Port  int      `yaml:"port"`
+			} `yaml:"dns_sd_configs"`
 		} `yaml:"scrape_configs"`
 	}
 	if err := yaml.Unmarshal(b, &prom); err != nil {
 		t.Fatalf("deploy/prometheus.yml does not parse: %v", err)
 	}
-	var targets []string
+	// discovered[service] are the ports Prometheus scrapes on every A record
+	// of the service's name: every replica after --scale.
+	discovered := map[string][]string{}
 	for _, sc := range prom.ScrapeConfigs {
 		for _, st := range sc.StaticConfigs {
-			targets = append(targets, st.Targets...)
+			for _, target := range st.Targets {
+				if host, _, _ := net.SplitHostPort(target); doc.Services[host].Build != nil {
+					t.Errorf("job %s scrapes %s as one static target: Docker's DNS gives it one replica at random; use dns_sd_configs (type A)", sc.JobName, target)
+				}
+			}
+		}
+		for _, sd := range sc.DNSSDConfigs {
+			if sd.Type != "A" {
+				t.Errorf("job %s: dns_sd_configs type %q, want A (Docker's DNS serves no SRV records)", sc.JobName, sd.Type)
+				continue
+			}
+			for _, n := range sd.Names {
+				discovered[n] = append(discovered[n], fmt.Sprint(sd.Port))
+			}
 		}
 	}
 	for _, svc := range []string{"worker", "bot"} {
@@ -273,8 +349,8 @@ func TestComposeServesMetricsWhereItIsChecked(t *testing.T) {
 		if !slices.Equal(s.Healthcheck.Test, want) {
 			t.Errorf("%s healthcheck = %q, want %q", svc, s.Healthcheck.Test, want)
 		}
-		if !slices.Contains(targets, svc+":"+port) {
-			t.Errorf("deploy/prometheus.yml scrapes %v, not %s:%s", targets, svc, port)
+		if !slices.Equal(discovered[svc], []string{port}) {
+			t.Errorf("deploy/prometheus.yml discovers %s on ports %v, want every replica's %s (METRICS_ADDR)", svc, discovered[svc], port)
 		}
 	}
 	if p := doc.Services["prometheus"]; !slices.Contains(p.Volumes, "./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro") {

@@ -3,6 +3,7 @@ package devrun
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -48,10 +49,12 @@ func isTerminal(f *os.File) bool {
 	return true
 }
 
-// runChat runs the offline chat on this terminal with the real bot handlers,
-// until quit, end of input or ctx ends. openRouter is the OpenRouter
-// stand-in, nil when a real OpenRouter is configured.
-func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *fakediscord.Server, slot *atomic.Pointer[devchat.Chat], openRouter *fakeopenrouter.Server) error {
+// runChat runs the offline chat on in and out (the terminal's stdin and
+// stdout) with the real bot handlers, until quit, end of input or ctx ends.
+// openRouter is the OpenRouter stand-in, nil when a real OpenRouter is
+// configured.
+func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *fakediscord.Server, slot *atomic.Pointer[devchat.Chat], openRouter *fakeopenrouter.Server,
+	in io.Reader, out io.Writer) error {
 	d, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -69,9 +72,11 @@ func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *faked
 	})
 	example := chatExample(ctx, d.Ent)
 	// Line editing, masked keys and redraws need a terminal both ways.
-	opts := devchat.ChatOptions{Bot: b, Discord: dc, In: os.Stdin, Out: os.Stdout, Example: example,
-		Terminal: isTerminal(os.Stdin) && isTerminal(os.Stdout)}
-	if !isTerminal(os.Stdin) {
+	inFile, _ := in.(*os.File)
+	outFile, _ := out.(*os.File)
+	opts := devchat.ChatOptions{Bot: b, Discord: dc, In: in, Out: out, Example: example,
+		Terminal: inFile != nil && outFile != nil && isTerminal(inFile) && isTerminal(outFile)}
+	if inFile == nil || !isTerminal(inFile) {
 		opts.Linger = 5 * time.Second
 	}
 	if openRouter != nil {
@@ -83,9 +88,9 @@ func runChat(ctx context.Context, cfg config.Config, log *slog.Logger, dc *faked
 	c := devchat.NewChat(opts)
 	slot.Store(c)
 	defer slot.Store(nil)
-	fmt.Print(banner(example, openRouter != nil, chatKeys(ctx, d.Ent)))
+	fmt.Fprint(out, banner(example, openRouter != nil, chatKeys(ctx, d.Ent)))
 	err = c.Run(ctx)
-	fmt.Println("Stopping tzurot dev…")
+	fmt.Fprintln(out, "Stopping tzurot dev…")
 	return err
 }
 

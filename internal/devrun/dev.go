@@ -54,53 +54,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 	}()
 
-	// Offline: with no OpenRouter configured, a local stand-in that accepts any
-	// well-formed key, so a newcomer can try everything without credentials.
-	offlineOpenRouter := !cfg.Set["OPENROUTER_BASE_URL"] && cfg.OpenRouterAPIKey == ""
-	var openRouter *fakeopenrouter.Server
-	if offlineOpenRouter {
-		openRouter = fakeopenrouter.New(fakeopenrouter.Options{AcceptAnyKey: true, Stream: devStreamRate})
-		url, stop, err := serve(ctx, openRouter, log)
-		if err != nil {
-			return err
-		}
-		stops = append(stops, stop)
-		cfg.OpenRouterBaseURL = url + "/api/v1"
-		log.Warn("OPENROUTER_BASE_URL and OPENROUTER_API_KEY are unset: using the offline OpenRouter stand-in", "url", cfg.OpenRouterBaseURL)
-	}
-
-	// Offline: with no ElevenLabs configured, a stand-in that accepts any key
-	// and voice, so the voiced demo personality can speak.
-	if !cfg.Set["ELEVENLABS_BASE_URL"] && cfg.ElevenLabsAPIKey == "" {
-		url, stop, err := serve(ctx, fakeelevenlabs.New(fakeelevenlabs.Options{AcceptAnyKey: true, AcceptAnyVoice: true}), log)
-		if err != nil {
-			return err
-		}
-		stops = append(stops, stop)
-		cfg.ElevenLabsBaseURL = url
-		log.Warn("ELEVENLABS_BASE_URL and ELEVENLABS_API_KEY are unset: using the offline ElevenLabs stand-in", "url", url)
-	}
-
-	// Offline: with no bot token, Discord's REST API is a local recorder and
-	// what the personalities post is shown in the chat, or logged without one.
-	var dc *fakediscord.Server
 	var chat atomic.Pointer[devchat.Chat] // set while the chat runs
-	if offlineDiscord {
-		dc = fakediscord.New(fakediscord.Options{Token: "offline", OnMessage: func(m fakediscord.Message) {
-			log.Info("discord message", "channel", m.ChannelID, "author", m.Author.Username, "content", m.Content)
-			if c := chat.Load(); c != nil {
-				c.Show(m)
-			}
-		}})
-		url, stop, err := serve(ctx, dc, log)
-		if err != nil {
-			return err
-		}
-		stops = append(stops, stop)
-		cfg.DiscordAPIBase, cfg.DiscordToken = url, "offline"
-		dc.SetBaseURL(url)
-		log.Warn("DISCORD_TOKEN is unset: Discord is the offline stand-in; what personalities post is logged here", "url", url)
+	off, err := startStandIns(ctx, &cfg, log, offlineDiscord, &chat)
+	stops = append(stops, off.stops...)
+	if err != nil {
+		return err
 	}
+	dc, openRouter := off.discord, off.openRouter
 
 	stack, err := devstack.Up(ctx, cfg, devstack.Options{
 		PostgresPort:  port,
@@ -150,7 +110,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	go func() { errs <- app.RunWorker(ctx, workerCfg, log) }()
 	if chatting {
-		go func() { errs <- runChat(ctx, cfg, log, dc, &chat, openRouter) }()
+		go func() { errs <- runChat(ctx, cfg, log, dc, &chat, openRouter, os.Stdin, os.Stdout) }()
 	} else {
 		// One process, one METRICS_ADDR: the worker serves it, with the
 		// bot's metrics too (one registry); /readyz leaves out the gateway.
@@ -199,4 +159,64 @@ func serve(ctx context.Context, h http.Handler, log *slog.Logger) (url string, s
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}, nil
+}
+
+// standIns are the offline stand-ins `tzurot dev` started, and how to stop them.
+type standIns struct {
+	openRouter *fakeopenrouter.Server // nil: a real OpenRouter is configured
+	discord    *fakediscord.Server    // nil: a real Discord (DISCORD_TOKEN)
+	stops      []func()
+}
+
+// startStandIns starts a stand-in for each provider cfg leaves unconfigured
+// (OpenRouter, ElevenLabs, and Discord when offlineDiscord) and points cfg
+// at them; what is posted on the Discord one is logged and shown in the
+// chat *chat holds, when one runs. On an error, the result still holds the
+// stops of those started.
+func startStandIns(ctx context.Context, cfg *config.Config, log *slog.Logger, offlineDiscord bool, chat *atomic.Pointer[devchat.Chat]) (off standIns, err error) {
+	// Offline: with no OpenRouter configured, a local stand-in that accepts any
+	// well-formed key, so a newcomer can try everything without credentials.
+	offlineOpenRouter := !cfg.Set["OPENROUTER_BASE_URL"] && cfg.OpenRouterAPIKey == ""
+	if offlineOpenRouter {
+		off.openRouter = fakeopenrouter.New(fakeopenrouter.Options{AcceptAnyKey: true, Stream: devStreamRate})
+		url, stop, err := serve(ctx, off.openRouter, log)
+		if err != nil {
+			return off, err
+		}
+		off.stops = append(off.stops, stop)
+		cfg.OpenRouterBaseURL = url + "/api/v1"
+		log.Warn("OPENROUTER_BASE_URL and OPENROUTER_API_KEY are unset: using the offline OpenRouter stand-in", "url", cfg.OpenRouterBaseURL)
+	}
+
+	// Offline: with no ElevenLabs configured, a stand-in that accepts any key
+	// and voice, so the voiced demo personality can speak.
+	if !cfg.Set["ELEVENLABS_BASE_URL"] && cfg.ElevenLabsAPIKey == "" {
+		url, stop, err := serve(ctx, fakeelevenlabs.New(fakeelevenlabs.Options{AcceptAnyKey: true, AcceptAnyVoice: true}), log)
+		if err != nil {
+			return off, err
+		}
+		off.stops = append(off.stops, stop)
+		cfg.ElevenLabsBaseURL = url
+		log.Warn("ELEVENLABS_BASE_URL and ELEVENLABS_API_KEY are unset: using the offline ElevenLabs stand-in", "url", url)
+	}
+
+	// Offline: with no bot token, Discord's REST API is a local recorder and
+	// what the personalities post is shown in the chat, or logged without one.
+	if offlineDiscord {
+		off.discord = fakediscord.New(fakediscord.Options{Token: "offline", OnMessage: func(m fakediscord.Message) {
+			log.Info("discord message", "channel", m.ChannelID, "author", m.Author.Username, "content", m.Content)
+			if c := chat.Load(); c != nil {
+				c.Show(m)
+			}
+		}})
+		url, stop, err := serve(ctx, off.discord, log)
+		if err != nil {
+			return off, err
+		}
+		off.stops = append(off.stops, stop)
+		cfg.DiscordAPIBase, cfg.DiscordToken = url, "offline"
+		off.discord.SetBaseURL(url)
+		log.Warn("DISCORD_TOKEN is unset: Discord is the offline stand-in; what personalities post is logged here", "url", url)
+	}
+	return off, nil
 }

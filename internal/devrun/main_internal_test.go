@@ -5,8 +5,8 @@ package devrun
 import (
 	"testing"
 
-	"github.com/tzurot/tzurot/internal/testdb"
+	"github.com/tzurot/tzurot/internal/itest"
 )
 
 // TestMain stops the PostgreSQL cluster the tests started.
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) { itest.Main(m) }

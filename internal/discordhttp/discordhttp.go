@@ -29,7 +29,7 @@ type Rewrite struct {
 }
 
 func (t Rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
-	if t.Base != nil && (r.URL.Host == "discord.com" || strings.HasSuffix(r.URL.Host, ".discord.com")) {
+	if t.rewrites(r.URL) {
 		r = r.Clone(r.Context())
 		r.URL.Scheme, r.URL.Host = t.Base.Scheme, t.Base.Host
 		r.Host = t.Base.Host
@@ -44,6 +44,25 @@ func (t Rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 		metrics.DiscordRateLimited(resp.Header.Get("X-RateLimit-Scope"))
 	}
 	return resp, err
+}
+
+// rewrites says whether u (one of discordgo's https://discord.com URLs) goes to Base instead.
+func (t Rewrite) rewrites(u *url.URL) bool {
+	return t.Base != nil && (u.Host == "discord.com" || strings.HasSuffix(u.Host, ".discord.com"))
+}
+
+// Dialled is the URL a request for rawURL actually reaches with DISCORD_API_BASE
+// apiBase: errors of Go's HTTP client quote the URL discordgo asked for
+// (always https://discord.com/…), which is not where the connection went.
+// rawURL comes back unchanged when it is not rewritten or does not parse.
+func Dialled(rawURL, apiBase string) string {
+	u, err := url.Parse(rawURL)
+	base, berr := url.Parse(apiBase)
+	if err != nil || berr != nil || base.Host == "" || !(Rewrite{Base: base}).rewrites(u) {
+		return rawURL
+	}
+	u.Scheme, u.Host = base.Scheme, base.Host
+	return u.String()
 }
 
 // Session returns a discordgo session authenticated as the bot, its REST calls

@@ -54,3 +54,23 @@ func (s *Store) Denials(ctx context.Context) ([]*ent.Denial, error) {
 	}
 	return rows, nil
 }
+
+// IsDenied says whether the user and the guild (its id, "" for a DM or
+// none) are on the deny list: one query, each side an equality on the
+// (kind, discord_id) unique index, for the worker's reply path
+// (activities.ResolvePersonality), which holds no list in memory.
+func (s *Store) IsDenied(ctx context.Context, userID, guildID string) (user, guild bool, err error) {
+	match := denial.And(denial.KindEQ(DenyUser), denial.DiscordID(userID))
+	if guildID != "" {
+		match = denial.Or(match, denial.And(denial.KindEQ(DenyGuild), denial.DiscordID(guildID)))
+	}
+	kinds, err := s.db.Denial.Query().Where(match).Select(denial.FieldKind).Strings(ctx)
+	if err != nil {
+		return false, false, fmt.Errorf("read the deny list: %w", err)
+	}
+	for _, k := range kinds {
+		user = user || k == string(DenyUser)
+		guild = guild || k == string(DenyGuild)
+	}
+	return user, guild, nil
+}

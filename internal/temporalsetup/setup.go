@@ -6,13 +6,16 @@ package temporalsetup
 import (
 	"context"
 	"fmt"
-	"github.com/tzurot/tzurot/internal/retention"
 	"io"
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"go.temporal.io/sdk/client"
+
+	"github.com/tzurot/tzurot/internal/retention"
 
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/searchattr"
@@ -31,12 +34,26 @@ var Steps = []Step{
 	{Name: "retention schedules", Run: retention.EnsureSchedules},
 }
 
+// DialWait is how long Run waits for Temporal to answer: docker-compose
+// starts the setup service beside a dev server that takes seconds to listen
+// (the temporalio/temporal image carries no shell for a healthcheck to
+// rely on), so a connection refused at first is tried again, with backoff.
+const DialWait = 90 * time.Second
+
 // Run is `tzurot temporal setup`: it connects as every tzurot process does
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, APP_MASTER_KEY for the payload
-// codec), registers the search attributes, then runs Steps, saying what each
-// did on out. The first failing step ends it with its error.
+// codec), trying again for up to DialWait while Temporal does not answer,
+// registers the search attributes, then runs Steps, saying what each did on
+// out. The first failing step ends it with its error.
 func Run(ctx context.Context, cfg config.Config, out io.Writer, log *slog.Logger) error {
-	c, _, err := temporalclient.Dial(ctx, cfg, log)
+	exp := backoff.NewExponentialBackOff()
+	exp.MaxInterval = 5 * time.Second
+	c, err := backoff.Retry(ctx, func() (client.Client, error) {
+		c, _, err := temporalclient.Dial(ctx, cfg, log)
+		return c, err
+	}, backoff.WithBackOff(exp), backoff.WithMaxElapsedTime(DialWait), backoff.WithNotify(func(err error, next time.Duration) {
+		log.Warn("Temporal does not answer yet; trying again", "err", err.Error(), "retry_in", next.Round(time.Millisecond).String())
+	}))
 	if err != nil {
 		return err
 	}

@@ -5,9 +5,12 @@ package temporalsetup_test
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -105,4 +108,66 @@ func TestDevRegistersOrLogs(t *testing.T) {
 	if !strings.Contains(logs.String(), "the namespace is not fully set up") {
 		t.Errorf("logged %q", logs.String())
 	}
+}
+
+// Started beside a Temporal that does not listen yet (docker-compose's setup
+// service and the dev server come up together), setup waits for it and then
+// registers the attributes, instead of failing at the first refused
+// connection.
+func TestSetupWaitsForTemporal(t *testing.T) {
+	cfg := configFor(t, itest.AttributesNamespace)
+	late := lateAddress(t, itest.HostPort(t), 2*time.Second)
+	cfg.TemporalAddress = late
+	var out strings.Builder
+	var logs itest.SyncBuffer
+	if err := temporalsetup.Run(context.Background(), cfg, &out, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+		t.Fatalf("setup against a Temporal up after 2 s: %v", err)
+	}
+	if !strings.Contains(logs.String(), "Temporal does not answer yet; trying again") || !strings.Contains(out.String(), "search attributes on namespace") {
+		t.Errorf("setup said %q, logged %q: want a retry, then the attributes", out.String(), logs.String())
+	}
+}
+
+// lateAddress is a loopback address that refuses connections for delay,
+// then forwards each to target.
+func lateAddress(t *testing.T, target string, delay time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // refused until the proxy listens again
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	go func() {
+		select {
+		case <-time.After(delay):
+		case <-stop:
+			return
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("listen again on %s: %v", addr, err)
+			return
+		}
+		go func() { <-stop; ln.Close() }()
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer in.Close()
+				up, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go func() { _, _ = io.Copy(up, in) }()
+				_, _ = io.Copy(in, up)
+			}()
+		}
+	}()
+	return addr
 }
