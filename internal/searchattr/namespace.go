@@ -54,7 +54,7 @@ func Register(ctx context.Context, svc operatorservice.OperatorServiceClient, na
 			missing[name] = want
 			added = append(added, name)
 		case have != want:
-			return nil, fmt.Errorf("search attribute %s is registered on namespace %s as %s, but tzurot needs %s: remove it (temporal operator search-attribute delete --namespace %s --name %s) or use another namespace",
+			return nil, fmt.Errorf("search attribute %s is registered on namespace %s as %s, but tzurot needs %s: remove it (temporal operator search-attribute remove --namespace %s --name %s --yes) or use another namespace",
 				name, namespace, have, want, namespace, name)
 		}
 	}
