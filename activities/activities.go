@@ -25,6 +25,7 @@ import (
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/internal/store"
 )
 
@@ -72,6 +73,10 @@ type Activities struct {
 	VisionModel string
 	// models caches which OpenRouter models take images (images.go).
 	models modelList
+
+	// SearchAttributes is the worker's view of the namespace's search
+	// attributes (RegisteredSearchAttributes); nil: none are set.
+	SearchAttributes *searchattr.Known
 
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map

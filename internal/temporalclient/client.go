@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc"
 
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/keycrypt"
@@ -109,9 +110,10 @@ func Options(cfg config.Config, codec *payloadcodec.Codec, log *slog.Logger) (cl
 	return opts, nil
 }
 
-// Dial connects to Temporal with Options. Its error is one line naming the
+// Dial connects to Temporal with Options, and watch's gRPC interceptors on
+// every call (searchattr.ForgetOnRefusal). Its error is one line naming the
 // address, the namespace and the settings to check.
-func Dial(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, *payloadcodec.Codec, error) {
+func Dial(ctx context.Context, cfg config.Config, log *slog.Logger, watch ...grpc.UnaryClientInterceptor) (client.Client, *payloadcodec.Codec, error) {
 	codec, err := Codec(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -119,6 +121,9 @@ func Dial(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Clie
 	opts, err := Options(cfg, codec, log)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(watch) > 0 {
+		opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(watch...))
 	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
