@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/mock"
@@ -36,11 +37,21 @@ func replyUpserts(t *testing.T, set searchattr.Set, now ...string) []temporal.Se
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		upserts = append(upserts, args.Get(0).(temporal.SearchAttributes))
 	}).Return(nil).Maybe()
+	var counted []activities.CountReplyInput
+	env.OnActivity(a.CountReply, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CountReplyInput) (bool, error) {
+		counted = append(counted, in)
+		return true, nil
+	})
 	in := replyIn
 	in.SearchAttributes = set
 	res := execute[GenerateReplyResult](t, env, GenerateReply, in)
 	if res.Outcome != ReplyReplied {
 		t.Fatalf("outcome %q", res.Outcome)
+	}
+	// Counted once, by the activity whose row guards it, under the run's id.
+	wantCount := activities.CountReplyInput{WorkflowID: GenerateReplyID(in.RequestID), Outcome: ReplyReplied, KeySource: searchattr.KeyOperator}
+	if len(counted) != 1 || counted[0] != wantCount {
+		t.Errorf("CountReply calls %+v, want one %+v", counted, wantCount)
 	}
 	details, err := env.QueryWorkflow("__temporal_workflow_metadata")
 	if err != nil {
