@@ -169,3 +169,26 @@ func TestMetricNamesFollowPrometheusConventions(t *testing.T) {
 		t.Error("tzurot_replies_total is not exported before the first reply")
 	}
 }
+
+// The known label sets of the event counters are served at 0 before the
+// first event (Prometheus: avoid missing metrics), so rate() and alerts see
+// them from the start.
+func TestKnownSeriesStartAtZero(t *testing.T) {
+	families, err := Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[string]int{}
+	for _, f := range families {
+		series[f.GetName()] = len(f.GetMetric())
+	}
+	for name, want := range map[string]int{
+		"tzurot_replies_total":              len(ReplyOutcomes) * len(KeySources),
+		"tzurot_key_deactivations_total":    2,
+		"tzurot_discord_rate_limited_total": 3,
+	} {
+		if series[name] < want {
+			t.Errorf("%s has %d series before any event, want %d", name, series[name], want)
+		}
+	}
+}
