@@ -200,6 +200,7 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 	if err := c.checkShard(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, checkCLINames(lookup)...)
 	return c, errors.Join(errs...)
 }
 

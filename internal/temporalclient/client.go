@@ -59,9 +59,12 @@ func Connection(cfg config.Config) (client.Options, error) {
 	if cfg.TemporalDevServer {
 		return client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace}, nil
 	}
+	if err := checkConfigFile(cfg); err != nil {
+		return client.Options{}, err
+	}
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: lookup{cfg}})
 	if err != nil {
-		return client.Options{}, fmt.Errorf("read the Temporal connection settings (TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE, TEMPORAL_TLS_*): %w", err)
+		return client.Options{}, explainLoad(cfg, err)
 	}
 	opts.HostPort = cmp.Or(opts.HostPort, cfg.TemporalAddress)
 	opts.Namespace = cmp.Or(opts.Namespace, cfg.TemporalNamespace)
@@ -129,6 +132,10 @@ func Dial(ctx context.Context, cfg config.Config, log *slog.Logger, watch ...grp
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to Temporal at %s (namespace %s, %s): %s; check TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_API_KEY or TEMPORAL_PROFILE, or run `tzurot dev`, which starts a server",
 			opts.HostPort, opts.Namespace, security(opts), oneLine(err))
+	}
+	if err := checkNamespace(ctx, c, opts.Namespace); err != nil {
+		c.Close()
+		return nil, nil, err
 	}
 	return c, codec, nil
 }
