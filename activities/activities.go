@@ -8,7 +8,8 @@
 // Files: errors.go holds every error type and classify.go what becomes one;
 // keys.go the providers' keys (whose key pays); delivery*.go every post to
 // Discord; one file per area for the rest (generate, voice, imagine, limits,
-// usage, history, memory).
+// usage, history, memory; replies.go counts a finished reply once,
+// searchattrs.go says which search attributes the namespace has).
 package activities
 
 import (
