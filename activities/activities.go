@@ -8,7 +8,8 @@
 // Files: errors.go holds every error type and classify.go what becomes one;
 // keys.go the providers' keys (whose key pays); delivery*.go every post to
 // Discord; one file per area for the rest (generate, voice, imagine, limits,
-// usage, history, memory).
+// usage, history, memory; replies.go counts a finished reply once,
+// searchattrs.go says which search attributes the namespace has).
 package activities
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/internal/store"
 )
 
@@ -72,6 +74,10 @@ type Activities struct {
 	VisionModel string
 	// models caches which OpenRouter models take images (images.go).
 	models modelList
+
+	// SearchAttributes is the worker's view of the namespace's search
+	// attributes (RegisteredSearchAttributes); nil: none are set.
+	SearchAttributes *searchattr.Known
 
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map

@@ -97,6 +97,7 @@ func New(d Deps) *Bot {
 		typing:        map[string]map[chan struct{}]struct{}{},
 		attrs:         searchattr.NewKnown(d.Temporal, d.Config.TemporalNamespace),
 	}
+	b.attrs.Log = d.Log
 	for _, c := range []*command{
 		b.walletCommand(),
 		b.timezoneCommand(),

@@ -22,7 +22,17 @@ import (
 // search-attributes 1: the upsert, the current details, the activities'
 // summaries), for the replay tests in workflows/.
 func TestRecordSearchAttributesHistory(t *testing.T) {
-	const file = "generate_reply_v5_search_attributes.json"
+	recordReplyWithAttributes(t, "generate_reply_v5_search_attributes.json", "800000000000000051")
+}
+
+// TestRecordAskedAndCountedHistory records, on request, a reply at
+// search-attributes-asked 1 and count-reply-once 1: the local activities
+// RegisteredSearchAttributes before the upsert and CountReply after it.
+func TestRecordAskedAndCountedHistory(t *testing.T) {
+	recordReplyWithAttributes(t, "generate_reply_v7_asked_and_counted.json", "800000000000000052")
+}
+
+func recordReplyWithAttributes(t *testing.T, file, requestID string) {
 	if f := os.Getenv("TZUROT_RECORD_HISTORY"); f != file && f != "all" {
 		t.Skip("set TZUROT_RECORD_HISTORY to " + file + " or all to record it")
 	}
@@ -36,7 +46,6 @@ func TestRecordSearchAttributesHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const requestID = "800000000000000051"
 	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.GenerateReplyID(requestID), TaskQueue: s.TaskQueue, StaticSummary: "alice → cold-kerach",
 		TypedSearchAttributes: set.Attributes(searchattr.Keyword(searchattr.User, aliceID)),

@@ -19,8 +19,9 @@ func TestRegisteredActivityNames(t *testing.T) {
 		want []string
 	}{
 		{(*activities.Activities)(nil), []string{
-			"CheckKey", "DeactivateKey", "DeleteUserRows", "Generate", "GenerateWithinLimits", "Imagine", "ImagineNotice",
-			"PostReply", "RecordUsage", "Remember", "ResolvePersonality", "SaveTurns", "SendDM", "SpeakReply", "StoreKey",
+			"CheckKey", "CountReply", "DeactivateKey", "DeleteUserRows", "Generate", "GenerateWithinLimits", "Imagine", "ImagineNotice",
+			"PostReply", "RecordUsage", "RegisteredSearchAttributes", "Remember", "ResolvePersonality", "SaveTurns", "SendDM",
+			"SpeakReply", "StoreKey",
 		}},
 		{(*operator.Activities)(nil), []string{
 			"MigrationBackup", "MigrationBatch", "MigrationBegin", "MigrationFinish", "MigrationVerify",

@@ -120,6 +120,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 			}
 		}
 	}
+	ns := &asked{}
 	show := func() {
 		mode := ""
 		if in.DryRun {
@@ -132,7 +133,7 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 		workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s**%s — %s\n\nread %d · changed %d · unchanged %d · reported %d",
 			in.Name, mode, state, st.Counts.Read, st.Counts.Changed, st.Counts.Unchanged, st.Counts.Reported))
 		if in.SearchAttributes {
-			_ = workflow.UpsertTypedSearchAttributes(ctx, MigrationNameAttr.ValueSet(in.Name), RowsDoneAttr.ValueSet(st.Counts.Read))
+			upsertMigration(ctx, ns, in.Name, st.Counts.Read)
 		}
 	}
 	show()
@@ -253,4 +254,18 @@ func DataMigration(ctx workflow.Context, in DataMigrationInput) (MigrationState,
 		return st, finish("succeeded", true)
 	}
 	return st, nil
+}
+
+// upsertMigration sets the migration's name and rows read: behind
+// searchAttributesAskedChange only those the namespace has now (asked at
+// most once per searchattr.RecheckAfter of workflow time), so an attribute
+// removed mid-run never fails the workflow task; before it, both.
+func upsertMigration(ctx workflow.Context, ns *asked, name string, read int64) {
+	if workflow.GetVersion(ctx, searchAttributesAskedChange, workflow.DefaultVersion, searchAttributesAskedVersion) < searchAttributesAskedVersion {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, MigrationNameAttr.ValueSet(name), RowsDoneAttr.ValueSet(read))
+		return
+	}
+	if u := ns.now(ctx).Updates(searchattr.Keyword(searchattr.Migration, name), searchattr.Int(searchattr.RowsDone, read)); len(u) > 0 {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, u...)
+	}
 }

@@ -132,11 +132,35 @@ func GenerateReply(ctx workflow.Context, in GenerateReplyInput) (GenerateReplyRe
 	res, err := generateReply(ctx, in, pr)
 	if err == nil {
 		pr.finish(ctx, in.SearchAttributes, res.Outcome)
-		// Through the workflow's metrics handler, silent on replay: once
-		// per reply. An error is retried or fails the workflow: no outcome.
-		metrics.CountReply(workflow.GetMetricsHandler(ctx), res.Outcome, cmp.Or(pr.keySource, metrics.KeyUnknown))
+		// An error is retried or fails the workflow: no outcome to count.
+		countReply(ctx, in.RequestID, res.Outcome, cmp.Or(pr.keySource, metrics.KeyUnknown))
 	}
 	return res, err
+}
+
+// countReplyChange versions counting a reply by the local activity
+// CountReply, once (its row in the deliveries table is the guard), instead
+// of through the workflow's metrics handler, which counted again each time
+// the last workflow task was retried or run again after a worker died.
+// Runs recorded before it count nothing when they finish on a new worker.
+const countReplyChange = "count-reply-once"
+
+// countReply counts the finished reply in tzurot_replies_total, once. A
+// failure is logged: a metric is never a reason for a reply to fail.
+func countReply(ctx workflow.Context, requestID, outcome, keySource string) {
+	if workflow.GetVersion(ctx, countReplyChange, workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		Summary:             "count the reply in tzurot_replies_total, once",
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+	})
+	if err := workflow.ExecuteLocalActivity(lctx, a.CountReply, activities.CountReplyInput{
+		WorkflowID: GenerateReplyID(requestID), Outcome: outcome, KeySource: keySource,
+	}).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("reply not counted in tzurot_replies_total", "error", err)
+	}
 }
 
 // speakerOf names the user in details: their username, else their id.

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tzurot/tzurot/activities"
+	"github.com/tzurot/tzurot/internal/metrics"
 )
 
 var replyIn = GenerateReplyInput{
@@ -166,5 +167,11 @@ func TestGenerateReplyUnknownPersonalityPostsNothing(t *testing.T) {
 // (e2e's TestRecordGenerateReplyHistory), so a change that breaks runs
 // already in flight fails here rather than in production.
 func TestGenerateReplyReplaysOldHistories(t *testing.T) {
+	before := metrics.Sum("tzurot_replies_total", nil)
 	replayRecorded(t, "generate_reply_*.json", GenerateReply, GenerateReplyName)
+	// A replay (a retried workflow task's, a new worker's) counts no reply
+	// again: the count is CountReply's recorded result, not re-run.
+	if n := metrics.Sum("tzurot_replies_total", nil) - before; n != 0 {
+		t.Errorf("replaying finished replies counted %v more", n)
+	}
 }

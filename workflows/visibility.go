@@ -8,7 +8,9 @@ package workflows
 import (
 	"fmt"
 	"strings"
+	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tzurot/tzurot/activities"
@@ -23,6 +25,19 @@ import (
 const (
 	searchAttributesChange  = "search-attributes"
 	searchAttributesVersion = 1
+)
+
+// searchAttributesAskedChange versions asking, just before an upsert, which
+// attributes the namespace has now (RegisteredSearchAttributes, a local
+// activity whose result history records, so a replay upserts the same): an
+// attribute removed while the workflow ran is then left out instead of
+// failing its workflow task until `tzurot temporal setup` is run again.
+// Asked only where an upsert was about to happen, so histories without one
+// never reach the marker; those with one recorded before it upsert the
+// starter's Set, as they did.
+const (
+	searchAttributesAskedChange  = "search-attributes-asked"
+	searchAttributesAskedVersion = 1
 )
 
 // progress is a workflow's current details: who and what (title), the step
@@ -105,17 +120,55 @@ func (p *progress) finish(ctx workflow.Context, set searchattr.Set, outcome stri
 	if p.tokens > 0 {
 		vs = append(vs, searchattr.Int(searchattr.Tokens, int64(p.tokens)))
 	}
-	upsert(ctx, set, vs...)
+	upsert(ctx, set, &asked{}, vs...)
 }
 
-// upsert sets those of vs that set holds, behind searchAttributesChange. A
-// failed upsert is logged: the attributes are for finding the workflow,
-// never a reason for it to fail.
-func upsert(ctx workflow.Context, set searchattr.Set, vs ...searchattr.Value) {
+// asked is what the namespace was last found to have, by askRegistered, and
+// when (workflow time); the zero asked has not asked yet.
+type asked struct {
+	set searchattr.Set
+	at  time.Time
+}
+
+// now is the namespace's Set, asked again when never asked or asked
+// searchattr.RecheckAfter ago (workflow time, so replay asks where the run
+// did): a long workflow that upserts often asks at most that often.
+func (s *asked) now(ctx workflow.Context) searchattr.Set {
+	if s.at.IsZero() || workflow.Now(ctx).Sub(s.at) >= searchattr.RecheckAfter {
+		s.set, s.at = askRegistered(ctx), workflow.Now(ctx)
+	}
+	return s.set
+}
+
+// askRegistered is the Set the namespace has now, by the local activity
+// RegisteredSearchAttributes; empty when it could not be asked.
+func askRegistered(ctx workflow.Context) searchattr.Set {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		Summary:             "ask which search attributes the namespace has now",
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 2},
+	})
+	var set searchattr.Set
+	if err := workflow.ExecuteLocalActivity(lctx, a.RegisteredSearchAttributes).Get(ctx, &set); err != nil {
+		return nil
+	}
+	return set
+}
+
+// upsert sets those of vs that set holds (the starter's Set) and, behind
+// searchAttributesAskedChange, that the namespace has now (ns), behind
+// searchAttributesChange. A failed upsert is logged: the attributes are
+// for finding the workflow, never a reason for it to fail.
+func upsert(ctx workflow.Context, set searchattr.Set, ns *asked, vs ...searchattr.Value) {
 	updates := set.Updates(vs...)
 	if len(updates) == 0 ||
 		workflow.GetVersion(ctx, searchAttributesChange, workflow.DefaultVersion, searchAttributesVersion) < searchAttributesVersion {
 		return
+	}
+	if workflow.GetVersion(ctx, searchAttributesAskedChange, workflow.DefaultVersion, searchAttributesAskedVersion) >= searchAttributesAskedVersion {
+		if updates = ns.now(ctx).Updates(vs...); len(updates) == 0 {
+			return
+		}
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not set", "error", err)

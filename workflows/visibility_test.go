@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/mock"
@@ -14,11 +15,17 @@ import (
 )
 
 // replyUpserts runs a GenerateReply that replies, with set as the search
-// attributes its starter found, and returns every upsert it made.
-func replyUpserts(t *testing.T, set searchattr.Set) []temporal.SearchAttributes {
+// attributes its starter found and now as those the namespace has when the
+// workflow asks before its upsert (nil: the same as set), and returns
+// every upsert it made.
+func replyUpserts(t *testing.T, set searchattr.Set, now ...string) []temporal.SearchAttributes {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	if now == nil {
+		now = set
+	}
+	env.OnActivity(a.RegisteredSearchAttributes, mock.Anything).Return(searchattr.Set(now), nil).Maybe()
 	env.OnActivity(a.ResolvePersonality, mock.Anything, mock.Anything).Return(kerach, nil)
 	env.OnActivity(a.GenerateWithinLimits, mock.Anything, mock.Anything).Return(activities.GenerateOutput{
 		Text: "brr", Model: "openai/gpt-4o", KeySource: activities.KeyFromOperator,
@@ -30,11 +37,21 @@ func replyUpserts(t *testing.T, set searchattr.Set) []temporal.SearchAttributes 
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		upserts = append(upserts, args.Get(0).(temporal.SearchAttributes))
 	}).Return(nil).Maybe()
+	var counted []activities.CountReplyInput
+	env.OnActivity(a.CountReply, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CountReplyInput) (bool, error) {
+		counted = append(counted, in)
+		return true, nil
+	})
 	in := replyIn
 	in.SearchAttributes = set
 	res := execute[GenerateReplyResult](t, env, GenerateReply, in)
 	if res.Outcome != ReplyReplied {
 		t.Fatalf("outcome %q", res.Outcome)
+	}
+	// Counted once, by the activity whose row guards it, under the run's id.
+	wantCount := activities.CountReplyInput{WorkflowID: GenerateReplyID(in.RequestID), Outcome: ReplyReplied, KeySource: searchattr.KeyOperator}
+	if len(counted) != 1 || counted[0] != wantCount {
+		t.Errorf("CountReply calls %+v, want one %+v", counted, wantCount)
 	}
 	details, err := env.QueryWorkflow("__temporal_workflow_metadata")
 	if err != nil {
@@ -84,6 +101,28 @@ func TestGenerateReplyUpsertsOnlyRegisteredAttributes(t *testing.T) {
 	upserts := replyUpserts(t, searchattr.Set{searchattr.Outcome.GetName()})
 	if len(upserts) != 1 || upserts[0].Size() != 1 {
 		t.Fatalf("with only TzurotOutcome registered: %d upserts", len(upserts))
+	}
+}
+
+// An attribute removed from the namespace after the start (`temporal
+// operator search-attribute remove`) is left out of the upsert: the
+// workflow asks which the namespace has just before it, so its task never
+// fails for one (the server refuses the whole task: BadSearchAttributes).
+func TestGenerateReplyLeavesOutAnAttributeRemovedWhileItRan(t *testing.T) {
+	all := searchattr.Set{}
+	var now []string
+	for _, k := range searchattr.All {
+		all = append(all, k.GetName())
+		if k != searchattr.Model {
+			now = append(now, k.GetName())
+		}
+	}
+	upserts := replyUpserts(t, all, now...)
+	if len(upserts) != 1 || upserts[0].ContainsKey(searchattr.Model) || upserts[0].Size() != 3 {
+		t.Fatalf("upserts %v, want outcome, key source and tokens without TzurotModel", upserts)
+	}
+	if upserts := replyUpserts(t, all, []string{}...); len(upserts) != 0 {
+		t.Errorf("with none registered now: upserted %v", upserts[0].GetUntypedValues())
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -25,6 +26,7 @@ import (
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/memory"
 	"github.com/tzurot/tzurot/internal/openrouter"
+	"github.com/tzurot/tzurot/internal/searchattr"
 	"github.com/tzurot/tzurot/internal/telemetry"
 	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/migrations"
@@ -64,7 +66,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		db.Close()
 		return nil, fmt.Errorf("connect to the database at DATABASE_URL: %w", err)
 	}
-	tc, _, err := temporalclient.Dial(ctx, cfg, log)
+	tc, known, err := DialTemporal(ctx, cfg, log)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -75,7 +77,29 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*Deps, erro
 		db.Close()
 		return nil, err
 	}
+	acts.SearchAttributes = known
 	return &Deps{DB: db, Ent: acts.DB, Temporal: tc, Activities: acts, Operator: NewOperator(cfg, db, acts.DB, keys, log)}, nil
+}
+
+// DialTemporal connects to Temporal (temporalclient.Dial) with the
+// process's view of the namespace's search attributes, which the worker's
+// workflows ask before each upsert (activities.RegisteredSearchAttributes):
+// asked again every searchattr.RecheckAfter, and at once after the server
+// refused a workflow task for an attribute it lacks.
+func DialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, *searchattr.Known, error) {
+	var known atomic.Pointer[searchattr.Known]
+	tc, _, err := temporalclient.Dial(ctx, cfg, log, searchattr.ForgetOnRefusal(func() {
+		if k := known.Load(); k != nil {
+			k.Forget()
+		}
+	}))
+	if err != nil {
+		return nil, nil, err
+	}
+	k := searchattr.NewKnown(tc, cfg.TemporalNamespace)
+	k.Log = log
+	known.Store(k)
+	return tc, k, nil
 }
 
 // NewActivities builds the activities' clients from the configuration: the

@@ -48,7 +48,7 @@ func assertReplyMetrics(t *testing.T, addr, model string) {
 		`(?m)^temporal_worker_task_slots_available\{`,
 		`(?m)^temporal_workflow_completed_total\{.*workflow_type="GenerateReply"`,
 		// The product's.
-		`(?m)^tzurot_replies_total\{(?:.*,)?key_source="operator",(?:.*,)?outcome="replied".*workflow_type="GenerateReply"\} [1-9]`,
+		`(?m)^tzurot_replies_total\{key_source="operator",outcome="replied"\} [1-9]`,
 		`(?m)^tzurot_provider_request_duration_seconds_bucket\{model="` + regexp.QuoteMeta(model) + `",outcome="ok",provider="openrouter",le="\+Inf"\} [1-9]`,
 		`(?m)^tzurot_provider_tokens_total\{model="` + regexp.QuoteMeta(model) + `",provider="openrouter",type="completion"\} [1-9]`,
 	}

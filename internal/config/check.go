@@ -103,8 +103,14 @@ func check(v Variable, f reflect.Value) []error {
 			return []error{fmt.Errorf("%s must be a Discord id (5 to 20 digits), got %q", v.Name, s)}
 		}
 	case "hostport":
-		if _, port, err := net.SplitHostPort(s); s != "" && (err != nil || port == "") {
-			return []error{fmt.Errorf("%s must be host:port such as 127.0.0.1:9464 or :9464, got %q", v.Name, s)}
+		// A port is a number 0–65535 (0: any free one), as net.Listen
+		// takes it; checked here so a bad one stops the start, not the
+		// first listen.
+		if s == "" {
+			return nil
+		}
+		if _, port, err := net.SplitHostPort(s); err != nil || port == "" || !isPort(port) {
+			return []error{fmt.Errorf("%s must be host:port with a port from 0 to 65535, such as 127.0.0.1:9464 or :9464, got %q", v.Name, s)}
 		}
 	case "token":
 		if s != "" && !isToken68(s) {
@@ -114,6 +120,12 @@ func check(v Variable, f reflect.Value) []error {
 		panic(fmt.Sprintf("config: field %s has an unknown check %q", v.Field, v.check))
 	}
 	return nil
+}
+
+// isPort says whether p is a TCP port number, 0 to 65535, in decimal.
+func isPort(p string) bool {
+	n, err := strconv.ParseUint(p, 10, 16)
+	return err == nil && n <= 65535 && !strings.HasPrefix(p, "+")
 }
 
 // IsSnowflake says whether s can be a Discord id: a snowflake, written in

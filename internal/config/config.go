@@ -135,7 +135,7 @@ type Config struct {
 
 	// RetentionDays, when set, is how long conversation turns and memories
 	// are kept (internal/retention's daily schedule).
-	RetentionDays Days `env:"RETENTION_DAYS" desc:"a whole number of days ≥ 1: conversation turns, memories and replies' delivery records older than this are purged by the daily schedule 'tzurot-retention-history' ('tzurot temporal setup' creates it). Unset: kept for good, and that schedule is removed"`
+	RetentionDays Days `env:"RETENTION_DAYS" desc:"a whole number of days ≥ 1: conversation turns, memories and replies' delivery records older than this are purged by the daily schedule 'tzurot-retention-history' ('tzurot temporal setup' creates it). Unset: kept for good, and setup removes that schedule (a paused one is left paused, and setup says so)"`
 
 	// MetricsAddr is where the worker and the bot serve /metrics, /healthz
 	// and /readyz (internal/metrics); empty: not served.
@@ -200,6 +200,7 @@ func Parse(lookup func(string) (string, bool)) (Config, error) {
 	if err := c.checkShard(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, checkCLINames(lookup)...)
 	return c, errors.Join(errs...)
 }
 

@@ -76,11 +76,35 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{map[string]string{"BOT_SHARD_ID": "-1", "BOT_SHARD_COUNT": "2"}, `BOT_SHARD_ID must be a whole number ≥ 0, got "-1"`},
 		{map[string]string{"BOT_SHARD_ID": "0", "BOT_SHARD_COUNT": "0"}, `BOT_SHARD_COUNT must be a whole number ≥ 1 or auto, got "0"`},
 		{map[string]string{"BOT_SHARD_ID": "0", "BOT_SHARD_COUNT": "many"}, `BOT_SHARD_COUNT must be a whole number ≥ 1 or auto, got "many"`},
+		{map[string]string{"METRICS_ADDR": "127.0.0.1:99999"}, `METRICS_ADDR must be host:port with a port from 0 to 65535, such as 127.0.0.1:9464 or :9464, got "127.0.0.1:99999"`},
+		{map[string]string{"METRICS_ADDR": ":-1"}, `METRICS_ADDR must be host:port with a port from 0 to 65535`},
+		{map[string]string{"METRICS_ADDR": ":http"}, `METRICS_ADDR must be host:port with a port from 0 to 65535`},
+		{map[string]string{"METRICS_ADDR": "9464"}, `METRICS_ADDR must be host:port`},
+		{map[string]string{"TEMPORAL_TLS_CERT": "/nonexistent"}, `TEMPORAL_TLS_CERT is the temporal CLI's name and tzurot does not read it: set TEMPORAL_TLS_CLIENT_CERT_PATH instead`},
+		{map[string]string{"TEMPORAL_TLS_KEY": "/k.pem"}, `set TEMPORAL_TLS_CLIENT_KEY_PATH instead`},
+		{map[string]string{"TEMPORAL_TLS_CA": "/ca.pem"}, `set TEMPORAL_TLS_SERVER_CA_CERT_PATH instead`},
+		{map[string]string{"TEMPORAL_TLS_CERT_DATA": "pem"}, `set TEMPORAL_TLS_CLIENT_CERT_DATA instead`},
+		{map[string]string{"TEMPORAL_TLS_KEY_DATA": "pem"}, `set TEMPORAL_TLS_CLIENT_KEY_DATA instead`},
+		{map[string]string{"TEMPORAL_TLS_CA_DATA": "pem"}, `set TEMPORAL_TLS_SERVER_CA_CERT_DATA instead`},
 	}
 	for _, tc := range cases {
 		_, err := Parse(lookup(tc.env))
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("Parse(%v) error = %v, want it to contain %q", tc.env, err, tc.wantErr)
+		}
+	}
+}
+
+// A bad value is one line: BOT_SHARD_COUNT=0 is not also reported as an id
+// not below it.
+func TestParseSaysEachProblemOnce(t *testing.T) {
+	_, err := Parse(lookup(map[string]string{"BOT_SHARD_ID": "0", "BOT_SHARD_COUNT": "0"}))
+	if err == nil || strings.Count(err.Error(), "\n") != 0 {
+		t.Errorf("BOT_SHARD_ID=0 BOT_SHARD_COUNT=0: %q, want one line", err)
+	}
+	for _, ok := range []string{":0", "127.0.0.1:65535", "[::1]:9464", "localhost:9464"} {
+		if _, err := Parse(lookup(map[string]string{"METRICS_ADDR": ok})); err != nil {
+			t.Errorf("METRICS_ADDR=%s: %v", ok, err)
 		}
 	}
 }
@@ -196,6 +220,9 @@ func TestVariablesListsEverythingParseReads(t *testing.T) {
 	listed := map[string]bool{}
 	for _, v := range Variables() {
 		listed[v] = true
+	}
+	for _, n := range cliTLSNames { // looked at only to be refused
+		delete(read, n[0])
 	}
 	for k := range read {
 		if !listed[k] {

@@ -53,7 +53,8 @@ func (c Config) Shard() Shard {
 
 // checkShard applies the rules between BOT_SHARD_ID and BOT_SHARD_COUNT:
 // both set or neither, and the id below a fixed count (with auto, the bot
-// checks it against Discord's count at start).
+// checks it against Discord's count at start). A count that did not parse
+// has its own error line already, so none is added here.
 func (c Config) checkShard() error {
 	id, count := c.Set["BOT_SHARD_ID"], c.Set["BOT_SHARD_COUNT"]
 	switch {
@@ -61,7 +62,10 @@ func (c Config) checkShard() error {
 		return errors.New("BOT_SHARD_ID and BOT_SHARD_COUNT go together: set both (e.g. 0 and 2 for the first of two shards) or neither (one process, every guild)")
 	case !id:
 		return nil
-	case c.BotShardCount != ShardCountAuto && c.BotShardID >= int(c.BotShardCount):
+	case c.BotShardCount < 1:
+		// auto, or a count parseShardCount refused (already reported).
+		return nil
+	case c.BotShardID >= int(c.BotShardCount):
 		return fmt.Errorf("BOT_SHARD_ID must be below BOT_SHARD_COUNT (shards are numbered from 0), got %d of %d", c.BotShardID, c.BotShardCount)
 	}
 	return nil

@@ -25,6 +25,9 @@ const (
 	VoiceDM = "voice-dm"
 	// Post is /imagine's image post, or its notice.
 	Post = "post"
+	// Counted is no post: the row recording that the workflow's reply was
+	// counted in tzurot_replies_total (store.Once), so a retry counts nothing.
+	Counted = "counted"
 )
 
 // New is the key of the whole post that the workflow workflowID makes for

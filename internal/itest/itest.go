@@ -35,7 +35,6 @@ import (
 	"github.com/tzurot/tzurot/internal/keycrypt"
 	"github.com/tzurot/tzurot/internal/redact"
 	"github.com/tzurot/tzurot/internal/telemetry"
-	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/internal/testdb"
 	"github.com/tzurot/tzurot/worker"
 )
@@ -197,7 +196,7 @@ func New(t testing.TB, opts Options) *Stack {
 	cfg.TemporalDevServer = true
 	logs := &SyncBuffer{}
 	log := slog.New(redact.NewHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	c, _, err := temporalclient.Dial(context.Background(), cfg, log)
+	c, known, err := app.DialTemporal(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +210,7 @@ func New(t testing.TB, opts Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	acts.SearchAttributes = known
 	if !opts.LongTermMemory {
 		acts.Memory = nil
 	}

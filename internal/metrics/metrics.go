@@ -69,6 +69,10 @@ var (
 		Name: "tzurot_webhook_recreations_total",
 		Help: "Channel webhooks created again because Discord no longer knew the one in use.",
 	})
+	replies = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tzurot_replies_total",
+		Help: "Replies GenerateReply finished, each once (recorded in the database first), by outcome and key_source.",
+	}, []string{"outcome", "key_source"})
 	discordRateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tzurot_discord_rate_limited_total",
 		Help: "HTTP 429 answers from Discord's REST API, by scope (user, global, shared: its X-RateLimit-Scope).",
@@ -79,8 +83,21 @@ func init() {
 	Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		providerDuration, tokens, cost, keyDeactivations, dmsSent, webhookRecreations, discordRateLimited,
+		providerDuration, tokens, cost, keyDeactivations, dmsSent, webhookRecreations, discordRateLimited, replies,
 	)
+	// Every known series from the start, at 0, so a rate() over them works
+	// before the first event (Prometheus's "avoid missing metrics").
+	for _, o := range ReplyOutcomes {
+		for _, k := range KeySources {
+			replies.WithLabelValues(o, k)
+		}
+	}
+	for _, p := range []string{ProviderOpenRouter, ProviderElevenLabs} {
+		keyDeactivations.WithLabelValues(p)
+	}
+	for _, scope := range []string{"user", "global", "shared"} {
+		discordRateLimited.WithLabelValues(scope)
+	}
 }
 
 // ObserveProviderRequest records one provider request of seconds for model;
@@ -133,23 +150,25 @@ func DiscordRateLimited(scope string) {
 	discordRateLimited.WithLabelValues(scope).Inc()
 }
 
-// RepliesCounter is the counter GenerateReply adds to through its workflow's
-// metrics handler ([CountReply]), exposed as tzurot_replies_total.
-const RepliesCounter = "tzurot_replies"
+// ReplyOutcomes and KeySources are tzurot_replies_total's label values
+// (GenerateReply's outcomes; searchattr's key sources and KeyUnknown),
+// every pair of which is exported at 0 from the start.
+var (
+	ReplyOutcomes = []string{"replied", "key_rejected", "no_key", "rate_limited", "failed", "denied"}
+	KeySources    = []string{"user", "operator", "none", KeyUnknown}
+)
 
 // CountReply counts one finished reply by its outcome (GenerateReply's:
-// replied, key_rejected, no_key, rate_limited, failed) and key source
-// (user, operator, none). h is workflow.GetMetricsHandler's, which the SDK
-// keeps silent while a workflow replays, so each reply counts once; the SDK
-// adds its own labels (namespace, task_queue, workflow_type).
-func CountReply(h client.MetricsHandler, outcome, keySource string) {
-	h.WithTags(map[string]string{"outcome": outcome, "key_source": keySource}).Counter(RepliesCounter).Inc(1)
-}
+// replied, key_rejected, no_key, rate_limited, failed, denied) and key source
+// (user, operator, none, unknown). The caller makes it once per reply:
+// activities' CountReply calls it only when it newly recorded the reply's
+// row (store.Once), so a retried workflow task or activity adds nothing.
+func CountReply(outcome, keySource string) { replies.WithLabelValues(outcome, keySource).Inc() }
 
 // TemporalHandler is the Temporal SDK's metrics handler for
 // client.Options.MetricsHandler: the SDK's metrics (temporal_*: task
 // latencies, slots, polls, failures; https://docs.temporal.io/references/sdk-metrics)
-// and the workflows' own ([CountReply]) through an OpenTelemetry meter
+// through an OpenTelemetry meter
 // exported into [Registry]. Timers become _seconds histograms with
 // durationBuckets, counters _total counters. One handler per process.
 var TemporalHandler = sync.OnceValue(func() client.MetricsHandler {

@@ -102,8 +102,8 @@ func (u Usage) USD() *float64 {
 // error object in a 200 body or on its choice (the upstream failed after
 // OpenRouter committed to 200; Usage and Model then say what was billed),
 // a 200 without choices or that does not decode, and any transport failure.
-func (c *Client) Chat(ctx context.Context, apiKey string, req ChatRequest) (_ ChatResponse, err error) {
-	defer timed(req.Model)(&err)
+func (c *Client) Chat(ctx context.Context, apiKey string, req ChatRequest) (resp ChatResponse, err error) {
+	defer timed(req.Model)(&resp.Model, &err)
 	return call(ctx, c, apiKey, func(ctx context.Context) (ChatResponse, error) {
 		return c.chat(ctx, apiKey, req)
 	})

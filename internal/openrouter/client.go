@@ -122,13 +122,20 @@ func call[T any](ctx context.Context, c *Client, apiKey string, do func(ctx cont
 
 // timed starts timing one request for model; the function it returns
 // records it in tzurot_provider_request_duration_seconds, answered when *err
-// is nil. A request OpenRouter refused as malformed or for an unknown model
-// is recorded under the model "invalid": the model is a user's free text
-// (/config), and only names OpenRouter serves may become label values.
-func timed(model string) func(err *error) {
+// is nil, under the model that answered (*answered, the response's model,
+// when it is not empty) else the one requested: the same label as the
+// usage rows' tokens and cost and the TzurotModel attribute, so a router
+// such as openrouter/free is shown as the model it routed to. A request
+// OpenRouter refused as malformed or for an unknown model is recorded
+// under the model "invalid": the model is a user's free text (/config),
+// and only names OpenRouter serves may become label values.
+func timed(model string) func(answered *string, err *error) {
 	start := time.Now()
-	return func(err *error) {
+	return func(answered *string, err *error) {
 		label := model
+		if answered != nil && *answered != "" {
+			label = *answered
+		}
 		if oe, ok := AsError(*err); ok && (oe.Kind == KindUnknownModel || oe.Kind == KindBadRequest) {
 			label = "invalid"
 		}

@@ -28,8 +28,8 @@ type Embeddings struct {
 // model or a bad input), an error object in a 200 body, a 200 whose data
 // does not hold exactly one vector per input, and any transport failure.
 // No inputs, or an empty one, is a KindBadRequest without a call.
-func (c *Client) Embed(ctx context.Context, apiKey, model string, inputs []string) (_ Embeddings, err error) {
-	defer timed(model)(&err)
+func (c *Client) Embed(ctx context.Context, apiKey, model string, inputs []string) (resp Embeddings, err error) {
+	defer timed(model)(&resp.Model, &err)
 	return call(ctx, c, apiKey, func(ctx context.Context) (Embeddings, error) {
 		return c.embed(ctx, apiKey, model, inputs)
 	})

@@ -32,3 +32,25 @@ func TestChatRequestsAreTimedByModel(t *testing.T) {
 		t.Errorf("an unknown model became a label value (%v series samples)", n)
 	}
 }
+
+// A router (openrouter/free) is timed under the model it routed to, the
+// one the usage rows' tokens and cost and TzurotModel name, so latency and
+// cost per model line up; the requested one only when none answered.
+func TestRoutedRequestsAreTimedByTheModelThatAnswered(t *testing.T) {
+	count := func(model string) float64 {
+		return metrics.Sum("tzurot_provider_request_duration_seconds", map[string]string{"provider": "openrouter", "model": model})
+	}
+	answeredBefore, routerBefore := count("test/routed-to:free"), count("test/router")
+	s := newStub(t, answer(200, `{"id":"gen-2","model":"test/routed-to:free","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`))
+	if _, err := s.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: "test/router", Messages: []Message{{Role: "user", Content: "hi"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if a, r := count("test/routed-to:free")-answeredBefore, count("test/router")-routerBefore; a != 1 || r != 0 {
+		t.Errorf("timed %v under the model that answered and %v under the router, want 1 and 0", a, r)
+	}
+	down := newStub(t, answer(503, `{"error":{"code":503,"message":"no provider"}}`))
+	_, _ = down.client(Options{}).Chat(context.Background(), testKey, ChatRequest{Model: "test/router", Messages: []Message{{Role: "user", Content: "hi"}}})
+	if r := count("test/router") - routerBefore; r < 1 {
+		t.Errorf("a request no model answered was not timed under the requested model")
+	}
+}

@@ -60,8 +60,8 @@ type Delta struct {
 // A 2xx answer that is not an event stream (an endpoint that ignored
 // "stream") is read as [Client.Chat] reads it, and its content passed to
 // onDelta as one Delta.
-func (c *Client) ChatStream(ctx context.Context, apiKey string, req ChatRequest, onDelta func(Delta) error) (_ ChatResponse, err error) {
-	defer timed(req.Model)(&err)
+func (c *Client) ChatStream(ctx context.Context, apiKey string, req ChatRequest, onDelta func(Delta) error) (resp ChatResponse, err error) {
+	defer timed(req.Model)(&resp.Model, &err)
 	return call(ctx, c, apiKey, func(ctx context.Context) (ChatResponse, error) {
 		return c.chatStream(ctx, apiKey, req, onDelta)
 	})

@@ -8,8 +8,14 @@
 //     records no workflow can use any more;
 //   - HistoryScheduleID, daily at 03:00 UTC, only while RETENTION_DAYS is
 //     set: conversation turns, memories and replies' delivery records older
-//     than that many days. With RETENTION_DAYS unset the schedule is deleted,
-//     so nothing is purged and nothing in Temporal suggests otherwise.
+//     than that many days. With RETENTION_DAYS unset a running one is
+//     deleted, so nothing is purged and nothing in Temporal suggests
+//     otherwise; a paused one is left paused (it purges nothing), as the
+//     operator who paused it left it, and setup says so.
+//
+// The schedules' input, and the started workflows' summary, are plain JSON,
+// past the payload codec: `temporal schedule describe` and the Web UI show
+// them without the codec endpoint, and they outlive a master-key rotation.
 package retention
 
 import (
@@ -25,6 +31,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/temporalclient"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -65,7 +72,7 @@ func Schedules(cfg config.Config) []Schedule {
 			WorkflowID:    "retention/history",
 			Spec:          client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: 24 * time.Hour, Offset: 3 * time.Hour}}},
 			Input:         workflows.PurgeRetentionInput{RetentionDays: days},
-			Summary:       fmt.Sprintf("retention: conversation turns and memories older than %d days", days),
+			Summary:       fmt.Sprintf("retention: conversation turns, memories and replies' delivery records older than %d days", days),
 			CatchupWindow: 24 * time.Hour,
 		})
 	}
@@ -76,38 +83,86 @@ func Schedules(cfg config.Config) []Schedule {
 // namespace, for workers on cfg.TemporalTaskQueue, or updates the ones that
 // exist to the current spec, input and policies, keeping their state: a
 // schedule paused in the Web UI stays paused. With RETENTION_DAYS unset it
-// deletes HistoryScheduleID if there is one. Safe to run again: each id
-// names one schedule. Errors are Temporal's, one per schedule, wrapped with
-// its id.
-func EnsureSchedules(ctx context.Context, c client.Client, cfg config.Config) error {
-	sc := c.ScheduleClient()
+// deletes a running HistoryScheduleID and leaves a paused one. It returns
+// one line per schedule saying what it did and why ("created schedule …",
+// "updated schedule … (paused: …)", "deleted schedule …: RETENTION_DAYS is
+// unset"). Safe to run again: each id names one schedule. Errors are
+// Temporal's, one per schedule, wrapped with its id.
+func EnsureSchedules(ctx context.Context, c client.Client, cfg config.Config) ([]string, error) {
+	// A client on c's connection without the payload codec, so the
+	// schedules' summaries are plain like their input.
+	conn, err := temporalclient.Connection(cfg)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := client.NewClientFromExistingWithContext(ctx, c, client.Options{Namespace: conn.Namespace, Logger: discard{}})
+	if err != nil {
+		return nil, fmt.Errorf("a client for the schedules: %w", err)
+	}
+	defer plain.Close()
+	sc := plain.ScheduleClient()
 	want := Schedules(cfg)
 	var errs []error
+	var report []string
 	for _, s := range want {
-		if err := ensure(ctx, sc, s, cfg.TemporalTaskQueue); err != nil {
+		line, err := ensure(ctx, sc, s, cfg.TemporalTaskQueue)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("schedule %s: %w", s.ID, err))
+			continue
 		}
+		report = append(report, line)
 	}
 	if len(want) == 1 {
-		err := sc.GetHandle(ctx, HistoryScheduleID).Delete(ctx)
-		var notFound *serviceerror.NotFound
-		if err != nil && !errors.As(err, &notFound) {
-			errs = append(errs, fmt.Errorf("delete schedule %s (RETENTION_DAYS is unset): %w", HistoryScheduleID, err))
+		line, err := removeHistory(ctx, sc)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			report = append(report, line)
 		}
 	}
-	return errors.Join(errs...)
+	return report, errors.Join(errs...)
 }
 
+// removeHistory deletes HistoryScheduleID, RETENTION_DAYS being unset,
+// unless it is paused, and says what it did.
+func removeHistory(ctx context.Context, sc client.ScheduleClient) (string, error) {
+	h := sc.GetHandle(ctx, HistoryScheduleID)
+	desc, err := h.Describe(ctx)
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return "no schedule " + HistoryScheduleID + ": RETENTION_DAYS is unset, so conversation turns and memories are kept", nil
+	case err != nil:
+		return "", fmt.Errorf("describe schedule %s: %w", HistoryScheduleID, err)
+	case desc.Schedule.State.Paused:
+		return fmt.Sprintf("left schedule %s paused: RETENTION_DAYS is unset and it purges nothing while paused; delete it (Web UI, or `temporal schedule delete --schedule-id %s`) to drop it for good, or set RETENTION_DAYS and unpause it",
+			HistoryScheduleID, HistoryScheduleID), nil
+	}
+	if err := h.Delete(ctx); err != nil && !errors.As(err, &notFound) {
+		return "", fmt.Errorf("delete schedule %s (RETENTION_DAYS is unset): %w", HistoryScheduleID, err)
+	}
+	return "deleted schedule " + HistoryScheduleID + ": RETENTION_DAYS is unset, so conversation turns and memories are kept", nil
+}
+
+// discard is a Temporal logger that drops everything: the schedules'
+// client logs nothing the caller's does not.
+type discard struct{}
+
+func (discard) Debug(string, ...any) {}
+func (discard) Info(string, ...any)  {}
+func (discard) Warn(string, ...any)  {}
+func (discard) Error(string, ...any) {}
+
 // ensure creates s, or, when its id is taken, replaces its spec, action and
-// policies and keeps its state (paused, note).
-func ensure(ctx context.Context, sc client.ScheduleClient, s Schedule, taskQueue string) error {
+// policies and keeps its state (paused, note); it says which.
+func ensure(ctx context.Context, sc client.ScheduleClient, s Schedule, taskQueue string) (string, error) {
 	// The input goes in as plain JSON, past the payload codec (which passes
 	// plain payloads through): it holds no secret, the Web UI shows it as it
 	// is, and it outlives a master-key rotation, which a sealed input kept in
 	// the schedule for good would not.
 	input, err := converter.GetDefaultDataConverter().ToPayload(s.Input)
 	if err != nil {
-		return fmt.Errorf("encode the input: %w", err)
+		return "", fmt.Errorf("encode the input: %w", err)
 	}
 	action := &client.ScheduleWorkflowAction{
 		ID:            s.WorkflowID,
@@ -124,12 +179,19 @@ func ensure(ctx context.Context, sc client.ScheduleClient, s Schedule, taskQueue
 		ID: s.ID, Spec: s.Spec, Action: action, Overlap: policy.Overlap, CatchupWindow: policy.CatchupWindow,
 		Note: "made by tzurot temporal setup; pause it here to stop the purges",
 	})
-	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return err
+	if err == nil {
+		return "created schedule " + s.ID + " (" + s.Summary + ")", nil
 	}
-	return sc.GetHandle(ctx, s.ID).Update(ctx, client.ScheduleUpdateOptions{
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return "", err
+	}
+	state := ""
+	err = sc.GetHandle(ctx, s.ID).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			sched := in.Description.Schedule
+			if sched.State != nil && sched.State.Paused {
+				state = ", left paused as it was"
+			}
 			spec := s.Spec
 			sched.Spec, sched.Action, sched.Policy = &spec, action, policy
 			// sched.State is the schedule's own: the server replaces the
@@ -137,4 +199,8 @@ func ensure(ctx context.Context, sc client.ScheduleClient, s Schedule, taskQueue
 			return &client.ScheduleUpdate{Schedule: &sched}, nil
 		},
 	})
+	if err != nil {
+		return "", err
+	}
+	return "updated schedule " + s.ID + " (" + s.Summary + state + ")", nil
 }

@@ -4,6 +4,7 @@ package retention_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,14 @@ import (
 // scheduleOf describes a schedule and decodes its workflow's input.
 func scheduleOf(t *testing.T, s *itest.Stack, id string) (*client.ScheduleDescription, workflows.PurgeRetentionInput) {
 	t.Helper()
-	desc, err := s.Client.ScheduleClient().GetHandle(context.Background(), id).Describe(context.Background())
+	// Described without the payload codec, as `temporal schedule describe`
+	// without --codec-endpoint does.
+	plain, err := client.NewClientFromExisting(s.Client, client.Options{Namespace: s.Config.TemporalNamespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	desc, err := plain.ScheduleClient().GetHandle(context.Background(), id).Describe(context.Background())
 	if err != nil {
 		t.Fatalf("describe %s: %v", id, err)
 	}
@@ -42,6 +50,11 @@ func scheduleOf(t *testing.T, s *itest.Stack, id string) (*client.ScheduleDescri
 	// Plain, not sealed: it must outlive a master-key rotation.
 	if enc := string(p.GetMetadata()["encoding"]); enc != "json/plain" {
 		t.Errorf("%s input encoded %q, want json/plain", id, enc)
+	}
+	// The started workflows' summary is plain too: `temporal schedule
+	// describe` shows it without the codec endpoint.
+	if sum := act.StaticSummary; !strings.HasPrefix(sum, "retention: ") {
+		t.Errorf("%s summary %q, want it readable without the codec", id, sum)
 	}
 	if act.Workflow != workflows.PurgeRetentionName || act.TaskQueue != s.TaskQueue {
 		t.Errorf("%s starts %v on %s, want %s on %s", id, act.Workflow, act.TaskQueue, workflows.PurgeRetentionName, s.TaskQueue)
@@ -111,9 +124,19 @@ func TestEnsureSchedulesIsIdempotentAndKeepsPause(t *testing.T) {
 
 	cfg := s.Config
 	cfg.RetentionDays = 30
-	for range 2 {
-		if err := retention.EnsureSchedules(ctx, s.Client, cfg); err != nil {
+	for i := range 2 {
+		report, err := retention.EnsureSchedules(ctx, s.Client, cfg)
+		if err != nil {
 			t.Fatal(err)
+		}
+		// Says what it did to each: the stale one updated, the new one created,
+		// then both updated.
+		want := []string{"updated schedule " + retention.ExpiredScheduleID, "created schedule " + retention.HistoryScheduleID}
+		if i == 1 {
+			want[1] = "updated schedule " + retention.HistoryScheduleID
+		}
+		if len(report) != 2 || !strings.HasPrefix(report[0], want[0]) || !strings.HasPrefix(report[1], want[1]) {
+			t.Errorf("run %d reported %q, want lines starting %q", i+1, report, want)
 		}
 	}
 	desc, in := scheduleOf(t, s, retention.ExpiredScheduleID)
@@ -136,8 +159,8 @@ func TestEnsureSchedulesIsIdempotentAndKeepsPause(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.RetentionDays = 7
-	if err := retention.EnsureSchedules(ctx, s.Client, cfg); err != nil {
-		t.Fatal(err)
+	if report, err := retention.EnsureSchedules(ctx, s.Client, cfg); err != nil || !strings.Contains(strings.Join(report, "\n"), "left paused as it was") {
+		t.Fatalf("report %q, err %v; want the paused schedule said to stay paused", report, err)
 	}
 	desc, in = scheduleOf(t, s, retention.HistoryScheduleID)
 	if !desc.Schedule.State.Paused || desc.Schedule.State.Note != "operator" {
@@ -150,17 +173,32 @@ func TestEnsureSchedulesIsIdempotentAndKeepsPause(t *testing.T) {
 		t.Error("the expired schedule was paused by setup")
 	}
 
+	// RETENTION_DAYS unset: a paused history schedule is left, and said so;
+	// a running one is deleted, and said why; then there is none to delete.
 	cfg.RetentionDays = 0
-	if err := retention.EnsureSchedules(ctx, s.Client, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sc.GetHandle(ctx, retention.HistoryScheduleID).Describe(ctx); err == nil {
-		t.Error("the history schedule is still there with RETENTION_DAYS unset")
+	for _, c := range []struct {
+		unpause bool
+		want    string
+		there   bool
+	}{
+		{false, "left schedule " + retention.HistoryScheduleID + " paused: RETENTION_DAYS is unset", true},
+		{true, "deleted schedule " + retention.HistoryScheduleID + ": RETENTION_DAYS is unset", false},
+		{false, "no schedule " + retention.HistoryScheduleID + ": RETENTION_DAYS is unset", false},
+	} {
+		if c.unpause {
+			if err := sc.GetHandle(ctx, retention.HistoryScheduleID).Unpause(ctx, client.ScheduleUnpauseOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		report, err := retention.EnsureSchedules(ctx, s.Client, cfg)
+		if err != nil || len(report) != 2 || !strings.HasPrefix(report[1], c.want) {
+			t.Errorf("report %q, err %v; want its second line to start %q", report, err, c.want)
+		}
+		if _, err := sc.GetHandle(ctx, retention.HistoryScheduleID).Describe(ctx); (err == nil) != c.there {
+			t.Errorf("after %q: the history schedule is there: %v", c.want, err == nil)
+		}
 	}
 	scheduleOf(t, s, retention.ExpiredScheduleID)
-	if err := retention.EnsureSchedules(ctx, s.Client, cfg); err != nil {
-		t.Errorf("setup again with no history schedule to remove: %v", err)
-	}
 }
 
 // Triggering the schedule (the Web UI's "Trigger" button) runs
@@ -173,7 +211,7 @@ func TestScheduleTriggerRunsThePurge(t *testing.T) {
 	d := seed(t, s)
 	d.hold(t, time.Hour)
 	d.hold(t, time.Minute)
-	if err := retention.EnsureSchedules(ctx, s.Client, s.Config); err != nil {
+	if _, err := retention.EnsureSchedules(ctx, s.Client, s.Config); err != nil {
 		t.Fatal(err)
 	}
 	h := s.Client.ScheduleClient().GetHandle(ctx, retention.ExpiredScheduleID)

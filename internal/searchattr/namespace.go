@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 )
 
 // Registered is the Set of tzurot's attributes the namespace has with the
@@ -54,7 +57,7 @@ func Register(ctx context.Context, svc operatorservice.OperatorServiceClient, na
 			missing[name] = want
 			added = append(added, name)
 		case have != want:
-			return nil, fmt.Errorf("search attribute %s is registered on namespace %s as %s, but tzurot needs %s: remove it (temporal operator search-attribute delete --namespace %s --name %s) or use another namespace",
+			return nil, fmt.Errorf("search attribute %s is registered on namespace %s as %s, but tzurot needs %s: remove it (temporal operator search-attribute remove --namespace %s --name %s --yes) or use another namespace",
 				name, namespace, have, want, namespace, name)
 		}
 	}
@@ -77,23 +80,28 @@ func Refused(err error) bool {
 	return errors.As(err, &bad) && strings.Contains(strings.ToLower(bad.Error()), "search attribute")
 }
 
-// RecheckAfter is how long Known trusts a look-up that found attributes
-// missing (or failed) before asking the namespace again: an operator who
-// runs `tzurot temporal setup` on a live namespace sees the attributes set
-// within it, without restarting the bot.
-const RecheckAfter = time.Minute
+// RecheckAfter is how long Known trusts a look-up before asking the
+// namespace again, whatever it found: an operator who runs `tzurot temporal
+// setup` sees the attributes set within it, and one who removes an
+// attribute on a live namespace (`temporal operator search-attribute
+// remove`) sees it no longer set, without restarting anything.
+const RecheckAfter = 30 * time.Second
 
-// Known is a starter's view of the namespace's attributes: asked once, kept
-// for good when all are there, asked again after RecheckAfter otherwise.
-// Safe for concurrent use.
+// Known is a process's view of the namespace's attributes: asked at most
+// once per RecheckAfter, and again at once after Forget (a start or a
+// workflow task the server refused for one). Safe for concurrent use.
 type Known struct {
 	c         client.Client
 	namespace string
 	now       func() time.Time
+	// Log, when set, gets a WARN each time the namespace is found lacking
+	// attributes tzurot sets (a different list from the last one found).
+	Log *slog.Logger
 
 	mu      sync.Mutex
 	set     Set
 	checked time.Time
+	warned  string
 }
 
 // NewKnown asks c's OperatorService about namespace, the one c starts
@@ -103,12 +111,12 @@ func NewKnown(c client.Client, namespace string) *Known {
 }
 
 // Set is the namespace's registered attributes, asked at most once per
-// RecheckAfter while some are missing; a failed look-up is the empty Set, so
-// a start never waits on it nor fails for it.
+// RecheckAfter; a failed look-up is the empty Set, so a start or an upsert
+// never waits on it nor fails for it.
 func (k *Known) Set(ctx context.Context) Set {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if !k.checked.IsZero() && (len(k.set) == len(All) || k.now().Sub(k.checked) < RecheckAfter) {
+	if !k.checked.IsZero() && k.now().Sub(k.checked) < RecheckAfter {
 		return k.set
 	}
 	k.checked = k.now()
@@ -119,7 +127,29 @@ func (k *Known) Set(ctx context.Context) Set {
 		set = nil
 	}
 	k.set = set
+	if err == nil {
+		k.warnMissing(set)
+	}
 	return k.set
+}
+
+// warnMissing logs, once per different list, the attributes set lacks.
+func (k *Known) warnMissing(set Set) {
+	var missing []string
+	for _, a := range All {
+		if !set.Has(a) {
+			missing = append(missing, a.GetName())
+		}
+	}
+	list := strings.Join(missing, ",")
+	if k.Log == nil || list == k.warned {
+		return
+	}
+	k.warned = list
+	if list != "" {
+		k.Log.Warn("the Temporal namespace lacks search attributes tzurot sets; workflows run without them: run `tzurot temporal setup`",
+			"namespace", k.namespace, "missing", missing)
+	}
 }
 
 // Forget drops what Known knows, so the next Set asks again: after a start
@@ -146,4 +176,20 @@ func (k *Known) Start(ctx context.Context, opts client.StartWorkflowOptions, wor
 		run, err = k.c.ExecuteWorkflow(ctx, opts, workflow, input(set))
 	}
 	return run, err
+}
+
+// ForgetOnRefusal is a gRPC client interceptor that calls forget when the
+// server refuses a workflow task's completion, or a start, for a search
+// attribute the namespace lacks (Refused): the worker's Known then asks the
+// namespace again before the task's retry, instead of at most RecheckAfter
+// later.
+func ForgetOnRefusal(forget func()) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		// Below the SDK's own interceptors the error is still a gRPC status.
+		if err != nil && (Refused(err) || Refused(serviceerror.FromStatus(status.Convert(err)))) {
+			forget()
+		}
+		return err
+	}
 }

@@ -3,6 +3,7 @@ package searchattr
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // namespace stands in for a Temporal namespace's search attributes and for
@@ -124,10 +127,53 @@ func TestKnownSetsOnlyRegisteredAndRechecks(t *testing.T) {
 	if got := start(); len(got) != len(All) || ns.starts[2].Size() != 2 {
 		t.Fatalf("after RecheckAfter: set %v, started with %v", got, ns.starts[2].GetUntypedValues())
 	}
+	// Every attribute known: still asked again after RecheckAfter, so one
+	// removed on a live namespace is noticed.
+	delete(ns.attrs, "TzurotModel")
 	lists := ns.lists
-	now = now.Add(24 * time.Hour)
+	now = now.Add(RecheckAfter / 2)
 	if start(); ns.lists != lists {
-		t.Error("asked again with every attribute known")
+		t.Error("asked again before RecheckAfter")
+	}
+	now = now.Add(RecheckAfter)
+	if got := start(); ns.lists != lists+1 || got.Has(Model) {
+		t.Errorf("with every attribute known, a removal is not seen after RecheckAfter: %d lists, set %v", ns.lists-lists, got)
+	}
+}
+
+// A look-up finding attributes missing logs one WARN naming them and the
+// command that registers them, once per list; a refused workflow task
+// (ForgetOnRefusal) makes the next Set ask at once.
+func TestKnownWarnsAndForgetsOnRefusal(t *testing.T) {
+	ns := &namespace{attrs: map[string]enumspb.IndexedValueType{}}
+	ctx := context.Background()
+	if _, err := Register(ctx, ns, "default"); err != nil {
+		t.Fatal(err)
+	}
+	delete(ns.attrs, "TzurotModel")
+	var logs strings.Builder
+	k := NewKnown(ns, "default")
+	k.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	k.Set(ctx)
+	k.Forget()
+	k.Set(ctx)
+	if strings.Count(logs.String(), "level=WARN") != 1 || !strings.Contains(logs.String(), "TzurotModel") ||
+		!strings.Contains(logs.String(), "tzurot temporal setup") {
+		t.Errorf("logs %q, want one WARN naming TzurotModel and tzurot temporal setup", logs.String())
+	}
+	lists := ns.lists
+	refused := serviceerror.NewInvalidArgument("BadSearchAttributes: Namespace default has no mapping defined for search attribute TzurotModel")
+	call := ForgetOnRefusal(k.Forget)
+	for _, err := range []error{nil, serviceerror.NewUnavailable("down"), refused, status.Error(codes.InvalidArgument, refused.Error())} {
+		got := call(ctx, "/temporal.api.workflowservice.v1.WorkflowService/RespondWorkflowTaskCompleted", nil, nil, nil,
+			func(context.Context, string, any, any, *grpc.ClientConn, ...grpc.CallOption) error { return err })
+		if got != err {
+			t.Errorf("the interceptor changed %v into %v", err, got)
+		}
+		k.Set(ctx)
+	}
+	if ns.lists != lists+2 {
+		t.Errorf("%d look-ups after two refusals (as the SDK and as gRPC see them) and two other answers, want 2", ns.lists-lists)
 	}
 }
 

@@ -43,6 +43,20 @@ func (s *Store) BeginDelivery(ctx context.Context, key, channelID string, person
 	return err
 }
 
+// Once records that the once-only effect keyed key (a delivery key whose
+// purpose is deliverykey.Counted) happened, and reports whether this call
+// recorded it: true the first time, false for every later call with the
+// key. A row of the deliveries table with no channel and no message: the
+// unique key is the guard, as for posts.
+func (s *Store) Once(ctx context.Context, key string) (bool, error) {
+	err := s.db.Delivery.Create().SetKey(key).SetChannelID("").SetDiscordMessageID("").
+		OnConflict(sql.ConflictColumns(delivery.FieldKey)).DoNothing().Exec(ctx)
+	if errors.Is(err, stdsql.ErrNoRows) {
+		return false, nil // DO NOTHING returned no row: recorded before
+	}
+	return err == nil, err
+}
+
 // ErrClaimed is RecordDelivery's answer when another delivery recorded the
 // message first: a message is one delivery's only (the unique index
 // delivery_discord_message_id, migration 0027).

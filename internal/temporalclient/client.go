@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc"
 
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/keycrypt"
@@ -58,9 +59,12 @@ func Connection(cfg config.Config) (client.Options, error) {
 	if cfg.TemporalDevServer {
 		return client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace}, nil
 	}
+	if err := checkConfigFile(cfg); err != nil {
+		return client.Options{}, err
+	}
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: lookup{cfg}})
 	if err != nil {
-		return client.Options{}, fmt.Errorf("read the Temporal connection settings (TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE, TEMPORAL_TLS_*): %w", err)
+		return client.Options{}, explainLoad(cfg, err)
 	}
 	opts.HostPort = cmp.Or(opts.HostPort, cfg.TemporalAddress)
 	opts.Namespace = cmp.Or(opts.Namespace, cfg.TemporalNamespace)
@@ -109,9 +113,10 @@ func Options(cfg config.Config, codec *payloadcodec.Codec, log *slog.Logger) (cl
 	return opts, nil
 }
 
-// Dial connects to Temporal with Options. Its error is one line naming the
+// Dial connects to Temporal with Options, and watch's gRPC interceptors on
+// every call (searchattr.ForgetOnRefusal). Its error is one line naming the
 // address, the namespace and the settings to check.
-func Dial(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, *payloadcodec.Codec, error) {
+func Dial(ctx context.Context, cfg config.Config, log *slog.Logger, watch ...grpc.UnaryClientInterceptor) (client.Client, *payloadcodec.Codec, error) {
 	codec, err := Codec(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -120,10 +125,17 @@ func Dial(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Clie
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(watch) > 0 {
+		opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(watch...))
+	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to Temporal at %s (namespace %s, %s): %s; check TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_API_KEY or TEMPORAL_PROFILE, or run `tzurot dev`, which starts a server",
 			opts.HostPort, opts.Namespace, security(opts), oneLine(err))
+	}
+	if err := checkNamespace(ctx, c, opts.Namespace); err != nil {
+		c.Close()
+		return nil, nil, err
 	}
 	return c, codec, nil
 }

@@ -23,10 +23,11 @@ import (
 )
 
 // Step is one setup step after the search attributes: Run must be safe to
-// run again (create what is missing, update what differs).
+// run again (create what is missing, update what differs), and returns one
+// line per thing it created, updated, left or deleted, saying why.
 type Step struct {
 	Name string
-	Run  func(ctx context.Context, c client.Client, cfg config.Config) error
+	Run  func(ctx context.Context, c client.Client, cfg config.Config) (report []string, err error)
 }
 
 // Steps are run in order after the search attributes are registered.
@@ -68,10 +69,16 @@ func RunSteps(ctx context.Context, c client.Client, cfg config.Config, out io.Wr
 		return err
 	}
 	for _, s := range steps {
-		if err := s.Run(ctx, c, cfg); err != nil {
+		report, err := s.Run(ctx, c, cfg)
+		for _, line := range report {
+			fmt.Fprintf(out, "%s: %s\n", s.Name, line)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: %w", s.Name, err)
 		}
-		fmt.Fprintf(out, "%s: done\n", s.Name)
+		if len(report) == 0 {
+			fmt.Fprintf(out, "%s: done\n", s.Name)
+		}
 	}
 	return nil
 }

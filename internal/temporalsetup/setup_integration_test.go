@@ -61,12 +61,12 @@ func TestSetupRegistersThenRunsTheStepsAgainAndAgain(t *testing.T) {
 
 	var ran []string
 	step := func(name string, fail error) temporalsetup.Step {
-		return temporalsetup.Step{Name: name, Run: func(_ context.Context, c client.Client, cfg config.Config) error {
+		return temporalsetup.Step{Name: name, Run: func(_ context.Context, c client.Client, cfg config.Config) ([]string, error) {
 			if c == nil || cfg.TemporalNamespace != itest.AttributesNamespace {
 				t.Errorf("step %s got client %v, namespace %q", name, c, cfg.TemporalNamespace)
 			}
 			ran = append(ran, name)
-			return fail
+			return nil, fail
 		}}
 	}
 	out.Reset()
