@@ -222,6 +222,11 @@ func loadDeployment(ctx context.Context, db *sql.DB, s loadSpec) error {
 			SELECT 'reply/' || (500000000000000000 + i)::text || '/reply/1', (400000000000000000 + i / 100)::text,
 			       (600000000000000000 + i)::text, now() - interval '1 second' * ($1 - i)
 			FROM generate_series(0, $1 - 1) i`, []any{s.history}},
+		// A deny list of 20,000 users and guilds: every message and
+		// reply looks itself up in it.
+		{`INSERT INTO denials (kind, discord_id, denied_by)
+			SELECT CASE WHEN i % 2 = 0 THEN 'user' ELSE 'guild' END, (700000000000000000 + i)::text, '1'
+			FROM generate_series(0, 19999) i`, nil},
 	}
 	if s.bigDM {
 		steps = append(steps,
