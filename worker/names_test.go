@@ -19,7 +19,7 @@ func TestRegisteredActivityNames(t *testing.T) {
 		want []string
 	}{
 		{(*activities.Activities)(nil), []string{
-			"CheckKey", "DeactivateKey", "DeleteUserRows", "Generate", "GenerateWithinLimits", "Imagine", "ImagineNotice",
+			"CheckKey", "DeactivateKey", "DeleteUserRows", "DiscardStream", "Generate", "GenerateWithinLimits", "Imagine", "ImagineNotice",
 			"PostReply", "RecordUsage", "Remember", "ResolvePersonality", "SaveTurns", "SendDM", "SpeakReply", "StoreKey",
 		}},
 		{(*operator.Activities)(nil), []string{

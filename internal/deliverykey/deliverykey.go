@@ -25,6 +25,9 @@ const (
 	VoiceDM = "voice-dm"
 	// Post is /imagine's image post, or its notice.
 	Post = "post"
+	// Stream is a personality's answer posted while the model writes it
+	// (activities.StreamWriter); never also posted under Reply.
+	Stream = "stream"
 )
 
 // New is the key of the whole post that the workflow workflowID makes for
