@@ -79,7 +79,7 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	out := PersonalityRef{
 		ID: p.ID, Name: p.Name, DisplayName: webhookname.Sanitize(deref(p.DisplayName, p.Name), p.Name),
 		AvatarURL: deref(p.AvatarURL, ""), ErrorMessage: deref(p.ErrorMessage, ""),
-		Stream: streamsReplies(p),
+		Stream: a.streamsReplies(p),
 	}
 	if !p.VoiceEnabled {
 		return out, nil

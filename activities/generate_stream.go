@@ -24,8 +24,14 @@ import (
 )
 
 // streamsReplies says whether p's replies are streamed: the one place the
-// per-personality switch (/config streaming) is read. On unless switched off.
-func streamsReplies(p *ent.Personality) bool { return p != nil }
+// per-personality switch (/config streaming) is read (Activities.StreamsReplies
+// overrides it). On unless switched off.
+func (a *Activities) streamsReplies(p *ent.Personality) bool {
+	if a.StreamsReplies != nil {
+		return a.StreamsReplies(p)
+	}
+	return p != nil
+}
 
 // resumeStream is the writer of a streamed reply to to, continuing the
 // messages of the last heartbeat's Progress when an earlier attempt of this

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/ent/conversationhistory"
+	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/internal/config"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
@@ -48,7 +50,7 @@ func assertOneWholeReply(t *testing.T, s *itest.Stack, res workflows.GenerateRep
 		t.Fatalf("outcome %s, want replied", res.Outcome)
 	}
 	want := savedReply(t, s, requestID)
-	msgs := s.Discord.Messages(channelID)
+	msgs := shown(s.Discord.Messages(channelID))
 	if len(msgs) != 1 {
 		t.Fatalf("%d channel messages, want the one streamed reply: %+v", len(msgs), msgs)
 	}
@@ -77,8 +79,8 @@ func TestStreamedReplyEndsAsTheWholeText(t *testing.T) {
 			t.Errorf("edit %d does not continue the text before it:\n%q\n%q", i, m.History[i-1], m.History[i])
 		}
 	}
-	if n := s.DB.UsageLog.Query().CountX(context.Background()); n != 1 {
-		t.Errorf("%d usage rows, want 1", n)
+	if n := s.DB.UsageLog.Query().Where(usagelog.RequestTypeEQ(usagelog.RequestTypeText)).CountX(context.Background()); n != 1 {
+		t.Errorf("%d usage rows of the reply, want 1", n)
 	}
 }
 
@@ -89,6 +91,11 @@ func TestMidStreamRejectedKeyEndsLikeARejectedKey(t *testing.T) {
 	s := userKeyStack(t, itest.Options{GuestMode: config.GuestAll, OperatorKey: operatorKey}, "openrouter/free")
 	s.OpenRouter.AddKey(operatorKey, fakeopenrouter.Key{})
 	s.OpenRouter.Script(userKey, fakeopenrouter.FailMidStream(401, 150).Paced(streamRate))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.Logs.String())
+		}
+	})
 	deactivated := metrics.Sum("tzurot_key_deactivations_total", map[string]string{"provider": "openrouter"})
 	run := startReplyAsking(t, s, "810000000000000002", channelID, streamAsk)
 	waitForMessage(t, s)
@@ -97,7 +104,7 @@ func TestMidStreamRejectedKeyEndsLikeARejectedKey(t *testing.T) {
 		t.Fatalf("outcome %s, want key_rejected", res.Outcome)
 	}
 	assertRejected(t, s)
-	if msgs := s.Discord.Messages(channelID); len(msgs) != 1 {
+	if msgs := shown(s.Discord.Messages(channelID)); len(msgs) != 1 {
 		t.Errorf("%d channel messages, want only the error message: %+v", len(msgs), msgs)
 	}
 	if d := metrics.Sum("tzurot_key_deactivations_total", map[string]string{"provider": "openrouter"}) - deactivated; d != 1 {
@@ -131,6 +138,11 @@ func TestWorkerKilledMidStream(t *testing.T) {
 	s := userKeyStack(t, itest.Options{NoWorker: true, GuestMode: config.GuestOff}, "openrouter/free")
 	slow := fakeopenrouter.StreamRate{FirstToken: 200 * time.Millisecond, TokensPerSecond: 20}
 	s.OpenRouter.Script(userKey, fakeopenrouter.OK().Paced(slow), fakeopenrouter.OK().Paced(streamRate))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.Logs.String())
+		}
+	})
 	worker := startWorker(t, s, bin)
 	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
 		ID: workflows.GenerateReplyID("810000000000000004"), TaskQueue: s.TaskQueue,
@@ -150,8 +162,10 @@ func TestWorkerKilledMidStream(t *testing.T) {
 	if m.ID != first.ID {
 		t.Errorf("the reply ended in message %s, not in %s, the one the killed worker began", m.ID, first.ID)
 	}
-	if n := s.DB.UsageLog.Query().CountX(context.Background()); n != 1 {
-		t.Errorf("%d usage rows, want 1 (the killed attempt never received its usage)", n)
+	// Each attempt's memory recall embeds the message (a row each); the
+	// reply itself has one row: the killed attempt never received its usage.
+	if n := s.DB.UsageLog.Query().Where(usagelog.RequestTypeEQ(usagelog.RequestTypeText)).CountX(context.Background()); n != 1 {
+		t.Errorf("%d usage rows of the reply, want 1", n)
 	}
 	s.AssertNoSecrets(t, []string{workflows.GenerateReplyID("810000000000000004")}, userKey)
 }
@@ -162,11 +176,46 @@ func waitForMessage(t *testing.T, s *itest.Stack) fakediscord.Message {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if msgs := s.Discord.Messages(channelID); len(msgs) > 0 {
+		if msgs := shown(s.Discord.Messages(channelID)); len(msgs) > 0 {
 			return msgs[0]
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("no message in the channel after 30 s")
 	return fakediscord.Message{}
+}
+
+// shown are the messages a channel shows: not deleted.
+func shown(msgs []fakediscord.Message) []fakediscord.Message {
+	var out []fakediscord.Message
+	for _, m := range msgs {
+		if !m.Deleted {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestRecordStreamedReplyHistories records, on request, a streamed reply
+// (GenerateReply at stream-reply 1) and one whose key was refused
+// mid-stream (DiscardStream, then the notice), for the replay tests in
+// workflows/.
+func TestRecordStreamedReplyHistories(t *testing.T) {
+	const replied, rejected = "generate_reply_v6_stream.json", "generate_reply_v6_stream_key_rejected.json"
+	if f := os.Getenv("TZUROT_RECORD_HISTORY"); f != replied && f != "all" {
+		t.Skip("set TZUROT_RECORD_HISTORY to " + replied + " or all to record it and " + rejected)
+	}
+	s := deliveryStack(t)
+	s.OpenRouter.Script(userKey, fakeopenrouter.OK().Paced(streamRate), fakeopenrouter.FailMidStream(401, 100).Paced(streamRate))
+	if res := replyAsking(t, s, "810000000000000061", channelID, streamAsk); res.Outcome != workflows.ReplyReplied {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	recordHistory(t, s, workflows.GenerateReplyID("810000000000000061"), replied)
+	run := startReplyAsking(t, s, "810000000000000062", channelID, streamAsk)
+	time.Sleep(1500 * time.Millisecond)
+	s.OpenRouter.Revoke(userKey)
+	if res := result(t, run); res.Outcome != workflows.ReplyKeyRejected {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	recordHistory(t, s, workflows.GenerateReplyID("810000000000000062"), rejected)
 }
