@@ -107,10 +107,26 @@ func (p liveProgress) MarshalJSON() ([]byte, error) { return json.Marshal(p()) }
 // the text before it shows until then, and the next edit removes it.
 func visibleSoFar(text string) string {
 	visible, _ := reasoning.Split(text)
-	if i := strings.LastIndexByte(visible, '<'); i >= 0 && len(visible)-i <= len("</reflection") && !strings.ContainsRune(visible[i:], '>') {
+	if i := strings.LastIndexByte(visible, '<'); i >= 0 && partialTag(visible[i+1:]) {
 		visible = strings.TrimSpace(visible[:i])
 	}
 	return visible
+}
+
+// partialTag reports whether s, what follows a final "<", may still become
+// a reasoning tag: an optional "/" and up to ten letters ("reflection" is the
+// longest name), nothing else.
+func partialTag(s string) bool {
+	s = strings.TrimPrefix(s, "/")
+	if len(s) > len("reflection") {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // finishStream writes the whole visible reply into the streamed messages and

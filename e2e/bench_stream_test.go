@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ import (
 var (
 	benchStreamReply = strings.TrimSpace(strings.Repeat("tok ", 400))
 	benchStreamRate  = fakeopenrouter.StreamRate{FirstToken: 500 * time.Millisecond, TokensPerSecond: 50}
+	// benchStreamSeq numbers the messages, so each has its own request id.
+	benchStreamSeq atomic.Int64
 )
 
 // BenchmarkStreamedReply: from the start of GenerateReply (the user's
@@ -74,7 +77,8 @@ func benchStreamed(b *testing.B, s *itest.Stack, conc int) {
 				if i >= b.N {
 					return
 				}
-				f, d, err := benchStreamedOne(s, fmt.Sprintf("9300%06d%08d", c, i), fmt.Sprintf("8300%06d%08d%d", c, i, time.Now().UnixNano()%1000))
+				n := benchStreamSeq.Add(1)
+				f, d, err := benchStreamedOne(s, fmt.Sprintf("93%017d", c), fmt.Sprintf("83%017d", n))
 				if err != nil {
 					b.Error(err)
 					return
@@ -102,6 +106,7 @@ func benchStreamed(b *testing.B, s *itest.Stack, conc int) {
 func benchStreamedOne(s *itest.Stack, channel, messageID string) (first, complete time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	before := len(s.Discord.Messages(channel)) // earlier replies in the conversation
 	start := time.Now()
 	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.GenerateReplyID(messageID), TaskQueue: s.TaskQueue,
@@ -117,7 +122,7 @@ func benchStreamedOne(s *itest.Stack, channel, messageID string) (first, complet
 			return 0, 0, fmt.Errorf("reply %s not complete in the channel after 2 minutes", messageID)
 		case <-tick.C:
 		}
-		for _, m := range shown(s.Discord.Messages(channel)) {
+		for _, m := range shown(s.Discord.Messages(channel)[before:]) {
 			if first == 0 && strings.TrimSpace(m.Content) != "" {
 				first = time.Since(start)
 			}

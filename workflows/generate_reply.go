@@ -104,14 +104,17 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 //     long-term memories, calls the model and writes the usage row;
 //     retried on outages and rate limits, never on ProviderFailures or
 //     KeyFailures.
-//  3. On success the reply is posted (PostReply), or spoken and posted
-//     (SpeakReply) on the share of requests the personality's voice gives;
-//     a voice failure posts the text alone. SaveTurns then writes both turns
-//     to the conversation history, and, when Generate says the exchange is
-//     to be remembered, RememberExchange (id reply/<request_id>/memory) is
-//     started and abandoned to write its long-term memory in the
-//     background. Outcome "replied".
-//  4. On failure: a user's key refused (401 confirmed, 402) is switched off
+//  3. A streamed reply (stream_reply.go) was posted by step 2 as it was
+//     written, and is not posted again. Otherwise the reply is posted
+//     (PostReply, after DiscardStream when a stream could not finish), or
+//     spoken and posted (SpeakReply) on the share of requests the
+//     personality's voice gives; a voice failure posts the text alone.
+//     SaveTurns then writes both turns to the conversation history, and,
+//     when Generate says the exchange is to be remembered, RememberExchange
+//     (id reply/<request_id>/memory) is started and abandoned to write its
+//     long-term memory in the background. Outcome "replied".
+//  4. On failure, after DiscardStream deletes what a stream posted: a
+//     user's key refused (401 confirmed, 402) is switched off
 //     (DeactivateKey) and its owner told once by DM (SendDM) — by the one
 //     workflow that switched it off, when two replies hit it at once — then
 //     the personality's error message is posted ("key_rejected"); no key, or an

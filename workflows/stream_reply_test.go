@@ -46,11 +46,7 @@ func runStreamedReply(t *testing.T, out activities.GenerateOutput, err error) (G
 			rec.discarded++
 			return nil
 		}).Maybe()
-	env.OnActivity(a.SaveTurns, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SaveTurnsInput) error {
-			rec.saved = append(rec.saved, in)
-			return nil
-		}).Maybe()
+	onSaveTurns(env, &rec.saved)
 	onDeactivateKey(env, replyIn.DiscordUserID, new(int))
 	onSendDM(t, env, "reply/800000000000000001/dm", replyIn.DiscordUserID, new([]string))
 	return execute[GenerateReplyResult](t, env, GenerateReply, replyIn), rec
