@@ -68,6 +68,10 @@ type Activities struct {
 	// counts as incognito at reply time and is retried when the memory is
 	// written.
 	Incognito func(ctx context.Context, discordUserID string) (bool, error)
+	// StreamsReplies reports whether a personality's replies stream
+	// (generate_stream.go); nil means streamsReplies, the personality's
+	// own setting. Tests and benchmarks set it to compare the two.
+	StreamsReplies func(p *ent.Personality) bool
 
 	// VisionModel is VISION_MODEL, which describes images for models that
 	// take none when the personality sets no vision_model.

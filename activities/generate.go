@@ -31,6 +31,9 @@ type PersonalityRef struct {
 	ErrorMessage string    `json:"error_message,omitempty"`
 	// Voice is set when the personality speaks some of its replies.
 	Voice *VoiceRef `json:"voice,omitempty"`
+	// Stream is set when its replies are streamed (streamsReplies): posted
+	// while the model writes them, then edited as the text grows.
+	Stream bool `json:"stream,omitempty"`
 }
 
 // ResolvePersonalityInput is who asks for which personality.
@@ -83,6 +86,7 @@ func (a *Activities) ResolvePersonality(ctx context.Context, in ResolvePersonali
 	out := PersonalityRef{
 		ID: p.ID, Name: p.Name, DisplayName: webhookname.Sanitize(deref(p.DisplayName, p.Name), p.Name),
 		AvatarURL: deref(p.AvatarURL, ""), ErrorMessage: deref(p.ErrorMessage, ""),
+		Stream: a.streamsReplies(p),
 	}
 	if !p.VoiceEnabled {
 		return out, nil
@@ -122,6 +126,10 @@ type GenerateInput struct {
 	// References are the ids of the messages the one answered points at
 	// (references.go), fetched here; optional.
 	References *References `json:"references,omitempty"`
+	// Stream, when set, streams the reply to this target while the model
+	// writes it (generate_stream.go): GenerateOutput.DiscordMessageID then
+	// names the posted reply. Absent: the reply is returned to be posted.
+	Stream *StreamTarget `json:"stream,omitempty"`
 }
 
 // GenerateOutput is the reply, with the reasoning kept apart from the text.
@@ -139,6 +147,11 @@ type GenerateOutput struct {
 	// memory is on for the personality, a key may pay for the embedding,
 	// and the user is not incognito): the workflow then runs Remember.
 	Remember bool `json:"remember,omitempty"`
+	// DiscordMessageID is the first message of the streamed reply, which
+	// holds exactly Text as PostReply would post it; "" when the reply was
+	// not streamed, or its messages could not be finished (the workflow
+	// then discards them and posts Text).
+	DiscordMessageID string `json:"discord_message_id,omitempty"`
 }
 
 // Generate resolves the key, builds the prompt, calls the provider and writes
@@ -216,7 +229,17 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	recalled, remember := a.recall(ctx, in, u, p, key, source, history, seenTurns(history, len(msgs)-2))
 	msgs = withMemories(msgs, in.Username, tz, recalled)
 
-	resp, err := a.chatWithHeartbeat(ctx, key, openrouter.ChatRequest{Model: model, Messages: msgs, Params: params})
+	req := openrouter.ChatRequest{Model: model, Messages: msgs, Params: params}
+	var (
+		resp openrouter.ChatResponse
+		sw   *StreamWriter
+	)
+	if in.Stream != nil {
+		sw = a.resumeStream(ctx, *in.Stream)
+		resp, err = a.chatStreaming(ctx, key, req, sw)
+	} else {
+		resp, err = a.chatWithHeartbeat(ctx, key, req)
+	}
 	if err != nil {
 		var pending *UsageRecord
 		if oe, ok := openrouter.AsError(err); ok && oe.Usage.TotalTokens > 0 {
@@ -230,7 +253,11 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 				pending = &rec
 			}
 		}
-		return GenerateOutput{}, withPendingUsage(a.classifyCallError(ctx, err, key, source), pending)
+		classify := a.classifyCallError
+		if sw != nil {
+			classify = a.classifyStreamError
+		}
+		return GenerateOutput{}, withPendingUsage(classify(ctx, err, key, source), pending)
 	}
 	// From here on the call is paid for: nothing below may fail the
 	// activity in a way that repeats it.
@@ -249,6 +276,9 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		return GenerateOutput{}, emptyReply(resp, params, out.PendingUsage)
 	}
 	out.Text, out.Reasoning = visible, reasoning.Join(resp.Reasoning, inline)
+	if sw != nil {
+		out.DiscordMessageID = a.finishStream(ctx, sw, visible)
+	}
 	return out, nil
 }
 

@@ -186,7 +186,10 @@ func (w *StreamWriter) ready(text string, now time.Time) bool {
 // not edited within EditInterval) and, when final, deletes the messages
 // beyond the last part; while streaming those show pending.
 func (w *StreamWriter) sync(ctx context.Context, text string, final bool) error {
-	parts := discordsplit.Split(text, partLimit(w.name))
+	var parts []string
+	if strings.TrimSpace(text) != "" { // Split("") is one empty part, which Discord refuses
+		parts = discordsplit.Split(text, partLimit(w.name))
+	}
 	interval := w.interval()
 	for i, part := range parts {
 		if i >= len(w.msgs) {

@@ -199,7 +199,8 @@ func TestRetryAdoptsOnlyItsOwnMessage(t *testing.T) {
 		t.Errorf("third request %+v, want its own message %s", res, msgs[2].ID)
 	}
 	for i, id := range ids {
-		d := s.DB.Delivery.Query().Where(delivery.Key(workflows.GenerateReplyID(id) + "/reply/0")).OnlyX(ctx)
+		// Replies stream (posted as they are written) under their stream key.
+		d := s.DB.Delivery.Query().Where(delivery.Key(workflows.GenerateReplyID(id) + "/stream/0")).OnlyX(ctx)
 		if d.DiscordMessageID != msgs[i].ID {
 			t.Errorf("request %d recorded message %s, want %s", i+1, d.DiscordMessageID, msgs[i].ID)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/config"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/workflows"
@@ -18,6 +19,9 @@ import (
 // of the call — each with the token masked, the rest kept for debugging.
 func TestDroppedWebhookPostLeaksNoToken(t *testing.T) {
 	s := userKeyStack(t, itest.Options{GuestMode: config.GuestAll, RecordSpans: true}, "openrouter/free")
+	// Posted whole by PostReply, whose failure is the activity's: a
+	// streamed reply's failed post only stops its edits (logged, masked).
+	s.Activities.StreamsReplies = func(*ent.Personality) bool { return false }
 	s.Discord.DropNext("POST /webhooks/{webhook_id}/{webhook_token}")
 
 	const requestID = "800000000000000021"

@@ -191,7 +191,7 @@ func assertRejected(t *testing.T, s *itest.Stack) {
 	if dms := s.Discord.DMs(aliceID); len(dms) != 1 || !strings.Contains(dms[0].Content, "/wallet set") {
 		t.Errorf("DMs %+v, want exactly one telling how to fix it", dms)
 	}
-	msgs := s.Discord.Messages(channelID)
+	msgs := shown(s.Discord.Messages(channelID))
 	if len(msgs) == 0 || msgs[0].Content != "*static crackles*" {
 		t.Errorf("channel messages %+v, want the personality's error message", msgs)
 	}

@@ -19,7 +19,7 @@ func TestRegisteredActivityNames(t *testing.T) {
 		want []string
 	}{
 		{(*activities.Activities)(nil), []string{
-			"CheckKey", "CountReply", "DeactivateKey", "DeleteUserRows", "Generate", "GenerateWithinLimits", "Imagine", "ImagineNotice",
+			"CheckKey", "CountReply", "DeactivateKey", "DeleteUserRows", "DiscardStream", "Generate", "GenerateWithinLimits", "Imagine", "ImagineNotice",
 			"PostReply", "RecordUsage", "RegisteredSearchAttributes", "Remember", "ResolvePersonality", "SaveTurns", "SendDM",
 			"SpeakReply", "StoreKey",
 		}},

@@ -106,14 +106,17 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 //     long-term memories, calls the model and writes the usage row;
 //     retried on outages and rate limits, never on ProviderFailures or
 //     KeyFailures.
-//  3. On success the reply is posted (PostReply), or spoken and posted
-//     (SpeakReply) on the share of requests the personality's voice gives;
-//     a voice failure posts the text alone. SaveTurns then writes both turns
-//     to the conversation history, and, when Generate says the exchange is
-//     to be remembered, RememberExchange (id reply/<request_id>/memory) is
-//     started and abandoned to write its long-term memory in the
-//     background. Outcome "replied".
-//  4. On failure: a user's key refused (401 confirmed, 402) is switched off
+//  3. A streamed reply (stream_reply.go) was posted by step 2 as it was
+//     written, and is not posted again. Otherwise the reply is posted
+//     (PostReply, after DiscardStream when a stream could not finish), or
+//     spoken and posted (SpeakReply) on the share of requests the
+//     personality's voice gives; a voice failure posts the text alone.
+//     SaveTurns then writes both turns to the conversation history, and,
+//     when Generate says the exchange is to be remembered, RememberExchange
+//     (id reply/<request_id>/memory) is started and abandoned to write its
+//     long-term memory in the background. Outcome "replied".
+//  4. On failure, after DiscardStream deletes what a stream posted: a
+//     user's key refused (401 confirmed, 402) is switched off
 //     (DeactivateKey) and its owner told once by DM (SendDM) — by the one
 //     workflow that switched it off, when two replies hit it at once — then
 //     the personality's error message is posted ("key_rejected"); no key, or an
@@ -194,6 +197,10 @@ func generateReply(ctx workflow.Context, in GenerateReplyInput, pr *progress) (G
 	// The activity heartbeats every 2 s while the provider works, so a dead
 	// worker is noticed in seconds.
 	genCtx := withSummary(ctx, providerOptions(5), "ask "+p.DisplayName+"'s model for the reply")
+	stream := streamTarget(ctx, in, p)
+	if stream != nil {
+		genCtx = withSummary(ctx, streamingOptions(5), "ask "+p.DisplayName+"'s model for the reply and stream it")
+	}
 	// Version 1 answers through GenerateWithinLimits, which refuses guests over
 	// their daily allowance before any provider call; histories recorded
 	// before it scheduled Generate and must keep doing so on replay.
@@ -206,6 +213,7 @@ func generateReply(ctx workflow.Context, in GenerateReplyInput, pr *progress) (G
 		RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,
 		PersonalityID: p.ID, ChannelID: in.ChannelID, Content: in.Content, Mentions: in.Mentions, Now: workflow.Now(ctx),
 		MessageID: messageIDFor(in), Attachments: in.Attachments, References: in.References, GuildID: guildIDFor(in),
+		Stream: stream,
 	}).Get(ctx, &gen)
 
 	if genErr == nil {
@@ -213,10 +221,13 @@ func generateReply(ctx workflow.Context, in GenerateReplyInput, pr *progress) (G
 		// Before the post, so that a post that fails for good cannot lose
 		// the row; PendingUsage is nil unless PostgreSQL was away.
 		recordPendingUsage(ctx, gen.PendingUsage)
-		pr.at(ctx, "posting the reply")
-		id, err := reply(ctx, in, p, gen.Text)
-		if err != nil {
-			return GenerateReplyResult{}, err
+		id := gen.DiscordMessageID // the streamed reply, already posted whole
+		if id == "" {
+			discardStream(ctx, stream)
+			pr.at(ctx, "posting the reply")
+			if id, err = reply(ctx, in, p, gen.Text); err != nil {
+				return GenerateReplyResult{}, err
+			}
 		}
 		pr.at(ctx, "saving the conversation")
 		saveCtx := withSummary(ctx, discordOptions, "save both turns to the conversation history")
@@ -238,6 +249,8 @@ func generateReply(ctx workflow.Context, in GenerateReplyInput, pr *progress) (G
 	}
 
 	recordPendingUsage(ctx, activities.PendingUsageOf(genErr))
+	// No half reply stays beside the notice posted below.
+	discardStream(ctx, stream)
 	errType := errorType(genErr)
 	pr.learned("", keySourceOf(errType), 0)
 	pr.at(ctx, "telling the channel why there is no reply")
@@ -362,7 +375,7 @@ func spokenBy(p activities.PersonalityRef) *uuid.UUID {
 // histories were recorded without it; it only runs for voiced personalities
 // (whose ResolvePersonality result names a voice), behind its own version.
 func reply(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, text string) (string, error) {
-	if p.Voice == nil || !activities.Speaks(in.RequestID, p.Voice.Frequency) ||
+	if !voiced(in, p) ||
 		workflow.GetVersion(ctx, "voice-reply", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return post(ctx, in, p, text)
 	}

@@ -65,11 +65,7 @@ func runReply(t *testing.T, genErr error, resolveErr error) (GenerateReplyResult
 			rec.posts = append(rec.posts, in.Content)
 			return "700000000000000001", nil
 		}).Maybe()
-	env.OnActivity(a.SaveTurns, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SaveTurnsInput) error {
-			rec.saved = append(rec.saved, in)
-			return nil
-		}).Maybe()
+	onSaveTurns(env, &rec.saved)
 	onDeactivateKey(env, replyIn.DiscordUserID, &rec.deactivated)
 	onSendDM(t, env, "reply/800000000000000001/dm", replyIn.DiscordUserID, &rec.dms)
 	return execute[GenerateReplyResult](t, env, GenerateReply, replyIn), rec

@@ -48,3 +48,12 @@ func onDeactivateKey(env *testsuite.TestWorkflowEnvironment, userID string, n *i
 			return true, nil
 		}).Maybe()
 }
+
+// onSaveTurns records every SaveTurns input in saved.
+func onSaveTurns(env *testsuite.TestWorkflowEnvironment, saved *[]activities.SaveTurnsInput) {
+	env.OnActivity(a.SaveTurns, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SaveTurnsInput) error {
+			*saved = append(*saved, in)
+			return nil
+		}).Maybe()
+}

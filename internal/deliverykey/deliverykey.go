@@ -28,6 +28,9 @@ const (
 	// Counted is no post: the row recording that the workflow's reply was
 	// counted in tzurot_replies_total (store.Once), so a retry counts nothing.
 	Counted = "counted"
+	// Stream is a personality's answer posted while the model writes it
+	// (activities.StreamWriter); never also posted under Reply.
+	Stream = "stream"
 )
 
 // New is the key of the whole post that the workflow workflowID makes for

@@ -142,3 +142,16 @@ func TestFakeChatStreamPaced(t *testing.T) {
 		t.Errorf("Chat answered after %v, before the generation's %v", took, first+100*time.Millisecond)
 	}
 }
+
+// TestFakeChatStreamWithoutFinishReason: a stream that ends with its usage
+// and "[DONE]" but no finish reason (a model warming up) is whole, as
+// Chat's answer is: its usage is returned, to be billed, not lost as a drop.
+func TestFakeChatStreamWithoutFinishReason(t *testing.T) {
+	f, c := newFake(t, Options{})
+	f.AddKey(testKey, fake.Key{})
+	f.Script(testKey, fake.Finish("", ""))
+	got, _, err := collect(t, c, testKey, userSays("anthropic/claude-sonnet-4", "hi"))
+	if err != nil || got.Usage.TotalTokens == 0 || got.FinishReason != "" {
+		t.Errorf("stream: err %v, usage %+v, finish %q; want no error and the usage", err, got.Usage, got.FinishReason)
+	}
+}

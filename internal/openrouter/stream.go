@@ -163,9 +163,12 @@ func (s *stream) read(sr *sseReader) error {
 			return transportError(err)
 		}
 		if string(bytes.TrimSpace(data)) == "[DONE]" {
-			if s.out.finish == "" {
+			if s.out.finish == "" && s.out.usage.TotalTokens == 0 {
 				return transportError(errStreamDropped)
 			}
+			// Finished; without a finish reason only when the usage
+			// chunk came, so the answer is whole (a model warming up
+			// sends none), as Chat returns it.
 			return nil
 		}
 		if err := s.chunk(data); err != nil {
