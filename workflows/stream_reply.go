@@ -27,6 +27,7 @@ func streamTarget(ctx workflow.Context, in GenerateReplyInput, p activities.Pers
 	return &activities.StreamTarget{
 		DeliveryKey: deliverykey.New(GenerateReplyID(in.RequestID), deliverykey.Stream),
 		ChannelID:   in.ChannelID, Username: p.DisplayName, AvatarURL: p.AvatarURL,
+		PersonalityID: spokenBy(p),
 	}
 }
 
