@@ -52,10 +52,12 @@ func TestImageOnlyMessages(t *testing.T) {
 	testwait.Until(t, "the DM reply", func() bool { return len(replies(w.posts(dm))) == 1 })
 	testwait.Until(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 2 })
 	pic := w.sayImage(t, dm, "", nil)
-	testwait.Until(t, "the reply to the image", func() bool { return len(replies(w.posts(dm))) == 2 })
-	if got := replies(w.posts(dm))[1].Content; !strings.Contains(got, fakeopenrouter.ImageDigest(pic)) {
-		t.Errorf("reply %q: the model did not see the image", got)
-	}
+	// A streamed reply is posted, then edited until it is whole: wait for
+	// the whole text before reading it.
+	testwait.Until(t, "the reply to the image, whole", func() bool {
+		r := replies(w.posts(dm))
+		return len(r) == 2 && strings.Contains(r[1].Content, fakeopenrouter.ImageDigest(pic))
+	})
 
 	w.say(alice, general, guildID, "@kerach first")
 	testwait.Until(t, "the first reply", func() bool { return len(replies(w.posts(general))) == 1 })
@@ -64,7 +66,10 @@ func TestImageOnlyMessages(t *testing.T) {
 	testwait.Until(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 6 })
 	w.sayImage(t, general, guildID, nil) // addressed to no one
 	pic = w.sayImage(t, general, guildID, &discordgo.MessageReference{MessageID: first.ID, ChannelID: general})
-	testwait.Until(t, "the reply to the image", func() bool { return len(replies(w.posts(general))) >= 2 })
+	testwait.Until(t, "the reply to the image, whole", func() bool {
+		r := replies(w.posts(general))
+		return len(r) >= 2 && strings.Contains(r[len(r)-1].Content, fakeopenrouter.ImageDigest(pic))
+	})
 	got := replies(w.posts(general))
 	if len(got) != 2 || !strings.Contains(got[1].Content, fakeopenrouter.ImageDigest(pic)) {
 		t.Errorf("replies %+v: want one more, to the reply with the image", got)
