@@ -113,9 +113,10 @@ func TestGatewayRunBot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reply fakediscord.Message
-	testwait.Until(t, "Kerach's reply", func() bool {
+	// A streamed reply is posted, then edited until it is whole.
+	testwait.Until(t, "Kerach's whole reply", func() bool {
 		for _, m := range s.Discord.Messages(general) {
-			if m.ID != asked.ID && m.WebhookID != "" && !m.Ephemeral() {
+			if m.ID != asked.ID && m.WebhookID != "" && !m.Ephemeral() && strings.Contains(m.Content, "how cold is it?") {
 				reply = m
 				return true
 			}
