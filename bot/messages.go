@@ -279,19 +279,17 @@ func (b *Bot) showTyping(ctx context.Context, channelID, requestID string, done 
 
 // replyPosted reports whether the workflow of requestID has posted the
 // first part of its reply or refusal in the channel: its delivery row holds
-// a message id (a row without one is a post begun, not made). At most two
-// lookups on the deliveries key's unique index. A failed look-up counts as not yet:
+// a message id (a row without one is a post begun, not made). One query on
+// the deliveries key's unique index. A failed look-up counts as not yet:
 // typing a little longer is the harmless error.
 func (b *Bot) replyPosted(ctx context.Context, requestID string) bool {
 	wf := workflows.GenerateReplyID(requestID)
 	// A streamed reply's first message is posted under the Stream key, a
 	// whole reply's (or a refusal's) under Reply: either ends the typing.
-	for _, purpose := range []string{deliverykey.Stream, deliverykey.Reply} {
-		if ok, err := b.store.Posted(ctx, deliverykey.Part(deliverykey.New(wf, purpose), 0)); err == nil && ok {
-			return true
-		}
-	}
-	return false
+	ok, err := b.store.Posted(ctx,
+		deliverykey.Part(deliverykey.New(wf, deliverykey.Stream), 0),
+		deliverykey.Part(deliverykey.New(wf, deliverykey.Reply), 0))
+	return err == nil && ok
 }
 
 func (b *Bot) watchTyping(channelID string) chan struct{} {

@@ -22,11 +22,11 @@ func (s *Store) Delivery(ctx context.Context, key string) (*ent.Delivery, error)
 	return orNil(s.db.Delivery.Query().Where(delivery.Key(key)).Only(ctx))
 }
 
-// Posted reports whether the delivery key's message is posted: its row
-// holds a message id (a row without one is a post begun, not made).
-func (s *Store) Posted(ctx context.Context, key string) (bool, error) {
-	d, err := s.Delivery(ctx, key)
-	return d != nil && d.DiscordMessageID != "", err
+// Posted reports whether the message of any of the delivery keys is
+// posted: its row holds a message id (a row without one is a post begun,
+// not made). One query on the key's unique index, however many keys.
+func (s *Store) Posted(ctx context.Context, keys ...string) (bool, error) {
+	return s.db.Delivery.Query().Where(delivery.KeyIn(keys...), delivery.DiscordMessageIDNEQ("")).Exist(ctx)
 }
 
 // BeginDelivery records that a post under the key to channelID began: a row
