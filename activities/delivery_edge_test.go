@@ -324,26 +324,39 @@ func TestWorkersShareOneWebhookPerChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := &activities.Activities{DB: f.acts.DB, SQL: f.acts.SQL, Keys: f.keys, Discord: session, Log: f.acts.Log}
-	var s testsuite.WorkflowTestSuite
-	envs := []*testsuite.TestActivityEnvironment{f.env, s.NewTestActivityEnvironment()}
-	envs[1].RegisterActivity(other)
 	acts := []*activities.Activities{f.acts, other}
-	var wg sync.WaitGroup
+	// A TestActivityEnvironment is not safe for concurrent use (its
+	// activity handles are a plain map), so each post gets its own,
+	// made before any goroutine starts.
+	var s testsuite.WorkflowTestSuite
+	type post struct {
+		env            *testsuite.TestActivityEnvironment
+		channel        string
+		worker, number int
+	}
+	var posts []post
 	for c := range 10 {
 		channel := fmt.Sprintf("9100000000000000%02d", c)
 		for w := range 2 {
 			for n := range 2 {
-				wg.Go(func() {
-					_, err := envs[w].ExecuteActivity(acts[w].PostReply, activities.PostReplyInput{
-						DeliveryKey: fmt.Sprintf("reply/%s-%d-%d/reply", channel, w, n), ChannelID: channel, Username: "Kerach",
-						Content: fmt.Sprintf("reply %d of worker %d", n, w),
-					})
-					if err != nil {
-						t.Error(err)
-					}
-				})
+				env := s.NewTestActivityEnvironment()
+				env.RegisterActivity(acts[w])
+				posts = append(posts, post{env, channel, w, n})
 			}
 		}
+	}
+	var wg sync.WaitGroup
+	for _, p := range posts {
+		channel, w, n := p.channel, p.worker, p.number
+		wg.Go(func() {
+			_, err := p.env.ExecuteActivity(acts[w].PostReply, activities.PostReplyInput{
+				DeliveryKey: fmt.Sprintf("reply/%s-%d-%d/reply", channel, w, n), ChannelID: channel, Username: "Kerach",
+				Content: fmt.Sprintf("reply %d of worker %d", n, w),
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
 	}
 	wg.Wait()
 	raced := 0
