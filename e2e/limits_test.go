@@ -85,6 +85,9 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 		{"generate_reply_v3_voice_note.json", "anthropic/claude-sonnet-4", true, true, "detected_unusual_activity", nil, ""},
 		{"generate_reply_v2_quota.json", "openrouter/free", false, false, "", ptr(fakeopenrouter.FreeModelsPerDay(50)), workflows.ReplyRateLimited},
 		{"generate_reply_v2_out_of_tokens.json", "deepseek/deepseek-r1", true, false, "", ptr(fakeopenrouter.Finish("length", "")), workflows.ReplyFailed},
+		// Recorded before stream-voice: a streaming personality's voiced
+		// reply, posted whole with its audio (no stream version asked).
+		{"generate_reply_v7_voice_posted_whole.json", "openrouter/free", false, true, "", nil, ""},
 	} {
 		if os.Getenv("TZUROT_RECORD_HISTORY") != tc.file && os.Getenv("TZUROT_RECORD_HISTORY") != "all" {
 			continue
