@@ -19,7 +19,8 @@ import (
 // the MP3 to it. The text is never posted or changed here.
 //
 // A retry after the audio was attached finds it on the message (an
-// attachment named audioName) and does not pay ElevenLabs again. The first
+// attachment named audioName) and does not pay ElevenLabs again; an attach
+// whose answer was lost is read back the same way. The first
 // message deleted since, no key to pay with and nothing to say are not
 // errors: the output is not Spoken. An attach that fails after the audio
 // was paid for is ErrVoicePostFailed, non-retryable, with the usage row
@@ -44,11 +45,8 @@ func (a *Activities) speakStreamed(ctx context.Context, in SpeakReplyInput) (Spe
 	if err != nil || first == nil {
 		return SpeakReplyOutput{}, err
 	}
-	name := audioName(p.Name)
-	for _, at := range first.Attachments {
-		if at.Filename == name {
-			return SpeakReplyOutput{DiscordMessageID: first.ID, Spoken: true}, nil
-		}
+	if hasFile(first, audioName(p.Name)) {
+		return SpeakReplyOutput{DiscordMessageID: first.ID, Spoken: true}, nil
 	}
 	if first.WebhookID != "" {
 		// Only the webhook that posted it may edit it: found before paying.
@@ -64,9 +62,22 @@ func (a *Activities) speakStreamed(ctx context.Context, in SpeakReplyInput) (Spe
 		return SpeakReplyOutput{}, err
 	}
 	if err := w.attach(ctx, first, speech.file(p)); err != nil {
-		return SpeakReplyOutput{}, speech.postFailed(err, "the voice could not be attached to the streamed reply; its text stays")
+		// Discord may have made the edit and lost only its answer.
+		if m, rerr := w.readPosted(ctx, key, id); rerr != nil || m == nil || !hasFile(m, audioName(p.Name)) {
+			return SpeakReplyOutput{}, speech.postFailed(err, "the voice could not be attached to the streamed reply; its text stays")
+		}
 	}
 	return speech.output(first.ID), nil
+}
+
+// hasFile reports whether m has an attachment named name.
+func hasFile(m *discordgo.Message, name string) bool {
+	for _, at := range m.Attachments {
+		if at.Filename == name {
+			return true
+		}
+	}
+	return false
 }
 
 // attach adds file to m, a message of the streamed reply, keeping what it

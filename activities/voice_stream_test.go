@@ -5,8 +5,11 @@ package activities_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent/usagelog"
@@ -115,4 +118,42 @@ func TestRewriteStreamEditsOnlyTheChangedPart(t *testing.T) {
 		!strings.HasSuffix(msgs[1].Content, "\n-# No voice this time.") || !strings.HasPrefix(msgs[1].Content, strings.TrimSpace(before[1].Content)) {
 		t.Errorf("messages %+v, want the first untouched and the note under the second", msgs)
 	}
+}
+
+// An attach whose answer is lost (Discord made the edit, the connection
+// dropped) is read back and counts as done; one that never reached Discord
+// is ErrVoicePostFailed, not retried (a retry would pay again), with its
+// one usage row written.
+func TestSpeakStreamedAttachFailures(t *testing.T) {
+	const route = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+	t.Run("answer lost", func(t *testing.T) {
+		f := newFixture(t, config.GuestOff, "m")
+		el := f.withVoice(t)
+		f.storeVoiceKey(t, voiceKey, true)
+		to := f.streamed(t, "Brr. It is cold.")
+		f.discord.DropNextAfterHandling(route)
+		out, err := f.speakStreamed(to, "Brr. It is cold.")
+		if err != nil || !out.Spoken || len(f.discord.Messages(channelID)[0].Attachments) != 1 || len(el.TTSCalls()) != 1 {
+			t.Errorf("output %+v, %v; %d TTS calls; want the attach found done", out, err, len(el.TTSCalls()))
+		}
+	})
+	t.Run("lost before Discord saw it", func(t *testing.T) {
+		f := newFixture(t, config.GuestOff, "m")
+		el := f.withVoice(t)
+		f.storeVoiceKey(t, voiceKey, true)
+		to := f.streamed(t, "Brr. It is cold.")
+		f.discord.DropNext(route)
+		_, err := f.speakStreamed(to, "Brr. It is cold.")
+		var appErr *temporal.ApplicationError
+		if !errors.As(err, &appErr) || appErr.Type() != activities.ErrVoicePostFailed || !appErr.NonRetryable() {
+			t.Fatalf("error %v, want a non-retryable %s", err, activities.ErrVoicePostFailed)
+		}
+		msgs := f.discord.Messages(channelID)
+		if len(msgs[0].Attachments) != 0 || msgs[0].Content != "Brr. It is cold." || len(el.TTSCalls()) != 1 {
+			t.Errorf("message %q with %d attachments, %d TTS calls", msgs[0].Content, len(msgs[0].Attachments), len(el.TTSCalls()))
+		}
+		if n := f.db.UsageLog.Query().Where(usagelog.RequestTypeEQ(usagelog.RequestTypeVoice)).CountX(context.Background()); n != 1 {
+			t.Errorf("%d voice usage rows, want the paid audio's 1", n)
+		}
+	})
 }
