@@ -126,11 +126,16 @@ func TestRewriteStreamEditsOnlyTheChangedPart(t *testing.T) {
 // one usage row written.
 func TestSpeakStreamedAttachFailures(t *testing.T) {
 	const route = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
-	t.Run("answer lost", func(t *testing.T) {
+	// voicedStream is a fixture with Kerach's voice, alice's key and a
+	// streamed reply.
+	voicedStream := func(t *testing.T) (*fixture, *fakeelevenlabs.Server, activities.StreamTarget) {
 		f := newFixture(t, config.GuestOff, "m")
 		el := f.withVoice(t)
 		f.storeVoiceKey(t, voiceKey, true)
-		to := f.streamed(t, "Brr. It is cold.")
+		return f, el, f.streamed(t, "Brr. It is cold.")
+	}
+	t.Run("answer lost", func(t *testing.T) {
+		f, el, to := voicedStream(t)
 		f.discord.DropNextAfterHandling(route)
 		out, err := f.speakStreamed(to, "Brr. It is cold.")
 		if err != nil || !out.Spoken || len(f.discord.Messages(channelID)[0].Attachments) != 1 || len(el.TTSCalls()) != 1 {
@@ -138,10 +143,7 @@ func TestSpeakStreamedAttachFailures(t *testing.T) {
 		}
 	})
 	t.Run("lost before Discord saw it", func(t *testing.T) {
-		f := newFixture(t, config.GuestOff, "m")
-		el := f.withVoice(t)
-		f.storeVoiceKey(t, voiceKey, true)
-		to := f.streamed(t, "Brr. It is cold.")
+		f, el, to := voicedStream(t)
 		f.discord.DropNext(route)
 		_, err := f.speakStreamed(to, "Brr. It is cold.")
 		var appErr *temporal.ApplicationError

@@ -101,21 +101,10 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 			storeKey(t, s, userKey)
 		}
 		if tc.voice {
-			ctx := context.Background()
-			p := s.DB.Personality.Query().OnlyX(ctx)
-			s.DB.Personality.UpdateOne(p).SetVoiceEnabled(true).ExecX(ctx)
-			s.DB.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("JBFqnCBsd6RMkjVDRZzb").SetFrequency(1).ExecX(ctx)
+			giveVoice(s)
 		}
 		if tc.voiceRefusal != "" {
-			ctx := context.Background()
-			sealed, err := s.Keys.Seal(userVoiceKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.DB.UserAPIKey.Create().SetUserID(s.DB.User.Query().OnlyX(ctx).ID).SetProvider(activities.ProviderElevenLabs).
-				SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(ctx)
-			s.ElevenLabs.AddKey(userVoiceKey, fakeelevenlabs.Key{})
-			s.ElevenLabs.Script(userVoiceKey, fakeelevenlabs.Fail(401, tc.voiceRefusal))
+			storeVoiceKey(t, s, fakeelevenlabs.Fail(401, tc.voiceRefusal))
 		}
 		if tc.step != nil {
 			key := operatorKey

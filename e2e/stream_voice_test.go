@@ -28,10 +28,30 @@ import (
 func voicedStack(t *testing.T, steps ...fakeelevenlabs.Step) *itest.Stack {
 	t.Helper()
 	s := deliveryStack(t)
+	giveVoice(s)
+	storeVoiceKey(t, s, steps...)
+	s.OpenRouter.Script(userKey, fakeopenrouter.OK().Paced(streamRate))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.Logs.String())
+		}
+	})
+	return s
+}
+
+// giveVoice makes Kerach, the one personality, speak every reply.
+func giveVoice(s *itest.Stack) {
 	ctx := context.Background()
 	p := s.DB.Personality.Query().OnlyX(ctx)
 	s.DB.Personality.UpdateOne(p).SetVoiceEnabled(true).ExecX(ctx)
 	s.DB.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("JBFqnCBsd6RMkjVDRZzb").SetFrequency(1).ExecX(ctx)
+}
+
+// storeVoiceKey stores userVoiceKey as the one user's ElevenLabs key,
+// known to ElevenLabs' stand-in, which answers it with steps.
+func storeVoiceKey(t *testing.T, s *itest.Stack, steps ...fakeelevenlabs.Step) {
+	t.Helper()
+	ctx := context.Background()
 	sealed, err := s.Keys.Seal(userVoiceKey)
 	if err != nil {
 		t.Fatal(err)
@@ -42,13 +62,6 @@ func voicedStack(t *testing.T, steps ...fakeelevenlabs.Step) *itest.Stack {
 	if len(steps) > 0 {
 		s.ElevenLabs.Script(userVoiceKey, steps...)
 	}
-	s.OpenRouter.Script(userKey, fakeopenrouter.OK().Paced(streamRate))
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(s.Logs.String())
-		}
-	})
-	return s
 }
 
 // streamedVoiceReply runs a voiced reply that streams: the first text is in
