@@ -208,7 +208,10 @@ func (a *Activities) RewriteStream(ctx context.Context, in RewriteStreamInput) (
 // rewriteStream finishes the streamed reply to `to` with text (StreamWriter.Finish), the
 // writer rebuilt from the delivery rows of its parts, each message read back
 // for the webhook that posted it and what it holds (one indexed read per
-// part, and one more; a part whose message was deleted is skipped).
+// part, and one more). A part whose message was deleted has its delivery
+// forgotten: emptying the reply skips it; writing text stops there, so that
+// Finish posts that part again and adopts the recorded messages after it
+// under their own parts' keys, each message holding its own part.
 func (a *Activities) rewriteStream(ctx context.Context, to StreamTarget, text string) ([]string, error) {
 	if to.DeliveryKey == "" || to.ChannelID == "" {
 		return nil, badInput("target.delivery_key and target.channel_id are required")
@@ -227,8 +230,11 @@ func (a *Activities) rewriteStream(ctx context.Context, to StreamTarget, text st
 		if err != nil {
 			return nil, err
 		}
-		if m == nil { // deleted already
+		if m == nil && text == "" { // deleted already
 			continue
+		}
+		if m == nil {
+			break
 		}
 		w.msgs = append(w.msgs, *m)
 		w.edited = append(w.edited, time.Time{})

@@ -159,3 +159,29 @@ func TestSpeakStreamedAttachFailures(t *testing.T) {
 		}
 	})
 }
+
+// A part of the streamed reply deleted since leaves each other message its
+// own part: RewriteStream posts that part again and writes the note under
+// the last, never one part's text into another part's message.
+func TestRewriteStreamAfterAPartWasDeleted(t *testing.T) {
+	f := newFixture(t, config.GuestOff, "m")
+	text := strings.Repeat("The static between the stars is cold. ", 60)
+	to := f.streamed(t, text)
+	before := f.discord.Messages(channelID)
+	if err := f.acts.Discord.ChannelMessageDelete(channelID, before[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.ExecuteActivity(f.acts.RewriteStream, activities.RewriteStreamInput{Target: to, Content: text + "\n-# No voice."}); err != nil {
+		t.Fatal(err)
+	}
+	var live []string
+	for _, m := range f.discord.Messages(channelID) {
+		if !m.Deleted {
+			live = append(live, m.ID+": "+m.Content)
+		}
+	}
+	if len(live) != 2 || !strings.HasPrefix(live[0], before[1].ID+": ") || !strings.HasSuffix(live[0], "\n-# No voice.") ||
+		!strings.HasSuffix(live[1], before[0].Content) {
+		t.Errorf("live messages %q: want the second part kept with the note, the first posted again", live)
+	}
+}
