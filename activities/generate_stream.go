@@ -173,31 +173,71 @@ type DiscardStreamInput struct {
 // so no half reply stays beside what it posts instead. A reply that posted
 // nothing costs one database read. Errors are Discord's or the database's.
 func (a *Activities) DiscardStream(ctx context.Context, in DiscardStreamInput) error {
-	if in.Target.DeliveryKey == "" || in.Target.ChannelID == "" {
-		return badInput("target.delivery_key and target.channel_id are required")
+	if _, err := a.rewriteStream(ctx, in.Target, ""); err != nil {
+		return fmt.Errorf("discard the streamed reply: %w", err)
 	}
-	w := NewStreamWriter(a, in.Target, Progress{})
+	return nil
+}
+
+// RewriteStreamInput is a finished streamed reply and the text its messages
+// are to hold instead.
+type RewriteStreamInput struct {
+	Target  StreamTarget `json:"target"`
+	Content string       `json:"content"`
+}
+
+// RewriteStream writes Content into a finished streamed reply's messages,
+// as Finish would have: parts whose text is unchanged are not touched, a
+// changed part is edited, a part past the last message is posted under the
+// next part's delivery key, messages past the last part are deleted. The
+// workflow runs it to add a line under a reply after it streamed (why it
+// has no voice). It returns the first message's id ("" for an empty
+// Content). Idempotent: a retry finds the parts already written. Errors
+// are Discord's or the database's.
+func (a *Activities) RewriteStream(ctx context.Context, in RewriteStreamInput) (string, error) {
+	ids, err := a.rewriteStream(ctx, in.Target, in.Content)
+	if err != nil {
+		return "", fmt.Errorf("rewrite the streamed reply: %w", err)
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return ids[0], nil
+}
+
+// rewriteStream finishes the streamed reply to `to` with text (StreamWriter.Finish), the
+// writer rebuilt from the delivery rows of its parts, each message read back
+// for the webhook that posted it and what it holds (one indexed read per
+// part, and one more). A part whose message was deleted has its delivery
+// forgotten: emptying the reply skips it; writing text stops there, so that
+// Finish posts that part again and adopts the recorded messages after it
+// under their own parts' keys, each message holding its own part.
+func (a *Activities) rewriteStream(ctx context.Context, to StreamTarget, text string) ([]string, error) {
+	if to.DeliveryKey == "" || to.ChannelID == "" {
+		return nil, badInput("target.delivery_key and target.channel_id are required")
+	}
+	w := NewStreamWriter(a, to, Progress{})
 	for i := 0; ; i++ {
-		key := deliverykey.Part(in.Target.DeliveryKey, i)
+		key := deliverykey.Part(to.DeliveryKey, i)
 		id, posted, err := a.delivered(ctx, key)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !posted {
 			break
 		}
 		m, err := w.adopt(ctx, key, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if m == nil { // deleted already
+		if m == nil && text == "" { // deleted already
 			continue
+		}
+		if m == nil {
+			break
 		}
 		w.msgs = append(w.msgs, *m)
 		w.edited = append(w.edited, time.Time{})
 	}
-	if _, err := w.Finish(ctx, ""); err != nil {
-		return fmt.Errorf("discard the streamed reply: %w", err)
-	}
-	return nil
+	return w.Finish(ctx, text)
 }

@@ -274,6 +274,21 @@ func (w *StreamWriter) post(ctx context.Context, i int, part string) error {
 // it and what it holds. A message deleted since (10008) has its delivery
 // forgotten and is nil.
 func (w *StreamWriter) adopt(ctx context.Context, key, id string) (*StreamedMessage, error) {
+	m, err := w.readPosted(ctx, key, id)
+	if m == nil || err != nil {
+		return nil, err
+	}
+	content := m.Content
+	if m.WebhookID == "" {
+		content = strings.TrimPrefix(content, botPrefix(w.name))
+	}
+	return &StreamedMessage{ID: id, WebhookID: m.WebhookID, Len: discordsplit.Len(content), Digest: digest(content)}, nil
+}
+
+// readPosted reads back message id, posted under key: Discord's message,
+// nil when it was deleted since (10008), and then its delivery is
+// forgotten so the key may post again.
+func (w *StreamWriter) readPosted(ctx context.Context, key, id string) (*discordgo.Message, error) {
 	m, err := w.a.Discord.ChannelMessage(w.to.ChannelID, id, discordgo.WithContext(ctx))
 	if discordCode(err) == discordgo.ErrCodeUnknownMessage {
 		if err := w.a.store().ForgetDelivery(ctx, key); err != nil {
@@ -282,13 +297,9 @@ func (w *StreamWriter) adopt(ctx context.Context, key, id string) (*StreamedMess
 		return nil, nil
 	}
 	if err != nil {
-		return nil, discordError("read an earlier streamed message", err)
+		return nil, discordError("read a streamed message", err)
 	}
-	content := m.Content
-	if m.WebhookID == "" {
-		content = strings.TrimPrefix(content, botPrefix(w.name))
-	}
-	return &StreamedMessage{ID: id, WebhookID: m.WebhookID, Len: discordsplit.Len(content), Digest: digest(content)}, nil
+	return m, nil
 }
 
 // edit writes part into message i: through the webhook that posted it, or

@@ -52,6 +52,10 @@ type SpeakReplyInput struct {
 	PostReplyInput
 	DiscordUserID string    `json:"discord_user_id"`
 	PersonalityID uuid.UUID `json:"personality_id"`
+	// Streamed, when set, is a streamed reply already posted under this
+	// target: the audio is attached to its first message, and nothing is
+	// posted (voice_stream.go). PostReplyInput's content is what is spoken.
+	Streamed *StreamTarget `json:"streamed,omitempty"`
 }
 
 // SpeakReplyOutput is ids and small facts only: the audio never reaches
@@ -69,14 +73,20 @@ type SpeakReplyOutput struct {
 
 // SpeakReply synthesises the reply with ElevenLabs and posts it as the
 // personality with the MP3 attached to its first message, in one activity so
-// the audio stays in the worker's memory. The key is the user's own
-// ElevenLabs key, else the operator's only under GUEST_MODE=all; never the
-// operator's once the user's was switched off; with neither, the text is
-// posted alone. Any error leaves the workflow to post the text. It
+// the audio stays in the worker's memory; for a reply that streamed
+// (Streamed), it attaches the MP3 to the streamed first message instead. The
+// key is the user's own ElevenLabs key, else the operator's only under
+// GUEST_MODE=all; never the operator's once the user's was switched off;
+// with neither, the text is posted alone (or, streamed, left as it is). Any
+// error leaves the workflow to post the text (or keep the streamed one). It
 // heartbeats throughout, so a dead worker is noticed and a slow upload is
 // not mistaken for one.
 func (a *Activities) SpeakReply(ctx context.Context, in SpeakReplyInput) (out SpeakReplyOutput, err error) {
-	err = heartbeat.While(ctx, func() error { out, err = a.speakReply(ctx, in); return err }, "speaking")
+	speak := a.speakReply
+	if in.Streamed != nil {
+		speak = a.speakStreamed
+	}
+	err = heartbeat.While(ctx, func() error { out, err = speak(ctx, in); return err }, "speaking")
 	return out, err
 }
 
@@ -98,22 +108,12 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		id, err := a.postChunks(ctx, in.PostReplyInput, nil)
 		return SpeakReplyOutput{DiscordMessageID: id}, err
 	}
-	st := a.store()
-	p, err := st.PersonalityWithVoice(ctx, in.PersonalityID)
-	if err != nil && !ent.IsNotFound(err) {
-		return SpeakReplyOutput{}, fmt.Errorf("load personality: %w", err)
-	}
-	if err != nil || !p.VoiceEnabled || p.Edges.VoiceConfig == nil {
-		return SpeakReplyOutput{}, temporal.NewNonRetryableApplicationError("this personality has no voice", ErrNoVoice, nil)
-	}
-	vc := p.Edges.VoiceConfig
-	u, err := st.User(ctx, in.DiscordUserID)
+	p, err := a.voiceOf(ctx, in.PersonalityID)
 	if err != nil {
-		return SpeakReplyOutput{}, fmt.Errorf("load user: %w", err)
+		return SpeakReplyOutput{}, err
 	}
-	key, source, err := a.resolveVoiceKey(ctx, u)
-	text := SpeakableText(in.Content, MaxSpokenCharacters)
-	if isType(err, ErrNoKey) || isType(err, ErrKeyInactive) || (err == nil && text == "") {
+	speech, err := a.synthesise(ctx, in, p)
+	if isType(err, ErrNoKey) || isType(err, ErrKeyInactive) || (err == nil && speech == nil) {
 		// The usual case for a user without an ElevenLabs key: the text
 		// alone, here, rather than a failed activity on every voiced reply.
 		id, err := a.postChunks(ctx, in.PostReplyInput, nil)
@@ -122,7 +122,53 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 	if err != nil {
 		return SpeakReplyOutput{}, err
 	}
+	id, err := a.postChunks(ctx, in.PostReplyInput, speech.file(p))
+	if err != nil {
+		return SpeakReplyOutput{}, speech.postFailed(err, "the voiced reply could not be posted; the text goes alone")
+	}
+	return speech.output(id), nil
+}
 
+// voiceOf is the personality with its voice configuration loaded;
+// ErrNoVoice (non-retryable) when it has none, or is gone.
+func (a *Activities) voiceOf(ctx context.Context, id uuid.UUID) (*ent.Personality, error) {
+	p, err := a.store().PersonalityWithVoice(ctx, id)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, fmt.Errorf("load personality: %w", err)
+	}
+	if err != nil || !p.VoiceEnabled || p.Edges.VoiceConfig == nil {
+		return nil, temporal.NewNonRetryableApplicationError("this personality has no voice", ErrNoVoice, nil)
+	}
+	return p, nil
+}
+
+// paidSpeech is audio ElevenLabs made and charged for, with its usage
+// record written (or pending, when PostgreSQL was away).
+type paidSpeech struct {
+	audio      []byte
+	characters int
+	source     string
+	pending    *UsageRecord
+}
+
+// synthesise speaks in's content in p's voice with the key resolveVoiceKey
+// picks for the user, and writes the usage row: nil speech, no error, when
+// the content has nothing to say. Errors: resolveVoiceKey's (ErrNoKey,
+// ErrKeyInactive) and voiceError's, the user's failed key riding on them.
+func (a *Activities) synthesise(ctx context.Context, in SpeakReplyInput, p *ent.Personality) (*paidSpeech, error) {
+	vc := p.Edges.VoiceConfig
+	u, err := a.store().User(ctx, in.DiscordUserID)
+	if err != nil {
+		return nil, fmt.Errorf("load user: %w", err)
+	}
+	key, source, err := a.resolveVoiceKey(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	text := SpeakableText(in.Content, MaxSpokenCharacters)
+	if text == "" {
+		return nil, nil
+	}
 	speech, err := a.ElevenLabs.TextToSpeech(ctx, key, elevenlabs.SpeechRequest{
 		VoiceID: vc.VoiceID, ModelID: vc.VoiceModel, Text: text,
 		Settings: elevenlabs.VoiceSettings{Stability: vc.Stability, SimilarityBoost: vc.Similarity, Style: vc.Style},
@@ -132,11 +178,11 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		if source == KeyFromUser {
 			err = withFailedKey(err, key)
 		}
-		return SpeakReplyOutput{}, err
+		return nil, err
 	}
 	// ElevenLabs charged for the audio whether or not Discord takes it. A
 	// failed write is logged, not retried: a retry would pay again.
-	var pending *UsageRecord
+	out := &paidSpeech{audio: speech.Audio, characters: speech.Characters, source: source}
 	if speech.Characters > 0 {
 		rec := UsageRecord{
 			ID: callUsageID(ctx, in.DeliveryKey, "voice"), DiscordUserID: in.DiscordUserID, PersonalityID: &p.ID,
@@ -145,19 +191,28 @@ func (a *Activities) speakReply(ctx context.Context, in SpeakReplyInput) (SpeakR
 		}
 		if err := a.recordUsage(ctx, rec); err != nil {
 			a.Log.Warn("voice usage not written; the workflow writes it", "error", err, "characters", speech.Characters)
-			pending = &rec
+			out.pending = &rec
 		}
 	}
-	audio := &discordgo.File{Name: audioName(p.Name), ContentType: "audio/mpeg", Reader: bytes.NewReader(speech.Audio)}
-	id, err := a.postChunks(ctx, in.PostReplyInput, audio)
-	if err != nil {
-		// The audio was paid for: an unwritten usage row rides on the
-		// failure for the workflow to write.
-		return SpeakReplyOutput{}, withPendingUsage(temporal.NewApplicationErrorWithOptions(
-			"the voiced reply could not be posted; the text goes alone", ErrVoicePostFailed,
-			temporal.ApplicationErrorOptions{NonRetryable: true, Cause: err}), pending)
-	}
-	return SpeakReplyOutput{DiscordMessageID: id, Spoken: true, Characters: speech.Characters, KeySource: source, PendingUsage: pending}, nil
+	return out, nil
+}
+
+// file is the audio as p's attachment (audioName).
+func (s *paidSpeech) file(p *ent.Personality) *discordgo.File {
+	return &discordgo.File{Name: audioName(p.Name), ContentType: "audio/mpeg", Reader: bytes.NewReader(s.audio)}
+}
+
+// output is SpeakReply's answer once the audio reached message id.
+func (s *paidSpeech) output(id string) SpeakReplyOutput {
+	return SpeakReplyOutput{DiscordMessageID: id, Spoken: true, Characters: s.characters, KeySource: s.source, PendingUsage: s.pending}
+}
+
+// postFailed is the audio's post failing with err: ErrVoicePostFailed,
+// non-retryable (a retry would pay again), an unwritten usage row riding on
+// it for the workflow to write.
+func (s *paidSpeech) postFailed(err error, msg string) error {
+	return withPendingUsage(temporal.NewApplicationErrorWithOptions(msg, ErrVoicePostFailed,
+		temporal.ApplicationErrorOptions{NonRetryable: true, Cause: err}), s.pending)
 }
 
 // voiceError turns an ElevenLabs failure into the workflow's error types,

@@ -73,6 +73,8 @@ func TestVoiceReplyThroughTheBot(t *testing.T) {
 	}
 
 	first := w.say(alice, general, guildID, "@singer sing me something")
+	// A voiced reply streams, then gets its audio: read it once whole.
+	res := w.replyResult(t, first.ID)
 	testwait.Until(t, "the voiced reply", func() bool { return len(w.posts(general)) == 1 })
 	msg := w.posts(general)[0]
 	if msg.Author.Username != "Singer" || !strings.Contains(msg.Content, "sing me something") || len(msg.Attachments) != 1 {
@@ -86,8 +88,6 @@ func TestVoiceReplyThroughTheBot(t *testing.T) {
 	if audio.Filename != "singer.mp3" || !bytes.Equal(audio.Data, fakeelevenlabs.MP3(tts[0].Text)) {
 		t.Errorf("attachment %s (%d bytes) is not the synthesised MP3", audio.Filename, len(audio.Data))
 	}
-	var res workflows.GenerateReplyResult
-	res = w.replyResult(t, first.ID)
 	if res.Outcome != workflows.ReplyReplied || res.DiscordMessageID != msg.ID {
 		t.Errorf("result %+v, want replied with %s", res, msg.ID)
 	}
@@ -102,7 +102,7 @@ func TestVoiceReplyThroughTheBot(t *testing.T) {
 	// ElevenLabs revokes the key: text only, one DM, the key switched off,
 	// and no other key (the operator has none here) is tried.
 	w.ElevenLabs.RevokeKey(aliceVoiceKey)
-	w.say(alice, general, guildID, "@singer again")
+	w.replyResult(t, w.say(alice, general, guildID, "@singer again").ID)
 	testwait.Until(t, "the text reply and the DM", func() bool { return len(w.posts(general)) == 2 && len(w.Discord.DMs(alice)) == 1 })
 	if m := w.posts(general)[1]; !strings.Contains(m.Content, "again") || len(m.Attachments) != 0 {
 		t.Errorf("second reply %+v, want the text alone", m)
@@ -125,7 +125,7 @@ func TestVoiceReplyThroughTheBot(t *testing.T) {
 
 	// A third reply neither calls ElevenLabs nor DMs again.
 	calls := len(w.ElevenLabs.Calls())
-	w.say(alice, general, guildID, "@singer once more")
+	w.replyResult(t, w.say(alice, general, guildID, "@singer once more").ID)
 	testwait.Until(t, "the third reply", func() bool { return len(w.posts(general)) == 3 })
 	if len(w.ElevenLabs.Calls()) != calls || len(w.Discord.DMs(alice)) != 1 {
 		t.Errorf("after the key was switched off: %d more calls, %d DMs", len(w.ElevenLabs.Calls())-calls, len(w.Discord.DMs(alice)))
@@ -148,7 +148,7 @@ func TestVoiceOperatorKeyOnlyForGuestModeAll(t *testing.T) {
 			w.ElevenLabs.AddKey(opVoice, fakeelevenlabs.Key{})
 			seedVoice(t, w)
 			w.setKey(t, alice, aliceKey)
-			w.say(alice, general, guildID, "@singer hello")
+			w.replyResult(t, w.say(alice, general, guildID, "@singer hello").ID)
 			testwait.Until(t, "the reply", func() bool { return len(w.posts(general)) == 1 })
 			spoken := len(w.posts(general)[0].Attachments) == 1
 			if spoken != (mode == config.GuestAll) {
@@ -241,7 +241,7 @@ func TestVoiceBlockedAccountKeepsTheKey(t *testing.T) {
 	// while the key stays on and no DM is sent.
 	noted := func(what, msg string, n int, note string) {
 		t.Helper()
-		w.say(alice, general, guildID, msg)
+		w.replyResult(t, w.say(alice, general, guildID, msg).ID)
 		testwait.Until(t, what+"'s reply", func() bool { return len(w.posts(general)) == n })
 		if m := w.posts(general)[n-1]; !strings.Contains(m.Content, "\n-# No voice this time: "+note) || len(m.Attachments) != 0 {
 			t.Errorf("%s: reply %q with %d attachments", what, m.Content, len(m.Attachments))

@@ -85,6 +85,9 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 		{"generate_reply_v3_voice_note.json", "anthropic/claude-sonnet-4", true, true, "detected_unusual_activity", nil, ""},
 		{"generate_reply_v2_quota.json", "openrouter/free", false, false, "", ptr(fakeopenrouter.FreeModelsPerDay(50)), workflows.ReplyRateLimited},
 		{"generate_reply_v2_out_of_tokens.json", "deepseek/deepseek-r1", true, false, "", ptr(fakeopenrouter.Finish("length", "")), workflows.ReplyFailed},
+		// Recorded before stream-voice: a streaming personality's voiced
+		// reply, posted whole with its audio (no stream version asked).
+		{"generate_reply_v7_voice_posted_whole.json", "openrouter/free", false, true, "", nil, ""},
 	} {
 		if os.Getenv("TZUROT_RECORD_HISTORY") != tc.file && os.Getenv("TZUROT_RECORD_HISTORY") != "all" {
 			continue
@@ -98,21 +101,10 @@ func TestRecordGenerateReplyHistory(t *testing.T) {
 			storeKey(t, s, userKey)
 		}
 		if tc.voice {
-			ctx := context.Background()
-			p := s.DB.Personality.Query().OnlyX(ctx)
-			s.DB.Personality.UpdateOne(p).SetVoiceEnabled(true).ExecX(ctx)
-			s.DB.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("JBFqnCBsd6RMkjVDRZzb").SetFrequency(1).ExecX(ctx)
+			giveVoice(s)
 		}
 		if tc.voiceRefusal != "" {
-			ctx := context.Background()
-			sealed, err := s.Keys.Seal(userVoiceKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.DB.UserAPIKey.Create().SetUserID(s.DB.User.Query().OnlyX(ctx).ID).SetProvider(activities.ProviderElevenLabs).
-				SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(ctx)
-			s.ElevenLabs.AddKey(userVoiceKey, fakeelevenlabs.Key{})
-			s.ElevenLabs.Script(userVoiceKey, fakeelevenlabs.Fail(401, tc.voiceRefusal))
+			storeVoiceKey(t, s, fakeelevenlabs.Fail(401, tc.voiceRefusal))
 		}
 		if tc.step != nil {
 			key := operatorKey

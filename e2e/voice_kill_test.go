@@ -9,7 +9,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/ent/usagelog"
 	"github.com/tzurot/tzurot/internal/config"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
@@ -24,19 +23,9 @@ const userVoiceKey = "sk_0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d"
 func TestWorkerKilledMidSpeech(t *testing.T) {
 	bin := buildTzurot(t)
 	s := userKeyStack(t, itest.Options{NoWorker: true, GuestMode: config.GuestOff}, "openrouter/free")
-	s.ElevenLabs.AddKey(userVoiceKey, fakeelevenlabs.Key{})
 	ctx := context.Background()
-	p := s.DB.Personality.Query().OnlyX(ctx)
-	s.DB.Personality.UpdateOne(p).SetVoiceEnabled(true).ExecX(ctx)
-	s.DB.VoiceConfig.Create().SetPersonalityID(p.ID).SetVoiceID("JBFqnCBsd6RMkjVDRZzb").SetFrequency(1).ExecX(ctx)
-	sealed, err := s.Keys.Seal(userVoiceKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := s.DB.User.Query().OnlyX(ctx)
-	s.DB.UserAPIKey.Create().SetUserID(u.ID).SetProvider(activities.ProviderElevenLabs).
-		SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(ctx)
-	s.ElevenLabs.Script(userVoiceKey, fakeelevenlabs.Delay(20*time.Second))
+	giveVoice(s)
+	storeVoiceKey(t, s, fakeelevenlabs.Delay(20*time.Second))
 
 	first := startWorker(t, s, bin)
 	const requestID = "800000000000000077"

@@ -20,7 +20,7 @@ func TestRegisteredActivityNames(t *testing.T) {
 	}{
 		{(*activities.Activities)(nil), []string{
 			"CheckKey", "CountReply", "DeactivateKey", "DeleteUserRows", "DiscardStream", "Generate", "GenerateWithinLimits", "Imagine", "ImagineNotice",
-			"PostReply", "RecordUsage", "RegisteredSearchAttributes", "Remember", "ResolvePersonality", "SaveTurns", "SendDM",
+			"PostReply", "RecordUsage", "RegisteredSearchAttributes", "Remember", "ResolvePersonality", "RewriteStream", "SaveTurns", "SendDM",
 			"SpeakReply", "StoreKey",
 		}},
 		{(*operator.Activities)(nil), []string{

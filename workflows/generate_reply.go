@@ -107,7 +107,8 @@ const DefaultErrorMessage = "Sorry, I couldn't answer that just now. Please try 
 //     retried on outages and rate limits, never on ProviderFailures or
 //     KeyFailures.
 //  3. A streamed reply (stream_reply.go) was posted by step 2 as it was
-//     written, and is not posted again. Otherwise the reply is posted
+//     written, and is not posted again; a voiced one then gets its audio
+//     attached (SpeakReply), or a note why not (RewriteStream). Otherwise the reply is posted
 //     (PostReply, after DiscardStream when a stream could not finish), or
 //     spoken and posted (SpeakReply) on the share of requests the
 //     personality's voice gives; a voice failure posts the text alone.
@@ -228,6 +229,9 @@ func generateReply(ctx workflow.Context, in GenerateReplyInput, pr *progress) (G
 			if id, err = reply(ctx, in, p, gen.Text); err != nil {
 				return GenerateReplyResult{}, err
 			}
+		} else if stream != nil && voiced(in, p) {
+			pr.at(ctx, "speaking the reply")
+			speakStreamed(ctx, in, p, gen.Text, stream)
 		}
 		pr.at(ctx, "saving the conversation")
 		saveCtx := withSummary(ctx, discordOptions, "save both turns to the conversation history")

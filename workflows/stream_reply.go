@@ -1,10 +1,11 @@
 package workflows
 
 // The streamed reply's steps in GenerateReply: whether a reply streams, the
-// generate activity's options when it does, and the discarding of its
-// messages when the reply ends without them.
+// generate activity's options when it does, the voice of a streamed reply,
+// and the discarding of its messages when the reply ends without them.
 
 import (
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -14,14 +15,23 @@ import (
 )
 
 // streamTarget is where GenerateReply streams the reply, nil when it does
-// not: the personality streams (PersonalityRef.Stream, from
-// ResolvePersonality), the reply is not one to be spoken (a voiced reply is
-// posted whole with its audio), and the history is at version 1 of
-// "stream-reply". The version is asked only for a streaming personality,
-// so histories recorded before streaming (whose ResolvePersonality result
-// has no Stream) replay without a marker.
+// not. The personality streams (PersonalityRef.Stream, from
+// ResolvePersonality), and the history is at version 1 of "stream-reply"
+// for a reply not to be spoken, of "stream-voice" for one to be spoken
+// (whose audio speakStreamed attaches once the text is there). Each version
+// is asked only on its own branch: histories recorded before streaming
+// (whose ResolvePersonality result has no Stream) carry no marker, and
+// voiced replies recorded before "stream-voice", posted whole with their
+// audio, asked none and replay so.
 func streamTarget(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef) *activities.StreamTarget {
-	if !p.Stream || voiced(in, p) || workflow.GetVersion(ctx, "stream-reply", workflow.DefaultVersion, 1) < 1 {
+	if !p.Stream {
+		return nil
+	}
+	change := "stream-reply"
+	if voiced(in, p) {
+		change = "stream-voice"
+	}
+	if workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) < 1 {
 		return nil
 	}
 	return &activities.StreamTarget{
@@ -57,5 +67,45 @@ func discardStream(ctx workflow.Context, to *activities.StreamTarget) {
 	dctx := withSummary(ctx, discordOptions, "delete the streamed reply's messages")
 	if err := workflow.ExecuteActivity(dctx, a.DiscardStream, activities.DiscardStreamInput{Target: *to}).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("the streamed reply's messages were not deleted", "error", err)
+	}
+}
+
+// speakStreamed gives a streamed reply its voice: SpeakReply attaches the
+// audio to the first streamed message. A voice failure never costs the
+// text, which is already there and stays: a refusal that is not the key's
+// (ErrVoiceRefused) adds its one-line note under the reply (RewriteStream);
+// a rejected user key is switched off and its owner told once, as for a
+// reply posted whole; anything else is logged. Asked only under
+// "stream-voice" 1, so it needs no version of its own.
+func speakStreamed(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, text string, to *activities.StreamTarget) {
+	var out activities.SpeakReplyOutput
+	err := workflow.ExecuteActivity(withSummary(ctx, voiceOptions, "speak "+p.DisplayName+"'s streamed reply (ElevenLabs) and attach it"), a.SpeakReply, activities.SpeakReplyInput{
+		PostReplyInput: activities.PostReplyInput{
+			DeliveryKey: to.DeliveryKey, ChannelID: to.ChannelID, Username: to.Username, AvatarURL: to.AvatarURL,
+			Content: text, PersonalityID: to.PersonalityID,
+		},
+		DiscordUserID: in.DiscordUserID, PersonalityID: p.ID, Streamed: to,
+	}).Get(ctx, &out)
+	if err == nil {
+		recordPendingUsage(ctx, out.PendingUsage)
+		return
+	}
+	recordPendingUsage(ctx, activities.PendingUsageOf(err))
+	errType := errorType(err)
+	log := workflow.GetLogger(ctx)
+	log.Warn("no voice for this streamed reply; its text stays", "error_type", errType)
+	switch errType {
+	case activities.ErrVoiceRefused:
+		note, _, _ := strings.Cut(appMessage(err), "\n")
+		rctx := withSummary(ctx, discordOptions, "add why there is no voice under the streamed reply")
+		if err := workflow.ExecuteActivity(rctx, a.RewriteStream, activities.RewriteStreamInput{
+			Target: *to, Content: text + "\n-# " + note,
+		}).Get(ctx, nil); err != nil {
+			log.Error("the note on the missing voice was not added to the streamed reply", "error", err)
+		}
+	case activities.ErrInvalidKey, activities.ErrNoCredits:
+		if err := voiceKeyRejected(ctx, in, errType, appMessage(err), failedKey(err)); err != nil {
+			log.Error("the rejected ElevenLabs key was not switched off or the user not told", "error", err)
+		}
 	}
 }

@@ -729,3 +729,38 @@ func TestContentLimitCountsCodePoints(t *testing.T) {
 		}
 	}
 }
+
+// An edit's attachments list, when sent, is everything the message holds
+// afterwards (API v10): a new file counts only when listed by the n of its
+// files[n]; without a list, attachments stay and files are added.
+func TestEditAttachmentsListWhatStays(t *testing.T) {
+	fake, _, s := setup(t, discord.Options{})
+	hook := newWebhook(t, s, "Personas")
+	msg, err := s.WebhookExecute(hook.ID, hook.Token, true, &discordgo.WebhookParams{Content: "brr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(listed *[]*discordgo.MessageAttachment) []discord.Attachment {
+		t.Helper()
+		if _, err := s.WebhookMessageEdit(hook.ID, hook.Token, msg.ID, &discordgo.WebhookEdit{
+			Files:       []*discordgo.File{{Name: "v.mp3", ContentType: "audio/mpeg", Reader: strings.NewReader("id3")}},
+			Attachments: listed,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return fake.Messages(chanID)[0].Attachments
+	}
+	if got := edit(&[]*discordgo.MessageAttachment{{ID: "0", Filename: "v.mp3"}}); len(got) != 1 || got[0].Filename != "v.mp3" {
+		t.Fatalf("new file listed as 0: attachments %+v, want it", got)
+	}
+	kept := fake.Messages(chanID)[0].Attachments[0].ID
+	if got := edit(&[]*discordgo.MessageAttachment{{ID: kept}}); len(got) != 1 || got[0].ID != kept {
+		t.Errorf("only the old one listed: attachments %+v, want it alone (the unlisted upload dropped)", got)
+	}
+	if got := edit(nil); len(got) != 2 || got[0].ID != kept {
+		t.Errorf("no list: attachments %+v, want the old one and the upload", got)
+	}
+	if got := edit(&[]*discordgo.MessageAttachment{}); len(got) != 0 || fake.Messages(chanID)[0].Content != "brr" {
+		t.Errorf("empty list: attachments %+v, want none and the text kept", got)
+	}
+}

@@ -293,8 +293,14 @@ func (s *Server) storeFilesAtLocked(base, channelID string, files []File) []Atta
 	return out
 }
 
-// editMessageLocked applies a PATCH payload: only present fields change,
-// and an "attachments" list names the existing attachments to keep.
+// editMessageLocked applies a PATCH payload: only present fields change.
+// Without an "attachments" list the message keeps its attachments and gains
+// the uploaded files; with one, it holds exactly what the list names: the
+// existing attachments by their id, new files by the n of their files[n]
+// field (from API v10, "the attachments array must contain all attachments
+// that should be present after edit, including retained and new
+// attachments provided in the request body": Edit Message, Edit Webhook
+// Message, https://discord.com/developers/docs/reference#uploading-files).
 func (s *Server) editMessageLocked(c *call, m *Message, body map[string]any, files []File) *reply {
 	if rep := validateContent(body, files); rep != nil {
 		return rep
@@ -325,6 +331,13 @@ func (s *Server) editMessageLocked(c *call, m *Message, body map[string]any, fil
 			}
 		}
 		next.Attachments = kept
+		var listed []File
+		for _, f := range files {
+			if keep[f.id] {
+				listed = append(listed, f)
+			}
+		}
+		files = listed
 	}
 	next.Attachments = append(next.Attachments, s.storeFilesLocked(c, m.ChannelID, files)...)
 	if strings.TrimSpace(next.Content) == "" && len(next.Embeds) == 0 && len(next.Attachments) == 0 && len(next.Components) == 0 {

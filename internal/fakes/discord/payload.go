@@ -16,6 +16,9 @@ type File struct {
 	Name        string
 	ContentType string
 	Data        []byte
+	// id is n of its files[n] form field: the id an edit's attachments
+	// list names it by.
+	id string
 }
 
 // payload is a request body decoded the two ways Discord accepts it: plain
@@ -84,7 +87,8 @@ func parseMultipart(body []byte, boundary string) payload {
 			if ct == "" {
 				ct = "application/octet-stream"
 			}
-			p.files = append(p.files, File{Name: part.FileName(), ContentType: ct, Data: data})
+			id := strings.TrimSuffix(strings.TrimPrefix(name, "files["), "]")
+			p.files = append(p.files, File{Name: part.FileName(), ContentType: ct, Data: data, id: id})
 		case name == "payload_json":
 			inner := parseJSON(data)
 			if inner.fail != nil {
