@@ -223,7 +223,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	msgs := BuildMessages(PromptInput{
 		Persona: personaOf(p), History: history, Username: in.Username, DiscordUserID: in.DiscordUserID, Timezone: tz,
 		Now: in.Now, Content: content, Model: model, Mentions: names,
-		MentionLimits: MentionLimits{Users: lim.MaxMentionsPerMessage, Channels: lim.MaxChannelsPerMessage, Roles: lim.MaxRolesPerMessage},
+		MentionLimits: mentionLimits(lim),
 	})
 	msgs[len(msgs)-1].Images = images
 	recalled, remember := a.recall(ctx, in, u, p, key, source, history, seenTurns(history, len(msgs)-2))
