@@ -206,7 +206,11 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		return GenerateOutput{}, err
 	}
 
-	content = a.withReferences(ctx, in, content, lim.MaxReferencedMessages)
+	var names MentionNames
+	if in.Mentions != nil {
+		names = *in.Mentions
+	}
+	content = a.withReferences(ctx, in, content, lim.MaxReferencedMessages, names, mentionLimits(lim))
 
 	history, err := a.history(ctx, in.ChannelID, p.ID, lim.MaxConversationHistory)
 	if err != nil {
@@ -215,10 +219,6 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	tz := "UTC"
 	if u != nil {
 		tz = u.Timezone
-	}
-	var names MentionNames
-	if in.Mentions != nil {
-		names = *in.Mentions
 	}
 	msgs := BuildMessages(PromptInput{
 		Persona: personaOf(p), History: history, Username: in.Username, DiscordUserID: in.DiscordUserID, Timezone: tz,

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bwmarrin/discordgo"
 	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/ent/conversationhistory"
 	"github.com/tzurot/tzurot/internal/config"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/testwait"
@@ -117,5 +119,33 @@ func TestEarlierTurnsKeepTheirMentionsAsNames(t *testing.T) {
 		if raw := rawMentionRE.FindString(m.Content); raw != "" && !strings.Contains(wantUser, raw) {
 			t.Errorf("a mention within the limits reached the model as an id, %s, in %q", raw, m.Content)
 		}
+	}
+}
+
+// A referenced message's mentions reach the model as names too: the users
+// it mentions, as Discord serves the message (its mentions array), by
+// their display names, though the message answered mentions no one.
+func TestReferencedMessagesNameTheirMentions(t *testing.T) {
+	s, _ := speakersStack(t)
+	const carol, dave = "920000000000000011", "920000000000000012"
+	read := int64(discordgo.PermissionViewChannel | discordgo.PermissionReadMessageHistory | discordgo.PermissionSendMessages)
+	s.Discord.SetGuildAccess(fakediscord.GuildAccess{
+		ID: refGuild, OwnerID: "910000000000000009",
+		Roles:    []fakediscord.Role{{ID: refGuild, Name: "@everyone", Permissions: read}},
+		Members:  map[string][]string{aliceID: nil, carol: nil, dave: nil, s.Discord.BotUserID(): nil},
+		Users:    map[string]fakediscord.User{dave: {Username: "dave", GlobalName: "Davey"}},
+		Channels: map[string][]fakediscord.Overwrite{openChan: nil},
+	})
+	asked := post(t, s, fakediscord.UserMessage{ChannelID: openChan, Author: fakediscord.User{ID: carol, Username: "carol"}, Content: "ask <@" + dave + "> about it"})
+	got := lastUser(t, sayInput(t, s, workflows.GenerateReplyInput{
+		RequestID: "920000000000000101", DiscordUserID: aliceID, Username: "alice", Personality: "kerach",
+		ChannelID: openChan, GuildID: refGuild, MessageID: "920000000000000101", Content: "what of it?",
+		References: &workflows.References{ReplyTo: &workflows.MessageRef{ChannelID: openChan, MessageID: asked.ID}},
+	}))
+	if !strings.Contains(got, "[Replying to carol, ") || !strings.Contains(got, ": ask @Davey about it]") {
+		t.Errorf("the model was given %q, want carol's message quoted with dave named", got)
+	}
+	if raw := rawMentionRE.FindString(got); raw != "" {
+		t.Errorf("the mention %s reached the model as an id: %q", raw, got)
 	}
 }
