@@ -24,9 +24,8 @@ import (
 // rawMentionRE is a mention as Discord writes it.
 var rawMentionRE = regexp.MustCompile(`<(@!?|@&|#)\d+>`)
 
-// chatOf runs GenerateReply for in to "replied" and returns the chat
-// messages of the model's last chat completion (embeddings calls aside).
-func chatOf(t *testing.T, s *itest.Stack, in workflows.GenerateReplyInput) []sentMessage {
+// mustReply runs GenerateReply for in and fails the test unless it replied.
+func mustReply(t *testing.T, s *itest.Stack, in workflows.GenerateReplyInput) {
 	t.Helper()
 	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
 		ID: workflows.GenerateReplyID(in.RequestID), TaskQueue: s.TaskQueue,
@@ -37,6 +36,13 @@ func chatOf(t *testing.T, s *itest.Stack, in workflows.GenerateReplyInput) []sen
 	if res := result(t, run); res.Outcome != workflows.ReplyReplied {
 		t.Fatalf("%s: outcome %s", in.RequestID, res.Outcome)
 	}
+}
+
+// chatOf runs GenerateReply for in to "replied" and returns the chat
+// messages of the model's last chat completion (embeddings calls aside).
+func chatOf(t *testing.T, s *itest.Stack, in workflows.GenerateReplyInput) []sentMessage {
+	t.Helper()
+	mustReply(t, s, in)
 	calls := s.OpenRouter.Calls()
 	for i := len(calls) - 1; i >= 0; i-- {
 		if strings.HasSuffix(calls[i].Path, "/chat/completions") {
@@ -78,26 +84,26 @@ func TestEarlierTurnsKeepTheirMentionsAsNames(t *testing.T) {
 	// The recall's embedding comes first, then the reply.
 	s.OpenRouter.Script(operatorKey, fakeopenrouter.OK(), fakeopenrouter.Reply("Hi <@"+aliceID+">, I will tell <@"+carol+">.", ""))
 	chatOf(t, s, workflows.GenerateReplyInput{
-		RequestID: "820000000000000001", DiscordUserID: aliceID, Username: "alice", Personality: "kerach",
-		ChannelID: channelID, MessageID: "820000000000000001", Mentions: names,
+		RequestID: "870000000000000001", DiscordUserID: aliceID, Username: "alice", Personality: "kerach",
+		ChannelID: channelID, MessageID: "870000000000000001", Mentions: names,
 		Content: "ask <@" + carol + "> and <@!" + dave + "> and <@" + erin + "> in <#700000000000000001> or <#700000000000000002>, <@&600000000000000001>",
 	})
 	wantUser := "ask @carol and @Dave and <@" + erin + "> in #general or <#700000000000000002>, @mods"
 	wantReply := "Hi @alice, I will tell @carol."
 
 	// bob mentions no one, and carol never spoke: her name comes from the turn kept.
-	msgs := chatOf(t, s, bobSays("820000000000000002", "what did alice ask?"))
+	msgs := chatOf(t, s, bobSays("870000000000000002", "what did alice ask?"))
 	assertConversation(t, msgs[:3], []string{"user|alice: " + wantUser, "assistant|" + wantReply})
 
 	// A window of three turns leaves alice's out: the reply that named her
 	// still reads her name, not her id.
 	s.DB.LLMConfig.Update().SetMaxConversationHistory(3).ExecX(ctx)
-	msgs = chatOf(t, s, bobSays("820000000000000003", "and then?"))
+	msgs = chatOf(t, s, bobSays("870000000000000003", "and then?"))
 	if got := msgs[1]; got.Role != "assistant" || got.Content != wantReply {
 		t.Errorf("the oldest turn in the window is %s %q, want the reply %q", got.Role, got.Content, wantReply)
 	}
 
-	row := s.DB.ConversationHistory.Query().Where(conversationhistory.DiscordMessageID("820000000000000001")).OnlyX(ctx)
+	row := s.DB.ConversationHistory.Query().Where(conversationhistory.DiscordMessageID("870000000000000001")).OnlyX(ctx)
 	if row.Content != wantUser {
 		t.Errorf("turn kept as %q, want %q", row.Content, wantUser)
 	}
