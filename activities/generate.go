@@ -222,7 +222,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	}
 	msgs := BuildMessages(PromptInput{
 		Persona: personaOf(p), History: history, Username: in.Username, DiscordUserID: in.DiscordUserID, Timezone: tz,
-		Now: in.Now, Content: content, Model: model, Mentions: names,
+		Now: in.Now, Content: content, Model: model, Mentions: a.withStoredNames(ctx, history, names, in.DiscordUserID),
 		MentionLimits: mentionLimits(lim),
 	})
 	msgs[len(msgs)-1].Images = images

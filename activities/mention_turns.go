@@ -5,17 +5,66 @@ package activities
 // reply's mentions as names, as the model saw the message, so an earlier
 // turn never reaches a later prompt as a bare <@id> of a user who did not
 // speak in its window (the prompt can only name the current message's
-// mentions and the window's speakers).
+// mentions and the window's speakers, and, for turns kept before this,
+// the users rows' names: withStoredNames).
 
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/google/uuid"
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/limits"
 )
+
+// maxStoredNames bounds the users one prompt looks up by id (withStoredNames).
+const maxStoredNames = 100
+
+// withStoredNames adds to names, for the prompt, the users mentioned as
+// <@id> (or <@!id>) in history whom neither names, nor a speaker of the
+// window, nor the current speaker (speakerID) names: by the name their
+// users row keeps, the one they last spoke with. Turns kept before
+// SaveTurns wrote names need it. One query on users' unique discord_id
+// index, only when such a mention is there (at most maxStoredNames ids);
+// a failure is logged and names are returned as they were.
+func (a *Activities) withStoredNames(ctx context.Context, history []Turn, names MentionNames, speakerID string) MentionNames {
+	known := map[string]bool{speakerID: true}
+	for id := range names.Users {
+		known[id] = true
+	}
+	for _, t := range history {
+		known[t.AuthorID] = true
+	}
+	var ids []string
+	for _, t := range history {
+		for _, sub := range mentionRE.FindAllStringSubmatch(t.Content, -1) {
+			if (sub[1] == "@" || sub[1] == "@!") && !known[sub[2]] && len(ids) < maxStoredNames {
+				known[sub[2]] = true
+				ids = append(ids, sub[2])
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return names
+	}
+	stored, err := a.store().UserNames(ctx, ids)
+	if err != nil {
+		a.Log.Warn("mentioned users' names not read; their mentions stay as ids", "error", err)
+		return names
+	}
+	if len(stored) == 0 {
+		return names
+	}
+	users := maps.Clone(names.Users)
+	if users == nil {
+		users = map[string]string{}
+	}
+	maps.Copy(users, stored)
+	names.Users = users
+	return names
+}
 
 // mentionLimits are the three mention limits of lim.
 func mentionLimits(lim limits.Limits) MentionLimits {

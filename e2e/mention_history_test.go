@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"go.temporal.io/sdk/client"
@@ -154,4 +155,21 @@ func TestReferencedMessagesNameTheirMentions(t *testing.T) {
 	if raw := rawMentionRE.FindString(got); raw != "" {
 		t.Errorf("the mention %s reached the model as an id: %q", raw, got)
 	}
+}
+
+// A turn kept before turns were kept with names still reaches the model
+// with its users' names where the bot knows them: a user mentioned who is
+// not speaking in the window is named by the name their users row keeps;
+// one the bot never met stays as Discord wrote it.
+func TestEarlierRawMentionsAreNamedFromKnownUsers(t *testing.T) {
+	ctx := context.Background()
+	s, pid := speakersStack(t)
+	const dave, erin = "930000000000000012", "930000000000000013"
+	s.DB.User.Create().SetDiscordID(dave).SetUsername("Dave R").ExecX(ctx)
+	alice := s.DB.User.Create().SetDiscordID(aliceID).SetUsername("alice").SaveX(ctx)
+	s.DB.ConversationHistory.Create().SetChannelID(channelID).SetPersonalityID(pid).SetUserID(alice.ID).
+		SetRole("user").SetContent("ask <@" + dave + "> and <@!" + erin + ">").SetAuthorName("alice").
+		SetCreatedAt(time.Now().Add(-time.Hour)).ExecX(ctx)
+	msgs := say(t, s, "930000000000000101", bobID, "bob", "what did alice ask?", nil)
+	assertConversation(t, msgs[:2], []string{"user|alice: ask @Dave R and <@!" + erin + ">"})
 }
