@@ -206,7 +206,11 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		return GenerateOutput{}, err
 	}
 
-	content = a.withReferences(ctx, in, content, lim.MaxReferencedMessages)
+	var names MentionNames
+	if in.Mentions != nil {
+		names = *in.Mentions
+	}
+	content = a.withReferences(ctx, in, content, lim.MaxReferencedMessages, names, mentionLimits(lim))
 
 	history, err := a.history(ctx, in.ChannelID, p.ID, lim.MaxConversationHistory)
 	if err != nil {
@@ -216,14 +220,10 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 	if u != nil {
 		tz = u.Timezone
 	}
-	var names MentionNames
-	if in.Mentions != nil {
-		names = *in.Mentions
-	}
 	msgs := BuildMessages(PromptInput{
 		Persona: personaOf(p), History: history, Username: in.Username, DiscordUserID: in.DiscordUserID, Timezone: tz,
-		Now: in.Now, Content: content, Model: model, Mentions: names,
-		MentionLimits: MentionLimits{Users: lim.MaxMentionsPerMessage, Channels: lim.MaxChannelsPerMessage, Roles: lim.MaxRolesPerMessage},
+		Now: in.Now, Content: content, Model: model, Mentions: a.withStoredNames(ctx, history, names, in.DiscordUserID),
+		MentionLimits: mentionLimits(lim),
 	})
 	msgs[len(msgs)-1].Images = images
 	recalled, remember := a.recall(ctx, in, u, p, key, source, history, seenTurns(history, len(msgs)-2))

@@ -317,6 +317,10 @@ type RememberInput struct {
 	PersonalityID uuid.UUID `json:"personality_id"`
 	UserContent   string    `json:"user_content"`
 	ReplyContent  string    `json:"reply_content"`
+	// Mentions name the mentions in UserContent, as GenerateInput's do
+	// (optional: runs started before it have none; the speaker's own
+	// mention is named by Username either way).
+	Mentions *MentionNames `json:"mentions,omitempty"`
 }
 
 // Outcomes of Remember.
@@ -343,7 +347,8 @@ var memoryNamespace = uuid.MustParse("0b7c8f3e-2d4a-4e61-9f05-7a1c3e9d2b48")
 func MemoryID(requestID string) uuid.UUID { return uuid.NewSHA1(memoryNamespace, []byte(requestID)) }
 
 // Remember stores the exchange as a memory of the personality about the
-// user: "<username>: "<message>"; <personality>: "<reply>"" (memoryContent), embedded with EMBEDDING_MODEL on the key resolveKey picks
+// user: "<username>: "<message>"; <personality>: "<reply>"" (memoryContent,
+// mentions written as names as SaveTurns keeps them), embedded with EMBEDDING_MODEL on the key resolveKey picks
 // for that model — the user's; the operator's only as GUEST_MODE allows;
 // never another after the user's key was switched off — with a usage row of
 // kind embedding. Run after the reply was posted, and retried in the
@@ -396,7 +401,10 @@ func (a *Activities) Remember(ctx context.Context, in RememberInput) (RememberOu
 	if err != nil {
 		return RememberOutput{}, err
 	}
-	content := memoryContent(in.Username, deref(p.DisplayName, p.Name), in.UserContent, in.ReplyContent)
+	// Mentions as names, as the conversation history keeps them (SaveTurns).
+	names, lim := exchangeNames(in.Mentions, in.DiscordUserID, in.Username), mentionLimitsOf(p.Edges.LlmConfig)
+	content := memoryContent(in.Username, deref(p.DisplayName, p.Name),
+		ReplaceMentions(in.UserContent, names, lim), ReplaceMentions(in.ReplyContent, names, lim))
 	emb, err := a.OpenRouter.Embed(ctx, key, a.EmbeddingModel, []string{content})
 	if err != nil {
 		return RememberOutput{}, a.rememberError(ctx, err, key, source)

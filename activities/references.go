@@ -45,11 +45,13 @@ const DefaultReferenceTokens = DefaultPromptTokens / 4
 // maxReferenceRunes bounds one referenced message's text.
 const maxReferenceRunes = 1000
 
-// referenced is one message given to the model.
+// referenced is one message given to the model; mentioned are the users
+// its content mentions, as Discord served the message.
 type referenced struct {
 	label, author string
 	at            time.Time
 	content       string
+	mentioned     []*discordgo.User
 }
 
 func (r referenced) line() string {
@@ -65,12 +67,36 @@ func truncRunes(s string, n int) string {
 }
 
 // ownText is what m says: its content, or for a forward (whose content is
-// empty) the text it forwards, marked so.
-func ownText(m *discordgo.Message) string {
+// empty) the text it forwards, marked so; with the users it mentions.
+func ownText(m *discordgo.Message) (string, []*discordgo.User) {
 	if len(m.MessageSnapshots) > 0 && m.MessageSnapshots[0].Message != nil && strings.TrimSpace(m.Content) == "" {
-		return "(forwarded) " + m.MessageSnapshots[0].Message.Content
+		return "(forwarded) " + m.MessageSnapshots[0].Message.Content, m.MessageSnapshots[0].Message.Mentions
 	}
-	return m.Content
+	return m.Content, m.Mentions
+}
+
+// referenceNames are the names a referenced message's mentions are written
+// with: the users it mentions, as Discord served it, by display name
+// (discordgo keeps no partial member of a mentioned user, so no nickname),
+// over names, the current message's.
+func referenceNames(names MentionNames, mentioned []*discordgo.User) MentionNames {
+	if len(mentioned) == 0 {
+		return names
+	}
+	users := make(map[string]string, len(names.Users)+len(mentioned))
+	for id, n := range names.Users {
+		users[id] = n
+	}
+	for _, u := range mentioned {
+		if u == nil || u.ID == "" {
+			continue
+		}
+		if n := u.DisplayName(); n != "" {
+			users[u.ID] = n
+		}
+	}
+	names.Users = users
+	return names
 }
 
 func authorOf(m *discordgo.Message) string {
@@ -89,9 +115,10 @@ func authorOf(m *discordgo.Message) string {
 // withReferences puts the messages in.Content refers to before it, one line
 // each: the message it forwards, the reply chain nearest first, then the
 // linked messages the speaker and the bot can both read — at most max in
-// all, within DefaultReferenceTokens. A message that cannot be fetched is
-// left out; references never fail the reply.
-func (a *Activities) withReferences(ctx context.Context, in GenerateInput, content string, max int) string {
+// all, within DefaultReferenceTokens, their mentions written as names
+// (referenceNames, within lim per message). A message that cannot be
+// fetched is left out; references never fail the reply.
+func (a *Activities) withReferences(ctx context.Context, in GenerateInput, content string, max int, names MentionNames, lim MentionLimits) string {
 	if a.Discord == nil {
 		return content
 	}
@@ -100,6 +127,7 @@ func (a *Activities) withReferences(ctx context.Context, in GenerateInput, conte
 		if len(refs) >= max {
 			return false
 		}
+		r.content = ReplaceMentions(r.content, referenceNames(names, r.mentioned), lim)
 		refs = append(refs, r)
 		return true
 	}
@@ -117,7 +145,8 @@ func (a *Activities) withReferences(ctx context.Context, in GenerateInput, conte
 				a.Log.Warn("referenced message not fetched", "message", next.MessageID, "err", err)
 				break
 			}
-			add(referenced{label: label, author: authorOf(m), at: m.Timestamp, content: ownText(m)})
+			text, mentioned := ownText(m)
+			add(referenced{label: label, author: authorOf(m), at: m.Timestamp, content: text, mentioned: mentioned})
 			label, next = "which replied to", nil
 			if ref := m.MessageReference; ref != nil && ref.Type == discordgo.MessageReferenceTypeDefault && ref.MessageID != "" {
 				next = &MessageRef{ChannelID: ref.ChannelID, MessageID: ref.MessageID}
@@ -143,7 +172,8 @@ func (a *Activities) withReferences(ctx context.Context, in GenerateInput, conte
 			a.Log.Warn("linked message not fetched", "message", l.MessageID, "err", err)
 			continue
 		}
-		add(referenced{label: "Linked message by", author: authorOf(m), at: m.Timestamp, content: ownText(m)})
+		text, mentioned := ownText(m)
+		add(referenced{label: "Linked message by", author: authorOf(m), at: m.Timestamp, content: text, mentioned: mentioned})
 	}
 	budget := DefaultReferenceTokens
 	var lines []string
@@ -174,7 +204,7 @@ func (a *Activities) forwarded(ctx context.Context, in GenerateInput) (reference
 		return referenced{}, false
 	}
 	snap := m.MessageSnapshots[0].Message
-	r := referenced{label: "Forwarded message by", author: "someone", at: snap.Timestamp, content: snap.Content}
+	r := referenced{label: "Forwarded message by", author: "someone", at: snap.Timestamp, content: snap.Content, mentioned: snap.Mentions}
 	if ref := m.MessageReference; ref != nil && ref.MessageID != "" && ref.ChannelID != "" && ref.GuildID != "" &&
 		a.bothCanReadIn(ctx, ref.GuildID, ref.ChannelID, in.DiscordUserID) {
 		if orig, err := a.Discord.ChannelMessage(ref.ChannelID, ref.MessageID, discordgo.WithContext(ctx)); err == nil {

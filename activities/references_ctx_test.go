@@ -33,7 +33,7 @@ func TestReferenceCallsCarryTheContext(t *testing.T) {
 	}
 	run := func(ctx context.Context) int32 {
 		requests.Store(0)
-		a.withReferences(ctx, in, in.Content, 5)
+		a.withReferences(ctx, in, in.Content, 5, MentionNames{}, MentionLimits{})
 		_, _ = a.freshURLs(ctx, in.ChannelID, in.MessageID)
 		return requests.Load()
 	}

@@ -125,6 +125,7 @@ func TestPrivatePersonalityAnswersOnlyWhomItMay(t *testing.T) {
 	// A later public reply to sync on: the refused mentions started nothing.
 	w.say(bob, general, guildID, "@pubby sync")
 	testwait.Until(t, "the sync reply", func() bool { return len(w.posts(general)) >= want+1 })
+	w.awaitReplies(t) // each streamed reply whole before its text is read
 	if n := len(w.posts(general)); n != want+1 {
 		t.Fatalf("%d posts, want %d", n, want+1)
 	}

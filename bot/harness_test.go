@@ -29,6 +29,8 @@ type world struct {
 	*itest.Stack
 	Bot *bot.Bot
 	now time.Time
+	// runs is the bot's Temporal client, which keeps what it started.
+	runs *startedRuns
 }
 
 const (
@@ -44,9 +46,9 @@ func newWorld(t *testing.T, opts itest.Options) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{Stack: s, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	w := &world{Stack: s, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), runs: &startedRuns{Client: s.Client}}
 	w.Bot = bot.New(bot.Deps{
-		Session: session, Temporal: s.Client, DB: s.DB, Keys: s.Keys, Config: s.Config, Log: s.Activities.Log,
+		Session: session, Temporal: w.runs, DB: s.DB, Keys: s.Keys, Config: s.Config, Log: s.Activities.Log,
 		Memory: memory.NewPostgres(s.Activities.SQL, memory.Options{}),
 		Now:    func() time.Time { return w.now },
 	})

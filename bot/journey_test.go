@@ -58,6 +58,7 @@ func TestUserJourney(t *testing.T) {
 	// A mention starts GenerateReply; the reply comes through the webhook.
 	w.say(alice, general, guildID, "@kerach how cold is it?")
 	testwait.Until(t, "the reply", func() bool { return len(w.posts(general)) == 1 })
+	w.awaitReplies(t) // a streamed reply is posted, then edited until whole
 	msg := w.posts(general)[0]
 	if msg.Author.Username != "Kerach" || !strings.Contains(msg.Content, "how cold is it?") {
 		t.Fatalf("reply %+v", msg)

@@ -29,6 +29,7 @@ func TestReplyToAPersonalitysMessage(t *testing.T) {
 	w := guestWorld(t)
 	w.say(alice, general, guildID, "@kerach first")
 	testwait.Until(t, "the first reply", func() bool { return len(w.posts(general)) == 1 })
+	w.awaitReplies(t) // a streamed reply is posted, then edited until whole
 	first := w.posts(general)[0]
 	testwait.Until(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 2 })
 	m := &discordgo.MessageCreate{Message: &discordgo.Message{
@@ -39,6 +40,7 @@ func TestReplyToAPersonalitysMessage(t *testing.T) {
 	}}
 	w.Bot.HandleMessage(context.Background(), m)
 	testwait.Until(t, "the second reply", func() bool { return len(w.posts(general)) == 2 })
+	w.awaitReplies(t)
 	if got := w.posts(general)[1].Content; !strings.Contains(got, "and then?") || !strings.Contains(got, "Replying to Kerach") {
 		t.Errorf("second reply %q: want the message with the quoted reference", got)
 	}
@@ -59,6 +61,7 @@ func TestDirectMessages(t *testing.T) {
 	testwait.Until(t, "the turns saved", func() bool { return w.DB.ConversationHistory.Query().CountX(context.Background()) == 2 })
 	w.say(alice, dm, "", "still there?")
 	testwait.Until(t, "the follow-up reply", func() bool { return len(w.Discord.Messages(dm)) == 3 })
+	w.awaitReplies(t) // a streamed reply is posted, then edited until whole
 	if got := w.Discord.Messages(dm)[2].Content; !strings.Contains(got, "still there?") {
 		t.Fatalf("follow-up %q", got)
 	}

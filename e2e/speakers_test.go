@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/ent/conversationhistory"
@@ -55,15 +54,7 @@ func say(t *testing.T, s *itest.Stack, requestID, userID, username, content stri
 func sayInput(t *testing.T, s *itest.Stack, in workflows.GenerateReplyInput) []sentMessage {
 	t.Helper()
 	before := len(s.OpenRouter.Calls())
-	run, err := s.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID: workflows.GenerateReplyID(in.RequestID), TaskQueue: s.TaskQueue,
-	}, workflows.GenerateReplyName, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res := result(t, run); res.Outcome != workflows.ReplyReplied {
-		t.Fatalf("%s: outcome %s", in.RequestID, res.Outcome)
-	}
+	mustReply(t, s, in)
 	calls := s.OpenRouter.Calls()
 	if len(calls) != before+1 {
 		t.Fatalf("%d provider calls for one reply", len(calls)-before)

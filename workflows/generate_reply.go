@@ -32,8 +32,10 @@ type GenerateReplyInput struct {
 	Content       string `json:"content"`
 	// Mentions name the user, channel and role mentions in Content, from
 	// the gateway event (optional: without it they reach the model as
-	// Discord wrote them). Passed on to the generate activity only, which
-	// changes no command the workflow emits, so no version is needed.
+	// Discord wrote them). Passed on to the generate activity, SaveTurns
+	// and RememberExchange's input (which keep the turns with their
+	// mentions as names), which changes no command the workflow emits, so
+	// no version is needed.
 	Mentions *MentionNames `json:"mentions,omitempty"`
 	// Attachments are the message's images, metadata only: the generate
 	// activity fetches their bytes, so none enter history. Optional, and
@@ -237,7 +239,7 @@ func generateReply(ctx workflow.Context, in GenerateReplyInput, pr *progress) (G
 		saveCtx := withSummary(ctx, discordOptions, "save both turns to the conversation history")
 		if err := workflow.ExecuteActivity(saveCtx, a.SaveTurns, activities.SaveTurnsInput{
 			PersonalityID: p.ID, ChannelID: in.ChannelID, GuildID: in.GuildID,
-			DiscordUserID: in.DiscordUserID, Username: in.Username,
+			DiscordUserID: in.DiscordUserID, Username: in.Username, Mentions: in.Mentions,
 			UserContent: userTurn(in), UserMessageID: in.MessageID,
 			ReplyContent: gen.Text, ReplyReasoning: gen.Reasoning, ReplyMessageID: id,
 		}).Get(ctx, nil); err != nil {

@@ -75,7 +75,10 @@ func rememberedTurn(ctx workflow.Context, in GenerateReplyInput) (string, bool) 
 // (ParentClosePolicy ABANDON), and waits only until it has started, so the
 // start is not lost when GenerateReply ends right after. A start that fails
 // (the id already used) is logged: the memory is then written, or being
-// written, by the run that holds the id.
+// written, by the run that holds the id. The child's input carries the
+// message's mention names since they are kept as names; the SDK matches a
+// replayed child start by its workflow type and id, not its input, so no
+// version is needed.
 func remember(ctx workflow.Context, in GenerateReplyInput, p activities.PersonalityRef, reply string) {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            RememberExchangeID(in.RequestID),
@@ -89,7 +92,7 @@ func remember(ctx workflow.Context, in GenerateReplyInput, p activities.Personal
 	}
 	err := workflow.ExecuteChildWorkflow(cctx, RememberExchange, activities.RememberInput{
 		RequestID: in.RequestID, DiscordUserID: in.DiscordUserID, Username: in.Username,
-		PersonalityID: p.ID, UserContent: turn, ReplyContent: reply,
+		PersonalityID: p.ID, UserContent: turn, ReplyContent: reply, Mentions: in.Mentions,
 	}).GetChildWorkflowExecution().Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("the exchange's memory workflow did not start", "error", err)

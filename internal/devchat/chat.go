@@ -192,9 +192,13 @@ func (c *Chat) Run(ctx context.Context) error {
 	return nil
 }
 
-// Show prints a message Discord recorded, as this user would see it. It is
-// the fake's OnMessage hook, so it runs on the fake's request goroutines.
+// Show prints a message Discord recorded, as this user would see it: none
+// in a channel they cannot read (canRead). It is the fake's OnMessage
+// hook, so it runs on the fake's request goroutines.
 func (c *Chat) Show(m fakediscord.Message) {
+	if !c.canRead(m.ChannelID) {
+		return
+	}
 	labels, _ := buttonsOf(m)
 	text := renderMessage(m, c.mentionName) + renderButtons(labels)
 	dm, _ := c.opts.Discord.DMChannel(ChatUserID)

@@ -1,7 +1,10 @@
 package devchat
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/bwmarrin/discordgo"
 
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 )
@@ -48,5 +51,33 @@ func TestRenderMessageNamesMentions(t *testing.T) {
 	want := "@sam @rosa #random #general @regulars @everyone <#123456789012345678> <@123456789012345678>"
 	if got != want {
 		t.Errorf("renderMessage = %q, want %q", got, want)
+	}
+}
+
+// /link gives a link to a message in a channel you cannot read (#staff),
+// as the product follows one only where the speaker reads, but never its
+// author or text: the chat shows you nothing of #staff, as Discord would
+// not, neither through /link nor as a post there.
+func TestChatShowsNothingOfAChannelYouCannotRead(t *testing.T) {
+	var out strings.Builder
+	c := chatWithGuild()
+	c.opts = ChatOptions{Discord: fakediscord.New(fakediscord.Options{}), Out: &out}
+	c.shown, c.lastPost = map[string]string{}, map[string]*discordgo.Message{}
+	c.screen = newScreen(false, c.columns)
+	_, staff := channelNamed(chatStaffChannel)
+	m, err := c.opts.Discord.RecordUserMessage(fakediscord.UserMessage{ChannelID: staff, GuildID: ChatGuildID,
+		Author: fakediscord.User{ID: ChatOwnerID, Username: ChatOwnerName}, Content: chatStaffGreeting})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.link("#staff")
+	c.link("#staff 2")
+	c.Show(m)
+	got := out.String()
+	if !strings.Contains(got, "/"+staff+"/"+m.ID) || !strings.Contains(got, "You cannot read #staff") {
+		t.Errorf("/link #staff printed %q: want the link and that you cannot read #staff", got)
+	}
+	if strings.Contains(got, "launch moves to Friday") || strings.Contains(got, ChatOwnerName) {
+		t.Errorf("the chat showed #staff's message, which you cannot read:\n%s", got)
 	}
 }

@@ -31,7 +31,10 @@ func (c *Chat) withMentions(text string) string {
 // link is /link [#channel] [N]: the message link
 // (https://discord.com/channels/<guild>/<channel>/<message>) of the N-th
 // last message shown in that channel (the current one, and the last, by
-// default), to paste into a message for a personality to follow.
+// default), to paste into a message for a personality to follow. It names
+// the message's author and text only in a channel you can read (canRead):
+// of #staff you get the link alone, which a personality does not follow
+// for you either.
 func (c *Chat) link(args string) {
 	c.mu.Lock()
 	ch, dm := c.channel, c.dm
@@ -59,6 +62,10 @@ func (c *Chat) link(args string) {
 			shown = append(shown, m)
 		}
 	}
+	if len(shown) < n && !c.canRead(ch) {
+		c.println("You cannot read " + strings.TrimSuffix(label, " > ") + ": none of its messages are yours to link.")
+		return
+	}
 	if len(shown) < n {
 		c.println("There are only " + strconv.Itoa(len(shown)) + " messages in " + strings.TrimSuffix(label, " > ") + ": /link 1 is the last one.")
 		return
@@ -69,15 +76,17 @@ func (c *Chat) link(args string) {
 		guildID = "@me"
 	}
 	url := "https://discord.com/channels/" + guildID + "/" + ch + "/" + m.ID
+	if !c.canRead(ch) {
+		// As in Discord, a channel you cannot read shows you nothing of
+		// its messages: the link alone, as someone who can might paste it.
+		c.println(url + "\n    (You cannot read " + strings.TrimSuffix(label, " > ") + ": a personality does not follow this link for you.)")
+		return
+	}
 	who := m.Author.Username
 	if m.Author.ID == ChatUserID {
 		who = "you" // as the chat shows your own lines
 	}
-	line := url + "  ← " + who + ": " + oneLine(m.Content)
-	if !c.canRead(ch) {
-		line += "\n    (You cannot read #staff: a personality does not follow this link for you.)"
-	}
-	c.println(line)
+	c.println(url + "  ← " + who + ": " + oneLine(m.Content))
 }
 
 // oneLine is s on one line, at most 60 runes.

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tzurot/tzurot/internal/devchat"
+	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 )
 
 // otherTalk is 30 turns on other things than the cat, as a newcomer typed
@@ -111,6 +114,28 @@ func TestChatRemembersAcrossChannelsUntilForgotten(t *testing.T) {
 	body, _ := json.Marshal(after)
 	if strings.Contains(string(body), "Pixel") {
 		t.Errorf("after /memory forget the request still carries Pixel:\n%s", body)
+	}
+}
+
+// A script waits for the memory of a line's exchange, which the reply
+// stores in a child workflow it does not wait for, before the next line:
+// a question asked in another channel right after finds the memory though
+// its embedding takes seconds.
+func TestScriptedChatWaitsForTheMemoryOfTheLineBefore(t *testing.T) {
+	const question = "what is my cat called?"
+	s, _, _, say := chatWorldTyping(t)
+	// The recall's embedding, the reply, then the memory's, which is slow.
+	s.OpenRouter.Script(chatKey, fakeopenrouter.OK(), fakeopenrouter.OK(), fakeopenrouter.Delay(2*time.Second))
+	for _, line := range []string{"/wallet set", chatKey, "@demo my cat is called Pixel", "/channel random", "@demo " + question} {
+		say(line)
+	}
+	var asked []chatRequest
+	testwait.Until(t, "the question to reach the model", func() bool {
+		asked = requestsEndingWith(t, s, question)
+		return len(asked) == 1
+	})
+	if system := asked[0].Messages[0].Content; !strings.Contains(system, "my cat is called Pixel") {
+		t.Errorf("the question in #random was asked before the memory of the line before was stored:\n%s", system)
 	}
 }
 

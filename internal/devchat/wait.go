@@ -6,13 +6,16 @@ import (
 	"sync"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 )
 
 // Scripted input (not a terminal) is read one line at a time, each once the
-// workflows it started have finished, so a script runs in order however
-// loaded the machine: a `!revoke openrouter` cannot overtake the reply to
-// the line before it. What a line started is known, not guessed: a message
+// workflows it started have finished, with the child workflows they started
+// (awaitChildren: a reply's RememberExchange, which the reply abandons), so
+// a script runs in order however loaded the machine: a `!revoke openrouter`
+// cannot overtake the reply to the line before it, nor a question in
+// another channel the memory of the line before it. What a line started is known, not guessed: a message
 // says how many replies it started (bot.HandleMessage's count, each started
 // on a goroutine of its own, so the wait is for that many starts), and a
 // slash command, a button or a form has started its workflows by the time
@@ -108,6 +111,7 @@ func (c *Chat) waitForLine(ctx context.Context, mark, want int) {
 		for _, r := range runs {
 			// A failed workflow shows as what it posted, or as the log.
 			_ = r.Get(ctx, nil)
+			c.started.awaitChildren(ctx, r.GetID(), r.GetRunID())
 		}
 		if !ok || ctx.Err() != nil {
 			if ctx.Err() == context.DeadlineExceeded {
@@ -119,5 +123,61 @@ func (c *Chat) waitForLine(ctx context.Context, mark, want int) {
 			return
 		}
 		mark, want = n, 0
+	}
+}
+
+// childPoll is how often awaitChild looks whether a child is retrying.
+const childPoll = 200 * time.Millisecond
+
+// awaitChildren waits, in turn, for each child workflow the closed run
+// id/runID started (read from its history), and for theirs. A history that
+// cannot be read is not waited for.
+func (s *startedRuns) awaitChildren(ctx context.Context, id, runID string) {
+	it := s.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return
+		}
+		if a := ev.GetChildWorkflowExecutionStartedEventAttributes(); a != nil {
+			ex := a.GetWorkflowExecution()
+			if s.awaitChild(ctx, ex.GetWorkflowId(), ex.GetRunId()) {
+				s.awaitChildren(ctx, ex.GetWorkflowId(), ex.GetRunId())
+			}
+		}
+	}
+}
+
+// awaitChild waits until the child id/runID closes, and reports whether
+// it did; it stops waiting, false, once one of the child's activities is
+// retrying after a failure (a memory whose embedding is retried in the
+// background, for up to a day, while OpenRouter fails), or ctx ends.
+func (s *startedRuns) awaitChild(ctx context.Context, id, runID string) bool {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	closed := make(chan struct{})
+	go func() {
+		_ = s.GetWorkflow(ctx, id, runID).Get(ctx, nil)
+		close(closed)
+	}()
+	tick := time.NewTicker(childPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-closed:
+			return ctx.Err() == nil
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+			d, err := s.DescribeWorkflowExecution(ctx, id, runID)
+			if err != nil {
+				continue
+			}
+			for _, pa := range d.GetPendingActivities() {
+				if pa.GetAttempt() > 1 {
+					return false
+				}
+			}
+		}
 	}
 }

@@ -19,6 +19,27 @@ func (s *Store) User(ctx context.Context, discordID string) (*ent.User, error) {
 	return orNil(s.db.User.Query().Where(user.DiscordID(discordID)).Only(ctx))
 }
 
+// UserNames are the names the users rows keep (the name each user last
+// spoke with), by Discord id, for those of discordIDs that have a row with
+// a name; one query on users' unique discord_id index.
+func (s *Store) UserNames(ctx context.Context, discordIDs []string) (map[string]string, error) {
+	if len(discordIDs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.User.Query().Where(user.DiscordIDIn(discordIDs...), user.UsernameNotNil()).
+		Select(user.FieldDiscordID, user.FieldUsername).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for _, u := range rows {
+		if u.Username != nil && *u.Username != "" {
+			out[u.DiscordID] = *u.Username
+		}
+	}
+	return out, nil
+}
+
 // Speaker is who discordID is for internal/access: their row's id and
 // superuser flag, and whether they are the bot's operator (operatorID).
 func (s *Store) Speaker(ctx context.Context, discordID, operatorID string) (access.Speaker, error) {

@@ -424,7 +424,22 @@ func withMessage(lookup func(s *Server, c *call) (*Message, *reply), act func(s 
 }
 
 // getMessage answers GET on a channel or webhook message.
-func getMessage(_ *Server, _ *call, m *Message) reply { return jsonReply(http.StatusOK, m.wire()) }
+func getMessage(s *Server, _ *call, m *Message) reply {
+	return jsonReply(http.StatusOK, s.servedLocked(m))
+}
+
+// servedLocked is m as the REST API serves it: with its mentions, as in
+// its MESSAGE_CREATE (https://discord.com/developers/docs/resources/message#message-object:
+// mentions are user objects, each with its partial member in a guild
+// channel; mention_roles the roles mentioned).
+func (s *Server) servedLocked(m *Message) map[string]any {
+	w := m.wire()
+	w["mentions"] = s.mentionedUsers(m.Content)
+	if g := s.channelGuildLocked(m.ChannelID); g != nil {
+		s.guildMentionsLocked(g, m.Author.ID, m.Content, w)
+	}
+	return w
+}
 
 // deleteMessage answers DELETE on a channel or webhook message.
 func deleteMessage(_ *Server, _ *call, m *Message) reply {
@@ -456,7 +471,7 @@ func (s *Server) listChannelMessages(c *call) reply {
 		if after != "" && !snowflakeLess(after, m.ID) {
 			continue
 		}
-		out = append(out, m.wire())
+		out = append(out, s.servedLocked(m))
 	}
 	return jsonReply(http.StatusOK, out)
 }
