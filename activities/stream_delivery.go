@@ -16,6 +16,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
+	"github.com/rivo/uniseg"
 
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/discordsplit"
@@ -120,7 +121,7 @@ func (w *StreamWriter) Progress() Progress {
 }
 
 // Update shows text, the whole reply so far. Nothing is posted until there
-// is a sentence or so (20 code points with a sentence end or line break,
+// is a sentence or so (20 code points with a sentence end, sentenceEnded,
 // FirstPostChars code points, or FirstPostAfter since the first non-blank
 // text, seen at the next call: the writer has no timer of its own); then
 // each message is edited at most once per EditInterval, the text of calls
@@ -175,10 +176,26 @@ func (w *StreamWriter) ready(text string, now time.Time) bool {
 		return false
 	case n >= FirstPostChars:
 		return true
-	case n >= firstSentenceChars && strings.ContainsAny(t, ".!?…\n"):
+	case n >= firstSentenceChars && sentenceEnded(t):
 		return true
 	}
 	return now.Sub(w.begun) >= FirstPostAfter
+}
+
+// sentenceEnded reports whether text, the start of a reply still being
+// written, holds the end of a sentence with more text after it: a
+// sentence boundary of Unicode's rules (UAX #29, through uniseg) before the
+// text's end. By those rules a terminator (. ! ? … and the other STerm and
+// ATerm characters) ends a sentence only when white space or a line break
+// follows it, after any closing quotes or brackets (`."`, `!)`); a full
+// stop followed by a digit or a lower-case word does not ("3.5", "v1.2",
+// "discord.com", "e.g. this", "wait... what"). The end of the text is no
+// boundary: what follows a terminator there has not arrived. A full stop
+// after an abbreviation before a capitalised word ("Dr. Smith") is one, as
+// the rules cannot tell it from a sentence's end.
+func sentenceEnded(text string) bool {
+	_, rest, _ := uniseg.FirstSentenceInString(text, -1)
+	return strings.TrimSpace(rest) != ""
 }
 
 // sync brings the messages to text's parts: posts the parts without a
