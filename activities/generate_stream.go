@@ -12,12 +12,10 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"go.temporal.io/sdk/activity"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/reasoning"
@@ -167,7 +165,8 @@ type DiscardStreamInput struct {
 }
 
 // DiscardStream deletes the messages a streamed reply posted (found by their
-// delivery rows, read back for the webhook that posted them) and forgets
+// delivery rows, read back for the webhook that posted them, and a post
+// begun but never recorded found in the channel: findPosted) and forgets
 // their deliveries: the workflow runs it when the reply ends without its
 // streamed text (a failure after retries, a text Finish could not write),
 // so no half reply stays beside what it posts instead. A reply that posted
@@ -177,24 +176,8 @@ func (a *Activities) DiscardStream(ctx context.Context, in DiscardStreamInput) e
 		return badInput("target.delivery_key and target.channel_id are required")
 	}
 	w := NewStreamWriter(a, in.Target, Progress{})
-	for i := 0; ; i++ {
-		key := deliverykey.Part(in.Target.DeliveryKey, i)
-		id, posted, err := a.delivered(ctx, key)
-		if err != nil {
-			return err
-		}
-		if !posted {
-			break
-		}
-		m, err := w.adopt(ctx, key, id)
-		if err != nil {
-			return err
-		}
-		if m == nil { // deleted already
-			continue
-		}
-		w.msgs = append(w.msgs, *m)
-		w.edited = append(w.edited, time.Time{})
+	if err := w.findPosted(ctx); err != nil {
+		return err
 	}
 	if _, err := w.Finish(ctx, ""); err != nil {
 		return fmt.Errorf("discard the streamed reply: %w", err)

@@ -453,3 +453,42 @@ func TestStreamAsTheBotWithoutAWebhook(t *testing.T) {
 		t.Errorf("first message by webhook %q, %d versions: want a bot message edited as it grew", got[0].WebhookID, len(got[0].History))
 	}
 }
+
+// A part whose post went out but whose answer was lost (the worker died
+// before recording it) has a begun delivery row and no message id: the
+// discard still finds it in the channel, deletes it with the recorded part
+// before it, forgets every row, and leaves the other reply posted meanwhile
+// by the same personality in the channel alone.
+func TestDiscardStreamFindsAnUnrecordedPost(t *testing.T) {
+	f := newStreamFixture(t, fakediscord.Options{})
+	ctx := context.Background()
+	w := activities.NewStreamWriter(f.acts, target("d1/reply"), activities.Progress{})
+	if _, err := w.Finish(ctx, "The first part, whole."); err != nil {
+		t.Fatal(err)
+	}
+	f.discord.DropNextAfterHandling("POST /webhooks/{webhook_id}/{webhook_token}")
+	if _, err := w.Finish(ctx, strings.TrimSpace(reply("long", 600))); err == nil {
+		t.Fatal("the dropped post of the second part did not fail")
+	}
+	if n := len(f.live(channelID)); n != 2 {
+		t.Fatalf("after the dropped post the channel has %d messages, want 2", n)
+	}
+	other, err := activities.NewStreamWriter(f.acts, target("d2/reply"), activities.Progress{}).Finish(ctx, "Another reply, kept.")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := f.acts.DiscardStream(ctx, activities.DiscardStreamInput{Target: target("d1/reply")}); err != nil {
+		t.Fatal(err)
+	}
+	live := f.live(channelID)
+	if len(live) != 1 || live[0].ID != other[0] {
+		t.Errorf("channel after the discard holds %d messages, want only the other reply (%s)", len(live), other[0])
+	}
+	if n := f.acts.DB.Delivery.Query().Where(delivery.KeyHasPrefix("d1/reply/")).CountX(ctx); n != 0 {
+		t.Errorf("%d delivery rows of the discarded reply left, want 0", n)
+	}
+	if n := f.acts.DB.Delivery.Query().Where(delivery.KeyHasPrefix("d2/reply/"), delivery.DiscordMessageID(other[0])).CountX(ctx); n != 1 {
+		t.Errorf("the other reply's delivery row is gone")
+	}
+}
