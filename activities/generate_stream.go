@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 
@@ -79,6 +80,9 @@ func (a *Activities) chatStreaming(ctx context.Context, key string, req openrout
 				return nil
 			}
 			text.WriteString(d.Content)
+			if !w.due(time.Now()) { // not to re-split the whole text every token
+				return nil
+			}
 			if uerr := w.Update(ctx, visibleSoFar(text.String())); uerr != nil && ctx.Err() == nil {
 				a.Log.Warn("streamed reply not updated; the whole text is written at the end", "error", uerr)
 				stopped = true

@@ -20,7 +20,6 @@ import (
 
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/discordsplit"
-	"github.com/tzurot/tzurot/internal/store"
 	"github.com/tzurot/tzurot/internal/webhookname"
 )
 
@@ -135,7 +134,7 @@ func (w *StreamWriter) Update(ctx context.Context, text string) error {
 	if w.begun.IsZero() && strings.TrimSpace(text) != "" {
 		w.begun = now
 	}
-	if len(w.msgs) == 0 && !w.ready(text, now) || len(w.msgs) > 0 && now.Before(w.nextSync) {
+	if !w.due(now) || len(w.msgs) == 0 && !w.ready(text, now) {
 		return nil
 	}
 	// Splitting a long text costs milliseconds (BenchmarkParts), too
@@ -144,6 +143,13 @@ func (w *StreamWriter) Update(ctx context.Context, text string) error {
 	// long for its message.
 	w.nextSync = now.Add(w.interval() / 4)
 	return w.sync(ctx, text, false)
+}
+
+// due reports whether an Update at now looks at its text: always before
+// the first post, then four times per EditInterval at most. A caller whose
+// text costs work to make (visibleSoFar) makes it only when due.
+func (w *StreamWriter) due(now time.Time) bool {
+	return len(w.msgs) == 0 || !now.Before(w.nextSync)
 }
 
 func (w *StreamWriter) interval() time.Duration {
@@ -219,7 +225,7 @@ func (w *StreamWriter) sync(ctx context.Context, text string, final bool) error 
 		if w.msgs[i].Digest == digest(part) || (!final && time.Since(w.edited[i]) < interval) {
 			continue
 		}
-		if err := w.edit(ctx, i, part); err != nil {
+		if err := w.edit(ctx, i, part, !final); err != nil {
 			return err
 		}
 	}
@@ -233,7 +239,9 @@ func (w *StreamWriter) sync(ctx context.Context, text string, final bool) error 
 	// reply does not reach).
 	for i := len(parts); i < len(w.msgs); i++ {
 		if w.msgs[i].Digest != digest(pending) && time.Since(w.edited[i]) >= interval {
-			if err := w.edit(ctx, i, pending); err != nil {
+			// Once a message after a retry, to hide stale words: not
+			// paced as growing edits are.
+			if err := w.edit(ctx, i, pending, false); err != nil {
 				return err
 			}
 		}
@@ -280,7 +288,7 @@ func (w *StreamWriter) post(ctx context.Context, i int, part string) error {
 	w.edited = append(w.edited, time.Now())
 	w.changed()
 	if made.Digest != digest(part) {
-		return w.edit(ctx, i, part)
+		return w.edit(ctx, i, part, false)
 	}
 	return nil
 }
@@ -291,77 +299,6 @@ func (w *StreamWriter) post(ctx context.Context, i int, part string) error {
 // (findEarlierPost).
 func (w *StreamWriter) spokenByUs(m *discordgo.Message) bool {
 	return m.Author == nil || m.Author.Username == w.name
-}
-
-// findPosted takes as the writer's messages (it has none yet) those the
-// reply posted, part by part: each recorded one read back (adopt), and the
-// last part's post when it was begun and never recorded (a worker that died
-// between its post and the record: parts are posted in order, each after
-// the one before was recorded), found in the channel as post finds it and
-// recorded under its key. A message deleted since stays in its place, so
-// each keeps its part's index, as a stub that Finish's deletion passes by.
-// Errors are Discord's or the database's.
-func (w *StreamWriter) findPosted(ctx context.Context) error {
-	st := w.a.store()
-	for i := 0; ; i++ {
-		key := deliverykey.Part(w.to.DeliveryKey, i)
-		d, err := st.Delivery(ctx, key)
-		if err != nil {
-			return fmt.Errorf("look up delivery: %w", err)
-		}
-		if d == nil {
-			return nil
-		}
-		id, last := d.DiscordMessageID, d.DiscordMessageID == ""
-		if last {
-			if id, err = w.unrecorded(ctx, key, d.CreatedAt); err != nil {
-				return err
-			}
-			if id == "" { // begun, never made
-				if err := st.ForgetDelivery(ctx, key); err != nil {
-					return fmt.Errorf("forget delivery: %w", err)
-				}
-				return nil
-			}
-		}
-		m, err := w.adopt(ctx, key, id)
-		if err != nil {
-			return err
-		}
-		if m == nil {
-			m = &StreamedMessage{ID: id}
-		}
-		w.msgs = append(w.msgs, *m)
-		w.edited = append(w.edited, time.Time{})
-		if last {
-			return nil
-		}
-	}
-}
-
-// unrecorded finds the post an attempt began under key at since and died
-// before recording: this personality's post through the channel's webhook
-// since then that no delivery recorded (findEarlierPost, as post adopts
-// it), recorded under key so that no other delivery takes it meanwhile;
-// "" when there is none.
-func (w *StreamWriter) unrecorded(ctx context.Context, key string, since time.Time) (string, error) {
-	hook, err := w.a.channelWebhook(ctx, w.to.ChannelID)
-	if err != nil || hook == nil {
-		return "", err
-	}
-	for range maxClaimTries {
-		id, err := w.a.findEarlierPost(ctx, w.to.ChannelID, hook.ID, since, w.spokenByUs)
-		if err != nil || id == "" {
-			return "", err
-		}
-		switch err := w.a.store().RecordDelivery(ctx, key, id); {
-		case err == nil:
-			return id, nil
-		case !errors.Is(err, store.ErrClaimed):
-			return "", fmt.Errorf("record delivery: %w", err)
-		}
-	}
-	return "", nil
 }
 
 // adopt reads the message an earlier attempt posted under key: who posted
@@ -386,8 +323,10 @@ func (w *StreamWriter) adopt(ctx context.Context, key, id string) (*StreamedMess
 }
 
 // edit writes part into message i: through the webhook that posted it, or
-// as the bot (with the name in bold) for a bot message.
-func (w *StreamWriter) edit(ctx context.Context, i int, part string) error {
+// as the bot (with the name in bold) for a bot message. A growing edit
+// (growing: not the final text) through a webhook that streamed replies
+// already keep busy is skipped (webhookPace): a later edit shows its text.
+func (w *StreamWriter) edit(ctx context.Context, i int, part string, growing bool) error {
 	m := &w.msgs[i]
 	if m.WebhookID == "" {
 		content := botPrefix(w.name) + part
@@ -404,6 +343,9 @@ func (w *StreamWriter) edit(ctx context.Context, i int, part string) error {
 			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}},
 		}
 		uri := discordgo.EndpointWebhookMessage(hook.ID, hook.Token, m.ID)
+		if !w.a.pace(hook.ID).take(time.Now(), growing) {
+			return nil
+		}
 		if _, err := w.a.Discord.RequestWithBucketID(http.MethodPatch, uri, body, webhookBucket(hook.ID, hook.Token), discordgo.WithContext(ctx)); err != nil {
 			return discordError("edit the streamed message", err)
 		}
@@ -428,6 +370,7 @@ func (w *StreamWriter) deleteLast(ctx context.Context) error {
 			return herr
 		}
 		uri := discordgo.EndpointWebhookMessage(hook.ID, hook.Token, m.ID)
+		w.a.pace(hook.ID).take(time.Now(), false)
 		_, err = w.a.Discord.RequestWithBucketID(http.MethodDelete, uri, nil, webhookBucket(hook.ID, hook.Token), discordgo.WithContext(ctx))
 	}
 	if err != nil && discordCode(err) != discordgo.ErrCodeUnknownMessage {
