@@ -85,6 +85,9 @@ type Activities struct {
 
 	// webhooks caches each channel's webhook (channel id → *discordgo.Webhook).
 	webhooks sync.Map
+	// paces are the webhooks' recent requests of streamed replies
+	// (webhook id → *webhookPace, stream_pace.go).
+	paces sync.Map
 }
 
 // store is the data access over DB (internal/store): every query of the

@@ -186,6 +186,7 @@ const WebhookName = "Tzurot"
 // its message edits by one bucket for all webhooks.
 func (a *Activities) executeWebhook(ctx context.Context, hook *discordgo.Webhook, params *discordgo.WebhookParams) (*discordgo.Message, error) {
 	uri := discordgo.EndpointWebhookToken(hook.ID, hook.Token) + "?wait=true"
+	a.pace(hook.ID).take(time.Now(), false) // streamed replies' edits make room (webhookPace)
 	var raw []byte
 	var err error
 	if len(params.Files) > 0 {

@@ -17,7 +17,6 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/tzurot/tzurot/ent"
-	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/heartbeat"
 	"github.com/tzurot/tzurot/internal/openrouter"
 	"github.com/tzurot/tzurot/internal/reasoning"
@@ -81,6 +80,9 @@ func (a *Activities) chatStreaming(ctx context.Context, key string, req openrout
 				return nil
 			}
 			text.WriteString(d.Content)
+			if !w.due(time.Now()) { // not to re-split the whole text every token
+				return nil
+			}
 			if uerr := w.Update(ctx, visibleSoFar(text.String())); uerr != nil && ctx.Err() == nil {
 				a.Log.Warn("streamed reply not updated; the whole text is written at the end", "error", uerr)
 				stopped = true
@@ -167,7 +169,8 @@ type DiscardStreamInput struct {
 }
 
 // DiscardStream deletes the messages a streamed reply posted (found by their
-// delivery rows, read back for the webhook that posted them) and forgets
+// delivery rows, read back for the webhook that posted them, and a post
+// begun but never recorded found in the channel: findPosted) and forgets
 // their deliveries: the workflow runs it when the reply ends without its
 // streamed text (a failure after retries, a text Finish could not write),
 // so no half reply stays beside what it posts instead. A reply that posted
@@ -205,10 +208,11 @@ func (a *Activities) RewriteStream(ctx context.Context, in RewriteStreamInput) (
 	return ids[0], nil
 }
 
-// rewriteStream finishes the streamed reply to `to` with text (StreamWriter.Finish), the
-// writer rebuilt from the delivery rows of its parts, each message read back
-// for the webhook that posted it and what it holds (one indexed read per
-// part, and one more). A part whose message was deleted has its delivery
+// rewriteStream finishes the streamed reply to `to` with text
+// (StreamWriter.Finish), the writer rebuilt by findPosted: the delivery rows
+// of its parts, each message read back for the webhook that posted it and
+// what it holds (one indexed read per part, and one more), and a last part
+// posted but never recorded found in the channel. A part whose message was deleted has its delivery
 // forgotten: emptying the reply skips it; writing text stops there, so that
 // Finish posts that part again and adopts the recorded messages after it
 // under their own parts' keys, each message holding its own part.
@@ -217,27 +221,19 @@ func (a *Activities) rewriteStream(ctx context.Context, to StreamTarget, text st
 		return nil, badInput("target.delivery_key and target.channel_id are required")
 	}
 	w := NewStreamWriter(a, to, Progress{})
-	for i := 0; ; i++ {
-		key := deliverykey.Part(to.DeliveryKey, i)
-		id, posted, err := a.delivered(ctx, key)
-		if err != nil {
-			return nil, err
+	if err := w.findPosted(ctx); err != nil {
+		return nil, err
+	}
+	if text != "" {
+		// A part whose message was deleted (a stub of findPosted's, with no
+		// digest) is posted again by Finish, which adopts the recorded
+		// messages after it under their own parts' keys.
+		for i, m := range w.msgs {
+			if m.Digest == "" {
+				w.msgs, w.edited = w.msgs[:i], w.edited[:i]
+				break
+			}
 		}
-		if !posted {
-			break
-		}
-		m, err := w.adopt(ctx, key, id)
-		if err != nil {
-			return nil, err
-		}
-		if m == nil && text == "" { // deleted already
-			continue
-		}
-		if m == nil {
-			break
-		}
-		w.msgs = append(w.msgs, *m)
-		w.edited = append(w.edited, time.Time{})
 	}
 	return w.Finish(ctx, text)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/google/uuid"
+	"github.com/rivo/uniseg"
 
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/discordsplit"
@@ -120,7 +121,7 @@ func (w *StreamWriter) Progress() Progress {
 }
 
 // Update shows text, the whole reply so far. Nothing is posted until there
-// is a sentence or so (20 code points with a sentence end or line break,
+// is a sentence or so (20 code points with a sentence end, sentenceEnded,
 // FirstPostChars code points, or FirstPostAfter since the first non-blank
 // text, seen at the next call: the writer has no timer of its own); then
 // each message is edited at most once per EditInterval, the text of calls
@@ -133,7 +134,7 @@ func (w *StreamWriter) Update(ctx context.Context, text string) error {
 	if w.begun.IsZero() && strings.TrimSpace(text) != "" {
 		w.begun = now
 	}
-	if len(w.msgs) == 0 && !w.ready(text, now) || len(w.msgs) > 0 && now.Before(w.nextSync) {
+	if !w.due(now) || len(w.msgs) == 0 && !w.ready(text, now) {
 		return nil
 	}
 	// Splitting a long text costs milliseconds (BenchmarkParts), too
@@ -142,6 +143,13 @@ func (w *StreamWriter) Update(ctx context.Context, text string) error {
 	// long for its message.
 	w.nextSync = now.Add(w.interval() / 4)
 	return w.sync(ctx, text, false)
+}
+
+// due reports whether an Update at now looks at its text: always before
+// the first post, then four times per EditInterval at most. A caller whose
+// text costs work to make (visibleSoFar) makes it only when due.
+func (w *StreamWriter) due(now time.Time) bool {
+	return len(w.msgs) == 0 || !now.Before(w.nextSync)
 }
 
 func (w *StreamWriter) interval() time.Duration {
@@ -175,10 +183,26 @@ func (w *StreamWriter) ready(text string, now time.Time) bool {
 		return false
 	case n >= FirstPostChars:
 		return true
-	case n >= firstSentenceChars && strings.ContainsAny(t, ".!?…\n"):
+	case n >= firstSentenceChars && sentenceEnded(t):
 		return true
 	}
 	return now.Sub(w.begun) >= FirstPostAfter
+}
+
+// sentenceEnded reports whether text, the start of a reply still being
+// written, holds the end of a sentence with more text after it: a
+// sentence boundary of Unicode's rules (UAX #29, through uniseg) before the
+// text's end. By those rules a terminator (. ! ? … and the other STerm and
+// ATerm characters) ends a sentence only when white space or a line break
+// follows it, after any closing quotes or brackets (`."`, `!)`); a full
+// stop followed by a digit or a lower-case word does not ("3.5", "v1.2",
+// "discord.com", "e.g. this", "wait... what"). The end of the text is no
+// boundary: what follows a terminator there has not arrived. A full stop
+// after an abbreviation before a capitalised word ("Dr. Smith") is one, as
+// the rules cannot tell it from a sentence's end.
+func sentenceEnded(text string) bool {
+	_, rest, _ := uniseg.FirstSentenceInString(text, -1)
+	return strings.TrimSpace(rest) != ""
 }
 
 // sync brings the messages to text's parts: posts the parts without a
@@ -201,7 +225,7 @@ func (w *StreamWriter) sync(ctx context.Context, text string, final bool) error 
 		if w.msgs[i].Digest == digest(part) || (!final && time.Since(w.edited[i]) < interval) {
 			continue
 		}
-		if err := w.edit(ctx, i, part); err != nil {
+		if err := w.edit(ctx, i, part, !final); err != nil {
 			return err
 		}
 	}
@@ -215,7 +239,9 @@ func (w *StreamWriter) sync(ctx context.Context, text string, final bool) error 
 	// reply does not reach).
 	for i := len(parts); i < len(w.msgs); i++ {
 		if w.msgs[i].Digest != digest(pending) && time.Since(w.edited[i]) >= interval {
-			if err := w.edit(ctx, i, pending); err != nil {
+			// Once a message after a retry, to hide stale words: not
+			// paced as growing edits are.
+			if err := w.edit(ctx, i, pending, false); err != nil {
 				return err
 			}
 		}
@@ -237,10 +263,7 @@ func (w *StreamWriter) post(ctx context.Context, i int, part string) error {
 	id, err := w.a.deliverOnce(ctx, key, w.to.ChannelID, w.to.PersonalityID, func(since time.Time) (string, error) {
 		id, hookID, err := w.a.postAs(ctx, personaPost{
 			channelID: w.to.ChannelID, name: w.name, avatarURL: w.to.AvatarURL, content: part, key: key, since: since,
-			// The earlier attempt's text is not known: any post of this
-			// personality's through the webhook since then, which no
-			// other delivery recorded or may have made (findEarlierPost).
-			earlier: func(m *discordgo.Message) bool { return m.Author == nil || m.Author.Username == w.name },
+			earlier: w.spokenByUs,
 		})
 		if err == nil && !since.IsZero() {
 			return id, nil // perhaps adopted: its content is looked up below
@@ -265,9 +288,17 @@ func (w *StreamWriter) post(ctx context.Context, i int, part string) error {
 	w.edited = append(w.edited, time.Now())
 	w.changed()
 	if made.Digest != digest(part) {
-		return w.edit(ctx, i, part)
+		return w.edit(ctx, i, part, false)
 	}
 	return nil
+}
+
+// spokenByUs tells an earlier attempt's post among the webhook's: the
+// attempt's text is not known, so any post of this personality's through
+// the webhook since then, which no other delivery recorded or may have made
+// (findEarlierPost).
+func (w *StreamWriter) spokenByUs(m *discordgo.Message) bool {
+	return m.Author == nil || m.Author.Username == w.name
 }
 
 // adopt reads the message an earlier attempt posted under key: who posted
@@ -303,8 +334,10 @@ func (w *StreamWriter) readPosted(ctx context.Context, key, id string) (*discord
 }
 
 // edit writes part into message i: through the webhook that posted it, or
-// as the bot (with the name in bold) for a bot message.
-func (w *StreamWriter) edit(ctx context.Context, i int, part string) error {
+// as the bot (with the name in bold) for a bot message. A growing edit
+// (growing: not the final text) through a webhook that streamed replies
+// already keep busy is skipped (webhookPace): a later edit shows its text.
+func (w *StreamWriter) edit(ctx context.Context, i int, part string, growing bool) error {
 	m := &w.msgs[i]
 	if m.WebhookID == "" {
 		content := botPrefix(w.name) + part
@@ -321,6 +354,9 @@ func (w *StreamWriter) edit(ctx context.Context, i int, part string) error {
 			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}},
 		}
 		uri := discordgo.EndpointWebhookMessage(hook.ID, hook.Token, m.ID)
+		if !w.a.pace(hook.ID).take(time.Now(), growing) {
+			return nil
+		}
 		if _, err := w.a.Discord.RequestWithBucketID(http.MethodPatch, uri, body, webhookBucket(hook.ID, hook.Token), discordgo.WithContext(ctx)); err != nil {
 			return discordError("edit the streamed message", err)
 		}
@@ -345,6 +381,7 @@ func (w *StreamWriter) deleteLast(ctx context.Context) error {
 			return herr
 		}
 		uri := discordgo.EndpointWebhookMessage(hook.ID, hook.Token, m.ID)
+		w.a.pace(hook.ID).take(time.Now(), false)
 		_, err = w.a.Discord.RequestWithBucketID(http.MethodDelete, uri, nil, webhookBucket(hook.ID, hook.Token), discordgo.WithContext(ctx))
 	}
 	if err != nil && discordCode(err) != discordgo.ErrCodeUnknownMessage {

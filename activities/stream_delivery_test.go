@@ -453,3 +453,111 @@ func TestStreamAsTheBotWithoutAWebhook(t *testing.T) {
 		t.Errorf("first message by webhook %q, %d versions: want a bot message edited as it grew", got[0].WebhookID, len(got[0].History))
 	}
 }
+
+// A part whose post went out but whose answer was lost (the worker died
+// before recording it) has a begun delivery row and no message id: the
+// discard still finds it in the channel, deletes it with the recorded part
+// before it, forgets every row, and leaves the other reply posted meanwhile
+// by the same personality in the channel alone.
+func TestDiscardStreamFindsAnUnrecordedPost(t *testing.T) {
+	f := newStreamFixture(t, fakediscord.Options{})
+	ctx := context.Background()
+	w := activities.NewStreamWriter(f.acts, target("d1/reply"), activities.Progress{})
+	if _, err := w.Finish(ctx, "The first part, whole."); err != nil {
+		t.Fatal(err)
+	}
+	f.discord.DropNextAfterHandling("POST /webhooks/{webhook_id}/{webhook_token}")
+	if _, err := w.Finish(ctx, strings.TrimSpace(reply("long", 600))); err == nil {
+		t.Fatal("the dropped post of the second part did not fail")
+	}
+	if n := len(f.live(channelID)); n != 2 {
+		t.Fatalf("after the dropped post the channel has %d messages, want 2", n)
+	}
+	other, err := activities.NewStreamWriter(f.acts, target("d2/reply"), activities.Progress{}).Finish(ctx, "Another reply, kept.")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := f.acts.DiscardStream(ctx, activities.DiscardStreamInput{Target: target("d1/reply")}); err != nil {
+		t.Fatal(err)
+	}
+	live := f.live(channelID)
+	if len(live) != 1 || live[0].ID != other[0] {
+		t.Errorf("channel after the discard holds %d messages, want only the other reply (%s)", len(live), other[0])
+	}
+	if n := f.acts.DB.Delivery.Query().Where(delivery.KeyHasPrefix("d1/reply/")).CountX(ctx); n != 0 {
+		t.Errorf("%d delivery rows of the discarded reply left, want 0", n)
+	}
+	if n := f.acts.DB.Delivery.Query().Where(delivery.KeyHasPrefix("d2/reply/"), delivery.DiscordMessageID(other[0])).CountX(ctx); n != 1 {
+		t.Errorf("the other reply's delivery row is gone")
+	}
+}
+
+// Five replies streaming at once in one channel from one worker, at
+// Discord's own limit (5 requests per 2 s per webhook): their growing
+// edits together never take more than 3 requests of any 2 s, leaving the
+// rest to posts and final edits, and each reply ends whole.
+func TestStreamWritersSharingAWebhookLeaveRoom(t *testing.T) {
+	f := newStreamFixture(t, fakediscord.Options{})
+	ctx := context.Background()
+	const route = "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		growing = time.Now().Add(time.Hour) // until the first Finish
+	)
+	texts, ids, errs := make([]string, 5), make([][]string, 5), make([]error, 5)
+	for i := range 5 {
+		texts[i] = strings.TrimSpace(reply(fmt.Sprintf("shared%d", i), 150))
+		wg.Go(func() {
+			w := activities.NewStreamWriter(f.acts, target(fmt.Sprintf("sh%d/reply", i)), activities.Progress{})
+			if errs[i] = feed(ctx, w, tokens(texts[i]), 20*time.Millisecond); errs[i] != nil {
+				return
+			}
+			mu.Lock()
+			if now := time.Now(); now.Before(growing) {
+				growing = now
+			}
+			mu.Unlock()
+			ids[i], errs[i] = w.Finish(ctx, texts[i])
+		})
+	}
+	wg.Wait()
+	var edits []time.Time
+	for _, r := range f.discord.Requests() {
+		if r.Route == route && r.Time.Before(growing) {
+			edits = append(edits, r.Time)
+		}
+	}
+	most := 0
+	for i := range edits {
+		n := 0
+		for _, e := range edits[i:] {
+			if e.Sub(edits[i]) < 2*time.Second {
+				n++
+			}
+		}
+		most = max(most, n)
+	}
+	if most > 3 {
+		t.Errorf("%d growing edits within 2 s through one webhook, want at most 3 (of its 5)", most)
+	}
+	if len(edits) == 0 {
+		t.Error("no growing edit: the replies did not stream")
+	}
+	byID := map[string]string{}
+	for _, m := range f.live(channelID) {
+		byID[m.ID] = m.Content
+	}
+	for i := range 5 {
+		if errs[i] != nil {
+			t.Fatalf("writer %d: %v", i, errs[i])
+		}
+		if len(ids[i]) != 1 || byID[ids[i][0]] != texts[i] {
+			t.Errorf("writer %d ended as %d messages, want 1 holding the reply", i, len(ids[i]))
+		}
+	}
+	if n := f.discord.EarlyRetries(); n != 0 {
+		t.Errorf("%d requests came back before a 429's retry_after", n)
+	}
+}

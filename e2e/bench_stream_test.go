@@ -15,48 +15,84 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tzurot/tzurot/ent"
+	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/metrics"
 	"github.com/tzurot/tzurot/workflows"
 )
 
-// benchStreamReply is the reply: 400 tokens (the stand-in's four
+// benchStreamRate is the pace: 400 tokens (the stand-in's four
 // characters a token), generated at 50 tokens/s after 0.5 s.
 var (
-	benchStreamReply = strings.TrimSpace(strings.Repeat("tok ", 400))
-	benchStreamRate  = fakeopenrouter.StreamRate{FirstToken: 500 * time.Millisecond, TokensPerSecond: 50}
+	benchStreamRate = fakeopenrouter.StreamRate{FirstToken: 500 * time.Millisecond, TokensPerSecond: 50}
 	// benchStreamSeq numbers the messages, so each has its own request id.
 	benchStreamSeq atomic.Int64
 )
 
+// benchStreamConvs is how many conversations the benchmark runs at most.
+const benchStreamConvs = 20
+
+// benchConv is one conversation: its own user, OpenRouter key and reply,
+// so that replies sharing a channel are told apart by their text.
+type benchConv struct{ user, key, reply string }
+
+// benchStreamReply is conversation c's reply: "cNN " and 399 × "tok ",
+// 400 tokens, trimmed.
+func benchStreamReply(c int) string {
+	return strings.TrimSpace(fmt.Sprintf("c%02d ", c) + strings.Repeat("tok ", 399))
+}
+
+// benchConvs makes the conversations' users, each with a key of their own.
+func benchConvs(b *testing.B, s *itest.Stack) []benchConv {
+	ctx := context.Background()
+	convs := make([]benchConv, benchStreamConvs)
+	for c := range convs {
+		convs[c] = benchConv{
+			user: fmt.Sprintf("1212121212121212%02d", c), key: fmt.Sprintf("sk-or-v1-%064d", c), reply: benchStreamReply(c),
+		}
+		s.OpenRouter.AddKey(convs[c].key, fakeopenrouter.Key{})
+		u := s.DB.User.Create().SetDiscordID(convs[c].user).SaveX(ctx)
+		sealed, err := s.Keys.Seal(convs[c].key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.DB.UserAPIKey.Create().SetUserID(u.ID).SetIv(sealed.IV).SetContent(sealed.Content).SetTag(sealed.Tag).ExecX(ctx)
+	}
+	return convs
+}
+
 // BenchmarkStreamedReply: from the start of GenerateReply (the user's
 // message) to the first text shown in the channel and to the complete
 // reply shown, with streaming off and on, at 1 and 20 concurrent
-// conversations, each conversation in its own channel. Reported: p50 and
-// p95 of both, in seconds, and the 429s Discord's stand-in sent (all waited
-// out: early retries are counted apart and must be 0).
+// conversations, each in its own channel, and at 20 in 4 channels (5 a
+// channel, so 5 replies share a webhook and its rate limit). Reported: p50
+// and p95 of both, in seconds, and the 429s Discord's stand-in sent (all
+// waited out: early retries are counted apart and must be 0); each reply
+// must end as exactly one message holding the whole text.
 func BenchmarkStreamedReply(b *testing.B) {
 	s := benchStack(b, itest.Options{})
+	convs := benchConvs(b, s)
 	for _, mode := range []struct {
 		name string
 		on   bool
 	}{{"off", false}, {"on", true}} {
 		b.Run("stream="+mode.name, func(b *testing.B) {
 			s.Activities.StreamsReplies = func(*ent.Personality) bool { return mode.on }
-			for _, conc := range []int{1, 20} {
-				b.Run(fmt.Sprintf("conc=%d", conc), func(b *testing.B) { benchStreamed(b, s, conc) })
+			for _, v := range []struct {
+				name           string
+				conc, channels int
+			}{{"conc=1", 1, 1}, {"conc=20", 20, 20}, {"conc=20,channels=4", 20, 4}} {
+				b.Run(v.name, func(b *testing.B) { benchStreamed(b, s, convs[:v.conc], v.channels) })
 			}
 		})
 	}
 }
 
-// benchStreamed answers b.N messages over conc conversations and reports
-// the times to first text and to the complete reply.
-func benchStreamed(b *testing.B, s *itest.Stack, conc int) {
-	for range b.N {
-		s.OpenRouter.Script(userKey, fakeopenrouter.Reply(benchStreamReply, "").Paced(benchStreamRate))
-	}
+// benchStreamed answers b.N messages over the conversations, conversation c
+// in channel c modulo channels, and reports the times to first text and to
+// the complete reply.
+func benchStreamed(b *testing.B, s *itest.Stack, convs []benchConv, channels int) {
 	limited, early := metrics.Sum("tzurot_discord_rate_limited_total", nil), s.Discord.EarlyRetries()
 	var (
 		mu              sync.Mutex
@@ -65,10 +101,8 @@ func benchStreamed(b *testing.B, s *itest.Stack, conc int) {
 	)
 	b.ResetTimer()
 	var wg sync.WaitGroup
-	for c := range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for c, conv := range convs {
+		wg.Go(func() {
 			for {
 				mu.Lock()
 				i := next
@@ -77,8 +111,9 @@ func benchStreamed(b *testing.B, s *itest.Stack, conc int) {
 				if i >= b.N {
 					return
 				}
+				s.OpenRouter.Script(conv.key, fakeopenrouter.Reply(conv.reply, "").Paced(benchStreamRate))
 				n := benchStreamSeq.Add(1)
-				f, d, err := benchStreamedOne(s, fmt.Sprintf("93%017d", c), fmt.Sprintf("83%017d", n))
+				f, d, err := benchStreamedOne(s, conv, fmt.Sprintf("93%017d", c%channels), fmt.Sprintf("83%017d", n))
 				if err != nil {
 					b.Error(err)
 					return
@@ -87,7 +122,7 @@ func benchStreamed(b *testing.B, s *itest.Stack, conc int) {
 				first, complete = append(first, f), append(complete, d)
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	b.StopTimer()
@@ -101,16 +136,29 @@ func benchStreamed(b *testing.B, s *itest.Stack, conc int) {
 	}
 }
 
-// benchStreamedOne runs one reply in channel and returns when the channel
-// first showed text and when it showed the whole reply.
-func benchStreamedOne(s *itest.Stack, channel, messageID string) (first, complete time.Duration, err error) {
+// benchStreamedOne runs one reply of conv in channel and returns when the
+// channel first showed text of it and when it showed the whole reply; it
+// fails unless the reply ends as exactly one message holding the whole text.
+func benchStreamedOne(s *itest.Stack, conv benchConv, channel, messageID string) (first, complete time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	before := len(s.Discord.Messages(channel)) // earlier replies in the conversation
+	before := len(s.Discord.Messages(channel)) // earlier replies in the channel
+	ours := func() []fakediscord.Message {
+		var out []fakediscord.Message
+		for _, m := range shown(s.Discord.Messages(channel)[before:]) {
+			if t := strings.TrimSpace(m.Content); t != "" && strings.HasPrefix(conv.reply, t) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
 	start := time.Now()
 	run, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.GenerateReplyID(messageID), TaskQueue: s.TaskQueue,
-	}, workflows.GenerateReplyName, benchReplyInput(channel, messageID))
+	}, workflows.GenerateReplyName, workflows.GenerateReplyInput{
+		RequestID: messageID, DiscordUserID: conv.user, Username: "user" + conv.user[len(conv.user)-2:], Personality: "Kerach",
+		ChannelID: channel, MessageID: messageID, Content: "hello there " + messageID,
+	})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -122,11 +170,11 @@ func benchStreamedOne(s *itest.Stack, channel, messageID string) (first, complet
 			return 0, 0, fmt.Errorf("reply %s not complete in the channel after 2 minutes", messageID)
 		case <-tick.C:
 		}
-		for _, m := range shown(s.Discord.Messages(channel)[before:]) {
-			if first == 0 && strings.TrimSpace(m.Content) != "" {
+		for _, m := range ours() {
+			if first == 0 {
 				first = time.Since(start)
 			}
-			if m.Content == benchStreamReply {
+			if m.Content == conv.reply {
 				complete = time.Since(start)
 			}
 		}
@@ -134,6 +182,9 @@ func benchStreamedOne(s *itest.Stack, channel, messageID string) (first, complet
 	var res workflows.GenerateReplyResult
 	if err := run.Get(ctx, &res); err != nil || res.Outcome != workflows.ReplyReplied {
 		return 0, 0, fmt.Errorf("reply %s: outcome %q, err %v", messageID, res.Outcome, err)
+	}
+	if got := ours(); len(got) != 1 || got[0].Content != conv.reply {
+		return 0, 0, fmt.Errorf("reply %s ended as %d messages of its text, want 1 holding it whole", messageID, len(got))
 	}
 	return first, complete, nil
 }

@@ -1,0 +1,85 @@
+package activities
+
+// The discard of a streamed reply's messages: every part it posted, found
+// by its delivery row or, posted but never recorded, in the channel.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tzurot/tzurot/internal/deliverykey"
+	"github.com/tzurot/tzurot/internal/store"
+)
+
+// findPosted takes as the writer's messages (it has none yet) those the
+// reply posted, part by part: each recorded one read back (adopt), and the
+// last part's post when it was begun and never recorded (a worker that died
+// between its post and the record: parts are posted in order, each after
+// the one before was recorded), found in the channel as post finds it and
+// recorded under its key. A message deleted since stays in its place, so
+// each keeps its part's index, as a stub that Finish's deletion passes by.
+// Errors are Discord's or the database's.
+func (w *StreamWriter) findPosted(ctx context.Context) error {
+	st := w.a.store()
+	for i := 0; ; i++ {
+		key := deliverykey.Part(w.to.DeliveryKey, i)
+		d, err := st.Delivery(ctx, key)
+		if err != nil {
+			return fmt.Errorf("look up delivery: %w", err)
+		}
+		if d == nil {
+			return nil
+		}
+		id, last := d.DiscordMessageID, d.DiscordMessageID == ""
+		if last {
+			if id, err = w.unrecorded(ctx, key, d.CreatedAt); err != nil {
+				return err
+			}
+			if id == "" { // begun, never made
+				if err := st.ForgetDelivery(ctx, key); err != nil {
+					return fmt.Errorf("forget delivery: %w", err)
+				}
+				return nil
+			}
+		}
+		m, err := w.adopt(ctx, key, id)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			m = &StreamedMessage{ID: id}
+		}
+		w.msgs = append(w.msgs, *m)
+		w.edited = append(w.edited, time.Time{})
+		if last {
+			return nil
+		}
+	}
+}
+
+// unrecorded finds the post an attempt began under key at since and died
+// before recording: this personality's post through the channel's webhook
+// since then that no delivery recorded (findEarlierPost, as post adopts
+// it), recorded under key so that no other delivery takes it meanwhile;
+// "" when there is none.
+func (w *StreamWriter) unrecorded(ctx context.Context, key string, since time.Time) (string, error) {
+	hook, err := w.a.channelWebhook(ctx, w.to.ChannelID)
+	if err != nil || hook == nil {
+		return "", err
+	}
+	for range maxClaimTries {
+		id, err := w.a.findEarlierPost(ctx, w.to.ChannelID, hook.ID, since, w.spokenByUs)
+		if err != nil || id == "" {
+			return "", err
+		}
+		switch err := w.a.store().RecordDelivery(ctx, key, id); {
+		case err == nil:
+			return id, nil
+		case !errors.Is(err, store.ErrClaimed):
+			return "", fmt.Errorf("record delivery: %w", err)
+		}
+	}
+	return "", nil
+}
