@@ -32,6 +32,9 @@ type Cluster struct {
 	// started is false when the cluster was already running and is left running.
 	started bool
 	log     *slog.Logger
+	// guard and guardPipe: see Options.StopWithProcess.
+	guard     *exec.Cmd
+	guardPipe *os.File
 }
 
 // Options says where the cluster lives; Port 0 reuses the port a previous run
@@ -40,6 +43,16 @@ type Options struct {
 	Dir    string
 	Port   int
 	Logger *slog.Logger
+	// StopWithProcess is for throwaway clusters (tests, generators): the
+	// server this Start starts is stopped when this process ends however it
+	// ends (Stop, a panic, a test timeout, os.Exit, SIGKILL), by a guard
+	// process in a session of its own that waits on a pipe only this process
+	// holds. pg_ctl puts the server in a session of its own too, so without
+	// the guard a process that dies before Stop leaves it running.
+	StopWithProcess bool
+	// RemoveWithProcess, with StopWithProcess, is a directory (Dir or one
+	// holding it) the guard removes once the server is stopped.
+	RemoveWithProcess string
 }
 
 // Start initialises the cluster directory if needed and starts the server,
@@ -88,6 +101,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("pg_ctl start in %s failed (see %s/log): %w: %s", dir, dir, err, lastLines(out))
 	}
 	c.started = true
+	if opts.StopWithProcess {
+		if err := c.startGuard(opts.RemoveWithProcess); err != nil {
+			return nil, errors.Join(err, c.Stop())
+		}
+	}
 	_ = os.WriteFile(filepath.Join(dir, "tzurot.port"), []byte(strconv.Itoa(c.Port)), 0o644)
 	log.Info("PostgreSQL started", "dir", dir, "port", c.Port)
 	return c, c.waitReady(ctx)
@@ -118,17 +136,81 @@ func (c *Cluster) EnsureDatabase(ctx context.Context, name string) error {
 	return nil
 }
 
-// Stop stops the server if this Cluster started it.
+// Stop stops the server if this Cluster started it, and then its guard
+// (Options.StopWithProcess), which removes what it was told to.
 func (c *Cluster) Stop() error {
 	if !c.started {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-m", "fast", "-w", "stop"); err != nil {
-		return fmt.Errorf("pg_ctl stop: %w: %s", err, lastLines(out))
+	out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-m", "fast", "-w", "stop")
+	if err != nil {
+		err = fmt.Errorf("pg_ctl stop: %w: %s", err, lastLines(out))
+	} else {
+		c.started = false
+		c.log.Info("PostgreSQL stopped", "dir", c.Dir)
 	}
-	c.log.Info("PostgreSQL stopped", "dir", c.Dir)
+	if c.guard != nil {
+		// A closed pipe is the guard's signal; its own pg_ctl stop then finds
+		// no server (or stops the one a failed fast stop left).
+		c.guardPipe.Close()
+		_ = c.guard.Wait()
+		c.guard = nil
+	}
+	return err
+}
+
+// guardScript waits until its standard input closes (the process holding
+// the pipe's other end ended), runs its arguments (pg_ctl stop) and removes
+// $REMOVE if set.
+const guardScript = `read -r _; "$@" >/dev/null 2>&1; if [ -n "$REMOVE" ]; then rm -rf -- "$REMOVE"; fi`
+
+// startGuard starts the process that stops the server when this one ends;
+// see Options.StopWithProcess.
+func (c *Cluster) startGuard(remove string) error {
+	r, w, err := os.Pipe() // close-on-exec: no other child inherits w
+	if err != nil {
+		return fmt.Errorf("pipe for the cluster's guard: %w", err)
+	}
+	defer r.Close()
+	stop := c.command(context.Background(), "pg_ctl", "-D", c.Dir, "-m", "immediate", "-w", "stop")
+	cmd := exec.Command("/bin/sh", append([]string{"-c", guardScript, "pgcluster-guard"}, stop.Args...)...)
+	cmd.Stdin = r // stdout and stderr stay /dev/null: `go test` waits for its pipes' writers
+	cmd.Env = append(os.Environ(), "REMOVE="+remove)
+	cmd.Dir = c.Dir // one the postgres user may enter, for pg_ctl
+	// Its own session: a signal to this process group (Ctrl-C, a CI job
+	// cancelled) does not end the guard before it has done its work.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return fmt.Errorf("start the cluster's guard: %w", err)
+	}
+	c.guard, c.guardPipe = cmd, w
+	return nil
+}
+
+// Running reports whether a PostgreSQL server runs on the cluster
+// directory dir (its postmaster.pid names a live process).
+func Running(dir string) bool {
+	_, ok := (&Cluster{Dir: dir}).runningPort()
+	return ok
+}
+
+// StopAt stops (immediate shutdown) the server running on the cluster
+// directory dir, if one does: for clusters an ended process left behind.
+func StopAt(ctx context.Context, dir string) error {
+	if !Running(dir) {
+		return nil
+	}
+	bin, err := binDir()
+	if err != nil {
+		return err
+	}
+	c := &Cluster{Dir: dir, bin: bin}
+	if out, err := c.run(ctx, "pg_ctl", "-D", dir, "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop in %s: %w: %s", dir, err, lastLines(out))
+	}
 	return nil
 }
 
@@ -183,6 +265,13 @@ func (c *Cluster) recordedPort() int {
 
 // run runs a PostgreSQL program, as the postgres user when we are root.
 func (c *Cluster) run(ctx context.Context, prog string, args ...string) ([]byte, error) {
+	// The server must outlive a cancelled context of the caller only when pg_ctl
+	// daemonises it, which it does; CommandContext only bounds pg_ctl itself.
+	return c.command(ctx, prog, args...).CombinedOutput()
+}
+
+// command is a PostgreSQL program's command, as the postgres user when we are root.
+func (c *Cluster) command(ctx context.Context, prog string, args ...string) *exec.Cmd {
 	path := filepath.Join(c.bin, prog)
 	var cmd *exec.Cmd
 	if os.Geteuid() == 0 {
@@ -191,9 +280,7 @@ func (c *Cluster) run(ctx context.Context, prog string, args ...string) ([]byte,
 		cmd = exec.CommandContext(ctx, path, args...)
 	}
 	cmd.Dir = c.Dir
-	// The server must outlive a cancelled context of the caller only when pg_ctl
-	// daemonises it, which it does; CommandContext only bounds pg_ctl itself.
-	return cmd.CombinedOutput()
+	return cmd
 }
 
 // chown gives the cluster directory to the postgres user when we are root.
@@ -273,12 +360,14 @@ func portFree(port int) bool {
 	return true
 }
 
+// processAlive reports whether pid is a live process; EPERM (another
+// user's, e.g. the postgres user's server seen by a non-root caller) is one.
 func processAlive(pid int) bool {
-	p, err := os.FindProcess(pid)
-	if err != nil {
+	if pid <= 0 {
 		return false
 	}
-	return p.Signal(syscall.Signal(0)) == nil
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func lastLines(out []byte) string {
