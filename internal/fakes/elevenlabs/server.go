@@ -105,7 +105,7 @@ type Server struct {
 	stand
 
 	mu     sync.Mutex
-	keys   map[string]*keyState
+	keys   fakehttp.Keys[keyState]
 	voices []voice
 	// userScripts are the steps for GET /v1/user, per key.
 	userScripts fakehttp.Scripts[Step]
@@ -126,7 +126,7 @@ func New(opts Options) *Server {
 }
 
 func (s *Server) resetLocked() {
-	s.keys = make(map[string]*keyState)
+	s.keys = fakehttp.Keys[keyState]{}
 	s.voices = defaultVoices()
 	fakehttp.Reset(&s.stand)
 	s.userScripts.Reset()
@@ -157,11 +157,7 @@ func (s *Server) AddKey(key string, k Key) {
 func (s *Server) RevokeKey(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ks, ok := s.keys[key]; ok {
-		ks.Revoked = true
-		return
-	}
-	s.keys[key] = &keyState{Key: Key{Revoked: true}}
+	s.keys.Revoke(key, func(ks *keyState) { ks.Revoked = true })
 }
 
 // Script appends steps to key's queue. Each text-to-speech call made with

@@ -82,7 +82,7 @@ type Server struct {
 	stand
 
 	mu   sync.Mutex
-	keys map[string]*keyState
+	keys fakehttp.Keys[keyState]
 	seq  uint64
 }
 
@@ -101,7 +101,7 @@ func New(opts Options) *Server {
 }
 
 func (s *Server) resetLocked() {
-	s.keys = make(map[string]*keyState)
+	s.keys = fakehttp.Keys[keyState]{}
 	fakehttp.Reset(&s.stand)
 }
 
@@ -130,11 +130,7 @@ func (s *Server) AddKey(key string, k Key) {
 func (s *Server) Revoke(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ks, ok := s.keys[key]; ok {
-		ks.Revoked = true
-		return
-	}
-	s.keys[key] = &keyState{Key: Key{Revoked: true}}
+	s.keys.Revoke(key, func(ks *keyState) { ks.Revoked = true })
 }
 
 // Script appends steps to key's queue. Each chat completion or embeddings
