@@ -22,6 +22,7 @@ import (
 	"time"
 
 	_ "github.com/lib/pq" // the PostgreSQL driver
+	"github.com/tzurot/tzurot/internal/exitguard"
 )
 
 // Cluster is a running local PostgreSQL server.
@@ -32,9 +33,8 @@ type Cluster struct {
 	// started is false when the cluster was already running and is left running.
 	started bool
 	log     *slog.Logger
-	// guard and guardPipe: see Options.StopWithProcess.
-	guard     *exec.Cmd
-	guardPipe *os.File
+	// guard: see Options.StopWithProcess.
+	guard *exitguard.Guard
 }
 
 // Options says where the cluster lives; Port 0 reuses the port a previous run
@@ -45,9 +45,8 @@ type Options struct {
 	Logger *slog.Logger
 	// StopWithProcess is for throwaway clusters (tests, generators): the
 	// server this Start starts is stopped when this process ends however it
-	// ends (Stop, a panic, a test timeout, os.Exit, SIGKILL), by a guard
-	// process in a session of its own that waits on a pipe only this process
-	// holds. pg_ctl puts the server in a session of its own too, so without
+	// ends (Stop, a panic, a test timeout, os.Exit, SIGKILL), by an
+	// exitguard. pg_ctl puts the server in a session of its own, so without
 	// the guard a process that dies before Stop leaves it running.
 	StopWithProcess bool
 	// RemoveWithProcess, with StopWithProcess, is a directory (Dir or one
@@ -152,41 +151,25 @@ func (c *Cluster) Stop() error {
 		c.log.Info("PostgreSQL stopped", "dir", c.Dir)
 	}
 	if c.guard != nil {
-		// A closed pipe is the guard's signal; its own pg_ctl stop then finds
-		// no server (or stops the one a failed fast stop left).
-		c.guardPipe.Close()
-		_ = c.guard.Wait()
+		// The guard's own pg_ctl stop then finds no server (or stops the one
+		// a failed fast stop left), and it removes what it was told to.
+		_ = c.guard.Fire()
 		c.guard = nil
 	}
 	return err
 }
 
-// guardScript waits until its standard input closes (the process holding
-// the pipe's other end ended), runs its arguments (pg_ctl stop) and removes
-// $REMOVE if set.
-const guardScript = `read -r _; "$@" >/dev/null 2>&1; if [ -n "$REMOVE" ]; then rm -rf -- "$REMOVE"; fi`
-
-// startGuard starts the process that stops the server when this one ends;
-// see Options.StopWithProcess.
+// startGuard starts the exitguard that stops the server (immediate
+// shutdown: nothing is kept) and removes remove; see Options.StopWithProcess.
 func (c *Cluster) startGuard(remove string) error {
-	r, w, err := os.Pipe() // close-on-exec: no other child inherits w
-	if err != nil {
-		return fmt.Errorf("pipe for the cluster's guard: %w", err)
-	}
-	defer r.Close()
 	stop := c.command(context.Background(), "pg_ctl", "-D", c.Dir, "-m", "immediate", "-w", "stop")
-	cmd := exec.Command("/bin/sh", append([]string{"-c", guardScript, "pgcluster-guard"}, stop.Args...)...)
-	cmd.Stdin = r // stdout and stderr stay /dev/null: `go test` waits for its pipes' writers
-	cmd.Env = append(os.Environ(), "REMOVE="+remove)
-	cmd.Dir = c.Dir // one the postgres user may enter, for pg_ctl
-	// Its own session: a signal to this process group (Ctrl-C, a CI job
-	// cancelled) does not end the guard before it has done its work.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		w.Close()
-		return fmt.Errorf("start the cluster's guard: %w", err)
+	argv := append([]string{"/bin/sh", "-c", `"$@"; if [ -n "$REMOVE" ]; then rm -rf -- "$REMOVE"; fi`, "stop"}, stop.Args...)
+	// In Dir: pg_ctl runs as the postgres user, who may enter it.
+	g, err := exitguard.Start(c.Dir, []string{"REMOVE=" + remove}, argv...)
+	if err != nil {
+		return fmt.Errorf("guard the cluster in %s: %w", c.Dir, err)
 	}
-	c.guard, c.guardPipe = cmd, w
+	c.guard = g
 	return nil
 }
 
