@@ -2,6 +2,7 @@ package itest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -45,13 +46,20 @@ func startDev(cli string) (err error) {
 	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\necho $$ > \"$0.pid\"\nexec "+quoted+" \"$@\"\n"), 0o755); err != nil {
 		return err
 	}
-	dev.srv, err = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
+	opts := testsuite.DevServerOptions{
 		ExistingPath: wrapper,
 		LogLevel:     "error",
 		ExtraArgs:    append([]string{"--namespace", AttributesNamespace}, devstack.DevServerTuning...),
 		Stdout:       io.Discard,
 		Stderr:       io.Discard,
-	})
+	}
+	dev.srv, err = testsuite.StartDevServer(context.Background(), opts)
+	if errors.Is(err, os.ErrPermission) {
+		// A temporary directory mounted noexec: the server runs unguarded.
+		opts.ExistingPath = cli
+		dev.srv, err = testsuite.StartDevServer(context.Background(), opts)
+		return err
+	}
 	if err != nil {
 		return err
 	}
