@@ -1,39 +1,21 @@
 package exitguard_test
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/tzurot/tzurot/internal/exitguard"
+	"github.com/tzurot/tzurot/internal/exitguard/exitguardtest"
 	"github.com/tzurot/tzurot/internal/testwait"
 )
 
-// childEnv, set, makes this test binary a child that guards `touch <file>`
-// and then ends as its value's first word says.
-const childEnv = "EXITGUARD_CHILD"
-
 func TestMain(m *testing.M) {
-	if how, file, ok := strings.Cut(os.Getenv(childEnv), " "); ok {
-		if _, err := exitguard.Start("", nil, "touch", file); err != nil {
-			os.Stderr.WriteString(err.Error() + "\n")
-			os.Exit(3)
-		}
-		os.Stdout.WriteString("guarded\n")
-		switch how {
-		case "panic":
-			panic("the process ends in a panic")
-		case "kill":
-			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {}
-		default:
-			os.Exit(0)
-		}
-	}
+	// The child guards `touch <file>`.
+	exitguardtest.Child(func(file string) (string, error) {
+		_, err := exitguard.Start("", nil, "touch", file)
+		return file, err
+	})
 	os.Exit(m.Run())
 }
 
@@ -41,21 +23,7 @@ func TestMain(m *testing.M) {
 func TestTheCommandRunsWhenTheProcessEnds(t *testing.T) {
 	for _, how := range []string{"exit", "panic", "kill"} {
 		t.Run(how, func(t *testing.T) {
-			file := filepath.Join(t.TempDir(), "ran")
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), childEnv+"="+how+" "+file)
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			line, _ := bufio.NewReader(out).ReadString('\n')
-			_ = cmd.Wait()
-			if line != "guarded\n" {
-				t.Fatalf("the child said %q", line)
-			}
+			file := exitguardtest.Run(t, how, filepath.Join(t.TempDir(), "ran"))
 			testwait.Until(t, "the guard to run its command", func() bool {
 				_, err := os.Stat(file)
 				return err == nil
