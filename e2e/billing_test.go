@@ -15,6 +15,7 @@ import (
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/testdb"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -49,10 +50,7 @@ func TestDatabaseOutageNeverRepeatsAPaidCall(t *testing.T) {
 			s := deliveryStack(t)
 			s.OpenRouter.Script(userKey, tc.step)
 			run := startReply(t, s, "800000000000006001")
-			deadline := time.Now().Add(30 * time.Second)
-			for s.OpenRouter.Arrived(userKey) == 0 && time.Now().Before(deadline) {
-				time.Sleep(20 * time.Millisecond)
-			}
+			testwait.Until(t, "the provider call to arrive", func() bool { return s.OpenRouter.Arrived(userKey) > 0 })
 			end := testdb.Outage(t, s.DatabaseURL)
 			time.Sleep(tc.outage)
 			end()
@@ -86,10 +84,7 @@ func TestOnlyTheKeyThatFailedIsSwitchedOff(t *testing.T) {
 	s.OpenRouter.AddKey(newKey, fakeopenrouter.Key{})
 	s.OpenRouter.Script(userKey, fakeopenrouter.Fail(402).After(3*time.Second))
 	run := startReply(t, s, "800000000000007001")
-	deadline := time.Now().Add(30 * time.Second)
-	for s.OpenRouter.Arrived(userKey) == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, "the provider call to arrive", func() bool { return s.OpenRouter.Arrived(userKey) > 0 })
 	sealed, err := s.Keys.Seal(newKey)
 	if err != nil {
 		t.Fatal(err)

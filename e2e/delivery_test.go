@@ -16,6 +16,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/internal/webhookname"
 	"github.com/tzurot/tzurot/workflows"
 )
@@ -183,10 +184,7 @@ func TestRetryAdoptsOnlyItsOwnMessage(t *testing.T) {
 	})
 	ctx := context.Background()
 	run := startReplyAsking(t, s, ids[2], channelID, "same words")
-	deadline := time.Now().Add(60 * time.Second)
-	for len(s.Discord.Messages(channelID)) < 3 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.Until(t, "the third post to reach the channel", func() bool { return len(s.Discord.Messages(channelID)) >= 3 })
 	_, _ = w.Process.Wait()
 	s.Discord.SetOnMessage(nil)
 	startWorker(t, s, bin)

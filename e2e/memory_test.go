@@ -218,7 +218,9 @@ func TestEmbeddingsOutageNeitherFailsNorHoldsTheReply(t *testing.T) {
 			if res.Outcome != workflows.ReplyReplied || len(s.Discord.Messages(channelID)) != 1 {
 				t.Fatalf("outcome %s, channel %+v", res.Outcome, s.Discord.Messages(channelID))
 			}
-			if n := s.DB.Memory.Query().CountX(ctx); n != 0 || took > 10*time.Second {
+			// A reply held by the hanging recall would take its whole minute;
+			// half of it leaves a loaded machine room beyond the recall's 4 s.
+			if n := s.DB.Memory.Query().CountX(ctx); n != 0 || took > 30*time.Second {
 				t.Errorf("the reply took %s and %d memories were written before it returned: it waited for the memory", took, n)
 			}
 			if !strings.Contains(s.Logs.String(), "long-term memory not recalled") {

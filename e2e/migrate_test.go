@@ -168,7 +168,10 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	testwait.Until(t, "paused", func() bool { return progress().Paused })
-	time.Sleep(6 * time.Second) // a batch in flight when paused finishes
+	testwait.Until(t, "the batch in flight when paused to finish", func() bool {
+		d, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
+		return err == nil && len(d.GetPendingActivities()) == 0
+	})
 	a := progress().Counts.Read
 	time.Sleep(2 * time.Second)
 	if b := progress().Counts.Read; b != a {

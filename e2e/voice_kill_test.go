@@ -13,6 +13,7 @@ import (
 	"github.com/tzurot/tzurot/internal/config"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	"github.com/tzurot/tzurot/internal/itest"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -38,7 +39,8 @@ func TestWorkerKilledMidSpeech(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitForActivity(t, s, id, "SpeakReply")
+	// Killed once the text-to-speech call is in flight (the stand-in holds it).
+	testwait.Until(t, "the text-to-speech call to arrive", func() bool { return s.ElevenLabs.Arrived(userVoiceKey) > 0 })
 	killWorker(t, first)
 	startWorker(t, s, bin)
 	res := runResult[workflows.GenerateReplyResult](t, run, 90*time.Second)

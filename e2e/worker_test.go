@@ -21,6 +21,7 @@ import (
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
 	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/metrics"
+	"github.com/tzurot/tzurot/internal/testwait"
 	"github.com/tzurot/tzurot/workflows"
 )
 
@@ -230,7 +231,8 @@ func TestWorkerKilledMidReply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitForActivity(t, s, id, "GenerateWithinLimits")
+			// Killed once the provider call is in flight (the stand-in holds it).
+			testwait.Until(t, "the provider call to arrive", func() bool { return s.OpenRouter.Arrived(userKey) > 0 })
 			killWorker(t, first)
 			if tc.revoke {
 				// The user revokes the key while the reply is in flight.
@@ -315,23 +317,4 @@ func runResult[T any](t testing.TB, run client.WorkflowRun, limit time.Duration)
 		t.Fatal(err)
 	}
 	return res
-}
-
-// waitForActivity waits until a worker has started the named activity.
-func waitForActivity(t *testing.T, s *itest.Stack, workflowID, activityType string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		d, err := s.Client.DescribeWorkflowExecution(context.Background(), workflowID, "")
-		if err == nil {
-			for _, a := range d.PendingActivities {
-				if a.ActivityType.GetName() == activityType && a.State == enumspb.PENDING_ACTIVITY_STATE_STARTED {
-					time.Sleep(500 * time.Millisecond) // let the provider call get under way
-					return
-				}
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("activity %s of %s never started", activityType, workflowID)
 }

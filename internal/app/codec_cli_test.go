@@ -3,7 +3,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"log/slog"
@@ -40,7 +39,7 @@ func TestTemporalCLIDecodesThroughTheCodecWithTheToken(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Client.TerminateWorkflow(context.Background(), run.GetID(), "", "test over") })
 
-	var logs bytes.Buffer
+	var logs itest.SyncBuffer // the codec server logs from its own goroutines
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	cfg := s.Config
 	cfg.CodecAuthToken = token

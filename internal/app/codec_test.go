@@ -16,6 +16,7 @@ import (
 
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
+	"github.com/tzurot/tzurot/internal/itest"
 	"github.com/tzurot/tzurot/internal/payloadcodec"
 )
 
@@ -62,7 +63,7 @@ func TestServeCodec(t *testing.T) {
 	}
 
 	t.Run("loopback, defaults: the dev Web UI only, no token", func(t *testing.T) {
-		var logs bytes.Buffer
+		var logs itest.SyncBuffer // the codec server logs from its own goroutines
 		log := slog.New(slog.NewTextHandler(&logs, nil))
 		cfg := codecConfig(t, nil)
 		stop, err := app.ServeCodec(context.Background(), "127.0.0.1:0", codec, app.CodecServerOptions(cfg, log), log)
@@ -93,7 +94,7 @@ func TestServeCodec(t *testing.T) {
 
 	t.Run("every interface with a token: warned, and the token required", func(t *testing.T) {
 		const token = "f00dfeedf00dfeedf00dfeedf00dfeed"
-		var logs bytes.Buffer
+		var logs itest.SyncBuffer // the codec server logs from its own goroutines
 		log := slog.New(slog.NewTextHandler(&logs, nil))
 		cfg := codecConfig(t, map[string]string{"CODEC_AUTH_TOKEN": token, "CODEC_CORS_ORIGINS": "https://temporal.example.org"})
 		stop, err := app.ServeCodec(context.Background(), "0.0.0.0:0", codec, app.CodecServerOptions(cfg, log), log)
@@ -138,7 +139,7 @@ func listenedOn(t *testing.T, logs string) string {
 // with its whole configuration, secrets masked.
 func TestRunCodecServerLogsItsConfiguration(t *testing.T) {
 	const key = "0303030303030303030303030303030303030303030303030303030303030303"
-	var logs bytes.Buffer
+	var logs itest.SyncBuffer // the codec server logs from its own goroutines
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	cfg := codecConfig(t, map[string]string{"APP_MASTER_KEY": key})
 	ctx, cancel := context.WithCancel(context.Background())

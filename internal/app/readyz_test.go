@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/itest"
@@ -91,7 +90,7 @@ func TestWorkerReadiness(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	pg, err := pgcluster.Start(bg, pgcluster.Options{Dir: dir})
+	pg, err := pgcluster.Start(bg, pgcluster.Options{Dir: dir, StopWithProcess: true, RemoveWithProcess: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,10 +111,7 @@ func TestWorkerReadiness(t *testing.T) {
 	if err := pg.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for code, body = fetch(t, cfg.MetricsAddr, "/readyz"); code == 200 && time.Now().Before(deadline); code, body = fetch(t, cfg.MetricsAddr, "/readyz") {
-		time.Sleep(100 * time.Millisecond)
-	}
+	testwait.Until(t, "/readyz to notice PostgreSQL stopped", func() bool { code, body = fetch(t, cfg.MetricsAddr, "/readyz"); return code != 200 })
 	if f := failing(t, body); code != 503 || f["postgres"] == "" || f["temporal"] != "" {
 		t.Errorf("/readyz with PostgreSQL stopped = %d %q, want 503 naming postgres alone", code, body)
 	}

@@ -9,58 +9,39 @@ import (
 )
 
 // meaning is what each identifier ElevenLabs documents or sends means to
-// tzurot, written out here rather than read from the table under test.
-var meaning = map[string]Kind{
-	"invalid_api_key":              KindInvalidKey,
-	"missing_api_key":              KindInvalidKey,
-	"needs_authorization":          KindInvalidKey,
-	"invalid_authorization_header": KindInvalidKey,
-	"sign_in_required":             KindInvalidKey,
-	"missing_permissions":          KindMissingPermission,
-	"insufficient_permissions":     KindMissingPermission,
-	"workspace_access_denied":      KindMissingPermission,
-	"quota_exceeded":               KindQuotaExceeded,
-	"insufficient_credits":         KindQuotaExceeded,
-	"detected_unusual_activity":    KindAccountBlocked,
-	"payment_issue":                KindAccountBlocked,
-	"paid_plan_required":           KindPlanRestricted,
-	"free_users_not_allowed":       KindPlanRestricted,
-	"subscription_required":        KindPlanRestricted,
-	"feature_not_available":        KindPlanRestricted,
-	"voice_access_denied":          KindPlanRestricted,
-	"model_access_denied":          KindPlanRestricted,
-	"voice_limit_reached":          KindPlanRestricted,
-	"too_many_concurrent_requests": KindRateLimited,
-	"concurrent_limit_exceeded":    KindRateLimited,
-	"rate_limit_exceeded":          KindRateLimited,
-	"system_busy":                  KindRateLimited,
-	"voice_not_found":              KindBadRequest,
-	"model_not_found":              KindBadRequest,
-	"workspace_not_found":          KindBadRequest,
-	"invalid_voice_id":             KindBadRequest,
-	"unsupported_model":            KindBadRequest,
-	"text_too_long":                KindBadRequest,
-	"max_character_limit_exceeded": KindBadRequest,
-	"text_too_short":               KindBadRequest,
-	"invalid_text":                 KindBadRequest,
-	"empty_text":                   KindBadRequest,
-	"invalid_parameters":           KindBadRequest,
-	"missing_required_field":       KindBadRequest,
-	"invalid_voice_settings":       KindBadRequest,
-	"invalid_output_format":        KindBadRequest,
-	"malformed_json":               KindBadRequest,
-	"invalid_content_type":         KindBadRequest,
-	"request_too_large":            KindBadRequest,
-	"validation_error":             KindBadRequest,
-	"internal_server_error":        KindTransient,
-	"internal_error":               KindTransient,
-	"service_unavailable":          KindTransient,
-	"maintenance":                  KindTransient,
-	// Generic: they decide only alone.
-	"unauthorized":     KindInvalidKey,
-	"payment_required": KindPlanRestricted,
-	"forbidden":        KindAccountBlocked,
-	"bad_request":      KindBadRequest,
+// tzurot, written out here by kind rather than read from the table under test.
+var meaning = byKind(map[Kind][]string{
+	KindInvalidKey: {"invalid_api_key", "missing_api_key", "needs_authorization",
+		"invalid_authorization_header", "sign_in_required"},
+	KindMissingPermission: {"missing_permissions", "insufficient_permissions", "workspace_access_denied"},
+	KindQuotaExceeded:     {"quota_exceeded", "insufficient_credits"},
+	KindAccountBlocked:    {"detected_unusual_activity", "payment_issue"},
+	KindPlanRestricted: {"paid_plan_required", "free_users_not_allowed", "subscription_required",
+		"feature_not_available", "voice_access_denied", "model_access_denied", "voice_limit_reached"},
+	KindRateLimited: {"too_many_concurrent_requests", "concurrent_limit_exceeded", "rate_limit_exceeded", "system_busy"},
+	KindBadRequest: {"voice_not_found", "model_not_found", "workspace_not_found", "invalid_voice_id",
+		"unsupported_model", "text_too_long", "max_character_limit_exceeded", "text_too_short", "invalid_text",
+		"empty_text", "invalid_parameters", "missing_required_field", "invalid_voice_settings",
+		"invalid_output_format", "malformed_json", "invalid_content_type", "request_too_large", "validation_error"},
+	KindTransient: {"internal_server_error", "internal_error", "service_unavailable", "maintenance"},
+}, map[Kind][]string{ // generic: they decide only alone
+	KindInvalidKey:     {"unauthorized"},
+	KindPlanRestricted: {"payment_required"},
+	KindAccountBlocked: {"forbidden"},
+	KindBadRequest:     {"bad_request"},
+})
+
+// byKind turns lists of identifiers by kind into each identifier's kind.
+func byKind(lists ...map[Kind][]string) map[string]Kind {
+	out := map[string]Kind{}
+	for _, l := range lists {
+		for k, ids := range l {
+			for _, id := range ids {
+				out[id] = k
+			}
+		}
+	}
+	return out
 }
 
 // Every identifier is classified on its meaning, whichever field carries it

@@ -7,28 +7,24 @@ package itest
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tzurot/tzurot/activities"
 	"github.com/tzurot/tzurot/activities/operator"
 	"github.com/tzurot/tzurot/ent"
 	"github.com/tzurot/tzurot/internal/app"
 	"github.com/tzurot/tzurot/internal/config"
-	"github.com/tzurot/tzurot/internal/devstack"
 	fakediscord "github.com/tzurot/tzurot/internal/fakes/discord"
 	fakeelevenlabs "github.com/tzurot/tzurot/internal/fakes/elevenlabs"
 	fakeopenrouter "github.com/tzurot/tzurot/internal/fakes/openrouter"
@@ -48,21 +44,10 @@ var MasterKey = strings.Repeat("5a", 32)
 // missing, as on a namespace nobody set up.
 const AttributesNamespace = "tzurot-attributes"
 
-type devServer struct {
-	once sync.Once
-	srv  *testsuite.DevServer
-	err  error
-	n    atomic.Int64
-}
-
-var dev devServer
-
 // Main runs the tests, then stops the dev server and the database cluster.
 func Main(m *testing.M) {
 	code := m.Run()
-	if dev.srv != nil {
-		_ = dev.srv.Stop()
-	}
+	stopDev()
 	testdb.Stop()
 	os.Exit(code)
 }
@@ -96,13 +81,7 @@ func HostPort(t testing.TB) string {
 			dev.err = err
 			return
 		}
-		dev.srv, dev.err = testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
-			ExistingPath: cli,
-			LogLevel:     "error",
-			ExtraArgs:    append([]string{"--namespace", AttributesNamespace}, devstack.DevServerTuning...),
-			Stdout:       io.Discard,
-			Stderr:       io.Discard,
-		})
+		dev.err = startDev(cli)
 	})
 	if dev.err != nil {
 		t.Fatalf("temporal dev server: %v", dev.err)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	_ "github.com/lib/pq" // the PostgreSQL driver
+	"github.com/tzurot/tzurot/internal/exitguard"
 )
 
 // Cluster is a running local PostgreSQL server.
@@ -32,6 +33,8 @@ type Cluster struct {
 	// started is false when the cluster was already running and is left running.
 	started bool
 	log     *slog.Logger
+	// guard: see Options.StopWithProcess.
+	guard *exitguard.Guard
 }
 
 // Options says where the cluster lives; Port 0 reuses the port a previous run
@@ -40,6 +43,15 @@ type Options struct {
 	Dir    string
 	Port   int
 	Logger *slog.Logger
+	// StopWithProcess is for throwaway clusters (tests, generators): the
+	// server this Start starts is stopped when this process ends however it
+	// ends (Stop, a panic, a test timeout, os.Exit, SIGKILL), by an
+	// exitguard. pg_ctl puts the server in a session of its own, so without
+	// the guard a process that dies before Stop leaves it running.
+	StopWithProcess bool
+	// RemoveWithProcess, with StopWithProcess, is a directory (Dir or one
+	// holding it) the guard removes once the server is stopped.
+	RemoveWithProcess string
 }
 
 // Start initialises the cluster directory if needed and starts the server,
@@ -88,6 +100,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("pg_ctl start in %s failed (see %s/log): %w: %s", dir, dir, err, lastLines(out))
 	}
 	c.started = true
+	if opts.StopWithProcess {
+		if err := c.startGuard(opts.RemoveWithProcess); err != nil {
+			return nil, errors.Join(err, c.Stop())
+		}
+	}
 	_ = os.WriteFile(filepath.Join(dir, "tzurot.port"), []byte(strconv.Itoa(c.Port)), 0o644)
 	log.Info("PostgreSQL started", "dir", dir, "port", c.Port)
 	return c, c.waitReady(ctx)
@@ -118,17 +135,65 @@ func (c *Cluster) EnsureDatabase(ctx context.Context, name string) error {
 	return nil
 }
 
-// Stop stops the server if this Cluster started it.
+// Stop stops the server if this Cluster started it, and then its guard
+// (Options.StopWithProcess), which removes what it was told to.
 func (c *Cluster) Stop() error {
 	if !c.started {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-m", "fast", "-w", "stop"); err != nil {
-		return fmt.Errorf("pg_ctl stop: %w: %s", err, lastLines(out))
+	out, err := c.run(ctx, "pg_ctl", "-D", c.Dir, "-m", "fast", "-w", "stop")
+	if err != nil {
+		err = fmt.Errorf("pg_ctl stop: %w: %s", err, lastLines(out))
+	} else {
+		c.started = false
+		c.log.Info("PostgreSQL stopped", "dir", c.Dir)
 	}
-	c.log.Info("PostgreSQL stopped", "dir", c.Dir)
+	if c.guard != nil {
+		// The guard's own pg_ctl stop then finds no server (or stops the one
+		// a failed fast stop left), and it removes what it was told to.
+		_ = c.guard.Fire()
+		c.guard = nil
+	}
+	return err
+}
+
+// startGuard starts the exitguard that stops the server (immediate
+// shutdown: nothing is kept) and removes remove; see Options.StopWithProcess.
+func (c *Cluster) startGuard(remove string) error {
+	stop := c.command(context.Background(), "pg_ctl", "-D", c.Dir, "-m", "immediate", "-w", "stop")
+	argv := append([]string{"/bin/sh", "-c", `"$@"; if [ -n "$REMOVE" ]; then rm -rf -- "$REMOVE"; fi`, "stop"}, stop.Args...)
+	// In Dir: pg_ctl runs as the postgres user, who may enter it.
+	g, err := exitguard.Start(c.Dir, []string{"REMOVE=" + remove}, argv...)
+	if err != nil {
+		return fmt.Errorf("guard the cluster in %s: %w", c.Dir, err)
+	}
+	c.guard = g
+	return nil
+}
+
+// Running reports whether a PostgreSQL server runs on the cluster
+// directory dir (its postmaster.pid names a live process).
+func Running(dir string) bool {
+	_, ok := (&Cluster{Dir: dir}).runningPort()
+	return ok
+}
+
+// StopAt stops (immediate shutdown) the server running on the cluster
+// directory dir, if one does: for clusters an ended process left behind.
+func StopAt(ctx context.Context, dir string) error {
+	if !Running(dir) {
+		return nil
+	}
+	bin, err := binDir()
+	if err != nil {
+		return err
+	}
+	c := &Cluster{Dir: dir, bin: bin}
+	if out, err := c.run(ctx, "pg_ctl", "-D", dir, "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop in %s: %w: %s", dir, err, lastLines(out))
+	}
 	return nil
 }
 
@@ -183,6 +248,13 @@ func (c *Cluster) recordedPort() int {
 
 // run runs a PostgreSQL program, as the postgres user when we are root.
 func (c *Cluster) run(ctx context.Context, prog string, args ...string) ([]byte, error) {
+	// The server must outlive a cancelled context of the caller only when pg_ctl
+	// daemonises it, which it does; CommandContext only bounds pg_ctl itself.
+	return c.command(ctx, prog, args...).CombinedOutput()
+}
+
+// command is a PostgreSQL program's command, as the postgres user when we are root.
+func (c *Cluster) command(ctx context.Context, prog string, args ...string) *exec.Cmd {
 	path := filepath.Join(c.bin, prog)
 	var cmd *exec.Cmd
 	if os.Geteuid() == 0 {
@@ -191,9 +263,7 @@ func (c *Cluster) run(ctx context.Context, prog string, args ...string) ([]byte,
 		cmd = exec.CommandContext(ctx, path, args...)
 	}
 	cmd.Dir = c.Dir
-	// The server must outlive a cancelled context of the caller only when pg_ctl
-	// daemonises it, which it does; CommandContext only bounds pg_ctl itself.
-	return cmd.CombinedOutput()
+	return cmd
 }
 
 // chown gives the cluster directory to the postgres user when we are root.
@@ -273,12 +343,14 @@ func portFree(port int) bool {
 	return true
 }
 
+// processAlive reports whether pid is a live process; EPERM (another
+// user's, e.g. the postgres user's server seen by a non-root caller) is one.
 func processAlive(pid int) bool {
-	p, err := os.FindProcess(pid)
-	if err != nil {
+	if pid <= 0 {
 		return false
 	}
-	return p.Signal(syscall.Signal(0)) == nil
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func lastLines(out []byte) string {

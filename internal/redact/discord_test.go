@@ -34,95 +34,86 @@ const (
 	interID   = "1500000000000000001"
 )
 
+// hidden is the case of a text that is want with secrets where want has
+// Mask, in order: the input is written once, as String should leave it.
+func hidden(name, want string, secrets ...string) redactCase {
+	parts := strings.Split(want, Mask)
+	if len(parts) != len(secrets)+1 {
+		panic(fmt.Sprintf("case %q: %d masks for %d secrets", name, len(parts)-1, len(secrets)))
+	}
+	var in strings.Builder
+	for i, p := range parts {
+		in.WriteString(p)
+		if i < len(secrets) {
+			in.WriteString(secrets[i])
+		}
+	}
+	return redactCase{name, in.String(), want}
+}
+
 func TestStringRedactsDiscordCredentials(t *testing.T) {
 	m := Mask
 	tests := []redactCase{
 		// Webhook URLs, on every host and API version.
-		{"url.Error of a webhook POST",
-			`Post "https://discord.com/api/v9/webhooks/` + webhookID + "/" + webhookToken + `?wait=true": EOF`,
-			`Post "https://discord.com/api/v9/webhooks/` + webhookID + "/" + m + `?wait=true": EOF`},
-		{"webhook URL without version",
-			"https://discord.com/api/webhooks/" + webhookID + "/" + webhookToken,
-			"https://discord.com/api/webhooks/" + webhookID + "/" + m},
-		{"legacy discordapp.com host",
-			"https://discordapp.com/api/webhooks/" + webhookID + "/" + webhookToken + " failed",
-			"https://discordapp.com/api/webhooks/" + webhookID + "/" + m + " failed"},
-		{"canary host, v10, a webhook message",
-			"https://canary.discord.com/api/v10/webhooks/" + webhookID + "/" + webhookToken + "/messages/1300000000000000001",
-			"https://canary.discord.com/api/v10/webhooks/" + webhookID + "/" + m + "/messages/1300000000000000001"},
-		{"ptb host with thread_id",
-			"https://ptb.discord.com/api/webhooks/" + webhookID + "/" + webhookToken + "?thread_id=1300000000000000001&wait=true",
-			"https://ptb.discord.com/api/webhooks/" + webhookID + "/" + m + "?thread_id=1300000000000000001&wait=true"},
-		{"a DISCORD_API_BASE stand-in host",
-			`Patch "http://127.0.0.1:41234/api/v9/webhooks/` + webhookID + "/" + plainToken + `/messages/@original": read: connection reset by peer`,
-			`Patch "http://127.0.0.1:41234/api/v9/webhooks/` + webhookID + "/" + m + `/messages/@original": read: connection reset by peer`},
-		{"a path with no host",
-			"POST /api/v9/webhooks/" + webhookID + "/" + plainToken + " -> 502",
-			"POST /api/v9/webhooks/" + webhookID + "/" + m + " -> 502"},
-		{"percent-encoded inside a query string",
-			"next=https%3A%2F%2Fdiscord.com%2Fapi%2Fwebhooks%2F" + webhookID + "%2F" + webhookToken + "&x=1",
-			"next=https%3A%2F%2Fdiscord.com%2Fapi%2Fwebhooks%2F" + webhookID + "%2F" + m + "&x=1"},
-		{"webhook URL percent-encoded twice",
-			"u=https%253A%252F%252Fdiscord.com%252Fapi%252Fwebhooks%252F" + webhookID + "%252F" + webhookToken,
-			"u=https%253A%252F%252Fdiscord.com%252Fapi%252Fwebhooks%252F" + webhookID + "%252F" + m},
-		{"webhook URL with \\u002f slashes",
-			`{"url":"https:\u002f\u002fdiscord.com\u002fapi\u002fwebhooks\u002f` + webhookID + `\u002f` + webhookToken + `"}`,
-			`{"url":"https:\u002f\u002fdiscord.com\u002fapi\u002fwebhooks\u002f` + webhookID + `\u002f` + m + `"}`},
-		{"JSON-escaped slashes",
-			`{"url":"https:\/\/discord.com\/api\/webhooks\/` + webhookID + `\/` + webhookToken + `"}`,
-			`{"url":"https:\/\/discord.com\/api\/webhooks\/` + webhookID + `\/` + m + `"}`},
+		hidden("url.Error of a webhook POST",
+			`Post "https://discord.com/api/v9/webhooks/`+webhookID+"/"+m+`?wait=true": EOF`, webhookToken),
+		hidden("webhook URL without version",
+			"https://discord.com/api/webhooks/"+webhookID+"/"+m, webhookToken),
+		hidden("legacy discordapp.com host",
+			"https://discordapp.com/api/webhooks/"+webhookID+"/"+m+" failed", webhookToken),
+		hidden("canary host, v10, a webhook message",
+			"https://canary.discord.com/api/v10/webhooks/"+webhookID+"/"+m+"/messages/1300000000000000001", webhookToken),
+		hidden("ptb host with thread_id",
+			"https://ptb.discord.com/api/webhooks/"+webhookID+"/"+m+"?thread_id=1300000000000000001&wait=true", webhookToken),
+		hidden("a DISCORD_API_BASE stand-in host",
+			`Patch "http://127.0.0.1:41234/api/v9/webhooks/`+webhookID+"/"+m+`/messages/@original": read: connection reset by peer`, plainToken),
+		hidden("a path with no host",
+			"POST /api/v9/webhooks/"+webhookID+"/"+m+" -> 502", plainToken),
+		hidden("percent-encoded inside a query string",
+			"next=https%3A%2F%2Fdiscord.com%2Fapi%2Fwebhooks%2F"+webhookID+"%2F"+m+"&x=1", webhookToken),
+		hidden("webhook URL percent-encoded twice",
+			"u=https%253A%252F%252Fdiscord.com%252Fapi%252Fwebhooks%252F"+webhookID+"%252F"+m, webhookToken),
+		hidden("webhook URL with \\u002f slashes",
+			`{"url":"https:\u002f\u002fdiscord.com\u002fapi\u002fwebhooks\u002f`+webhookID+`\u002f`+m+`"}`, webhookToken),
+		hidden("JSON-escaped slashes",
+			`{"url":"https:\/\/discord.com\/api\/webhooks\/`+webhookID+`\/`+m+`"}`, webhookToken),
 
 		// Interactions: the callback, and follow-ups through the
 		// application's webhook with the interaction token.
-		{"interaction callback",
-			`Post "https://discord.com/api/v9/interactions/` + interID + "/" + interactionToken + `/callback?with_response=true": EOF`,
-			`Post "https://discord.com/api/v9/interactions/` + interID + "/" + m + `/callback?with_response=true": EOF`},
-		{"interaction callback with a token of no known shape",
-			"/api/v10/interactions/" + interID + "/" + plainToken + "/callback",
-			"/api/v10/interactions/" + interID + "/" + m + "/callback"},
-		{"interaction follow-up",
-			"https://discord.com/api/v9/webhooks/" + appID + "/" + interactionToken + "?wait=true",
-			"https://discord.com/api/v9/webhooks/" + appID + "/" + m + "?wait=true"},
-		{"interaction original response edit",
-			"PATCH https://discord.com/api/v9/webhooks/" + appID + "/" + interactionToken + "/messages/@original",
-			"PATCH https://discord.com/api/v9/webhooks/" + appID + "/" + m + "/messages/@original"},
+		hidden("interaction callback",
+			`Post "https://discord.com/api/v9/interactions/`+interID+"/"+m+`/callback?with_response=true": EOF`, interactionToken),
+		hidden("interaction callback with a token of no known shape",
+			"/api/v10/interactions/"+interID+"/"+m+"/callback", plainToken),
+		hidden("interaction follow-up",
+			"https://discord.com/api/v9/webhooks/"+appID+"/"+m+"?wait=true", interactionToken),
+		hidden("interaction original response edit",
+			"PATCH https://discord.com/api/v9/webhooks/"+appID+"/"+m+"/messages/@original", interactionToken),
 
 		// Tokens on their own.
-		{"bare interaction token",
-			"deferred " + interactionToken + " then failed",
-			"deferred " + m + " then failed"},
-		{"bare webhook token, a discordgo.Webhook printed with %v",
-			"&{" + webhookID + " 1  900000000000000001 <nil> Tzurot  " + webhookToken + " " + appID + "}",
-			"&{" + webhookID + " 1  900000000000000001 <nil> Tzurot  " + m + " " + appID + "}"},
-		{"two bare webhook tokens one character apart",
-			webhookToken + " " + webhookToken2,
-			m + " " + m},
-		{"token field in JSON",
-			`{"id":"` + webhookID + `","token":"` + plainToken + `"}`,
-			`{"id":"` + webhookID + `","token":"` + m + `"}`},
-		{"token field in JSON with spaces",
-			`"token": "` + plainToken + `"`,
-			`"token": "` + m + `"`},
-		{"Token field printed by %+v",
-			"{ID:" + webhookID + " Name:Tzurot Token:" + plainToken + " ApplicationID:" + appID + "}",
-			"{ID:" + webhookID + " Name:Tzurot Token:" + m + " ApplicationID:" + appID + "}"},
-		{"interaction_token field",
-			`{"interaction_token":"` + plainToken + `"}`,
-			`{"interaction_token":"` + m + `"}`},
-		{"InteractionToken field printed by %+v",
-			"{ChannelID:900000000000000001 InteractionToken:" + plainToken + "}",
-			"{ChannelID:900000000000000001 InteractionToken:" + m + "}"},
-		{"token query parameter",
-			"/callback?token=" + plainToken + "&x=1",
-			"/callback?token=" + m + "&x=1"},
+		hidden("bare interaction token",
+			"deferred "+m+" then failed", interactionToken),
+		hidden("bare webhook token, a discordgo.Webhook printed with %v",
+			"&{"+webhookID+" 1  900000000000000001 <nil> Tzurot  "+m+" "+appID+"}", webhookToken),
+		hidden("two bare webhook tokens one character apart",
+			m+" "+m, webhookToken, webhookToken2),
+		hidden("token field in JSON",
+			`{"id":"`+webhookID+`","token":"`+m+`"}`, plainToken),
+		hidden("token field in JSON with spaces",
+			`"token": "`+m+`"`, plainToken),
+		hidden("Token field printed by %+v",
+			"{ID:"+webhookID+" Name:Tzurot Token:"+m+" ApplicationID:"+appID+"}", plainToken),
+		hidden("interaction_token field",
+			`{"interaction_token":"`+m+`"}`, plainToken),
+		hidden("InteractionToken field printed by %+v",
+			"{ChannelID:900000000000000001 InteractionToken:"+m+"}", plainToken),
+		hidden("token query parameter",
+			"/callback?token="+m+"&x=1", plainToken),
 
 		// Bot tokens.
-		{"bot token in an Authorization header of no known shape",
-			"map[Authorization:[Bot not-a-shaped-token]]",
-			"map[Authorization:[Bot " + m + "]]"},
-		{"bot token by its shape",
-			"Authorization: Bot " + discordToken,
-			"Authorization: Bot " + m},
+		hidden("bot token in an Authorization header of no known shape",
+			"map[Authorization:[Bot "+m+"]]", "not-a-shaped-token"),
+		hidden("bot token by its shape",
+			"Authorization: Bot "+m, discordToken),
 	}
 	testRedacts(t, tests)
 }

@@ -23,6 +23,9 @@ const (
 	carol = "100000000000000003" // no row
 )
 
+// TestMain stops the test cluster when the tests end.
+func TestMain(m *testing.M) { testdb.Main(m) }
+
 func fixture(t *testing.T) (*ent.Client, *store.Store, context.Context) {
 	t.Helper()
 	db, _ := testdb.Client(t)

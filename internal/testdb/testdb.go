@@ -1,20 +1,26 @@
 // Package testdb hands each test a clean PostgreSQL database migrated with the
 // real migrations: it uses TEST_DATABASE_URL's server when set, else starts a
 // throwaway cluster for the test binary. A package that uses it calls Main from
-// its TestMain so the cluster is stopped at the end.
+// its TestMain so the cluster is stopped at the end; a binary that dies first
+// (a panic, a test timeout, a kill) has it stopped by pgcluster's guard, and
+// the next test binary removes what is left of a cluster whose owner is gone.
 package testdb
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -125,11 +131,17 @@ func (s *server) start() {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		s.admin = u
 	} else {
-		s.tmpDir, s.err = os.MkdirTemp("", "tzurot-testdb-")
+		reapStale(ctx)
+		s.tmpDir, s.err = os.MkdirTemp("", clusterPrefix)
 		if s.err != nil {
 			return
 		}
-		s.cluster, s.err = pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(s.tmpDir, "pg")})
+		if s.err = os.WriteFile(filepath.Join(s.tmpDir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); s.err != nil {
+			return
+		}
+		s.cluster, s.err = pgcluster.Start(ctx, pgcluster.Options{
+			Dir: filepath.Join(s.tmpDir, "pg"), StopWithProcess: true, RemoveWithProcess: s.tmpDir,
+		})
 		if s.err != nil {
 			return
 		}
@@ -160,6 +172,60 @@ func (s *server) stop() {
 	if s.tmpDir != "" {
 		_ = os.RemoveAll(s.tmpDir)
 	}
+}
+
+const (
+	// clusterPrefix names the temporary directory of a test binary's cluster
+	// (its data directory is pg/ inside).
+	clusterPrefix = "tzurot-testdb-"
+	// ownerFile, in that directory, holds the test binary's process id.
+	ownerFile = "owner.pid"
+	// deadOrphanAge and liveOrphanAge are how old a directory without an
+	// owner file (made before there were any) must be to be taken for a
+	// crashed run's: with its server gone, far longer than a start takes;
+	// with it running, longer than any test binary runs (CI's -timeout is 30m).
+	deadOrphanAge, liveOrphanAge = 10 * time.Minute, 2 * time.Hour
+)
+
+// reapStale stops and removes the clusters earlier test binaries left in
+// the temporary directory: those whose owner process is gone (its guard
+// killed too, or the machine restarted), and owner-less ones per
+// deadOrphanAge and liveOrphanAge.
+func reapStale(ctx context.Context) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), clusterPrefix+"*"))
+	for _, dir := range dirs {
+		if !stale(dir) {
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := pgcluster.StopAt(sctx, filepath.Join(dir, "pg"))
+		cancel()
+		if err == nil {
+			_ = os.RemoveAll(dir)
+		}
+	}
+}
+
+// stale reports whether the cluster directory dir belongs to no running
+// test binary; see reapStale.
+func stale(dir string) bool {
+	if b, err := os.ReadFile(filepath.Join(dir, ownerFile)); err == nil {
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 {
+			return false
+		}
+		err = syscall.Kill(pid, 0)
+		return err != nil && !errors.Is(err, syscall.EPERM)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	age := time.Since(fi.ModTime())
+	if pgcluster.Running(filepath.Join(dir, "pg")) {
+		return age > liveOrphanAge
+	}
+	return age > deadOrphanAge
 }
 
 func exec(admin, stmt string) error {

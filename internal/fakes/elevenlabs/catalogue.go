@@ -285,7 +285,7 @@ func (s *Server) user(r *http.Request) *response {
 		return errResp
 	}
 	key := r.Header.Get("xi-api-key")
-	if step := next(&s.userScripts, key); step.kind == stepFail {
+	if step := next(s.userScripts.Next(key)); step.kind == stepFail {
 		return scriptedError(step, failure{})
 	}
 	sum := sha256.Sum256([]byte(key))

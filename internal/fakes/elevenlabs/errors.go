@@ -220,7 +220,7 @@ func apiError(httpStatus int, status string, f failure) *response {
 	}
 	if known && kind.legacyOnly {
 		resp := jsonResponse(httpStatus, map[string]any{"detail": map[string]string{"status": status, "message": message}})
-		resp.header.Set("x-trace-id", newRequestID())
+		resp.Header.Set("x-trace-id", newRequestID())
 		return resp
 	}
 	d := errorDetail{Type: typeForStatus(httpStatus), Code: status, Status: status, RequestID: newRequestID()}
@@ -245,7 +245,7 @@ func apiError(httpStatus int, status string, f failure) *response {
 		}
 	}
 	resp := jsonResponse(httpStatus, map[string]any{"detail": d})
-	resp.header.Set("x-trace-id", d.RequestID)
+	resp.Header.Set("x-trace-id", d.RequestID)
 	return resp
 }
 
@@ -302,7 +302,7 @@ func scriptedError(step Step, f failure) *response {
 		resp = apiError(status, code, f)
 	}
 	if step.retryAfter > 0 {
-		resp.header.Set("Retry-After", strconv.Itoa(step.retryAfter))
+		resp.Header.Set("Retry-After", strconv.Itoa(step.retryAfter))
 	}
 	return resp
 }

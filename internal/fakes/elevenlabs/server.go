@@ -4,13 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -104,32 +100,41 @@ type keyState struct {
 type Server struct {
 	opts Options
 
-	mu      sync.Mutex
-	keys    map[string]*keyState
-	voices  []voice
-	scripts fakehttp.Scripts[Step]
+	// stand holds the text-to-speech scripts, the calls answered and the
+	// arrivals per xi-api-key (counted before any scripted delay).
+	stand
+
+	mu     sync.Mutex
+	keys   fakehttp.Keys[keyState]
+	voices []voice
 	// userScripts are the steps for GET /v1/user, per key.
 	userScripts fakehttp.Scripts[Step]
-	calls       fakehttp.Log[Call]
 }
+
+// stand is the frame shared with the other stand-ins, unexported.
+type stand = fakehttp.Stand[Step, Call]
+
+// response is an answer computed in full before anything is written.
+type response = fakehttp.Response
 
 // New returns a Server with the built-in voices and no recorded state.
 func New(opts Options) *Server {
 	s := &Server{opts: opts}
+	fakehttp.Bind(&s.stand, s)
 	s.resetLocked()
 	return s
 }
 
 func (s *Server) resetLocked() {
-	s.keys = make(map[string]*keyState)
+	s.keys = fakehttp.Keys[keyState]{}
 	s.voices = defaultVoices()
-	s.scripts.Reset()
+	fakehttp.Reset(&s.stand)
 	s.userScripts.Reset()
-	s.calls.Reset()
 }
 
-// Reset forgets registered keys, their usage, added voices, pending scripts
-// and recorded calls, returning the server to its state after New.
+// Reset forgets registered keys, their usage, added voices, pending
+// scripts, recorded calls and arrivals, returning the server to its state
+// after New.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -152,31 +157,23 @@ func (s *Server) AddKey(key string, k Key) {
 func (s *Server) RevokeKey(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ks, ok := s.keys[key]; ok {
-		ks.Revoked = true
-		return
-	}
-	s.keys[key] = &keyState{Key: Key{Revoked: true}}
+	s.keys.Revoke(key, func(ks *keyState) { ks.Revoked = true })
 }
 
 // Script appends steps to key's queue. Each text-to-speech call made with
 // key that passes the body and key checks consumes one step; once the queue
 // is empty calls behave normally.
-func (s *Server) Script(key string, steps ...Step) { s.scripts.Add(key, steps...) }
+func (s *Server) Script(key string, steps ...Step) { fakehttp.AddSteps(&s.stand, key, steps...) }
 
 // ScriptUser appends steps to key's queue for GET /v1/user (the key check):
 // each such call with key that passes the key check consumes one. Only
 // [Fail] and [FailWithRetryAfter] change the answer there.
 func (s *Server) ScriptUser(key string, steps ...Step) { s.userScripts.Add(key, steps...) }
 
-// Calls returns every request received so far, in the order they were
-// answered.
-func (s *Server) Calls() []Call { return s.calls.All() }
-
 // TTSCalls returns the recorded text-to-speech requests (both the plain and
 // the /stream route), whatever their outcome.
 func (s *Server) TTSCalls() []Call {
-	return s.calls.Where(func(c Call) bool {
+	return fakehttp.CallsWhere(&s.stand, func(c Call) bool {
 		_, _, ok := ttsPath(c.Path)
 		return ok
 	})
@@ -193,89 +190,48 @@ func (s *Server) CharactersUsed(key string) int {
 	return 0
 }
 
-// ListenAndServe serves on addr until ctx is cancelled, then shuts down
-// gracefully. It returns nil after a cancellation-triggered shutdown.
-func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	return fakehttp.ListenAndServe(ctx, addr, s)
-}
-
-// Serve is ListenAndServe on an existing listener, for callers that bind
-// ":0" and need the port before serving.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error { return fakehttp.Serve(ctx, ln, s) }
-
-// response is computed in full before anything is written, so the call is
-// recorded before the client can observe the answer; otherwise a test
-// reading Calls right after its request returns could miss it.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-	// chunked writes the body in flushed pieces without a Content-Length,
-	// as the /stream route does.
-	chunked bool
-	// release, when set, runs once the body has been written; it ends the
-	// request's count towards current-concurrent-requests.
-	release func()
-}
-
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	call := Call{
 		Method:       r.Method,
 		Path:         r.URL.Path,
-		Key:          r.Header.Get("xi-api-key"),
+		Key:          apiKey(r),
 		OutputFormat: r.URL.Query().Get("output_format"),
-		Body:         body,
 		Headers:      r.Header.Clone(),
 		Time:         time.Now(),
 	}
-	var resp *response
-	if readErr != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(readErr, &tooBig) {
-			resp = jsonResponse(http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
-		} else {
-			resp = jsonResponse(http.StatusBadRequest, map[string]any{"detail": "There was an error parsing the body"})
-		}
-	} else {
-		resp = s.route(r, body, &call)
-	}
-
-	if resp == nil {
-		call.Status = 499
-		s.calls.Record(call)
-		return
-	}
-	if resp.release != nil {
-		defer resp.release()
-	}
-	call.Status = resp.status
-	s.calls.Record(call)
-
-	h := w.Header()
-	for k, v := range resp.header {
-		h[k] = v
-	}
 	// api.elevenlabs.io answers every origin, so browsers can call it with
 	// a key; mirrored so a product that relies on it behaves the same.
-	h.Set("Access-Control-Allow-Origin", "*")
-	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "application/json")
-	}
-	if !resp.chunked {
-		h.Set("Content-Length", strconv.Itoa(len(resp.body)))
-		w.WriteHeader(resp.status)
-		_, _ = w.Write(resp.body)
-		return
-	}
-	w.WriteHeader(resp.status)
-	rc := http.NewResponseController(w)
-	const chunk = 4 * mp3FrameSize
-	for off := 0; off < len(resp.body); off += chunk {
-		if _, err := w.Write(resp.body[off:min(off+chunk, len(resp.body))]); err != nil {
-			return
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	fakehttp.Answer(&s.stand, w, r, maxBody, apiKey, func(body []byte, readErr error) *response {
+		call.Body = body
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(readErr, &tooBig):
+			return jsonResponse(http.StatusRequestEntityTooLarge, map[string]any{"detail": "Request Entity Too Large"})
+		case readErr != nil:
+			return jsonResponse(http.StatusBadRequest, map[string]any{"detail": "There was an error parsing the body"})
 		}
-		_ = rc.Flush()
+		return s.route(r, body, &call)
+	}, func(status int) {
+		call.Status = status
+		fakehttp.Record(&s.stand, call)
+	})
+}
+
+func apiKey(r *http.Request) string { return r.Header.Get("xi-api-key") }
+
+// chunked writes body in flushed pieces without a Content-Length, as the
+// /stream route does.
+func chunked(body []byte) func(context.Context, http.ResponseWriter) {
+	return func(_ context.Context, w http.ResponseWriter) {
+		rc := http.NewResponseController(w)
+		const chunk = 4 * mp3FrameSize
+		for off := 0; off < len(body); off += chunk {
+			if _, err := w.Write(body[off:min(off+chunk, len(body))]); err != nil {
+				return
+			}
+			_ = rc.Flush()
+		}
 	}
 }
 
@@ -323,7 +279,7 @@ func (s *Server) route(r *http.Request, body []byte, call *Call) *response {
 
 func methodNotAllowed(allow string) *response {
 	resp := jsonResponse(http.StatusMethodNotAllowed, map[string]any{"detail": "Method Not Allowed"})
-	resp.header.Set("Allow", allow)
+	resp.Header.Set("Allow", allow)
 	return resp
 }
 
@@ -381,9 +337,9 @@ func (s *Server) authenticate(r *http.Request, permission string) (*keyState, *r
 	return ks, nil
 }
 
-// next takes key's next scripted step from q, or [OK] once q is empty.
-func next(q *fakehttp.Scripts[Step], key string) Step {
-	if step, ok := q.Next(key); ok {
+// next is a queue's next scripted step, or [OK] once it is empty.
+func next(step Step, ok bool) Step {
+	if ok {
 		return step
 	}
 	return OK()
@@ -409,10 +365,5 @@ func newItemID() string {
 }
 
 func jsonResponse(status int, v any) *response {
-	b, err := json.Marshal(v)
-	if err != nil {
-		b = []byte(`{"detail":{"type":"internal_error","code":"internal_error","message":"internal error in fake","status":"internal_server_error"}}`)
-		status = http.StatusInternalServerError
-	}
-	return &response{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: b}
+	return fakehttp.JSON(status, v, `{"detail":{"type":"internal_error","code":"internal_error","message":"internal error in fake","status":"internal_server_error"}}`)
 }

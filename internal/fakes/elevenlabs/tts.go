@@ -34,7 +34,7 @@ func (s *Server) textToSpeech(r *http.Request, body []byte, call *Call, stream b
 		return errResp
 	}
 
-	step := next(&s.scripts, call.Key)
+	step := next(fakehttp.NextStep(&s.stand, call.Key))
 	s.mu.Lock()
 	ks.inFlight++
 	current := ks.inFlight
@@ -49,7 +49,7 @@ func (s *Server) textToSpeech(r *http.Request, body []byte, call *Call, stream b
 		return nil
 	}
 	resp := s.speak(call, ks, req, step, current, stream)
-	resp.release = release
+	resp.Done = release
 	return resp
 }
 
@@ -125,7 +125,11 @@ func (s *Server) speak(call *Call, ks *keyState, req ttsRequest, step Step, curr
 	h.Set("character-cost", strconv.Itoa(chars))
 	h.Set("current-concurrent-requests", strconv.Itoa(current))
 	h.Set("maximum-concurrent-requests", strconv.Itoa(f.maxConcurrent))
-	return &response{status: http.StatusOK, header: h, body: audio, chunked: stream}
+	resp := &response{Status: http.StatusOK, Header: h, Body: audio}
+	if stream {
+		resp.Stream = chunked(audio)
+	}
+	return resp
 }
 
 // Messages of the pydantic v2 error types the fake reports.

@@ -1,7 +1,8 @@
 // Package fakehttp is what the network-edge stand-ins (internal/fakes/...)
 // share: serving outside httptest (on a listener, until a context ends, then
 // shut down gracefully), scripted delays, per-key script queues and call
-// logs, and raw requests for their protocol tests.
+// logs, the frame of a provider stand-in's request (Stand: read, count,
+// answer, record, write), and raw requests for their protocol tests.
 package fakehttp
 
 import (

@@ -87,3 +87,19 @@ func (l *Log[C]) Reset() {
 	defer l.mu.Unlock()
 	l.calls = nil
 }
+
+// Keys is a stand-in's registry of API keys and their state K. The
+// stand-in's own lock guards it, with the rest of its state.
+type Keys[K any] map[string]*K
+
+// Revoke applies mark (which flags the state revoked) to key's state,
+// registering key first when it is unknown: a key deleted on the provider's
+// site is refused from then on, whether the stand-in knew it or not.
+func (k Keys[K]) Revoke(key string, mark func(*K)) {
+	ks, ok := k[key]
+	if !ok {
+		ks = new(K)
+		k[key] = ks
+	}
+	mark(ks)
+}

@@ -35,7 +35,7 @@ func tokens(s string) int {
 
 // nextStep takes key's next scripted step, or [OK] once its queue is empty.
 func (s *Server) nextStep(key string) Step {
-	if step, ok := s.scripts.Next(key); ok {
+	if step, ok := fakehttp.NextStep(&s.stand, key); ok {
 		return step
 	}
 	return OK()

@@ -37,9 +37,9 @@ func rateLimited(retryAfter int, model string) *response {
 	}
 	resp := apiError(http.StatusTooManyRequests, msg, meta)
 	setRetryAfter(resp, retryAfter)
-	resp.header.Set("X-RateLimit-Limit", "20")
-	resp.header.Set("X-RateLimit-Remaining", "0")
-	resp.header.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Duration(retryAfter)*time.Second).UnixMilli(), 10))
+	resp.Header.Set("X-RateLimit-Limit", "20")
+	resp.Header.Set("X-RateLimit-Remaining", "0")
+	resp.Header.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Duration(retryAfter)*time.Second).UnixMilli(), 10))
 	return resp
 }
 
@@ -62,14 +62,14 @@ func dailyLimited(step Step, now time.Time) *response {
 	}
 	resp := apiError(http.StatusTooManyRequests, msg, map[string]any{"headers": headers})
 	for k, v := range headers {
-		resp.header.Set(k, v.(string))
+		resp.Header.Set(k, v.(string))
 	}
 	return resp
 }
 
 func setRetryAfter(resp *response, seconds int) {
 	if seconds > 0 {
-		resp.header.Set("Retry-After", strconv.Itoa(seconds))
+		resp.Header.Set("Retry-After", strconv.Itoa(seconds))
 	}
 }
 

@@ -1,14 +1,9 @@
 package openrouter
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -82,31 +77,36 @@ type keyState struct {
 type Server struct {
 	opts Options
 
-	mu      sync.Mutex
-	keys    map[string]*keyState
-	scripts fakehttp.Scripts[Step]
-	calls   fakehttp.Log[Call]
-	// arrived counts requests per bearer key as they arrive, before any
-	// scripted delay (calls are recorded once answered).
-	arrived map[string]int
-	seq     uint64
+	// stand holds the scripts, the calls answered and the arrivals per
+	// bearer key (counted before any scripted delay).
+	stand
+
+	mu   sync.Mutex
+	keys fakehttp.Keys[keyState]
+	seq  uint64
 }
+
+// stand is the frame shared with the other stand-ins, unexported.
+type stand = fakehttp.Stand[Step, Call]
+
+// response is an answer computed in full before anything is written.
+type response = fakehttp.Response
 
 // New returns a Server with no recorded state.
 func New(opts Options) *Server {
 	s := &Server{opts: opts}
+	fakehttp.Bind(&s.stand, s)
 	s.resetLocked()
 	return s
 }
 
 func (s *Server) resetLocked() {
-	s.keys = make(map[string]*keyState)
-	s.scripts.Reset()
-	s.calls.Reset()
+	s.keys = fakehttp.Keys[keyState]{}
+	fakehttp.Reset(&s.stand)
 }
 
-// Reset forgets registered keys, their usage, pending scripts and recorded
-// calls, returning the server to its state after New.
+// Reset forgets registered keys, their usage, pending scripts, recorded
+// calls and arrivals, returning the server to its state after New.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -130,110 +130,43 @@ func (s *Server) AddKey(key string, k Key) {
 func (s *Server) Revoke(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ks, ok := s.keys[key]; ok {
-		ks.Revoked = true
-		return
-	}
-	s.keys[key] = &keyState{Key: Key{Revoked: true}}
+	s.keys.Revoke(key, func(ks *keyState) { ks.Revoked = true })
 }
 
 // Script appends steps to key's queue. Each chat completion or embeddings
 // call by key consumes one step; once the queue is empty calls behave
 // normally.
-func (s *Server) Script(key string, steps ...Step) { s.scripts.Add(key, steps...) }
-
-// Calls returns every request received so far, in the order they were
-// answered.
-func (s *Server) Calls() []Call { return s.calls.All() }
-
-// Arrived counts the requests that carried key as bearer token as soon as
-// they arrive, answered or not: a test can act while a scripted delay holds
-// the answer.
-func (s *Server) Arrived(key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.arrived[key]
-}
+func (s *Server) Script(key string, steps ...Step) { fakehttp.AddSteps(&s.stand, key, steps...) }
 
 // CallsFor returns the recorded requests that carried key as bearer token.
 func (s *Server) CallsFor(key string) []Call {
-	return s.calls.Where(func(c Call) bool { return c.Key == key })
-}
-
-// ListenAndServe serves on addr until ctx is cancelled, then shuts down
-// gracefully. It returns nil after a cancellation-triggered shutdown.
-func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	return fakehttp.ListenAndServe(ctx, addr, s)
-}
-
-// Serve is ListenAndServe on an existing listener, for callers that bind
-// ":0" and need the port before serving.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error { return fakehttp.Serve(ctx, ln, s) }
-
-// response is computed in full before anything is written, so the call is
-// recorded before the client can observe the answer; otherwise a test
-// reading Calls right after its request returns could miss it.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-	// stream, when set, writes an SSE body after a 200 status.
-	stream func(ctx context.Context, w http.ResponseWriter)
+	return fakehttp.CallsWhere(&s.stand, func(c Call) bool { return c.Key == key })
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	call := Call{
 		Method:  r.Method,
 		Path:    r.URL.Path,
 		Key:     bearer(r),
-		Body:    body,
 		Headers: r.Header.Clone(),
 		Referer: r.Header.Get("HTTP-Referer"),
 		Title:   r.Header.Get("X-Title"),
 		Time:    time.Now(),
 	}
-	s.mu.Lock()
-	if s.arrived == nil {
-		s.arrived = map[string]int{}
-	}
-	s.arrived[call.Key]++
-	s.mu.Unlock()
-	var resp *response
-	if readErr != nil {
+	fakehttp.Answer(&s.stand, w, r, maxBody, bearer, func(body []byte, readErr error) *response {
+		call.Body = body
 		var tooBig *http.MaxBytesError
-		if errors.As(readErr, &tooBig) {
-			resp = apiError(http.StatusRequestEntityTooLarge, "request body too large", nil)
-		} else {
-			resp = apiError(http.StatusBadRequest, "could not read request body", nil)
+		switch {
+		case errors.As(readErr, &tooBig):
+			return apiError(http.StatusRequestEntityTooLarge, "request body too large", nil)
+		case readErr != nil:
+			return apiError(http.StatusBadRequest, "could not read request body", nil)
 		}
-	} else {
-		resp = s.route(r, body, &call)
-	}
-
-	if resp == nil {
-		call.Status = 499
-		s.calls.Record(call)
-		return
-	}
-	call.Status = resp.status
-	s.calls.Record(call)
-
-	h := w.Header()
-	for k, v := range resp.header {
-		h[k] = v
-	}
-	if resp.stream != nil {
-		w.WriteHeader(http.StatusOK)
-		resp.stream(r.Context(), w)
-		return
-	}
-	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "application/json")
-	}
-	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
+		return s.route(r, body, &call)
+	}, func(status int) {
+		call.Status = status
+		fakehttp.Record(&s.stand, call)
+	})
 }
 
 func (s *Server) route(r *http.Request, body []byte, call *Call) *response {
@@ -269,7 +202,7 @@ func (s *Server) route(r *http.Request, body []byte, call *Call) *response {
 
 func methodNotAllowed(allow string) *response {
 	resp := apiError(http.StatusMethodNotAllowed, "Method Not Allowed", nil)
-	resp.header.Set("Allow", allow)
+	resp.Header.Set("Allow", allow)
 	return resp
 }
 
@@ -405,10 +338,5 @@ func maskKey(key string) string {
 }
 
 func jsonResponse(status int, v any) *response {
-	b, err := json.Marshal(v)
-	if err != nil {
-		b = []byte(`{"error":{"code":500,"message":"internal error in fake"}}`)
-		status = http.StatusInternalServerError
-	}
-	return &response{status: status, header: http.Header{"Content-Type": {"application/json"}}, body: b}
+	return fakehttp.JSON(status, v, `{"error":{"code":500,"message":"internal error in fake"}}`)
 }

@@ -144,9 +144,9 @@ func (g generation) streamed() *response {
 // through the body: the Content-Length promises more than arrives.
 func (g generation) droppedBody() *response {
 	full := jsonResponse(http.StatusOK, g.completion())
-	body := full.body[:len(full.body)/2]
-	full.header.Set("Content-Length", strconv.Itoa(len(full.body)))
-	full.stream = func(_ context.Context, w http.ResponseWriter) {
+	body := full.Body[:len(full.Body)/2]
+	full.Header.Set("Content-Length", strconv.Itoa(len(full.Body)))
+	full.Stream = func(_ context.Context, w http.ResponseWriter) {
 		_, _ = w.Write(body)
 		panic(http.ErrAbortHandler)
 	}
@@ -161,7 +161,7 @@ func (g generation) errorInBody(stream bool, e errorBody) *response {
 		return sse([]any{map[string]any{"error": e}}, pace{})
 	}
 	resp := jsonResponse(http.StatusOK, map[string]any{"error": e})
-	resp.body = append([]byte("\n"), resp.body...)
+	resp.Body = append([]byte("\n"), resp.Body...)
 	return resp
 }
 
@@ -225,12 +225,12 @@ func sse(events []any, p pace) *response {
 		p.keepAlive = DefaultKeepAlive
 	}
 	return &response{
-		status: http.StatusOK,
-		header: http.Header{
+		Status: http.StatusOK,
+		Header: http.Header{
 			"Content-Type":  {"text/event-stream"},
 			"Cache-Control": {"no-cache"},
 		},
-		stream: func(ctx context.Context, w http.ResponseWriter) {
+		Stream: func(ctx context.Context, w http.ResponseWriter) {
 			writeSSE(ctx, w, out, p)
 		},
 	}

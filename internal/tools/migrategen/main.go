@@ -60,7 +60,9 @@ func run(ctx context.Context) error {
 			return err
 		}
 		defer os.RemoveAll(tmp)
-		c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(tmp, "pg"), Logger: slog.Default()})
+		// Stopped however the generator ends (an error, Ctrl-C, a panic).
+		c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(tmp, "pg"), Logger: slog.Default(),
+			StopWithProcess: true, RemoveWithProcess: tmp})
 		if err != nil {
 			return err
 		}
