@@ -235,8 +235,9 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateOu
 		sw   *StreamWriter
 	)
 	if in.Stream != nil {
-		sw = a.resumeStream(ctx, *in.Stream)
-		resp, err = a.chatStreaming(ctx, key, req, sw)
+		if sw, err = a.resumeStream(ctx, *in.Stream); err == nil {
+			resp, err = a.chatStreaming(ctx, key, req, sw)
+		}
 	} else {
 		resp, err = a.chatWithHeartbeat(ctx, key, req)
 	}

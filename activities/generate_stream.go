@@ -33,21 +33,22 @@ func (a *Activities) streamsReplies(p *ent.Personality) bool {
 	return p != nil && p.Streaming
 }
 
-// resumeStream is the writer of a streamed reply to to, continuing the
-// messages of the last heartbeat's Progress when an earlier attempt of this
-// activity posted some (a heartbeat that is no Progress, or none, starts
-// from nothing; the delivery rows still find a message posted but not
-// heartbeated). Every change of Progress is heartbeated at once.
-func (a *Activities) resumeStream(ctx context.Context, to StreamTarget) *StreamWriter {
-	var from Progress
-	if activity.HasHeartbeatDetails(ctx) {
-		if err := activity.GetHeartbeatDetails(ctx, &from); err != nil {
-			from = Progress{}
-		}
+// resumeStream is the writer of a streamed reply to to, continuing what any
+// earlier attempt of this activity posted: every part recorded in the
+// deliveries and a post begun but never recorded, found in the channel
+// (StreamWriter.Resume). Not the last heartbeat's Progress: the SDK sends
+// heartbeats to the server at most once per 0.8 × HeartbeatTimeout, so the
+// server's may be seconds older than the killed attempt's last post, and a
+// retry shorter than that would leave the posts after it beside the reply.
+// Every change of Progress is heartbeated (for the Web UI's pending
+// activity and liveness). Errors are Discord's or the database's.
+func (a *Activities) resumeStream(ctx context.Context, to StreamTarget) (*StreamWriter, error) {
+	w := NewStreamWriter(a, to, Progress{})
+	if err := w.Resume(ctx); err != nil {
+		return nil, err
 	}
-	w := NewStreamWriter(a, to, from)
 	w.OnProgress = func(p Progress) { activity.RecordHeartbeat(ctx, p) }
-	return w
+	return w, nil
 }
 
 // chatStreaming calls the model with ChatStream and shows its visible text
@@ -209,31 +210,18 @@ func (a *Activities) RewriteStream(ctx context.Context, in RewriteStreamInput) (
 }
 
 // rewriteStream finishes the streamed reply to `to` with text
-// (StreamWriter.Finish), the writer rebuilt by findPosted: the delivery rows
-// of its parts, each message read back for the webhook that posted it and
-// what it holds (one indexed read per part, and one more), and a last part
-// posted but never recorded found in the channel. A part whose message was deleted has its delivery
-// forgotten: emptying the reply skips it; writing text stops there, so that
-// Finish posts that part again and adopts the recorded messages after it
-// under their own parts' keys, each message holding its own part.
+// (StreamWriter.Finish), the writer rebuilt by Resume: the delivery rows of
+// its parts, each message read back for the webhook that posted it and what
+// it holds (one indexed read per part, and one more), and a last part posted
+// but never recorded found in the channel. A part whose message was deleted
+// since, and the parts after it, are posted again in order.
 func (a *Activities) rewriteStream(ctx context.Context, to StreamTarget, text string) ([]string, error) {
 	if to.DeliveryKey == "" || to.ChannelID == "" {
 		return nil, badInput("target.delivery_key and target.channel_id are required")
 	}
 	w := NewStreamWriter(a, to, Progress{})
-	if err := w.findPosted(ctx); err != nil {
+	if err := w.Resume(ctx); err != nil {
 		return nil, err
-	}
-	if text != "" {
-		// A part whose message was deleted (a stub of findPosted's, with no
-		// digest) is posted again by Finish, which adopts the recorded
-		// messages after it under their own parts' keys.
-		for i, m := range w.msgs {
-			if m.Digest == "" {
-				w.msgs, w.edited = w.msgs[:i], w.edited[:i]
-				break
-			}
-		}
 	}
 	return w.Finish(ctx, text)
 }

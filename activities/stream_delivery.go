@@ -61,8 +61,9 @@ type StreamTarget struct {
 // Progress is a streamed reply's durable state: the messages posted so far,
 // in order. It is small and JSON-serialisable, holds no message content
 // (only its length and a digest), and is what the activity heartbeats after
-// each post, edit or deletion; a retry passes the last heartbeat's Progress
-// to NewStreamWriter to continue the same messages.
+// each post, edit or deletion, for the Web UI and liveness. A retry does not
+// continue from it (the server's heartbeat may be seconds old) but from the
+// delivery rows: StreamWriter.Resume.
 type Progress struct {
 	Messages []StreamedMessage `json:"messages,omitempty"`
 }
@@ -79,6 +80,8 @@ type StreamedMessage struct {
 	// Digest is the first 16 hex digits of the SHA-256 of that content,
 	// "" when unknown (a message adopted from an attempt that died).
 	Digest string `json:"digest,omitempty"`
+	// gone marks a recorded message found deleted (Resume); never encoded.
+	gone bool
 }
 
 // StreamWriter posts a reply as it grows: Update with the text so far, then
@@ -105,8 +108,9 @@ type StreamWriter struct {
 }
 
 // NewStreamWriter returns a writer of a reply to to through a's Discord
-// session and deliveries, continuing from (the zero Progress for a first
-// attempt; the last heartbeat's on a retry). A function, not a method: every
+// session and deliveries, continuing the messages of from (the zero
+// Progress to start afresh; Resume then adds what the deliveries hold
+// beyond them). A function, not a method: every
 // exported method of Activities is registered as an activity.
 func NewStreamWriter(a *Activities, to StreamTarget, from Progress) *StreamWriter {
 	w := &StreamWriter{a: a, to: to, name: webhookname.Sanitize(to.Username, WebhookName)}
@@ -373,9 +377,11 @@ func (w *StreamWriter) deleteLast(ctx context.Context) error {
 	i := len(w.msgs) - 1
 	m := w.msgs[i]
 	var err error
-	if m.WebhookID == "" {
+	switch {
+	case m.gone: // deleted already
+	case m.WebhookID == "":
 		err = w.a.Discord.ChannelMessageDelete(w.to.ChannelID, m.ID, discordgo.WithContext(ctx))
-	} else {
+	default:
 		hook, herr := w.hook(ctx, m.WebhookID)
 		if herr != nil {
 			return herr

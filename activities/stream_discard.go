@@ -1,29 +1,50 @@
 package activities
 
-// The discard of a streamed reply's messages: every part it posted, found
-// by its delivery row or, posted but never recorded, in the channel.
+// What a streamed reply posted, found again by a retry or a discard: every
+// part by its delivery row or, posted but never recorded, in the channel.
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/store"
 )
 
-// findPosted takes as the writer's messages (it has none yet) those the
-// reply posted, part by part: each recorded one read back (adopt), and the
-// last part's post when it was begun and never recorded (a worker that died
-// between its post and the record: parts are posted in order, each after
-// the one before was recorded), found in the channel as post finds it and
-// recorded under its key. A message deleted since stays in its place, so
-// each keeps its part's index, as a stub that Finish's deletion passes by.
-// Errors are Discord's or the database's.
+// Resume takes as the writer's messages, after those it was given, the
+// parts the reply posted beyond them (findPosted), so that a retry — or a
+// discard, or a rewrite — meets every message an earlier attempt left,
+// whatever its last heartbeat said. A part whose message was deleted since
+// (by a moderator, or the user) and every part after it are deleted and
+// forgotten, so that the text posts them again in order. Errors are
+// Discord's or the database's.
+func (w *StreamWriter) Resume(ctx context.Context) error {
+	if err := w.findPosted(ctx); err != nil {
+		return err
+	}
+	gap := slices.IndexFunc(w.msgs, func(m StreamedMessage) bool { return m.gone })
+	for gap >= 0 && len(w.msgs) > gap {
+		if err := w.deleteLast(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findPosted takes as the writer's messages, after those it has, the parts
+// the reply posted beyond them: each recorded one read back (adopt), and
+// the last part's post when it was begun and never recorded (a worker that
+// died between its post and the record: parts are posted in order, each
+// after the one before was recorded), found in the channel as post finds
+// it and recorded under its key. A message deleted since stays in its
+// place, marked gone, so each keeps its part's index. Errors are Discord's
+// or the database's.
 func (w *StreamWriter) findPosted(ctx context.Context) error {
 	st := w.a.store()
-	for i := 0; ; i++ {
+	for i := len(w.msgs); ; i++ {
 		key := deliverykey.Part(w.to.DeliveryKey, i)
 		d, err := st.Delivery(ctx, key)
 		if err != nil {
@@ -49,7 +70,7 @@ func (w *StreamWriter) findPosted(ctx context.Context) error {
 			return err
 		}
 		if m == nil {
-			m = &StreamedMessage{ID: id}
+			m = &StreamedMessage{ID: id, gone: true}
 		}
 		w.msgs = append(w.msgs, *m)
 		w.edited = append(w.edited, time.Time{})

@@ -160,9 +160,9 @@ func TestSpeakStreamedAttachFailures(t *testing.T) {
 	})
 }
 
-// A part of the streamed reply deleted since leaves each other message its
-// own part: RewriteStream posts that part again and writes the note under
-// the last, never one part's text into another part's message.
+// A part of the streamed reply deleted since is posted again, and the parts
+// after it with it, so the reply still reads in order, the note under the
+// last part, never one part's text in another part's message.
 func TestRewriteStreamAfterAPartWasDeleted(t *testing.T) {
 	f := newFixture(t, config.GuestOff, "m")
 	text := strings.Repeat("The static between the stars is cold. ", 60)
@@ -174,14 +174,14 @@ func TestRewriteStreamAfterAPartWasDeleted(t *testing.T) {
 	if _, err := f.env.ExecuteActivity(f.acts.RewriteStream, activities.RewriteStreamInput{Target: to, Content: text + "\n-# No voice."}); err != nil {
 		t.Fatal(err)
 	}
-	var live []string
+	var live []string // in the order they were posted
 	for _, m := range f.discord.Messages(channelID) {
 		if !m.Deleted {
-			live = append(live, m.ID+": "+m.Content)
+			live = append(live, m.Content)
 		}
 	}
-	if len(live) != 2 || !strings.HasPrefix(live[0], before[1].ID+": ") || !strings.HasSuffix(live[0], "\n-# No voice.") ||
-		!strings.HasSuffix(live[1], before[0].Content) {
-		t.Errorf("live messages %q: want the second part kept with the note, the first posted again", live)
+	if len(live) != 2 || live[0] != before[0].Content ||
+		!strings.HasPrefix(live[1], before[1].Content) || !strings.HasSuffix(live[1], "\n-# No voice.") {
+		t.Errorf("live messages %q: want the parts posted again in order, the note under the last", live)
 	}
 }
