@@ -344,8 +344,16 @@ func (w *StreamWriter) readPosted(ctx context.Context, key, id string) (*discord
 func (w *StreamWriter) edit(ctx context.Context, i int, part string, growing bool) error {
 	m := &w.msgs[i]
 	if m.WebhookID == "" {
+		// An edit without allowed_mentions is parsed with Discord's default
+		// allowances (@everyone and roles too), whatever the post sent
+		// (https://discord.com/developers/docs/resources/message#edit-message):
+		// users only, as the post (sendWithNonce) and the webhook edit send.
 		content := botPrefix(w.name) + part
-		if _, err := w.a.Discord.ChannelMessageEdit(w.to.ChannelID, m.ID, content, discordgo.WithContext(ctx)); err != nil {
+		edit := &discordgo.MessageEdit{
+			ID: m.ID, Channel: w.to.ChannelID, Content: &content,
+			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}},
+		}
+		if _, err := w.a.Discord.ChannelMessageEditComplex(edit, discordgo.WithContext(ctx)); err != nil {
 			return discordError("edit the streamed message", err)
 		}
 	} else {

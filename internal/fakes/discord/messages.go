@@ -62,6 +62,12 @@ type Message struct {
 	Timestamp time.Time
 	// EditedTimestamp is zero until the message is edited.
 	EditedTimestamp time.Time
+	// AllowedMentions is the allowed_mentions object of the request that
+	// set the content, nil when it sent none (Discord's default
+	// allowances). An edit that changes content parses its mentions again
+	// under its own allowed_mentions, not the post's: Edit Message, Edit
+	// Webhook Message (https://discord.com/developers/docs/resources/message#edit-message).
+	AllowedMentions map[string]any
 	// History is the content as posted, then after each edit, in order.
 	History []string
 	// Deleted messages stay in the record, so tests can see both what was
@@ -202,6 +208,7 @@ func (s *Server) newMessageLocked(c *call, channelID string, author User, body m
 	}
 	m.Embeds = objects(body, "embeds")
 	m.Components = objects(body, "components")
+	m.AllowedMentions = obj(body, "allowed_mentions")
 	if ref := obj(body, "message_reference"); ref != nil {
 		m.ReferencedMessageID = str(ref, "message_id")
 		m.Type = 19
@@ -255,6 +262,7 @@ func (s *Server) editMessageLocked(c *call, m *Message, body map[string]any, fil
 	next := m.clone()
 	if has(body, "content") {
 		next.Content = str(body, "content")
+		next.AllowedMentions = obj(body, "allowed_mentions")
 	}
 	if has(body, "embeds") {
 		next.Embeds = objects(body, "embeds")
