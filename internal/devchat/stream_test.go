@@ -104,3 +104,37 @@ func TestChatScriptShowsAPacedReplyOnce(t *testing.T) {
 		}
 	}
 }
+
+// A reply that fails after its first text was posted (the stand-in
+// answers with reasoning only, which the reply path strips to nothing)
+// has its half reply deleted (DiscardStream): a script never prints it,
+// nor a note of its deletion, only the bot's notice.
+func TestChatScriptNeverShowsADiscardedHalfReply(t *testing.T) {
+	var dc *fakediscord.Server
+	s, out, done, say := chatWorldTypingWith(t, func(o *devchat.ChatOptions) { dc = o.Discord })
+	say("/wallet set")
+	say(chatKey)
+	waitForOutput(t, out, "works and is saved")
+	// Paced as `make dev` paces it, so the first sentence is posted
+	// before the answer turns out to be reasoning only.
+	rate := fakeopenrouter.StreamRate{FirstToken: 100 * time.Millisecond, TokensPerSecond: 20}
+	s.OpenRouter.Script(chatKey, fakeopenrouter.OK().Paced(rate), fakeopenrouter.OK().Paced(rate), fakeopenrouter.OK().Paced(rate))
+	say("@demo only thinking here. Nothing else to say at all, nothing at all </think>")
+	waitForOutput(t, out, "couldn't answer")
+	say("quit")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	deleted := 0
+	for _, m := range dc.Messages(devchat.ChatChannelID) {
+		if m.Deleted && strings.Contains(m.Content, "Echo from") {
+			deleted++
+		}
+	}
+	if deleted == 0 {
+		t.Fatalf("no half reply was posted and deleted: the test did not meet a discarded stream\n%s", out)
+	}
+	if text := out.String(); strings.Contains(text, "Echo from") || strings.Contains(text, "(message deleted)") {
+		t.Errorf("the transcript shows the discarded half reply or its deletion:\n%s", text)
+	}
+}
