@@ -93,6 +93,9 @@ type Chat struct {
 	buttonsEphemeral bool
 	pressing         bool
 
+	signedMu sync.Mutex
+	signed   map[string]string // per attachment URL, the signed link shown (attachmentLines)
+
 	idMu   sync.Mutex
 	lastID uint64
 
@@ -113,6 +116,7 @@ func NewChat(opts ChatOptions) *Chat {
 		defs:     map[string]*discordgo.ApplicationCommand{},
 		channel:  ChatChannelID,
 		shown:    map[string]string{},
+		signed:   map[string]string{},
 		channels: map[string]string{ChatChannelID: ChatChannel},
 		lastPost: map[string]*discordgo.Message{},
 		guild:    newGuild(opts.Discord.BotUserID(), opts.Discord.Options().BotUsername),
@@ -200,44 +204,61 @@ func (c *Chat) Show(m fakediscord.Message) {
 		return
 	}
 	labels, _ := buttonsOf(m)
-	text := renderMessage(m, c.mentionName) + renderButtons(labels)
+	c.signedMu.Lock()
+	files := attachmentLines(m, c.signed)
+	c.signedMu.Unlock()
+	text := renderWithFiles(m, c.mentionName, files) + renderButtons(labels)
 	dm, _ := c.opts.Discord.DMChannel(ChatUserID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rememberButtonsLocked(m)
 	c.lastSeen = time.Now()
 	prev, seen := c.shown[m.ID]
+	interactionAnswer := m.WebhookID != "" && m.WebhookID == c.appID
+	v := view{id: m.ID, channelID: m.ChannelID, label: c.labelLocked(m, interactionAnswer, dm),
+		body: text, files: files, live: mayStream(m, c.appID)}
+	if m.Deleted {
+		// Gone from the channel, as a client shows it (MESSAGE_DELETE).
+		delete(c.shown, m.ID)
+		if seen && strings.TrimSpace(prev) != "" {
+			c.writeLocked(c.screen.deleted(v))
+		}
+		return
+	}
 	c.shown[m.ID] = text
 	// Deferred answers ("thinking…") are empty until they are edited.
-	if m.Deleted || strings.TrimSpace(text) == "" || (seen && prev == text) {
+	if strings.TrimSpace(text) == "" || (seen && prev == text) {
 		return
 	}
 	if dm != "" {
 		c.dm = dm
 	}
-	interactionAnswer := m.WebhookID != "" && m.WebhookID == c.appID
-	author := m.Author.Username
-	var label string
-	switch {
-	case m.Ephemeral(), c.pressing && interactionAnswer:
-		label = "(only you)"
-	case m.ChannelID == c.dm && c.dm != "":
-		label = "DM from " + author + ":"
-	default:
-		label = author + ":"
-		if m.ChannelID != c.channel {
-			label = "[" + c.channelNameLocked(m.ChannelID) + "] " + label
-		}
-	}
 	// A press's update replaces the pressed message: its new state, not an edit.
-	edited := seen && prev != "" && !(c.pressing && interactionAnswer)
+	v.edited = seen && prev != "" && !(c.pressing && interactionAnswer)
 	if !m.Ephemeral() && !interactionAnswer {
 		c.lastPost[m.ChannelID] = &discordgo.Message{
 			ID: m.ID, ChannelID: m.ChannelID, Content: m.Content, WebhookID: m.WebhookID,
-			Author: &discordgo.User{ID: m.Author.ID, Username: author, Bot: m.Author.Bot},
+			Author: &discordgo.User{ID: m.Author.ID, Username: m.Author.Username, Bot: m.Author.Bot},
 		}
 	}
-	c.writeLocked(c.screen.message(m.ID, m.ChannelID, label, text, edited, mayStream(m, c.appID)))
+	c.writeLocked(c.screen.message(v))
+}
+
+// labelLocked is the label m is shown with: who wrote it, where (a DM, a
+// channel other than the current one), or "(only you)".
+func (c *Chat) labelLocked(m fakediscord.Message, interactionAnswer bool, dm string) string {
+	if dm == "" {
+		dm = c.dm
+	}
+	switch {
+	case m.Ephemeral(), c.pressing && interactionAnswer:
+		return "(only you)"
+	case m.ChannelID == dm && dm != "":
+		return "DM from " + m.Author.Username + ":"
+	case m.ChannelID != c.channel:
+		return "[" + c.channelNameLocked(m.ChannelID) + "] " + m.Author.Username + ":"
+	}
+	return m.Author.Username + ":"
 }
 
 // command runs a slash command line: the chat's own (chatHelps) or the

@@ -330,9 +330,13 @@ func TestChatScriptRunsInOrder(t *testing.T) {
 func TestChatOnATerminal(t *testing.T) {
 	script := "/wallet set\n" + chatKey + "\n@demo hello\n/wallet list\n"
 	s, out, done := chatWorldWith(t, strings.NewReader(script), func(o *devchat.ChatOptions) { o.Terminal = true })
-	waitForOutput(t, out, "works and is saved", "Demo: Echo from", "(only you) Your keys:")
+	waitForOutput(t, out, "works and is saved", ": Echo from", "(only you) Your keys:")
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+	// A growing message is tagged with its id's last digits on a terminal.
+	if !regexp.MustCompile(`(?m)^Demo #\d{4}: Echo from`).MatchString(out.String()) {
+		t.Errorf("the reply is not tagged with its message:\n%s", out)
 	}
 	if strings.Contains(out.String(), "c0ffeec0ffee") {
 		t.Error("the terminal showed the key")

@@ -28,7 +28,7 @@ func play(sc *screen, events []event) []string {
 			out = append(out, e.text+"\n")
 			continue
 		}
-		out = append(out, sc.message(e.id, "c1", "Demo:", e.text, seen[e.id], e.live))
+		out = append(out, sc.message(view{id: e.id, channelID: "c1", label: "Demo:", body: e.text, edited: seen[e.id], live: e.live}))
 		seen[e.id] = true
 	}
 	return out
@@ -157,19 +157,19 @@ func TestScreenTerminalRedrawsAGrowingMessage(t *testing.T) {
 		e    event
 		want string // the whole screen after it
 	}{
-		{event{id: "m1", text: "Once upon", live: true}, "Demo: Once upon"},
-		{event{id: "m1", text: "Once upon a time there", live: true}, "Demo: Once upon a ti\nme there"},
-		{event{id: "m1", text: "Once upon a time there was", live: true}, "Demo: Once upon a ti\nme there was"},
-		{event{text: "you: hi"}, "Demo: Once upon a ti\nme there was\nyou: hi"},
+		{event{id: "m1", text: "Once upon", live: true}, "Demo #m1: Once upon"},
+		{event{id: "m1", text: "Once upon a time there", live: true}, "Demo #m1: Once upon\na time there"},
+		{event{id: "m1", text: "Once upon a time there was", live: true}, "Demo #m1: Once upon\na time there was"},
+		{event{text: "you: hi"}, "Demo #m1: Once upon\na time there was\nyou: hi"},
 		{event{id: "m1", text: "Once upon a time there was a fox", live: true},
-			"Demo: Once upon a ti\nme there was\nyou: hi\nDemo: (continued) …\na fox"},
-		{event{id: "m1", text: "Once upon a time there was a fox.", live: true},
-			"Demo: Once upon a ti\nme there was\nyou: hi\nDemo: (continued) …\na fox."},
+			"Demo #m1: Once upon\na time there was\nyou: hi\nDemo #m1, continued:\n … a fox"},
+		{event{id: "m1", text: "Once upon a time there was a fox.", live: true}, "Demo #m1: Once upon\na time there was\nyou: hi\nDemo #m1, continued:\n … a fox."},
+		{event{text: "you: again"}, "Demo #m1: Once upon\na time there was\nyou: hi\nDemo #m1, continued:\n … a fox.\nyou: again"},
 		{event{id: "m1", text: "Twice", live: true},
-			"Demo: Once upon a ti\nme there was\nyou: hi\nDemo: (continued) …\na fox.\nDemo: (edited) Twice"},
-		{event{id: "n1", text: "not streamed"}, "Demo: Once upon a ti\nme there was\nyou: hi\nDemo: (continued) …\na fox.\nDemo: (edited) Twice\nDemo: not streamed"},
+			"Demo #m1: Once upon\na time there was\nyou: hi\nDemo #m1, continued:\n … a fox.\nyou: again\nDemo #m1, edited: Tw\nice"},
+		{event{id: "n1", text: "not streamed"}, "Demo #m1: Once upon\na time there was\nyou: hi\nDemo #m1, continued:\n … a fox.\nyou: again\nDemo #m1, edited: Tw\nice\nDemo: not streamed"},
 		{event{id: "n1", text: "not streamed, edited"},
-			"Demo: Once upon a ti\nme there was\nyou: hi\nDemo: (continued) …\na fox.\nDemo: (edited) Twice\nDemo: not streamed\nDemo: (edited) not s\ntreamed, edited"},
+			"Demo #m1: Once upon\na time there was\nyou: hi\nDemo #m1, continued:\n … a fox.\nyou: again\nDemo #m1, edited: Tw\nice\nDemo: not streamed\nDemo: (edited) not s\ntreamed, edited"},
 	}
 	seen := map[string]bool{}
 	for i, st := range steps {
@@ -179,12 +179,12 @@ func TestScreenTerminalRedrawsAGrowingMessage(t *testing.T) {
 			sc.other()
 			s = st.e.text + "\n"
 		} else {
-			s = sc.message(st.e.id, "c1", "Demo:", st.e.text, seen[st.e.id], st.e.live)
+			s = sc.message(view{id: st.e.id, channelID: "c1", label: "Demo:", body: st.e.text, edited: seen[st.e.id], live: st.e.live})
 			seen[st.e.id] = true
 		}
 		term.write(strings.ReplaceAll(s, "…", "~"))
 		if got := strings.ReplaceAll(term.screen(), "~", "…"); got != st.want {
-			t.Fatalf("step %d: screen\n%s\nwant\n%s", i, got, st.want)
+			t.Errorf("step %d: screen\n%s\nwant\n%s", i, got, st.want)
 		}
 	}
 }
@@ -228,17 +228,20 @@ func TestMayStream(t *testing.T) {
 // A message taller than a redraw may move over continues in a block below.
 func TestScreenTerminalTallMessageContinues(t *testing.T) {
 	sc := newScreen(true, func() int { return 10 })
-	short := strings.Repeat("x", 100) // "Demo: " + 100 = 11 rows
-	if got := sc.message("m", "c1", "Demo:", short, false, true); strings.Contains(got, "\x1b[") {
+	show := func(body string) string {
+		return sc.message(view{id: "m", channelID: "c1", label: "Demo:", body: body, live: true})
+	}
+	short := strings.Repeat("x", 95) // "Demo #m: " + 95 = 11 rows
+	if got := show(short); strings.Contains(got, "\x1b[") {
 		t.Fatalf("first post %q moves the cursor", got)
 	}
-	got := sc.message("m", "c1", "Demo:", short+strings.Repeat("y", 50), true, true)
+	got := show(short + strings.Repeat("y", 50))
 	if !strings.HasPrefix(got, "\x1b[11A") {
 		t.Fatalf("growth to 16 rows printed %q, want it redrawn 11 rows up", got)
 	}
 	tall := short + strings.Repeat("y", 150) // 26 rows
-	got = sc.message("m", "c1", "Demo:", tall, true, true)
-	if want := "Demo: (continued) …" + strings.Repeat("y", 100) + "\n"; got != want {
+	got = show(tall)
+	if want := "Demo #m, continued: …" + strings.Repeat("y", 100) + "\n"; got != want {
 		t.Fatalf("growth past %d rows printed %q, want only the new text below, %q", maxRedrawRows, got, want)
 	}
 }

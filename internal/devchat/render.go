@@ -30,6 +30,11 @@ var (
 // timestamps and mentions resolved (names gives a mention's name: kind "@",
 // "@&" or "#" and an id; "" for none), and its embeds' text.
 func renderMessage(m fakediscord.Message, names func(kind, id string) string) string {
+	return renderWithFiles(m, names, attachmentLines(m, nil))
+}
+
+// renderWithFiles is renderMessage with files as m's attachment lines.
+func renderWithFiles(m fakediscord.Message, names func(kind, id string) string, files []string) string {
 	text := timestampMarkup.ReplaceAllStringFunc(m.Content, func(s string) string {
 		sub := timestampMarkup.FindStringSubmatch(s)
 		sec, err := strconv.ParseInt(sub[1], 10, 64)
@@ -71,10 +76,30 @@ func renderMessage(m fakediscord.Message, names func(kind, id string) string) st
 	// by the stand-in like Discord's CDN, which answers only a signed URL
 	// (ex, is, hm) before it expires: the link shown is signed as a client
 	// fetching the message now gets it, so opening it shows or plays them.
-	for _, a := range m.Attachments {
-		text += fmt.Sprintf("\n[attachment %s, %s, %.1f KB] %s", a.Filename, a.ContentType, float64(a.Size)/1024, fakediscord.SignedURL(a))
+	for _, line := range files {
+		text += "\n" + line
 	}
 	return strings.TrimSpace(text)
+}
+
+// attachmentLines are the lines renderMessage shows for m's files, one
+// each: name, type, size in KB and a signed link. signed, when not nil,
+// keeps each file's first signed link (by its unsigned URL), as a client
+// keeps the links of a message it has, so a message shown again (edited)
+// shows the same lines.
+func attachmentLines(m fakediscord.Message, signed map[string]string) []string {
+	var out []string
+	for _, a := range m.Attachments {
+		link, ok := signed[a.URL]
+		if !ok {
+			link = fakediscord.SignedURL(a)
+			if signed != nil {
+				signed[a.URL] = link
+			}
+		}
+		out = append(out, fmt.Sprintf("[attachment %s, %s, %.1f KB] %s", a.Filename, a.ContentType, float64(a.Size)/1024, link))
+	}
+	return out
 }
 
 // relative renders a duration the way Discord's R timestamps do.

@@ -80,14 +80,7 @@ func TestChatScriptShowsAStreamedReplyOnceComplete(t *testing.T) {
 // (History says how often), and the chat still prints it once.
 func TestChatScriptShowsAPacedReplyOnce(t *testing.T) {
 	long := strings.TrimSpace(strings.Repeat("tell me a long story about a fox in a wood by the sea ", 6))
-	var dc *fakediscord.Server
-	s, out, done, say := chatWorldTypingWith(t, func(o *devchat.ChatOptions) { dc = o.Discord })
-	say("/wallet set")
-	say(chatKey)
-	waitForOutput(t, out, "works and is saved")
-	// Embeddings take a step as OK, unpaced; the chat completion is paced.
-	rate := fakeopenrouter.StreamRate{FirstToken: 200 * time.Millisecond, TokensPerSecond: 100}
-	s.OpenRouter.Script(chatKey, fakeopenrouter.OK().Paced(rate), fakeopenrouter.OK().Paced(rate), fakeopenrouter.OK().Paced(rate))
+	dc, out, done, say := pacedChat(t, fakeopenrouter.StreamRate{FirstToken: 200 * time.Millisecond, TokensPerSecond: 100})
 	say("@demo " + long)
 	waitForOutput(t, out, "Demo: Echo from")
 	say("quit")
@@ -103,4 +96,46 @@ func TestChatScriptShowsAPacedReplyOnce(t *testing.T) {
 			t.Logf("the reply's message was written %d times (post and edits)", len(m.History))
 		}
 	}
+}
+
+// A reply that fails after its first text was posted (the stand-in
+// answers with reasoning only, which the reply path strips to nothing)
+// has its half reply deleted (DiscardStream): a script never prints it,
+// nor a note of its deletion, only the bot's notice.
+func TestChatScriptNeverShowsADiscardedHalfReply(t *testing.T) {
+	// Paced as `make dev` paces it, so the first sentence is posted
+	// before the answer turns out to be reasoning only.
+	dc, out, done, say := pacedChat(t, fakeopenrouter.StreamRate{FirstToken: 100 * time.Millisecond, TokensPerSecond: 20})
+	say("@demo only thinking here. Nothing else to say at all, nothing at all </think>")
+	waitForOutput(t, out, "couldn't answer")
+	say("quit")
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	deleted := 0
+	for _, m := range dc.Messages(devchat.ChatChannelID) {
+		if m.Deleted && strings.Contains(m.Content, "Echo from") {
+			deleted++
+		}
+	}
+	if deleted == 0 {
+		t.Fatalf("no half reply was posted and deleted: the test did not meet a discarded stream\n%s", out)
+	}
+	if text := out.String(); strings.Contains(text, "Echo from") || strings.Contains(text, "(message deleted)") {
+		t.Errorf("the transcript shows the discarded half reply or its deletion:\n%s", text)
+	}
+}
+
+// pacedChat is a chat whose user has stored chatKey and whose next three
+// OpenRouter calls answer at rate (embeddings take a step as OK, unpaced;
+// the chat completion is paced).
+func pacedChat(t *testing.T, rate fakeopenrouter.StreamRate) (*fakediscord.Server, *buffer, <-chan error, func(string)) {
+	t.Helper()
+	var dc *fakediscord.Server
+	s, out, done, say := chatWorldTypingWith(t, func(o *devchat.ChatOptions) { dc = o.Discord })
+	say("/wallet set")
+	say(chatKey)
+	waitForOutput(t, out, "works and is saved")
+	s.OpenRouter.Script(chatKey, fakeopenrouter.OK().Paced(rate), fakeopenrouter.OK().Paced(rate), fakeopenrouter.OK().Paced(rate))
+	return dc, out, done, say
 }

@@ -204,7 +204,7 @@ func startStandIns(ctx context.Context, cfg *config.Config, log *slog.Logger, of
 	// what the personalities post is shown in the chat, or logged without one.
 	if offlineDiscord {
 		off.discord = fakediscord.New(fakediscord.Options{Token: "offline", OnMessage: func(m fakediscord.Message) {
-			log.Info("discord message", "channel", m.ChannelID, "author", m.Author.Username, "content", m.Content)
+			log.Info("discord message", "channel", m.ChannelID, "author", m.Author.Username, "content", m.Content, "deleted", m.Deleted)
 			if c := chat.Load(); c != nil {
 				c.Show(m)
 			}

@@ -122,12 +122,16 @@ func (s *Stack) Close() {
 }
 
 // Database returns DATABASE_URL, or starts (or reuses) the local cluster under
-// .data/postgres and returns its URL; stop stops a cluster it started.
+// .data/postgres and returns its URL; stop stops a cluster it started or
+// took over (pgcluster.Options.TakeOver), as this process's end does.
 func Database(ctx context.Context, cfg config.Config, port int, log *slog.Logger) (url string, stop func(), err error) {
 	if cfg.DatabaseURL != "" {
 		return cfg.DatabaseURL.Reveal(), func() {}, nil
 	}
-	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: clusterDir, Port: port, Logger: log})
+	// Stopped however this process ends (a kill -9 too), its data kept; one
+	// a killed process left running is taken over and stopped at the end.
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: clusterDir, Port: port, Logger: log,
+		StopWithProcess: true, TakeOver: true})
 	if err != nil {
 		return "", nil, err
 	}

@@ -43,16 +43,28 @@ type Options struct {
 	Dir    string
 	Port   int
 	Logger *slog.Logger
-	// StopWithProcess is for throwaway clusters (tests, generators): the
-	// server this Start starts is stopped when this process ends however it
+	// StopWithProcess is for throwaway clusters (tests, generators) and
+	// `tzurot dev`'s: the server this Start starts (or takes over) is stopped when this process ends however it
 	// ends (Stop, a panic, a test timeout, os.Exit, SIGKILL), by an
 	// exitguard. pg_ctl puts the server in a session of its own, so without
 	// the guard a process that dies before Stop leaves it running.
 	StopWithProcess bool
 	// RemoveWithProcess, with StopWithProcess, is a directory (Dir or one
-	// holding it) the guard removes once the server is stopped.
+	// holding it) the guard removes once the server is stopped. Without
+	// it the guard's is a fast shutdown (a checkpoint: the data is kept
+	// whole), with it an immediate one.
 	RemoveWithProcess string
+	// TakeOver records this process as the server's owner (ownerFile in
+	// Dir) and makes a server already running on Dir whose owner has ended
+	// without stopping it (SIGKILL, a crash) this Cluster's: Stop stops it,
+	// and StopWithProcess guards it. A server whose owner lives (another
+	// `tzurot dev`) is reused and left running, as without TakeOver.
+	TakeOver bool
 }
+
+// ownerFile, in a cluster directory, holds the process id of the process
+// that started the server there or took it over (Options.TakeOver).
+const ownerFile = "tzurot.owner"
 
 // Start initialises the cluster directory if needed and starts the server,
 // reusing one that is already running there.
@@ -84,8 +96,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	if port, ok := c.runningPort(); ok {
 		c.Port = port
-		log.Info("PostgreSQL already running", "dir", dir, "port", port)
-		return c, c.waitReady(ctx)
+		if !opts.TakeOver || c.ownerAlive() {
+			log.Info("PostgreSQL already running", "dir", dir, "port", port)
+			return c, c.waitReady(ctx)
+		}
+		log.Warn("PostgreSQL was left running by a process that ended without stopping it: taking it over", "dir", dir, "port", port)
+		return c, c.own(ctx, opts)
 	}
 	if c.Port == 0 {
 		c.Port = c.recordedPort()
@@ -99,15 +115,39 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if out, err := c.run(ctx, "pg_ctl", "-D", dir, "-o", serverOpts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
 		return nil, fmt.Errorf("pg_ctl start in %s failed (see %s/log): %w: %s", dir, dir, err, lastLines(out))
 	}
+	_ = os.WriteFile(filepath.Join(dir, "tzurot.port"), []byte(strconv.Itoa(c.Port)), 0o644)
+	log.Info("PostgreSQL started", "dir", dir, "port", c.Port)
+	return c, c.own(ctx, opts)
+}
+
+// own makes the running server this Cluster's to stop: its guard
+// (StopWithProcess) and owner record (TakeOver); then waits until it is ready.
+func (c *Cluster) own(ctx context.Context, opts Options) error {
 	c.started = true
 	if opts.StopWithProcess {
 		if err := c.startGuard(opts.RemoveWithProcess); err != nil {
-			return nil, errors.Join(err, c.Stop())
+			return errors.Join(err, c.Stop())
 		}
 	}
-	_ = os.WriteFile(filepath.Join(dir, "tzurot.port"), []byte(strconv.Itoa(c.Port)), 0o644)
-	log.Info("PostgreSQL started", "dir", dir, "port", c.Port)
-	return c, c.waitReady(ctx)
+	if opts.TakeOver {
+		if err := os.WriteFile(filepath.Join(c.Dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			return errors.Join(fmt.Errorf("record the owner of PostgreSQL in %s: %w", c.Dir, err), c.Stop())
+		}
+	}
+	return c.waitReady(ctx)
+}
+
+// ownerAlive reports whether the server's recorded owner is a live
+// process (this one's other Cluster too). With no record, a server Start started
+// before owners were recorded (its port file is there) has none; one
+// started otherwise (pg_ctl by hand) is taken as owned.
+func (c *Cluster) ownerAlive() bool {
+	b, err := os.ReadFile(filepath.Join(c.Dir, ownerFile))
+	if err != nil {
+		return c.recordedPort() == 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return err == nil && processAlive(pid)
 }
 
 // URL is the connection URL of database name on this cluster.
@@ -159,10 +199,14 @@ func (c *Cluster) Stop() error {
 	return err
 }
 
-// startGuard starts the exitguard that stops the server (immediate
-// shutdown: nothing is kept) and removes remove; see Options.StopWithProcess.
+// startGuard starts the exitguard that stops the server and removes
+// remove; see Options.StopWithProcess and RemoveWithProcess.
 func (c *Cluster) startGuard(remove string) error {
-	stop := c.command(context.Background(), "pg_ctl", "-D", c.Dir, "-m", "immediate", "-w", "stop")
+	mode := "fast"
+	if remove != "" {
+		mode = "immediate"
+	}
+	stop := c.command(context.Background(), "pg_ctl", "-D", c.Dir, "-m", mode, "-w", "stop")
 	argv := append([]string{"/bin/sh", "-c", `"$@"; if [ -n "$REMOVE" ]; then rm -rf -- "$REMOVE"; fi`, "stop"}, stop.Args...)
 	// In Dir: pg_ctl runs as the postgres user, who may enter it.
 	g, err := exitguard.Start(c.Dir, []string{"REMOVE=" + remove}, argv...)

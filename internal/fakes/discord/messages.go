@@ -396,10 +396,13 @@ func (s *Server) servedLocked(m *Message) map[string]any {
 	return w
 }
 
-// deleteMessage answers DELETE on a channel or webhook message.
+// deleteMessage answers DELETE on a channel or webhook message; OnMessage
+// sees it deleted, as the gateway's MESSAGE_DELETE tells clients.
 func deleteMessage(_ *Server, _ *call, m *Message) reply {
 	m.Deleted = true
-	return noContent()
+	rep := noContent()
+	rep.notify = []Message{m.clone()}
+	return rep
 }
 
 func (s *Server) listChannelMessages(c *call) reply {

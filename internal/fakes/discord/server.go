@@ -35,8 +35,8 @@ type Options struct {
 	// Token, when set, is the only bot token accepted; otherwise any
 	// "Bot <token>" header is.
 	Token string
-	// OnMessage, when set, sees every message created or edited, after it
-	// is recorded and before the response is written. The dev mode uses it
+	// OnMessage, when set, sees every message created, edited or deleted
+	// (Deleted set), after it is recorded and before the response is written. The dev mode uses it
 	// to show the bot's output. It is called synchronously and concurrently
 	// from request goroutines.
 	OnMessage func(Message)
