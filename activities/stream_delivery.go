@@ -359,7 +359,7 @@ func (w *StreamWriter) edit(ctx context.Context, i int, part string, growing boo
 	} else {
 		hook, err := w.hook(ctx, m.WebhookID)
 		if err != nil {
-			return err
+			return refusedIfGone(err)
 		}
 		body := &discordgo.WebhookEdit{
 			Content:         &part,
@@ -391,12 +391,20 @@ func (w *StreamWriter) deleteLast(ctx context.Context) error {
 		err = w.a.Discord.ChannelMessageDelete(w.to.ChannelID, m.ID, discordgo.WithContext(ctx))
 	default:
 		hook, herr := w.hook(ctx, m.WebhookID)
-		if herr != nil {
+		if herr != nil && !errors.Is(herr, errWebhookGone) {
 			return herr
 		}
-		uri := discordgo.EndpointWebhookMessage(hook.ID, hook.Token, m.ID)
-		w.a.pace(hook.ID).take(time.Now(), false)
-		_, err = w.a.Discord.RequestWithBucketID(http.MethodDelete, uri, nil, webhookBucket(hook.ID, hook.Token), discordgo.WithContext(ctx))
+		if herr == nil {
+			uri := discordgo.EndpointWebhookMessage(hook.ID, hook.Token, m.ID)
+			w.a.pace(hook.ID).take(time.Now(), false)
+			_, err = w.a.Discord.RequestWithBucketID(http.MethodDelete, uri, nil, webhookBucket(hook.ID, hook.Token), discordgo.WithContext(ctx))
+		}
+		// A deleted webhook (gone from the channel, or Unknown Webhook /
+		// Invalid Webhook Token from a cached one) leaves its messages: the
+		// bot deletes it, with Manage Messages.
+		if c := discordCode(err); herr != nil || c == discordgo.ErrCodeUnknownWebhook || c == discordgo.ErrCodeInvalidWebhookTokenProvided {
+			err = w.a.Discord.ChannelMessageDelete(w.to.ChannelID, m.ID, discordgo.WithContext(ctx))
+		}
 	}
 	if err != nil && discordCode(err) != discordgo.ErrCodeUnknownMessage {
 		return discordError("delete a stray streamed message", err)
@@ -433,7 +441,7 @@ func (w *StreamWriter) hook(ctx context.Context, id string) (*discordgo.Webhook,
 		}
 	}
 	if hook == nil {
-		return nil, badInput(errWebhookReplaced.Error())
+		return nil, errWebhookGone
 	}
 	if w.hooks == nil {
 		w.hooks = map[string]*discordgo.Webhook{}
@@ -442,7 +450,10 @@ func (w *StreamWriter) hook(ctx context.Context, id string) (*discordgo.Webhook,
 	return hook, nil
 }
 
-var errWebhookReplaced = errors.New("the webhook that posted the streamed reply was deleted, so its messages cannot be edited; the reply stays as it is")
+// errWebhookGone: the webhook that posted a message is no longer the
+// channel's. A message of a deleted webhook stays in the channel and can
+// only be deleted as the bot (deleteLast); edit refuses it as bad input.
+var errWebhookGone = errors.New("the webhook that posted the streamed reply was deleted, so its messages cannot be edited; the reply stays as it is")
 
 func (w *StreamWriter) changed() {
 	if w.OnProgress != nil {
@@ -455,4 +466,13 @@ func (w *StreamWriter) changed() {
 func digest(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
+}
+
+// refusedIfGone is err, errWebhookGone as a non-retryable bad input: a
+// message whose webhook is gone cannot be edited on any attempt.
+func refusedIfGone(err error) error {
+	if errors.Is(err, errWebhookGone) {
+		return badInput(err.Error())
+	}
+	return err
 }

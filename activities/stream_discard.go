@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/bwmarrin/discordgo"
 
 	"github.com/tzurot/tzurot/internal/deliverykey"
 	"github.com/tzurot/tzurot/internal/store"
@@ -81,17 +84,22 @@ func (w *StreamWriter) findPosted(ctx context.Context) error {
 }
 
 // unrecorded finds the post an attempt began under key at since and died
-// before recording: this personality's post through the channel's webhook
-// since then that no delivery recorded (findEarlierPost, as post adopts
-// it), recorded under key so that no other delivery takes it meanwhile;
-// "" when there is none.
+// before recording: this personality's post since then that no delivery
+// recorded (findEarlierPost, as post adopts it) — through the channel's
+// webhook, or, in a channel that cannot have one (a DM, no Manage
+// Webhooks), the bot's own message led by the name in bold — recorded under
+// key so that no other delivery takes it meanwhile; "" when there is none.
 func (w *StreamWriter) unrecorded(ctx context.Context, key string, since time.Time) (string, error) {
 	hook, err := w.a.channelWebhook(ctx, w.to.ChannelID)
-	if err != nil || hook == nil {
+	if err != nil {
 		return "", err
 	}
+	hookID, match := "", w.postedAsBot
+	if hook != nil {
+		hookID, match = hook.ID, w.spokenByUs
+	}
 	for range maxClaimTries {
-		id, err := w.a.findEarlierPost(ctx, w.to.ChannelID, hook.ID, since, w.spokenByUs)
+		id, err := w.a.findEarlierPost(ctx, w.to.ChannelID, hookID, since, match)
 		if err != nil || id == "" {
 			return "", err
 		}
@@ -103,4 +111,11 @@ func (w *StreamWriter) unrecorded(ctx context.Context, key string, since time.Ti
 		}
 	}
 	return "", nil
+}
+
+// postedAsBot reports whether m is a message the bot posted as this
+// personality where no webhook could: a bot's, its content led by the
+// name in bold (botPrefix).
+func (w *StreamWriter) postedAsBot(m *discordgo.Message) bool {
+	return m.Author != nil && m.Author.Bot && strings.HasPrefix(m.Content, botPrefix(w.name))
 }

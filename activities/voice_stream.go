@@ -51,7 +51,7 @@ func (a *Activities) speakStreamed(ctx context.Context, in SpeakReplyInput) (Spe
 	if first.WebhookID != "" {
 		// Only the webhook that posted it may edit it: found before paying.
 		if _, err := w.hook(ctx, first.WebhookID); err != nil {
-			return SpeakReplyOutput{}, err
+			return SpeakReplyOutput{}, refusedIfGone(err)
 		}
 	}
 	speech, err := a.synthesise(ctx, in, p)
@@ -101,7 +101,7 @@ func (w *StreamWriter) attach(ctx context.Context, m *discordgo.Message, file *d
 	if m.WebhookID != "" {
 		hook, err := w.hook(ctx, m.WebhookID)
 		if err != nil {
-			return err
+			return refusedIfGone(err)
 		}
 		uri, bucket = discordgo.EndpointWebhookMessage(hook.ID, hook.Token, m.ID), webhookBucket(hook.ID, hook.Token)
 	}

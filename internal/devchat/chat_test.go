@@ -238,9 +238,10 @@ func TestChatReplyAndDM(t *testing.T) {
 	say("hi there")
 	waitForOutput(t, out, "DM from Tzurot: Mention a personality")
 	say("@demo in private")
-	// The author is whoever the DM was posted as; what matters is where.
-	waitForOutput(t, out, ": Echo from")
-	asDM := regexp.MustCompile(`(?m)^DM from \w+: Echo from .*in private$`)
+	// A DM has no webhooks (Discord answers 50003), so the personality
+	// speaks there as the bot, its name in bold; what matters is where.
+	waitForOutput(t, out, "Echo from")
+	asDM := regexp.MustCompile(`(?m)^DM from [^:]+: \*\*[^*]+:\*\* Echo from .*in private$`)
 	testwait.Until(t, "the personality's answer in the DM to be shown as a DM", func() bool {
 		return asDM.MatchString(out.String())
 	})

@@ -17,6 +17,7 @@ const (
 	codeRequestTooLarge      = 40005
 	codeAlreadyAcknowledged  = 40060
 	codeMissingAccess        = 50001
+	codeActionOnDMChannel    = 50003
 	codeCannotEditOthers     = 50005
 	codeEmptyMessage         = 50006
 	codeCannotMessageUser    = 50007

@@ -116,6 +116,17 @@ func InteractionToken(id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("interaction:" + id + ":" + randomHex(64)))
 }
 
+// isDMLocked reports whether channelID is a DM channel the bot opened: a
+// DM has no webhooks, and Discord answers 50003 to listing or making one.
+func (s *Server) isDMLocked(channelID string) bool {
+	for _, id := range s.dmChannels {
+		if id == channelID {
+			return true
+		}
+	}
+	return false
+}
+
 func missingPermissions() reply {
 	return apiError(http.StatusForbidden, codeMissingPermissions, "Missing Permissions")
 }
@@ -142,6 +153,9 @@ func (s *Server) activeWebhooksLocked(channelID string) []*webhook {
 
 func (s *Server) listWebhooks(c *call) reply {
 	channelID := c.params["channel_id"]
+	if s.isDMLocked(channelID) {
+		return apiError(http.StatusBadRequest, codeActionOnDMChannel, "Cannot execute action on a DM channel")
+	}
 	if s.deniedWebhooks[channelID] {
 		return missingPermissions()
 	}
@@ -154,6 +168,9 @@ func (s *Server) listWebhooks(c *call) reply {
 
 func (s *Server) createWebhook(c *call) reply {
 	channelID := c.params["channel_id"]
+	if s.isDMLocked(channelID) {
+		return apiError(http.StatusBadRequest, codeActionOnDMChannel, "Cannot execute action on a DM channel")
+	}
 	if s.deniedWebhooks[channelID] {
 		return missingPermissions()
 	}
