@@ -1,5 +1,6 @@
 // Package worker builds tzurot's Temporal worker: it registers every workflow
-// and activity on the task queue, and nothing else.
+// and activity on the task queue, with the one interceptor that keeps a
+// wrapped activity error's type (KeepErrorTypes).
 package worker
 
 import (
