@@ -178,7 +178,7 @@ type DiscardStreamInput struct {
 // nothing costs one database read. Errors are Discord's or the database's.
 func (a *Activities) DiscardStream(ctx context.Context, in DiscardStreamInput) error {
 	if _, err := a.rewriteStream(ctx, in.Target, ""); err != nil {
-		return fmt.Errorf("discard the streamed reply: %w", err)
+		return KeepType(fmt.Errorf("discard the streamed reply: %w", err))
 	}
 	return nil
 }
@@ -201,7 +201,7 @@ type RewriteStreamInput struct {
 func (a *Activities) RewriteStream(ctx context.Context, in RewriteStreamInput) (string, error) {
 	ids, err := a.rewriteStream(ctx, in.Target, in.Content)
 	if err != nil {
-		return "", fmt.Errorf("rewrite the streamed reply: %w", err)
+		return "", KeepType(fmt.Errorf("rewrite the streamed reply: %w", err))
 	}
 	if len(ids) == 0 {
 		return "", nil

@@ -1,5 +1,6 @@
 // Package worker builds tzurot's Temporal worker: it registers every workflow
-// and activity on the task queue, and nothing else.
+// and activity on the task queue, with the one interceptor that keeps a
+// wrapped activity error's type (KeepErrorTypes).
 package worker
 
 import (
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -23,6 +25,8 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, ops *op
 	w := worker.New(c, taskQueue, worker.Options{
 		// Let in-flight activities finish their step on SIGTERM before exiting.
 		WorkerStopTimeout: 10 * time.Second,
+		// An activity's wrapped ApplicationError keeps its type (KeepErrorTypes).
+		Interceptors: []interceptor.WorkerInterceptor{KeepErrorTypes()},
 	})
 	w.RegisterWorkflowWithOptions(workflows.ValidateAPIKey, workflow.RegisterOptions{Name: workflows.ValidateAPIKeyName})
 	w.RegisterWorkflowWithOptions(workflows.GenerateReply, workflow.RegisterOptions{Name: workflows.GenerateReplyName})
