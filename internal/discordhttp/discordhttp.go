@@ -8,10 +8,13 @@
 package discordhttp
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -22,17 +25,26 @@ import (
 
 // Rewrite sends every request to Base's scheme and host, keeping the path and
 // query; requests for other hosts (attachments on a CDN) are left alone.
-// Each 429 it sees is counted (tzurot_discord_rate_limited_total).
+// Each 429 it sees is counted (tzurot_discord_rate_limited_total). With
+// Global set, a global 429 holds every later request to Discord's API
+// until its Retry-After has passed (GlobalHold).
 type Rewrite struct {
-	Base *url.URL
-	Next http.RoundTripper
+	Base   *url.URL
+	Next   http.RoundTripper
+	Global *GlobalHold
 }
 
 func (t Rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
+	api := t.rewrites(r.URL) || r.URL.Host == "discord.com"
 	if t.rewrites(r.URL) {
 		r = r.Clone(r.Context())
 		r.URL.Scheme, r.URL.Host = t.Base.Scheme, t.Base.Host
 		r.Host = t.Base.Host
+	}
+	if api && t.Global != nil {
+		if err := t.Global.wait(r.Context(), r.URL.Path); err != nil {
+			return nil, err
+		}
 	}
 	next := t.Next
 	if next == nil {
@@ -42,8 +54,66 @@ func (t Rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
 		// https://discord.com/developers/docs/topics/rate-limits#header-format
 		metrics.DiscordRateLimited(resp.Header.Get("X-RateLimit-Scope"))
+		if api && t.Global != nil {
+			t.Global.saw(resp.Header)
+		}
 	}
 	return resp, err
+}
+
+// GlobalHold is the bot's global rate limit as Discord last stated it. A
+// 429 with X-RateLimit-Global (or X-RateLimit-Scope global) applies to
+// every request of the bot, not to the route it came on, for Retry-After
+// seconds (https://discord.com/developers/docs/topics/rate-limits#global-rate-limit);
+// discordgo v0.29 sleeps only in the goroutine that met it unless
+// X-RateLimit-Reset-After came too, so the transport holds the others.
+// Interaction callbacks are exempt, as Discord exempts them. Safe for
+// concurrent use; the zero value holds nothing.
+type GlobalHold struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+// maxGlobalHold bounds one hold: a Retry-After past it is Discord's to
+// enforce, not a reason to stall every request for minutes.
+const maxGlobalHold = time.Minute
+
+// saw records a 429's global hold from its headers.
+func (g *GlobalHold) saw(h http.Header) {
+	if !strings.EqualFold(h.Get("X-RateLimit-Global"), "true") && !strings.EqualFold(h.Get("X-RateLimit-Scope"), "global") {
+		return
+	}
+	secs, err := strconv.ParseFloat(h.Get("Retry-After"), 64)
+	if err != nil || secs <= 0 {
+		secs = 1
+	}
+	until := time.Now().Add(min(time.Duration(secs*float64(time.Second)), maxGlobalHold))
+	g.mu.Lock()
+	if until.After(g.until) {
+		g.until = until
+	}
+	g.mu.Unlock()
+}
+
+// wait blocks until the hold has passed or ctx ends (its error).
+func (g *GlobalHold) wait(ctx context.Context, path string) error {
+	if strings.Contains(path, "/interactions/") {
+		return nil
+	}
+	g.mu.Lock()
+	d := time.Until(g.until)
+	g.mu.Unlock()
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // rewrites says whether u (one of discordgo's https://discord.com URLs) goes to Base instead.
@@ -81,7 +151,7 @@ func Session(token, apiBase string) (*discordgo.Session, error) {
 	}
 	s.Client = &http.Client{
 		Timeout:   20 * time.Second,
-		Transport: otelhttp.NewTransport(Rewrite{Base: base}),
+		Transport: otelhttp.NewTransport(Rewrite{Base: base, Global: &GlobalHold{}}),
 	}
 	return s, nil
 }
