@@ -35,8 +35,9 @@ type Rewrite struct {
 }
 
 func (t Rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
-	api := t.rewrites(r.URL) || r.URL.Host == "discord.com"
-	if t.rewrites(r.URL) {
+	rewrite := t.rewrites(r.URL)
+	api := rewrite || r.URL.Host == "discord.com"
+	if rewrite {
 		r = r.Clone(r.Context())
 		r.URL.Scheme, r.URL.Host = t.Base.Scheme, t.Base.Host
 		r.Host = t.Base.Host
